@@ -1,0 +1,1 @@
+"""nuage: a sovereign cloud platform."""
