@@ -1,0 +1,472 @@
+"""Identity benchmark: token validation and token issue against a do-nothing baseline.
+
+Run from the repo root (see docs/benchmarks.md):
+
+    .venv/bin/python bench/identity.py [--clients 8] [--seconds 10] [--write-docs]
+
+It starts its own `nuage up` on a free loopback port with a throw-away state dir, waits
+until Keystone answers, then drives N concurrent keep-alive clients for a fixed time per
+scenario:
+
+- ping:     GET /ping, the same middleware stack with no work behind it (the baseline);
+- validate: GET /identity/v3/auth/tokens (X-Auth-Token + X-Subject-Token);
+- issue:    POST /identity/v3/auth/tokens, password method, project-scoped.
+
+Absolute numbers depend on the machine (and on this client sharing its CPUs), so the figure
+that matters is a ratio measured in the same run: validate throughput / ping throughput,
+target >= 0.5. The server is stopped at the end whatever happens; every request goes to
+127.0.0.1 and every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import math
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DOCS_FILE = REPO_ROOT / "docs" / "benchmarks.md"
+RESULTS_START = "<!-- bench/identity.py results: start -->"
+RESULTS_END = "<!-- bench/identity.py results: end -->"
+TARGET_RATIO = 0.5
+HOST = "127.0.0.1"
+REQUEST_TIMEOUT = 10.0  # seconds; bounds the tail of each scenario
+STARTUP_TIMEOUT = 90.0  # seconds for `nuage up` to answer GET /identity/v3
+
+
+class BenchError(Exception):
+    """The benchmark could not run (server did not start, authentication failed, ...)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    method: str
+    path: str
+    expect: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, object] | None = None
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds > 0 else 0.0
+
+    def percentile_ms(self, pct: float) -> float:
+        """Nearest-rank percentile of successful requests, in milliseconds."""
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
+        return ordered[rank - 1] * 1000.0
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class NuageServer:
+    """A `nuage up` subprocess on loopback, always stopped by `stop()`."""
+
+    def __init__(self, state_dir: Path, port: int, database_url: str | None) -> None:
+        self.state_dir = state_dir
+        self.port = port
+        self.base_url = f"http://{HOST}:{port}"
+        self.log_path = state_dir.parent / "nuage-up.log"
+        self._database_url = database_url
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env.update(
+            NUAGE_USER_CLOUDS_YAML="false",
+            NUAGE_HOST=HOST,
+            PYTHONUNBUFFERED="1",
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "nuage",
+            "up",
+            "--state-dir",
+            str(self.state_dir),
+            "--port",
+            str(self.port),
+        ]
+        if self._database_url:
+            cmd += ["--database-url", self._database_url]
+        with self.log_path.open("wb") as log:
+            self._proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is None or self._proc.poll() is not None:
+                raise BenchError(f"`nuage up` exited early:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.base_url}/identity/v3", timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise BenchError(f"`nuage up` not ready after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def admin_password(self) -> str:
+        return (self.state_dir / "admin-password").read_text().strip()
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def password_auth_body(password: str) -> dict[str, object]:
+    """Keystone v3 password authentication of `admin`, scoped to project `admin`."""
+    return {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "admin",
+                        "domain": {"name": "Default"},
+                        "password": password,
+                    }
+                },
+            },
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}},
+        }
+    }
+
+
+def issue_token(base_url: str, body: dict[str, object]) -> str:
+    resp = httpx.post(f"{base_url}/identity/v3/auth/tokens", json=body, timeout=30.0)
+    token = resp.headers.get("X-Subject-Token")
+    if resp.status_code != 201 or not token:
+        raise BenchError(f"token issue failed: HTTP {resp.status_code} {resp.text[:300]}")
+    return str(token)
+
+
+def scenarios(base_url: str, password: str) -> list[Scenario]:
+    body = password_auth_body(password)
+    auth_token = issue_token(base_url, body)
+    subject_token = issue_token(base_url, body)
+    return [
+        Scenario("ping", "GET /ping (baseline)", "GET", "/ping", 200),
+        Scenario(
+            "validate",
+            "GET /identity/v3/auth/tokens (validate)",
+            "GET",
+            "/identity/v3/auth/tokens",
+            200,
+            headers={"X-Auth-Token": auth_token, "X-Subject-Token": subject_token},
+        ),
+        Scenario(
+            "issue",
+            "POST /identity/v3/auth/tokens (password, project scope)",
+            "POST",
+            "/identity/v3/auth/tokens",
+            201,
+            body=body,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- load
+#
+# The load generator speaks just enough HTTP/1.1 over asyncio streams: one keep-alive
+# connection per simulated client, a pre-encoded request, a response read by Content-Length
+# (or chunks). httpx spends several hundred microseconds of client CPU per request; on a
+# 2-CPU machine, where client and server share the cores, that capped the do-nothing
+# baseline near the client's own speed and made any server look as fast as /ping.
+
+
+def encode_request(sc: Scenario, port: int) -> bytes:
+    body = json.dumps(sc.body).encode() if sc.body is not None else b""
+    lines = [
+        f"{sc.method} {sc.path} HTTP/1.1",
+        f"Host: {HOST}:{port}",
+        "Accept: application/json",
+        "User-Agent: nuage-bench",
+        *(f"{name}: {value}" for name, value in sc.headers.items()),
+    ]
+    if sc.body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server on loopback."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def roundtrip(self, request: bytes) -> tuple[int, bytes]:
+        if self._reader is None or self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(HOST, self._port)
+        reader, writer = self._reader, self._writer
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head[:-4].split(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        length: int | None = None
+        chunked = close = False
+        for line in header_lines:
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value
+            elif name == b"connection":
+                close = value == b"close"
+        if chunked:
+            body = await self._read_chunked(reader)
+        elif length is not None:
+            body = await reader.readexactly(length)
+        else:
+            body, close = await reader.read(), True
+        if close:
+            await self.close()
+        return status, body
+
+    @staticmethod
+    async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                    pass
+                return b"".join(parts)
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+
+    async def close(self) -> None:
+        writer, self._reader, self._writer = self._writer, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+async def _client_loop(port: int, sc: Scenario, deadline: float, out: Result) -> None:
+    request = encode_request(sc, port)
+    conn = Connection(port)
+    try:
+        while True:
+            start = time.perf_counter()
+            if start >= deadline:
+                return
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT):
+                    status, body = await conn.roundtrip(request)
+                error = "" if status == sc.expect else f"HTTP {status}: {body[:200]!r}"
+            except (OSError, EOFError, ValueError, TimeoutError, asyncio.LimitOverrunError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                await conn.close()
+                await asyncio.sleep(0.01)  # no hot loop against a dead server
+            if not error:
+                out.latencies.append(time.perf_counter() - start)
+            else:
+                out.errors += 1
+                out.first_error = out.first_error or error
+    finally:
+        await conn.close()
+
+
+async def _drive(port: int, sc: Scenario, clients: int, seconds: float) -> Result:
+    began = time.perf_counter()
+    result = Result(sc, seconds)
+    try:
+        loops = (_client_loop(port, sc, began + seconds, result) for _ in range(clients))
+        await asyncio.wait_for(asyncio.gather(*loops), timeout=seconds + 2 * REQUEST_TIMEOUT)
+    finally:
+        result.seconds = time.perf_counter() - began
+    return result
+
+
+def run_scenario(port: int, sc: Scenario, clients: int, seconds: float, warmup: float) -> Result:
+    if warmup > 0:
+        asyncio.run(_drive(port, sc, clients, warmup))
+    return asyncio.run(_drive(port, sc, clients, seconds))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def ratio(results: dict[str, Result]) -> float:
+    ping = results["ping"].rps
+    return results["validate"].rps / ping if ping > 0 else math.nan
+
+
+def markdown_table(results: dict[str, Result]) -> str:
+    rows = [
+        "| Scenario | Requests | Errors | Requests/s | p50 (ms) | p99 (ms) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results.values():
+        rows.append(
+            f"| {r.scenario.description} | {len(r.latencies)} | {r.errors} | {r.rps:,.0f} "
+            f"| {r.percentile_ms(50):.1f} | {r.percentile_ms(99):.1f} |"
+        )
+    value = ratio(results)
+    verdict = "meets" if value >= TARGET_RATIO else "MISSES"
+    rows.append("")
+    rows.append(
+        f"Validation / ping throughput: **{value:.2f}** "
+        f"({verdict} the target of >= {TARGET_RATIO})."
+    )
+    return "\n".join(rows)
+
+
+def git_revision() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def machine_line(args: argparse.Namespace) -> str:
+    today = datetime.date.today().isoformat()
+    database = args.database_url or "SQLite (default)"
+    return (
+        f"Measured {today} at commit `{git_revision()}` with `--clients {args.clients} "
+        f"--seconds {args.seconds:g}`; machine: {os.cpu_count()} CPUs (nproc), "
+        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}; "
+        f"database: {database}. Client and server share the same CPUs."
+    )
+
+
+def write_docs(section: str) -> None:
+    text = DOCS_FILE.read_text()
+    start, end = text.find(RESULTS_START), text.find(RESULTS_END)
+    if start < 0 or end < start:
+        raise BenchError(f"{DOCS_FILE} lacks the {RESULTS_START!r} / {RESULTS_END!r} markers")
+    before = text[: start + len(RESULTS_START)]
+    DOCS_FILE.write_text(f"{before}\n{section}\n{text[end:]}")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per scenario (10)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="per scenario, unmeasured")
+    parser.add_argument("--database-url", default=None, help="passed to `nuage up`")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="rewrite the results in docs/benchmarks.md"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help=f"exit 2 when the ratio is below {TARGET_RATIO}"
+    )
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.seconds <= 0 or args.warmup < 0:
+        parser.error("--clients >= 1, --seconds > 0 and --warmup >= 0 are required")
+    if args.seconds > 600:
+        parser.error("--seconds is capped at 600 to keep the run bounded")
+    return args
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so the `finally` below still stops the server.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    with tempfile.TemporaryDirectory(prefix="nuage-bench-") as tmp:
+        server = NuageServer(Path(tmp) / "state", free_port(), args.database_url)
+        try:
+            server.start()
+            server.wait_ready()
+            results: dict[str, Result] = {}
+            for sc in scenarios(server.base_url, server.admin_password()):
+                print(f"-- {sc.description}: {args.clients} clients, {args.seconds:g}s", flush=True)
+                results[sc.name] = run_scenario(
+                    server.port, sc, args.clients, args.seconds, args.warmup
+                )
+        except BenchError as exc:
+            print(f"bench/identity.py: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            server.stop()
+
+    section = f"{machine_line(args)}\n\n{markdown_table(results)}"
+    print()
+    print(section)
+    for r in results.values():
+        if r.errors:
+            print(
+                f"\n{r.scenario.name}: {r.errors} errors, first: {r.first_error}", file=sys.stderr
+            )
+    if args.write_docs:
+        write_docs(section)
+        print(f"\nwrote {DOCS_FILE.relative_to(REPO_ROOT)}")
+    if args.check and not ratio(results) >= TARGET_RATIO:
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
