@@ -329,8 +329,9 @@ async def _drive(port: int, sc: Scenario, clients: int, seconds: float) -> Resul
     began = time.perf_counter()
     result = Result(sc, seconds)
     try:
-        loops = (_client_loop(port, sc, began + seconds, result) for _ in range(clients))
-        await asyncio.wait_for(asyncio.gather(*loops), timeout=seconds + 2 * REQUEST_TIMEOUT)
+        async with asyncio.timeout(seconds + 2 * REQUEST_TIMEOUT), asyncio.TaskGroup() as tg:
+            for _ in range(clients):
+                tg.create_task(_client_loop(port, sc, began + seconds, result))
     finally:
         result.seconds = time.perf_counter() - began
     return result
@@ -427,9 +428,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    # Turn SIGTERM into an exception so the `finally` below still stops the server.
-    raise SystemExit(128 + signum)
+def _terminate(_signum: int, _frame: FrameType | None) -> None:
+    # Treat SIGTERM like Ctrl-C: asyncio.run() then cancels the clients cleanly, and the
+    # KeyboardInterrupt reaches main(), whose `finally` stops the server.
+    signal.raise_signal(signal.SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -449,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
         except BenchError as exc:
             print(f"bench/identity.py: {exc}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            print("bench/identity.py: interrupted", file=sys.stderr)
+            return 130
         finally:
             server.stop()
 
