@@ -1,0 +1,3 @@
+from nuage.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Inbound adapters: they translate wire <-> domain and call one service each."""

@@ -1,0 +1,1 @@
+"""The audit trail's read API, /audit/v1."""

@@ -1,0 +1,81 @@
+"""What identity handlers share: the services, the renderer, and the caller's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from nuage.api.openstack.common.body import query_bool
+from nuage.api.openstack.common.http import call, client_ip, request_id
+from nuage.api.openstack.identity.render import Renderer
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Unauthorized, ValidationError
+from nuage.services.identity.assignments import AssignmentService
+from nuage.services.identity.catalog import CatalogService
+from nuage.services.identity.credentials import CredentialService
+from nuage.services.identity.projects import DomainService, ProjectService
+from nuage.services.identity.roles import RoleService
+from nuage.services.identity.tokens import TokenService
+from nuage.services.identity.users import GroupService, UserService
+
+
+@dataclass(frozen=True)
+class IdentityServices:
+    tokens: TokenService
+    domains: DomainService
+    projects: ProjectService
+    users: UserService
+    groups: GroupService
+    roles: RoleService
+    assignments: AssignmentService
+    catalog: CatalogService
+    credentials: CredentialService
+
+
+@dataclass(frozen=True)
+class Deps:
+    s: IdentityServices
+    render: Renderer
+    # The unversioned identity URL, e.g. http://127.0.0.1:8800/identity
+    url: str
+
+    async def ctx(self, request: Request) -> RequestContext:
+        """The caller's context from X-Auth-Token; 401 without a valid token."""
+        token = request.headers.get("x-auth-token")
+        if not token:
+            raise Unauthorized("The request you have made requires authentication.")
+        return await call(self.s.tokens.context_for, token, request_id(request),
+                          client_ip(request))
+
+    def anonymous(self, request: Request) -> RequestContext:
+        return RequestContext.anonymous(request_id(request), client_ip(request))
+
+
+def filters(request: Request, *names: str, booleans: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Equality filters from the query string (Keystone's `?name=...&enabled=...`)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = request.query_params.get(name)
+        if value is not None:
+            out[name] = value
+    for name in booleans:
+        value = request.query_params.get(name)
+        if value is not None:
+            out[name] = query_bool(value)
+    return out
+
+
+def paging(request: Request) -> tuple[str | None, int | None]:
+    marker = request.query_params.get("marker")
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return marker, None
+    try:
+        limit = int(raw)
+    except ValueError as exc:
+        raise ValidationError(f"Invalid limit: {raw!r}.") from exc
+    if limit < 0:
+        raise ValidationError("limit must not be negative.")
+    return marker, limit

@@ -1,0 +1,52 @@
+"""The Keystone error table: domain errors -> {"error": {"code", "title", "message"}}."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from nuage.domain.errors import (
+    AuthReceiptRequired,
+    Conflict,
+    Forbidden,
+    NotFound,
+    NuageError,
+    Unauthorized,
+    ValidationError,
+)
+
+TABLE: list[tuple[type[NuageError], int, str]] = [
+    (ValidationError, 400, "Bad Request"),
+    (Unauthorized, 401, "Unauthorized"),
+    (Forbidden, 403, "Forbidden"),
+    (NotFound, 404, "Not Found"),
+    (Conflict, 409, "Conflict"),
+]
+
+
+def keystone_error(status: int, title: str, message: str,
+                   headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"code": status, "title": title, "message": message}}
+    return Response(json.dumps(body), status_code=status, headers=headers,
+                    media_type="application/json")
+
+
+def to_response(request: Request, exc: NuageError, identity_url: str) -> Response:
+    if isinstance(exc, AuthReceiptRequired):
+        body = {
+            "receipt": {"methods": exc.methods, "user": {"id": exc.user_id},
+                        "expires_at": exc.expires_at},
+            "required_auth_methods": exc.required,
+            "error": {"code": 401, "title": "Unauthorized", "message": exc.message},
+        }
+        return Response(json.dumps(body), status_code=401, media_type="application/json",
+                        headers={"Openstack-Auth-Receipt": exc.receipt,
+                                 "WWW-Authenticate": f'Keystone uri="{identity_url}"'})
+    for kind, status, title in TABLE:
+        if isinstance(exc, kind):
+            headers = ({"WWW-Authenticate": f'Keystone uri="{identity_url}"'}
+                       if status == 401 else None)
+            return keystone_error(status, title, exc.message, headers)
+    return keystone_error(500, "Internal Server Error", "An unexpected error occurred.")

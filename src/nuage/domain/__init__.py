@@ -1,0 +1,1 @@
+"""Entities, value objects and rules. Pure Python: no I/O, no framework."""

@@ -1,0 +1,192 @@
+"""Who may do what: one readable table.
+
+Roles imply each other (admin -> member -> reader), so a check for `reader` passes for a
+member or an admin. Three kinds of administrator exist:
+
+- a cloud administrator: the admin role on the system, or on the cloud's admin project;
+- a domain administrator: the admin role on a domain, acting within that domain;
+- a project's own roles: reader, member, admin, acting within that project.
+
+A user of one project never reaches another project's users, assignments or credentials:
+no rule below grants anything across projects except to cloud or domain administrators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the action touches: the fields rules compare with the caller's scope."""
+
+    domain_id: str | None = None
+    project_id: str | None = None
+    user_id: str | None = None
+
+
+Rule = Callable[[RequestContext, Target], bool]
+
+
+def cloud_admin(ctx: RequestContext, _t: Target) -> bool:
+    return "admin" in ctx.roles and (ctx.system or ctx.is_admin_project)
+
+
+def cloud_reader(ctx: RequestContext, t: Target) -> bool:
+    return ("reader" in ctx.roles and ctx.system) or cloud_admin(ctx, t)
+
+
+def domain_admin(ctx: RequestContext, t: Target) -> bool:
+    return "admin" in ctx.roles and ctx.domain_id is not None and ctx.domain_id == t.domain_id
+
+
+def domain_reader(ctx: RequestContext, t: Target) -> bool:
+    return "reader" in ctx.roles and ctx.domain_id is not None and ctx.domain_id == t.domain_id
+
+
+def project_reader(ctx: RequestContext, t: Target) -> bool:
+    return "reader" in ctx.roles and ctx.project_id is not None and ctx.project_id == t.project_id
+
+
+def project_member(ctx: RequestContext, t: Target) -> bool:
+    return "member" in ctx.roles and ctx.project_id is not None and ctx.project_id == t.project_id
+
+
+def in_domain(ctx: RequestContext, t: Target) -> bool:
+    """Any authenticated user scoped within the domain (to read the domain itself)."""
+    return t.domain_id is not None and t.domain_id in (ctx.domain_id, ctx.project_domain_id)
+
+
+def owner(ctx: RequestContext, t: Target) -> bool:
+    return ctx.user_id is not None and ctx.user_id == t.user_id
+
+
+def service(ctx: RequestContext, _t: Target) -> bool:
+    return "service" in ctx.roles and (ctx.system or ctx.is_admin_project)
+
+
+def authenticated(ctx: RequestContext, _t: Target) -> bool:
+    return ctx.authenticated
+
+
+def any_of(*rules: Rule) -> Rule:
+    def check(ctx: RequestContext, t: Target) -> bool:
+        return any(rule(ctx, t) for rule in rules)
+
+    return check
+
+
+ADMIN = cloud_admin
+READ_ALL = cloud_reader
+MANAGE_IN_DOMAIN = any_of(cloud_admin, domain_admin)
+READ_IN_DOMAIN = any_of(cloud_reader, domain_reader)
+SELF_OR_ADMIN = any_of(owner, cloud_admin)
+SELF_OR_READER = any_of(owner, cloud_reader)
+
+POLICY: dict[str, Rule] = {
+    # domains
+    "identity:get_domain": any_of(READ_IN_DOMAIN, in_domain),
+    "identity:list_domains": READ_ALL,
+    "identity:create_domain": ADMIN,
+    "identity:update_domain": ADMIN,
+    "identity:delete_domain": ADMIN,
+    # projects
+    "identity:get_project": any_of(READ_IN_DOMAIN, project_reader),
+    "identity:list_projects": READ_IN_DOMAIN,
+    "identity:list_user_projects": any_of(READ_IN_DOMAIN, owner),
+    "identity:create_project": MANAGE_IN_DOMAIN,
+    "identity:update_project": MANAGE_IN_DOMAIN,
+    "identity:delete_project": MANAGE_IN_DOMAIN,
+    # users
+    "identity:get_user": any_of(READ_IN_DOMAIN, owner),
+    "identity:list_users": READ_IN_DOMAIN,
+    "identity:create_user": MANAGE_IN_DOMAIN,
+    "identity:update_user": MANAGE_IN_DOMAIN,
+    "identity:delete_user": MANAGE_IN_DOMAIN,
+    "identity:change_password": owner,
+    # groups
+    "identity:get_group": READ_IN_DOMAIN,
+    "identity:list_groups": READ_IN_DOMAIN,
+    "identity:list_groups_for_user": any_of(READ_IN_DOMAIN, owner),
+    "identity:list_users_in_group": READ_IN_DOMAIN,
+    "identity:check_user_in_group": READ_IN_DOMAIN,
+    "identity:create_group": MANAGE_IN_DOMAIN,
+    "identity:update_group": MANAGE_IN_DOMAIN,
+    "identity:delete_group": MANAGE_IN_DOMAIN,
+    "identity:add_user_to_group": MANAGE_IN_DOMAIN,
+    "identity:remove_user_from_group": MANAGE_IN_DOMAIN,
+    # roles and assignments
+    "identity:get_role": READ_IN_DOMAIN,
+    "identity:list_roles": READ_IN_DOMAIN,
+    "identity:create_role": ADMIN,
+    "identity:update_role": ADMIN,
+    "identity:delete_role": ADMIN,
+    "identity:list_implied_roles": READ_ALL,
+    "identity:create_implied_role": ADMIN,
+    "identity:delete_implied_role": ADMIN,
+    "identity:check_grant": READ_IN_DOMAIN,
+    "identity:list_grants": READ_IN_DOMAIN,
+    "identity:create_grant": MANAGE_IN_DOMAIN,
+    "identity:revoke_grant": MANAGE_IN_DOMAIN,
+    "identity:check_system_grant": READ_ALL,
+    "identity:list_system_grants": READ_ALL,
+    "identity:create_system_grant": ADMIN,
+    "identity:revoke_system_grant": ADMIN,
+    "identity:list_role_assignments": READ_IN_DOMAIN,
+    # catalog
+    "identity:get_region": authenticated,
+    "identity:list_regions": authenticated,
+    "identity:create_region": ADMIN,
+    "identity:update_region": ADMIN,
+    "identity:delete_region": ADMIN,
+    "identity:get_service": READ_ALL,
+    "identity:list_services": READ_ALL,
+    "identity:create_service": ADMIN,
+    "identity:update_service": ADMIN,
+    "identity:delete_service": ADMIN,
+    "identity:get_endpoint": READ_ALL,
+    "identity:list_endpoints": READ_ALL,
+    "identity:create_endpoint": ADMIN,
+    "identity:update_endpoint": ADMIN,
+    "identity:delete_endpoint": ADMIN,
+    # credentials
+    "identity:get_application_credential": SELF_OR_READER,
+    "identity:list_application_credentials": SELF_OR_READER,
+    "identity:create_application_credential": owner,
+    "identity:delete_application_credential": SELF_OR_ADMIN,
+    "identity:ec2_get_credential": SELF_OR_READER,
+    "identity:ec2_list_credentials": SELF_OR_READER,
+    "identity:ec2_create_credential": SELF_OR_ADMIN,
+    "identity:ec2_delete_credential": SELF_OR_ADMIN,
+    "identity:get_credential": SELF_OR_READER,
+    "identity:list_credentials": SELF_OR_READER,
+    "identity:create_credential": SELF_OR_ADMIN,
+    "identity:update_credential": SELF_OR_ADMIN,
+    "identity:delete_credential": SELF_OR_ADMIN,
+    # tokens
+    "identity:validate_token": any_of(cloud_reader, service, owner),
+    "identity:revoke_token": any_of(cloud_admin, owner),
+    # audit trail: a project's readers see that project's events, cloud readers see all
+    "audit:list_events": any_of(cloud_reader, project_reader),
+}
+
+
+def is_cloud_reader(ctx: RequestContext) -> bool:
+    return cloud_reader(ctx, Target())
+
+
+def is_cloud_admin(ctx: RequestContext) -> bool:
+    return cloud_admin(ctx, Target())
+
+
+def allowed(ctx: RequestContext, action: str, target: Target | None = None) -> bool:
+    return POLICY[action](ctx, target or Target())
+
+
+def enforce(ctx: RequestContext, action: str, target: Target | None = None) -> None:
+    if not allowed(ctx, action, target):
+        raise Forbidden(f"You are not authorized to perform the requested action: {action}.")

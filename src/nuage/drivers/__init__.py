@@ -1,0 +1,1 @@
+"""Port implementations. Only bootstrap wires them in."""

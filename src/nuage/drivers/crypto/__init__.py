@@ -1,0 +1,1 @@
+"""Cryptography drivers: Fernet key repositories, token sealing, argon2 password hashes."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 persistence on SQLite (embedded) or PostgreSQL, migrated with Alembic."""

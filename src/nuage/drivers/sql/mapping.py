@@ -1,0 +1,41 @@
+"""Maps the domain dataclasses onto the tables (classical mapping: the domain stays pure)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import registry
+
+from nuage.domain import audit as audit_domain
+from nuage.domain import identity as idm
+from nuage.drivers.sql import tables
+
+mapper_registry = registry(metadata=tables.metadata)
+_mapped = False
+
+MAPPINGS: list[tuple[type, object]] = [
+    (idm.Domain, tables.domains),
+    (idm.Project, tables.projects),
+    (idm.User, tables.users),
+    (idm.Group, tables.groups),
+    (idm.GroupMembership, tables.group_memberships),
+    (idm.Role, tables.roles),
+    (idm.ImpliedRole, tables.implied_roles),
+    (idm.Assignment, tables.assignments),
+    (idm.Region, tables.regions),
+    (idm.Service, tables.services),
+    (idm.Endpoint, tables.endpoints),
+    (idm.ApplicationCredential, tables.application_credentials),
+    (idm.Credential, tables.credentials),
+    (idm.RevocationEvent, tables.revocation_events),
+    (audit_domain.AuditEvent, tables.audit_events),
+    (audit_domain.AuditChainHead, tables.audit_chain),
+]
+
+
+def map_domain() -> None:
+    """Idempotent: mapping twice would fail, and tests build many engines."""
+    global _mapped
+    if _mapped:
+        return
+    for cls, table in MAPPINGS:
+        mapper_registry.map_imperatively(cls, table)
+    _mapped = True

@@ -1,0 +1,189 @@
+"""The SQL unit of work and its repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from nuage.domain import audit as audit_domain
+from nuage.domain import identity as idm
+from nuage.domain.audit import AuditChainHead, AuditEvent
+from nuage.drivers.sql.mapping import map_domain
+from nuage.ports.repositories import AuditQuery
+
+T = TypeVar("T")
+CHAIN_ROW = 1
+
+
+class SqlRepository(Generic[T]):
+    def __init__(self, session: Session, cls: type[T]) -> None:
+        self._session = session
+        self._cls = cls
+
+    def _where(self, stmt: Any, equals: dict[str, Any]) -> Any:
+        for name, value in equals.items():
+            column = getattr(self._cls, name)
+            if isinstance(value, list | tuple | set | frozenset):
+                stmt = stmt.where(column.in_(list(value)))
+            elif value is None:
+                stmt = stmt.where(column.is_(None))
+            else:
+                stmt = stmt.where(column == value)
+        return stmt
+
+    def get(self, ident: Any) -> T | None:
+        return self._session.get(self._cls, ident)
+
+    def add(self, entity: T) -> None:
+        self._session.add(entity)
+        self._session.flush()
+
+    def delete(self, entity: T) -> None:
+        self._session.delete(entity)
+        self._session.flush()
+
+    def find(self, **equals: Any) -> list[T]:
+        stmt = self._where(select(self._cls), equals)
+        return list(self._session.scalars(stmt))
+
+    def first(self, **equals: Any) -> T | None:
+        stmt = self._where(select(self._cls), equals).limit(1)
+        return self._session.scalars(stmt).first()
+
+    def delete_where(self, **equals: Any) -> int:
+        stmt = self._where(delete(self._cls), equals)
+        result = self._session.execute(stmt.execution_options(synchronize_session="fetch"))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlRevocationLog:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, event: idm.RevocationEvent) -> None:
+        self._session.add(event)
+        self._session.flush()
+
+    def issued_after(self, issued_at: datetime) -> list[idm.RevocationEvent]:
+        stmt = select(idm.RevocationEvent).where(
+            idm.RevocationEvent.issued_before >= issued_at  # type: ignore[arg-type]
+        )
+        return list(self._session.scalars(stmt))
+
+    def latest_change(self) -> int:
+        return int(self._session.scalar(select(func.max(idm.RevocationEvent.id))) or 0)
+
+    def prune(self, before: datetime) -> int:
+        stmt = delete(idm.RevocationEvent).where(
+            idm.RevocationEvent.issued_before < before  # type: ignore[arg-type]
+        )
+        return int(getattr(self._session.execute(stmt), "rowcount", 0) or 0)
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _locked_head(self) -> AuditChainHead:
+        stmt = select(AuditChainHead).where(AuditChainHead.id == CHAIN_ROW).with_for_update()
+        head = self._session.scalars(stmt).first()
+        if head is None:
+            head = AuditChainHead(id=CHAIN_ROW, seq=0, hash=audit_domain.GENESIS_HASH)
+            self._session.add(head)
+        return head
+
+    def append(self, event: AuditEvent) -> None:
+        head = self._locked_head()
+        audit_domain.seal(event, head)
+        self._session.add(event)
+        self._session.flush()
+
+    def query(self, q: AuditQuery) -> list[AuditEvent]:
+        stmt = select(AuditEvent)
+        col = AuditEvent
+        if q.project_id is not None:
+            stmt = stmt.where(col.project_id == q.project_id)  # type: ignore[arg-type]
+        if q.action is not None:
+            stmt = stmt.where(col.action == q.action)  # type: ignore[arg-type]
+        if q.target_type is not None:
+            stmt = stmt.where(col.target_type == q.target_type)  # type: ignore[arg-type]
+        if q.target_id is not None:
+            stmt = stmt.where(col.target_id == q.target_id)  # type: ignore[arg-type]
+        if q.since is not None:
+            stmt = stmt.where(col.at >= q.since)  # type: ignore[arg-type]
+        if q.until is not None:
+            stmt = stmt.where(col.at <= q.until)  # type: ignore[arg-type]
+        if q.after_seq is not None:
+            stmt = stmt.where(col.seq > q.after_seq)  # type: ignore[arg-type]
+        stmt = stmt.order_by(col.seq).limit(q.limit)  # type: ignore[arg-type]
+        return list(self._session.scalars(stmt))
+
+    def walk(self) -> Iterator[AuditEvent]:
+        stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(  # type: ignore[arg-type]
+            yield_per=500
+        )
+        for event in self._session.scalars(stmt):
+            yield event
+            self._session.expunge(event)
+
+    def head(self) -> AuditChainHead | None:
+        return self._session.get(AuditChainHead, CHAIN_ROW)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        self._connection = self._engine.connect()
+        self._connection.info["write"] = self._write
+        self._session = Session(bind=self._connection, expire_on_commit=False, autoflush=True)
+        s = self._session
+        self.domains = SqlRepository(s, idm.Domain)
+        self.projects = SqlRepository(s, idm.Project)
+        self.users = SqlRepository(s, idm.User)
+        self.groups = SqlRepository(s, idm.Group)
+        self.memberships = SqlRepository(s, idm.GroupMembership)
+        self.roles = SqlRepository(s, idm.Role)
+        self.implied_roles = SqlRepository(s, idm.ImpliedRole)
+        self.assignments = SqlRepository(s, idm.Assignment)
+        self.regions = SqlRepository(s, idm.Region)
+        self.services = SqlRepository(s, idm.Service)
+        self.endpoints = SqlRepository(s, idm.Endpoint)
+        self.app_creds = SqlRepository(s, idm.ApplicationCredential)
+        self.credentials = SqlRepository(s, idm.Credential)
+        self.revocations = SqlRevocationLog(s)
+        self.audit = SqlAuditLog(s)
+        return self
+
+    def commit(self) -> None:
+        assert self._session is not None
+        self._session.commit()
+
+    def rollback(self) -> None:
+        assert self._session is not None
+        self._session.rollback()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self._session is not None
+        self._session.rollback()
+        self._session.close()
+        self._connection.close()
+        self._session = None
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: Engine) -> None:
+        map_domain()
+        self.engine = engine
+
+    def __call__(self, write: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, write)

@@ -1,0 +1,1 @@
+"""Small Protocols the services need; drivers implement them."""

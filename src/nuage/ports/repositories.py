@@ -1,0 +1,130 @@
+"""Repositories and the unit of work: how services read and change state atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+from nuage.domain.audit import AuditChainHead, AuditEvent
+from nuage.domain.identity import (
+    ApplicationCredential,
+    Assignment,
+    Credential,
+    Domain,
+    Endpoint,
+    Group,
+    GroupMembership,
+    ImpliedRole,
+    Project,
+    Region,
+    RevocationEvent,
+    Role,
+    Service,
+    User,
+)
+
+T = TypeVar("T")
+
+
+class Repository(Protocol[T]):
+    """Entities of one kind. Filters are equalities; a list/tuple/set value means "any of".
+
+    Entities returned are live within the unit of work: changing an attribute and
+    committing stores the change. Assign new lists and dicts rather than mutating them.
+    """
+
+    def get(self, ident: Any) -> T | None: ...
+
+    def add(self, entity: T) -> None: ...
+
+    def delete(self, entity: T) -> None: ...
+
+    def find(self, **equals: Any) -> list[T]: ...
+
+    def first(self, **equals: Any) -> T | None: ...
+
+    def delete_where(self, **equals: Any) -> int: ...
+
+
+class RevocationLog(Protocol):
+    def add(self, event: RevocationEvent) -> None: ...
+
+    def issued_after(self, issued_at: datetime) -> list[RevocationEvent]:
+        """Events that could revoke a token issued at `issued_at`."""
+        ...
+
+    def latest_change(self) -> int:
+        """A number that grows whenever an event is added (lets callers cache)."""
+        ...
+
+    def prune(self, before: datetime) -> int:
+        """Forget events that can only match tokens already expired."""
+        ...
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    project_id: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_seq: int | None = None
+    limit: int = 100
+
+
+class AuditLog(Protocol):
+    def append(self, event: AuditEvent) -> None:
+        """Seal the event onto the chain and store it in the current transaction.
+
+        Serialises writers on the chain head, so concurrent transactions chain in order.
+        """
+        ...
+
+    def query(self, q: AuditQuery) -> list[AuditEvent]: ...
+
+    def walk(self) -> Iterator[AuditEvent]:
+        """Every event in sequence order, streamed."""
+        ...
+
+    def head(self) -> AuditChainHead | None: ...
+
+
+class UnitOfWork(Protocol):
+    domains: Repository[Domain]
+    projects: Repository[Project]
+    users: Repository[User]
+    groups: Repository[Group]
+    memberships: Repository[GroupMembership]
+    roles: Repository[Role]
+    implied_roles: Repository[ImpliedRole]
+    assignments: Repository[Assignment]
+    regions: Repository[Region]
+    services: Repository[Service]
+    endpoints: Repository[Endpoint]
+    app_creds: Repository[ApplicationCredential]
+    credentials: Repository[Credential]
+    revocations: RevocationLog
+    audit: AuditLog
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Rolls back whatever was not committed."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, write: bool = False) -> UnitOfWork:
+        """A new unit of work. `write=True` takes the write lock up front where the
+        database needs that (SQLite), so read-then-write transactions never deadlock."""
+        ...

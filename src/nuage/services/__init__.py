@@ -1,0 +1,1 @@
+"""Use cases. Each takes a RequestContext and plain values, and decides."""

@@ -1,0 +1,307 @@
+"""Role assignments: granting, revoking, listing, and the roles a user holds somewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nuage.domain import policy
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import NotFound, ValidationError
+from nuage.domain.identity import SYSTEM_ALL, ActorType, Assignment, Role, TargetType
+from nuage.domain.tokens import Scope
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.identity.base import IdentityUseCases
+
+
+def expand_implied(uow: UnitOfWork, role_ids: set[str]) -> list[Role]:
+    """The roles plus every role they imply, transitively (admin -> member -> reader)."""
+    seen = set(role_ids)
+    frontier = set(role_ids)
+    while frontier:
+        implied = uow.implied_roles.find(prior_role_id=frontier)
+        frontier = {i.implied_role_id for i in implied} - seen
+        seen |= frontier
+    if not seen:
+        return []
+    return sorted(uow.roles.find(id=seen), key=lambda r: r.name)
+
+
+def project_ancestors(uow: UnitOfWork, project_id: str) -> list[str]:
+    ancestors: list[str] = []
+    current = uow.projects.get(project_id)
+    while current is not None and current.parent_id and current.parent_id not in ancestors:
+        ancestors.append(current.parent_id)
+        current = uow.projects.get(current.parent_id)
+    return ancestors
+
+
+def actor_ids(uow: UnitOfWork, user_id: str) -> list[str]:
+    return [user_id] + [m.group_id for m in uow.memberships.find(user_id=user_id)]
+
+
+def direct_role_ids(uow: UnitOfWork, user_id: str, scope: Scope) -> set[str]:
+    """Roles assigned to the user or its groups on the scope (including inherited ones)."""
+    actors = actor_ids(uow, user_id)
+    found: list[Assignment]
+    if scope.project_id:
+        project = uow.projects.get(scope.project_id)
+        if project is None:
+            return set()
+        found = uow.assignments.find(actor_id=actors, target_type=TargetType.PROJECT.value,
+                                     target_id=scope.project_id, inherited=False)
+        found += uow.assignments.find(actor_id=actors, target_type=TargetType.DOMAIN.value,
+                                      target_id=project.domain_id, inherited=True)
+        ancestors = project_ancestors(uow, project.id)
+        if ancestors:
+            found += uow.assignments.find(actor_id=actors, target_type=TargetType.PROJECT.value,
+                                          target_id=ancestors, inherited=True)
+    elif scope.domain_id:
+        found = uow.assignments.find(actor_id=actors, target_type=TargetType.DOMAIN.value,
+                                     target_id=scope.domain_id, inherited=False)
+    elif scope.system:
+        found = uow.assignments.find(actor_id=actors, target_type=TargetType.SYSTEM.value,
+                                     target_id=SYSTEM_ALL)
+    else:
+        return set()
+    return {a.role_id for a in found}
+
+
+def effective_roles(uow: UnitOfWork, user_id: str, scope: Scope) -> list[Role]:
+    return expand_implied(uow, direct_role_ids(uow, user_id, scope))
+
+
+@dataclass(frozen=True)
+class Grant:
+    actor_type: ActorType
+    actor_id: str
+    target_type: TargetType
+    target_id: str
+    role_id: str
+    inherited: bool = False
+
+
+@dataclass(frozen=True)
+class AssignmentFilter:
+    user_id: str | None = None
+    group_id: str | None = None
+    project_id: str | None = None
+    domain_id: str | None = None
+    system: bool = False
+    role_id: str | None = None
+    effective: bool = False
+    inherited: bool | None = None
+    include_subtree: bool = False
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """One row of GET /v3/role_assignments; `via_group_id` is set for effective rows."""
+
+    assignment: Assignment
+    via_group_id: str | None = None
+
+
+class AssignmentService(IdentityUseCases):
+    def _check_parties(self, uow: UnitOfWork, grant: Grant) -> policy.Target:
+        if grant.actor_type is ActorType.USER:
+            self.user(uow, grant.actor_id)
+        elif uow.groups.get(grant.actor_id) is None:
+            raise NotFound("group", grant.actor_id)
+        role = self.role(uow, grant.role_id)
+        if grant.target_type is TargetType.PROJECT:
+            project = self.project(uow, grant.target_id)
+            if role.domain_id and role.domain_id != project.domain_id:
+                raise ValidationError("A domain-specific role can only be granted in its domain.")
+            return policy.Target(domain_id=project.domain_id, project_id=project.id)
+        if grant.target_type is TargetType.DOMAIN:
+            self.domain(uow, grant.target_id)
+            return policy.Target(domain_id=grant.target_id)
+        return policy.Target()
+
+    def _action(self, grant: Grant, verb: str) -> str:
+        system = "system_" if grant.target_type is TargetType.SYSTEM else ""
+        return f"identity:{verb}_{system}grant"
+
+    def grant(self, ctx: RequestContext, grant: Grant) -> None:
+        with self.p.uow(write=True) as uow:
+            target = self._check_parties(uow, grant)
+            self.guard(uow, ctx, self._action(grant, "create"), target,
+                       target_type="role_assignment", target_id=grant.role_id)
+            existing = uow.assignments.first(**self._key(grant))
+            if existing is None:
+                uow.assignments.add(Assignment(**self._key(grant)))
+                self.record(uow, ctx, "identity.role_assignment.create", "role_assignment",
+                            grant.role_id, project_id=target.project_id,
+                            detail=self._detail(grant))
+            uow.commit()
+
+    def check(self, ctx: RequestContext, grant: Grant) -> None:
+        with self.p.uow() as uow:
+            target = self._check_parties(uow, grant)
+            self.guard(uow, ctx, self._action(grant, "check"), target,
+                       target_type="role_assignment", target_id=grant.role_id)
+            if uow.assignments.first(**self._key(grant)) is None:
+                raise NotFound("role assignment", grant.role_id)
+
+    def revoke(self, ctx: RequestContext, grant: Grant) -> None:
+        with self.p.uow(write=True) as uow:
+            target = self._check_parties(uow, grant)
+            self.guard(uow, ctx, self._action(grant, "revoke"), target,
+                       target_type="role_assignment", target_id=grant.role_id)
+            existing = uow.assignments.first(**self._key(grant))
+            if existing is None:
+                raise NotFound("role assignment", grant.role_id)
+            uow.assignments.delete(existing)
+            self.record(uow, ctx, "identity.role_assignment.delete", "role_assignment",
+                        grant.role_id, project_id=target.project_id, detail=self._detail(grant))
+            uow.commit()
+
+    def list_grants(self, ctx: RequestContext, actor_type: ActorType, actor_id: str,
+                    target_type: TargetType, target_id: str, inherited: bool = False
+                    ) -> list[Role]:
+        with self.p.uow() as uow:
+            if actor_type is ActorType.USER:
+                self.user(uow, actor_id)
+            elif uow.groups.get(actor_id) is None:
+                raise NotFound("group", actor_id)
+            target = policy.Target()
+            if target_type is TargetType.PROJECT:
+                project = self.project(uow, target_id)
+                target = policy.Target(domain_id=project.domain_id, project_id=project.id)
+            elif target_type is TargetType.DOMAIN:
+                self.domain(uow, target_id)
+                target = policy.Target(domain_id=target_id)
+            action = ("identity:list_system_grants" if target_type is TargetType.SYSTEM
+                      else "identity:list_grants")
+            self.guard(uow, ctx, action, target, target_type="role_assignment", target_id=None)
+            rows = uow.assignments.find(actor_id=actor_id, target_type=target_type.value,
+                                        target_id=target_id, inherited=inherited)
+            roles = [uow.roles.get(r.role_id) for r in rows]
+            return sorted((r for r in roles if r is not None), key=lambda r: r.name)
+
+    def names(self, views: list[AssignmentView]) -> dict[str, dict[str, object]]:
+        with self.p.uow() as uow:
+            return describe(uow, views)
+
+    def list_assignments(self, ctx: RequestContext, f: AssignmentFilter) -> list[AssignmentView]:
+        with self.p.uow() as uow:
+            target = policy.Target()
+            if f.project_id:
+                project = uow.projects.get(f.project_id)
+                target = policy.Target(domain_id=project.domain_id if project else None,
+                                       project_id=f.project_id)
+            elif f.domain_id:
+                target = policy.Target(domain_id=f.domain_id)
+            if not policy.allowed(ctx, "identity:list_role_assignments", target):
+                # A user may always list their own assignments (Keystone allows this too).
+                if not (f.user_id and f.user_id == ctx.user_id):
+                    policy.enforce(ctx, "identity:list_role_assignments", target)
+            return self._query(uow, f)
+
+    def _query(self, uow: UnitOfWork, f: AssignmentFilter) -> list[AssignmentView]:
+        equals: dict[str, object] = {}
+        if f.role_id:
+            equals["role_id"] = f.role_id
+        if f.inherited is not None:
+            equals["inherited"] = f.inherited
+        if f.project_id:
+            targets: list[str] = [f.project_id]
+            if f.include_subtree:
+                targets += [p.id for p in self._subtree(uow, f.project_id)]
+            equals.update(target_type=TargetType.PROJECT.value, target_id=targets)
+        elif f.domain_id:
+            equals.update(target_type=TargetType.DOMAIN.value, target_id=f.domain_id)
+        elif f.system:
+            equals.update(target_type=TargetType.SYSTEM.value)
+        if f.effective:
+            return self._effective(uow, f, equals)
+        if f.user_id:
+            equals.update(actor_type=ActorType.USER.value, actor_id=f.user_id)
+        elif f.group_id:
+            equals.update(actor_type=ActorType.GROUP.value, actor_id=f.group_id)
+        rows = uow.assignments.find(**equals)
+        return [AssignmentView(a) for a in sorted(rows, key=_order)]
+
+    def _effective(self, uow: UnitOfWork, f: AssignmentFilter,
+                   equals: dict[str, object]) -> list[AssignmentView]:
+        """Group assignments expanded to their members, as `effective` asks."""
+        equals.pop("inherited", None)
+        views: list[AssignmentView] = []
+        if f.user_id:
+            groups = [m.group_id for m in uow.memberships.find(user_id=f.user_id)]
+            direct = uow.assignments.find(actor_type=ActorType.USER.value, actor_id=f.user_id,
+                                          **equals)
+            via = uow.assignments.find(actor_type=ActorType.GROUP.value, actor_id=groups,
+                                       **equals) if groups else []
+        else:
+            direct = uow.assignments.find(actor_type=ActorType.USER.value, **equals)
+            via = uow.assignments.find(actor_type=ActorType.GROUP.value, **equals)
+        views += [AssignmentView(a) for a in direct if not a.inherited]
+        for a in via:
+            if a.inherited:
+                continue
+            members = uow.memberships.find(group_id=a.actor_id)
+            for m in members:
+                if f.user_id and m.user_id != f.user_id:
+                    continue
+                views.append(AssignmentView(
+                    Assignment(ActorType.USER.value, m.user_id, a.target_type, a.target_id,
+                               a.role_id), via_group_id=a.actor_id))
+        return sorted(views, key=lambda v: _order(v.assignment))
+
+    def _subtree(self, uow: UnitOfWork, project_id: str) -> list[object]:
+        out: list[object] = []
+        frontier = [project_id]
+        while frontier:
+            children = uow.projects.find(parent_id=frontier)
+            out += children
+            frontier = [c.id for c in children]
+        return out
+
+    @staticmethod
+    def _key(grant: Grant) -> dict[str, object]:
+        return {
+            "actor_type": grant.actor_type.value, "actor_id": grant.actor_id,
+            "target_type": grant.target_type.value, "target_id": grant.target_id,
+            "role_id": grant.role_id, "inherited": grant.inherited,
+        }
+
+    @staticmethod
+    def _detail(grant: Grant) -> dict[str, object]:
+        return {
+            "actor_type": grant.actor_type.value, "actor_id": grant.actor_id,
+            "target_type": grant.target_type.value, "target_id": grant.target_id,
+            "inherited": grant.inherited,
+        }
+
+
+def _order(a: Assignment) -> tuple[str, str, str, str]:
+    return (a.target_type, a.target_id, a.actor_id, a.role_id)
+
+
+def describe(uow: UnitOfWork, views: list[AssignmentView]) -> dict[str, dict[str, object]]:
+    """Names for the ids in assignment rows (`include_names`)."""
+    domains = {d.id: d for d in uow.domains.find()}
+
+    def dom(domain_id: str | None) -> dict[str, object]:
+        d = domains.get(domain_id or "")
+        return {"id": domain_id, "name": d.name if d else None}
+
+    out: dict[str, dict[str, object]] = {}
+    rows = [v.assignment for v in views]
+    for role in uow.roles.find(id={a.role_id for a in rows}) if rows else []:
+        out[role.id] = {"name": role.name} | ({"domain": dom(role.domain_id)}
+                                              if role.domain_id else {})
+    users = {a.actor_id for a in rows if a.actor_type == "user"}
+    for user in uow.users.find(id=users) if users else []:
+        out[user.id] = {"name": user.name, "domain": dom(user.domain_id)}
+    groups = {a.actor_id for a in rows if a.actor_type == "group"}
+    for group in uow.groups.find(id=groups) if groups else []:
+        out[group.id] = {"name": group.name, "domain": dom(group.domain_id)}
+    projects = {a.target_id for a in rows if a.target_type == "project"}
+    for project in uow.projects.find(id=projects) if projects else []:
+        out[project.id] = {"name": project.name, "domain": dom(project.domain_id)}
+    for a in rows:
+        if a.target_type == "domain" and a.target_id in domains:
+            out[a.target_id] = {"name": domains[a.target_id].name}
+    return out

@@ -1,0 +1,121 @@
+"""What every identity use case shares: its ports, settings, guards and look-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nuage.domain import policy
+from nuage.domain.audit import Outcome
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.domain.identity import Domain, Project, Role, User
+from nuage.ports.clock import Clock
+from nuage.ports.crypto import PasswordHasher, SecretBox, TokenCodec
+from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from nuage.services.audit import Auditor
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    token_expiration: int = 3600
+    receipt_expiration: int = 300
+    lockout_failure_attempts: int = 5
+    lockout_duration: int = 1800
+    admin_project_name: str = "admin"
+    admin_project_domain_id: str = "default"
+    region_id: str = "RegionOne"
+
+
+@dataclass(frozen=True)
+class IdentityPorts:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    hasher: PasswordHasher
+    tokens: TokenCodec
+    secrets: SecretBox
+    auditor: Auditor
+    config: IdentityConfig
+
+
+class IdentityUseCases:
+    """Base of the identity services: guards that audit refusals, name look-ups."""
+
+    def __init__(self, ports: IdentityPorts) -> None:
+        self.p = ports
+
+    def guard(self, uow: UnitOfWork, ctx: RequestContext, action: str, target: policy.Target,
+              *, target_type: str, target_id: str | None) -> None:
+        """Enforce the policy; a refused change is itself recorded (outcome denied)."""
+        if policy.allowed(ctx, action, target):
+            return
+        self.p.auditor.record(uow, ctx, action, target_type, target_id,
+                              project_id=target.project_id, outcome=Outcome.DENIED)
+        uow.commit()
+        raise Forbidden(f"You are not authorized to perform the requested action: {action}.")
+
+    def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, target_type: str,
+               target_id: str | None, project_id: str | None = None,
+               detail: dict[str, Any] | None = None) -> None:
+        self.p.auditor.record(uow, ctx, action, target_type, target_id,
+                              project_id=project_id, detail=detail)
+
+    @staticmethod
+    def domain(uow: UnitOfWork, domain_id: str) -> Domain:
+        found = uow.domains.get(domain_id)
+        if found is None:
+            raise NotFound("domain", domain_id)
+        return found
+
+    @staticmethod
+    def project(uow: UnitOfWork, project_id: str) -> Project:
+        found = uow.projects.get(project_id)
+        if found is None:
+            raise NotFound("project", project_id)
+        return found
+
+    @staticmethod
+    def user(uow: UnitOfWork, user_id: str) -> User:
+        found = uow.users.get(user_id)
+        if found is None:
+            raise NotFound("user", user_id)
+        return found
+
+    @staticmethod
+    def role(uow: UnitOfWork, role_id: str) -> Role:
+        found = uow.roles.get(role_id)
+        if found is None:
+            raise NotFound("role", role_id)
+        return found
+
+    @staticmethod
+    def domain_by_ref(uow: UnitOfWork, ref: dict[str, Any] | None) -> Domain:
+        """A `{"id": ...}` or `{"name": ...}` domain reference from an auth body."""
+        if not isinstance(ref, dict):
+            raise ValidationError("A domain reference needs an id or a name.")
+        if isinstance(ref.get("id"), str):
+            found = uow.domains.get(ref["id"])
+        elif isinstance(ref.get("name"), str):
+            found = uow.domains.first(name=ref["name"])
+        else:
+            raise ValidationError("A domain reference needs an id or a name.")
+        if found is None:
+            raise NotFound("domain", str(ref.get("id") or ref.get("name")))
+        return found
+
+    def is_admin_project(self, project: Project) -> bool:
+        cfg = self.p.config
+        return project.name == cfg.admin_project_name and (
+            project.domain_id == cfg.admin_project_domain_id
+        )
+
+
+def page(items: list[Any], marker: str | None, limit: int | None,
+         key: str = "id") -> tuple[list[Any], bool]:
+    """Marker/limit paging over a list sorted by `key`; returns (page, more)."""
+    items = sorted(items, key=lambda item: str(getattr(item, key)))
+    if marker:
+        items = [item for item in items if str(getattr(item, key)) > marker]
+    if limit is None:
+        return items, False
+    return items[:limit], len(items) > limit

@@ -1,0 +1,206 @@
+"""Regions, services and endpoints: the catalog clients discover the cloud with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nuage.domain import policy
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Conflict, NotFound, ValidationError
+from nuage.domain.identity import Endpoint, Interface, Region, Service, new_id
+from nuage.services.identity.base import IdentityUseCases
+
+
+def _check_country(country: Any) -> str | None:
+    if country is None:
+        return None
+    if not isinstance(country, str) or len(country) != 2 or not country.isalpha():
+        raise ValidationError("country must be an ISO 3166-1 alpha-2 code, such as FR.")
+    return country.upper()
+
+
+class CatalogService(IdentityUseCases):
+    # regions
+    def create_region(self, ctx: RequestContext, region_id: str | None, description: str = "",
+                      parent_region_id: str | None = None, country: str | None = None,
+                      extra: dict[str, Any] | None = None) -> Region:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:create_region", policy.Target(),
+                       target_type="region", target_id=region_id)
+            region_id = region_id or new_id()
+            if uow.regions.get(region_id):
+                raise Conflict(f"Duplicate ID, {region_id}.")
+            if parent_region_id and uow.regions.get(parent_region_id) is None:
+                raise NotFound("region", parent_region_id)
+            region = Region(id=region_id, description=description,
+                            parent_region_id=parent_region_id, country=_check_country(country),
+                            extra=extra or {})
+            uow.regions.add(region)
+            self.record(uow, ctx, "identity.region.create", "region", region.id)
+            uow.commit()
+            return region
+
+    def get_region(self, ctx: RequestContext, region_id: str) -> Region:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:get_region")
+            region = uow.regions.get(region_id)
+            if region is None:
+                raise NotFound("region", region_id)
+            return region
+
+    def list_regions(self, ctx: RequestContext, parent_region_id: str | None = None
+                     ) -> list[Region]:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:list_regions")
+            filters = {"parent_region_id": parent_region_id} if parent_region_id else {}
+            return sorted(uow.regions.find(**filters), key=lambda r: r.id)
+
+    def update_region(self, ctx: RequestContext, region_id: str, changes: dict[str, Any]
+                      ) -> Region:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:update_region", policy.Target(),
+                       target_type="region", target_id=region_id)
+            region = uow.regions.get(region_id)
+            if region is None:
+                raise NotFound("region", region_id)
+            if "country" in changes:
+                changes["country"] = _check_country(changes["country"])
+            for key, value in changes.items():
+                setattr(region, key, value)
+            self.record(uow, ctx, "identity.region.update", "region", region.id)
+            uow.commit()
+            return region
+
+    def delete_region(self, ctx: RequestContext, region_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:delete_region", policy.Target(),
+                       target_type="region", target_id=region_id)
+            region = uow.regions.get(region_id)
+            if region is None:
+                raise NotFound("region", region_id)
+            if uow.regions.first(parent_region_id=region_id):
+                raise Conflict("Cannot delete a region that has child regions.")
+            if uow.endpoints.first(region_id=region_id):
+                raise Conflict("Cannot delete a region that still has endpoints.")
+            uow.regions.delete(region)
+            self.record(uow, ctx, "identity.region.delete", "region", region_id)
+            uow.commit()
+
+    # services
+    def create_service(self, ctx: RequestContext, type: str, name: str = "",
+                       description: str = "", enabled: bool = True,
+                       extra: dict[str, Any] | None = None) -> Service:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:create_service", policy.Target(),
+                       target_type="service", target_id=None)
+            service = Service(id=new_id(), type=type, name=name, description=description,
+                              enabled=enabled, extra=extra or {})
+            uow.services.add(service)
+            self.record(uow, ctx, "identity.service.create", "service", service.id)
+            uow.commit()
+            return service
+
+    def get_service(self, ctx: RequestContext, service_id: str) -> Service:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:get_service")
+            service = uow.services.get(service_id)
+            if service is None:
+                raise NotFound("service", service_id)
+            return service
+
+    def list_services(self, ctx: RequestContext, type: str | None = None,
+                      name: str | None = None) -> list[Service]:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:list_services")
+            filters = {k: v for k, v in (("type", type), ("name", name)) if v is not None}
+            return sorted(uow.services.find(**filters), key=lambda s: s.type)
+
+    def update_service(self, ctx: RequestContext, service_id: str, changes: dict[str, Any]
+                       ) -> Service:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:update_service", policy.Target(),
+                       target_type="service", target_id=service_id)
+            service = uow.services.get(service_id)
+            if service is None:
+                raise NotFound("service", service_id)
+            for key, value in changes.items():
+                setattr(service, key, value)
+            self.record(uow, ctx, "identity.service.update", "service", service.id)
+            uow.commit()
+            return service
+
+    def delete_service(self, ctx: RequestContext, service_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:delete_service", policy.Target(),
+                       target_type="service", target_id=service_id)
+            service = uow.services.get(service_id)
+            if service is None:
+                raise NotFound("service", service_id)
+            uow.endpoints.delete_where(service_id=service_id)
+            uow.services.delete(service)
+            self.record(uow, ctx, "identity.service.delete", "service", service_id)
+            uow.commit()
+
+    # endpoints
+    def create_endpoint(self, ctx: RequestContext, service_id: str, interface: str, url: str,
+                        region_id: str | None = None, enabled: bool = True,
+                        extra: dict[str, Any] | None = None) -> Endpoint:
+        if interface not in {i.value for i in Interface}:
+            raise ValidationError(f"Invalid interface {interface!r}: one of public, internal, "
+                                  "admin.")
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:create_endpoint", policy.Target(),
+                       target_type="endpoint", target_id=None)
+            if uow.services.get(service_id) is None:
+                raise NotFound("service", service_id)
+            if region_id and uow.regions.get(region_id) is None:
+                raise NotFound("region", region_id)
+            endpoint = Endpoint(id=new_id(), service_id=service_id, interface=interface,
+                                url=url, region_id=region_id, enabled=enabled, extra=extra or {})
+            uow.endpoints.add(endpoint)
+            self.record(uow, ctx, "identity.endpoint.create", "endpoint", endpoint.id)
+            uow.commit()
+            return endpoint
+
+    def get_endpoint(self, ctx: RequestContext, endpoint_id: str) -> Endpoint:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:get_endpoint")
+            endpoint = uow.endpoints.get(endpoint_id)
+            if endpoint is None:
+                raise NotFound("endpoint", endpoint_id)
+            return endpoint
+
+    def list_endpoints(self, ctx: RequestContext, filters: dict[str, Any]) -> list[Endpoint]:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:list_endpoints")
+            return sorted(uow.endpoints.find(**filters), key=lambda e: (e.service_id, e.id))
+
+    def update_endpoint(self, ctx: RequestContext, endpoint_id: str, changes: dict[str, Any]
+                        ) -> Endpoint:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:update_endpoint", policy.Target(),
+                       target_type="endpoint", target_id=endpoint_id)
+            endpoint = uow.endpoints.get(endpoint_id)
+            if endpoint is None:
+                raise NotFound("endpoint", endpoint_id)
+            if "interface" in changes and changes["interface"] not in {
+                    i.value for i in Interface}:
+                raise ValidationError("Invalid interface.")
+            if "service_id" in changes and uow.services.get(changes["service_id"]) is None:
+                raise NotFound("service", changes["service_id"])
+            for key, value in changes.items():
+                setattr(endpoint, key, value)
+            self.record(uow, ctx, "identity.endpoint.update", "endpoint", endpoint.id)
+            uow.commit()
+            return endpoint
+
+    def delete_endpoint(self, ctx: RequestContext, endpoint_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:delete_endpoint", policy.Target(),
+                       target_type="endpoint", target_id=endpoint_id)
+            endpoint = uow.endpoints.get(endpoint_id)
+            if endpoint is None:
+                raise NotFound("endpoint", endpoint_id)
+            uow.endpoints.delete(endpoint)
+            self.record(uow, ctx, "identity.endpoint.delete", "endpoint", endpoint_id)
+            uow.commit()

@@ -1,0 +1,298 @@
+"""Application credentials, EC2 credentials (the S3 access keys) and stored credentials."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from nuage.domain import policy, totp
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from nuage.domain.identity import (
+    ApplicationCredential,
+    Credential,
+    CredentialType,
+    RevocationEvent,
+    Role,
+)
+from nuage.domain.tokens import Scope
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.identity.assignments import direct_role_ids, expand_implied
+from nuage.services.identity.base import IdentityUseCases
+from nuage.services.identity.tokens import ec2_credential_id
+
+
+@dataclass(frozen=True)
+class NewAppCred:
+    name: str
+    secret: str | None = None
+    description: str | None = None
+    expires_at: datetime | None = None
+    # Each role as {"id": ...} or {"name": ...}; empty means the token's roles.
+    roles: tuple[dict[str, str], ...] = ()
+    unrestricted: bool = False
+
+
+@dataclass(frozen=True)
+class AppCredView:
+    cred: ApplicationCredential
+    roles: list[Role]
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    cred: Credential
+    blob: str
+
+
+@dataclass(frozen=True)
+class Ec2View:
+    user_id: str
+    project_id: str | None
+    access: str
+    secret: str
+
+
+class CredentialService(IdentityUseCases):
+    # -- application credentials -----------------------------------------------------------
+    def create_app_cred(self, ctx: RequestContext, user_id: str, new: NewAppCred) -> AppCredView:
+        if ctx.user_id != user_id:
+            raise Forbidden("You may only create application credentials for yourself.")
+        if ctx.project_id is None:
+            raise ValidationError("Application credentials need a project-scoped token.")
+        if ctx.app_cred_id and not ctx.app_cred_unrestricted:
+            raise Forbidden("A restricted application credential cannot create another one.")
+        now = self.p.clock.now()
+        if new.expires_at is not None and new.expires_at <= now:
+            raise ValidationError("expires_at must be in the future.")
+        secret = new.secret or secrets.token_urlsafe(48)
+        secret_hash = self.p.hasher.hash(secret)
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:create_application_credential",
+                       policy.Target(user_id=user_id, project_id=ctx.project_id),
+                       target_type="application_credential", target_id=None)
+            held = {r.id: r for r in expand_implied(
+                uow, direct_role_ids(uow, user_id, Scope(project_id=ctx.project_id)))}
+            chosen = self._pick_roles(held, new.roles, ctx)
+            if uow.app_creds.first(user_id=user_id, name=new.name):
+                raise Conflict(f"Duplicate application credential name {new.name}.")
+            cred = ApplicationCredential(
+                id=uuid.uuid4().hex, name=new.name, user_id=user_id, project_id=ctx.project_id,
+                secret_hash=secret_hash, role_ids=[r.id for r in chosen],
+                description=new.description, expires_at=new.expires_at,
+                unrestricted=new.unrestricted, created_at=now)
+            uow.app_creds.add(cred)
+            self.record(uow, ctx, "identity.application_credential.create",
+                        "application_credential", cred.id, project_id=ctx.project_id)
+            uow.commit()
+            return AppCredView(cred, chosen, secret)
+
+    @staticmethod
+    def _pick_roles(held: dict[str, Role], wanted: tuple[dict[str, str], ...],
+                    ctx: RequestContext) -> list[Role]:
+        if not wanted:
+            return sorted((r for r in held.values() if r.name in ctx.roles), key=lambda r: r.name)
+        chosen: list[Role] = []
+        for ref in wanted:
+            match = [r for r in held.values()
+                     if ref.get("id") == r.id or (not ref.get("id") and ref.get("name") == r.name)]
+            if not match:
+                raise Forbidden(f"You do not hold the role {ref.get('id') or ref.get('name')} "
+                                "on this project.")
+            chosen.append(match[0])
+        return chosen
+
+    def _app_cred(self, uow: UnitOfWork, user_id: str, cred_id: str) -> ApplicationCredential:
+        cred = uow.app_creds.get(cred_id)
+        if cred is None or cred.user_id != user_id:
+            raise NotFound("application credential", cred_id)
+        return cred
+
+    def get_app_cred(self, ctx: RequestContext, user_id: str, cred_id: str) -> AppCredView:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:get_application_credential",
+                           policy.Target(user_id=user_id))
+            cred = self._app_cred(uow, user_id, cred_id)
+            return AppCredView(cred, uow.roles.find(id=cred.role_ids) if cred.role_ids else [])
+
+    def list_app_creds(self, ctx: RequestContext, user_id: str, name: str | None = None
+                       ) -> list[AppCredView]:
+        with self.p.uow() as uow:
+            self.user(uow, user_id)
+            policy.enforce(ctx, "identity:list_application_credentials",
+                           policy.Target(user_id=user_id))
+            filters: dict[str, Any] = {"user_id": user_id}
+            if name is not None:
+                filters["name"] = name
+            roles = {r.id: r for r in uow.roles.find()}
+            return [AppCredView(c, [roles[r] for r in c.role_ids if r in roles])
+                    for c in sorted(uow.app_creds.find(**filters), key=lambda c: c.name)]
+
+    def delete_app_cred(self, ctx: RequestContext, user_id: str, cred_id: str) -> None:
+        if ctx.app_cred_id and not ctx.app_cred_unrestricted:
+            raise Forbidden("A restricted application credential cannot delete credentials.")
+        with self.p.uow(write=True) as uow:
+            cred = self._app_cred(uow, user_id, cred_id)
+            self.guard(uow, ctx, "identity:delete_application_credential",
+                       policy.Target(user_id=user_id), target_type="application_credential",
+                       target_id=cred_id)
+            uow.app_creds.delete(cred)
+            now = self.p.clock.now()
+            uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
+                                                app_cred_id=cred_id))
+            self.record(uow, ctx, "identity.application_credential.delete",
+                        "application_credential", cred_id, project_id=cred.project_id)
+            uow.commit()
+
+    # -- EC2 credentials -------------------------------------------------------------------
+    def create_ec2(self, ctx: RequestContext, user_id: str, project_id: str) -> Ec2View:
+        with self.p.uow(write=True) as uow:
+            self.user(uow, user_id)
+            self.guard(uow, ctx, "identity:ec2_create_credential",
+                       policy.Target(user_id=user_id, project_id=project_id),
+                       target_type="credential", target_id=None)
+            self.project(uow, project_id)
+            if not policy.is_cloud_admin(ctx) and not direct_role_ids(
+                    uow, user_id, Scope(project_id=project_id)):
+                raise Forbidden("The user has no role on that project.")
+            access, secret = uuid.uuid4().hex, uuid.uuid4().hex
+            blob = json.dumps({"access": access, "secret": secret, "trust_id": None})
+            cred = Credential(id=ec2_credential_id(access), user_id=user_id,
+                              type=CredentialType.EC2.value, project_id=project_id,
+                              encrypted_blob=self.p.secrets.seal(blob), access_key=access,
+                              created_at=self.p.clock.now())
+            uow.credentials.add(cred)
+            self.record(uow, ctx, "identity.credential.create", "credential", cred.id,
+                        project_id=project_id, detail={"type": "ec2", "access": access})
+            uow.commit()
+            return Ec2View(user_id, project_id, access, secret)
+
+    def _ec2_view(self, cred: Credential) -> Ec2View:
+        blob = json.loads(self.p.secrets.open(cred.encrypted_blob))
+        return Ec2View(cred.user_id, cred.project_id, blob["access"], blob["secret"])
+
+    def list_ec2(self, ctx: RequestContext, user_id: str) -> list[Ec2View]:
+        with self.p.uow() as uow:
+            self.user(uow, user_id)
+            policy.enforce(ctx, "identity:ec2_list_credentials", policy.Target(user_id=user_id))
+            creds = uow.credentials.find(user_id=user_id, type=CredentialType.EC2.value)
+            return [self._ec2_view(c) for c in creds]
+
+    def _ec2(self, uow: UnitOfWork, user_id: str, access: str) -> Credential:
+        cred = uow.credentials.get(ec2_credential_id(access))
+        if cred is None or cred.user_id != user_id or cred.type != CredentialType.EC2.value:
+            raise NotFound("credential", access)
+        return cred
+
+    def get_ec2(self, ctx: RequestContext, user_id: str, access: str) -> Ec2View:
+        with self.p.uow() as uow:
+            policy.enforce(ctx, "identity:ec2_get_credential", policy.Target(user_id=user_id))
+            return self._ec2_view(self._ec2(uow, user_id, access))
+
+    def delete_ec2(self, ctx: RequestContext, user_id: str, access: str) -> None:
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:ec2_delete_credential", policy.Target(user_id=user_id),
+                       target_type="credential", target_id=ec2_credential_id(access))
+            cred = self._ec2(uow, user_id, access)
+            uow.credentials.delete(cred)
+            self.record(uow, ctx, "identity.credential.delete", "credential", cred.id,
+                        project_id=cred.project_id, detail={"type": "ec2"})
+            uow.commit()
+
+    # -- /v3/credentials -------------------------------------------------------------------
+    def create(self, ctx: RequestContext, user_id: str, type: str, blob: str,
+               project_id: str | None, extra: dict[str, Any] | None = None) -> CredentialView:
+        with self.p.uow(write=True) as uow:
+            self.user(uow, user_id)
+            self.guard(uow, ctx, "identity:create_credential",
+                       policy.Target(user_id=user_id, project_id=project_id),
+                       target_type="credential", target_id=None)
+            cred_id, access = self._check_blob(uow, ctx, user_id, type, blob, project_id)
+            if uow.credentials.get(cred_id) is not None:
+                raise Conflict("A credential with that access key already exists.")
+            cred = Credential(id=cred_id, user_id=user_id, type=type, project_id=project_id,
+                              encrypted_blob=self.p.secrets.seal(blob), access_key=access,
+                              extra=extra or {}, created_at=self.p.clock.now())
+            uow.credentials.add(cred)
+            self.record(uow, ctx, "identity.credential.create", "credential", cred.id,
+                        project_id=project_id, detail={"type": type})
+            uow.commit()
+            return CredentialView(cred, blob)
+
+    def _check_blob(self, uow: UnitOfWork, ctx: RequestContext, user_id: str, type: str,
+                    blob: str, project_id: str | None) -> tuple[str, str | None]:
+        if type == CredentialType.EC2.value:
+            try:
+                parsed = json.loads(blob)
+            except ValueError as exc:
+                raise ValidationError("Invalid blob in credential.") from exc
+            if not isinstance(parsed, dict) or not isinstance(parsed.get("access"), str):
+                raise ValidationError("An ec2 credential's blob needs an access key.")
+            if not project_id:
+                raise ValidationError("An ec2 credential needs a project_id.")
+            self.project(uow, project_id)
+            if not policy.is_cloud_admin(ctx) and not direct_role_ids(
+                    uow, user_id, Scope(project_id=project_id)):
+                raise Forbidden("The user has no role on that project.")
+            return ec2_credential_id(parsed["access"]), parsed["access"]
+        if type == CredentialType.TOTP.value and not totp.valid_secret(blob):
+            raise ValidationError("A totp credential's blob must be a base32 secret.")
+        return uuid.uuid4().hex, None
+
+    def _cred(self, uow: UnitOfWork, ctx: RequestContext, cred_id: str, action: str
+              ) -> Credential:
+        cred = uow.credentials.get(cred_id)
+        # Someone else's credential is as invisible as a missing one.
+        if cred is None or not policy.allowed(ctx, action, policy.Target(user_id=cred.user_id)):
+            raise NotFound("credential", cred_id)
+        return cred
+
+    def get(self, ctx: RequestContext, cred_id: str) -> CredentialView:
+        with self.p.uow() as uow:
+            cred = self._cred(uow, ctx, cred_id, "identity:get_credential")
+            return CredentialView(cred, self.p.secrets.open(cred.encrypted_blob))
+
+    def list(self, ctx: RequestContext, user_id: str | None, type: str | None
+             ) -> list[CredentialView]:
+        with self.p.uow() as uow:
+            filters: dict[str, Any] = {}
+            if not policy.is_cloud_reader(ctx):
+                if user_id is not None and user_id != ctx.user_id:
+                    return []
+                user_id = ctx.user_id
+            if user_id is not None:
+                filters["user_id"] = user_id
+            if type is not None:
+                filters["type"] = type
+            return [CredentialView(c, self.p.secrets.open(c.encrypted_blob))
+                    for c in uow.credentials.find(**filters)]
+
+    def update(self, ctx: RequestContext, cred_id: str, changes: dict[str, Any]
+               ) -> CredentialView:
+        with self.p.uow(write=True) as uow:
+            cred = self._cred(uow, ctx, cred_id, "identity:update_credential")
+            blob = changes.get("blob", self.p.secrets.open(cred.encrypted_blob))
+            type = changes.get("type", cred.type)
+            project_id = changes.get("project_id", cred.project_id)
+            new_id, access = self._check_blob(uow, ctx, cred.user_id, type, blob, project_id)
+            if type == CredentialType.EC2.value and new_id != cred.id:
+                raise ValidationError("The access key of an ec2 credential cannot change.")
+            cred.type, cred.project_id, cred.access_key = type, project_id, access
+            cred.encrypted_blob = self.p.secrets.seal(blob)
+            self.record(uow, ctx, "identity.credential.update", "credential", cred.id,
+                        project_id=project_id)
+            uow.commit()
+            return CredentialView(cred, blob)
+
+    def delete(self, ctx: RequestContext, cred_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            cred = self._cred(uow, ctx, cred_id, "identity:delete_credential")
+            uow.credentials.delete(cred)
+            self.record(uow, ctx, "identity.credential.delete", "credential", cred.id,
+                        project_id=cred.project_id)
+            uow.commit()

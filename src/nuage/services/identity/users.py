@@ -1,0 +1,283 @@
+"""Users, passwords and groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nuage.domain import policy
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from nuage.domain.identity import Group, GroupMembership, RevocationEvent, User, new_id
+from nuage.services.identity.base import IdentityUseCases
+from nuage.services.identity.projects import _purge_user
+
+USER_FIELDS = {"name", "enabled", "default_project_id", "password", "options", "extra"}
+USER_OPTIONS = {
+    "ignore_change_password_upon_first_use", "ignore_password_expiry",
+    "ignore_lockout_failure_attempts", "lock_password", "multi_factor_auth_enabled",
+    "multi_factor_auth_rules", "ignore_user_inactivity",
+}
+
+
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(options) - USER_OPTIONS
+    if unknown:
+        raise ValidationError(f"Invalid user options: {sorted(unknown)}")
+    rules = options.get("multi_factor_auth_rules")
+    if rules is not None and (not isinstance(rules, list) or not all(
+            isinstance(rule, list) and all(isinstance(m, str) for m in rule) for rule in rules)):
+        raise ValidationError("multi_factor_auth_rules must be a list of lists of methods.")
+    return options
+
+
+class UserService(IdentityUseCases):
+    def create(self, ctx: RequestContext, name: str, domain_id: str | None,
+               password: str | None = None, enabled: bool = True,
+               default_project_id: str | None = None, options: dict[str, Any] | None = None,
+               extra: dict[str, Any] | None = None) -> User:
+        domain_id = domain_id or ctx.project_domain_id or ctx.domain_id or "default"
+        # Hash before taking the write lock: argon2 is slow on purpose.
+        password_hash = self.p.hasher.hash(password) if password else None
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:create_user", policy.Target(domain_id=domain_id),
+                       target_type="user", target_id=None)
+            self.domain(uow, domain_id)
+            if uow.users.first(domain_id=domain_id, name=name):
+                raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry "
+                               f"found with name {name} at domain ID {domain_id}.")
+            if default_project_id and uow.projects.get(default_project_id) is None:
+                raise NotFound("project", default_project_id)
+            now = self.p.clock.now()
+            user = User(id=new_id(), name=name, domain_id=domain_id, enabled=enabled,
+                        default_project_id=default_project_id, password_hash=password_hash,
+                        password_created_at=now if password else None,
+                        options=check_options(options or {}), extra=extra or {},
+                        created_at=now)
+            uow.users.add(user)
+            self.record(uow, ctx, "identity.user.create", "user", user.id,
+                        project_id=default_project_id)
+            uow.commit()
+            return user
+
+    def get(self, ctx: RequestContext, user_id: str) -> User:
+        with self.p.uow() as uow:
+            user = self.user(uow, user_id)
+            policy.enforce(ctx, "identity:get_user",
+                           policy.Target(domain_id=user.domain_id, user_id=user.id))
+            return user
+
+    def list(self, ctx: RequestContext, filters: dict[str, Any]) -> list[User]:
+        with self.p.uow() as uow:
+            if not policy.allowed(ctx, "identity:list_users",
+                                  policy.Target(domain_id=filters.get("domain_id"))):
+                if ctx.domain_id and "domain_id" not in filters:
+                    filters = {**filters, "domain_id": ctx.domain_id}
+                policy.enforce(ctx, "identity:list_users",
+                               policy.Target(domain_id=filters.get("domain_id")))
+            return sorted(uow.users.find(**filters), key=lambda u: u.name)
+
+    def update(self, ctx: RequestContext, user_id: str, changes: dict[str, Any]) -> User:
+        password = changes.pop("password", None)
+        password_hash = self.p.hasher.hash(password) if password else None
+        with self.p.uow(write=True) as uow:
+            user = self.user(uow, user_id)
+            self.guard(uow, ctx, "identity:update_user",
+                       policy.Target(domain_id=user.domain_id, user_id=user.id),
+                       target_type="user", target_id=user.id)
+            if "domain_id" in changes and changes.pop("domain_id") != user.domain_id:
+                raise ValidationError("Update of `domain_id` is not allowed.")
+            unknown = set(changes) - USER_FIELDS
+            if unknown:
+                raise ValidationError(f"Cannot update these attributes: {sorted(unknown)}")
+            if "name" in changes and changes["name"] != user.name and uow.users.first(
+                    domain_id=user.domain_id, name=changes["name"]):
+                raise Conflict(f"Duplicate entry found with name {changes['name']}.")
+            if "options" in changes:
+                changes["options"] = {**user.options, **check_options(changes["options"])}
+                changes["options"] = {k: v for k, v in changes["options"].items()
+                                      if v is not None}
+            if "extra" in changes:
+                changes["extra"] = {**user.extra, **changes["extra"]}
+            for key, value in changes.items():
+                setattr(user, key, value)
+            now = self.p.clock.now()
+            if changes.get("enabled") is True:
+                # Re-enabling is how an administrator lifts a lock-out.
+                user.failed_auth_count = 0
+            if password_hash:
+                user.password_hash = password_hash
+                user.password_created_at = now
+                user.failed_auth_count = 0
+            if changes.get("enabled") is False or password_hash:
+                uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
+                                                    user_id=user.id))
+            fields = sorted(changes) + (["password"] if password_hash else [])
+            self.record(uow, ctx, "identity.user.update", "user", user.id,
+                        detail={"fields": fields})
+            uow.commit()
+            return user
+
+    def change_password(self, ctx: RequestContext, user_id: str, original: str,
+                        new: str) -> None:
+        """Self-service change (POST /v3/users/{id}/password): proves the old password."""
+        with self.p.uow() as uow:
+            user = self.user(uow, user_id)
+            current_hash = user.password_hash
+        if ctx.user_id is not None and ctx.user_id != user_id:
+            raise Forbidden("You may only change your own password.")
+        if current_hash is None or not self.p.hasher.verify(current_hash, original):
+            raise Unauthorized("The original password is not correct.")
+        new_hash = self.p.hasher.hash(new)
+        with self.p.uow(write=True) as uow:
+            user = self.user(uow, user_id)
+            if user.options.get("lock_password"):
+                raise Forbidden("You are not allowed to change your password.")
+            now = self.p.clock.now()
+            user.password_hash = new_hash
+            user.password_created_at = now
+            user.failed_auth_count = 0
+            uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
+                                                user_id=user.id))
+            # Keystone takes this call without a token: the old password is the proof.
+            self.p.auditor.record(uow, ctx, "identity.user.change_password", "user", user.id,
+                                  actor_user_id=user.id)
+            uow.commit()
+
+    def delete(self, ctx: RequestContext, user_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            user = self.user(uow, user_id)
+            self.guard(uow, ctx, "identity:delete_user",
+                       policy.Target(domain_id=user.domain_id, user_id=user.id),
+                       target_type="user", target_id=user.id)
+            if user.id == ctx.user_id:
+                raise Forbidden("You cannot delete your own user.")
+            _purge_user(uow, user.id)
+            now = self.p.clock.now()
+            uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
+                                                user_id=user.id))
+            self.record(uow, ctx, "identity.user.delete", "user", user.id)
+            uow.commit()
+
+
+class GroupService(IdentityUseCases):
+    def create(self, ctx: RequestContext, name: str, domain_id: str | None,
+               description: str = "", extra: dict[str, Any] | None = None) -> Group:
+        domain_id = domain_id or ctx.project_domain_id or ctx.domain_id or "default"
+        with self.p.uow(write=True) as uow:
+            self.guard(uow, ctx, "identity:create_group", policy.Target(domain_id=domain_id),
+                       target_type="group", target_id=None)
+            self.domain(uow, domain_id)
+            if uow.groups.first(domain_id=domain_id, name=name):
+                raise Conflict(f"Conflict occurred attempting to store group - Duplicate entry "
+                               f"found with name {name}.")
+            group = Group(id=new_id(), name=name, domain_id=domain_id, description=description,
+                          extra=extra or {})
+            uow.groups.add(group)
+            self.record(uow, ctx, "identity.group.create", "group", group.id)
+            uow.commit()
+            return group
+
+    def _group(self, uow: Any, group_id: str) -> Group:
+        group: Group | None = uow.groups.get(group_id)
+        if group is None:
+            raise NotFound("group", group_id)
+        return group
+
+    def get(self, ctx: RequestContext, group_id: str) -> Group:
+        with self.p.uow() as uow:
+            group = self._group(uow, group_id)
+            policy.enforce(ctx, "identity:get_group", policy.Target(domain_id=group.domain_id))
+            return group
+
+    def list(self, ctx: RequestContext, filters: dict[str, Any]) -> list[Group]:
+        with self.p.uow() as uow:
+            if not policy.allowed(ctx, "identity:list_groups",
+                                  policy.Target(domain_id=filters.get("domain_id"))):
+                if ctx.domain_id and "domain_id" not in filters:
+                    filters = {**filters, "domain_id": ctx.domain_id}
+                policy.enforce(ctx, "identity:list_groups",
+                               policy.Target(domain_id=filters.get("domain_id")))
+            return sorted(uow.groups.find(**filters), key=lambda g: g.name)
+
+    def update(self, ctx: RequestContext, group_id: str, changes: dict[str, Any]) -> Group:
+        with self.p.uow(write=True) as uow:
+            group = self._group(uow, group_id)
+            self.guard(uow, ctx, "identity:update_group", policy.Target(domain_id=group.domain_id),
+                       target_type="group", target_id=group.id)
+            if "domain_id" in changes and changes.pop("domain_id") != group.domain_id:
+                raise ValidationError("Update of `domain_id` is not allowed.")
+            if "name" in changes and changes["name"] != group.name and uow.groups.first(
+                    domain_id=group.domain_id, name=changes["name"]):
+                raise Conflict(f"Duplicate entry found with name {changes['name']}.")
+            for key, value in changes.items():
+                setattr(group, key, value)
+            self.record(uow, ctx, "identity.group.update", "group", group.id)
+            uow.commit()
+            return group
+
+    def delete(self, ctx: RequestContext, group_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            group = self._group(uow, group_id)
+            self.guard(uow, ctx, "identity:delete_group", policy.Target(domain_id=group.domain_id),
+                       target_type="group", target_id=group.id)
+            uow.memberships.delete_where(group_id=group.id)
+            uow.assignments.delete_where(actor_id=group.id)
+            uow.groups.delete(group)
+            self.record(uow, ctx, "identity.group.delete", "group", group.id)
+            uow.commit()
+
+    def add_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            group = self._group(uow, group_id)
+            self.user(uow, user_id)
+            self.guard(uow, ctx, "identity:add_user_to_group",
+                       policy.Target(domain_id=group.domain_id), target_type="group",
+                       target_id=group.id)
+            if uow.memberships.first(group_id=group_id, user_id=user_id) is None:
+                uow.memberships.add(GroupMembership(group_id=group_id, user_id=user_id))
+                self.record(uow, ctx, "identity.group.add_member", "group", group.id,
+                            detail={"user_id": user_id})
+            uow.commit()
+
+    def remove_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            group = self._group(uow, group_id)
+            self.user(uow, user_id)
+            self.guard(uow, ctx, "identity:remove_user_from_group",
+                       policy.Target(domain_id=group.domain_id), target_type="group",
+                       target_id=group.id)
+            membership = uow.memberships.first(group_id=group_id, user_id=user_id)
+            if membership is None:
+                raise NotFound("membership", f"{user_id} in {group_id}")
+            uow.memberships.delete(membership)
+            now = self.p.clock.now()
+            uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
+                                                user_id=user_id))
+            self.record(uow, ctx, "identity.group.remove_member", "group", group.id,
+                        detail={"user_id": user_id})
+            uow.commit()
+
+    def check_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
+        with self.p.uow() as uow:
+            group = self._group(uow, group_id)
+            self.user(uow, user_id)
+            policy.enforce(ctx, "identity:check_user_in_group",
+                           policy.Target(domain_id=group.domain_id))
+            if uow.memberships.first(group_id=group_id, user_id=user_id) is None:
+                raise NotFound("membership", f"{user_id} in {group_id}")
+
+    def members(self, ctx: RequestContext, group_id: str) -> list[User]:
+        with self.p.uow() as uow:
+            group = self._group(uow, group_id)
+            policy.enforce(ctx, "identity:list_users_in_group",
+                           policy.Target(domain_id=group.domain_id))
+            ids = [m.user_id for m in uow.memberships.find(group_id=group_id)]
+            return sorted(uow.users.find(id=ids), key=lambda u: u.name) if ids else []
+
+    def groups_of(self, ctx: RequestContext, user_id: str) -> list[Group]:
+        with self.p.uow() as uow:
+            user = self.user(uow, user_id)
+            policy.enforce(ctx, "identity:list_groups_for_user",
+                           policy.Target(domain_id=user.domain_id, user_id=user.id))
+            ids = [m.group_id for m in uow.memberships.find(user_id=user_id)]
+            return sorted(uow.groups.find(id=ids), key=lambda g: g.name) if ids else []

@@ -1,0 +1,68 @@
+"""The one typed Settings: defaults, then a TOML file, then NUAGE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nuage"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NUAGE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8800, ge=1, le=65535)
+    # Base URL the catalog advertises; defaults to http://host:port.
+    public_url: str | None = None
+    state_dir: Path = Field(default_factory=_default_state_dir)
+    # SQLAlchemy URL; defaults to SQLite in the state directory.
+    database_url: str | None = None
+    region: str = "RegionOne"
+    # ISO 3166-1 alpha-2 country of this region's machines (residency rules read it).
+    region_country: str = "FR"
+    token_expiration: int = Field(3600, ge=60)
+    lockout_failure_attempts: int = Field(5, ge=0)
+    lockout_duration: int = Field(1800, ge=1)
+    max_active_keys: int = Field(3, ge=2)
+    admin_project_name: str = "admin"
+    # Also merge the `nuage` cloud into ~/.config/openstack/clouds.yaml.
+    user_clouds_yaml: bool = True
+    log_level: str = "info"
+    # Cheap password hashing for test suites only (argon2 with minimal cost).
+    fast_password_hashing: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("NUAGE_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return tuple(sources)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def identity_url(self) -> str:
+        return f"{self.base_url}/identity"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'nuage.db'}"
