@@ -1,0 +1,107 @@
+"""A real `nuage up` in a subprocess on 127.0.0.1, for compat, tempest and system tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveNuage:
+    state_dir: Path
+    port: int = field(default_factory=free_port)
+    database_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def identity_url(self) -> str:
+        return f"{self.base_url}/identity"
+
+    @property
+    def admin_password(self) -> str:
+        return (self.state_dir / "admin-password").read_text().strip()
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.state_dir / "clouds.yaml"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "server.log"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "NUAGE_"))}
+        env.update({
+            "NUAGE_HOST": "127.0.0.1",
+            "NUAGE_PORT": str(self.port),
+            "NUAGE_STATE_DIR": str(self.state_dir),
+            "NUAGE_USER_CLOUDS_YAML": "false",
+            "NUAGE_FAST_PASSWORD_HASHING": "true",
+        })
+        if self.database_url:
+            env["NUAGE_DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
+        return env
+
+    def client_env(self) -> dict[str, str]:
+        """Environment for the `openstack` CLI as the admin, via the written clouds.yaml."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update({"OS_CLIENT_CONFIG_FILE": str(self.clouds_yaml), "OS_CLOUD": "nuage"})
+        return env
+
+    def start(self, timeout: float = 60.0) -> LiveNuage:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_file.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "nuage", "up"], env=self.env(), stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nuage up exited: {self.log_file.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.identity_url}/v3", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"nuage up did not answer in {timeout}s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+    def admin_token(self) -> str:
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": self.admin_password}}},
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+        response = httpx.post(f"{self.identity_url}/v3/auth/tokens", json=body, timeout=30)
+        response.raise_for_status()
+        return response.headers["X-Subject-Token"]
