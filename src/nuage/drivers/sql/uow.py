@@ -174,6 +174,9 @@ class SqlUnitOfWork:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self._session is not None
+        # Detach first: entities handed to callers keep their loaded state instead of
+        # being expired by the rollback below.
+        self._session.expunge_all()
         self._session.rollback()
         self._session.close()
         self._connection.close()
