@@ -37,7 +37,7 @@ class KeyRepository:
         numbers = [n for n, _ in self._key_files()]
         new = max(numbers) + 1
         self._write_key(new)
-        for n, path in self._key_files()[: -self.max_active]:
+        for _n, path in self._key_files()[: -self.max_active]:
             path.unlink()
         self._checked = 0.0
         return new

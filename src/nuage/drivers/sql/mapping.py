@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from nuage.domain import audit as audit_domain
@@ -11,7 +12,7 @@ from nuage.drivers.sql import tables
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
 
-MAPPINGS: list[tuple[type, object]] = [
+MAPPINGS: list[tuple[type, Table]] = [
     (idm.Domain, tables.domains),
     (idm.Project, tables.projects),
     (idm.User, tables.users),

@@ -13,8 +13,15 @@ from sqlalchemy.orm import Session
 from nuage.domain import audit as audit_domain
 from nuage.domain import identity as idm
 from nuage.domain.audit import AuditChainHead, AuditEvent
+from nuage.drivers.sql import tables
 from nuage.drivers.sql.mapping import map_domain
-from nuage.ports.repositories import AuditQuery
+from nuage.ports.repositories import (
+    AuditLog,
+    AuditQuery,
+    Repository,
+    RevocationLog,
+    UnitOfWork,
+)
 
 T = TypeVar("T")
 CHAIN_ROW = 1
@@ -71,17 +78,15 @@ class SqlRevocationLog:
 
     def issued_after(self, issued_at: datetime) -> list[idm.RevocationEvent]:
         stmt = select(idm.RevocationEvent).where(
-            idm.RevocationEvent.issued_before >= issued_at  # type: ignore[arg-type]
-        )
+            tables.revocation_events.c.issued_before >= issued_at)
         return list(self._session.scalars(stmt))
 
     def latest_change(self) -> int:
-        return int(self._session.scalar(select(func.max(idm.RevocationEvent.id))) or 0)
+        return int(self._session.scalar(select(func.max(tables.revocation_events.c.id))) or 0)
 
     def prune(self, before: datetime) -> int:
         stmt = delete(idm.RevocationEvent).where(
-            idm.RevocationEvent.issued_before < before  # type: ignore[arg-type]
-        )
+            tables.revocation_events.c.issued_before < before)
         return int(getattr(self._session.execute(stmt), "rowcount", 0) or 0)
 
 
@@ -90,7 +95,8 @@ class SqlAuditLog:
         self._session = session
 
     def _locked_head(self) -> AuditChainHead:
-        stmt = select(AuditChainHead).where(AuditChainHead.id == CHAIN_ROW).with_for_update()
+        stmt = select(AuditChainHead).where(
+            tables.audit_chain.c.id == CHAIN_ROW).with_for_update()
         head = self._session.scalars(stmt).first()
         if head is None:
             head = AuditChainHead(id=CHAIN_ROW, seq=0, hash=audit_domain.GENESIS_HASH)
@@ -105,28 +111,27 @@ class SqlAuditLog:
 
     def query(self, q: AuditQuery) -> list[AuditEvent]:
         stmt = select(AuditEvent)
-        col = AuditEvent
+        col = tables.audit_events.c
         if q.project_id is not None:
-            stmt = stmt.where(col.project_id == q.project_id)  # type: ignore[arg-type]
+            stmt = stmt.where(col.project_id == q.project_id)
         if q.action is not None:
-            stmt = stmt.where(col.action == q.action)  # type: ignore[arg-type]
+            stmt = stmt.where(col.action == q.action)
         if q.target_type is not None:
-            stmt = stmt.where(col.target_type == q.target_type)  # type: ignore[arg-type]
+            stmt = stmt.where(col.target_type == q.target_type)
         if q.target_id is not None:
-            stmt = stmt.where(col.target_id == q.target_id)  # type: ignore[arg-type]
+            stmt = stmt.where(col.target_id == q.target_id)
         if q.since is not None:
-            stmt = stmt.where(col.at >= q.since)  # type: ignore[arg-type]
+            stmt = stmt.where(col.at >= q.since)
         if q.until is not None:
-            stmt = stmt.where(col.at <= q.until)  # type: ignore[arg-type]
+            stmt = stmt.where(col.at <= q.until)
         if q.after_seq is not None:
-            stmt = stmt.where(col.seq > q.after_seq)  # type: ignore[arg-type]
-        stmt = stmt.order_by(col.seq).limit(q.limit)  # type: ignore[arg-type]
+            stmt = stmt.where(col.seq > q.after_seq)
+        stmt = stmt.order_by(col.seq).limit(q.limit)
         return list(self._session.scalars(stmt))
 
     def walk(self) -> Iterator[AuditEvent]:
-        stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(  # type: ignore[arg-type]
-            yield_per=500
-        )
+        stmt = select(AuditEvent).order_by(tables.audit_events.c.seq).execution_options(
+            yield_per=500)
         for event in self._session.scalars(stmt):
             yield event
             self._session.expunge(event)
@@ -136,6 +141,22 @@ class SqlAuditLog:
 
 
 class SqlUnitOfWork:
+    domains: Repository[idm.Domain]
+    projects: Repository[idm.Project]
+    users: Repository[idm.User]
+    groups: Repository[idm.Group]
+    memberships: Repository[idm.GroupMembership]
+    roles: Repository[idm.Role]
+    implied_roles: Repository[idm.ImpliedRole]
+    assignments: Repository[idm.Assignment]
+    regions: Repository[idm.Region]
+    services: Repository[idm.Service]
+    endpoints: Repository[idm.Endpoint]
+    app_creds: Repository[idm.ApplicationCredential]
+    credentials: Repository[idm.Credential]
+    revocations: RevocationLog
+    audit: AuditLog
+
     def __init__(self, engine: Engine, write: bool) -> None:
         self._engine = engine
         self._write = write
@@ -188,5 +209,5 @@ class SqlUnitOfWorkFactory:
         map_domain()
         self.engine = engine
 
-    def __call__(self, write: bool = False) -> SqlUnitOfWork:
+    def __call__(self, write: bool = False) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, write)

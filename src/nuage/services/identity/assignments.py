@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
-from nuage.domain.identity import SYSTEM_ALL, ActorType, Assignment, Role, TargetType
+from nuage.domain.identity import SYSTEM_ALL, ActorType, Assignment, Project, Role, TargetType
 from nuage.domain.tokens import Scope
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.base import IdentityUseCases
@@ -192,10 +193,10 @@ class AssignmentService(IdentityUseCases):
                                        project_id=f.project_id)
             elif f.domain_id:
                 target = policy.Target(domain_id=f.domain_id)
-            if not policy.allowed(ctx, "identity:list_role_assignments", target):
-                # A user may always list their own assignments (Keystone allows this too).
-                if not (f.user_id and f.user_id == ctx.user_id):
-                    policy.enforce(ctx, "identity:list_role_assignments", target)
+            # A user may always list their own assignments (Keystone allows this too).
+            own = f.user_id is not None and f.user_id == ctx.user_id
+            if not own:
+                policy.enforce(ctx, "identity:list_role_assignments", target)
             return self._query(uow, f)
 
     def _query(self, uow: UnitOfWork, f: AssignmentFilter) -> list[AssignmentView]:
@@ -249,8 +250,8 @@ class AssignmentService(IdentityUseCases):
                                a.role_id), via_group_id=a.actor_id))
         return sorted(views, key=lambda v: _order(v.assignment))
 
-    def _subtree(self, uow: UnitOfWork, project_id: str) -> list[object]:
-        out: list[object] = []
+    def _subtree(self, uow: UnitOfWork, project_id: str) -> list[Project]:
+        out: list[Project] = []
         frontier = [project_id]
         while frontier:
             children = uow.projects.find(parent_id=frontier)
@@ -259,7 +260,7 @@ class AssignmentService(IdentityUseCases):
         return out
 
     @staticmethod
-    def _key(grant: Grant) -> dict[str, object]:
+    def _key(grant: Grant) -> dict[str, Any]:
         return {
             "actor_type": grant.actor_type.value, "actor_id": grant.actor_id,
             "target_type": grant.target_type.value, "target_id": grant.target_id,

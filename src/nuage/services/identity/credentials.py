@@ -257,7 +257,7 @@ class CredentialService(IdentityUseCases):
             cred = self._cred(uow, ctx, cred_id, "identity:get_credential")
             return CredentialView(cred, self.p.secrets.open(cred.encrypted_blob))
 
-    def list(self, ctx: RequestContext, user_id: str | None, type: str | None
+    def find(self, ctx: RequestContext, user_id: str | None, type: str | None
              ) -> list[CredentialView]:
         with self.p.uow() as uow:
             filters: dict[str, Any] = {}

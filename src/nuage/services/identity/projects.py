@@ -44,7 +44,7 @@ class DomainService(IdentityUseCases):
             policy.enforce(ctx, "identity:get_domain", policy.Target(domain_id=domain.id))
             return domain
 
-    def list(self, ctx: RequestContext, name: str | None = None,
+    def find(self, ctx: RequestContext, name: str | None = None,
              enabled: bool | None = None) -> list[Domain]:
         with self.p.uow() as uow:
             filters: dict[str, Any] = {}
@@ -143,7 +143,7 @@ class ProjectService(IdentityUseCases):
                            policy.Target(domain_id=project.domain_id, project_id=project.id))
             return project
 
-    def list(self, ctx: RequestContext, filters: dict[str, Any],
+    def find(self, ctx: RequestContext, filters: dict[str, Any],
              tags: list[str] | None = None, tags_any: list[str] | None = None,
              not_tags: list[str] | None = None) -> list[Project]:
         with self.p.uow() as uow:

@@ -38,7 +38,7 @@ class RoleService(IdentityUseCases):
                 policy.enforce(ctx, "identity:get_role", policy.Target(domain_id=role.domain_id))
             return role
 
-    def list(self, ctx: RequestContext, name: str | None = None,
+    def find(self, ctx: RequestContext, name: str | None = None,
              domain_id: str | None = None) -> list[Role]:
         with self.p.uow() as uow:
             policy.enforce(ctx, "identity:list_roles",

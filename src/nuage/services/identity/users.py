@@ -66,7 +66,7 @@ class UserService(IdentityUseCases):
                            policy.Target(domain_id=user.domain_id, user_id=user.id))
             return user
 
-    def list(self, ctx: RequestContext, filters: dict[str, Any]) -> list[User]:
+    def find(self, ctx: RequestContext, filters: dict[str, Any]) -> list[User]:
         with self.p.uow() as uow:
             if not policy.allowed(ctx, "identity:list_users",
                                   policy.Target(domain_id=filters.get("domain_id"))):
@@ -189,7 +189,7 @@ class GroupService(IdentityUseCases):
             policy.enforce(ctx, "identity:get_group", policy.Target(domain_id=group.domain_id))
             return group
 
-    def list(self, ctx: RequestContext, filters: dict[str, Any]) -> list[Group]:
+    def find(self, ctx: RequestContext, filters: dict[str, Any]) -> list[Group]:
         with self.p.uow() as uow:
             if not policy.allowed(ctx, "identity:list_groups",
                                   policy.Target(domain_id=filters.get("domain_id"))):

@@ -31,7 +31,7 @@ def identity_app(services: IdentityServices, identity_url: str) -> Starlette:
         title = titles.get(exc.status_code, "Error")
         message = ("The resource could not be found." if exc.status_code == 404
                    else str(exc.detail))
-        return keystone_error(exc.status_code, title, message, exc.headers)
+        return keystone_error(exc.status_code, title, message, dict(exc.headers or {}))
 
     async def on_crash(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)

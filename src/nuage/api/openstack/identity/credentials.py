@@ -114,7 +114,7 @@ def routes(d: Deps) -> list[Route]:
 
     async def list_credentials(request: Request) -> Response:
         ctx = await d.ctx(request)
-        views = await call(d.s.credentials.list, ctx, request.query_params.get("user_id"),
+        views = await call(d.s.credentials.find, ctx, request.query_params.get("user_id"),
                            request.query_params.get("type"))
         return reply(r.collection("credentials", [r.credential(v) for v in views],
                                   "credentials"))

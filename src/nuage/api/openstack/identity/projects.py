@@ -69,7 +69,7 @@ def routes(d: Deps) -> list[Route]:
     async def list_domains(request: Request) -> Response:
         ctx = await d.ctx(request)
         f = filters(request, booleans=("enabled",))
-        found = await call(d.s.domains.list, ctx, request.query_params.get("name"),
+        found = await call(d.s.domains.find, ctx, request.query_params.get("name"),
                            f.get("enabled"))
         return reply(r.collection("domains", [r.domain(x) for x in found], "domains"))
 
@@ -131,7 +131,7 @@ def routes(d: Deps) -> list[Route]:
         def split(key: str) -> list[str] | None:
             return q[key].split(",") if key in q else None
 
-        found = await call(d.s.projects.list, ctx, f, split("tags"), split("tags-any"),
+        found = await call(d.s.projects.find, ctx, f, split("tags"), split("tags-any"),
                            split("not-tags"))
         if f.get("parent_id") is None and "parent_id" in q:
             found = [p for p in found if p.parent_id is None]

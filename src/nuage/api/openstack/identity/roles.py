@@ -34,7 +34,7 @@ def routes(d: Deps) -> list[Route]:
 
     async def list_roles(request: Request) -> Response:
         ctx = await d.ctx(request)
-        roles = await call(d.s.roles.list, ctx, request.query_params.get("name"),
+        roles = await call(d.s.roles.find, ctx, request.query_params.get("name"),
                            request.query_params.get("domain_id"))
         return reply(r.collection("roles", [r.role(x) for x in roles], "roles"))
 
@@ -162,9 +162,8 @@ def routes(d: Deps) -> list[Route]:
             include_subtree=q.get("include_subtree", "").lower() == "true")
         views = await call(d.s.assignments.list_assignments, ctx, f)
         names = None
-        if q.get("include_names", "").lower() in ("true", "1", ""):
-            if "include_names" in q:
-                names = await call(d.s.assignments.names, views)
+        if q.get("include_names", "").lower() in ("true", "1", "") and "include_names" in q:
+            names = await call(d.s.assignments.names, views)
         return reply({"role_assignments": [r.assignment(v, names) for v in views],
                       "links": {"self": str(request.url), "previous": None, "next": None}})
 

@@ -63,7 +63,7 @@ def routes(d: Deps) -> list[Route]:
     async def list_users(request: Request) -> Response:
         ctx = await d.ctx(request)
         f = filters(request, "name", "domain_id", booleans=("enabled",))
-        found = await call(d.s.users.list, ctx, f)
+        found = await call(d.s.users.find, ctx, f)
         marker, limit = paging(request)
         items, more = page(found, marker, limit)
         return reply(r.collection("users", [r.user(u) for u in items], "users",
@@ -120,7 +120,7 @@ def routes(d: Deps) -> list[Route]:
 
     async def list_groups(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(d.s.groups.list, ctx, filters(request, "name", "domain_id"))
+        found = await call(d.s.groups.find, ctx, filters(request, "name", "domain_id"))
         return reply(r.collection("groups", [r.group(g) for g in found], "groups"))
 
     async def get_group(request: Request) -> Response:

@@ -1,0 +1,1 @@
+"""Reconcilers that finish long operations (they arrive with compute and storage)."""
