@@ -70,6 +70,7 @@ class ValidatedToken:
     domain: NamedRef | None = None
     app_cred_name: str | None = None
     app_cred_unrestricted: bool = False
+    app_cred_expires_at: datetime | None = None
     is_admin_project: bool = False
     catalog: list[CatalogEntry] = field(default_factory=list)
 

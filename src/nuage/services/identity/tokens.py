@@ -40,7 +40,8 @@ from nuage.domain.tokens import (
 )
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.assignments import direct_role_ids, expand_implied
-from nuage.services.identity.base import IdentityUseCases
+from nuage.services.identity.base import IdentityPorts, IdentityUseCases
+from nuage.services.identity.validation_cache import ValidationCache
 
 AUTH_FAILED = "The request you have made requires authentication."
 
@@ -100,6 +101,10 @@ class _Proof:
 
 
 class TokenService(IdentityUseCases):
+    def __init__(self, ports: IdentityPorts) -> None:
+        super().__init__(ports)
+        self._cache = ValidationCache()
+
     # -- issuing ---------------------------------------------------------------------------
     def authenticate(self, ctx: RequestContext, req: AuthRequest) -> IssuedToken:
         now = self.p.clock.now()
@@ -351,9 +356,22 @@ class TokenService(IdentityUseCases):
 
     def validate(self, token: str, *, with_catalog: bool = False) -> ValidatedToken:
         """Check a token against current state. Raises Unauthorized when it is not valid."""
+        now = self.p.clock.now()
         with self.p.uow() as uow:
-            payload = self._open_valid(uow, token, self.p.clock.now())
-            return self._describe(uow, payload, with_catalog=with_catalog)
+            head = uow.audit.head()
+            revision = head.seq if head else 0
+            cached = self._cache.get(token, with_catalog, revision, now)
+            if cached is not None:
+                # Still open it: a key rotated out since must invalidate the token.
+                self.p.tokens.open_token(token)
+                return cached
+            payload = self._open_valid(uow, token, now)
+            info = self._describe(uow, payload, with_catalog=with_catalog)
+        valid_until = payload.expires_at
+        if info.app_cred_expires_at is not None:
+            valid_until = min(valid_until, info.app_cred_expires_at)
+        self._cache.put(token, with_catalog, revision, valid_until, info)
+        return info
 
     def context_for(self, token: str, request_id: str, source_ip: str | None) -> RequestContext:
         info = self.validate(token)
@@ -412,6 +430,7 @@ class TokenService(IdentityUseCases):
             domain_ref = NamedRef(domain.id, domain.name)
         role_ids = direct_role_ids(uow, user.id, scope)
         app_cred_name: str | None = None
+        app_cred_expires_at = None
         unrestricted = False
         if payload.app_cred_id:
             cred = uow.app_creds.get(payload.app_cred_id)
@@ -419,6 +438,7 @@ class TokenService(IdentityUseCases):
                 raise Unauthorized("The application credential is no longer valid.")
             role_ids &= set(cred.role_ids)
             app_cred_name, unrestricted = cred.name, cred.unrestricted
+            app_cred_expires_at = cred.expires_at
         roles = expand_implied(uow, role_ids)
         if not scope.unscoped and not roles:
             raise Unauthorized("The user no longer has a role on the token's scope.")
@@ -428,7 +448,8 @@ class TokenService(IdentityUseCases):
             password_expires_at=user.password_expires_at,
             roles=tuple(RoleRef(r.id, r.name, r.domain_id) for r in roles),
             project=project_ref, domain=domain_ref, app_cred_name=app_cred_name,
-            app_cred_unrestricted=unrestricted, is_admin_project=admin_project,
+            app_cred_unrestricted=unrestricted, app_cred_expires_at=app_cred_expires_at,
+            is_admin_project=admin_project,
             catalog=self._catalog(uow) if with_catalog and not scope.unscoped else [],
         )
 
