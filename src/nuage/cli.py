@@ -72,6 +72,7 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on.")] =
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cloud = build(settings)
     seeded = cloud.seed()
+    cloud.identity.tokens.prune_revocations()
     password_file = settings.state_dir / "admin-password"
     if seeded.admin_password is not None:
         _write_private(password_file, seeded.admin_password + "\n")

@@ -470,6 +470,14 @@ class TokenService(IdentityUseCases):
             return self._catalog(uow)
 
     # -- revoking --------------------------------------------------------------------------
+    def prune_revocations(self) -> int:
+        """Forget revocation events older than any token still unexpired (run at start)."""
+        horizon = self.p.clock.now() - timedelta(seconds=self.p.config.token_expiration)
+        with self.p.uow(write=True) as uow:
+            removed = uow.revocations.prune(horizon)
+            uow.commit()
+            return removed
+
     def revoke(self, ctx: RequestContext, subject: str) -> None:
         now = self.p.clock.now()
         with self.p.uow(write=True) as uow:
