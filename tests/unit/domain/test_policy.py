@@ -1,0 +1,177 @@
+"""The authorization table, read as "who may do what to which target"."""
+
+from __future__ import annotations
+
+import pytest
+
+from nuage.domain import policy
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Forbidden
+from nuage.domain.policy import Target
+
+ADMIN_ROLES = frozenset({"admin", "member", "reader"})
+MEMBER_ROLES = frozenset({"member", "reader"})
+READER_ROLES = frozenset({"reader"})
+
+
+def _ctx(user: str, **kw: object) -> RequestContext:
+    return RequestContext(request_id="req-test", user_id=user, user_domain_id="d1",
+                          **kw)  # type: ignore[arg-type]
+
+
+# The cast: every kind of caller the policy knows about.
+ACTORS: dict[str, RequestContext] = {
+    "system admin": _ctx("u-sysadmin", system=True, roles=ADMIN_ROLES),
+    "system reader": _ctx("u-sysreader", system=True, roles=READER_ROLES),
+    "admin-project admin": _ctx("u-opadmin", project_id="p-admin", project_domain_id="default",
+                                roles=ADMIN_ROLES, is_admin_project=True),
+    "admin-project member": _ctx("u-opmember", project_id="p-admin",
+                                 project_domain_id="default", roles=MEMBER_ROLES,
+                                 is_admin_project=True),
+    "domain d1 admin": _ctx("u-d1admin", domain_id="d1", roles=ADMIN_ROLES),
+    "domain d1 reader": _ctx("u-d1reader", domain_id="d1", roles=READER_ROLES),
+    "project A admin": _ctx("u-aadmin", project_id="p-a", project_domain_id="d1",
+                            roles=ADMIN_ROLES),
+    "project A member": _ctx("u-amember", project_id="p-a", project_domain_id="d1",
+                             roles=MEMBER_ROLES),
+    "project A reader": _ctx("u-areader", project_id="p-a", project_domain_id="d1",
+                             roles=READER_ROLES),
+    "unscoped": _ctx("u-unscoped"),
+    "anonymous": RequestContext(request_id="req-anon"),
+}
+
+PROJECT_A = Target(domain_id="d1", project_id="p-a")
+PROJECT_B = Target(domain_id="d1", project_id="p-b")
+PROJECT_IN_D2 = Target(domain_id="d2", project_id="p-c")
+DOMAIN_D1 = Target(domain_id="d1")
+DOMAIN_D2 = Target(domain_id="d2")
+A_MEMBER_SELF = Target(domain_id="d1", user_id="u-amember")
+USER_IN_D1 = Target(domain_id="d1", user_id="u-other")
+USER_IN_D2 = Target(domain_id="d2", user_id="u-far")
+NOTHING = Target()
+
+Y, N = True, False
+
+# (who, action, target, allowed)
+TABLE: list[tuple[str, str, Target, bool]] = [
+    # Cloud administrators (system scope, or the admin project) may do everything.
+    ("system admin", "identity:create_domain", NOTHING, Y),
+    ("system admin", "identity:create_project", PROJECT_IN_D2, Y),
+    ("system admin", "identity:delete_user", USER_IN_D2, Y),
+    ("system admin", "identity:create_role", NOTHING, Y),
+    ("system admin", "identity:create_system_grant", NOTHING, Y),
+    ("system admin", "identity:list_credentials", USER_IN_D2, Y),
+    ("system admin", "audit:list_events", PROJECT_B, Y),
+    ("admin-project admin", "identity:create_domain", NOTHING, Y),
+    ("admin-project admin", "identity:update_project", PROJECT_IN_D2, Y),
+    ("admin-project admin", "identity:create_grant", PROJECT_B, Y),
+    ("admin-project admin", "identity:delete_application_credential", USER_IN_D2, Y),
+    ("admin-project admin", "identity:revoke_token", USER_IN_D1, Y),
+    # ...but membership of the admin project alone is not administration.
+    ("admin-project member", "identity:create_domain", NOTHING, N),
+    ("admin-project member", "identity:create_user", DOMAIN_D1, N),
+    ("admin-project member", "identity:list_users", DOMAIN_D1, N),
+    # The system reader reads everything and changes nothing.
+    ("system reader", "identity:list_domains", NOTHING, Y),
+    ("system reader", "identity:list_users", DOMAIN_D2, Y),
+    ("system reader", "identity:get_credential", USER_IN_D2, Y),
+    ("system reader", "audit:list_events", PROJECT_B, Y),
+    ("system reader", "identity:create_project", DOMAIN_D1, N),
+    ("system reader", "identity:delete_user", USER_IN_D1, N),
+    ("system reader", "identity:create_role", NOTHING, N),
+    # A domain administrator manages their own domain, and only it.
+    ("domain d1 admin", "identity:create_project", DOMAIN_D1, Y),
+    ("domain d1 admin", "identity:update_user", USER_IN_D1, Y),
+    ("domain d1 admin", "identity:create_grant", PROJECT_B, Y),
+    ("domain d1 admin", "identity:list_role_assignments", PROJECT_A, Y),
+    ("domain d1 admin", "identity:create_project", DOMAIN_D2, N),
+    ("domain d1 admin", "identity:delete_user", USER_IN_D2, N),
+    ("domain d1 admin", "identity:create_grant", PROJECT_IN_D2, N),
+    ("domain d1 admin", "identity:create_domain", NOTHING, N),
+    ("domain d1 admin", "identity:create_role", NOTHING, N),
+    ("domain d1 admin", "identity:create_system_grant", NOTHING, N),
+    ("domain d1 reader", "identity:list_users", DOMAIN_D1, Y),
+    ("domain d1 reader", "identity:get_project", PROJECT_B, Y),
+    ("domain d1 reader", "identity:create_user", DOMAIN_D1, N),
+    ("domain d1 reader", "identity:list_users", DOMAIN_D2, N),
+    # A project's reader reads the project (and its audit trail); that is all.
+    ("project A reader", "identity:get_project", PROJECT_A, Y),
+    ("project A reader", "audit:list_events", PROJECT_A, Y),
+    ("project A reader", "identity:get_project", PROJECT_B, N),
+    ("project A reader", "audit:list_events", PROJECT_B, N),
+    ("project A reader", "identity:list_users", DOMAIN_D1, N),
+    # A project's member: same reach as the reader for identity.
+    ("project A member", "identity:get_project", PROJECT_A, Y),
+    ("project A member", "identity:update_project", PROJECT_A, N),
+    ("project A member", "identity:create_grant", PROJECT_A, N),
+    ("project A member", "identity:list_role_assignments", PROJECT_A, N),
+    # A project's admin is not a cloud or domain administrator.
+    ("project A admin", "identity:get_project", PROJECT_A, Y),
+    ("project A admin", "identity:create_user", DOMAIN_D1, N),
+    ("project A admin", "identity:create_grant", PROJECT_A, N),
+    ("project A admin", "identity:delete_project", PROJECT_A, N),
+    ("project A admin", "identity:create_domain", NOTHING, N),
+    # Owners act on what is theirs.
+    ("project A member", "identity:get_user", A_MEMBER_SELF, Y),
+    ("project A member", "identity:change_password", A_MEMBER_SELF, Y),
+    ("project A member", "identity:create_application_credential", A_MEMBER_SELF, Y),
+    ("project A member", "identity:list_credentials", A_MEMBER_SELF, Y),
+    ("project A member", "identity:ec2_create_credential", A_MEMBER_SELF, Y),
+    ("project A member", "identity:revoke_token", A_MEMBER_SELF, Y),
+    ("project A member", "identity:validate_token", A_MEMBER_SELF, Y),
+    ("project A member", "identity:list_user_projects", A_MEMBER_SELF, Y),
+    ("project A member", "identity:get_user", USER_IN_D1, N),
+    ("project A member", "identity:change_password", USER_IN_D1, N),
+    ("project A member", "identity:list_credentials", USER_IN_D1, N),
+    ("project A member", "identity:revoke_token", USER_IN_D1, N),
+    ("project A member", "identity:validate_token", USER_IN_D1, N),
+    ("project A admin", "identity:get_user", USER_IN_D1, N),
+    # Regions are public to anyone authenticated; nothing is public to the anonymous.
+    ("unscoped", "identity:list_regions", NOTHING, Y),
+    ("unscoped", "identity:get_project", PROJECT_A, N),
+    ("anonymous", "identity:list_regions", NOTHING, N),
+    ("anonymous", "audit:list_events", PROJECT_A, N),
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "target", "expected"),
+    [pytest.param(*row, id=f"{row[0]} {'may' if row[3] else 'may not'} {row[1]}")
+     for row in TABLE],
+)
+def test_policy_table(who: str, action: str, target: Target, expected: bool) -> None:
+    assert policy.allowed(ACTORS[who], action, target) is expected
+
+
+def test_every_action_in_the_table_exists() -> None:
+    assert {action for _, action, _, _ in TABLE} <= set(policy.POLICY)
+
+
+# Rules that do not look at the target's project at all.
+NOT_ABOUT_PROJECTS = {"identity:get_region", "identity:list_regions", "identity:get_domain"}
+
+
+@pytest.mark.parametrize("who", ["project A reader", "project A member", "project A admin"])
+@pytest.mark.parametrize("action", sorted(set(policy.POLICY) - NOT_ABOUT_PROJECTS))
+def test_a_project_user_never_acts_on_another_project(who: str, action: str) -> None:
+    """Whatever their role on A, nothing about project B or its users is granted to them."""
+    ctx = ACTORS[who]
+    for target in (PROJECT_B, Target(domain_id="d1", project_id="p-b", user_id="u-b"),
+                   Target(project_id="p-b"), PROJECT_IN_D2):
+        assert not policy.allowed(ctx, action, target), (who, action, target)
+
+
+def test_enforce_raises_forbidden_naming_the_action() -> None:
+    with pytest.raises(Forbidden, match="identity:create_domain"):
+        policy.enforce(ACTORS["project A admin"], "identity:create_domain")
+    policy.enforce(ACTORS["system admin"], "identity:create_domain")
+
+
+def test_cloud_admin_and_reader_helpers() -> None:
+    assert policy.is_cloud_admin(ACTORS["admin-project admin"])
+    assert policy.is_cloud_admin(ACTORS["system admin"])
+    assert not policy.is_cloud_admin(ACTORS["system reader"])
+    assert not policy.is_cloud_admin(ACTORS["domain d1 admin"])
+    assert not policy.is_cloud_admin(ACTORS["project A admin"])
+    assert policy.is_cloud_reader(ACTORS["system reader"])
+    assert not policy.is_cloud_reader(ACTORS["domain d1 reader"])
