@@ -86,7 +86,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
             token_expiration=settings.token_expiration,
             lockout_failure_attempts=settings.lockout_failure_attempts,
             lockout_duration=settings.lockout_duration,
-            admin_project_name=settings.admin_project_name, region_id=settings.region),
+            admin_project_name=settings.admin_project_name, region_id=settings.region,
+            any_project_admin_is_cloud_admin=settings.any_project_admin_is_cloud_admin),
     )
     identity = IdentityServices(
         tokens=TokenService(ports), domains=DomainService(ports),

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     lockout_duration: int = Field(1800, ge=1)
     max_active_keys: int = Field(3, ge=2)
     admin_project_name: str = "admin"
+    # Keystone without a configured admin project: the admin role on any project makes a
+    # cloud administrator. Off by default (only the admin project or the system counts);
+    # Tempest needs it, as its dynamic admin is an admin of a project it makes itself.
+    any_project_admin_is_cloud_admin: bool = False
     # Also merge the `nuage` cloud into ~/.config/openstack/clouds.yaml.
     user_clouds_yaml: bool = True
     log_level: str = "info"

@@ -24,6 +24,7 @@ class IdentityConfig:
     lockout_duration: int = 1800
     admin_project_name: str = "admin"
     admin_project_domain_id: str = "default"
+    any_project_admin_is_cloud_admin: bool = False
     region_id: str = "RegionOne"
 
 

@@ -155,7 +155,7 @@ class TokenService(IdentityUseCases):
             if method in proof.methods:
                 continue
             if method == "password" and req.password:
-                user = self._password(uow, req.password[0], req.password[1], now)
+                user = self._password(uow, ctx, req.password[0], req.password[1], now)
             elif method == "token" and req.token:
                 user = self._token_method(uow, req.token, proof, now)
             elif method == "application_credential" and req.app_cred:
@@ -202,7 +202,8 @@ class TokenService(IdentityUseCases):
             raise Unauthorized(AUTH_FAILED)
         return user
 
-    def _password(self, uow: UnitOfWork, ref: UserRef, password: str, now: datetime) -> User:
+    def _password(self, uow: UnitOfWork, ctx: RequestContext, ref: UserRef, password: str,
+                  now: datetime) -> User:
         user = self._find_user(uow, ref)
         self._check_enabled(uow, user)
         cfg = self.p.config
@@ -217,7 +218,7 @@ class TokenService(IdentityUseCases):
             user.failed_auth_count += 1
             user.last_failed_auth_at = now
             if limit > 0 and not exempt and user.failed_auth_count == limit:
-                ctx = RequestContext(request_id="lockout")
+                # The request that tripped the lock: its source address and id are evidence.
                 self.p.auditor.record(uow, ctx, "identity.user.lockout", "user", user.id,
                                       outcome=Outcome.FAILURE, actor_user_id=user.id,
                                       detail={"failed_attempts": user.failed_auth_count})
@@ -422,7 +423,8 @@ class TokenService(IdentityUseCases):
             if project is None or not project.enabled or pdomain is None or not pdomain.enabled:
                 raise Unauthorized("The token's project is no longer available.")
             project_ref = NamedRef(project.id, project.name, pdomain.id, pdomain.name)
-            admin_project = self.is_admin_project(project)
+            admin_project = (self.is_admin_project(project)
+                             or self.p.config.any_project_admin_is_cloud_admin)
         elif scope.domain_id:
             domain = uow.domains.get(scope.domain_id)
             if domain is None or not domain.enabled:
@@ -436,7 +438,9 @@ class TokenService(IdentityUseCases):
             cred = uow.app_creds.get(payload.app_cred_id)
             if cred is None or cred.expired(self.p.clock.now()):
                 raise Unauthorized("The application credential is no longer valid.")
-            role_ids &= set(cred.role_ids)
+            # The credential's roles the user still holds, implied ones included: a member
+            # may delegate just `reader`, which they hold only through `member`.
+            role_ids = {r.id for r in expand_implied(uow, role_ids)} & set(cred.role_ids)
             app_cred_name, unrestricted = cred.name, cred.unrestricted
             app_cred_expires_at = cred.expires_at
         roles = expand_implied(uow, role_ids)
