@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from nuage.api.openstack.common.body import iso
@@ -87,7 +88,10 @@ class Renderer:
         c = v.cred
         body: dict[str, Any] = {
             "id": c.id, "name": c.name, "description": c.description, "user_id": c.user_id,
-            "project_id": c.project_id, "expires_at": iso(c.expires_at),
+            "project_id": c.project_id,
+            # Keystone gives this one as a naive UTC time without the Z (oslo's strtime).
+            "expires_at": (c.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+                           if c.expires_at else None),
             "unrestricted": c.unrestricted, "access_rules": [],
             "roles": [{"id": r.id, "name": r.name, "domain_id": r.domain_id} for r in v.roles],
             "links": self.links(f"users/{c.user_id}/application_credentials/{c.id}"),
