@@ -25,6 +25,15 @@ from nuage.domain.identity import (
     Service,
     User,
 )
+from nuage.domain.storage import (
+    Bucket,
+    GarbageBlob,
+    MultipartUpload,
+    ObjectVersion,
+    Part,
+    StorageQuota,
+)
+from nuage.ports.storage import MeteringLog, ObjectIndex
 
 T = TypeVar("T")
 
@@ -110,6 +119,14 @@ class UnitOfWork(Protocol):
     credentials: Repository[Credential]
     revocations: RevocationLog
     audit: AuditLog
+    buckets: Repository[Bucket]
+    objects: ObjectIndex
+    object_versions: Repository[ObjectVersion]
+    uploads: Repository[MultipartUpload]
+    parts: Repository[Part]
+    quotas: Repository[StorageQuota]
+    garbage: Repository[GarbageBlob]
+    metering: MeteringLog
 
     def commit(self) -> None: ...
 

@@ -7,7 +7,8 @@ from sqlalchemy.orm import registry
 
 from nuage.domain import audit as audit_domain
 from nuage.domain import identity as idm
-from nuage.drivers.sql import tables
+from nuage.domain import storage as st
+from nuage.drivers.sql import storage_tables, tables
 
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
@@ -29,6 +30,13 @@ MAPPINGS: list[tuple[type, Table]] = [
     (idm.RevocationEvent, tables.revocation_events),
     (audit_domain.AuditEvent, tables.audit_events),
     (audit_domain.AuditChainHead, tables.audit_chain),
+    (st.Bucket, storage_tables.buckets),
+    (st.ObjectVersion, storage_tables.object_versions),
+    (st.MultipartUpload, storage_tables.multipart_uploads),
+    (st.Part, storage_tables.upload_parts),
+    (st.StorageQuota, storage_tables.storage_quotas),
+    (st.GarbageBlob, storage_tables.garbage_blobs),
+    (st.MeteringEvent, storage_tables.metering_events),
 ]
 
 

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from nuage.domain import audit as audit_domain
 from nuage.domain import identity as idm
+from nuage.domain import storage as st
 from nuage.domain.audit import AuditChainHead, AuditEvent
 from nuage.drivers.sql import tables
 from nuage.drivers.sql.mapping import map_domain
+from nuage.drivers.sql.storage_queries import SqlMeteringLog, SqlObjectIndex
 from nuage.ports.repositories import (
     AuditLog,
     AuditQuery,
@@ -22,6 +24,7 @@ from nuage.ports.repositories import (
     RevocationLog,
     UnitOfWork,
 )
+from nuage.ports.storage import MeteringLog, ObjectIndex
 
 T = TypeVar("T")
 CHAIN_ROW = 1
@@ -156,6 +159,14 @@ class SqlUnitOfWork:
     credentials: Repository[idm.Credential]
     revocations: RevocationLog
     audit: AuditLog
+    buckets: Repository[st.Bucket]
+    objects: ObjectIndex
+    object_versions: Repository[st.ObjectVersion]
+    uploads: Repository[st.MultipartUpload]
+    parts: Repository[st.Part]
+    quotas: Repository[st.StorageQuota]
+    garbage: Repository[st.GarbageBlob]
+    metering: MeteringLog
 
     def __init__(self, engine: Engine, write: bool) -> None:
         self._engine = engine
@@ -182,6 +193,14 @@ class SqlUnitOfWork:
         self.credentials = SqlRepository(s, idm.Credential)
         self.revocations = SqlRevocationLog(s)
         self.audit = SqlAuditLog(s)
+        self.buckets = SqlRepository(s, st.Bucket)
+        self.objects = SqlObjectIndex(s)
+        self.object_versions = SqlRepository(s, st.ObjectVersion)
+        self.uploads = SqlRepository(s, st.MultipartUpload)
+        self.parts = SqlRepository(s, st.Part)
+        self.quotas = SqlRepository(s, st.StorageQuota)
+        self.garbage = SqlRepository(s, st.GarbageBlob)
+        self.metering = SqlMeteringLog(s)
         return self
 
     def commit(self) -> None:
