@@ -8,7 +8,6 @@ import pytest
 
 from nuage.domain import totp
 from nuage.domain.errors import AuthReceiptRequired, Forbidden, NotFound, Unauthorized
-from nuage.domain.tokens import TokenPayload
 from nuage.services.identity.credentials import NewAppCred
 from nuage.services.identity.tokens import AppCredRef, AuthRequest, ScopeRequest, UserRef
 from tests.unit.services.world import PASSWORD, World
@@ -187,8 +186,7 @@ def test_the_admin_and_exempt_users_never_lock(world: World) -> None:
 def _mfa_user(world: World) -> str:
     user = world.user(options={"multi_factor_auth_enabled": True,
                                "multi_factor_auth_rules": [["password", "totp"]]})
-    ctx = world.ctx(world.login(user.name, unscoped=True).token) if False else world.admin
-    world.s.credentials.create(ctx, user.id, "totp", TOTP_SECRET, None)
+    world.s.credentials.create(world.admin, user.id, "totp", TOTP_SECRET, None)
     return str(user.name)
 
 
@@ -234,12 +232,6 @@ def test_an_expired_receipt_is_refused(world: World) -> None:
 
 
 # -- application credentials -------------------------------------------------------------------
-def _app_cred_login(world: World, cred_id: str, secret: str) -> TokenPayload:
-    issued = world.s.tokens.authenticate(world.anon(), AuthRequest(
-        methods=("application_credential",), app_cred=AppCredRef(secret=secret, id=cred_id)))
-    return issued.info.payload if False else issued  # type: ignore[return-value]
-
-
 def test_app_cred_carries_only_the_chosen_subset_of_roles(world: World) -> None:
     project = world.project()
     user = world.user(project.id, roles=("member",))
