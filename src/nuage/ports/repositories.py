@@ -145,3 +145,9 @@ class UnitOfWorkFactory(Protocol):
         """A new unit of work. `write=True` takes the write lock up front where the
         database needs that (SQLite), so read-then-write transactions never deadlock."""
         ...
+
+    def local_revision(self) -> int | None:
+        """A number that changes whenever a unit of work commits, when this process is the
+        database's only writer (embedded SQLite) and so can know it without I/O; None
+        when other processes write too (then callers read the audit chain head)."""
+        ...

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -168,9 +169,11 @@ class SqlUnitOfWork:
     garbage: Repository[st.GarbageBlob]
     metering: MeteringLog
 
-    def __init__(self, engine: Engine, write: bool) -> None:
+    def __init__(self, engine: Engine, write: bool,
+                 on_commit: Callable[[], None] | None = None) -> None:
         self._engine = engine
         self._write = write
+        self._on_commit = on_commit
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
@@ -206,6 +209,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._session is not None
         self._session.commit()
+        if self._on_commit is not None:
+            self._on_commit()
 
     def rollback(self) -> None:
         assert self._session is not None
@@ -227,6 +232,18 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         map_domain()
         self.engine = engine
+        # An embedded SQLite file has one writer process (this one), so counting this
+        # process's commits tells exactly when state changed.
+        self._single_writer = engine.dialect.name == "sqlite"
+        self._revision = 0
+        self._lock = threading.Lock()
+
+    def _committed(self) -> None:
+        with self._lock:
+            self._revision += 1
 
     def __call__(self, write: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine, write)
+        return SqlUnitOfWork(self.engine, write, self._committed if write else None)
+
+    def local_revision(self) -> int | None:
+        return self._revision if self._single_writer else None

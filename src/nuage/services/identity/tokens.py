@@ -355,15 +355,36 @@ class TokenService(IdentityUseCases):
                 raise Unauthorized("The token has been revoked.")
         return payload
 
+    def cached(self, token: str, *, with_catalog: bool = False) -> ValidatedToken | None:
+        """A validation answered from memory without I/O, when that is exact; else None.
+
+        Non-blocking: adapters call it on the event loop and fall back to `validate`.
+        """
+        revision = self.p.uow.local_revision()
+        if revision is None:
+            return None
+        hit = self._cache.get(token, with_catalog, ("local", revision), self.p.clock.now())
+        if hit is not None:
+            # Still open it: a key rotated out since must invalidate the token. A failure
+            # is left to the full validation, which reports it the way the caller needs.
+            try:
+                self.p.tokens.open_token(token)
+            except Unauthorized:
+                return None
+        return hit
+
     def validate(self, token: str, *, with_catalog: bool = False) -> ValidatedToken:
         """Check a token against current state. Raises Unauthorized when it is not valid."""
         now = self.p.clock.now()
+        local = self.p.uow.local_revision()
         with self.p.uow() as uow:
-            head = uow.audit.head()
-            revision = head.seq if head else 0
+            if local is not None:
+                revision: tuple[str, int] = ("local", local)
+            else:
+                head = uow.audit.head()
+                revision = ("chain", head.seq if head else 0)
             cached = self._cache.get(token, with_catalog, revision, now)
             if cached is not None:
-                # Still open it: a key rotated out since must invalidate the token.
                 self.p.tokens.open_token(token)
                 return cached
             payload = self._open_valid(uow, token, now)
@@ -401,10 +422,14 @@ class TokenService(IdentityUseCases):
             info = self.validate(subject, with_catalog=with_catalog)
         except Unauthorized as exc:
             raise NotFound("token", subject[:12] + "...") from exc
+        self.check_may_validate(ctx, info)
+        return info
+
+    @staticmethod
+    def check_may_validate(ctx: RequestContext, info: ValidatedToken) -> None:
         if not policy.allowed(ctx, "identity:validate_token",
                               policy.Target(user_id=info.user.id)):
             raise Forbidden("You are not authorized to validate this token.")
-        return info
 
     def _describe(self, uow: UnitOfWork, payload: TokenPayload, *,
                   with_catalog: bool) -> ValidatedToken:

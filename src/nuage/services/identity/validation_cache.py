@@ -19,7 +19,7 @@ from nuage.domain.tokens import ValidatedToken
 
 @dataclass(frozen=True)
 class _Entry:
-    revision: int
+    revision: tuple[str, int]
     valid_until: datetime
     info: ValidatedToken
 
@@ -30,7 +30,7 @@ class ValidationCache:
         self._entries: OrderedDict[tuple[str, bool], _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token: str, with_catalog: bool, revision: int, now: datetime
+    def get(self, token: str, with_catalog: bool, revision: tuple[str, int], now: datetime
             ) -> ValidatedToken | None:
         key = (token, with_catalog)
         with self._lock:
@@ -43,7 +43,8 @@ class ValidationCache:
             self._entries.move_to_end(key)
             return entry.info
 
-    def put(self, token: str, with_catalog: bool, revision: int, valid_until: datetime,
+    def put(self, token: str, with_catalog: bool, revision: tuple[str, int],
+            valid_until: datetime,
             info: ValidatedToken) -> None:
         with self._lock:
             self._entries[(token, with_catalog)] = _Entry(revision, valid_until, info)

@@ -12,7 +12,6 @@ from nuage.api.openstack.common.body import json_object, member, string
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.identity.deps import Deps
 from nuage.domain.errors import NotFound, ValidationError
-from nuage.domain.identity import TargetType
 from nuage.services.identity.assignments import AssignmentFilter
 from nuage.services.identity.tokens import (
     AppCredRef,
@@ -122,8 +121,12 @@ def routes(d: Deps) -> list[Route]:
         if not subject:
             raise ValidationError("X-Subject-Token header is required.")
         nocatalog = "nocatalog" in request.query_params
-        info = await call(d.s.tokens.validate_subject, ctx, subject,
-                          with_catalog=not nocatalog)
+        info = d.s.tokens.cached(subject, with_catalog=not nocatalog)
+        if info is not None:
+            d.s.tokens.check_may_validate(ctx, info)
+        else:
+            info = await call(d.s.tokens.validate_subject, ctx, subject,
+                              with_catalog=not nocatalog)
         if request.method == "HEAD":
             return empty(200, headers={"X-Subject-Token": subject})
         out = d.render.token(info)
@@ -159,11 +162,7 @@ def routes(d: Deps) -> list[Route]:
     async def auth_domains(request: Request) -> Response:
         ctx = await d.ctx(request)
         assert ctx.user_id is not None
-        views = await call(d.s.assignments.list_assignments, ctx,
-                           AssignmentFilter(user_id=ctx.user_id, effective=True))
-        ids = {v.assignment.target_id for v in views
-               if v.assignment.target_type == TargetType.DOMAIN.value}
-        domains = [await call(d.s.domains.get, ctx, i) for i in sorted(ids)]
+        domains = await call(d.s.domains.list_for_user, ctx, ctx.user_id)
         return reply(d.render.collection("domains", [d.render.domain(x) for x in domains],
                                          "auth/domains"))
 

@@ -46,6 +46,9 @@ class Deps:
         token = request.headers.get("x-auth-token")
         if not token:
             raise Unauthorized("The request you have made requires authentication.")
+        known = self.s.tokens.cached(token)
+        if known is not None:
+            return self.s.tokens.to_context(known, request_id(request), client_ip(request))
         return await call(self.s.tokens.context_for, token, request_id(request),
                           client_ip(request))
 
