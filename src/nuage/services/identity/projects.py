@@ -44,6 +44,18 @@ class DomainService(IdentityUseCases):
             policy.enforce(ctx, "identity:get_domain", policy.Target(domain_id=domain.id))
             return domain
 
+    def list_for_user(self, ctx: RequestContext, user_id: str) -> list[Domain]:
+        """Enabled domains where the user or a group of theirs holds a role (/auth/domains)."""
+        with self.p.uow() as uow:
+            user = self.user(uow, user_id)
+            policy.enforce(ctx, "identity:list_user_projects",
+                           policy.Target(domain_id=user.domain_id, user_id=user.id))
+            rows = uow.assignments.find(actor_id=actor_ids(uow, user_id),
+                                        target_type=TargetType.DOMAIN.value, inherited=False)
+            ids = {a.target_id for a in rows}
+            found = uow.domains.find(id=ids) if ids else []
+            return sorted((d for d in found if d.enabled), key=lambda d: d.id)
+
     def find(self, ctx: RequestContext, name: str | None = None,
              enabled: bool | None = None) -> list[Domain]:
         with self.p.uow() as uow:
@@ -84,8 +96,9 @@ class DomainService(IdentityUseCases):
             self.guard(uow, ctx, "identity:delete_domain", policy.Target(domain_id=domain.id),
                        target_type="domain", target_id=domain.id)
             if domain.enabled:
-                raise ValidationError("Cannot delete a domain that is enabled, please disable "
-                                      "it first.")
+                # Keystone answers 403 here (ForbiddenNotSecurity), not 400.
+                raise Forbidden("Cannot delete a domain that is enabled, please disable "
+                                "it first.")
             for project in uow.projects.find(domain_id=domain.id):
                 _purge_project(uow, project)
             for user in uow.users.find(domain_id=domain.id):
