@@ -54,8 +54,9 @@ def string(d: dict[str, Any], key: str, *, required: bool = False, nullable: boo
     return value
 
 
-def name(d: dict[str, Any], key: str = "name", required: bool = True) -> str:
-    value = string(d, key, required=required, min_len=1, max_len=255)
+def name(d: dict[str, Any], key: str = "name", required: bool = True,
+         max_len: int = 255) -> str:
+    value = string(d, key, required=required, min_len=1, max_len=max_len)
     if value is None:
         raise ValidationError(f"'{key}' is a required property.")
     return value

@@ -25,6 +25,7 @@ from nuage.services.identity.base import page
 
 DOMAIN_KEYS = {"id", "name", "description", "enabled", "tags", "options", "explicit_domain_id",
                "links"}
+# Keystone limits project and domain names to 64 characters (users, groups, roles: 255).
 PROJECT_KEYS = {"id", "name", "description", "enabled", "domain_id", "parent_id", "is_domain",
                 "tags", "options", "links"}
 
@@ -32,7 +33,7 @@ PROJECT_KEYS = {"id", "name", "description", "enabled", "domain_id", "parent_id"
 def _project_changes(p: dict[str, Any], creating: bool) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if "name" in p:
-        changes["name"] = name(p)
+        changes["name"] = name(p, max_len=64)
     if "description" in p:
         changes["description"] = string(p, "description", nullable=True, max_len=65535) or ""
     if "enabled" in p:
@@ -59,7 +60,7 @@ def routes(d: Deps) -> list[Route]:
         ctx = await d.ctx(request)
         body = member(await json_object(request), "domain")
         domain = await call(
-            d.s.domains.create, ctx, name(body),
+            d.s.domains.create, ctx, name(body, max_len=64),
             description=string(body, "description", nullable=True, max_len=65535) or "",
             enabled=bool(boolean(body, "enabled", True)), tags=string_list(body, "tags"),
             extra=extra(body, DOMAIN_KEYS),
@@ -83,7 +84,7 @@ def routes(d: Deps) -> list[Route]:
         body = member(await json_object(request), "domain")
         changes: dict[str, Any] = {}
         if "name" in body:
-            changes["name"] = name(body)
+            changes["name"] = name(body, max_len=64)
         if "description" in body:
             changes["description"] = string(body, "description", nullable=True,
                                             max_len=65535) or ""
@@ -115,7 +116,7 @@ def routes(d: Deps) -> list[Route]:
         if parent_id and parent_id == domain_id:
             parent_id = None
         project = await call(
-            d.s.projects.create, ctx, name(body), domain_id, parent_id=parent_id,
+            d.s.projects.create, ctx, name(body, max_len=64), domain_id, parent_id=parent_id,
             description=changes.get("description", ""),
             enabled=changes.get("enabled", True) is not False, tags=changes.get("tags"),
             options=changes.get("options"), extra=changes.get("extra"))
