@@ -8,6 +8,7 @@ from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.domain.identity import Endpoint, Interface, Region, Service, new_id
+from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.base import IdentityUseCases
 
 
@@ -144,7 +145,9 @@ class CatalogService(IdentityUseCases):
     # endpoints
     def create_endpoint(self, ctx: RequestContext, service_id: str, interface: str, url: str,
                         region_id: str | None = None, enabled: bool = True,
-                        extra: dict[str, Any] | None = None) -> Endpoint:
+                        extra: dict[str, Any] | None = None,
+                        create_region: bool = False) -> Endpoint:
+        """`create_region`: make a missing region, as Keystone does for the legacy `region`."""
         if interface not in {i.value for i in Interface}:
             raise ValidationError(f"Invalid interface {interface!r}: one of public, internal, "
                                   "admin.")
@@ -153,8 +156,7 @@ class CatalogService(IdentityUseCases):
                        target_type="endpoint", target_id=None)
             if uow.services.get(service_id) is None:
                 raise NotFound("service", service_id)
-            if region_id and uow.regions.get(region_id) is None:
-                raise NotFound("region", region_id)
+            self._endpoint_region(uow, ctx, region_id, create_region)
             endpoint = Endpoint(id=new_id(), service_id=service_id, interface=interface,
                                 url=url, region_id=region_id, enabled=enabled, extra=extra or {})
             uow.endpoints.add(endpoint)
@@ -175,8 +177,17 @@ class CatalogService(IdentityUseCases):
             policy.enforce(ctx, "identity:list_endpoints")
             return sorted(uow.endpoints.find(**filters), key=lambda e: (e.service_id, e.id))
 
-    def update_endpoint(self, ctx: RequestContext, endpoint_id: str, changes: dict[str, Any]
-                        ) -> Endpoint:
+    def _endpoint_region(self, uow: UnitOfWork, ctx: RequestContext, region_id: str | None,
+                         create: bool) -> None:
+        if not region_id or uow.regions.get(region_id) is not None:
+            return
+        if not create:
+            raise NotFound("region", region_id)
+        uow.regions.add(Region(id=region_id))
+        self.record(uow, ctx, "identity.region.create", "region", region_id)
+
+    def update_endpoint(self, ctx: RequestContext, endpoint_id: str, changes: dict[str, Any],
+                        create_region: bool = False) -> Endpoint:
         with self.p.uow(write=True) as uow:
             self.guard(uow, ctx, "identity:update_endpoint", policy.Target(),
                        target_type="endpoint", target_id=endpoint_id)
@@ -188,6 +199,8 @@ class CatalogService(IdentityUseCases):
                 raise ValidationError("Invalid interface.")
             if "service_id" in changes and uow.services.get(changes["service_id"]) is None:
                 raise NotFound("service", changes["service_id"])
+            if "region_id" in changes:
+                self._endpoint_region(uow, ctx, changes["region_id"], create_region)
             for key, value in changes.items():
                 setattr(endpoint, key, value)
             self.record(uow, ctx, "identity.endpoint.update", "endpoint", endpoint.id)

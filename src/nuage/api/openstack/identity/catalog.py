@@ -117,14 +117,17 @@ def routes(d: Deps) -> list[Route]:
     async def create_endpoint(request: Request) -> Response:
         ctx = await d.ctx(request)
         body = member(await json_object(request), "endpoint")
-        region = string(body, "region_id", nullable=True) or string(body, "region",
-                                                                      nullable=True)
+        region = string(body, "region_id", nullable=True)
+        # Keystone creates a missing region named by the legacy `region` (v2 habit).
+        legacy = region is None and string(body, "region", nullable=True) is not None
+        region = region or string(body, "region", nullable=True)
         endpoint = await call(
             d.s.catalog.create_endpoint, ctx,
             string(body, "service_id", required=True) or "",
             string(body, "interface", required=True) or "",
             string(body, "url", required=True, min_len=1, max_len=2048) or "",
-            region, boolean(body, "enabled", True) is not False, extra(body, ENDPOINT_KEYS))
+            region, boolean(body, "enabled", True) is not False, extra(body, ENDPOINT_KEYS),
+            create_region=legacy)
         return reply({"endpoint": r.endpoint(endpoint)}, status=201)
 
     async def list_endpoints(request: Request) -> Response:
@@ -142,10 +145,11 @@ def routes(d: Deps) -> list[Route]:
         ctx = await d.ctx(request)
         body = member(await json_object(request), "endpoint")
         changes = _changes(body, ("service_id", "interface", "url", "region_id"), ENDPOINT_KEYS)
-        if "region" in body and "region_id" not in body:
+        legacy = "region" in body and "region_id" not in body
+        if legacy:
             changes["region_id"] = string(body, "region", nullable=True)
         endpoint = await call(d.s.catalog.update_endpoint, ctx,
-                              request.path_params["endpoint_id"], changes)
+                              request.path_params["endpoint_id"], changes, legacy)
         return reply({"endpoint": r.endpoint(endpoint)})
 
     async def delete_endpoint(request: Request) -> Response:
