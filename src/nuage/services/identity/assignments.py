@@ -96,10 +96,14 @@ class AssignmentFilter:
 
 @dataclass(frozen=True)
 class AssignmentView:
-    """One row of GET /v3/role_assignments; `via_group_id` is set for effective rows."""
+    """One row of GET /v3/role_assignments; `via_group_id` is set for effective rows.
+
+    `prior_role_id` is set on an effective row that holds a role implied by another.
+    """
 
     assignment: Assignment
     via_group_id: str | None = None
+    prior_role_id: str | None = None
 
 
 class AssignmentService(IdentityUseCases):
@@ -227,6 +231,8 @@ class AssignmentService(IdentityUseCases):
                    equals: dict[str, object]) -> list[AssignmentView]:
         """Group assignments expanded to their members, as `effective` asks."""
         equals.pop("inherited", None)
+        # As in Keystone, the role filter applies after implied roles are expanded.
+        role_id = equals.pop("role_id", None)
         views: list[AssignmentView] = []
         if f.user_id:
             groups = [m.group_id for m in uow.memberships.find(user_id=f.user_id)]
@@ -248,6 +254,9 @@ class AssignmentService(IdentityUseCases):
                 views.append(AssignmentView(
                     Assignment(ActorType.USER.value, m.user_id, a.target_type, a.target_id,
                                a.role_id), via_group_id=a.actor_id))
+        views = _with_implied(uow, views)
+        if role_id:
+            views = [v for v in views if v.assignment.role_id == role_id]
         return sorted(views, key=lambda v: _order(v.assignment))
 
     def _subtree(self, uow: UnitOfWork, project_id: str) -> list[Project]:
@@ -274,6 +283,35 @@ class AssignmentService(IdentityUseCases):
             "target_type": grant.target_type.value, "target_id": grant.target_id,
             "inherited": grant.inherited,
         }
+
+
+def _with_implied(uow: UnitOfWork, views: list[AssignmentView]) -> list[AssignmentView]:
+    """Add the roles each row's role implies; drop domain-specific roles, as Keystone does.
+
+    A domain-specific role is never effective itself, only through the roles it implies.
+    """
+    rules: dict[str, list[str]] = {}
+    for rule in uow.implied_roles.find():
+        rules.setdefault(rule.prior_role_id, []).append(rule.implied_role_id)
+    out: list[AssignmentView] = []
+    for view in views:
+        out.append(view)
+        seen = {view.assignment.role_id}
+        frontier = [view.assignment.role_id]
+        while frontier:
+            prior = frontier.pop()
+            for implied in rules.get(prior, []):
+                if implied in seen:
+                    continue
+                seen.add(implied)
+                frontier.append(implied)
+                a = view.assignment
+                out.append(AssignmentView(
+                    Assignment(a.actor_type, a.actor_id, a.target_type, a.target_id, implied),
+                    via_group_id=view.via_group_id, prior_role_id=prior))
+    role_ids = {v.assignment.role_id for v in out}
+    scoped = {r.id for r in uow.roles.find(id=role_ids) if r.domain_id} if role_ids else set()
+    return [v for v in out if v.assignment.role_id not in scoped]
 
 
 def _order(a: Assignment) -> tuple[str, str, str, str]:

@@ -130,6 +130,9 @@ class Renderer:
         links: dict[str, str] = {"assignment": link}
         if v.via_group_id:
             links["membership"] = f"{self.v3}/groups/{v.via_group_id}/users/{a.actor_id}"
+        if v.prior_role_id:
+            links["assignment"] = link.rsplit("/", 1)[0] + f"/{v.prior_role_id}"
+            links["prior_role"] = f"{self.v3}/roles/{v.prior_role_id}/implies/{a.role_id}"
         return {"role": ref(a.role_id), actor: ref(a.actor_id), "scope": scope, "links": links}
 
     def token(self, info: ValidatedToken) -> dict[str, Any]:
