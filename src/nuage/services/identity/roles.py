@@ -6,7 +6,7 @@ from typing import Any
 
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, NotFound
+from nuage.domain.errors import Conflict, Forbidden, NotFound
 from nuage.domain.identity import ImpliedRole, Role, new_id
 from nuage.services.identity.base import IdentityUseCases
 
@@ -83,6 +83,10 @@ class RoleService(IdentityUseCases):
             prior, implied = self.role(uow, prior_id), self.role(uow, implied_id)
             self.guard(uow, ctx, "identity:create_implied_role", policy.Target(),
                        target_type="role", target_id=prior.id)
+            # Keystone's rules (403): a global role never implies a domain-specific one, and
+            # nothing implies admin (its default `prohibited_implied_role`).
+            if (implied.domain_id and not prior.domain_id) or implied.name == "admin":
+                raise Forbidden(f"{implied.id} cannot be an implied role of {prior.id}.")
             if uow.implied_roles.first(prior_role_id=prior_id, implied_role_id=implied_id) is None:
                 uow.implied_roles.add(ImpliedRole(prior_id, implied_id))
                 self.record(uow, ctx, "identity.role.imply", "role", prior.id,
