@@ -184,7 +184,8 @@ class CredentialService(IdentityUseCases):
             return [self._ec2_view(c) for c in creds]
 
     def _ec2(self, uow: UnitOfWork, user_id: str, access: str) -> Credential:
-        cred = uow.credentials.get(ec2_credential_id(access))
+        # By access key, not by id: an update may have changed the key (the id stays).
+        cred = uow.credentials.first(access_key=access)
         if cred is None or cred.user_id != user_id or cred.type != CredentialType.EC2.value:
             raise NotFound("credential", access)
         return cred
@@ -213,7 +214,8 @@ class CredentialService(IdentityUseCases):
                        policy.Target(user_id=user_id, project_id=project_id),
                        target_type="credential", target_id=None)
             cred_id, access = self._check_blob(uow, ctx, user_id, type, blob, project_id)
-            if uow.credentials.get(cred_id) is not None:
+            if uow.credentials.get(cred_id) is not None or (
+                    access is not None and uow.credentials.first(access_key=access)):
                 raise Conflict("A credential with that access key already exists.")
             cred = Credential(id=cred_id, user_id=user_id, type=type, project_id=project_id,
                               encrypted_blob=self.p.secrets.seal(blob), access_key=access,
@@ -279,9 +281,11 @@ class CredentialService(IdentityUseCases):
             blob = changes.get("blob", self.p.secrets.open(cred.encrypted_blob))
             type = changes.get("type", cred.type)
             project_id = changes.get("project_id", cred.project_id)
-            new_id, access = self._check_blob(uow, ctx, cred.user_id, type, blob, project_id)
-            if type == CredentialType.EC2.value and new_id != cred.id:
-                raise ValidationError("The access key of an ec2 credential cannot change.")
+            _, access = self._check_blob(uow, ctx, cred.user_id, type, blob, project_id)
+            # Keystone lets a blob update change the access key; the id stays.
+            if access is not None and access != cred.access_key and uow.credentials.first(
+                    access_key=access):
+                raise Conflict("A credential with that access key already exists.")
             cred.type, cred.project_id, cred.access_key = type, project_id, access
             cred.encrypted_blob = self.p.secrets.seal(blob)
             self.record(uow, ctx, "identity.credential.update", "credential", cred.id,
