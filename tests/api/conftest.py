@@ -14,7 +14,7 @@ import pytest
 
 with warnings.catch_warnings():
     # Starlette nudges towards httpx2; the httpx-based TestClient works the same for us.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from nuage.bootstrap import Cloud, build
