@@ -98,12 +98,14 @@ class AssignmentFilter:
 class AssignmentView:
     """One row of GET /v3/role_assignments; `via_group_id` is set for effective rows.
 
-    `prior_role_id` is set on an effective row that holds a role implied by another.
+    `prior_role_id` is set on an effective row that holds a role implied by another;
+    `inherited_from` on one that an inherited assignment (domain or parent project) gives.
     """
 
     assignment: Assignment
     via_group_id: str | None = None
     prior_role_id: str | None = None
+    inherited_from: Assignment | None = None
 
 
 class AssignmentService(IdentityUseCases):
@@ -229,35 +231,62 @@ class AssignmentService(IdentityUseCases):
 
     def _effective(self, uow: UnitOfWork, f: AssignmentFilter,
                    equals: dict[str, object]) -> list[AssignmentView]:
-        """Group assignments expanded to their members, as `effective` asks."""
+        """What `effective` asks, as Keystone computes it: group assignments expanded to
+        their members, inherited ones to the projects below their target, implied roles."""
         equals.pop("inherited", None)
         # As in Keystone, the role filter applies after implied roles are expanded.
         role_id = equals.pop("role_id", None)
-        views: list[AssignmentView] = []
-        if f.user_id:
+        target_type = equals.pop("target_type", None)
+        raw_ids = equals.pop("target_id", None)
+        target_ids = None if raw_ids is None else (
+            set(raw_ids) if isinstance(raw_ids, list) else {str(raw_ids)})
+
+        def rows(**q: object) -> list[Assignment]:
+            if not f.user_id:
+                return uow.assignments.find(**q)
             groups = [m.group_id for m in uow.memberships.find(user_id=f.user_id)]
-            direct = uow.assignments.find(actor_type=ActorType.USER.value, actor_id=f.user_id,
-                                          **equals)
-            via = uow.assignments.find(actor_type=ActorType.GROUP.value, actor_id=groups,
-                                       **equals) if groups else []
-        else:
-            direct = uow.assignments.find(actor_type=ActorType.USER.value, **equals)
-            via = uow.assignments.find(actor_type=ActorType.GROUP.value, **equals)
-        views += [AssignmentView(a) for a in direct if not a.inherited]
-        for a in via:
-            if a.inherited:
+            found = uow.assignments.find(actor_type=ActorType.USER.value, actor_id=f.user_id,
+                                         **q)
+            if groups:
+                found += uow.assignments.find(actor_type=ActorType.GROUP.value,
+                                              actor_id=groups, **q)
+            return found
+
+        where: dict[str, object] = {"inherited": False}
+        if target_type is not None:
+            where["target_type"] = target_type
+        if target_ids is not None:
+            where["target_id"] = sorted(target_ids)
+        found: list[tuple[Assignment, Assignment | None]] = [(a, None) for a in rows(**where)]
+        if target_type in (None, TargetType.PROJECT.value):
+            for a in rows(inherited=True):
+                for pid in self._inherited_targets(uow, a):
+                    if target_ids is None or pid in target_ids:
+                        found.append((Assignment(a.actor_type, a.actor_id,
+                                                 TargetType.PROJECT.value, pid, a.role_id), a))
+        views: list[AssignmentView] = []
+        for a, source in found:
+            if a.actor_type == ActorType.USER.value:
+                views.append(AssignmentView(a, inherited_from=source))
                 continue
-            members = uow.memberships.find(group_id=a.actor_id)
-            for m in members:
+            for m in uow.memberships.find(group_id=a.actor_id):
                 if f.user_id and m.user_id != f.user_id:
                     continue
                 views.append(AssignmentView(
                     Assignment(ActorType.USER.value, m.user_id, a.target_type, a.target_id,
-                               a.role_id), via_group_id=a.actor_id))
+                               a.role_id), via_group_id=a.actor_id, inherited_from=source))
         views = _with_implied(uow, views)
         if role_id:
             views = [v for v in views if v.assignment.role_id == role_id]
         return sorted(views, key=lambda v: _order(v.assignment))
+
+    def _inherited_targets(self, uow: UnitOfWork, a: Assignment) -> list[str]:
+        """The projects an inherited assignment reaches: all of a domain's, or a subtree."""
+        if a.target_type == TargetType.DOMAIN.value:
+            return [p.id for p in uow.projects.find(domain_id=a.target_id)]
+        if a.target_type == TargetType.PROJECT.value:
+            return [p.id for p in self._subtree(uow, a.target_id)]
+        return []
 
     def _subtree(self, uow: UnitOfWork, project_id: str) -> list[Project]:
         out: list[Project] = []
@@ -308,7 +337,8 @@ def _with_implied(uow: UnitOfWork, views: list[AssignmentView]) -> list[Assignme
                 a = view.assignment
                 out.append(AssignmentView(
                     Assignment(a.actor_type, a.actor_id, a.target_type, a.target_id, implied),
-                    via_group_id=view.via_group_id, prior_role_id=prior))
+                    via_group_id=view.via_group_id, prior_role_id=prior,
+                    inherited_from=view.inherited_from))
     role_ids = {v.assignment.role_id for v in out}
     scoped = {r.id for r in uow.roles.find(id=role_ids) if r.domain_id} if role_ids else set()
     return [v for v in out if v.assignment.role_id not in scoped]

@@ -128,10 +128,18 @@ class Renderer:
         prefix = "system" if a.target_type == "system" else f"{a.target_type}s/{a.target_id}"
         link = f"{self.v3}/{prefix}/{actor}s/{a.actor_id}/roles/{a.role_id}"
         links: dict[str, str] = {"assignment": link}
+        src = v.inherited_from
+        if src is not None:
+            # Keystone points at the inherited grant the row comes from.
+            actor_seg = "users" if src.actor_type == "user" else "groups"
+            links["assignment"] = (f"{self.v3}/OS-INHERIT/{src.target_type}s/{src.target_id}/"
+                                   f"{actor_seg}/{src.actor_id}/roles/{src.role_id}"
+                                   "/inherited_to_projects")
         if v.via_group_id:
             links["membership"] = f"{self.v3}/groups/{v.via_group_id}/users/{a.actor_id}"
         if v.prior_role_id:
-            links["assignment"] = link.rsplit("/", 1)[0] + f"/{v.prior_role_id}"
+            if src is None:
+                links["assignment"] = link.rsplit("/", 1)[0] + f"/{v.prior_role_id}"
             links["prior_role"] = f"{self.v3}/roles/{v.prior_role_id}/implies/{a.role_id}"
         return {"role": ref(a.role_id), actor: ref(a.actor_id), "scope": scope, "links": links}
 
