@@ -23,6 +23,8 @@ class RequestContext:
     app_cred_unrestricted: bool = False
     audit_ids: tuple[str, ...] = ()
     token_methods: tuple[str, ...] = ()
+    # Whether the request came over TLS (bucket policies may demand it).
+    secure_transport: bool = False
 
     @property
     def authenticated(self) -> bool:

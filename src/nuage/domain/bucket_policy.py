@@ -1,0 +1,171 @@
+"""Who may do what to a bucket and its objects: project roles, bucket policies, canned ACLs.
+
+Order of evaluation, as S3 does it: an explicit Deny in the bucket policy wins over
+everything; then the owner project's own roles (reader: reads and lists; member: everything
+but bypassing governance retention; admin: that too); then an Allow in the policy; then
+canned ACLs (public-read). Otherwise AccessDenied. The provider's administrators get no
+implicit access to tenant data: a sovereign cloud's operator is not a reader of its tenants.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from nuage.domain.context import RequestContext
+from nuage.domain.storage_errors import Fault, StorageError
+
+READ_PREFIXES = ("s3:Get", "s3:List")
+ADMIN_ONLY = {"s3:BypassGovernanceRetention"}
+CONDITION_KEYS = {"aws:SourceIp", "aws:SecureTransport"}
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    action: str            # e.g. s3:GetObject
+    resource: str          # arn:aws:s3:::bucket or arn:aws:s3:::bucket/key
+    source_ip: str | None
+    secure_transport: bool
+
+
+def bucket_arn(bucket: str, key: str | None = None) -> str:
+    return f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _principal_matches(principal: Any, ctx: RequestContext) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    for ident in _as_list(principal.get("AWS", [])):
+        if ident == "*":
+            return True
+        if not isinstance(ident, str) or ctx.project_id is None:
+            continue
+        # Accounts are projects: "<project>", "arn:aws:iam::<project>:root";
+        # users: "arn:aws:iam::<project>:user/<user id>".
+        if ident in (ctx.project_id, f"arn:aws:iam::{ctx.project_id}:root"):
+            return True
+        if ctx.user_id and ident == f"arn:aws:iam::{ctx.project_id}:user/{ctx.user_id}":
+            return True
+    return False
+
+
+def _condition_holds(condition: dict[str, Any], req: AccessRequest) -> bool:
+    for operator, tests in condition.items():
+        for key, wanted in tests.items():
+            values = [str(v) for v in _as_list(wanted)]
+            if key == "aws:SourceIp":
+                if req.source_ip is None:
+                    return False
+                try:
+                    ip = ipaddress.ip_address(req.source_ip)
+                    inside = any(ip in ipaddress.ip_network(v, strict=False) for v in values)
+                except ValueError:
+                    return False
+                if (operator == "IpAddress") != inside:
+                    return False
+            elif key == "aws:SecureTransport":
+                actual = "true" if req.secure_transport else "false"
+                matches = actual in [v.lower() for v in values]
+                if (operator == "Bool") != matches:
+                    return False
+    return True
+
+
+def _statement_matches(st: dict[str, Any], ctx: RequestContext, req: AccessRequest) -> bool:
+    if "Principal" in st and not _principal_matches(st["Principal"], ctx):
+        return False
+    actions = [str(a) for a in _as_list(st.get("Action", []))]
+    if "NotAction" in st:
+        if any(fnmatch.fnmatchcase(req.action, a) for a in _as_list(st["NotAction"])):
+            return False
+    elif not any(fnmatch.fnmatchcase(req.action, a) for a in actions):
+        return False
+    resources = [str(r) for r in _as_list(st.get("Resource", []))]
+    if not any(fnmatch.fnmatchcase(req.resource, r) for r in resources):
+        return False
+    return _condition_holds(st.get("Condition", {}), req)
+
+
+def policy_decision(policy: dict[str, Any] | None, ctx: RequestContext, req: AccessRequest
+                    ) -> str | None:
+    """"Deny", "Allow", or None when no statement speaks."""
+    if not policy:
+        return None
+    verdict = None
+    for st in _as_list(policy.get("Statement", [])):
+        if isinstance(st, dict) and _statement_matches(st, ctx, req):
+            if st.get("Effect") == "Deny":
+                return "Deny"
+            verdict = "Allow"
+    return verdict
+
+
+def role_allows(ctx: RequestContext, owner_project: str, action: str) -> bool:
+    if ctx.project_id != owner_project:
+        return False
+    if action in ADMIN_ONLY:
+        return "admin" in ctx.roles
+    if action.startswith(READ_PREFIXES):
+        return "reader" in ctx.roles
+    return "member" in ctx.roles
+
+
+def decide(ctx: RequestContext, owner_project: str, policy: dict[str, Any] | None,
+           acl_allows: bool, req: AccessRequest) -> bool:
+    verdict = policy_decision(policy, ctx, req)
+    if verdict == "Deny":
+        return False
+    if role_allows(ctx, owner_project, req.action):
+        return True
+    return verdict == "Allow" or acl_allows
+
+
+def parse_policy(text: str, bucket: str) -> dict[str, Any]:
+    """Check a bucket policy document; MalformedPolicy for anything S3 would refuse."""
+    def bad(why: str) -> StorageError:
+        return StorageError(Fault.MALFORMED_POLICY, f"Policy has invalid {why}")
+
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise StorageError(Fault.MALFORMED_POLICY, "Policies must be valid JSON.") from exc
+    if not isinstance(doc, dict) or "Statement" not in doc:
+        raise bad("structure: a Statement is required")
+    for st in _as_list(doc["Statement"]):
+        if not isinstance(st, dict):
+            raise bad("statement")
+        if st.get("Effect") not in ("Allow", "Deny"):
+            raise bad("effect")
+        if "Principal" not in st:
+            raise bad("principal: every statement needs one")
+        if "Action" not in st and "NotAction" not in st:
+            raise bad("action")
+        for action in _as_list(st.get("Action", st.get("NotAction"))):
+            if not isinstance(action, str) or not (action == "*" or action.startswith("s3:")):
+                raise bad(f"action {action!r}")
+        for resource in _as_list(st.get("Resource", [])):
+            arn = bucket_arn(bucket)
+            if not isinstance(resource, str) or not (
+                    resource == arn or resource.startswith(arn + "/")):
+                raise bad(f"resource {resource!r}: it must name this bucket")
+        if not st.get("Resource"):
+            raise bad("resource")
+        condition = st.get("Condition", {})
+        if not isinstance(condition, dict):
+            raise bad("condition")
+        for operator, tests in condition.items():
+            if operator not in ("IpAddress", "NotIpAddress", "Bool") or not isinstance(tests, dict):
+                raise bad(f"condition operator {operator!r}")
+            for key in tests:
+                if key not in CONDITION_KEYS:
+                    raise bad(f"condition key {key!r}")
+    return doc

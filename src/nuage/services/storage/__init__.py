@@ -1,0 +1,1 @@
+"""Object storage use cases (the S3 facade's services)."""

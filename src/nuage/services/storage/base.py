@@ -1,0 +1,119 @@
+"""What the object storage use cases share: ports, settings, access checks, accounting."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from nuage.domain import bucket_policy
+from nuage.domain.audit import Outcome
+from nuage.domain.context import RequestContext
+from nuage.domain.storage import Bucket, GarbageBlob, MeteringEvent, ObjectVersion
+from nuage.domain.storage_errors import Fault, StorageError
+from nuage.ports.blobs import BlobStore, KeyStore
+from nuage.ports.clock import Clock
+from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from nuage.services.audit import Auditor
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    region: str = "RegionOne"
+    # Defaults for projects without their own quota row; -1 is unlimited.
+    max_buckets: int = 100
+    max_objects: int = -1
+    max_bytes: int = -1
+
+
+@dataclass(frozen=True)
+class StoragePorts:
+    uow: UnitOfWorkFactory
+    blobs: BlobStore
+    keys: KeyStore
+    clock: Clock
+    auditor: Auditor
+    config: StorageConfig
+
+
+def denied(message: str = "Access Denied") -> StorageError:
+    return StorageError(Fault.ACCESS_DENIED, message)
+
+
+def no_such_bucket(name: str) -> StorageError:
+    return StorageError(Fault.NO_SUCH_BUCKET, "The specified bucket does not exist",
+                        resource=name, extra={"BucketName": name})
+
+
+class StorageUseCases:
+    def __init__(self, ports: StoragePorts) -> None:
+        self.p = ports
+
+    def bucket(self, uow: UnitOfWork, name: str) -> Bucket:
+        found = uow.buckets.get(name)
+        if found is None:
+            raise no_such_bucket(name)
+        return found
+
+    def may(self, ctx: RequestContext, bucket: Bucket, action: str, key: str | None = None,
+            obj: ObjectVersion | None = None) -> bool:
+        acl = bucket.acl
+        if obj is not None and obj.headers.get("x-amz-acl"):
+            acl = obj.headers["x-amz-acl"]
+        public_read = acl in ("public-read", "public-read-write") and action in (
+            "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
+        req = bucket_policy.AccessRequest(
+            action=action, resource=bucket_policy.bucket_arn(bucket.name, key),
+            source_ip=ctx.source_ip, secure_transport=ctx.secure_transport)
+        return bucket_policy.decide(ctx, bucket.project_id, bucket.policy, public_read, req)
+
+    def authorize(self, uow: UnitOfWork, ctx: RequestContext, bucket: Bucket, action: str,
+                  key: str | None = None, obj: ObjectVersion | None = None,
+                  audit_denial: bool = False) -> None:
+        if self.may(ctx, bucket, action, key, obj):
+            return
+        if audit_denial:
+            self.p.auditor.record(uow, ctx, f"storage.{action.removeprefix('s3:')}",
+                                  "object" if key is not None else "bucket",
+                                  _target(bucket.name, key), project_id=bucket.project_id,
+                                  outcome=Outcome.DENIED)
+            uow.commit()
+        raise denied()
+
+    def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, bucket: Bucket,
+               key: str | None = None, detail: dict[str, Any] | None = None) -> None:
+        self.p.auditor.record(uow, ctx, action, "object" if key is not None else "bucket",
+                              _target(bucket.name, key), project_id=bucket.project_id,
+                              detail=detail)
+
+    def meter(self, uow: UnitOfWork, project_id: str, metric: str, value: int,
+              resource: str | None = None) -> None:
+        if value == 0:
+            return
+        uow.metering.append(MeteringEvent(id=uuid.uuid4().hex, at=self.p.clock.now(),
+                                          project_id=project_id, metric=metric, value=value,
+                                          resource=resource))
+
+    def discard(self, uow: UnitOfWork, version: ObjectVersion) -> None:
+        """Queue a version's blobs for deletion once this transaction commits."""
+        now = self.p.clock.now()
+        for blob_id in version.blob_ids():
+            if uow.garbage.get(blob_id) is None:
+                uow.garbage.add(GarbageBlob(blob_id, now))
+
+    def collect_garbage(self) -> int:
+        """Delete queued blobs. Runs after commits and at start; crash-safe: the queue row
+        goes only after the file is gone."""
+        removed = 0
+        with self.p.uow(write=True) as uow:
+            queued = uow.garbage.find()
+            for item in queued:
+                self.p.blobs.delete(item.blob_id)
+                uow.garbage.delete(item)
+                removed += 1
+            uow.commit()
+        return removed
+
+
+def _target(bucket: str, key: str | None) -> str:
+    return bucket if key is None else f"{bucket}/{key}"
