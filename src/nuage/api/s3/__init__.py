@@ -1,0 +1,1 @@
+"""The S3-compatible API: SigV4 authentication, aws-chunked bodies, checksums and handlers."""
