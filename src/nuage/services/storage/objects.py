@@ -12,6 +12,7 @@ from nuage.domain.storage import (
     MAX_SINGLE_PUT,
     NULL_VERSION,
     Bucket,
+    GarbageBlob,
     ObjectVersion,
     Versioning,
     locked,
@@ -173,8 +174,8 @@ class ObjectService(StorageUseCases):
     def _store(self, ctx: RequestContext, new: NewObject, wrapped_key: str,
                received: Received | None, segments: list[dict[str, object]], *, etag: str,
                size: int, parts: list[int] | None = None,
-               checksums: dict[str, str] | None = None,
-               upload_id: str | None = None) -> ObjectVersion:
+               checksums: dict[str, str] | None = None, upload_id: str | None = None,
+               garbage: list[str] | None = None) -> ObjectVersion:
         """Record a new current version of a key whose bytes are already durable."""
         now = self.p.clock.now()
         with self.p.uow(write=True) as uow:
@@ -189,6 +190,9 @@ class ObjectService(StorageUseCases):
                                        "exist.", extra={"UploadId": upload_id})
                 uow.parts.delete_where(upload_id=upload_id)
                 uow.uploads.delete(upload)
+            for blob_id in garbage or []:
+                if uow.garbage.get(blob_id) is None:
+                    uow.garbage.add(GarbageBlob(blob_id, now))
             versioned = bucket.versioning == Versioning.ENABLED.value
             freed_bytes, freed_objects = self._replace_null(uow, ctx, bucket, new.key,
                                                             versioned, now)
