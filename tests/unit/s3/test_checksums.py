@@ -10,7 +10,7 @@ import zlib
 import pytest
 from botocore.httpchecksum import Crc32Checksum, Sha1Checksum, Sha256Checksum
 
-from nuage.api.s3 import checksums
+from nuage.domain import checksums
 
 CHECK = b"123456789"
 

@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum, Sha256Checksum
 
-from nuage.api.s3 import checksums
+from nuage.domain import checksums
 from nuage.api.s3.chunked import ChunkedDecoder
 from nuage.api.s3.sigv4 import (
     STREAMING_SIGNED,

@@ -25,7 +25,7 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 
-from nuage.api.s3 import checksums
+from nuage.domain import checksums
 from nuage.api.s3.sigv4 import (
     EMPTY_SHA256,
     PayloadMode,

@@ -88,7 +88,7 @@ class Incoming:
         self._limit = limit
         self._md5 = hashlib.md5()
         wanted = set(integrity.checksums) | set(integrity.trailing)
-        self._sums = {alg: checksums.new(alg) for alg in wanted}
+        self._sums = {alg: checksums.new_hasher(alg) for alg in wanted}
         self.size = 0
         self._done = False
 
@@ -120,7 +120,7 @@ class Incoming:
                 raise StorageError(Fault.INVALID_REQUEST, f"The x-amz-checksum-{alg.lower()} "
                                    "trailer was declared but not sent.")
             declared[alg] = value
-        computed = {alg: checksums.b64(s.digest()) for alg, s in self._sums.items()}
+        computed = {alg: checksums.b64digest(s) for alg, s in self._sums.items()}
         for alg, value in declared.items():
             if computed[alg] != value:
                 raise StorageError(Fault.BAD_DIGEST, f"The {alg} you specified did not match "

@@ -72,7 +72,7 @@ class MultipartService(StorageUseCases):
     def create(self, ctx: RequestContext, new: NewObject, checksum_algorithm: str | None
                ) -> MultipartUpload:
         check_new_object(new)
-        if checksum_algorithm and checksum_algorithm.upper() not in checksums.ALGORITHMS:
+        if checksum_algorithm and checksum_algorithm.upper() not in checksums.DIGEST_SIZES:
             raise StorageError(Fault.INVALID_REQUEST, "Checksum algorithm provided is "
                                "unsupported.")
         with self.p.uow(write=True) as uow:
@@ -209,10 +209,10 @@ class MultipartService(StorageUseCases):
         algorithm = upload.checksum_algorithm
         if algorithm and all(algorithm in c.checksums for c in chosen):
             # S3's composite checksum: the checksum of the parts' checksums, "-N".
-            summer = checksums.new(algorithm)
+            summer = checksums.new_hasher(algorithm)
             for c in chosen:
                 summer.update(base64.b64decode(c.checksums[algorithm]))
-            composite[algorithm] = f"{checksums.b64(summer.digest())}-{len(chosen)}"
+            composite[algorithm] = f"{checksums.b64digest(summer)}-{len(chosen)}"
         unused = [c.blob_id for n, c in stored.items() if n not in set(numbers)]
         new = NewObject(bucket=bucket_name, key=key, content_type=upload.content_type,
                         headers=dict(upload.headers), metadata=dict(upload.metadata),
