@@ -230,3 +230,69 @@ def test_concurrent_audit_appends_keep_one_valid_chain(clouds: list[Cloud], tmp_
     assert list(rows) == list(range(1, len(rows) + 1))
     assert head == [len(rows)]
     assert cloud.audit.verify() is None
+
+
+def test_verify_while_others_write_sees_one_consistent_trail(
+        clouds: list[Cloud], tmp_path: Path, database_url: str) -> None:
+    """An operator runs `nuage audit verify` on a live cloud: writes in flight are no break."""
+    cloud = _start(clouds, tmp_path, database_url)
+    admin = _admin(cloud)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            while not stop.is_set():
+                cloud.identity.projects.create(admin, _unique("busy"), "default")
+        except BaseException as exc:  # collected and re-raised by the test
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write) for _ in range(2)]
+    for w in writers:
+        w.start()
+    try:
+        problems = [cloud.audit.verify() for _ in range(15)]
+    finally:
+        stop.set()
+        for w in writers:
+            w.join(30)
+    assert not errors, errors
+    assert [str(p) for p in problems if p is not None] == []
+
+
+def test_the_first_appends_on_an_empty_trail_race_safely(tmp_path: Path,
+                                                         database_url: str) -> None:
+    """A fresh database: no chain head row yet, and several writers start at once."""
+    if database_url.startswith("postgresql"):
+        from tests.drivers.postgres import fresh_database
+        context = fresh_database("nuage_empty")
+    else:
+        from contextlib import nullcontext
+        context = nullcontext(f"sqlite:///{tmp_path / 'empty.db'}")
+    with context as url:
+        cloud = build(_settings(tmp_path / "empty-state", url))
+        try:
+            auditor = cloud.identity.tokens.p.auditor
+            uow_factory = cloud.identity.tokens.p.uow
+            ctx = RequestContext(request_id="req-race")
+            barrier = threading.Barrier(4)
+            errors: list[BaseException] = []
+
+            def append(n: int) -> None:
+                try:
+                    barrier.wait()
+                    with uow_factory(write=True) as uow:
+                        auditor.record(uow, ctx, "test.first", "thread", str(n))
+                        uow.commit()
+                except BaseException as exc:  # collected and re-raised by the test
+                    errors.append(exc)
+
+            workers = [threading.Thread(target=append, args=(n,)) for n in range(4)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join(30)
+            assert not errors, errors
+            assert cloud.audit.verify() is None
+        finally:
+            cloud.engine.dispose()

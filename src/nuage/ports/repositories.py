@@ -141,9 +141,13 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, write: bool = False) -> UnitOfWork:
+    def __call__(self, write: bool = False, snapshot: bool = False) -> UnitOfWork:
         """A new unit of work. `write=True` takes the write lock up front where the
-        database needs that (SQLite), so read-then-write transactions never deadlock."""
+        database needs that (SQLite), so read-then-write transactions never deadlock.
+
+        `snapshot=True` (read-only work) sees one consistent state across all its reads,
+        where the database would otherwise give each statement its own (PostgreSQL's
+        read committed): e.g. the audit chain head and the events it covers."""
         ...
 
     def local_revision(self) -> int | None:

@@ -76,5 +76,6 @@ class AuditService:
 
     def verify(self) -> ChainBreak | None:
         """Operator check (no RequestContext: run from the host's command line)."""
-        with self._uow() as uow:
+        # One snapshot: the head and the events it covers, however busy the writers are.
+        with self._uow(snapshot=True) as uow:
             return verify_chain(uow.audit.walk(), uow.audit.head())

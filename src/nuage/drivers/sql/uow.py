@@ -9,6 +9,8 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from nuage.domain import audit as audit_domain
@@ -103,8 +105,13 @@ class SqlAuditLog:
             tables.audit_chain.c.id == CHAIN_ROW).with_for_update()
         head = self._session.scalars(stmt).first()
         if head is None:
-            head = AuditChainHead(id=CHAIN_ROW, seq=0, hash=audit_domain.GENESIS_HASH)
-            self._session.add(head)
+            # A fresh trail: concurrent first writers all find no row to lock, so the row is
+            # created idempotently (the losers wait for the winner), then locked as usual.
+            dialect = self._session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            self._session.execute(insert(tables.audit_chain).values(
+                id=CHAIN_ROW, seq=0, hash=audit_domain.GENESIS_HASH).on_conflict_do_nothing())
+            head = self._session.scalars(stmt).one()
         return head
 
     def append(self, event: AuditEvent) -> None:
@@ -170,15 +177,20 @@ class SqlUnitOfWork:
     metering: MeteringLog
 
     def __init__(self, engine: Engine, write: bool,
-                 on_commit: Callable[[], None] | None = None) -> None:
+                 on_commit: Callable[[], None] | None = None, snapshot: bool = False) -> None:
         self._engine = engine
         self._write = write
+        self._snapshot = snapshot
         self._on_commit = on_commit
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
         self._connection.info["write"] = self._write
+        if self._snapshot and self._engine.dialect.name != "sqlite":
+            # SQLite's transactions read one snapshot already; PostgreSQL's read committed
+            # gives each statement a newer one unless asked otherwise.
+            self._connection.execution_options(isolation_level="REPEATABLE READ")
         self._session = Session(bind=self._connection, expire_on_commit=False, autoflush=True)
         s = self._session
         self.domains = SqlRepository(s, idm.Domain)
@@ -242,8 +254,9 @@ class SqlUnitOfWorkFactory:
         with self._lock:
             self._revision += 1
 
-    def __call__(self, write: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine, write, self._committed if write else None)
+    def __call__(self, write: bool = False, snapshot: bool = False) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine, write, self._committed if write else None,
+                             snapshot=snapshot)
 
     def local_revision(self) -> int | None:
         return self._revision if self._single_writer else None
