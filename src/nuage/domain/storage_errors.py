@@ -39,6 +39,7 @@ class Fault(StrEnum):
     INVALID_ARGUMENT = "InvalidArgument"
     INVALID_REQUEST = "InvalidRequest"
     INVALID_STORAGE_CLASS = "InvalidStorageClass"
+    INVALID_TAG = "InvalidTag"
     OBJECT_LOCKED = "ObjectLocked"
     INVALID_BUCKET_STATE = "InvalidBucketState"
     INVALID_OBJECT_STATE = "InvalidObjectState"

@@ -25,7 +25,6 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 
-from nuage.domain import checksums
 from nuage.api.s3.sigv4 import (
     EMPTY_SHA256,
     PayloadMode,
@@ -33,6 +32,7 @@ from nuage.api.s3.sigv4 import (
     SignedRequest,
     SigningContext,
 )
+from nuage.domain import checksums
 
 # A signed chunk header is ~90 bytes; anything near this bound is not a client speaking
 # aws-chunked, and refusing it keeps a hostile body from growing our buffer.

@@ -1,0 +1,29 @@
+"""The services the S3 handlers call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nuage.services.identity.s3_keys import S3KeyService
+from nuage.services.storage.buckets import BucketService
+from nuage.services.storage.deletion import DeletionService
+from nuage.services.storage.listing import ListingService
+from nuage.services.storage.maintenance import MaintenanceService
+from nuage.services.storage.multipart import MultipartService
+from nuage.services.storage.object_settings import ObjectSettingsService
+from nuage.services.storage.objects import ObjectService
+
+
+@dataclass(frozen=True)
+class S3Services:
+    keys: S3KeyService
+    buckets: BucketService
+    objects: ObjectService
+    deletion: DeletionService
+    listing: ListingService
+    multipart: MultipartService
+    settings: ObjectSettingsService
+    maintenance: MaintenanceService
+    region: str
+    # Virtual-hosted-style addressing: <bucket>.<domain>
+    domain: str
