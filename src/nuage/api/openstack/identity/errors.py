@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from nuage.api.openstack.common.body import iso
 from nuage.domain.errors import (
     AuthReceiptRequired,
     Conflict,
@@ -35,9 +37,11 @@ def keystone_error(status: int, title: str, message: str,
 
 def to_response(request: Request, exc: NuageError, identity_url: str) -> Response:
     if isinstance(exc, AuthReceiptRequired):
+        # keystoneauth parses expires_at as an ISO 8601 string (MissingAuthMethods).
+        expires = iso(datetime.fromtimestamp(exc.expires_at, UTC))
         body = {
             "receipt": {"methods": exc.methods, "user": {"id": exc.user_id},
-                        "expires_at": exc.expires_at},
+                        "expires_at": expires},
             "required_auth_methods": exc.required,
             "error": {"code": 401, "title": "Unauthorized", "message": exc.message},
         }
