@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +63,14 @@ class User:
     options: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+
+    def locked_out(self, now: datetime, attempts: int, duration: int) -> bool:
+        """Too many wrong passwords in a row, and the lock-out period not over yet."""
+        if attempts <= 0 or self.options.get("ignore_lockout_failure_attempts"):
+            return False
+        if self.failed_auth_count < attempts:
+            return False
+        return now < (self.last_failed_auth_at or now) + timedelta(seconds=duration)
 
     def mfa_rules(self) -> list[list[str]]:
         """The method sets of which one must be fully satisfied, when MFA is on."""

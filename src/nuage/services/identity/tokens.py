@@ -209,11 +209,10 @@ class TokenService(IdentityUseCases):
         cfg = self.p.config
         limit = cfg.lockout_failure_attempts
         exempt = bool(user.options.get("ignore_lockout_failure_attempts"))
+        if user.locked_out(now, limit, cfg.lockout_duration):
+            raise _UserUnauthorized(f"The account is locked for user: {user.id}.", user.id)
         if limit > 0 and not exempt and user.failed_auth_count >= limit:
-            unlock_at = (user.last_failed_auth_at or now) + timedelta(seconds=cfg.lockout_duration)
-            if now < unlock_at:
-                raise _UserUnauthorized(f"The account is locked for user: {user.id}.", user.id)
-            user.failed_auth_count = 0
+            user.failed_auth_count = 0  # the lock-out period is over
         if user.password_hash is None or not self.p.hasher.verify(user.password_hash, password):
             user.failed_auth_count += 1
             user.last_failed_auth_at = now

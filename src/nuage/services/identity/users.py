@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nuage.domain import policy
@@ -64,7 +65,7 @@ class UserService(IdentityUseCases):
             user = self.user(uow, user_id)
             policy.enforce(ctx, "identity:get_user",
                            policy.Target(domain_id=user.domain_id, user_id=user.id))
-            return user
+            return self._as_seen(user)
 
     def find(self, ctx: RequestContext, filters: dict[str, Any]) -> list[User]:
         with self.p.uow() as uow:
@@ -74,7 +75,23 @@ class UserService(IdentityUseCases):
                     filters = {**filters, "domain_id": ctx.domain_id}
                 policy.enforce(ctx, "identity:list_users",
                                policy.Target(domain_id=filters.get("domain_id")))
-            return sorted(uow.users.find(**filters), key=lambda u: u.name)
+            filters = dict(filters)
+            enabled = filters.pop("enabled", None)
+            users = [self._as_seen(u) for u in uow.users.find(**filters)]
+            return sorted((u for u in users if enabled is None or u.enabled == enabled),
+                          key=lambda u: u.name)
+
+    def _as_seen(self, user: User) -> User:
+        """A locked-out account reads as disabled (a copy; the stored user is unchanged).
+
+        Re-enabling is how an administrator lifts a lock-out, as in Keystone; but the
+        openstack CLI (SDK dirty tracking) only sends `enabled: true` when it read false.
+        """
+        cfg = self.p.config
+        if user.enabled and user.locked_out(self.p.clock.now(), cfg.lockout_failure_attempts,
+                                            cfg.lockout_duration):
+            return replace(user, enabled=False)
+        return user
 
     def update(self, ctx: RequestContext, user_id: str, changes: dict[str, Any]) -> User:
         password = changes.pop("password", None)
@@ -115,7 +132,7 @@ class UserService(IdentityUseCases):
             self.record(uow, ctx, "identity.user.update", "user", user.id,
                         detail={"fields": fields})
             uow.commit()
-            return user
+            return self._as_seen(user)
 
     def change_password(self, ctx: RequestContext, user_id: str, original: str,
                         new: str) -> None:
