@@ -38,24 +38,32 @@ class Api:
 
     def get(self, path: str, token: str | None = None, *,
             headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:
-        return self.http.get(V3 + path, headers={**self.h(token), **(headers or {})}, **kw)
+        r: httpx.Response = self.http.get(V3 + path, headers={**self.h(token), **(headers or {})},
+                                          **kw)
+        return r
 
     def post(self, path: str, body: Any, token: str | None = None) -> httpx.Response:
-        return self.http.post(V3 + path, json=body, headers=self.h(token))
+        r: httpx.Response = self.http.post(V3 + path, json=body, headers=self.h(token))
+        return r
 
     def patch(self, path: str, body: Any, token: str | None = None) -> httpx.Response:
-        return self.http.patch(V3 + path, json=body, headers=self.h(token))
+        r: httpx.Response = self.http.patch(V3 + path, json=body, headers=self.h(token))
+        return r
 
     def put(self, path: str, token: str | None = None) -> httpx.Response:
-        return self.http.put(V3 + path, headers=self.h(token))
+        r: httpx.Response = self.http.put(V3 + path, headers=self.h(token))
+        return r
 
     def delete(self, path: str, token: str | None = None) -> httpx.Response:
-        return self.http.delete(V3 + path, headers=self.h(token))
+        r: httpx.Response = self.http.delete(V3 + path, headers=self.h(token))
+        return r
 
     def raw(self, method: str, path: str, content: bytes, token: str | None = None
             ) -> httpx.Response:
-        return self.http.request(method, V3 + path, content=content,
-                                 headers={**self.h(token), "Content-Type": "application/json"})
+        r: httpx.Response = self.http.request(
+            method, V3 + path, content=content,
+            headers={**self.h(token), "Content-Type": "application/json"})
+        return r
 
     # -- making things -----------------------------------------------------------------------
     def project(self, name: str | None = None) -> dict[str, Any]:
@@ -107,8 +115,8 @@ class Api:
 
 
 def make_api(state_dir: Path, **settings: Any) -> Iterator[Api]:
-    cloud = build(Settings(state_dir=state_dir, fast_password_hashing=True,
-                           user_clouds_yaml=False, **settings))
+    cloud = build(Settings.model_validate({"state_dir": state_dir, "fast_password_hashing": True,
+                                           "user_clouds_yaml": False, **settings}))
     seeded = cloud.seed()
     assert seeded.admin_password is not None
     with TestClient(cloud.app()) as http:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -26,13 +27,14 @@ from nuage.services.identity.assignments import AssignmentFilter, Grant
 from nuage.services.identity.credentials import NewAppCred
 from nuage.services.identity.tokens import AuthRequest, ScopeRequest, UserRef
 from nuage.settings import Settings
+from tests.drivers.postgres import fresh_database
 
 ADMIN_ROLES = frozenset({"admin", "member", "reader"})
 
 
 def _settings(state_dir: Path, url: str) -> Settings:
-    return Settings(state_dir=state_dir, database_url=url, fast_password_hashing=True,
-                    user_clouds_yaml=False)
+    return Settings.model_validate({"state_dir": state_dir, "database_url": url,
+                                    "fast_password_hashing": True, "user_clouds_yaml": False})
 
 
 @pytest.fixture
@@ -263,12 +265,9 @@ def test_verify_while_others_write_sees_one_consistent_trail(
 def test_the_first_appends_on_an_empty_trail_race_safely(tmp_path: Path,
                                                          database_url: str) -> None:
     """A fresh database: no chain head row yet, and several writers start at once."""
-    if database_url.startswith("postgresql"):
-        from tests.drivers.postgres import fresh_database
-        context = fresh_database("nuage_empty")
-    else:
-        from contextlib import nullcontext
-        context = nullcontext(f"sqlite:///{tmp_path / 'empty.db'}")
+    context: AbstractContextManager[str] = (
+        fresh_database("nuage_empty") if database_url.startswith("postgresql")
+        else nullcontext(f"sqlite:///{tmp_path / 'empty.db'}"))
     with context as url:
         cloud = build(_settings(tmp_path / "empty-state", url))
         try:

@@ -140,8 +140,8 @@ def _verify_cmd(*args: str) -> list[str]:
 # -- SQLite ------------------------------------------------------------------------------------
 def test_cli_verify_names_the_first_bad_event_on_sqlite(tmp_path: Path) -> None:
     base = tmp_path / "base"
-    cloud = _use_the_cloud(Settings(state_dir=base, fast_password_hashing=True,
-                                    user_clouds_yaml=False))
+    cloud = _use_the_cloud(Settings.model_validate({
+        "state_dir": base, "fast_password_hashing": True, "user_clouds_yaml": False}))
     with cloud.engine.connect() as conn:
         # Fold the WAL into the main file, so a copy of nuage.db alone is complete.
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -208,8 +208,9 @@ def test_cli_verify_names_the_first_bad_event_on_postgres(
         tmp_path: Path, postgres_template: tuple[str, Callable[[str], str]]) -> None:
     base_url, clone = postgres_template
     state = tmp_path / "state"
-    cloud = _use_the_cloud(Settings(state_dir=state, database_url=base_url,
-                                    fast_password_hashing=True, user_clouds_yaml=False))
+    cloud = _use_the_cloud(Settings.model_validate({
+        "state_dir": state, "database_url": base_url, "fast_password_hashing": True,
+        "user_clouds_yaml": False}))
     with cloud.engine.connect() as conn:
         ids = _event_ids(list(conn.execute(text("SELECT seq, id FROM audit_events"))))
     # A template must have no connections while it is being copied.

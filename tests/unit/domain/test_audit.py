@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_an_empty_trail_verifies_with_or_without_a_head() -> None:
 def test_the_hash_covers_every_field() -> None:
     event = _event(1)
     base = event_hash(event, GENESIS_HASH)
-    changes: dict[str, object] = {
+    changes: dict[str, Any] = {
         "id": "other", "at": T0 + timedelta(microseconds=1), "action": "x", "outcome": "failure",
         "target_type": "user", "target_id": "p9", "project_id": None, "actor_user_id": "u2",
         "actor_project_id": "p1", "by_provider": True, "source_ip": "10.0.0.2",

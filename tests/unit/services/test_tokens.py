@@ -142,7 +142,7 @@ def test_lockout_after_n_failures_then_unlock_after_the_duration(world: World) -
     assert [e.target_id for e in lockouts] == [user.id]
     lock = lockouts[0]
     assert lock.outcome == "failure" and lock.actor_user_id == user.id
-    assert lock.source_ip == "203.0.113.9" and lock.request_id.startswith("req-")
+    assert lock.source_ip == "203.0.113.9" and (lock.request_id or "").startswith("req-")
     failures = [e for e in world.events(action="identity.authenticate", target_id=user.id)
                 if e.outcome == "failure"]
     assert len(failures) == 4
@@ -279,7 +279,7 @@ def test_app_cred_wrong_secret_expiry_and_deletion(world: World) -> None:
         login("not the secret")
     token = login(view.secret)
     # The token cannot outlive its credential.
-    assert world.s.tokens.validate(token).payload.expires_at <= view.cred.expires_at  # type: ignore[operator]
+    assert world.s.tokens.validate(token).payload.expires_at <= view.cred.expires_at
     world.s.credentials.delete_app_cred(ctx, user.id, view.cred.id)
     with pytest.raises(Unauthorized):
         world.s.tokens.validate(token)

@@ -97,8 +97,9 @@ def make_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: st
                **settings: Any) -> World:
     clock = FakeClock()
     monkeypatch.setattr(nuage.bootstrap, "SystemClock", lambda: clock)
-    cloud = build(Settings(state_dir=tmp_path / "state", database_url=database_url,
-                           fast_password_hashing=True, user_clouds_yaml=False, **settings))
+    cloud = build(Settings.model_validate({
+        "state_dir": tmp_path / "state", "database_url": database_url,
+        "fast_password_hashing": True, "user_clouds_yaml": False, **settings}))
     seeded = cloud.seed()
     assert seeded.admin_password is not None
     world = World(cloud, clock, seeded.admin_user_id, seeded.admin_project_id,
