@@ -13,10 +13,14 @@ from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.identity.deps import IdentityServices
+from nuage.api.s3.app import S3App
+from nuage.api.s3.deps import S3Services
+from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.clock import SystemClock
 from nuage.drivers.crypto.keys import KeyRepository
 from nuage.drivers.crypto.passwords import Argon2PasswordHasher
 from nuage.drivers.crypto.tokens import FernetSecretBox, FernetTokenCodec
+from nuage.drivers.kms_local import LocalKeyStore
 from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
@@ -27,10 +31,20 @@ from nuage.services.identity.catalog import CatalogService
 from nuage.services.identity.credentials import CredentialService
 from nuage.services.identity.projects import DomainService, ProjectService
 from nuage.services.identity.roles import RoleService
+from nuage.services.identity.s3_keys import S3KeyService
 from nuage.services.identity.setup import SeedResult, ServiceSpec, SetupService
 from nuage.services.identity.tokens import TokenService
 from nuage.services.identity.users import GroupService, UserService
+from nuage.services.storage.base import StorageConfig, StoragePorts
+from nuage.services.storage.buckets import BucketService
+from nuage.services.storage.deletion import DeletionService
+from nuage.services.storage.listing import ListingService
+from nuage.services.storage.maintenance import MaintenanceService
+from nuage.services.storage.multipart import MultipartService
+from nuage.services.storage.object_settings import ObjectSettingsService
+from nuage.services.storage.objects import ObjectService
 from nuage.settings import Settings
+from nuage.workers.storage import StorageWorker
 
 
 @dataclass
@@ -41,6 +55,7 @@ class Cloud:
     identity: IdentityServices
     audit: AuditService
     setup: SetupService
+    storage: S3Services
 
     def app(self) -> Starlette:
         s = self.settings
@@ -50,10 +65,17 @@ class Cloud:
                                 f"{s.base_url}/audit", s.identity_url),
         })
 
+    def s3_app(self) -> S3App:
+        return S3App(self.storage)
+
+    def storage_worker(self) -> StorageWorker:
+        return StorageWorker(self.storage.maintenance, self.settings.lifecycle_interval)
+
     def catalog(self) -> list[ServiceSpec]:
         base = self.settings.base_url
         return [ServiceSpec("identity", "keystone", f"{base}/identity"),
-                ServiceSpec("audit", "nuage-audit", f"{base}/audit")]
+                ServiceSpec("audit", "nuage-audit", f"{base}/audit"),
+                ServiceSpec("s3", "nuage-s3", self.settings.s3_url)]
 
     def seed(self) -> SeedResult:
         return self.setup.seed(self.settings.region, self.settings.region_country,
@@ -94,5 +116,19 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         projects=ProjectService(ports), users=UserService(ports), groups=GroupService(ports),
         roles=RoleService(ports), assignments=AssignmentService(ports),
         catalog=CatalogService(ports), credentials=CredentialService(ports))
+    storage_ports = StoragePorts(
+        uow=ports.uow, blobs=FsBlobStore(state / "blobs"),
+        keys=LocalKeyStore(state / "master.key"), clock=clock, auditor=ports.auditor,
+        config=StorageConfig(region=settings.region, max_buckets=settings.storage_max_buckets,
+                             max_objects=settings.storage_max_objects,
+                             max_bytes=settings.storage_max_bytes,
+                             day_seconds=settings.lifecycle_day_seconds))
+    storage = S3Services(
+        keys=S3KeyService(ports), buckets=BucketService(storage_ports),
+        objects=ObjectService(storage_ports), deletion=DeletionService(storage_ports),
+        listing=ListingService(storage_ports), multipart=MultipartService(storage_ports),
+        settings=ObjectSettingsService(storage_ports),
+        maintenance=MaintenanceService(storage_ports), region=settings.region,
+        domain=settings.s3_domain)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
-                 audit=AuditService(ports.uow), setup=SetupService(ports))
+                 audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -84,8 +85,30 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on.")] =
     console.print(f"  openstack --os-cloud nuage token issue   (clouds.yaml: {clouds}"
                   + (", merged into ~/.config/openstack/clouds.yaml)" if settings.user_clouds_yaml
                      else ")"))
-    uvicorn.run(cloud.app(), host=settings.host, port=settings.port,
-                log_level="warning", access_log=False)
+    partials, orphans = cloud.storage.maintenance.recover()
+    if partials or orphans:
+        console.print(f"storage recovery: removed {partials} partial writes and {orphans} "
+                      "orphaned blobs left by an earlier crash")
+    console.print(f"S3 at {settings.s3_url} (keys: openstack ec2 credentials create)")
+    worker = cloud.storage_worker()
+    worker.start()
+    try:
+        asyncio.run(_serve([(cloud.app(), settings.port), (cloud.s3_app(), settings.s3_port)],
+                           settings.host))
+    finally:
+        worker.stop()
+
+
+async def _serve(apps: list[tuple[Any, int]], host: str) -> None:
+    """Run one uvicorn server per listener; when one stops (a signal), stop them all."""
+    servers = [uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                             access_log=False, timeout_graceful_shutdown=10))
+               for app, port in apps]
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for server in servers:
+        server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @admin_app.command("rotate-keys")

@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     # Also merge the `nuage` cloud into ~/.config/openstack/clouds.yaml.
     user_clouds_yaml: bool = True
     log_level: str = "info"
+    # S3 listens on its own port; virtual-hosted-style requests use <bucket>.<s3_domain>.
+    s3_port: int = Field(8801, ge=1, le=65535)
+    s3_domain: str = "s3.localhost"
+    # Per-project storage defaults (-1: unlimited); a project's own row overrides them.
+    storage_max_buckets: int = 100
+    storage_max_objects: int = -1
+    storage_max_bytes: int = -1
+    # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
+    lifecycle_interval: float = Field(3600.0, gt=0)
+    lifecycle_day_seconds: int = Field(86400, ge=1)
     # Cheap password hashing for test suites only (argon2 with minimal cost).
     fast_password_hashing: bool = False
 
@@ -62,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://{self.host}:{self.s3_port}"
 
     @property
     def identity_url(self) -> str:

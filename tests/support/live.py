@@ -23,6 +23,7 @@ def free_port() -> int:
 class LiveNuage:
     state_dir: Path
     port: int = field(default_factory=free_port)
+    s3_port: int = field(default_factory=free_port)
     database_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
@@ -30,6 +31,10 @@ class LiveNuage:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
 
     @property
     def identity_url(self) -> str:
@@ -52,6 +57,7 @@ class LiveNuage:
         env.update({
             "NUAGE_HOST": "127.0.0.1",
             "NUAGE_PORT": str(self.port),
+            "NUAGE_S3_PORT": str(self.s3_port),
             "NUAGE_STATE_DIR": str(self.state_dir),
             "NUAGE_USER_CLOUDS_YAML": "false",
             "NUAGE_FAST_PASSWORD_HASHING": "true",

@@ -24,6 +24,9 @@ class StorageConfig:
     max_buckets: int = 100
     max_objects: int = -1
     max_bytes: int = -1
+    # Length of a lifecycle "day" in seconds. Shortened only by tests, as Ceph's
+    # rgw_lc_debug_interval does, so that expiration can be observed.
+    day_seconds: int = 86400
 
 
 @dataclass(frozen=True)

@@ -212,3 +212,9 @@ class BucketService(StorageUseCases):
         self._configure(ctx, name, "s3:PutBucketObjectLockConfiguration",
                         "storage.bucket.object_lock",
                         {"object_lock": True, "default_retention": retention})
+
+    def cors_rules(self, name: str) -> list[dict[str, Any]] | None:
+        """A bucket's CORS rules, unauthenticated: browsers ask before they authenticate."""
+        with self.p.uow() as uow:
+            bucket = uow.buckets.get(name)
+            return bucket.cors if bucket else None

@@ -71,6 +71,7 @@ class MaintenanceService(StorageUseCases):
     def apply_lifecycle(self) -> int:
         """Carry out every bucket's enabled lifecycle rules; returns how many things changed."""
         now = self.p.clock.now()
+        day = self.p.config.day_seconds
         changed = 0
         with self.p.uow() as uow:
             buckets = [b for b in uow.buckets.find() if b.lifecycle]
@@ -89,14 +90,14 @@ class MaintenanceService(StorageUseCases):
                     uploads = [u for u in uow.uploads.find(bucket=bucket.name)
                                if u.key.startswith(prefix)]
                 if expiration.get("Days"):
-                    cutoff = now - timedelta(days=int(expiration["Days"]))
+                    cutoff = now - timedelta(seconds=int(expiration["Days"]) * day)
                     for v in current:
                         if v.created_at <= cutoff and not v.retain_until and not v.legal_hold:
                             deleter.delete(self._owner(bucket.project_id), bucket.name, v.key,
                                            None)
                             changed += 1
                 if noncurrent.get("NoncurrentDays"):
-                    cutoff = now - timedelta(days=int(noncurrent["NoncurrentDays"]))
+                    cutoff = now - timedelta(seconds=int(noncurrent["NoncurrentDays"]) * day)
                     for v in versions:
                         # A version became noncurrent when its successor was written; its own
                         # creation time is a conservative stand-in for that moment.
@@ -106,7 +107,7 @@ class MaintenanceService(StorageUseCases):
                                            v.version_id)
                             changed += 1
                 if abort.get("DaysAfterInitiation"):
-                    cutoff = now - timedelta(days=int(abort["DaysAfterInitiation"]))
+                    cutoff = now - timedelta(seconds=int(abort["DaysAfterInitiation"]) * day)
                     aborter = MultipartService(self.p)
                     for u in uploads:
                         if u.initiated_at <= cutoff:

@@ -96,3 +96,16 @@ class ObjectSettingsService(StorageUseCases):
 
         return self._change(ctx, bucket, key, version_id, "s3:PutObjectLegalHold",
                             "storage.object.legal_hold", apply)
+
+    def set_acl(self, ctx: RequestContext, bucket: str, key: str, version_id: str | None,
+                acl: str) -> ObjectVersion:
+        from nuage.services.storage.buckets import CANNED_ACLS
+
+        if acl not in CANNED_ACLS:
+            raise StorageError(Fault.INVALID_ARGUMENT, f"Unsupported canned ACL: {acl}")
+
+        def apply(version: ObjectVersion, _bucket: object) -> None:
+            version.headers = {**version.headers, "x-amz-acl": acl}
+
+        return self._change(ctx, bucket, key, version_id, "s3:PutObjectAcl",
+                            "storage.object.acl", apply)

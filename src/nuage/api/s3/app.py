@@ -1,0 +1,201 @@
+"""The S3 listener: each request is parsed into (method, level, sub-resource), looked up
+in one routing table, authenticated, then handled; every error goes through the S3 error
+table (errors.py)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from nuage.api.openstack.common.http import call
+from nuage.api.s3 import bucket_configs as cfg
+from nuage.api.s3 import buckets, listing, multipart, objects
+from nuage.api.s3.deps import S3Services
+from nuage.api.s3.errors import error_response
+from nuage.api.s3.request import S3Request, authenticate, signed_request
+from nuage.domain import cors
+from nuage.domain.storage_errors import Fault, StorageError
+
+log = logging.getLogger(__name__)
+Handler = Callable[[S3Request, S3Services], Awaitable[Response]]
+
+SERVICE, BUCKET, OBJECT = "service", "bucket", "object"
+BUCKET_SUBRESOURCES = ("versioning", "policy", "cors", "lifecycle", "tagging", "acl",
+                       "object-lock", "location", "encryption", "uploads", "versions", "delete")
+OBJECT_SUBRESOURCES = ("uploadId", "uploads", "tagging", "acl", "retention", "legal-hold")
+UNSUPPORTED = ("website", "logging", "notification", "replication", "accelerate",
+               "requestPayment", "ownershipControls", "publicAccessBlock", "analytics",
+               "metrics", "inventory", "intelligent-tiering", "torrent", "restore", "select",
+               "attributes")
+
+ROUTES: dict[tuple[str, str, str | None], Handler] = {
+    ("GET", SERVICE, None): buckets.list_buckets,
+    ("PUT", BUCKET, None): buckets.create_bucket,
+    ("DELETE", BUCKET, None): buckets.delete_bucket,
+    ("HEAD", BUCKET, None): buckets.head_bucket,
+    ("GET", BUCKET, None): listing.list_objects,
+    ("GET", BUCKET, "location"): buckets.location,
+    ("GET", BUCKET, "encryption"): buckets.get_encryption,
+    ("GET", BUCKET, "versioning"): buckets.get_versioning,
+    ("PUT", BUCKET, "versioning"): buckets.put_versioning,
+    ("GET", BUCKET, "policy"): buckets.get_policy,
+    ("PUT", BUCKET, "policy"): buckets.put_policy,
+    ("DELETE", BUCKET, "policy"): buckets.delete_policy,
+    ("GET", BUCKET, "acl"): buckets.get_acl,
+    ("PUT", BUCKET, "acl"): buckets.put_acl,
+    ("GET", BUCKET, "tagging"): buckets.get_tagging,
+    ("PUT", BUCKET, "tagging"): buckets.put_tagging,
+    ("DELETE", BUCKET, "tagging"): buckets.delete_tagging,
+    ("GET", BUCKET, "cors"): cfg.get_cors,
+    ("PUT", BUCKET, "cors"): cfg.put_cors,
+    ("DELETE", BUCKET, "cors"): cfg.delete_cors,
+    ("GET", BUCKET, "lifecycle"): cfg.get_lifecycle,
+    ("PUT", BUCKET, "lifecycle"): cfg.put_lifecycle,
+    ("DELETE", BUCKET, "lifecycle"): cfg.delete_lifecycle,
+    ("GET", BUCKET, "object-lock"): cfg.get_object_lock,
+    ("PUT", BUCKET, "object-lock"): cfg.put_object_lock,
+    ("GET", BUCKET, "uploads"): listing.list_uploads,
+    ("GET", BUCKET, "versions"): listing.list_versions,
+    ("POST", BUCKET, "delete"): objects.delete_objects,
+    ("GET", OBJECT, None): objects.get_object,
+    ("HEAD", OBJECT, None): objects.head_object,
+    ("PUT", OBJECT, None): objects.put_object,
+    ("DELETE", OBJECT, None): objects.delete_object,
+    ("GET", OBJECT, "tagging"): objects.get_object_tagging,
+    ("PUT", OBJECT, "tagging"): objects.put_object_tagging,
+    ("DELETE", OBJECT, "tagging"): objects.delete_object_tagging,
+    ("GET", OBJECT, "acl"): objects.get_object_acl,
+    ("PUT", OBJECT, "acl"): objects.put_object_acl,
+    ("GET", OBJECT, "retention"): objects.get_retention,
+    ("PUT", OBJECT, "retention"): objects.put_retention,
+    ("GET", OBJECT, "legal-hold"): objects.get_legal_hold,
+    ("PUT", OBJECT, "legal-hold"): objects.put_legal_hold,
+    ("POST", OBJECT, "uploads"): multipart.create,
+    ("PUT", OBJECT, "uploadId"): multipart.upload_part,
+    ("POST", OBJECT, "uploadId"): multipart.complete,
+    ("DELETE", OBJECT, "uploadId"): multipart.abort,
+    ("GET", OBJECT, "uploadId"): listing.list_parts,
+}
+
+
+def address(request: Request, domain: str) -> tuple[str | None, str | None]:
+    """(bucket, key) from virtual-hosted-style or path-style addressing."""
+    host = (request.headers.get("host") or "").split(":", 1)[0].lower()
+    path = request.scope["path"]
+    if domain and host.endswith("." + domain):
+        bucket = host[: -len(domain) - 1]
+        key = path[1:] if len(path) > 1 else None
+        return bucket, key
+    trimmed = path.lstrip("/")
+    if not trimmed:
+        return None, None
+    bucket, sep, key = trimmed.partition("/")
+    return bucket, (key if sep and key else None)
+
+
+def operation(method: str, bucket: str | None, key: str | None, query: dict[str, str]
+              ) -> Handler:
+    level = SERVICE if bucket is None else (BUCKET if key is None else OBJECT)
+    if any(name in query for name in UNSUPPORTED):
+        raise StorageError(Fault.NOT_IMPLEMENTED, "A header you provided implies "
+                           "functionality that is not implemented")
+    names = BUCKET_SUBRESOURCES if level == BUCKET else (
+        OBJECT_SUBRESOURCES if level == OBJECT else ())
+    sub = next((name for name in names if name in query), None)
+    handler = ROUTES.get((method, level, sub))
+    if handler is None:
+        raise StorageError(Fault.METHOD_NOT_ALLOWED, "The specified method is not allowed "
+                           "against this resource.")
+    return handler
+
+
+class S3App:
+    def __init__(self, services: S3Services) -> None:
+        self.s = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        request_id = uuid.uuid4().hex[:16].upper()
+        bucket, key = address(request, self.s.domain)
+        resource = "/" + "/".join(p for p in (bucket, key) if p)
+        try:
+            if request.method == "OPTIONS":
+                response = await self.preflight(request, bucket)
+            else:
+                response = await self.handle(request, request_id, bucket, key)
+        except Exception as exc:
+            if not isinstance(exc, StorageError) and exc.__class__.__name__ != "S3AuthError":
+                log.exception("S3 %s %s failed", request.method, request.url.path)
+            response = error_response(exc, resource, request_id, request.method == "HEAD")
+        response.headers["x-amz-request-id"] = request_id
+        await self.add_cors(request, bucket, response)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request, request_id: str, bucket: str | None,
+                     key: str | None) -> Response:
+        query = dict(request.query_params)
+        handler = operation(request.method, bucket, key, query)
+        signed = signed_request(request)
+        ctx, signing = await authenticate(request, signed, self.s.keys, self.s.region,
+                                          request_id)
+        r = S3Request(http=request, ctx=ctx, request_id=request_id, bucket=bucket, key=key,
+                      query=query, signed=signed, signing=signing)
+        response = await handler(r, self.s)
+        if handler is not objects.get_object:
+            self.s.maintenance.count(ctx.project_id)
+        return response
+
+    async def _cors_rules(self, bucket: str | None) -> list[dict[str, object]] | None:
+        if bucket is None:
+            return None
+        return await call(self.s.buckets.cors_rules, bucket)
+
+    async def preflight(self, request: Request, bucket: str | None) -> Response:
+        origin = request.headers.get("origin")
+        method = request.headers.get("access-control-request-method")
+        if not origin or not method:
+            raise StorageError(Fault.INVALID_REQUEST, "Insufficient information. Origin "
+                               "request header needed.")
+        wanted = [h.strip() for h in request.headers.get(
+            "access-control-request-headers", "").split(",") if h.strip()]
+        answer = cors.match(await self._cors_rules(bucket), origin, method, wanted)
+        if answer is None:
+            raise StorageError(Fault.ACCESS_DENIED, "CORSResponse: This CORS request is not "
+                               "allowed. This is usually because the evalution of Origin, "
+                               "request method / Access-Control-Request-Method or "
+                               "Access-Control-Request-Headers are not whitelisted by the "
+                               "resource's CORS spec.")
+        headers = {"Access-Control-Allow-Origin": answer.allow_origin,
+                   "Access-Control-Allow-Methods": ", ".join(answer.allow_methods),
+                   "Vary": "Origin, Access-Control-Request-Headers, "
+                           "Access-Control-Request-Method"}
+        if answer.allow_headers:
+            headers["Access-Control-Allow-Headers"] = ", ".join(answer.allow_headers)
+        if answer.expose_headers:
+            headers["Access-Control-Expose-Headers"] = ", ".join(answer.expose_headers)
+        if answer.max_age is not None:
+            headers["Access-Control-Max-Age"] = str(answer.max_age)
+        return Response(b"", status_code=200, headers=headers)
+
+    async def add_cors(self, request: Request, bucket: str | None, response: Response) -> None:
+        origin = request.headers.get("origin")
+        if not origin or request.method == "OPTIONS" or bucket is None:
+            return
+        try:
+            answer = cors.match(await self._cors_rules(bucket), origin, request.method, [])
+        except Exception:
+            return
+        if answer is not None:
+            response.headers["Access-Control-Allow-Origin"] = answer.allow_origin
+            response.headers["Access-Control-Allow-Methods"] = ", ".join(answer.allow_methods)
+            response.headers["Vary"] = "Origin"
+            if answer.expose_headers:
+                response.headers["Access-Control-Expose-Headers"] = ", ".join(
+                    answer.expose_headers)
