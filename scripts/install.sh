@@ -8,7 +8,8 @@
 set -euo pipefail
 
 UV_VERSION=0.13.9
-APT_PACKAGES=(python3 python3-venv python3-dev gcc libffi-dev git ca-certificates curl)
+APT_PACKAGES=(python3 python3-venv python3-dev gcc libffi-dev git ca-certificates curl
+              rclone s3cmd)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
