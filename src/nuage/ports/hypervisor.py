@@ -1,0 +1,135 @@
+"""The hypervisor port: what a host agent asks of the machine that runs guests.
+
+Every call is idempotent and blocking, and safe to repeat after a crash of the caller:
+the agent reconciles desired state by calling these until the observed state matches.
+Guests outlive the process that started them: `guests()` finds them again after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class PowerState(IntEnum):
+    """Nova's power states (the numbers are on the wire as OS-EXT-STS:power_state)."""
+
+    NOSTATE = 0
+    RUNNING = 1
+    PAUSED = 3
+    SHUTDOWN = 4
+    CRASHED = 6
+    SUSPENDED = 7
+
+
+@dataclass(frozen=True)
+class HostCapabilities:
+    hostname: str
+    accelerator: str          # "kvm" when /dev/kvm really works, else "tcg"
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    hypervisor_type: str = "QEMU"
+    hypervisor_version: int = 0
+
+
+@dataclass(frozen=True)
+class BootImage:
+    """The image a root disk is built from: a local file (the agent fetched it)."""
+
+    path: Path
+    disk_format: str          # "qcow2" or "raw"
+    # Images that boot by direct kernel boot (our default guest image) carry these.
+    kernel: Path | None = None
+    initrd: Path | None = None
+    cmdline: str = ""
+
+
+@dataclass(frozen=True)
+class ConfigDrive:
+    """What cloud-init style guests read from the ISO 9660 volume labelled config-2."""
+
+    meta_data: dict[str, Any]
+    user_data: bytes | None = None
+    network_data: dict[str, Any] = field(default_factory=dict)
+    vendor_data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Nic:
+    mac: str
+    tap: str                  # host tap device, created by the network agent
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    guest_id: str             # the server's uuid
+    name: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    image: BootImage
+    config_drive: ConfigDrive
+    nics: tuple[Nic, ...] = ()
+
+
+class GuestNotFound(Exception):
+    """No guest with that id on this host."""
+
+
+class HypervisorError(Exception):
+    """The hypervisor could not do it; the message says why (it becomes a server fault)."""
+
+
+class Hypervisor(Protocol):
+    def capabilities(self) -> HostCapabilities:
+        """Probed once at start: KVM is used only if /dev/kvm actually works."""
+        ...
+
+    def guests(self) -> dict[str, PowerState]:
+        """Every guest this host has disks for, with its observed power state."""
+        ...
+
+    def spawn(self, spec: GuestSpec) -> None:
+        """Create the root disk (a qcow2 overlay grown to disk_gb) and the config drive if
+        missing, and start the guest if it is not running. Raises HypervisorError."""
+        ...
+
+    def state(self, guest_id: str) -> PowerState:
+        """Observed power state; GuestNotFound if the host has no such guest."""
+        ...
+
+    def stop(self, guest_id: str, timeout: float = 60.0) -> None:
+        """ACPI power-down, then a hard stop after `timeout` seconds. Disks are kept."""
+        ...
+
+    def start(self, guest_id: str) -> None:
+        """Start a stopped guest from its existing disks."""
+        ...
+
+    def reboot(self, guest_id: str, hard: bool) -> None: ...
+
+    def pause(self, guest_id: str) -> None: ...
+
+    def unpause(self, guest_id: str) -> None: ...
+
+    def suspend(self, guest_id: str) -> None:
+        """Save the guest's memory to disk and stop it; `resume` restores it."""
+        ...
+
+    def resume(self, guest_id: str) -> None: ...
+
+    def destroy(self, guest_id: str) -> None:
+        """Stop the guest hard and delete its disks, config drive and logs. Idempotent."""
+        ...
+
+    def console_output(self, guest_id: str, length: int | None = None) -> str:
+        """The serial console's last `length` lines (all kept lines when None)."""
+        ...
+
+    def snapshot(self, guest_id: str, dest: Path) -> int:
+        """Write the root disk's current content to `dest` as a standalone qcow2 (no backing
+        file), consistently (the guest is paused meanwhile if running). Returns its size."""
+        ...
