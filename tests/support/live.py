@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
@@ -84,7 +93,8 @@ class LiveNuage:
             if self.process.poll() is not None:
                 raise RuntimeError(f"nuage up exited: {self.log_file.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.identity_url}/v3", timeout=1).status_code == 200:
+                if (httpx.get(f"{self.identity_url}/v3", timeout=1).status_code == 200
+                        and _accepts(self.s3_port)):
                     return self
             except httpx.HTTPError:
                 pass
@@ -102,6 +112,15 @@ class LiveNuage:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once: a crash, with no clean-up of any kind."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
         self.process = None
 
     def admin_token(self) -> str:
