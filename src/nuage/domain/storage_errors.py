@@ -24,6 +24,7 @@ class Fault(StrEnum):
     BUCKET_OWNED_BY_YOU = "BucketAlreadyOwnedByYou"
     BUCKET_EXISTS = "BucketAlreadyExists"
     INVALID_BUCKET_NAME = "InvalidBucketName"
+    INVALID_LOCATION_CONSTRAINT = "InvalidLocationConstraint"
     KEY_TOO_LONG = "KeyTooLongError"
     METADATA_TOO_LARGE = "MetadataTooLarge"
     ENTITY_TOO_SMALL = "EntityTooSmall"

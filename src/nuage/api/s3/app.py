@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from nuage.api.openstack.common.http import call
 from nuage.api.s3 import bucket_configs as cfg
@@ -114,6 +114,22 @@ def operation(method: str, bucket: str | None, key: str | None, query: dict[str,
     return handler
 
 
+class _BodyTracker:
+    """Wraps `receive` to learn whether the request body was read to its end."""
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self._receive = receive
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length", b"0").strip()
+        self.finished = length in (b"", b"0") and b"transfer-encoding" not in headers
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.finished = True
+        return message
+
+
 class S3App:
     def __init__(self, services: S3Services) -> None:
         self.s = services
@@ -121,7 +137,8 @@ class S3App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        request = Request(scope, receive)
+        body_done = _BodyTracker(scope, receive)
+        request = Request(scope, body_done.receive)
         request_id = uuid.uuid4().hex[:16].upper()
         bucket, key = address(request, self.s.domain)
         resource = "/" + "/".join(p for p in (bucket, key) if p)
@@ -135,6 +152,11 @@ class S3App:
                 log.exception("S3 %s %s failed", request.method, request.url.path)
             response = error_response(exc, resource, request_id, request.method == "HEAD")
         response.headers["x-amz-request-id"] = request_id
+        if not body_done.finished:
+            # Answered before the body was read (an error, or a client that sent
+            # `Expect: 100-continue` and now skips the body): the connection's framing is
+            # unknown, so close it rather than read the next request out of this body.
+            response.headers["connection"] = "close"
         await self.add_cors(request, bucket, response)
         await response(scope, receive, send)
 

@@ -23,11 +23,13 @@ def _check_acl(acl: str) -> str:
 
 def check_tags(tags: dict[str, str], limit: int) -> dict[str, str]:
     if len(tags) > limit:
-        raise StorageError(Fault.INVALID_ARGUMENT if limit == 10 else Fault.INVALID_REQUEST,
+        # S3 answers InvalidTag for too many object tags, BadRequest-style
+        # InvalidRequest for a bucket's.
+        raise StorageError(Fault.INVALID_TAG if limit == 10 else Fault.INVALID_REQUEST,
                            f"Object tags cannot be greater than {limit}")
     for key, value in tags.items():
         if not key or len(key) > 128 or len(value) > 256:
-            raise StorageError(Fault.INVALID_ARGUMENT, "The TagKey or TagValue you have "
+            raise StorageError(Fault.INVALID_TAG, "The TagKey or TagValue you have "
                                "provided is too long or invalid.")
     return tags
 
@@ -41,8 +43,8 @@ class BucketService(StorageUseCases):
             raise StorageError(Fault.INVALID_BUCKET_NAME, "The specified bucket is not valid.",
                                extra={"BucketName": name})
         if region and region != self.p.config.region:
-            raise StorageError(Fault.INVALID_ARGUMENT if region == "" else Fault.INVALID_REQUEST,
-                               f"The location constraint {region} is not this region "
+            raise StorageError(Fault.INVALID_LOCATION_CONSTRAINT, "The specified location "
+                               f"constraint is not valid: {region} is not this region "
                                f"({self.p.config.region}).")
         with self.p.uow(write=True) as uow:
             existing = uow.buckets.get(name)
