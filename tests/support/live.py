@@ -124,9 +124,24 @@ class LiveNuage:
         self.process = None
 
     def admin_token(self) -> str:
+        return self._admin_auth().headers["X-Subject-Token"]
+
+    def ec2_credentials(self) -> tuple[str, str]:
+        """A fresh (access, secret) EC2 pair of the admin in the admin project: S3 keys."""
+        auth = self._admin_auth()
+        token = auth.json()["token"]
+        response = httpx.post(
+            f"{self.identity_url}/v3/users/{token['user']['id']}/credentials/OS-EC2",
+            json={"tenant_id": token["project"]["id"]},
+            headers={"X-Auth-Token": auth.headers["X-Subject-Token"]}, timeout=30)
+        response.raise_for_status()
+        credential = response.json()["credential"]
+        return str(credential["access"]), str(credential["secret"])
+
+    def _admin_auth(self) -> httpx.Response:
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
             "name": "admin", "domain": {"id": "default"}, "password": self.admin_password}}},
             "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
         response = httpx.post(f"{self.identity_url}/v3/auth/tokens", json=body, timeout=30)
         response.raise_for_status()
-        return response.headers["X-Subject-Token"]
+        return response
