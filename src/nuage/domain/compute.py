@@ -1,0 +1,217 @@
+"""Compute: flavors, keypairs, servers and their state machine, hosts and allocations.
+
+A server's `status` is derived, as in Nova, from its vm_state and task_state; the API
+records intent (vm_state/task_state and the desired power state) and the host agent
+moves the server there, reporting the power state it observes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class VmState(StrEnum):
+    BUILDING = "building"
+    ACTIVE = "active"
+    STOPPED = "stopped"
+    PAUSED = "paused"
+    SUSPENDED = "suspended"
+    ERROR = "error"
+    DELETED = "deleted"
+
+
+class TaskState(StrEnum):
+    SCHEDULING = "scheduling"
+    SPAWNING = "spawning"
+    POWERING_OFF = "powering-off"
+    POWERING_ON = "powering-on"
+    REBOOTING = "rebooting"
+    REBOOTING_HARD = "rebooting_hard"
+    PAUSING = "pausing"
+    UNPAUSING = "unpausing"
+    SUSPENDING = "suspending"
+    RESUMING = "resuming"
+    REBUILDING = "rebuilding"
+    IMAGE_SNAPSHOT = "image_snapshot"
+    DELETING = "deleting"
+
+
+def server_status(vm_state: str, task_state: str | None) -> str:
+    """Nova's mapping of (vm_state, task_state) to the API's status."""
+    if vm_state == VmState.BUILDING:
+        return "BUILD"
+    if vm_state == VmState.ACTIVE:
+        return {
+            TaskState.REBOOTING: "REBOOT", TaskState.REBOOTING_HARD: "HARD_REBOOT",
+            TaskState.REBUILDING: "REBUILD",
+        }.get(task_state, "ACTIVE") if task_state else "ACTIVE"   # type: ignore[call-overload]
+    return {
+        VmState.STOPPED: "SHUTOFF", VmState.PAUSED: "PAUSED", VmState.SUSPENDED: "SUSPENDED",
+        VmState.ERROR: "ERROR", VmState.DELETED: "DELETED",
+    }.get(vm_state, "UNKNOWN")  # type: ignore[call-overload]
+
+
+# Which actions each vm_state allows (no action is allowed while a task is in progress,
+# except delete). Nova answers 409 "Cannot '<action>' instance while it is in vm_state X".
+ALLOWED_ACTIONS: dict[str, set[str]] = {
+    VmState.ACTIVE: {"stop", "reboot", "pause", "suspend", "rebuild", "createImage",
+                     "getConsoleOutput"},
+    VmState.STOPPED: {"start", "rebuild", "createImage", "getConsoleOutput", "reboot"},
+    VmState.PAUSED: {"unpause", "getConsoleOutput"},
+    VmState.SUSPENDED: {"resume"},
+    VmState.ERROR: {"rebuild"},
+    VmState.BUILDING: set(),
+}
+
+
+@dataclass
+class Flavor:
+    id: str
+    name: str
+    vcpus: int
+    ram_mb: int
+    disk_gb: int
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    rxtx_factor: float = 1.0
+    is_public: bool = True
+    disabled: bool = False
+    description: str | None = None
+    extra_specs: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass
+class FlavorAccess:
+    flavor_id: str
+    project_id: str
+
+
+@dataclass
+class Keypair:
+    user_id: str
+    name: str
+    public_key: str
+    fingerprint: str
+    created_at: datetime
+    type: str = "ssh"
+    id: int | None = None
+
+
+def ssh_fingerprint(public_key: str) -> str:
+    """The MD5 fingerprint Nova reports (aa:bb:...); ValueError if not an SSH public key."""
+    parts = public_key.strip().split()
+    if len(parts) < 2 or not parts[0].startswith(("ssh-", "ecdsa-")):
+        raise ValueError("not an OpenSSH public key")
+    try:
+        raw = base64.b64decode(parts[1], validate=True)
+    except ValueError as exc:
+        raise ValueError("the key data is not base64") from exc
+    if not raw.startswith(len(parts[0]).to_bytes(4, "big") + parts[0].encode()):
+        raise ValueError("the key data does not match its type")
+    digest = hashlib.md5(raw).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, 32, 2))
+
+
+@dataclass
+class Server:
+    id: str
+    name: str
+    project_id: str
+    user_id: str
+    image_id: str
+    flavor_id: str
+    # The flavor as it was at boot: later changes to the flavor do not change the server.
+    flavor: dict[str, Any]
+    vm_state: str
+    created_at: datetime
+    updated_at: datetime
+    task_state: str | None = None
+    power_state: int = 0
+    key_name: str | None = None
+    key_data: str | None = None
+    user_data: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    availability_zone: str | None = None
+    host: str | None = None
+    launched_at: datetime | None = None
+    terminated_at: datetime | None = None
+    fault: dict[str, Any] | None = None
+    access_ipv4: str = ""
+    access_ipv6: str = ""
+    # Sequence number giving libvirt-style names (instance-0000002a).
+    number: int = 0
+    # Arguments of the task in progress, for the agent (e.g. the snapshot's image id).
+    task_args: dict[str, Any] | None = None
+    deleted: bool = False
+
+    @property
+    def status(self) -> str:
+        return server_status(self.vm_state, self.task_state)
+
+    @property
+    def instance_name(self) -> str:
+        return f"instance-{self.number:08x}"
+
+
+def new_server_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class InstanceAction:
+    request_id: str
+    server_id: str
+    action: str
+    project_id: str
+    user_id: str
+    start_time: datetime
+    finish_time: datetime | None = None
+    message: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    id: int | None = None
+
+
+@dataclass
+class ComputeHost:
+    hostname: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    accelerator: str
+    hypervisor_type: str = "QEMU"
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    availability_zone: str = "nova"
+    enabled: bool = True
+    last_seen: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class Allocation:
+    """Resources a server holds on a host; claimed atomically by the scheduler."""
+
+    server_id: str
+    hostname: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+
+
+@dataclass
+class ComputeQuota:
+    project_id: str
+    instances: int = 10
+    cores: int = 20
+    ram: int = 51200
+    key_pairs: int = 100
+    metadata_items: int = 128

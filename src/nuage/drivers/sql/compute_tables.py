@@ -1,0 +1,137 @@
+"""Compute schema: flavors, keypairs, servers, instance actions, hosts, allocations, quotas."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from nuage.drivers.sql.tables import ID, metadata
+from nuage.drivers.sql.types import UtcDateTime
+
+flavors = Table(
+    "flavors", metadata,
+    Column("id", String(255), primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("vcpus", Integer, nullable=False),
+    Column("ram_mb", Integer, nullable=False),
+    Column("disk_gb", Integer, nullable=False),
+    Column("ephemeral_gb", Integer, nullable=False, default=0),
+    Column("swap_mb", Integer, nullable=False, default=0),
+    Column("rxtx_factor", Float, nullable=False, default=1.0),
+    Column("is_public", Boolean, nullable=False, default=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("description", Text, nullable=True),
+    Column("extra_specs", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=True),
+)
+
+flavor_access = Table(
+    "flavor_access", metadata,
+    Column("flavor_id", String(255), primary_key=True),
+    Column("project_id", String(ID), primary_key=True),
+)
+
+keypairs = Table(
+    "keypairs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("type", String(16), nullable=False, default="ssh"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_keypairs_user_name"),
+)
+
+servers = Table(
+    "servers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", Integer, nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("project_id", String(ID), nullable=False),
+    Column("user_id", String(ID), nullable=False),
+    Column("image_id", String(36), nullable=False),
+    Column("flavor_id", String(255), nullable=False),
+    Column("flavor", JSON, nullable=False),
+    Column("vm_state", String(16), nullable=False),
+    Column("task_state", String(32), nullable=True),
+    Column("power_state", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("key_name", String(255), nullable=True),
+    Column("key_data", Text, nullable=True),
+    Column("user_data", Text, nullable=True),
+    Column("metadata", JSON, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("availability_zone", String(255), nullable=True),
+    Column("host", String(255), nullable=True),
+    Column("launched_at", UtcDateTime, nullable=True),
+    Column("terminated_at", UtcDateTime, nullable=True),
+    Column("fault", JSON, nullable=True),
+    Column("access_ipv4", String(64), nullable=False, default=""),
+    Column("access_ipv6", String(64), nullable=False, default=""),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("task_args", JSON, nullable=True),
+    Index("ix_servers_project", "project_id", "deleted"),
+    Index("ix_servers_host", "host", "deleted"),
+)
+
+instance_actions = Table(
+    "instance_actions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),
+    Column("server_id", String(36), nullable=False, index=True),
+    Column("action", String(64), nullable=False),
+    Column("project_id", String(ID), nullable=False),
+    Column("user_id", String(ID), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("finish_time", UtcDateTime, nullable=True),
+    Column("message", Text, nullable=True),
+    Column("events", JSON, nullable=False),
+)
+
+compute_hosts = Table(
+    "compute_hosts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hostname", String(255), nullable=False, unique=True),
+    Column("vcpus", Integer, nullable=False),
+    Column("memory_mb", Integer, nullable=False),
+    Column("disk_gb", Integer, nullable=False),
+    Column("accelerator", String(16), nullable=False),
+    Column("hypervisor_type", String(32), nullable=False, default="QEMU"),
+    Column("cpu_allocation_ratio", Float, nullable=False, default=4.0),
+    Column("ram_allocation_ratio", Float, nullable=False, default=1.0),
+    Column("disk_allocation_ratio", Float, nullable=False, default=1.0),
+    Column("availability_zone", String(255), nullable=False, default="nova"),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("last_seen", UtcDateTime, nullable=True),
+)
+
+allocations = Table(
+    "allocations", metadata,
+    Column("server_id", String(36), primary_key=True),
+    Column("hostname", String(255), nullable=False, index=True),
+    Column("vcpus", Integer, nullable=False),
+    Column("memory_mb", Integer, nullable=False),
+    Column("disk_gb", Integer, nullable=False),
+)
+
+compute_quotas = Table(
+    "compute_quotas", metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("instances", Integer, nullable=False),
+    Column("cores", Integer, nullable=False),
+    Column("ram", Integer, nullable=False),
+    Column("key_pairs", Integer, nullable=False),
+    Column("metadata_items", Integer, nullable=False),
+)
