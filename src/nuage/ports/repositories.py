@@ -25,6 +25,7 @@ from nuage.domain.identity import (
     Service,
     User,
 )
+from nuage.domain.image import Image, ImageMember
 from nuage.domain.storage import (
     Bucket,
     GarbageBlob,
@@ -127,6 +128,8 @@ class UnitOfWork(Protocol):
     quotas: Repository[StorageQuota]
     garbage: Repository[GarbageBlob]
     metering: MeteringLog
+    images: Repository[Image]
+    image_members: Repository[ImageMember]
 
     def commit(self) -> None: ...
 

@@ -7,8 +7,9 @@ from sqlalchemy.orm import registry
 
 from nuage.domain import audit as audit_domain
 from nuage.domain import identity as idm
+from nuage.domain import image as img
 from nuage.domain import storage as st
-from nuage.drivers.sql import storage_tables, tables
+from nuage.drivers.sql import image_tables, storage_tables, tables
 
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
@@ -37,6 +38,8 @@ MAPPINGS: list[tuple[type, Table]] = [
     (st.StorageQuota, storage_tables.storage_quotas),
     (st.GarbageBlob, storage_tables.garbage_blobs),
     (st.MeteringEvent, storage_tables.metering_events),
+    (img.Image, image_tables.images),
+    (img.ImageMember, image_tables.image_members),
 ]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from nuage.domain import audit as audit_domain
 from nuage.domain import identity as idm
+from nuage.domain import image as img
 from nuage.domain import storage as st
 from nuage.domain.audit import AuditChainHead, AuditEvent
 from nuage.drivers.sql import tables
@@ -175,6 +176,8 @@ class SqlUnitOfWork:
     quotas: Repository[st.StorageQuota]
     garbage: Repository[st.GarbageBlob]
     metering: MeteringLog
+    images: Repository[img.Image]
+    image_members: Repository[img.ImageMember]
 
     def __init__(self, engine: Engine, write: bool,
                  on_commit: Callable[[], None] | None = None, snapshot: bool = False) -> None:
@@ -216,6 +219,8 @@ class SqlUnitOfWork:
         self.quotas = SqlRepository(s, st.StorageQuota)
         self.garbage = SqlRepository(s, st.GarbageBlob)
         self.metering = SqlMeteringLog(s)
+        self.images = SqlRepository(s, img.Image)
+        self.image_members = SqlRepository(s, img.ImageMember)
         return self
 
     def commit(self) -> None:

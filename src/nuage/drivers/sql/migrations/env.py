@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from nuage.drivers.sql import storage_tables  # noqa: F401  (registers its tables)
+from nuage.drivers.sql import (
+    image_tables,  # noqa: F401  (registers its tables)
+    storage_tables,  # noqa: F401  (registers its tables)
+)
 from nuage.drivers.sql.tables import metadata
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,273 @@
+"""Images (Glance v2): the entity, its members, its state machine and its update rules.
+
+Pure Python: the JSON-patch operations are applied here, so both wire dialects (and any
+other adapter) share one set of rules on what may change and how.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from nuage.domain.errors import Conflict, Forbidden, NuageError, ValidationError
+
+DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso",
+                "ploop")
+CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+MEMBER_STATUSES = ("pending", "accepted", "rejected")
+MAX_TAGS = 128
+MAX_PROPERTY_VALUE = 65535
+RESERVED_PREFIX = "os_glance"
+
+
+class ImageStatus(StrEnum):
+    QUEUED = "queued"
+    SAVING = "saving"
+    ACTIVE = "active"
+    KILLED = "killed"
+    DEACTIVATED = "deactivated"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    COMMUNITY = "community"
+    SHARED = "shared"
+    PRIVATE = "private"
+
+
+class TooLarge(NuageError):
+    """The image data is bigger than the cloud accepts (413)."""
+
+
+# Fields the server computes: never set by a client (403 as Glance does).
+READ_ONLY = frozenset({
+    "id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size",
+    "created_at", "updated_at", "self", "file", "schema", "direct_url", "locations",
+    "stores",
+})
+# Names Glance keeps for itself: a property may not be called this.
+RESERVED = frozenset({"deleted", "deleted_at"})
+# Core fields a client may set on create or patch (owner: admins only).
+WRITABLE = frozenset({"name", "visibility", "protected", "os_hidden", "disk_format",
+                      "container_format", "min_ram", "min_disk", "tags", "owner"})
+# Core fields that may not be removed by a patch (Glance: 403).
+CORE = READ_ONLY | WRITABLE
+
+
+def new_image_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Image:
+    id: str
+    owner: str
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    status: str = ImageStatus.QUEUED.value
+    visibility: str = Visibility.SHARED.value
+    protected: bool = False
+    os_hidden: bool = False
+    disk_format: str | None = None
+    container_format: str | None = None
+    min_ram: int = 0
+    min_disk: int = 0
+    size: int | None = None
+    virtual_size: int | None = None
+    checksum: str | None = None
+    os_hash_algo: str | None = None
+    os_hash_value: str | None = None
+    tags: list[str] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+    # Where the bytes are: a blob sealed with a data key wrapped under the owner's key.
+    blob_id: str | None = None
+    wrapped_key: str | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return self.blob_id is not None and self.status in (
+            ImageStatus.ACTIVE, ImageStatus.DEACTIVATED)
+
+
+@dataclass
+class ImageMember:
+    image_id: str
+    member_id: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- checking values ------------------------------------------------------------------------
+def check_property_name(key: str) -> None:
+    if key.startswith(RESERVED_PREFIX):
+        raise Forbidden(f"Attribute '{key}' is reserved.")
+    if key in READ_ONLY:
+        raise Forbidden(f"Attribute '{key}' is read-only.")
+    if key in RESERVED:
+        raise Forbidden(f"Attribute '{key}' is reserved.")
+    if not key or len(key) > 255:
+        raise ValidationError(f"Invalid property name {key!r}.")
+
+
+def _string_or_null(key: str, value: Any, choices: tuple[str, ...] | None = None,
+                    max_len: int = 255) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ValidationError(f"Invalid value for '{key}': {value!r}.")
+    if choices is not None and value not in choices:
+        raise ValidationError(f"Invalid value '{value}' for '{key}': "
+                              f"expected one of {', '.join(choices)}.")
+    return value
+
+
+def _non_negative(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"Invalid value for '{key}': {value!r} is not a non-negative "
+                              "integer.")
+    return value
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"Invalid value for '{key}': {value!r} is not a boolean.")
+    return value
+
+
+def check_tag(tag: Any) -> str:
+    if not isinstance(tag, str) or not tag or len(tag) > 255:
+        raise ValidationError(f"Invalid tag {tag!r}: 1 to 255 characters.")
+    return tag
+
+
+def check_tags(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValidationError("'tags' must be a list of strings.")
+    tags: list[str] = []
+    for tag in value:
+        if check_tag(tag) not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise TooLarge(f"Maximum number of tags ({MAX_TAGS}) exceeded.")
+    return tags
+
+
+def set_field(image: Image, key: str, value: Any, *, is_admin: bool) -> None:
+    """Set one core field or property, checked. The caller has checked it may write."""
+    check_property_name(key)
+    if key == "name":
+        image.name = _string_or_null(key, value)
+    elif key == "visibility":
+        vis = _string_or_null(key, value, tuple(v.value for v in Visibility))
+        if vis is None:
+            raise ValidationError("'visibility' may not be null.")
+        if vis == Visibility.PUBLIC and not is_admin and image.visibility != vis:
+            raise Forbidden("Only administrators may make an image public.")
+        image.visibility = vis
+    elif key in ("protected", "os_hidden"):
+        setattr(image, key, _boolean(key, value))
+    elif key in ("disk_format", "container_format"):
+        choices = DISK_FORMATS if key == "disk_format" else CONTAINER_FORMATS
+        new = _string_or_null(key, value, choices)
+        if new != getattr(image, key) and image.status != ImageStatus.QUEUED:
+            raise Forbidden(f"Attribute '{key}' can be only replaced for a queued image.")
+        setattr(image, key, new)
+    elif key in ("min_ram", "min_disk"):
+        setattr(image, key, _non_negative(key, value))
+    elif key == "tags":
+        image.tags = check_tags(value)
+    elif key == "owner":
+        owner = _string_or_null(key, value)
+        if owner != image.owner and not is_admin:
+            raise Forbidden("Only administrators may change an image's owner.")
+        if not owner:
+            raise ValidationError("'owner' may not be empty.")
+        image.owner = owner
+    else:
+        if not isinstance(value, str):
+            raise ValidationError(f"Invalid value for property '{key}': a string is expected.")
+        if len(value) > MAX_PROPERTY_VALUE:
+            raise ValidationError(f"Property '{key}' is too long.")
+        image.properties = {**image.properties, key: value}
+
+
+# -- JSON patch ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PatchOp:
+    op: str       # add | remove | replace
+    path: str     # the attribute name (the pointer, decoded)
+    value: Any = None
+
+
+def decode_path(pointer: Any) -> str:
+    """A JSON pointer naming one top-level attribute ("/name" -> "name")."""
+    if not isinstance(pointer, str) or not pointer.startswith("/") or pointer == "/":
+        raise ValidationError(f"Invalid JSON pointer for this resource: {pointer!r}.")
+    parts = pointer[1:].split("/")
+    if len(parts) != 1:
+        raise ValidationError(f"Nested paths are not allowed: {pointer!r}.")
+    return parts[0].replace("~1", "/").replace("~0", "~")
+
+
+def apply_patch(image: Image, ops: list[PatchOp], *, is_admin: bool) -> list[str]:
+    """Apply the operations in order (all or nothing: the caller discards on error).
+
+    Returns the attribute names changed. Glance's rules: read-only fields 403, removing a
+    core field 403, replacing or removing a property that does not exist 409.
+    """
+    changed: list[str] = []
+    for op in ops:
+        key = op.path
+        if op.op == "remove":
+            check_property_name(key)
+            if key in CORE:
+                raise Forbidden(f"Properties {key} cannot be removed.")
+            if key not in image.properties:
+                raise Conflict(f"Property {key} does not exist.")
+            image.properties = {k: v for k, v in image.properties.items() if k != key}
+        elif op.op == "replace" and key not in CORE and key not in image.properties:
+            check_property_name(key)
+            raise Conflict(f"Property {key} does not exist.")
+        elif op.op in ("add", "replace"):
+            if key == "locations":
+                raise Forbidden("Image locations are managed by the cloud.")
+            set_field(image, key, op.value, is_admin=is_admin)
+        else:
+            raise ValidationError(f"Unknown patch operation {op.op!r}.")
+        changed.append(key)
+    return changed
+
+
+# -- the state machine -----------------------------------------------------------------------
+def start_upload(image: Image) -> None:
+    if image.status != ImageStatus.QUEUED:
+        raise Conflict(f"Image status transition from {image.status} to saving is not "
+                       "allowed.")
+    if not image.disk_format or not image.container_format:
+        raise ValidationError("Properties disk_format, container_format must be set prior to "
+                              "saving data.")
+    image.status = ImageStatus.SAVING.value
+
+
+def deactivate(image: Image) -> bool:
+    """True if the status changed; deactivating a deactivated image is a no-op."""
+    if image.status == ImageStatus.DEACTIVATED:
+        return False
+    if image.status != ImageStatus.ACTIVE:
+        raise ValidationError(f"Not allowed to deactivate image in status '{image.status}'.")
+    image.status = ImageStatus.DEACTIVATED.value
+    return True
+
+
+def reactivate(image: Image) -> bool:
+    if image.status == ImageStatus.ACTIVE:
+        return False
+    if image.status != ImageStatus.DEACTIVATED:
+        raise ValidationError(f"Not allowed to reactivate image in status '{image.status}'.")
+    image.status = ImageStatus.ACTIVE.value
+    return True
