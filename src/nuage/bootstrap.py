@@ -13,6 +13,8 @@ from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.identity.deps import IdentityServices
+from nuage.api.openstack.image.app import image_app
+from nuage.api.openstack.image.deps import ImageServices
 from nuage.api.s3.app import S3App
 from nuage.api.s3.deps import S3Services
 from nuage.drivers.blobs_fs import FsBlobStore
@@ -35,6 +37,10 @@ from nuage.services.identity.s3_keys import S3KeyService
 from nuage.services.identity.setup import SeedResult, ServiceSpec, SetupService
 from nuage.services.identity.tokens import TokenService
 from nuage.services.identity.users import GroupService, UserService
+from nuage.services.image.base import ImageConfig, ImagePorts
+from nuage.services.image.data import ImageDataService
+from nuage.services.image.images import ImageService
+from nuage.services.image.members import ImageMemberService
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.buckets import BucketService
 from nuage.services.storage.deletion import DeletionService
@@ -56,6 +62,7 @@ class Cloud:
     audit: AuditService
     setup: SetupService
     storage: S3Services
+    images: ImageServices
 
     def app(self) -> Starlette:
         s = self.settings
@@ -63,6 +70,7 @@ class Cloud:
             "/identity": identity_app(self.identity, s.identity_url),
             "/audit": audit_app(self.audit, self.identity.tokens.context_for,
                                 f"{s.base_url}/audit", s.identity_url),
+            "/image": image_app(self.images, self.identity.tokens, s.image_url, s.identity_url),
         })
 
     def s3_app(self) -> S3App:
@@ -75,7 +83,8 @@ class Cloud:
         base = self.settings.base_url
         return [ServiceSpec("identity", "keystone", f"{base}/identity"),
                 ServiceSpec("audit", "nuage-audit", f"{base}/audit"),
-                ServiceSpec("s3", "nuage-s3", self.settings.s3_url)]
+                ServiceSpec("s3", "nuage-s3", self.settings.s3_url),
+                ServiceSpec("image", "glance", f"{base}/image")]
 
     def seed(self) -> SeedResult:
         return self.setup.seed(self.settings.region, self.settings.region_country,
@@ -130,5 +139,14 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         settings=ObjectSettingsService(storage_ports),
         maintenance=MaintenanceService(storage_ports), region=settings.region,
         domain=settings.s3_domain)
+    # Image blobs live in their own store: the S3 start-up scan removes every blob that no
+    # object names, and image blobs are named by images, not objects.
+    image_ports = ImagePorts(
+        uow=ports.uow, blobs=FsBlobStore(state / "image-blobs"),
+        keys=storage_ports.keys, clock=clock, auditor=ports.auditor,
+        config=ImageConfig(size_cap=settings.image_size_cap))
+    images = ImageServices(images=ImageService(image_ports), data=ImageDataService(image_ports),
+                           members=ImageMemberService(image_ports))
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
-                 audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage)
+                 audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage,
+                 images=images)

@@ -89,6 +89,10 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on.")] =
     if partials or orphans:
         console.print(f"storage recovery: removed {partials} partial writes and {orphans} "
                       "orphaned blobs left by an earlier crash")
+    killed, image_orphans = cloud.images.images.recover()
+    if killed or image_orphans:
+        console.print(f"image recovery: {killed} interrupted uploads marked killed, "
+                      f"{image_orphans} orphaned image blobs removed")
     console.print(f"S3 at {settings.s3_url} (keys: openstack ec2 credentials create)")
     worker = cloud.storage_worker()
     worker.start()

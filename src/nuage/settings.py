@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     storage_max_buckets: int = 100
     storage_max_objects: int = -1
     storage_max_bytes: int = -1
+    # Glance's image_size_cap: image uploads above it are refused (413). Default 1 TiB.
+    image_size_cap: int = Field(1 << 40, ge=1)
     # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
     lifecycle_interval: float = Field(3600.0, gt=0)
     lifecycle_day_seconds: int = Field(86400, ge=1)
@@ -80,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def identity_url(self) -> str:
         return f"{self.base_url}/identity"
+
+    @property
+    def image_url(self) -> str:
+        return f"{self.base_url}/image"
 
     @property
     def db_url(self) -> str:

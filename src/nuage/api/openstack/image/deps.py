@@ -1,0 +1,42 @@
+"""What image handlers share: the services, the URLs, and the caller's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from nuage.api.openstack.common.http import call, client_ip, request_id
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Unauthorized
+from nuage.services.identity.tokens import TokenService
+from nuage.services.image.data import ImageDataService
+from nuage.services.image.images import ImageService
+from nuage.services.image.members import ImageMemberService
+
+
+@dataclass(frozen=True)
+class ImageServices:
+    images: ImageService
+    data: ImageDataService
+    members: ImageMemberService
+
+
+@dataclass(frozen=True)
+class Deps:
+    s: ImageServices
+    tokens: TokenService
+    # The unversioned image URL, e.g. http://127.0.0.1:8800/image
+    url: str
+    identity_url: str
+
+    async def ctx(self, request: Request) -> RequestContext:
+        """The caller's context from X-Auth-Token; 401 without a valid token."""
+        token = request.headers.get("x-auth-token")
+        if not token:
+            raise Unauthorized("The request you have made requires authentication.")
+        known = self.tokens.cached(token)
+        if known is not None:
+            return self.tokens.to_context(known, request_id(request), client_ip(request))
+        return await call(self.tokens.context_for, token, request_id(request),
+                          client_ip(request))

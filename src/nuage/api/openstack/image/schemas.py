@@ -1,0 +1,124 @@
+"""Version discovery and the JSON schemas Glance publishes (minimal, valid draft-04)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.http import reply
+from nuage.domain.image import CONTAINER_FORMATS, DISK_FORMATS, MEMBER_STATUSES
+
+# v2.0 .. v2.17; the newest is CURRENT, the rest SUPPORTED (what keystoneauth accepts).
+NEWEST_MINOR = 17
+
+
+def versions(url: str) -> list[dict[str, Any]]:
+    href = f"{url}/v2/"
+    return [{"id": f"v2.{minor}",
+             "status": "CURRENT" if minor == NEWEST_MINOR else "SUPPORTED",
+             "links": [{"rel": "self", "href": href}]}
+            for minor in range(NEWEST_MINOR, -1, -1)]
+
+
+def _nullable(kind: str, **more: Any) -> dict[str, Any]:
+    return {"type": [kind, "null"], **more}
+
+
+IMAGE_SCHEMA: dict[str, Any] = {
+    "name": "image",
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "properties": {
+        "id": {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F])"
+               "{4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$", "readOnly": True},
+        "name": _nullable("string", maxLength=255),
+        "status": {"type": "string", "readOnly": True,
+                   "enum": ["queued", "saving", "active", "killed", "deleted",
+                            "pending_delete", "deactivated", "uploading", "importing"]},
+        "visibility": {"type": "string", "enum": ["community", "public", "private", "shared"]},
+        "protected": {"type": "boolean"},
+        "os_hidden": {"type": "boolean"},
+        "checksum": _nullable("string", maxLength=32, readOnly=True),
+        "os_hash_algo": _nullable("string", maxLength=64, readOnly=True),
+        "os_hash_value": _nullable("string", maxLength=128, readOnly=True),
+        "owner": _nullable("string", maxLength=255),
+        "size": _nullable("integer", readOnly=True),
+        "virtual_size": _nullable("integer", readOnly=True),
+        "container_format": {"type": ["null", "string"],
+                             "enum": [None, *CONTAINER_FORMATS]},
+        "disk_format": {"type": ["null", "string"], "enum": [None, *DISK_FORMATS]},
+        "created_at": {"type": "string", "readOnly": True},
+        "updated_at": {"type": "string", "readOnly": True},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}},
+        "min_ram": {"type": "integer"},
+        "min_disk": {"type": "integer"},
+        "self": {"type": "string", "readOnly": True},
+        "file": {"type": "string", "readOnly": True},
+        "schema": {"type": "string", "readOnly": True},
+    },
+    "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
+              {"rel": "describedby", "href": "{schema}"}],
+}
+
+IMAGES_SCHEMA: dict[str, Any] = {
+    "name": "images",
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "properties": {
+        "images": {"type": "array", "items": IMAGE_SCHEMA},
+        "schema": {"type": "string"},
+        "first": {"type": "string"},
+        "next": {"type": "string"},
+    },
+    "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+              {"rel": "describedby", "href": "{schema}"}],
+}
+
+MEMBER_SCHEMA: dict[str, Any] = {
+    "name": "member",
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "properties": {
+        "image_id": {"type": "string"},
+        "member_id": {"type": "string"},
+        "status": {"type": "string", "enum": list(MEMBER_STATUSES)},
+        "created_at": {"type": "string"},
+        "updated_at": {"type": "string"},
+        "schema": {"type": "string", "readOnly": True},
+    },
+}
+
+MEMBERS_SCHEMA: dict[str, Any] = {
+    "name": "members",
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "properties": {"members": {"type": "array", "items": MEMBER_SCHEMA},
+                   "schema": {"type": "string"}},
+    "links": [{"rel": "describedby", "href": "{schema}"}],
+}
+
+
+def routes(url: str) -> list[Route]:
+    async def root(request: Request) -> Response:
+        # Tempest asserts 300 on the unversioned root (§1.1).
+        return reply({"versions": versions(url)}, status=300)
+
+    async def listed(request: Request) -> Response:
+        return reply({"versions": versions(url)})
+
+    def schema(body: dict[str, Any]) -> Any:
+        async def handler(request: Request) -> Response:
+            return reply(body)
+        return handler
+
+    return [
+        Route("/", root, methods=["GET"]),
+        Route("/versions", listed, methods=["GET"]),
+        Route("/v2", listed, methods=["GET"]),
+        Route("/v2/", listed, methods=["GET"]),
+        Route("/v2/schemas/image", schema(IMAGE_SCHEMA), methods=["GET"]),
+        Route("/v2/schemas/images", schema(IMAGES_SCHEMA), methods=["GET"]),
+        Route("/v2/schemas/member", schema(MEMBER_SCHEMA), methods=["GET"]),
+        Route("/v2/schemas/members", schema(MEMBERS_SCHEMA), methods=["GET"]),
+    ]

@@ -1,0 +1,1 @@
+"""Images (Glance v2): records, data, members."""

@@ -1,0 +1,95 @@
+"""What the image use cases share: ports, settings, who sees and who changes an image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nuage.domain import policy
+from nuage.domain.audit import Outcome
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Forbidden, NotFound
+from nuage.domain.image import Image, Visibility
+from nuage.ports.blobs import BlobStore, KeyStore
+from nuage.ports.clock import Clock
+from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from nuage.services.audit import Auditor
+
+TiB = 1 << 40
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    # Glance's image_size_cap: bigger uploads are refused with 413.
+    size_cap: int = TiB
+    # Glance's api_limit_max and limit_param_default.
+    max_page: int = 1000
+    default_page: int = 25
+    max_members: int = 128
+
+
+@dataclass(frozen=True)
+class ImagePorts:
+    uow: UnitOfWorkFactory
+    blobs: BlobStore
+    keys: KeyStore
+    clock: Clock
+    auditor: Auditor
+    config: ImageConfig
+
+
+def is_admin(ctx: RequestContext) -> bool:
+    return policy.is_cloud_admin(ctx)
+
+
+def is_member_of(uow: UnitOfWork, ctx: RequestContext, image: Image) -> bool:
+    if ctx.project_id is None or image.visibility != Visibility.SHARED:
+        return False
+    return uow.image_members.get((image.id, ctx.project_id)) is not None
+
+
+def visible(uow: UnitOfWork, ctx: RequestContext, image: Image) -> bool:
+    """Glance's rule for showing one image (listing is narrower: see `listing`)."""
+    if is_admin(ctx) or (ctx.project_id is not None and image.owner == ctx.project_id):
+        return True
+    if image.visibility in (Visibility.PUBLIC, Visibility.COMMUNITY):
+        return True
+    return is_member_of(uow, ctx, image)
+
+
+class ImageUseCases:
+    def __init__(self, ports: ImagePorts) -> None:
+        self.p = ports
+
+    @staticmethod
+    def require_reader(ctx: RequestContext) -> None:
+        if not ctx.authenticated:
+            raise Forbidden("You are not authorized to read images.")
+
+    def find_visible(self, uow: UnitOfWork, ctx: RequestContext, image_id: str) -> Image:
+        """The image, or 404 when it does not exist or the caller may not see it."""
+        self.require_reader(ctx)
+        image = uow.images.get(image_id)
+        if image is None or not visible(uow, ctx, image):
+            raise NotFound("image", image_id)
+        return image
+
+    def find_owned(self, uow: UnitOfWork, ctx: RequestContext, image_id: str,
+                   action: str) -> Image:
+        """An image the caller may change: its owner project's members, or a cloud admin.
+
+        Others who can see it get 403 (and the refusal is audited); others 404."""
+        image = self.find_visible(uow, ctx, image_id)
+        owner = ctx.project_id is not None and image.owner == ctx.project_id
+        if is_admin(ctx) or (owner and "member" in ctx.roles):
+            return image
+        self.p.auditor.record(uow, ctx, f"image.{action}", "image", image.id,
+                              project_id=image.owner, outcome=Outcome.DENIED)
+        uow.commit()
+        raise Forbidden(f"You are not authorized to {action} image {image_id}.")
+
+    def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, image: Image,
+               detail: dict[str, Any] | None = None, outcome: Outcome = Outcome.SUCCESS
+               ) -> None:
+        self.p.auditor.record(uow, ctx, f"image.{action}", "image", image.id,
+                              project_id=image.owner, detail=detail, outcome=outcome)
