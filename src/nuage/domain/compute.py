@@ -42,19 +42,23 @@ class TaskState(StrEnum):
     DELETING = "deleting"
 
 
+_ACTIVE_TASKS: dict[str, str] = {
+    TaskState.REBOOTING.value: "REBOOT", TaskState.REBOOTING_HARD.value: "HARD_REBOOT",
+    TaskState.REBUILDING.value: "REBUILD",
+}
+_VM_STATUS: dict[str, str] = {
+    VmState.BUILDING.value: "BUILD", VmState.ACTIVE.value: "ACTIVE",
+    VmState.STOPPED.value: "SHUTOFF", VmState.PAUSED.value: "PAUSED",
+    VmState.SUSPENDED.value: "SUSPENDED", VmState.ERROR.value: "ERROR",
+    VmState.DELETED.value: "DELETED",
+}
+
+
 def server_status(vm_state: str, task_state: str | None) -> str:
     """Nova's mapping of (vm_state, task_state) to the API's status."""
-    if vm_state == VmState.BUILDING:
-        return "BUILD"
-    if vm_state == VmState.ACTIVE:
-        return {
-            TaskState.REBOOTING: "REBOOT", TaskState.REBOOTING_HARD: "HARD_REBOOT",
-            TaskState.REBUILDING: "REBUILD",
-        }.get(task_state, "ACTIVE") if task_state else "ACTIVE"   # type: ignore[call-overload]
-    return {
-        VmState.STOPPED: "SHUTOFF", VmState.PAUSED: "PAUSED", VmState.SUSPENDED: "SUSPENDED",
-        VmState.ERROR: "ERROR", VmState.DELETED: "DELETED",
-    }.get(vm_state, "UNKNOWN")  # type: ignore[call-overload]
+    if vm_state == VmState.ACTIVE.value and task_state in _ACTIVE_TASKS:
+        return _ACTIVE_TASKS[task_state]
+    return _VM_STATUS.get(vm_state, "UNKNOWN")
 
 
 # Which actions each vm_state allows (no action is allowed while a task is in progress,

@@ -9,6 +9,16 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from nuage.domain.audit import AuditChainHead, AuditEvent
+from nuage.domain.compute import (
+    Allocation,
+    ComputeHost,
+    ComputeQuota,
+    Flavor,
+    FlavorAccess,
+    InstanceAction,
+    Keypair,
+    Server,
+)
 from nuage.domain.identity import (
     ApplicationCredential,
     Assignment,
@@ -34,6 +44,7 @@ from nuage.domain.storage import (
     Part,
     StorageQuota,
 )
+from nuage.ports.compute import ComputeIndex
 from nuage.ports.storage import MeteringLog, ObjectIndex
 
 T = TypeVar("T")
@@ -130,6 +141,15 @@ class UnitOfWork(Protocol):
     metering: MeteringLog
     images: Repository[Image]
     image_members: Repository[ImageMember]
+    flavors: Repository[Flavor]
+    flavor_access: Repository[FlavorAccess]
+    keypairs: Repository[Keypair]
+    servers: Repository[Server]
+    instance_actions: Repository[InstanceAction]
+    compute_hosts: Repository[ComputeHost]
+    allocations: Repository[Allocation]
+    compute_quotas: Repository[ComputeQuota]
+    compute: ComputeIndex
 
     def commit(self) -> None: ...
 

@@ -6,10 +6,11 @@ from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from nuage.domain import audit as audit_domain
+from nuage.domain import compute as cp
 from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import storage as st
-from nuage.drivers.sql import image_tables, storage_tables, tables
+from nuage.drivers.sql import compute_tables, image_tables, storage_tables, tables
 
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
@@ -40,6 +41,14 @@ MAPPINGS: list[tuple[type, Table]] = [
     (st.MeteringEvent, storage_tables.metering_events),
     (img.Image, image_tables.images),
     (img.ImageMember, image_tables.image_members),
+    (cp.Flavor, compute_tables.flavors),
+    (cp.FlavorAccess, compute_tables.flavor_access),
+    (cp.Keypair, compute_tables.keypairs),
+    (cp.Server, compute_tables.servers),
+    (cp.InstanceAction, compute_tables.instance_actions),
+    (cp.ComputeHost, compute_tables.compute_hosts),
+    (cp.Allocation, compute_tables.allocations),
+    (cp.ComputeQuota, compute_tables.compute_quotas),
 ]
 
 

@@ -14,13 +14,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from nuage.domain import audit as audit_domain
+from nuage.domain import compute as cp
 from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import storage as st
 from nuage.domain.audit import AuditChainHead, AuditEvent
 from nuage.drivers.sql import tables
+from nuage.drivers.sql.compute_queries import SqlComputeIndex
 from nuage.drivers.sql.mapping import map_domain
 from nuage.drivers.sql.storage_queries import SqlMeteringLog, SqlObjectIndex
+from nuage.ports.compute import ComputeIndex
 from nuage.ports.repositories import (
     AuditLog,
     AuditQuery,
@@ -178,6 +181,15 @@ class SqlUnitOfWork:
     metering: MeteringLog
     images: Repository[img.Image]
     image_members: Repository[img.ImageMember]
+    flavors: Repository[cp.Flavor]
+    flavor_access: Repository[cp.FlavorAccess]
+    keypairs: Repository[cp.Keypair]
+    servers: Repository[cp.Server]
+    instance_actions: Repository[cp.InstanceAction]
+    compute_hosts: Repository[cp.ComputeHost]
+    allocations: Repository[cp.Allocation]
+    compute_quotas: Repository[cp.ComputeQuota]
+    compute: ComputeIndex
 
     def __init__(self, engine: Engine, write: bool,
                  on_commit: Callable[[], None] | None = None, snapshot: bool = False) -> None:
@@ -221,6 +233,15 @@ class SqlUnitOfWork:
         self.metering = SqlMeteringLog(s)
         self.images = SqlRepository(s, img.Image)
         self.image_members = SqlRepository(s, img.ImageMember)
+        self.flavors = SqlRepository(s, cp.Flavor)
+        self.flavor_access = SqlRepository(s, cp.FlavorAccess)
+        self.keypairs = SqlRepository(s, cp.Keypair)
+        self.servers = SqlRepository(s, cp.Server)
+        self.instance_actions = SqlRepository(s, cp.InstanceAction)
+        self.compute_hosts = SqlRepository(s, cp.ComputeHost)
+        self.allocations = SqlRepository(s, cp.Allocation)
+        self.compute_quotas = SqlRepository(s, cp.ComputeQuota)
+        self.compute = SqlComputeIndex(s)
         return self
 
     def commit(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from nuage.drivers.sql import (
+    compute_tables,  # noqa: F401  (registers its tables)
     image_tables,  # noqa: F401  (registers its tables)
     storage_tables,  # noqa: F401  (registers its tables)
 )

@@ -1,0 +1,66 @@
+"""What compute needs from the image service: describing, fetching and publishing images.
+
+A port rather than a direct call so that a remote agent can fetch over HTTP later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from nuage.domain.context import RequestContext
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    name: str | None
+    status: str
+    disk_format: str | None
+    min_disk: int
+    min_ram: int
+    size: int | None
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+class ImageSource(Protocol):
+    def describe(self, ctx: RequestContext, image_id: str) -> ImageInfo:
+        """The image as the caller may see it; NotFound if absent or invisible."""
+        ...
+
+    def fetch(self, image_id: str, dest: Path) -> None:
+        """Write the image's bytes to `dest` (blocking, streamed). For the host's image cache;
+        no visibility check: the server was authorised against the image at create time."""
+        ...
+
+    def reserve_snapshot(self, ctx: RequestContext, name: str, properties: dict[str, str]
+                         ) -> str:
+        """Create a queued image owned by the caller's project for a server snapshot;
+        returns its id (Nova returns it at once, before any byte is copied)."""
+        ...
+
+    def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
+        """Fill a reserved image from a local file; it becomes active."""
+        ...
+
+    def discard_snapshot(self, image_id: str, reason: str) -> None:
+        """Mark a reserved image that will never get its data as killed."""
+        ...
+
+
+class AgentChannel(Protocol):
+    """How the control plane reaches the agent of a host (in-process in single-node mode;
+    a message bus between machines later)."""
+
+    def notify(self, host: str) -> None:
+        """Wake the host's agent: intent changed. Non-blocking; losing it only delays."""
+        ...
+
+    def console_output(self, host: str, guest_id: str, length: int | None) -> str: ...
+
+
+class ComputeIndex(Protocol):
+    def next_server_number(self) -> int:
+        """The next server sequence number (call within the inserting write transaction)."""
+        ...
