@@ -1,0 +1,256 @@
+"""What a host agent decides: move each server on this host from its recorded intent to
+reality, through the Hypervisor port, and record what it observed.
+
+Hypervisor calls happen outside any database transaction; each step is idempotent, so a
+crash anywhere is finished by the next pass. A transition is written only if the server
+still has the task state the pass acted on (a delete asked meanwhile wins next pass).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nuage.domain.compute import Server, TaskState, VmState
+from nuage.domain.context import RequestContext
+from nuage.ports.hypervisor import (
+    BootImage,
+    ConfigDrive,
+    GuestNotFound,
+    GuestSpec,
+    Hypervisor,
+    PowerState,
+)
+from nuage.services.compute import scheduler
+from nuage.services.compute.servers import ComputePorts, ServerUseCases
+
+log = logging.getLogger(__name__)
+AGENT = RequestContext(request_id="agent")
+
+
+class Reconciler(ServerUseCases):
+    def __init__(self, ports: ComputePorts, hypervisor: Hypervisor, hostname: str,
+                 image_cache: Path, stop_timeout: float = 60.0) -> None:
+        super().__init__(ports)
+        self.hv = hypervisor
+        self.hostname = hostname
+        self.cache = image_cache
+        self.stop_timeout = stop_timeout
+
+    # -- one pass --------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Reconcile every server on this host; returns how many changed."""
+        with self.p.uow() as uow:
+            servers = uow.servers.find(host=self.hostname, deleted=False)
+        observed = self.hv.guests()
+        changed = 0
+        for server in servers:
+            try:
+                changed += self.reconcile(server, observed.get(server.id))
+            except Exception:
+                log.exception("reconciling server %s failed; the next pass retries", server.id)
+        known = {s.id for s in servers}
+        for guest_id in observed:
+            if guest_id not in known:
+                # A guest whose server is gone (deleted while the agent was down).
+                self.hv.destroy(guest_id)
+                changed += 1
+        return changed
+
+    def reconcile(self, server: Server, observed: PowerState | None) -> int:
+        task = server.task_state
+        steps: dict[str | None, Callable[[Server], dict[str, Any]]] = {
+            TaskState.SPAWNING.value: self._spawn,
+            TaskState.DELETING.value: self._delete,
+            TaskState.POWERING_OFF.value: lambda s: self._do(s, self.hv.stop, VmState.STOPPED,
+                                                             PowerState.SHUTDOWN),
+            TaskState.POWERING_ON.value: lambda s: self._do(s, self.hv.start, VmState.ACTIVE,
+                                                            PowerState.RUNNING),
+            TaskState.REBOOTING.value: lambda s: self._reboot(s, hard=False),
+            TaskState.REBOOTING_HARD.value: lambda s: self._reboot(s, hard=True),
+            TaskState.PAUSING.value: lambda s: self._do(s, self.hv.pause, VmState.PAUSED,
+                                                        PowerState.PAUSED),
+            TaskState.UNPAUSING.value: lambda s: self._do(s, self.hv.unpause, VmState.ACTIVE,
+                                                          PowerState.RUNNING),
+            TaskState.SUSPENDING.value: lambda s: self._do(s, self.hv.suspend,
+                                                           VmState.SUSPENDED,
+                                                           PowerState.SUSPENDED),
+            TaskState.RESUMING.value: lambda s: self._do(s, self.hv.resume, VmState.ACTIVE,
+                                                         PowerState.RUNNING),
+            TaskState.REBUILDING.value: self._rebuild,
+            TaskState.IMAGE_SNAPSHOT.value: self._snapshot,
+        }
+        step = steps.get(task)
+        if step is None:
+            return self._sync_power(server, observed)
+        try:
+            changes = step(server)
+        except Exception as exc:
+            log.warning("server %s: %s failed: %s", server.id, task, exc)
+            changes = self._failure(server, task, exc)
+        return self._record(server.id, task, changes)
+
+    # -- steps -----------------------------------------------------------------------------
+    def _spawn(self, server: Server) -> dict[str, Any]:
+        self.hv.spawn(self.spec(server))
+        return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
+                "launched_at": self.p.clock.now(), "fault": None}
+
+    def _delete(self, server: Server) -> dict[str, Any]:
+        self.hv.destroy(server.id)
+        return {"vm_state": VmState.DELETED.value, "deleted": True,
+                "power_state": int(PowerState.NOSTATE), "terminated_at": self.p.clock.now(),
+                "_release": True}
+
+    def _do(self, server: Server, call: Callable[[str], None], vm: VmState,
+            power: PowerState) -> dict[str, Any]:
+        if call == self.hv.stop:
+            self.hv.stop(server.id, self.stop_timeout)
+        else:
+            call(server.id)
+        return {"vm_state": vm.value, "power_state": int(power)}
+
+    def _reboot(self, server: Server, hard: bool) -> dict[str, Any]:
+        if server.vm_state == VmState.STOPPED:
+            self.hv.start(server.id)
+        else:
+            self.hv.reboot(server.id, hard)
+        return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING)}
+
+    def _rebuild(self, server: Server) -> dict[str, Any]:
+        self.hv.destroy(server.id)
+        self.hv.spawn(self.spec(server))
+        return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
+                "launched_at": self.p.clock.now()}
+
+    def _snapshot(self, server: Server) -> dict[str, Any]:
+        image_id = (server.task_args or {}).get("image_id")
+        if not image_id:
+            return {"task_args": None}
+        dest = self.cache / f"snapshot-{image_id}.qcow2"
+        try:
+            self.hv.snapshot(server.id, dest)
+            self.p.images.upload_snapshot(str(image_id), dest, "qcow2")
+        except Exception as exc:
+            self.p.images.discard_snapshot(str(image_id), str(exc))
+            raise
+        finally:
+            dest.unlink(missing_ok=True)
+        return {"task_args": None}
+
+    def _failure(self, server: Server, task: str | None, exc: Exception) -> dict[str, Any]:
+        fault = {"code": 500, "message": f"{task} failed: {exc}"[:255],
+                 "created": self.p.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if task == TaskState.IMAGE_SNAPSHOT.value:
+            # A failed snapshot leaves the server as it was, as in Nova.
+            return {"task_args": None}
+        if task == TaskState.DELETING.value:
+            return {"fault": fault, "task_state_keep": True}
+        return {"vm_state": VmState.ERROR.value, "fault": fault,
+                "power_state": int(self._power(server.id))}
+
+    def _sync_power(self, server: Server, observed: PowerState | None) -> int:
+        """No task: report what the host sees. A guest that died while nobody watched is
+        SHUTOFF (or ERROR if its disks are gone), never silently ACTIVE."""
+        if server.vm_state in (VmState.ERROR.value, VmState.BUILDING.value):
+            return 0
+        power = observed if observed is not None else PowerState.NOSTATE
+        changes: dict[str, Any] = {}
+        if int(power) != server.power_state:
+            changes["power_state"] = int(power)
+        if server.vm_state == VmState.ACTIVE.value and power in (
+                PowerState.SHUTDOWN, PowerState.CRASHED):
+            changes["vm_state"] = VmState.STOPPED.value
+        if observed is None and server.vm_state != VmState.DELETED.value:
+            changes.update(vm_state=VmState.ERROR.value, fault={
+                "code": 500, "message": "The guest's disks are missing on its host.",
+                "created": self.p.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+        if not changes:
+            return 0
+        return self._record(server.id, None, changes)
+
+    def _power(self, guest_id: str) -> PowerState:
+        try:
+            return self.hv.state(guest_id)
+        except GuestNotFound:
+            return PowerState.NOSTATE
+
+    def _record(self, server_id: str, task: str | None, changes: dict[str, Any]) -> int:
+        release = changes.pop("_release", False)
+        keep_task = changes.pop("task_state_keep", False)
+        with self.p.uow(write=True) as uow:
+            server = uow.servers.get(server_id)
+            if server is None or server.task_state != task:
+                return 0
+            for key, value in changes.items():
+                setattr(server, key, value)
+            if not keep_task:
+                server.task_state = None
+            server.updated_at = self.p.clock.now()
+            if release:
+                scheduler.release(uow, server.id)
+            for action in uow.instance_actions.find(server_id=server.id, finish_time=None):
+                action.finish_time = self.p.clock.now()
+                if changes.get("fault"):
+                    action.message = "Error"
+            uow.commit()
+        return 1
+
+    # -- what the hypervisor needs ---------------------------------------------------------
+    def spec(self, server: Server) -> GuestSpec:
+        image_path = self._cached(server.image_id)
+        info = self.p.images.describe(_owner(server), server.image_id)
+        kernel = initrd = None
+        if info.properties.get("kernel_id"):
+            kernel = self._cached(info.properties["kernel_id"])
+        if info.properties.get("ramdisk_id"):
+            initrd = self._cached(info.properties["ramdisk_id"])
+        boot = BootImage(path=image_path, disk_format=info.disk_format or "raw", kernel=kernel,
+                         initrd=initrd, cmdline=info.properties.get("os_command_line", ""))
+        flavor = server.flavor
+        return GuestSpec(
+            guest_id=server.id, name=server.name, vcpus=int(flavor["vcpus"]),
+            memory_mb=int(flavor["ram"]), disk_gb=max(1, int(flavor["disk"])), image=boot,
+            config_drive=self.config_drive(server))
+
+    def config_drive(self, server: Server) -> ConfigDrive:
+        keys = {server.key_name: server.key_data} if server.key_name and server.key_data else {}
+        meta = {
+            "uuid": server.id, "name": server.name, "hostname": _hostname(server.name),
+            "launch_index": 0, "availability_zone": server.availability_zone or "nova",
+            "project_id": server.project_id, "public_keys": keys,
+            "keys": [{"name": k, "type": "ssh", "data": v} for k, v in keys.items()],
+            "meta": dict(server.metadata), "devices": [],
+        }
+        user_data = base64.b64decode(server.user_data) if server.user_data else None
+        return ConfigDrive(meta_data=meta, user_data=user_data,
+                           network_data={"links": [], "networks": [], "services": []},
+                           vendor_data={})
+
+    def _cached(self, image_id: str) -> Path:
+        """The image's bytes in the host's cache (fetched once, atomically)."""
+        path = self.cache / image_id
+        if not path.exists():
+            self.cache.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache / f".{image_id}.{os.getpid()}.part"
+            self.p.images.fetch(image_id, tmp)
+            tmp.rename(path)
+        return path
+
+    def console_output(self, guest_id: str, length: int | None) -> str:
+        return self.hv.console_output(guest_id, length)
+
+
+def _owner(server: Server) -> RequestContext:
+    return RequestContext(request_id="agent", user_id=server.user_id,
+                          project_id=server.project_id, roles=frozenset({"reader"}))
+
+
+def _hostname(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-")
+    return (cleaned or "server")[:63]
+

@@ -1,0 +1,64 @@
+"""Placement: filter hosts that fit, weigh them, claim atomically.
+
+The claim runs inside the caller's write transaction: on SQLite the write lock taken at
+BEGIN IMMEDIATE serialises claims; on PostgreSQL the host rows are locked `FOR UPDATE`
+by reading them through `uow.compute_hosts.find(..., )` before summing allocations (see
+the SQL driver). Either way two concurrent creates cannot both take the last slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from nuage.domain.compute import Allocation, ComputeHost
+from nuage.ports.repositories import UnitOfWork
+
+HOST_TIMEOUT = timedelta(seconds=90)
+
+
+@dataclass(frozen=True)
+class Request:
+    server_id: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    availability_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class Free:
+    vcpus: float
+    memory_mb: float
+    disk_gb: float
+
+
+def free_on(host: ComputeHost, used: list[Allocation]) -> Free:
+    return Free(
+        vcpus=host.vcpus * host.cpu_allocation_ratio - sum(a.vcpus for a in used),
+        memory_mb=host.memory_mb * host.ram_allocation_ratio - sum(a.memory_mb for a in used),
+        disk_gb=host.disk_gb * host.disk_allocation_ratio - sum(a.disk_gb for a in used))
+
+
+def claim(uow: UnitOfWork, req: Request, now: datetime) -> str | None:
+    """Claim resources for the server on the best host; the host name, or None if none fits."""
+    hosts = [h for h in uow.compute_hosts.find(enabled=True)
+             if h.last_seen is not None and now - h.last_seen <= HOST_TIMEOUT
+             and (req.availability_zone is None or h.availability_zone == req.availability_zone)]
+    best: tuple[float, str] | None = None
+    for host in hosts:
+        free = free_on(host, uow.allocations.find(hostname=host.hostname))
+        if free.vcpus < req.vcpus or free.memory_mb < req.memory_mb or free.disk_gb < req.disk_gb:
+            continue
+        # Weigh by free RAM (spread), as Nova's default RAMWeigher does.
+        if best is None or free.memory_mb > best[0]:
+            best = (free.memory_mb, host.hostname)
+    if best is None:
+        return None
+    uow.allocations.add(Allocation(req.server_id, best[1], req.vcpus, req.memory_mb,
+                                   req.disk_gb))
+    return best[1]
+
+
+def release(uow: UnitOfWork, server_id: str) -> None:
+    uow.allocations.delete_where(server_id=server_id)

@@ -1,0 +1,340 @@
+"""Servers: create (validate, check quota, schedule, record intent), read, update, delete.
+
+The API records intent and returns; the host agent (agent/compute.py, deciding through
+reconcile.py) drives each server to it. Nothing here waits for a guest.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nuage.domain import policy
+from nuage.domain.compute import (
+    Flavor,
+    InstanceAction,
+    Server,
+    TaskState,
+    VmState,
+    new_server_id,
+)
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.ports.clock import Clock
+from nuage.ports.compute import ImageInfo, ImageSource
+from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from nuage.services.audit import Auditor
+from nuage.services.compute import scheduler
+
+MAX_USER_DATA = 65535
+MAX_METADATA_ITEMS = 128
+
+
+@dataclass(frozen=True)
+class ComputePorts:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    auditor: Auditor
+    images: ImageSource
+    # check(uow, project_id, instances=, cores=, ram=) raising the facade's OverLimit.
+    quota_check: Any
+
+
+@dataclass(frozen=True)
+class NewServer:
+    name: str
+    image_ref: str
+    flavor_ref: str
+    key_name: str | None = None
+    user_data: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    availability_zone: str | None = None
+    networks: str | list[dict[str, Any]] | None = None
+    access_ipv4: str = ""
+    access_ipv6: str = ""
+
+
+@dataclass(frozen=True)
+class ServerQuery:
+    name: str | None = None
+    status: str | None = None
+    changes_since: datetime | None = None
+    image: str | None = None
+    flavor: str | None = None
+    all_projects: bool = False
+    project_id: str | None = None
+    marker: str | None = None
+    limit: int | None = None
+
+
+def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    if len(metadata) > MAX_METADATA_ITEMS:
+        raise ValidationError(f"Quota exceeded for metadata items: at most "
+                              f"{MAX_METADATA_ITEMS} allowed.")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not key or len(key) > 255 \
+                or len(value) > 255:
+            raise ValidationError("Invalid metadata: keys and values must be strings of 1 to "
+                                  "255 characters.")
+    return metadata
+
+
+class ServerUseCases:
+    def __init__(self, ports: ComputePorts) -> None:
+        self.p = ports
+
+    def server(self, uow: UnitOfWork, ctx: RequestContext, server_id: str) -> Server:
+        """A server the caller may see; 404 for another project's (not even its existence)."""
+        found = uow.servers.get(server_id)
+        if found is None or found.deleted or not (
+                found.project_id == ctx.project_id or policy.is_cloud_reader(ctx)):
+            raise NotFound("server", server_id)
+        if found.project_id == ctx.project_id and "reader" not in ctx.roles:
+            raise Forbidden("Policy doesn't allow this operation.")
+        return found
+
+    def action(self, uow: UnitOfWork, ctx: RequestContext, server: Server, name: str) -> None:
+        uow.instance_actions.add(InstanceAction(
+            request_id=ctx.request_id, server_id=server.id, action=name,
+            project_id=server.project_id, user_id=ctx.user_id or "",
+            start_time=self.p.clock.now()))
+        self.p.auditor.record(uow, ctx, f"compute.server.{name}", "server", server.id,
+                              project_id=server.project_id)
+
+    def require_member(self, ctx: RequestContext, server: Server) -> None:
+        if server.project_id == ctx.project_id and "member" not in ctx.roles:
+            raise Forbidden("Policy doesn't allow this operation.")
+        if server.project_id != ctx.project_id and not policy.is_cloud_admin(ctx):
+            raise Forbidden("Policy doesn't allow this operation.")
+
+
+class ServerService(ServerUseCases):
+    def create(self, ctx: RequestContext, new: NewServer) -> Server:
+        if ctx.project_id is None or "member" not in ctx.roles:
+            raise Forbidden("Policy doesn't allow os_compute_api:servers:create to be "
+                            "performed.")
+        name = new.name.strip()
+        if not name or len(name) > 255:
+            raise ValidationError("Invalid input for field/attribute name.")
+        user_data = self._check_user_data(new.user_data)
+        metadata = check_metadata(new.metadata)
+        if isinstance(new.networks, list) and new.networks:
+            raise ValidationError("Networks are not available yet: use \"networks\": \"none\" "
+                                  "or \"auto\".")
+        image = self.p.images.describe(ctx, new.image_ref) if new.image_ref else None
+        if image is None:
+            raise ValidationError("Booting from volume is not supported: an imageRef is "
+                                  "required.")
+        if image.status != "active":
+            raise ValidationError(f"Image {image.id} is not active.")
+        now = self.p.clock.now()
+        with self.p.uow(write=True) as uow:
+            flavor = self._flavor(uow, ctx, new.flavor_ref)
+            self._fits(flavor, image)
+            key_data = None
+            if new.key_name is not None:
+                key = uow.keypairs.first(user_id=ctx.user_id, name=new.key_name)
+                if key is None:
+                    raise ValidationError("Invalid key_name provided.")
+                key_data = key.public_key
+            if new.availability_zone and not uow.compute_hosts.first(
+                    availability_zone=new.availability_zone):
+                raise ValidationError("The requested availability zone is not available")
+            self.p.quota_check(uow, ctx.project_id, instances=1, cores=flavor.vcpus,
+                               ram=flavor.ram_mb)
+            server = Server(
+                id=new_server_id(), name=name, project_id=ctx.project_id,
+                user_id=ctx.user_id or "", image_id=image.id, flavor_id=flavor.id,
+                flavor=_flavor_snapshot(flavor), vm_state=VmState.BUILDING.value,
+                task_state=TaskState.SCHEDULING.value, created_at=now, updated_at=now,
+                key_name=new.key_name, key_data=key_data, user_data=user_data,
+                metadata=metadata, availability_zone=new.availability_zone,
+                access_ipv4=new.access_ipv4, access_ipv6=new.access_ipv6,
+                number=self._next_number(uow))
+            host = scheduler.claim(uow, scheduler.Request(
+                server.id, flavor.vcpus, flavor.ram_mb, flavor.disk_gb,
+                new.availability_zone), now)
+            if host is None:
+                server.vm_state, server.task_state = VmState.ERROR.value, None
+                server.fault = {"code": 500, "message": "No valid host was found. There are "
+                                "not enough hosts available.", "created": _iso(now)}
+            else:
+                server.host, server.task_state = host, TaskState.SPAWNING.value
+            uow.servers.add(server)
+            self.action(uow, ctx, server, "create")
+            uow.commit()
+            return server
+
+    @staticmethod
+    def _check_user_data(user_data: str | None) -> str | None:
+        if user_data is None:
+            return None
+        if len(user_data) > MAX_USER_DATA:
+            raise ValidationError("User data too large. User data must be no larger than "
+                                  f"{MAX_USER_DATA} bytes once base64 encoded.")
+        try:
+            base64.b64decode(user_data, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationError("User data needs to be valid base 64.") from exc
+        return user_data
+
+    def _flavor(self, uow: UnitOfWork, ctx: RequestContext, ref: str) -> Flavor:
+        flavor_id = ref.rstrip("/").rsplit("/", 1)[-1]
+        flavor = uow.flavors.get(flavor_id)
+        if flavor is None or (not flavor.is_public and not policy.is_cloud_admin(ctx) and (
+                uow.flavor_access.first(flavor_id=flavor.id, project_id=ctx.project_id)
+                is None)):
+            raise ValidationError(f"Flavor {flavor_id} could not be found.")
+        if flavor.disabled:
+            raise ValidationError(f"Flavor {flavor_id} is disabled.")
+        return flavor
+
+    @staticmethod
+    def _fits(flavor: Flavor, image: ImageInfo) -> None:
+        if flavor.ram_mb < image.min_ram:
+            raise ValidationError("Flavor's memory is too small for requested image.")
+        if flavor.disk_gb and flavor.disk_gb < image.min_disk:
+            raise ValidationError("Flavor's disk is too small for requested image.")
+        if flavor.disk_gb and image.size and image.size > flavor.disk_gb * 1024**3:
+            raise ValidationError("Flavor's disk is too small for requested image.")
+
+    @staticmethod
+    def _next_number(uow: UnitOfWork) -> int:
+        return uow.compute.next_server_number()
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, ctx: RequestContext, server_id: str) -> Server:
+        with self.p.uow() as uow:
+            return self.server(uow, ctx, server_id)
+
+    def find(self, ctx: RequestContext, q: ServerQuery) -> list[Server]:
+        if ctx.project_id is None:
+            raise Forbidden("Policy doesn't allow this operation.")
+        with self.p.uow() as uow:
+            filters: dict[str, Any] = {}
+            if not (q.changes_since is not None):
+                filters["deleted"] = False
+            if q.all_projects and policy.is_cloud_reader(ctx):
+                if q.project_id:
+                    filters["project_id"] = q.project_id
+            else:
+                if "reader" not in ctx.roles:
+                    raise Forbidden("Policy doesn't allow this operation.")
+                filters["project_id"] = ctx.project_id
+            found = uow.servers.find(**filters)
+        out = []
+        pattern = _regex(q.name) if q.name else None
+        for s in sorted(found, key=lambda s: (s.created_at, s.id), reverse=True):
+            if pattern is not None and not pattern.search(s.name):
+                continue
+            if q.status and s.status != q.status.upper():
+                continue
+            if q.changes_since and s.updated_at < q.changes_since:
+                continue
+            if q.image and s.image_id != q.image:
+                continue
+            if q.flavor and s.flavor_id != q.flavor:
+                continue
+            out.append(s)
+        if q.marker is not None:
+            ids = [s.id for s in out]
+            if q.marker not in ids:
+                raise ValidationError(f"marker [{q.marker}] not found")
+            out = out[ids.index(q.marker) + 1:]
+        if q.limit is not None:
+            out = out[: q.limit]
+        return out
+
+    # -- changing --------------------------------------------------------------------------
+    def update(self, ctx: RequestContext, server_id: str, changes: dict[str, Any]) -> Server:
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            for key in ("name", "access_ipv4", "access_ipv6"):
+                if key in changes:
+                    setattr(server, key, changes[key])
+            server.updated_at = self.p.clock.now()
+            self.p.auditor.record(uow, ctx, "compute.server.update", "server", server.id,
+                                  project_id=server.project_id)
+            uow.commit()
+            return server
+
+    def delete(self, ctx: RequestContext, server_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            if server.host is None:
+                # Never scheduled: nothing on any host to clean up.
+                server.deleted, server.vm_state = True, VmState.DELETED.value
+                server.terminated_at = self.p.clock.now()
+                scheduler.release(uow, server.id)
+            else:
+                server.task_state = TaskState.DELETING.value
+            server.updated_at = self.p.clock.now()
+            self.action(uow, ctx, server, "delete")
+            uow.commit()
+
+    def set_metadata(self, ctx: RequestContext, server_id: str, metadata: dict[str, str],
+                     replace: bool) -> dict[str, str]:
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            merged = dict(metadata) if replace else {**server.metadata, **metadata}
+            server.metadata = check_metadata(merged)
+            server.updated_at = self.p.clock.now()
+            self.p.auditor.record(uow, ctx, "compute.server.metadata", "server", server.id,
+                                  project_id=server.project_id)
+            uow.commit()
+            return dict(server.metadata)
+
+    def delete_metadata(self, ctx: RequestContext, server_id: str, key: str) -> None:
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            if key not in server.metadata:
+                raise NotFound("metadata item", key)
+            server.metadata = {k: v for k, v in server.metadata.items() if k != key}
+            server.updated_at = self.p.clock.now()
+            uow.commit()
+
+    def set_tags(self, ctx: RequestContext, server_id: str, tags: list[str]) -> list[str]:
+        for tag in tags:
+            if not tag or len(tag) > 60 or "/" in tag or "," in tag:
+                raise ValidationError(f"Invalid tag: {tag!r}")
+        if len(tags) > 50:
+            raise ValidationError("The number of tags exceeded the per-server limit 50")
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            server.tags = list(dict.fromkeys(tags))
+            server.updated_at = self.p.clock.now()
+            uow.commit()
+            return list(server.tags)
+
+    def actions(self, ctx: RequestContext, server_id: str) -> list[InstanceAction]:
+        with self.p.uow() as uow:
+            server = self.server(uow, ctx, server_id)
+            found = uow.instance_actions.find(server_id=server.id)
+            return sorted(found, key=lambda a: a.start_time, reverse=True)
+
+
+def _flavor_snapshot(flavor: Flavor) -> dict[str, Any]:
+    return {"id": flavor.id, "name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram_mb,
+            "disk": flavor.disk_gb, "ephemeral": flavor.ephemeral_gb, "swap": flavor.swap_mb,
+            "extra_specs": dict(flavor.extra_specs)}
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return re.compile(re.escape(pattern))
+
+
+def _iso(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
