@@ -1,0 +1,87 @@
+"""The compute agent of one host: registers the host, then reconciles its servers every
+second, or at once when the control plane says intent changed.
+
+It runs in a thread of `nuage up` (single node) behind the same AgentChannel a remote
+agent will answer on a message bus; nothing in it assumes it shares the API's process
+other than LocalAgentChannel.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from nuage.ports.hypervisor import Hypervisor
+from nuage.services.compute.reconcile import Reconciler
+
+log = logging.getLogger(__name__)
+
+
+class ComputeAgent:
+    def __init__(self, reconciler: Reconciler, hypervisor: Hypervisor,
+                 register: Callable[[], None], heartbeat: Callable[[], None],
+                 interval: float = 1.0) -> None:
+        self.reconciler = reconciler
+        self.hypervisor = hypervisor
+        self._register = register
+        self._heartbeat = heartbeat
+        self._interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="compute-agent", daemon=True)
+
+    @property
+    def hostname(self) -> str:
+        return self.reconciler.hostname
+
+    def start(self) -> None:
+        self._register()
+        # Adopt what survived a restart before serving: report observed states at once.
+        self._pass()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop reconciling. Guests keep running: they belong to the host, not to us."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=60)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _pass(self) -> None:
+        try:
+            self._heartbeat()
+            self.reconciler.run_once()
+        except Exception:
+            log.exception("compute agent pass failed; the next pass retries")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            self._pass()
+
+
+class LocalAgentChannel:
+    """AgentChannel for agents in this process."""
+
+    def __init__(self) -> None:
+        self._agents: dict[str, ComputeAgent] = {}
+
+    def attach(self, agent: ComputeAgent) -> None:
+        self._agents[agent.hostname] = agent
+
+    def notify(self, host: str) -> None:
+        agent = self._agents.get(host)
+        if agent is not None:
+            agent.wake()
+
+    def console_output(self, host: str, guest_id: str, length: int | None) -> str:
+        agent = self._agents.get(host)
+        if agent is None:
+            raise LookupError(f"no agent for host {host}")
+        return agent.reconciler.console_output(guest_id, length)
