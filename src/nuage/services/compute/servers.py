@@ -23,9 +23,9 @@ from nuage.domain.compute import (
     new_server_id,
 )
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.ports.clock import Clock
-from nuage.ports.compute import ImageInfo, ImageSource
+from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 from nuage.services.compute import scheduler
@@ -42,6 +42,7 @@ class ComputePorts:
     images: ImageSource
     # check(uow, project_id, instances=, cores=, ram=) raising the facade's OverLimit.
     quota_check: Any
+    agents: AgentChannel
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,17 @@ class ServerService(ServerUseCases):
             server.updated_at = self.p.clock.now()
             uow.commit()
             return list(server.tags)
+
+    def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
+        with self.p.uow() as uow:
+            server = self.server(uow, ctx, server_id)
+        if server.host is None or server.vm_state in (VmState.BUILDING.value,
+                                                      VmState.ERROR.value):
+            raise Conflict(f"Instance {server.id} is not ready yet: it has no console.")
+        try:
+            return self.p.agents.console_output(server.host, server.id, length)
+        except LookupError as exc:
+            raise Conflict(f"The host of instance {server.id} is not reachable.") from exc
 
     def actions(self, ctx: RequestContext, server_id: str) -> list[InstanceAction]:
         with self.p.uow() as uow:

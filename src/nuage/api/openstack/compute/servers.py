@@ -1,0 +1,308 @@
+"""/servers and its sub-resources, at microversion 2.1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.body import json_object, query_bool, timestamp
+from nuage.api.openstack.common.http import call, empty, reply
+from nuage.api.openstack.compute.server_views import ServerViews
+from nuage.domain.errors import NotFound, ValidationError
+from nuage.services.compute.server_actions import ServerActionService
+from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
+
+CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
+               "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
+               "accessIPv6", "block_device_mapping_v2", "security_groups", "config_drive",
+               "return_reservation_id", "OS-DCF:diskConfig"}
+SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
+                  "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
+
+
+def _server_body(body: dict[str, Any]) -> dict[str, Any]:
+    server = body.get("server")
+    if not isinstance(server, dict):
+        raise ValidationError("Invalid input for field/attribute server.")
+    return server
+
+
+def _string(d: dict[str, Any], key: str, *, required: bool = False, max_len: int = 255,
+            allow_empty: bool = False) -> str | None:
+    value = d.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(f"Invalid input for field/attribute {key}. Value: None. "
+                                  f"'{key}' is a required property")
+        return None
+    if not isinstance(value, str) or len(value) > max_len or (not allow_empty
+                                                              and not value.strip()):
+        raise ValidationError(f"Invalid input for field/attribute {key}. Value: {value!r}.")
+    return value
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in value.items()):
+        raise ValidationError("Invalid input for field/attribute metadata.")
+    return dict(value)
+
+
+def parse_create(body: dict[str, Any]) -> tuple[NewServer, int]:
+    s = _server_body(body)
+    unknown = set(s) - CREATE_KEYS
+    if unknown:
+        raise ValidationError(f"Invalid input for field/attribute server. Additional "
+                              f"properties are not allowed ({', '.join(sorted(unknown))} "
+                              "were unexpected)")
+    image = s.get("imageRef")
+    for bdm in s.get("block_device_mapping_v2") or []:
+        if not isinstance(bdm, dict) or bdm.get("source_type") != "image" or bdm.get(
+                "destination_type", "local") != "local":
+            raise ValidationError("Block device mappings other than the image on local disk "
+                                  "are not supported yet.")
+        image = image or bdm.get("uuid")
+    if image is not None and not isinstance(image, str):
+        raise ValidationError("Invalid input for field/attribute imageRef.")
+    flavor = s.get("flavorRef")
+    if isinstance(flavor, int):
+        flavor = str(flavor)
+    if not isinstance(flavor, str) or not flavor:
+        raise ValidationError("Invalid input for field/attribute flavorRef. 'flavorRef' is a "
+                              "required property")
+    networks = s.get("networks")
+    if networks is not None and not (networks in ("none", "auto") or isinstance(networks,
+                                                                                 list)):
+        raise ValidationError("Invalid input for field/attribute networks.")
+    counts = []
+    for key in ("min_count", "max_count"):
+        raw = s.get(key, 1)
+        try:
+            value = int(raw)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"Invalid input for field/attribute {key}.") from exc
+        if value < 1:
+            raise ValidationError(f"Invalid input for field/attribute {key}.")
+        counts.append(value)
+    if counts[0] > counts[1]:
+        raise ValidationError("min_count must be <= max_count")
+    new = NewServer(
+        name=_string(s, "name", required=True) or "", image_ref=(image or "").rsplit("/", 1)[-1],
+        flavor_ref=flavor, key_name=_string(s, "key_name"),
+        user_data=_string(s, "user_data", max_len=65535), metadata=_metadata(s.get("metadata")),
+        availability_zone=_string(s, "availability_zone"), networks=networks,
+        access_ipv4=_string(s, "accessIPv4", allow_empty=True) or "",
+        access_ipv6=_string(s, "accessIPv6", allow_empty=True) or "")
+    return new, counts[1]
+
+
+def routes(d: Any) -> list[Route]:
+    """d: the compute facade's deps (ctx(), views, and services .servers / .server_actions)."""
+    servers: ServerService = d.s.servers
+    actions: ServerActionService = d.s.server_actions
+    views: ServerViews = d.server_views
+
+    async def create(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        new, count = parse_create(await json_object(request))
+        first = None
+        for i in range(count):
+            item = new if count == 1 else NewServer(**{**new.__dict__,
+                                                      "name": f"{new.name}-{i + 1}"})
+            created = await call(servers.create, ctx, item)
+            if created.host:
+                d.s.agents.notify(created.host)
+            first = first or created
+        assert first is not None
+        return reply({"server": views.created(first)}, status=202,
+                     headers={"Location": views.created(first)["links"][0]["href"]})
+
+    def query(request: Request) -> ServerQuery:
+        q = request.query_params
+        limit = None
+        if "limit" in q:
+            try:
+                limit = int(q["limit"])
+            except ValueError as exc:
+                raise ValidationError("limit param must be an integer") from exc
+            if limit < 0:
+                raise ValidationError("limit param must be positive")
+        all_projects = bool(query_bool(q.get("all_tenants") or q.get("all_projects")
+                                       or ("true" if "all_tenants" in q else "false")))
+        return ServerQuery(
+            name=q.get("name"), status=q.get("status"),
+            changes_since=timestamp(dict(q), "changes-since"), image=q.get("image"),
+            flavor=q.get("flavor"), all_projects=all_projects,
+            project_id=q.get("project_id") or q.get("tenant_id"), marker=q.get("marker"),
+            limit=limit)
+
+    def page_links(request: Request, found: list[Any], q: ServerQuery, path: str
+                   ) -> dict[str, Any]:
+        if q.limit and len(found) == q.limit and found:
+            params = dict(request.query_params)
+            params["marker"] = found[-1].id
+            href = f"{views.base}/{path}?" + "&".join(f"{k}={v}" for k, v in params.items())
+            return {"servers_links": [{"rel": "next", "href": href}]}
+        return {}
+
+    async def list_brief(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        q = query(request)
+        found = await call(servers.find, ctx, q)
+        return reply({"servers": [views.brief(s) for s in found],
+                      **page_links(request, found, q, "servers")})
+
+    async def list_detail(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        q = query(request)
+        found = await call(servers.find, ctx, q)
+        return reply({"servers": [views.detail(s, ctx) for s in found],
+                      **page_links(request, found, q, "servers/detail")})
+
+    async def show(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        server = await call(servers.get, ctx, request.path_params["server_id"])
+        return reply({"server": views.detail(server, ctx)})
+
+    async def update(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        body = _server_body(await json_object(request))
+        changes: dict[str, Any] = {}
+        if "name" in body:
+            changes["name"] = _string(body, "name", required=True)
+        for wire, field in (("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6")):
+            if wire in body:
+                changes[field] = _string(body, wire, allow_empty=True) or ""
+        unknown = set(body) - {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
+        if unknown:
+            raise ValidationError("Additional properties are not allowed.")
+        server = await call(servers.update, ctx, request.path_params["server_id"], changes)
+        return reply({"server": views.updated(server, ctx)})
+
+    async def delete(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        sid = request.path_params["server_id"]
+        server = await call(servers.get, ctx, sid)
+        await call(servers.delete, ctx, sid)
+        if server.host:
+            d.s.agents.notify(server.host)
+        return empty(204)
+
+    async def action(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        sid = request.path_params["server_id"]
+        body = await json_object(request)
+        if len(body) != 1:
+            raise ValidationError("Exactly one action is expected in the request body.")
+        (name, arg), = body.items()
+        if name == "os-getConsoleOutput":
+            length = None
+            if isinstance(arg, dict) and arg.get("length") is not None:
+                try:
+                    length = int(arg["length"])
+                except (TypeError, ValueError) as exc:
+                    raise ValidationError("Invalid input for field/attribute length.") from exc
+                if length < -1:
+                    raise ValidationError("Invalid input for field/attribute length.")
+                if length == -1:
+                    length = None
+            output = await call(servers.console_output, ctx, sid, length)
+            return reply({"output": output})
+        if name in SIMPLE_ACTIONS:
+            server = await call(actions.act, ctx, sid, SIMPLE_ACTIONS[name])
+        elif name == "reboot":
+            kind = arg.get("type") if isinstance(arg, dict) else None
+            server = await call(actions.act, ctx, sid, "reboot",
+                                reboot_type=kind.upper() if isinstance(kind, str) else None)
+        elif name == "rebuild":
+            if not isinstance(arg, dict) or not isinstance(arg.get("imageRef"), str):
+                raise ValidationError("Invalid input for field/attribute imageRef.")
+            server = await call(actions.act, ctx, sid, "rebuild",
+                                image_ref=arg["imageRef"].rsplit("/", 1)[-1],
+                                name=arg.get("name"))
+            if server.host:
+                d.s.agents.notify(server.host)
+            return reply({"server": views.detail(server, ctx)}, status=202)
+        elif name == "createImage":
+            if not isinstance(arg, dict):
+                raise ValidationError("Invalid input for field/attribute createImage.")
+            server = await call(actions.act, ctx, sid, "createImage",
+                                snapshot_name=arg.get("name"))
+            image_id = (server.task_args or {}).get("image_id")
+            if server.host:
+                d.s.agents.notify(server.host)
+            return empty(202, headers={"Location": f"{views.image_base}/v2/images/{image_id}"})
+        else:
+            raise ValidationError(f"There is no such action: {name}")
+        if server.host:
+            d.s.agents.notify(server.host)
+        return empty(202)
+
+    async def metadata(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        sid = request.path_params["server_id"]
+        if request.method == "GET":
+            server = await call(servers.get, ctx, sid)
+            return reply({"metadata": dict(server.metadata)})
+        body = await json_object(request)
+        items = _metadata(body.get("metadata"))
+        merged = await call(servers.set_metadata, ctx, sid, items, request.method == "PUT")
+        return reply({"metadata": merged})
+
+    async def metadata_item(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        sid, key = request.path_params["server_id"], request.path_params["key"]
+        if request.method == "GET":
+            server = await call(servers.get, ctx, sid)
+            if key not in server.metadata:
+                raise NotFound("metadata item", key)
+            return reply({"meta": {key: server.metadata[key]}})
+        if request.method == "DELETE":
+            await call(servers.delete_metadata, ctx, sid, key)
+            return empty(204)
+        meta = _metadata((await json_object(request)).get("meta"))
+        if list(meta) != [key]:
+            raise ValidationError("Request body and URI mismatch")
+        await call(servers.set_metadata, ctx, sid, meta, False)
+        return reply({"meta": meta})
+
+    async def ips(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        await call(servers.get, ctx, request.path_params["server_id"])
+        return reply({"addresses": {}})
+
+    async def instance_actions(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        found = await call(servers.actions, ctx, request.path_params["server_id"])
+        return reply({"instanceActions": [views.action(a, False) for a in found]})
+
+    async def instance_action(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        found = await call(servers.actions, ctx, request.path_params["server_id"])
+        rid = request.path_params["request_id"]
+        for a in found:
+            if a.request_id == rid:
+                return reply({"instanceAction": views.action(a, True)})
+        raise NotFound("action", rid)
+
+    return [
+        Route("/servers", create, methods=["POST"]),
+        Route("/servers", list_brief, methods=["GET"]),
+        Route("/servers/detail", list_detail, methods=["GET"]),
+        Route("/servers/{server_id}", show, methods=["GET"]),
+        Route("/servers/{server_id}", update, methods=["PUT"]),
+        Route("/servers/{server_id}", delete, methods=["DELETE"]),
+        Route("/servers/{server_id}/action", action, methods=["POST"]),
+        Route("/servers/{server_id}/metadata", metadata, methods=["GET", "PUT", "POST"]),
+        Route("/servers/{server_id}/metadata/{key}", metadata_item,
+              methods=["GET", "PUT", "DELETE"]),
+        Route("/servers/{server_id}/ips", ips, methods=["GET"]),
+        Route("/servers/{server_id}/os-instance-actions", instance_actions, methods=["GET"]),
+        Route("/servers/{server_id}/os-instance-actions/{request_id}", instance_action,
+              methods=["GET"]),
+    ]
