@@ -1,0 +1,68 @@
+"""The ImageSource compute needs, answered by the image service of this deployment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nuage.domain.context import RequestContext
+from nuage.ports.compute import ImageInfo
+from nuage.services.image.data import ImageDataService
+from nuage.services.image.images import ImageService
+
+# The host agent fetches images for servers already authorised against them.
+AGENT = RequestContext(request_id="compute-agent", user_id="nuage-compute", system=True,
+                       roles=frozenset({"admin", "member", "reader"}))
+
+
+def _owner(project_id: str) -> RequestContext:
+    """Acting for a project on its own snapshot image (created by its user's request)."""
+    return RequestContext(request_id="compute-agent", user_id="nuage-compute",
+                          project_id=project_id, roles=frozenset({"member", "reader"}))
+
+
+class LocalImageSource:
+    def __init__(self, images: ImageService, data: ImageDataService) -> None:
+        self._images = images
+        self._data = data
+
+    def describe(self, ctx: RequestContext, image_id: str) -> ImageInfo:
+        image = self._images.get(ctx, image_id)
+        return ImageInfo(id=image.id, name=image.name, status=image.status,
+                         disk_format=image.disk_format, min_disk=image.min_disk,
+                         min_ram=image.min_ram, size=image.size,
+                         properties=dict(image.properties))
+
+    def fetch(self, image_id: str, dest: Path) -> None:
+        download = self._data.download(AGENT, image_id, None)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            if download is not None:
+                for chunk in download.chunks:
+                    out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+
+    def reserve_snapshot(self, ctx: RequestContext, name: str, properties: dict[str, str]
+                         ) -> str:
+        image = self._images.create(ctx, {"name": name, "disk_format": "qcow2",
+                                          "container_format": "bare",
+                                          "visibility": "private", **properties})
+        return image.id
+
+    def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
+        image = self._images.get(AGENT, image_id)
+        ctx = _owner(image.owner)
+        upload = self._data.begin_upload(ctx, image_id, source.stat().st_size)
+        try:
+            with source.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    upload.write(chunk)
+        except BaseException as exc:
+            self._data.abort_upload(ctx, upload, exc)
+            raise
+        self._data.finish_upload(ctx, upload)
+
+    def discard_snapshot(self, image_id: str, reason: str) -> None:
+        image = self._images.get(AGENT, image_id)
+        self._images.delete(_owner(image.owner), image_id)
