@@ -1,7 +1,7 @@
 """Crash safety of S3 writes (issue 3): SIGKILL `nuage up` while single PUTs, multipart
-uploads and overwrites are in flight, restart it on the same state, and check that every key
-reads back as exactly its last acknowledged content or the content that was in flight, that a
-never-completed key does not exist, and that no orphaned blob or temporary file remains."""
+uploads, overwrites, copies and deletes are in flight, restart it on the same state, and check
+that every key reads back as exactly its last acknowledged content or the content in flight,
+that a never-completed key does not exist, and that no orphaned blob or temporary remains."""
 
 from __future__ import annotations
 
@@ -46,13 +46,13 @@ def client(live: LiveNuage, keys: tuple[str, str]) -> Any:
                       connect_timeout=5, read_timeout=60))
 
 
-def read(s3: Any, key: str) -> str | None:
-    """sha256 of the key's content, None if NoSuchKey."""
+def read(s3: Any, key: str) -> str:
+    """sha256 of the key's content, ABSENT if NoSuchKey."""
     try:
         return sha(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     except ClientError as exc:
         assert exc.response["Error"]["Code"] == "NoSuchKey", exc.response
-        return None
+        return ABSENT
 
 
 def put_single(s3: Any, key: str, data: bytes) -> None:
@@ -109,18 +109,22 @@ def assert_no_orphans(state: Path, timeout: float = 10.0) -> None:
 # -- the writers ---------------------------------------------------------------------------
 
 
+ABSENT = ""  # the "content" of a key that does not exist
+
+
 @dataclass
 class KeyHistory:
     """One key, written by one thread at a time, so its writes form a sequence."""
 
-    acked: str | None = None           # content of the last acknowledged write
-    in_flight: str | None = None       # content of a write sent but not acknowledged
+    acked: str = ABSENT                # content after the last acknowledged write or delete
+    in_flight: str | None = None       # content a request sent but not acknowledged sets
     contents: set[str] = field(default_factory=set)  # everything ever written to it
 
 
 @dataclass
 class Writer:
-    """A thread overwriting its own keys and creating new ones until told to stop."""
+    """A thread overwriting, copying onto and deleting its own keys, and creating new ones
+    (single PUT or multipart), until told to stop."""
 
     name: str
     s3: Any
@@ -135,28 +139,45 @@ class Writer:
 
     def run(self) -> None:
         while not self.stop.is_set():
-            choice = self.rng.random()
-            if choice < 0.4:
-                key = self.rng.choice(self.own_keys())             # overwrite
-            else:
-                self.serial += 1
-                key = f"{self.name}/new{self.serial}"              # a fresh key
-            data = os.urandom(self.rng.randint(1 * MiB, 6 * MiB) if choice < 0.7
-                              else self.rng.randint(11 * MiB, 16 * MiB))
-            write = put_single if choice < 0.7 else put_multipart
-            self.write(key, data, write)
+            self.step()
 
-    def write(self, key: str, data: bytes, how: Callable[[Any, str, bytes], None]) -> None:
+    def step(self) -> None:
+        """One request (or one multipart upload) on a key this writer owns."""
+        rng = self.rng
+        op = rng.random()
+        own = rng.choice(self.own_keys())
+        if op < 0.1:
+            self.apply(own, ABSENT, lambda: self.s3.delete_object(Bucket=BUCKET, Key=own))
+            return
+        if op < 0.2:
+            source = rng.choice([k for k in self.own_keys() if k != own])
+            content = self.history[source].acked
+            if content != ABSENT:
+                self.apply(own, content, lambda: self.s3.copy_object(
+                    Bucket=BUCKET, Key=own, CopySource={"Bucket": BUCKET, "Key": source}))
+            return
+        if rng.random() < 0.5:
+            key = own                                              # an overwrite
+        else:
+            self.serial += 1
+            key = f"{self.name}/new{self.serial}"                  # a fresh key
+        if rng.random() < 0.35:
+            data = os.urandom(rng.randint(11 * MiB, 16 * MiB))
+            self.apply(key, sha(data), lambda: put_multipart(self.s3, key, data))
+        else:
+            data = os.urandom(rng.randint(1 * MiB, 6 * MiB))
+            self.apply(key, sha(data), lambda: put_single(self.s3, key, data))
+
+    def apply(self, key: str, content: str, request: Callable[[], object]) -> None:
         entry = self.history.setdefault(key, KeyHistory())
-        digest = sha(data)
-        entry.contents.add(digest)
-        entry.in_flight = digest
+        entry.contents.add(content)
+        entry.in_flight = content
         try:
-            how(self.s3, key, data)
+            request()
         except Exception as exc:
             self.errors.append((time.monotonic(), f"{key}: {exc!r}"))
             return
-        entry.acked, entry.in_flight = digest, None
+        entry.acked, entry.in_flight = content, None
 
 
 @dataclass
@@ -224,22 +245,20 @@ def test_kill_during_uploads_and_overwrites(server: LiveNuage) -> None:
         early = [e for w in writers for at, e in w.errors if at < killed_at]
         assert not early, early
         partials += len(temporaries(server.state_dir))
-        in_flight += sum(1 for e in history.values() if e.in_flight)
+        in_flight += sum(1 for e in history.values() if e.in_flight is not None)
 
         server.start()
         s3 = client(server, keys)
         for key, entry in history.items():
             got = read(s3, key)
-            allowed = {entry.acked, entry.in_flight} - {None}
-            if got is None:
-                assert entry.acked is None, f"{key}: acknowledged write lost"
-            else:
-                assert got in entry.contents, f"{key}: content never written (round {round_})"
-                assert got in allowed, f"{key}: neither the last nor the in-flight content"
+            assert got in entry.contents | {ABSENT}, f"{key}: content never written"
+            assert got in {entry.acked, entry.in_flight}, (
+                f"{key}: neither the last acknowledged nor the in-flight content "
+                f"(round {round_}, absent: {got == ABSENT})")
             # What survived is now the old content for the next round.
             entry.acked, entry.in_flight = got, None
         for key in abandoned:
-            assert read(s3, key) is None, f"{key}: an upload never completed is visible"
+            assert read(s3, key) == ABSENT, f"{key}: an upload never completed is visible"
         assert_no_orphans(server.state_dir)
     # The kills did land mid-transfer (else this test proves nothing).
     assert partials and in_flight, (partials, in_flight)
