@@ -38,6 +38,12 @@ def new_version_id() -> str:
     return uuid.uuid4().hex
 
 
+def valid_version_id(version_id: str) -> bool:
+    """The forms nuage ever hands out: "null" or 32 hex digits (S3 refuses others: 400)."""
+    return version_id == NULL_VERSION or (
+        len(version_id) == 32 and all(c in "0123456789abcdef" for c in version_id))
+
+
 class Versioning(StrEnum):
     UNVERSIONED = ""
     ENABLED = "Enabled"

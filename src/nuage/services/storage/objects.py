@@ -18,6 +18,7 @@ from nuage.domain.storage import (
     locked,
     new_version_id,
     valid_key,
+    valid_version_id,
 )
 from nuage.domain.storage_errors import Fault, StorageError
 from nuage.ports.blobs import BlobStore
@@ -242,6 +243,10 @@ class ObjectService(StorageUseCases):
     def find(self, uow: UnitOfWork, bucket: Bucket, key: str, version_id: str | None
              ) -> ObjectVersion:
         if version_id is not None:
+            if not valid_version_id(version_id):
+                raise StorageError(Fault.INVALID_ARGUMENT, "Invalid version id specified",
+                                   extra={"ArgumentName": "versionId",
+                                          "ArgumentValue": version_id})
             version = uow.objects.version(bucket.name, key, version_id)
             if version is None:
                 raise StorageError(Fault.NO_SUCH_VERSION, "The specified version does not "
