@@ -3,7 +3,8 @@
 Order of evaluation, as S3 does it: an explicit Deny in the bucket policy wins over
 everything; then the owner project's own roles (reader: reads and lists; member: everything
 but bypassing governance retention; admin: that too); then an Allow in the policy; then
-canned ACLs (public-read). Otherwise AccessDenied. The provider's administrators get no
+canned ACLs (public-read). Otherwise AccessDenied. One exception first, as in S3: the owner
+project's admin may always get, put or delete the bucket policy, whatever it says. The provider's administrators get no
 implicit access to tenant data: a sovereign cloud's operator is not a reader of its tenants.
 """
 
@@ -20,6 +21,8 @@ from nuage.domain.storage_errors import Fault, StorageError
 
 READ_PREFIXES = ("s3:Get", "s3:List")
 ADMIN_ONLY = {"s3:BypassGovernanceRetention"}
+# The owner project's admin may always read, replace or delete the bucket policy.
+POLICY_ACTIONS = {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
 CONDITION_KEYS = {"aws:SourceIp", "aws:SecureTransport"}
 
 
@@ -121,6 +124,10 @@ def role_allows(ctx: RequestContext, owner_project: str, action: str) -> bool:
 
 def decide(ctx: RequestContext, owner_project: str, policy: dict[str, Any] | None,
            acl_allows: bool, req: AccessRequest) -> bool:
+    if (req.action in POLICY_ACTIONS and ctx.project_id == owner_project
+            and "admin" in ctx.roles):
+        # As S3 lets the owner account's root do, so a bad policy cannot lock the owner out.
+        return True
     verdict = policy_decision(policy, ctx, req)
     if verdict == "Deny":
         return False
