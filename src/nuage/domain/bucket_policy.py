@@ -4,8 +4,9 @@ Order of evaluation, as S3 does it: an explicit Deny in the bucket policy wins o
 everything; then the owner project's own roles (reader: reads and lists; member: everything
 but bypassing governance retention; admin: that too); then an Allow in the policy; then
 canned ACLs (public-read). Otherwise AccessDenied. One exception first, as in S3: the owner
-project's admin may always get, put or delete the bucket policy, whatever it says. The provider's administrators get no
-implicit access to tenant data: a sovereign cloud's operator is not a reader of its tenants.
+project's admin may always get, put or delete the bucket policy, whatever it says. The
+provider's administrators get no implicit access to tenant data: a sovereign cloud's operator
+is not a reader of its tenants.
 """
 
 from __future__ import annotations
