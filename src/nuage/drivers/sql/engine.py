@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -36,12 +37,40 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # Writers of this process queue here before asking SQLite for its write lock: SQLite's
+    # busy handler sleeps with back-off (up to 100 ms) instead of waking when the lock is
+    # freed, so under contention in-process writers waited far longer than needed.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A write transaction takes SQLite's write lock at BEGIN: a deferred transaction that
         # reads and then writes can fail with "database is locked" when another writer
         # slipped in between, whatever the busy timeout.
-        mode = "IMMEDIATE" if conn.info.get("write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.info.get("write"):
+            # Bounded like SQLite's own busy timeout: a bug nesting two write transactions
+            # in one thread fails as "database is locked" would, instead of hanging.
+            if not writers.acquire(timeout=30):
+                raise TimeoutError("timed out waiting for the database write lock")
+            conn.info["holds_writer_lock"] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(conn)
+                raise
+        else:
+            conn.exec_driver_sql("BEGIN DEFERRED")
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("holds_writer_lock", False):
+            writers.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        _release(conn)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        _release(conn)
 
     return engine
