@@ -1,0 +1,576 @@
+"""QemuHypervisor: the Hypervisor port on one daemonized `qemu-system-x86_64` per guest.
+
+Everything the driver knows lives in the guest's directory (see guest_files.py) and in the
+QEMU processes themselves, never in this object: a new instance on the same state_dir (nuage
+restarted) adopts running guests, and every call can be repeated after a crash. Calls that
+change a guest hold its directory's flock, so two threads or two processes never launch or
+stop the same guest at once. See docs/architecture/hypervisor.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qemu.qmp import QMPClient
+
+from nuage.drivers.qemu import host, qmp
+from nuage.drivers.qemu.config_drive import write_config_drive
+from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
+from nuage.ports.hypervisor import (
+    GuestNotFound,
+    GuestSpec,
+    HostCapabilities,
+    HypervisorError,
+    PowerState,
+)
+
+log = logging.getLogger(__name__)
+
+_KEEPER = Path(__file__).with_name("console_keeper.py")
+_GUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+# QMP run states (query-status) -> power states. Transient ones (prelaunch while we start
+# it, inmigrate while it resumes) read as NOSTATE: the caller asks again.
+_RUN_STATES = {
+    "running": PowerState.RUNNING,
+    "colo": PowerState.RUNNING,
+    "paused": PowerState.PAUSED,
+    "debug": PowerState.PAUSED,
+    "suspended": PowerState.SUSPENDED,        # the guest's own ACPI S3
+    "shutdown": PowerState.SHUTDOWN,
+    "guest-panicked": PowerState.CRASHED,
+    "internal-error": PowerState.CRASHED,
+    "io-error": PowerState.CRASHED,
+    "watchdog": PowerState.CRASHED,
+}
+_POWER_BUTTON_INTERVAL = 5.0   # press again: a guest still booting may miss the first press
+
+
+class QemuHypervisor:
+    def __init__(
+        self,
+        state_dir: Path,
+        hostname: str,
+        *,
+        qemu: str = "qemu-system-x86_64",
+        qemu_img: str = "qemu-img",
+        accelerator: str | None = None,
+        guest_user: str | None = "nuage-guest",
+        sandbox: bool = True,
+        console_max_bytes: int = 1 << 20,
+        soft_reboot_timeout: float = 60.0,
+    ) -> None:
+        """`accelerator` forces "kvm" or "tcg" (None: probe). `guest_user` is the user
+        QEMU drops to when we are root (created if missing; None keeps root)."""
+        self._state_dir = state_dir
+        self._root = state_dir / "guests"
+        self._hostname = hostname
+        self._qemu = qemu
+        self._qemu_img = qemu_img
+        self._forced_accelerator = accelerator
+        self._guest_user_wanted = guest_user
+        self._sandbox = sandbox
+        self._console_max_bytes = console_max_bytes
+        self._soft_reboot_timeout = soft_reboot_timeout
+        self._probe_lock = threading.Lock()
+        self._capabilities: HostCapabilities | None = None
+        self._guest_user: str | None = None
+
+    # --- host ---------------------------------------------------------------------------
+
+    def capabilities(self) -> HostCapabilities:
+        with self._probe_lock:
+            if self._capabilities is None:
+                self._root.mkdir(parents=True, exist_ok=True)
+                accelerator = self._forced_accelerator or host.probe_accelerator(self._qemu)
+                self._guest_user = host.ensure_guest_user(self._guest_user_wanted)
+                self._capabilities = HostCapabilities(
+                    hostname=self._hostname,
+                    accelerator=accelerator,
+                    vcpus=os.cpu_count() or 1,
+                    memory_mb=host.memory_mb(),
+                    disk_gb=host.disk_gb(self._state_dir),
+                    hypervisor_version=host.qemu_version(self._qemu),
+                )
+            caps = self._capabilities
+        # Free disk changes; the rest was probed once.
+        return HostCapabilities(
+            hostname=caps.hostname, accelerator=caps.accelerator, vcpus=caps.vcpus,
+            memory_mb=caps.memory_mb, disk_gb=host.disk_gb(self._state_dir),
+            hypervisor_type=caps.hypervisor_type, hypervisor_version=caps.hypervisor_version,
+        )
+
+    def guests(self) -> dict[str, PowerState]:
+        found: dict[str, PowerState] = {}
+        if not self._root.is_dir():
+            return found
+        for entry in sorted(self._root.iterdir()):
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            try:
+                found[entry.name] = self.state(entry.name)
+            except GuestNotFound:
+                continue        # destroyed meanwhile
+        return found
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def spawn(self, spec: GuestSpec) -> None:
+        if not _GUEST_ID.match(spec.guest_id):
+            raise HypervisorError(f"invalid guest id {spec.guest_id!r}")
+        self.capabilities()
+        files = GuestFiles(self._root, spec.guest_id)
+        files.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with files.lock():
+            if not files.record.exists():
+                files.write_record(spec)
+            if not files.disk.exists():
+                self._create_disk(files, spec)
+            if not files.config_drive.exists():
+                try:
+                    write_config_drive(spec.config_drive, files.config_drive)
+                except Exception as exc:
+                    raise HypervisorError(f"config drive not written: {exc}") from exc
+            self._start_locked(files)
+
+    def state(self, guest_id: str) -> PowerState:
+        files = self._existing(guest_id)
+        if files.live_qemu_pid() is None:
+            return PowerState.SUSPENDED if files.suspended.exists() else PowerState.SHUTDOWN
+        self._repair_console(files)
+        try:
+            status = self._status(files)
+        except HypervisorError:
+            return PowerState.NOSTATE
+        if status in ("postmigrate", "finish-migrate", "save-vm", "restore-vm"):
+            return PowerState.SUSPENDED if files.suspended.exists() else PowerState.PAUSED
+        return _RUN_STATES.get(status, PowerState.NOSTATE)
+
+    def stop(self, guest_id: str, timeout: float = 60.0) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            if files.live_qemu_pid() is None and files.suspended.exists():
+                _discard_saved_memory(files)     # stopping a suspended guest powers it off
+            self._stop_locked(files, timeout)
+
+    def start(self, guest_id: str) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            self._start_locked(files)
+
+    def reboot(self, guest_id: str, hard: bool) -> None:
+        """Hard: a reset of the running QEMU (system_reset), or a fresh start when it is not
+        running. Soft: as Nova's libvirt driver does, an ACPI power-down (hard stop after
+        `soft_reboot_timeout`) then a start: without a guest agent there is no way to ask a
+        guest to reboot itself. The QEMU process changes on a soft reboot only."""
+        files = self._existing(guest_id)
+        with files.lock():
+            if files.live_qemu_pid() is not None and hard:
+                status = self._status(files)
+                if status not in ("prelaunch", "inmigrate", "postmigrate", "finish-migrate"):
+                    qmp.execute(files.qmp, "system_reset")
+                    if status != "running":
+                        qmp.execute(files.qmp, "cont")
+                    return
+            if files.live_qemu_pid() is not None:
+                self._stop_locked(files, self._soft_reboot_timeout)
+            _discard_saved_memory(files)          # a reboot boots afresh
+            self._start_locked(files)
+
+    def pause(self, guest_id: str) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            status = self._running_status(files, "pause")
+            if status == "running":
+                qmp.execute(files.qmp, "stop")
+            elif status != "paused":
+                raise HypervisorError(f"cannot pause a guest that is {status}")
+
+    def unpause(self, guest_id: str) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            status = self._running_status(files, "unpause")
+            if status == "paused":
+                qmp.execute(files.qmp, "cont")
+            elif status != "running":
+                raise HypervisorError(f"cannot unpause a guest that is {status}")
+
+    def suspend(self, guest_id: str) -> None:
+        """The guest's memory and device state go to memory.state through a QEMU migration
+        into a file descriptor we pass over QMP (QEMU, unprivileged and sandboxed, opens
+        nothing itself), then QEMU quits. Works with direct kernel boot, unlike savevm
+        (which wants every disk in qcow2 and stores RAM inside the root disk)."""
+        files = self._existing(guest_id)
+        with files.lock():
+            pid = files.live_qemu_pid()
+            if pid is None:
+                if files.suspended.exists():
+                    return
+                raise HypervisorError("cannot suspend a guest that is not running")
+            if not files.suspended.exists():
+                status = self._status(files)
+                if status not in ("running", "paused", "postmigrate"):
+                    raise HypervisorError(f"cannot suspend a guest that is {status}")
+                qmp.execute(files.qmp, "stop")
+                self._save_memory(files)
+                files.suspended.write_bytes(b"")
+            self._hard_stop(files, pid)
+
+    def resume(self, guest_id: str) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            if files.live_qemu_pid() is not None and not files.suspended.exists():
+                return                          # already resumed
+            if not files.suspended.exists():
+                raise HypervisorError("cannot resume a guest that is not suspended")
+            self._start_locked(files)
+
+    def destroy(self, guest_id: str) -> None:
+        if not _GUEST_ID.match(guest_id):
+            return
+        files = GuestFiles(self._root, guest_id)
+        if not files.exists():
+            return
+        with files.lock():
+            pid = files.live_qemu_pid()
+            if pid is not None:
+                _kill(pid)
+            keeper = files.live_keeper_pid()
+            if keeper is not None:
+                _kill(keeper)
+            shutil.rmtree(files.dir, ignore_errors=True)
+        shutil.rmtree(files.dir, ignore_errors=True)   # the lock file, recreated on exit
+
+    def console_output(self, guest_id: str, length: int | None = None) -> str:
+        files = self._existing(guest_id)
+        data = b""
+        for part in (files.console_log.with_name("console.log.1"), files.console_log):
+            try:
+                data += part.read_bytes()
+            except FileNotFoundError:
+                continue
+        text = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        if length is None:
+            return text
+        if length <= 0:
+            return ""
+        lines = text.splitlines(keepends=True)
+        return "".join(lines[-length:])
+
+    def snapshot(self, guest_id: str, dest: Path) -> int:
+        files = self._existing(guest_id)
+        with files.lock():
+            paused_here = False
+            if files.live_qemu_pid() is not None and self._status(files) == "running":
+                # `stop` drains and flushes every disk: the qcow2 file is then consistent.
+                qmp.execute(files.qmp, "stop")
+                paused_here = True
+            partial = dest.with_name(f".{dest.name}.partial")
+            try:
+                # -U: QEMU holds the image lock; the paused guest writes nothing meanwhile.
+                _run([self._qemu_img, "convert", "-U", "-O", "qcow2", str(files.disk),
+                      str(partial)], "snapshot", timeout=3600)
+                os.replace(partial, dest)
+            finally:
+                partial.unlink(missing_ok=True)
+                if paused_here:
+                    qmp.execute(files.qmp, "cont")
+            return dest.stat().st_size
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _existing(self, guest_id: str) -> GuestFiles:
+        if not _GUEST_ID.match(guest_id):
+            raise GuestNotFound(guest_id)
+        files = GuestFiles(self._root, guest_id)
+        if not files.exists():
+            raise GuestNotFound(guest_id)
+        return files
+
+    def _status(self, files: GuestFiles) -> str:
+        reply = qmp.execute(files.qmp, "query-status", timeout=5.0)
+        return str(reply["status"])
+
+    def _running_status(self, files: GuestFiles, verb: str) -> str:
+        if files.live_qemu_pid() is None:
+            raise HypervisorError(f"cannot {verb} a guest that is not running")
+        return self._status(files)
+
+    def _create_disk(self, files: GuestFiles, spec: GuestSpec) -> None:
+        image = spec.image.path.resolve()
+        if not image.is_file():
+            raise HypervisorError(f"image file {image} missing")
+        info = json.loads(_run([self._qemu_img, "info", "-U", "--output=json", "-f",
+                                spec.image.disk_format, str(image)], "image inspection"))
+        size = max(spec.disk_gb * 2**30, int(info.get("virtual-size", 0)))
+        partial = files.dir / ".disk.qcow2.partial"
+        partial.unlink(missing_ok=True)
+        _run([self._qemu_img, "create", "-q", "-f", "qcow2", "-F", spec.image.disk_format,
+              "-b", str(image), str(partial), str(size)], "root disk creation")
+        os.replace(partial, files.disk)
+
+    def _start_locked(self, files: GuestFiles) -> None:
+        if files.live_qemu_pid() is not None:
+            self._ensure_keeper(files)
+            status = self._status(files)
+            if status == "prelaunch":            # a start interrupted before `cont`
+                qmp.execute(files.qmp, "cont")
+            return
+        if not files.record.exists() or not files.disk.exists():
+            raise HypervisorError("guest has no disks: spawn it again")
+        self._launch(files, restore=files.suspended.exists())
+
+    def _launch(self, files: GuestFiles, restore: bool) -> None:
+        self.capabilities()
+        spec = files.read_record()
+        for stale in (files.qemu_pid, files.qmp, files.console_sock):
+            stale.unlink(missing_ok=True)
+        argv = self._argv(files, spec, restore)
+        # QEMU daemonizes: the command returns once the child has opened its disks and
+        # sockets (its errors are in qemu.log), and the child is re-parented away from us.
+        # -S keeps the CPUs stopped until the console keeper listens: no boot line lost.
+        with open(files.qemu_log, "wb") as qemu_log:
+            try:
+                proc = subprocess.run(argv, cwd=files.dir, stdin=subprocess.DEVNULL,
+                                      stdout=qemu_log, stderr=qemu_log,
+                                      start_new_session=True, timeout=60, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise HypervisorError(f"QEMU did not start: {exc}") from exc
+        if proc.returncode != 0 or files.live_qemu_pid() is None:
+            detail = _tail(files.qemu_log) or f"exit status {proc.returncode}"
+            raise HypervisorError(f"QEMU did not start: {detail}")
+        try:
+            self._ensure_keeper(files)
+            if restore:
+                self._restore_memory(files)
+            qmp.execute(files.qmp, "cont")
+        except BaseException:
+            pid = files.live_qemu_pid()
+            if pid is not None:
+                _kill(pid)
+            raise
+        if restore:
+            _discard_saved_memory(files)
+
+    def _argv(self, files: GuestFiles, spec: GuestSpec, restore: bool) -> list[str]:
+        caps = self.capabilities()
+        argv = [
+            self._qemu, "-name", f"guest={spec.guest_id},debug-threads=on",
+            "-no-user-config", "-nodefaults", "-machine", "pc", "-accel", caps.accelerator,
+            "-m", str(spec.memory_mb), "-smp", str(spec.vcpus), "-display", "none",
+            # Sockets by relative name (QEMU runs in the guest directory): a unix socket
+            # path is limited to 107 bytes, which deep state directories exceed.
+            "-chardev", "socket,id=console,path=console.sock,server=on,wait=off",
+            "-serial", "chardev:console",
+            "-chardev", "socket,id=qmp,path=qmp.sock,server=on,wait=off",
+            "-mon", "chardev=qmp,mode=control",
+            "-drive", f"file={_opt(files.disk)},format=qcow2,if=none,id=root,discard=unmap,"
+                      # No reopen by path when a suspend inactivates the disk: QEMU runs
+                      # as the guest user then, who may not reach the files.
+                      "auto-read-only=off",
+            "-device", "virtio-blk-pci,drive=root,bootindex=1",
+            "-drive", f"file={_opt(files.config_drive)},format=raw,if=none,id=config,"
+                      "readonly=on,media=cdrom",
+            "-device", "ide-cd,drive=config",
+            "-device", "virtio-rng-pci",
+            "-pidfile", str(files.qemu_pid), "-daemonize", "-S",
+        ]
+        if caps.accelerator == "kvm":
+            argv += ["-cpu", "host"]
+        for index, nic in enumerate(spec.nics):
+            argv += ["-netdev", f"tap,id=net{index},ifname={nic.tap},script=no,downscript=no",
+                     "-device", f"virtio-net-pci,netdev=net{index},mac={nic.mac}"]
+        image = spec.image
+        if image.kernel is not None:
+            cmdline = image.cmdline
+            if "console=ttyS0" not in cmdline:
+                cmdline = f"{cmdline} console=ttyS0".strip()
+            argv += ["-kernel", str(image.kernel), "-append", cmdline]
+            if image.initrd is not None:
+                argv += ["-initrd", str(image.initrd)]
+        if self._guest_user:
+            argv += ["-runas", self._guest_user]
+        if self._sandbox:
+            # seccomp. QEMU 7.2 installs the filter before it forks (-daemonize) and before
+            # it drops to the guest user (-runas), so spawn=deny would kill the fork and
+            # elevateprivileges=deny the setuid: those two stay allowed when needed.
+            rules = "on,obsolete=deny,resourcecontrol=deny"
+            if not self._guest_user:
+                rules += ",elevateprivileges=deny"
+            argv += ["-sandbox", rules]
+        if restore:
+            argv += ["-incoming", "defer"]
+        return argv
+
+    def _ensure_keeper(self, files: GuestFiles) -> None:
+        if files.live_keeper_pid() is not None:
+            return
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-I", str(_KEEPER), "console.sock", "console.log",
+                 str(self._console_max_bytes), "console.pid"],
+                cwd=files.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True, timeout=30, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise HypervisorError(f"console keeper did not start: {exc}") from exc
+        if proc.returncode != 0:
+            raise HypervisorError("console keeper could not connect to the serial console")
+
+    def _repair_console(self, files: GuestFiles) -> None:
+        """After adoption, a console keeper that died is restarted (best effort, and only
+        when no other call is changing the guest)."""
+        if files.live_keeper_pid() is not None:
+            return
+        try:
+            with files.try_lock():
+                if files.live_qemu_pid() is not None:
+                    self._ensure_keeper(files)
+        except (BlockingIOError, HypervisorError) as exc:
+            log.debug("console keeper of %s not restarted: %s", files.guest_id, exc)
+
+    def _stop_locked(self, files: GuestFiles, timeout: float) -> None:
+        pid = files.live_qemu_pid()
+        if pid is None:
+            return
+        try:
+            status = self._status(files)
+        except HypervisorError:
+            status = "unknown"
+        if status in ("running", "paused", "suspended", "debug"):
+            try:
+                if status == "suspended":
+                    qmp.execute(files.qmp, "system_wakeup")
+                elif status != "running":
+                    qmp.execute(files.qmp, "cont")   # a paused guest cannot hear the button
+                if _wait(lambda: not pid_alive(pid), timeout, self._power_button(files)):
+                    return
+                log.info("guest %s ignored ACPI power-down for %g s: hard stop",
+                         files.guest_id, timeout)
+            except HypervisorError as exc:
+                log.info("guest %s: ACPI power-down failed (%s): hard stop",
+                         files.guest_id, exc)
+        self._hard_stop(files, pid)
+
+    def _power_button(self, files: GuestFiles) -> Callable[[], None]:
+        last = [0.0]
+
+        def press() -> None:
+            now = time.monotonic()
+            if now - last[0] >= _POWER_BUTTON_INTERVAL:
+                last[0] = now
+                # Failing means QEMU is exiting meanwhile: the wait sees it.
+                with contextlib.suppress(HypervisorError):
+                    qmp.execute(files.qmp, "system_powerdown", timeout=3.0)
+
+        return press
+
+    def _hard_stop(self, files: GuestFiles, pid: int) -> None:
+        """QMP quit (QEMU flushes its disks and exits), then SIGKILL."""
+        with contextlib.suppress(HypervisorError):
+            qmp.execute(files.qmp, "quit", timeout=3.0)
+        if not _wait(lambda: not pid_alive(pid), 5.0):
+            _kill(pid)
+
+    def _save_memory(self, files: GuestFiles) -> None:
+        fd = os.open(files.memory, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            async def body(client: QMPClient) -> None:
+                await client.execute("migrate-set-parameters", {"max-bandwidth": 1 << 40})
+                client.send_fd_scm(fd)
+                await client.execute("getfd", {"fdname": "suspend"})
+                await client.execute("migrate", {"uri": "fd:suspend"})
+                await _migration_done(client)
+
+            qmp.run_qmp(files.qmp, body, timeout=600.0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _restore_memory(self, files: GuestFiles) -> None:
+        fd = os.open(files.memory, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            async def body(client: QMPClient) -> None:
+                client.send_fd_scm(fd)
+                await client.execute("getfd", {"fdname": "resume"})
+                await client.execute("migrate-incoming", {"uri": "fd:resume"})
+                await _migration_done(client)
+
+            qmp.run_qmp(files.qmp, body, timeout=600.0)
+        finally:
+            os.close(fd)
+
+
+async def _migration_done(client: QMPClient) -> None:
+    import asyncio
+
+    while True:
+        reply: Any = await client.execute("query-migrate")
+        status = reply.get("status", "")
+        if status == "completed":
+            return
+        if status in ("failed", "cancelled"):
+            raise HypervisorError(f"memory transfer {status}: {reply.get('error-desc', '')}")
+        await asyncio.sleep(0.05)
+
+
+def _discard_saved_memory(files: GuestFiles) -> None:
+    files.suspended.unlink(missing_ok=True)
+    files.memory.unlink(missing_ok=True)
+
+
+def _wait(done: Callable[[], bool], timeout: float,
+          meanwhile: Callable[[], None] | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if done():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        if meanwhile is not None:
+            meanwhile()
+        time.sleep(0.05)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    _wait(lambda: not pid_alive(pid), 10.0)
+
+
+def _run(argv: list[str], what: str, timeout: float = 120) -> str:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise HypervisorError(f"{what} failed: {exc}") from exc
+    if proc.returncode != 0:
+        raise HypervisorError(f"{what} failed: {proc.stderr.strip()[-500:]}")
+    return proc.stdout
+
+
+def _opt(path: Path) -> str:
+    """A path inside a QEMU -drive option: commas are doubled."""
+    return str(path).replace(",", ",,")
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return " / ".join(line for line in text.strip().splitlines()[-lines:] if line)
