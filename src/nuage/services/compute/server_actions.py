@@ -15,6 +15,8 @@ TASKS = {
     "suspend": TaskState.SUSPENDING, "resume": TaskState.RESUMING,
     "rebuild": TaskState.REBUILDING, "createImage": TaskState.IMAGE_SNAPSHOT,
 }
+# Image properties a snapshot keeps from the image its server booted from.
+BOOT_PROPERTIES = ("kernel_id", "ramdisk_id", "os_command_line", "os_distro", "hw_disk_bus")
 # Nova's action names in instance actions and audit events
 RECORDED = {"stop": "stop", "start": "start", "pause": "pause", "unpause": "unpause",
             "suspend": "suspend", "resume": "resume", "rebuild": "rebuild",
@@ -58,9 +60,12 @@ class ServerActionService(ServerUseCases):
             if server.task_state is not None or "createImage" not in ALLOWED_ACTIONS.get(
                     server.vm_state, set()):
                 raise _conflict(server, "createImage")
+        # A snapshot boots like its base image: it keeps how that image boots.
+        base = self.p.images.describe(ctx, server.image_id)
+        inherited = {k: v for k, v in base.properties.items() if k in BOOT_PROPERTIES}
         return self.p.images.reserve_snapshot(
-            ctx, snapshot_name, {"instance_uuid": server.id, "image_type": "snapshot",
-                                 "base_image_ref": server.image_id})
+            ctx, snapshot_name, {**inherited, "instance_uuid": server.id,
+                                 "image_type": "snapshot", "base_image_ref": server.image_id})
 
     def _act(self, ctx: RequestContext, server_id: str, action: str, reboot_type: str | None,
              image_ref: str | None, name: str | None, snapshot_id: str | None) -> Server:
