@@ -8,15 +8,21 @@ import datetime
 import hashlib
 import importlib.util
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
 import google_crc32c
+import httpx
 import pytest
-from botocore.client import BaseClient
-from tests.compat.s3.conftest import s3_error
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.client import BaseClient, Config
+from botocore.credentials import Credentials
+from tests.compat.s3.conftest import S3Tenant, s3_client, s3_error
 from tests.support.live import LiveNuage
 
 pytestmark = pytest.mark.compat
@@ -390,3 +396,62 @@ def test_malformed_xml(s3: BaseClient, bucket: str) -> None:
         s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload,
                                      MultipartUpload={"Parts": []})
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize("options", [
+    {"request_checksum_calculation": "when_required"},           # plain signed SHA-256 body
+    {"request_checksum_calculation": "when_supported"},          # + x-amz-checksum-crc32
+    {"s3": {"addressing_style": "path", "payload_signing_enabled": False}},
+], ids=["signed-payload", "checksum-header", "unsigned-payload"])
+def test_body_encodings(tenant_a: S3Tenant, bucket: str, options: dict[str, Any]) -> None:
+    """Every way boto3 may frame a PUT body gives the same object back."""
+    client = s3_client(tenant_a.url, tenant_a.member.access, tenant_a.member.secret,
+                       **{k: v for k, v in options.items() if k != "s3"})
+    if "s3" in options:
+        client = boto3.session.Session().client(
+            "s3", endpoint_url=tenant_a.url, aws_access_key_id=tenant_a.member.access,
+            aws_secret_access_key=tenant_a.member.secret, region_name="RegionOne",
+            config=Config(signature_version="s3v4", s3=options["s3"]))
+    body = os.urandom(300_000)
+    client.put_object(Bucket=bucket, Key="enc", Body=body)
+    assert client.get_object(Bucket=bucket, Key="enc")["Body"].read() == body
+    uid = client.create_multipart_upload(Bucket=bucket, Key="enc-mp")["UploadId"]
+    etag = client.upload_part(Bucket=bucket, Key="enc-mp", UploadId=uid, PartNumber=1,
+                              Body=body)["ETag"]
+    client.complete_multipart_upload(Bucket=bucket, Key="enc-mp", UploadId=uid,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                 "ETag": etag}]})
+    assert client.get_object(Bucket=bucket, Key="enc-mp")["Body"].read() == body
+
+
+def test_aws_chunked_unsigned_trailer(tenant_a: S3Tenant, bucket: str) -> None:
+    """What boto3 and aws-cli send over HTTPS by default, framed by hand (over plain HTTP
+    botocore puts the checksum in a header instead)."""
+    data = os.urandom(100_000)
+    crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+    def chunked(checksum: str) -> bytes:
+        pieces = [data[:65536], data[65536:]]
+        out = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
+        return out + f"0\r\nx-amz-checksum-crc32:{checksum}\r\n\r\n".encode()
+
+    def put(key: str, body: bytes) -> httpx.Response:
+        url = f"{tenant_a.url}/{bucket}/{key}"
+        request = AWSRequest(method="PUT", url=url, data=body, headers={
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+            "x-amz-decoded-content-length": str(len(data))})
+        SigV4Auth(Credentials(tenant_a.member.access, tenant_a.member.secret), "s3",
+                  "RegionOne").add_auth(request)
+        return httpx.put(url, headers=dict(request.headers.items()), content=body, timeout=30)
+
+    response = put("chunked", chunked(crc))
+    assert response.status_code == 200, response.text
+    assert response.headers["x-amz-checksum-crc32"] == crc
+    s3 = tenant_a.client()
+    assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == data
+    wrong = base64.b64encode(b"\0\0\0\0").decode()
+    response = put("bad-trailer", chunked(wrong))
+    assert response.status_code == 400 and b"<Code>BadDigest</Code>" in response.content
+    with s3_error("NoSuchKey", 404):
+        s3.get_object(Bucket=bucket, Key="bad-trailer")
