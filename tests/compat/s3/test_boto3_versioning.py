@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from tests.compat.s3.conftest import S3Tenant, s3_client, s3_error, unique_bucket
 from tests.support.live import LiveNuage
 
@@ -29,8 +30,12 @@ def test_versioning_lifecycle(s3: BaseClient, bucket: str) -> None:
     # A delete makes a marker; the key then reads as missing, old versions stay.
     marker = s3.delete_object(Bucket=bucket, Key="k")
     assert marker["DeleteMarker"] is True and marker["VersionId"]
-    with s3_error("NoSuchKey", 404):
+    with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="k")
+    assert info.value.response["Error"]["Code"] == "NoSuchKey"
+    headers = info.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers.get("x-amz-delete-marker") == "true"
+    assert headers.get("x-amz-version-id") == marker["VersionId"]
     with s3_error("405", 405):
         s3.head_object(Bucket=bucket, Key="k", VersionId=marker["VersionId"])
     assert s3.get_object(Bucket=bucket, Key="k", VersionId=v2)["Body"].read() == b"two"
