@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow
 
 MiB = 1024 * 1024
 BUCKET = "crash"
+VERSIONED = "crash-versioned"  # the same writes, where every overwrite keeps a version
 ROUNDS = 4
 WRITERS = 4
 
@@ -46,27 +47,27 @@ def client(live: LiveNuage, keys: tuple[str, str]) -> Any:
                       connect_timeout=5, read_timeout=60))
 
 
-def read(s3: Any, key: str) -> str:
+def read(s3: Any, key: str, bucket: str = BUCKET) -> str:
     """sha256 of the key's content, ABSENT if NoSuchKey."""
     try:
-        return sha(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        return sha(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except ClientError as exc:
         assert exc.response["Error"]["Code"] == "NoSuchKey", exc.response
         return ABSENT
 
 
-def put_single(s3: Any, key: str, data: bytes) -> None:
-    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+def put_single(s3: Any, key: str, data: bytes, bucket: str = BUCKET) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=data)
 
 
-def put_multipart(s3: Any, key: str, data: bytes, part: int = 5 * MiB) -> None:
-    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+def put_multipart(s3: Any, key: str, data: bytes, bucket: str = BUCKET) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     parts = []
-    for number, start in enumerate(range(0, len(data), part), start=1):
-        etag = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=upload, PartNumber=number,
-                              Body=data[start:start + part])["ETag"]
+    for number, start in enumerate(range(0, len(data), 5 * MiB), start=1):
+        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number,
+                              Body=data[start:start + 5 * MiB])["ETag"]
         parts.append({"PartNumber": number, "ETag": etag})
-    s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload,
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload,
                                  MultipartUpload={"Parts": parts})
 
 
@@ -116,6 +117,8 @@ ABSENT = ""  # the "content" of a key that does not exist
 class KeyHistory:
     """One key, written by one thread at a time, so its writes form a sequence."""
 
+    bucket: str = BUCKET
+    acked_count: int = 0               # acknowledged writes and deletes (versioned: versions)
     acked: str = ABSENT                # content after the last acknowledged write or delete
     in_flight: str | None = None       # content a request sent but not acknowledged sets
     contents: set[str] = field(default_factory=set)  # everything ever written to it
@@ -131,6 +134,7 @@ class Writer:
     rng: random.Random
     history: dict[str, KeyHistory]
     stop: threading.Event
+    bucket: str = BUCKET
     errors: list[tuple[float, str]] = field(default_factory=list)
     serial: int = 0
 
@@ -147,14 +151,15 @@ class Writer:
         op = rng.random()
         own = rng.choice(self.own_keys())
         if op < 0.1:
-            self.apply(own, ABSENT, lambda: self.s3.delete_object(Bucket=BUCKET, Key=own))
+            self.apply(own, ABSENT, lambda: self.s3.delete_object(Bucket=self.bucket, Key=own))
             return
         if op < 0.2:
             source = rng.choice([k for k in self.own_keys() if k != own])
             content = self.history[source].acked
             if content != ABSENT:
                 self.apply(own, content, lambda: self.s3.copy_object(
-                    Bucket=BUCKET, Key=own, CopySource={"Bucket": BUCKET, "Key": source}))
+                    Bucket=self.bucket, Key=own,
+                    CopySource={"Bucket": self.bucket, "Key": source}))
             return
         if rng.random() < 0.5:
             key = own                                              # an overwrite
@@ -163,13 +168,13 @@ class Writer:
             key = f"{self.name}/new{self.serial}"                  # a fresh key
         if rng.random() < 0.35:
             data = os.urandom(rng.randint(11 * MiB, 16 * MiB))
-            self.apply(key, sha(data), lambda: put_multipart(self.s3, key, data))
+            self.apply(key, sha(data), lambda: put_multipart(self.s3, key, data, self.bucket))
         else:
             data = os.urandom(rng.randint(1 * MiB, 6 * MiB))
-            self.apply(key, sha(data), lambda: put_single(self.s3, key, data))
+            self.apply(key, sha(data), lambda: put_single(self.s3, key, data, self.bucket))
 
     def apply(self, key: str, content: str, request: Callable[[], object]) -> None:
-        entry = self.history.setdefault(key, KeyHistory())
+        entry = self.history.setdefault(key, KeyHistory(self.bucket))
         entry.contents.add(content)
         entry.in_flight = content
         try:
@@ -178,6 +183,7 @@ class Writer:
             self.errors.append((time.monotonic(), f"{key}: {exc!r}"))
             return
         entry.acked, entry.in_flight = content, None
+        entry.acked_count += 1
 
 
 @dataclass
@@ -200,6 +206,20 @@ class Abandoner:
             pass  # the kill
 
 
+def check_versions(s3: Any, key: str, entry: KeyHistory, checked: set[str]) -> None:
+    """Every version of a key holds a content written to it; none acknowledged is lost."""
+    listed = s3.list_object_versions(Bucket=VERSIONED, Prefix=key)
+    versions = [v for v in listed.get("Versions", []) if v["Key"] == key]
+    markers = [m for m in listed.get("DeleteMarkers", []) if m["Key"] == key]
+    assert len(versions) + len(markers) >= entry.acked_count, f"{key}: a version was lost"
+    for v in versions:
+        if v["VersionId"] in checked:
+            continue
+        body = s3.get_object(Bucket=VERSIONED, Key=key, VersionId=v["VersionId"])["Body"]
+        assert sha(body.read()) in entry.contents, f"{key}: a version holds unwritten content"
+        checked.add(v["VersionId"])
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveNuage]:
     live = LiveNuage(tmp_path / "state")
@@ -216,22 +236,28 @@ def test_kill_during_uploads_and_overwrites(server: LiveNuage) -> None:
     history: dict[str, KeyHistory] = {}
     s3 = client(server, keys)
     s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket=VERSIONED)
+    s3.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
+    # Writers w0.. write in the plain bucket, the last one in the versioned bucket.
+    buckets = {f"w{w}": BUCKET if w < WRITERS - 1 else VERSIONED for w in range(WRITERS)}
     # Every writer's own keys exist before the first crash (half of them multipart).
-    for w in range(WRITERS):
+    for name, bucket in buckets.items():
         for i in range(3):
-            key = f"w{w}/k{i}"
+            key = f"{name}/k{i}"
             data = os.urandom(rng.randint(1 * MiB, 3 * MiB) if i % 2 else 11 * MiB)
-            (put_single if i % 2 else put_multipart)(s3, key, data)
-            history[key] = KeyHistory(acked=sha(data), contents={sha(data)})
+            (put_single if i % 2 else put_multipart)(s3, key, data, bucket)
+            history[key] = KeyHistory(bucket, 1, sha(data), contents={sha(data)})
+    checked_versions: set[str] = set()
     abandoned: list[str] = []
     partials = in_flight = 0
     for round_ in range(ROUNDS):
         stop = threading.Event()
-        writers = [Writer(f"w{w}", client(server, keys), random.Random(rng.random()),
-                          history, stop) for w in range(WRITERS)]
+        writers = [Writer(name, client(server, keys), random.Random(rng.random()), history,
+                          stop, bucket) for name, bucket in buckets.items()]
         abandoner = Abandoner(f"abandoned/{round_}", client(server, keys), stop)
         abandoned.append(abandoner.key)
-        threads = [threading.Thread(target=t.run) for t in [*writers, abandoner]]
+        runs = [*(w.run for w in writers), abandoner.run]
+        threads = [threading.Thread(target=run) for run in runs]
         for t in threads:
             t.start()
         time.sleep(rng.uniform(0.3, 2.5))
@@ -250,13 +276,15 @@ def test_kill_during_uploads_and_overwrites(server: LiveNuage) -> None:
         server.start()
         s3 = client(server, keys)
         for key, entry in history.items():
-            got = read(s3, key)
+            got = read(s3, key, entry.bucket)
             assert got in entry.contents | {ABSENT}, f"{key}: content never written"
             assert got in {entry.acked, entry.in_flight}, (
                 f"{key}: neither the last acknowledged nor the in-flight content "
                 f"(round {round_}, absent: {got == ABSENT})")
             # What survived is now the old content for the next round.
             entry.acked, entry.in_flight = got, None
+            if entry.bucket == VERSIONED:
+                check_versions(s3, key, entry, checked_versions)
         for key in abandoned:
             assert read(s3, key) == ABSENT, f"{key}: an upload never completed is visible"
         assert_no_orphans(server.state_dir)
