@@ -1,8 +1,9 @@
 """No plaintext on disk (issue 3): write known content through S3 (a patterned megabyte, small
 objects, multipart parts, a copy, an SSE-C object), then read every file under the state
-directory (blobs, database, WAL, logs, everything) and find no 32-byte run of any object's
-bytes, and no trace of the SSE-C customer key. The database legitimately holds metadata
-(keys, user metadata, ETags); only object data and customer keys must never appear."""
+directory (blobs, database, WAL, logs, everything) and in the server's TMPDIR, and find no
+32-byte run of any object's bytes and no trace of the SSE-C customer key. The database
+legitimately holds metadata (keys, user metadata, ETags); only object data and customer keys
+must never appear."""
 
 from __future__ import annotations
 
@@ -83,8 +84,12 @@ def find_runs(needles: dict[str, bytes], files: dict[str, bytes]) -> list[str]:
     return found
 
 
-def scan(state: Path, needles: dict[str, bytes], secrets: dict[str, bytes]) -> None:
+def scan(live: LiveNuage, needles: dict[str, bytes], secrets: dict[str, bytes]) -> None:
+    state = live.state_dir
     files = {str(p.relative_to(state)): p.read_bytes() for p in state_files(state)}
+    # Whatever the server spooled to its temporary directory counts as on disk too.
+    tmp = Path(live.extra_env["TMPDIR"])
+    files.update({str(p): p.read_bytes() for p in state_files(tmp)})
     assert any(name.startswith("blobs/blobs/") for name in files)
     # A positive control: user metadata is stored in the database by design, so the scan
     # must find it there (it reads what the server wrote, WAL included).
@@ -106,7 +111,8 @@ def test_the_scanner_finds_a_run() -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveNuage]:
-    live = LiveNuage(tmp_path / "state")
+    (tmp_path / "tmp").mkdir()
+    live = LiveNuage(tmp_path / "state", extra_env={"TMPDIR": str(tmp_path / "tmp")})
     live.start()
     try:
         yield live
@@ -169,6 +175,6 @@ def test_no_object_bytes_or_customer_key_on_disk(server: LiveNuage) -> None:
         "SSE-C key (base64)": base64.b64encode(customer_key),
         "SSE-C key (hex)": customer_key.hex().encode(),
     }
-    scan(server.state_dir, needles, secrets)     # live: the WAL holds the recent writes
+    scan(server, needles, secrets)     # live: the WAL holds the recent writes
     server.stop()
-    scan(server.state_dir, needles, secrets)     # stopped: checkpointed into the database
+    scan(server, needles, secrets)     # stopped: checkpointed into the database
