@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import openstack.connection
 import pytest
+
 from tests.support.live import LiveNuage
 
 OPENSTACK = str(Path(sys.executable).parent / "openstack")

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import openstack.connection
 import pytest
+
 from tests.compat.conftest import cli_json, password_auth, run_cli, unique
 from tests.support.live import LiveNuage
 

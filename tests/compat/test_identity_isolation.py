@@ -10,6 +10,7 @@ import httpx
 import openstack.connection
 import openstack.exceptions
 import pytest
+
 from tests.compat.conftest import Tenant, connect, make_tenant, token_for
 from tests.support.live import LiveNuage
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import openstack.connection
 import pytest
+
 from tests.compat.conftest import Tenant, password_auth, run_cli
 
 pytestmark = pytest.mark.compat

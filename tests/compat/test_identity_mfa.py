@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import openstack.connection
 import pytest
-from tests.compat.conftest import Tenant, cli_json, password_auth, run_cli, user_env
-from tests.support.live import LiveNuage
 
 from nuage.domain.totp import passcode
+from tests.compat.conftest import Tenant, cli_json, password_auth, run_cli, user_env
+from tests.support.live import LiveNuage
 
 pytestmark = pytest.mark.compat
 

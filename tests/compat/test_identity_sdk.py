@@ -6,6 +6,7 @@ import httpx
 import openstack.connection
 import openstack.exceptions
 import pytest
+
 from tests.compat.conftest import connect, unique
 from tests.support.live import LiveNuage
 

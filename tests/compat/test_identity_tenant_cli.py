@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import openstack.connection
 import pytest
+
 from tests.compat.conftest import (
     Tenant,
     cli_json,

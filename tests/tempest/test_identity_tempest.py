@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.support.live import LiveNuage
 
 pytest.importorskip("tempest")

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from botocore.client import BaseClient, Config
 from botocore.exceptions import ClientError
+
 from tests.support.live import LiveNuage
 
 REGION = "RegionOne"

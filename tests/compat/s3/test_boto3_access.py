@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from botocore.client import BaseClient
+
 from tests.compat.s3.conftest import S3Tenant, s3_error, unique_bucket
 from tests.support.live import LiveNuage
 

@@ -12,6 +12,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.client import BaseClient
 from botocore.credentials import Credentials
+
 from tests.compat.s3.conftest import REGION, S3Tenant, s3_error, unique_bucket
 
 pytestmark = pytest.mark.compat

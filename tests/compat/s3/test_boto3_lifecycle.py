@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from botocore.client import BaseClient
+
 from tests.compat.s3.conftest import Identity, S3Tenant, s3_error, unique_bucket
 from tests.support.live import LiveNuage
 

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 from botocore.client import BaseClient
+
 from tests.compat.s3.conftest import S3Tenant, s3_client, s3_error, unique_bucket
 
 pytestmark = pytest.mark.compat

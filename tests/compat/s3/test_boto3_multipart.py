@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
+
 from tests.compat.s3.conftest import s3_error
 
 pytestmark = pytest.mark.compat

@@ -22,6 +22,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.client import BaseClient, Config
 from botocore.credentials import Credentials
+
 from tests.compat.s3.conftest import S3Tenant, s3_client, s3_error
 from tests.support.live import LiveNuage
 

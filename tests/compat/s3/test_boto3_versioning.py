@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+
 from tests.compat.s3.conftest import S3Tenant, s3_client, s3_error, unique_bucket
 from tests.support.live import LiveNuage
 

@@ -15,7 +15,6 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum, Sha256Checksum
 
-from nuage.domain import checksums
 from nuage.api.s3.chunked import ChunkedDecoder
 from nuage.api.s3.sigv4 import (
     STREAMING_SIGNED,
@@ -29,6 +28,7 @@ from nuage.api.s3.sigv4 import (
     parse_query,
     verify,
 )
+from nuage.domain import checksums
 from tests.unit.s3.signing import (
     ACCESS_KEY,
     ENDPOINT,
