@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
 from tests.compat.conftest import cli_json
 from tests.support.live import LiveNuage
 
@@ -348,3 +350,115 @@ def test_rclone_sync(rclone_conf: Path, s3: Any, tmp_path: Path) -> None:
         shutil.rmtree(back)
     finally:
         empty_bucket(s3, bucket)
+
+
+# -- everyday commands beyond the tour ---------------------------------------------------
+
+
+def test_aws_cli_everyday(live_nuage: LiveNuage, aws_env: dict[str, str], s3: Any,
+                          tmp_path: Path) -> None:
+    bucket = bucket_name("awscli-day")
+    aws(live_nuage, aws_env, "s3", "mb", f"s3://{bucket}")
+    try:
+        # Streaming from stdin: size unknown in advance, so aws-cli goes multipart.
+        data = os.urandom(20 * 1024 * 1024 + 17)
+        proc = subprocess.run([AWS, "--endpoint-url", live_nuage.s3_url, "s3", "cp", "-",
+                               f"s3://{bucket}/stdin.bin"], env=aws_env, input=data,
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        proc = subprocess.run([AWS, "--endpoint-url", live_nuage.s3_url, "s3", "cp",
+                               f"s3://{bucket}/stdin.bin", "-"], env=aws_env,
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout == data, proc.stderr
+        # A presigned URL works for anyone holding it, and only for what it names.
+        (tmp_path / "note.txt").write_bytes(b"shared by URL")
+        aws(live_nuage, aws_env, "s3", "cp", str(tmp_path / "note.txt"), f"s3://{bucket}/note")
+        url = aws(live_nuage, aws_env, "s3", "presign", f"s3://{bucket}/note",
+                  "--expires-in", "300").strip()
+        assert httpx.get(url, timeout=30).content == b"shared by URL"
+        assert httpx.get(url.replace("/note?", "/stdin.bin?"), timeout=30).status_code == 403
+        # Moves, recursive copies, SSE-C.
+        aws(live_nuage, aws_env, "s3", "mv", f"s3://{bucket}/note", f"s3://{bucket}/a/note")
+        aws(live_nuage, aws_env, "s3", "cp", "--recursive", f"s3://{bucket}/a",
+            f"s3://{bucket}/b")
+        assert remote_keys(s3, bucket, "") == {"stdin.bin", "a/note", "b/note"}
+        sse = ["--sse-c", "AES256", "--sse-c-key", "0123456789abcdef0123456789abcdef"]
+        aws(live_nuage, aws_env, "s3", "cp", str(tmp_path / "note.txt"), f"s3://{bucket}/c",
+            *sse)
+        aws(live_nuage, aws_env, "s3", "cp", f"s3://{bucket}/c", str(tmp_path / "c"), *sse)
+        assert (tmp_path / "c").read_bytes() == b"shared by URL"
+        with pytest.raises(AssertionError):  # without the key: refused
+            aws(live_nuage, aws_env, "s3", "cp", f"s3://{bucket}/c", str(tmp_path / "c2"))
+        location = aws(live_nuage, aws_env, "s3api", "get-bucket-location", "--bucket", bucket)
+        assert "RegionOne" in location
+        aws(live_nuage, aws_env, "s3", "rm", "--recursive", f"s3://{bucket}/b")
+        assert remote_keys(s3, bucket, "") == {"stdin.bin", "a/note", "c"}
+    finally:
+        empty_bucket(s3, bucket)
+
+
+def test_rclone_everyday(rclone_conf: Path, s3: Any) -> None:
+    bucket = bucket_name("rclone-day")
+    rclone(rclone_conf, "mkdir", f"nuage:{bucket}")
+    try:
+        # rcat streams stdin of unknown size: multipart above the cutoff.
+        data = os.urandom(40 * 1024 * 1024 + 3)
+        proc = subprocess.run(["rclone", "--config", str(rclone_conf), "rcat",
+                               f"nuage:{bucket}/piped.bin"], input=data, env=clean_env(),
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        proc = subprocess.run(["rclone", "--config", str(rclone_conf), "cat",
+                               f"nuage:{bucket}/piped.bin"], env=clean_env(),
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout == data, proc.stderr
+        rclone(rclone_conf, "touch", f"nuage:{bucket}/dir/empty")
+        rclone(rclone_conf, "copy", f"nuage:{bucket}/dir", f"nuage:{bucket}/copy")  # server-side
+        rclone(rclone_conf, "moveto", f"nuage:{bucket}/copy/empty", f"nuage:{bucket}/moved")
+        assert remote_keys(s3, bucket, "") == {"piped.bin", "dir/empty", "moved"}
+        sums = rclone(rclone_conf, "md5sum", f"nuage:{bucket}/dir")
+        assert sums.split() == [hashlib.md5(b"").hexdigest(), "empty"]
+        assert "Total objects: 3" in rclone(rclone_conf, "size", f"nuage:{bucket}")
+        rclone(rclone_conf, "cleanup", f"nuage:{bucket}")  # aborts old multipart uploads
+        rclone(rclone_conf, "purge", f"nuage:{bucket}")
+        assert not bucket_exists(s3, bucket)
+    finally:
+        if bucket_exists(s3, bucket):
+            empty_bucket(s3, bucket)
+
+
+def test_s3cmd_everyday(s3cfg: Path, s3: Any, live_nuage: LiveNuage, tmp_path: Path) -> None:
+    bucket = bucket_name("s3cmd-day")
+    s3cmd(s3cfg, "mb", f"s3://{bucket}")
+    try:
+        note = tmp_path / "note.txt"
+        note.write_bytes(b"public, then private")
+        s3cmd(s3cfg, "put", "--acl-public", str(note), f"s3://{bucket}/public.txt")
+        anonymous = f"{live_nuage.s3_url}/{bucket}/public.txt"
+        assert httpx.get(anonymous, timeout=30).content == b"public, then private"
+        s3cmd(s3cfg, "setacl", "--acl-private", f"s3://{bucket}/public.txt")
+        assert httpx.get(anonymous, timeout=30).status_code == 403
+        s3cmd(s3cfg, "cp", f"s3://{bucket}/public.txt", f"s3://{bucket}/copy.txt")
+        s3cmd(s3cfg, "mv", f"s3://{bucket}/copy.txt", f"s3://{bucket}/moved.txt")
+        s3cmd(s3cfg, "modify", "--add-header=Cache-Control:max-age=60",
+              f"s3://{bucket}/moved.txt")
+        head = s3.head_object(Bucket=bucket, Key="moved.txt")
+        assert head["CacheControl"] == "max-age=60"
+        info = s3cmd(s3cfg, "info", f"s3://{bucket}/moved.txt")
+        assert "20" in info and hashlib.md5(b"public, then private").hexdigest() in info
+        assert "RegionOne" in s3cmd(s3cfg, "info", f"s3://{bucket}")
+        data = os.urandom(20 * 1024 * 1024)
+        proc = subprocess.run(["s3cmd", "-c", str(s3cfg), "put", "-",
+                               f"s3://{bucket}/stdin.bin"], input=data, env=clean_env(),
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        proc = subprocess.run(["s3cmd", "-c", str(s3cfg), "get", f"s3://{bucket}/stdin.bin",
+                               "-"], env=clean_env(), capture_output=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout == data, proc.stderr
+        assert str(20 * 1024 * 1024 + 2 * 20) in s3cmd(s3cfg, "du", f"s3://{bucket}")
+        assert s3cmd(s3cfg, "multipart", f"s3://{bucket}").count("\n") <= 2  # none pending
+        s3cmd(s3cfg, "del", "--recursive", "--force", f"s3://{bucket}")
+        s3cmd(s3cfg, "rb", f"s3://{bucket}")
+        assert not bucket_exists(s3, bucket)
+    finally:
+        if bucket_exists(s3, bucket):
+            empty_bucket(s3, bucket)
