@@ -1,0 +1,118 @@
+"""In-memory twins of the compute ports, for testing the services above them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import NotFound
+from nuage.ports.compute import ImageInfo
+from nuage.ports.hypervisor import (
+    GuestNotFound,
+    GuestSpec,
+    HostCapabilities,
+    HypervisorError,
+    PowerState,
+)
+
+
+class MemoryHypervisor:
+    def __init__(self) -> None:
+        self.states: dict[str, PowerState] = {}
+        self.specs: dict[str, GuestSpec] = {}
+        self.fail_spawn: str | None = None
+        self.calls: list[tuple[str, str]] = []
+
+    def capabilities(self) -> HostCapabilities:
+        return HostCapabilities("host1", "tcg", 4, 8192, 100)
+
+    def guests(self) -> dict[str, PowerState]:
+        return dict(self.states)
+
+    def spawn(self, spec: GuestSpec) -> None:
+        self.calls.append(("spawn", spec.guest_id))
+        if self.fail_spawn:
+            raise HypervisorError(self.fail_spawn)
+        self.specs[spec.guest_id] = spec
+        self.states[spec.guest_id] = PowerState.RUNNING
+
+    def state(self, guest_id: str) -> PowerState:
+        if guest_id not in self.states:
+            raise GuestNotFound(guest_id)
+        return self.states[guest_id]
+
+    def _set(self, guest_id: str, state: PowerState, call: str) -> None:
+        self.calls.append((call, guest_id))
+        self.state(guest_id)
+        self.states[guest_id] = state
+
+    def stop(self, guest_id: str, timeout: float = 60.0) -> None:
+        self._set(guest_id, PowerState.SHUTDOWN, "stop")
+
+    def start(self, guest_id: str) -> None:
+        self._set(guest_id, PowerState.RUNNING, "start")
+
+    def reboot(self, guest_id: str, hard: bool) -> None:
+        self._set(guest_id, PowerState.RUNNING, "reboot-hard" if hard else "reboot")
+
+    def pause(self, guest_id: str) -> None:
+        self._set(guest_id, PowerState.PAUSED, "pause")
+
+    def unpause(self, guest_id: str) -> None:
+        self._set(guest_id, PowerState.RUNNING, "unpause")
+
+    def suspend(self, guest_id: str) -> None:
+        self._set(guest_id, PowerState.SUSPENDED, "suspend")
+
+    def resume(self, guest_id: str) -> None:
+        self._set(guest_id, PowerState.RUNNING, "resume")
+
+    def destroy(self, guest_id: str) -> None:
+        self.calls.append(("destroy", guest_id))
+        self.states.pop(guest_id, None)
+        self.specs.pop(guest_id, None)
+
+    def console_output(self, guest_id: str, length: int | None = None) -> str:
+        self.state(guest_id)
+        lines = [f"line {i}" for i in range(10)]
+        return "\n".join(lines[-length:] if length else lines)
+
+    def snapshot(self, guest_id: str, dest: Path) -> int:
+        self.state(guest_id)
+        dest.write_bytes(b"QFI\xfb snapshot")
+        return dest.stat().st_size
+
+
+class MemoryImages:
+    def __init__(self) -> None:
+        self.images: dict[str, ImageInfo] = {
+            "img-1": ImageInfo("img-1", "cirros", "active", "qcow2", 0, 0, 1024),
+            "big": ImageInfo("big", "big", "active", "qcow2", 50, 4096, 1024),
+            "queued": ImageInfo("queued", "q", "queued", "qcow2", 0, 0, None),
+        }
+        self.uploaded: dict[str, bytes] = {}
+        self.discarded: list[str] = []
+
+    def describe(self, ctx: RequestContext, image_id: str) -> ImageInfo:
+        if image_id not in self.images:
+            raise NotFound("image", image_id)
+        return self.images[image_id]
+
+    def fetch(self, image_id: str, dest: Path) -> None:
+        dest.write_bytes(b"image " + image_id.encode())
+
+    def reserve_snapshot(self, ctx: RequestContext, name: str, properties: dict[str, str]
+                         ) -> str:
+        image_id = f"snap-{len(self.images)}"
+        self.images[image_id] = ImageInfo(image_id, name, "queued", "qcow2", 0, 0, None,
+                                          properties)
+        return image_id
+
+    def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
+        self.uploaded[image_id] = source.read_bytes()
+        old = self.images[image_id]
+        self.images[image_id] = ImageInfo(old.id, old.name, "active", disk_format, 0, 0,
+                                          len(self.uploaded[image_id]), old.properties)
+
+    def discard_snapshot(self, image_id: str, reason: str) -> None:
+        self.discarded.append(image_id)

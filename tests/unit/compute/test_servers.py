@@ -1,0 +1,230 @@
+"""Server use cases and the host reconciler, on real SQLite with in-memory hypervisor
+and image twins: intent recorded by the API, carried out by the reconciler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nuage.domain.compute import ComputeHost, Flavor, Keypair
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Conflict, NotFound, ValidationError
+from nuage.drivers.clock import SystemClock
+from nuage.drivers.sql.engine import make_engine
+from nuage.drivers.sql.migrate import upgrade
+from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.audit import Auditor
+from nuage.services.compute.reconcile import Reconciler
+from nuage.services.compute.server_actions import ServerActionService
+from nuage.services.compute.servers import ComputePorts, NewServer, ServerQuery, ServerService
+from tests.unit.compute.fakes import MemoryHypervisor, MemoryImages
+
+KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl t")
+
+
+class QuotaHit(Exception):
+    pass
+
+
+@dataclass
+class World:
+    servers: ServerService
+    actions: ServerActionService
+    reconciler: Reconciler
+    hv: MemoryHypervisor
+    images: MemoryImages
+    uow: SqlUnitOfWorkFactory
+    quota: dict[str, int]
+
+
+class Channel:
+    def __init__(self) -> None:
+        self.reconciler: Reconciler | None = None
+
+    def notify(self, host: str) -> None:
+        pass
+
+    def console_output(self, host: str, guest_id: str, length: int | None) -> str:
+        assert self.reconciler is not None
+        return self.reconciler.console_output(guest_id, length)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db'}")
+    upgrade(engine)
+    uow = SqlUnitOfWorkFactory(engine)
+    clock = SystemClock()
+    quota = {"instances": 3}
+
+    def quota_check(u: UnitOfWork, project_id: str, instances: int, cores: int,
+                    ram: int) -> None:
+        used = len(u.servers.find(project_id=project_id, deleted=False))
+        if used + instances > quota["instances"]:
+            raise QuotaHit("instances")
+
+    channel = Channel()
+    images = MemoryImages()
+    ports = ComputePorts(uow=uow, clock=clock, auditor=Auditor(clock), images=images,
+                         quota_check=quota_check, agents=channel)
+    hv = MemoryHypervisor()
+    reconciler = Reconciler(ports, hv, "host1", tmp_path / "cache")
+    channel.reconciler = reconciler
+    now = datetime.now(UTC)
+    with uow(write=True) as u:
+        u.flavors.add(Flavor("1", "m1.tiny", 1, 256, 1, extra_specs={}))
+        u.flavors.add(Flavor("2", "m1.huge", 64, 65536, 1, extra_specs={}))
+        u.compute_hosts.add(ComputeHost("host1", 4, 8192, 100, "tcg", last_seen=now))
+        u.keypairs.add(Keypair("u1", "k", KEY, "aa", now))
+        u.commit()
+    yield World(ServerService(ports), ServerActionService(ports), reconciler, hv, images,
+                uow, quota)
+    engine.dispose()
+
+
+def member(project: str = "p1", user: str = "u1") -> RequestContext:
+    return RequestContext(request_id="req-1", user_id=user, project_id=project,
+                          roles=frozenset({"member", "reader"}))
+
+
+def boot(w: World, **kw: Any) -> str:
+    new = NewServer(**{"name": "vm", "image_ref": "img-1", "flavor_ref": "1", **kw})
+    server = w.servers.create(member(), new)
+    w.reconciler.run_once()
+    return server.id
+
+
+def test_create_schedules_and_the_agent_boots_it(world: World) -> None:
+    sid = boot(world, key_name="k", user_data="IyEvYmluL3NoCmVjaG8gaGk=",
+               metadata={"role": "web"})
+    server = world.servers.get(member(), sid)
+    assert (server.status, server.task_state, server.power_state) == ("ACTIVE", None, 1)
+    assert server.host == "host1" and server.launched_at is not None
+    spec = world.hv.specs[sid]
+    assert spec.config_drive.meta_data["public_keys"] == {"k": KEY}
+    assert spec.config_drive.user_data == b"#!/bin/sh\necho hi"
+    assert spec.config_drive.meta_data["meta"] == {"role": "web"}
+    assert spec.memory_mb == 256 and spec.vcpus == 1
+
+
+def test_state_machine_of_actions(world: World) -> None:
+    sid = boot(world)
+    for action, status in [("stop", "SHUTOFF"), ("start", "ACTIVE"), ("pause", "PAUSED"),
+                           ("unpause", "ACTIVE"), ("suspend", "SUSPENDED"),
+                           ("resume", "ACTIVE")]:
+        world.actions.act(member(), sid, action)
+        assert world.servers.get(member(), sid).task_state is not None
+        world.reconciler.run_once()
+        server = world.servers.get(member(), sid)
+        assert (server.status, server.task_state) == (status, None), action
+    with pytest.raises(Conflict):
+        world.actions.act(member(), sid, "unpause")   # not paused
+    world.actions.act(member(), sid, "reboot", reboot_type="HARD")
+    assert world.servers.get(member(), sid).status == "HARD_REBOOT"
+    world.reconciler.run_once()
+    assert world.servers.get(member(), sid).status == "ACTIVE"
+
+
+def test_an_action_while_another_runs_is_a_conflict(world: World) -> None:
+    sid = boot(world)
+    world.actions.act(member(), sid, "stop")
+    with pytest.raises(Conflict, match="task_state"):
+        world.actions.act(member(), sid, "pause")
+
+
+def test_delete_releases_everything(world: World) -> None:
+    sid = boot(world)
+    world.servers.delete(member(), sid)
+    world.reconciler.run_once()
+    with pytest.raises(NotFound):
+        world.servers.get(member(), sid)
+    assert sid not in world.hv.states
+    with world.uow() as u:
+        assert u.allocations.find(server_id=sid) == []
+
+
+def test_bad_requests_change_nothing(world: World) -> None:
+    cases: list[dict[str, Any]] = [
+        {"image_ref": "missing"}, {"image_ref": "queued"}, {"flavor_ref": "9"},
+        {"image_ref": "big"}, {"key_name": "nope"}, {"user_data": "%%%"},
+        {"networks": [{"uuid": "x"}]}, {"name": " "},
+    ]
+    for case in cases:
+        with pytest.raises((ValidationError, NotFound)):
+            world.servers.create(member(), NewServer(**{"name": "vm", "image_ref": "img-1",
+                                                        "flavor_ref": "1", **case}))
+    assert world.servers.find(member(), ServerQuery()) == []
+    with world.uow() as u:
+        assert u.allocations.find() == []
+
+
+def test_no_valid_host_gives_error_with_fault(world: World) -> None:
+    server = world.servers.create(member(), NewServer("big", "img-1", "2"))
+    assert server.status == "ERROR"
+    assert server.fault is not None and "No valid host" in server.fault["message"]
+    with world.uow() as u:
+        assert u.allocations.find(server_id=server.id) == []
+
+
+def test_quota_is_enforced(world: World) -> None:
+    for _ in range(3):
+        world.servers.create(member(), NewServer("vm", "img-1", "1"))
+    with pytest.raises(QuotaHit):
+        world.servers.create(member(), NewServer("vm", "img-1", "1"))
+
+
+def test_failed_boot_is_error_with_the_reason(world: World) -> None:
+    world.hv.fail_spawn = "qemu: could not open disk"
+    sid = boot(world)
+    server = world.servers.get(member(), sid)
+    assert server.status == "ERROR" and server.task_state is None
+    assert server.fault is not None and "could not open disk" in server.fault["message"]
+
+
+def test_a_guest_that_died_is_reported_shutoff(world: World) -> None:
+    sid = boot(world)
+    world.hv.states[sid] = world.hv.states[sid].__class__.SHUTDOWN
+    world.reconciler.run_once()
+    server = world.servers.get(member(), sid)
+    assert (server.status, server.power_state) == ("SHUTOFF", 4)
+
+
+def test_snapshot_becomes_an_image(world: World) -> None:
+    sid = boot(world)
+    server = world.actions.act(member(), sid, "createImage", snapshot_name="snap")
+    image_id = (server.task_args or {})["image_id"]
+    world.reconciler.run_once()
+    assert world.images.images[image_id].status == "active"
+    assert world.images.uploaded[image_id].startswith(b"QFI")
+    assert world.servers.get(member(), sid).task_state is None
+
+
+def test_other_projects_cannot_see_or_touch(world: World) -> None:
+    sid = boot(world)
+    intruder = member("p2", "u2")
+    with pytest.raises(NotFound):
+        world.servers.get(intruder, sid)
+    with pytest.raises(NotFound):
+        world.actions.act(intruder, sid, "stop")
+    with pytest.raises(NotFound):
+        world.servers.delete(intruder, sid)
+    assert world.servers.find(intruder, ServerQuery()) == []
+
+
+def test_listing_filters_and_paging(world: World) -> None:
+    ids = [world.servers.create(member(), NewServer(f"web-{i}", "img-1", "1")).id
+           for i in range(3)]
+    assert {s.id for s in world.servers.find(member(), ServerQuery(name="^web-[12]$"))} == \
+        set(ids[1:])
+    page = world.servers.find(member(), ServerQuery(limit=2))
+    rest = world.servers.find(member(), ServerQuery(marker=page[-1].id))
+    assert [s.id for s in page + rest] == [s.id for s in world.servers.find(member(),
+                                                                            ServerQuery())]
+    assert world.servers.find(member(), ServerQuery(limit=0)) == []
+    assert len(world.servers.find(member(), ServerQuery(status="build"))) == 3
