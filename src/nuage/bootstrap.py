@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from starlette.applications import Starlette
 
 from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
+from nuage.api.openstack.compute.app import compute_app
+from nuage.api.openstack.compute.deps import ComputeServices
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.identity.deps import IdentityServices
 from nuage.api.openstack.image.app import image_app
@@ -27,6 +30,11 @@ from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.services.audit import Auditor, AuditService
+from nuage.services.compute.base import ComputeConfig, ResourcePorts
+from nuage.services.compute.flavors import FlavorService
+from nuage.services.compute.hosts import HostService
+from nuage.services.compute.keypairs import KeypairService
+from nuage.services.compute.quotas import QuotaService
 from nuage.services.identity.assignments import AssignmentService
 from nuage.services.identity.base import IdentityConfig, IdentityPorts
 from nuage.services.identity.catalog import CatalogService
@@ -63,6 +71,7 @@ class Cloud:
     setup: SetupService
     storage: S3Services
     images: ImageServices
+    compute: ComputeServices
 
     def app(self) -> Starlette:
         s = self.settings
@@ -71,6 +80,7 @@ class Cloud:
             "/audit": audit_app(self.audit, self.identity.tokens.context_for,
                                 f"{s.base_url}/audit", s.identity_url),
             "/image": image_app(self.images, self.identity.tokens, s.image_url, s.identity_url),
+            "/compute": compute_app(self.compute, f"{s.base_url}/compute"),
         })
 
     def s3_app(self) -> S3App:
@@ -84,11 +94,15 @@ class Cloud:
         return [ServiceSpec("identity", "keystone", f"{base}/identity"),
                 ServiceSpec("audit", "nuage-audit", f"{base}/audit"),
                 ServiceSpec("s3", "nuage-s3", self.settings.s3_url),
-                ServiceSpec("image", "glance", f"{base}/image")]
+                ServiceSpec("image", "glance", f"{base}/image"),
+                ServiceSpec("compute", "nova", f"{base}/compute/v2.1")]
 
     def seed(self) -> SeedResult:
-        return self.setup.seed(self.settings.region, self.settings.region_country,
-                               self.catalog())
+        result = self.setup.seed(self.settings.region, self.settings.region_country,
+                                 self.catalog())
+        # The default flavors, on a cloud's first start only (see FlavorService.seed).
+        self.compute.flavors.seed()
+        return result
 
 
 def key_repositories(settings: Settings) -> tuple[KeyRepository, KeyRepository]:
@@ -147,6 +161,14 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         config=ImageConfig(size_cap=settings.image_size_cap))
     images = ImageServices(images=ImageService(image_ports), data=ImageDataService(image_ports),
                            members=ImageMemberService(image_ports))
+    resource_ports = ResourcePorts(
+        uow=ports.uow, clock=clock, auditor=ports.auditor,
+        config=ComputeConfig(control_host=socket.gethostname(), host_ip=settings.host))
+    quotas = QuotaService(resource_ports)
+    compute = ComputeServices(
+        tokens=identity.tokens, flavors=FlavorService(resource_ports),
+        keypairs=KeypairService(resource_ports, quotas), quotas=quotas,
+        hosts=HostService(resource_ports))
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage,
-                 images=images)
+                 images=images, compute=compute)

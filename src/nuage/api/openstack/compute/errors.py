@@ -16,7 +16,6 @@ from nuage.domain.errors import (
     ValidationError,
 )
 
-
 # OverLimit lives in the domain (services raise it); it is re-exported here for the facade.
 __all__ = ["TABLE", "OverLimit", "nova_fault", "to_response"]
 

@@ -1,0 +1,117 @@
+"""The Nova v2.1 facade, mounted at /compute.
+
+Routes are served under both /v2.1 and /v2 (Nova's legacy prefix, same behaviour). Every
+response carries the microversion headers; a request for a microversion nuage does not
+implement gets 406 before any handler runs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nuage.api.openstack.common.http import reply
+from nuage.api.openstack.compute import flavors, hosts, keypairs, limits, versions
+from nuage.api.openstack.compute.deps import VERSION_KEY, ComputeServices, Deps
+from nuage.api.openstack.compute.errors import nova_fault, to_response
+from nuage.domain.errors import NuageError
+
+log = logging.getLogger(__name__)
+
+# Nova's fault names by status, for errors raised outside the domain (routing, methods).
+HTTP_FAULTS = {400: "badRequest", 404: "itemNotFound", 405: "badMethod", 409: "conflictingRequest"}
+
+
+class Microversions:
+    """Negotiates the microversion, leaves it in the scope for handlers (Deps.version),
+    and answers with both version headers (and Vary)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            version = versions.requested(Headers(scope=scope))
+        except versions.NotAcceptable as exc:
+            response = nova_fault(406, "computeFault", exc.message,
+                                  versions.response_headers(versions.MIN_VERSION))
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})[VERSION_KEY] = version
+        extra = [(k.lower().encode(), v.encode())
+                 for k, v in versions.response_headers(version).items()]
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
+def compute_app(services: ComputeServices, base_url: str) -> Starlette:
+    """`base_url` is the unversioned compute URL, e.g. http://127.0.0.1:8800/compute."""
+    deps = Deps(s=services, url=base_url)
+    docs = versions.documents(base_url)
+
+    async def version_list(request: Request) -> Response:
+        # Tempest insists on 200 here (not 300) and on v2.0 first.
+        return reply({"versions": [docs["v2.0"], docs["v2.1"]]})
+
+    async def version_v2(request: Request) -> Response:
+        return reply({"version": docs["v2.0"]})
+
+    async def version_v21(request: Request) -> Response:
+        return reply({"version": docs["v2.1"]})
+
+    api: list[BaseRoute] = [
+        *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
+        *hosts.routes(deps),
+        # --- servers: add `*servers.routes(deps)` here (and its services to
+        # --- ComputeServices in deps.py) ---
+    ]
+
+    async def on_domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NuageError)
+        return to_response(exc, {})
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        name = HTTP_FAULTS.get(exc.status_code, "computeFault")
+        message = ("The resource could not be found." if exc.status_code == 404
+                   else str(exc.detail))
+        return nova_fault(exc.status_code, name, message, dict(exc.headers or {}))
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        # Raised past the Microversions middleware, so the headers are added here.
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return nova_fault(500, "computeFault",
+                          "Unexpected API Error. Please report this at nuage's issue tracker "
+                          "and attach the nuage log if possible.",
+                          versions.response_headers(deps.version(request)))
+
+    return Starlette(
+        routes=[
+            Route("/", version_list, methods=["GET"]),
+            Route("/v2", version_v2, methods=["GET"]),
+            Route("/v2/", version_v2, methods=["GET"]),
+            Route("/v2.1", version_v21, methods=["GET"]),
+            Route("/v2.1/", version_v21, methods=["GET"]),
+            Mount("/v2.1", routes=api),
+            Mount("/v2", routes=api),
+        ],
+        middleware=[Middleware(Microversions)],
+        exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
+                            Exception: on_crash},
+    )

@@ -1,0 +1,109 @@
+"""What compute handlers share: the services, the caller's context, the microversion, links.
+
+`ComputeServices` is the one place the facade gets its use cases from: add a field here
+(and fill it in bootstrap.py) for each new group of routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+
+from nuage.api.openstack.common.http import call, client_ip, request_id
+from nuage.api.openstack.compute import versions
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Unauthorized, ValidationError
+from nuage.services.compute.flavors import FlavorService
+from nuage.services.compute.hosts import HostService
+from nuage.services.compute.keypairs import KeypairService
+from nuage.services.compute.quotas import QuotaService
+from nuage.services.identity.tokens import TokenService
+
+# Where the microversion middleware leaves the negotiated version in the ASGI scope.
+VERSION_KEY = "compute_version"
+
+
+@dataclass(frozen=True)
+class ComputeServices:
+    tokens: TokenService
+    flavors: FlavorService
+    keypairs: KeypairService
+    quotas: QuotaService
+    hosts: HostService
+
+
+@dataclass(frozen=True)
+class Deps:
+    s: ComputeServices
+    # The unversioned compute URL, e.g. http://127.0.0.1:8800/compute
+    url: str
+
+    async def ctx(self, request: Request) -> RequestContext:
+        """The caller's context from X-Auth-Token; 401 without a valid token."""
+        token = request.headers.get("x-auth-token")
+        if not token:
+            raise Unauthorized("The request you have made requires authentication.")
+        known = self.s.tokens.cached(token)
+        if known is not None:
+            return self.s.tokens.to_context(known, request_id(request), client_ip(request))
+        return await call(self.s.tokens.context_for, token, request_id(request),
+                          client_ip(request))
+
+    @staticmethod
+    def version(request: Request) -> tuple[int, int]:
+        """The microversion this request negotiated (2.1 when it asked for none)."""
+        found = request.scope.get("state", {}).get(VERSION_KEY)
+        return found if isinstance(found, tuple) else versions.MIN_VERSION
+
+    def api_url(self, request: Request) -> str:
+        """The versioned URL the request came in on: .../compute/v2.1 or .../compute/v2."""
+        prefix = "v2" if request.scope.get("root_path", "").endswith("/v2") else "v2.1"
+        return f"{self.url}/{prefix}"
+
+    def links(self, request: Request, collection: str, ident: str) -> list[dict[str, str]]:
+        return [{"rel": "self", "href": f"{self.api_url(request)}/{collection}/{ident}"},
+                {"rel": "bookmark", "href": f"{self.url}/{collection}/{ident}"}]
+
+    def next_link(self, request: Request, path: str, marker: str, limit: int
+                  ) -> list[dict[str, str]]:
+        """Nova's `<collection>_links`: the same query with the marker moved on."""
+        params = [(k, v) for k, v in request.query_params.multi_items()
+                  if k not in ("marker", "limit")]
+        params += [("limit", str(limit)), ("marker", marker)]
+        query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in params)
+        return [{"rel": "next", "href": f"{self.api_url(request)}/{path}?{query}"}]
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="")
+
+
+def int_param(request: Request, name: str, minimum: int = 0) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValidationError(f"Invalid {name}: {raw!r} is not an integer.") from exc
+    if value < minimum:
+        raise ValidationError(f"Invalid {name}: {value} is below {minimum}.")
+    return value
+
+
+def int_field(d: dict[str, Any], key: str, *, required: bool = False,
+              default: int | None = None) -> int | None:
+    """An integer body field; Nova also takes digit strings ("1024")."""
+    if key not in d:
+        if required:
+            raise ValidationError(f"'{key}' is a required property.")
+        return default
+    value = d[key]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"Invalid input for field '{key}': {value!r} is not an integer.")
+    return value

@@ -1,0 +1,195 @@
+"""/flavors, /flavors/detail, os-flavor-access and os-extra_specs (Nova 2.1 shapes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.body import json_object, member, query_bool
+from nuage.api.openstack.common.http import call, empty, reply
+from nuage.api.openstack.compute.deps import Deps, int_field, int_param
+from nuage.domain.compute import Flavor, FlavorAccess
+from nuage.domain.errors import ValidationError
+from nuage.services.compute.flavors import FlavorQuery, NewFlavor
+
+CREATE_KEYS = {"name", "ram", "vcpus", "disk", "id", "swap", "rxtx_factor",
+               "OS-FLV-EXT-DATA:ephemeral", "os-flavor-access:is_public"}
+
+
+def render(d: Deps, request: Request, f: Flavor) -> dict[str, Any]:
+    return {
+        "id": f.id, "name": f.name, "ram": f.ram_mb, "vcpus": f.vcpus, "disk": f.disk_gb,
+        # Nova's quirk: no swap is "" rather than 0.
+        "swap": f.swap_mb or "",
+        "OS-FLV-EXT-DATA:ephemeral": f.ephemeral_gb,
+        "OS-FLV-DISABLED:disabled": f.disabled,
+        "os-flavor-access:is_public": f.is_public,
+        "rxtx_factor": f.rxtx_factor,
+        "links": d.links(request, "flavors", f.id),
+    }
+
+
+def render_brief(d: Deps, request: Request, f: Flavor) -> dict[str, Any]:
+    return {"id": f.id, "name": f.name, "links": d.links(request, "flavors", f.id)}
+
+
+def render_access(rows: list[FlavorAccess]) -> dict[str, Any]:
+    return {"flavor_access": [{"flavor_id": a.flavor_id, "tenant_id": a.project_id}
+                              for a in rows]}
+
+
+def _is_public(raw: str | None) -> bool | None:
+    """Nova's `is_public` query: absent means public, "None" means all."""
+    if raw is None:
+        return True
+    if raw.lower() == "none":
+        return None
+    return query_bool(raw)
+
+
+def _new_flavor(body: dict[str, Any]) -> NewFlavor:
+    unknown = sorted(set(body) - CREATE_KEYS)
+    if unknown:
+        listed = ", ".join(map(repr, unknown))
+        raise ValidationError(f"Additional properties are not allowed ({listed} were "
+                              "unexpected).")
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise ValidationError("Invalid input for field 'name': a string is required.")
+    raw_id = body.get("id")
+    if (raw_id is not None and not isinstance(raw_id, str | int)) or isinstance(raw_id, bool):
+        raise ValidationError(f"Invalid input for field 'id': {raw_id!r}.")
+    rxtx = body.get("rxtx_factor", 1.0)
+    if isinstance(rxtx, str):
+        try:
+            rxtx = float(rxtx)
+        except ValueError as exc:
+            raise ValidationError(f"Invalid input for field 'rxtx_factor': {rxtx!r}.") from exc
+    if isinstance(rxtx, bool) or not isinstance(rxtx, int | float):
+        raise ValidationError(f"Invalid input for field 'rxtx_factor': {rxtx!r}.")
+    is_public = body.get("os-flavor-access:is_public", True)
+    if isinstance(is_public, str):
+        is_public = query_bool(is_public)
+    if not isinstance(is_public, bool):
+        raise ValidationError("Invalid input for field 'os-flavor-access:is_public': a "
+                              "boolean is required.")
+    return NewFlavor(
+        name=name, id=None if raw_id is None else str(raw_id),
+        ram_mb=int_field(body, "ram", required=True) or 0,
+        vcpus=int_field(body, "vcpus", required=True) or 0,
+        disk_gb=int_field(body, "disk", required=True) or 0,
+        ephemeral_gb=int_field(body, "OS-FLV-EXT-DATA:ephemeral", default=0) or 0,
+        swap_mb=int_field(body, "swap", default=0) or 0,
+        rxtx_factor=float(rxtx), is_public=is_public)
+
+
+def routes(d: Deps) -> list[Route]:
+    s = d.s.flavors
+
+    async def listing(request: Request, detail: bool) -> Response:
+        ctx = await d.ctx(request)
+        q = request.query_params
+        query = FlavorQuery(
+            is_public=_is_public(q.get("is_public")), min_disk=int_param(request, "minDisk"),
+            min_ram=int_param(request, "minRam"), sort_key=q.get("sort_key") or "flavorid",
+            sort_dir=(q.get("sort_dir") or "asc").lower(), marker=q.get("marker"),
+            limit=int_param(request, "limit"))
+        found = await call(s.find, ctx, query)
+        draw = render if detail else render_brief
+        body: dict[str, Any] = {"flavors": [draw(d, request, f) for f in found]}
+        if query.limit is not None and found and len(found) == query.limit:
+            body["flavors_links"] = d.next_link(
+                request, "flavors/detail" if detail else "flavors", found[-1].id, query.limit)
+        return reply(body)
+
+    async def list_flavors(request: Request) -> Response:
+        return await listing(request, detail=False)
+
+    async def list_detail(request: Request) -> Response:
+        return await listing(request, detail=True)
+
+    async def show(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        flavor = await call(s.get, ctx, request.path_params["flavor_id"])
+        return reply({"flavor": render(d, request, flavor)})
+
+    async def create(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        new = _new_flavor(member(await json_object(request), "flavor"))
+        flavor = await call(s.create, ctx, new)
+        return reply({"flavor": render(d, request, flavor)})
+
+    async def delete(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        await call(s.delete, ctx, request.path_params["flavor_id"])
+        return empty(202)
+
+    async def list_access(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        rows = await call(s.access, ctx, request.path_params["flavor_id"])
+        return reply(render_access(rows))
+
+    async def action(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        body = await json_object(request)
+        flavor_id = request.path_params["flavor_id"]
+        for key, fn in (("addTenantAccess", s.add_access),
+                        ("removeTenantAccess", s.remove_access)):
+            if key in body:
+                tenant = member(body, key).get("tenant")
+                if not isinstance(tenant, str) or not tenant:
+                    raise ValidationError(f"Invalid input for field '{key}.tenant': a project "
+                                          "id is required.")
+                return reply(render_access(await call(fn, ctx, flavor_id, tenant)))
+        raise ValidationError("The flavor action must be addTenantAccess or "
+                              "removeTenantAccess.")
+
+    async def get_specs(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        specs = await call(s.extra_specs, ctx, request.path_params["flavor_id"])
+        return reply({"extra_specs": specs})
+
+    async def set_specs(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        specs = member(await json_object(request), "extra_specs")
+        done = await call(s.set_extra_specs, ctx, request.path_params["flavor_id"], specs)
+        return reply({"extra_specs": done})
+
+    async def get_spec(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        key = request.path_params["key"]
+        value = await call(s.extra_spec, ctx, request.path_params["flavor_id"], key)
+        return reply({key: value})
+
+    async def put_spec(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        key = request.path_params["key"]
+        body = await json_object(request)
+        if list(body) != [key]:
+            raise ValidationError("The request body must hold exactly the key of the URI.")
+        done = await call(s.set_extra_specs, ctx, request.path_params["flavor_id"], body)
+        return reply(done)
+
+    async def delete_spec(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        await call(s.delete_extra_spec, ctx, request.path_params["flavor_id"],
+                   request.path_params["key"])
+        return empty(200)
+
+    return [
+        Route("/flavors", list_flavors, methods=["GET"]),
+        Route("/flavors", create, methods=["POST"]),
+        Route("/flavors/detail", list_detail, methods=["GET"]),
+        Route("/flavors/{flavor_id}", show, methods=["GET"]),
+        Route("/flavors/{flavor_id}", delete, methods=["DELETE"]),
+        Route("/flavors/{flavor_id}/os-flavor-access", list_access, methods=["GET"]),
+        Route("/flavors/{flavor_id}/action", action, methods=["POST"]),
+        Route("/flavors/{flavor_id}/os-extra_specs", get_specs, methods=["GET"]),
+        Route("/flavors/{flavor_id}/os-extra_specs", set_specs, methods=["POST"]),
+        Route("/flavors/{flavor_id}/os-extra_specs/{key}", get_spec, methods=["GET"]),
+        Route("/flavors/{flavor_id}/os-extra_specs/{key}", put_spec, methods=["PUT"]),
+        Route("/flavors/{flavor_id}/os-extra_specs/{key}", delete_spec, methods=["DELETE"]),
+    ]

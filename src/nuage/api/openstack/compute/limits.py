@@ -1,0 +1,63 @@
+"""/limits and /os-quota-sets."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.body import json_object, member, query_bool
+from nuage.api.openstack.common.http import call, empty, reply
+from nuage.api.openstack.compute.deps import Deps
+from nuage.domain.errors import ValidationError
+
+
+def routes(d: Deps) -> list[Route]:
+    s = d.s.quotas
+
+    async def limits(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        absolute = await call(s.absolute_limits, ctx, request.query_params.get("tenant_id"))
+        return reply({"limits": {"rate": [], "absolute": absolute}})
+
+    async def show(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        project_id = request.path_params["project_id"]
+        values = await call(s.show, ctx, project_id)
+        return reply({"quota_set": {"id": project_id, **values}})
+
+    async def detail(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        project_id = request.path_params["project_id"]
+        values = await call(s.detail, ctx, project_id)
+        return reply({"quota_set": {"id": project_id, **values}})
+
+    async def defaults(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        values = await call(s.defaults, ctx)
+        return reply({"quota_set": {"id": request.path_params["project_id"], **values}})
+
+    async def update(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        body = dict(member(await json_object(request), "quota_set"))
+        force = body.pop("force", False)
+        if isinstance(force, str):
+            force = query_bool(force)
+        if not isinstance(force, bool):
+            raise ValidationError("Invalid input for field 'force': a boolean is expected.")
+        values = await call(s.update, ctx, request.path_params["project_id"], body, force)
+        return reply({"quota_set": values})
+
+    async def reset(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        await call(s.reset, ctx, request.path_params["project_id"])
+        return empty(202)
+
+    return [
+        Route("/limits", limits, methods=["GET"]),
+        Route("/os-quota-sets/{project_id}/defaults", defaults, methods=["GET"]),
+        Route("/os-quota-sets/{project_id}/detail", detail, methods=["GET"]),
+        Route("/os-quota-sets/{project_id}", show, methods=["GET"]),
+        Route("/os-quota-sets/{project_id}", update, methods=["PUT"]),
+        Route("/os-quota-sets/{project_id}", reset, methods=["DELETE"]),
+    ]

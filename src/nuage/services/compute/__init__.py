@@ -1,0 +1,1 @@
+"""Compute use cases: flavors, keypairs, quotas, servers, scheduling."""

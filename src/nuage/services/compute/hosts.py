@@ -1,0 +1,220 @@
+"""Compute hosts: registration and heartbeats from the agents, and the operator's views of
+them (availability zones, hypervisors, services).
+
+A host is up while its agent's heartbeat is younger than `service_down_time`. The control
+plane's own services (nova-scheduler, nova-conductor in Nova's vocabulary) run inside the
+API process, so they are up whenever it answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from nuage.domain.compute import Allocation, ComputeHost
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.ports.hypervisor import HostCapabilities
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.compute.base import ResourceUseCases, is_admin
+
+INTERNAL_ZONE = "internal"
+# Service ids: the two control-plane services, then one nova-compute per host (by host id).
+SCHEDULER_ID, CONDUCTOR_ID, COMPUTE_ID_BASE = 1, 2, 100
+
+
+@dataclass(frozen=True)
+class AllocationRatios:
+    cpu: float = 4.0
+    ram: float = 1.0
+    disk: float = 1.0
+
+
+@dataclass(frozen=True)
+class HostView:
+    """A host with what is allocated on it and whether it is up."""
+
+    host: ComputeHost
+    up: bool
+    vcpus_used: int
+    memory_mb_used: int
+    disk_gb_used: int
+    running_vms: int
+
+    @property
+    def id(self) -> int:
+        return int(self.host.id or 0)
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    id: int
+    binary: str
+    host: str
+    zone: str
+    enabled: bool
+    up: bool
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ZoneView:
+    name: str
+    available: bool
+    # host -> service binary -> (enabled, up, updated_at); only filled for the detail view.
+    hosts: dict[str, dict[str, tuple[bool, bool, datetime | None]]] | None
+
+
+class HostService(ResourceUseCases):
+    # -- the agent's side --------------------------------------------------------------------
+    def register(self, capabilities: HostCapabilities,
+                 ratios: AllocationRatios | None = None,
+                 availability_zone: str | None = None) -> ComputeHost:
+        """Create or refresh the host's record; idempotent (an agent calls it at start)."""
+        r = ratios or AllocationRatios()
+        now = self.p.clock.now()
+        with self.p.uow(write=True) as uow:
+            host = uow.compute_hosts.first(hostname=capabilities.hostname)
+            if host is None:
+                host = ComputeHost(
+                    hostname=capabilities.hostname, vcpus=capabilities.vcpus,
+                    memory_mb=capabilities.memory_mb, disk_gb=capabilities.disk_gb,
+                    accelerator=capabilities.accelerator,
+                    hypervisor_type=capabilities.hypervisor_type,
+                    cpu_allocation_ratio=r.cpu, ram_allocation_ratio=r.ram,
+                    disk_allocation_ratio=r.disk,
+                    availability_zone=availability_zone or "nova", enabled=True,
+                    last_seen=now)
+                uow.compute_hosts.add(host)
+            else:
+                host.vcpus = capabilities.vcpus
+                host.memory_mb = capabilities.memory_mb
+                host.disk_gb = capabilities.disk_gb
+                host.accelerator = capabilities.accelerator
+                host.hypervisor_type = capabilities.hypervisor_type
+                host.cpu_allocation_ratio = r.cpu
+                host.ram_allocation_ratio = r.ram
+                host.disk_allocation_ratio = r.disk
+                if availability_zone:
+                    host.availability_zone = availability_zone
+                host.last_seen = now
+            uow.commit()
+            return host
+
+    def heartbeat(self, hostname: str) -> None:
+        """The agent is alive; NotFound if the host never registered."""
+        with self.p.uow(write=True) as uow:
+            host = uow.compute_hosts.first(hostname=hostname)
+            if host is None:
+                raise NotFound("compute host", hostname)
+            host.last_seen = self.p.clock.now()
+            uow.commit()
+
+    # -- reading -------------------------------------------------------------------------------
+    def _up(self, host: ComputeHost, now: datetime) -> bool:
+        return (host.last_seen is not None
+                and (now - host.last_seen).total_seconds() <= self.p.config.service_down_time)
+
+    def _views(self, uow: UnitOfWork) -> list[HostView]:
+        now = self.p.clock.now()
+        hosts = sorted(uow.compute_hosts.find(), key=lambda h: h.id or 0)
+        by_host: dict[str, list[Allocation]] = {}
+        for a in uow.allocations.find():
+            by_host.setdefault(a.hostname, []).append(a)
+        return [HostView(host=h, up=self._up(h, now),
+                         vcpus_used=sum(a.vcpus for a in by_host.get(h.hostname, [])),
+                         memory_mb_used=sum(a.memory_mb for a in by_host.get(h.hostname, [])),
+                         disk_gb_used=sum(a.disk_gb for a in by_host.get(h.hostname, [])),
+                         running_vms=len(by_host.get(h.hostname, [])))
+                for h in hosts]
+
+    @staticmethod
+    def _admin_only(ctx: RequestContext, what: str) -> None:
+        if not ctx.authenticated:
+            raise Forbidden("Authentication required.")
+        if not is_admin(ctx):
+            raise Forbidden(f"Policy doesn't allow os_compute_api:{what} to be performed.")
+
+    def hypervisors(self, ctx: RequestContext) -> list[HostView]:
+        self._admin_only(ctx, "os-hypervisors:list")
+        with self.p.uow() as uow:
+            return self._views(uow)
+
+    def hypervisor(self, ctx: RequestContext, hypervisor_id: str) -> HostView:
+        self._admin_only(ctx, "os-hypervisors:show")
+        with self.p.uow() as uow:
+            for view in self._views(uow):
+                if str(view.id) == hypervisor_id:
+                    return view
+        raise NotFound("hypervisor", hypervisor_id)
+
+    def search(self, ctx: RequestContext, pattern: str) -> list[HostView]:
+        """Hypervisors whose name contains `pattern` (Nova's os-hypervisors/{p}/search)."""
+        self._admin_only(ctx, "os-hypervisors:search")
+        with self.p.uow() as uow:
+            found = [v for v in self._views(uow) if pattern in v.host.hostname]
+        if not found:
+            raise NotFound("hypervisor matching", pattern)
+        return found
+
+    def services(self, ctx: RequestContext, host: str | None = None,
+                 binary: str | None = None) -> list[ServiceView]:
+        self._admin_only(ctx, "os-services:list")
+        control = self.p.config.control_host
+        now = self.p.clock.now()
+        out = [ServiceView(SCHEDULER_ID, "nova-scheduler", control, INTERNAL_ZONE, True, True,
+                           now),
+               ServiceView(CONDUCTOR_ID, "nova-conductor", control, INTERNAL_ZONE, True, True,
+                           now)]
+        with self.p.uow() as uow:
+            for h in sorted(uow.compute_hosts.find(), key=lambda h: h.id or 0):
+                out.append(ServiceView(COMPUTE_ID_BASE + int(h.id or 0), "nova-compute",
+                                       h.hostname, h.availability_zone, h.enabled,
+                                       self._up(h, now), h.last_seen))
+        return [s for s in out if (host is None or s.host == host)
+                and (binary is None or s.binary == binary)]
+
+    def set_enabled(self, ctx: RequestContext, host: str, binary: str, enabled: bool
+                    ) -> ServiceView:
+        """Enable or disable a host's nova-compute: the scheduler skips disabled hosts."""
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.service.update", "compute_host", host)
+            if binary != "nova-compute":
+                raise ValidationError(f"Only nova-compute can be enabled or disabled, not "
+                                      f"{binary!r}.")
+            found = uow.compute_hosts.first(hostname=host)
+            if found is None:
+                raise NotFound("compute service", f"{binary} on {host}")
+            found.enabled = enabled
+            self.record(uow, ctx, "compute.service.enable" if enabled
+                        else "compute.service.disable", "compute_host", host)
+            uow.commit()
+            return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
+                               found.availability_zone, enabled,
+                               self._up(found, self.p.clock.now()), found.last_seen)
+
+    def zones(self, ctx: RequestContext, detail: bool = False) -> list[ZoneView]:
+        """Zones that have hosts; the detail view (admins) lists hosts and services, and
+        the control plane's `internal` zone."""
+        self.require_user(ctx)
+        if detail:
+            self._admin_only(ctx, "os-availability-zone:detail")
+        now = self.p.clock.now()
+        with self.p.uow() as uow:
+            hosts = uow.compute_hosts.find()
+        names = sorted({h.availability_zone for h in hosts})
+        out: list[ZoneView] = []
+        for name in names:
+            members = [h for h in hosts if h.availability_zone == name]
+            available = any(h.enabled and self._up(h, now) for h in members)
+            if not detail:
+                out.append(ZoneView(name, available, None))
+                continue
+            out.append(ZoneView(name, available, {
+                h.hostname: {"nova-compute": (h.enabled, self._up(h, now), h.last_seen)}
+                for h in members}))
+        if detail:
+            control = self.p.config.control_host
+            out.append(ZoneView(INTERNAL_ZONE, True, {control: {
+                "nova-scheduler": (True, True, now), "nova-conductor": (True, True, now)}}))
+        return out

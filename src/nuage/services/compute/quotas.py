@@ -1,0 +1,201 @@
+"""Compute quotas and limits: instances, cores, ram and key pairs per project.
+
+Usage is counted from the servers and keypairs themselves, in the transaction that would
+add to it, so a check and the change it guards commit together (no separate counters to
+drift). Concurrent creates on SQLite are serialised by its write lock; on PostgreSQL two
+racing creates can both pass: the scheduler's claim is the hard limit there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nuage.domain.compute import ComputeQuota
+from nuage.domain.compute_errors import OverLimit
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Forbidden, ValidationError
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.compute.base import ResourceUseCases, is_admin
+
+# Stored and enforced.
+ENFORCED = ("instances", "cores", "ram", "key_pairs", "metadata_items")
+# Reported with Nova's defaults (nuage has no such resources here, or counts them elsewhere).
+FIXED: dict[str, int] = {
+    "floating_ips": 10, "fixed_ips": -1, "security_groups": 10, "security_group_rules": 20,
+    "injected_files": 5, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
+    "server_groups": 10, "server_group_members": 10,
+}
+MAX_QUOTA = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Usage:
+    instances: int = 0
+    cores: int = 0
+    ram: int = 0
+    key_pairs: int = 0
+
+
+def usage(uow: UnitOfWork, project_id: str, user_id: str | None = None) -> Usage:
+    """What a project uses now; key pairs are a user's (Nova counts them per user)."""
+    servers = uow.servers.find(project_id=project_id, deleted=False)
+    keys = len(uow.keypairs.find(user_id=user_id)) if user_id else 0
+    return Usage(instances=len(servers),
+                 cores=sum(int(s.flavor.get("vcpus", 0)) for s in servers),
+                 ram=sum(int(s.flavor.get("ram", 0)) for s in servers),
+                 key_pairs=keys)
+
+
+class QuotaService(ResourceUseCases):
+    def limits_of(self, uow: UnitOfWork, project_id: str) -> ComputeQuota:
+        """The project's quota: its own row, else the configured defaults."""
+        row = uow.compute_quotas.get(project_id)
+        if row is not None:
+            return row
+        d = self.p.config.quotas
+        return ComputeQuota(project_id=project_id, instances=d.instances, cores=d.cores,
+                            ram=d.ram, key_pairs=d.key_pairs, metadata_items=d.metadata_items)
+
+    def check(self, uow: UnitOfWork, project_id: str, *, instances: int = 0, cores: int = 0,
+              ram: int = 0) -> None:
+        """Raise OverLimit if adding this much would pass the project's quota (-1: none).
+
+        Call it inside the unit of work that makes the change."""
+        quota = self.limits_of(uow, project_id)
+        used = usage(uow, project_id)
+        for name, requested, in_use, limit in (
+                ("instances", instances, used.instances, quota.instances),
+                ("cores", cores, used.cores, quota.cores),
+                ("ram", ram, used.ram, quota.ram)):
+            if requested > 0 and limit >= 0 and in_use + requested > limit:
+                raise OverLimit(f"Quota exceeded for {name}: Requested {requested}, but "
+                                f"already used {in_use} of {limit} {name}")
+
+    def check_key_pairs(self, uow: UnitOfWork, project_id: str | None, user_id: str) -> None:
+        limit = (self.limits_of(uow, project_id).key_pairs if project_id
+                 else self.p.config.quotas.key_pairs)
+        if limit >= 0 and len(uow.keypairs.find(user_id=user_id)) + 1 > limit:
+            raise OverLimit("Quota exceeded, too many key pairs.")
+
+    # -- os-quota-sets -----------------------------------------------------------------------
+    @staticmethod
+    def _may_read(ctx: RequestContext, project_id: str) -> None:
+        if not (is_admin(ctx) or ctx.project_id == project_id):
+            raise Forbidden("Policy doesn't allow os_compute_api:os-quota-sets:show to be "
+                            "performed.")
+
+    @staticmethod
+    def as_dict(quota: ComputeQuota) -> dict[str, int]:
+        return {**{k: int(getattr(quota, k)) for k in ENFORCED}, **FIXED}
+
+    def defaults(self, ctx: RequestContext) -> dict[str, int]:
+        self.require_user(ctx)
+        d = self.p.config.quotas
+        return {**{k: int(getattr(d, k)) for k in ENFORCED}, **FIXED}
+
+    def show(self, ctx: RequestContext, project_id: str) -> dict[str, int]:
+        self.require_user(ctx)
+        self._may_read(ctx, project_id)
+        with self.p.uow() as uow:
+            return self.as_dict(self.limits_of(uow, project_id))
+
+    def detail(self, ctx: RequestContext, project_id: str) -> dict[str, dict[str, int]]:
+        """limit, in_use and reserved (always 0: nuage claims at once) per quota."""
+        self.require_user(ctx)
+        self._may_read(ctx, project_id)
+        with self.p.uow() as uow:
+            limits = self.as_dict(self.limits_of(uow, project_id))
+            used = usage(uow, project_id, ctx.user_id if ctx.project_id == project_id
+                         else None)
+        in_use = {"instances": used.instances, "cores": used.cores, "ram": used.ram,
+                  "key_pairs": used.key_pairs}
+        return {k: {"limit": v, "in_use": in_use.get(k, 0), "reserved": 0}
+                for k, v in limits.items()}
+
+    def update(self, ctx: RequestContext, project_id: str, values: dict[str, Any],
+               force: bool = False) -> dict[str, int]:
+        """Set some of the enforced quotas; other known keys are accepted and ignored
+        (nuage does not limit them here). A limit below current usage is refused unless
+        `force`, as in Nova."""
+        changes: dict[str, int] = {}
+        for key, raw in values.items():
+            if key not in ENFORCED and key not in FIXED:
+                raise ValidationError(f"Additional properties are not allowed ('{key}' was "
+                                      "unexpected).")
+            value = _quota_int(key, raw)
+            if key in ENFORCED:
+                changes[key] = value
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.quota.update", "project", project_id,
+                               project_id=project_id)
+            current = self.limits_of(uow, project_id)
+            if not force:
+                used = usage(uow, project_id)
+                in_use = {"instances": used.instances, "cores": used.cores, "ram": used.ram}
+                for key, value in changes.items():
+                    if key in in_use and 0 <= value < in_use[key]:
+                        raise ValidationError(
+                            f"Quota limit {value} for {key} must be greater than or equal "
+                            f"to already used and reserved {in_use[key]}.")
+            row = uow.compute_quotas.get(project_id)
+            if row is None:
+                row = ComputeQuota(project_id=project_id, **{
+                    k: getattr(current, k) for k in ENFORCED})
+                uow.compute_quotas.add(row)
+            for key, value in changes.items():
+                setattr(row, key, value)
+            self.record(uow, ctx, "compute.quota.update", "project", project_id,
+                        project_id=project_id, detail=changes)
+            uow.commit()
+            return self.as_dict(row)
+
+    def reset(self, ctx: RequestContext, project_id: str) -> None:
+        """Back to the defaults (DELETE os-quota-sets/{project})."""
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.quota.delete", "project", project_id,
+                               project_id=project_id)
+            uow.compute_quotas.delete_where(project_id=project_id)
+            self.record(uow, ctx, "compute.quota.delete", "project", project_id,
+                        project_id=project_id)
+            uow.commit()
+
+    # -- /limits -------------------------------------------------------------------------------
+    def absolute_limits(self, ctx: RequestContext, project_id: str | None = None
+                        ) -> dict[str, int]:
+        """Nova's `limits.absolute` for the caller's project (or, for admins, another)."""
+        self.require_user(ctx)
+        target = project_id or ctx.project_id
+        if target is None:
+            raise ValidationError("A project-scoped token is needed to read limits.")
+        if target != ctx.project_id and not is_admin(ctx):
+            raise Forbidden("Policy doesn't allow os_compute_api:limits:other_project to be "
+                            "performed.")
+        with self.p.uow() as uow:
+            q = self.limits_of(uow, target)
+            used = usage(uow, target)
+        return {
+            "maxImageMeta": q.metadata_items, "maxPersonality": FIXED["injected_files"],
+            "maxPersonalitySize": FIXED["injected_file_content_bytes"],
+            "maxSecurityGroupRules": FIXED["security_group_rules"],
+            "maxSecurityGroups": FIXED["security_groups"], "maxServerMeta": q.metadata_items,
+            "maxTotalCores": q.cores, "maxTotalFloatingIps": FIXED["floating_ips"],
+            "maxTotalInstances": q.instances, "maxTotalKeypairs": q.key_pairs,
+            "maxTotalRAMSize": q.ram, "maxServerGroups": FIXED["server_groups"],
+            "maxServerGroupMembers": FIXED["server_group_members"],
+            "totalCoresUsed": used.cores, "totalFloatingIpsUsed": 0,
+            "totalInstancesUsed": used.instances, "totalRAMUsed": used.ram,
+            "totalSecurityGroupsUsed": 0, "totalServerGroupsUsed": 0,
+        }
+
+
+def _quota_int(key: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValidationError(f"Invalid input for field '{key}': {raw!r} is not an integer.")
+    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        raw = int(raw)
+    if not isinstance(raw, int):
+        raise ValidationError(f"Invalid input for field '{key}': {raw!r} is not an integer.")
+    if raw < -1 or raw > MAX_QUOTA:
+        raise ValidationError(f"Invalid input for field '{key}': {raw} must be -1 or more.")
+    return raw

@@ -1,0 +1,107 @@
+"""Nova keypairs at 2.1: import only, the name is the key, scoped to the user, quota."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.api.compute_support import Nova, assert_fault
+from tests.api.conftest import Api
+
+SHOW_KEYS = {"name", "public_key", "fingerprint", "user_id", "id", "deleted", "created_at",
+             "updated_at", "deleted_at"}
+
+
+
+@pytest.fixture
+def nova(api: Api) -> Nova:
+    return Nova(api)
+
+
+def public_key() -> str:
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode() + " me@host\n"
+
+
+def test_import_list_show_delete(nova: Nova) -> None:
+    pub = public_key()
+    r = nova.post("/os-keypairs", {"keypair": {"name": "k1", "public_key": pub}})
+    assert r.status_code == 200, r.text
+    created = r.json()["keypair"]
+    assert set(created) == {"name", "public_key", "fingerprint", "user_id"}
+    assert created["public_key"] == pub and created["user_id"] == nova.api.admin_user_id
+    assert re.fullmatch(r"([0-9a-f]{2}:){15}[0-9a-f]{2}", created["fingerprint"])
+
+    r = nova.get("/os-keypairs")
+    assert r.status_code == 200
+    assert r.json() == {"keypairs": [{"keypair": {"name": "k1", "public_key": pub,
+                                                  "fingerprint": created["fingerprint"]}}]}
+    shown = nova.get("/os-keypairs/k1").json()["keypair"]
+    assert set(shown) == SHOW_KEYS
+    assert isinstance(shown["id"], int) and shown["deleted"] is False
+    assert shown["updated_at"] is None and shown["deleted_at"] is None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}", shown["created_at"])
+
+    r = nova.delete("/os-keypairs/k1")
+    assert r.status_code == 202 and r.content == b""
+    assert_fault(nova.get("/os-keypairs/k1"), 404, "itemNotFound")
+    assert_fault(nova.delete("/os-keypairs/k1"), 404, "itemNotFound")
+    assert nova.get("/os-keypairs").json() == {"keypairs": []}
+    actions = [e["action"] for e in nova.api.events() if e["target"]["type"] == "keypair"]
+    assert actions == ["compute.keypair.create", "compute.keypair.delete"]
+
+
+def test_bad_keypairs(nova: Nova) -> None:
+    pub = public_key()
+    assert nova.post("/os-keypairs", {"keypair": {"name": "dup", "public_key": pub}}
+                     ).status_code == 200
+    cases = [
+        ({"name": "dup", "public_key": pub}, 409, "conflictingRequest"),
+        ({"name": "", "public_key": pub}, 400, "badRequest"),
+        ({"name": "key_/.\\@:", "public_key": pub}, 400, "badRequest"),
+        ({"name": "k" * 256, "public_key": pub}, 400, "badRequest"),
+        ({"name": "junk", "public_key": "ssh-rsa JUNK nova@ubuntu"}, 400, "badRequest"),
+        ({"name": "long", "public_key": "ssh-rsa " + "A" * 2048 + " x"}, 400, "badRequest"),
+        ({"name": "mismatch", "public_key": pub.replace("ssh-ed25519", "ssh-rsa")}, 400,
+         "badRequest"),
+        # nuage never generates keys: the public key is required.
+        ({"name": "gen"}, 400, "badRequest"),
+        ({"name": "extra", "public_key": pub, "type": "ssh"}, 400, "badRequest"),
+        ({"public_key": pub}, 400, "badRequest"),
+    ]
+    for body, status, name in cases:
+        assert_fault(nova.post("/os-keypairs", {"keypair": body}), status, name)
+    assert [k["keypair"]["name"] for k in nova.get("/os-keypairs").json()["keypairs"]] == [
+        "dup"]
+
+
+def test_keypairs_belong_to_their_user(nova: Nova) -> None:
+    _, token = nova.member()
+    _, other = nova.member()
+    pub = public_key()
+    assert nova.post("/os-keypairs", {"keypair": {"name": "mine", "public_key": pub}},
+                     token).status_code == 200
+    # Another user may use the same name; neither sees the other's.
+    assert nova.post("/os-keypairs", {"keypair": {"name": "mine", "public_key": public_key()}},
+                     other).status_code == 200
+    assert nova.get("/os-keypairs/mine", token).json()["keypair"]["public_key"] == pub
+    assert nova.get("/os-keypairs/mine", other).json()["keypair"]["public_key"] != pub
+    assert_fault(nova.get("/os-keypairs/mine"), 404, "itemNotFound")
+    assert_fault(nova.delete("/os-keypairs/mine"), 404, "itemNotFound")
+    assert nova.get("/os-keypairs/mine", token).status_code == 200
+
+
+def test_key_pairs_quota(nova: Nova) -> None:
+    project, token = nova.member()
+    r = nova.put(f"/os-quota-sets/{project}", {"quota_set": {"key_pairs": 2}})
+    assert r.status_code == 200, r.text
+    for name in ("a", "b"):
+        assert nova.post("/os-keypairs", {"keypair": {"name": name, "public_key": public_key()}},
+                         token).status_code == 200
+    message = assert_fault(nova.post("/os-keypairs", {"keypair": {
+        "name": "c", "public_key": public_key()}}, token), 403, "forbidden")
+    assert "Quota exceeded" in message
+    assert len(nova.get("/os-keypairs", token).json()["keypairs"]) == 2
