@@ -75,6 +75,10 @@ def test_filters_paging_and_sorting(nova: Nova) -> None:
     assert_fault(nova.get("/flavors", params={"minRam": "-1"}), 400, "badRequest")
     assert_fault(nova.get("/flavors", params={"sort_key": "bogus"}), 400, "badRequest")
     assert_fault(nova.get("/flavors", params={"is_public": "maybe"}), 400, "badRequest")
+    for word in ("t", "1", "Yes", "on"):
+        assert len(names(nova.get("/flavors", params={"is_public": word}))) == 5
+    for word in ("f", "0", "No", "off"):
+        assert names(nova.get("/flavors", params={"is_public": word})) == []
 
 
 def test_create_and_delete(nova: Nova) -> None:

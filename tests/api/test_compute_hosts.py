@@ -69,11 +69,14 @@ def test_hypervisors(nova: Nova) -> None:
     assert_fault(nova.get("/os-hypervisors/999"), 404, "itemNotFound")
     assert_fault(nova.get("/os-hypervisors/node1"), 404, "itemNotFound")
     assert nova.get("/os-hypervisors/node/search").json()["hypervisors"][0]["id"] == hid
+    assert nova.get("/os-hypervisors/node/servers").json() == {"hypervisors": [
+        {"id": hid, "hypervisor_hostname": "node1", "state": "up", "status": "enabled"}]}
+    assert_fault(nova.get("/os-hypervisors/zzz/servers"), 404, "itemNotFound")
     stats = nova.get("/os-hypervisors/statistics").json()["hypervisor_statistics"]
     assert stats["count"] == 1 and stats["vcpus_used"] == 2 and stats["running_vms"] == 1
     _, token = nova.member()
     for path in ("/os-hypervisors", "/os-hypervisors/detail", f"/os-hypervisors/{hid}",
-                 "/os-hypervisors/statistics"):
+                 "/os-hypervisors/statistics", "/os-hypervisors/node/servers"):
         assert_fault(nova.get(path, token), 403, "forbidden")
 
 

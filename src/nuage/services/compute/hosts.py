@@ -157,6 +157,19 @@ class HostService(ResourceUseCases):
             raise NotFound("hypervisor matching", pattern)
         return found
 
+    def servers_on(self, ctx: RequestContext, pattern: str
+                   ) -> list[tuple[HostView, list[tuple[str, str]]]]:
+        """Hypervisors matching `pattern`, each with its servers' (id, name)."""
+        self._admin_only(ctx, "os-hypervisors:servers")
+        with self.p.uow() as uow:
+            found = [v for v in self._views(uow) if pattern in v.host.hostname]
+            out = [(v, [(s.id, s.name) for s in uow.servers.find(host=v.host.hostname,
+                                                                deleted=False)])
+                   for v in found]
+        if not out:
+            raise NotFound("hypervisor matching", pattern)
+        return out
+
     def services(self, ctx: RequestContext, host: str | None = None,
                  binary: str | None = None) -> list[ServiceView]:
         self._admin_only(ctx, "os-services:list")

@@ -41,13 +41,23 @@ def render_access(rows: list[FlavorAccess]) -> dict[str, Any]:
                               for a in rows]}
 
 
+# oslo's strict bool_from_string, which Nova's `is_public` query uses.
+TRUE_STRINGS = {"1", "t", "true", "on", "y", "yes"}
+FALSE_STRINGS = {"0", "f", "false", "off", "n", "no"}
+
+
 def _is_public(raw: str | None) -> bool | None:
     """Nova's `is_public` query: absent means public, "None" means all."""
     if raw is None:
         return True
-    if raw.lower() == "none":
+    lowered = raw.strip().lower()
+    if lowered == "none":
         return None
-    return query_bool(raw)
+    if lowered in TRUE_STRINGS:
+        return True
+    if lowered in FALSE_STRINGS:
+        return False
+    raise ValidationError(f"Invalid is_public filter [{raw}]")
 
 
 def _new_flavor(body: dict[str, Any]) -> NewFlavor:

@@ -98,6 +98,17 @@ def routes(d: Deps) -> list[Route]:
         found = await call(s.search, ctx, request.path_params["pattern"])
         return reply({"hypervisors": [hypervisor_brief(v) for v in found]})
 
+    async def hypervisor_servers(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        found = await call(s.servers_on, ctx, request.path_params["pattern"])
+        out = []
+        for view, servers in found:
+            item = hypervisor_brief(view)
+            if servers:
+                item["servers"] = [{"uuid": sid, "name": name} for sid, name in servers]
+            out.append(item)
+        return reply({"hypervisors": out})
+
     async def statistics(request: Request) -> Response:
         ctx = await d.ctx(request)
         found = await call(s.hypervisors, ctx)
@@ -134,6 +145,7 @@ def routes(d: Deps) -> list[Route]:
         Route("/os-hypervisors/detail", hypervisors_detail, methods=["GET"]),
         Route("/os-hypervisors/statistics", statistics, methods=["GET"]),
         Route("/os-hypervisors/{pattern}/search", hypervisor_search, methods=["GET"]),
+        Route("/os-hypervisors/{pattern}/servers", hypervisor_servers, methods=["GET"]),
         Route("/os-hypervisors/{hypervisor_id}", hypervisor_show, methods=["GET"]),
         Route("/os-services", services, methods=["GET"]),
         Route("/os-services/{action}", set_service, methods=["PUT"]),
