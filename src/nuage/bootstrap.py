@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from nuage.agent.compute import ComputeAgent, LocalAgentChannel
 from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
 from nuage.api.openstack.compute.app import compute_app
@@ -25,16 +26,23 @@ from nuage.drivers.clock import SystemClock
 from nuage.drivers.crypto.keys import KeyRepository
 from nuage.drivers.crypto.passwords import Argon2PasswordHasher
 from nuage.drivers.crypto.tokens import FernetSecretBox, FernetTokenCodec
+from nuage.drivers.guest_image import build_guest_image
 from nuage.drivers.kms_local import LocalKeyStore
+from nuage.drivers.qemu import QemuHypervisor
 from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.services.audit import Auditor, AuditService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
+from nuage.services.compute.default_image import DefaultImageSetup, GuestImage
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import HostService
+from nuage.services.compute.images import LocalImageSource
 from nuage.services.compute.keypairs import KeypairService
 from nuage.services.compute.quotas import QuotaService
+from nuage.services.compute.reconcile import Reconciler
+from nuage.services.compute.server_actions import ServerActionService
+from nuage.services.compute.servers import ComputePorts, ServerService
 from nuage.services.identity.assignments import AssignmentService
 from nuage.services.identity.base import IdentityConfig, IdentityPorts
 from nuage.services.identity.catalog import CatalogService
@@ -72,6 +80,7 @@ class Cloud:
     storage: S3Services
     images: ImageServices
     compute: ComputeServices
+    compute_ports: ComputePorts
 
     def app(self) -> Starlette:
         s = self.settings
@@ -80,11 +89,34 @@ class Cloud:
             "/audit": audit_app(self.audit, self.identity.tokens.context_for,
                                 f"{s.base_url}/audit", s.identity_url),
             "/image": image_app(self.images, self.identity.tokens, s.image_url, s.identity_url),
-            "/compute": compute_app(self.compute, f"{s.base_url}/compute"),
+            "/compute": compute_app(self.compute, f"{s.base_url}/compute", s.image_url),
         })
 
     def s3_app(self) -> S3App:
         return S3App(self.storage)
+
+    def compute_agent(self) -> ComputeAgent:
+        """This machine's compute agent, attached to the control plane's channel."""
+        s = self.settings
+        hostname = socket.gethostname()
+        hypervisor = QemuHypervisor(s.state_dir / "compute", hostname)
+        reconciler = Reconciler(self.compute_ports, hypervisor, hostname,
+                                s.state_dir / "image-cache", s.guest_stop_timeout)
+        hosts = self.compute.hosts
+        agent = ComputeAgent(reconciler, hypervisor,
+                             register=lambda: hosts.register(hypervisor.capabilities()),
+                             heartbeat=lambda: hosts.heartbeat(hostname))
+        channel = self.compute.agents
+        assert isinstance(channel, LocalAgentChannel)
+        channel.attach(agent)
+        return agent
+
+    def register_default_image(self, owner_project_id: str) -> str:
+        """Build (once per machine) and register the default guest image; its image id."""
+        files = build_guest_image(self.settings.guest_image_dir)
+        setup = DefaultImageSetup(self.images.images, self.images.data)
+        return setup.register(GuestImage(files.kernel, files.initrd, files.disk,
+                                         files.version, files.cmdline), owner_project_id)
 
     def storage_worker(self) -> StorageWorker:
         return StorageWorker(self.storage.maintenance, self.settings.lifecycle_interval)
@@ -165,10 +197,15 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         uow=ports.uow, clock=clock, auditor=ports.auditor,
         config=ComputeConfig(control_host=socket.gethostname(), host_ip=settings.host))
     quotas = QuotaService(resource_ports)
+    compute_ports = ComputePorts(
+        uow=ports.uow, clock=clock, auditor=ports.auditor,
+        images=LocalImageSource(images.images, images.data), quota_check=quotas.check,
+        agents=LocalAgentChannel())
     compute = ComputeServices(
         tokens=identity.tokens, flavors=FlavorService(resource_ports),
         keypairs=KeypairService(resource_ports, quotas), quotas=quotas,
-        hosts=HostService(resource_ports))
+        hosts=HostService(resource_ports), servers=ServerService(compute_ports),
+        server_actions=ServerActionService(compute_ports), agents=compute_ports.agents)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage,
-                 images=images, compute=compute)
+                 images=images, compute=compute, compute_ports=compute_ports)

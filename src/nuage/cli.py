@@ -94,6 +94,13 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on.")] =
         console.print(f"image recovery: {killed} interrupted uploads marked killed, "
                       f"{image_orphans} orphaned image blobs removed")
     console.print(f"S3 at {settings.s3_url} (keys: openstack ec2 credentials create)")
+    agent = None
+    if settings.compute:
+        image_id = cloud.register_default_image(seeded.admin_project_id)
+        console.print(f"compute: default image nuage-guest ({image_id}); try "
+                      "openstack server create --image nuage-guest --flavor m1.tiny --wait vm1")
+        agent = cloud.compute_agent()
+        agent.start()
     worker = cloud.storage_worker()
     worker.start()
     try:
@@ -101,6 +108,9 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on.")] =
                            settings.host))
     finally:
         worker.stop()
+        if agent is not None:
+            # Guests keep running: the next start adopts them.
+            agent.stop()
 
 
 async def _serve(apps: list[tuple[Any, int]], host: str) -> None:

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
     lifecycle_interval: float = Field(3600.0, gt=0)
     lifecycle_day_seconds: int = Field(86400, ge=1)
+    # Run this machine's compute agent (QEMU guests) inside `nuage up`.
+    compute: bool = True
+    # Where the default guest image is built once and reused (it is the same for every
+    # state directory of the machine).
+    guest_image_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "nuage"
+                                  / "guest-image")
+    # Seconds a guest gets to power off on ACPI before a hard stop.
+    guest_stop_timeout: float = Field(60.0, gt=0)
     # Cheap password hashing for test suites only (argon2 with minimal cost).
     fast_password_hashing: bool = False
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 class ComputeAgent:
     def __init__(self, reconciler: Reconciler, hypervisor: Hypervisor,
-                 register: Callable[[], None], heartbeat: Callable[[], None],
+                 register: Callable[[], object], heartbeat: Callable[[], None],
                  interval: float = 1.0) -> None:
         self.reconciler = reconciler
         self.hypervisor = hypervisor

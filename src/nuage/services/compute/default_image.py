@@ -33,9 +33,12 @@ class DefaultImageSetup:
     def __init__(self, images: ImageService, data: ImageDataService) -> None:
         self._images = images
         self._data = data
+        self._owner = ""
 
-    def register(self, files: GuestImage) -> str:
-        """The id of the bootable image for this build, registering it if new."""
+    def register(self, files: GuestImage, owner_project_id: str) -> str:
+        """The id of the bootable image for this build, registering it if new; the images
+        belong to the cloud's admin project."""
+        self._owner = owner_project_id
         for image in self._images.list_images(ADMIN, ImageQuery(
                 visibility="public", limit=1000)).images:
             if (image.properties.get("nuage_guest_version") == files.version
@@ -51,7 +54,8 @@ class DefaultImageSetup:
                 properties: dict[str, str], version: str) -> str:
         image = self._images.create(ADMIN, {
             "name": name, "disk_format": disk_format, "container_format": container_format,
-            "visibility": "public", "nuage_guest_version": version, **properties})
+            "visibility": "public", "owner": self._owner, "nuage_guest_version": version,
+            **properties})
         upload = self._data.begin_upload(ADMIN, image.id, path.stat().st_size)
         try:
             with path.open("rb") as f:

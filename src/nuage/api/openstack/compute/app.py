@@ -19,9 +19,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuage.api.openstack.common.http import reply
-from nuage.api.openstack.compute import flavors, hosts, keypairs, limits, versions
+from nuage.api.openstack.compute import flavors, hosts, keypairs, limits, servers, versions
 from nuage.api.openstack.compute.deps import VERSION_KEY, ComputeServices, Deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
+from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.errors import NuageError
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,10 @@ class Microversions:
         await self.app(scope, receive, send_with_version)
 
 
-def compute_app(services: ComputeServices, base_url: str) -> Starlette:
+def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Starlette:
     """`base_url` is the unversioned compute URL, e.g. http://127.0.0.1:8800/compute."""
-    deps = Deps(s=services, url=base_url)
+    deps = Deps(s=services, url=base_url,
+                server_views=ServerViews(f"{base_url}/v2.1", base_url, image_url))
     docs = versions.documents(base_url)
 
     async def version_list(request: Request) -> Response:
@@ -77,9 +79,7 @@ def compute_app(services: ComputeServices, base_url: str) -> Starlette:
 
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
-        *hosts.routes(deps),
-        # --- servers: add `*servers.routes(deps)` here (and its services to
-        # --- ComputeServices in deps.py) ---
+        *hosts.routes(deps), *servers.routes(deps),
     ]
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:

@@ -14,12 +14,16 @@ from starlette.requests import Request
 
 from nuage.api.openstack.common.http import call, client_ip, request_id
 from nuage.api.openstack.compute import versions
+from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Unauthorized, ValidationError
+from nuage.ports.compute import AgentChannel
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import HostService
 from nuage.services.compute.keypairs import KeypairService
 from nuage.services.compute.quotas import QuotaService
+from nuage.services.compute.server_actions import ServerActionService
+from nuage.services.compute.servers import ServerService
 from nuage.services.identity.tokens import TokenService
 
 # Where the microversion middleware leaves the negotiated version in the ASGI scope.
@@ -33,6 +37,9 @@ class ComputeServices:
     keypairs: KeypairService
     quotas: QuotaService
     hosts: HostService
+    servers: ServerService
+    server_actions: ServerActionService
+    agents: AgentChannel
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Deps:
     s: ComputeServices
     # The unversioned compute URL, e.g. http://127.0.0.1:8800/compute
     url: str
+    server_views: ServerViews
 
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
