@@ -138,6 +138,10 @@ def rotate_keys(state_dir: StateDir = None) -> None:
 def verify(state_dir: StateDir = None, database_url: DatabaseUrl = None) -> None:
     """Check the audit trail's hash chain; exit 1 naming the first bad event."""
     settings = _settings(state_dir=state_dir, database_url=database_url)
+    if settings.database_url is None and not (settings.state_dir / "nuage.db").exists():
+        console.print(f"[red]no nuage database in {settings.state_dir}[/red] "
+                      "(give --state-dir or --database-url)")
+        raise typer.Exit(2)
     cloud = build(settings, migrate=False)
     problem = cloud.audit.verify()
     if problem is None:
