@@ -86,7 +86,7 @@ class Cloud:
         s = self.settings
         return front_app({
             "/identity": identity_app(self.identity, s.identity_url),
-            "/audit": audit_app(self.audit, self.identity.tokens.context_for,
+            "/audit": audit_app(self.audit, self.identity.tokens,
                                 f"{s.base_url}/audit", s.identity_url),
             "/image": image_app(self.images, self.identity.tokens, s.image_url, s.identity_url),
             "/compute": compute_app(self.compute, f"{s.base_url}/compute", s.image_url),

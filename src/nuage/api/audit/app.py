@@ -15,16 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from nuage.api.openstack.common.auth import token_context
 from nuage.api.openstack.common.body import iso, timestamp
-from nuage.api.openstack.common.http import call, client_ip, reply, request_id
+from nuage.api.openstack.common.http import call, reply
 from nuage.api.openstack.identity.errors import keystone_error, to_response
 from nuage.domain.audit import AuditEvent
-from nuage.domain.context import RequestContext
-from nuage.domain.errors import NuageError, Unauthorized, ValidationError
+from nuage.domain.errors import NuageError, ValidationError
 from nuage.ports.repositories import AuditQuery
 from nuage.services.audit import AuditService
-
-ContextOf = Callable[[str, str, str | None], RequestContext]
+from nuage.services.identity.tokens import TokenService
 
 
 def render_event(e: AuditEvent) -> dict[str, Any]:
@@ -41,13 +40,10 @@ def _time(request: Request, key: str) -> datetime | None:
     return timestamp(dict(request.query_params), key)
 
 
-def audit_app(service: AuditService, context_of: ContextOf, base_url: str,
+def audit_app(service: AuditService, tokens: TokenService, base_url: str,
               identity_url: str) -> Starlette:
     async def events(request: Request) -> Response:
-        token = request.headers.get("x-auth-token")
-        if not token:
-            raise Unauthorized("The request you have made requires authentication.")
-        ctx = await call(context_of, token, request_id(request), client_ip(request))
+        ctx = await token_context(tokens, request)
         q = request.query_params
         try:
             limit = int(q.get("limit", "100"))

@@ -12,11 +12,11 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 
-from nuage.api.openstack.common.http import call, client_ip, request_id
+from nuage.api.openstack.common.auth import token_context
 from nuage.api.openstack.compute import versions
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Unauthorized, ValidationError
+from nuage.domain.errors import ValidationError
 from nuage.ports.compute import AgentChannel
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import HostService
@@ -51,14 +51,7 @@ class Deps:
 
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
-        token = request.headers.get("x-auth-token")
-        if not token:
-            raise Unauthorized("The request you have made requires authentication.")
-        known = self.s.tokens.cached(token)
-        if known is not None:
-            return self.s.tokens.to_context(known, request_id(request), client_ip(request))
-        return await call(self.s.tokens.context_for, token, request_id(request),
-                          client_ip(request))
+        return await token_context(self.s.tokens, request)
 
     @staticmethod
     def version(request: Request) -> tuple[int, int]:

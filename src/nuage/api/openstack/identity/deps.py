@@ -7,11 +7,12 @@ from typing import Any
 
 from starlette.requests import Request
 
+from nuage.api.openstack.common.auth import token_context
 from nuage.api.openstack.common.body import query_bool
-from nuage.api.openstack.common.http import call, client_ip, request_id
+from nuage.api.openstack.common.http import client_ip, request_id
 from nuage.api.openstack.identity.render import Renderer
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Unauthorized, ValidationError
+from nuage.domain.errors import ValidationError
 from nuage.services.identity.assignments import AssignmentService
 from nuage.services.identity.catalog import CatalogService
 from nuage.services.identity.credentials import CredentialService
@@ -43,14 +44,7 @@ class Deps:
 
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
-        token = request.headers.get("x-auth-token")
-        if not token:
-            raise Unauthorized("The request you have made requires authentication.")
-        known = self.s.tokens.cached(token)
-        if known is not None:
-            return self.s.tokens.to_context(known, request_id(request), client_ip(request))
-        return await call(self.s.tokens.context_for, token, request_id(request),
-                          client_ip(request))
+        return await token_context(self.s.tokens, request)
 
     def anonymous(self, request: Request) -> RequestContext:
         return RequestContext.anonymous(request_id(request), client_ip(request))

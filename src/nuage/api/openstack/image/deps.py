@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from nuage.api.openstack.common.http import call, client_ip, request_id
+from nuage.api.openstack.common.auth import token_context
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Unauthorized
 from nuage.services.identity.tokens import TokenService
 from nuage.services.image.data import ImageDataService
 from nuage.services.image.images import ImageService
@@ -32,11 +31,4 @@ class Deps:
 
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
-        token = request.headers.get("x-auth-token")
-        if not token:
-            raise Unauthorized("The request you have made requires authentication.")
-        known = self.tokens.cached(token)
-        if known is not None:
-            return self.tokens.to_context(known, request_id(request), client_ip(request))
-        return await call(self.tokens.context_for, token, request_id(request),
-                          client_ip(request))
+        return await token_context(self.tokens, request)
