@@ -22,6 +22,7 @@ from nuage.domain.compute import (
     VmState,
     new_server_id,
 )
+from nuage.domain.compute_errors import OverLimit
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.ports.clock import Clock
@@ -74,8 +75,9 @@ class ServerQuery:
 
 def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
     if len(metadata) > MAX_METADATA_ITEMS:
-        raise ValidationError(f"Quota exceeded for metadata items: at most "
-                              f"{MAX_METADATA_ITEMS} allowed.")
+        # Nova counts metadata items as a quota: 403, not 400.
+        raise OverLimit(f"Quota exceeded for metadata items: at most "
+                        f"{MAX_METADATA_ITEMS} allowed.")
     for key, value in metadata.items():
         if not isinstance(key, str) or not isinstance(value, str) or not key or len(key) > 255 \
                 or len(value) > 255:
@@ -126,7 +128,13 @@ class ServerService(ServerUseCases):
         if isinstance(new.networks, list) and new.networks:
             raise ValidationError("Networks are not available yet: use \"networks\": \"none\" "
                                   "or \"auto\".")
-        image = self.p.images.describe(ctx, new.image_ref) if new.image_ref else None
+        image = None
+        if new.image_ref:
+            try:
+                image = self.p.images.describe(ctx, new.image_ref)
+            except NotFound as exc:
+                # Nova answers 400 for an unknown image: the request, not a URL, is wrong.
+                raise ValidationError("Can not find requested image") from exc
         if image is None:
             raise ValidationError("Booting from volume is not supported: an imageRef is "
                                   "required.")
