@@ -56,6 +56,10 @@ _VM_STATUS: dict[str, str] = {
 
 def server_status(vm_state: str, task_state: str | None) -> str:
     """Nova's mapping of (vm_state, task_state) to the API's status."""
+    if task_state == TaskState.REBUILDING.value and vm_state in (VmState.ACTIVE.value,
+                                                                  VmState.STOPPED.value,
+                                                                  VmState.ERROR.value):
+        return "REBUILD"
     if vm_state == VmState.ACTIVE.value and task_state in _ACTIVE_TASKS:
         return _ACTIVE_TASKS[task_state]
     return _VM_STATUS.get(vm_state, "UNKNOWN")

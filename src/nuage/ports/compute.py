@@ -45,7 +45,7 @@ class ImageSource(Protocol):
         ...
 
     def discard_snapshot(self, image_id: str, reason: str) -> None:
-        """Mark a reserved image that will never get its data as killed."""
+        """Remove a reserved image that will never get its data."""
         ...
 
 
@@ -63,4 +63,8 @@ class AgentChannel(Protocol):
 class ComputeIndex(Protocol):
     def next_server_number(self) -> int:
         """The next server sequence number (call within the inserting write transaction)."""
+        ...
+
+    def lock_hosts(self) -> None:
+        """Lock the compute host rows until the transaction ends (placement claims)."""
         ...

@@ -124,6 +124,10 @@ class Reconciler(ServerUseCases):
     def _rebuild(self, server: Server) -> dict[str, Any]:
         self.hv.destroy(server.id)
         self.hv.spawn(self.spec(server))
+        if server.vm_state == VmState.STOPPED.value:
+            # As Nova does, a server rebuilt while stopped stays stopped.
+            self.hv.stop(server.id, self.stop_timeout)
+            return {"power_state": int(PowerState.SHUTDOWN)}
         return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
                 "launched_at": self.p.clock.now()}
 
@@ -162,7 +166,7 @@ class Reconciler(ServerUseCases):
         changes: dict[str, Any] = {}
         if int(power) != server.power_state:
             changes["power_state"] = int(power)
-        if server.vm_state == VmState.ACTIVE.value and power in (
+        if server.vm_state in (VmState.ACTIVE.value, VmState.PAUSED.value) and power in (
                 PowerState.SHUTDOWN, PowerState.CRASHED):
             changes["vm_state"] = VmState.STOPPED.value
         if observed is None and server.vm_state != VmState.DELETED.value:

@@ -1,9 +1,9 @@
 """Placement: filter hosts that fit, weigh them, claim atomically.
 
 The claim runs inside the caller's write transaction: on SQLite the write lock taken at
-BEGIN IMMEDIATE serialises claims; on PostgreSQL the host rows are locked `FOR UPDATE`
-by reading them through `uow.compute_hosts.find(..., )` before summing allocations (see
-the SQL driver). Either way two concurrent creates cannot both take the last slot.
+BEGIN IMMEDIATE serialises claims; on PostgreSQL `uow.compute.lock_hosts()` locks the host
+rows `FOR UPDATE` before allocations are summed. Either way two concurrent creates cannot
+both take the last slot.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from nuage.domain.compute import Allocation, ComputeHost
 from nuage.ports.repositories import UnitOfWork
 
-HOST_TIMEOUT = timedelta(seconds=90)
+# A host without a heartbeat for this long is down (os-services says so too).
+HOST_TIMEOUT = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def free_on(host: ComputeHost, used: list[Allocation]) -> Free:
 
 def claim(uow: UnitOfWork, req: Request, now: datetime) -> str | None:
     """Claim resources for the server on the best host; the host name, or None if none fits."""
+    uow.compute.lock_hosts()
     hosts = [h for h in uow.compute_hosts.find(enabled=True)
              if h.last_seen is not None and now - h.last_seen <= HOST_TIMEOUT
              and (req.availability_zone is None or h.availability_zone == req.availability_zone)]

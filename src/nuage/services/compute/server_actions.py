@@ -91,8 +91,8 @@ class ServerActionService(ServerUseCases):
                 server.image_id = image.id
                 if name:
                     server.name = name
-                server.vm_state = VmState.ACTIVE.value if server.vm_state != VmState.STOPPED \
-                    else server.vm_state
+                if server.vm_state == VmState.ERROR.value:
+                    server.vm_state = VmState.ACTIVE.value
             if snapshot_id is not None:
                 server.task_args = {"image_id": snapshot_id}
             server.updated_at = self.p.clock.now()

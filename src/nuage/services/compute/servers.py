@@ -308,6 +308,8 @@ class ServerService(ServerUseCases):
                 raise NotFound("metadata item", key)
             server.metadata = {k: v for k, v in server.metadata.items() if k != key}
             server.updated_at = self.p.clock.now()
+            self.p.auditor.record(uow, ctx, "compute.server.metadata", "server", server.id,
+                                  project_id=server.project_id, detail={"deleted": key})
             uow.commit()
 
     def set_tags(self, ctx: RequestContext, server_id: str, tags: list[str]) -> list[str]:
