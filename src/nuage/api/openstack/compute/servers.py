@@ -18,7 +18,7 @@ from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
 CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
                "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
                "accessIPv6", "block_device_mapping_v2", "security_groups", "config_drive",
-               "return_reservation_id", "OS-DCF:diskConfig"}
+               "return_reservation_id", "OS-DCF:diskConfig", "adminPass"}
 SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
                   "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
 
@@ -60,6 +60,9 @@ def parse_create(body: dict[str, Any]) -> tuple[NewServer, int]:
         raise ValidationError(f"Invalid input for field/attribute server. Additional "
                               f"properties are not allowed ({', '.join(sorted(unknown))} "
                               "were unexpected)")
+    # adminPass is accepted as Nova does, but not used: guests take SSH keys, and the
+    # create response carries no adminPass (Tempest's enable_instance_password = false).
+    _string(s, "adminPass", allow_empty=True)
     image = s.get("imageRef")
     for bdm in s.get("block_device_mapping_v2") or []:
         if not isinstance(bdm, dict) or bdm.get("source_type") != "image" or bdm.get(
@@ -82,10 +85,12 @@ def parse_create(body: dict[str, Any]) -> tuple[NewServer, int]:
     counts = []
     for key in ("min_count", "max_count"):
         raw = s.get(key, 1)
-        try:
-            value = int(raw)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"Invalid input for field/attribute {key}.") from exc
+        # Nova's schema: an integer, or a string of digits; 2.5 or true is a 400.
+        if isinstance(raw, str) and raw.strip().isdigit():
+            raw = int(raw)
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise ValidationError(f"Invalid input for field/attribute {key}.")
+        value = raw
         if value < 1:
             raise ValidationError(f"Invalid input for field/attribute {key}.")
         counts.append(value)
