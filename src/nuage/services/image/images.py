@@ -31,6 +31,7 @@ class ImageQuery:
     container_format: str | None = None
     protected: bool | None = None
     os_hidden: bool = False
+    size: int | None = None
     size_min: int | None = None
     size_max: int | None = None
     ids: tuple[str, ...] | None = None
@@ -171,6 +172,8 @@ class ImageService(ImageUseCases):
         if q.ids is not None and image.id not in q.ids:
             return False
         if any(tag not in image.tags for tag in q.tags):
+            return False
+        if q.size is not None and image.size != q.size:
             return False
         if q.size_min is not None and (image.size is None or image.size < q.size_min):
             return False

@@ -23,7 +23,7 @@ PATCH_V21 = "application/openstack-images-v2.1-json-patch"
 PATCH_V20 = "application/openstack-images-v2.0-json-patch"
 # Query parameters with a meaning of their own; any other one filters on a property.
 KNOWN_PARAMS = {"name", "status", "visibility", "owner", "tag", "disk_format",
-                "container_format", "protected", "os_hidden", "size_min", "size_max", "id",
+                "container_format", "protected", "os_hidden", "size", "size_min", "size_max", "id",
                 "member_status", "sort", "sort_key", "sort_dir", "marker", "limit"}
 
 
@@ -73,7 +73,8 @@ def query(request: Request) -> ImageQuery:
         name=q.get("name"), status=q.get("status"), visibility=q.get("visibility"),
         owner=q.get("owner"), tags=tuple(q.getlist("tag")), disk_format=q.get("disk_format"),
         container_format=q.get("container_format"), protected=protected,
-        os_hidden=bool(hidden), size_min=_int(q.get("size_min"), "size_min"),
+        os_hidden=bool(hidden), size=_int(q.get("size"), "size"),
+        size_min=_int(q.get("size_min"), "size_min"),
         size_max=_int(q.get("size_max"), "size_max"), ids=_ids(q.get("id")),
         member_status=q.get("member_status", "accepted"),
         properties={k: v for k, v in q.items() if k not in KNOWN_PARAMS},

@@ -98,6 +98,11 @@ MEMBERS_SCHEMA: dict[str, Any] = {
     "links": [{"rel": "describedby", "href": "{schema}"}],
 }
 
+IMPORT_INFO: dict[str, Any] = {
+    "import-methods": {"description": "Import methods available.", "type": "array",
+                       "value": []},
+}
+
 
 def routes(url: str) -> list[Route]:
     async def root(request: Request) -> Response:
@@ -121,4 +126,7 @@ def routes(url: str) -> list[Route]:
         Route("/v2/schemas/images", schema(IMAGES_SCHEMA), methods=["GET"]),
         Route("/v2/schemas/member", schema(MEMBER_SCHEMA), methods=["GET"]),
         Route("/v2/schemas/members", schema(MEMBERS_SCHEMA), methods=["GET"]),
+        # Glance always answers this discovery call; nuage offers no import method (yet),
+        # so clients and Tempest see interoperable import as unavailable rather than a 404.
+        Route("/v2/info/import", schema(IMPORT_INFO), methods=["GET"]),
     ]
