@@ -23,35 +23,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import json
 import math
-import os
-import platform
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
-import httpx
+from support import (
+    DOCS_FILE,
+    HOST,
+    REPO_ROOT,
+    BenchError,
+    NuageServer,
+    git_revision,
+    issue_token,
+    machine,
+    password_auth_body,
+    percentile,
+    sigterm_as_interrupt,
+    table,
+    today,
+    write_docs,
+)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DOCS_FILE = REPO_ROOT / "docs" / "benchmarks.md"
 RESULTS_START = "<!-- bench/identity.py results: start -->"
 RESULTS_END = "<!-- bench/identity.py results: end -->"
 TARGET_RATIO = 0.5
-HOST = "127.0.0.1"
 REQUEST_TIMEOUT = 10.0  # seconds; bounds the tail of each scenario
-STARTUP_TIMEOUT = 90.0  # seconds for `nuage up` to answer GET /identity/v3
-
-
-class BenchError(Exception):
-    """The benchmark could not run (server did not start, authentication failed, ...)."""
 
 
 @dataclass(frozen=True)
@@ -79,126 +79,16 @@ class Result:
 
     def percentile_ms(self, pct: float) -> float:
         """Nearest-rank percentile of successful requests, in milliseconds."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
-        return ordered[rank - 1] * 1000.0
-
-
-# --------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class NuageServer:
-    """A `nuage up` subprocess on loopback, always stopped by `stop()`."""
-
-    def __init__(self, state_dir: Path, port: int, database_url: str | None) -> None:
-        self.state_dir = state_dir
-        self.port = port
-        self.base_url = f"http://{HOST}:{port}"
-        self.log_path = state_dir.parent / "nuage-up.log"
-        self._database_url = database_url
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = dict(os.environ)
-        env.update(
-            NUAGE_USER_CLOUDS_YAML="false",
-            NUAGE_HOST=HOST,
-            PYTHONUNBUFFERED="1",
-        )
-        cmd = [
-            sys.executable,
-            "-m",
-            "nuage",
-            "up",
-            "--state-dir",
-            str(self.state_dir),
-            "--port",
-            str(self.port),
-        ]
-        if self._database_url:
-            cmd += ["--database-url", self._database_url]
-        with self.log_path.open("wb") as log:
-            self._proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
-            )
-
-    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc is None or self._proc.poll() is not None:
-                raise BenchError(f"`nuage up` exited early:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.base_url}/identity/v3", timeout=2.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise BenchError(f"`nuage up` not ready after {timeout:.0f}s:\n{self.log_tail()}")
-
-    def admin_password(self) -> str:
-        return (self.state_dir / "admin-password").read_text().strip()
-
-    def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return percentile(self.latencies, pct) * 1000.0
 
 
 # --------------------------------------------------------------------------- identity
 
 
-def password_auth_body(password: str) -> dict[str, object]:
-    """Keystone v3 password authentication of `admin`, scoped to project `admin`."""
-    return {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "admin",
-                        "domain": {"name": "Default"},
-                        "password": password,
-                    }
-                },
-            },
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}},
-        }
-    }
-
-
-def issue_token(base_url: str, body: dict[str, object]) -> str:
-    resp = httpx.post(f"{base_url}/identity/v3/auth/tokens", json=body, timeout=30.0)
-    token = resp.headers.get("X-Subject-Token")
-    if resp.status_code != 201 or not token:
-        raise BenchError(f"token issue failed: HTTP {resp.status_code} {resp.text[:300]}")
-    return str(token)
-
-
 def scenarios(base_url: str, password: str) -> list[Scenario]:
     body = password_auth_body(password)
-    auth_token = issue_token(base_url, body)
-    subject_token = issue_token(base_url, body)
+    auth_token, _ = issue_token(base_url, password)
+    subject_token, _ = issue_token(base_url, password)
     return [
         Scenario("ping", "GET /ping (baseline)", "GET", "/ping", 200),
         Scenario(
@@ -352,15 +242,13 @@ def ratio(results: dict[str, Result]) -> float:
 
 
 def markdown_table(results: dict[str, Result]) -> str:
-    rows = [
-        "| Scenario | Requests | Errors | Requests/s | p50 (ms) | p99 (ms) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in results.values():
-        rows.append(
-            f"| {r.scenario.description} | {len(r.latencies)} | {r.errors} | {r.rps:,.0f} "
-            f"| {r.percentile_ms(50):.1f} | {r.percentile_ms(99):.1f} |"
-        )
+    rows = table(
+        ["Scenario", "Requests", "Errors", "Requests/s", "p50 (ms)", "p99 (ms)"],
+        [[r.scenario.description, str(len(r.latencies)), str(r.errors), f"{r.rps:,.0f}",
+          f"{r.percentile_ms(50):.1f}", f"{r.percentile_ms(99):.1f}"]
+         for r in results.values()],
+        "lrrrrr",
+    )
     value = ratio(results)
     verdict = "meets" if value >= TARGET_RATIO else "MISSES"
     rows.append("")
@@ -371,38 +259,13 @@ def markdown_table(results: dict[str, Result]) -> str:
     return "\n".join(rows)
 
 
-def git_revision() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
 def machine_line(args: argparse.Namespace) -> str:
-    today = datetime.date.today().isoformat()
     database = args.database_url or "SQLite (default)"
     return (
-        f"Measured {today} at commit `{git_revision()}` with `--clients {args.clients} "
-        f"--seconds {args.seconds:g}`; machine: {os.cpu_count()} CPUs (nproc), "
-        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}; "
+        f"Measured {today()} at commit `{git_revision()}` with `--clients {args.clients} "
+        f"--seconds {args.seconds:g}`; machine: {machine()}; "
         f"database: {database}. Client and server share the same CPUs."
     )
-
-
-def write_docs(section: str) -> None:
-    text = DOCS_FILE.read_text()
-    start, end = text.find(RESULTS_START), text.find(RESULTS_END)
-    if start < 0 or end < start:
-        raise BenchError(f"{DOCS_FILE} lacks the {RESULTS_START!r} / {RESULTS_END!r} markers")
-    before = text[: start + len(RESULTS_START)]
-    DOCS_FILE.write_text(f"{before}\n{section}\n{text[end:]}")
 
 
 # --------------------------------------------------------------------------- main
@@ -428,17 +291,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(_signum: int, _frame: FrameType | None) -> None:
-    # Treat SIGTERM like Ctrl-C: asyncio.run() then cancels the clients cleanly, and the
-    # KeyboardInterrupt reaches main(), whose `finally` stops the server.
-    signal.raise_signal(signal.SIGINT)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    sigterm_as_interrupt()
     with tempfile.TemporaryDirectory(prefix="nuage-bench-") as tmp:
-        server = NuageServer(Path(tmp) / "state", free_port(), args.database_url)
+        server = NuageServer(Path(tmp) / "state", Path(tmp) / "nuage-up.log",
+                             database_url=args.database_url)
         try:
             server.start()
             server.wait_ready()
@@ -466,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"\n{r.scenario.name}: {r.errors} errors, first: {r.first_error}", file=sys.stderr
             )
     if args.write_docs:
-        write_docs(section)
+        write_docs(RESULTS_START, RESULTS_END, section)
         print(f"\nwrote {DOCS_FILE.relative_to(REPO_ROOT)}")
     if args.check and not ratio(results) >= TARGET_RATIO:
         return 2

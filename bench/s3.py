@@ -43,37 +43,44 @@ import hmac
 import http.client
 import math
 import os
-import platform
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DOCS_FILE = REPO_ROOT / "docs" / "benchmarks.md"
+from support import (
+    DOCS_FILE,
+    HOST,
+    REPO_ROOT,
+    BenchError,
+    MemorySampler,
+    NuageServer,
+    git_revision,
+    issue_token,
+    machine,
+    percentile,
+    sigterm_as_interrupt,
+    table,
+    today,
+    write_docs,
+)
+
 RESULTS_START = "<!-- bench/s3.py results: start -->"
 RESULTS_END = "<!-- bench/s3.py results: end -->"
-HOST = "127.0.0.1"
 REGION = "RegionOne"
 MIB = 1 << 20
 IO_BLOCK = MIB
 PUT_TARGET = 0.5
 GET_TARGET = 0.4
 MEMORY_TARGET_MB = 300.0
-STARTUP_TIMEOUT = 90.0
 REQUEST_TIMEOUT = 30.0      # small requests
 TRANSFER_TIMEOUT = 600.0    # one big body
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -81,93 +88,9 @@ UNSIGNED = "UNSIGNED-PAYLOAD"
 S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
-class BenchError(Exception):
-    """The benchmark could not run (server did not start, a request failed, ...)."""
-
-
-# --------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class NuageServer:
-    """A `nuage up` subprocess on loopback (identity and S3 ports), always stopped."""
-
-    def __init__(self, state_dir: Path, log_path: Path) -> None:
-        self.state_dir = state_dir
-        self.port = free_port()
-        self.s3_port = free_port()
-        self.base_url = f"http://{HOST}:{self.port}"
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = dict(os.environ)
-        env.update(NUAGE_USER_CLOUDS_YAML="false", NUAGE_HOST=HOST, PYTHONUNBUFFERED="1",
-                   NUAGE_S3_PORT=str(self.s3_port), NUAGE_LOG_LEVEL="warning")
-        cmd = [sys.executable, "-m", "nuage", "up", "--state-dir", str(self.state_dir),
-               "--port", str(self.port)]
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=env)
-
-    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                raise BenchError(f"`nuage up` exited early:\n{self.log_tail()}")
-            try:
-                identity = httpx.get(f"{self.base_url}/identity/v3", timeout=2.0)
-                with socket.create_connection((HOST, self.s3_port), timeout=2.0):
-                    pass
-                if identity.status_code == 200:
-                    return
-            except (httpx.HTTPError, OSError):
-                pass
-            time.sleep(0.2)
-        raise BenchError(f"`nuage up` not ready after {timeout:.0f}s:\n{self.log_tail()}")
-
-    def admin_password(self) -> str:
-        return (self.state_dir / "admin-password").read_text().strip()
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
 def ec2_credentials(base_url: str, password: str) -> tuple[str, str]:
     """Keys as `openstack ec2 credentials create` makes them: admin, project admin."""
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "admin", "domain": {"name": "Default"}, "password": password}}},
-        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
-    resp = httpx.post(f"{base_url}/identity/v3/auth/tokens", json=body, timeout=30.0)
-    token = resp.headers.get("X-Subject-Token")
-    if resp.status_code != 201 or not token:
-        raise BenchError(f"token issue failed: HTTP {resp.status_code} {resp.text[:300]}")
-    info = resp.json()["token"]
+    token, info = issue_token(base_url, password)
     user_id, project_id = info["user"]["id"], info["project"]["id"]
     resp = httpx.post(f"{base_url}/identity/v3/users/{user_id}/credentials/OS-EC2",
                       json={"tenant_id": project_id}, headers={"X-Auth-Token": token},
@@ -301,37 +224,6 @@ def _send_range(conn: http.client.HTTPConnection, path: Path, offset: int, lengt
                 raise BenchError(f"{path} shorter than expected")
             conn.send(view[:n])
             left -= n
-
-
-class MemorySampler:
-    """The peak VmRSS of a process, sampled every 20 ms while active, plus its VmHWM."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak_kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def status(self, field_name: str) -> int:
-        with open(f"/proc/{self.pid}/status") as f:
-            for line in f:
-                if line.startswith(field_name + ":"):
-                    return int(line.split()[1])
-        return 0
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with contextlib.suppress(OSError, ValueError):
-                self.peak_kib = max(self.peak_kib, self.status("VmRSS"))
-            self._stop.wait(0.02)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def drop_cache(paths: Iterator[Path] | list[Path]) -> None:
@@ -568,10 +460,7 @@ class OpResult:
         return len(self.latencies) / self.seconds if self.seconds > 0 else 0.0
 
     def percentile_ms(self, pct: float) -> float:
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1] * 1000.0
+        return percentile(self.latencies, pct) * 1000.0
 
 
 async def _op_client(conn: Connection, requests: Callable[[int], bytes | None], expect: int,
@@ -748,24 +637,24 @@ def verdict(ok: bool) -> str:
 
 
 def markdown(res: Results) -> str:
-    rows = [f"Object size {res.size // MIB} MiB, encrypted (AES-256-GCM, 64 KiB chunks).",
-            "",
-            "| Transfer | MiB/s | Baseline | Ratio | Target | Result |",
-            "| --- | ---: | --- | ---: | ---: | --- |",
-            f"| {res.raw_write.name} | {res.raw_write.mib_s:,.0f} | | | | |",
-            f"| {res.raw_read.name} | {res.raw_read.mib_s:,.0f} | | | | |"]
+    transfers = [[res.raw_write.name, f"{res.raw_write.mib_s:,.0f}", "", "", "", ""],
+                 [res.raw_read.name, f"{res.raw_read.mib_s:,.0f}", "", "", "", ""]]
     for t in res.transfers:
         is_put = t.name.startswith("PUT")
         base, goal = (res.raw_write, PUT_TARGET) if is_put else (res.raw_read, GET_TARGET)
         value = t.mib_s / base.mib_s
-        rows.append(f"| {t.name} | {t.mib_s:,.0f} | {'raw write' if is_put else 'raw read'} "
-                    f"| {value:.2f} | >= {goal} | {verdict(value >= goal)} |")
+        transfers.append([t.name, f"{t.mib_s:,.0f}", "raw write" if is_put else "raw read",
+                          f"{value:.2f}", f">= {goal}", verdict(value >= goal)])
     for t in res.boto3:
         is_put = "upload" in t.name
         base = res.raw_write if is_put else res.raw_read
-        rows.append(f"| {t.name} (client view, no target) | {t.mib_s:,.0f} "
-                    f"| {'raw write' if is_put else 'raw read'} | {t.mib_s / base.mib_s:.2f} "
-                    f"| | |")
+        transfers.append([f"{t.name} (client view, no target)", f"{t.mib_s:,.0f}",
+                          "raw write" if is_put else "raw read", f"{t.mib_s / base.mib_s:.2f}",
+                          "", ""])
+    rows = [f"Object size {res.size // MIB} MiB, encrypted (AES-256-GCM, 64 KiB chunks).",
+            "",
+            *table(["Transfer", "MiB/s", "Baseline", "Ratio", "Target", "Result"], transfers,
+                   "lrlrrl")]
     peak_mb = res.peak_rss_kib / 1024
     rows += ["",
              f"Server peak RSS during the big transfers: **{peak_mb:,.0f} MB** (sampled every "
@@ -773,11 +662,11 @@ def markdown(res: Results) -> str:
              f"{MEMORY_TARGET_MB:.0f} MB: {verdict(peak_mb < MEMORY_TARGET_MB)}. "
              f"Single-stream ETag = MD5 of the file: {'yes' if res.etag_ok else '**NO**'}.",
              "",
-             "| 4 KiB operation | Requests | Errors | Requests/s | p50 (ms) | p99 (ms) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for op in res.ops:
-        rows.append(f"| {op.name} | {len(op.latencies)} | {op.errors} | {op.rate:,.0f} "
-                    f"| {op.percentile_ms(50):.1f} | {op.percentile_ms(99):.1f} |")
+             *table(["4 KiB operation", "Requests", "Errors", "Requests/s", "p50 (ms)",
+                     "p99 (ms)"],
+                    [[op.name, str(len(op.latencies)), str(op.errors), f"{op.rate:,.0f}",
+                      f"{op.percentile_ms(50):.1f}", f"{op.percentile_ms(99):.1f}"]
+                     for op in res.ops], "lrrrrr")]
     lst = res.listing
     if not lst.wanted:
         return "\n".join(rows)
@@ -794,31 +683,12 @@ def markdown(res: Results) -> str:
     return "\n".join(rows)
 
 
-def git_revision() -> str:
-    try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
 def machine_line(args: argparse.Namespace, tmp: str) -> str:
-    today = datetime.date.today().isoformat()
-    return (f"Measured {today} at commit `{git_revision()}` with `--size-mib {args.size_mib} "
+    return (f"Measured {today()} at commit `{git_revision()}` with `--size-mib {args.size_mib} "
             f"--clients {args.clients} --seconds {args.seconds:g} --list-keys "
-            f"{args.list_keys}`; machine: {os.cpu_count()} CPUs (nproc), Python "
-            f"{platform.python_version()}, {platform.system()} {platform.machine()}; "
+            f"{args.list_keys}`; machine: {machine()}; "
             f"state and raw file under `{Path(tmp).parent}` (same filesystem); SQLite. "
             "Client and server share the same CPUs.")
-
-
-def write_docs(section: str) -> None:
-    text = DOCS_FILE.read_text()
-    start, end = text.find(RESULTS_START), text.find(RESULTS_END)
-    if start < 0 or end < start:
-        raise BenchError(f"{DOCS_FILE} lacks the {RESULTS_START!r} / {RESULTS_END!r} markers")
-    DOCS_FILE.write_text(f"{text[: start + len(RESULTS_START)]}\n{section}\n{text[end:]}")
 
 
 # --------------------------------------------------------------------------- main
@@ -850,10 +720,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(_signum: int, _frame: FrameType | None) -> None:
-    signal.raise_signal(signal.SIGINT)   # main()'s `finally` stops the server
-
-
 def step(message: str) -> None:
     print(f"-- {message}", flush=True)
 
@@ -864,7 +730,8 @@ def run(args: argparse.Namespace, tmp: Path) -> Results:
     step(f"raw sequential write + fsync and cold read of {args.size_mib} MiB in {tmp}")
     raw_write, raw_read = raw_baseline(raw_path, size)
     print(f"   write {raw_write.mib_s:,.0f} MiB/s, read {raw_read.mib_s:,.0f} MiB/s")
-    server = NuageServer(tmp / "state", tmp / "nuage-up.log")
+    server = NuageServer(tmp / "state", tmp / "nuage-up.log",
+                         env={"NUAGE_LOG_LEVEL": "warning"})
     try:
         server.start()
         server.wait_ready()
@@ -918,7 +785,7 @@ def run(args: argparse.Namespace, tmp: Path) -> Results:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    sigterm_as_interrupt()
     with tempfile.TemporaryDirectory(prefix="nuage-bench-s3-", dir=args.tmp_dir) as tmp:
         try:
             results = run(args, Path(tmp))
@@ -935,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         if op.errors:
             print(f"\n{op.name}: {op.errors} errors, first: {op.first_error}", file=sys.stderr)
     if args.write_docs:
-        write_docs(section)
+        write_docs(RESULTS_START, RESULTS_END, section)
         print(f"\nwrote {DOCS_FILE.relative_to(REPO_ROOT)}")
     if args.check and not all(ok for _, ok in results.checks()):
         return 2

@@ -51,11 +51,16 @@ class ComputeAgent:
         self._wake.set()
 
     def _pass(self) -> None:
+        # Reconcile before the heartbeat (a database write): a pass woken by a request
+        # serves it first.
         try:
-            self._heartbeat()
             self.reconciler.run_once()
         except Exception:
             log.exception("compute agent pass failed; the next pass retries")
+        try:
+            self._heartbeat()
+        except Exception:
+            log.exception("compute agent heartbeat failed; the next pass retries")
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -4,9 +4,11 @@
 Run as a script with only the standard library (`python -I console_keeper.py ...`), started
 by the driver with the guest directory as working directory. It forks: the parent exits 0
 once the child has connected to the socket (so the driver can then let the guest's CPUs run
-and no boot line is lost), or 1 if it could not connect. The child outlives nuage, like the
-guest itself; it exits when QEMU closes the socket (the guest is gone). Why a process and
-not a thread of nuage: the console must keep being recorded while nuage is down.
+and no boot line is lost), or 1 if it could not connect. The driver starts it alongside
+QEMU: it retries the connection for CONNECT_TIMEOUT, unless its parent is killed meanwhile
+(the driver gave that start up). The child outlives nuage, like the guest itself; it exits
+when QEMU closes the socket (the guest is gone). Why a process and not a thread of nuage:
+the console must keep being recorded while nuage is down.
 
 Usage: console_keeper.py SOCKET LOG MAX_BYTES PIDFILE
 """
@@ -21,9 +23,11 @@ import time
 CONNECT_TIMEOUT = 10.0
 
 
-def _connect(path: str) -> socket.socket | None:
+def _connect(path: str, parent: int) -> socket.socket | None:
     deadline = time.monotonic() + CONNECT_TIMEOUT
     while True:
+        if os.getppid() != parent:
+            return None       # the driver killed our parent: it gave this start up
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.connect(path)
@@ -32,7 +36,7 @@ def _connect(path: str) -> socket.socket | None:
             sock.close()
             if time.monotonic() > deadline:
                 return None
-            time.sleep(0.02)
+            time.sleep(0.005)     # started before QEMU: the socket appears soon
 
 
 def _copy(sock: socket.socket, log_path: str, max_bytes: int) -> None:
@@ -62,6 +66,7 @@ def _copy(sock: socket.socket, log_path: str, max_bytes: int) -> None:
 def main(argv: list[str]) -> int:
     sock_path, log_path, max_bytes, pid_path = argv[0], argv[1], int(argv[2]), argv[3]
     ready_r, ready_w = os.pipe()
+    parent = os.getpid()
     if os.fork() > 0:
         # The parent: report whether the child connected.
         os.close(ready_w)
@@ -72,7 +77,7 @@ def main(argv: list[str]) -> int:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    sock = _connect(sock_path)
+    sock = _connect(sock_path, parent)
     if sock is None:
         os.write(ready_w, b"0")
         return 1

@@ -312,14 +312,26 @@ class QemuHypervisor:
         image = spec.image.path.resolve()
         if not image.is_file():
             raise HypervisorError(f"image file {image} missing")
-        info = json.loads(_run([self._qemu_img, "info", "-U", "--output=json", "-f",
-                                spec.image.disk_format, str(image)], "image inspection"))
-        size = max(spec.disk_gb * 2**30, int(info.get("virtual-size", 0)))
+        size = max(spec.disk_gb * 2**30, self._virtual_size(image, spec.image.disk_format))
         partial = files.dir / ".disk.qcow2.partial"
         partial.unlink(missing_ok=True)
         _run([self._qemu_img, "create", "-q", "-f", "qcow2", "-F", spec.image.disk_format,
               "-b", str(image), str(partial), str(size)], "root disk creation")
         os.replace(partial, files.disk)
+
+    def _virtual_size(self, image: Path, disk_format: str) -> int:
+        """Read from the qcow2 header, or the raw file's size: `qemu-img info` costs a
+        process start (~10 ms) on every boot's critical path."""
+        if disk_format == "raw":
+            return image.stat().st_size
+        if disk_format == "qcow2":
+            with image.open("rb") as f:
+                header = f.read(32)
+            if len(header) == 32 and header[:4] == b"QFI\xfb":
+                return int.from_bytes(header[24:32], "big")
+        info = json.loads(_run([self._qemu_img, "info", "-U", "--output=json", "-f",
+                                disk_format, str(image)], "image inspection"))
+        return int(info.get("virtual-size", 0))
 
     def _start_locked(self, files: GuestFiles) -> None:
         if files.live_qemu_pid() is not None:
@@ -338,21 +350,32 @@ class QemuHypervisor:
         for stale in (files.qemu_pid, files.qmp, files.console_sock):
             stale.unlink(missing_ok=True)
         argv = self._argv(files, spec, restore)
-        # QEMU daemonizes: the command returns once the child has opened its disks and
-        # sockets (its errors are in qemu.log), and the child is re-parented away from us.
-        # -S keeps the CPUs stopped until the console keeper listens: no boot line lost.
-        with open(files.qemu_log, "wb") as qemu_log:
-            try:
-                proc = subprocess.run(argv, cwd=files.dir, stdin=subprocess.DEVNULL,
-                                      stdout=qemu_log, stderr=qemu_log,
-                                      start_new_session=True, timeout=60, check=False)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                raise HypervisorError(f"QEMU did not start: {exc}") from exc
-        if proc.returncode != 0 or files.live_qemu_pid() is None:
-            detail = _tail(files.qemu_log) or f"exit status {proc.returncode}"
-            raise HypervisorError(f"QEMU did not start: {detail}")
+        # The console keeper starts first and connects as soon as QEMU's console socket
+        # appears: its start-up (a Python process) overlaps QEMU's instead of following it.
+        keeper = self._start_keeper(files)
         try:
-            self._ensure_keeper(files)
+            # QEMU daemonizes: the command returns once the child has opened its disks and
+            # sockets (its errors are in qemu.log), and the child is re-parented away from
+            # us. -S keeps the CPUs stopped until the keeper listens: no boot line lost.
+            with open(files.qemu_log, "wb") as qemu_log:
+                try:
+                    proc = subprocess.run(argv, cwd=files.dir, stdin=subprocess.DEVNULL,
+                                          stdout=qemu_log, stderr=qemu_log,
+                                          start_new_session=True, timeout=60, check=False)
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    raise HypervisorError(f"QEMU did not start: {exc}") from exc
+            if proc.returncode != 0 or files.live_qemu_pid() is None:
+                detail = _tail(files.qemu_log) or f"exit status {proc.returncode}"
+                raise HypervisorError(f"QEMU did not start: {detail}")
+        except BaseException:
+            if keeper is not None:
+                _abandon(keeper)
+            raise
+        try:
+            if keeper is not None:
+                _keeper_connected(keeper)
+            else:
+                self._ensure_keeper(files)
             if restore:
                 self._restore_memory(files)
             qmp.execute(files.qmp, "cont")
@@ -415,19 +438,23 @@ class QemuHypervisor:
         return argv
 
     def _ensure_keeper(self, files: GuestFiles) -> None:
+        keeper = self._start_keeper(files)
+        if keeper is not None:
+            _keeper_connected(keeper)
+
+    def _start_keeper(self, files: GuestFiles) -> subprocess.Popen[bytes] | None:
+        """Start a console keeper unless one runs; not waiting: see _keeper_connected."""
         if files.live_keeper_pid() is not None:
-            return
+            return None
         try:
-            proc = subprocess.run(
-                [sys.executable, "-I", str(_KEEPER), "console.sock", "console.log",
+            return subprocess.Popen(
+                [sys.executable, "-I", "-S", str(_KEEPER), "console.sock", "console.log",
                  str(self._console_max_bytes), "console.pid"],
                 cwd=files.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True, timeout=30, check=False,
+                stderr=subprocess.DEVNULL, start_new_session=True,
             )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
             raise HypervisorError(f"console keeper did not start: {exc}") from exc
-        if proc.returncode != 0:
-            raise HypervisorError("console keeper could not connect to the serial console")
 
     def _repair_console(self, files: GuestFiles) -> None:
         """After adoption, a console keeper that died is restarted (best effort, and only
@@ -524,6 +551,26 @@ async def _migration_done(client: QMPClient) -> None:
         if status in ("failed", "cancelled"):
             raise HypervisorError(f"memory transfer {status}: {reply.get('error-desc', '')}")
         await asyncio.sleep(0.05)
+
+
+def _keeper_connected(keeper: subprocess.Popen[bytes]) -> None:
+    """Wait for the keeper's first process, which exits once its child has connected."""
+    try:
+        status = keeper.wait(timeout=30)
+    except subprocess.TimeoutExpired as exc:
+        _abandon(keeper)
+        raise HypervisorError("console keeper did not start in 30 s") from exc
+    if status != 0:
+        raise HypervisorError("console keeper could not connect to the serial console")
+
+
+def _abandon(keeper: subprocess.Popen[bytes]) -> None:
+    """Kill a keeper still waiting to connect; its child, seeing its parent gone, gives up
+    instead of attaching to the console of a later start."""
+    if keeper.poll() is None:
+        keeper.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        keeper.wait(timeout=10)
 
 
 def _discard_saved_memory(files: GuestFiles) -> None:

@@ -46,13 +46,17 @@ class Reconciler(ServerUseCases):
         """Reconcile every server on this host; returns how many changed."""
         with self.p.uow() as uow:
             servers = uow.servers.find(host=self.hostname, deleted=False)
-        observed = self.hv.guests()
         changed = 0
+        # Servers with a task first, before observing every guest (a QMP query each): a
+        # boot or a stop asked for does not wait for the status of all the others.
+        steps = self._steps()
         for server in servers:
-            try:
-                changed += self.reconcile(server, observed.get(server.id))
-            except Exception:
-                log.exception("reconciling server %s failed; the next pass retries", server.id)
+            if server.task_state in steps:
+                changed += self._reconcile_logged(server, None)
+        observed = self.hv.guests()
+        for server in servers:
+            if server.task_state not in steps:
+                changed += self._reconcile_logged(server, observed.get(server.id))
         known = {s.id for s in servers}
         for guest_id in observed:
             if guest_id not in known:
@@ -61,9 +65,29 @@ class Reconciler(ServerUseCases):
                 changed += 1
         return changed
 
+    def _reconcile_logged(self, server: Server, observed: PowerState | None) -> int:
+        try:
+            return self.reconcile(server, observed)
+        except Exception:
+            log.exception("reconciling server %s failed; the next pass retries", server.id)
+            return 0
+
     def reconcile(self, server: Server, observed: PowerState | None) -> int:
+        """One server; `observed` (its guest's power state) matters only without a task."""
         task = server.task_state
-        steps: dict[str | None, Callable[[Server], dict[str, Any]]] = {
+        step = self._steps().get(task)
+        if step is None:
+            return self._sync_power(server, observed)
+        try:
+            changes = step(server)
+        except Exception as exc:
+            log.warning("server %s: %s failed: %s", server.id, task, exc)
+            changes = self._failure(server, task, exc)
+        return self._record(server.id, task, changes)
+
+    def _steps(self) -> dict[str | None, Callable[[Server], dict[str, Any]]]:
+        """What the agent does for each task state."""
+        return {
             TaskState.SPAWNING.value: self._spawn,
             TaskState.DELETING.value: self._delete,
             TaskState.POWERING_OFF.value: lambda s: self._do(s, self.hv.stop, VmState.STOPPED,
@@ -84,15 +108,6 @@ class Reconciler(ServerUseCases):
             TaskState.REBUILDING.value: self._rebuild,
             TaskState.IMAGE_SNAPSHOT.value: self._snapshot,
         }
-        step = steps.get(task)
-        if step is None:
-            return self._sync_power(server, observed)
-        try:
-            changes = step(server)
-        except Exception as exc:
-            log.warning("server %s: %s failed: %s", server.id, task, exc)
-            changes = self._failure(server, task, exc)
-        return self._record(server.id, task, changes)
 
     # -- steps -----------------------------------------------------------------------------
     def _spawn(self, server: Server) -> dict[str, Any]:
