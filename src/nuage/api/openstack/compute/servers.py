@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -11,7 +13,7 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object, query_bool, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.server_views import ServerViews
-from nuage.domain.errors import NotFound, ValidationError
+from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
 
@@ -19,6 +21,18 @@ CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metada
                "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
                "accessIPv6", "block_device_mapping_v2", "security_groups", "config_drive",
                "return_reservation_id", "OS-DCF:diskConfig", "adminPass"}
+# Nova actions nuage does not offer (yet): the server is still looked up first, so an
+# unknown server is a 404 as in Nova, and only then is the action refused with a 400.
+UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
+                       "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
+                       "createBackup", "os-resetState", "resetNetwork", "injectNetworkInfo",
+                       "addSecurityGroup", "removeSecurityGroup", "changePassword", "lock",
+                       "unlock", "trigger_crash_dump", "evacuate", "addFixedIp",
+                       "removeFixedIp", "addFloatingIp", "removeFloatingIp",
+                       "os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole",
+                       "os-getRDPConsole"}
+# Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
+SOFT_DELETE_ACTIONS = {"restore", "forceDelete"}
 SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
                   "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
 
@@ -42,6 +56,20 @@ def _string(d: dict[str, Any], key: str, *, required: bool = False, max_len: int
                                                               and not value.strip()):
         raise ValidationError(f"Invalid input for field/attribute {key}. Value: {value!r}.")
     return value
+
+
+def _access_ip(d: dict[str, Any], key: str) -> str:
+    """accessIPv4/accessIPv6: an address of that family, kept in its canonical form (Nova
+    answers "::babe:dc0c:1602" for "0000:...:babe:220.12.22.2"); "" clears it."""
+    raw = _string(d, key, allow_empty=True) or ""
+    if not raw:
+        return ""
+    kind = ipaddress.IPv4Address if key == "accessIPv4" else ipaddress.IPv6Address
+    try:
+        return str(kind(raw))
+    except ValueError as exc:
+        raise ValidationError(f"Invalid input for field/attribute {key}. Value: {raw!r}. "
+                              f"{raw!r} is not a '{key[-2:].lower()}'") from exc
 
 
 def _metadata(value: Any) -> dict[str, str]:
@@ -101,9 +129,20 @@ def parse_create(body: dict[str, Any]) -> tuple[NewServer, int]:
         flavor_ref=flavor, key_name=_string(s, "key_name"),
         user_data=_string(s, "user_data", max_len=65535), metadata=_metadata(s.get("metadata")),
         availability_zone=_string(s, "availability_zone"), networks=networks,
-        access_ipv4=_string(s, "accessIPv4", allow_empty=True) or "",
-        access_ipv6=_string(s, "accessIPv6", allow_empty=True) or "")
+        access_ipv4=_access_ip(s, "accessIPv4"), access_ipv6=_access_ip(s, "accessIPv6"))
     return new, counts[1]
+
+
+# Nova strips these from console output (all control characters but \t and \n).
+CONSOLE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
+
+
+def nova_console_text(lines: str, length: int | None) -> str:
+    """The last `length` lines as Nova cuts them: it splits the log on "\n" and keeps the
+    last `length` pieces, so a log ending in a newline gives length - 1 lines and "\n"."""
+    if length and lines.endswith("\n"):
+        lines = lines.split("\n", 1)[1] if lines.count("\n") >= length else lines
+    return CONSOLE_CONTROL.sub("", lines)
 
 
 def routes(d: Any) -> list[Route]:
@@ -182,7 +221,7 @@ def routes(d: Any) -> list[Route]:
             changes["name"] = _string(body, "name", required=True)
         for wire, field in (("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6")):
             if wire in body:
-                changes[field] = _string(body, wire, allow_empty=True) or ""
+                changes[field] = _access_ip(body, wire)
         unknown = set(body) - {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
         if unknown:
             raise ValidationError("Additional properties are not allowed.")
@@ -217,7 +256,13 @@ def routes(d: Any) -> list[Route]:
                 if length == -1:
                     length = None
             output = await call(servers.console_output, ctx, sid, length)
-            return reply({"output": output})
+            return reply({"output": nova_console_text(output, length)})
+        if name in UNSUPPORTED_ACTIONS or name in SOFT_DELETE_ACTIONS:
+            found = await call(servers.get, ctx, sid)
+            if name in SOFT_DELETE_ACTIONS:
+                raise Conflict(f"Cannot '{name}' instance {sid} while it is in vm_state "
+                               f"{found.vm_state}")
+            raise ValidationError(f"The action {name} is not supported by this cloud.")
         if name in SIMPLE_ACTIONS:
             server = await call(actions.act, ctx, sid, SIMPLE_ACTIONS[name])
         elif name == "reboot":
@@ -232,7 +277,8 @@ def routes(d: Any) -> list[Route]:
                                 name=arg.get("name"))
             if server.host:
                 d.s.agents.notify(server.host)
-            return reply({"server": views.detail(server, ctx)}, status=202)
+            # Nova answers a rebuild with the same reduced view as an update.
+            return reply({"server": views.updated(server, ctx)}, status=202)
         elif name == "createImage":
             if not isinstance(arg, dict):
                 raise ValidationError("Invalid input for field/attribute createImage.")
