@@ -36,7 +36,7 @@ from nuage.services.audit import Auditor, AuditService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.default_image import DefaultImageSetup, GuestImage
 from nuage.services.compute.flavors import FlavorService
-from nuage.services.compute.hosts import HostService
+from nuage.services.compute.hosts import AllocationRatios, HostService
 from nuage.services.compute.images import LocalImageSource
 from nuage.services.compute.keypairs import KeypairService
 from nuage.services.compute.quotas import QuotaService
@@ -103,8 +103,10 @@ class Cloud:
         reconciler = Reconciler(self.compute_ports, hypervisor, hostname,
                                 s.state_dir / "image-cache", s.guest_stop_timeout)
         hosts = self.compute.hosts
+        ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
+                                  s.disk_allocation_ratio)
         agent = ComputeAgent(reconciler, hypervisor,
-                             register=lambda: hosts.register(hypervisor.capabilities()),
+                             register=lambda: hosts.register(hypervisor.capabilities(), ratios),
                              heartbeat=lambda: hosts.heartbeat(hostname))
         channel = self.compute.agents
         assert isinstance(channel, LocalAgentChannel)
@@ -205,7 +207,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         tokens=identity.tokens, flavors=FlavorService(resource_ports),
         keypairs=KeypairService(resource_ports, quotas), quotas=quotas,
         hosts=HostService(resource_ports), servers=ServerService(compute_ports),
-        server_actions=ServerActionService(compute_ports), agents=compute_ports.agents)
+        server_actions=ServerActionService(compute_ports), agents=compute_ports.agents,
+        images=images.images)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage,
                  images=images, compute=compute, compute_ports=compute_ports)

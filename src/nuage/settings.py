@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # state directory of the machine).
     guest_image_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "nuage"
                                   / "guest-image")
+    # Overcommit of this host's CPUs, RAM and disk (Nova's allocation ratios).
+    cpu_allocation_ratio: float = Field(16.0, gt=0)
+    ram_allocation_ratio: float = Field(1.5, gt=0)
+    disk_allocation_ratio: float = Field(1.0, gt=0)
     # Seconds a guest gets to power off on ACPI before a hard stop.
     guest_stop_timeout: float = Field(60.0, gt=0)
     # Cheap password hashing for test suites only (argon2 with minimal cost).

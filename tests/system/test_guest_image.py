@@ -40,10 +40,11 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuestImageTestKeyOnlyForTests test"
 
 
 @pytest.fixture(scope="session")
-def image(tmp_path_factory: pytest.TempPathFactory,
-          pytestconfig: pytest.Config) -> GuestImageFiles:
-    assert pytestconfig.cache is not None
-    debs = pytestconfig.cache.mkdir("guest-image-debs")
+def image(tmp_path_factory: pytest.TempPathFactory) -> GuestImageFiles:
+    # The downloaded .debs are kept between runs (CI runs pytest without its cache plugin).
+    cache = Path(os.environ.get("NUAGE_TEST_CACHE", Path.home() / ".cache" / "nuage-tests"))
+    debs = cache / "guest-image-debs"
+    debs.mkdir(parents=True, exist_ok=True)
     out = tmp_path_factory.mktemp("guest-image")
     started = time.monotonic()
     files = build_guest_image(out, cache_dir=debs)
