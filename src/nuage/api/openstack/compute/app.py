@@ -19,7 +19,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuage.api.openstack.common.http import reply
-from nuage.api.openstack.compute import flavors, hosts, keypairs, limits, servers, versions
+from nuage.api.openstack.compute import (
+    flavors,
+    hosts,
+    images,
+    keypairs,
+    limits,
+    servers,
+    versions,
+)
 from nuage.api.openstack.compute.deps import VERSION_KEY, ComputeServices, Deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
 from nuage.api.openstack.compute.server_views import ServerViews
@@ -80,6 +88,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
         *hosts.routes(deps), *servers.routes(deps),
+        *images.routes(deps, services.images, image_url),
     ]
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:

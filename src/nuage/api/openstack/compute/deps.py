@@ -25,6 +25,7 @@ from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import ServerService
 from nuage.services.identity.tokens import TokenService
+from nuage.services.image.images import ImageService
 
 # Where the microversion middleware leaves the negotiated version in the ASGI scope.
 VERSION_KEY = "compute_version"
@@ -40,6 +41,8 @@ class ComputeServices:
     servers: ServerService
     server_actions: ServerActionService
     agents: AgentChannel
+    # Glance's image service, for Nova's /images proxy.
+    images: ImageService
 
 
 @dataclass(frozen=True)
