@@ -65,6 +65,7 @@ from nuage.services.storage.maintenance import MaintenanceService
 from nuage.services.storage.multipart import MultipartService
 from nuage.services.storage.object_settings import ObjectSettingsService
 from nuage.services.storage.objects import ObjectService
+from nuage.services.storage.quotas import StorageQuotaService
 from nuage.settings import Settings
 from nuage.workers.storage import StorageWorker
 
@@ -185,7 +186,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         objects=ObjectService(storage_ports), deletion=DeletionService(storage_ports),
         listing=ListingService(storage_ports), multipart=MultipartService(storage_ports),
         settings=ObjectSettingsService(storage_ports),
-        maintenance=MaintenanceService(storage_ports), region=settings.region,
+        maintenance=MaintenanceService(storage_ports),
+        quotas=StorageQuotaService(storage_ports), region=settings.region,
         domain=settings.s3_domain)
     # Image blobs live in their own store: the S3 start-up scan removes every blob that no
     # object names, and image blobs are named by images, not objects.

@@ -14,6 +14,7 @@ import yaml
 from rich.console import Console
 
 from nuage.bootstrap import build, key_repositories
+from nuage.domain.context import RequestContext
 from nuage.settings import Settings
 
 app = typer.Typer(help="nuage: a sovereign cloud on your own machines.", no_args_is_help=True)
@@ -132,6 +133,26 @@ def rotate_keys(state_dir: StateDir = None) -> None:
     tokens, _ = key_repositories(settings)
     number = tokens.rotate()
     console.print(f"new primary token key: {number}")
+
+
+@admin_app.command("storage-quota")
+def storage_quota(project: Annotated[str, typer.Argument(help="Project id.")],
+                  max_buckets: Annotated[int | None, typer.Option()] = None,
+                  max_objects: Annotated[int | None, typer.Option()] = None,
+                  max_bytes: Annotated[int | None, typer.Option()] = None,
+                  state_dir: StateDir = None, database_url: DatabaseUrl = None) -> None:
+    """Show a project's storage quota and usage; with options, set limits (-1: none)."""
+    settings = _settings(state_dir=state_dir, database_url=database_url)
+    cloud = build(settings, migrate=False)
+    operator = RequestContext(request_id="cli", user_id="operator", system=True,
+                              roles=frozenset({"admin", "member", "reader"}))
+    quotas = cloud.storage.quotas
+    if (max_buckets, max_objects, max_bytes) != (None, None, None):
+        quotas.set(operator, project, max_buckets, max_objects, max_bytes)
+    quota, usage = quotas.get(operator, project)
+    console.print(f"buckets {usage.buckets}/{quota.max_buckets}  "
+                  f"objects {usage.objects}/{quota.max_objects}  "
+                  f"bytes {usage.bytes}/{quota.max_bytes}   (-1: unlimited)")
 
 
 @audit_app.command("verify")

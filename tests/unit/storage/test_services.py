@@ -141,3 +141,22 @@ def test_recover_removes_orphans_and_partials(cloud: Cloud) -> None:
     partials, orphans = cloud.storage.maintenance.recover()
     assert (partials, orphans) == (1, 1)
     assert get(cloud, "rec", "kept") == b"data"
+
+
+def test_storage_quotas_are_set_by_cloud_admins_only(cloud: Cloud) -> None:
+    operator = RequestContext(request_id="t", user_id="op", system=True,
+                              roles=frozenset({"admin", "member", "reader"}))
+    with cloud.storage.quotas.p.uow() as uow:
+        project = uow.projects.find()[0].id
+    with pytest.raises(Exception, match="cloud administrator"):
+        cloud.storage.quotas.set(member(project), project, max_bytes=10)
+    cloud.storage.quotas.set(operator, project, max_bytes=10, max_buckets=1)
+    quota, usage = cloud.storage.quotas.get(member(project), project)
+    assert (quota.max_bytes, quota.max_buckets, usage.buckets) == (10, 1, 0)
+    cloud.storage.buckets.create(member(project), "only-one")
+    with pytest.raises(StorageError) as err:
+        cloud.storage.buckets.create(member(project), "second")
+    assert err.value.fault.value == "TooManyBuckets"
+    with pytest.raises(StorageError) as err:
+        put(cloud, "only-one", "big", b"x" * 11, member(project))
+    assert err.value.fault.value == "QuotaExceeded"

@@ -12,6 +12,7 @@ from nuage.services.storage.maintenance import MaintenanceService
 from nuage.services.storage.multipart import MultipartService
 from nuage.services.storage.object_settings import ObjectSettingsService
 from nuage.services.storage.objects import ObjectService
+from nuage.services.storage.quotas import StorageQuotaService
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class S3Services:
     multipart: MultipartService
     settings: ObjectSettingsService
     maintenance: MaintenanceService
+    quotas: StorageQuotaService
     region: str
     # Virtual-hosted-style addressing: <bucket>.<domain>
     domain: str
