@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from nuage.services.compute import scheduler
 from nuage.services.compute.servers import ComputePorts, ServerUseCases
 
 log = logging.getLogger(__name__)
+PARALLEL_TASKS = 4
 AGENT = RequestContext(request_id="agent")
 
 
@@ -40,6 +43,7 @@ class Reconciler(ServerUseCases):
         self.hostname = hostname
         self.cache = image_cache
         self.stop_timeout = stop_timeout
+        self._cache_lock = threading.Lock()
 
     # -- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -50,9 +54,14 @@ class Reconciler(ServerUseCases):
         # Servers with a task first, before observing every guest (a QMP query each): a
         # boot or a stop asked for does not wait for the status of all the others.
         steps = self._steps()
-        for server in servers:
-            if server.task_state in steps:
-                changed += self._reconcile_logged(server, None)
+        busy = [server for server in servers if server.task_state in steps]
+        if len(busy) > 1:
+            # Guests are independent: boot (or stop) several at once, as many as the
+            # host has CPUs to spare for QEMU's start-up.
+            with ThreadPoolExecutor(max_workers=min(len(busy), PARALLEL_TASKS)) as pool:
+                changed += sum(pool.map(lambda s: self._reconcile_logged(s, None), busy))
+        else:
+            changed += sum(self._reconcile_logged(s, None) for s in busy)
         observed = self.hv.guests()
         for server in servers:
             if server.task_state not in steps:
@@ -253,11 +262,13 @@ class Reconciler(ServerUseCases):
     def _cached(self, image_id: str) -> Path:
         """The image's bytes in the host's cache (fetched once, atomically)."""
         path = self.cache / image_id
-        if not path.exists():
-            self.cache.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache / f".{image_id}.{os.getpid()}.part"
-            self.p.images.fetch(image_id, tmp)
-            tmp.rename(path)
+        # One fetch at a time: servers of one pass boot in parallel, often from one image.
+        with self._cache_lock:
+            if not path.exists():
+                self.cache.mkdir(parents=True, exist_ok=True)
+                tmp = self.cache / f".{image_id}.{os.getpid()}.part"
+                self.p.images.fetch(image_id, tmp)
+                tmp.rename(path)
         return path
 
     def console_output(self, guest_id: str, length: int | None) -> str:
