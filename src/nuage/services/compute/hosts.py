@@ -58,6 +58,24 @@ class ServiceView:
 
 
 @dataclass(frozen=True)
+class HostResource:
+    """One row of Nova's os-hosts/{host}: "(total)", "(used_now)", "(used_max)" or a
+    project's servers on the host."""
+
+    project: str
+    cpu: int
+    memory_mb: int
+    disk_gb: int
+
+
+# os-hosts names a service by its binary without the "nova-" prefix.
+HOST_SERVICES = {"nova-compute": "compute", "nova-scheduler": "scheduler",
+                 "nova-conductor": "conductor"}
+# Host actions Nova's API has but nuage does not offer (Nova's libvirt driver neither).
+HOST_ACTIONS = ("startup", "shutdown", "reboot", "maintenance_mode")
+
+
+@dataclass(frozen=True)
 class ZoneView:
     name: str
     available: bool
@@ -205,6 +223,47 @@ class HostService(ResourceUseCases):
             return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
                                found.availability_zone, enabled,
                                self._up(found, self.p.clock.now()), found.last_seen)
+
+    # -- os-hosts (Nova's deprecated per-host view, served at 2.1) -------------------------
+    def hosts(self, ctx: RequestContext, zone: str | None = None
+              ) -> list[tuple[str, str, str]]:
+        """(host name, service, zone) for every service; `zone` ("" = all) filters."""
+        self._admin_only(ctx, "os-hosts:list")
+        return [(v.host, HOST_SERVICES.get(v.binary, v.binary), v.zone)
+                for v in self.services(ctx) if not zone or v.zone == zone]
+
+    def host_detail(self, ctx: RequestContext, hostname: str) -> list[HostResource]:
+        """A compute host's capacity, what is allocated on it, and its use per project."""
+        self._admin_only(ctx, "os-hosts:show")
+        with self.p.uow() as uow:
+            view = next((v for v in self._views(uow) if v.host.hostname == hostname), None)
+            if view is None:
+                raise NotFound("compute host", hostname)
+            servers = uow.servers.find(host=hostname, deleted=False)
+        h = view.host
+        rows = [HostResource("(total)", h.vcpus, h.memory_mb, h.disk_gb),
+                HostResource("(used_now)", view.vcpus_used, view.memory_mb_used,
+                             view.disk_gb_used)]
+        per_project: dict[str, list[int]] = {}
+        for server in servers:
+            used = per_project.setdefault(server.project_id, [0, 0, 0])
+            for i, key in enumerate(("vcpus", "ram", "disk")):
+                used[i] += int(server.flavor.get(key, 0))
+        rows.append(HostResource("(used_max)", *(sum(u[i] for u in per_project.values())
+                                                 for i in range(3))))
+        rows += [HostResource(project, *used) for project, used in sorted(per_project.items())]
+        return rows
+
+    def host_action(self, ctx: RequestContext, hostname: str, action: str) -> None:
+        """Power actions and maintenance mode: refused (400) for an existing host, after
+        the admin check (403) and the host lookup (404), as Nova orders them."""
+        self._admin_only(ctx, f"os-hosts:{action}")
+        if action not in HOST_ACTIONS:
+            raise ValidationError(f"Unknown host action {action!r}.")
+        with self.p.uow() as uow:
+            if uow.compute_hosts.first(hostname=hostname) is None:
+                raise NotFound("compute host", hostname)
+        raise ValidationError(f"Host action {action} is not supported by this cloud.")
 
     def zones(self, ctx: RequestContext, detail: bool = False) -> list[ZoneView]:
         """Zones that have hosts; the detail view (admins) lists hosts and services, and

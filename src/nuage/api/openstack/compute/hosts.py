@@ -1,4 +1,5 @@
-"""os-availability-zone, os-hypervisors, os-services: the operator's view of the hosts."""
+"""os-availability-zone, os-hypervisors, os-services, os-hosts: the operator's view of the
+hosts."""
 
 from __future__ import annotations
 
@@ -138,7 +139,50 @@ def routes(d: Deps) -> list[Route]:
         return reply({"service": {"host": view.host, "binary": view.binary,
                                   "status": "enabled" if view.enabled else "disabled"}})
 
+    async def list_hosts(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        found = await call(s.hosts, ctx, request.query_params.get("zone"))
+        return reply({"hosts": [{"host_name": h, "service": kind, "zone": z}
+                                for h, kind, z in found]})
+
+    async def show_host(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        rows = await call(s.host_detail, ctx, request.path_params["host"])
+        host = request.path_params["host"]
+        return reply({"host": [{"resource": {
+            "host": host, "project": r.project, "cpu": r.cpu, "memory_mb": r.memory_mb,
+            "disk_gb": r.disk_gb}} for r in rows]})
+
+    async def update_host(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        host = request.path_params["host"]
+        body = await json_object(request)
+        values: dict[str, bool] = {}
+        for key in ("status", "maintenance_mode"):
+            if key in body:
+                raw = body[key]
+                if not isinstance(raw, str) or raw.lower() not in ("enable", "disable"):
+                    raise ValidationError(f"Invalid input for field/attribute {key}. "
+                                          f"Value: {raw!r}.")
+                values[key] = raw.lower() == "enable"
+        if not values or set(body) - set(values):
+            raise ValidationError("Exactly 'status' and/or 'maintenance_mode' are expected.")
+        if "maintenance_mode" in values:
+            await call(s.host_action, ctx, host, "maintenance_mode")
+        view = await call(s.set_enabled, ctx, host, "nova-compute", values["status"])
+        return reply({"host": host, "status": "enabled" if view.enabled else "disabled"})
+
+    async def host_action(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        await call(s.host_action, ctx, request.path_params["host"],
+                   request.path_params["action"])
+        raise AssertionError("host_action always refuses")   # pragma: no cover
+
     return [
+        Route("/os-hosts", list_hosts, methods=["GET"]),
+        Route("/os-hosts/{host}", show_host, methods=["GET"]),
+        Route("/os-hosts/{host}", update_host, methods=["PUT"]),
+        Route("/os-hosts/{host}/{action}", host_action, methods=["GET"]),
         Route("/os-availability-zone", zones, methods=["GET"]),
         Route("/os-availability-zone/detail", zones_detail, methods=["GET"]),
         Route("/os-hypervisors", hypervisors, methods=["GET"]),
