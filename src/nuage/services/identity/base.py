@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from nuage.domain import policy
 from nuage.domain.audit import Outcome
@@ -12,8 +12,10 @@ from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.domain.identity import Domain, Project, Role, User
 from nuage.ports.clock import Clock
 from nuage.ports.crypto import PasswordHasher, SecretBox, TokenCodec
-from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from nuage.ports.repositories import Repository, UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,31 +65,19 @@ class IdentityUseCases:
 
     @staticmethod
     def domain(uow: UnitOfWork, domain_id: str) -> Domain:
-        found = uow.domains.get(domain_id)
-        if found is None:
-            raise NotFound("domain", domain_id)
-        return found
+        return existing(uow.domains, "domain", domain_id)
 
     @staticmethod
     def project(uow: UnitOfWork, project_id: str) -> Project:
-        found = uow.projects.get(project_id)
-        if found is None:
-            raise NotFound("project", project_id)
-        return found
+        return existing(uow.projects, "project", project_id)
 
     @staticmethod
     def user(uow: UnitOfWork, user_id: str) -> User:
-        found = uow.users.get(user_id)
-        if found is None:
-            raise NotFound("user", user_id)
-        return found
+        return existing(uow.users, "user", user_id)
 
     @staticmethod
     def role(uow: UnitOfWork, role_id: str) -> Role:
-        found = uow.roles.get(role_id)
-        if found is None:
-            raise NotFound("role", role_id)
-        return found
+        return existing(uow.roles, "role", role_id)
 
     @staticmethod
     def domain_by_ref(uow: UnitOfWork, ref: dict[str, Any] | None) -> Domain:
@@ -109,6 +99,14 @@ class IdentityUseCases:
         return project.name == cfg.admin_project_name and (
             project.domain_id == cfg.admin_project_domain_id
         )
+
+
+def existing(repo: Repository[T], kind: str, ident: str) -> T:
+    """The entity with this id, or NotFound naming its kind."""
+    found = repo.get(ident)
+    if found is None:
+        raise NotFound(kind, ident)
+    return found
 
 
 def page(items: list[Any], marker: str | None, limit: int | None,
