@@ -16,6 +16,7 @@ from nuage.domain.storage import (
     valid_key,
 )
 from nuage.domain.storage_errors import StorageError
+from nuage.services.storage.maintenance import noncurrent_since
 from nuage.services.storage.preconditions import Preconditions, check_read, check_write
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -111,3 +112,17 @@ def test_write_conditions() -> None:
         check_write(Preconditions(if_match='"abc"'), None)
     assert fault(err) == "NoSuchKey"
     check_write(Preconditions(if_match='"abc"'), version())
+
+
+def test_a_version_is_noncurrent_from_its_successors_creation() -> None:
+    old = version(id="a1", key="a", version_id="1", is_latest=False,
+                  created_at=NOW - timedelta(days=30))
+    mid = version(id="a2", key="a", version_id="2", is_latest=False,
+                  created_at=NOW - timedelta(minutes=1))
+    new = version(id="a3", key="a", version_id="3", is_latest=True, created_at=NOW)
+    other = version(id="b1", key="b", version_id="1", is_latest=True,
+                    created_at=NOW - timedelta(days=60))
+    # By key, newest first: the order the object index lists versions in.
+    found = noncurrent_since([new, mid, old, other])
+    assert [(v.id, since) for v, since in found] == [
+        ("a2", NOW), ("a1", NOW - timedelta(minutes=1))]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nuage.domain.context import RequestContext
-from nuage.domain.storage import MeteringEvent
+from nuage.domain.storage import MeteringEvent, ObjectVersion
 from nuage.services.storage.base import StoragePorts, StorageUseCases
 from nuage.services.storage.deletion import DeletionService
 from nuage.services.storage.multipart import MultipartService
@@ -98,10 +98,10 @@ class MaintenanceService(StorageUseCases):
                             changed += 1
                 if noncurrent.get("NoncurrentDays"):
                     cutoff = now - timedelta(seconds=int(noncurrent["NoncurrentDays"]) * day)
-                    for v in versions:
-                        # A version became noncurrent when its successor was written; its own
-                        # creation time is a conservative stand-in for that moment.
-                        if (not v.is_latest and v.created_at <= cutoff and not v.legal_hold
+                    for v, since in noncurrent_since(versions):
+                        # S3 counts from the moment a version stopped being current: when
+                        # its successor (the next newer version of its key) was written.
+                        if (since <= cutoff and not v.legal_hold
                                 and (v.retain_until is None or v.retain_until <= now)):
                             deleter.delete(self._owner(bucket.project_id), bucket.name, v.key,
                                            v.version_id)
@@ -125,3 +125,14 @@ class MaintenanceService(StorageUseCases):
                               project_id=project_id, roles=frozenset({"member", "reader"}),
                               user_id="lifecycle")
 
+
+def noncurrent_since(versions: list[ObjectVersion]) -> list[tuple[ObjectVersion, datetime]]:
+    """Each noncurrent version with the time it became noncurrent (its successor's
+    creation). `versions` come by key, newest first, as the object index lists them."""
+    out: list[tuple[ObjectVersion, datetime]] = []
+    newer: ObjectVersion | None = None
+    for v in versions:
+        if newer is not None and newer.key == v.key and not v.is_latest:
+            out.append((v, newer.created_at))
+        newer = v
+    return out
