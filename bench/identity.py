@@ -36,12 +36,12 @@ from support import (
     HOST,
     REPO_ROOT,
     BenchError,
+    Latencies,
     NuageServer,
     git_revision,
     issue_token,
     machine,
     password_auth_body,
-    percentile,
     sigterm_as_interrupt,
     table,
     today,
@@ -65,21 +65,9 @@ class Scenario:
     body: dict[str, object] | None = None
 
 
-@dataclass
-class Result:
+@dataclass(kw_only=True)
+class Result(Latencies):
     scenario: Scenario
-    seconds: float
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    first_error: str = ""
-
-    @property
-    def rps(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds > 0 else 0.0
-
-    def percentile_ms(self, pct: float) -> float:
-        """Nearest-rank percentile of successful requests, in milliseconds."""
-        return percentile(self.latencies, pct) * 1000.0
 
 
 # --------------------------------------------------------------------------- identity
@@ -217,7 +205,7 @@ async def _client_loop(port: int, sc: Scenario, deadline: float, out: Result) ->
 
 async def _drive(port: int, sc: Scenario, clients: int, seconds: float) -> Result:
     began = time.perf_counter()
-    result = Result(sc, seconds)
+    result = Result(scenario=sc, seconds=seconds)
     try:
         async with asyncio.timeout(seconds + 2 * REQUEST_TIMEOUT), asyncio.TaskGroup() as tg:
             for _ in range(clients):
@@ -237,14 +225,14 @@ def run_scenario(port: int, sc: Scenario, clients: int, seconds: float, warmup: 
 
 
 def ratio(results: dict[str, Result]) -> float:
-    ping = results["ping"].rps
-    return results["validate"].rps / ping if ping > 0 else math.nan
+    ping = results["ping"].rate
+    return results["validate"].rate / ping if ping > 0 else math.nan
 
 
 def markdown_table(results: dict[str, Result]) -> str:
     rows = table(
         ["Scenario", "Requests", "Errors", "Requests/s", "p50 (ms)", "p99 (ms)"],
-        [[r.scenario.description, str(len(r.latencies)), str(r.errors), f"{r.rps:,.0f}",
+        [[r.scenario.description, str(len(r.latencies)), str(r.errors), f"{r.rate:,.0f}",
           f"{r.percentile_ms(50):.1f}", f"{r.percentile_ms(99):.1f}"]
          for r in results.values()],
         "lrrrrr",

@@ -50,7 +50,7 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,12 @@ from support import (
     HOST,
     REPO_ROOT,
     BenchError,
+    Latencies,
     MemorySampler,
     NuageServer,
     git_revision,
     issue_token,
     machine,
-    percentile,
     sigterm_as_interrupt,
     table,
     today,
@@ -447,20 +447,9 @@ def encode(signer: Signer, method: str, path: str, query: list[tuple[str, str]] 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-@dataclass
-class OpResult:
+@dataclass(kw_only=True)
+class OpResult(Latencies):
     name: str
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    first_error: str = ""
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds > 0 else 0.0
-
-    def percentile_ms(self, pct: float) -> float:
-        return percentile(self.latencies, pct) * 1000.0
 
 
 async def _op_client(conn: Connection, requests: Callable[[int], bytes | None], expect: int,
@@ -490,7 +479,7 @@ async def _op_client(conn: Connection, requests: Callable[[int], bytes | None], 
 async def run_phase(conns: list[Connection], name: str,
                     requests: list[Callable[[int], bytes | None]], expect: int,
                     seconds: float, head: bool = False) -> OpResult:
-    out = OpResult(name)
+    out = OpResult(name=name)
     began = time.perf_counter()
     try:
         async with asyncio.timeout(seconds + 2 * REQUEST_TIMEOUT), asyncio.TaskGroup() as tg:

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -195,6 +196,25 @@ def percentile(values: Sequence[float], pct: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
     return ordered[rank - 1]
+
+
+@dataclass(kw_only=True)
+class Latencies:
+    """What a timed run of requests measured: successful requests' latencies, errors."""
+
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second."""
+        return len(self.latencies) / self.seconds if self.seconds > 0 else 0.0
+
+    def percentile_ms(self, pct: float) -> float:
+        """Nearest-rank percentile of successful requests, in milliseconds."""
+        return percentile(self.latencies, pct) * 1000.0
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> list[str]:
