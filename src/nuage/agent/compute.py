@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from nuage.ports.hypervisor import Hypervisor
+from nuage.ports.hypervisor import GuestNotFound, Hypervisor, HypervisorError
 from nuage.services.compute.reconcile import Reconciler
 
 log = logging.getLogger(__name__)
@@ -90,3 +90,12 @@ class LocalAgentChannel:
         if agent is None:
             raise LookupError(f"no agent for host {host}")
         return agent.reconciler.console_output(guest_id, length)
+
+    def trigger_crash_dump(self, host: str, guest_id: str) -> None:
+        agent = self._agents.get(host)
+        if agent is None:
+            raise LookupError(f"no agent for host {host}")
+        try:
+            agent.hypervisor.inject_nmi(guest_id)
+        except (GuestNotFound, HypervisorError) as exc:
+            raise LookupError(f"guest {guest_id} is not running: {exc}") from exc

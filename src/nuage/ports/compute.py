@@ -59,6 +59,11 @@ class AgentChannel(Protocol):
 
     def console_output(self, host: str, guest_id: str, length: int | None) -> str: ...
 
+    def trigger_crash_dump(self, host: str, guest_id: str) -> None:
+        """Inject an NMI into the running guest now (blocking, quick). LookupError when the
+        host's agent is unreachable or the guest is not running there."""
+        ...
+
 
 class ComputeIndex(Protocol):
     def next_server_number(self) -> int:

@@ -129,6 +129,11 @@ class Hypervisor(Protocol):
         """The serial console's last `length` lines (all kept lines when None)."""
         ...
 
+    def inject_nmi(self, guest_id: str) -> None:
+        """Send a non-maskable interrupt to a running or paused guest (a guest set up for
+        it writes a crash dump). GuestNotFound if absent; HypervisorError if not running."""
+        ...
+
     def snapshot(self, guest_id: str, dest: Path) -> int:
         """Write the root disk's current content to `dest` as a standalone qcow2 (no backing
         file), consistently (the guest is paused meanwhile if running). Returns its size."""

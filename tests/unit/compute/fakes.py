@@ -77,6 +77,11 @@ class MemoryHypervisor:
         lines = [f"line {i}" for i in range(10)]
         return "\n".join(lines[-length:] if length else lines)
 
+    def inject_nmi(self, guest_id: str) -> None:
+        if self.state(guest_id) not in (PowerState.RUNNING, PowerState.PAUSED):
+            raise HypervisorError("cannot inject an NMI into a guest that is not running")
+        self.calls.append(("nmi", guest_id))
+
     def snapshot(self, guest_id: str, dest: Path) -> int:
         self.state(guest_id)
         dest.write_bytes(b"QFI\xfb snapshot")

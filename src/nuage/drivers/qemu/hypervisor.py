@@ -198,6 +198,12 @@ class QemuHypervisor:
             elif status != "paused":
                 raise HypervisorError(f"cannot pause a guest that is {status}")
 
+    def inject_nmi(self, guest_id: str) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            self._running_status(files, "inject an NMI into")
+            qmp.execute(files.qmp, "inject-nmi")
+
     def unpause(self, guest_id: str) -> None:
         files = self._existing(guest_id)
         with files.lock():
