@@ -8,7 +8,10 @@ moves the server there, reporting the power state it observes.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,6 +104,11 @@ class FlavorAccess:
     project_id: str
 
 
+# Key pair types (microversion 2.2): OpenSSH public keys, or x509 certificates (PEM).
+KEYPAIR_TYPES = ("ssh", "x509")
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.DOTALL)
+
+
 @dataclass
 class Keypair:
     user_id: str
@@ -125,6 +133,59 @@ def ssh_fingerprint(public_key: str) -> str:
         raise ValueError("the key data does not match its type")
     digest = hashlib.md5(raw).hexdigest()
     return ":".join(digest[i:i + 2] for i in range(0, 32, 2))
+
+
+def x509_fingerprint(certificate: str) -> str:
+    """The SHA-1 fingerprint Nova reports for an x509 key pair (aa:bb:..., over the DER
+    bytes of the PEM certificate); ValueError if it is not a PEM certificate."""
+    m = _PEM.search(certificate)
+    if m is None:
+        raise ValueError("not a PEM certificate")
+    try:
+        der = base64.b64decode("".join(m.group(1).split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("the certificate is not base64") from exc
+    if not der.startswith(b"\x30"):     # an ASN.1 SEQUENCE, as every certificate is
+        raise ValueError("the certificate is not DER inside")
+    digest = hashlib.sha1(der).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, 40, 2))
+
+
+# Server tags (microversion 2.26): Nova's limits.
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 60
+
+
+def tag_problem(tag: object) -> str | None:
+    """Why `tag` is not a valid server tag, or None: a non-empty string of at most 60
+    characters without '/' or ','."""
+    if not isinstance(tag, str):
+        return f"{tag!r} is not of type 'string'"
+    if not tag:
+        return "'' is too short"
+    if len(tag) > MAX_TAG_LENGTH:
+        return f"{tag!r} is too long"
+    if "/" in tag or "," in tag:
+        return f"{tag!r} does not match '^[^,/]*$'"
+    return None
+
+
+# Who holds a server's lock (microversion 2.9): its project, or a cloud administrator.
+LOCKED_BY_OWNER = "owner"
+LOCKED_BY_ADMIN = "admin"
+# vm_states in which a server's tags can change (Nova's server_tags controller).
+TAGGABLE_STATES = frozenset({"active", "paused", "suspended", "stopped"})
+
+
+def new_reservation_id() -> str:
+    """Nova's reservation id: one per create request, shared by the servers it makes."""
+    return "r-" + secrets.token_hex(4)
+
+
+def server_hostname(name: str) -> str:
+    """The guest's host name, from the server's name at create (as the config drive says)."""
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-")
+    return (cleaned or "server")[:63]
 
 
 @dataclass
@@ -159,6 +220,16 @@ class Server:
     # Arguments of the task in progress, for the agent (e.g. the snapshot's image id).
     task_args: dict[str, Any] | None = None
     deleted: bool = False
+    # Microversion 2.19; servers created below 2.19 get their name, as in Nova.
+    description: str | None = None
+    # None, LOCKED_BY_OWNER or LOCKED_BY_ADMIN (2.9's "locked").
+    locked_by: str | None = None
+    # Microversion 2.3's extended attributes.
+    reservation_id: str | None = None
+    launch_index: int = 0
+    hostname: str = ""
+    kernel_id: str | None = None
+    ramdisk_id: str | None = None
 
     @property
     def status(self) -> str:
@@ -167,6 +238,15 @@ class Server:
     @property
     def instance_name(self) -> str:
         return f"instance-{self.number:08x}"
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_by is not None
+
+    @property
+    def root_device_name(self) -> str | None:
+        # The root disk is the guest's first virtio disk once the guest has been made.
+        return "/dev/vda" if self.launched_at is not None else None
 
 
 def new_server_id() -> str:
@@ -202,6 +282,21 @@ class ComputeHost:
     enabled: bool = True
     last_seen: datetime | None = None
     id: int | None = None
+    # os-services force-down (2.11): the operator says the host is down, whatever its
+    # heartbeat says, until they say otherwise.
+    forced_down: bool = False
+
+
+def host_status(host: ComputeHost | None, up: bool) -> str:
+    """Nova's host_status of a server (2.16): "" without a host, UP, DOWN (no heartbeat,
+    or forced down), MAINTENANCE (its nova-compute is disabled)."""
+    if host is None:
+        return ""
+    if host.forced_down:
+        return "DOWN"
+    if not host.enabled:
+        return "MAINTENANCE"
+    return "UP" if up else "DOWN"
 
 
 @dataclass

@@ -82,6 +82,14 @@ servers = Table(
     Column("access_ipv6", String(64), nullable=False, default=""),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("task_args", JSON, nullable=True),
+    # 0005: microversions 2.3 (extended attributes), 2.9 (lock), 2.19 (description).
+    Column("description", Text, nullable=True),
+    Column("locked_by", String(16), nullable=True),
+    Column("reservation_id", String(32), nullable=True),
+    Column("launch_index", Integer, nullable=False, default=0),
+    Column("hostname", String(255), nullable=False, default=""),
+    Column("kernel_id", String(36), nullable=True),
+    Column("ramdisk_id", String(36), nullable=True),
     Index("ix_servers_project", "project_id", "deleted"),
     Index("ix_servers_host", "host", "deleted"),
 )
@@ -115,6 +123,8 @@ compute_hosts = Table(
     Column("availability_zone", String(255), nullable=False, default="nova"),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("last_seen", UtcDateTime, nullable=True),
+    # 0005: os-services force-down (2.11).
+    Column("forced_down", Boolean, nullable=False, default=False),
 )
 
 allocations = Table(
