@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from nuage.domain.compute import Allocation, ComputeHost
+from nuage.domain.compute import Allocation, ComputeHost, host_status
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.ports.hypervisor import HostCapabilities
@@ -55,6 +55,7 @@ class ServiceView:
     enabled: bool
     up: bool
     updated_at: datetime | None
+    forced_down: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class HostService(ResourceUseCases):
 
     # -- reading -------------------------------------------------------------------------------
     def _up(self, host: ComputeHost, now: datetime) -> bool:
-        return (host.last_seen is not None
+        return (not host.forced_down and host.last_seen is not None
                 and (now - host.last_seen).total_seconds() <= self.p.config.service_down_time)
 
     def _views(self, uow: UnitOfWork) -> list[HostView]:
@@ -201,7 +202,7 @@ class HostService(ResourceUseCases):
             for h in sorted(uow.compute_hosts.find(), key=lambda h: h.id or 0):
                 out.append(ServiceView(COMPUTE_ID_BASE + int(h.id or 0), "nova-compute",
                                        h.hostname, h.availability_zone, h.enabled,
-                                       self._up(h, now), h.last_seen))
+                                       self._up(h, now), h.last_seen, h.forced_down))
         return [s for s in out if (host is None or s.host == host)
                 and (binary is None or s.binary == binary)]
 
@@ -222,7 +223,38 @@ class HostService(ResourceUseCases):
             uow.commit()
             return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
                                found.availability_zone, enabled,
-                               self._up(found, self.p.clock.now()), found.last_seen)
+                               self._up(found, self.p.clock.now()), found.last_seen,
+                               found.forced_down)
+
+    def force_down(self, ctx: RequestContext, host: str, binary: str, forced_down: bool
+                   ) -> ServiceView:
+        """os-services force-down (2.11): the host's nova-compute counts as down (not
+        scheduled onto, servers' host_status DOWN) until the operator lifts it."""
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.service.force_down", "compute_host", host)
+            if binary != "nova-compute":
+                raise ValidationError(f"Only nova-compute can be forced down, not {binary!r}.")
+            found = uow.compute_hosts.first(hostname=host)
+            if found is None:
+                raise NotFound("compute service", f"{binary} on {host}")
+            found.forced_down = forced_down
+            self.record(uow, ctx, "compute.service.force_down", "compute_host", host,
+                        detail={"forced_down": forced_down})
+            uow.commit()
+            return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
+                               found.availability_zone, found.enabled,
+                               self._up(found, self.p.clock.now()), found.last_seen,
+                               forced_down)
+
+    def host_statuses(self, ctx: RequestContext, hostnames: set[str]) -> dict[str, str]:
+        """Nova's host_status (2.16, administrators only) of each named host; a name with
+        no host record gets UNKNOWN."""
+        self._admin_only(ctx, "servers:show:host_status")
+        now = self.p.clock.now()
+        with self.p.uow() as uow:
+            found = {h.hostname: h for h in uow.compute_hosts.find(hostname=list(hostnames))}
+        return {name: (host_status(found[name], self._up(found[name], now)) if name in found
+                       else "UNKNOWN") for name in hostnames}
 
     # -- os-hosts (Nova's deprecated per-host view, served at 2.1) -------------------------
     def hosts(self, ctx: RequestContext, zone: str | None = None

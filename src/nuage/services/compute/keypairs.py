@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from nuage.domain.compute import Keypair, ssh_fingerprint
+from nuage.domain.compute import KEYPAIR_TYPES, Keypair, ssh_fingerprint, x509_fingerprint
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, NotFound, ValidationError
-from nuage.services.compute.base import ResourcePorts, ResourceUseCases
+from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from nuage.services.compute.base import ResourcePorts, ResourceUseCases, is_admin
 from nuage.services.compute.quotas import QuotaService
 
 # Nova's keypair names below microversion 2.92.
@@ -25,15 +25,22 @@ class KeypairService(ResourceUseCases):
         self.quotas = quotas
 
     @staticmethod
-    def _user(ctx: RequestContext) -> str:
+    def _user(ctx: RequestContext, user_id: str | None = None, action: str = "index") -> str:
+        """Whose key pairs: the caller's, or (2.10) another user's for an administrator."""
+        if user_id is not None and user_id != ctx.user_id:
+            if not is_admin(ctx):
+                raise Forbidden(f"Policy doesn't allow os_compute_api:os-keypairs:{action} to "
+                                "be performed.")
+            return user_id
         if ctx.user_id is None:
             raise ValidationError("A user token is needed for keypairs.")
         return ctx.user_id
 
     def create(self, ctx: RequestContext, name: str, public_key: str | None,
-               key_type: str = "ssh") -> Keypair:
+               key_type: str = "ssh", user_id: str | None = None) -> Keypair:
+        """`key_type` (2.2): "ssh" (an OpenSSH public key) or "x509" (a PEM certificate)."""
         self.require_user(ctx)
-        user_id = self._user(ctx)
+        user_id = self._user(ctx, user_id, "create")
         if not name or len(name) > 255 or not NAME.match(name) or name != name.strip():
             raise ValidationError("Invalid input for field 'name': Keypair name must be "
                                   "string and between 1 and 255 characters long, of letters, "
@@ -41,12 +48,14 @@ class KeypairService(ResourceUseCases):
         if public_key is None:
             raise ValidationError("'public_key' is a required property: nuage imports "
                                   "public keys and never generates private keys.")
-        if key_type != "ssh":
-            raise ValidationError(f"Keypair type {key_type!r} is not supported (ssh only).")
+        if key_type not in KEYPAIR_TYPES:
+            raise ValidationError(f"Invalid input for field/attribute type. Value: "
+                                  f"{key_type!r}. {key_type!r} is not one of ['ssh', 'x509']")
         if len(public_key) > MAX_PUBLIC_KEY:
             raise ValidationError("Keypair data is invalid: the public key is too long.")
         try:
-            fingerprint = ssh_fingerprint(public_key)
+            fingerprint = (ssh_fingerprint(public_key) if key_type == "ssh"
+                           else x509_fingerprint(public_key))
         except ValueError as exc:
             raise ValidationError(f"Keypair data is invalid: {exc}.") from exc
         with self.p.uow(write=True) as uow:
@@ -58,33 +67,35 @@ class KeypairService(ResourceUseCases):
                               type=key_type)
             uow.keypairs.add(keypair)
             self.record(uow, ctx, "compute.keypair.create", "keypair", name,
-                        project_id=ctx.project_id, detail={"fingerprint": fingerprint})
+                        project_id=ctx.project_id,
+                        detail={"fingerprint": fingerprint, "type": key_type,
+                                "user_id": user_id})
             uow.commit()
             return keypair
 
-    def find(self, ctx: RequestContext) -> list[Keypair]:
+    def find(self, ctx: RequestContext, user_id: str | None = None) -> list[Keypair]:
         self.require_user(ctx)
-        user_id = self._user(ctx)
+        user_id = self._user(ctx, user_id, "index")
         with self.p.uow() as uow:
             return sorted(uow.keypairs.find(user_id=user_id), key=lambda k: k.name)
 
-    def get(self, ctx: RequestContext, name: str) -> Keypair:
+    def get(self, ctx: RequestContext, name: str, user_id: str | None = None) -> Keypair:
         self.require_user(ctx)
-        user_id = self._user(ctx)
+        user_id = self._user(ctx, user_id, "show")
         with self.p.uow() as uow:
             found = uow.keypairs.first(user_id=user_id, name=name)
         if found is None:
             raise NotFound("keypair", name)
         return found
 
-    def delete(self, ctx: RequestContext, name: str) -> None:
+    def delete(self, ctx: RequestContext, name: str, user_id: str | None = None) -> None:
         self.require_user(ctx)
-        user_id = self._user(ctx)
+        user_id = self._user(ctx, user_id, "delete")
         with self.p.uow(write=True) as uow:
             found = uow.keypairs.first(user_id=user_id, name=name)
             if found is None:
                 raise NotFound("keypair", name)
             uow.keypairs.delete(found)
             self.record(uow, ctx, "compute.keypair.delete", "keypair", name,
-                        project_id=ctx.project_id)
+                        project_id=ctx.project_id, detail={"user_id": user_id})
             uow.commit()

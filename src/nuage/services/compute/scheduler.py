@@ -44,7 +44,8 @@ def free_on(host: ComputeHost, used: list[Allocation]) -> Free:
 def claim(uow: UnitOfWork, req: Request, now: datetime) -> str | None:
     """Claim resources for the server on the best host; the host name, or None if none fits."""
     uow.compute.lock_hosts()
-    hosts = [h for h in uow.compute_hosts.find(enabled=True)
+    # A host forced down (os-services, 2.11) is down whatever its heartbeat says.
+    hosts = [h for h in uow.compute_hosts.find(enabled=True, forced_down=False)
              if h.last_seen is not None and now - h.last_seen <= HOST_TIMEOUT
              and (req.availability_zone is None or h.availability_zone == req.availability_zone)]
     best: tuple[float, str] | None = None

@@ -3,10 +3,26 @@ intent as a task state, and leaves the work to the host agent."""
 
 from __future__ import annotations
 
-from nuage.domain.compute import ALLOWED_ACTIONS, Server, TaskState, VmState
+from typing import Any
+
+from nuage.domain import policy
+from nuage.domain.compute import (
+    ALLOWED_ACTIONS,
+    LOCKED_BY_ADMIN,
+    LOCKED_BY_OWNER,
+    Server,
+    TaskState,
+    VmState,
+)
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, ValidationError
-from nuage.services.compute.servers import ServerUseCases
+from nuage.domain.errors import Conflict, Forbidden, ValidationError
+from nuage.services.compute.servers import ServerUseCases, check_description
+
+# Rebuild leaves the description alone unless one is given (null clears it).
+KEEP: Any = object()
+# Where a crash dump can be asked for (Nova: active, paused, error; no task running).
+CRASH_DUMP_STATES = frozenset({VmState.ACTIVE.value, VmState.PAUSED.value,
+                               VmState.ERROR.value})
 
 # action -> the task state that asks the agent to carry it out
 TASKS = {
@@ -34,15 +50,18 @@ def _conflict(server: Server, action: str) -> Conflict:
 class ServerActionService(ServerUseCases):
     def act(self, ctx: RequestContext, server_id: str, action: str, *,
             reboot_type: str | None = None, image_ref: str | None = None,
-            snapshot_name: str | None = None, name: str | None = None) -> Server:
-        """Returns the server; for createImage its task_args name the new image."""
+            snapshot_name: str | None = None, name: str | None = None,
+            description: Any = KEEP) -> Server:
+        """Returns the server; for createImage its task_args name the new image.
+        `description` (rebuild, 2.19) is KEEP, None or a string."""
         if action == "reboot" and reboot_type not in ("SOFT", "HARD"):
             raise ValidationError("Invalid input for field/attribute type.")
         snapshot_id = None
         if action == "createImage":
             snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name)
         try:
-            return self._act(ctx, server_id, action, reboot_type, image_ref, name, snapshot_id)
+            return self._act(ctx, server_id, action, reboot_type, image_ref, name, snapshot_id,
+                             description)
         except BaseException:
             if snapshot_id is not None:
                 self.p.images.discard_snapshot(snapshot_id, "the snapshot was refused")
@@ -68,10 +87,16 @@ class ServerActionService(ServerUseCases):
                                  "image_type": "snapshot", "base_image_ref": server.image_id})
 
     def _act(self, ctx: RequestContext, server_id: str, action: str, reboot_type: str | None,
-             image_ref: str | None, name: str | None, snapshot_id: str | None) -> Server:
+             image_ref: str | None, name: str | None, snapshot_id: str | None,
+             description: Any) -> Server:
+        if description is not KEEP:
+            check_description(description)
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id)
             self.require_member(ctx, server)
+            # Nova does not check the lock for a snapshot.
+            if action != "createImage":
+                self.require_unlocked(ctx, server)
             if server.task_state is not None or action not in ALLOWED_ACTIONS.get(
                     server.vm_state, set()):
                 raise _conflict(server, action)
@@ -89,8 +114,13 @@ class ServerActionService(ServerUseCases):
                 if image.status != "active":
                     raise ValidationError(f"Image {image.id} is not active.")
                 server.image_id = image.id
+                # The guest boots the new image as that image says.
+                server.kernel_id = image.properties.get("kernel_id", "")
+                server.ramdisk_id = image.properties.get("ramdisk_id", "")
                 if name:
                     server.name = name
+                if description is not KEEP:
+                    server.description = description
                 if server.vm_state == VmState.ERROR.value:
                     server.vm_state = VmState.ACTIVE.value
             if snapshot_id is not None:
@@ -99,3 +129,58 @@ class ServerActionService(ServerUseCases):
             self.action(uow, ctx, server, RECORDED[action])
             uow.commit()
             return server
+
+    # -- done by the API alone ---------------------------------------------------------------
+    def lock(self, ctx: RequestContext, server_id: str) -> Server:
+        """Locks the server (Nova: by its owner, or by an administrator of another project).
+        The owner locking again changes nothing."""
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            is_owner = server.project_id == ctx.project_id
+            if server.locked and is_owner:
+                return server
+            server.locked_by = LOCKED_BY_OWNER if is_owner else LOCKED_BY_ADMIN
+            server.updated_at = self.p.clock.now()
+            self.action(uow, ctx, server, "lock", finished=True)
+            uow.commit()
+            return server
+
+    def unlock(self, ctx: RequestContext, server_id: str) -> Server:
+        """Unlocks the server. A lock an administrator took can only be taken off by an
+        administrator (Nova's unlock_override): 403 for the owner."""
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            expected = LOCKED_BY_OWNER if server.project_id == ctx.project_id else LOCKED_BY_ADMIN
+            if server.locked_by not in (None, expected) and not policy.is_cloud_admin(ctx):
+                raise Forbidden("Policy doesn't allow os_compute_api:os-lock-server:unlock:"
+                                "unlock_override to be performed.")
+            server.locked_by = None
+            server.updated_at = self.p.clock.now()
+            self.action(uow, ctx, server, "unlock", finished=True)
+            uow.commit()
+            return server
+
+    def trigger_crash_dump(self, ctx: RequestContext, server_id: str) -> None:
+        """Injects an NMI into the guest (2.17), which a guest set up for it answers with a
+        crash dump. Asked of the host's agent at once: there is no task state for it."""
+        with self.p.uow() as uow:
+            server = self.server(uow, ctx, server_id)
+            self.require_member(ctx, server)
+            self.require_unlocked(ctx, server)
+            if server.task_state is not None:
+                raise _conflict(server, "trigger_crash_dump")
+            if server.vm_state not in CRASH_DUMP_STATES or server.host is None:
+                raise Conflict(f"Cannot 'trigger_crash_dump' instance {server.id} while it is "
+                               f"in vm_state {server.vm_state}")
+            host = server.host
+        try:
+            self.p.agents.trigger_crash_dump(host, server.id)
+        except LookupError as exc:
+            # No agent, or no running guest: Nova's InstanceNotRunning is a 409 too.
+            raise Conflict(f"Instance {server.id} is not running.") from exc
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.action(uow, ctx, server, "trigger_crash_dump", finished=True)
+            uow.commit()

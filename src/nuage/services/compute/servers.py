@@ -15,14 +15,18 @@ from typing import Any
 
 from nuage.domain import policy
 from nuage.domain.compute import (
+    MAX_TAGS,
+    TAGGABLE_STATES,
     Flavor,
     InstanceAction,
     Server,
     TaskState,
     VmState,
     new_server_id,
+    server_hostname,
+    tag_problem,
 )
-from nuage.domain.compute_errors import OverLimit
+from nuage.domain.compute_errors import OverLimit, TagNotFound
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.ports.clock import Clock
@@ -58,6 +62,10 @@ class NewServer:
     networks: str | list[dict[str, Any]] | None = None
     access_ipv4: str = ""
     access_ipv6: str = ""
+    description: str | None = None
+    # One create request's servers share a reservation id; each has its index in it.
+    reservation_id: str | None = None
+    launch_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,12 @@ class ServerQuery:
     project_id: str | None = None
     marker: str | None = None
     limit: int | None = None
+    # Tag filters (2.26): all of `tags`, any of `tags_any`, not all of `not_tags`, none of
+    # `not_tags_any`.
+    tags: tuple[str, ...] = ()
+    tags_any: tuple[str, ...] = ()
+    not_tags: tuple[str, ...] = ()
+    not_tags_any: tuple[str, ...] = ()
 
 
 def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
@@ -90,21 +104,26 @@ class ServerUseCases:
     def __init__(self, ports: ComputePorts) -> None:
         self.p = ports
 
-    def server(self, uow: UnitOfWork, ctx: RequestContext, server_id: str) -> Server:
+    def server(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+               include_deleted: bool = False) -> Server:
         """A server the caller may see; 404 for another project's (not even its existence)."""
         found = uow.servers.get(server_id)
-        if found is None or found.deleted or not (
+        if found is None or (found.deleted and not include_deleted) or not (
                 found.project_id == ctx.project_id or policy.is_cloud_reader(ctx)):
             raise NotFound("server", server_id)
         if found.project_id == ctx.project_id and "reader" not in ctx.roles:
             raise Forbidden("Policy doesn't allow this operation.")
         return found
 
-    def action(self, uow: UnitOfWork, ctx: RequestContext, server: Server, name: str) -> None:
+    def action(self, uow: UnitOfWork, ctx: RequestContext, server: Server, name: str,
+               finished: bool = False) -> None:
+        """Records an instance action and its audit event. `finished`: the API did it all
+        (lock, unlock, ...), so no agent will close the action."""
+        now = self.p.clock.now()
         uow.instance_actions.add(InstanceAction(
             request_id=ctx.request_id, server_id=server.id, action=name,
             project_id=server.project_id, user_id=ctx.user_id or "",
-            start_time=self.p.clock.now()))
+            start_time=now, finish_time=now if finished else None))
         self.p.auditor.record(uow, ctx, f"compute.server.{name}", "server", server.id,
                               project_id=server.project_id)
 
@@ -113,6 +132,13 @@ class ServerUseCases:
             raise Forbidden("Policy doesn't allow this operation.")
         if server.project_id != ctx.project_id and not policy.is_cloud_admin(ctx):
             raise Forbidden("Policy doesn't allow this operation.")
+
+    @staticmethod
+    def require_unlocked(ctx: RequestContext, server: Server) -> None:
+        """A locked server refuses changes from everyone but cloud administrators (Nova's
+        check_instance_lock: 409)."""
+        if server.locked and not policy.is_cloud_admin(ctx):
+            raise Conflict(f"Instance {server.id} is locked")
 
 
 class ServerService(ServerUseCases):
@@ -140,6 +166,7 @@ class ServerService(ServerUseCases):
                                   "required.")
         if image.status != "active":
             raise ValidationError(f"Image {image.id} is not active.")
+        check_description(new.description)
         now = self.p.clock.now()
         with self.p.uow(write=True) as uow:
             flavor = self._flavor(uow, ctx, new.flavor_ref)
@@ -163,7 +190,11 @@ class ServerService(ServerUseCases):
                 key_name=new.key_name, key_data=key_data, user_data=user_data,
                 metadata=metadata, availability_zone=new.availability_zone,
                 access_ipv4=new.access_ipv4, access_ipv6=new.access_ipv6,
-                number=self._next_number(uow))
+                number=self._next_number(uow), description=new.description,
+                reservation_id=new.reservation_id, launch_index=new.launch_index,
+                hostname=server_hostname(name),
+                kernel_id=image.properties.get("kernel_id", ""),
+                ramdisk_id=image.properties.get("ramdisk_id", ""))
             host = scheduler.claim(uow, scheduler.Request(
                 server.id, flavor.vcpus, flavor.ram_mb, flavor.disk_gb,
                 new.availability_zone), now)
@@ -248,6 +279,8 @@ class ServerService(ServerUseCases):
                 continue
             if q.flavor and s.flavor_id != q.flavor:
                 continue
+            if not _tags_match(set(s.tags), q):
+                continue
             out.append(s)
         if q.marker is not None:
             ids = [s.id for s in out]
@@ -263,7 +296,9 @@ class ServerService(ServerUseCases):
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id)
             self.require_member(ctx, server)
-            for key in ("name", "access_ipv4", "access_ipv6"):
+            if "description" in changes:
+                check_description(changes["description"])
+            for key in ("name", "access_ipv4", "access_ipv6", "description"):
                 if key in changes:
                     setattr(server, key, changes[key])
             server.updated_at = self.p.clock.now()
@@ -276,6 +311,7 @@ class ServerService(ServerUseCases):
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id)
             self.require_member(ctx, server)
+            self.require_unlocked(ctx, server)
             if server.host is None:
                 # Never scheduled: nothing on any host to clean up.
                 server.deleted, server.vm_state = True, VmState.DELETED.value
@@ -292,6 +328,7 @@ class ServerService(ServerUseCases):
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id)
             self.require_member(ctx, server)
+            self.require_unlocked(ctx, server)
             merged = dict(metadata) if replace else {**server.metadata, **metadata}
             server.metadata = check_metadata(merged)
             server.updated_at = self.p.clock.now()
@@ -304,6 +341,7 @@ class ServerService(ServerUseCases):
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id)
             self.require_member(ctx, server)
+            self.require_unlocked(ctx, server)
             if key not in server.metadata:
                 raise NotFound("metadata item", key)
             server.metadata = {k: v for k, v in server.metadata.items() if k != key}
@@ -312,19 +350,72 @@ class ServerService(ServerUseCases):
                                   project_id=server.project_id, detail={"deleted": key})
             uow.commit()
 
-    def set_tags(self, ctx: RequestContext, server_id: str, tags: list[str]) -> list[str]:
-        for tag in tags:
-            if not tag or len(tag) > 60 or "/" in tag or "," in tag:
-                raise ValidationError(f"Invalid tag: {tag!r}")
-        if len(tags) > 50:
-            raise ValidationError("The number of tags exceeded the per-server limit 50")
+    # -- tags (2.26) --------------------------------------------------------------------------
+    def tags(self, ctx: RequestContext, server_id: str) -> list[str]:
+        with self.p.uow() as uow:
+            return list(self.server(uow, ctx, server_id).tags)
+
+    def has_tag(self, ctx: RequestContext, server_id: str, tag: str) -> None:
+        """NotFound unless the server has the tag."""
+        if tag not in self.tags(ctx, server_id):
+            raise TagNotFound(f"Server {server_id} has no tag '{tag}'", server_id, tag)
+
+    def _taggable(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                  what: str) -> Server:
+        server = self.server(uow, ctx, server_id)
+        self.require_member(ctx, server)
+        if server.vm_state not in TAGGABLE_STATES:
+            raise Conflict(f"Cannot '{what}' instance {server.id} while it is in vm_state "
+                           f"{server.vm_state}")
+        return server
+
+    def _store_tags(self, uow: UnitOfWork, ctx: RequestContext, server: Server,
+                    tags: list[str], detail: dict[str, Any]) -> list[str]:
+        # Sorted, as Nova lists them (its tags table's primary key order).
+        server.tags = sorted(set(tags))
+        server.updated_at = self.p.clock.now()
+        self.p.auditor.record(uow, ctx, "compute.server.tags", "server", server.id,
+                              project_id=server.project_id, detail=detail)
+        uow.commit()
+        return list(server.tags)
+
+    def add_tag(self, ctx: RequestContext, server_id: str, tag: str) -> bool:
+        """Adds one tag; False if the server had it already (nothing changes)."""
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
-            self.require_member(ctx, server)
-            server.tags = list(dict.fromkeys(tags))
-            server.updated_at = self.p.clock.now()
-            uow.commit()
-            return list(server.tags)
+            server = self._taggable(uow, ctx, server_id, "update tag")
+            problem = tag_problem(tag)
+            if problem is not None:
+                raise ValidationError(f"Tag '{tag}' is invalid. It must be a non empty string "
+                                      f"without characters '/' and ','. Validation error "
+                                      f"message: {problem}")
+            # Nova counts before it looks: a server at the limit refuses even a tag it has.
+            if len(server.tags) >= MAX_TAGS:
+                raise ValidationError(f"The number of tags exceeded the per-server limit "
+                                      f"{MAX_TAGS}")
+            if tag in server.tags:
+                return False
+            self._store_tags(uow, ctx, server, [*server.tags, tag], {"added": [tag]})
+            return True
+
+    def replace_tags(self, ctx: RequestContext, server_id: str, tags: list[str]
+                     ) -> list[str]:
+        check_tags(tags)
+        with self.p.uow(write=True) as uow:
+            server = self._taggable(uow, ctx, server_id, "update tags")
+            return self._store_tags(uow, ctx, server, tags, {"tags": sorted(set(tags))})
+
+    def delete_tag(self, ctx: RequestContext, server_id: str, tag: str) -> None:
+        with self.p.uow(write=True) as uow:
+            server = self._taggable(uow, ctx, server_id, "delete tag")
+            if tag not in server.tags:
+                raise TagNotFound(f"Instance {server.id} has no tag '{tag}'", server.id, tag)
+            self._store_tags(uow, ctx, server, [t for t in server.tags if t != tag],
+                             {"removed": [tag]})
+
+    def delete_tags(self, ctx: RequestContext, server_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            server = self._taggable(uow, ctx, server_id, "delete tags")
+            self._store_tags(uow, ctx, server, [], {"tags": []})
 
     def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
         with self.p.uow() as uow:
@@ -337,11 +428,45 @@ class ServerService(ServerUseCases):
         except LookupError as exc:
             raise Conflict(f"The host of instance {server.id} is not reachable.") from exc
 
-    def actions(self, ctx: RequestContext, server_id: str) -> list[InstanceAction]:
+    def actions(self, ctx: RequestContext, server_id: str, include_deleted: bool = False
+                ) -> list[InstanceAction]:
+        """`include_deleted` (2.21): a deleted server's actions are still shown."""
         with self.p.uow() as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, include_deleted)
             found = uow.instance_actions.find(server_id=server.id)
             return sorted(found, key=lambda a: a.start_time, reverse=True)
+
+
+def check_description(description: str | None) -> None:
+    """Nova's server description (2.19): null, or at most 255 printable characters."""
+    if description is None:
+        return
+    if not isinstance(description, str) or len(description) > 255 or not all(
+            c.isprintable() for c in description):
+        raise ValidationError("Invalid input for field/attribute description. Value: "
+                              f"{description!r}. It must be at most 255 printable "
+                              "characters.")
+
+
+def check_tags(tags: list[str]) -> None:
+    for tag in tags:
+        problem = tag_problem(tag)
+        if problem is not None:
+            raise ValidationError(f"Invalid input for field/attribute tags. Value: {tags!r}. "
+                                  f"{problem}")
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"Invalid input for field/attribute tags. Value: {tags!r}. "
+                              f"The number of tags exceeded the per-server limit {MAX_TAGS}")
+
+
+def _tags_match(tags: set[str], q: ServerQuery) -> bool:
+    if q.tags and not tags.issuperset(q.tags):
+        return False
+    if q.tags_any and not tags.intersection(q.tags_any):
+        return False
+    if q.not_tags and tags.issuperset(q.not_tags):
+        return False
+    return not (q.not_tags_any and tags.intersection(q.not_tags_any))
 
 
 def _flavor_snapshot(flavor: Flavor) -> dict[str, Any]:
