@@ -9,14 +9,23 @@ import httpx
 from tests.api.conftest import Api
 
 C = "/compute/v2.1"
+
+
 class Nova:
-    """Requests to the compute facade as the admin, or with another token."""
+    """Requests to the compute facade as the admin, or with another token; `version` sends
+    that microversion (none: the default, 2.1)."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, version: str | None = None) -> None:
         self.api = api
+        self.version = version
 
-    def _h(self, token: str | None, headers: dict[str, str] | None) -> dict[str, str]:
-        return {**self.api.h(token), **(headers or {})}
+    def at(self, version: str) -> Nova:
+        """The same client at another microversion."""
+        return Nova(self.api, version)
+
+    def _h(self, token: str | None, headers: dict[str, str] | None = None) -> dict[str, str]:
+        mv = {"OpenStack-API-Version": f"compute {self.version}"} if self.version else {}
+        return {**self.api.h(token), **mv, **(headers or {})}
 
     def get(self, path: str, token: str | None = None, *,
             headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:
@@ -24,15 +33,20 @@ class Nova:
         return r
 
     def post(self, path: str, body: Any, token: str | None = None) -> httpx.Response:
-        r: httpx.Response = self.api.http.post(C + path, json=body, headers=self.api.h(token))
+        r: httpx.Response = self.api.http.post(C + path, json=body, headers=self._h(token))
         return r
 
     def put(self, path: str, body: Any, token: str | None = None) -> httpx.Response:
-        r: httpx.Response = self.api.http.put(C + path, json=body, headers=self.api.h(token))
+        r: httpx.Response = self.api.http.put(C + path, json=body, headers=self._h(token))
+        return r
+
+    def put_raw(self, path: str, content: bytes, token: str | None = None) -> httpx.Response:
+        r: httpx.Response = self.api.http.put(C + path, content=content,
+                                              headers=self._h(token))
         return r
 
     def delete(self, path: str, token: str | None = None) -> httpx.Response:
-        r: httpx.Response = self.api.http.delete(C + path, headers=self.api.h(token))
+        r: httpx.Response = self.api.http.delete(C + path, headers=self._h(token))
         return r
 
     def member(self) -> tuple[str, str]:
@@ -49,7 +63,7 @@ class Nova:
         return dict(r.json()["flavor"])
 
 
-def assert_fault(r: httpx.Response, status: int, name: str) -> str:
+def assert_fault(r: httpx.Response, status: int, name: str, version: str = "2.1") -> str:
     """Nova's fault envelope: {"<name>": {"code": status, "message": "..."}}."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
@@ -57,5 +71,5 @@ def assert_fault(r: httpx.Response, status: int, name: str) -> str:
     assert list(body) == [name], body
     assert body[name]["code"] == status
     assert isinstance(body[name]["message"], str) and body[name]["message"]
-    assert r.headers["X-OpenStack-Nova-API-Version"] == "2.1"
+    assert r.headers["X-OpenStack-Nova-API-Version"] == version
     return str(body[name]["message"])

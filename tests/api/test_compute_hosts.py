@@ -8,6 +8,7 @@ import pytest
 
 from nuage.domain.compute import Allocation
 from nuage.ports.hypervisor import HostCapabilities
+from nuage.services.compute import scheduler
 from nuage.services.compute.hosts import AllocationRatios
 from tests.api.compute_support import Nova, assert_fault
 from tests.api.conftest import Api
@@ -125,3 +126,37 @@ def test_services_and_zones(nova: Nova) -> None:
     assert nova.get("/os-availability-zone").json()["availabilityZoneInfo"][0][
         "zoneState"] == {"available": False}
     assert nova.get("/os-hypervisors").json()["hypervisors"][0]["state"] == "down"
+
+
+def test_force_down_at_2_11(nova: Nova) -> None:
+    register(nova)
+    v = nova.at("2.11")
+    services = v.get("/os-services").json()["services"]
+    assert all(s["forced_down"] is False for s in services)
+    assert "forced_down" not in nova.get("/os-services").json()["services"][0]
+    body = {"host": "node1", "binary": "nova-compute", "forced_down": True}
+    # Below 2.11 there is no such action.
+    assert_fault(nova.put("/os-services/force-down", body), 400, "badRequest")
+    r = v.put("/os-services/force-down", body)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"service": {"host": "node1", "binary": "nova-compute",
+                                    "forced_down": True}}
+    compute = next(s for s in v.get("/os-services").json()["services"]
+                   if s["binary"] == "nova-compute")
+    # Forced down: down whatever the heartbeat says, and nothing is scheduled there.
+    assert (compute["forced_down"], compute["state"], compute["status"]) == (
+        True, "down", "enabled")
+    with nova.api.cloud.compute.hosts.p.uow(write=True) as uow:
+        now = nova.api.cloud.compute.hosts.p.clock.now()
+        assert scheduler.claim(uow, scheduler.Request("s", 1, 64, 1, None), now) is None
+    for bad in ({**body, "forced_down": "yes"}, {"host": "node1", "forced_down": True},
+                {**body, "binary": "nova-scheduler"}):
+        assert_fault(v.put("/os-services/force-down", bad), 400, "badRequest", "2.11")
+    assert_fault(v.put("/os-services/force-down", {**body, "host": "ghost"}), 404,
+                 "itemNotFound", "2.11")
+    _, token = nova.member()
+    assert_fault(v.put("/os-services/force-down", body, token), 403, "forbidden", "2.11")
+    assert v.put("/os-services/force-down", {**body, "forced_down": False}).json()[
+        "service"]["forced_down"] is False
+    events = [e["action"] for e in nova.api.events() if e["target"]["type"] == "compute_host"]
+    assert events.count("compute.service.force_down") == 3

@@ -1,12 +1,17 @@
-"""Nova keypairs at 2.1: import only, the name is the key, scoped to the user, quota."""
+"""Nova keypairs: import only, the name is the key, scoped to the user, quota; `type`
+(2.2) and other users' key pairs for administrators (2.10)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509.oid import NameOID
 
 from tests.api.compute_support import Nova, assert_fault
 from tests.api.conftest import Api
@@ -105,3 +110,72 @@ def test_key_pairs_quota(nova: Nova) -> None:
         "name": "c", "public_key": public_key()}}, token), 403, "forbidden")
     assert "Quota exceeded" in message
     assert len(nova.get("/os-keypairs", token).json()["keypairs"]) == 2
+
+
+def certificate() -> str:
+    """A self-signed PEM certificate, for x509 key pairs (2.2)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nuage")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(Encoding.PEM).decode()
+
+
+def test_types_and_status_codes_at_2_2(nova: Nova) -> None:
+    v = nova.at("2.2")
+    pub = public_key()
+    r = v.post("/os-keypairs", {"keypair": {"name": "k", "public_key": pub}})
+    assert r.status_code == 201, r.text
+    assert r.json()["keypair"]["type"] == "ssh"
+    assert set(r.json()["keypair"]) == {"name", "public_key", "fingerprint", "user_id", "type"}
+    pem = certificate()
+    r = v.post("/os-keypairs", {"keypair": {"name": "cert", "public_key": pem,
+                                            "type": "x509"}})
+    assert r.status_code == 201, r.text
+    assert r.json()["keypair"]["type"] == "x509"
+    assert re.fullmatch(r"([0-9a-f]{2}:){19}[0-9a-f]{2}", r.json()["keypair"]["fingerprint"])
+    listed = v.get("/os-keypairs").json()["keypairs"]
+    assert [(k["keypair"]["name"], k["keypair"]["type"]) for k in listed] == [
+        ("cert", "x509"), ("k", "ssh")]
+    shown = v.get("/os-keypairs/cert").json()["keypair"]
+    assert set(shown) == SHOW_KEYS | {"type"} and shown["type"] == "x509"
+    # At 2.1 the same key pair has no type.
+    assert "type" not in nova.get("/os-keypairs/cert").json()["keypair"]
+    for body in ({"name": "bad", "public_key": pub, "type": "rsa"},
+                 {"name": "bad", "public_key": pub, "type": "x509"},
+                 {"name": "bad", "public_key": pem, "type": "ssh"},
+                 {"name": "bad", "public_key": pub, "user_id": "x"}):
+        assert_fault(v.post("/os-keypairs", {"keypair": body}), 400, "badRequest", "2.2")
+    r = v.delete("/os-keypairs/k")
+    assert r.status_code == 204 and r.content == b""
+
+
+def test_admins_manage_other_users_keypairs_at_2_10(nova: Nova) -> None:
+    v = nova.at("2.10")
+    _, token = nova.member()
+    me = nova.api.http.get("/identity/v3/auth/tokens", headers={
+        "X-Auth-Token": token, "X-Subject-Token": token}).json()["token"]["user"]["id"]
+    pub = public_key()
+    r = v.post("/os-keypairs", {"keypair": {"name": "theirs", "public_key": pub,
+                                            "user_id": me}})
+    assert r.status_code == 201, r.text
+    assert r.json()["keypair"]["user_id"] == me
+    assert v.get("/os-keypairs/theirs", token).json()["keypair"]["public_key"] == pub
+    assert v.get("/os-keypairs", params={"user_id": me}).json()["keypairs"][0][
+        "keypair"]["name"] == "theirs"
+    assert v.get("/os-keypairs/theirs", params={"user_id": me}).status_code == 200
+    assert_fault(v.get("/os-keypairs/theirs"), 404, "itemNotFound", "2.10")
+    # Below 2.10 the parameter is ignored: the admin's own key pairs.
+    assert nova.at("2.9").get("/os-keypairs", params={"user_id": me}).json() == {
+        "keypairs": []}
+    # A member may name only themself.
+    admin = nova.api.admin_user_id
+    assert_fault(v.get("/os-keypairs", token, params={"user_id": admin}), 403, "forbidden",
+                 "2.10")
+    assert_fault(v.post("/os-keypairs", {"keypair": {
+        "name": "x", "public_key": pub, "user_id": admin}}, token), 403, "forbidden", "2.10")
+    assert v.get("/os-keypairs", token, params={"user_id": me}).status_code == 200
+    assert v.delete("/os-keypairs/theirs?user_id=" + me).status_code == 204
+    assert v.get("/os-keypairs", token).json() == {"keypairs": []}

@@ -25,6 +25,7 @@ from nuage.api.openstack.compute import (
     images,
     keypairs,
     limits,
+    server_tags,
     servers,
     versions,
 )
@@ -87,7 +88,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
 
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
-        *hosts.routes(deps), *servers.routes(deps),
+        *hosts.routes(deps), *servers.routes(deps), *server_tags.routes(deps),
         *images.routes(deps, services.images, image_url),
     ]
 

@@ -16,6 +16,8 @@ from nuage.api.openstack.compute.deps import Deps
 from nuage.domain.errors import ValidationError
 from nuage.services.compute.hosts import COMPUTE_ID_BASE, HostView, ServiceView, ZoneView
 
+FORCE_DOWN_VERSION = (2, 11)
+
 
 def _time(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value is not None else None
@@ -48,11 +50,14 @@ def hypervisor(view: HostView, host_ip: str) -> dict[str, Any]:
     }
 
 
-def service(v: ServiceView) -> dict[str, Any]:
-    return {"id": v.id, "binary": v.binary, "host": v.host, "zone": v.zone,
-            "status": "enabled" if v.enabled else "disabled",
-            "state": "up" if v.up else "down", "updated_at": _time(v.updated_at),
-            "disabled_reason": None}
+def service(v: ServiceView, version: tuple[int, int] = (2, 1)) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": v.id, "binary": v.binary, "host": v.host, "zone": v.zone,
+                            "status": "enabled" if v.enabled else "disabled",
+                            "state": "up" if v.up else "down",
+                            "updated_at": _time(v.updated_at), "disabled_reason": None}
+    if version >= FORCE_DOWN_VERSION:
+        body["forced_down"] = v.forced_down
+    return body
 
 
 def zone(z: ZoneView) -> dict[str, Any]:
@@ -124,7 +129,7 @@ def routes(d: Deps) -> list[Route]:
         ctx = await d.ctx(request)
         found = await call(s.services, ctx, request.query_params.get("host"),
                            request.query_params.get("binary"))
-        return reply({"services": [service(v) for v in found]})
+        return reply({"services": [service(v, d.version(request)) for v in found]})
 
     async def set_service(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -133,6 +138,14 @@ def routes(d: Deps) -> list[Route]:
         if not isinstance(host, str) or not isinstance(binary, str):
             raise ValidationError("'host' and 'binary' are required strings.")
         action = request.path_params["action"]
+        if action == "force-down" and d.version(request) >= FORCE_DOWN_VERSION:
+            forced = body.get("forced_down")
+            if not isinstance(forced, bool):
+                raise ValidationError("Invalid input for field/attribute forced_down: a "
+                                      "boolean is required.")
+            view = await call(s.force_down, ctx, host, binary, forced)
+            return reply({"service": {"host": view.host, "binary": view.binary,
+                                      "forced_down": view.forced_down}})
         if action not in ("enable", "disable"):
             raise ValidationError(f"Unknown service action {action!r}.")
         view = await call(s.set_enabled, ctx, host, binary, action == "enable")

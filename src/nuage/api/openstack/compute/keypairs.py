@@ -1,4 +1,8 @@
-"""/os-keypairs: import, list, show, delete (Nova 2.1 shapes: create 200, delete 202)."""
+"""/os-keypairs: import, list, show, delete.
+
+2.1: create 200, delete 202. 2.2: `type` (ssh or x509) in and out, create 201, delete 204.
+2.10: administrators name another user with `user_id` (body on create, query otherwise).
+"""
 
 from __future__ import annotations
 
@@ -15,59 +19,84 @@ from nuage.domain.compute import Keypair
 from nuage.domain.errors import ValidationError
 
 CREATE_KEYS = {"name", "public_key"}
+TYPE_VERSION = (2, 2)
+USER_ID_VERSION = (2, 10)
 
 
 def _time(value: Any) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value is not None else None
 
 
-def render_created(k: Keypair) -> dict[str, Any]:
-    return {"name": k.name, "public_key": k.public_key, "fingerprint": k.fingerprint,
-            "user_id": k.user_id}
+def _typed(k: Keypair, body: dict[str, Any], version: tuple[int, int]) -> dict[str, Any]:
+    return {**body, "type": k.type} if version >= TYPE_VERSION else body
 
 
-def render_brief(k: Keypair) -> dict[str, Any]:
-    return {"name": k.name, "public_key": k.public_key, "fingerprint": k.fingerprint}
+def render_created(k: Keypair, version: tuple[int, int] = (2, 1)) -> dict[str, Any]:
+    return _typed(k, {"name": k.name, "public_key": k.public_key,
+                      "fingerprint": k.fingerprint, "user_id": k.user_id}, version)
 
 
-def render(k: Keypair) -> dict[str, Any]:
-    return {**render_created(k), "id": int(k.id or 0), "deleted": False,
+def render_brief(k: Keypair, version: tuple[int, int] = (2, 1)) -> dict[str, Any]:
+    return _typed(k, {"name": k.name, "public_key": k.public_key,
+                      "fingerprint": k.fingerprint}, version)
+
+
+def render(k: Keypair, version: tuple[int, int] = (2, 1)) -> dict[str, Any]:
+    return {**render_created(k, version), "id": int(k.id or 0), "deleted": False,
             "created_at": _time(k.created_at), "updated_at": None, "deleted_at": None}
+
+
+def _string_field(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"Invalid input for field '{key}': a string is expected.")
+    return value
 
 
 def routes(d: Deps) -> list[Route]:
     s = d.s.keypairs
 
+    def user_id(request: Request) -> str | None:
+        """?user_id= (2.10); ignored below, as Nova's schema ignores unknown parameters."""
+        if d.version(request) < USER_ID_VERSION:
+            return None
+        return request.query_params.get("user_id")
+
     async def create(request: Request) -> Response:
         ctx = await d.ctx(request)
+        version = d.version(request)
         body = member(await json_object(request), "keypair")
-        unknown = sorted(set(body) - CREATE_KEYS)
+        allowed = CREATE_KEYS | ({"type"} if version >= TYPE_VERSION else set()) | (
+            {"user_id"} if version >= USER_ID_VERSION else set())
+        unknown = sorted(set(body) - allowed)
         if unknown:
             raise ValidationError(f"Additional properties are not allowed ({unknown} were "
                                   "unexpected).")
         name = body.get("name")
         if not isinstance(name, str):
             raise ValidationError("'name' is a required property.")
-        public_key = body.get("public_key")
-        if public_key is not None and not isinstance(public_key, str):
-            raise ValidationError("Invalid input for field 'public_key': a string is expected.")
-        keypair = await call(s.create, ctx, name, public_key)
-        return reply({"keypair": render_created(keypair)})
+        public_key = _string_field(body, "public_key")
+        key_type = _string_field(body, "type") or "ssh"
+        keypair = await call(s.create, ctx, name, public_key, key_type,
+                             _string_field(body, "user_id"))
+        return reply({"keypair": render_created(keypair, version)},
+                     status=201 if version >= TYPE_VERSION else 200)
 
     async def listing(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(s.find, ctx)
-        return reply({"keypairs": [{"keypair": render_brief(k)} for k in found]})
+        version = d.version(request)
+        found = await call(s.find, ctx, user_id(request))
+        return reply({"keypairs": [{"keypair": render_brief(k, version)} for k in found]})
 
     async def show(request: Request) -> Response:
         ctx = await d.ctx(request)
-        keypair = await call(s.get, ctx, request.path_params["name"])
-        return reply({"keypair": render(keypair)})
+        keypair = await call(s.get, ctx, request.path_params["name"], user_id(request))
+        return reply({"keypair": render(keypair, d.version(request))})
 
     async def delete(request: Request) -> Response:
         ctx = await d.ctx(request)
-        await call(s.delete, ctx, request.path_params["name"])
-        return empty(202)
+        await call(s.delete, ctx, request.path_params["name"], user_id(request))
+        return empty(204 if d.version(request) >= TYPE_VERSION else 202)
 
     return [
         Route("/os-keypairs", listing, methods=["GET"]),

@@ -1,4 +1,5 @@
-"""Servers as Nova 2.1 renders them: exactly the keys Tempest's schemas allow."""
+"""Servers as Nova renders them at each microversion up to 2.26: exactly the keys
+Tempest's schemas for that version allow."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
 from nuage.domain.context import RequestContext
+
+Version = tuple[int, int]
+V21: Version = (2, 1)
 
 
 def ts(value: datetime | None) -> str | None:
@@ -33,7 +37,9 @@ class ServerViews:
         return {"id": s.id, "name": s.name, "links": links(self.base, self.bookmark, "servers",
                                                            s.id)}
 
-    def detail(self, s: Server, ctx: RequestContext) -> dict[str, Any]:
+    def detail(self, s: Server, ctx: RequestContext, version: Version = V21,
+               host_status: str | None = None) -> dict[str, Any]:
+        """`host_status` (2.16) is given for administrators only."""
         body: dict[str, Any] = {
             "id": s.id, "name": s.name, "status": s.status, "tenant_id": s.project_id,
             "user_id": s.user_id, "metadata": dict(s.metadata),
@@ -62,15 +68,41 @@ class ServerViews:
             body["OS-EXT-SRV-ATTR:host"] = s.host
             body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = s.host
             body["OS-EXT-SRV-ATTR:instance_name"] = s.instance_name
+            if version >= (2, 3):
+                body.update({
+                    "OS-EXT-SRV-ATTR:reservation_id": s.reservation_id,
+                    "OS-EXT-SRV-ATTR:launch_index": s.launch_index,
+                    "OS-EXT-SRV-ATTR:hostname": s.hostname,
+                    "OS-EXT-SRV-ATTR:kernel_id": s.kernel_id,
+                    "OS-EXT-SRV-ATTR:ramdisk_id": s.ramdisk_id,
+                    "OS-EXT-SRV-ATTR:root_device_name": s.root_device_name,
+                    "OS-EXT-SRV-ATTR:user_data": s.user_data})
+        if version >= (2, 16) and host_status is not None:
+            body["host_status"] = host_status
+        body.update(self._versioned(s, version))
         return body
 
-    def updated(self, s: Server, ctx: RequestContext) -> dict[str, Any]:
-        """PUT /servers/{id} answers with a smaller set (see Tempest's update schema)."""
+    @staticmethod
+    def _versioned(s: Server, version: Version) -> dict[str, Any]:
+        """What later microversions add to both the detail and the update views."""
+        out: dict[str, Any] = {}
+        if version >= (2, 9):
+            out["locked"] = s.locked
+        if version >= (2, 19):
+            out["description"] = s.description
+        if version >= (2, 26):
+            out["tags"] = list(s.tags)
+        return out
+
+    def updated(self, s: Server, ctx: RequestContext, version: Version = V21
+                ) -> dict[str, Any]:
+        """PUT /servers/{id} and rebuild answer with a smaller set (Tempest's update
+        schema), plus `locked` (2.9), `description` (2.19) and `tags` (2.26)."""
         keep = ("OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "addresses", "created",
                 "fault", "flavor", "hostId", "id", "image", "links", "metadata", "name",
                 "progress", "status", "tenant_id", "updated", "user_id")
         full = self.detail(s, ctx)
-        return {k: full[k] for k in keep if k in full}
+        return {**{k: full[k] for k in keep if k in full}, **self._versioned(s, version)}
 
     def created(self, s: Server) -> dict[str, Any]:
         return {"id": s.id, "links": links(self.base, self.bookmark, "servers", s.id),

@@ -1,4 +1,4 @@
-"""/servers and its sub-resources, at microversion 2.1."""
+"""/servers and its sub-resources, microversions 2.1 to 2.26 (tags are in server_tags.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, query_bool, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.server_views import ServerViews
+from nuage.api.openstack.compute.server_views import ServerViews, Version
+from nuage.domain import policy
+from nuage.domain.compute import Server, new_reservation_id
+from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, ValidationError
-from nuage.services.compute.server_actions import ServerActionService
+from nuage.services.compute.hosts import HostService
+from nuage.services.compute.server_actions import KEEP, ServerActionService
 from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
 
 CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
@@ -26,9 +30,9 @@ CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metada
 UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
                        "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
                        "createBackup", "os-resetState", "resetNetwork", "injectNetworkInfo",
-                       "addSecurityGroup", "removeSecurityGroup", "changePassword", "lock",
-                       "unlock", "trigger_crash_dump", "evacuate", "addFixedIp",
-                       "removeFixedIp", "addFloatingIp", "removeFloatingIp",
+                       "addSecurityGroup", "removeSecurityGroup", "changePassword",
+                       "evacuate", "addFixedIp", "removeFixedIp", "addFloatingIp",
+                       "removeFloatingIp",
                        "os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole",
                        "os-getRDPConsole"}
 # Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
@@ -72,6 +76,21 @@ def _access_ip(d: dict[str, Any], key: str) -> str:
                               f"{raw!r} is not a '{key[-2:].lower()}'") from exc
 
 
+def _description(d: dict[str, Any], version: Version) -> Any:
+    """`description` (2.19): a string or null; KEEP when absent. Below 2.19 it is an
+    unexpected key (400)."""
+    if "description" not in d:
+        return KEEP
+    if version < (2, 19):
+        raise ValidationError("Invalid input for field/attribute server. Additional "
+                              "properties are not allowed ('description' was unexpected)")
+    value = d["description"]
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"Invalid input for field/attribute description. Value: "
+                              f"{value!r}. {value!r} is not of type 'string', 'null'")
+    return value
+
+
 def _metadata(value: Any) -> dict[str, str]:
     if value is None:
         return {}
@@ -81,9 +100,10 @@ def _metadata(value: Any) -> dict[str, str]:
     return dict(value)
 
 
-def parse_create(body: dict[str, Any]) -> tuple[NewServer, int]:
+def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> tuple[NewServer, int]:
     s = _server_body(body)
-    unknown = set(s) - CREATE_KEYS
+    description = _description(s, version)
+    unknown = set(s) - CREATE_KEYS - {"description"}
     if unknown:
         raise ValidationError(f"Invalid input for field/attribute server. Additional "
                               f"properties are not allowed ({', '.join(sorted(unknown))} "
@@ -129,8 +149,16 @@ def parse_create(body: dict[str, Any]) -> tuple[NewServer, int]:
         flavor_ref=flavor, key_name=_string(s, "key_name"),
         user_data=_string(s, "user_data", max_len=65535), metadata=_metadata(s.get("metadata")),
         availability_zone=_string(s, "availability_zone"), networks=networks,
-        access_ipv4=_access_ip(s, "accessIPv4"), access_ipv6=_access_ip(s, "accessIPv6"))
+        access_ipv4=_access_ip(s, "accessIPv4"), access_ipv6=_access_ip(s, "accessIPv6"),
+        # Below 2.19 Nova stores the name as the description.
+        description=(s.get("name") if description is KEEP and version < (2, 19)
+                     else None if description is KEEP else description))
     return new, counts[1]
+
+
+def tag_list(raw: list[str]) -> tuple[str, ...]:
+    """A tag filter's values: comma-separated, and the parameter may repeat."""
+    return tuple(t for value in raw for t in value.split(",") if t)
 
 
 # Nova strips these from console output (all control characters but \t and \n).
@@ -149,15 +177,28 @@ def routes(d: Any) -> list[Route]:
     """d: the compute facade's deps (ctx(), views, and services .servers / .server_actions)."""
     servers: ServerService = d.s.servers
     actions: ServerActionService = d.s.server_actions
+    hosts: HostService = d.s.hosts
     views: ServerViews = d.server_views
+
+    async def detail_views(request: Request, ctx: RequestContext, found: list[Server]
+                           ) -> list[dict[str, Any]]:
+        version = d.version(request)
+        # host_status (2.16) is for administrators only; "" for a server with no host.
+        statuses: dict[str, str] | None = None
+        if version >= (2, 16) and policy.is_cloud_admin(ctx):
+            statuses = await call(hosts.host_statuses, ctx, {s.host for s in found if s.host})
+        return [views.detail(s, ctx, version, None if statuses is None
+                             else statuses.get(s.host or "", "")) for s in found]
 
     async def create(request: Request) -> Response:
         ctx = await d.ctx(request)
-        new, count = parse_create(await json_object(request))
+        new, count = parse_create(await json_object(request), d.version(request))
         first = None
+        reservation = new_reservation_id()
         for i in range(count):
-            item = new if count == 1 else NewServer(**{**new.__dict__,
-                                                      "name": f"{new.name}-{i + 1}"})
+            name = new.name if count == 1 else f"{new.name}-{i + 1}"
+            item = NewServer(**{**new.__dict__, "name": name, "reservation_id": reservation,
+                                "launch_index": i})
             created = await call(servers.create, ctx, item)
             if created.host:
                 d.s.agents.notify(created.host)
@@ -178,7 +219,12 @@ def routes(d: Any) -> list[Route]:
                 raise ValidationError("limit param must be positive")
         all_projects = bool(query_bool(q.get("all_tenants") or q.get("all_projects")
                                        or ("true" if "all_tenants" in q else "false")))
-        return ServerQuery(
+        tags: dict[str, tuple[str, ...]] = {}
+        if d.version(request) >= (2, 26):
+            tags = {field: tag_list(q.getlist(param)) for param, field in (
+                ("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
+                ("not-tags-any", "not_tags_any"))}
+        return ServerQuery(**tags,
             name=q.get("name"), status=q.get("status"),
             changes_since=timestamp(dict(q), "changes-since"), image=q.get("image"),
             flavor=q.get("flavor"), all_projects=all_projects,
@@ -205,13 +251,13 @@ def routes(d: Any) -> list[Route]:
         ctx = await d.ctx(request)
         q = query(request)
         found = await call(servers.find, ctx, q)
-        return reply({"servers": [views.detail(s, ctx) for s in found],
+        return reply({"servers": await detail_views(request, ctx, found),
                       **page_links(request, found, q, "servers/detail")})
 
     async def show(request: Request) -> Response:
         ctx = await d.ctx(request)
         server = await call(servers.get, ctx, request.path_params["server_id"])
-        return reply({"server": views.detail(server, ctx)})
+        return reply({"server": (await detail_views(request, ctx, [server]))[0]})
 
     async def update(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -222,11 +268,15 @@ def routes(d: Any) -> list[Route]:
         for wire, field in (("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6")):
             if wire in body:
                 changes[field] = _access_ip(body, wire)
-        unknown = set(body) - {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
+        description = _description(body, d.version(request))
+        if description is not KEEP:
+            changes["description"] = description
+        unknown = set(body) - {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig",
+                               "description"}
         if unknown:
             raise ValidationError("Additional properties are not allowed.")
         server = await call(servers.update, ctx, request.path_params["server_id"], changes)
-        return reply({"server": views.updated(server, ctx)})
+        return reply({"server": views.updated(server, ctx, d.version(request))})
 
     async def delete(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -263,6 +313,21 @@ def routes(d: Any) -> list[Route]:
                 raise Conflict(f"Cannot '{name}' instance {sid} while it is in vm_state "
                                f"{found.vm_state}")
             raise ValidationError(f"The action {name} is not supported by this cloud.")
+        if name in ("lock", "unlock"):
+            # Nova 2.73 adds a reason; below that the body is null (Tempest sends {}).
+            if arg not in (None, {}):
+                raise ValidationError(f"Invalid input for field/attribute {name}.")
+            await call(actions.lock if name == "lock" else actions.unlock, ctx, sid)
+            return empty(202)
+        if name == "trigger_crash_dump":
+            if d.version(request) < (2, 17):
+                await call(servers.get, ctx, sid)
+                raise ValidationError("The action trigger_crash_dump needs microversion 2.17 "
+                                      "or later.")
+            if arg is not None:
+                raise ValidationError("Invalid input for field/attribute trigger_crash_dump.")
+            await call(actions.trigger_crash_dump, ctx, sid)
+            return empty(202)
         if name in SIMPLE_ACTIONS:
             server = await call(actions.act, ctx, sid, SIMPLE_ACTIONS[name])
         elif name == "reboot":
@@ -274,11 +339,13 @@ def routes(d: Any) -> list[Route]:
                 raise ValidationError("Invalid input for field/attribute imageRef.")
             server = await call(actions.act, ctx, sid, "rebuild",
                                 image_ref=arg["imageRef"].rsplit("/", 1)[-1],
-                                name=arg.get("name"))
+                                name=arg.get("name"),
+                                description=_description(arg, d.version(request)))
             if server.host:
                 d.s.agents.notify(server.host)
             # Nova answers a rebuild with the same reduced view as an update.
-            return reply({"server": views.updated(server, ctx)}, status=202)
+            return reply({"server": views.updated(server, ctx, d.version(request))},
+                         status=202)
         elif name == "createImage":
             if not isinstance(arg, dict):
                 raise ValidationError("Invalid input for field/attribute createImage.")
@@ -329,12 +396,14 @@ def routes(d: Any) -> list[Route]:
 
     async def instance_actions(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(servers.actions, ctx, request.path_params["server_id"])
+        found = await call(servers.actions, ctx, request.path_params["server_id"],
+                           d.version(request) >= (2, 21))
         return reply({"instanceActions": [views.action(a, False) for a in found]})
 
     async def instance_action(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(servers.actions, ctx, request.path_params["server_id"])
+        found = await call(servers.actions, ctx, request.path_params["server_id"],
+                           d.version(request) >= (2, 21))
         rid = request.path_params["request_id"]
         for a in found:
             if a.request_id == rid:
