@@ -105,8 +105,12 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on.")] =
     worker = cloud.storage_worker()
     worker.start()
     try:
-        asyncio.run(_serve([(cloud.app(), settings.port), (cloud.s3_app(), settings.s3_port)],
-                           settings.host))
+        # The loop uvicorn.run would pick (uvloop when installed): serve() alone does not.
+        apps: list[tuple[Any, int]] = [(cloud.app(), settings.port),
+                                        (cloud.s3_app(), settings.s3_port)]
+        loop_factory = uvicorn.Config(apps[0][0]).get_loop_factory()
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(_serve(apps, settings.host))
     finally:
         worker.stop()
         if agent is not None:

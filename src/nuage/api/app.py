@@ -29,7 +29,7 @@ class _AtRoot:
         await self.app(scope, receive, send)
 
 
-def front_app(mounts: dict[str, Starlette]) -> Starlette:
+def front_app(mounts: dict[str, ASGIApp]) -> Starlette:
     routes: list[Route | Mount] = [Route("/ping", ping, methods=["GET"])]
     # "/identity" itself (no slash) is where clients discover Keystone's versions.
     routes += [Route(prefix, _AtRoot(app), methods=["GET", "HEAD"])

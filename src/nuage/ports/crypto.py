@@ -29,6 +29,13 @@ class TokenCodec(Protocol):
 
     def open_token(self, token: str) -> TokenPayload: ...
 
+    def key_generation(self) -> int:
+        """A number that changes whenever the set of keys changes (rotation, removal).
+
+        While it stays the same, a token that opened once still opens: validation caches
+        rely on it instead of decrypting the same token again."""
+        ...
+
     def seal_receipt(self, payload: ReceiptPayload) -> str: ...
 
     def open_receipt(self, receipt: str) -> ReceiptPayload: ...

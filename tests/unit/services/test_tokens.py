@@ -314,7 +314,9 @@ def test_key_rotation_keeps_old_tokens_until_their_key_is_dropped(world: World) 
     assert world.s.tokens.validate(first).user.id == user.id
     assert world.s.tokens.validate(second).user.id == user.id
     assert keys.rotate() == 4
-    # Key 1 is gone (keys 2, 3, 4 remain): the first token no longer opens.
+    # Key 1 is gone (keys 2, 3, 4 remain): the first token no longer opens, and its cached
+    # validation is not answered from memory either.
+    assert world.s.tokens.cached(first) is None
     with pytest.raises(Unauthorized):
         world.s.tokens.validate(first)
     assert world.s.tokens.validate(second).user.id == user.id

@@ -23,6 +23,7 @@ class KeyRepository:
         self._fernet: MultiFernet | None = None
         self._stamp: tuple[float, int] | None = None
         self._checked = 0.0
+        self._generation = 0
 
     def setup(self) -> None:
         """Create the directory and a first key when there is none. Idempotent."""
@@ -39,7 +40,9 @@ class KeyRepository:
         self._write_key(new)
         for _n, path in self._key_files()[: -self.max_active]:
             path.unlink()
+        # Reload on next use even if the directory's mtime did not visibly change.
         self._checked = 0.0
+        self._stamp = None
         return new
 
     def fernet(self) -> MultiFernet:
@@ -56,8 +59,14 @@ class KeyRepository:
                     raise RuntimeError(f"no keys in {self.directory}")
                 self._fernet = MultiFernet([Fernet(k) for k in keys])
                 self._stamp = stamp
+                self._generation += 1
             self._checked = now
             return self._fernet
+
+    def generation(self) -> int:
+        """Changes whenever `fernet()` re-reads a changed key directory."""
+        self.fernet()
+        return self._generation
 
     def _key_files(self) -> list[tuple[int, Path]]:
         found = []

@@ -72,6 +72,9 @@ class FernetTokenCodec:
         except (ValueError, TypeError) as exc:
             raise Unauthorized("The request you have made requires authentication.") from exc
 
+    def key_generation(self) -> int:
+        return self._keys.generation()
+
     def seal_receipt(self, payload: ReceiptPayload) -> str:
         return self._seal([RECEIPT_VERSION, payload.user_id, list(payload.methods),
                            _ts(payload.expires_at)])

@@ -41,7 +41,7 @@ from nuage.domain.tokens import (
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.assignments import direct_role_ids, expand_implied
 from nuage.services.identity.base import IdentityPorts, IdentityUseCases
-from nuage.services.identity.validation_cache import ValidationCache
+from nuage.services.identity.validation_cache import Revision, ValidationCache
 
 AUTH_FAILED = "The request you have made requires authentication."
 
@@ -357,34 +357,30 @@ class TokenService(IdentityUseCases):
     def cached(self, token: str, *, with_catalog: bool = False) -> ValidatedToken | None:
         """A validation answered from memory without I/O, when that is exact; else None.
 
-        Non-blocking: adapters call it on the event loop and fall back to `validate`.
+        Non-blocking: adapters call it on the event loop and fall back to `validate`. A hit
+        returns the very object cached, so callers may memoize what they derive from it.
         """
         revision = self.p.uow.local_revision()
         if revision is None:
             return None
-        hit = self._cache.get(token, with_catalog, ("local", revision), self.p.clock.now())
-        if hit is not None:
-            # Still open it: a key rotated out since must invalidate the token. A failure
-            # is left to the full validation, which reports it the way the caller needs.
-            try:
-                self.p.tokens.open_token(token)
-            except Unauthorized:
-                return None
-        return hit
+        return self._cache.get(token, with_catalog,
+                               ("local", revision, self.p.tokens.key_generation()),
+                               self.p.clock.now())
 
     def validate(self, token: str, *, with_catalog: bool = False) -> ValidatedToken:
         """Check a token against current state. Raises Unauthorized when it is not valid."""
         now = self.p.clock.now()
         local = self.p.uow.local_revision()
+        # Read before opening the token: a rotation in between then only costs a miss.
+        keys = self.p.tokens.key_generation()
         with self.p.uow() as uow:
             if local is not None:
-                revision: tuple[str, int] = ("local", local)
+                revision: Revision = ("local", local, keys)
             else:
                 head = uow.audit.head()
-                revision = ("chain", head.seq if head else 0)
+                revision = ("chain", head.seq if head else 0, keys)
             cached = self._cache.get(token, with_catalog, revision, now)
             if cached is not None:
-                self.p.tokens.open_token(token)
                 return cached
             payload = self._open_valid(uow, token, now)
             info = self._describe(uow, payload, with_catalog=with_catalog)

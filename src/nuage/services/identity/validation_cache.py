@@ -5,6 +5,8 @@ the audit chain's head. A cached validation is therefore reused only while the h
 sequence number is the one seen when it was cached: one primary-key read instead of the
 dozen reads a full validation makes, and a revocation, a disabled user or a removed role
 takes effect on the very next request. Expiry is time-based and checked on every hit.
+The revision also carries the token keys' generation: while no key was rotated or removed,
+a token that opened once still opens, so a hit need not decrypt it again.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from datetime import datetime
 
 from nuage.domain.tokens import ValidatedToken
 
+# (where the change counter comes from, its value, the token keys' generation)
+Revision = tuple[str, int, int]
+
 
 @dataclass(frozen=True)
 class _Entry:
-    revision: tuple[str, int]
+    revision: Revision
     valid_until: datetime
     info: ValidatedToken
 
@@ -30,7 +35,7 @@ class ValidationCache:
         self._entries: OrderedDict[tuple[str, bool], _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token: str, with_catalog: bool, revision: tuple[str, int], now: datetime
+    def get(self, token: str, with_catalog: bool, revision: Revision, now: datetime
             ) -> ValidatedToken | None:
         key = (token, with_catalog)
         with self._lock:
@@ -43,7 +48,7 @@ class ValidationCache:
             self._entries.move_to_end(key)
             return entry.info
 
-    def put(self, token: str, with_catalog: bool, revision: tuple[str, int],
+    def put(self, token: str, with_catalog: bool, revision: Revision,
             valid_until: datetime,
             info: ValidatedToken) -> None:
         with self._lock:

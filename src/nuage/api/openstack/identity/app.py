@@ -8,18 +8,22 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from nuage.api.openstack.identity import auth, catalog, credentials, projects, roles, users
 from nuage.api.openstack.identity.deps import Deps, IdentityServices
 from nuage.api.openstack.identity.errors import keystone_error, to_response
 from nuage.api.openstack.identity.render import Renderer
+from nuage.api.openstack.identity.token_bodies import TokenBodies, ValidationLane
 from nuage.domain.errors import NuageError
 
 log = logging.getLogger(__name__)
 
 
-def identity_app(services: IdentityServices, identity_url: str) -> Starlette:
-    deps = Deps(s=services, render=Renderer(f"{identity_url}/v3"), url=identity_url)
+def identity_app(services: IdentityServices, identity_url: str) -> ASGIApp:
+    render = Renderer(f"{identity_url}/v3")
+    bodies = TokenBodies(render)
+    deps = Deps(s=services, render=render, url=identity_url, token_bodies=bodies)
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NuageError)
@@ -39,9 +43,10 @@ def identity_app(services: IdentityServices, identity_url: str) -> Starlette:
                               "An unexpected error prevented the server from fulfilling your "
                               "request.")
 
-    return Starlette(
+    app = Starlette(
         routes=[*auth.routes(deps), *projects.routes(deps), *users.routes(deps),
                 *roles.routes(deps), *catalog.routes(deps), *credentials.routes(deps)],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
+    return ValidationLane(app, services.tokens, bodies)

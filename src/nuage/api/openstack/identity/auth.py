@@ -129,10 +129,8 @@ def routes(d: Deps) -> list[Route]:
                               with_catalog=not nocatalog)
         if request.method == "HEAD":
             return empty(200, headers={"X-Subject-Token": subject})
-        out = d.render.token(info)
-        if nocatalog:
-            out.pop("catalog", None)
-        return reply({"token": out}, headers={"X-Subject-Token": subject})
+        return Response(d.token_bodies.body(subject, nocatalog, info),
+                        media_type="application/json", headers={"X-Subject-Token": subject})
 
     async def revoke(request: Request) -> Response:
         ctx = await d.ctx(request)

@@ -11,6 +11,7 @@ from nuage.api.openstack.common.auth import token_context
 from nuage.api.openstack.common.body import query_bool
 from nuage.api.openstack.common.http import client_ip, request_id
 from nuage.api.openstack.identity.render import Renderer
+from nuage.api.openstack.identity.token_bodies import TokenBodies
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
 from nuage.services.identity.assignments import AssignmentService
@@ -41,6 +42,7 @@ class Deps:
     render: Renderer
     # The unversioned identity URL, e.g. http://127.0.0.1:8800/identity
     url: str
+    token_bodies: TokenBodies
 
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
