@@ -13,11 +13,12 @@ import pytest
 
 from nuage.domain.compute import ComputeHost, Flavor, Keypair
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, NotFound, ValidationError
+from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.drivers.clock import SystemClock
 from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
+from nuage.ports.hypervisor import GuestNotFound, HypervisorError
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.audit import Auditor
 from nuage.services.compute.reconcile import Reconciler
@@ -55,7 +56,11 @@ class Channel:
         return self.reconciler.console_output(guest_id, length)
 
     def trigger_crash_dump(self, host: str, guest_id: str) -> None:
-        raise LookupError("no agent in these tests")
+        assert self.reconciler is not None
+        try:
+            self.reconciler.hv.inject_nmi(guest_id)
+        except (GuestNotFound, HypervisorError) as exc:
+            raise LookupError(str(exc)) from exc
 
 
 @pytest.fixture
@@ -231,3 +236,54 @@ def test_listing_filters_and_paging(world: World) -> None:
                                                                             ServerQuery())]
     assert world.servers.find(member(), ServerQuery(limit=0)) == []
     assert len(world.servers.find(member(), ServerQuery(status="build"))) == 3
+
+
+def test_crash_dump_injects_an_nmi_into_a_running_guest(world: World) -> None:
+    sid = boot(world)
+    world.actions.trigger_crash_dump(member(), sid)
+    assert ("nmi", sid) in world.hv.calls
+    actions = [a.action for a in world.servers.actions(member(), sid)]
+    assert actions[0] == "trigger_crash_dump"
+    assert world.servers.actions(member(), sid)[0].finish_time is not None
+    world.actions.act(member(), sid, "pause")
+    world.reconciler.run_once()
+    world.actions.trigger_crash_dump(member(), sid)     # paused guests take NMIs too
+    world.actions.act(member(), sid, "unpause")
+    world.reconciler.run_once()
+    world.actions.act(member(), sid, "stop")
+    with pytest.raises(Conflict):                        # a task is running
+        world.actions.trigger_crash_dump(member(), sid)
+    world.reconciler.run_once()
+    with pytest.raises(Conflict):                        # stopped
+        world.actions.trigger_crash_dump(member(), sid)
+    world.hv.states.pop(sid)
+    with world.uow(write=True) as u:                     # the guest vanished behind us
+        server = u.servers.get(sid)
+        assert server is not None
+        server.vm_state = "active"
+        u.commit()
+    with pytest.raises(Conflict, match="not running"):
+        world.actions.trigger_crash_dump(member(), sid)
+
+
+def test_a_locked_server_refuses_its_owner_not_an_admin(world: World) -> None:
+    sid = boot(world)
+    admin = RequestContext(request_id="req-2", user_id="adm", project_id="admin",
+                           roles=frozenset({"admin", "member", "reader"}), is_admin_project=True)
+    world.actions.lock(member(), sid)
+    assert world.servers.get(member(), sid).locked_by == "owner"
+    for attempt in (lambda: world.actions.act(member(), sid, "stop"),
+                    lambda: world.servers.delete(member(), sid),
+                    lambda: world.servers.set_metadata(member(), sid, {"a": "b"}, False),
+                    lambda: world.actions.trigger_crash_dump(member(), sid)):
+        with pytest.raises(Conflict, match="is locked"):
+            attempt()
+    world.actions.act(admin, sid, "stop")
+    world.reconciler.run_once()
+    world.actions.unlock(member(), sid)
+    world.actions.lock(admin, sid)
+    assert world.servers.get(member(), sid).locked_by == "admin"
+    with pytest.raises(Forbidden):
+        world.actions.unlock(member(), sid)
+    world.actions.unlock(admin, sid)
+    world.servers.delete(member(), sid)
