@@ -21,6 +21,7 @@ import pytest
 from nuage.drivers.guest_image import build_guest_image
 from nuage.drivers.qemu import QemuHypervisor
 from nuage.drivers.qemu.config_drive import write_config_drive
+from nuage.drivers.qemu.qcow2 import write_overlay
 from nuage.ports.hypervisor import (
     BootImage,
     ConfigDrive,
@@ -67,6 +68,42 @@ def test_config_drive_layout(tmp_path: Path) -> None:
         assert read("/openstack/2012-08-10/user_data") == drive.user_data
     finally:
         iso.close()
+
+
+# --- the root disk overlay, without a guest ----------------------------------------------
+
+@needs_qemu
+@pytest.mark.parametrize(("disk_format", "size"), [("qcow2", 2**30), ("raw", 50 * 2**30 + 1),
+                                                   ("qcow2", 4 * 2**40)])
+def test_overlay_is_the_one_qemu_img_writes(tmp_path: Path, disk_format: str,
+                                             size: int) -> None:
+    backing = tmp_path / f"base,{disk_format}"
+    subprocess.run(["qemu-img", "create", "-q", "-f", disk_format, str(backing), "64M"],
+                   check=True, timeout=60)
+    ours, theirs = tmp_path / "ours.qcow2", tmp_path / "theirs.qcow2"
+    assert write_overlay(ours, backing, disk_format, size)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", disk_format, "-b",
+                    str(backing), str(theirs), str(size)], check=True, timeout=60)
+
+    def info(path: Path) -> dict[str, object]:
+        out = subprocess.run(["qemu-img", "info", "--output=json", str(path)], check=True,
+                             capture_output=True, text=True, timeout=60).stdout
+        data: dict[str, object] = json.loads(out)
+        del data["filename"]
+        return data
+
+    assert info(ours) == info(theirs)
+    subprocess.run(["qemu-img", "check", "-q", str(ours)], check=True, timeout=60)
+    # The header proper and every cluster after the first are qemu-img's, byte for byte
+    # (the first cluster's extensions name QEMU's features, which vary by version).
+    mine, its = ours.read_bytes(), theirs.read_bytes()
+    assert (mine[:112], mine[65536:]) == (its[:112], its[65536:])
+
+
+def test_overlay_layouts_left_to_qemu_img(tmp_path: Path) -> None:
+    assert not write_overlay(tmp_path / "big.qcow2", tmp_path / "base", "qcow2", 4 * 2**40 + 1)
+    assert not write_overlay(tmp_path / "vmdk.qcow2", tmp_path / "base", "vmdk", 2**30)
+    assert not (tmp_path / "big.qcow2").exists()
 
 
 # --- one real guest ----------------------------------------------------------------------
@@ -316,6 +353,28 @@ def test_a_guest_killed_while_nuage_is_down_reads_shutdown(state_dir: Path) -> N
     while restarted.state(GUEST) != PowerState.SHUTDOWN and time.monotonic() < deadline:
         time.sleep(0.1)
     assert restarted.guests() == {GUEST: PowerState.SHUTDOWN}
+
+
+@pytest.mark.slow
+@needs_qemu
+def test_a_start_interrupted_before_the_cpus_run_is_finished_by_the_next_spawn(
+    image: BootImage, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nuage and the keeper died between QEMU's start-up and its `cont`: QEMU waits in
+    prelaunch (-S). A look restarts the keeper; spawning again starts the CPUs."""
+    other = "0c4d1f8e-5b2a-4e63-a1c9-7d3e2f6b9a10"
+    crashed = QemuHypervisor(state_dir, "host-1")
+    # A keeper that reports ready and does nothing: no console, no `cont`.
+    monkeypatch.setattr(crashed, "_start_keeper",
+                        lambda files, release_cpus: subprocess.Popen(["true"]))
+    crashed.spawn(_spec(image, other))
+    restarted = QemuHypervisor(state_dir, "host-1")
+    assert restarted.state(other) == PowerState.NOSTATE     # prelaunch, keeper restarted
+    assert (state_dir / "guests" / other / "console.pid").exists()
+    restarted.spawn(_spec(image, other))
+    assert restarted.state(other) == PowerState.RUNNING
+    _wait_for(restarted, "Linux version", guest_id=other)
+    restarted.destroy(other)
 
 
 @pytest.mark.slow

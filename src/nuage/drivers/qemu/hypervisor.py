@@ -29,6 +29,7 @@ from qemu.qmp import QMPClient
 from nuage.drivers.qemu import host, qmp
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
+from nuage.drivers.qemu.qcow2 import write_overlay
 from nuage.ports.hypervisor import (
     GuestNotFound,
     GuestSpec,
@@ -136,14 +137,7 @@ class QemuHypervisor:
         with files.lock():
             if not files.record.exists():
                 files.write_record(spec)
-            if not files.disk.exists():
-                self._create_disk(files, spec)
-            if not files.config_drive.exists():
-                try:
-                    write_config_drive(spec.config_drive, files.config_drive)
-                except Exception as exc:
-                    raise HypervisorError(f"config drive not written: {exc}") from exc
-            self._start_locked(files)
+            self._start_locked(files, prepare=lambda: self._create_missing(files, spec))
 
     def state(self, guest_id: str) -> PowerState:
         files = self._existing(guest_id)
@@ -314,6 +308,16 @@ class QemuHypervisor:
             raise HypervisorError(f"cannot {verb} a guest that is not running")
         return self._status(files)
 
+    def _create_missing(self, files: GuestFiles, spec: GuestSpec) -> None:
+        """The root disk and the config drive, unless a previous spawn wrote them."""
+        if not files.disk.exists():
+            self._create_disk(files, spec)
+        if not files.config_drive.exists():
+            try:
+                write_config_drive(spec.config_drive, files.config_drive)
+            except Exception as exc:
+                raise HypervisorError(f"config drive not written: {exc}") from exc
+
     def _create_disk(self, files: GuestFiles, spec: GuestSpec) -> None:
         image = spec.image.path.resolve()
         if not image.is_file():
@@ -321,8 +325,15 @@ class QemuHypervisor:
         size = max(spec.disk_gb * 2**30, self._virtual_size(image, spec.image.disk_format))
         partial = files.dir / ".disk.qcow2.partial"
         partial.unlink(missing_ok=True)
-        _run([self._qemu_img, "create", "-q", "-f", "qcow2", "-F", spec.image.disk_format,
-              "-b", str(image), str(partial), str(size)], "root disk creation")
+        # The overlay qemu-img would write, written here (qcow2.py): no process start on
+        # the boot's critical path. qemu-img for the layouts qcow2.py leaves to it.
+        try:
+            written = write_overlay(partial, image, spec.image.disk_format, size)
+        except OSError as exc:
+            raise HypervisorError(f"root disk creation failed: {exc}") from exc
+        if not written:
+            _run([self._qemu_img, "create", "-q", "-f", "qcow2", "-F", spec.image.disk_format,
+                  "-b", str(image), str(partial), str(size)], "root disk creation")
         os.replace(partial, files.disk)
 
     def _virtual_size(self, image: Path, disk_format: str) -> int:
@@ -339,30 +350,44 @@ class QemuHypervisor:
                                 disk_format, str(image)], "image inspection"))
         return int(info.get("virtual-size", 0))
 
-    def _start_locked(self, files: GuestFiles) -> None:
+    def _start_locked(self, files: GuestFiles,
+                      prepare: Callable[[], None] | None = None) -> None:
+        """Start the guest unless it runs. `prepare` creates what a launch needs and is
+        missing (spawn: the disks); it runs while the console keeper starts up."""
         if files.live_qemu_pid() is not None:
+            if prepare is not None:
+                prepare()
             self._ensure_keeper(files)
             status = self._status(files)
             if status == "prelaunch":            # a start interrupted before `cont`
                 qmp.execute(files.qmp, "cont")
             return
-        if not files.record.exists() or not files.disk.exists():
+        if prepare is None and (not files.record.exists() or not files.disk.exists()):
             raise HypervisorError("guest has no disks: spawn it again")
-        self._launch(files, restore=files.suspended.exists())
+        self._launch(files, restore=files.suspended.exists(), prepare=prepare)
 
-    def _launch(self, files: GuestFiles, restore: bool) -> None:
+    def _launch(self, files: GuestFiles, restore: bool,
+                prepare: Callable[[], None] | None = None) -> None:
         self.capabilities()
-        spec = files.read_record()
         for stale in (files.qemu_pid, files.qmp, files.console_sock):
             stale.unlink(missing_ok=True)
-        argv = self._argv(files, spec, restore)
+        _retire_keeper(files)
         # The console keeper starts first and connects as soon as QEMU's console socket
-        # appears: its start-up (a Python process) overlaps QEMU's instead of following it.
-        keeper = self._start_keeper(files)
+        # appears: its start-up (a Python process) overlaps ours and QEMU's instead of
+        # following them. On a fresh start it also releases the CPUs (see below).
+        keeper = self._start_keeper(files, release_cpus=not restore)
         try:
+            if prepare is not None:
+                prepare()
+            if not files.record.exists() or not files.disk.exists():
+                raise HypervisorError("guest has no disks: spawn it again")
+            argv = self._argv(files, files.read_record(), restore)
             # QEMU daemonizes: the command returns once the child has opened its disks and
-            # sockets (its errors are in qemu.log), and the child is re-parented away from
-            # us. -S keeps the CPUs stopped until the keeper listens: no boot line lost.
+            # sockets and dropped its privileges (its errors are in qemu.log), and the
+            # child is re-parented away from us. -S keeps the CPUs stopped until the
+            # keeper records the console (no boot line lost); the keeper then `cont`s
+            # them itself, as soon as QEMU serves QMP (after that start-up): the guest
+            # does not wait for this thread to notice either.
             with open(files.qemu_log, "wb") as qemu_log:
                 try:
                     proc = subprocess.run(argv, cwd=files.dir, stdin=subprocess.DEVNULL,
@@ -374,17 +399,16 @@ class QemuHypervisor:
                 detail = _tail(files.qemu_log) or f"exit status {proc.returncode}"
                 raise HypervisorError(f"QEMU did not start: {detail}")
         except BaseException:
-            if keeper is not None:
-                _abandon(keeper)
+            _abandon(keeper)
+            pid = files.live_qemu_pid()          # one that hung in its start-up
+            if pid is not None:
+                _kill(pid)
             raise
         try:
-            if keeper is not None:
-                _keeper_connected(keeper)
-            else:
-                self._ensure_keeper(files)
+            _keeper_connected(keeper)
             if restore:
                 self._restore_memory(files)
-            qmp.execute(files.qmp, "cont")
+                qmp.execute(files.qmp, "cont")
         except BaseException:
             pid = files.live_qemu_pid()
             if pid is not None:
@@ -444,19 +468,21 @@ class QemuHypervisor:
         return argv
 
     def _ensure_keeper(self, files: GuestFiles) -> None:
-        keeper = self._start_keeper(files)
-        if keeper is not None:
-            _keeper_connected(keeper)
+        """A keeper for a running QEMU, unless one runs."""
+        if files.live_keeper_pid() is None:
+            _keeper_connected(self._start_keeper(files, release_cpus=False))
 
-    def _start_keeper(self, files: GuestFiles) -> subprocess.Popen[bytes] | None:
-        """Start a console keeper unless one runs; not waiting: see _keeper_connected."""
-        if files.live_keeper_pid() is not None:
-            return None
+    def _start_keeper(self, files: GuestFiles,
+                      release_cpus: bool) -> subprocess.Popen[bytes]:
+        """Start a console keeper, not waiting: see _keeper_connected. With `release_cpus`
+        it also `cont`s a QEMU started with -S once connected."""
+        argv = [sys.executable, "-I", "-S", str(_KEEPER), "console.sock", "console.log",
+                str(self._console_max_bytes), "console.pid"]
+        if release_cpus:
+            argv.append("qmp.sock")
         try:
             return subprocess.Popen(
-                [sys.executable, "-I", "-S", str(_KEEPER), "console.sock", "console.log",
-                 str(self._console_max_bytes), "console.pid"],
-                cwd=files.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                argv, cwd=files.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True,
             )
         except OSError as exc:
@@ -560,14 +586,24 @@ async def _migration_done(client: QMPClient) -> None:
 
 
 def _keeper_connected(keeper: subprocess.Popen[bytes]) -> None:
-    """Wait for the keeper's first process, which exits once its child has connected."""
+    """Wait for the keeper's first process, which exits once its child is ready: connected
+    to the console, and the CPUs released if it was asked to."""
     try:
         status = keeper.wait(timeout=30)
     except subprocess.TimeoutExpired as exc:
         _abandon(keeper)
         raise HypervisorError("console keeper did not start in 30 s") from exc
     if status != 0:
-        raise HypervisorError("console keeper could not connect to the serial console")
+        raise HypervisorError("console keeper could not connect to the serial console, "
+                              "or QEMU did not start the CPUs")
+
+
+def _retire_keeper(files: GuestFiles) -> None:
+    """Before a launch: a keeper still alive belongs to the QEMU that just exited. It exits
+    by itself once it has copied what that QEMU printed last; one that lingers is killed."""
+    pid = files.live_keeper_pid()
+    if pid is not None and not _wait(lambda: files.live_keeper_pid() is None, 2.0):
+        _kill(pid)
 
 
 def _abandon(keeper: subprocess.Popen[bytes]) -> None:
