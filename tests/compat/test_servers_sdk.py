@@ -1,6 +1,8 @@
 """Servers through openstacksdk (as Terraform- and Ansible-style tooling drives them),
 booting a real guest: create with user-data and a keypair, wait, console, metadata,
-actions, instance actions, quota refusal, and delete."""
+actions, instance actions, quota refusal, and delete. The SDK negotiates the highest
+microversion both sides have (2.26 for servers, 2.10 for key pairs), so this also drives
+description, tags, lock and trigger_crash_dump as the SDK sends them."""
 
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ def test_server_lifecycle_with_the_sdk(admin_conn: openstack.connection.Connecti
     user_data = base64.b64encode(f"#!/bin/sh\necho {marker}\n".encode()).decode()
     server = conn.compute.create_server(
         name=unique("sdk-vm"), image_id=image.id, flavor_id=flavor.id, key_name=key.name,
-        user_data=user_data, metadata={"owner": "sdk"}, networks="none")
+        user_data=user_data, metadata={"owner": "sdk"}, networks="none",
+        description="made by the sdk")
     try:
         server = conn.compute.wait_for_server(server, status="ACTIVE", wait=180)
         assert server.power_state == 1 and server.metadata == {"owner": "sdk"}
@@ -50,6 +53,21 @@ def test_server_lifecycle_with_the_sdk(admin_conn: openstack.connection.Connecti
 
         conn.compute.set_server_metadata(server, tier="gold")
         assert conn.compute.get_server_metadata(server).metadata["tier"] == "gold"
+
+        # 2.19 and 2.26, as the SDK speaks them.
+        assert server.description == "made by the sdk" and server.tags == []
+        conn.compute.add_tag_to_server(server, "blue")
+        server.set_tags(conn.compute, ["red", "green"])
+        conn.compute.remove_tag_from_server(server, "red")
+        assert conn.compute.get_server(server).tags == ["green"]
+        assert [s.id for s in conn.compute.servers(tags="green")] == [server.id]
+        assert [s.id for s in conn.compute.servers(not_tags="green", name=server.name)] == []
+        conn.compute.update_server(server, description="changed")
+        assert conn.compute.get_server(server).description == "changed"
+        conn.compute.lock_server(server)
+        assert conn.compute.get_server(server).is_locked is True
+        conn.compute.unlock_server(server)
+        assert conn.compute.get_server(server).is_locked is False
 
         conn.compute.stop_server(server)
         conn.compute.wait_for_server(server, status="SHUTOFF", wait=120)
@@ -62,8 +80,13 @@ def test_server_lifecycle_with_the_sdk(admin_conn: openstack.connection.Connecti
         conn.compute.unpause_server(server)
         conn.compute.wait_for_server(server, status="ACTIVE", wait=60)
 
+        # 2.17: an NMI reaches the running guest, whose kernel says so on the console.
+        conn.compute.trigger_server_crash_dump(server)
+        console(conn, server, "NMI")
+
         actions = [a.action for a in conn.compute.server_actions(server)]
-        for expected in ("create", "stop", "start", "pause", "unpause"):
+        for expected in ("create", "stop", "start", "pause", "unpause", "lock", "unlock",
+                         "trigger_crash_dump"):
             assert expected in actions
         found = [s.id for s in conn.compute.servers(name=server.name)]
         assert found == [server.id]
