@@ -6,12 +6,14 @@ started by the driver with the guest directory as working directory, just before
 retries the connection every millisecond for CONNECT_TIMEOUT, unless its parent is killed
 meanwhile (the driver gave that start up). It forks: the parent exits 0 once the child is
 ready, or 1 if it could not get there. Ready means connected to the console and, when a QMP
-socket is given (a fresh start, QEMU launched with -S), the CPUs released with QMP `cont`:
-QEMU serves QMP only once its start-up is over, after it dropped its privileges (-runas),
-and the keeper is by then recording the console, so no boot line is lost and the guest
-starts without waiting for the driver to notice either. The child outlives nuage, like the
-guest itself; it exits when QEMU closes the socket (the guest is gone). Why a process and
-not a thread of nuage: the console must keep being recorded while nuage is down.
+socket is given (a fresh start, QEMU launched with -S), the CPUs released with QMP `cont`.
+QEMU may greet early (its monitor has an I/O thread) but runs commands only from its main
+loop, which starts once its start-up is over, privileges dropped (-runas) included; the
+keeper is by then recording the console, so no boot line is lost, and the guest starts
+without waiting for the driver to notice that QEMU's daemonizing parent exited and to open
+its own QMP session. The child outlives nuage, like the guest itself; it exits when QEMU
+closes the socket (the guest is gone). Why a process and not a thread of nuage: the console
+must keep being recorded while nuage is down.
 
 It imports `_socket`, not `socket`: the latter's imports (enum, selectors) double the
 interpreter's start-up, which a boot waits for when QEMU starts faster than the keeper.
@@ -47,7 +49,7 @@ def _connect(path: str, parent: int, deadline: float) -> _socket.socket | None:
 
 def _release_cpus(path: str, parent: int, deadline: float) -> bool:
     """QMP `cont`, answered with success. QEMU's replies start with {"return" or {"error";
-    events ({"timestamp" ...) are skipped."""
+    events ({"timestamp" ..., such as RESUME before cont's reply) are skipped."""
     sock = _connect(path, parent, deadline)
     if sock is None:
         return False
@@ -65,7 +67,7 @@ def _release_cpus(path: str, parent: int, deadline: float) -> bool:
 
     try:
         sock.settimeout(QEMU_START_TIMEOUT)
-        reply()                                   # the greeting, once QEMU has started
+        reply()                                   # the greeting
         for command in (b'{"execute": "qmp_capabilities"}', b'{"execute": "cont"}'):
             sock.sendall(command + b"\n")
             while True:
