@@ -43,6 +43,14 @@ class ObjectIndex(Protocol):
 
     def usage(self, project_id: str) -> Usage: ...
 
+    def lock_usage(self, project_id: str) -> None:
+        """Serialise, until this transaction ends, the transactions that add to a project's
+        usage (buckets, objects, bytes), so a quota check then `usage` and the write it
+        allows are exact. Call it in a write unit of work, before reading what the check
+        depends on. Blocks while another transaction holds it; a no-op where the write
+        unit of work already holds the database's only write lock (SQLite)."""
+        ...
+
     def all_blob_ids(self) -> set[str]:
         """Every blob id some version or uploaded part points at (orphan collection)."""
         ...

@@ -47,6 +47,8 @@ class BucketService(StorageUseCases):
                                f"constraint is not valid: {region} is not this region "
                                f"({self.p.config.region}).")
         with self.p.uow(write=True) as uow:
+            # Creations in one project commit one at a time, so the count below is exact.
+            uow.objects.lock_usage(ctx.project_id)
             existing = uow.buckets.get(name)
             if existing is not None:
                 if existing.project_id == ctx.project_id:

@@ -182,6 +182,9 @@ class ObjectService(StorageUseCases):
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, new.bucket)
             self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, audit_denial=True)
+            # Before any read the quota check (and the replaced version) depends on: writers
+            # of one project commit one at a time, each seeing the others' objects.
+            uow.objects.lock_usage(bucket.project_id)
             current = uow.objects.latest(bucket.name, new.key)
             check_write(new.conditions, current)
             if upload_id is not None:
