@@ -14,23 +14,30 @@ import json
 import logging
 import os
 import re
-import select
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from qemu.qmp import QMPClient
 
 from nuage.drivers.qemu import host, qmp
+from nuage.drivers.qemu.command_line import qemu_argv
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
+from nuage.drivers.qemu.processes import (
+    abandon,
+    keeper_connected,
+    kill,
+    retire_keeper,
+    run,
+    start_keeper,
+    tail,
+    wait,
+    wait_exit,
+)
 from nuage.drivers.qemu.qcow2 import write_overlay
+from nuage.drivers.qemu.saved_memory import discard_saved_memory, restore_memory, save_memory
 from nuage.ports.hypervisor import (
     GuestNotFound,
     GuestSpec,
@@ -41,7 +48,6 @@ from nuage.ports.hypervisor import (
 
 log = logging.getLogger(__name__)
 
-_KEEPER = Path(__file__).with_name("console_keeper.py")
 _GUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # QMP run states (query-status) -> power states. Transient ones (prelaunch while we start
 # it, inmigrate while it resumes) read as NOSTATE: the caller asks again.
@@ -157,7 +163,7 @@ class QemuHypervisor:
         files = self._existing(guest_id)
         with files.lock():
             if files.live_qemu_pid() is None and files.suspended.exists():
-                _discard_saved_memory(files)     # stopping a suspended guest powers it off
+                discard_saved_memory(files)      # stopping a suspended guest powers it off
             self._stop_locked(files, timeout)
 
     def start(self, guest_id: str) -> None:
@@ -181,7 +187,7 @@ class QemuHypervisor:
                     return
             if files.live_qemu_pid() is not None:
                 self._stop_locked(files, self._soft_reboot_timeout)
-            _discard_saved_memory(files)          # a reboot boots afresh
+            discard_saved_memory(files)           # a reboot boots afresh
             self._start_locked(files)
 
     def pause(self, guest_id: str) -> None:
@@ -225,7 +231,7 @@ class QemuHypervisor:
                 if status not in ("running", "paused", "postmigrate"):
                     raise HypervisorError(f"cannot suspend a guest that is {status}")
                 qmp.execute(files.qmp, "stop")
-                self._save_memory(files)
+                save_memory(files)
                 files.suspended.write_bytes(b"")
             self._hard_stop(files, pid)
 
@@ -247,10 +253,10 @@ class QemuHypervisor:
         with files.lock():
             pid = files.live_qemu_pid()
             if pid is not None:
-                _kill(pid)
+                kill(pid)
             keeper = files.live_keeper_pid()
             if keeper is not None:
-                _kill(keeper)
+                kill(keeper)
             shutil.rmtree(files.dir, ignore_errors=True)
         shutil.rmtree(files.dir, ignore_errors=True)   # the lock file, recreated on exit
 
@@ -281,8 +287,8 @@ class QemuHypervisor:
             partial = dest.with_name(f".{dest.name}.partial")
             try:
                 # -U: QEMU holds the image lock; the paused guest writes nothing meanwhile.
-                _run([self._qemu_img, "convert", "-U", "-O", "qcow2", str(files.disk),
-                      str(partial)], "snapshot", timeout=3600)
+                run([self._qemu_img, "convert", "-U", "-O", "qcow2", str(files.disk),
+                     str(partial)], "snapshot", timeout=3600)
                 os.replace(partial, dest)
             finally:
                 partial.unlink(missing_ok=True)
@@ -333,8 +339,8 @@ class QemuHypervisor:
         except OSError as exc:
             raise HypervisorError(f"root disk creation failed: {exc}") from exc
         if not written:
-            _run([self._qemu_img, "create", "-q", "-f", "qcow2", "-F", spec.image.disk_format,
-                  "-b", str(image), str(partial), str(size)], "root disk creation")
+            run([self._qemu_img, "create", "-q", "-f", "qcow2", "-F", spec.image.disk_format,
+                 "-b", str(image), str(partial), str(size)], "root disk creation")
         os.replace(partial, files.disk)
 
     def _virtual_size(self, image: Path, disk_format: str) -> int:
@@ -347,8 +353,8 @@ class QemuHypervisor:
                 header = f.read(32)
             if len(header) == 32 and header[:4] == b"QFI\xfb":
                 return int.from_bytes(header[24:32], "big")
-        info = json.loads(_run([self._qemu_img, "info", "-U", "--output=json", "-f",
-                                disk_format, str(image)], "image inspection"))
+        info = json.loads(run([self._qemu_img, "info", "-U", "--output=json", "-f",
+                               disk_format, str(image)], "image inspection"))
         return int(info.get("virtual-size", 0))
 
     def _start_locked(self, files: GuestFiles,
@@ -372,7 +378,7 @@ class QemuHypervisor:
         self.capabilities()
         for stale in (files.qemu_pid, files.qmp, files.console_sock):
             stale.unlink(missing_ok=True)
-        _retire_keeper(files)
+        retire_keeper(files)
         # The console keeper starts first and connects as soon as QEMU's console socket
         # appears: its start-up (a Python process) overlaps ours and QEMU's instead of
         # following them. On a fresh start it also releases the CPUs (see below).
@@ -382,7 +388,10 @@ class QemuHypervisor:
                 prepare()
             if not files.record.exists() or not files.disk.exists():
                 raise HypervisorError("guest has no disks: spawn it again")
-            argv = self._argv(files, files.read_record(), restore)
+            argv = qemu_argv(self._qemu, files, files.read_record(),
+                             accelerator=self.capabilities().accelerator,
+                             guest_user=self._guest_user, sandbox=self._sandbox,
+                             restore=restore)
             # QEMU daemonizes: the command returns once the child has opened its disks and
             # sockets and dropped its privileges (its errors are in qemu.log), and the
             # child is re-parented away from us. -S keeps the CPUs stopped until the
@@ -397,103 +406,40 @@ class QemuHypervisor:
                 except OSError as exc:
                     raise HypervisorError(f"QEMU did not start: {exc}") from exc
             try:
-                status = _wait_exit(proc, 60.0)
+                status = wait_exit(proc, 60.0)
             except subprocess.TimeoutExpired as exc:
                 proc.kill()
                 proc.wait()
                 raise HypervisorError(f"QEMU did not start: {exc}") from exc
             if status != 0 or files.live_qemu_pid() is None:
-                detail = _tail(files.qemu_log) or f"exit status {status}"
+                detail = tail(files.qemu_log) or f"exit status {status}"
                 raise HypervisorError(f"QEMU did not start: {detail}")
         except BaseException:
-            _abandon(keeper)
+            abandon(keeper)
             pid = files.live_qemu_pid()          # one that hung in its start-up
             if pid is not None:
-                _kill(pid)
+                kill(pid)
             raise
         try:
-            _keeper_connected(keeper)
+            keeper_connected(keeper)
             if restore:
-                self._restore_memory(files)
+                restore_memory(files)
                 qmp.execute(files.qmp, "cont")
         except BaseException:
             pid = files.live_qemu_pid()
             if pid is not None:
-                _kill(pid)
+                kill(pid)
             raise
         if restore:
-            _discard_saved_memory(files)
-
-    def _argv(self, files: GuestFiles, spec: GuestSpec, restore: bool) -> list[str]:
-        caps = self.capabilities()
-        argv = [
-            self._qemu, "-name", f"guest={spec.guest_id},debug-threads=on",
-            "-no-user-config", "-nodefaults", "-machine", "pc", "-accel", caps.accelerator,
-            "-m", str(spec.memory_mb), "-smp", str(spec.vcpus), "-display", "none",
-            # Sockets by relative name (QEMU runs in the guest directory): a unix socket
-            # path is limited to 107 bytes, which deep state directories exceed.
-            "-chardev", "socket,id=console,path=console.sock,server=on,wait=off",
-            "-serial", "chardev:console",
-            "-chardev", "socket,id=qmp,path=qmp.sock,server=on,wait=off",
-            "-mon", "chardev=qmp,mode=control",
-            "-drive", f"file={_opt(files.disk)},format=qcow2,if=none,id=root,discard=unmap,"
-                      # No reopen by path when a suspend inactivates the disk: QEMU runs
-                      # as the guest user then, who may not reach the files.
-                      "auto-read-only=off",
-            "-device", "virtio-blk-pci,drive=root,bootindex=1",
-            "-drive", f"file={_opt(files.config_drive)},format=raw,if=none,id=config,"
-                      "readonly=on,media=cdrom",
-            "-device", "ide-cd,drive=config",
-            "-device", "virtio-rng-pci",
-            "-pidfile", str(files.qemu_pid), "-daemonize", "-S",
-        ]
-        if caps.accelerator == "kvm":
-            argv += ["-cpu", "host"]
-        for index, nic in enumerate(spec.nics):
-            argv += ["-netdev", f"tap,id=net{index},ifname={nic.tap},script=no,downscript=no",
-                     "-device", f"virtio-net-pci,netdev=net{index},mac={nic.mac}"]
-        image = spec.image
-        if image.kernel is not None:
-            cmdline = image.cmdline
-            if "console=ttyS0" not in cmdline:
-                cmdline = f"{cmdline} console=ttyS0".strip()
-            argv += ["-kernel", str(image.kernel), "-append", cmdline]
-            if image.initrd is not None:
-                argv += ["-initrd", str(image.initrd)]
-        if self._guest_user:
-            argv += ["-runas", self._guest_user]
-        if self._sandbox:
-            # seccomp. QEMU 7.2 installs the filter before it forks (-daemonize) and before
-            # it drops to the guest user (-runas), so spawn=deny would kill the fork and
-            # elevateprivileges=deny the setuid: those two stay allowed when needed.
-            rules = "on,obsolete=deny,resourcecontrol=deny"
-            if not self._guest_user:
-                rules += ",elevateprivileges=deny"
-            argv += ["-sandbox", rules]
-        if restore:
-            argv += ["-incoming", "defer"]
-        return argv
+            discard_saved_memory(files)
 
     def _ensure_keeper(self, files: GuestFiles) -> None:
         """A keeper for a running QEMU, unless one runs."""
         if files.live_keeper_pid() is None:
-            _keeper_connected(self._start_keeper(files, release_cpus=False))
-
+            keeper_connected(self._start_keeper(files, release_cpus=False))
     def _start_keeper(self, files: GuestFiles,
                       release_cpus: bool) -> subprocess.Popen[bytes]:
-        """Start a console keeper, not waiting: see _keeper_connected. With `release_cpus`
-        it also `cont`s a QEMU started with -S once connected."""
-        argv = [sys.executable, "-I", "-S", str(_KEEPER), "console.sock", "console.log",
-                str(self._console_max_bytes), "console.pid"]
-        if release_cpus:
-            argv.append("qmp.sock")
-        try:
-            return subprocess.Popen(
-                argv, cwd=files.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True,
-            )
-        except OSError as exc:
-            raise HypervisorError(f"console keeper did not start: {exc}") from exc
+        return start_keeper(files, self._console_max_bytes, release_cpus)
 
     def _repair_console(self, files: GuestFiles) -> None:
         """After adoption, a console keeper that died is restarted (best effort, and only
@@ -521,7 +467,7 @@ class QemuHypervisor:
                     qmp.execute(files.qmp, "system_wakeup")
                 elif status != "running":
                     qmp.execute(files.qmp, "cont")   # a paused guest cannot hear the button
-                if _wait(lambda: not pid_alive(pid), timeout, self._power_button(files)):
+                if wait(lambda: not pid_alive(pid), timeout, self._power_button(files)):
                     return
                 log.info("guest %s ignored ACPI power-down for %g s: hard stop",
                          files.guest_id, timeout)
@@ -547,144 +493,5 @@ class QemuHypervisor:
         """QMP quit (QEMU flushes its disks and exits), then SIGKILL."""
         with contextlib.suppress(HypervisorError):
             qmp.execute(files.qmp, "quit", timeout=3.0)
-        if not _wait(lambda: not pid_alive(pid), 5.0):
-            _kill(pid)
-
-    def _save_memory(self, files: GuestFiles) -> None:
-        fd = os.open(files.memory, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        try:
-            async def body(client: QMPClient) -> None:
-                await client.execute("migrate-set-parameters", {"max-bandwidth": 1 << 40})
-                client.send_fd_scm(fd)
-                await client.execute("getfd", {"fdname": "suspend"})
-                await client.execute("migrate", {"uri": "fd:suspend"})
-                await _migration_done(client)
-
-            qmp.run_qmp(files.qmp, body, timeout=600.0)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _restore_memory(self, files: GuestFiles) -> None:
-        fd = os.open(files.memory, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            async def body(client: QMPClient) -> None:
-                client.send_fd_scm(fd)
-                await client.execute("getfd", {"fdname": "resume"})
-                await client.execute("migrate-incoming", {"uri": "fd:resume"})
-                await _migration_done(client)
-
-            qmp.run_qmp(files.qmp, body, timeout=600.0)
-        finally:
-            os.close(fd)
-
-
-async def _migration_done(client: QMPClient) -> None:
-    import asyncio
-
-    while True:
-        reply: Any = await client.execute("query-migrate")
-        status = reply.get("status", "")
-        if status == "completed":
-            return
-        if status in ("failed", "cancelled"):
-            raise HypervisorError(f"memory transfer {status}: {reply.get('error-desc', '')}")
-        await asyncio.sleep(0.05)
-
-
-def _keeper_connected(keeper: subprocess.Popen[bytes]) -> None:
-    """Wait for the keeper's first process, which exits once its child is ready: connected
-    to the console, and the CPUs released if it was asked to."""
-    try:
-        status = _wait_exit(keeper, 30.0)
-    except subprocess.TimeoutExpired as exc:
-        _abandon(keeper)
-        raise HypervisorError("console keeper did not start in 30 s") from exc
-    if status != 0:
-        raise HypervisorError("console keeper could not connect to the serial console, "
-                              "or QEMU did not start the CPUs")
-
-
-def _retire_keeper(files: GuestFiles) -> None:
-    """Before a launch: a keeper still alive belongs to the QEMU that just exited. It exits
-    by itself once it has copied what that QEMU printed last; one that lingers is killed."""
-    pid = files.live_keeper_pid()
-    if pid is not None and not _wait(lambda: files.live_keeper_pid() is None, 2.0):
-        _kill(pid)
-
-
-def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:
-    """proc.wait(timeout), woken by the exit itself: CPython's wait with a timeout polls in
-    growing sleeps (up to 50 ms), so a QEMU that daemonizes after 45 ms was noticed after
-    64. A pidfd (Linux 5.3) becomes readable when the process exits."""
-    if proc.returncode is not None:  # reaped: its pid may be another process's by now
-        return proc.returncode
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except OSError:                  # an older kernel
-        return proc.wait(timeout)
-    try:
-        if not select.select([pidfd], [], [], timeout)[0]:
-            raise subprocess.TimeoutExpired(proc.args, timeout)
-    finally:
-        os.close(pidfd)
-    return proc.wait()
-
-
-def _abandon(keeper: subprocess.Popen[bytes]) -> None:
-    """Kill a keeper still waiting to connect; its child, seeing its parent gone, gives up
-    instead of attaching to the console of a later start."""
-    if keeper.poll() is None:
-        keeper.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        keeper.wait(timeout=10)
-
-
-def _discard_saved_memory(files: GuestFiles) -> None:
-    files.suspended.unlink(missing_ok=True)
-    files.memory.unlink(missing_ok=True)
-
-
-def _wait(done: Callable[[], bool], timeout: float,
-          meanwhile: Callable[[], None] | None = None) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        if done():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        if meanwhile is not None:
-            meanwhile()
-        time.sleep(0.05)
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    _wait(lambda: not pid_alive(pid), 10.0)
-
-
-def _run(argv: list[str], what: str, timeout: float = 120) -> str:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise HypervisorError(f"{what} failed: {exc}") from exc
-    if proc.returncode != 0:
-        raise HypervisorError(f"{what} failed: {proc.stderr.strip()[-500:]}")
-    return proc.stdout
-
-
-def _opt(path: Path) -> str:
-    """A path inside a QEMU -drive option: commas are doubled."""
-    return str(path).replace(",", ",,")
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return " / ".join(line for line in text.strip().splitlines()[-lines:] if line)
+        if not wait(lambda: not pid_alive(pid), 5.0):
+            kill(pid)
