@@ -73,3 +73,9 @@ class ComputeIndex(Protocol):
     def lock_hosts(self) -> None:
         """Lock the compute host rows until the transaction ends (placement claims)."""
         ...
+
+    def lock_project_quota(self, project_id: str) -> None:
+        """Serialise, until the transaction ends, the write transactions that count a
+        project's compute usage and then add to it (quota checks): a second one waits
+        here for the first to end, then counts what it stored."""
+        ...

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from nuage.domain.compute import ComputeHost, Flavor, Keypair
+from nuage.domain.compute import ComputeHost, ComputeQuota, Flavor, Keypair
+from nuage.domain.compute_errors import OverLimit
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.drivers.clock import SystemClock
@@ -19,18 +20,15 @@ from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.ports.hypervisor import GuestNotFound, HypervisorError
-from nuage.ports.repositories import UnitOfWork
 from nuage.services.audit import Auditor
+from nuage.services.compute.base import ComputeConfig, QuotaDefaults, ResourcePorts
+from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import ComputePorts, NewServer, ServerQuery, ServerService
 from tests.unit.compute.fakes import MemoryHypervisor, MemoryImages
 
 KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl t")
-
-
-class QuotaHit(Exception):
-    pass
 
 
 @dataclass
@@ -41,7 +39,7 @@ class World:
     hv: MemoryHypervisor
     images: MemoryImages
     uow: SqlUnitOfWorkFactory
-    quota: dict[str, int]
+    quotas: QuotaService
 
 
 class Channel:
@@ -69,18 +67,12 @@ def world(tmp_path: Path) -> Iterator[World]:
     upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
     clock = SystemClock()
-    quota = {"instances": 3}
-
-    def quota_check(u: UnitOfWork, project_id: str, instances: int, cores: int,
-                    ram: int) -> None:
-        used = len(u.servers.find(project_id=project_id, deleted=False))
-        if used + instances > quota["instances"]:
-            raise QuotaHit("instances")
-
+    quotas = QuotaService(ResourcePorts(uow, clock, Auditor(clock), ComputeConfig(
+        quotas=QuotaDefaults(instances=3, cores=100, ram=100_000))))
     channel = Channel()
     images = MemoryImages()
     ports = ComputePorts(uow=uow, clock=clock, auditor=Auditor(clock), images=images,
-                         quota_check=quota_check, agents=channel)
+                         quota_check=quotas.check, agents=channel)
     hv = MemoryHypervisor()
     reconciler = Reconciler(ports, hv, "host1", tmp_path / "cache")
     channel.reconciler = reconciler
@@ -92,7 +84,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         u.keypairs.add(Keypair("u1", "k", KEY, "aa", now))
         u.commit()
     yield World(ServerService(ports), ServerActionService(ports), reconciler, hv, images,
-                uow, quota)
+                uow, quotas)
     engine.dispose()
 
 
@@ -183,7 +175,7 @@ def test_no_valid_host_gives_error_with_fault(world: World) -> None:
 def test_quota_is_enforced(world: World) -> None:
     for _ in range(3):
         world.servers.create(member(), NewServer("vm", "img-1", "1"))
-    with pytest.raises(QuotaHit):
+    with pytest.raises(OverLimit):
         world.servers.create(member(), NewServer("vm", "img-1", "1"))
 
 
@@ -287,3 +279,73 @@ def test_a_locked_server_refuses_its_owner_not_an_admin(world: World) -> None:
         world.actions.unlock(member(), sid)
     world.actions.unlock(admin, sid)
     world.servers.delete(member(), sid)
+
+
+# -- min_count / max_count: one request, all or nothing --------------------------------------
+def _stored(w: World) -> tuple[int, int, int]:
+    with w.uow() as u:
+        return (len(u.servers.find()), len(u.allocations.find()),
+                len(u.instance_actions.find()))
+
+
+def test_multiple_create_names_and_shares_one_reservation(world: World) -> None:
+    made = world.servers.create_many(member(), NewServer("web", "img-1", "1"), 2, 3)
+    assert [s.name for s in made] == ["web-1", "web-2", "web-3"]
+    assert [s.hostname for s in made] == ["web-1", "web-2", "web-3"]
+    assert [s.launch_index for s in made] == [0, 1, 2]
+    assert len({s.reservation_id for s in made}) == 1
+    assert str(made[0].reservation_id).startswith("r-")
+    assert all(s.host == "host1" and s.task_state == "spawning" for s in made)
+    assert _stored(world) == (3, 3, 3)
+
+
+def test_multiple_create_makes_as_many_as_the_quota_allows(world: World) -> None:
+    world.servers.create(member(), NewServer("old", "img-1", "1"))
+    made = world.servers.create_many(member(), NewServer("web", "img-1", "1"), 1, 5)
+    assert [s.name for s in made] == ["web-1", "web-2"]
+    with pytest.raises(OverLimit):
+        world.servers.create_many(member(), NewServer("more", "img-1", "1"), 1, 5)
+
+
+def test_one_left_by_the_quota_keeps_its_name(world: World) -> None:
+    for _ in range(2):
+        world.servers.create(member(), NewServer("old", "img-1", "1"))
+    made = world.servers.create_many(member(), NewServer("web", "img-1", "1"), 1, 4)
+    assert [s.name for s in made] == ["web"]
+
+
+def test_cores_and_ram_bound_the_count_too(world: World) -> None:
+    with world.uow(write=True) as u:
+        u.compute_quotas.add(ComputeQuota("p1", instances=10, cores=2, ram=51200,
+                                          key_pairs=100, metadata_items=128))
+        u.commit()
+    made = world.servers.create_many(member(), NewServer("web", "img-1", "1"), 1, 6)
+    assert len(made) == 2
+
+
+def test_min_count_over_the_quota_stores_nothing(world: World) -> None:
+    world.servers.create(member(), NewServer("old", "img-1", "1"))
+    before = _stored(world)
+    with pytest.raises(OverLimit):
+        world.servers.create_many(member(), NewServer("web", "img-1", "1"), 3, 4)
+    assert _stored(world) == before
+    with pytest.raises(ValidationError):
+        world.servers.create_many(member(), NewServer("web", "img-1", "1"), 3, 2)
+    assert _stored(world) == before
+
+
+def test_not_enough_room_for_all_puts_all_in_error_without_claims(world: World) -> None:
+    with world.uow(write=True) as u:
+        u.flavors.add(Flavor("3", "m1.half", 1, 4096, 1, extra_specs={}))
+        # Servers in ERROR count against the quota, as in Nova.
+        u.compute_quotas.add(ComputeQuota("p1", instances=10))
+        u.commit()
+    made = world.servers.create_many(member(), NewServer("web", "img-1", "3"), 3, 3)
+    assert [s.status for s in made] == ["ERROR"] * 3
+    assert all(s.host is None and s.fault is not None
+               and "No valid host" in s.fault["message"] for s in made)
+    with world.uow() as u:
+        assert u.allocations.find() == []
+    # Two of them would have fitted: they still do.
+    assert all(s.host == "host1" for s in world.servers.create_many(
+        member(), NewServer("two", "img-1", "3"), 2, 2))

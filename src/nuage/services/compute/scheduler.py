@@ -63,5 +63,21 @@ def claim(uow: UnitOfWork, req: Request, now: datetime) -> str | None:
     return best[1]
 
 
+def claim_all(uow: UnitOfWork, reqs: list[Request], now: datetime) -> list[str] | None:
+    """Claim for every server of one create request, or for none: the host of each, or
+    None (and no claim left) when they do not all fit. Nova's scheduler does the same: it
+    needs a host for every instance of a request, and otherwise drops the claims it made
+    and fails the whole request with NoValidHost."""
+    hosts: list[str] = []
+    for req in reqs:
+        host = claim(uow, req, now)
+        if host is None:
+            for done in reqs[:len(hosts)]:
+                release(uow, done.server_id)
+            return None
+        hosts.append(host)
+    return hosts
+
+
 def release(uow: UnitOfWork, server_id: str) -> None:
     uow.allocations.delete_where(server_id=server_id)

@@ -22,6 +22,7 @@ from nuage.domain.compute import (
     Server,
     TaskState,
     VmState,
+    new_reservation_id,
     new_server_id,
     server_hostname,
     tag_problem,
@@ -143,9 +144,24 @@ class ServerUseCases:
 
 class ServerService(ServerUseCases):
     def create(self, ctx: RequestContext, new: NewServer) -> Server:
+        return self.create_many(ctx, new, 1, 1)[0]
+
+    def create_many(self, ctx: RequestContext, new: NewServer, min_count: int = 1,
+                    max_count: int = 1) -> list[Server]:
+        """One create request of `min_count` to `max_count` servers, all or nothing, as
+        Nova does it: `max_count` if the quota allows, else as many as it allows if that
+        is at least `min_count`, else OverLimit (403) and nothing is stored. Every server
+        gets a host, or (not enough room for all of them) every one is stored in ERROR
+        with "No valid host" and none keeps a claim. Several servers are named
+        `name-1`, `name-2`, ... (Nova's default multi_instance_display_name_template) and
+        share one reservation id."""
         if ctx.project_id is None or "member" not in ctx.roles:
             raise Forbidden("Policy doesn't allow os_compute_api:servers:create to be "
                             "performed.")
+        if min_count < 1 or max_count < 1:
+            raise ValidationError("Invalid input for field/attribute min_count.")
+        if min_count > max_count:
+            raise ValidationError("min_count must be <= max_count")
         name = new.name.strip()
         if not name or len(name) > 255:
             raise ValidationError("Invalid input for field/attribute name.")
@@ -168,6 +184,7 @@ class ServerService(ServerUseCases):
             raise ValidationError(f"Image {image.id} is not active.")
         check_description(new.description)
         now = self.p.clock.now()
+        reservation = new.reservation_id or new_reservation_id()
         with self.p.uow(write=True) as uow:
             flavor = self._flavor(uow, ctx, new.flavor_ref)
             self._fits(flavor, image)
@@ -180,34 +197,71 @@ class ServerService(ServerUseCases):
             if new.availability_zone and not uow.compute_hosts.first(
                     availability_zone=new.availability_zone):
                 raise ValidationError("The requested availability zone is not available")
-            self.p.quota_check(uow, ctx.project_id, instances=1, cores=flavor.vcpus,
-                               ram=flavor.ram_mb)
-            server = Server(
-                id=new_server_id(), name=name, project_id=ctx.project_id,
-                user_id=ctx.user_id or "", image_id=image.id, flavor_id=flavor.id,
-                flavor=_flavor_snapshot(flavor), vm_state=VmState.BUILDING.value,
-                task_state=TaskState.SCHEDULING.value, created_at=now, updated_at=now,
-                key_name=new.key_name, key_data=key_data, user_data=user_data,
-                metadata=metadata, availability_zone=new.availability_zone,
-                access_ipv4=new.access_ipv4, access_ipv6=new.access_ipv6,
-                number=self._next_number(uow), description=new.description,
-                reservation_id=new.reservation_id, launch_index=new.launch_index,
-                hostname=server_hostname(name),
-                kernel_id=image.properties.get("kernel_id", ""),
-                ramdisk_id=image.properties.get("ramdisk_id", ""))
-            host = scheduler.claim(uow, scheduler.Request(
-                server.id, flavor.vcpus, flavor.ram_mb, flavor.disk_gb,
-                new.availability_zone), now)
-            if host is None:
-                server.vm_state, server.task_state = VmState.ERROR.value, None
-                server.fault = {"code": 500, "message": "No valid host was found. There are "
-                                "not enough hosts available.", "created": _iso(now)}
-            else:
-                server.host, server.task_state = host, TaskState.SPAWNING.value
-            uow.servers.add(server)
-            self.action(uow, ctx, server, "create")
+            # Count-then-insert: on PostgreSQL, concurrent creates of one project wait
+            # here for each other, so each counts the others' servers (SQLite's writer
+            # lock does the same for every write).
+            uow.compute.lock_project_quota(ctx.project_id)
+            count = self._quota_fit(uow, ctx.project_id, flavor, min_count, max_count)
+            servers: list[Server] = []
+            for index in range(count):
+                named = name if count == 1 else f"{name}-{index + 1}"
+                server = Server(
+                    id=new_server_id(), name=named, project_id=ctx.project_id,
+                    user_id=ctx.user_id or "", image_id=image.id, flavor_id=flavor.id,
+                    flavor=_flavor_snapshot(flavor), vm_state=VmState.BUILDING.value,
+                    task_state=TaskState.SCHEDULING.value, created_at=now, updated_at=now,
+                    key_name=new.key_name, key_data=key_data, user_data=user_data,
+                    metadata=metadata, availability_zone=new.availability_zone,
+                    access_ipv4=new.access_ipv4, access_ipv6=new.access_ipv6,
+                    number=self._next_number(uow), description=new.description,
+                    reservation_id=reservation, launch_index=new.launch_index + index,
+                    hostname=server_hostname(named),
+                    kernel_id=image.properties.get("kernel_id", ""),
+                    ramdisk_id=image.properties.get("ramdisk_id", ""))
+                # Stored at once: the next number is counted from the stored ones.
+                uow.servers.add(server)
+                servers.append(server)
+            hosts = scheduler.claim_all(uow, [scheduler.Request(
+                s.id, flavor.vcpus, flavor.ram_mb, flavor.disk_gb, new.availability_zone)
+                for s in servers], now)
+            for i, server in enumerate(servers):
+                if hosts is None:
+                    server.vm_state, server.task_state = VmState.ERROR.value, None
+                    server.fault = {"code": 500, "message": "No valid host was found. There "
+                                    "are not enough hosts available.", "created": _iso(now)}
+                else:
+                    server.host, server.task_state = hosts[i], TaskState.SPAWNING.value
+                self.action(uow, ctx, server, "create")
             uow.commit()
-            return server
+            return servers
+
+    def _quota_fit(self, uow: UnitOfWork, project_id: str, flavor: Flavor, min_count: int,
+                   max_count: int) -> int:
+        """How many servers of the flavor the project may add: `max_count` if they fit,
+        else the most that fit when that is at least `min_count` (Nova's
+        _check_num_instances_quota); OverLimit when not even `min_count` fit."""
+        def refusal(n: int) -> OverLimit | None:
+            try:
+                self.p.quota_check(uow, project_id, instances=n, cores=n * flavor.vcpus,
+                                   ram=n * flavor.ram_mb)
+            except OverLimit as exc:
+                return exc
+            return None
+
+        if refusal(max_count) is None:
+            return max_count
+        refused = refusal(min_count)
+        if refused is not None:
+            raise refused
+        # min_count fits and max_count does not: the most that fit lies in between.
+        low, high = min_count, max_count - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if refusal(middle) is None:
+                low = middle
+            else:
+                high = middle - 1
+        return low
 
     @staticmethod
     def _check_user_data(user_data: str | None) -> str | None:

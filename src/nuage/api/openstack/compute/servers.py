@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,7 +14,7 @@ from nuage.api.openstack.common.body import json_object, query_bool, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.server_views import ServerViews, Version
 from nuage.domain import policy
-from nuage.domain.compute import Server, new_reservation_id
+from nuage.domain.compute import Server
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.services.compute.hosts import HostService
@@ -37,6 +37,8 @@ UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "
                        "os-getRDPConsole"}
 # Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
 SOFT_DELETE_ACTIONS = {"restore", "forceDelete"}
+TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
+FALSE_WORDS = frozenset({"0", "f", "false", "off", "n", "no"})
 SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
                   "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
 
@@ -100,7 +102,15 @@ def _metadata(value: Any) -> dict[str, str]:
     return dict(value)
 
 
-def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> tuple[NewServer, int]:
+class CreateRequest(NamedTuple):
+    new: NewServer
+    min_count: int
+    max_count: int
+    # Answer {"reservation_id": ...} instead of the first server.
+    return_reservation_id: bool
+
+
+def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateRequest:
     s = _server_body(body)
     description = _description(s, version)
     unknown = set(s) - CREATE_KEYS - {"description"}
@@ -144,6 +154,7 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> tuple[NewSe
         counts.append(value)
     if counts[0] > counts[1]:
         raise ValidationError("min_count must be <= max_count")
+    return_reservation = _boolean(s, "return_reservation_id")
     new = NewServer(
         name=_string(s, "name", required=True) or "", image_ref=(image or "").rsplit("/", 1)[-1],
         flavor_ref=flavor, key_name=_string(s, "key_name"),
@@ -153,7 +164,18 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> tuple[NewSe
         # Below 2.19 Nova stores the name as the description.
         description=(s.get("name") if description is KEEP and version < (2, 19)
                      else None if description is KEEP else description))
-    return new, counts[1]
+    return CreateRequest(new, counts[0], counts[1], return_reservation)
+
+
+def _boolean(d: dict[str, Any], key: str) -> bool:
+    """Nova's parameter_types.boolean: a JSON boolean or one of its accepted strings."""
+    raw = d.get(key, False)
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in TRUE_WORDS | FALSE_WORDS:
+        return raw.lower() in TRUE_WORDS
+    raise ValidationError(f"Invalid input for field/attribute {key}. Value: {raw!r}. "
+                          f"{raw!r} is not of type 'boolean'")
 
 
 def tag_list(raw: list[str]) -> tuple[str, ...]:
@@ -192,18 +214,13 @@ def routes(d: Any) -> list[Route]:
 
     async def create(request: Request) -> Response:
         ctx = await d.ctx(request)
-        new, count = parse_create(await json_object(request), d.version(request))
-        first = None
-        reservation = new_reservation_id()
-        for i in range(count):
-            name = new.name if count == 1 else f"{new.name}-{i + 1}"
-            item = NewServer(**{**new.__dict__, "name": name, "reservation_id": reservation,
-                                "launch_index": i})
-            created = await call(servers.create, ctx, item)
-            if created.host:
-                d.s.agents.notify(created.host)
-            first = first or created
-        assert first is not None
+        req = parse_create(await json_object(request), d.version(request))
+        made = await call(servers.create_many, ctx, req.new, req.min_count, req.max_count)
+        for host in sorted({s.host for s in made if s.host}):
+            d.s.agents.notify(host)
+        if req.return_reservation_id:
+            return reply({"reservation_id": made[0].reservation_id}, status=202)
+        first = made[0]
         return reply({"server": views.created(first)}, status=202,
                      headers={"Location": views.created(first)["links"][0]["href"]})
 
