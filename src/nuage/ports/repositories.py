@@ -59,6 +59,14 @@ class Repository(Protocol[T]):
 
     def get(self, ident: Any) -> T | None: ...
 
+    def get_for_update(self, ident: Any) -> T | None:
+        """`get`, locking the entity's row until the unit of work ends (blocking while
+        another one holds it), and reading its latest committed state: for
+        read-modify-write in a write unit of work, so that concurrent changes queue
+        instead of losing one (PostgreSQL's read committed). Where the write unit of work
+        already holds the database's only write lock (SQLite), the same as `get`."""
+        ...
+
     def add(self, entity: T) -> None: ...
 
     def delete(self, entity: T) -> None: ...

@@ -56,6 +56,12 @@ class SqlRepository(Generic[T]):
     def get(self, ident: Any) -> T | None:
         return self._session.get(self._cls, ident)
 
+    def get_for_update(self, ident: Any) -> T | None:
+        # SELECT ... FOR UPDATE (SQLite's dialect leaves the clause out); populate_existing
+        # replaces what this session may have read before the lock was granted.
+        return self._session.get(self._cls, ident, with_for_update=True,
+                                 populate_existing=True)
+
     def add(self, entity: T) -> None:
         self._session.add(entity)
         self._session.flush()

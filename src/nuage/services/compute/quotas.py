@@ -2,8 +2,10 @@
 
 Usage is counted from the servers and keypairs themselves, in the transaction that would
 add to it, so a check and the change it guards commit together (no separate counters to
-drift). Concurrent creates on SQLite are serialised by its write lock; on PostgreSQL two
-racing creates can both pass: the scheduler's claim is the hard limit there.
+drift). Concurrent checks of one project must not both pass on what the other is about to
+add: SQLite's write lock serialises every writer; on PostgreSQL the callers first take
+`uow.compute.lock_project_quota`, which queues them per project until the previous one
+commits (its servers are then counted).
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class QuotaService(ResourceUseCases):
               ram: int = 0) -> None:
         """Raise OverLimit if adding this much would pass the project's quota (-1: none).
 
-        Call it inside the unit of work that makes the change."""
+        Call it inside the unit of work that makes the change, after
+        `uow.compute.lock_project_quota(project_id)`."""
         quota = self.limits_of(uow, project_id)
         used = usage(uow, project_id)
         for name, requested, in_use, limit in (
@@ -129,6 +132,8 @@ class QuotaService(ResourceUseCases):
         with self.p.uow(write=True) as uow:
             self.require_admin(uow, ctx, "compute.quota.update", "project", project_id,
                                project_id=project_id)
+            # A create counting usage at the same time would not see the new limit.
+            uow.compute.lock_project_quota(project_id)
             current = self.limits_of(uow, project_id)
             if not force:
                 used = usage(uow, project_id)

@@ -92,7 +92,7 @@ class ServerActionService(ServerUseCases):
         if description is not KEEP:
             check_description(description)
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
             # Nova does not check the lock for a snapshot.
             if action != "createImage":
@@ -135,7 +135,7 @@ class ServerActionService(ServerUseCases):
         """Locks the server (Nova: by its owner, or by an administrator of another project).
         The owner locking again changes nothing."""
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
             is_owner = server.project_id == ctx.project_id
             if server.locked and is_owner:
@@ -150,7 +150,7 @@ class ServerActionService(ServerUseCases):
         """Unlocks the server. A lock an administrator took can only be taken off by an
         administrator (Nova's unlock_override): 403 for the owner."""
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
             expected = LOCKED_BY_OWNER if server.project_id == ctx.project_id else LOCKED_BY_ADMIN
             if server.locked_by not in (None, expected) and not policy.is_cloud_admin(ctx):

@@ -106,9 +106,14 @@ class ServerUseCases:
         self.p = ports
 
     def server(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
-               include_deleted: bool = False) -> Server:
-        """A server the caller may see; 404 for another project's (not even its existence)."""
-        found = uow.servers.get(server_id)
+               include_deleted: bool = False, for_update: bool = False) -> Server:
+        """A server the caller may see; 404 for another project's (not even its existence).
+
+        `for_update`: its row stays locked until the unit of work ends, so that changes
+        computed from what it holds (metadata, tags, the task state) cannot be lost to a
+        concurrent one on PostgreSQL: the second waits, then reads the first's result."""
+        found = (uow.servers.get_for_update(server_id) if for_update
+                 else uow.servers.get(server_id))
         if found is None or (found.deleted and not include_deleted) or not (
                 found.project_id == ctx.project_id or policy.is_cloud_reader(ctx)):
             raise NotFound("server", server_id)
@@ -348,7 +353,7 @@ class ServerService(ServerUseCases):
     # -- changing --------------------------------------------------------------------------
     def update(self, ctx: RequestContext, server_id: str, changes: dict[str, Any]) -> Server:
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
             if "description" in changes:
                 check_description(changes["description"])
@@ -363,7 +368,7 @@ class ServerService(ServerUseCases):
 
     def delete(self, ctx: RequestContext, server_id: str) -> None:
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
             self.require_unlocked(ctx, server)
             if server.host is None:
@@ -380,7 +385,7 @@ class ServerService(ServerUseCases):
     def set_metadata(self, ctx: RequestContext, server_id: str, metadata: dict[str, str],
                      replace: bool) -> dict[str, str]:
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
             self.require_unlocked(ctx, server)
             merged = dict(metadata) if replace else {**server.metadata, **metadata}
@@ -393,7 +398,7 @@ class ServerService(ServerUseCases):
 
     def delete_metadata(self, ctx: RequestContext, server_id: str, key: str) -> None:
         with self.p.uow(write=True) as uow:
-            server = self.server(uow, ctx, server_id)
+            server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
             self.require_unlocked(ctx, server)
             if key not in server.metadata:
@@ -416,7 +421,7 @@ class ServerService(ServerUseCases):
 
     def _taggable(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
                   what: str) -> Server:
-        server = self.server(uow, ctx, server_id)
+        server = self.server(uow, ctx, server_id, for_update=True)
         self.require_member(ctx, server)
         if server.vm_state not in TAGGABLE_STATES:
             raise Conflict(f"Cannot '{what}' instance {server.id} while it is in vm_state "
