@@ -92,6 +92,13 @@ class Hypervisor(Protocol):
         """Every guest this host has disks for, with its observed power state."""
         ...
 
+    def image_files_in_use(self) -> set[Path]:
+        """The host files (resolved paths) the guests on this host read: each root disk's
+        backing file, each kernel and initrd, for every guest this host has disks for,
+        running or not. A guest whose spawn has not yet recorded its spec is not seen.
+        HypervisorError when a guest's files cannot be read (nothing is then known safe)."""
+        ...
+
     def spawn(self, spec: GuestSpec) -> None:
         """Create the root disk (a qcow2 overlay grown to disk_gb) and the config drive if
         missing, and start the guest if it is not running. Raises HypervisorError."""

@@ -36,7 +36,7 @@ from nuage.drivers.qemu.processes import (
     wait,
     wait_exit,
 )
-from nuage.drivers.qemu.qcow2 import write_overlay
+from nuage.drivers.qemu.qcow2 import backing_name, write_overlay
 from nuage.drivers.qemu.saved_memory import discard_saved_memory, restore_memory, save_memory
 from nuage.ports.hypervisor import (
     GuestNotFound,
@@ -132,6 +132,35 @@ class QemuHypervisor:
             except GuestNotFound:
                 continue        # destroyed meanwhile
         return found
+
+    def image_files_in_use(self) -> set[Path]:
+        """Read, never changed, under no guest lock: a guest being spawned counts once its
+        record is written (the caller keeps what it hands to a spawn in progress)."""
+        used: set[Path] = set()
+        if not self._root.is_dir():
+            return used
+        for entry in sorted(self._root.iterdir()):
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            files = GuestFiles(self._root, entry.name)
+            try:
+                spec = files.read_record()
+            except FileNotFoundError:
+                pass                       # destroyed meanwhile, or a spawn just begun
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise HypervisorError(f"guest {entry.name}: unreadable record: {exc}") from exc
+            else:
+                used.update(p.resolve() for p in (spec.image.path, spec.image.kernel,
+                                                  spec.image.initrd) if p is not None)
+            try:
+                backing = backing_name(files.disk)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise HypervisorError(f"guest {entry.name}: unreadable disk: {exc}") from exc
+            if backing is not None:
+                used.add((files.dir / backing).resolve())
+        return used
 
     # --- lifecycle ----------------------------------------------------------------------
 

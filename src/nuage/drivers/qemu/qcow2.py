@@ -84,3 +84,16 @@ def write_overlay(path: Path, backing: Path, backing_format: str, size: int) -> 
     finally:
         os.close(fd)
     return True
+
+
+def backing_name(path: Path) -> str | None:
+    """The backing file name a qcow2 header names (None: no backing file, or not qcow2)."""
+    with path.open("rb") as f:
+        header = f.read(20)
+        if len(header) < 20 or header[:4] != _MAGIC:
+            return None
+        offset, length = struct.unpack(">QI", header[8:20])
+        if offset == 0 or length == 0 or length > _MAX_BACKING_NAME:
+            return None
+        f.seek(offset)
+        return os.fsdecode(f.read(length))
