@@ -102,7 +102,8 @@ class Cloud:
         hostname = socket.gethostname()
         hypervisor = QemuHypervisor(s.state_dir / "compute", hostname)
         reconciler = Reconciler(self.compute_ports, hypervisor, hostname,
-                                s.state_dir / "image-cache", s.guest_stop_timeout)
+                                s.state_dir / "image-cache", s.guest_stop_timeout,
+                                s.image_cache_max_idle)
         hosts = self.compute.hosts
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     disk_allocation_ratio: float = Field(1.0, gt=0)
     # Seconds a guest gets to power off on ACPI before a hard stop.
     guest_stop_timeout: float = Field(60.0, gt=0)
+    # Seconds a cached (plaintext) image no guest on the host uses is kept before removal.
+    image_cache_max_idle: float = Field(86400.0, ge=0)
     # Cheap password hashing for test suites only (argon2 with minimal cost).
     fast_password_hashing: bool = False
 

@@ -37,6 +37,10 @@ class ComputeAgent:
 
     def start(self) -> None:
         self._register()
+        try:
+            self.reconciler.image_cache.clean()
+        except OSError:
+            log.exception("image cache not cleaned; its leftovers stay until the next start")
         # Adopt what survived a restart before serving: report observed states at once.
         self._pass()
         self._thread.start()
@@ -57,6 +61,11 @@ class ComputeAgent:
             self.reconciler.run_once()
         except Exception:
             log.exception("compute agent pass failed; the next pass retries")
+        # After the pass: a server it deleted releases its image at once.
+        try:
+            self.reconciler.prune_image_cache()
+        except Exception:
+            log.exception("image cache pruning failed; the next pass retries")
         try:
             self._heartbeat()
         except Exception:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +26,7 @@ from nuage.ports.hypervisor import (
     PowerState,
 )
 from nuage.services.compute import scheduler
+from nuage.services.compute.image_cache import ImageCache
 from nuage.services.compute.servers import ComputePorts, ServerUseCases
 
 log = logging.getLogger(__name__)
@@ -37,13 +36,13 @@ AGENT = RequestContext(request_id="agent")
 
 class Reconciler(ServerUseCases):
     def __init__(self, ports: ComputePorts, hypervisor: Hypervisor, hostname: str,
-                 image_cache: Path, stop_timeout: float = 60.0) -> None:
+                 image_cache: Path, stop_timeout: float = 60.0,
+                 image_cache_max_idle: float = 86400.0) -> None:
         super().__init__(ports)
         self.hv = hypervisor
         self.hostname = hostname
-        self.cache = image_cache
+        self.image_cache = ImageCache(image_cache, ports.images, image_cache_max_idle)
         self.stop_timeout = stop_timeout
-        self._cache_lock = threading.Lock()
 
     # -- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -120,7 +119,8 @@ class Reconciler(ServerUseCases):
 
     # -- steps -----------------------------------------------------------------------------
     def _spawn(self, server: Server) -> dict[str, Any]:
-        self.hv.spawn(self.spec(server))
+        with self.image_cache.pinned():
+            self.hv.spawn(self.spec(server))
         return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
                 "launched_at": self.p.clock.now(), "fault": None}
 
@@ -147,7 +147,8 @@ class Reconciler(ServerUseCases):
 
     def _rebuild(self, server: Server) -> dict[str, Any]:
         self.hv.destroy(server.id)
-        self.hv.spawn(self.spec(server))
+        with self.image_cache.pinned():
+            self.hv.spawn(self.spec(server))
         if server.vm_state == VmState.STOPPED.value:
             # As Nova does, a server rebuilt while stopped stays stopped.
             self.hv.stop(server.id, self.stop_timeout)
@@ -159,15 +160,16 @@ class Reconciler(ServerUseCases):
         image_id = (server.task_args or {}).get("image_id")
         if not image_id:
             return {"task_args": None}
-        dest = self.cache / f"snapshot-{image_id}.qcow2"
-        try:
-            self.hv.snapshot(server.id, dest)
-            self.p.images.upload_snapshot(str(image_id), dest, "qcow2")
-        except Exception as exc:
-            self.p.images.discard_snapshot(str(image_id), str(exc))
-            raise
-        finally:
-            dest.unlink(missing_ok=True)
+        with self.image_cache.pinned():
+            dest = self.image_cache.snapshot_path(str(image_id))
+            try:
+                self.hv.snapshot(server.id, dest)
+                self.p.images.upload_snapshot(str(image_id), dest, "qcow2")
+            except Exception as exc:
+                self.p.images.discard_snapshot(str(image_id), str(exc))
+                raise
+            finally:
+                dest.unlink(missing_ok=True)
         return {"task_args": None}
 
     def _failure(self, server: Server, task: str | None, exc: Exception) -> dict[str, Any]:
@@ -230,13 +232,15 @@ class Reconciler(ServerUseCases):
 
     # -- what the hypervisor needs ---------------------------------------------------------
     def spec(self, server: Server) -> GuestSpec:
-        image_path = self._cached(server.image_id)
+        """Fetches the images into the cache: call under `image_cache.pinned()` until the
+        guest's spawn has recorded it."""
+        image_path = self.image_cache.path(server.image_id)
         info = self.p.images.describe(_owner(server), server.image_id)
         kernel = initrd = None
         if info.properties.get("kernel_id"):
-            kernel = self._cached(info.properties["kernel_id"])
+            kernel = self.image_cache.path(info.properties["kernel_id"])
         if info.properties.get("ramdisk_id"):
-            initrd = self._cached(info.properties["ramdisk_id"])
+            initrd = self.image_cache.path(info.properties["ramdisk_id"])
         boot = BootImage(path=image_path, disk_format=info.disk_format or "raw", kernel=kernel,
                          initrd=initrd, cmdline=info.properties.get("os_command_line", ""))
         flavor = server.flavor
@@ -259,17 +263,10 @@ class Reconciler(ServerUseCases):
                            network_data={"links": [], "networks": [], "services": []},
                            vendor_data={})
 
-    def _cached(self, image_id: str) -> Path:
-        """The image's bytes in the host's cache (fetched once, atomically)."""
-        path = self.cache / image_id
-        # One fetch at a time: servers of one pass boot in parallel, often from one image.
-        with self._cache_lock:
-            if not path.exists():
-                self.cache.mkdir(parents=True, exist_ok=True)
-                tmp = self.cache / f".{image_id}.{os.getpid()}.part"
-                self.p.images.fetch(image_id, tmp)
-                tmp.rename(path)
-        return path
+    def prune_image_cache(self) -> list[str]:
+        """Remove the cached images no guest here reads that are deleted or idle too long
+        (see image_cache.py); the image ids removed."""
+        return self.image_cache.prune(self.hv.image_files_in_use)
 
     def console_output(self, guest_id: str, length: int | None) -> str:
         return self.hv.console_output(guest_id, length)
