@@ -164,3 +164,30 @@ def test_concurrent_creates_never_overbook_a_host(cloud: Cloud) -> None:
     assert sorted(s.status for s in placed).count("BUILD") == 4
     assert sum(a.memory_mb for a in claims) == 4096
     assert {a.server_id for a in claims} == {s.id for s in placed if s.host == host}
+
+
+def _public_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH,
+                            serialization.PublicFormat.OpenSSH).decode()
+
+
+def test_concurrent_key_pair_imports_keep_the_quota_and_unique_names(cloud: Cloud) -> None:
+    from nuage.domain.errors import Conflict
+    project = _project(cloud, key_pairs=4)
+    ctx = _member(project)
+    keys = [_public_key() for _ in range(THREADS)]
+
+    def create(n: int) -> None:
+        # Half race for one name, the others for names of their own, past the quota.
+        name = "same" if n % 2 else f"k{n}"
+        cloud.compute.keypairs.create(ctx, name, keys[n])
+
+    errors = _race(create)
+    assert all(isinstance(e, (OverLimit, Conflict)) for e in errors), errors
+    with cloud.compute_ports.uow() as uow:
+        mine = uow.keypairs.find(user_id=ctx.user_id)
+    assert len(mine) == 4
+    assert len({k.name for k in mine}) == 4

@@ -79,3 +79,7 @@ class ComputeIndex(Protocol):
         project's compute usage and then add to it (quota checks): a second one waits
         here for the first to end, then counts what it stored."""
         ...
+
+    def lock_user_key_pairs(self, user_id: str) -> None:
+        """The same for a user's key pairs (their quota is per user, across projects)."""
+        ...

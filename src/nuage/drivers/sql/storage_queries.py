@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from nuage.domain.storage import MeteringEvent, ObjectVersion
 from nuage.drivers.sql import storage_tables as t
+from nuage.drivers.sql.locks import named_lock
 from nuage.ports.storage import Usage
 
 V = t.object_versions.c
@@ -26,17 +25,6 @@ def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
     if ord(last) >= 0x10FFFF:
         return prefix, None
     return prefix, prefix[:-1] + chr(ord(last) + 1)
-
-
-def usage_lock_key(project_id: str) -> int:
-    """The 64-bit advisory lock key of a project's storage usage on PostgreSQL.
-
-    Derived from a namespaced digest, so it is the same in every process and every server
-    version (unlike `hashtext`), and other advisory locks are unlikely to collide with it (a
-    collision would only serialise more, never less).
-    """
-    digest = hashlib.blake2b(f"nuage.storage.usage:{project_id}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "big", signed=True)
 
 
 class SqlObjectIndex:
@@ -94,12 +82,7 @@ class SqlObjectIndex:
         return Usage(int(buckets), int(row[0]), int(row[1]))
 
     def lock_usage(self, project_id: str) -> None:
-        if self._s.get_bind().dialect.name != "postgresql":
-            return  # SQLite: a write transaction holds the database's write lock already.
-        # A transaction-scoped advisory lock rather than a row lock on storage_quotas: most
-        # projects have no quota row (they follow the cloud's defaults), and creating one
-        # just to lock it would pin today's defaults on them. Released at commit/rollback.
-        self._s.execute(select(func.pg_advisory_xact_lock(usage_lock_key(project_id))))
+        named_lock(self._s, f"storage.usage:{project_id}")
 
     def all_blob_ids(self) -> set[str]:
         found = {r[0] for r in self._s.execute(select(t.upload_parts.c.blob_id))}

@@ -59,6 +59,9 @@ class KeypairService(ResourceUseCases):
         except ValueError as exc:
             raise ValidationError(f"Keypair data is invalid: {exc}.") from exc
         with self.p.uow(write=True) as uow:
+            # Before the reads: a concurrent create of the same name or past the quota
+            # waits here for this one to end (PostgreSQL; SQLite serialises writers).
+            uow.compute.lock_user_key_pairs(user_id)
             if uow.keypairs.first(user_id=user_id, name=name) is not None:
                 raise Conflict(f"Key pair '{name}' already exists.")
             self.quotas.check_key_pairs(uow, ctx.project_id, user_id)
