@@ -213,7 +213,9 @@ class Reconciler(ServerUseCases):
         release = changes.pop("_release", False)
         keep_task = changes.pop("task_state_keep", False)
         with self.p.uow(write=True) as uow:
-            server = uow.servers.get(server_id)
+            # Locked (PostgreSQL): a delete or action the API commits meanwhile must not be
+            # overwritten by this compare-and-set on the task state.
+            server = uow.servers.get_for_update(server_id)
             if server is None or server.task_state != task:
                 return 0
             for key, value in changes.items():
