@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -19,6 +19,10 @@ with warnings.catch_warnings():
 
 from nuage.bootstrap import Cloud, build
 from nuage.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.api.compute_servers import Servers
+    from tests.api.compute_support import Nova
 
 PASSWORD = "s3cret-password"
 V3 = "/identity/v3"
@@ -130,6 +134,19 @@ def make_api(state_dir: Path, **settings: Any) -> Iterator[Api]:
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     yield from make_api(tmp_path / "state", lockout_failure_attempts=3)
+
+
+# The compute tests' helpers import this module, hence the imports inside the fixtures.
+@pytest.fixture
+def nova(api: Api) -> Nova:
+    from tests.api.compute_support import Nova
+    return Nova(api)
+
+
+@pytest.fixture
+def servers(nova: Nova) -> Servers:
+    from tests.api.compute_servers import Servers
+    return Servers(nova)
 
 
 def assert_error(r: httpx.Response, status: int) -> dict[str, Any]:

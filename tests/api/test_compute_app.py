@@ -8,11 +8,6 @@ from tests.api.compute_support import Nova, assert_fault
 from tests.api.conftest import Api
 
 
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
-
-
 def test_version_documents(api: Api) -> None:
     for path in ("/compute", "/compute/"):
         r = api.http.get(path)

@@ -9,16 +9,11 @@ import httpx
 import pytest
 
 from tests.api.compute_support import C, Nova, assert_fault
-from tests.api.conftest import Api
 
 DETAIL_KEYS = {"id", "name", "ram", "vcpus", "disk", "swap", "links", "rxtx_factor",
                "OS-FLV-EXT-DATA:ephemeral", "OS-FLV-DISABLED:disabled",
                "os-flavor-access:is_public"}
 
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
 
 
 def test_seeded_flavors_in_detail_shape(nova: Nova) -> None:

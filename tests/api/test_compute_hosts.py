@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from nuage.domain.compute import Allocation
 from nuage.ports.hypervisor import HostCapabilities
 from nuage.services.compute import scheduler
 from nuage.services.compute.hosts import AllocationRatios
 from tests.api.compute_support import Nova, assert_fault
-from tests.api.conftest import Api
 
 HYPERVISOR_KEYS = {"id", "hypervisor_hostname", "state", "status", "hypervisor_type",
                    "hypervisor_version", "cpu_info", "host_ip", "vcpus", "vcpus_used",
@@ -20,10 +17,6 @@ HYPERVISOR_KEYS = {"id", "hypervisor_hostname", "state", "status", "hypervisor_t
                    "service"}
 
 
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
 
 
 def register(nova: Nova, hostname: str = "node1") -> int:

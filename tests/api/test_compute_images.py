@@ -3,8 +3,6 @@ properties."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.compute_support import Nova, assert_fault
 from tests.api.conftest import Api
 from tests.api.test_images import Glance
@@ -12,10 +10,6 @@ from tests.api.test_images import Glance
 DETAIL_KEYS = {"id", "name", "status", "created", "updated", "links", "minDisk", "minRam",
                "progress", "metadata", "OS-EXT-IMG-SIZE:size"}
 
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
 
 
 def test_list_show_and_metadata(api: Api, nova: Nova) -> None:

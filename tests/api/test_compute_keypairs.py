@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import re
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -14,16 +13,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from tests.api.compute_support import Nova, assert_fault
-from tests.api.conftest import Api
 
 SHOW_KEYS = {"name", "public_key", "fingerprint", "user_id", "id", "deleted", "created_at",
              "updated_at", "deleted_at"}
 
 
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
 
 
 def public_key() -> str:

@@ -10,7 +10,6 @@ import pytest
 from nuage.domain.compute import Server
 from nuage.domain.compute_errors import OverLimit
 from tests.api.compute_support import Nova, assert_fault
-from tests.api.conftest import Api
 from tests.api.test_compute_keypairs import public_key
 
 ABSOLUTE = {"maxImageMeta", "maxPersonality", "maxPersonalitySize", "maxSecurityGroupRules",
@@ -25,10 +24,6 @@ QUOTA_KEYS = {"instances", "cores", "ram", "floating_ips", "fixed_ips", "metadat
               "server_group_members"}
 
 
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
 
 
 def add_server(nova: Nova, project_id: str, vcpus: int, ram: int,

@@ -3,21 +3,8 @@ one request, all or nothing."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.compute_servers import Servers
 from tests.api.compute_support import Nova, assert_fault
-from tests.api.conftest import Api
-
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
-
-
-@pytest.fixture
-def servers(nova: Nova) -> Servers:
-    return Servers(nova)
 
 
 def _quota(nova: Nova, project_id: str, **limits: int) -> None:

@@ -3,16 +3,8 @@ power and maintenance actions nuage refuses."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.compute_support import Nova, assert_fault
-from tests.api.conftest import Api
 from tests.api.test_compute_hosts import register
-
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
 
 
 def test_list_show_update(nova: Nova) -> None:

@@ -17,10 +17,6 @@ def nova(api: Api) -> Nova:
     return Nova(api, V)
 
 
-@pytest.fixture
-def servers(nova: Nova) -> Servers:
-    return Servers(nova)
-
 
 def test_tags_lifecycle(nova: Nova, servers: Servers) -> None:
     _, token = nova.member()

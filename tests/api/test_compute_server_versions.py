@@ -4,11 +4,8 @@ instance actions of deleted servers (2.21)."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.compute_servers import HOST, KERNEL, RAMDISK, Servers
 from tests.api.compute_support import Nova, assert_fault
-from tests.api.conftest import Api
 
 EXTENDED_23 = {"OS-EXT-SRV-ATTR:reservation_id", "OS-EXT-SRV-ATTR:launch_index",
                "OS-EXT-SRV-ATTR:hostname", "OS-EXT-SRV-ATTR:kernel_id",
@@ -19,14 +16,6 @@ UPDATE_KEYS = {"OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "addresses", "cr
                "status", "tenant_id", "updated", "user_id"}
 
 
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
-
-
-@pytest.fixture
-def servers(nova: Nova) -> Servers:
-    return Servers(nova)
 
 
 def test_views_grow_with_the_microversion(nova: Nova, servers: Servers) -> None:

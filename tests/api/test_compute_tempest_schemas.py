@@ -11,7 +11,6 @@ import pytest
 
 from tests.api.compute_servers import HOST, Servers
 from tests.api.compute_support import Nova
-from tests.api.conftest import Api
 from tests.api.test_compute_keypairs import public_key
 
 pytest.importorskip("tempest")
@@ -38,10 +37,6 @@ def schemas(version: str) -> str:
             "2.16": "v2_16.servers", "2.19": "v2_19.servers",
             "2.26": "v2_26.servers"}[version]
 
-
-@pytest.fixture
-def nova(api: Api) -> Nova:
-    return Nova(api)
 
 
 @pytest.mark.parametrize("version", SERVER_VERSIONS)
