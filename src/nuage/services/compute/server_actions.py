@@ -24,6 +24,8 @@ KEEP: Any = object()
 CRASH_DUMP_STATES = frozenset({VmState.ACTIVE.value, VmState.PAUSED.value,
                                VmState.ERROR.value})
 
+# os-resetState: the states an administrator may force (Nova's schema allows these two).
+RESET_STATES = {"active": VmState.ACTIVE, "error": VmState.ERROR}
 # action -> the task state that asks the agent to carry it out
 TASKS = {
     "stop": TaskState.POWERING_OFF, "start": TaskState.POWERING_ON,
@@ -159,6 +161,28 @@ class ServerActionService(ServerUseCases):
             server.locked_by = None
             server.updated_at = self.p.clock.now()
             self.action(uow, ctx, server, "unlock", finished=True)
+            uow.commit()
+            return server
+
+    def reset_state(self, ctx: RequestContext, server_id: str, state: str) -> Server:
+        """os-resetState (administrators): sets the vm_state to `active` or `error` and
+        clears any task, as Nova's admin action does. Nothing is asked of the agent: a
+        server reset to `active` whose guest is not running is moved to `stopped` by
+        the agent's next pass; one reset to `error` is left alone until deleted or
+        rebuilt. The lock is not checked (Nova does not)."""
+        if state not in RESET_STATES:
+            raise ValidationError(f"Invalid input for field/attribute state. Value: "
+                                  f"{state!r}. {state!r} is not one of ['active', 'error']")
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id, for_update=True)
+            if not policy.is_cloud_admin(ctx):
+                raise Forbidden("Policy doesn't allow os_compute_api:os-admin-actions:"
+                                "reset_state to be performed.")
+            server.vm_state = RESET_STATES[state].value
+            server.task_state = None
+            server.task_args = None
+            server.updated_at = self.p.clock.now()
+            self.action(uow, ctx, server, "resetState", finished=True)
             uow.commit()
             return server
 

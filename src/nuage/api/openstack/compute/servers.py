@@ -29,7 +29,7 @@ CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metada
 # unknown server is a 404 as in Nova, and only then is the action refused with a 400.
 UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
                        "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
-                       "createBackup", "os-resetState", "resetNetwork", "injectNetworkInfo",
+                       "createBackup", "resetNetwork", "injectNetworkInfo",
                        "addSecurityGroup", "removeSecurityGroup", "changePassword",
                        "evacuate", "addFixedIp", "removeFixedIp", "addFloatingIp",
                        "removeFloatingIp",
@@ -335,6 +335,15 @@ def routes(d: Any) -> list[Route]:
             if arg not in (None, {}):
                 raise ValidationError(f"Invalid input for field/attribute {name}.")
             await call(actions.lock if name == "lock" else actions.unlock, ctx, sid)
+            return empty(202)
+        if name == "os-resetState":
+            # Nova validates the body first (400), then finds the server (404), then
+            # checks the policy (403).
+            if not isinstance(arg, dict) or set(arg) != {"state"} or not isinstance(
+                    arg["state"], str):
+                raise ValidationError("Invalid input for field/attribute os-resetState: "
+                                      "{'state': 'active' | 'error'} is expected.")
+            await call(actions.reset_state, ctx, sid, arg["state"])
             return empty(202)
         if name == "trigger_crash_dump":
             if d.version(request) < (2, 17):
