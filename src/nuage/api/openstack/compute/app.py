@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.compute import (
+    extensions,
     flavors,
     hosts,
     images,
@@ -89,6 +90,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
         *hosts.routes(deps), *servers.routes(deps), *server_tags.routes(deps),
+        *extensions.routes(deps),
         *images.routes(deps, services.images, image_url),
     ]
 
