@@ -43,6 +43,7 @@ from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import ComputePorts, ServerService
+from nuage.services.compute.usage import UsageService
 from nuage.services.identity.assignments import AssignmentService
 from nuage.services.identity.base import IdentityConfig, IdentityPorts
 from nuage.services.identity.catalog import CatalogService
@@ -210,7 +211,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         tokens=identity.tokens, flavors=FlavorService(resource_ports),
         keypairs=KeypairService(resource_ports, quotas), quotas=quotas,
         hosts=HostService(resource_ports), servers=ServerService(compute_ports),
-        server_actions=ServerActionService(compute_ports), agents=compute_ports.agents,
+        server_actions=ServerActionService(compute_ports),
+        usage=UsageService(resource_ports), agents=compute_ports.agents,
         images=images.images)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage,

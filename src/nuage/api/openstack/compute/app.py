@@ -26,8 +26,10 @@ from nuage.api.openstack.compute import (
     images,
     keypairs,
     limits,
+    migrations,
     server_tags,
     servers,
+    usage,
     versions,
 )
 from nuage.api.openstack.compute.deps import VERSION_KEY, ComputeServices, Deps
@@ -92,6 +94,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
         *hosts.routes(deps), *servers.routes(deps), *server_tags.routes(deps),
         *extensions.routes(deps),
         *images.routes(deps, services.images, image_url),
+        *migrations.routes(deps), *usage.routes(deps, services.usage),
     ]
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:

@@ -24,6 +24,7 @@ from nuage.services.compute.keypairs import KeypairService
 from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import ServerService
+from nuage.services.compute.usage import UsageService
 from nuage.services.identity.tokens import TokenService
 from nuage.services.image.images import ImageService
 
@@ -40,6 +41,7 @@ class ComputeServices:
     hosts: HostService
     servers: ServerService
     server_actions: ServerActionService
+    usage: UsageService
     agents: AgentChannel
     # Glance's image service, for Nova's /images proxy.
     images: ImageService

@@ -1,0 +1,60 @@
+"""os-simple-tenant-usage (microversions below 2.40: no paging)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.http import call, reply
+from nuage.api.openstack.compute.deps import Deps
+from nuage.services.compute.usage import ServerUsage, TenantUsage, UsageService, local_gb
+
+
+def _time(value: datetime | None) -> str | None:
+    # Nova's JSON shows its (UTC) datetimes without an offset.
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value is not None else None
+
+
+def server_usage(u: ServerUsage) -> dict[str, Any]:
+    s = u.server
+    return {"instance_id": s.id, "name": s.name, "tenant_id": s.project_id,
+            "flavor": str(s.flavor.get("name", "")), "hours": u.hours,
+            "vcpus": int(s.flavor.get("vcpus", 0)), "memory_mb": int(s.flavor.get("ram", 0)),
+            "local_gb": local_gb(s), "started_at": _time(s.launched_at),
+            "ended_at": _time(s.terminated_at), "state": u.state, "uptime": u.uptime}
+
+
+def tenant_usage(u: TenantUsage, detailed: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "tenant_id": u.tenant_id, "start": _time(u.start), "stop": _time(u.stop),
+        "total_hours": u.total_hours, "total_vcpus_usage": u.total_vcpus_usage,
+        "total_memory_mb_usage": u.total_memory_mb_usage,
+        "total_local_gb_usage": u.total_local_gb_usage}
+    if detailed:
+        body["server_usages"] = [server_usage(s) for s in u.servers]
+    return body
+
+
+def routes(d: Deps, usage: UsageService) -> list[Route]:
+    async def index(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        q = request.query_params
+        found = await call(usage.all_projects, ctx, q.get("start"), q.get("end"))
+        detailed = q.get("detailed", "0") == "1"
+        return reply({"tenant_usages": [tenant_usage(u, detailed) for u in found]})
+
+    async def show(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        q = request.query_params
+        found = await call(usage.show, ctx, request.path_params["tenant_id"], q.get("start"),
+                           q.get("end"))
+        return reply({"tenant_usage": tenant_usage(found, True) if found else {}})
+
+    return [
+        Route("/os-simple-tenant-usage", index, methods=["GET"]),
+        Route("/os-simple-tenant-usage/{tenant_id}", show, methods=["GET"]),
+    ]
