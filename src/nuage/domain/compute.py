@@ -318,3 +318,37 @@ class ComputeQuota:
     ram: int = 51200
     key_pairs: int = 100
     metadata_items: int = 128
+
+
+@dataclass
+class QuotaClass:
+    """A named set of quota limits (os-quota-class-sets). Only `default` is read: projects
+    without their own compute_quotas row follow it. `limits` holds the keys an
+    administrator set; the others keep nuage's built-in defaults."""
+
+    name: str
+    limits: dict[str, int] = field(default_factory=dict)
+
+
+# Nova's default_availability_zone: the zone of a host in no aggregate with a zone.
+DEFAULT_ZONE = "nova"
+AZ_KEY = "availability_zone"
+
+
+@dataclass
+class Aggregate:
+    """A host aggregate: a named group of compute hosts with metadata. The metadata key
+    `availability_zone` makes the aggregate's hosts that zone (Nova's way of defining
+    zones). Hosts are kept by name, sorted."""
+
+    name: str
+    created_at: datetime
+    uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    metadata: dict[str, str] = field(default_factory=dict)
+    hosts: list[str] = field(default_factory=list)
+    updated_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def availability_zone(self) -> str | None:
+        return self.metadata.get(AZ_KEY)

@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from nuage.domain.audit import AuditChainHead, AuditEvent
 from nuage.domain.compute import (
+    Aggregate,
     Allocation,
     ComputeHost,
     ComputeQuota,
@@ -17,6 +18,7 @@ from nuage.domain.compute import (
     FlavorAccess,
     InstanceAction,
     Keypair,
+    QuotaClass,
     Server,
 )
 from nuage.domain.identity import (
@@ -157,6 +159,8 @@ class UnitOfWork(Protocol):
     compute_hosts: Repository[ComputeHost]
     allocations: Repository[Allocation]
     compute_quotas: Repository[ComputeQuota]
+    quota_classes: Repository[QuotaClass]
+    aggregates: Repository[Aggregate]
     compute: ComputeIndex
 
     def commit(self) -> None: ...

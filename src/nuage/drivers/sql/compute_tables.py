@@ -1,4 +1,5 @@
-"""Compute schema: flavors, keypairs, servers, instance actions, hosts, allocations, quotas."""
+"""Compute schema: flavors, keypairs, servers, instance actions, hosts, allocations, quotas,
+quota classes, host aggregates."""
 
 from __future__ import annotations
 
@@ -144,4 +145,24 @@ compute_quotas = Table(
     Column("ram", Integer, nullable=False),
     Column("key_pairs", Integer, nullable=False),
     Column("metadata_items", Integer, nullable=False),
+)
+
+# 0006: os-quota-class-sets; `limits` holds only the keys an administrator has set.
+compute_quota_classes = Table(
+    "compute_quota_classes", metadata,
+    Column("name", String(255), primary_key=True),
+    Column("limits", JSON, nullable=False),
+)
+
+# 0006: os-aggregates. Hosts are a JSON list of host names (an aggregate has few, and
+# every change rewrites it under the row's lock); the zone is metadata["availability_zone"].
+aggregates = Table(
+    "aggregates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("metadata", JSON, nullable=False),
+    Column("hosts", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=True),
 )

@@ -49,6 +49,8 @@ MAPPINGS: list[tuple[type, Table]] = [
     (cp.ComputeHost, compute_tables.compute_hosts),
     (cp.Allocation, compute_tables.allocations),
     (cp.ComputeQuota, compute_tables.compute_quotas),
+    (cp.QuotaClass, compute_tables.compute_quota_classes),
+    (cp.Aggregate, compute_tables.aggregates),
 ]
 
 

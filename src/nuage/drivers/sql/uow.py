@@ -195,6 +195,8 @@ class SqlUnitOfWork:
     compute_hosts: Repository[cp.ComputeHost]
     allocations: Repository[cp.Allocation]
     compute_quotas: Repository[cp.ComputeQuota]
+    quota_classes: Repository[cp.QuotaClass]
+    aggregates: Repository[cp.Aggregate]
     compute: ComputeIndex
 
     def __init__(self, engine: Engine, write: bool,
@@ -247,6 +249,8 @@ class SqlUnitOfWork:
         self.compute_hosts = SqlRepository(s, cp.ComputeHost)
         self.allocations = SqlRepository(s, cp.Allocation)
         self.compute_quotas = SqlRepository(s, cp.ComputeQuota)
+        self.quota_classes = SqlRepository(s, cp.QuotaClass)
+        self.aggregates = SqlRepository(s, cp.Aggregate)
         self.compute = SqlComputeIndex(s)
         return self
 

@@ -26,6 +26,7 @@ from nuage.api.openstack.compute import (
     images,
     keypairs,
     limits,
+    quota_classes,
     migrations,
     server_tags,
     servers,
@@ -92,7 +93,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
         *hosts.routes(deps), *servers.routes(deps), *server_tags.routes(deps),
-        *extensions.routes(deps),
+        *extensions.routes(deps), *quota_classes.routes(deps),
         *images.routes(deps, services.images, image_url),
         *migrations.routes(deps), *usage.routes(deps, services.usage),
     ]

@@ -54,6 +54,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("MultipleCreate", "os-multiple-create", "Allow multiple create in the Create Server "
      "v2.1 API."),
     ("PauseServer", "os-pause-server", "Enable pause/unpause server actions."),
+    ("QuotaClasses", "os-quota-class-sets", "Quota classes management support."),
     ("Quotas", "os-quota-sets", "Quotas management support."),
     ("ServerMetadata", "server-metadata", "Server metadata Support."),
     ("ServerUsage", "OS-SRV-USG", "Adds launched_at and terminated_at on Servers."),

@@ -1,0 +1,35 @@
+"""/os-quota-class-sets/{name}: the default quotas, stored and editable by administrators.
+
+Projects without their own quota (os-quota-sets) follow the `default` class."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.body import json_object, member
+from nuage.api.openstack.common.http import call, reply
+from nuage.api.openstack.compute.deps import Deps
+
+
+def routes(d: Deps) -> list[Route]:
+    s = d.s.quotas
+
+    async def show(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        name = request.path_params["name"]
+        values = await call(s.show_class, ctx, name)
+        return reply({"quota_class_set": {"id": name, **values}})
+
+    async def update(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        body = dict(member(await json_object(request), "quota_class_set"))
+        values = await call(s.update_class, ctx, request.path_params["name"], body)
+        # Nova's update answer has no "id".
+        return reply({"quota_class_set": values})
+
+    return [
+        Route("/os-quota-class-sets/{name}", show, methods=["GET"]),
+        Route("/os-quota-class-sets/{name}", update, methods=["PUT"]),
+    ]
