@@ -35,6 +35,7 @@ from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.services.audit import Auditor, AuditService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.default_image import DefaultImageSetup, GuestImage
+from nuage.services.compute.diagnostics import DiagnosticsService
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import AllocationRatios, HostService
 from nuage.services.compute.images import LocalImageSource
@@ -210,9 +211,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
     compute = ComputeServices(
         tokens=identity.tokens, flavors=FlavorService(resource_ports),
         keypairs=KeypairService(resource_ports, quotas), quotas=quotas,
-        hosts=HostService(resource_ports), servers=ServerService(compute_ports),
+        hosts=HostService(resource_ports, compute_ports.agents),
+        servers=ServerService(compute_ports),
         server_actions=ServerActionService(compute_ports),
-        usage=UsageService(resource_ports), agents=compute_ports.agents,
+        usage=UsageService(resource_ports), diagnostics=DiagnosticsService(compute_ports),
+        agents=compute_ports.agents,
         images=images.images)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
+from nuage.agent.host_uptime import read_uptime
 from nuage.ports.hypervisor import GuestNotFound, Hypervisor, HypervisorError
 from nuage.services.compute.reconcile import Reconciler
 
@@ -53,6 +55,13 @@ class ComputeAgent:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def host_uptime(self) -> str:
+        """This host's `uptime` line (LookupError when /proc cannot be read)."""
+        try:
+            return read_uptime()
+        except (OSError, ValueError, IndexError) as exc:
+            raise LookupError(f"the uptime of {self.hostname} cannot be read: {exc}") from exc
 
     def _pass(self) -> None:
         # Reconcile before the heartbeat (a database write): a pass woken by a request
@@ -100,10 +109,24 @@ class LocalAgentChannel:
             raise LookupError(f"no agent for host {host}")
         return agent.reconciler.console_output(guest_id, length)
 
-    def trigger_crash_dump(self, host: str, guest_id: str) -> None:
+    def _agent(self, host: str) -> ComputeAgent:
         agent = self._agents.get(host)
         if agent is None:
             raise LookupError(f"no agent for host {host}")
+        return agent
+
+    def diagnostics(self, host: str, guest_id: str) -> dict[str, Any]:
+        agent = self._agent(host)
+        try:
+            return agent.hypervisor.diagnostics(guest_id)
+        except (GuestNotFound, HypervisorError) as exc:
+            raise LookupError(f"guest {guest_id} is not running: {exc}") from exc
+
+    def host_uptime(self, host: str) -> str:
+        return self._agent(host).host_uptime()
+
+    def trigger_crash_dump(self, host: str, guest_id: str) -> None:
+        agent = self._agent(host)
         try:
             agent.hypervisor.inject_nmi(guest_id)
         except (GuestNotFound, HypervisorError) as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from nuage.domain.context import RequestContext
 
@@ -62,6 +62,16 @@ class AgentChannel(Protocol):
     def trigger_crash_dump(self, host: str, guest_id: str) -> None:
         """Inject an NMI into the running guest now (blocking, quick). LookupError when the
         host's agent is unreachable or the guest is not running there."""
+        ...
+
+    def diagnostics(self, host: str, guest_id: str) -> dict[str, Any]:
+        """The guest's diagnostics (`Hypervisor.diagnostics`), read now (blocking, quick).
+        LookupError when the host's agent is unreachable or the guest is not running."""
+        ...
+
+    def host_uptime(self, host: str) -> str:
+        """The host's uptime as the `uptime` command prints it (Nova's hypervisor uptime),
+        read by the host's agent now. LookupError when the agent is unreachable."""
         ...
 
 

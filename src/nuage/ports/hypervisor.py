@@ -145,3 +145,12 @@ class Hypervisor(Protocol):
         """Write the root disk's current content to `dest` as a standalone qcow2 (no backing
         file), consistently (the guest is paused meanwhile if running). Returns its size."""
         ...
+
+    def diagnostics(self, guest_id: str) -> dict[str, Any]:
+        """Nova's legacy (before 2.48) diagnostics of a running or paused guest, the flat
+        dict Nova's libvirt driver answers: `cpu<N>_time` (ns on a host CPU), `memory`
+        (KiB), `memory-actual` (KiB, when the guest has a balloon), `<disk>_read`,
+        `_read_req`, `_write`, `_write_req`, `_errors` per disk (vda, ...) and
+        `<tap>_rx`, `_rx_packets`, `_tx`, `_tx_packets`, ... per NIC. Read only, no lock.
+        GuestNotFound if absent; HypervisorError if not running."""
+        ...

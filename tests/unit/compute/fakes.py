@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound
@@ -81,6 +82,12 @@ class MemoryHypervisor:
         if self.state(guest_id) not in (PowerState.RUNNING, PowerState.PAUSED):
             raise HypervisorError("cannot inject an NMI into a guest that is not running")
         self.calls.append(("nmi", guest_id))
+
+    def diagnostics(self, guest_id: str) -> dict[str, Any]:
+        if self.state(guest_id) not in (PowerState.RUNNING, PowerState.PAUSED):
+            raise HypervisorError("cannot read the diagnostics of a guest that is not running")
+        return {"cpu0_time": 1000, "memory": self.specs[guest_id].memory_mb * 1024
+                if guest_id in self.specs else 0, "vda_read": 0, "vda_write": 0}
 
     def snapshot(self, guest_id: str, dest: Path) -> int:
         self.state(guest_id)

@@ -20,10 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from nuage.drivers.qemu import host, qmp
 from nuage.drivers.qemu.command_line import qemu_argv
 from nuage.drivers.qemu.config_drive import write_config_drive
+from nuage.drivers.qemu.diagnostics import guest_diagnostics
 from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
 from nuage.drivers.qemu.processes import (
     abandon,
@@ -233,6 +235,14 @@ class QemuHypervisor:
         with files.lock():
             self._running_status(files, "inject an NMI into")
             qmp.execute(files.qmp, "inject-nmi")
+
+    def diagnostics(self, guest_id: str) -> dict[str, Any]:
+        # No lock: a read, which must not wait behind a long stop or snapshot.
+        files = self._existing(guest_id)
+        pid = files.live_qemu_pid()
+        if pid is None:
+            raise HypervisorError("cannot read the diagnostics of a guest that is not running")
+        return guest_diagnostics(files.qmp, pid, files.read_record())
 
     def unpause(self, guest_id: str) -> None:
         files = self._existing(guest_id)

@@ -14,9 +14,10 @@ from datetime import datetime
 from nuage.domain.compute import Allocation, ComputeHost, host_status
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.ports.compute import AgentChannel
 from nuage.ports.hypervisor import HostCapabilities
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.compute.base import ResourceUseCases, is_admin
+from nuage.services.compute.base import ResourcePorts, ResourceUseCases, is_admin
 
 INTERNAL_ZONE = "internal"
 # Service ids: the two control-plane services, then one nova-compute per host (by host id).
@@ -85,6 +86,11 @@ class ZoneView:
 
 
 class HostService(ResourceUseCases):
+    def __init__(self, ports: ResourcePorts, agents: AgentChannel | None = None) -> None:
+        """`agents` reaches the hosts' agents (the uptime); without it none is reachable."""
+        super().__init__(ports)
+        self.agents = agents
+
     # -- the agent's side --------------------------------------------------------------------
     def register(self, capabilities: HostCapabilities,
                  ratios: AllocationRatios | None = None,
@@ -166,6 +172,21 @@ class HostService(ResourceUseCases):
                 if str(view.id) == hypervisor_id:
                     return view
         raise NotFound("hypervisor", hypervisor_id)
+
+    def uptime(self, ctx: RequestContext, hypervisor_id: str) -> tuple[HostView, str]:
+        """The host's `uptime` line, asked of its agent now (Nova's hypervisor uptime).
+        400 when the host is down or its agent does not answer, as Nova refuses a compute
+        service that is unavailable."""
+        self._admin_only(ctx, "os-hypervisors:uptime")
+        view = self.hypervisor(ctx, hypervisor_id)
+        unavailable = ValidationError(f"Compute service of {view.host.hostname} is "
+                                      f"unavailable at this time.")
+        if not view.up or self.agents is None:
+            raise unavailable
+        try:
+            return view, self.agents.host_uptime(view.host.hostname)
+        except LookupError as exc:
+            raise unavailable from exc
 
     def search(self, ctx: RequestContext, pattern: str) -> list[HostView]:
         """Hypervisors whose name contains `pattern` (Nova's os-hypervisors/{p}/search)."""

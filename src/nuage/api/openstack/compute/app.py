@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.compute import (
+    diagnostics,
     extensions,
     flavors,
     hosts,
@@ -96,6 +97,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
         *extensions.routes(deps), *quota_classes.routes(deps),
         *images.routes(deps, services.images, image_url),
         *migrations.routes(deps), *usage.routes(deps, services.usage),
+        *diagnostics.routes(deps, services.diagnostics),
     ]
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:

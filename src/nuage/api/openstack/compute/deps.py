@@ -18,6 +18,7 @@ from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
 from nuage.ports.compute import AgentChannel
+from nuage.services.compute.diagnostics import DiagnosticsService
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import HostService
 from nuage.services.compute.keypairs import KeypairService
@@ -42,6 +43,7 @@ class ComputeServices:
     servers: ServerService
     server_actions: ServerActionService
     usage: UsageService
+    diagnostics: DiagnosticsService
     agents: AgentChannel
     # Glance's image service, for Nova's /images proxy.
     images: ImageService

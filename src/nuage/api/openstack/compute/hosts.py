@@ -99,6 +99,11 @@ def routes(d: Deps) -> list[Route]:
         view = await call(s.hypervisor, ctx, request.path_params["hypervisor_id"])
         return reply({"hypervisor": hypervisor(view, host_ip)})
 
+    async def hypervisor_uptime(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        view, uptime = await call(s.uptime, ctx, request.path_params["hypervisor_id"])
+        return reply({"hypervisor": {**hypervisor_brief(view), "uptime": uptime}})
+
     async def hypervisor_search(request: Request) -> Response:
         ctx = await d.ctx(request)
         found = await call(s.search, ctx, request.path_params["pattern"])
@@ -203,6 +208,7 @@ def routes(d: Deps) -> list[Route]:
         Route("/os-hypervisors/statistics", statistics, methods=["GET"]),
         Route("/os-hypervisors/{pattern}/search", hypervisor_search, methods=["GET"]),
         Route("/os-hypervisors/{pattern}/servers", hypervisor_servers, methods=["GET"]),
+        Route("/os-hypervisors/{hypervisor_id}/uptime", hypervisor_uptime, methods=["GET"]),
         Route("/os-hypervisors/{hypervisor_id}", hypervisor_show, methods=["GET"]),
         Route("/os-services", services, methods=["GET"]),
         Route("/os-services/{action}", set_service, methods=["PUT"]),

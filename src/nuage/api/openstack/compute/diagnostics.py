@@ -1,0 +1,21 @@
+"""GET /servers/{id}/diagnostics: below 2.48, the driver's own flat dict (nuage's is the
+one Nova's libvirt driver answers)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.http import call, reply
+from nuage.api.openstack.compute.deps import Deps
+from nuage.services.compute.diagnostics import DiagnosticsService
+
+
+def routes(d: Deps, diagnostics: DiagnosticsService) -> list[Route]:
+    async def show(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        found = await call(diagnostics.diagnostics, ctx, request.path_params["server_id"])
+        return reply(found)
+
+    return [Route("/servers/{server_id}/diagnostics", show, methods=["GET"])]
