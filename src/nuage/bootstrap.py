@@ -33,6 +33,7 @@ from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.services.audit import Auditor, AuditService
+from nuage.services.compute.aggregates import AggregateService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.default_image import DefaultImageSetup, GuestImage
 from nuage.services.compute.diagnostics import DiagnosticsService
@@ -212,6 +213,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         tokens=identity.tokens, flavors=FlavorService(resource_ports),
         keypairs=KeypairService(resource_ports, quotas), quotas=quotas,
         hosts=HostService(resource_ports, compute_ports.agents),
+        aggregates=AggregateService(resource_ports),
         servers=ServerService(compute_ports),
         server_actions=ServerActionService(compute_ports),
         usage=UsageService(resource_ports), diagnostics=DiagnosticsService(compute_ports),

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.compute import (
+    aggregates,
     diagnostics,
     extensions,
     flavors,
@@ -27,8 +28,8 @@ from nuage.api.openstack.compute import (
     images,
     keypairs,
     limits,
-    quota_classes,
     migrations,
+    quota_classes,
     server_tags,
     servers,
     usage,
@@ -95,6 +96,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
         *hosts.routes(deps), *servers.routes(deps), *server_tags.routes(deps),
         *extensions.routes(deps), *quota_classes.routes(deps),
+        *aggregates.routes(deps),
         *images.routes(deps, services.images, image_url),
         *migrations.routes(deps), *usage.routes(deps, services.usage),
         *diagnostics.routes(deps, services.diagnostics),

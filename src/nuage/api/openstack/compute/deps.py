@@ -18,6 +18,7 @@ from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
 from nuage.ports.compute import AgentChannel
+from nuage.services.compute.aggregates import AggregateService
 from nuage.services.compute.diagnostics import DiagnosticsService
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import HostService
@@ -40,6 +41,7 @@ class ComputeServices:
     keypairs: KeypairService
     quotas: QuotaService
     hosts: HostService
+    aggregates: AggregateService
     servers: ServerService
     server_actions: ServerActionService
     usage: UsageService

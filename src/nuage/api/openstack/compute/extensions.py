@@ -26,6 +26,7 @@ UPDATED = "2014-12-03T00:00:00Z"
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("AccessIPs", "os-access-ips", "Access IPs support."),
     ("AdminActions", "os-admin-actions", "Enable admin-only server actions (os-resetState)."),
+    ("Aggregates", "os-aggregates", "Admin-only aggregate administration."),
     ("AvailabilityZone", "os-availability-zone", "1. Add availability_zone to the Create "
      "Server API. 2. Add availability zones describing."),
     ("ConfigDrive", "os-config-drive", "Config Drive Extension."),

@@ -1,0 +1,263 @@
+"""Host aggregates (os-aggregates, administrators only), and the availability zones they
+define.
+
+An aggregate whose metadata has `availability_zone` puts its hosts in that zone, as in
+Nova. A host's zone is kept in `ComputeHost.availability_zone`, rewritten here, in the
+transaction that changes an aggregate, from the zones of the aggregates that hold the
+host (`nova` when none has one). So everything that reads a host's zone (the scheduler,
+`os-availability-zone`, `os-services`, `os-hosts`, the zone check of a server create)
+sees the aggregates' zones without knowing about aggregates.
+
+Nova's rules, kept here: a host is in one zone only, so adding it to an aggregate whose
+zone differs from that of another aggregate holding it is a 409, and giving an aggregate
+a zone that one of its hosts already has elsewhere is a 400; an empty zone name is a 400;
+an aggregate's zone cannot change while its hosts run servers (they would change zone
+under their owners: 400); an aggregate that still has hosts cannot be deleted (400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nuage.domain.compute import AZ_KEY, DEFAULT_ZONE, Aggregate
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.compute.base import ResourceUseCases, is_admin
+from nuage.services.compute.hosts import INTERNAL_ZONE
+
+# Update leaves the zone alone unless the body names one.
+KEEP: Any = object()
+MAX_NAME = 255
+
+
+def check_name(name: object, what: str = "name") -> str:
+    """Nova's schema: a string of 1 to 255 characters, no leading or trailing blanks."""
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME or name != name.strip():
+        raise ValidationError(f"Invalid input for field/attribute {what}. Value: {name!r}.")
+    return name
+
+
+def check_zone(zone: object) -> str:
+    """A zone name: 1 to 255 characters, no ':' (Nova's az_name), not the control plane's
+    own `internal` zone."""
+    if not isinstance(zone, str) or not zone.strip():
+        raise ValidationError("Aggregates do not support an empty named availability zone.")
+    check_name(zone, "availability_zone")
+    if ":" in zone:
+        raise ValidationError("Invalid input for field/attribute availability_zone: it "
+                              "cannot contain ':'.")
+    if zone == INTERNAL_ZONE:
+        raise ValidationError(f"The availability zone {zone!r} is the control plane's "
+                              "internal zone.")
+    return zone
+
+
+def _aggregate_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise ValidationError(f"Invalid aggregate id: {raw!r} is not an integer.")
+    return int(raw)
+
+
+class AggregateService(ResourceUseCases):
+    # -- guards --------------------------------------------------------------------------------
+    @staticmethod
+    def _may_read(ctx: RequestContext, what: str) -> None:
+        if not ctx.authenticated:
+            raise Forbidden("Authentication required.")
+        if not is_admin(ctx):
+            raise Forbidden(f"Policy doesn't allow os_compute_api:os-aggregates:{what} to be "
+                            "performed.")
+
+    @staticmethod
+    def _find(uow: UnitOfWork, raw_id: str, for_update: bool = False) -> Aggregate:
+        ident = _aggregate_id(raw_id)
+        found = (uow.aggregates.get_for_update(ident) if for_update
+                 else uow.aggregates.get(ident))
+        if found is None:
+            raise NotFound("aggregate", raw_id)
+        return found
+
+    # -- zones -----------------------------------------------------------------------------
+    @staticmethod
+    def _zones_elsewhere(uow: UnitOfWork, hosts: list[str], aggregate: Aggregate
+                         ) -> set[str]:
+        """The zones the hosts have through aggregates other than this one."""
+        return {a.availability_zone for a in uow.aggregates.find()
+                if a.id != aggregate.id and a.availability_zone
+                and set(a.hosts) & set(hosts)}
+
+    def _check_zone_change(self, uow: UnitOfWork, aggregate: Aggregate, zone: str) -> None:
+        """Before the aggregate takes `zone`: its hosts have no other zone, and none of
+        them runs servers if the zone changes (Nova's is_safe_to_update_az)."""
+        others = self._zones_elsewhere(uow, aggregate.hosts, aggregate) - {zone}
+        if others:
+            raise ValidationError(f"Cannot update aggregate {aggregate.id}: one or more "
+                                  f"hosts are already in availability zone(s) "
+                                  f"{sorted(others)}.")
+        if zone != aggregate.availability_zone and any(
+                uow.servers.find(host=h, deleted=False) for h in aggregate.hosts):
+            raise ValidationError(f"Cannot update aggregate {aggregate.id}: one or more "
+                                  "hosts contain instances in this zone.")
+
+    @staticmethod
+    def refresh_zones(uow: UnitOfWork, hostnames: list[str]) -> None:
+        """Rewrite each host's zone from the aggregates that hold it."""
+        aggregates = uow.aggregates.find()
+        for name in hostnames:
+            host = uow.compute_hosts.first(hostname=name)
+            if host is None:
+                continue
+            zones = sorted(a.availability_zone for a in aggregates
+                           if name in a.hosts and a.availability_zone)
+            host.availability_zone = zones[0] if zones else DEFAULT_ZONE
+
+    # -- reading -----------------------------------------------------------------------------
+    def list(self, ctx: RequestContext) -> list[Aggregate]:
+        self._may_read(ctx, "index")
+        with self.p.uow() as uow:
+            return sorted(uow.aggregates.find(), key=lambda a: a.id or 0)
+
+    def get(self, ctx: RequestContext, aggregate_id: str) -> Aggregate:
+        self._may_read(ctx, "show")
+        with self.p.uow() as uow:
+            return self._find(uow, aggregate_id)
+
+    # -- changes -----------------------------------------------------------------------------
+    def create(self, ctx: RequestContext, name: object, zone: object = None) -> Aggregate:
+        check_name(name)
+        assert isinstance(name, str)
+        if zone is not None:
+            check_zone(zone)
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.aggregate.create", "aggregate", None)
+            if uow.aggregates.first(name=name) is not None:
+                raise Conflict(f"Aggregate {name} already exists.")
+            now = self.p.clock.now()
+            aggregate = Aggregate(name=name, created_at=now,
+                                  metadata={AZ_KEY: zone} if isinstance(zone, str) else {})
+            uow.aggregates.add(aggregate)   # flushed: the id is known
+            self.record(uow, ctx, "compute.aggregate.create", "aggregate",
+                        str(aggregate.id), detail={"name": name, AZ_KEY: zone})
+            uow.commit()
+            return aggregate
+
+    def update(self, ctx: RequestContext, aggregate_id: str, name: object = KEEP,
+               zone: object = KEEP) -> Aggregate:
+        if name is KEEP and zone is KEEP:
+            raise ValidationError("Invalid input for field/attribute aggregate: 'name' or "
+                                  "'availability_zone' is expected.")
+        if name is not KEEP:
+            check_name(name)
+        if zone is not KEEP:
+            check_zone(zone)
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.aggregate.update", "aggregate",
+                               aggregate_id)
+            uow.compute.lock_hosts()
+            aggregate = self._find(uow, aggregate_id, for_update=True)
+            if isinstance(name, str) and name != aggregate.name:
+                if uow.aggregates.first(name=name) is not None:
+                    raise Conflict(f"Aggregate {name} already exists.")
+                aggregate.name = name
+            if isinstance(zone, str):
+                self._check_zone_change(uow, aggregate, zone)
+                aggregate.metadata = {**aggregate.metadata, AZ_KEY: zone}
+                self.refresh_zones(uow, aggregate.hosts)
+            aggregate.updated_at = self.p.clock.now()
+            self.record(uow, ctx, "compute.aggregate.update", "aggregate", str(aggregate.id),
+                        detail={k: v for k, v in (("name", name), (AZ_KEY, zone))
+                                if v is not KEEP})
+            uow.commit()
+            return aggregate
+
+    def delete(self, ctx: RequestContext, aggregate_id: str) -> None:
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.aggregate.delete", "aggregate",
+                               aggregate_id)
+            aggregate = self._find(uow, aggregate_id, for_update=True)
+            if aggregate.hosts:
+                raise ValidationError(f"Cannot delete aggregate {aggregate.id}: host "
+                                      "aggregate is not empty.")
+            uow.aggregates.delete(aggregate)
+            self.record(uow, ctx, "compute.aggregate.delete", "aggregate", aggregate_id)
+            uow.commit()
+
+    def add_host(self, ctx: RequestContext, aggregate_id: str, host: object) -> Aggregate:
+        check_name(host, "host")
+        assert isinstance(host, str)
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.aggregate.add_host", "aggregate",
+                               aggregate_id)
+            uow.compute.lock_hosts()
+            aggregate = self._find(uow, aggregate_id, for_update=True)
+            if uow.compute_hosts.first(hostname=host) is None:
+                raise NotFound("compute host", host)
+            if host in aggregate.hosts:
+                raise Conflict(f"Aggregate {aggregate.id} already has host {host}.")
+            zone = aggregate.availability_zone
+            others = self._zones_elsewhere(uow, [host], aggregate) - {zone}
+            if zone and others:
+                raise Conflict(f"Cannot add host to aggregate {aggregate.id}: the host is "
+                               f"already in availability zone(s) {sorted(others)}.")
+            aggregate.hosts = sorted([*aggregate.hosts, host])
+            aggregate.updated_at = self.p.clock.now()
+            self.refresh_zones(uow, [host])
+            self.record(uow, ctx, "compute.aggregate.add_host", "aggregate",
+                        str(aggregate.id), detail={"host": host})
+            uow.commit()
+            return aggregate
+
+    def remove_host(self, ctx: RequestContext, aggregate_id: str, host: object
+                    ) -> Aggregate:
+        check_name(host, "host")
+        assert isinstance(host, str)
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.aggregate.remove_host", "aggregate",
+                               aggregate_id)
+            uow.compute.lock_hosts()
+            aggregate = self._find(uow, aggregate_id, for_update=True)
+            if uow.compute_hosts.first(hostname=host) is None:
+                raise NotFound("compute host", host)
+            if host not in aggregate.hosts:
+                raise NotFound(f"host in aggregate {aggregate.id}", host)
+            aggregate.hosts = [h for h in aggregate.hosts if h != host]
+            aggregate.updated_at = self.p.clock.now()
+            self.refresh_zones(uow, [host])
+            self.record(uow, ctx, "compute.aggregate.remove_host", "aggregate",
+                        str(aggregate.id), detail={"host": host})
+            uow.commit()
+            return aggregate
+
+    def set_metadata(self, ctx: RequestContext, aggregate_id: str,
+                     metadata: dict[str, Any]) -> Aggregate:
+        """Merge `metadata` into the aggregate's; a null value removes the key. Removing
+        `availability_zone` puts the hosts back in the default zone."""
+        for key, value in metadata.items():
+            check_name(key, "metadata key")
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_NAME):
+                raise ValidationError(f"Invalid input for field/attribute metadata. Value: "
+                                      f"{value!r}.")
+        if metadata.get(AZ_KEY) is not None:
+            check_zone(metadata[AZ_KEY])
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.aggregate.set_metadata", "aggregate",
+                               aggregate_id)
+            uow.compute.lock_hosts()
+            aggregate = self._find(uow, aggregate_id, for_update=True)
+            zone = metadata.get(AZ_KEY, KEEP)
+            if isinstance(zone, str):
+                self._check_zone_change(uow, aggregate, zone)
+            elif zone is None and aggregate.availability_zone and any(
+                    uow.servers.find(host=h, deleted=False) for h in aggregate.hosts):
+                raise ValidationError(f"Cannot update aggregate {aggregate.id}: one or more "
+                                      "hosts contain instances in this zone.")
+            merged = {**aggregate.metadata, **metadata}
+            aggregate.metadata = {k: v for k, v in merged.items() if v is not None}
+            aggregate.updated_at = self.p.clock.now()
+            if zone is not KEEP:
+                self.refresh_zones(uow, aggregate.hosts)
+            self.record(uow, ctx, "compute.aggregate.set_metadata", "aggregate",
+                        str(aggregate.id), detail={"metadata": metadata})
+            uow.commit()
+            return aggregate
