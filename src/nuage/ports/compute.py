@@ -48,6 +48,12 @@ class ImageSource(Protocol):
         """Remove a reserved image that will never get its data."""
         ...
 
+    def rotate_backups(self, project_id: str, instance_uuid: str, backup_type: str,
+                       rotation: int) -> list[str]:
+        """Delete the project's backups (image_type backup) of that server and type but
+        the `rotation` newest (by created_at); returns the ids deleted. Blocking."""
+        ...
+
 
 class AgentChannel(Protocol):
     """How the control plane reaches the agent of a host (in-process in single-node mode;

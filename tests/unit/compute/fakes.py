@@ -128,3 +128,15 @@ class MemoryImages:
 
     def discard_snapshot(self, image_id: str, reason: str) -> None:
         self.discarded.append(image_id)
+
+    def rotate_backups(self, project_id: str, instance_uuid: str, backup_type: str,
+                       rotation: int) -> list[str]:
+        # Reserved in order: a later id is a newer image.
+        backups = [i.id for i in self.images.values()
+                   if i.properties.get("image_type") == "backup"
+                   and i.properties.get("backup_type") == backup_type
+                   and i.properties.get("instance_uuid") == instance_uuid]
+        deleted = list(reversed(backups))[rotation:]
+        for image_id in deleted:
+            del self.images[image_id]
+        return deleted

@@ -8,8 +8,10 @@ from pathlib import Path
 from nuage.domain.context import RequestContext
 from nuage.ports.compute import ImageInfo
 from nuage.services.image.data import ImageDataService
-from nuage.services.image.images import ImageService
+from nuage.services.image.images import ImageQuery, ImageService
 
+# Backups rotated in one pass at most (a rotation keeps far fewer than this).
+MAX_BACKUPS_LISTED = 1000
 # The host agent fetches images for servers already authorised against them.
 AGENT = RequestContext(request_id="compute-agent", user_id="nuage-compute", system=True,
                        roles=frozenset({"admin", "member", "reader"}))
@@ -66,3 +68,17 @@ class LocalImageSource:
     def discard_snapshot(self, image_id: str, reason: str) -> None:
         image = self._images.get(AGENT, image_id)
         self._images.delete(_owner(image.owner), image_id)
+
+    def rotate_backups(self, project_id: str, instance_uuid: str, backup_type: str,
+                       rotation: int) -> list[str]:
+        # As Nova's compute manager does after a backup: the project's view of its images.
+        ctx = _owner(project_id)
+        page = self._images.list_images(ctx, ImageQuery(
+            owner=project_id, properties={"image_type": "backup", "backup_type": backup_type,
+                                          "instance_uuid": instance_uuid},
+            sort=(("created_at", "desc"), ("id", "desc")), limit=MAX_BACKUPS_LISTED))
+        deleted = []
+        for image in page.images[max(rotation, 0):]:
+            self._images.delete(ctx, image.id)
+            deleted.append(image.id)
+        return deleted

@@ -170,6 +170,16 @@ class Reconciler(ServerUseCases):
                 raise
             finally:
                 dest.unlink(missing_ok=True)
+        backup = (server.task_args or {}).get("backup")
+        if isinstance(backup, dict):
+            # Only once the new backup is complete, as Nova does: a failed backup never
+            # costs an old one. A failed rotation leaves extra backups, not a failed task.
+            try:
+                self.p.images.rotate_backups(server.project_id, server.id,
+                                             str(backup.get("type")),
+                                             int(backup.get("rotation", 0)))
+            except Exception:
+                log.exception("backup rotation of server %s failed", server.id)
         return {"task_args": None}
 
     def _failure(self, server: Server, task: str | None, exc: Exception) -> dict[str, Any]:

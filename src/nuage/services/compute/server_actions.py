@@ -3,6 +3,7 @@ intent as a task state, and leaves the work to the host agent."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from nuage.domain import policy
@@ -32,13 +33,28 @@ TASKS = {
     "pause": TaskState.PAUSING, "unpause": TaskState.UNPAUSING,
     "suspend": TaskState.SUSPENDING, "resume": TaskState.RESUMING,
     "rebuild": TaskState.REBUILDING, "createImage": TaskState.IMAGE_SNAPSHOT,
+    # A backup is a snapshot the agent rotates once uploaded (task_args["backup"]).
+    "createBackup": TaskState.IMAGE_SNAPSHOT,
 }
+# Snapshots: allowed where createImage is, and not refused for a locked server (Nova
+# checks neither snapshot nor backup against the lock).
+SNAPSHOTS = frozenset({"createImage", "createBackup"})
 # Image properties a snapshot keeps from the image its server booted from.
 BOOT_PROPERTIES = ("kernel_id", "ramdisk_id", "os_command_line", "os_distro", "hw_disk_bus")
 # Nova's action names in instance actions and audit events
 RECORDED = {"stop": "stop", "start": "start", "pause": "pause", "unpause": "unpause",
             "suspend": "suspend", "resume": "resume", "rebuild": "rebuild",
-            "createImage": "createImage", "reboot": "reboot"}
+            "createImage": "createImage", "createBackup": "createBackup", "reboot": "reboot"}
+
+
+@dataclass(frozen=True)
+class Backup:
+    """createBackup: the backups of this server and type beyond the `rotation` newest are
+    deleted once this one is uploaded; `metadata` become image properties."""
+
+    backup_type: str
+    rotation: int
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def _conflict(server: Server, action: str) -> Conflict:
@@ -53,24 +69,26 @@ class ServerActionService(ServerUseCases):
     def act(self, ctx: RequestContext, server_id: str, action: str, *,
             reboot_type: str | None = None, image_ref: str | None = None,
             snapshot_name: str | None = None, name: str | None = None,
-            description: Any = KEEP) -> Server:
-        """Returns the server; for createImage its task_args name the new image.
-        `description` (rebuild, 2.19) is KEEP, None or a string."""
+            description: Any = KEEP, backup: Backup | None = None) -> Server:
+        """Returns the server; for createImage and createBackup its task_args name the new
+        image. `description` (rebuild, 2.19) is KEEP, None or a string; `backup` is what
+        createBackup asks for."""
         if action == "reboot" and reboot_type not in ("SOFT", "HARD"):
             raise ValidationError("Invalid input for field/attribute type.")
         snapshot_id = None
-        if action == "createImage":
-            snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name)
+        if action in SNAPSHOTS:
+            snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name, action, backup)
         try:
             return self._act(ctx, server_id, action, reboot_type, image_ref, name, snapshot_id,
-                             description)
+                             description, backup)
         except BaseException:
             if snapshot_id is not None:
                 self.p.images.discard_snapshot(snapshot_id, "the snapshot was refused")
             raise
 
     def _reserve_snapshot(self, ctx: RequestContext, server_id: str,
-                          snapshot_name: str | None) -> str:
+                          snapshot_name: str | None, action: str = "createImage",
+                          backup: Backup | None = None) -> str:
         """The image record comes first, outside the server's transaction (the image
         service has its own), so that its id can be returned at once as Nova does."""
         if not snapshot_name:
@@ -80,26 +98,29 @@ class ServerActionService(ServerUseCases):
             self.require_member(ctx, server)
             if server.task_state is not None or "createImage" not in ALLOWED_ACTIONS.get(
                     server.vm_state, set()):
-                raise _conflict(server, "createImage")
+                raise _conflict(server, action)
         # A snapshot boots like its base image: it keeps how that image boots.
         base = self.p.images.describe(ctx, server.image_id)
         inherited = {k: v for k, v in base.properties.items() if k in BOOT_PROPERTIES}
+        kind = {"image_type": "snapshot"} if backup is None else {
+            **backup.metadata, "image_type": "backup", "backup_type": backup.backup_type}
         return self.p.images.reserve_snapshot(
-            ctx, snapshot_name, {**inherited, "instance_uuid": server.id,
-                                 "image_type": "snapshot", "base_image_ref": server.image_id})
+            ctx, snapshot_name, {**inherited, **kind, "instance_uuid": server.id,
+                                 "base_image_ref": server.image_id})
 
     def _act(self, ctx: RequestContext, server_id: str, action: str, reboot_type: str | None,
              image_ref: str | None, name: str | None, snapshot_id: str | None,
-             description: Any) -> Server:
+             description: Any, backup: Backup | None = None) -> Server:
         if description is not KEEP:
             check_description(description)
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
-            # Nova does not check the lock for a snapshot.
-            if action != "createImage":
+            # Nova does not check the lock for a snapshot or a backup.
+            if action not in SNAPSHOTS:
                 self.require_unlocked(ctx, server)
-            if server.task_state is not None or action not in ALLOWED_ACTIONS.get(
+            if server.task_state is not None or (
+                    "createImage" if action in SNAPSHOTS else action) not in ALLOWED_ACTIONS.get(
                     server.vm_state, set()):
                 raise _conflict(server, action)
             if action == "reboot":
@@ -127,6 +148,9 @@ class ServerActionService(ServerUseCases):
                     server.vm_state = VmState.ACTIVE.value
             if snapshot_id is not None:
                 server.task_args = {"image_id": snapshot_id}
+                if backup is not None:
+                    server.task_args["backup"] = {"type": backup.backup_type,
+                                                  "rotation": backup.rotation}
             server.updated_at = self.p.clock.now()
             self.action(uow, ctx, server, RECORDED[action])
             uow.commit()

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, query_bool, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
+from nuage.api.openstack.compute.backups import parse_backup
 from nuage.api.openstack.compute.server_views import ServerViews, Version
 from nuage.domain import policy
 from nuage.domain.compute import Server
@@ -29,7 +30,7 @@ CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metada
 # unknown server is a 404 as in Nova, and only then is the action refused with a 400.
 UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
                        "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
-                       "createBackup", "resetNetwork", "injectNetworkInfo",
+                       "resetNetwork", "injectNetworkInfo",
                        "addSecurityGroup", "removeSecurityGroup", "changePassword",
                        "evacuate", "addFixedIp", "removeFixedIp", "addFloatingIp",
                        "removeFloatingIp",
@@ -381,6 +382,17 @@ def routes(d: Any) -> list[Route]:
             if server.host:
                 d.s.agents.notify(server.host)
             return empty(202, headers={"Location": f"{views.image_base}/v2/images/{image_id}"})
+        elif name == "createBackup":
+            image_name, backup = parse_backup(arg)
+            server = await call(actions.act, ctx, sid, "createBackup",
+                                snapshot_name=image_name, backup=backup)
+            image_id = (server.task_args or {}).get("image_id")
+            if server.host:
+                d.s.agents.notify(server.host)
+            # Nova names the image through its own images proxy, and only when it is kept.
+            headers = ({"Location": f"{d.api_url(request)}/images/{image_id}"}
+                       if backup.rotation > 0 else None)
+            return empty(202, headers=headers)
         else:
             raise ValidationError(f"There is no such action: {name}")
         if server.host:

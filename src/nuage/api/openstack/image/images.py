@@ -145,6 +145,13 @@ def routes(d: Deps) -> list[Route]:
         image = await call(d.s.images.get, ctx, request.path_params["image_id"])
         return reply(render.image(image))
 
+    async def tasks(request: Request) -> Response:
+        # Glance 2.12's tasks of an image. nuage runs no Glance task (no interoperable
+        # import, no location import), so an image it lets the caller see has none.
+        ctx = await d.ctx(request)
+        await call(d.s.images.get, ctx, request.path_params["image_id"])
+        return reply({"tasks": []})
+
     async def update(request: Request) -> Response:
         ctx = await d.ctx(request)
         ops = await patch_ops(request)
@@ -190,6 +197,7 @@ def routes(d: Deps) -> list[Route]:
         Route("/v2/images/{image_id}", show, methods=["GET"]),
         Route("/v2/images/{image_id}", update, methods=["PATCH"]),
         Route("/v2/images/{image_id}", delete, methods=["DELETE"]),
+        Route("/v2/images/{image_id}/tasks", tasks, methods=["GET"]),
         Route("/v2/images/{image_id}/tags/{tag}", add_tag, methods=["PUT"]),
         Route("/v2/images/{image_id}/tags/{tag}", remove_tag, methods=["DELETE"]),
         Route("/v2/images/{image_id}/actions/deactivate", deactivate, methods=["POST"]),
