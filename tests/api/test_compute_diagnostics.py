@@ -70,3 +70,4 @@ def test_diagnostics(nova: Nova, servers: Servers, tmp_path: Path) -> None:
     hv.states[sid] = PowerState.SHUTDOWN
     assert "not running" in assert_fault(nova.get(f"/servers/{sid}/diagnostics"), 409,
                                          "conflictingRequest")
+

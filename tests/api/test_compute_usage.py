@@ -78,6 +78,7 @@ def test_usage_errors(nova: Nova, servers: Servers) -> None:
                  "badRequest")
     assert_fault(nova.get(f"/os-simple-tenant-usage/{project}?start=yesterday", token), 400,
                  "badRequest")
+    assert_fault(nova.get("/os-simple-tenant-usage/"), 404, "itemNotFound")
     # The admin sees any project.
     assert nova.get(f"/os-simple-tenant-usage/{project}").status_code == 200
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, reply
 from nuage.api.openstack.compute.deps import Deps
+from nuage.domain.errors import NotFound
 from nuage.services.compute.usage import ServerUsage, TenantUsage, UsageService, local_gb
 
 
@@ -54,7 +55,13 @@ def routes(d: Deps, usage: UsageService) -> list[Route]:
                            q.get("end"))
         return reply({"tenant_usage": tenant_usage(found, True) if found else {}})
 
+    async def no_tenant(request: Request) -> Response:
+        # An empty tenant id is a 404 in Nova, not the list (Starlette would redirect).
+        await d.ctx(request)
+        raise NotFound("tenant usage", "")
+
     return [
         Route("/os-simple-tenant-usage", index, methods=["GET"]),
+        Route("/os-simple-tenant-usage/", no_tenant, methods=["GET"]),
         Route("/os-simple-tenant-usage/{tenant_id}", show, methods=["GET"]),
     ]
