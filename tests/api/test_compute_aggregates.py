@@ -112,9 +112,9 @@ def test_aggregate_errors(nova: Nova, servers: Servers) -> None:
                  {"name": "y", "availability_zone": "a:b"},
                  {"name": "y", "availability_zone": "internal"}, {"name": "y", "z": 1}):
         assert_fault(nova.post("/os-aggregates", {"aggregate": body}), 400, "badRequest")
-    missing = 999999
-    assert_fault(nova.get(f"/os-aggregates/{missing}"), 404, "itemNotFound")
-    assert_fault(nova.delete(f"/os-aggregates/{missing}"), 404, "itemNotFound")
+    for missing in ("999999", "-1", "abc"):
+        assert_fault(nova.get(f"/os-aggregates/{missing}"), 404, "itemNotFound")
+        assert_fault(nova.delete(f"/os-aggregates/{missing}"), 404, "itemNotFound")
     assert_fault(_act(nova, aid, "add_host", {"host": "no-such-host"}), 404, "itemNotFound")
     assert_fault(_act(nova, aid, "remove_host", {"host": "no-such-host"}), 404,
                  "itemNotFound")

@@ -53,10 +53,10 @@ def check_zone(zone: object) -> str:
     return zone
 
 
-def _aggregate_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise ValidationError(f"Invalid aggregate id: {raw!r} is not an integer.")
-    return int(raw)
+def _aggregate_id(raw: str) -> int | None:
+    """The id in the path; None when it cannot name an aggregate (Nova: 404, even for
+    -1 or a word)."""
+    return int(raw) if raw.isdigit() else None
 
 
 class AggregateService(ResourceUseCases):
@@ -72,8 +72,8 @@ class AggregateService(ResourceUseCases):
     @staticmethod
     def _find(uow: UnitOfWork, raw_id: str, for_update: bool = False) -> Aggregate:
         ident = _aggregate_id(raw_id)
-        found = (uow.aggregates.get_for_update(ident) if for_update
-                 else uow.aggregates.get(ident))
+        found = (None if ident is None else uow.aggregates.get_for_update(ident)
+                 if for_update else uow.aggregates.get(ident))
         if found is None:
             raise NotFound("aggregate", raw_id)
         return found
