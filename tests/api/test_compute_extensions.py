@@ -13,7 +13,8 @@ def test_extensions_list_and_show(nova: Nova) -> None:
         assert set(e) == {"name", "alias", "description", "namespace", "updated", "links"}
         assert e["links"] == [] and e["updated"].endswith("Z")
     aliases = {e["alias"] for e in found}
-    assert {"os-hosts", "os-keypairs", "os-admin-actions", "os-lock-server"} <= aliases
+    assert {"os-hosts", "os-keypairs", "os-admin-actions", "os-lock-server", "os-aggregates",
+            "os-quota-class-sets", "os-simple-tenant-usage", "os-create-backup"} <= aliases
     # What nuage does not serve is not claimed.
     assert not {"os-rescue", "os-shelve", "os-consoles", "os-floating-ips"} & aliases
     assert "Hosts" in {e["name"] for e in found}

@@ -32,6 +32,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("ConfigDrive", "os-config-drive", "Config Drive Extension."),
     ("ConsoleOutput", "os-console-output", "Console log output support, with tailing "
      "ability."),
+    ("CreateBackup", "os-create-backup", "Create a backup of a server."),
     ("ExtendedAvailabilityZone", "OS-EXT-AZ", "Extended Availability Zone support."),
     ("ExtendedServerAttributes", "OS-EXT-SRV-ATTR", "Extended Server Attributes support."),
     ("ExtendedStatus", "OS-EXT-STS", "Extended Status support."),
@@ -52,16 +53,20 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("Keypairs", "os-keypairs", "Keypair Support."),
     ("Limits", "limits", "Limits support."),
     ("Lock", "os-lock-server", "Enable lock/unlock server actions."),
+    ("Migrations", "os-migrations", "Provide data on migrations."),
     ("MultipleCreate", "os-multiple-create", "Allow multiple create in the Create Server "
      "v2.1 API."),
     ("PauseServer", "os-pause-server", "Enable pause/unpause server actions."),
     ("QuotaClasses", "os-quota-class-sets", "Quota classes management support."),
     ("Quotas", "os-quota-sets", "Quotas management support."),
+    ("ServerDiagnostics", "os-server-diagnostics", "Allow Admins to view server "
+     "diagnostics through server action."),
     ("ServerMetadata", "server-metadata", "Server metadata Support."),
     ("ServerUsage", "OS-SRV-USG", "Adds launched_at and terminated_at on Servers."),
     ("Servers", "servers", "Servers."),
     ("ServerStartStop", "os-server-start-stop", "Start/Stop instance compute API support."),
     ("Services", "os-services", "Services support."),
+    ("SimpleTenantUsage", "os-simple-tenant-usage", "Simple tenant usage extension."),
     ("SuspendServer", "os-suspend-server", "Enable suspend/resume server actions."),
     ("UsedLimits", "os-used-limits", "Provide data on limited resources that are being "
      "used."),
