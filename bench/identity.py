@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import sys
@@ -36,6 +35,7 @@ from support import (
     HOST,
     REPO_ROOT,
     BenchError,
+    Connection,
     Latencies,
     NuageServer,
     git_revision,
@@ -99,12 +99,7 @@ def scenarios(base_url: str, password: str) -> list[Scenario]:
 
 
 # --------------------------------------------------------------------------- load
-#
-# The load generator speaks just enough HTTP/1.1 over asyncio streams: one keep-alive
-# connection per simulated client, a pre-encoded request, a response read by Content-Length
-# (or chunks). httpx spends several hundred microseconds of client CPU per request; on a
-# 2-CPU machine, where client and server share the cores, that capped the do-nothing
-# baseline near the client's own speed and made any server look as fast as /ping.
+# (support.Connection says why the load generator is not httpx)
 
 
 def encode_request(sc: Scenario, port: int) -> bytes:
@@ -119,63 +114,6 @@ def encode_request(sc: Scenario, port: int) -> bytes:
     if sc.body is not None:
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection to the server on loopback."""
-
-    def __init__(self, port: int) -> None:
-        self._port = port
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def roundtrip(self, request: bytes) -> tuple[int, bytes]:
-        if self._reader is None or self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(HOST, self._port)
-        reader, writer = self._reader, self._writer
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head[:-4].split(b"\r\n")
-        status = int(status_line.split(b" ", 2)[1])
-        length: int | None = None
-        chunked = close = False
-        for line in header_lines:
-            name, _, value = line.partition(b":")
-            name, value = name.strip().lower(), value.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = b"chunked" in value
-            elif name == b"connection":
-                close = value == b"close"
-        if chunked:
-            body = await self._read_chunked(reader)
-        elif length is not None:
-            body = await reader.readexactly(length)
-        else:
-            body, close = await reader.read(), True
-        if close:
-            await self.close()
-        return status, body
-
-    @staticmethod
-    async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-        parts: list[bytes] = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
-                    pass
-                return b"".join(parts)
-            parts.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-
-    async def close(self) -> None:
-        writer, self._reader, self._writer = self._writer, None, None
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
 
 async def _client_loop(port: int, sc: Scenario, deadline: float, out: Result) -> None:

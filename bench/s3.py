@@ -61,6 +61,7 @@ from support import (
     HOST,
     REPO_ROOT,
     BenchError,
+    Connection,
     Latencies,
     MemorySampler,
     NuageServer,
@@ -375,64 +376,6 @@ def boto3_transfers(port: int, access: str, secret: str, bucket: str, path: Path
 
 
 # --------------------------------------------------------------------------- small requests
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection over asyncio streams."""
-
-    def __init__(self, port: int) -> None:
-        self._port = port
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def roundtrip(self, request: bytes, head_only: bool = False) -> tuple[int, bytes]:
-        if self._reader is None or self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(HOST, self._port)
-        reader, writer = self._reader, self._writer
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head[:-4].split(b"\r\n")
-        status = int(status_line.split(b" ", 2)[1])
-        length = 0
-        chunked = close = False
-        for line in header_lines:
-            name, _, value = line.partition(b":")
-            name, value = name.strip().lower(), value.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = b"chunked" in value
-            elif name == b"connection":
-                close = value == b"close"
-        body = b""
-        if head_only or status in (204, 304):
-            pass
-        elif chunked:
-            body = await self._read_chunked(reader)
-        else:
-            body = await reader.readexactly(length)
-        if close:
-            await self.close()
-        return status, body
-
-    @staticmethod
-    async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-        parts: list[bytes] = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":
-                    pass
-                return b"".join(parts)
-            parts.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-
-    async def close(self) -> None:
-        writer, self._reader, self._writer = self._writer, None, None
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
 
 def encode(signer: Signer, method: str, path: str, query: list[tuple[str, str]] | None = None,

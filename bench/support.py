@@ -7,6 +7,7 @@ directory is then first on sys.path).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import math
@@ -256,3 +257,72 @@ def write_docs(start_marker: str, end_marker: str, section: str) -> None:
     if start < 0 or end < start:
         raise BenchError(f"{DOCS_FILE} lacks the {start_marker!r} / {end_marker!r} markers")
     DOCS_FILE.write_text(f"{text[: start + len(start_marker)]}\n{section}\n{text[end:]}")
+
+
+# --------------------------------------------------------------------------- load client
+#
+# The load generators speak just enough HTTP/1.1 over asyncio streams: one keep-alive
+# connection per simulated client, a pre-encoded request, a response read by Content-Length
+# (or chunks). httpx spends several hundred microseconds of client CPU per request; on a
+# 2-CPU machine, where client and server share the cores, that capped the do-nothing
+# baseline near the client's own speed and made any server look as fast as /ping.
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server on loopback."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def roundtrip(self, request: bytes, head_only: bool = False) -> tuple[int, bytes]:
+        """Sends one request, reads its response: (status, body). `head_only` for HEAD."""
+        if self._reader is None or self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(HOST, self._port)
+        reader, writer = self._reader, self._writer
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head[:-4].split(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        length: int | None = None
+        chunked = close = False
+        for line in header_lines:
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value
+            elif name == b"connection":
+                close = value == b"close"
+        if head_only or status in (204, 304):
+            body = b""
+        elif chunked:
+            body = await self._read_chunked(reader)
+        elif length is not None:
+            body = await reader.readexactly(length)
+        else:
+            body, close = await reader.read(), True
+        if close:
+            await self.close()
+        return status, body
+
+    @staticmethod
+    async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                    pass
+                return b"".join(parts)
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+
+    async def close(self) -> None:
+        writer, self._reader, self._writer = self._writer, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
