@@ -310,6 +310,16 @@ class ServerService(ServerUseCases):
         with self.p.uow() as uow:
             return self.server(uow, ctx, server_id)
 
+    def migrations(self, ctx: RequestContext, rule: str, server_id: str | None = None
+                   ) -> list[dict[str, Any]]:
+        """os-migrations, or one server's: nuage neither resizes nor migrates, so there are
+        none. Admins only (`rule` names Nova's policy in the refusal); a server must exist."""
+        if not policy.is_cloud_admin(ctx):
+            raise Forbidden(f"Policy doesn't allow os_compute_api:{rule} to be performed.")
+        if server_id is not None:
+            self.get(ctx, server_id)
+        return []
+
     def find(self, ctx: RequestContext, q: ServerQuery) -> list[Server]:
         if ctx.project_id is None:
             raise Forbidden("Policy doesn't allow this operation.")

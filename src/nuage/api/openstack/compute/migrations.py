@@ -14,8 +14,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, reply
 from nuage.api.openstack.compute.deps import Deps
-from nuage.domain.errors import Forbidden, NotFound
-from nuage.services.compute.base import is_admin
+from nuage.domain.errors import NotFound
 
 # GET /servers/{id}/migrations (in-progress live migrations) came with 2.23.
 SERVER_MIGRATIONS_VERSION = (2, 23)
@@ -24,29 +23,24 @@ SERVER_MIGRATIONS_VERSION = (2, 23)
 def routes(d: Deps) -> list[Route]:
     async def index(request: Request) -> Response:
         ctx = await d.ctx(request)
-        if not is_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:os-migrations:index to be "
-                            "performed.")
-        return reply({"migrations": []})
+        found = await call(d.s.servers.migrations, ctx, "os-migrations:index")
+        return reply({"migrations": found})
 
     async def server_migrations(request: Request) -> Response:
         ctx = await d.ctx(request)
         if d.version(request) < SERVER_MIGRATIONS_VERSION:
             raise NotFound("resource", request.url.path)
-        if not is_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:servers:migrations:index to "
-                            "be performed.")
-        await call(d.s.servers.get, ctx, request.path_params["server_id"])
-        return reply({"migrations": []})
+        found = await call(d.s.servers.migrations, ctx, "servers:migrations:index",
+                           request.path_params["server_id"])
+        return reply({"migrations": found})
 
     async def server_migration(request: Request) -> Response:
         ctx = await d.ctx(request)
         if d.version(request) < SERVER_MIGRATIONS_VERSION:
             raise NotFound("resource", request.url.path)
-        if not is_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:servers:migrations:show to "
-                            "be performed.")
-        await call(d.s.servers.get, ctx, request.path_params["server_id"])
+        await call(d.s.servers.migrations, ctx, "servers:migrations:show",
+                   request.path_params["server_id"])
+        # The service knows of no migration (nuage does not migrate): any id is unknown.
         raise NotFound("migration", request.path_params["migration_id"])
 
     return [
