@@ -17,6 +17,7 @@ under their owners: 400); an aggregate that still has hosts cannot be deleted (4
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nuage.domain.compute import AZ_KEY, DEFAULT_ZONE, Aggregate
@@ -184,15 +185,7 @@ class AggregateService(ResourceUseCases):
             uow.commit()
 
     def add_host(self, ctx: RequestContext, aggregate_id: str, host: object) -> Aggregate:
-        check_name(host, "host")
-        assert isinstance(host, str)
-        with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.aggregate.add_host", "aggregate",
-                               aggregate_id)
-            uow.compute.lock_hosts()
-            aggregate = self._find(uow, aggregate_id, for_update=True)
-            if uow.compute_hosts.first(hostname=host) is None:
-                raise NotFound("compute host", host)
+        def add(uow: UnitOfWork, aggregate: Aggregate, host: str) -> None:
             if host in aggregate.hosts:
                 raise Conflict(f"Aggregate {aggregate.id} already has host {host}.")
             zone = aggregate.availability_zone
@@ -201,30 +194,36 @@ class AggregateService(ResourceUseCases):
                 raise Conflict(f"Cannot add host to aggregate {aggregate.id}: the host is "
                                f"already in availability zone(s) {sorted(others)}.")
             aggregate.hosts = sorted([*aggregate.hosts, host])
-            aggregate.updated_at = self.p.clock.now()
-            self.refresh_zones(uow, [host])
-            self.record(uow, ctx, "compute.aggregate.add_host", "aggregate",
-                        str(aggregate.id), detail={"host": host})
-            uow.commit()
-            return aggregate
+
+        return self._change_hosts(ctx, aggregate_id, host, "add_host", add)
 
     def remove_host(self, ctx: RequestContext, aggregate_id: str, host: object
                     ) -> Aggregate:
+        def remove(uow: UnitOfWork, aggregate: Aggregate, host: str) -> None:
+            if host not in aggregate.hosts:
+                raise NotFound(f"host in aggregate {aggregate.id}", host)
+            aggregate.hosts = [h for h in aggregate.hosts if h != host]
+
+        return self._change_hosts(ctx, aggregate_id, host, "remove_host", remove)
+
+    def _change_hosts(self, ctx: RequestContext, aggregate_id: str, host: object,
+                      action: str, change: Callable[[UnitOfWork, Aggregate, str], None]
+                      ) -> Aggregate:
+        """add_host / remove_host: the same checks, locks, zone refresh and audit around
+        `change`, which validates and edits the aggregate's host list."""
         check_name(host, "host")
         assert isinstance(host, str)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.aggregate.remove_host", "aggregate",
+            self.require_admin(uow, ctx, f"compute.aggregate.{action}", "aggregate",
                                aggregate_id)
             uow.compute.lock_hosts()
             aggregate = self._find(uow, aggregate_id, for_update=True)
             if uow.compute_hosts.first(hostname=host) is None:
                 raise NotFound("compute host", host)
-            if host not in aggregate.hosts:
-                raise NotFound(f"host in aggregate {aggregate.id}", host)
-            aggregate.hosts = [h for h in aggregate.hosts if h != host]
+            change(uow, aggregate, host)
             aggregate.updated_at = self.p.clock.now()
             self.refresh_zones(uow, [host])
-            self.record(uow, ctx, "compute.aggregate.remove_host", "aggregate",
+            self.record(uow, ctx, f"compute.aggregate.{action}", "aggregate",
                         str(aggregate.id), detail={"host": host})
             uow.commit()
             return aggregate
