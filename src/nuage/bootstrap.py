@@ -27,6 +27,7 @@ from nuage.drivers.crypto.keys import KeyRepository
 from nuage.drivers.crypto.passwords import Argon2PasswordHasher
 from nuage.drivers.crypto.tokens import FernetSecretBox, FernetTokenCodec
 from nuage.drivers.guest_image import build_guest_image
+from nuage.drivers.image_format import OsloImageInspector
 from nuage.drivers.kms_local import LocalKeyStore
 from nuage.drivers.qemu import QemuHypervisor
 from nuage.drivers.sql.engine import make_engine
@@ -198,7 +199,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
     image_ports = ImagePorts(
         uow=ports.uow, blobs=FsBlobStore(state / "image-blobs"),
         keys=storage_ports.keys, clock=clock, auditor=ports.auditor,
-        config=ImageConfig(size_cap=settings.image_size_cap))
+        config=ImageConfig(size_cap=settings.image_size_cap), inspector=OsloImageInspector())
     images = ImageServices(images=ImageService(image_ports), data=ImageDataService(image_ports),
                            members=ImageMemberService(image_ports))
     resource_ports = ResourcePorts(

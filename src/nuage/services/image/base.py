@@ -12,6 +12,7 @@ from nuage.domain.errors import Forbidden, NotFound
 from nuage.domain.image import Image, Visibility
 from nuage.ports.blobs import BlobStore, KeyStore
 from nuage.ports.clock import Clock
+from nuage.ports.image_format import ImageInspector
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 
@@ -36,6 +37,8 @@ class ImagePorts:
     clock: Clock
     auditor: Auditor
     config: ImageConfig
+    # Proves each upload self-contained and the format it was declared as.
+    inspector: ImageInspector
 
 
 def is_admin(ctx: RequestContext) -> bool:

@@ -4,12 +4,14 @@ An upload is three steps, so no database transaction is held while bytes stream:
 
 1. `begin_upload`: queued -> saving in one transaction (a second upload gets 409), and a
    fresh data key wrapped under the owner project's key.
-2. `Upload.write`, piece by piece: the format inspector sees the first bytes (and refuses
-   a bad header at once), md5 and sha512 are updated, the plaintext is sealed into a blob.
+2. `Upload.write`, piece by piece: the format inspection (the ImageInspector port) sees
+   the bytes (and refuses a bad header at once), md5 and sha512 are updated, the plaintext
+   is sealed into a blob.
 3. `finish_upload`: the inspector's verdict, the blob made durable, then saving -> active
    with size, checksum, os_hash_value and virtual_size in one transaction.
 
-A refused upload (bad format, a qcow2 backing or data file, over the size cap, a size
+A refused upload (not the declared format, a format that references other files: a qcow2
+backing or data file, VMDK extents, ...; over the size cap, a size
 other than the one declared) discards the data and puts the image back to `queued`, so
 the owner can upload the right bytes: Glance restores the image the same way on invalid
 data. Any other failure (the client went away, a disk error) leaves it `killed`.
@@ -29,8 +31,9 @@ from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NuageError, ValidationError
 from nuage.domain.image import Image, ImageStatus, TooLarge
-from nuage.domain.image_format import FormatInspector, UnsafeImage, Verdict
+from nuage.domain.image_format import UnsafeImage, Verdict
 from nuage.ports.blobs import BlobWriter
+from nuage.ports.image_format import ImageInspection
 from nuage.services.image.base import ImageUseCases, is_admin
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,8 @@ class Upload:
     """One upload in flight. Not thread-safe: one request feeds it, in order."""
 
     def __init__(self, image: Image, writer: BlobWriter, blob_id: str, wrapped_key: str,
-                 declared_size: int | None, size_cap: int) -> None:
+                 declared_size: int | None, size_cap: int, inspection: ImageInspection
+                 ) -> None:
         self.image_id = image.id
         self.owner = image.owner
         self.blob_id = blob_id
@@ -48,7 +52,7 @@ class Upload:
         self.declared_size = declared_size
         self._cap = size_cap
         self._writer = writer
-        self._inspector = FormatInspector(image.disk_format or "raw")
+        self._inspection = inspection
         self._md5 = hashlib.md5()
         self._sha512 = hashlib.sha512()
         self.size = 0
@@ -61,7 +65,7 @@ class Upload:
         if self.declared_size is not None and self.size > self.declared_size:
             raise ValidationError("More image data was sent than declared.")
         try:
-            self._inspector.feed(data)
+            self._inspection.feed(data)
         except UnsafeImage as exc:
             raise ValidationError(str(exc)) from exc
         self._md5.update(data)
@@ -74,7 +78,7 @@ class Upload:
             raise ValidationError(f"The image data is {self.size} bytes, not the "
                                   f"{self.declared_size} declared.")
         try:
-            verdict = self._inspector.finish()
+            verdict = self._inspection.finish(self.size)
         except UnsafeImage as exc:
             raise ValidationError(str(exc)) from exc
         self._writer.commit()
@@ -158,7 +162,8 @@ class ImageDataService(ImageUseCases):
         wrapped = self.p.keys.wrap(image.owner, data_key)
         blob_id = uuid.uuid4().hex
         writer = self.p.blobs.writer(blob_id, data_key)
-        return Upload(image, writer, blob_id, wrapped, declared_size, cap)
+        inspection = self.p.inspector.start(image.disk_format or "raw")
+        return Upload(image, writer, blob_id, wrapped, declared_size, cap, inspection)
 
     def finish_upload(self, ctx: RequestContext, upload: Upload) -> Image:
         try:
