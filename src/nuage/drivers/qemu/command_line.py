@@ -1,18 +1,89 @@
 """The QEMU command line of one guest, from its spec. See docs/architecture/hypervisor.md,
-Launching."""
+Launching.
+
+Guest disks are opened as explicit `-blockdev` graphs, never `-drive file=`: every node
+names its driver (no format probing), the root overlay's backing node is given by us (the
+backing name in its header is not followed), and the image node below it has
+`backing: null` where its format could name one. The two files that hold tenant data,
+the image and the overlay, are handed to QEMU as open file descriptors (`-add-fd`,
+`/dev/fdset/N`): QEMU, still root while it opens its disks, opens no tenant-chosen path.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+from dataclasses import dataclass
+from typing import Any
 
 from nuage.drivers.qemu.guest_files import GuestFiles
-from nuage.ports.hypervisor import GuestSpec
+from nuage.ports.hypervisor import GuestSpec, HypervisorError
+
+# Glance disk_format -> QEMU block driver, for the formats a root disk is built from. A
+# kernel (aki), a ramdisk (ari) and ploop are no disks.
+BLOCK_DRIVERS = {"raw": "raw", "ami": "raw", "iso": "raw", "qcow2": "qcow2",
+                 "vmdk": "vmdk", "vhd": "vpc", "vhdx": "vhdx", "vdi": "vdi"}
+# Formats that may name a backing file: the image node gets `backing: null`.
+_BACKED = frozenset({"qcow2", "vmdk"})
+
+
+@dataclass(frozen=True)
+class DiskFds:
+    """Open descriptors of the guest's image (read-only) and overlay (read-write), as
+    numbered in the QEMU process (passed with Popen's pass_fds)."""
+
+    image: int
+    overlay: int
+
+
+def block_driver(disk_format: str) -> str:
+    driver = BLOCK_DRIVERS.get(disk_format)
+    if driver is None:
+        raise HypervisorError(f"images of disk_format {disk_format!r} cannot be a root disk")
+    return driver
+
+
+def disk_nodes(spec: GuestSpec, image: str, overlay: str) -> list[dict[str, Any]]:
+    """The root disk's node graph, bottom up: the image (read-only), the overlay on it.
+    `image` and `overlay` are the file names QEMU opens (paths or /dev/fdset/N)."""
+    driver = block_driver(spec.image.disk_format)
+    base: dict[str, Any] = {"driver": driver, "node-name": "image", "file": "image-file",
+                            "read-only": True}
+    if driver in _BACKED:
+        base["backing"] = None
+    return [
+        {"driver": "file", "node-name": "image-file", "filename": image, "read-only": True},
+        base,
+        {"driver": "file", "node-name": "root-file", "filename": overlay,
+         "discard": "unmap"},
+        {"driver": "qcow2", "node-name": "root", "file": "root-file", "backing": "image",
+         "discard": "unmap"},
+    ]
 
 
 def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str,
-              guest_user: str | None, sandbox: bool, restore: bool) -> list[str]:
+              guest_user: str | None, sandbox: bool, restore: bool,
+              fds: DiskFds | None = None) -> list[str]:
     """QEMU runs in the guest's directory, daemonizes, and waits with its CPUs stopped
-    (-S) for the console keeper to release them; `restore` waits for a memory file."""
+    (-S) for the console keeper to release them; `restore` waits for a memory file.
+    `fds`: the disks' descriptors (None: QEMU opens the paths, for tests of the line)."""
+    disks: list[str] = []
+    if fds is not None:
+        disks += ["-add-fd", f"fd={fds.image},set=1,opaque=image",
+                  "-add-fd", f"fd={fds.overlay},set=2,opaque=overlay"]
+        image_file, overlay = "/dev/fdset/1", "/dev/fdset/2"
+    else:
+        image_file, overlay = str(spec.image.path), str(files.disk)
+    for node in disk_nodes(spec, image_file, overlay):
+        disks += ["-blockdev", json.dumps(node, separators=(",", ":"))]
+    disks += [
+        "-device", "virtio-blk-pci,drive=root,bootindex=1",
+        "-blockdev", json.dumps({"driver": "file", "node-name": "config-file",
+                                 "filename": str(files.config_drive), "read-only": True},
+                                separators=(",", ":")),
+        "-blockdev", '{"driver":"raw","node-name":"config","file":"config-file",'
+                     '"read-only":true}',
+        "-device", "ide-cd,drive=config",
+    ]
     argv = [
         qemu, "-name", f"guest={spec.guest_id},debug-threads=on",
         "-no-user-config", "-nodefaults", "-machine", "pc", "-accel", accelerator,
@@ -23,14 +94,9 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
         "-serial", "chardev:console",
         "-chardev", "socket,id=qmp,path=qmp.sock,server=on,wait=off",
         "-mon", "chardev=qmp,mode=control",
-        "-drive", f"file={_opt(files.disk)},format=qcow2,if=none,id=root,discard=unmap,"
-                  # No reopen by path when a suspend inactivates the disk: QEMU runs
-                  # as the guest user then, who may not reach the files.
-                  "auto-read-only=off",
-        "-device", "virtio-blk-pci,drive=root,bootindex=1",
-        "-drive", f"file={_opt(files.config_drive)},format=raw,if=none,id=config,"
-                  "readonly=on,media=cdrom",
-        "-device", "ide-cd,drive=config",
+        # -blockdev nodes are never reopened by path (auto-read-only is off): QEMU runs
+        # as the guest user once started, who may not reach the files.
+        *disks,
         "-device", "virtio-rng-pci",
         "-pidfile", str(files.qemu_pid), "-daemonize", "-S",
     ]
@@ -60,10 +126,5 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
     if restore:
         argv += ["-incoming", "defer"]
     return argv
-
-
-def _opt(path: Path) -> str:
-    """A path inside a QEMU -drive option: commas are doubled."""
-    return str(path).replace(",", ",,")
 
 

@@ -18,12 +18,14 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from nuage.domain.image_format import UnsafeImage, Verdict
+from nuage.drivers.image_format import inspect_file
 from nuage.drivers.qemu import host, qmp
-from nuage.drivers.qemu.command_line import qemu_argv
+from nuage.drivers.qemu.command_line import DiskFds, block_driver, disk_nodes, qemu_argv
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.diagnostics import guest_diagnostics
 from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
@@ -326,8 +328,11 @@ class QemuHypervisor:
             partial = dest.with_name(f".{dest.name}.partial")
             try:
                 # -U: QEMU holds the image lock; the paused guest writes nothing meanwhile.
-                run([self._qemu_img, "convert", "-U", "-O", "qcow2", str(files.disk),
-                     str(partial)], "snapshot", timeout=3600)
+                # The source is the guest's node graph, every driver and the backing named
+                # (json:), so qemu-img probes nothing and follows no reference.
+                run([self._qemu_img, "convert", "-U", "-O", "qcow2",
+                     _json_graph(files.read_record(), files.disk), str(partial)],
+                    "snapshot", timeout=3600)
                 os.replace(partial, dest)
             finally:
                 partial.unlink(missing_ok=True)
@@ -368,7 +373,9 @@ class QemuHypervisor:
         image = spec.image.path.resolve()
         if not image.is_file():
             raise HypervisorError(f"image file {image} missing")
-        size = max(spec.disk_gb * 2**30, self._virtual_size(image, spec.image.disk_format))
+        block_driver(spec.image.disk_format)          # a format a root disk is built from
+        verdict = _inspect(image, spec.image.disk_format)
+        size = max(spec.disk_gb * 2**30, verdict.virtual_size or 0)
         partial = files.dir / ".disk.qcow2.partial"
         partial.unlink(missing_ok=True)
         # The overlay qemu-img would write, written here (qcow2.py): no process start on
@@ -378,23 +385,12 @@ class QemuHypervisor:
         except OSError as exc:
             raise HypervisorError(f"root disk creation failed: {exc}") from exc
         if not written:
-            run([self._qemu_img, "create", "-q", "-f", "qcow2", "-F", spec.image.disk_format,
-                 "-b", str(image), str(partial), str(size)], "root disk creation")
+            # -u: qemu-img does not open the image (the size is given): a tenant's image
+            # is opened only by QEMU, through the node graph of command_line.py.
+            run([self._qemu_img, "create", "-q", "-u", "-f", "qcow2",
+                 "-F", block_driver(spec.image.disk_format), "-b", str(image), str(partial),
+                 str(size)], "root disk creation")
         os.replace(partial, files.disk)
-
-    def _virtual_size(self, image: Path, disk_format: str) -> int:
-        """Read from the qcow2 header, or the raw file's size: `qemu-img info` costs a
-        process start (~10 ms) on every boot's critical path."""
-        if disk_format == "raw":
-            return image.stat().st_size
-        if disk_format == "qcow2":
-            with image.open("rb") as f:
-                header = f.read(32)
-            if len(header) == 32 and header[:4] == b"QFI\xfb":
-                return int.from_bytes(header[24:32], "big")
-        info = json.loads(run([self._qemu_img, "info", "-U", "--output=json", "-f",
-                               disk_format, str(image)], "image inspection"))
-        return int(info.get("virtual-size", 0))
 
     def _start_locked(self, files: GuestFiles,
                       prepare: Callable[[], None] | None = None) -> None:
@@ -427,32 +423,16 @@ class QemuHypervisor:
                 prepare()
             if not files.record.exists() or not files.disk.exists():
                 raise HypervisorError("guest has no disks: spawn it again")
-            argv = qemu_argv(self._qemu, files, files.read_record(),
-                             accelerator=self.capabilities().accelerator,
-                             guest_user=self._guest_user, sandbox=self._sandbox,
-                             restore=restore)
-            # QEMU daemonizes: the command returns once the child has opened its disks and
-            # sockets and dropped its privileges (its errors are in qemu.log), and the
-            # child is re-parented away from us. -S keeps the CPUs stopped until the
-            # keeper records the console (no boot line lost); the keeper then `cont`s
-            # them itself, as soon as QEMU serves QMP (after that start-up): the guest
-            # does not wait for this thread to notice either.
-            with open(files.qemu_log, "wb") as qemu_log:
-                try:
-                    proc = subprocess.Popen(argv, cwd=files.dir, stdin=subprocess.DEVNULL,
-                                            stdout=qemu_log, stderr=qemu_log,
-                                            start_new_session=True)
-                except OSError as exc:
-                    raise HypervisorError(f"QEMU did not start: {exc}") from exc
-            try:
-                status = wait_exit(proc, 60.0)
-            except subprocess.TimeoutExpired as exc:
-                proc.kill()
-                proc.wait()
-                raise HypervisorError(f"QEMU did not start: {exc}") from exc
-            if status != 0 or files.live_qemu_pid() is None:
-                detail = tail(files.qemu_log) or f"exit status {status}"
-                raise HypervisorError(f"QEMU did not start: {detail}")
+            spec = files.read_record()
+            # Every launch, not only the first: an image cached before nuage inspected
+            # images, or changed on disk since, never reaches QEMU unproven.
+            _inspect(spec.image.path, spec.image.disk_format)
+            with _open_disks(spec, files) as fds:
+                argv = qemu_argv(self._qemu, files, spec,
+                                 accelerator=self.capabilities().accelerator,
+                                 guest_user=self._guest_user, sandbox=self._sandbox,
+                                 restore=restore, fds=fds)
+                self._run_qemu(files, argv, (fds.image, fds.overlay))
         except BaseException:
             abandon(keeper)
             pid = files.live_qemu_pid()          # one that hung in its start-up
@@ -471,6 +451,30 @@ class QemuHypervisor:
             raise
         if restore:
             discard_saved_memory(files)
+
+    def _run_qemu(self, files: GuestFiles, argv: list[str], fds: tuple[int, ...]) -> None:
+            # QEMU daemonizes: the command returns once the child has opened its disks and
+            # sockets and dropped its privileges (its errors are in qemu.log), and the
+            # child is re-parented away from us. -S keeps the CPUs stopped until the
+            # keeper records the console (no boot line lost); the keeper then `cont`s
+            # them itself, as soon as QEMU serves QMP (after that start-up): the guest
+            # does not wait for this thread to notice either.
+        with open(files.qemu_log, "wb") as qemu_log:
+            try:
+                proc = subprocess.Popen(argv, cwd=files.dir, stdin=subprocess.DEVNULL,
+                                        stdout=qemu_log, stderr=qemu_log,
+                                        start_new_session=True, pass_fds=fds)
+            except OSError as exc:
+                raise HypervisorError(f"QEMU did not start: {exc}") from exc
+        try:
+            status = wait_exit(proc, 60.0)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            proc.wait()
+            raise HypervisorError(f"QEMU did not start: {exc}") from exc
+        if status != 0 or files.live_qemu_pid() is None:
+            detail = tail(files.qemu_log) or f"exit status {status}"
+            raise HypervisorError(f"QEMU did not start: {detail}")
 
     def _ensure_keeper(self, files: GuestFiles) -> None:
         """A keeper for a running QEMU, unless one runs."""
@@ -534,3 +538,41 @@ class QemuHypervisor:
             qmp.execute(files.qmp, "quit", timeout=3.0)
         if not wait(lambda: not pid_alive(pid), 5.0):
             kill(pid)
+
+
+def _inspect(image: Path, disk_format: str) -> Verdict:
+    try:
+        return inspect_file(image, disk_format)
+    except UnsafeImage as exc:
+        raise HypervisorError(f"image {image.name} refused: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _open_disks(spec: GuestSpec, files: GuestFiles) -> Iterator[DiskFds]:
+    """The image (read-only) and the overlay (read-write), open for QEMU to inherit; ours
+    are closed once it started (the daemonized QEMU keeps its copies)."""
+    image = os.open(spec.image.path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        overlay = os.open(files.disk, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            yield DiskFds(image=image, overlay=overlay)
+        finally:
+            os.close(overlay)
+    finally:
+        os.close(image)
+
+
+def _json_graph(spec: GuestSpec, overlay: Path) -> str:
+    """The root disk as a qemu-img `json:` file name: the same graph QEMU opens."""
+    nodes = {n["node-name"]: dict(n) for n in disk_nodes(spec, str(spec.image.path),
+                                                         str(overlay))}
+    for node in nodes.values():
+        del node["node-name"]
+        node.pop("read-only", None)
+        node.pop("discard", None)
+    image = nodes["image"]
+    image["file"] = nodes["image-file"]
+    root = nodes["root"]
+    root["file"] = nodes["root-file"]
+    root["backing"] = image
+    return "json:" + json.dumps(root, separators=(",", ":"))
