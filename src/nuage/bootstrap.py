@@ -107,7 +107,7 @@ class Cloud:
         hypervisor = QemuHypervisor(s.state_dir / "compute", hostname)
         reconciler = Reconciler(self.compute_ports, hypervisor, hostname,
                                 s.state_dir / "image-cache", s.guest_stop_timeout,
-                                s.image_cache_max_idle)
+                                s.image_cache_max_idle, inspector=OsloImageInspector())
         hosts = self.compute.hosts
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)

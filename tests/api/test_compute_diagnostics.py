@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nuage.agent.compute import ComputeAgent, LocalAgentChannel
+from nuage.drivers.image_format import OsloImageInspector
 from nuage.ports.hypervisor import BootImage, ConfigDrive, GuestSpec, PowerState
 from nuage.services.compute.reconcile import Reconciler
 from tests.api.compute_servers import HOST, Servers
@@ -16,7 +17,8 @@ from tests.unit.compute.fakes import MemoryHypervisor
 def _agent(nova: Nova, tmp_path: Path) -> MemoryHypervisor:
     cloud = nova.api.cloud
     hv = MemoryHypervisor()
-    reconciler = Reconciler(cloud.compute_ports, hv, HOST, tmp_path / "cache")
+    reconciler = Reconciler(cloud.compute_ports, hv, HOST, tmp_path / "cache",
+                            inspector=OsloImageInspector())
     channel = cloud.compute.agents
     assert isinstance(channel, LocalAgentChannel)
     channel.attach(ComputeAgent(reconciler, hv, register=lambda: None,

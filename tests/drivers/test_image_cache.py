@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import stat
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,12 +19,14 @@ import pytest
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound
 from nuage.drivers.guest_image import build_guest_image
+from nuage.drivers.image_format import OsloImageInspector
 from nuage.drivers.qemu import QemuHypervisor
 from nuage.ports.compute import ImageInfo
 from nuage.ports.hypervisor import BootImage, ConfigDrive, GuestSpec, PowerState
-from nuage.services.compute.image_cache import ImageCache
+from nuage.services.compute.image_cache import ImageCache, RefusedImage
 
 DAY = 86400.0
+CTX = RequestContext(request_id="t", user_id="u1", project_id="p1", roles=frozenset({"reader"}))
 GUEST = "3b0f7e1a-9c55-4d2e-8a61-0c7f2d9e4b11"
 needs_qemu = pytest.mark.skipif(
     shutil.which("qemu-system-x86_64") is None or shutil.which("qemu-img") is None,
@@ -32,17 +35,25 @@ needs_qemu = pytest.mark.skipif(
 
 
 class FileImages:
-    """An ImageSource serving local files; `deleted` images are NotFound."""
+    """An ImageSource serving local files (raw unless `formats` says otherwise); `deleted`
+    images are NotFound, and `private` ones to any project but theirs."""
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, files: dict[str, Path], formats: dict[str, str] | None = None
+                 ) -> None:
         self.files = files
+        self.formats = formats or {}
         self.deleted: set[str] = set()
+        self.private: dict[str, str] = {}
         self.fetches: list[str] = []
 
     def describe(self, ctx: RequestContext, image_id: str) -> ImageInfo:
         if image_id in self.deleted or image_id not in self.files:
             raise NotFound("image", image_id)
-        return ImageInfo(image_id, image_id, "active", "qcow2", 0, 0, None)
+        owner = self.private.get(image_id)
+        if owner is not None and not ctx.system and ctx.project_id != owner:
+            raise NotFound("image", image_id)
+        return ImageInfo(image_id, image_id, "active", self.formats.get(image_id, "raw"),
+                         0, 0, None)
 
     def fetch(self, image_id: str, dest: Path) -> None:
         self.fetches.append(image_id)
@@ -68,7 +79,7 @@ class Clock:
 
 
 def _cache(tmp_path: Path, images: FileImages, clock: Clock) -> ImageCache:
-    return ImageCache(tmp_path / "image-cache", images, DAY, clock)
+    return ImageCache(tmp_path / "image-cache", images, DAY, OsloImageInspector(), clock)
 
 
 def _mode(path: Path) -> int:
@@ -85,8 +96,8 @@ def test_unused_images_go_when_idle_or_deleted_and_used_ones_stay(tmp_path: Path
     images, clock = FileImages(sources), Clock()
     cache = _cache(tmp_path, images, clock)
     with cache.pinned():
-        paths = {name: cache.path(name) for name in sources}
-    assert cache.path("used") == paths["used"] and images.fetches.count("used") == 1
+        paths = {name: cache.path(CTX, name).path for name in sources}
+    assert cache.path(CTX, "used").path == paths["used"] and images.fetches.count("used") == 1
     assert _mode(cache.directory) == 0o700
     assert all(_mode(p) == 0o600 for p in paths.values())
     in_use = {paths["used"].resolve()}
@@ -97,7 +108,7 @@ def test_unused_images_go_when_idle_or_deleted_and_used_ones_stay(tmp_path: Path
     clock.now += DAY - 60
     assert cache.prune(lambda: in_use) == []
     with cache.pinned():
-        cache.path("fresh")                             # used again: its clock restarts
+        cache.path(CTX, "fresh")                             # used again: its clock restarts
     clock.now += 120                                    # "idle" and "used": a day old
     assert cache.prune(lambda: in_use) == ["idle"]
     clock.now += DAY + 1                                # "used" in use all along
@@ -113,9 +124,9 @@ def test_nothing_is_pruned_while_a_spawn_holds_the_cache(tmp_path: Path) -> None
     src.write_bytes(b"a")
     images = FileImages({"a": src})
     cache = _cache(tmp_path, images, Clock())
-    images.deleted.add("a")
     with cache.pinned():
-        path = cache.path("a")
+        path = cache.path(CTX, "a").path
+        images.deleted.add("a")
         result: list[list[str]] = []
         # Another thread, as the agent's pass would be (flock is per open file).
         worker = threading.Thread(target=lambda: result.append(cache.prune(set)))
@@ -141,10 +152,56 @@ def test_clean_removes_what_a_crash_left(tmp_path: Path) -> None:
 
 
 def test_a_failed_fetch_leaves_nothing(tmp_path: Path) -> None:
-    cache = _cache(tmp_path, FileImages({}), Clock())     # fetch raises KeyError
-    with cache.pinned(), pytest.raises(KeyError):
-        cache.path("missing")
+    cache = _cache(tmp_path, FileImages({"missing": tmp_path / "nowhere"}), Clock())
+    with cache.pinned(), pytest.raises(FileNotFoundError):
+        cache.path(CTX, "missing")
     assert sorted(p.name for p in cache.directory.iterdir()) == [".lock"]
+
+
+def test_a_hostile_cached_copy_is_refused(tmp_path: Path) -> None:
+    """Copies fetched before nuage inspected uploads (or changed since) are proven at
+    every hand-out: a qcow2 naming a host file as backing, qcow2 bytes declared raw."""
+    backed = tmp_path / "backed.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", "/etc/hostname",
+                    "-F", "raw", str(backed), "1M"], check=True)
+    plain = tmp_path / "plain.raw"
+    plain.write_bytes(b"\0" * 70_000)
+    images = FileImages({"backed": backed, "as-raw": backed, "plain": plain},
+                        {"backed": "qcow2", "as-raw": "raw", "plain": "raw"})
+    cache = _cache(tmp_path, images, Clock())
+    cache.directory.mkdir(mode=0o700)
+    shutil.copyfile(backed, cache.directory / "backed")        # cached before the fix
+    with cache.pinned():
+        with pytest.raises(RefusedImage, match="backing file"):
+            cache.path(CTX, "backed")
+        assert images.fetches == []
+        with pytest.raises(RefusedImage, match="qcow2"):
+            cache.path(CTX, "as-raw")
+        assert cache.path(CTX, "plain").virtual_size == 70_000
+        # Proven once: a copy changed on disk afterwards is proven again.
+        shutil.copyfile(backed, cache.directory / "plain.new")
+        os.replace(cache.directory / "plain.new", cache.directory / "plain")
+        with pytest.raises(RefusedImage):
+            cache.path(CTX, "plain")
+
+
+def test_an_image_the_project_cannot_see_is_never_handed_out(tmp_path: Path) -> None:
+    """Another project's private ramdisk named by an image's ramdisk_id: not fetched, not
+    decrypted, and not handed out even when another server's fetch cached it."""
+    ramdisk = tmp_path / "ramdisk"
+    ramdisk.write_bytes(b"other project's secret ramdisk" * 100)
+    images = FileImages({"ramdisk": ramdisk}, {"ramdisk": "ari"})
+    images.private["ramdisk"] = "p2"
+    cache = _cache(tmp_path, images, Clock())
+    with cache.pinned():
+        with pytest.raises(NotFound):
+            cache.path(CTX, "ramdisk")
+        assert images.fetches == []
+        owner = RequestContext(request_id="t", user_id="u2", project_id="p2",
+                               roles=frozenset({"reader"}))
+        assert cache.path(owner, "ramdisk").path.exists()      # its owner's guest
+        with pytest.raises(NotFound):
+            cache.path(CTX, "ramdisk")
 
 
 # --- a real guest --------------------------------------------------------------------------
@@ -173,15 +230,16 @@ def test_a_stopped_guest_keeps_its_images_and_a_deleted_one_goes_with_its_guest(
     spare = tmp_path / "spare.raw"
     spare.write_bytes(b"\0" * 4096)
     images = FileImages({"disk": built.disk, "kernel": built.kernel,
-                         "initrd": built.initrd, "spare": spare})
+                         "initrd": built.initrd, "spare": spare},
+                        {"disk": "qcow2", "kernel": "aki", "initrd": "ari"})
     clock = Clock()
     cache = _cache(tmp_path, images, clock)
     hv = QemuHypervisor(state_dir, "host-1")
     with cache.pinned():
-        boot = BootImage(path=cache.path("disk"), disk_format="qcow2",
-                         kernel=cache.path("kernel"), initrd=cache.path("initrd"),
-                         cmdline=built.cmdline)
-        cache.path("spare")
+        boot = BootImage(path=cache.path(CTX, "disk").path, disk_format="qcow2",
+                         kernel=cache.path(CTX, "kernel").path,
+                         initrd=cache.path(CTX, "initrd").path, cmdline=built.cmdline)
+        cache.path(CTX, "spare")
         hv.spawn(GuestSpec(guest_id=GUEST, name="vm", vcpus=1, memory_mb=256, disk_gb=1,
                            image=boot, config_drive=ConfigDrive(meta_data={"uuid": GUEST})))
     try:

@@ -26,7 +26,7 @@ from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import ComputePorts, NewServer, ServerQuery, ServerService
-from tests.unit.compute.fakes import MemoryHypervisor, MemoryImages
+from tests.unit.compute.fakes import AcceptingInspector, MemoryHypervisor, MemoryImages
 
 KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl t")
 
@@ -74,7 +74,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     ports = ComputePorts(uow=uow, clock=clock, auditor=Auditor(clock), images=images,
                          quota_check=quotas.check, agents=channel)
     hv = MemoryHypervisor()
-    reconciler = Reconciler(ports, hv, "host1", tmp_path / "cache")
+    reconciler = Reconciler(ports, hv, "host1", tmp_path / "cache",
+                            inspector=AcceptingInspector())
     channel.reconciler = reconciler
     now = datetime.now(UTC)
     with uow(write=True) as u:

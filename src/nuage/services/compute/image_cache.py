@@ -6,6 +6,12 @@ copy is removed once no guest on this host reads it and either its image is gone
 image service or it has not been used for `max_idle` seconds. See
 docs/architecture/compute.md, "The host's image cache".
 
+Every hand-out is checked, fetched or not: the image must be visible to the project of the
+server that will read it (another project's private kernel or ramdisk is never decrypted
+for a guest), and the plaintext must be proven self-contained and of its declared format
+by the ImageInspector (an image uploaded before nuage inspected uploads, or a file changed
+on disk, is refused). A copy proven once is not read again while this process runs.
+
 Locking: `.lock` in the directory is flocked shared by everything that hands a cached file
 to a guest (`pinned`: the spawn reads it before the guest's record names it) and exclusive
 by the pruning, which alone removes files. A fetch writes a temporary `.<id>.<pid>.part`
@@ -22,24 +28,47 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound
-from nuage.ports.compute import ImageSource
+from nuage.domain.image_format import UnsafeImage, Verdict
+from nuage.ports.compute import ImageInfo, ImageSource
+from nuage.ports.image_format import ImageInspector
 
 log = logging.getLogger(__name__)
 # Asks whether an image still exists: a system reader sees every image.
 _SYSTEM = RequestContext(request_id="agent", user_id="nuage-compute", system=True,
                          roles=frozenset({"reader"}))
 _SNAPSHOT_PREFIX = "snapshot-"
+_PIECE = 1 << 16
+
+
+class RefusedImage(Exception):
+    """A cached image failed its inspection: it must not reach a guest."""
+
+    def __init__(self, image_id: str, reason: str) -> None:
+        super().__init__(f"image {image_id} refused: {reason}")
+        self.image_id = image_id
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CachedImage:
+    path: Path
+    info: ImageInfo
+    virtual_size: int | None
 
 
 class ImageCache:
     def __init__(self, directory: Path, images: ImageSource, max_idle: float,
-                 clock: Callable[[], float] = time.time) -> None:
+                 inspector: ImageInspector, clock: Callable[[], float] = time.time) -> None:
         self.directory = directory
         self._images = images
+        self._inspector = inspector
+        # image id -> (inode, size, verdict) of the copy proven in this process.
+        self._proven: dict[str, tuple[int, int, Verdict]] = {}
         self._max_idle = max_idle
         self._clock = clock
         # One fetch at a time: servers of one pass boot in parallel, often from one image.
@@ -67,8 +96,11 @@ class ImageCache:
         with self._flock(fcntl.LOCK_SH):
             yield
 
-    def path(self, image_id: str) -> Path:
-        """The image's bytes in the cache, fetched once, atomically. Call while pinned."""
+    def path(self, ctx: RequestContext, image_id: str) -> CachedImage:
+        """The image's bytes in the cache for a guest of `ctx`'s project, fetched once,
+        atomically, and proven. Call while pinned. NotFound when the project may not see
+        the image; RefusedImage when its bytes are not what it was declared as."""
+        info = self._images.describe(ctx, image_id)
         path = self.directory / image_id
         with self._fetch_lock:
             if not path.exists():
@@ -80,9 +112,27 @@ class ImageCache:
                     tmp.rename(path)
                 finally:
                     tmp.unlink(missing_ok=True)
+            verdict = self._prove(image_id, path, info.disk_format or "raw")
             now = self._clock()
             os.utime(path, (now, now))          # used now: the idle clock restarts
-        return path
+        return CachedImage(path, info, verdict.virtual_size)
+
+    def _prove(self, image_id: str, path: Path, declared: str) -> Verdict:
+        with path.open("rb") as f:
+            stat = os.fstat(f.fileno())
+            known = self._proven.get(image_id)
+            if known is not None and known[:2] == (stat.st_ino, stat.st_size):
+                return known[2]
+            inspection = self._inspector.start(declared)
+            try:
+                while not inspection.settled and (piece := f.read(_PIECE)):
+                    inspection.feed(piece)
+                verdict = inspection.finish(stat.st_size)
+            except UnsafeImage as exc:
+                log.warning("image cache: image %s (%s) refused: %s", image_id, declared, exc)
+                raise RefusedImage(image_id, str(exc)) from exc
+        self._proven[image_id] = (stat.st_ino, stat.st_size, verdict)
+        return verdict
 
     def snapshot_path(self, image_id: str) -> Path:
         """Where a server snapshot is written before its upload. Call while pinned."""

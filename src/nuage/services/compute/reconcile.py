@@ -25,6 +25,7 @@ from nuage.ports.hypervisor import (
     Hypervisor,
     PowerState,
 )
+from nuage.ports.image_format import ImageInspector
 from nuage.services.compute import scheduler
 from nuage.services.compute.image_cache import ImageCache
 from nuage.services.compute.servers import ComputePorts, ServerUseCases
@@ -37,11 +38,13 @@ AGENT = RequestContext(request_id="agent")
 class Reconciler(ServerUseCases):
     def __init__(self, ports: ComputePorts, hypervisor: Hypervisor, hostname: str,
                  image_cache: Path, stop_timeout: float = 60.0,
-                 image_cache_max_idle: float = 86400.0) -> None:
+                 image_cache_max_idle: float = 86400.0, *,
+                 inspector: ImageInspector) -> None:
         super().__init__(ports)
         self.hv = hypervisor
         self.hostname = hostname
-        self.image_cache = ImageCache(image_cache, ports.images, image_cache_max_idle)
+        self.image_cache = ImageCache(image_cache, ports.images, image_cache_max_idle,
+                                      inspector)
         self.stop_timeout = stop_timeout
 
     # -- one pass --------------------------------------------------------------------------
@@ -245,16 +248,20 @@ class Reconciler(ServerUseCases):
     # -- what the hypervisor needs ---------------------------------------------------------
     def spec(self, server: Server) -> GuestSpec:
         """Fetches the images into the cache: call under `image_cache.pinned()` until the
-        guest's spawn has recorded it."""
-        image_path = self.image_cache.path(server.image_id)
-        info = self.p.images.describe(_owner(server), server.image_id)
+        guest's spawn has recorded it. Every image the guest reads (disk, kernel, ramdisk)
+        is asked for as the server's project: one it may not see is never handed over,
+        whatever the image properties say now."""
+        owner = _owner(server)
+        image = self.image_cache.path(owner, server.image_id)
+        info = image.info
         kernel = initrd = None
         if info.properties.get("kernel_id"):
-            kernel = self.image_cache.path(info.properties["kernel_id"])
+            kernel = self.image_cache.path(owner, info.properties["kernel_id"]).path
         if info.properties.get("ramdisk_id"):
-            initrd = self.image_cache.path(info.properties["ramdisk_id"])
-        boot = BootImage(path=image_path, disk_format=info.disk_format or "raw", kernel=kernel,
-                         initrd=initrd, cmdline=info.properties.get("os_command_line", ""))
+            initrd = self.image_cache.path(owner, info.properties["ramdisk_id"]).path
+        boot = BootImage(path=image.path, disk_format=info.disk_format or "raw",
+                         kernel=kernel, initrd=initrd,
+                         cmdline=info.properties.get("os_command_line", ""))
         flavor = server.flavor
         return GuestSpec(
             guest_id=server.id, name=server.name, vcpus=int(flavor["vcpus"]),
