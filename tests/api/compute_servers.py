@@ -20,6 +20,12 @@ class Servers:
         cloud = nova.api.cloud
         cloud.compute.hosts.register(HostCapabilities(HOST, "tcg", 8, 16384, 200))
         glance = Glance(nova.api)
+        # The kernel and ramdisk the image names: a create checks they exist for the
+        # booting project.
+        for part, fmt in ((KERNEL, "aki"), (RAMDISK, "ari")):
+            glance.create(id=part, name=fmt, disk_format=fmt, container_format=fmt,
+                          visibility="public")
+            glance.upload(part, b"\1" * 1024)
         image = glance.create(name="boot", disk_format="raw", container_format="bare",
                               visibility="public", kernel_id=KERNEL, ramdisk_id=RAMDISK)
         glance.upload(image["id"], b"\0" * 4096)

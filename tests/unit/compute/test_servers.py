@@ -185,7 +185,11 @@ def test_failed_boot_is_error_with_the_reason(world: World) -> None:
     sid = boot(world)
     server = world.servers.get(member(), sid)
     assert server.status == "ERROR" and server.task_state is None
-    assert server.fault is not None and "could not open disk" in server.fault["message"]
+    # The tenant reads what happened in its terms; the host's words are the details.
+    assert server.fault is not None
+    assert server.fault["message"] == (f"Build of instance {sid} aborted: an error occurred "
+                                       "on the compute host.")
+    assert "could not open disk" in server.fault["details"]
 
 
 def test_a_guest_that_died_is_reported_shutoff(world: World) -> None:

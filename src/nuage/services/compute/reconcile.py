@@ -17,6 +17,7 @@ from typing import Any
 
 from nuage.domain.compute import Server, TaskState, VmState
 from nuage.domain.context import RequestContext
+from nuage.domain.errors import NotFound
 from nuage.ports.hypervisor import (
     BootImage,
     ConfigDrive,
@@ -27,7 +28,7 @@ from nuage.ports.hypervisor import (
 )
 from nuage.ports.image_format import ImageInspector
 from nuage.services.compute import scheduler
-from nuage.services.compute.image_cache import ImageCache
+from nuage.services.compute.image_cache import ImageCache, RefusedImage
 from nuage.services.compute.servers import ComputePorts, ServerUseCases
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,11 @@ class Reconciler(ServerUseCases):
         return {"task_args": None}
 
     def _failure(self, server: Server, task: str | None, exc: Exception) -> dict[str, Any]:
-        fault = {"code": 500, "message": f"{task} failed: {exc}"[:255],
+        # The message is the tenant's (what went wrong, in their terms); what the host said
+        # (paths, QEMU's and qemu-img's words) is `details`, which only administrators see,
+        # as in Nova, and the log line above.
+        fault = {"code": 500, "message": tenant_fault(server.id, task, exc)[:255],
+                 "details": f"{task} failed: {exc}"[:1000],
                  "created": self.p.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
         if task == TaskState.IMAGE_SNAPSHOT.value:
             # A failed snapshot leaves the server as it was, as in Nova.
@@ -289,6 +294,26 @@ class Reconciler(ServerUseCases):
 
     def console_output(self, guest_id: str, length: int | None) -> str:
         return self.hv.console_output(guest_id, length)
+
+
+# What each task is, in a fault message (Nova's words where it has them).
+_TASK_FAULTS = {
+    TaskState.SPAWNING.value: "Build of instance {id} aborted",
+    TaskState.REBUILDING.value: "Rebuild of instance {id} aborted",
+    TaskState.DELETING.value: "Delete of instance {id} failed",
+}
+
+
+def tenant_fault(server_id: str, task: str | None, exc: Exception) -> str:
+    """A fault message for the server's project: never a host path or a tool's message.
+    Image refusals are named (the tenant can act on them); anything else is generic."""
+    prefix = _TASK_FAULTS.get(task or "", "Operation {task} on instance {id} failed").format(
+        id=server_id, task=task)
+    if isinstance(exc, NotFound) and exc.kind == "image":
+        return f"{prefix}: Image {exc.ident} could not be found."
+    if isinstance(exc, RefusedImage):
+        return f"{prefix}: Image {exc.image_id} is unacceptable: {exc.reason}"
+    return f"{prefix}: an error occurred on the compute host."
 
 
 def _owner(server: Server) -> RequestContext:

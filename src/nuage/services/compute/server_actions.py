@@ -17,6 +17,7 @@ from nuage.domain.compute import (
 )
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, ValidationError
+from nuage.services.compute.boot_images import boot_image
 from nuage.services.compute.servers import ServerUseCases, check_description
 
 # Rebuild leaves the description alone unless one is given (null clears it).
@@ -133,9 +134,8 @@ class ServerActionService(ServerUseCases):
             if action == "rebuild":
                 # The image service reads in its own transaction: SQLite allows that
                 # beside this writer (WAL), and it takes no lock.
-                image = self.p.images.describe(ctx, image_ref or server.image_id)
-                if image.status != "active":
-                    raise ValidationError(f"Image {image.id} is not active.")
+                image = boot_image(self.p.images, ctx, image_ref or server.image_id,
+                                   not_found="Cannot find image for rebuild")
                 server.image_id = image.id
                 # The guest boots the new image as that image says.
                 server.kernel_id = image.properties.get("kernel_id", "")

@@ -35,6 +35,7 @@ from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 from nuage.services.compute import scheduler
+from nuage.services.compute.boot_images import boot_image
 
 MAX_USER_DATA = 65535
 MAX_METADATA_ITEMS = 128
@@ -175,18 +176,11 @@ class ServerService(ServerUseCases):
         if isinstance(new.networks, list) and new.networks:
             raise ValidationError("Networks are not available yet: use \"networks\": \"none\" "
                                   "or \"auto\".")
-        image = None
-        if new.image_ref:
-            try:
-                image = self.p.images.describe(ctx, new.image_ref)
-            except NotFound as exc:
-                # Nova answers 400 for an unknown image: the request, not a URL, is wrong.
-                raise ValidationError("Can not find requested image") from exc
-        if image is None:
+        if not new.image_ref:
             raise ValidationError("Booting from volume is not supported: an imageRef is "
                                   "required.")
-        if image.status != "active":
-            raise ValidationError(f"Image {image.id} is not active.")
+        # The image, its kernel and its ramdisk, as this project may see them.
+        image = boot_image(self.p.images, ctx, new.image_ref)
         check_description(new.description)
         now = self.p.clock.now()
         reservation = new.reservation_id or new_reservation_id()

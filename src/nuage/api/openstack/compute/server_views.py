@@ -64,6 +64,9 @@ class ServerViews:
             body["fault"] = {"code": s.fault.get("code", 500),
                              "message": s.fault.get("message", ""),
                              "created": s.fault.get("created", ts(s.updated_at))}
+            # As Nova: the host's own words (paths, tool output) only for administrators.
+            if s.fault.get("details") and policy.is_cloud_admin(ctx):
+                body["fault"]["details"] = s.fault["details"]
         if policy.is_cloud_admin(ctx):
             body["OS-EXT-SRV-ATTR:host"] = s.host
             body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = s.host
