@@ -30,8 +30,9 @@ class ImageSource(Protocol):
         ...
 
     def fetch(self, image_id: str, dest: Path) -> None:
-        """Write the image's bytes to `dest` (blocking, streamed). For the host's image cache;
-        no visibility check: the server was authorised against the image at create time."""
+        """Write the image's bytes to `dest` (blocking, streamed). For the host's image cache,
+        which checks first that the server's project may see the image (`describe` as that
+        project) and proves the bytes afterwards: no check here."""
         ...
 
     def reserve_snapshot(self, ctx: RequestContext, name: str, properties: dict[str, str]
