@@ -149,3 +149,27 @@ def test_a_snapshot_follows_no_reference_of_the_image(tmp_path: Path, secret: Pa
     subprocess.run(["qemu-img", "convert", "-O", "raw", str(files.disk), str(leaked)],
                    check=True)
     assert SECRET in leaked.read_bytes()
+
+
+@pytest.mark.parametrize(("disk_format", "qemu_format", "driver"), [
+    ("raw", "raw", "raw"), ("ami", "raw", "raw"), ("qcow2", "qcow2", "qcow2"),
+    ("vmdk", "vmdk", "vmdk"), ("vhd", "vpc", "vpc"), ("vhdx", "vhdx", "vhdx"),
+    ("vdi", "vdi", "vdi"),
+])
+def test_every_accepted_format_opens_through_its_named_driver(
+        tmp_path: Path, disk_format: str, qemu_format: str, driver: str) -> None:
+    image = tmp_path / f"image.{qemu_format}"
+    subprocess.run(["qemu-img", "create", "-q", "-f", qemu_format, str(image), "1M"],
+                   check=True)
+    state = tmp_path / "state"
+    hv = QemuHypervisor(state, "host-1", accelerator="tcg", guest_user=None, sandbox=False)
+    spec = _spec(image, disk_format)
+    files = GuestFiles(state / "guests", "g1")
+    files.dir.mkdir(parents=True)
+    hv._create_disk(files, spec)     # the overlay the driver makes for a spawn
+    with _qemu(files, spec):
+        nodes = {n["node-name"]: n for n in
+                 qmp.execute(files.qmp, "query-named-block-nodes", {"flat": True})}
+    assert nodes["image"]["drv"] == driver and nodes["root"]["drv"] == "qcow2"
+    assert nodes["image"]["ro"] and not nodes["root"]["ro"]
+    assert nodes["root"]["image"]["virtual-size"] == 1 << 30     # the flavor's disk

@@ -381,7 +381,7 @@ class QemuHypervisor:
         # The overlay qemu-img would write, written here (qcow2.py): no process start on
         # the boot's critical path. qemu-img for the layouts qcow2.py leaves to it.
         try:
-            written = write_overlay(partial, image, spec.image.disk_format, size)
+            written = write_overlay(partial, image, block_driver(spec.image.disk_format), size)
         except OSError as exc:
             raise HypervisorError(f"root disk creation failed: {exc}") from exc
         if not written:
