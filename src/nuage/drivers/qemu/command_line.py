@@ -11,8 +11,12 @@ the image and the overlay, are handed to QEMU as open file descriptors (`-add-fd
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nuage.drivers.qemu.guest_files import GuestFiles
@@ -128,3 +132,32 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
     return argv
 
 
+@contextlib.contextmanager
+def open_disks(spec: GuestSpec, files: GuestFiles) -> Iterator[DiskFds]:
+    """The image (read-only) and the overlay (read-write), open for QEMU to inherit; ours
+    are closed once it started (the daemonized QEMU keeps its copies)."""
+    image = os.open(spec.image.path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        overlay = os.open(files.disk, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            yield DiskFds(image=image, overlay=overlay)
+        finally:
+            os.close(overlay)
+    finally:
+        os.close(image)
+
+
+def json_graph(spec: GuestSpec, overlay: Path) -> str:
+    """The root disk as a qemu-img `json:` file name: the same graph QEMU opens."""
+    nodes = {n["node-name"]: dict(n) for n in disk_nodes(spec, str(spec.image.path),
+                                                         str(overlay))}
+    for node in nodes.values():
+        del node["node-name"]
+        node.pop("read-only", None)
+        node.pop("discard", None)
+    image = nodes["image"]
+    image["file"] = nodes["image-file"]
+    root = nodes["root"]
+    root["file"] = nodes["root-file"]
+    root["backing"] = image
+    return "json:" + json.dumps(root, separators=(",", ":"))

@@ -10,7 +10,6 @@ stop the same guest at once. See docs/architecture/hypervisor.md.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -18,14 +17,14 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nuage.domain.image_format import UnsafeImage, Verdict
 from nuage.drivers.image_format import inspect_file
 from nuage.drivers.qemu import host, qmp
-from nuage.drivers.qemu.command_line import DiskFds, block_driver, disk_nodes, qemu_argv
+from nuage.drivers.qemu.command_line import block_driver, json_graph, open_disks, qemu_argv
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.diagnostics import guest_diagnostics
 from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
@@ -331,7 +330,7 @@ class QemuHypervisor:
                 # The source is the guest's node graph, every driver and the backing named
                 # (json:), so qemu-img probes nothing and follows no reference.
                 run([self._qemu_img, "convert", "-U", "-O", "qcow2",
-                     _json_graph(files.read_record(), files.disk), str(partial)],
+                     json_graph(files.read_record(), files.disk), str(partial)],
                     "snapshot", timeout=3600)
                 os.replace(partial, dest)
             finally:
@@ -427,7 +426,7 @@ class QemuHypervisor:
             # Every launch, not only the first: an image cached before nuage inspected
             # images, or changed on disk since, never reaches QEMU unproven.
             _inspect(spec.image.path, spec.image.disk_format)
-            with _open_disks(spec, files) as fds:
+            with open_disks(spec, files) as fds:
                 argv = qemu_argv(self._qemu, files, spec,
                                  accelerator=self.capabilities().accelerator,
                                  guest_user=self._guest_user, sandbox=self._sandbox,
@@ -545,34 +544,3 @@ def _inspect(image: Path, disk_format: str) -> Verdict:
         return inspect_file(image, disk_format)
     except UnsafeImage as exc:
         raise HypervisorError(f"image {image.name} refused: {exc}") from exc
-
-
-@contextlib.contextmanager
-def _open_disks(spec: GuestSpec, files: GuestFiles) -> Iterator[DiskFds]:
-    """The image (read-only) and the overlay (read-write), open for QEMU to inherit; ours
-    are closed once it started (the daemonized QEMU keeps its copies)."""
-    image = os.open(spec.image.path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        overlay = os.open(files.disk, os.O_RDWR | os.O_CLOEXEC)
-        try:
-            yield DiskFds(image=image, overlay=overlay)
-        finally:
-            os.close(overlay)
-    finally:
-        os.close(image)
-
-
-def _json_graph(spec: GuestSpec, overlay: Path) -> str:
-    """The root disk as a qemu-img `json:` file name: the same graph QEMU opens."""
-    nodes = {n["node-name"]: dict(n) for n in disk_nodes(spec, str(spec.image.path),
-                                                         str(overlay))}
-    for node in nodes.values():
-        del node["node-name"]
-        node.pop("read-only", None)
-        node.pop("discard", None)
-    image = nodes["image"]
-    image["file"] = nodes["image-file"]
-    root = nodes["root"]
-    root["file"] = nodes["root-file"]
-    root["backing"] = image
-    return "json:" + json.dumps(root, separators=(",", ":"))
