@@ -25,13 +25,25 @@ log = logging.getLogger(__name__)
 Handler = Callable[[S3Request, S3Services], Awaitable[Response]]
 
 SERVICE, BUCKET, OBJECT = "service", "bucket", "object"
-BUCKET_SUBRESOURCES = ("versioning", "policy", "cors", "lifecycle", "tagging", "acl",
-                       "object-lock", "location", "encryption", "uploads", "versions", "delete")
-OBJECT_SUBRESOURCES = ("uploadId", "uploads", "tagging", "acl", "retention", "legal-hold")
-UNSUPPORTED = ("website", "logging", "notification", "replication", "accelerate",
-               "requestPayment", "ownershipControls", "publicAccessBlock", "analytics",
-               "metrics", "inventory", "intelligent-tiering", "torrent", "restore", "select",
-               "attributes")
+# Every query parameter that names an S3 sub-resource: the names in the request URIs of the
+# S3 API model (botocore's s3/2006-03-01 service model; tests/unit/s3/test_routing.py checks
+# this list against it), plus `uploadId`, which the model binds as a parameter. A request
+# that names one is routed on it or refused: a sub-resource nuage does not serve never
+# falls through to the plain operation (`DELETE /b?metadataTable` must not delete the
+# bucket). Other query parameters (list parameters, response overrides, presigning, `x-id`)
+# are ignored when an operation does not use them, as S3 does.
+SUBRESOURCES = frozenset({
+    "abac", "accelerate", "acl", "analytics", "annotation", "attributes", "cors", "delete",
+    "encryption", "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location",
+    "logging", "metadataAnnotationTable", "metadataConfiguration", "metadataInventoryTable",
+    "metadataJournalTable", "metadataTable", "metrics", "notification", "object-lock",
+    "ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject",
+    "replication", "requestPayment", "restore", "retention", "select", "session", "tagging",
+    "torrent", "uploadId", "uploads", "versioning", "versions", "website",
+})
+# Matched without regard to case, so that `?Policy` is refused rather than taken for the
+# plain operation (S3 would ignore it; no client sends it).
+_SUBRESOURCES_FOLDED = {name.lower() for name in SUBRESOURCES}
 
 ROUTES: dict[tuple[str, str, str | None], Handler] = {
     ("GET", SERVICE, None): buckets.list_buckets,
@@ -100,17 +112,21 @@ def address(request: Request, domain: str) -> tuple[str | None, str | None]:
 
 def operation(method: str, bucket: str | None, key: str | None, query: dict[str, str]
               ) -> Handler:
+    """The handler of a request; total: NotImplemented for any sub-resource nuage does not
+    serve at this level with this method, MethodNotAllowed for a plain method it does not
+    serve."""
     level = SERVICE if bucket is None else (BUCKET if key is None else OBJECT)
-    if any(name in query for name in UNSUPPORTED):
+    named = [name for name in query if name.lower() in _SUBRESOURCES_FOLDED]
+    if not named:
+        handler = ROUTES.get((method, level, None))
+        if handler is None:
+            raise StorageError(Fault.METHOD_NOT_ALLOWED, "The specified method is not "
+                               "allowed against this resource.")
+        return handler
+    handler = ROUTES.get((method, level, named[0])) if len(named) == 1 else None
+    if handler is None:
         raise StorageError(Fault.NOT_IMPLEMENTED, "A header you provided implies "
                            "functionality that is not implemented")
-    names = BUCKET_SUBRESOURCES if level == BUCKET else (
-        OBJECT_SUBRESOURCES if level == OBJECT else ())
-    sub = next((name for name in names if name in query), None)
-    handler = ROUTES.get((method, level, sub))
-    if handler is None:
-        raise StorageError(Fault.METHOD_NOT_ALLOWED, "The specified method is not allowed "
-                           "against this resource.")
     return handler
 
 
