@@ -39,6 +39,13 @@ class StoragePorts:
     config: StorageConfig
 
 
+PUBLIC_ACLS = ("public-read", "public-read-write")
+# What a public-read ACL grants anyone: READ on a bucket is listing it, READ on an object is
+# reading its data (not its ACL, tags or retention).
+PUBLIC_BUCKET_READS = ("s3:ListBucket",)
+PUBLIC_OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
+
+
 def denied(message: str = "Access Denied") -> StorageError:
     return StorageError(Fault.ACCESS_DENIED, message)
 
@@ -60,11 +67,17 @@ class StorageUseCases:
 
     def may(self, ctx: RequestContext, bucket: Bucket, action: str, key: str | None = None,
             obj: ObjectVersion | None = None) -> bool:
-        acl = bucket.acl
-        if obj is not None and obj.headers.get("x-amz-acl"):
-            acl = obj.headers["x-amz-acl"]
-        public_read = acl in ("public-read", "public-read-write") and action in (
-            "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
+        """Whether `ctx` may do `action` on the bucket (key None) or on one of its objects.
+
+        Canned ACLs grant as in S3: a bucket's ACL grants listing the bucket, never reading
+        its objects; an object's reads are granted by the object's own ACL (private unless
+        set on it, so `obj` must be the version to be read) or by roles and the policy.
+        """
+        if key is None:
+            public_read = bucket.acl in PUBLIC_ACLS and action in PUBLIC_BUCKET_READS
+        else:
+            acl = obj.headers.get("x-amz-acl") if obj is not None else None
+            public_read = acl in PUBLIC_ACLS and action in PUBLIC_OBJECT_READS
         req = bucket_policy.AccessRequest(
             action=action, resource=bucket_policy.bucket_arn(bucket.name, key),
             source_ip=ctx.source_ip, secure_transport=ctx.secure_transport)
