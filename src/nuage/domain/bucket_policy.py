@@ -3,7 +3,9 @@
 Order of evaluation, as S3 does it: an explicit Deny in the bucket policy wins over
 everything; then the owner project's own roles (reader: reads and lists; member: everything
 but bypassing governance retention; admin: that too); then an Allow in the policy; then
-canned ACLs (public-read). Otherwise AccessDenied. One exception first, as in S3: the owner
+canned ACLs (public-read). Otherwise AccessDenied. The admin-only actions
+(s3:BypassGovernanceRetention) come from the owner project's admin role alone: a policy can
+deny them but never grant them. One exception first, as in S3: the owner
 project's admin may always get, put or delete the bucket policy, whatever it says. The
 provider's administrators get no implicit access to tenant data: a sovereign cloud's operator
 is not a reader of its tenants.
@@ -134,6 +136,11 @@ def decide(ctx: RequestContext, owner_project: str, policy: dict[str, Any] | Non
         return False
     if role_allows(ctx, owner_project, req.action):
         return True
+    if req.action in ADMIN_ONLY:
+        # Only the owner project's admin role holds these: a policy (which a member may
+        # write) or an ACL never grants them, else a member writes itself the right to
+        # remove a governance lock.
+        return False
     return verdict == "Allow" or acl_allows
 
 

@@ -83,6 +83,15 @@ class StorageUseCases:
             source_ip=ctx.source_ip, secure_transport=ctx.secure_transport)
         return bucket_policy.decide(ctx, bucket.project_id, bucket.policy, public_read, req)
 
+    def may_bypass(self, ctx: RequestContext, bucket: Bucket, key: str, asked: bool) -> bool:
+        """Whether a request's `x-amz-bypass-governance-retention: true` takes effect.
+
+        Asked by someone without the permission, the header is not refused up front: clients
+        send it routinely. It just has no effect, so only a version that is under GOVERNANCE
+        retention is refused (by the lock check), version by version.
+        """
+        return asked and self.may(ctx, bucket, "s3:BypassGovernanceRetention", key)
+
     def authorize(self, uow: UnitOfWork, ctx: RequestContext, bucket: Bucket, action: str,
                   key: str | None = None, obj: ObjectVersion | None = None,
                   audit_denial: bool = False) -> None:

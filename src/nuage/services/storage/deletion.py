@@ -32,9 +32,8 @@ class DeletionService(StorageUseCases):
             bucket = self.bucket(uow, bucket_name)
             action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
             self.authorize(uow, ctx, bucket, action, key, audit_denial=True)
-            if bypass_governance:
-                self.authorize(uow, ctx, bucket, "s3:BypassGovernanceRetention", key)
-            result = self._delete(uow, ctx, bucket, key, version_id, bypass_governance)
+            result = self._delete(uow, ctx, bucket, key, version_id,
+                                  self.may_bypass(ctx, bucket, key, bypass_governance))
             uow.commit()
         return result
 
@@ -47,15 +46,14 @@ class DeletionService(StorageUseCases):
             bucket = self.bucket(uow, bucket_name)
             for key, version_id in targets:
                 action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
-                if not self.may(ctx, bucket, action, key) or (
-                        bypass_governance
-                        and not self.may(ctx, bucket, "s3:BypassGovernanceRetention", key)):
+                if not self.may(ctx, bucket, action, key):
                     out.append(StorageError(Fault.ACCESS_DENIED, "Access Denied",
                                             extra={"Key": key}))
                     continue
                 try:
                     out.append(self._delete(uow, ctx, bucket, key, version_id,
-                                            bypass_governance))
+                                            self.may_bypass(ctx, bucket, key,
+                                                            bypass_governance)))
                 except StorageError as exc:
                     exc.extra.setdefault("Key", key)
                     out.append(exc)
