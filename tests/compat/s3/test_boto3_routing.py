@@ -4,33 +4,17 @@ changes nothing, on a bucket and on an object, whatever the method (before, `DEL
 
 from __future__ import annotations
 
-import hashlib
-
-import httpx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.client import BaseClient
-from botocore.credentials import Credentials
 
 from nuage.api.s3.app import ROUTES
-from tests.compat.s3.conftest import REGION, S3Tenant, unique_bucket
+from tests.compat.s3.conftest import S3Tenant, send, unique_bucket
 from tests.unit.s3.test_routing import MODEL
 
 pytestmark = pytest.mark.compat
 
 UNSERVED = [m for m in MODEL if (m[1], m[2], m[3]) not in ROUTES]
 BODY = b"<?xml version=\"1.0\"?><Configuration><Status>Enabled</Status></Configuration>"
-
-
-def send(tenant: S3Tenant, method: str, path: str, body: bytes = b"") -> httpx.Response:
-    request = AWSRequest(method=method, url=tenant.url + path, data=body)
-    request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
-    SigV4Auth(Credentials(tenant.member.access, tenant.member.secret), "s3",
-              REGION).add_auth(request)
-    with httpx.Client(timeout=30) as client:
-        return client.request(method, request.url, headers=dict(request.headers.items()),
-                              content=body)
 
 
 @pytest.fixture(scope="module")

@@ -121,13 +121,21 @@ class S3Request:
             yield b"".join(pending)
 
     async def small_body(self) -> bytes:
-        """A whole small body (XML documents, policies), size-limited."""
+        """A whole small body (XML documents, policies), size-limited: refused on its
+        declared length before any byte is read, and again as bytes arrive (a chunked body
+        declares none)."""
+        def too_big() -> StorageError:
+            return StorageError(Fault.MAX_MESSAGE_LENGTH_EXCEEDED, "Your request was too big.")
+
+        declared = self.declared_length()
+        if declared is not None and declared > MAX_SMALL_BODY:
+            raise too_big()
         parts: list[bytes] = []
         total = 0
         async for piece in self.body():
             total += len(piece)
             if total > MAX_SMALL_BODY:
-                raise StorageError(Fault.INVALID_REQUEST, "Request body too large.")
+                raise too_big()
             parts.append(piece)
         return b"".join(parts)
 
