@@ -94,16 +94,35 @@ class StorageUseCases:
 
     def authorize(self, uow: UnitOfWork, ctx: RequestContext, bucket: Bucket, action: str,
                   key: str | None = None, obj: ObjectVersion | None = None,
-                  audit_denial: bool = False) -> None:
+                  writable: bool = False) -> None:
+        """AccessDenied unless `ctx` may; every refusal is recorded (see `record_denial`).
+        `writable`: `uow` is a write unit of work, the refusal is recorded in it."""
         if self.may(ctx, bucket, action, key, obj):
             return
-        if audit_denial:
-            self.p.auditor.record(uow, ctx, f"storage.{action.removeprefix('s3:')}",
+        self.record_denial(uow if writable else None, ctx, bucket, action, key)
+        raise denied()
+
+    def record_denial(self, uow: UnitOfWork | None, ctx: RequestContext, bucket: Bucket,
+                      action: str, key: str | None, commit: bool = True) -> None:
+        """Every refused operation on an existing bucket, read or write, by a tenant or
+        anonymous, leaves a `denied` audit event in the bucket owner's project: committed in
+        the caller's write unit of work, or in one of its own when the caller only reads
+        (SQLite's WAL lets a writer in beside an open reader). `commit=False`: the caller
+        goes on and commits its transaction, denial included (DeleteObjects)."""
+        def append(into: UnitOfWork) -> None:
+            self.p.auditor.record(into, ctx, f"storage.{action.removeprefix('s3:')}",
                                   "object" if key is not None else "bucket",
                                   _target(bucket.name, key), project_id=bucket.project_id,
                                   outcome=Outcome.DENIED)
-            uow.commit()
-        raise denied()
+
+        if uow is not None:
+            append(uow)
+            if commit:
+                uow.commit()
+            return
+        with self.p.uow(write=True) as own:
+            append(own)
+            own.commit()
 
     def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, bucket: Bucket,
                key: str | None = None, detail: dict[str, Any] | None = None) -> None:

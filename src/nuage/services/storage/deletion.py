@@ -31,7 +31,7 @@ class DeletionService(StorageUseCases):
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, bucket_name)
             action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
-            self.authorize(uow, ctx, bucket, action, key, audit_denial=True)
+            self.authorize(uow, ctx, bucket, action, key, writable=True)
             result = self._delete(uow, ctx, bucket, key, version_id,
                                   self.may_bypass(ctx, bucket, key, bypass_governance))
             uow.commit()
@@ -47,6 +47,7 @@ class DeletionService(StorageUseCases):
             for key, version_id in targets:
                 action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
                 if not self.may(ctx, bucket, action, key):
+                    self.record_denial(uow, ctx, bucket, action, key, commit=False)
                     out.append(StorageError(Fault.ACCESS_DENIED, "Access Denied",
                                             extra={"Key": key}))
                     continue

@@ -20,7 +20,7 @@ class ObjectSettingsService(StorageUseCases):
         finder = ObjectService(self.p)
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, bucket_name)
-            self.authorize(uow, ctx, bucket, action, key, audit_denial=True)
+            self.authorize(uow, ctx, bucket, action, key, writable=True)
             version = finder.find(uow, bucket, key, version_id)
             if audit_action.endswith(("retention", "legal_hold")) and not bucket.object_lock:
                 raise StorageError(Fault.INVALID_REQUEST, "Bucket is missing Object Lock "

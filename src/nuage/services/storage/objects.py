@@ -23,7 +23,7 @@ from nuage.domain.storage import (
 from nuage.domain.storage_errors import Fault, StorageError
 from nuage.ports.blobs import BlobStore
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.storage.base import StorageUseCases, denied
+from nuage.services.storage.base import StorageUseCases
 from nuage.services.storage.buckets import check_tags
 from nuage.services.storage.incoming import (
     Incoming,
@@ -181,7 +181,7 @@ class ObjectService(StorageUseCases):
         now = self.p.clock.now()
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, new.bucket)
-            self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, audit_denial=True)
+            self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, writable=True)
             # Before any read the quota check (and the replaced version) depends on: writers
             # of one project commit one at a time, each seeing the others' objects.
             uow.objects.lock_usage(bucket.project_id)
@@ -253,11 +253,9 @@ class ObjectService(StorageUseCases):
         try:
             version = self.find(uow, bucket, key, version_id)
         except StorageError:
-            if not self.may(ctx, bucket, action, key):
-                raise denied() from None
+            self.authorize(uow, ctx, bucket, action, key)
             raise
-        if not self.may(ctx, bucket, action, key, version):
-            raise denied()
+        self.authorize(uow, ctx, bucket, action, key, version)
         return version
 
     def find(self, uow: UnitOfWork, bucket: Bucket, key: str, version_id: str | None
