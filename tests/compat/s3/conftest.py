@@ -160,13 +160,14 @@ def versioned_bucket(s3: BaseClient) -> str:
 
 
 def send(tenant: S3Tenant, method: str, path: str, body: bytes = b"",
-         headers: dict[str, str] | None = None, who: str = "member") -> httpx.Response:
+         headers: dict[str, str] | None = None, who: str = "member", region: str = REGION
+         ) -> httpx.Response:
     """A raw request signed with the tenant's keys (for what boto3 would not send)."""
     keys: Keys = getattr(tenant, who)
     request = AWSRequest(method=method, url=tenant.url + path, data=body,
                          headers=headers or {})
     request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
-    SigV4Auth(Credentials(keys.access, keys.secret), "s3", REGION).add_auth(request)
+    SigV4Auth(Credentials(keys.access, keys.secret), "s3", region).add_auth(request)
     with httpx.Client(timeout=60) as client:
         return client.request(method, request.url, headers=dict(request.headers.items()),
                               content=body)

@@ -167,6 +167,10 @@ class S3App:
             if not isinstance(exc, StorageError) and exc.__class__.__name__ != "S3AuthError":
                 log.exception("S3 %s %s failed", request.method, request.url.path)
             response = error_response(exc, resource, request_id, request.method == "HEAD")
+            if bucket is not None:
+                # As S3 does: a client that signed for another region (a HEAD error has no
+                # body to say so) learns the right one here, and botocore retries with it.
+                response.headers["x-amz-bucket-region"] = self.s.region
         response.headers["x-amz-request-id"] = request_id
         if not body_done.finished:
             # Answered before the body was read (an error, or a client that sent
@@ -182,7 +186,7 @@ class S3App:
         handler = operation(request.method, bucket, key, query)
         signed = signed_request(request)
         ctx, signing = await authenticate(request, signed, self.s.keys, self.s.region,
-                                          request_id)
+                                          request_id, self.s.region_aliases)
         r = S3Request(http=request, ctx=ctx, request_id=request_id, bucket=bucket, key=key,
                       query=query, signed=signed, signing=signing)
         response = await handler(r, self.s)

@@ -175,7 +175,7 @@ def signed_request(http: Request) -> sigv4.SignedRequest:
 
 
 async def authenticate(http: Request, signed: sigv4.SignedRequest, keys: S3KeyService,
-                       region: str, request_id: str
+                       region: str, request_id: str, aliases: tuple[str, ...] = ()
                        ) -> tuple[RequestContext, sigv4.SigningContext | None]:
     source_ip = http.client.host if http.client else None
     secure = http.url.scheme == "https"
@@ -190,5 +190,6 @@ async def authenticate(http: Request, signed: sigv4.SignedRequest, keys: S3KeySe
         raise sigv4.S3AuthError("InvalidAccessKeyId", "The AWS Access Key Id you provided "
                                 "does not exist in our records.",
                                 details={"AWSAccessKeyId": parsed.access_key})
-    signing = sigv4.verify(parsed, signed, identity.secret, datetime.now(UTC), region=region)
+    signing = sigv4.verify(parsed, signed, identity.secret, datetime.now(UTC), region=region,
+                           aliases=aliases)
     return identity.context(request_id, source_ip, secure), signing
