@@ -4,7 +4,10 @@ table (errors.py)."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +25,7 @@ from nuage.domain import cors
 from nuage.domain.storage_errors import Fault, StorageError
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("nuage.access")
 Handler = Callable[[S3Request, S3Services], Awaitable[Response]]
 
 SERVICE, BUCKET, OBJECT = "service", "bucket", "object"
@@ -130,6 +134,20 @@ def operation(method: str, bucket: str | None, key: str | None, query: dict[str,
     return handler
 
 
+def _access_log(scope: Scope, status: int, start: float, request_id: str, host_id: str
+                ) -> None:
+    """One line per S3 request, as the OpenStack listener writes (same logger). The query
+    shows its parameter names only: a presigned URL's values are a credential."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client") or ("-", 0)
+    names = [part.split(b"=", 1)[0].decode("latin-1")
+             for part in scope.get("query_string", b"").split(b"&") if part]
+    target = scope["path"] + ("?" + "&".join(names) if names else "")
+    access_log.info('%s "%s %s" %s %.1fms %s %s', client[0], scope["method"], target, status,
+                    (time.perf_counter() - start) * 1000, request_id, host_id)
+
+
 class _BodyTracker:
     """Wraps `receive` to learn whether the request body was read to its end."""
 
@@ -153,9 +171,13 @@ class S3App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        start = time.perf_counter()
         body_done = _BodyTracker(scope, receive)
         request = Request(scope, body_done.receive)
+        # S3's two ids: the request's, and the "extended" one (x-amz-id-2, HostId) that S3
+        # support asks for. Both are in every response and error body, and in the access log.
         request_id = uuid.uuid4().hex[:16].upper()
+        host_id = base64.b64encode(secrets.token_bytes(24)).decode()
         bucket, key = address(request, self.s.domain)
         resource = "/" + "/".join(p for p in (bucket, key) if p)
         try:
@@ -165,20 +187,26 @@ class S3App:
                 response = await self.handle(request, request_id, bucket, key)
         except Exception as exc:
             if not isinstance(exc, StorageError) and exc.__class__.__name__ != "S3AuthError":
-                log.exception("S3 %s %s failed", request.method, request.url.path)
-            response = error_response(exc, resource, request_id, request.method == "HEAD")
+                log.exception("S3 %s %s failed (request %s)", request.method,
+                              request.url.path, request_id)
+            response = error_response(exc, resource, request_id, request.method == "HEAD",
+                                      host_id)
             if bucket is not None:
                 # As S3 does: a client that signed for another region (a HEAD error has no
                 # body to say so) learns the right one here, and botocore retries with it.
                 response.headers["x-amz-bucket-region"] = self.s.region
         response.headers["x-amz-request-id"] = request_id
+        response.headers["x-amz-id-2"] = host_id
         if not body_done.finished:
             # Answered before the body was read (an error, or a client that sent
             # `Expect: 100-continue` and now skips the body): the connection's framing is
             # unknown, so close it rather than read the next request out of this body.
             response.headers["connection"] = "close"
         await self.add_cors(request, bucket, response)
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            _access_log(scope, response.status_code, start, request_id, host_id)
 
     async def handle(self, request: Request, request_id: str, bucket: str | None,
                      key: str | None) -> Response:
