@@ -82,3 +82,49 @@ def test_boto3_default_region_and_a_wrong_region(tenant_a: S3Tenant) -> None:
     anonymous = httpx.head(f"{tenant_a.url}/{name}/k")
     assert anonymous.status_code == 403
     assert anonymous.headers.get("x-amz-bucket-region") == REGION
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "BOTO_", "RCLONE_")) and k != "HOME"}
+    env["HOME"] = str(home)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> str:
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"{' '.join(args)}: {proc.stderr}{proc.stdout}"
+    return proc.stdout
+
+
+def test_rclone_and_s3cmd_with_no_region_configured(tenant_a: S3Tenant,
+                                                    tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    source = tmp_path / "file.bin"
+    source.write_bytes(os.urandom(70_000))
+    rclone_conf = tmp_path / "rclone.conf"
+    rclone_conf.write_text(
+        "[nuage]\ntype = s3\nprovider = Other\n"
+        f"endpoint = {tenant_a.url}\naccess_key_id = {tenant_a.member.access}\n"
+        f"secret_access_key = {tenant_a.member.secret}\nforce_path_style = true\n")
+    bucket = f"rclone-noregion-{uuid.uuid4().hex[:8]}"
+    rclone = ["rclone", "--config", str(rclone_conf), "--retries", "1"]
+    run([*rclone, "mkdir", f"nuage:{bucket}"], env)
+    run([*rclone, "copyto", str(source), f"nuage:{bucket}/f"], env)
+    run([*rclone, "copyto", f"nuage:{bucket}/f", str(tmp_path / "back1")], env)
+    assert (tmp_path / "back1").read_bytes() == source.read_bytes()
+    run([*rclone, "purge", f"nuage:{bucket}"], env)
+
+    host = tenant_a.url.removeprefix("http://")
+    s3cfg = tmp_path / "s3cfg"
+    s3cfg.write_text(f"[default]\naccess_key = {tenant_a.member.access}\n"
+                     f"secret_key = {tenant_a.member.secret}\nhost_base = {host}\n"
+                     f"host_bucket = {host}\nuse_https = False\nsignature_v2 = False\n")
+    bucket = f"s3cmd-noregion-{uuid.uuid4().hex[:8]}"
+    s3cmd = ["s3cmd", "-c", str(s3cfg), "--no-progress"]
+    run([*s3cmd, "mb", f"s3://{bucket}"], env)
+    run([*s3cmd, "put", str(source), f"s3://{bucket}/f"], env)
+    run([*s3cmd, "get", f"s3://{bucket}/f", str(tmp_path / "back2")], env)
+    assert (tmp_path / "back2").read_bytes() == source.read_bytes()
+    run([*s3cmd, "del", f"s3://{bucket}/f"], env)
+    run([*s3cmd, "rb", f"s3://{bucket}"], env)
