@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime
 import json
+from typing import Any
 
+import httpx
 import pytest
 from botocore.client import BaseClient
 
 from tests.compat.s3.conftest import S3Tenant, s3_error, unique_bucket
+from tests.support.live import LiveNuage
 
 pytestmark = pytest.mark.compat
 
@@ -32,7 +35,8 @@ def governed(s3: BaseClient, bucket: str, key: str) -> str:
 
 
 def test_a_member_cannot_grant_itself_the_bypass(s3: BaseClient, locked: str,
-                                                 tenant_a: S3Tenant) -> None:
+                                                 tenant_a: S3Tenant, identity: Any,
+                                                 live_nuage: LiveNuage) -> None:
     vid = governed(s3, locked, "g")
     user = f"arn:aws:iam::{tenant_a.project_id}:user/{tenant_a.member.user_id}"
     for principal in ("*", {"AWS": tenant_a.project_id}, {"AWS": user}):
@@ -51,6 +55,15 @@ def test_a_member_cannot_grant_itself_the_bypass(s3: BaseClient, locked: str,
                                     BypassGovernanceRetention=True, Retention={
                                         "Mode": "GOVERNANCE", "RetainUntilDate": in_days(1)})
     assert s3.get_object(Bucket=locked, Key="g", VersionId=vid)["Body"].read() == b"kept"
+    # Each refusal is in the project's audit trail, with its reason.
+    events = httpx.get(f"{live_nuage.base_url}/audit/v1/events", headers={
+        "X-Auth-Token": identity.token}, params={"project_id": tenant_a.project_id,
+                                                 "target_id": f"{locked}/g", "limit": "100"}
+                       ).json()["events"]
+    refusals = [(e["action"], e["detail"].get("reason")) for e in events
+                if e["outcome"] == "denied" and e["actor"]["user_id"] == tenant_a.member.user_id]
+    assert refusals.count(("storage.DeleteObjectVersion", "governance retention")) == 6
+    assert sum(a == "storage.PutObjectRetention" for a, _ in refusals) == 3
     # The project's admin holds it; a policy may still deny it to the admin.
     admin = tenant_a.client("admin")
     s3.put_bucket_policy(Bucket=locked, Policy=json.dumps({"Statement": [{

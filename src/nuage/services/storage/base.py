@@ -103,7 +103,8 @@ class StorageUseCases:
         raise denied()
 
     def record_denial(self, uow: UnitOfWork | None, ctx: RequestContext, bucket: Bucket,
-                      action: str, key: str | None, commit: bool = True) -> None:
+                      action: str, key: str | None, commit: bool = True,
+                      detail: dict[str, Any] | None = None) -> None:
         """Every refused operation on an existing bucket, read or write, by a tenant or
         anonymous, leaves a `denied` audit event in the bucket owner's project: committed in
         the caller's write unit of work, or in one of its own when the caller only reads
@@ -113,7 +114,7 @@ class StorageUseCases:
             self.p.auditor.record(into, ctx, f"storage.{action.removeprefix('s3:')}",
                                   "object" if key is not None else "bucket",
                                   _target(bucket.name, key), project_id=bucket.project_id,
-                                  outcome=Outcome.DENIED)
+                                  outcome=Outcome.DENIED, detail=detail)
 
         if uow is not None:
             append(uow)

@@ -25,7 +25,14 @@ class ObjectSettingsService(StorageUseCases):
             if audit_action.endswith(("retention", "legal_hold")) and not bucket.object_lock:
                 raise StorageError(Fault.INVALID_REQUEST, "Bucket is missing Object Lock "
                                    "Configuration")
-            apply(version, bucket)
+            try:
+                apply(version, bucket)
+            except StorageError as exc:
+                if exc.fault is Fault.ACCESS_DENIED:    # refused by object lock
+                    self.record_denial(uow, ctx, bucket, action, key,
+                                       detail={"version_id": version.version_id,
+                                               "reason": exc.message})
+                raise
             self.record(uow, ctx, audit_action, bucket, key,
                         detail={"version_id": version.version_id})
             uow.commit()
