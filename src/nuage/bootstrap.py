@@ -193,7 +193,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         settings=ObjectSettingsService(storage_ports),
         maintenance=MaintenanceService(storage_ports),
         quotas=StorageQuotaService(storage_ports), region=settings.region,
-        domain=settings.s3_domain)
+        domain=settings.s3_domain, region_aliases=settings.s3_regions[1:])
     # Image blobs live in their own store: the S3 start-up scan removes every blob that no
     # object names, and image blobs are named by images, not objects.
     image_ports = ImagePorts(

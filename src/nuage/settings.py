@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # S3 listens on its own port; virtual-hosted-style requests use <bucket>.<s3_domain>.
     s3_port: int = Field(8801, ge=1, le=65535)
     s3_domain: str = "s3.localhost"
+    # Base URL the catalog advertises for S3; defaults to http://host:s3_port.
+    s3_public_url: str | None = None
+    # Regions S3 also accepts in signatures, comma-separated: clients sign with us-east-1
+    # unless told otherwise (aws-cli, boto3, rclone, s3cmd).
+    s3_region_aliases: str = "us-east-1"
     # Per-project storage defaults (-1: unlimited); a project's own row overrides them.
     storage_max_buckets: int = 100
     storage_max_objects: int = -1
@@ -91,7 +96,13 @@ class Settings(BaseSettings):
 
     @property
     def s3_url(self) -> str:
-        return f"http://{self.host}:{self.s3_port}"
+        return (self.s3_public_url or f"http://{self.host}:{self.s3_port}").rstrip("/")
+
+    @property
+    def s3_regions(self) -> tuple[str, ...]:
+        """The region, then its aliases: the regions an S3 signature may name."""
+        aliases = (a.strip() for a in self.s3_region_aliases.split(","))
+        return (self.region, *(a for a in aliases if a and a != self.region))
 
     @property
     def identity_url(self) -> str:

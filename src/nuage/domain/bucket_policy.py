@@ -3,7 +3,9 @@
 Order of evaluation, as S3 does it: an explicit Deny in the bucket policy wins over
 everything; then the owner project's own roles (reader: reads and lists; member: everything
 but bypassing governance retention; admin: that too); then an Allow in the policy; then
-canned ACLs (public-read). Otherwise AccessDenied. One exception first, as in S3: the owner
+canned ACLs (public-read). Otherwise AccessDenied. The admin-only actions
+(s3:BypassGovernanceRetention) come from the owner project's admin role alone: a policy can
+deny them but never grant them. One exception first, as in S3: the owner
 project's admin may always get, put or delete the bucket policy, whatever it says. The
 provider's administrators get no implicit access to tenant data: a sovereign cloud's operator
 is not a reader of its tenants.
@@ -25,6 +27,10 @@ ADMIN_ONLY = {"s3:BypassGovernanceRetention"}
 # The owner project's admin may always read, replace or delete the bucket policy.
 POLICY_ACTIONS = {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
 CONDITION_KEYS = {"aws:SourceIp", "aws:SecureTransport"}
+# S3's limit on a bucket policy's size. A valid policy nests at most 6 levels (document,
+# Statement list, statement, Condition, operator, value list): 8 leaves room.
+MAX_POLICY_BYTES = 20 * 1024
+MAX_POLICY_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,35 @@ def decide(ctx: RequestContext, owner_project: str, policy: dict[str, Any] | Non
         return False
     if role_allows(ctx, owner_project, req.action):
         return True
+    if req.action in ADMIN_ONLY:
+        # Only the owner project's admin role holds these: a policy (which a member may
+        # write) or an ACL never grants them, else a member writes itself the right to
+        # remove a governance lock.
+        return False
     return verdict == "Allow" or acl_allows
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text, counted without parsing it (the
+    parser recurses: `[` x 100,000 would exhaust the stack before any check could run)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def parse_policy(text: str, bucket: str) -> dict[str, Any]:
@@ -142,9 +176,14 @@ def parse_policy(text: str, bucket: str) -> dict[str, Any]:
     def bad(why: str) -> StorageError:
         return StorageError(Fault.MALFORMED_POLICY, f"Policy has invalid {why}")
 
+    if len(text.encode()) > MAX_POLICY_BYTES:
+        raise StorageError(Fault.MALFORMED_POLICY, "Policy exceeds the maximum allowed "
+                           "document size.")
+    if _nesting(text) > MAX_POLICY_DEPTH:
+        raise StorageError(Fault.MALFORMED_POLICY, "Policies must be valid JSON.")
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise StorageError(Fault.MALFORMED_POLICY, "Policies must be valid JSON.") from exc
     if not isinstance(doc, dict) or "Statement" not in doc:
         raise bad("structure: a Statement is required")

@@ -48,6 +48,7 @@ class Fault(StrEnum):
     QUOTA_EXCEEDED = "QuotaExceeded"
     TOO_MANY_BUCKETS = "TooManyBuckets"
     INCOMPLETE_BODY = "IncompleteBody"
+    MAX_MESSAGE_LENGTH_EXCEEDED = "MaxMessageLengthExceeded"
     NOT_IMPLEMENTED = "NotImplemented"
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
     INTERNAL = "InternalError"

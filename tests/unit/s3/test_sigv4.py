@@ -215,6 +215,29 @@ def test_wrong_region_is_malformed() -> None:
     assert _code(excinfo) == "AuthorizationHeaderMalformed"
 
 
+def test_a_region_alias_is_accepted_and_only_an_alias() -> None:
+    """Issue 8: clients sign with us-east-1 unless told otherwise."""
+    req, _ = sign_header("GET", _url("bucket", "k"))    # signed for REGION
+    verify(parse(req), req, SECRET, utcnow(), region="elsewhere-2", aliases=(REGION,))
+    with pytest.raises(S3AuthError):
+        verify(parse(req), req, SECRET, utcnow(), region="elsewhere-2", aliases=("us-east-1",))
+
+
+def test_region_alias_and_s3_url_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nuage.settings import Settings
+
+    for name in ("NUAGE_S3_REGION_ALIASES", "NUAGE_S3_PUBLIC_URL", "NUAGE_REGION",
+                 "NUAGE_HOST", "NUAGE_S3_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings().s3_regions == ("RegionOne", "us-east-1")
+    assert Settings(s3_region_aliases="").s3_regions == ("RegionOne",)
+    assert Settings(region="fr-par", s3_region_aliases=" us-east-1, fr-par ,eu-west-3"
+                    ).s3_regions == ("fr-par", "us-east-1", "eu-west-3")
+    assert Settings(host="0.0.0.0").s3_url == "http://0.0.0.0:8801"
+    monkeypatch.setenv("NUAGE_S3_PUBLIC_URL", "https://s3.example.org/")
+    assert Settings(host="0.0.0.0").s3_url == "https://s3.example.org"
+
+
 @pytest.mark.parametrize(
     ("authorization", "code"),
     [

@@ -124,3 +124,19 @@ def test_malformed_policies_are_refused(doc: str) -> None:
 def test_a_valid_policy_parses() -> None:
     doc = json.dumps(allow({"AWS": ["projB"]}, resource="arn:aws:s3:::b/*"))
     assert parse_policy(doc, "b")["Statement"][0]["Effect"] == "Allow"
+
+
+@pytest.mark.parametrize("action", ["s3:BypassGovernanceRetention", "s3:*", "s3:Bypass*", "*"])
+@pytest.mark.parametrize("principal", ["*", {"AWS": OWNER}, {"AWS": "projB"}])
+def test_a_policy_never_grants_bypassing_governance(action: str, principal: object) -> None:
+    """Issue 8: a member could write itself a policy granting the bypass. Only the owner
+    project's admin role holds it; a policy may still deny it to that admin."""
+    doc = allow(principal, action=action, resource="arn:aws:s3:::b/*")
+    for who in (ctx(OWNER, "reader", "member"), ctx("projB", "reader", "member", "admin"),
+                ctx(None)):
+        assert not decide(who, OWNER, doc, True, req("s3:BypassGovernanceRetention"))
+    admin = ctx(OWNER, "reader", "member", "admin")
+    assert decide(admin, OWNER, doc, False, req("s3:BypassGovernanceRetention"))
+    deny = allow(principal, action=action, resource="arn:aws:s3:::b/*", effect="Deny")
+    if principal != {"AWS": "projB"}:
+        assert not decide(admin, OWNER, deny, False, req("s3:BypassGovernanceRetention"))

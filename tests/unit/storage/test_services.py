@@ -160,3 +160,19 @@ def test_storage_quotas_are_set_by_cloud_admins_only(cloud: Cloud) -> None:
     with pytest.raises(StorageError) as err:
         put(cloud, "only-one", "big", b"x" * 11, member(project))
     assert err.value.fault.value == "QuotaExceeded"
+
+
+def test_catalog_advertises_the_s3_public_url(tmp_path: Path) -> None:
+    """Issue 8: behind `--host 0.0.0.0` the catalog advertised http://0.0.0.0:8801."""
+    settings = Settings(state_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db'}",
+                        fast_password_hashing=True, user_clouds_yaml=False, host="0.0.0.0",
+                        s3_public_url="https://s3.example.org:9000/")
+    c = build(settings)
+    try:
+        c.seed()
+        with c.compute_ports.uow() as uow:
+            s3 = next(s for s in uow.services.find() if s.type == "s3")
+            urls = {e.url for e in uow.endpoints.find(service_id=s3.id)}
+        assert urls == {"https://s3.example.org:9000"}
+    finally:
+        c.engine.dispose()

@@ -4,7 +4,10 @@ table (errors.py)."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -22,16 +25,29 @@ from nuage.domain import cors
 from nuage.domain.storage_errors import Fault, StorageError
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("nuage.access")
 Handler = Callable[[S3Request, S3Services], Awaitable[Response]]
 
 SERVICE, BUCKET, OBJECT = "service", "bucket", "object"
-BUCKET_SUBRESOURCES = ("versioning", "policy", "cors", "lifecycle", "tagging", "acl",
-                       "object-lock", "location", "encryption", "uploads", "versions", "delete")
-OBJECT_SUBRESOURCES = ("uploadId", "uploads", "tagging", "acl", "retention", "legal-hold")
-UNSUPPORTED = ("website", "logging", "notification", "replication", "accelerate",
-               "requestPayment", "ownershipControls", "publicAccessBlock", "analytics",
-               "metrics", "inventory", "intelligent-tiering", "torrent", "restore", "select",
-               "attributes")
+# Every query parameter that names an S3 sub-resource: the names in the request URIs of the
+# S3 API model (botocore's s3/2006-03-01 service model; tests/unit/s3/test_routing.py checks
+# this list against it), plus `uploadId`, which the model binds as a parameter. A request
+# that names one is routed on it or refused: a sub-resource nuage does not serve never
+# falls through to the plain operation (`DELETE /b?metadataTable` must not delete the
+# bucket). Other query parameters (list parameters, response overrides, presigning, `x-id`)
+# are ignored when an operation does not use them, as S3 does.
+SUBRESOURCES = frozenset({
+    "abac", "accelerate", "acl", "analytics", "annotation", "attributes", "cors", "delete",
+    "encryption", "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location",
+    "logging", "metadataAnnotationTable", "metadataConfiguration", "metadataInventoryTable",
+    "metadataJournalTable", "metadataTable", "metrics", "notification", "object-lock",
+    "ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject",
+    "replication", "requestPayment", "restore", "retention", "select", "session", "tagging",
+    "torrent", "uploadId", "uploads", "versioning", "versions", "website",
+})
+# Matched without regard to case, so that `?Policy` is refused rather than taken for the
+# plain operation (S3 would ignore it; no client sends it).
+_SUBRESOURCES_FOLDED = {name.lower() for name in SUBRESOURCES}
 
 ROUTES: dict[tuple[str, str, str | None], Handler] = {
     ("GET", SERVICE, None): buckets.list_buckets,
@@ -100,18 +116,36 @@ def address(request: Request, domain: str) -> tuple[str | None, str | None]:
 
 def operation(method: str, bucket: str | None, key: str | None, query: dict[str, str]
               ) -> Handler:
+    """The handler of a request; total: NotImplemented for any sub-resource nuage does not
+    serve at this level with this method, MethodNotAllowed for a plain method it does not
+    serve."""
     level = SERVICE if bucket is None else (BUCKET if key is None else OBJECT)
-    if any(name in query for name in UNSUPPORTED):
+    named = [name for name in query if name.lower() in _SUBRESOURCES_FOLDED]
+    if not named:
+        handler = ROUTES.get((method, level, None))
+        if handler is None:
+            raise StorageError(Fault.METHOD_NOT_ALLOWED, "The specified method is not "
+                               "allowed against this resource.")
+        return handler
+    handler = ROUTES.get((method, level, named[0])) if len(named) == 1 else None
+    if handler is None:
         raise StorageError(Fault.NOT_IMPLEMENTED, "A header you provided implies "
                            "functionality that is not implemented")
-    names = BUCKET_SUBRESOURCES if level == BUCKET else (
-        OBJECT_SUBRESOURCES if level == OBJECT else ())
-    sub = next((name for name in names if name in query), None)
-    handler = ROUTES.get((method, level, sub))
-    if handler is None:
-        raise StorageError(Fault.METHOD_NOT_ALLOWED, "The specified method is not allowed "
-                           "against this resource.")
     return handler
+
+
+def _access_log(scope: Scope, status: int, start: float, request_id: str, host_id: str
+                ) -> None:
+    """One line per S3 request, as the OpenStack listener writes (same logger). The query
+    shows its parameter names only: a presigned URL's values are a credential."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client") or ("-", 0)
+    names = [part.split(b"=", 1)[0].decode("latin-1")
+             for part in scope.get("query_string", b"").split(b"&") if part]
+    target = scope["path"] + ("?" + "&".join(names) if names else "")
+    access_log.info('%s "%s %s" %s %.1fms %s %s', client[0], scope["method"], target, status,
+                    (time.perf_counter() - start) * 1000, request_id, host_id)
 
 
 class _BodyTracker:
@@ -137,9 +171,13 @@ class S3App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        start = time.perf_counter()
         body_done = _BodyTracker(scope, receive)
         request = Request(scope, body_done.receive)
+        # S3's two ids: the request's, and the "extended" one (x-amz-id-2, HostId) that S3
+        # support asks for. Both are in every response and error body, and in the access log.
         request_id = uuid.uuid4().hex[:16].upper()
+        host_id = base64.b64encode(secrets.token_bytes(24)).decode()
         bucket, key = address(request, self.s.domain)
         resource = "/" + "/".join(p for p in (bucket, key) if p)
         try:
@@ -149,16 +187,26 @@ class S3App:
                 response = await self.handle(request, request_id, bucket, key)
         except Exception as exc:
             if not isinstance(exc, StorageError) and exc.__class__.__name__ != "S3AuthError":
-                log.exception("S3 %s %s failed", request.method, request.url.path)
-            response = error_response(exc, resource, request_id, request.method == "HEAD")
+                log.exception("S3 %s %s failed (request %s)", request.method,
+                              request.url.path, request_id)
+            response = error_response(exc, resource, request_id, request.method == "HEAD",
+                                      host_id)
+            if bucket is not None:
+                # As S3 does: a client that signed for another region (a HEAD error has no
+                # body to say so) learns the right one here, and botocore retries with it.
+                response.headers["x-amz-bucket-region"] = self.s.region
         response.headers["x-amz-request-id"] = request_id
+        response.headers["x-amz-id-2"] = host_id
         if not body_done.finished:
             # Answered before the body was read (an error, or a client that sent
             # `Expect: 100-continue` and now skips the body): the connection's framing is
             # unknown, so close it rather than read the next request out of this body.
             response.headers["connection"] = "close"
         await self.add_cors(request, bucket, response)
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            _access_log(scope, response.status_code, start, request_id, host_id)
 
     async def handle(self, request: Request, request_id: str, bucket: str | None,
                      key: str | None) -> Response:
@@ -166,7 +214,7 @@ class S3App:
         handler = operation(request.method, bucket, key, query)
         signed = signed_request(request)
         ctx, signing = await authenticate(request, signed, self.s.keys, self.s.region,
-                                          request_id)
+                                          request_id, self.s.region_aliases)
         r = S3Request(http=request, ctx=ctx, request_id=request_id, bucket=bucket, key=key,
                       query=query, signed=signed, signing=signing)
         response = await handler(r, self.s)

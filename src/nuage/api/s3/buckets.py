@@ -52,6 +52,8 @@ async def create_bucket(r: S3Request, s: S3Services) -> Response:
     if body.strip():
         doc = xml.parse(body, "CreateBucketConfiguration")
         region = xml.text(doc, "LocationConstraint")
+        if region in s.region_aliases:
+            region = None
     lock = (r.header("x-amz-bucket-object-lock-enabled") or "").lower() == "true"
     bucket = await call(s.buckets.create, r.ctx, bucket_name(r), region, r.header("x-amz-acl"),
                         lock)

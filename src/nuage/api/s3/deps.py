@@ -29,3 +29,5 @@ class S3Services:
     region: str
     # Virtual-hosted-style addressing: <bucket>.<domain>
     domain: str
+    # Other region names a signature or a LocationConstraint may use for `region`.
+    region_aliases: tuple[str, ...] = ()

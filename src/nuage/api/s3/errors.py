@@ -29,7 +29,7 @@ STATUS: dict[Fault, int] = {
     Fault.INVALID_PART_ORDER: 400, Fault.MALFORMED_XML: 400, Fault.MALFORMED_POLICY: 400,
     Fault.BAD_DIGEST: 400, Fault.INVALID_DIGEST: 400, Fault.INVALID_ARGUMENT: 400,
     Fault.INVALID_REQUEST: 400, Fault.INVALID_STORAGE_CLASS: 400, Fault.INVALID_TAG: 400,
-    Fault.INCOMPLETE_BODY: 400,
+    Fault.INCOMPLETE_BODY: 400, Fault.MAX_MESSAGE_LENGTH_EXCEEDED: 400,
     Fault.TOO_MANY_BUCKETS: 400,
     Fault.PRECONDITION_FAILED: 412, Fault.NOT_MODIFIED: 304, Fault.INVALID_RANGE: 416,
     Fault.OBJECT_LOCKED: 403, Fault.ACCESS_DENIED: 403, Fault.QUOTA_EXCEEDED: 403,
@@ -59,9 +59,12 @@ def code_and_status(exc: Exception) -> tuple[str, int, str]:
     return "InternalError", 500, "We encountered an internal error. Please try again."
 
 
-def error_response(exc: Exception, resource: str, request_id: str, head: bool) -> Response:
+def error_response(exc: Exception, resource: str, request_id: str, head: bool,
+                   host_id: str = "") -> Response:
     code, status, message = code_and_status(exc)
     headers = {"x-amz-request-id": request_id}
+    if host_id:
+        headers["x-amz-id-2"] = host_id
     extra: dict[str, str] = {}
     if isinstance(exc, StorageError):
         extra = dict(exc.extra)
@@ -79,5 +82,7 @@ def error_response(exc: Exception, resource: str, request_id: str, head: bool) -
         xml.add(root, tag, value)
     xml.add(root, "Resource", resource)
     xml.add(root, "RequestId", request_id)
+    if host_id:
+        xml.add(root, "HostId", host_id)
     return Response(xml.render(root), status_code=status, headers=headers,
                     media_type="application/xml")

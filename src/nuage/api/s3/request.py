@@ -121,13 +121,21 @@ class S3Request:
             yield b"".join(pending)
 
     async def small_body(self) -> bytes:
-        """A whole small body (XML documents, policies), size-limited."""
+        """A whole small body (XML documents, policies), size-limited: refused on its
+        declared length before any byte is read, and again as bytes arrive (a chunked body
+        declares none)."""
+        def too_big() -> StorageError:
+            return StorageError(Fault.MAX_MESSAGE_LENGTH_EXCEEDED, "Your request was too big.")
+
+        declared = self.declared_length()
+        if declared is not None and declared > MAX_SMALL_BODY:
+            raise too_big()
         parts: list[bytes] = []
         total = 0
         async for piece in self.body():
             total += len(piece)
             if total > MAX_SMALL_BODY:
-                raise StorageError(Fault.INVALID_REQUEST, "Request body too large.")
+                raise too_big()
             parts.append(piece)
         return b"".join(parts)
 
@@ -167,7 +175,7 @@ def signed_request(http: Request) -> sigv4.SignedRequest:
 
 
 async def authenticate(http: Request, signed: sigv4.SignedRequest, keys: S3KeyService,
-                       region: str, request_id: str
+                       region: str, request_id: str, aliases: tuple[str, ...] = ()
                        ) -> tuple[RequestContext, sigv4.SigningContext | None]:
     source_ip = http.client.host if http.client else None
     secure = http.url.scheme == "https"
@@ -182,5 +190,6 @@ async def authenticate(http: Request, signed: sigv4.SignedRequest, keys: S3KeySe
         raise sigv4.S3AuthError("InvalidAccessKeyId", "The AWS Access Key Id you provided "
                                 "does not exist in our records.",
                                 details={"AWSAccessKeyId": parsed.access_key})
-    signing = sigv4.verify(parsed, signed, identity.secret, datetime.now(UTC), region=region)
+    signing = sigv4.verify(parsed, signed, identity.secret, datetime.now(UTC), region=region,
+                           aliases=aliases)
     return identity.context(request_id, source_ip, secure), signing

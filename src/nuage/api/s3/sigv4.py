@@ -100,13 +100,15 @@ def verify(
     now: datetime,
     *,
     region: str | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> SigningContext:
     """Check time validity and the signature; return the material for chunk signatures.
 
     `now` must be timezone-aware. When `region` is given, a credential scoped to another
-    region is refused as S3 refuses it. Raises S3AuthError.
+    region is refused as S3 refuses it, unless it is one of `aliases` (names clients use
+    by default for the one region there is). Raises S3AuthError.
     """
-    if region is not None and parsed.region != region:
+    if region is not None and parsed.region != region and parsed.region not in aliases:
         err_code = (
             "AuthorizationHeaderMalformed"
             if parsed.kind is AuthKind.HEADER

@@ -39,6 +39,13 @@ class StoragePorts:
     config: StorageConfig
 
 
+PUBLIC_ACLS = ("public-read", "public-read-write")
+# What a public-read ACL grants anyone: READ on a bucket is listing it, READ on an object is
+# reading its data (not its ACL, tags or retention).
+PUBLIC_BUCKET_READS = ("s3:ListBucket",)
+PUBLIC_OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
+
+
 def denied(message: str = "Access Denied") -> StorageError:
     return StorageError(Fault.ACCESS_DENIED, message)
 
@@ -60,28 +67,63 @@ class StorageUseCases:
 
     def may(self, ctx: RequestContext, bucket: Bucket, action: str, key: str | None = None,
             obj: ObjectVersion | None = None) -> bool:
-        acl = bucket.acl
-        if obj is not None and obj.headers.get("x-amz-acl"):
-            acl = obj.headers["x-amz-acl"]
-        public_read = acl in ("public-read", "public-read-write") and action in (
-            "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
+        """Whether `ctx` may do `action` on the bucket (key None) or on one of its objects.
+
+        Canned ACLs grant as in S3: a bucket's ACL grants listing the bucket, never reading
+        its objects; an object's reads are granted by the object's own ACL (private unless
+        set on it, so `obj` must be the version to be read) or by roles and the policy.
+        """
+        if key is None:
+            public_read = bucket.acl in PUBLIC_ACLS and action in PUBLIC_BUCKET_READS
+        else:
+            acl = obj.headers.get("x-amz-acl") if obj is not None else None
+            public_read = acl in PUBLIC_ACLS and action in PUBLIC_OBJECT_READS
         req = bucket_policy.AccessRequest(
             action=action, resource=bucket_policy.bucket_arn(bucket.name, key),
             source_ip=ctx.source_ip, secure_transport=ctx.secure_transport)
         return bucket_policy.decide(ctx, bucket.project_id, bucket.policy, public_read, req)
 
+    def may_bypass(self, ctx: RequestContext, bucket: Bucket, key: str, asked: bool) -> bool:
+        """Whether a request's `x-amz-bypass-governance-retention: true` takes effect.
+
+        Asked by someone without the permission, the header is not refused up front: clients
+        send it routinely. It just has no effect, so only a version that is under GOVERNANCE
+        retention is refused (by the lock check), version by version.
+        """
+        return asked and self.may(ctx, bucket, "s3:BypassGovernanceRetention", key)
+
     def authorize(self, uow: UnitOfWork, ctx: RequestContext, bucket: Bucket, action: str,
                   key: str | None = None, obj: ObjectVersion | None = None,
-                  audit_denial: bool = False) -> None:
+                  writable: bool = False) -> None:
+        """AccessDenied unless `ctx` may; every refusal is recorded (see `record_denial`).
+        `writable`: `uow` is a write unit of work, the refusal is recorded in it."""
         if self.may(ctx, bucket, action, key, obj):
             return
-        if audit_denial:
-            self.p.auditor.record(uow, ctx, f"storage.{action.removeprefix('s3:')}",
+        self.record_denial(uow if writable else None, ctx, bucket, action, key)
+        raise denied()
+
+    def record_denial(self, uow: UnitOfWork | None, ctx: RequestContext, bucket: Bucket,
+                      action: str, key: str | None, commit: bool = True,
+                      detail: dict[str, Any] | None = None) -> None:
+        """Every refused operation on an existing bucket, read or write, by a tenant or
+        anonymous, leaves a `denied` audit event in the bucket owner's project: committed in
+        the caller's write unit of work, or in one of its own when the caller only reads
+        (SQLite's WAL lets a writer in beside an open reader). `commit=False`: the caller
+        goes on and commits its transaction, denial included (DeleteObjects)."""
+        def append(into: UnitOfWork) -> None:
+            self.p.auditor.record(into, ctx, f"storage.{action.removeprefix('s3:')}",
                                   "object" if key is not None else "bucket",
                                   _target(bucket.name, key), project_id=bucket.project_id,
-                                  outcome=Outcome.DENIED)
-            uow.commit()
-        raise denied()
+                                  outcome=Outcome.DENIED, detail=detail)
+
+        if uow is not None:
+            append(uow)
+            if commit:
+                uow.commit()
+            return
+        with self.p.uow(write=True) as own:
+            append(own)
+            own.commit()
 
     def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, bucket: Bucket,
                key: str | None = None, detail: dict[str, Any] | None = None) -> None:

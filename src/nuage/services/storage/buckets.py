@@ -99,7 +99,7 @@ class BucketService(StorageUseCases):
     def delete(self, ctx: RequestContext, name: str) -> None:
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, name)
-            self.authorize(uow, ctx, bucket, "s3:DeleteBucket", audit_denial=True)
+            self.authorize(uow, ctx, bucket, "s3:DeleteBucket", writable=True)
             if uow.objects.any_in(name) or uow.uploads.first(bucket=name) is not None:
                 raise StorageError(Fault.BUCKET_NOT_EMPTY, "The bucket you tried to delete is "
                                    "not empty", extra={"BucketName": name})
@@ -118,7 +118,7 @@ class BucketService(StorageUseCases):
                    changes: dict[str, Any]) -> Bucket:
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, name)
-            self.authorize(uow, ctx, bucket, action, audit_denial=True)
+            self.authorize(uow, ctx, bucket, action, writable=True)
             for key, value in changes.items():
                 setattr(bucket, key, value)
             self.record(uow, ctx, audit_action, bucket, detail={"fields": sorted(changes)})

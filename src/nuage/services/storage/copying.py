@@ -31,10 +31,7 @@ def read_source(svc: ObjectService, ctx: RequestContext, src: CopySource
     """The source version, its data key, and its project, after access and conditions."""
     with svc.p.uow() as uow:
         bucket = svc.bucket(uow, src.bucket)
-        action = "s3:GetObjectVersion" if src.version_id else "s3:GetObject"
-        version = svc.find(uow, bucket, src.key, src.version_id)
-        if not svc.may(ctx, bucket, action, src.key, version):
-            raise StorageError(Fault.ACCESS_DENIED, "Access Denied")
+        version = svc.find_readable(uow, ctx, bucket, src.key, src.version_id)
     check_read(src.conditions, version, copy_source=True)
     key = open_data_key(svc.p.keys, bucket.project_id, version.wrapped_key,
                         version.sse_c_key_md5, src.sse_c)
@@ -55,8 +52,10 @@ def copy_object(svc: ObjectService, ctx: RequestContext, src: CopySource, dest: 
                            "attributes.")
     if not replace_metadata:
         dest = replace(dest, content_type=source.content_type, metadata=dict(source.metadata),
-                       headers={**source.headers, **{k: v for k, v in dest.headers.items()
-                                                     if k == "x-amz-acl"}})
+                       # An ACL is the copier's choice, never the source's (as in S3).
+                       headers={**{k: v for k, v in source.headers.items()
+                                   if k != "x-amz-acl"},
+                                **{k: v for k, v in dest.headers.items() if k == "x-amz-acl"}})
     if not replace_tags:
         dest = replace(dest, tags=dict(source.tags))
     session = svc.begin_put(ctx, dest, Integrity(content_length=source.size))

@@ -31,10 +31,14 @@ class DeletionService(StorageUseCases):
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, bucket_name)
             action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
-            self.authorize(uow, ctx, bucket, action, key, audit_denial=True)
-            if bypass_governance:
-                self.authorize(uow, ctx, bucket, "s3:BypassGovernanceRetention", key)
-            result = self._delete(uow, ctx, bucket, key, version_id, bypass_governance)
+            self.authorize(uow, ctx, bucket, action, key, writable=True)
+            try:
+                result = self._delete(uow, ctx, bucket, key, version_id,
+                                      self.may_bypass(ctx, bucket, key, bypass_governance))
+            except StorageError:
+                # Refused by object lock before anything changed: keep only its audit event.
+                uow.commit()
+                raise
             uow.commit()
         return result
 
@@ -47,15 +51,15 @@ class DeletionService(StorageUseCases):
             bucket = self.bucket(uow, bucket_name)
             for key, version_id in targets:
                 action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
-                if not self.may(ctx, bucket, action, key) or (
-                        bypass_governance
-                        and not self.may(ctx, bucket, "s3:BypassGovernanceRetention", key)):
+                if not self.may(ctx, bucket, action, key):
+                    self.record_denial(uow, ctx, bucket, action, key, commit=False)
                     out.append(StorageError(Fault.ACCESS_DENIED, "Access Denied",
                                             extra={"Key": key}))
                     continue
                 try:
                     out.append(self._delete(uow, ctx, bucket, key, version_id,
-                                            bypass_governance))
+                                            self.may_bypass(ctx, bucket, key,
+                                                            bypass_governance)))
                 except StorageError as exc:
                     exc.extra.setdefault("Key", key)
                     out.append(exc)
@@ -69,22 +73,27 @@ class DeletionService(StorageUseCases):
             if version is None:
                 # Deleting a version that is not there succeeds, as in S3.
                 return Deleted(key, version_id, False)
-            self._check_lock(version, bypass)
+            self._check_lock(uow, ctx, bucket, version, bypass)
             self._remove(uow, ctx, bucket, version)
             return Deleted(key, version_id, version.delete_marker)
         if bucket.versioning == Versioning.ENABLED.value:
             return self._add_marker(uow, ctx, bucket, key, version_id=None)
         null = uow.objects.version(bucket.name, key, NULL_VERSION)
         if null is not None:
-            self._check_lock(null, bypass)
+            self._check_lock(uow, ctx, bucket, null, bypass)
             self._remove(uow, ctx, bucket, null)
         if bucket.versioning == Versioning.SUSPENDED.value:
             return self._add_marker(uow, ctx, bucket, key, version_id=NULL_VERSION)
         return Deleted(key, None, False)
 
-    def _check_lock(self, version: ObjectVersion, bypass: bool) -> None:
+    def _check_lock(self, uow: UnitOfWork, ctx: RequestContext, bucket: Bucket,
+                    version: ObjectVersion, bypass: bool) -> None:
+        """AccessDenied (audited, uncommitted) if object lock protects this version."""
         why = locked(version, self.p.clock.now(), bypass_governance=bypass)
         if why:
+            self.record_denial(uow, ctx, bucket, "s3:DeleteObjectVersion", version.key,
+                               commit=False, detail={"version_id": version.version_id,
+                                                     "reason": why})
             raise StorageError(Fault.ACCESS_DENIED, f"Access Denied because object protected "
                                f"by object lock ({why}).")
 

@@ -77,7 +77,7 @@ class MultipartService(StorageUseCases):
                                "unsupported.")
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, new.bucket)
-            self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, audit_denial=True)
+            self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, writable=True)
             if (new.retention or new.legal_hold) and not bucket.object_lock:
                 raise StorageError(Fault.INVALID_REQUEST, "Bucket is missing Object Lock "
                                    "Configuration")
@@ -233,7 +233,7 @@ class MultipartService(StorageUseCases):
     def abort(self, ctx: RequestContext, bucket_name: str, key: str, upload_id: str) -> None:
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, bucket_name)
-            self.authorize(uow, ctx, bucket, "s3:AbortMultipartUpload", key, audit_denial=True)
+            self.authorize(uow, ctx, bucket, "s3:AbortMultipartUpload", key, writable=True)
             upload = self._upload(uow, bucket_name, key, upload_id)
             for part in uow.parts.find(upload_id=upload_id):
                 self._discard_blob(uow, part.blob_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from nuage.domain.context import RequestContext
-from nuage.domain.storage import ObjectVersion, RetentionMode
+from nuage.domain.storage import Bucket, ObjectVersion, RetentionMode
 from nuage.domain.storage_errors import Fault, StorageError
 from nuage.services.storage.base import StorageUseCases
 from nuage.services.storage.buckets import check_tags
@@ -14,17 +15,24 @@ from nuage.services.storage.objects import ObjectService
 
 class ObjectSettingsService(StorageUseCases):
     def _change(self, ctx: RequestContext, bucket_name: str, key: str, version_id: str | None,
-                action: str, audit_action: str, apply: object) -> ObjectVersion:
+                action: str, audit_action: str,
+                apply: Callable[[ObjectVersion, Bucket], None]) -> ObjectVersion:
         finder = ObjectService(self.p)
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, bucket_name)
-            self.authorize(uow, ctx, bucket, action, key, audit_denial=True)
+            self.authorize(uow, ctx, bucket, action, key, writable=True)
             version = finder.find(uow, bucket, key, version_id)
             if audit_action.endswith(("retention", "legal_hold")) and not bucket.object_lock:
                 raise StorageError(Fault.INVALID_REQUEST, "Bucket is missing Object Lock "
                                    "Configuration")
-            assert callable(apply)
-            apply(version, bucket)
+            try:
+                apply(version, bucket)
+            except StorageError as exc:
+                if exc.fault is Fault.ACCESS_DENIED:    # refused by object lock
+                    self.record_denial(uow, ctx, bucket, action, key,
+                                       detail={"version_id": version.version_id,
+                                               "reason": exc.message})
+                raise
             self.record(uow, ctx, audit_action, bucket, key,
                         detail={"version_id": version.version_id})
             uow.commit()
@@ -68,7 +76,7 @@ class ObjectSettingsService(StorageUseCases):
             raise StorageError(Fault.INVALID_ARGUMENT, "The retain until date must be in the "
                                "future!")
 
-        def apply(version: ObjectVersion, _bucket: object) -> None:
+        def apply(version: ObjectVersion, b: Bucket) -> None:
             current_until = version.retain_until
             active = current_until is not None and current_until > now
             shortening = active and (until < current_until  # type: ignore[operator]
@@ -77,15 +85,11 @@ class ObjectSettingsService(StorageUseCases):
                 if version.retention_mode == RetentionMode.COMPLIANCE.value:
                     raise StorageError(Fault.ACCESS_DENIED, "Access Denied because object "
                                        "protected by object lock (compliance retention).")
-                if not bypass_governance:
+                if not self.may_bypass(ctx, b, key, bypass_governance):
                     raise StorageError(Fault.ACCESS_DENIED, "Access Denied because object "
                                        "protected by object lock (governance retention).")
             version.retention_mode, version.retain_until = mode, until
 
-        if bypass_governance:
-            with self.p.uow() as uow:
-                b = self.bucket(uow, bucket)
-                self.authorize(uow, ctx, b, "s3:BypassGovernanceRetention", key)
         return self._change(ctx, bucket, key, version_id, "s3:PutObjectRetention",
                             "storage.object.retention", apply)
 

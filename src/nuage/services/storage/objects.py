@@ -181,7 +181,7 @@ class ObjectService(StorageUseCases):
         now = self.p.clock.now()
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, new.bucket)
-            self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, audit_denial=True)
+            self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, writable=True)
             # Before any read the quota check (and the replaced version) depends on: writers
             # of one project commit one at a time, each seeing the others' objects.
             uow.objects.lock_usage(bucket.project_id)
@@ -243,6 +243,21 @@ class ObjectService(StorageUseCases):
         return (0 if old.delete_marker else old.size), (0 if old.delete_marker else 1)
 
     # -- reading ---------------------------------------------------------------------------
+    def find_readable(self, uow: UnitOfWork, ctx: RequestContext, bucket: Bucket, key: str,
+                      version_id: str | None) -> ObjectVersion:
+        """The version to read, if `ctx` may read it: every read of object data (GET, HEAD,
+        ranged, versioned, copy sources, presigned) goes through here. The version's own ACL
+        decides, never the bucket's; whoever may not read learns nothing of what is there
+        (AccessDenied, not NoSuchKey)."""
+        action = "s3:GetObjectVersion" if version_id else "s3:GetObject"
+        try:
+            version = self.find(uow, bucket, key, version_id)
+        except StorageError:
+            self.authorize(uow, ctx, bucket, action, key)
+            raise
+        self.authorize(uow, ctx, bucket, action, key, version)
+        return version
+
     def find(self, uow: UnitOfWork, bucket: Bucket, key: str, version_id: str | None
              ) -> ObjectVersion:
         if version_id is not None:
@@ -274,10 +289,7 @@ class ObjectService(StorageUseCases):
              conditions: Preconditions, sse_c: SseC | None = None) -> ObjectVersion:
         with self.p.uow() as uow:
             bucket = self.bucket(uow, bucket_name)
-            action = "s3:GetObjectVersion" if version_id else "s3:GetObject"
-            if not self.may(ctx, bucket, action, key):
-                raise StorageError(Fault.ACCESS_DENIED, "Access Denied")
-            version = self.find(uow, bucket, key, version_id)
+            version = self.find_readable(uow, ctx, bucket, key, version_id)
         check_read(conditions, version)
         open_data_key(self.p.keys, bucket.project_id, version.wrapped_key,
                       version.sse_c_key_md5, sse_c)
@@ -288,11 +300,7 @@ class ObjectService(StorageUseCases):
             part_number: int | None = None, sse_c: SseC | None = None) -> ObjectRead:
         with self.p.uow() as uow:
             bucket = self.bucket(uow, bucket_name)
-            action = "s3:GetObjectVersion" if version_id else "s3:GetObject"
-            latest = uow.objects.latest(bucket.name, key)
-            if not self.may(ctx, bucket, action, key, latest):
-                raise StorageError(Fault.ACCESS_DENIED, "Access Denied")
-            version = self.find(uow, bucket, key, version_id)
+            version = self.find_readable(uow, ctx, bucket, key, version_id)
         check_read(conditions, version)
         data_key = open_data_key(self.p.keys, bucket.project_id, version.wrapped_key,
                                  version.sse_c_key_md5, sse_c)
