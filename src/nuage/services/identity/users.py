@@ -246,9 +246,10 @@ class GroupService(IdentityUseCases):
     def add_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
         with self.p.uow(write=True) as uow:
             group = self._group(uow, group_id)
-            self.user(uow, user_id)
+            user = self.user(uow, user_id)
             self.guard(uow, ctx, "identity:add_user_to_group",
-                       policy.Target(domain_id=group.domain_id), target_type="group",
+                       policy.Target(domain_id=group.domain_id,
+                                     actor_domain_id=user.domain_id), target_type="group",
                        target_id=group.id)
             if uow.memberships.first(group_id=group_id, user_id=user_id) is None:
                 uow.memberships.add(GroupMembership(group_id=group_id, user_id=user_id))
@@ -259,9 +260,10 @@ class GroupService(IdentityUseCases):
     def remove_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
         with self.p.uow(write=True) as uow:
             group = self._group(uow, group_id)
-            self.user(uow, user_id)
+            user = self.user(uow, user_id)
             self.guard(uow, ctx, "identity:remove_user_from_group",
-                       policy.Target(domain_id=group.domain_id), target_type="group",
+                       policy.Target(domain_id=group.domain_id,
+                                     actor_domain_id=user.domain_id), target_type="group",
                        target_id=group.id)
             membership = uow.memberships.first(group_id=group_id, user_id=user_id)
             if membership is None:
@@ -277,9 +279,10 @@ class GroupService(IdentityUseCases):
     def check_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
         with self.p.uow() as uow:
             group = self._group(uow, group_id)
-            self.user(uow, user_id)
+            user = self.user(uow, user_id)
             policy.enforce(ctx, "identity:check_user_in_group",
-                           policy.Target(domain_id=group.domain_id))
+                           policy.Target(domain_id=group.domain_id,
+                                         actor_domain_id=user.domain_id))
             if uow.memberships.first(group_id=group_id, user_id=user_id) is None:
                 raise NotFound("membership", f"{user_id} in {group_id}")
 
@@ -289,7 +292,11 @@ class GroupService(IdentityUseCases):
             policy.enforce(ctx, "identity:list_users_in_group",
                            policy.Target(domain_id=group.domain_id))
             ids = [m.user_id for m in uow.memberships.find(group_id=group_id)]
-            return sorted(uow.users.find(id=ids), key=lambda u: u.name) if ids else []
+            found = uow.users.find(id=ids) if ids else []
+            # A domain reader sees the members of its own domain only.
+            domain_id = policy.reads_only_domain(ctx)
+            return sorted((u for u in found if domain_id is None or u.domain_id == domain_id),
+                          key=lambda u: u.name)
 
     def groups_of(self, ctx: RequestContext, user_id: str) -> list[Group]:
         with self.p.uow() as uow:
@@ -297,4 +304,8 @@ class GroupService(IdentityUseCases):
             policy.enforce(ctx, "identity:list_groups_for_user",
                            policy.Target(domain_id=user.domain_id, user_id=user.id))
             ids = [m.group_id for m in uow.memberships.find(user_id=user_id)]
-            return sorted(uow.groups.find(id=ids), key=lambda g: g.name) if ids else []
+            found = uow.groups.find(id=ids) if ids else []
+            # A user sees all their groups; a domain reader only its domain's.
+            domain_id = None if ctx.user_id == user_id else policy.reads_only_domain(ctx)
+            return sorted((g for g in found if domain_id is None or g.domain_id == domain_id),
+                          key=lambda g: g.name)
