@@ -99,7 +99,9 @@ class DomainService(IdentityUseCases):
                 # Keystone answers 403 here (ForbiddenNotSecurity), not 400.
                 raise Forbidden("Cannot delete a domain that is enabled, please disable "
                                 "it first.")
-            for project in uow.projects.find(domain_id=domain.id):
+            projects = uow.projects.find(domain_id=domain.id)
+            _refuse_if_owning(uow, [p.id for p in projects], f"domain {domain.id}")
+            for project in projects:
                 _purge_project(uow, project)
             for user in uow.users.find(domain_id=domain.id):
                 _purge_user(uow, user.id)
@@ -214,6 +216,7 @@ class ProjectService(IdentityUseCases):
                 raise Forbidden(f"Cannot delete project {project.id}: it has child projects.")
             if self.is_admin_project(project):
                 raise Forbidden("The cloud's admin project cannot be deleted.")
+            _refuse_if_owning(uow, [project.id], f"project {project.id}")
             _purge_project(uow, project)
             now = self.p.clock.now()
             uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
@@ -274,6 +277,33 @@ def projects_of_user(uow: UnitOfWork, user_id: str) -> list[Project]:
         found += uow.projects.find(domain_id=domains)
     unique = {p.id: p for p in found}
     return sorted(unique.values(), key=lambda p: p.name)
+
+
+def remaining_resources(uow: UnitOfWork, project_ids: list[str]) -> dict[str, list[str]]:
+    """What the projects still own that would outlive them: servers not deleted, buckets
+    (their names stay taken), images they own. Key pairs belong to users, not projects."""
+    if not project_ids:
+        return {}
+    found = {
+        "servers": sorted(s.id for s in uow.servers.find(project_id=project_ids, deleted=False)),
+        "buckets": sorted(b.name for b in uow.buckets.find(project_id=project_ids)),
+        "images": sorted(i.id for i in uow.images.find(owner=project_ids)),
+    }
+    return {kind: items for kind, items in found.items() if items}
+
+
+def _refuse_if_owning(uow: UnitOfWork, project_ids: list[str], what: str) -> None:
+    """Deleting a project that still owns resources would orphan them: servers running for
+    nobody, buckets nobody reaches. Refused (409) with the list, as Keystone's envelope
+    carries it: in the message."""
+    remaining = remaining_resources(uow, project_ids)
+    if not remaining:
+        return
+    listed = "; ".join(
+        f"{len(items)} {kind}: {', '.join(items[:20])}{', ...' if len(items) > 20 else ''}"
+        for kind, items in remaining.items())
+    raise Conflict(f"Cannot delete {what}: it still owns resources ({listed}). Delete them "
+                   "first.")
 
 
 def _purge_project(uow: UnitOfWork, project: Project) -> None:
