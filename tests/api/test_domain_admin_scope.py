@@ -159,3 +159,46 @@ def test_role_assignments_are_read_within_the_domain(api: Api, d: Domains) -> No
     r = api.get("/role_assignments", params={"scope.project.id": d.pa, "effective": ""})
     users = {x["user"]["id"] for x in r.json()["role_assignments"]}
     assert users == {d.ua, d.ub}
+
+
+def test_the_admin_domains_admin_cannot_become_a_cloud_admin(api: Api) -> None:
+    """The admin of the domain holding the cloud's admin project (`default`) manages its
+    domain, but not the cloud's administration: no grant reaching the admin project or the
+    system, no change to a cloud administrator, their groups or the admin project."""
+    token = _domain_token(api, "default", "admin")
+    me = api.get("/auth/tokens", headers={"X-Subject-Token": token}).json()["token"]["user"]
+    admin_role = api.role_id("admin")
+    admins = _make(api, "group", "default")
+    assert api.put(f"/projects/{api.admin_project_id}/groups/{admins}/roles/"
+                   f"{admin_role}").status_code == 204
+    attempts = {
+        "grant on the admin project": api.put(
+            f"/projects/{api.admin_project_id}/users/{me['id']}/roles/{admin_role}",
+            token=token),
+        "inherited grant reaching it": api.put(
+            f"/OS-INHERIT/domains/default/users/{me['id']}/roles/{admin_role}"
+            "/inherited_to_projects", token=token),
+        "join the admins' group": api.put(f"/groups/{admins}/users/{me['id']}", token=token),
+        "reset the admin's password": api.patch(
+            f"/users/{api.admin_user_id}", {"user": {"password": "mine-now"}}, token=token),
+        "disable the admin": api.patch(
+            f"/users/{api.admin_user_id}", {"user": {"enabled": False}}, token=token),
+        "revoke the admin's role": api.delete(
+            f"/projects/{api.admin_project_id}/users/{api.admin_user_id}/roles/{admin_role}",
+            token=token),
+        "rename the admins' group": api.patch(
+            f"/groups/{admins}", {"group": {"name": "x"}}, token=token),
+        "disable the admin project": api.patch(
+            f"/projects/{api.admin_project_id}", {"project": {"enabled": False}},
+            token=token),
+    }
+    for what, r in attempts.items():
+        assert r.status_code == 403, (what, r.text)
+    # Its own domain's ordinary business still works.
+    project = _make(api, "project", "default")
+    user = _make(api, "user", "default")
+    assert api.put(f"/projects/{project}/users/{user}/roles/{admin_role}",
+                   token=token).status_code == 204
+    assert api.patch(f"/users/{user}", {"user": {"description": "ok"}},
+                     token=token).status_code == 200
+    assert api.login("admin", api.admin_password, api.admin_project_id)

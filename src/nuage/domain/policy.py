@@ -7,7 +7,8 @@ member or an admin. Three kinds of administrator exist:
 - a domain administrator: the admin role on a domain, acting within that domain; for a
   grant or a group membership, every party (user or group, project or domain, and a
   domain-specific role) must belong to that domain, as in Keystone's grant and group
-  policies, and what it reads of assignments and memberships is limited to its domain;
+  policies, and what it reads of assignments and memberships is limited to its domain; it
+  never changes the cloud's own administration (`Target.protected`);
 - a project's own roles: reader, member, admin, acting within that project.
 
 A user of one project never reaches another project's users, assignments or credentials:
@@ -34,6 +35,10 @@ class Target:
     # is domain-specific (None for a global role).
     actor_domain_id: str | None = None
     role_domain_id: str | None = None
+    # The cloud's own administration: the admin project, a grant that reaches it or the
+    # system, or a user or group holding such a grant. Only a cloud administrator changes
+    # it; otherwise the admin of the admin project's domain would make itself one.
+    protected: bool = False
 
 
 Rule = Callable[[RequestContext, Target], bool]
@@ -48,7 +53,8 @@ def cloud_reader(ctx: RequestContext, t: Target) -> bool:
 
 
 def domain_admin(ctx: RequestContext, t: Target) -> bool:
-    return "admin" in ctx.roles and ctx.domain_id is not None and ctx.domain_id == t.domain_id
+    return ("admin" in ctx.roles and ctx.domain_id is not None and ctx.domain_id == t.domain_id
+            and not t.protected)
 
 
 def domain_reader(ctx: RequestContext, t: Target) -> bool:
@@ -63,7 +69,7 @@ def _whole_pair_in(ctx: RequestContext, t: Target) -> bool:
 
 
 def domain_admin_of_pair(ctx: RequestContext, t: Target) -> bool:
-    return "admin" in ctx.roles and _whole_pair_in(ctx, t)
+    return "admin" in ctx.roles and _whole_pair_in(ctx, t) and not t.protected
 
 
 def domain_reader_of_pair(ctx: RequestContext, t: Target) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nuage.domain import policy
@@ -11,7 +11,7 @@ from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.identity import SYSTEM_ALL, ActorType, Assignment, Project, Role, TargetType
 from nuage.domain.tokens import Scope
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.identity.base import IdentityUseCases
+from nuage.services.identity.base import IdentityConfig, IdentityUseCases
 
 
 def expand_implied(uow: UnitOfWork, role_ids: set[str]) -> list[Role]:
@@ -38,6 +38,31 @@ def project_ancestors(uow: UnitOfWork, project_id: str) -> list[str]:
 
 def actor_ids(uow: UnitOfWork, user_id: str) -> list[str]:
     return [user_id] + [m.group_id for m in uow.memberships.find(user_id=user_id)]
+
+
+def reaches_cloud_administration(uow: UnitOfWork, cfg: IdentityConfig, target_type: str,
+                                 target_id: str, inherited: bool) -> bool:
+    """Whether a role given there makes its holder a cloud administrator or reader: on the
+    system, or on the admin project (directly, or inherited from its domain or ancestors)."""
+    if target_type == TargetType.SYSTEM.value:
+        return True
+    admin = uow.projects.first(name=cfg.admin_project_name,
+                               domain_id=cfg.admin_project_domain_id)
+    if admin is None:
+        return False
+    if target_type == TargetType.PROJECT.value:
+        return target_id == admin.id or (inherited and target_id in project_ancestors(
+            uow, admin.id))
+    return inherited and target_type == TargetType.DOMAIN.value and target_id == admin.domain_id
+
+
+def administers_cloud(uow: UnitOfWork, cfg: IdentityConfig, actor_type: ActorType,
+                      actor_id: str) -> bool:
+    """Whether the user (or one of its groups), or the group, holds a role reaching the
+    cloud's administration."""
+    actors = actor_ids(uow, actor_id) if actor_type is ActorType.USER else [actor_id]
+    return any(reaches_cloud_administration(uow, cfg, a.target_type, a.target_id, a.inherited)
+               for a in uow.assignments.find(actor_id=actors))
 
 
 def direct_role_ids(uow: UnitOfWork, user_id: str, scope: Scope) -> set[str]:
@@ -111,7 +136,13 @@ class AssignmentView:
 class AssignmentService(IdentityUseCases):
     def _check_parties(self, uow: UnitOfWork, grant: Grant) -> policy.Target:
         """Both parties exist; the policy target names the domain of each (a domain
-        administrator needs the actor, the target and a domain-specific role in its own)."""
+        administrator needs the actor, the target and a domain-specific role in its own),
+        and whether the grant touches the cloud's administration."""
+        return replace(self._parties(uow, grant), protected=reaches_cloud_administration(
+            uow, self.p.config, grant.target_type.value, grant.target_id, grant.inherited)
+            or administers_cloud(uow, self.p.config, grant.actor_type, grant.actor_id))
+
+    def _parties(self, uow: UnitOfWork, grant: Grant) -> policy.Target:
         actor_domain = self._actor_domain(uow, grant.actor_type, grant.actor_id)
         role = self.role(uow, grant.role_id)
         if grant.target_type is TargetType.PROJECT:

@@ -183,7 +183,8 @@ class ProjectService(IdentityUseCases):
         with self.p.uow(write=True) as uow:
             project = self.project(uow, project_id)
             self.guard(uow, ctx, "identity:update_project",
-                       policy.Target(domain_id=project.domain_id, project_id=project.id),
+                       policy.Target(domain_id=project.domain_id, project_id=project.id,
+                                     protected=self.is_admin_project(project)),
                        target_type="project", target_id=project.id)
             if "domain_id" in changes and changes.pop("domain_id") != project.domain_id:
                 raise ValidationError("Update of `domain_id` is not allowed.")
@@ -210,7 +211,8 @@ class ProjectService(IdentityUseCases):
         with self.p.uow(write=True) as uow:
             project = self.project(uow, project_id)
             self.guard(uow, ctx, "identity:delete_project",
-                       policy.Target(domain_id=project.domain_id, project_id=project.id),
+                       policy.Target(domain_id=project.domain_id, project_id=project.id,
+                                     protected=self.is_admin_project(project)),
                        target_type="project", target_id=project.id)
             if uow.projects.first(parent_id=project.id):
                 raise Forbidden(f"Cannot delete project {project.id}: it has child projects.")
