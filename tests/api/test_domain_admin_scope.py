@@ -122,6 +122,14 @@ def test_group_membership_across_domains(api: Api, d: Domains) -> None:
         assert_error(api.get(f"/users/{d.ub}/groups", token=token), 403)
         r = api.get(f"/users/{d.ua}/groups", token=token)
         assert [g["id"] for g in r.json()["groups"]] == [d.ga]
+    # The same for a user's projects: A's user on B's project is B's business.
+    assert api.put(f"/projects/{d.pb}/users/{d.ua}/roles/{d.role}").status_code == 204
+    assert api.put(f"/projects/{d.pa}/users/{d.ua}/roles/{d.role}").status_code == 204
+    for token in (d.admin_token, d.reader_token):
+        r = api.get(f"/users/{d.ua}/projects", token=token)
+        assert [p["id"] for p in r.json()["projects"]] == [d.pa], r.text
+    r = api.get(f"/users/{d.ua}/projects")
+    assert sorted(p["id"] for p in r.json()["projects"]) == sorted([d.pa, d.pb])
     assert_error(api.delete(f"{member}/{d.ub}", token=d.admin_token), 403)
     # The cloud admin still sees everything.
     r = api.get(member)

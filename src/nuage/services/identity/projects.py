@@ -177,7 +177,10 @@ class ProjectService(IdentityUseCases):
             user = self.user(uow, user_id)
             policy.enforce(ctx, "identity:list_user_projects",
                            policy.Target(domain_id=user.domain_id, user_id=user.id))
-            return projects_of_user(uow, user_id)
+            found = projects_of_user(uow, user_id)
+            # A domain reader sees the user's projects in its own domain only.
+            domain_id = None if ctx.user_id == user_id else policy.reads_only_domain(ctx)
+            return [p for p in found if domain_id is None or p.domain_id == domain_id]
 
     def update(self, ctx: RequestContext, project_id: str, changes: dict[str, Any]) -> Project:
         with self.p.uow(write=True) as uow:
