@@ -235,7 +235,10 @@ class CredentialService(IdentityUseCases):
                             "credentials for its own user on its own project.")
 
     def _blob(self, cred: Credential) -> dict[str, Any]:
-        parsed = json.loads(self.p.secrets.open(cred.encrypted_blob))
+        try:
+            parsed = json.loads(self.p.secrets.open(cred.encrypted_blob))
+        except ValueError:
+            return {}  # not an EC2 blob: bound to nothing
         return parsed if isinstance(parsed, dict) else {}
 
     def _reachable(self, ctx: RequestContext, cred: Credential) -> bool:
