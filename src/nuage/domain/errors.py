@@ -15,6 +15,10 @@ class ValidationError(NuageError):
     """The request is malformed or breaks a rule on its values (400)."""
 
 
+class RequestTooLarge(NuageError):
+    """The request body is bigger than the API reads (413), before it is parsed at all."""
+
+
 class Unauthorized(NuageError):
     """Authentication failed or the token is not valid (401)."""
 

@@ -4,7 +4,11 @@ Roles imply each other (admin -> member -> reader), so a check for `reader` pass
 member or an admin. Three kinds of administrator exist:
 
 - a cloud administrator: the admin role on the system, or on the cloud's admin project;
-- a domain administrator: the admin role on a domain, acting within that domain;
+- a domain administrator: the admin role on a domain, acting within that domain; for a
+  grant or a group membership, every party (user or group, project or domain, and a
+  domain-specific role) must belong to that domain, as in Keystone's grant and group
+  policies, and what it reads of assignments and memberships is limited to its domain; it
+  never changes the cloud's own administration (`Target.protected`);
 - a project's own roles: reader, member, admin, acting within that project.
 
 A user of one project never reaches another project's users, assignments or credentials:
@@ -27,6 +31,14 @@ class Target:
     domain_id: str | None = None
     project_id: str | None = None
     user_id: str | None = None
+    # For grants and memberships: the domain of the user or group, and of the role when it
+    # is domain-specific (None for a global role).
+    actor_domain_id: str | None = None
+    role_domain_id: str | None = None
+    # The cloud's own administration: the admin project, a grant that reaches it or the
+    # system, or a user or group holding such a grant. Only a cloud administrator changes
+    # it; otherwise the admin of the admin project's domain would make itself one.
+    protected: bool = False
 
 
 Rule = Callable[[RequestContext, Target], bool]
@@ -41,11 +53,27 @@ def cloud_reader(ctx: RequestContext, t: Target) -> bool:
 
 
 def domain_admin(ctx: RequestContext, t: Target) -> bool:
-    return "admin" in ctx.roles and ctx.domain_id is not None and ctx.domain_id == t.domain_id
+    return ("admin" in ctx.roles and ctx.domain_id is not None and ctx.domain_id == t.domain_id
+            and not t.protected)
 
 
 def domain_reader(ctx: RequestContext, t: Target) -> bool:
     return "reader" in ctx.roles and ctx.domain_id is not None and ctx.domain_id == t.domain_id
+
+
+def _whole_pair_in(ctx: RequestContext, t: Target) -> bool:
+    """The actor, the target and a domain-specific role all belong to the caller's domain."""
+    return (ctx.domain_id is not None and ctx.domain_id == t.domain_id
+            and ctx.domain_id == t.actor_domain_id
+            and t.role_domain_id in (None, ctx.domain_id))
+
+
+def domain_admin_of_pair(ctx: RequestContext, t: Target) -> bool:
+    return "admin" in ctx.roles and _whole_pair_in(ctx, t) and not t.protected
+
+
+def domain_reader_of_pair(ctx: RequestContext, t: Target) -> bool:
+    return "reader" in ctx.roles and _whole_pair_in(ctx, t)
 
 
 def project_reader(ctx: RequestContext, t: Target) -> bool:
@@ -85,6 +113,9 @@ READ_ALL = cloud_reader
 MANAGE_IN_DOMAIN = any_of(cloud_admin, domain_admin)
 READ_IN_DOMAIN = any_of(cloud_reader, domain_reader)
 SELF_OR_ADMIN = any_of(owner, cloud_admin)
+# Grants and memberships join two parties: a domain administrator needs both in its domain.
+MANAGE_PAIR_IN_DOMAIN = any_of(cloud_admin, domain_admin_of_pair)
+READ_PAIR_IN_DOMAIN = any_of(cloud_reader, domain_reader_of_pair)
 SELF_OR_READER = any_of(owner, cloud_reader)
 
 POLICY: dict[str, Rule] = {
@@ -113,12 +144,12 @@ POLICY: dict[str, Rule] = {
     "identity:list_groups": READ_IN_DOMAIN,
     "identity:list_groups_for_user": any_of(READ_IN_DOMAIN, owner),
     "identity:list_users_in_group": READ_IN_DOMAIN,
-    "identity:check_user_in_group": READ_IN_DOMAIN,
+    "identity:check_user_in_group": READ_PAIR_IN_DOMAIN,
     "identity:create_group": MANAGE_IN_DOMAIN,
     "identity:update_group": MANAGE_IN_DOMAIN,
     "identity:delete_group": MANAGE_IN_DOMAIN,
-    "identity:add_user_to_group": MANAGE_IN_DOMAIN,
-    "identity:remove_user_from_group": MANAGE_IN_DOMAIN,
+    "identity:add_user_to_group": MANAGE_PAIR_IN_DOMAIN,
+    "identity:remove_user_from_group": MANAGE_PAIR_IN_DOMAIN,
     # roles and assignments
     "identity:get_role": READ_IN_DOMAIN,
     "identity:list_roles": READ_IN_DOMAIN,
@@ -128,10 +159,10 @@ POLICY: dict[str, Rule] = {
     "identity:list_implied_roles": READ_ALL,
     "identity:create_implied_role": ADMIN,
     "identity:delete_implied_role": ADMIN,
-    "identity:check_grant": READ_IN_DOMAIN,
-    "identity:list_grants": READ_IN_DOMAIN,
-    "identity:create_grant": MANAGE_IN_DOMAIN,
-    "identity:revoke_grant": MANAGE_IN_DOMAIN,
+    "identity:check_grant": READ_PAIR_IN_DOMAIN,
+    "identity:list_grants": READ_PAIR_IN_DOMAIN,
+    "identity:create_grant": MANAGE_PAIR_IN_DOMAIN,
+    "identity:revoke_grant": MANAGE_PAIR_IN_DOMAIN,
     "identity:check_system_grant": READ_ALL,
     "identity:list_system_grants": READ_ALL,
     "identity:create_system_grant": ADMIN,
@@ -177,6 +208,12 @@ POLICY: dict[str, Rule] = {
 
 def is_cloud_reader(ctx: RequestContext) -> bool:
     return cloud_reader(ctx, Target())
+
+
+def reads_only_domain(ctx: RequestContext) -> str | None:
+    """The domain a caller's reads of assignments and memberships are limited to: its own,
+    unless it reads everything (a cloud reader)."""
+    return None if is_cloud_reader(ctx) else ctx.domain_id
 
 
 def is_cloud_admin(ctx: RequestContext) -> bool:

@@ -49,6 +49,14 @@ A_MEMBER_SELF = Target(domain_id="d1", user_id="u-amember")
 USER_IN_D1 = Target(domain_id="d1", user_id="u-other")
 USER_IN_D2 = Target(domain_id="d2", user_id="u-far")
 NOTHING = Target()
+# Grants and memberships: the actor's domain counts as much as the target's.
+GRANT_D1_USER_ON_B = Target(domain_id="d1", project_id="p-b", actor_domain_id="d1")
+GRANT_D2_USER_ON_B = Target(domain_id="d1", project_id="p-b", actor_domain_id="d2")
+CLOUD_ADMIN_IN_D1 = Target(domain_id="d1", user_id="u-cloud-admin", protected=True)
+PROTECTED_GRANT_IN_D1 = Target(domain_id="d1", project_id="p-a", actor_domain_id="d1",
+                               protected=True)
+GRANT_D1_USER_ON_D1_D2_ROLE = Target(domain_id="d1", actor_domain_id="d1",
+                                     role_domain_id="d2")
 
 Y, N = True, False
 
@@ -82,7 +90,22 @@ TABLE: list[tuple[str, str, Target, bool]] = [
     # A domain administrator manages their own domain, and only it.
     ("domain d1 admin", "identity:create_project", DOMAIN_D1, Y),
     ("domain d1 admin", "identity:update_user", USER_IN_D1, Y),
-    ("domain d1 admin", "identity:create_grant", PROJECT_B, Y),
+    ("domain d1 admin", "identity:create_grant", GRANT_D1_USER_ON_B, Y),
+    ("domain d1 admin", "identity:create_grant", PROJECT_B, N),
+    ("domain d1 admin", "identity:create_grant", GRANT_D2_USER_ON_B, N),
+    ("domain d1 admin", "identity:revoke_grant", GRANT_D2_USER_ON_B, N),
+    ("domain d1 admin", "identity:check_grant", GRANT_D2_USER_ON_B, N),
+    ("domain d1 admin", "identity:create_grant", GRANT_D1_USER_ON_D1_D2_ROLE, N),
+    ("domain d1 admin", "identity:add_user_to_group", GRANT_D2_USER_ON_B, N),
+    ("domain d1 reader", "identity:check_user_in_group", GRANT_D2_USER_ON_B, N),
+    ("domain d1 reader", "identity:list_grants", GRANT_D1_USER_ON_B, Y),
+    ("admin-project admin", "identity:create_grant", GRANT_D2_USER_ON_B, Y),
+    # The cloud's administration is not a domain admin's, even in its domain.
+    ("domain d1 admin", "identity:update_user", CLOUD_ADMIN_IN_D1, N),
+    ("domain d1 admin", "identity:create_grant", PROTECTED_GRANT_IN_D1, N),
+    ("domain d1 reader", "identity:get_user", CLOUD_ADMIN_IN_D1, Y),
+    ("admin-project admin", "identity:update_user", CLOUD_ADMIN_IN_D1, Y),
+    ("admin-project admin", "identity:create_grant", PROTECTED_GRANT_IN_D1, Y),
     ("domain d1 admin", "identity:list_role_assignments", PROJECT_A, Y),
     ("domain d1 admin", "identity:create_project", DOMAIN_D2, N),
     ("domain d1 admin", "identity:delete_user", USER_IN_D2, N),

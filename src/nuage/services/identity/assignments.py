@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nuage.domain import policy
@@ -11,7 +11,7 @@ from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.identity import SYSTEM_ALL, ActorType, Assignment, Project, Role, TargetType
 from nuage.domain.tokens import Scope
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.identity.base import IdentityUseCases
+from nuage.services.identity.base import IdentityConfig, IdentityUseCases
 
 
 def expand_implied(uow: UnitOfWork, role_ids: set[str]) -> list[Role]:
@@ -38,6 +38,31 @@ def project_ancestors(uow: UnitOfWork, project_id: str) -> list[str]:
 
 def actor_ids(uow: UnitOfWork, user_id: str) -> list[str]:
     return [user_id] + [m.group_id for m in uow.memberships.find(user_id=user_id)]
+
+
+def reaches_cloud_administration(uow: UnitOfWork, cfg: IdentityConfig, target_type: str,
+                                 target_id: str, inherited: bool) -> bool:
+    """Whether a role given there makes its holder a cloud administrator or reader: on the
+    system, or on the admin project (directly, or inherited from its domain or ancestors)."""
+    if target_type == TargetType.SYSTEM.value:
+        return True
+    admin = uow.projects.first(name=cfg.admin_project_name,
+                               domain_id=cfg.admin_project_domain_id)
+    if admin is None:
+        return False
+    if target_type == TargetType.PROJECT.value:
+        return target_id == admin.id or (inherited and target_id in project_ancestors(
+            uow, admin.id))
+    return inherited and target_type == TargetType.DOMAIN.value and target_id == admin.domain_id
+
+
+def administers_cloud(uow: UnitOfWork, cfg: IdentityConfig, actor_type: ActorType,
+                      actor_id: str) -> bool:
+    """Whether the user (or one of its groups), or the group, holds a role reaching the
+    cloud's administration."""
+    actors = actor_ids(uow, actor_id) if actor_type is ActorType.USER else [actor_id]
+    return any(reaches_cloud_administration(uow, cfg, a.target_type, a.target_id, a.inherited)
+               for a in uow.assignments.find(actor_id=actors))
 
 
 def direct_role_ids(uow: UnitOfWork, user_id: str, scope: Scope) -> set[str]:
@@ -110,20 +135,37 @@ class AssignmentView:
 
 class AssignmentService(IdentityUseCases):
     def _check_parties(self, uow: UnitOfWork, grant: Grant) -> policy.Target:
-        if grant.actor_type is ActorType.USER:
-            self.user(uow, grant.actor_id)
-        elif uow.groups.get(grant.actor_id) is None:
-            raise NotFound("group", grant.actor_id)
+        """Both parties exist; the policy target names the domain of each (a domain
+        administrator needs the actor, the target and a domain-specific role in its own),
+        and whether the grant touches the cloud's administration."""
+        return replace(self._parties(uow, grant), protected=reaches_cloud_administration(
+            uow, self.p.config, grant.target_type.value, grant.target_id, grant.inherited)
+            or administers_cloud(uow, self.p.config, grant.actor_type, grant.actor_id))
+
+    def _parties(self, uow: UnitOfWork, grant: Grant) -> policy.Target:
+        actor_domain = self._actor_domain(uow, grant.actor_type, grant.actor_id)
         role = self.role(uow, grant.role_id)
         if grant.target_type is TargetType.PROJECT:
             project = self.project(uow, grant.target_id)
             if role.domain_id and role.domain_id != project.domain_id:
                 raise ValidationError("A domain-specific role can only be granted in its domain.")
-            return policy.Target(domain_id=project.domain_id, project_id=project.id)
+            return policy.Target(domain_id=project.domain_id, project_id=project.id,
+                                 actor_domain_id=actor_domain, role_domain_id=role.domain_id)
         if grant.target_type is TargetType.DOMAIN:
             self.domain(uow, grant.target_id)
-            return policy.Target(domain_id=grant.target_id)
+            if role.domain_id and role.domain_id != grant.target_id:
+                raise ValidationError("A domain-specific role can only be granted in its domain.")
+            return policy.Target(domain_id=grant.target_id, actor_domain_id=actor_domain,
+                                 role_domain_id=role.domain_id)
         return policy.Target()
+
+    def _actor_domain(self, uow: UnitOfWork, actor_type: ActorType, actor_id: str) -> str:
+        if actor_type is ActorType.USER:
+            return self.user(uow, actor_id).domain_id
+        group = uow.groups.get(actor_id)
+        if group is None:
+            raise NotFound("group", actor_id)
+        return group.domain_id
 
     def _action(self, grant: Grant, verb: str) -> str:
         system = "system_" if grant.target_type is TargetType.SYSTEM else ""
@@ -167,17 +209,15 @@ class AssignmentService(IdentityUseCases):
                     target_type: TargetType, target_id: str, inherited: bool = False
                     ) -> list[Role]:
         with self.p.uow() as uow:
-            if actor_type is ActorType.USER:
-                self.user(uow, actor_id)
-            elif uow.groups.get(actor_id) is None:
-                raise NotFound("group", actor_id)
+            actor_domain = self._actor_domain(uow, actor_type, actor_id)
             target = policy.Target()
             if target_type is TargetType.PROJECT:
                 project = self.project(uow, target_id)
-                target = policy.Target(domain_id=project.domain_id, project_id=project.id)
+                target = policy.Target(domain_id=project.domain_id, project_id=project.id,
+                                       actor_domain_id=actor_domain)
             elif target_type is TargetType.DOMAIN:
                 self.domain(uow, target_id)
-                target = policy.Target(domain_id=target_id)
+                target = policy.Target(domain_id=target_id, actor_domain_id=actor_domain)
             action = ("identity:list_system_grants" if target_type is TargetType.SYSTEM
                       else "identity:list_grants")
             self.guard(uow, ctx, action, target, target_type="role_assignment", target_id=None)
@@ -201,9 +241,12 @@ class AssignmentService(IdentityUseCases):
                 target = policy.Target(domain_id=f.domain_id)
             # A user may always list their own assignments (Keystone allows this too).
             own = f.user_id is not None and f.user_id == ctx.user_id
-            if not own:
-                policy.enforce(ctx, "identity:list_role_assignments", target)
-            return self._query(uow, f)
+            if own:
+                return self._query(uow, f)
+            policy.enforce(ctx, "identity:list_role_assignments", target)
+            views = self._query(uow, f)
+            domain_id = policy.reads_only_domain(ctx)
+            return views if domain_id is None else _within(uow, views, domain_id)
 
     def _query(self, uow: UnitOfWork, f: AssignmentFilter) -> list[AssignmentView]:
         equals: dict[str, object] = {}
@@ -342,6 +385,36 @@ def _with_implied(uow: UnitOfWork, views: list[AssignmentView]) -> list[Assignme
     role_ids = {v.assignment.role_id for v in out}
     scoped = {r.id for r in uow.roles.find(id=role_ids) if r.domain_id} if role_ids else set()
     return [v for v in out if v.assignment.role_id not in scoped]
+
+
+def _within(uow: UnitOfWork, views: list[AssignmentView], domain_id: str
+            ) -> list[AssignmentView]:
+    """The rows a domain reader may see: actor (and the group it came through), target and
+    role all in its domain. A user of another domain granted a role here is that domain's
+    business, and so is a group of another domain."""
+    users = {v.assignment.actor_id for v in views if v.assignment.actor_type == "user"}
+    groups = {v.assignment.actor_id for v in views if v.assignment.actor_type == "group"}
+    groups |= {v.via_group_id for v in views if v.via_group_id}
+    projects = {v.assignment.target_id for v in views if v.assignment.target_type == "project"}
+    roles = {v.assignment.role_id for v in views}
+    home: dict[str, str] = {}
+    for user in uow.users.find(id=users) if users else []:
+        home[user.id] = user.domain_id
+    for group in uow.groups.find(id=groups) if groups else []:
+        home[group.id] = group.domain_id
+    for project in uow.projects.find(id=projects) if projects else []:
+        home[project.id] = project.domain_id
+    foreign_roles = {r.id for r in uow.roles.find(id=roles)
+                     if r.domain_id and r.domain_id != domain_id} if roles else set()
+
+    def inside(v: AssignmentView) -> bool:
+        a = v.assignment
+        target = a.target_id if a.target_type == "domain" else home.get(a.target_id)
+        return (target == domain_id and home.get(a.actor_id) == domain_id
+                and (v.via_group_id is None or home.get(v.via_group_id) == domain_id)
+                and a.role_id not in foreign_roles)
+
+    return [v for v in views if inside(v)]
 
 
 def _order(a: Assignment) -> tuple[str, str, str, str]:

@@ -58,7 +58,34 @@ class Ec2View:
     secret: str
 
 
+def bound_app_cred(blob: dict[str, Any]) -> str | None:
+    """The application credential an EC2 credential is bound to, if any (Keystone's
+    `app_cred_id` in the blob): it then acts with that credential's roles, and dies with it."""
+    value = blob.get("app_cred_id")
+    return value if isinstance(value, str) and value else None
+
+
+def _parse_blob(blob: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(blob)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError("Invalid blob in credential.") from exc
+    if not isinstance(parsed, dict):
+        raise ValidationError("An ec2 credential's blob must be a JSON object.")
+    return parsed
+
+
 class CredentialService(IdentityUseCases):
+    """Credentials made through a token never exceed or outlive that token's authority.
+
+    A token from an application credential is the credential's roles on its project, for its
+    lifetime. So, as Keystone does, the EC2 credentials it creates carry the application
+    credential's id in their blob (S3 then acts with its roles, and the key dies with it);
+    it cannot create TOTP or other stored credentials (they authenticate as the whole user);
+    and it sees and manages only the credentials bound to it (reading the secret of the
+    user's own unbound EC2 key would be the user's full authority).
+    """
+
     # -- application credentials -----------------------------------------------------------
     def create_app_cred(self, ctx: RequestContext, user_id: str, new: NewAppCred) -> AppCredView:
         if ctx.user_id != user_id:
@@ -72,19 +99,30 @@ class CredentialService(IdentityUseCases):
             raise ValidationError("expires_at must be in the future.")
         secret = new.secret or secrets.token_urlsafe(48)
         secret_hash = self.p.hasher.hash(secret)
+        expires_at = new.expires_at
         with self.p.uow(write=True) as uow:
             self.guard(uow, ctx, "identity:create_application_credential",
                        policy.Target(user_id=user_id, project_id=ctx.project_id),
                        target_type="application_credential", target_id=None)
             held = {r.id: r for r in expand_implied(
                 uow, direct_role_ids(uow, user_id, Scope(project_id=ctx.project_id)))}
+            if ctx.app_cred_id:
+                # An unrestricted application credential delegates at most its own roles,
+                # for at most its own lifetime.
+                held = {k: r for k, r in held.items() if r.name in ctx.roles}
+                parent = uow.app_creds.get(ctx.app_cred_id)
+                if parent is None:
+                    raise Forbidden("The application credential is no longer valid.")
+                if parent.expires_at is not None:
+                    expires_at = (parent.expires_at if expires_at is None
+                                  else min(expires_at, parent.expires_at))
             chosen = self._pick_roles(held, new.roles, ctx)
             if uow.app_creds.first(user_id=user_id, name=new.name):
                 raise Conflict(f"Duplicate application credential name {new.name}.")
             cred = ApplicationCredential(
                 id=uuid.uuid4().hex, name=new.name, user_id=user_id, project_id=ctx.project_id,
                 secret_hash=secret_hash, role_ids=[r.id for r in chosen],
-                description=new.description, expires_at=new.expires_at,
+                description=new.description, expires_at=expires_at,
                 unrestricted=new.unrestricted, created_at=now)
             uow.app_creds.add(cred)
             self.record(uow, ctx, "identity.application_credential.create",
@@ -145,6 +183,12 @@ class CredentialService(IdentityUseCases):
             now = self.p.clock.now()
             uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
                                                 app_cred_id=cred_id))
+            # The EC2 keys made through it go with it (S3 would refuse them anyway).
+            for bound in self._bound_to(uow, user_id, cred_id):
+                uow.credentials.delete(bound)
+                self.record(uow, ctx, "identity.credential.delete", "credential", bound.id,
+                            project_id=bound.project_id, detail={"type": bound.type,
+                                                                 "app_cred_id": cred_id})
             self.record(uow, ctx, "identity.application_credential.delete",
                         "application_credential", cred_id, project_id=cred.project_id)
             uow.commit()
@@ -160,8 +204,12 @@ class CredentialService(IdentityUseCases):
             if not policy.is_cloud_admin(ctx) and not direct_role_ids(
                     uow, user_id, Scope(project_id=project_id)):
                 raise Forbidden("The user has no role on that project.")
+            self._check_app_cred_target(ctx, user_id, CredentialType.EC2.value, project_id)
             access, secret = uuid.uuid4().hex, uuid.uuid4().hex
-            blob = json.dumps({"access": access, "secret": secret, "trust_id": None})
+            fields: dict[str, Any] = {"access": access, "secret": secret, "trust_id": None}
+            if ctx.app_cred_id:
+                fields["app_cred_id"] = ctx.app_cred_id
+            blob = json.dumps(fields)
             cred = Credential(id=ec2_credential_id(access), user_id=user_id,
                               type=CredentialType.EC2.value, project_id=project_id,
                               encrypted_blob=self.p.secrets.seal(blob), access_key=access,
@@ -172,8 +220,40 @@ class CredentialService(IdentityUseCases):
             uow.commit()
             return Ec2View(user_id, project_id, access, secret)
 
+    @staticmethod
+    def _check_app_cred_target(ctx: RequestContext, user_id: str, type: str,
+                               project_id: str | None) -> None:
+        """What a token from an application credential may create: EC2 keys for its own
+        user on its own project, which are then bound to it."""
+        if not ctx.app_cred_id:
+            return
+        if type != CredentialType.EC2.value:
+            raise Forbidden("A token from an application credential can only create EC2 "
+                            "credentials, bound to that application credential.")
+        if user_id != ctx.user_id or project_id != ctx.project_id:
+            raise Forbidden("A token from an application credential can only create EC2 "
+                            "credentials for its own user on its own project.")
+
+    def _blob(self, cred: Credential) -> dict[str, Any]:
+        try:
+            parsed = json.loads(self.p.secrets.open(cred.encrypted_blob))
+        except ValueError:
+            return {}  # not an EC2 blob: bound to nothing
+        return parsed if isinstance(parsed, dict) else {}
+
+    def _reachable(self, ctx: RequestContext, cred: Credential) -> bool:
+        """A token from an application credential reaches only the credentials bound to it."""
+        if not ctx.app_cred_id:
+            return True
+        return (cred.type == CredentialType.EC2.value
+                and bound_app_cred(self._blob(cred)) == ctx.app_cred_id)
+
+    def _bound_to(self, uow: UnitOfWork, user_id: str, app_cred_id: str) -> list[Credential]:
+        return [c for c in uow.credentials.find(user_id=user_id, type=CredentialType.EC2.value)
+                if bound_app_cred(self._blob(c)) == app_cred_id]
+
     def _ec2_view(self, cred: Credential) -> Ec2View:
-        blob = json.loads(self.p.secrets.open(cred.encrypted_blob))
+        blob = self._blob(cred)
         return Ec2View(cred.user_id, cred.project_id, blob["access"], blob["secret"])
 
     def list_ec2(self, ctx: RequestContext, user_id: str) -> list[Ec2View]:
@@ -181,25 +261,27 @@ class CredentialService(IdentityUseCases):
             self.user(uow, user_id)
             policy.enforce(ctx, "identity:ec2_list_credentials", policy.Target(user_id=user_id))
             creds = uow.credentials.find(user_id=user_id, type=CredentialType.EC2.value)
-            return [self._ec2_view(c) for c in creds]
+            return [self._ec2_view(c) for c in creds if self._reachable(ctx, c)]
 
-    def _ec2(self, uow: UnitOfWork, user_id: str, access: str) -> Credential:
+    def _ec2(self, uow: UnitOfWork, ctx: RequestContext, user_id: str, access: str
+             ) -> Credential:
         # By access key, not by id: an update may have changed the key (the id stays).
         cred = uow.credentials.first(access_key=access)
-        if cred is None or cred.user_id != user_id or cred.type != CredentialType.EC2.value:
+        if cred is None or cred.user_id != user_id or cred.type != CredentialType.EC2.value \
+                or not self._reachable(ctx, cred):
             raise NotFound("credential", access)
         return cred
 
     def get_ec2(self, ctx: RequestContext, user_id: str, access: str) -> Ec2View:
         with self.p.uow() as uow:
             policy.enforce(ctx, "identity:ec2_get_credential", policy.Target(user_id=user_id))
-            return self._ec2_view(self._ec2(uow, user_id, access))
+            return self._ec2_view(self._ec2(uow, ctx, user_id, access))
 
     def delete_ec2(self, ctx: RequestContext, user_id: str, access: str) -> None:
         with self.p.uow(write=True) as uow:
             self.guard(uow, ctx, "identity:ec2_delete_credential", policy.Target(user_id=user_id),
                        target_type="credential", target_id=ec2_credential_id(access))
-            cred = self._ec2(uow, user_id, access)
+            cred = self._ec2(uow, ctx, user_id, access)
             uow.credentials.delete(cred)
             self.record(uow, ctx, "identity.credential.delete", "credential", cred.id,
                         project_id=cred.project_id, detail={"type": "ec2"})
@@ -213,6 +295,10 @@ class CredentialService(IdentityUseCases):
             self.guard(uow, ctx, "identity:create_credential",
                        policy.Target(user_id=user_id, project_id=project_id),
                        target_type="credential", target_id=None)
+            self._check_app_cred_target(ctx, user_id, type, project_id)
+            if ctx.app_cred_id:
+                # Keystone's binding: whatever the client wrote, the key is this credential's.
+                blob = json.dumps({**_parse_blob(blob), "app_cred_id": ctx.app_cred_id})
             cred_id, access = self._check_blob(uow, ctx, user_id, type, blob, project_id)
             if uow.credentials.get(cred_id) is not None or (
                     access is not None and uow.credentials.first(access_key=access)):
@@ -229,11 +315,8 @@ class CredentialService(IdentityUseCases):
     def _check_blob(self, uow: UnitOfWork, ctx: RequestContext, user_id: str, type: str,
                     blob: str, project_id: str | None) -> tuple[str, str | None]:
         if type == CredentialType.EC2.value:
-            try:
-                parsed = json.loads(blob)
-            except ValueError as exc:
-                raise ValidationError("Invalid blob in credential.") from exc
-            if not isinstance(parsed, dict) or not isinstance(parsed.get("access"), str):
+            parsed = _parse_blob(blob)
+            if not isinstance(parsed.get("access"), str):
                 raise ValidationError("An ec2 credential's blob needs an access key.")
             if not project_id:
                 raise ValidationError("An ec2 credential needs a project_id.")
@@ -241,6 +324,15 @@ class CredentialService(IdentityUseCases):
             if not policy.is_cloud_admin(ctx) and not direct_role_ids(
                     uow, user_id, Scope(project_id=project_id)):
                 raise Forbidden("The user has no role on that project.")
+            bound = bound_app_cred(parsed)
+            if bound is not None and bound != ctx.app_cred_id:
+                # A binding the client wrote itself must name this user's credential on
+                # that project; S3 checks it again on every request.
+                app_cred = uow.app_creds.get(bound)
+                if app_cred is None or app_cred.user_id != user_id \
+                        or app_cred.project_id != project_id:
+                    raise ValidationError("app_cred_id names no application credential of "
+                                          "this user on this project.")
             return ec2_credential_id(parsed["access"]), parsed["access"]
         if type == CredentialType.TOTP.value and not totp.valid_secret(blob):
             raise ValidationError("A totp credential's blob must be a base32 secret.")
@@ -250,7 +342,8 @@ class CredentialService(IdentityUseCases):
               ) -> Credential:
         cred = uow.credentials.get(cred_id)
         # Someone else's credential is as invisible as a missing one.
-        if cred is None or not policy.allowed(ctx, action, policy.Target(user_id=cred.user_id)):
+        if cred is None or not policy.allowed(ctx, action, policy.Target(user_id=cred.user_id)) \
+                or not self._reachable(ctx, cred):
             raise NotFound("credential", cred_id)
         return cred
 
@@ -272,15 +365,24 @@ class CredentialService(IdentityUseCases):
             if type is not None:
                 filters["type"] = type
             return [CredentialView(c, self.p.secrets.open(c.encrypted_blob))
-                    for c in uow.credentials.find(**filters)]
+                    for c in uow.credentials.find(**filters) if self._reachable(ctx, c)]
 
     def update(self, ctx: RequestContext, cred_id: str, changes: dict[str, Any]
                ) -> CredentialView:
         with self.p.uow(write=True) as uow:
             cred = self._cred(uow, ctx, cred_id, "identity:update_credential")
-            blob = changes.get("blob", self.p.secrets.open(cred.encrypted_blob))
+            old_blob = self.p.secrets.open(cred.encrypted_blob)
+            blob = changes.get("blob", old_blob)
             type = changes.get("type", cred.type)
             project_id = changes.get("project_id", cred.project_id)
+            self._check_app_cred_target(ctx, cred.user_id, type, project_id)
+            if cred.type == CredentialType.EC2.value:
+                # As Keystone: a binding can be neither changed nor removed.
+                was = bound_app_cred(_parse_blob(old_blob))
+                now_bound = (bound_app_cred(_parse_blob(blob))
+                             if type == CredentialType.EC2.value else None)
+                if was != now_bound:
+                    raise ValidationError("app_cred_id can not be updated for credential.")
             _, access = self._check_blob(uow, ctx, cred.user_id, type, blob, project_id)
             # Keystone lets a blob update change the access key; the id stays.
             if access is not None and access != cred.access_key and uow.credentials.first(

@@ -99,7 +99,9 @@ class DomainService(IdentityUseCases):
                 # Keystone answers 403 here (ForbiddenNotSecurity), not 400.
                 raise Forbidden("Cannot delete a domain that is enabled, please disable "
                                 "it first.")
-            for project in uow.projects.find(domain_id=domain.id):
+            projects = uow.projects.find(domain_id=domain.id)
+            _refuse_if_owning(uow, [p.id for p in projects], f"domain {domain.id}")
+            for project in projects:
                 _purge_project(uow, project)
             for user in uow.users.find(domain_id=domain.id):
                 _purge_user(uow, user.id)
@@ -175,13 +177,17 @@ class ProjectService(IdentityUseCases):
             user = self.user(uow, user_id)
             policy.enforce(ctx, "identity:list_user_projects",
                            policy.Target(domain_id=user.domain_id, user_id=user.id))
-            return projects_of_user(uow, user_id)
+            found = projects_of_user(uow, user_id)
+            # A domain reader sees the user's projects in its own domain only.
+            domain_id = None if ctx.user_id == user_id else policy.reads_only_domain(ctx)
+            return [p for p in found if domain_id is None or p.domain_id == domain_id]
 
     def update(self, ctx: RequestContext, project_id: str, changes: dict[str, Any]) -> Project:
         with self.p.uow(write=True) as uow:
             project = self.project(uow, project_id)
             self.guard(uow, ctx, "identity:update_project",
-                       policy.Target(domain_id=project.domain_id, project_id=project.id),
+                       policy.Target(domain_id=project.domain_id, project_id=project.id,
+                                     protected=self.is_admin_project(project)),
                        target_type="project", target_id=project.id)
             if "domain_id" in changes and changes.pop("domain_id") != project.domain_id:
                 raise ValidationError("Update of `domain_id` is not allowed.")
@@ -208,12 +214,14 @@ class ProjectService(IdentityUseCases):
         with self.p.uow(write=True) as uow:
             project = self.project(uow, project_id)
             self.guard(uow, ctx, "identity:delete_project",
-                       policy.Target(domain_id=project.domain_id, project_id=project.id),
+                       policy.Target(domain_id=project.domain_id, project_id=project.id,
+                                     protected=self.is_admin_project(project)),
                        target_type="project", target_id=project.id)
             if uow.projects.first(parent_id=project.id):
                 raise Forbidden(f"Cannot delete project {project.id}: it has child projects.")
             if self.is_admin_project(project):
                 raise Forbidden("The cloud's admin project cannot be deleted.")
+            _refuse_if_owning(uow, [project.id], f"project {project.id}")
             _purge_project(uow, project)
             now = self.p.clock.now()
             uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
@@ -274,6 +282,33 @@ def projects_of_user(uow: UnitOfWork, user_id: str) -> list[Project]:
         found += uow.projects.find(domain_id=domains)
     unique = {p.id: p for p in found}
     return sorted(unique.values(), key=lambda p: p.name)
+
+
+def remaining_resources(uow: UnitOfWork, project_ids: list[str]) -> dict[str, list[str]]:
+    """What the projects still own that would outlive them: servers not deleted, buckets
+    (their names stay taken), images they own. Key pairs belong to users, not projects."""
+    if not project_ids:
+        return {}
+    found = {
+        "servers": sorted(s.id for s in uow.servers.find(project_id=project_ids, deleted=False)),
+        "buckets": sorted(b.name for b in uow.buckets.find(project_id=project_ids)),
+        "images": sorted(i.id for i in uow.images.find(owner=project_ids)),
+    }
+    return {kind: items for kind, items in found.items() if items}
+
+
+def _refuse_if_owning(uow: UnitOfWork, project_ids: list[str], what: str) -> None:
+    """Deleting a project that still owns resources would orphan them: servers running for
+    nobody, buckets nobody reaches. Refused (409) with the list, as Keystone's envelope
+    carries it: in the message."""
+    remaining = remaining_resources(uow, project_ids)
+    if not remaining:
+        return
+    listed = "; ".join(
+        f"{len(items)} {kind}: {', '.join(items[:20])}{', ...' if len(items) > 20 else ''}"
+        for kind, items in remaining.items())
+    raise Conflict(f"Cannot delete {what}: it still owns resources ({listed}). Delete them "
+                   "first.")
 
 
 def _purge_project(uow: UnitOfWork, project: Project) -> None:

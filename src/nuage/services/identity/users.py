@@ -8,7 +8,16 @@ from typing import Any
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
-from nuage.domain.identity import Group, GroupMembership, RevocationEvent, User, new_id
+from nuage.domain.identity import (
+    ActorType,
+    Group,
+    GroupMembership,
+    RevocationEvent,
+    User,
+    new_id,
+)
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.identity.assignments import administers_cloud
 from nuage.services.identity.base import IdentityUseCases
 from nuage.services.identity.projects import _purge_user
 
@@ -32,6 +41,11 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
 
 
 class UserService(IdentityUseCases):
+    def _user_target(self, uow: UnitOfWork, user: User) -> policy.Target:
+        """A user who administers the cloud is the cloud administrators' to change."""
+        protected = administers_cloud(uow, self.p.config, ActorType.USER, user.id)
+        return policy.Target(domain_id=user.domain_id, user_id=user.id, protected=protected)
+
     def create(self, ctx: RequestContext, name: str, domain_id: str | None,
                password: str | None = None, enabled: bool = True,
                default_project_id: str | None = None, options: dict[str, Any] | None = None,
@@ -98,8 +112,7 @@ class UserService(IdentityUseCases):
         password_hash = self.p.hasher.hash(password) if password else None
         with self.p.uow(write=True) as uow:
             user = self.user(uow, user_id)
-            self.guard(uow, ctx, "identity:update_user",
-                       policy.Target(domain_id=user.domain_id, user_id=user.id),
+            self.guard(uow, ctx, "identity:update_user", self._user_target(uow, user),
                        target_type="user", target_id=user.id)
             if "domain_id" in changes and changes.pop("domain_id") != user.domain_id:
                 raise ValidationError("Update of `domain_id` is not allowed.")
@@ -163,8 +176,7 @@ class UserService(IdentityUseCases):
     def delete(self, ctx: RequestContext, user_id: str) -> None:
         with self.p.uow(write=True) as uow:
             user = self.user(uow, user_id)
-            self.guard(uow, ctx, "identity:delete_user",
-                       policy.Target(domain_id=user.domain_id, user_id=user.id),
+            self.guard(uow, ctx, "identity:delete_user", self._user_target(uow, user),
                        target_type="user", target_id=user.id)
             if user.id == ctx.user_id:
                 raise Forbidden("You cannot delete your own user.")
@@ -194,6 +206,16 @@ class GroupService(IdentityUseCases):
             uow.commit()
             return group
 
+    def _group_target(self, uow: UnitOfWork, group: Group,
+                      user: User | None = None) -> policy.Target:
+        """A group holding a role on the cloud's administration (its members are cloud
+        administrators or readers) is the cloud administrators' to change."""
+        protected = administers_cloud(uow, self.p.config, ActorType.GROUP, group.id) or (
+            user is not None and administers_cloud(uow, self.p.config, ActorType.USER, user.id))
+        return policy.Target(domain_id=group.domain_id,
+                             actor_domain_id=user.domain_id if user else None,
+                             protected=protected)
+
     def _group(self, uow: Any, group_id: str) -> Group:
         group: Group | None = uow.groups.get(group_id)
         if group is None:
@@ -219,7 +241,7 @@ class GroupService(IdentityUseCases):
     def update(self, ctx: RequestContext, group_id: str, changes: dict[str, Any]) -> Group:
         with self.p.uow(write=True) as uow:
             group = self._group(uow, group_id)
-            self.guard(uow, ctx, "identity:update_group", policy.Target(domain_id=group.domain_id),
+            self.guard(uow, ctx, "identity:update_group", self._group_target(uow, group),
                        target_type="group", target_id=group.id)
             if "domain_id" in changes and changes.pop("domain_id") != group.domain_id:
                 raise ValidationError("Update of `domain_id` is not allowed.")
@@ -235,7 +257,7 @@ class GroupService(IdentityUseCases):
     def delete(self, ctx: RequestContext, group_id: str) -> None:
         with self.p.uow(write=True) as uow:
             group = self._group(uow, group_id)
-            self.guard(uow, ctx, "identity:delete_group", policy.Target(domain_id=group.domain_id),
+            self.guard(uow, ctx, "identity:delete_group", self._group_target(uow, group),
                        target_type="group", target_id=group.id)
             uow.memberships.delete_where(group_id=group.id)
             uow.assignments.delete_where(actor_id=group.id)
@@ -246,9 +268,9 @@ class GroupService(IdentityUseCases):
     def add_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
         with self.p.uow(write=True) as uow:
             group = self._group(uow, group_id)
-            self.user(uow, user_id)
+            user = self.user(uow, user_id)
             self.guard(uow, ctx, "identity:add_user_to_group",
-                       policy.Target(domain_id=group.domain_id), target_type="group",
+                       self._group_target(uow, group, user), target_type="group",
                        target_id=group.id)
             if uow.memberships.first(group_id=group_id, user_id=user_id) is None:
                 uow.memberships.add(GroupMembership(group_id=group_id, user_id=user_id))
@@ -259,9 +281,9 @@ class GroupService(IdentityUseCases):
     def remove_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
         with self.p.uow(write=True) as uow:
             group = self._group(uow, group_id)
-            self.user(uow, user_id)
+            user = self.user(uow, user_id)
             self.guard(uow, ctx, "identity:remove_user_from_group",
-                       policy.Target(domain_id=group.domain_id), target_type="group",
+                       self._group_target(uow, group, user), target_type="group",
                        target_id=group.id)
             membership = uow.memberships.first(group_id=group_id, user_id=user_id)
             if membership is None:
@@ -277,9 +299,10 @@ class GroupService(IdentityUseCases):
     def check_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
         with self.p.uow() as uow:
             group = self._group(uow, group_id)
-            self.user(uow, user_id)
+            user = self.user(uow, user_id)
             policy.enforce(ctx, "identity:check_user_in_group",
-                           policy.Target(domain_id=group.domain_id))
+                           policy.Target(domain_id=group.domain_id,
+                                         actor_domain_id=user.domain_id))
             if uow.memberships.first(group_id=group_id, user_id=user_id) is None:
                 raise NotFound("membership", f"{user_id} in {group_id}")
 
@@ -289,7 +312,11 @@ class GroupService(IdentityUseCases):
             policy.enforce(ctx, "identity:list_users_in_group",
                            policy.Target(domain_id=group.domain_id))
             ids = [m.user_id for m in uow.memberships.find(group_id=group_id)]
-            return sorted(uow.users.find(id=ids), key=lambda u: u.name) if ids else []
+            found = uow.users.find(id=ids) if ids else []
+            # A domain reader sees the members of its own domain only.
+            domain_id = policy.reads_only_domain(ctx)
+            return sorted((u for u in found if domain_id is None or u.domain_id == domain_id),
+                          key=lambda u: u.name)
 
     def groups_of(self, ctx: RequestContext, user_id: str) -> list[Group]:
         with self.p.uow() as uow:
@@ -297,4 +324,8 @@ class GroupService(IdentityUseCases):
             policy.enforce(ctx, "identity:list_groups_for_user",
                            policy.Target(domain_id=user.domain_id, user_id=user.id))
             ids = [m.group_id for m in uow.memberships.find(user_id=user_id)]
-            return sorted(uow.groups.find(id=ids), key=lambda g: g.name) if ids else []
+            found = uow.groups.find(id=ids) if ids else []
+            # A user sees all their groups; a domain reader only its domain's.
+            domain_id = None if ctx.user_id == user_id else policy.reads_only_domain(ctx)
+            return sorted((g for g in found if domain_id is None or g.domain_id == domain_id),
+                          key=lambda g: g.name)

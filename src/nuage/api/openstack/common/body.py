@@ -1,28 +1,86 @@
-"""Reading and checking JSON request bodies: shape errors become ValidationError (400)."""
+"""Reading and checking JSON request bodies: shape errors become ValidationError (400).
+
+Every JSON body on the OpenStack listener goes through `read_body` and `parse_json`: the
+size is bounded while reading (413, as the real services' sizelimit middleware answers; a
+declared Content-Length over the bound is refused before anything is read), and the nesting
+depth before parsing (400): Python's parser recurses, and `[` x 100,000 would otherwise end
+in a RecursionError (a 500) on any endpoint, the unauthenticated token issue included.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 
-from nuage.domain.errors import ValidationError
+from nuage.domain.errors import RequestTooLarge, ValidationError
 
+# Keystone's and Nova's sizelimit is 112 KiB; nuage reads JSON bodies up to 1 MiB (a Nova
+# server create with 64 KiB of user_data and personality files stays well under it).
 MAX_BODY = 1 << 20
+# No OpenStack body nests deeper than a handful of levels; 32 leaves room for Keystone's
+# free-form attributes and stays far from the parser's recursion limit.
+MAX_DEPTH = 32
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENERS = frozenset(b"[{")
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The whole body, read no further than `limit` bytes (RequestTooLarge beyond)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge("Request is too large.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge("Request is too large.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def nesting_depth(raw: bytes, limit: int = MAX_DEPTH) -> int:
+    """How deep arrays and objects nest, counting no further than `limit` + 1.
+
+    Brackets inside strings do not count: strings are removed first (in C, by the regex
+    engine), then everything but brackets (bytes.translate), so the Python loop only sees
+    brackets and stops at the first one too deep.
+    """
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in _OPENERS:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def parse_json(raw: bytes, limit: int = MAX_DEPTH) -> Any:
+    """JSON from a request body; ValidationError when malformed or nested too deep."""
+    if nesting_depth(raw, limit) > limit:
+        raise ValidationError(f"The request body nests deeper than {limit} levels.")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"Malformed JSON in the request body: {exc}.") from exc
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ValidationError("Request body too large.")
+    raw = await read_body(request)
     if not raw.strip():
         raise ValidationError("The request body is empty: a JSON object is expected.")
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise ValidationError(f"Malformed JSON in the request body: {exc}.") from exc
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise ValidationError("The request body must be a JSON object.")
     return body

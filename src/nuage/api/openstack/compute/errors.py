@@ -12,6 +12,7 @@ from nuage.domain.errors import (
     Forbidden,
     NotFound,
     NuageError,
+    RequestTooLarge,
     Unauthorized,
     ValidationError,
 )
@@ -26,6 +27,7 @@ TABLE: list[tuple[type[NuageError], int, str]] = [
     (Forbidden, 403, "forbidden"),
     (NotFound, 404, "itemNotFound"),
     (Conflict, 409, "conflictingRequest"),
+    (RequestTooLarge, 413, "overLimit"),
 ]
 
 

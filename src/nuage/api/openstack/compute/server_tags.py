@@ -5,7 +5,6 @@ Below 2.26 these routes do not exist (404), as in Nova.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from nuage.api.openstack.common.body import parse_json, read_body
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.domain.errors import ValidationError
 from nuage.services.compute.servers import ServerService
@@ -22,13 +22,10 @@ TAGS_VERSION = (2, 26)
 
 
 async def _body(request: Request) -> Any:
-    raw = await request.body()
+    raw = await read_body(request)
     if not raw.strip():
         return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ValidationError("Malformed request body") from exc
+    return parse_json(raw)
 
 
 def routes(d: Any) -> list[Route]:

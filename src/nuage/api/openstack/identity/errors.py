@@ -15,6 +15,7 @@ from nuage.domain.errors import (
     Forbidden,
     NotFound,
     NuageError,
+    RequestTooLarge,
     Unauthorized,
     ValidationError,
 )
@@ -25,6 +26,7 @@ TABLE: list[tuple[type[NuageError], int, str]] = [
     (Forbidden, 403, "Forbidden"),
     (NotFound, 404, "Not Found"),
     (Conflict, 409, "Conflict"),
+    (RequestTooLarge, 413, "Request Entity Too Large"),
 ]
 
 

@@ -16,6 +16,7 @@ from nuage.domain.errors import (
     Forbidden,
     NotFound,
     NuageError,
+    RequestTooLarge,
     Unauthorized,
     ValidationError,
 )
@@ -29,6 +30,7 @@ TABLE: list[tuple[type[NuageError], int, str]] = [
     (NotFound, 404, "Not Found"),
     (Conflict, 409, "Conflict"),
     (TooLarge, 413, "Request Entity Too Large"),
+    (RequestTooLarge, 413, "Request Entity Too Large"),
     (RangeNotSatisfiable, 416, "Requested Range Not Satisfiable"),
 ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from typing import Any
 
@@ -11,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nuage.api.openstack.common.body import MAX_BODY, json_object, query_bool
+from nuage.api.openstack.common.body import json_object, parse_json, query_bool, read_body
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.image import render
 from nuage.api.openstack.image.deps import Deps
@@ -87,13 +86,7 @@ async def patch_ops(request: Request) -> list[PatchOp]:
     if media not in (PATCH_V21, PATCH_V20):
         raise HTTPException(415, f"Unsupported Content-Type {media!r}: use {PATCH_V21} or "
                                  f"{PATCH_V20}.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ValidationError("Request body too large.")
-    try:
-        body = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise ValidationError(f"Malformed JSON in the request body: {exc}.") from exc
+    body = parse_json(await read_body(request) or b"null")
     if not isinstance(body, list):
         raise ValidationError("The request body must be a JSON array of patch operations.")
     ops: list[PatchOp] = []
