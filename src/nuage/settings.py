@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -66,6 +67,13 @@ class Settings(BaseSettings):
     cpu_allocation_ratio: float = Field(16.0, gt=0)
     ram_allocation_ratio: float = Field(1.5, gt=0)
     disk_allocation_ratio: float = Field(1.0, gt=0)
+    # The guests' accelerator: "auto" probes /dev/kvm (KVM only if it runs a probe guest
+    # about as fast as TCG, see drivers/qemu/host.py); "kvm" or "tcg" forces it.
+    accelerator: Literal["auto", "kvm", "tcg"] = "auto"
+    # Seconds a started guest gets to write its first byte on its serial console before the
+    # console watchdog acts (a KVM guest is restarted under TCG, others go to ERROR;
+    # docs/architecture/compute.md). 0: no watchdog (images without a serial console).
+    console_deadline: float = Field(60.0, ge=0)
     # Seconds a guest gets to power off on ACPI before a hard stop.
     guest_stop_timeout: float = Field(60.0, gt=0)
     # Seconds a cached (plaintext) image no guest on the host uses is kept before removal.

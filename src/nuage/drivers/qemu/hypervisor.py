@@ -10,6 +10,7 @@ stop the same guest at once. See docs/architecture/hypervisor.md.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nuage.drivers.qemu import host, qmp
+from nuage.drivers.qemu import boot_watch, host, qmp
 from nuage.drivers.qemu.command_line import qemu_argv
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.diagnostics import guest_diagnostics
@@ -41,6 +42,7 @@ from nuage.drivers.qemu.processes import (
 from nuage.drivers.qemu.qcow2 import backing_name, write_overlay
 from nuage.drivers.qemu.saved_memory import discard_saved_memory, restore_memory, save_memory
 from nuage.ports.hypervisor import (
+    BootSilence,
     GuestNotFound,
     GuestSpec,
     HostCapabilities,
@@ -104,7 +106,7 @@ class QemuHypervisor:
         with self._probe_lock:
             if self._capabilities is None:
                 self._root.mkdir(parents=True, exist_ok=True)
-                accelerator = self._forced_accelerator or host.probe_accelerator(self._qemu)
+                accelerator = self._forced_accelerator or self._probe_accelerator()
                 self._guest_user = host.ensure_guest_user(self._guest_user_wanted)
                 self._capabilities = HostCapabilities(
                     hostname=self._hostname,
@@ -121,6 +123,34 @@ class QemuHypervisor:
             memory_mb=caps.memory_mb, disk_gb=host.disk_gb(self._state_dir),
             hypervisor_type=caps.hypervisor_type, hypervisor_version=caps.hypervisor_version,
         )
+
+    def _probe_accelerator(self) -> str:
+        distrusted = boot_watch.kvm_distrusted(self._state_dir)
+        if distrusted is not None:
+            log.warning("KVM distrusted on this host (%s): guests run under TCG; remove %s "
+                        "to probe again", distrusted,
+                        self._state_dir / boot_watch.KVM_DISTRUSTED)
+            return "tcg"
+        return host.probe_accelerator(self._qemu).accelerator
+
+    def distrust_kvm(self, reason: str) -> bool:
+        with self._probe_lock:
+            caps = self._capabilities
+            if self._forced_accelerator or caps is None or caps.accelerator != "kvm":
+                return False
+            boot_watch.distrust_kvm(self._state_dir, reason)
+            self._capabilities = dataclasses.replace(caps, accelerator="tcg")
+        log.warning("KVM distrusted on this host (%s): guests started from now on run "
+                    "under TCG; remove %s to probe again", reason,
+                    self._state_dir / boot_watch.KVM_DISTRUSTED)
+        return True
+
+    def boot_silence(self, guest_id: str) -> BootSilence | None:
+        # No lock: a read; a start in progress re-arms the watch before QEMU runs.
+        files = self._existing(guest_id)
+        if files.live_qemu_pid() is None:
+            return None
+        return boot_watch.silence(files)
 
     def guests(self) -> dict[str, PowerState]:
         found: dict[str, PowerState] = {}
@@ -229,6 +259,7 @@ class QemuHypervisor:
                 qmp.execute(files.qmp, "stop")
             elif status != "paused":
                 raise HypervisorError(f"cannot pause a guest that is {status}")
+            boot_watch.disarm(files)
 
     def inject_nmi(self, guest_id: str) -> None:
         files = self._existing(guest_id)
@@ -270,6 +301,7 @@ class QemuHypervisor:
                 if status not in ("running", "paused", "postmigrate"):
                     raise HypervisorError(f"cannot suspend a guest that is {status}")
                 qmp.execute(files.qmp, "stop")
+                boot_watch.disarm(files)
                 save_memory(files)
                 files.suspended.write_bytes(b"")
             self._hard_stop(files, pid)
@@ -427,10 +459,16 @@ class QemuHypervisor:
                 prepare()
             if not files.record.exists() or not files.disk.exists():
                 raise HypervisorError("guest has no disks: spawn it again")
+            accelerator = self.capabilities().accelerator
             argv = qemu_argv(self._qemu, files, files.read_record(),
-                             accelerator=self.capabilities().accelerator,
+                             accelerator=accelerator,
                              guest_user=self._guest_user, sandbox=self._sandbox,
                              restore=restore)
+            if restore:
+                boot_watch.disarm(files)         # a restored guest prints nothing new
+            else:
+                # Before QEMU runs: its first console byte must count as printed.
+                boot_watch.arm(files, accelerator)
             # QEMU daemonizes: the command returns once the child has opened its disks and
             # sockets and dropped its privileges (its errors are in qemu.log), and the
             # child is re-parented away from us. -S keeps the CPUs stopped until the
