@@ -271,7 +271,7 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
 
 def _print_lines(lines: list[str]) -> None:
     for line in lines:
-        console.print(line)
+        console.print(line, soft_wrap=True)     # a password or a path is never cut
 
 
 async def _serve(apps: list[tuple[Any, socket.socket]], on_ready: Callable[[], object]) -> bool:
