@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from nuage.agent.compute import ComputeAgent
 from nuage.ports.hypervisor import BootSilence, PowerState
 from tests.unit.compute.test_servers import World, boot, member, world  # noqa: F401
 
@@ -90,3 +91,21 @@ def test_a_paused_guest_is_not_judged(w: World) -> None:
     w.reconciler.run_once()
     w.reconciler.run_once()
     assert w.servers.get(member(), sid).status == "PAUSED"
+
+
+def test_the_agent_registers_the_host_again_when_it_gives_up_kvm(w: World) -> None:
+    registered: list[str] = []
+    w.hv.accelerator = "kvm"
+    agent = ComputeAgent(w.reconciler, w.hv,
+                         register=lambda: registered.append(w.hv.capabilities().accelerator),
+                         heartbeat=lambda: None)
+    agent.start()
+    agent.stop()
+    assert registered == ["kvm"]
+    _arm(w)
+    sid = boot(w)
+    w.hv.silences[sid] = BootSilence(seconds=61.0, accelerator="kvm")
+    agent._pass()                 # the watchdog acts, then the host is registered again
+    assert registered == ["kvm", "tcg"]
+    agent._pass()
+    assert registered == ["kvm", "tcg"]
