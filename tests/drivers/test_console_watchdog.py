@@ -96,3 +96,38 @@ def test_distrusting_kvm_is_remembered_and_forced_accelerators_are_kept(
     assert forced.capabilities().accelerator == "kvm"
     assert not forced.distrust_kvm("silent guest")
     assert forced.capabilities().accelerator == "kvm"
+
+
+@needs_qemu
+def test_after_kvm_is_distrusted_a_restart_runs_under_tcg(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KVM that 'works' is simulated by a QEMU wrapper that runs `-accel kvm` guests under
+    TCG (this host has no usable KVM) and records what it was asked for."""
+    qemu = shutil.which("qemu-system-x86_64")
+    asked = tmp_path / "asked"
+    wrapper = tmp_path / "qemu"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {asked}\n'
+        'for a in "$@"; do\n'
+        '  case "$a" in kvm) a=tcg;; host) a=qemu64;; esac\n'
+        '  set -- "$@" "$a"; shift\n'
+        "done\n"
+        f'exec {qemu} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(host, "probe_accelerator",
+                        lambda qemu: AcceleratorChoice("kvm", "simulated"))
+    hypervisor = QemuHypervisor(tmp_path / "compute", "host-1", qemu=str(wrapper))
+    try:
+        hypervisor.spawn(_spec(SILENT, _boot_disk(tmp_path / "halt.raw", _HALT)))
+        silence = hypervisor.boot_silence(SILENT)
+        assert silence is not None and silence.accelerator == "kvm"
+        assert "-accel kvm" in asked.read_text().splitlines()[-1]
+        assert hypervisor.distrust_kvm("silent under KVM")
+        hypervisor.stop(SILENT, 0.0)
+        hypervisor.start(SILENT)
+        assert "-accel tcg" in asked.read_text().splitlines()[-1]
+        again = hypervisor.boot_silence(SILENT)
+        assert again is not None and again.accelerator == "tcg"
+    finally:
+        hypervisor.destroy(SILENT)
