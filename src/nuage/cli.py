@@ -33,6 +33,7 @@ from nuage.api.audit.app import render_event
 from nuage.bootstrap import Cloud, build, key_repositories
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NuageError, ValidationError
+from nuage.drivers.guest_image import GuestImageError
 from nuage.ports.repositories import AuditQuery
 from nuage.settings import Settings
 
@@ -63,6 +64,8 @@ class _OneLineErrors(TyperGroup):
             _fail(exc.message, exc.code)
         except NuageError as exc:
             _fail(exc.message, 1)
+        except GuestImageError as exc:
+            _fail(f"{exc} (NUAGE_COMPUTE=false runs nuage without compute)", 1)
         except SQLAlchemyError as exc:
             orig = getattr(exc, "orig", None) or exc
             _fail(f"database error: {_one_line(str(orig)).split(' [SQL:')[0]}", 1)

@@ -81,3 +81,19 @@ def test_the_banner_comes_once_every_listener_serves(tmp_path: Path) -> None:
         proc.wait(15)
     assert proc.returncode in (0, -15), proc.returncode
     assert os.path.exists(live.state_dir / "nuage.db")
+
+
+def test_a_failure_while_starting_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    live = LiveNuage(tmp_path / "state",
+                     extra_env={"NUAGE_GUEST_IMAGE_DIR": str(blocker / "guest-image")})
+    proc = _up(live.env())
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "nuage is up" not in proc.stdout
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("nuage: error: guest image build failed"), proc.stderr[-2000:]
+    # The listeners were released: the ports can be bound again at once.
+    for port in (live.port, live.s3_port):
+        with socket.create_server(("127.0.0.1", port)):
+            pass
