@@ -131,3 +131,19 @@ def test_after_kvm_is_distrusted_a_restart_runs_under_tcg(
         assert again is not None and again.accelerator == "tcg"
     finally:
         hypervisor.destroy(SILENT)
+
+
+@needs_qemu
+def test_a_guest_starts_without_a_guest_user(tmp_path: Path) -> None:
+    """As when nuage runs as an ordinary user (no -runas): the seccomp sandbox used to deny
+    the setsid() of -daemonize, and every guest failed to start ("exit status 1")."""
+    hypervisor = QemuHypervisor(tmp_path / "compute", "host-1", accelerator="tcg",
+                                guest_user=None)
+    try:
+        hypervisor.spawn(_spec(TALKER, _boot_disk(tmp_path / "print.raw", _PRINT)))
+        deadline = time.monotonic() + 30
+        while hypervisor.console_output(TALKER) == "" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hypervisor.console_output(TALKER) == "B"
+    finally:
+        hypervisor.destroy(TALKER)
