@@ -197,7 +197,7 @@ def bind_listeners(host: str, ports: list[int]) -> list[socket.socket]:
                 bound.append(socket.create_server((host, port), family=family, backlog=2048))
             except OSError as exc:
                 why = ("already in use (another nuage up?)" if exc.errno == errno.EADDRINUSE
-                       else exc.strerror or str(exc))
+                       else os.strerror(exc.errno) if exc.errno else str(exc))
                 raise CliError(f"cannot listen on {host}:{port}: {why}") from None
     except BaseException:
         for sock in bound:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from nuage.cli import CliError, bind_listeners
 from tests.support.live import LiveNuage, free_port
 
 
@@ -97,3 +98,11 @@ def test_a_failure_while_starting_is_one_line_not_a_traceback(tmp_path: Path) ->
     for port in (live.port, live.s3_port):
         with socket.create_server(("127.0.0.1", port)):
             pass
+
+
+def test_an_address_not_on_this_host_is_one_clear_line() -> None:
+    # 192.0.2.1 (TEST-NET-1) is on no interface: bind fails, nothing is sent anywhere.
+    with pytest.raises(CliError) as caught:
+        bind_listeners("192.0.2.1", [free_port(), free_port()])
+    assert caught.value.message.endswith(": Cannot assign requested address")
+    assert "while attempting" not in caught.value.message
