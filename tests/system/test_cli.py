@@ -1,14 +1,17 @@
-"""The `nuage` CLI on a real SQLite cloud: every error is one line and a non-zero exit,
-`--version`, `nuage audit events`, and where `nuage up` merges the user's clouds.yaml."""
+"""The `nuage` CLI on a real cloud (SQLite and PostgreSQL): every error is one line and a
+non-zero exit, `--version`, `nuage audit events`, and where `nuage up` merges the user's
+clouds.yaml."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,27 +22,36 @@ from nuage.bootstrap import Cloud, build
 from nuage.cli import _write_clouds_yaml, app, user_clouds_yaml
 from nuage.domain.context import RequestContext
 from nuage.settings import Settings
+from tests.drivers.postgres import fresh_database
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def cloud_and_project(tmp_path_factory: pytest.TempPathFactory
-                      ) -> Iterator[tuple[Cloud, str]]:
+@dataclass
+class World:
+    cloud: Cloud
+    project: str
+    where: list[str]          # the CLI options naming this cloud's state and database
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres",
+                                                               marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     state = tmp_path_factory.mktemp("cli-state")
-    built = build(Settings(state_dir=state, fast_password_hashing=True, compute=False))
-    built.seed()
-    admin = RequestContext(request_id="req-cli-test", user_id="operator", system=True,
-                           roles=frozenset({"admin", "member", "reader"}))
-    project = built.identity.projects.create(admin, "cli-proj", "default")
-    built.storage.quotas.set(admin, project.id, max_buckets=7)
-    yield built, project.id
-    built.engine.dispose()
-
-
-@pytest.fixture
-def cloud(cloud_and_project: tuple[Cloud, str]) -> Cloud:
-    return cloud_and_project[0]
+    with contextlib.ExitStack() as stack:
+        url = (stack.enter_context(fresh_database("nuage_cli"))
+               if request.param == "postgres" else None)
+        built = build(Settings(state_dir=state, database_url=url,
+                               fast_password_hashing=True, compute=False))
+        built.seed()
+        admin = RequestContext(request_id="req-cli-test", user_id="operator", system=True,
+                               roles=frozenset({"admin", "member", "reader"}))
+        project = built.identity.projects.create(admin, "cli-proj", "default")
+        built.storage.quotas.set(admin, project.id, max_buckets=7)
+        where = ["--state-dir", str(state)] + (["--database-url", url] if url else [])
+        yield World(built, project.id, where)
+        built.engine.dispose()
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -60,21 +72,18 @@ def test_version() -> None:
     assert code == 0 and out.strip().startswith("nuage ") and out.strip() != "nuage unknown"
 
 
-def test_storage_quota_of_an_unknown_project_is_one_line_and_exit_1(
-        cloud_and_project: tuple[Cloud, str]) -> None:
-    cloud, project = cloud_and_project
-    state = str(cloud.settings.state_dir)
-    code, out, err = _run("admin", "storage-quota", "no-such-project", "--state-dir", state)
+def test_storage_quota_of_an_unknown_project_is_one_line_and_exit_1(world: World) -> None:
+    code, out, err = _run("admin", "storage-quota", "no-such-project", *world.where)
     assert code == 1 and out == ""
     assert "Could not find project: no-such-project" in _one_error_line(err)
     # With a limit (it used to print a traceback), and a value the service refuses.
     code, _, err = _run("admin", "storage-quota", "no-such-project", "--max-buckets", "3",
-                        "--state-dir", state)
+                        *world.where)
     assert code == 1 and "Could not find project" in _one_error_line(err)
-    code, _, err = _run("admin", "storage-quota", project, "--max-bytes", "-5",
-                        "--state-dir", state)
+    code, _, err = _run("admin", "storage-quota", world.project, "--max-bytes", "-5",
+                        *world.where)
     assert code == 1 and "at least -1" in _one_error_line(err)
-    code, out, _ = _run("admin", "storage-quota", project, "--state-dir", state)
+    code, out, _ = _run("admin", "storage-quota", world.project, *world.where)
     assert code == 0 and "buckets 0/7" in out
 
 
@@ -95,10 +104,9 @@ def test_a_database_error_is_one_line(tmp_path: Path) -> None:
     assert code == 1 and "database error" in _one_error_line(err)
 
 
-def test_audit_events_filters_and_json(cloud: Cloud) -> None:
-    state = str(cloud.settings.state_dir)
+def test_audit_events_filters_and_json(world: World) -> None:
     code, out, _ = _run("audit", "events", "--action", "storage.quota.update", "--json",
-                        "--state-dir", state)
+                        *world.where)
     assert code == 0
     page = json.loads(out)
     assert [e["action"] for e in page["events"]] == ["storage.quota.update"]
@@ -106,19 +114,18 @@ def test_audit_events_filters_and_json(cloud: Cloud) -> None:
     assert event["request_id"] == "req-cli-test" and event["detail"]["max_buckets"] == 7
     assert set(event) >= {"seq", "at", "target", "actor", "hash", "prev_hash"}
     # Pages: --limit and --marker as the API's.
-    code, out, _ = _run("audit", "events", "--limit", "2", "--json", "--state-dir", state)
+    code, out, _ = _run("audit", "events", "--limit", "2", "--json", *world.where)
     first = json.loads(out)
     assert len(first["events"]) == 2 and first["next_marker"] == first["events"][1]["seq"]
     code, out, _ = _run("audit", "events", "--limit", "2", "--marker",
-                        str(first["next_marker"]), "--json", "--state-dir", state)
+                        str(first["next_marker"]), "--json", *world.where)
     assert json.loads(out)["events"][0]["seq"] == first["next_marker"] + 1
     # Readable output, and time filters.
-    code, out, _ = _run("audit", "events", "--target-type", "project", "--state-dir", state)
+    code, out, _ = _run("audit", "events", "--target-type", "project", *world.where)
     assert code == 0 and "identity.project.create" in out and "req-cli-test" in out
-    code, out, _ = _run("audit", "events", "--since", "2999-01-01T00:00:00Z", "--state-dir",
-                        state)
+    code, out, _ = _run("audit", "events", "--since", "2999-01-01T00:00:00Z", *world.where)
     assert code == 0 and "no events" in out
-    code, _, err = _run("audit", "events", "--until", "yesterday", "--state-dir", state)
+    code, _, err = _run("audit", "events", "--until", "yesterday", *world.where)
     assert code == 1 and "--until" in _one_error_line(err)
 
 
