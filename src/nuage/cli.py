@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 import uvicorn
@@ -55,11 +55,20 @@ def _one_line(text: str) -> str:
 
 
 class _OneLineErrors(TyperGroup):
-    """The one error handler around every command (sub-commands run inside `invoke`)."""
+    """The one error handler around every command (sub-commands run inside `invoke`, and
+    their arguments are parsed there too; the top level's in `make_context`)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except typer.TyperException as exc:
+            _usage(exc)
 
     def invoke(self, ctx: Any) -> Any:      # typer's vendored click.Context (private)
         try:
             return super().invoke(ctx)
+        except typer.TyperException as exc:
+            _usage(exc)
         except CliError as exc:
             _fail(exc.message, exc.code)
         except NuageError as exc:
@@ -76,7 +85,16 @@ class _OneLineErrors(TyperGroup):
             raise typer.Exit(130) from None
 
 
-def _fail(message: str, code: int) -> None:
+def _usage(exc: typer.TyperException) -> NoReturn:
+    """A usage error (click's): one line naming the command's --help, its exit status (2)."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        raise exc                           # not an error: the help, as typer shows it
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    _fail(exc.format_message() + hint, exc.exit_code)
+
+
+def _fail(message: str, code: int) -> NoReturn:
     err_console.print(f"nuage: error: {_one_line(message)}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
 

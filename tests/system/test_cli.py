@@ -169,3 +169,21 @@ def test_clouds_yaml_goes_where_openstacksdk_reads_it(tmp_path: Path,
     proc = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60, check=True)
     assert proc.stdout.strip() == settings.identity_url
+
+
+@pytest.mark.parametrize("args, says", [
+    (["admin", "storage-quota"], "Missing argument 'project'."),
+    (["audit", "events", "--limit", "x"], "Invalid value for '--limit'"),
+    (["audit", "events", "--limit", "0"], "Invalid value for '--limit'"),
+    (["--bogus"], "No such option: --bogus"),
+    (["admin", "nope"], "No such command 'nope'."),
+])
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], says: str) -> None:
+    code, out, err = _run(*args)
+    assert code == 2 and out == ""
+    assert says in _one_error_line(err) and "--help)" in err
+
+
+def test_a_group_without_a_command_shows_its_help() -> None:
+    code, out, err = _run("audit")
+    assert code == 2 and "events" in out + err and "nuage: error" not in out + err
