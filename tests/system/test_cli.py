@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 from nuage.bootstrap import Cloud, build
 from nuage.cli import _write_clouds_yaml, app, user_clouds_yaml
 from nuage.domain.context import RequestContext
+from nuage.drivers.clock import SystemClock
+from nuage.services.audit import Auditor
 from nuage.settings import Settings
 from tests.drivers.postgres import fresh_database
 
@@ -187,3 +189,22 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], says: str) -> Non
 def test_a_group_without_a_command_shows_its_help() -> None:
     code, out, err = _run("audit")
     assert code == 2 and "events" in out + err and "nuage: error" not in out + err
+
+
+def test_audit_events_shows_tenant_words_as_text_not_markup(tmp_path: Path) -> None:
+    """An object key is the tenant's own text: rich markup in it is shown, not obeyed."""
+    cloud = build(Settings(state_dir=tmp_path, fast_password_hashing=True, compute=False))
+    try:
+        cloud.seed()
+        ctx = RequestContext(request_id="req-markup", user_id="u1", project_id="p1",
+                             roles=frozenset({"member"}))
+        with cloud.identity.tokens.p.uow(write=True) as uow:
+            Auditor(SystemClock()).record(uow, ctx, "s3.object.put", "object",
+                                          "b/[bold]key[/bold][link=http://x]y[/link]",
+                                          project_id="p1")
+            uow.commit()
+    finally:
+        cloud.engine.dispose()
+    code, out, _ = _run("audit", "events", "--action", "s3.object.put",
+                        "--state-dir", str(tmp_path))
+    assert code == 0 and "[bold]key[/bold][link=http://x]y[/link]" in out
