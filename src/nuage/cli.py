@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import sys
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -23,6 +24,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 import uvicorn
 import yaml
+from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -135,7 +137,19 @@ def _root(show_version: Annotated[bool, typer.Option(
 
 def _settings(**overrides: Any) -> Settings:
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except PydanticValidationError as exc:
+        # Named as the operator wrote them: NUAGE_<NAME> (or the TOML key, the same name).
+        problems = "; ".join(
+            f"NUAGE_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors())
+        raise CliError(f"invalid setting: {problems}", 2) from None
+    except FileNotFoundError as exc:
+        raise CliError(f"{exc.strerror}: {exc.filename}", 2) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CliError(f"NUAGE_CONFIG {os.environ.get('NUAGE_CONFIG')}: not valid TOML: "
+                       f"{exc}", 2) from None
 
 
 def _existing_cloud(settings: Settings) -> Cloud:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Literal
@@ -90,6 +91,9 @@ class Settings(BaseSettings):
         config = os.environ.get("NUAGE_CONFIG")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if config:
+            if not Path(config).is_file():
+                # A mistyped path must not silently mean "all defaults".
+                raise FileNotFoundError(errno.ENOENT, "NUAGE_CONFIG names no file", config)
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
         return tuple(sources)
 

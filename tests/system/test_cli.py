@@ -208,3 +208,23 @@ def test_audit_events_shows_tenant_words_as_text_not_markup(tmp_path: Path) -> N
     code, out, _ = _run("audit", "events", "--action", "s3.object.put",
                         "--state-dir", str(tmp_path))
     assert code == 0 and "[bold]key[/bold][link=http://x]y[/link]" in out
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"NUAGE_ACCELERATOR": "bogus"}, "invalid setting: NUAGE_ACCELERATOR: Input should be"),
+    ({"NUAGE_PORT": "99999"}, "invalid setting: NUAGE_PORT: Input should be less than"),
+    ({"NUAGE_CONFIG": "/nonexistent/nuage.toml"},
+     "NUAGE_CONFIG names no file: /nonexistent/nuage.toml"),
+    ({"NUAGE_CONFIG": "BAD_TOML"}, "not valid TOML"),
+])
+def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path, env: dict[str, str],
+                                              says: str) -> None:
+    if env.get("NUAGE_CONFIG") == "BAD_TOML":
+        bad = tmp_path / "bad.toml"
+        bad.write_text("port = = 1\n")
+        env = {"NUAGE_CONFIG": str(bad)}
+    for args in (["up"], ["audit", "verify"]):
+        result = runner.invoke(app, args, env={**env, "NUAGE_STATE_DIR": str(tmp_path / "s")})
+        assert result.exit_code == 2, (args, result.output)
+        assert says in _one_error_line(result.stderr)
+    assert not (tmp_path / "s").exists()
