@@ -286,6 +286,9 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
                       "openstack server create --image nuage-guest --flavor m1.tiny --wait vm1")
         agent = cloud.compute_agent()
         agent.start()
+        caps = agent.hypervisor.capabilities()
+        banner.append(f"compute: guests run under {caps.accelerator.upper()}"
+                      + (f" ({caps.accelerator_reason})" if caps.accelerator_reason else ""))
     worker = cloud.storage_worker()
     worker.start()
     try:

@@ -82,8 +82,10 @@ def test_distrusting_kvm_is_remembered_and_forced_accelerators_are_kept(
     state = tmp_path / "compute"
     hypervisor = QemuHypervisor(state, "host-1", guest_user=None)
     assert hypervisor.capabilities().accelerator == "kvm"
+    assert hypervisor.capabilities().accelerator_reason == "simulated"
     assert hypervisor.distrust_kvm("server x printed nothing")
     assert hypervisor.capabilities().accelerator == "tcg"
+    assert "server x printed nothing" in hypervisor.capabilities().accelerator_reason
     assert not hypervisor.distrust_kvm("again")          # already given up
     assert "server x printed nothing" in (state / "kvm-distrusted").read_text()
 
@@ -91,7 +93,9 @@ def test_distrusting_kvm_is_remembered_and_forced_accelerators_are_kept(
         raise AssertionError("a distrusted KVM is not probed again")
 
     monkeypatch.setattr(host, "probe_accelerator", no_probe)
-    assert QemuHypervisor(state, "host-1", guest_user=None).capabilities().accelerator == "tcg"
+    restarted = QemuHypervisor(state, "host-1", guest_user=None).capabilities()
+    assert restarted.accelerator == "tcg"
+    assert "KVM distrusted since" in restarted.accelerator_reason
     forced = QemuHypervisor(tmp_path / "forced", "host-1", accelerator="kvm", guest_user=None)
     assert forced.capabilities().accelerator == "kvm"
     assert not forced.distrust_kvm("silent guest")

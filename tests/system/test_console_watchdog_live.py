@@ -45,6 +45,13 @@ def _silent_image(live: LiveNuage, headers: dict[str, str], tmp_path: Path) -> s
 
 def test_a_silent_server_goes_to_error_and_a_booting_one_stays_active(
         live: LiveNuage, tmp_path: Path) -> None:
+    # The banner tells a new user what guests run under, and why.
+    # (Printed once both listeners serve: a moment after the API answers.)
+    started = time.monotonic()
+    while "compute: guests run under" not in live.log_file.read_text():
+        assert time.monotonic() - started < 10, live.log_file.read_text()[-2000:]
+        time.sleep(0.05)
+    assert "compute: guests run under TCG (set by configuration)" in live.log_file.read_text()
     headers = {"X-Auth-Token": live.admin_token()}
     nova = f"{live.base_url}/compute/v2.1"
     guest = httpx.get(f"{live.base_url}/image/v2/images?name=nuage-guest", headers=headers,

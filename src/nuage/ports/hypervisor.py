@@ -33,6 +33,7 @@ class HostCapabilities:
     disk_gb: int
     hypervisor_type: str = "QEMU"
     hypervisor_version: int = 0
+    accelerator_reason: str = ""   # why this accelerator, for the operator
 
 
 @dataclass(frozen=True)

@@ -106,11 +106,15 @@ class QemuHypervisor:
         with self._probe_lock:
             if self._capabilities is None:
                 self._root.mkdir(parents=True, exist_ok=True)
-                accelerator = self._forced_accelerator or self._probe_accelerator()
+                if self._forced_accelerator:
+                    accelerator, reason = self._forced_accelerator, "set by configuration"
+                else:
+                    accelerator, reason = self._probe_accelerator()
                 self._guest_user = host.ensure_guest_user(self._guest_user_wanted)
                 self._capabilities = HostCapabilities(
                     hostname=self._hostname,
                     accelerator=accelerator,
+                    accelerator_reason=reason,
                     vcpus=os.cpu_count() or 1,
                     memory_mb=host.memory_mb(),
                     disk_gb=host.disk_gb(self._state_dir),
@@ -122,16 +126,18 @@ class QemuHypervisor:
             hostname=caps.hostname, accelerator=caps.accelerator, vcpus=caps.vcpus,
             memory_mb=caps.memory_mb, disk_gb=host.disk_gb(self._state_dir),
             hypervisor_type=caps.hypervisor_type, hypervisor_version=caps.hypervisor_version,
+            accelerator_reason=caps.accelerator_reason,
         )
 
-    def _probe_accelerator(self) -> str:
+    def _probe_accelerator(self) -> tuple[str, str]:
         distrusted = boot_watch.kvm_distrusted(self._state_dir)
+        marker = self._state_dir / boot_watch.KVM_DISTRUSTED
         if distrusted is not None:
             log.warning("KVM distrusted on this host (%s): guests run under TCG; remove %s "
-                        "to probe again", distrusted,
-                        self._state_dir / boot_watch.KVM_DISTRUSTED)
-            return "tcg"
-        return host.probe_accelerator(self._qemu).accelerator
+                        "to probe again", distrusted, marker)
+            return "tcg", f"KVM distrusted since {distrusted} (remove {marker} to probe again)"
+        choice = host.probe_accelerator(self._qemu)
+        return choice.accelerator, choice.reason
 
     def distrust_kvm(self, reason: str) -> bool:
         with self._probe_lock:
@@ -139,7 +145,8 @@ class QemuHypervisor:
             if self._forced_accelerator or caps is None or caps.accelerator != "kvm":
                 return False
             boot_watch.distrust_kvm(self._state_dir, reason)
-            self._capabilities = dataclasses.replace(caps, accelerator="tcg")
+            self._capabilities = dataclasses.replace(
+                caps, accelerator="tcg", accelerator_reason=f"KVM distrusted: {reason}")
         log.warning("KVM distrusted on this host (%s): guests started from now on run "
                     "under TCG; remove %s to probe again", reason,
                     self._state_dir / boot_watch.KVM_DISTRUSTED)
