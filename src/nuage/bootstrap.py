@@ -104,10 +104,13 @@ class Cloud:
         """This machine's compute agent, attached to the control plane's channel."""
         s = self.settings
         hostname = socket.gethostname()
-        hypervisor = QemuHypervisor(s.state_dir / "compute", hostname)
+        hypervisor = QemuHypervisor(
+            s.state_dir / "compute", hostname,
+            accelerator=None if s.accelerator == "auto" else s.accelerator)
         reconciler = Reconciler(self.compute_ports, hypervisor, hostname,
                                 s.state_dir / "image-cache", s.guest_stop_timeout,
-                                s.image_cache_max_idle, inspector=OsloImageInspector())
+                                s.image_cache_max_idle, s.console_deadline,
+                                inspector=OsloImageInspector())
         hosts = self.compute.hosts
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -71,6 +73,13 @@ class Settings(BaseSettings):
     cpu_allocation_ratio: float = Field(16.0, gt=0)
     ram_allocation_ratio: float = Field(1.5, gt=0)
     disk_allocation_ratio: float = Field(1.0, gt=0)
+    # The guests' accelerator: "auto" probes /dev/kvm (KVM only if it runs a probe guest
+    # about as fast as TCG, see drivers/qemu/host.py); "kvm" or "tcg" forces it.
+    accelerator: Literal["auto", "kvm", "tcg"] = "auto"
+    # Seconds a started guest gets to write its first byte on its serial console before the
+    # console watchdog acts (a KVM guest is restarted under TCG, others go to ERROR;
+    # docs/architecture/compute.md). 0: no watchdog (images without a serial console).
+    console_deadline: float = Field(60.0, ge=0)
     # Seconds a guest gets to power off on ACPI before a hard stop.
     guest_stop_timeout: float = Field(60.0, gt=0)
     # Seconds a cached (plaintext) image no guest on the host uses is kept before removal.
@@ -87,6 +96,9 @@ class Settings(BaseSettings):
         config = os.environ.get("NUAGE_CONFIG")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if config:
+            if not Path(config).is_file():
+                # A mistyped path must not silently mean "all defaults".
+                raise FileNotFoundError(errno.ENOENT, "NUAGE_CONFIG names no file", config)
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
         return tuple(sources)
 

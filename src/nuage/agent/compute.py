@@ -32,6 +32,7 @@ class ComputeAgent:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="compute-agent", daemon=True)
+        self._accelerator: str | None = None
 
     @property
     def hostname(self) -> str:
@@ -39,6 +40,7 @@ class ComputeAgent:
 
     def start(self) -> None:
         self._register()
+        self._accelerator = self.hypervisor.capabilities().accelerator
         try:
             self.reconciler.image_cache.clean()
         except OSError:
@@ -75,6 +77,15 @@ class ComputeAgent:
             self.reconciler.prune_image_cache()
         except Exception:
             log.exception("image cache pruning failed; the next pass retries")
+        try:
+            # The console watchdog may have made the host give up KVM: admins see it in
+            # os-hypervisors (cpu_info) once the host is registered again.
+            accelerator = self.hypervisor.capabilities().accelerator
+            if accelerator != self._accelerator:
+                self._register()
+                self._accelerator = accelerator
+        except Exception:
+            log.exception("host registration failed; the next pass retries")
         try:
             self._heartbeat()
         except Exception:

@@ -33,6 +33,7 @@ class HostCapabilities:
     disk_gb: int
     hypervisor_type: str = "QEMU"
     hypervisor_version: int = 0
+    accelerator_reason: str = ""   # why this accelerator, for the operator
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ class GuestSpec:
     nics: tuple[Nic, ...] = ()
 
 
+@dataclass(frozen=True)
+class BootSilence:
+    """A running guest that has written nothing to its serial console since it started."""
+
+    seconds: float            # since its start
+    accelerator: str          # what it runs under: "kvm" or "tcg"
+
+
 class GuestNotFound(Exception):
     """No guest with that id on this host."""
 
@@ -86,6 +95,19 @@ class HypervisorError(Exception):
 class Hypervisor(Protocol):
     def capabilities(self) -> HostCapabilities:
         """Probed once at start: KVM is used only if /dev/kvm actually works."""
+        ...
+
+    def distrust_kvm(self, reason: str) -> bool:
+        """Stop choosing KVM for guests started from now on, and remember it across restarts
+        (the operator removes the marker to probe again). False when the accelerator was
+        forced by configuration (then nothing changes) or KVM was not in use."""
+        ...
+
+    def boot_silence(self, guest_id: str) -> BootSilence | None:
+        """When the guest runs and has written nothing to its serial console since its last
+        fresh start (boot or hard reboot; not a resume): for how long, and under which
+        accelerator. None once it wrote anything, when it is not running, or after a pause
+        (a guest paused early prints nothing for good reasons). GuestNotFound if absent."""
         ...
 
     def guests(self) -> dict[str, PowerState]:

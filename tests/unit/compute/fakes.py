@@ -10,6 +10,7 @@ from nuage.domain.errors import NotFound
 from nuage.domain.image_format import Verdict
 from nuage.ports.compute import ImageInfo
 from nuage.ports.hypervisor import (
+    BootSilence,
     GuestNotFound,
     GuestSpec,
     HostCapabilities,
@@ -24,9 +25,25 @@ class MemoryHypervisor:
         self.specs: dict[str, GuestSpec] = {}
         self.fail_spawn: str | None = None
         self.calls: list[tuple[str, str]] = []
+        self.accelerator = "tcg"
+        self.forced = False
+        # What boot_silence answers per guest (the console watchdog's facts).
+        self.silences: dict[str, BootSilence] = {}
 
     def capabilities(self) -> HostCapabilities:
-        return HostCapabilities("host1", "tcg", 4, 8192, 100)
+        return HostCapabilities("host1", self.accelerator, 4, 8192, 100)
+
+    def distrust_kvm(self, reason: str) -> bool:
+        self.calls.append(("distrust_kvm", reason))
+        if self.forced or self.accelerator != "kvm":
+            return False
+        self.accelerator = "tcg"
+        return True
+
+    def boot_silence(self, guest_id: str) -> BootSilence | None:
+        if self.states.get(guest_id) != PowerState.RUNNING:
+            return None
+        return self.silences.get(guest_id)
 
     def guests(self) -> dict[str, PowerState]:
         return dict(self.states)
@@ -53,6 +70,7 @@ class MemoryHypervisor:
 
     def start(self, guest_id: str) -> None:
         self._set(guest_id, PowerState.RUNNING, "start")
+        self.silences.pop(guest_id, None)       # a fresh start: the watch starts again
 
     def reboot(self, guest_id: str, hard: bool) -> None:
         self._set(guest_id, PowerState.RUNNING, "reboot-hard" if hard else "reboot")

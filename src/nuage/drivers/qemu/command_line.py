@@ -122,10 +122,11 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
     if sandbox:
         # seccomp. QEMU 7.2 installs the filter before it forks (-daemonize) and before
         # it drops to the guest user (-runas), so spawn=deny would kill the fork and
-        # elevateprivileges=deny the setuid: those two stay allowed when needed.
+        # elevateprivileges=deny the setuid, and the setsid() of -daemonize too: with
+        # it, no guest started at all when nuage ran as an ordinary user (QEMU exited 1,
+        # silently). So both stay allowed. Unprivileged, the filter's no_new_privs
+        # already keeps QEMU from gaining privileges (a setuid exec gains none).
         rules = "on,obsolete=deny,resourcecontrol=deny"
-        if not guest_user:
-            rules += ",elevateprivileges=deny"
         argv += ["-sandbox", rules]
     if restore:
         argv += ["-incoming", "defer"]

@@ -10,6 +10,7 @@ stop the same guest at once. See docs/architecture/hypervisor.md.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -23,7 +24,7 @@ from typing import Any
 
 from nuage.domain.image_format import UnsafeImage, Verdict
 from nuage.drivers.image_format import inspect_file
-from nuage.drivers.qemu import host, qmp
+from nuage.drivers.qemu import boot_watch, host, qmp
 from nuage.drivers.qemu.command_line import block_driver, json_graph, open_disks, qemu_argv
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.diagnostics import guest_diagnostics
@@ -42,6 +43,7 @@ from nuage.drivers.qemu.processes import (
 from nuage.drivers.qemu.qcow2 import backing_name, write_overlay
 from nuage.drivers.qemu.saved_memory import discard_saved_memory, restore_memory, save_memory
 from nuage.ports.hypervisor import (
+    BootSilence,
     GuestNotFound,
     GuestSpec,
     HostCapabilities,
@@ -105,11 +107,15 @@ class QemuHypervisor:
         with self._probe_lock:
             if self._capabilities is None:
                 self._root.mkdir(parents=True, exist_ok=True)
-                accelerator = self._forced_accelerator or host.probe_accelerator(self._qemu)
+                if self._forced_accelerator:
+                    accelerator, reason = self._forced_accelerator, "set by configuration"
+                else:
+                    accelerator, reason = self._probe_accelerator()
                 self._guest_user = host.ensure_guest_user(self._guest_user_wanted)
                 self._capabilities = HostCapabilities(
                     hostname=self._hostname,
                     accelerator=accelerator,
+                    accelerator_reason=reason,
                     vcpus=os.cpu_count() or 1,
                     memory_mb=host.memory_mb(),
                     disk_gb=host.disk_gb(self._state_dir),
@@ -121,7 +127,38 @@ class QemuHypervisor:
             hostname=caps.hostname, accelerator=caps.accelerator, vcpus=caps.vcpus,
             memory_mb=caps.memory_mb, disk_gb=host.disk_gb(self._state_dir),
             hypervisor_type=caps.hypervisor_type, hypervisor_version=caps.hypervisor_version,
+            accelerator_reason=caps.accelerator_reason,
         )
+
+    def _probe_accelerator(self) -> tuple[str, str]:
+        distrusted = boot_watch.kvm_distrusted(self._state_dir)
+        marker = self._state_dir / boot_watch.KVM_DISTRUSTED
+        if distrusted is not None:
+            log.warning("KVM distrusted on this host (%s): guests run under TCG; remove %s "
+                        "to probe again", distrusted, marker)
+            return "tcg", f"KVM distrusted since {distrusted} (remove {marker} to probe again)"
+        choice = host.probe_accelerator(self._qemu)
+        return choice.accelerator, choice.reason
+
+    def distrust_kvm(self, reason: str) -> bool:
+        with self._probe_lock:
+            caps = self._capabilities
+            if self._forced_accelerator or caps is None or caps.accelerator != "kvm":
+                return False
+            boot_watch.distrust_kvm(self._state_dir, reason)
+            self._capabilities = dataclasses.replace(
+                caps, accelerator="tcg", accelerator_reason=f"KVM distrusted: {reason}")
+        log.warning("KVM distrusted on this host (%s): guests started from now on run "
+                    "under TCG; remove %s to probe again", reason,
+                    self._state_dir / boot_watch.KVM_DISTRUSTED)
+        return True
+
+    def boot_silence(self, guest_id: str) -> BootSilence | None:
+        # No lock: a read; a start in progress re-arms the watch before QEMU runs.
+        files = self._existing(guest_id)
+        if files.live_qemu_pid() is None:
+            return None
+        return boot_watch.silence(files)
 
     def guests(self) -> dict[str, PowerState]:
         found: dict[str, PowerState] = {}
@@ -230,6 +267,7 @@ class QemuHypervisor:
                 qmp.execute(files.qmp, "stop")
             elif status != "paused":
                 raise HypervisorError(f"cannot pause a guest that is {status}")
+            boot_watch.disarm(files)
 
     def inject_nmi(self, guest_id: str) -> None:
         files = self._existing(guest_id)
@@ -271,6 +309,7 @@ class QemuHypervisor:
                 if status not in ("running", "paused", "postmigrate"):
                     raise HypervisorError(f"cannot suspend a guest that is {status}")
                 qmp.execute(files.qmp, "stop")
+                boot_watch.disarm(files)
                 save_memory(files)
                 files.suspended.write_bytes(b"")
             self._hard_stop(files, pid)
@@ -426,11 +465,16 @@ class QemuHypervisor:
             # Every launch, not only the first: an image cached before nuage inspected
             # images, or changed on disk since, never reaches QEMU unproven.
             _inspect(spec.image.path, spec.image.disk_format)
+            accelerator = self.capabilities().accelerator
             with open_disks(spec, files) as fds:
-                argv = qemu_argv(self._qemu, files, spec,
-                                 accelerator=self.capabilities().accelerator,
+                argv = qemu_argv(self._qemu, files, spec, accelerator=accelerator,
                                  guest_user=self._guest_user, sandbox=self._sandbox,
                                  restore=restore, fds=fds)
+                if restore:
+                    boot_watch.disarm(files)         # a restored guest prints nothing new
+                else:
+                    # Before QEMU runs: its first console byte must count as printed.
+                    boot_watch.arm(files, accelerator)
                 self._run_qemu(files, argv, (fds.image, fds.overlay))
         except BaseException:
             abandon(keeper)

@@ -39,14 +39,17 @@ AGENT = RequestContext(request_id="agent")
 class Reconciler(ServerUseCases):
     def __init__(self, ports: ComputePorts, hypervisor: Hypervisor, hostname: str,
                  image_cache: Path, stop_timeout: float = 60.0,
-                 image_cache_max_idle: float = 86400.0, *,
+                 image_cache_max_idle: float = 86400.0, console_deadline: float = 0.0, *,
                  inspector: ImageInspector) -> None:
+        """`console_deadline`: seconds a started guest gets to write its first console
+        byte before the watchdog acts (`_watch_console`); 0 turns the watchdog off."""
         super().__init__(ports)
         self.hv = hypervisor
         self.hostname = hostname
         self.image_cache = ImageCache(image_cache, ports.images, image_cache_max_idle,
                                       inspector)
         self.stop_timeout = stop_timeout
+        self.console_deadline = console_deadline
 
     # -- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -206,6 +209,11 @@ class Reconciler(ServerUseCases):
         SHUTOFF (or ERROR if its disks are gone), never silently ACTIVE."""
         if server.vm_state in (VmState.ERROR.value, VmState.BUILDING.value):
             return 0
+        if (self.console_deadline > 0 and observed == PowerState.RUNNING
+                and server.vm_state == VmState.ACTIVE.value):
+            acted = self._watch_console(server)
+            if acted:
+                return acted
         power = observed if observed is not None else PowerState.NOSTATE
         changes: dict[str, Any] = {}
         if int(power) != server.power_state:
@@ -220,6 +228,41 @@ class Reconciler(ServerUseCases):
         if not changes:
             return 0
         return self._record(server.id, None, changes)
+
+    def _watch_console(self, server: Server) -> int:
+        """The console watchdog. A guest that printed nothing within the deadline is not
+        left spinning silently: started under KVM, the host stops choosing KVM (remembered,
+        logged, shown as the hypervisor's accelerator) and the guest is restarted under TCG,
+        as a tenant wants a server that boots; otherwise (TCG, or KVM forced by the
+        operator) it is stopped and the server goes to ERROR with a fault in the tenant's
+        terms. See docs/architecture/compute.md, Console watchdog."""
+        try:
+            silence = self.hv.boot_silence(server.id)
+        except GuestNotFound:
+            return 0
+        if silence is None or silence.seconds < self.console_deadline:
+            return 0
+        if silence.accelerator == "kvm" and (
+                self.hv.distrust_kvm(f"server {server.id} printed nothing on its console "
+                                     f"within {self.console_deadline:g} s under KVM")
+                or self.hv.capabilities().accelerator != "kvm"):
+            log.warning("server %s: nothing on its console %.0f s after its start under KVM:"
+                        " restarted under TCG", server.id, silence.seconds)
+            self.hv.stop(server.id, 0.0)        # it spins: nothing to shut down cleanly
+            self.hv.start(server.id)
+            return 1
+        log.warning("server %s: nothing on its console %.0f s after its start under %s: "
+                    "stopped, ERROR", server.id, silence.seconds, silence.accelerator)
+        self.hv.stop(server.id, 0.0)
+        return self._record(server.id, None, {
+            "vm_state": VmState.ERROR.value, "power_state": int(PowerState.SHUTDOWN),
+            "fault": {"code": 500, "created": self.p.clock.now().strftime(
+                          "%Y-%m-%dT%H:%M:%SZ"),
+                      "message": (f"The server wrote nothing to its serial console within "
+                                  f"{self.console_deadline:g} s of starting and was stopped:"
+                                  " its image does not boot here, or does not use the serial"
+                                  " console (ttyS0). Rebuild it with another image, or "
+                                  "delete it.")[:255]}})
 
     def _power(self, guest_id: str) -> PowerState:
         try:

@@ -17,6 +17,9 @@ class StorageQuotaService(StorageUseCases):
             raise Forbidden("Only the project or a cloud reader may see its storage quota.")
         with self.p.uow() as uow:
             row = uow.quotas.get(project_id)
+            if row is None and uow.projects.get(project_id) is None:
+                # Not the defaults of a project that does not exist (a mistyped id).
+                raise NotFound("project", project_id)
             usage = uow.objects.usage(project_id)
         cfg = self.p.config
         quota = row or StorageQuota(project_id, cfg.max_buckets, cfg.max_objects, cfg.max_bytes)
