@@ -566,7 +566,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[bytes]
         on_server: Callable[[NuageServer], None]) -> Results:
     step("guest image and accelerator")
     image = build_guest_image(Path.home() / ".cache" / "nuage" / "guest-image")
-    accelerator = host.probe_accelerator(QEMU)
+    accelerator = host.probe_accelerator(QEMU).accelerator
     server = NuageServer(tmp / "state", tmp / "nuage-up.log",
                          env={"NUAGE_LOG_LEVEL": "warning"})
     on_server(server)
