@@ -18,6 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from nuage.domain.errors import ValidationError
+
 
 class VmState(StrEnum):
     BUILDING = "building"
@@ -188,6 +190,19 @@ def server_hostname(name: str) -> str:
     return (cleaned or "server")[:63]
 
 
+_HOST_LABEL = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
+
+
+def check_hostname(value: str, fqdn: bool) -> str:
+    """A hostname given at create, update or rebuild: one DNS label (2.90), or from 2.94 a
+    fully qualified name of labels (at most 255 characters), as Nova's schema allows."""
+    labels = value.split(".") if fqdn else [value]
+    if not value or len(value) > (255 if fqdn else 63) or not all(
+            _HOST_LABEL.match(label) for label in labels):
+        raise ValidationError(f"Invalid input for field/attribute hostname. Value: {value!r}.")
+    return value
+
+
 @dataclass
 class Server:
     id: str
@@ -224,6 +239,8 @@ class Server:
     description: str | None = None
     # None, LOCKED_BY_OWNER or LOCKED_BY_ADMIN (2.9's "locked").
     locked_by: str | None = None
+    # Microversion 2.73: why it was locked (null when no reason was given).
+    locked_reason: str | None = None
     # Microversion 2.3's extended attributes.
     reservation_id: str | None = None
     launch_index: int = 0

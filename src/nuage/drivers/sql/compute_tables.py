@@ -91,6 +91,8 @@ servers = Table(
     Column("hostname", String(255), nullable=False, default=""),
     Column("kernel_id", String(36), nullable=True),
     Column("ramdisk_id", String(36), nullable=True),
+    # 0009: microversion 2.73's lock reason.
+    Column("locked_reason", String(255), nullable=True),
     Index("ix_servers_project", "project_id", "deleted"),
     Index("ix_servers_host", "host", "deleted"),
 )

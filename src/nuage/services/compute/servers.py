@@ -64,6 +64,9 @@ class NewServer:
     access_ipv4: str = ""
     access_ipv6: str = ""
     description: str | None = None
+    # Tags given at create (2.52), and the guest's hostname (2.90; else from the name).
+    tags: tuple[str, ...] = ()
+    hostname: str | None = None
     # One create request's servers share a reservation id; each has its index in it.
     reservation_id: str | None = None
     launch_index: int = 0
@@ -74,6 +77,8 @@ class ServerQuery:
     name: str | None = None
     status: str | None = None
     changes_since: datetime | None = None
+    # 2.66: changed at or before this time (deleted servers included, as changes-since).
+    changes_before: datetime | None = None
     image: str | None = None
     flavor: str | None = None
     all_projects: bool = False
@@ -170,7 +175,7 @@ class ServerService(ServerUseCases):
         name = new.name.strip()
         if not name or len(name) > 255:
             raise ValidationError("Invalid input for field/attribute name.")
-        user_data = self._check_user_data(new.user_data)
+        user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
         if isinstance(new.networks, list) and new.networks:
             raise ValidationError("Networks are not available yet: use \"networks\": \"none\" "
@@ -188,6 +193,7 @@ class ServerService(ServerUseCases):
         if image.status != "active":
             raise ValidationError(f"Image {image.id} is not active.")
         check_description(new.description)
+        check_tags(list(new.tags))
         now = self.p.clock.now()
         reservation = new.reservation_id or new_reservation_id()
         with self.p.uow(write=True) as uow:
@@ -220,7 +226,8 @@ class ServerService(ServerUseCases):
                     access_ipv4=new.access_ipv4, access_ipv6=new.access_ipv6,
                     number=self._next_number(uow), description=new.description,
                     reservation_id=reservation, launch_index=new.launch_index + index,
-                    hostname=server_hostname(named),
+                    hostname=new.hostname or server_hostname(named),
+                    tags=sorted(set(new.tags)),
                     kernel_id=image.properties.get("kernel_id", ""),
                     ramdisk_id=image.properties.get("ramdisk_id", ""))
                 # Stored at once: the next number is counted from the stored ones.
@@ -269,7 +276,7 @@ class ServerService(ServerUseCases):
         return low
 
     @staticmethod
-    def _check_user_data(user_data: str | None) -> str | None:
+    def check_user_data(user_data: str | None) -> str | None:
         if user_data is None:
             return None
         if len(user_data) > MAX_USER_DATA:
@@ -325,7 +332,7 @@ class ServerService(ServerUseCases):
             raise Forbidden("Policy doesn't allow this operation.")
         with self.p.uow() as uow:
             filters: dict[str, Any] = {}
-            if not (q.changes_since is not None):
+            if q.changes_since is None and q.changes_before is None:
                 filters["deleted"] = False
             if q.all_projects and policy.is_cloud_reader(ctx):
                 if q.project_id:
@@ -343,6 +350,8 @@ class ServerService(ServerUseCases):
             if q.status and s.status != q.status.upper():
                 continue
             if q.changes_since and s.updated_at < q.changes_since:
+                continue
+            if q.changes_before and s.updated_at > q.changes_before:
                 continue
             if q.image and s.image_id != q.image:
                 continue
@@ -367,7 +376,7 @@ class ServerService(ServerUseCases):
             self.require_member(ctx, server)
             if "description" in changes:
                 check_description(changes["description"])
-            for key in ("name", "access_ipv4", "access_ipv6", "description"):
+            for key in ("name", "access_ipv4", "access_ipv6", "description", "hostname"):
                 if key in changes:
                     setattr(server, key, changes[key])
             server.updated_at = self.p.clock.now()
@@ -486,9 +495,25 @@ class ServerService(ServerUseCases):
             server = self._taggable(uow, ctx, server_id, "delete tags")
             self._store_tags(uow, ctx, server, [], {"tags": []})
 
+    def image_properties(self, ctx: RequestContext, image_ids: set[str]
+                         ) -> dict[str, dict[str, Any]]:
+        """The properties of the servers' images the caller can see (2.98 shows them;
+        Nova keeps a copy taken at boot, nuage reads the image: an image gone or no
+        longer visible shows none)."""
+        found: dict[str, dict[str, Any]] = {}
+        for image_id in sorted(image_ids):
+            try:
+                found[image_id] = dict(self.p.images.describe(ctx, image_id).properties)
+            except NotFound:
+                continue
+        return found
+
     def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
         with self.p.uow() as uow:
             server = self.server(uow, ctx, server_id)
+        # Nova's os_compute_api:os-console-output is PROJECT_MEMBER_OR_ADMIN: the console
+        # may show secrets the guest prints (keys, passwords), so readers do not get it.
+        self.require_member(ctx, server)
         if server.host is None or server.vm_state in (VmState.BUILDING.value,
                                                       VmState.ERROR.value):
             raise Conflict(f"Instance {server.id} is not ready yet: it has no console.")

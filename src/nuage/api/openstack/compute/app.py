@@ -60,13 +60,20 @@ class Microversions:
         try:
             version = versions.requested(Headers(scope=scope))
         except versions.NotAcceptable as exc:
-            response = nova_fault(406, "computeFault", exc.message,
-                                  versions.response_headers(versions.MIN_VERSION))
+            headers = versions.response_headers(versions.MIN_VERSION)
+            rid = scope.get("state", {}).get("request_id")
+            if rid:
+                headers["X-Compute-Request-Id"] = str(rid)
+            response = nova_fault(406, "computeFault", exc.message, headers)
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {})[VERSION_KEY] = version
+        state = scope.setdefault("state", {})
+        state[VERSION_KEY] = version
         extra = [(k.lower().encode(), v.encode())
                  for k, v in versions.response_headers(version).items()]
+        # Nova's own request id header, beside X-OpenStack-Request-ID (2.46 says both).
+        if state.get("request_id"):
+            extra.append((b"x-compute-request-id", str(state["request_id"]).encode()))
 
         async def send_with_version(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,9 +1,10 @@
-"""/servers and its sub-resources, microversions 2.1 to 2.26 (tags are in server_tags.py)."""
+"""/servers and its sub-resources, microversions 2.1 to 2.100 (tags are in server_tags.py)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from starlette.requests import Request
@@ -15,11 +16,11 @@ from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.backups import parse_backup
 from nuage.api.openstack.compute.server_views import ServerViews, Version
 from nuage.domain import policy
-from nuage.domain.compute import Server
+from nuage.domain.compute import Server, check_hostname
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, NotFound, ValidationError
+from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.services.compute.hosts import HostService
-from nuage.services.compute.server_actions import KEEP, ServerActionService
+from nuage.services.compute.server_actions import KEEP, RebuildChanges, ServerActionService
 from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
 
 CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
@@ -38,6 +39,11 @@ UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "
                        "os-getRDPConsole"}
 # Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
 SOFT_DELETE_ACTIONS = {"restore", "forceDelete"}
+# Nova's server statuses (2.38 refuses any other in the status filter).
+SERVER_STATUSES = frozenset({
+    "ACTIVE", "BUILD", "DELETED", "ERROR", "HARD_REBOOT", "MIGRATING", "PASSWORD", "PAUSED",
+    "REBOOT", "REBUILD", "RESCUE", "RESIZE", "REVERT_RESIZE", "SHELVED",
+    "SHELVED_OFFLOADED", "SHUTOFF", "SOFT_DELETED", "SUSPENDED", "UNKNOWN", "VERIFY_RESIZE"})
 TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
 FALSE_WORDS = frozenset({"0", "f", "false", "off", "n", "no"})
 SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
@@ -111,10 +117,32 @@ class CreateRequest(NamedTuple):
     return_reservation_id: bool
 
 
+def _versioned_keys(version: Version) -> set[str]:
+    """Create keys later microversions add (each is an unexpected key, 400, below)."""
+    return {key for key, since in (("tags", (2, 52)), ("trusted_image_certificates", (2, 63)),
+                                   ("host", (2, 74)), ("hypervisor_hostname", (2, 74)),
+                                   ("hostname", (2, 90))) if version >= since}
+
+
+def _hostname(d: dict[str, Any], version: Version) -> str | None:
+    if d.get("hostname") is None:
+        return None
+    if not isinstance(d["hostname"], str):
+        raise ValidationError("Invalid input for field/attribute hostname.")
+    return check_hostname(d["hostname"], fqdn=version >= (2, 94))
+
+
+def _tags(d: dict[str, Any]) -> tuple[str, ...]:
+    raw = d.get("tags", [])
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise ValidationError("Invalid input for field/attribute tags.")
+    return tuple(raw)
+
+
 def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateRequest:
     s = _server_body(body)
     description = _description(s, version)
-    unknown = set(s) - CREATE_KEYS - {"description"}
+    unknown = set(s) - CREATE_KEYS - {"description"} - _versioned_keys(version)
     if unknown:
         raise ValidationError(f"Invalid input for field/attribute server. Additional "
                               f"properties are not allowed ({', '.join(sorted(unknown))} "
@@ -138,12 +166,22 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateReque
         raise ValidationError("Invalid input for field/attribute flavorRef. 'flavorRef' is a "
                               "required property")
     networks = s.get("networks")
+    if networks is None and version >= (2, 37):
+        # 2.37: the caller says what it wants ("auto", "none" or a list).
+        raise ValidationError("Invalid input for field/attribute server. 'networks' is a "
+                              "required property")
+    if s.get("trusted_image_certificates") is not None:
+        # nuage verifies no image signature: accepting certificates would promise a check
+        # that is not made.
+        raise ValidationError("Image signature certificate validation is not supported by "
+                              "this cloud: trusted_image_certificates cannot be honoured.")
     if networks is not None and not (networks in ("none", "auto") or isinstance(networks,
                                                                                  list)):
         raise ValidationError("Invalid input for field/attribute networks.")
-    counts = []
+    counts: list[int] = []
     for key in ("min_count", "max_count"):
-        raw = s.get(key, 1)
+        # max_count defaults to min_count: "min_count": 3 alone asks for three servers.
+        raw = s.get(key, counts[0] if counts else 1)
         # Nova's schema: an integer, or a string of digits; 2.5 or true is a 400.
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw)
@@ -156,6 +194,10 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateReque
     if counts[0] > counts[1]:
         raise ValidationError("min_count must be <= max_count")
     return_reservation = _boolean(s, "return_reservation_id")
+    hostname = _hostname(s, version)
+    if hostname is not None and counts[1] > 1:
+        raise ValidationError("Cannot use 'hostname' with multiple instances: each server "
+                              "needs its own name.")
     new = NewServer(
         name=_string(s, "name", required=True) or "", image_ref=(image or "").rsplit("/", 1)[-1],
         flavor_ref=flavor, key_name=_string(s, "key_name"),
@@ -164,8 +206,41 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateReque
         access_ipv4=_access_ip(s, "accessIPv4"), access_ipv6=_access_ip(s, "accessIPv6"),
         # Below 2.19 Nova stores the name as the description.
         description=(s.get("name") if description is KEEP and version < (2, 19)
-                     else None if description is KEEP else description))
+                     else None if description is KEEP else description),
+        tags=_tags(s), hostname=hostname)
     return CreateRequest(new, counts[0], counts[1], return_reservation)
+
+
+REBUILD_KEYS = {"imageRef", "name", "description", "adminPass", "metadata", "accessIPv4",
+                "accessIPv6", "OS-DCF:diskConfig", "preserve_ephemeral"}
+
+
+def parse_rebuild(arg: dict[str, Any], version: Version) -> RebuildChanges:
+    """What a rebuild changes beside the image: `key_name` (2.54), `user_data` (2.57,
+    when `personality` goes), `hostname` (2.90); each an unexpected key (400) below."""
+    allowed = REBUILD_KEYS | {key for key, since in (
+        ("key_name", (2, 54)), ("user_data", (2, 57)), ("trusted_image_certificates", (2, 63)),
+        ("hostname", (2, 90))) if version >= since}
+    unknown = set(arg) - allowed
+    if unknown:
+        raise ValidationError(f"Invalid input for field/attribute rebuild. Additional "
+                              f"properties are not allowed ({', '.join(sorted(unknown))} "
+                              "were unexpected)")
+    if arg.get("trusted_image_certificates") is not None:
+        raise ValidationError("Image signature certificate validation is not supported by "
+                              "this cloud: trusted_image_certificates cannot be honoured.")
+    changes = RebuildChanges()
+    if "key_name" in arg:
+        key = arg["key_name"]
+        if key is not None and (not isinstance(key, str) or not key):
+            raise ValidationError("Invalid input for field/attribute key_name.")
+        changes = replace(changes, key_name=key)
+    if "user_data" in arg:
+        data = arg["user_data"]
+        if data is not None and not isinstance(data, str):
+            raise ValidationError("Invalid input for field/attribute user_data.")
+        changes = replace(changes, user_data=data)
+    return replace(changes, hostname=_hostname(arg, version))
 
 
 def _boolean(d: dict[str, Any], key: str) -> bool:
@@ -203,19 +278,41 @@ def routes(d: Any) -> list[Route]:
     hosts: HostService = d.s.hosts
     views: ServerViews = d.server_views
 
-    async def detail_views(request: Request, ctx: RequestContext, found: list[Server]
-                           ) -> list[dict[str, Any]]:
+    async def detail_views(request: Request, ctx: RequestContext, found: list[Server],
+                           single: bool = False, updated: bool = False,
+                           rebuild: bool = False) -> list[dict[str, Any]]:
         version = d.version(request)
         # host_status (2.16) is for administrators only; "" for a server with no host.
         statuses: dict[str, str] | None = None
         if version >= (2, 16) and policy.is_cloud_admin(ctx):
             statuses = await call(hosts.host_statuses, ctx, {s.host for s in found if s.host})
-        return [views.detail(s, ctx, version, None if statuses is None
-                             else statuses.get(s.host or "", "")) for s in found]
+        properties: dict[str, dict[str, Any]] = {}
+        if version >= (2, 98):
+            properties = await call(servers.image_properties, ctx,
+                                    {s.image_id for s in found})
+        out = []
+        for s in found:
+            status = None if statuses is None else statuses.get(s.host or "", "")
+            if updated:
+                out.append(views.updated(s, ctx, version, status, properties.get(s.image_id),
+                                         rebuild=rebuild))
+            else:
+                out.append(views.detail(s, ctx, version, status, properties.get(s.image_id),
+                                        single=single))
+        return out
 
     async def create(request: Request) -> Response:
         ctx = await d.ctx(request)
-        req = parse_create(await json_object(request), d.version(request))
+        body = await json_object(request)
+        req = parse_create(body, d.version(request))
+        requested = _server_body(body)
+        if "host" in requested or "hypervisor_hostname" in requested:
+            # 2.74: compute:servers:create:requested_destination is for administrators.
+            if not policy.is_cloud_admin(ctx):
+                raise Forbidden("Policy doesn't allow compute:servers:create:"
+                                "requested_destination to be performed.")
+            raise ValidationError("Requesting a destination host is not supported by this "
+                                  "cloud yet.")
         made = await call(servers.create_many, ctx, req.new, req.min_count, req.max_count)
         for host in sorted({s.host for s in made if s.host}):
             d.s.agents.notify(host)
@@ -238,13 +335,26 @@ def routes(d: Any) -> list[Route]:
         all_projects = bool(query_bool(q.get("all_tenants") or q.get("all_projects")
                                        or ("true" if "all_tenants" in q else "false")))
         tags: dict[str, tuple[str, ...]] = {}
-        if d.version(request) >= (2, 26):
+        version = d.version(request)
+        status = q.get("status")
+        if status and version >= (2, 38) and status.upper() not in SERVER_STATUSES:
+            # 2.38: an unknown status is an error, not an empty list.
+            raise ValidationError(f"Invalid status value: {status}")
+        changes_before = None
+        if version >= (2, 66):
+            changes_before = timestamp(dict(q), "changes-before")
+            since = timestamp(dict(q), "changes-since")
+            if changes_before and since and since > changes_before:
+                raise ValidationError("The value of changes-since must be less than or "
+                                      "equal to changes-before.")
+        if version >= (2, 26):
             tags = {field: tag_list(q.getlist(param)) for param, field in (
                 ("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
                 ("not-tags-any", "not_tags_any"))}
         return ServerQuery(**tags,
             name=q.get("name"), status=q.get("status"),
-            changes_since=timestamp(dict(q), "changes-since"), image=q.get("image"),
+            changes_since=timestamp(dict(q), "changes-since"), changes_before=changes_before,
+            image=q.get("image"),
             flavor=q.get("flavor"), all_projects=all_projects,
             project_id=q.get("project_id") or q.get("tenant_id"), marker=q.get("marker"),
             limit=limit)
@@ -275,7 +385,7 @@ def routes(d: Any) -> list[Route]:
     async def show(request: Request) -> Response:
         ctx = await d.ctx(request)
         server = await call(servers.get, ctx, request.path_params["server_id"])
-        return reply({"server": (await detail_views(request, ctx, [server]))[0]})
+        return reply({"server": (await detail_views(request, ctx, [server], single=True))[0]})
 
     async def update(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -289,12 +399,16 @@ def routes(d: Any) -> list[Route]:
         description = _description(body, d.version(request))
         if description is not KEEP:
             changes["description"] = description
+        version = d.version(request)
+        if version >= (2, 90) and body.get("hostname") is not None:
+            changes["hostname"] = _hostname(body, version)
         unknown = set(body) - {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig",
-                               "description"}
+                               "description"} - ({"hostname"} if version >= (2, 90) else set())
         if unknown:
             raise ValidationError("Additional properties are not allowed.")
         server = await call(servers.update, ctx, request.path_params["server_id"], changes)
-        return reply({"server": views.updated(server, ctx, d.version(request))})
+        return reply({"server": (await detail_views(request, ctx, [server], single=True,
+                                                    updated=True))[0]})
 
     async def delete(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -332,10 +446,19 @@ def routes(d: Any) -> list[Route]:
                                f"{found.vm_state}")
             raise ValidationError(f"The action {name} is not supported by this cloud.")
         if name in ("lock", "unlock"):
-            # Nova 2.73 adds a reason; below that the body is null (Tempest sends {}).
-            if arg not in (None, {}):
+            # Nova 2.73 adds a reason to lock; otherwise the body is null (Tempest sends {}).
+            reason = None
+            if (name == "lock" and d.version(request) >= (2, 73) and isinstance(arg, dict)
+                    and set(arg) == {"locked_reason"}):
+                reason = arg["locked_reason"]
+                if not isinstance(reason, str):
+                    raise ValidationError("Invalid input for field/attribute locked_reason.")
+            elif arg not in (None, {}):
                 raise ValidationError(f"Invalid input for field/attribute {name}.")
-            await call(actions.lock if name == "lock" else actions.unlock, ctx, sid)
+            if name == "lock":
+                await call(actions.lock, ctx, sid, reason)
+            else:
+                await call(actions.unlock, ctx, sid)
             return empty(202)
         if name == "os-resetState":
             # Nova validates the body first (400), then finds the server (404), then
@@ -367,11 +490,13 @@ def routes(d: Any) -> list[Route]:
             server = await call(actions.act, ctx, sid, "rebuild",
                                 image_ref=arg["imageRef"].rsplit("/", 1)[-1],
                                 name=arg.get("name"),
-                                description=_description(arg, d.version(request)))
+                                description=_description(arg, d.version(request)),
+                                rebuild=parse_rebuild(arg, d.version(request)))
             if server.host:
                 d.s.agents.notify(server.host)
-            # Nova answers a rebuild with the same reduced view as an update.
-            return reply({"server": views.updated(server, ctx, d.version(request))},
+            # Nova answers a rebuild with the same view as an update.
+            return reply({"server": (await detail_views(request, ctx, [server], single=True,
+                                                        updated=True, rebuild=True))[0]},
                          status=202)
         elif name == "createImage":
             if not isinstance(arg, dict):
@@ -381,6 +506,9 @@ def routes(d: Any) -> list[Route]:
             image_id = (server.task_args or {}).get("image_id")
             if server.host:
                 d.s.agents.notify(server.host)
+            if d.version(request) >= (2, 45):
+                # 2.45: the image id in the body, no Location.
+                return reply({"image_id": image_id}, status=202)
             return empty(202, headers={"Location": f"{views.image_base}/v2/images/{image_id}"})
         elif name == "createBackup":
             image_name, backup = parse_backup(arg)
@@ -389,6 +517,8 @@ def routes(d: Any) -> list[Route]:
             image_id = (server.task_args or {}).get("image_id")
             if server.host:
                 d.s.agents.notify(server.host)
+            if d.version(request) >= (2, 45):
+                return reply({"image_id": image_id}, status=202)
             # Nova names the image through its own images proxy, and only when it is kept.
             headers = ({"Location": f"{d.api_url(request)}/images/{image_id}"}
                        if backup.rotation > 0 else None)
