@@ -120,6 +120,8 @@ class Keypair:
     created_at: datetime
     type: str = "ssh"
     id: int | None = None
+    # Set only on the key pair a create made (below 2.92), for its one answer: never stored.
+    private_key: str | None = None
 
 
 def ssh_fingerprint(public_key: str) -> str:
