@@ -16,7 +16,8 @@ from tests.api.test_compute_keypairs import public_key
 pytest.importorskip("tempest")
 from tempest.lib.common.rest_client import RestClient
 
-SERVER_VERSIONS = ["2.1", "2.3", "2.9", "2.16", "2.19", "2.26"]
+SERVER_VERSIONS = ["2.1", "2.3", "2.9", "2.16", "2.19", "2.26", "2.47", "2.54", "2.57",
+                   "2.63", "2.71", "2.73", "2.75", "2.96", "2.98", "2.100"]
 
 
 class Resp(dict[str, str]):
@@ -33,9 +34,7 @@ def check(module: str, schema: str, r: httpx.Response) -> None:
 
 def schemas(version: str) -> str:
     """Tempest's schema module for servers at `version` (it keeps one per change)."""
-    return {"2.1": "v2_1.servers", "2.3": "v2_3.servers", "2.9": "v2_9.servers",
-            "2.16": "v2_16.servers", "2.19": "v2_19.servers",
-            "2.26": "v2_26.servers"}[version]
+    return f"v2_{version.split('.')[1]}.servers"
 
 
 
@@ -55,6 +54,10 @@ def test_server_views_match_tempest(nova: Nova, version: str) -> None:
     assert r.status_code == 202
     check(module, "rebuild_server", r)
     check(module, "list_instance_actions", v.get(f"/servers/{sid}/os-instance-actions"))
+    for who in (None, token):
+        listed = v.get(f"/servers/{sid}/os-instance-actions", who).json()["instanceActions"]
+        check(module, "show_instance_action",
+              v.get(f"/servers/{sid}/os-instance-actions/{listed[0]['request_id']}", who))
 
 
 def test_tags_match_tempest(nova: Nova) -> None:
@@ -93,3 +96,37 @@ def test_any_schema_left_is_a_dict(nova: Nova) -> None:
     with pytest.raises(Exception, match="invalid"):
         check("v2_26.servers", "list_tags", r)
 
+
+
+def test_instance_actions_page_from_2_58(nova: Nova) -> None:
+    servers = Servers(nova)
+    sid = servers.active()
+    for name in ("a", "b"):
+        assert nova.put(f"/servers/{sid}", {"server": {"name": name}}).status_code == 200
+        assert nova.post(f"/servers/{sid}/action", {"lock": None}).status_code == 202
+        assert nova.post(f"/servers/{sid}/action", {"unlock": None}).status_code == 202
+    v = nova.at("2.58")
+    everything = v.get(f"/servers/{sid}/os-instance-actions").json()["instanceActions"]
+    assert [a["action"] for a in everything][-1] == "create" and len(everything) == 5
+    page = v.get(f"/servers/{sid}/os-instance-actions?limit=2")
+    check("v2_58.servers", "list_instance_actions", page)
+    assert [a["request_id"] for a in page.json()["instanceActions"]] == [
+        a["request_id"] for a in everything[:2]]
+    marker = everything[1]["request_id"]
+    rest = v.get(f"/servers/{sid}/os-instance-actions?marker={marker}").json()
+    assert [a["request_id"] for a in rest["instanceActions"]] == [
+        a["request_id"] for a in everything[2:]]
+    assert v.get(f"/servers/{sid}/os-instance-actions?changes-since=2100-01-01T00:00:00Z"
+                 ).json()["instanceActions"] == []
+    assert v.get(f"/servers/{sid}/os-instance-actions?marker=nope").status_code == 400
+    # Members see events from 2.51 (no traceback), and a host id from 2.62, not the host.
+    _, token = nova.member()
+    own = servers.active(token)
+    rid = nova.at("2.62").get(f"/servers/{own}/os-instance-actions", token).json()[
+        "instanceActions"][0]["request_id"]
+    shown = nova.at("2.62").get(f"/servers/{own}/os-instance-actions/{rid}", token)
+    check("v2_62.servers", "show_instance_action", shown)
+    event = shown.json()["instanceAction"]["events"][0]
+    assert "hostId" in event and "host" not in event and "traceback" not in event
+    assert "events" not in nova.at("2.50").get(f"/servers/{own}/os-instance-actions/{rid}",
+                                               token).json()["instanceAction"]

@@ -313,9 +313,10 @@ class ServerService(ServerUseCases):
         return uow.compute.next_server_number()
 
     # -- reading ---------------------------------------------------------------------------
-    def get(self, ctx: RequestContext, server_id: str) -> Server:
+    def get(self, ctx: RequestContext, server_id: str, include_deleted: bool = False
+            ) -> Server:
         with self.p.uow() as uow:
-            return self.server(uow, ctx, server_id)
+            return self.server(uow, ctx, server_id, include_deleted)
 
     def migrations(self, ctx: RequestContext, rule: str, server_id: str | None = None
                    ) -> list[dict[str, Any]]:

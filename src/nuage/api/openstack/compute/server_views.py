@@ -148,17 +148,32 @@ class ServerViews:
         return {"id": s.id, "links": links(self.base, self.bookmark, "servers", s.id),
                 "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
 
-    def action(self, a: InstanceAction, with_events: bool) -> dict[str, Any]:
+    def action(self, a: InstanceAction, with_events: bool, version: Version = V21,
+               ctx: RequestContext | None = None, server: Server | None = None
+               ) -> dict[str, Any]:
+        """An instance action; `with_events` for the show view. Events are for
+        administrators below 2.51 and for everyone from it, their traceback and host
+        (2.62) for administrators only, as Nova's os-instance-actions:events policy says;
+        2.62 adds the per-project hostId, 2.58 `updated_at`."""
+        admin = ctx is not None and policy.is_cloud_admin(ctx)
         body: dict[str, Any] = {
             "action": a.action, "instance_uuid": a.server_id, "request_id": a.request_id,
             "user_id": a.user_id, "project_id": a.project_id, "start_time": _usg(a.start_time),
             "message": a.message}
-        if with_events:
-            body["events"] = [{"event": f"compute_{a.action}", "start_time": _usg(a.start_time),
-                               "finish_time": _usg(a.finish_time),
-                               "result": "Error" if a.message else (
-                                   "Success" if a.finish_time else None),
-                               "traceback": None}]
+        if version >= (2, 58):
+            body["updated_at"] = _usg(action_updated(a))
+        if with_events and (admin or ctx is None or version >= (2, 51)):
+            event: dict[str, Any] = {
+                "event": f"compute_{a.action}", "start_time": _usg(a.start_time),
+                "finish_time": _usg(a.finish_time),
+                "result": "Error" if a.message else ("Success" if a.finish_time else None)}
+            if admin or ctx is None:
+                event["traceback"] = None
+            if version >= (2, 62) and server is not None:
+                event["hostId"] = _host_id(server)
+                if admin:
+                    event["host"] = server.host or ""
+            body["events"] = [event]
         return body
 
 
@@ -187,6 +202,11 @@ def _image_properties(found: dict[str, Any] | None) -> dict[str, str | None]:
         if value is None or (isinstance(value, str) and len(value) <= 255):
             out[key] = value
     return out
+
+
+def action_updated(a: InstanceAction) -> datetime:
+    """When an instance action last changed: its end, or its start while it runs."""
+    return a.finish_time or a.start_time
 
 
 def _usg(value: datetime | None) -> str | None:

@@ -14,7 +14,8 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object, query_bool, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.backups import parse_backup
-from nuage.api.openstack.compute.server_views import ServerViews, Version
+from nuage.api.openstack.compute.deps import int_param
+from nuage.api.openstack.compute.server_views import ServerViews, Version, action_updated
 from nuage.domain import policy
 from nuage.domain.compute import Server, check_hostname
 from nuage.domain.context import RequestContext
@@ -564,18 +565,53 @@ def routes(d: Any) -> list[Route]:
 
     async def instance_actions(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(servers.actions, ctx, request.path_params["server_id"],
-                           d.version(request) >= (2, 21))
-        return reply({"instanceActions": [views.action(a, False) for a in found]})
+        version = d.version(request)
+        sid = request.path_params["server_id"]
+        found = await call(servers.actions, ctx, sid, version >= (2, 21))
+        body: dict[str, Any] = {}
+        if version >= (2, 58):
+            found, body = page_actions(request, found, version, sid)
+        return reply({"instanceActions": [views.action(a, False, version, ctx) for a in found],
+                      **body})
+
+    def page_actions(request: Request, found: list[Any], version: Version, sid: str
+                     ) -> tuple[list[Any], dict[str, Any]]:
+        """2.58: `changes-since`, `limit` and `marker` (a request id); 2.66
+        `changes-before`. Newest first, as Nova lists them."""
+        q = dict(request.query_params)
+        since = timestamp(q, "changes-since")
+        before = timestamp(q, "changes-before") if version >= (2, 66) else None
+        if since and before and since > before:
+            raise ValidationError("The value of changes-since must be less than or equal "
+                                  "to changes-before.")
+        found = [a for a in found if (since is None or action_updated(a) >= since)
+                 and (before is None or action_updated(a) <= before)]
+        marker = q.get("marker")
+        if marker is not None:
+            ids = [a.request_id for a in found]
+            if marker not in ids:
+                raise ValidationError(f"Marker {marker} could not be found.")
+            found = found[ids.index(marker) + 1:]
+        limit = int_param(request, "limit")
+        body: dict[str, Any] = {}
+        if limit is not None:
+            found = found[:limit]
+            if found and len(found) == limit:
+                body["links"] = d.next_link(request, f"servers/{sid}/os-instance-actions",
+                                            found[-1].request_id, limit)
+        return found, body
 
     async def instance_action(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(servers.actions, ctx, request.path_params["server_id"],
-                           d.version(request) >= (2, 21))
+        version = d.version(request)
+        sid = request.path_params["server_id"]
+        found = await call(servers.actions, ctx, sid, version >= (2, 21))
+        server = await call(servers.get, ctx, sid, version >= (2, 21)) if (
+            version >= (2, 62)) else None
         rid = request.path_params["request_id"]
         for a in found:
             if a.request_id == rid:
-                return reply({"instanceAction": views.action(a, True)})
+                return reply({"instanceAction": views.action(a, True, version, ctx, server)})
         raise NotFound("action", rid)
 
     return [
