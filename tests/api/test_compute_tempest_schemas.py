@@ -130,3 +130,69 @@ def test_instance_actions_page_from_2_58(nova: Nova) -> None:
     assert "hostId" in event and "host" not in event and "traceback" not in event
     assert "events" not in nova.at("2.50").get(f"/servers/{own}/os-instance-actions/{rid}",
                                                token).json()["instanceAction"]
+
+
+@pytest.mark.parametrize("version", ["2.1", "2.28", "2.33", "2.53"])
+def test_hypervisors_match_tempest(nova: Nova, version: str) -> None:
+    Servers(nova).active()
+    v = nova.at(version)
+    module = {"2.1": "v2_1", "2.28": "v2_28", "2.33": "v2_33", "2.53": "v2_53"}[version]
+    hypervisors = f"{module}.hypervisors"
+    check(hypervisors, "list_hypervisors_detail", v.get("/os-hypervisors/detail"))
+    ident = v.get("/os-hypervisors").json()["hypervisors"][0]["id"]
+    check(hypervisors, "get_hypervisor", v.get(f"/os-hypervisors/{ident}"))
+    check(hypervisors, "get_hypervisor_statistics", v.get("/os-hypervisors/statistics"))
+    if version == "2.53":
+        check(hypervisors, "get_hypervisors_servers", v.get("/os-hypervisors?with_servers=1"))
+        check(hypervisors, "list_search_hypervisors",
+              v.get(f"/os-hypervisors?hypervisor_hostname_pattern={HOST}"))
+    else:
+        check(hypervisors, "list_search_hypervisors", v.get(f"/os-hypervisors/{HOST}/search"))
+        check(hypervisors, "get_hypervisors_servers", v.get(f"/os-hypervisors/{HOST}/servers"))
+
+
+def test_services_by_uuid_match_tempest(nova: Nova) -> None:
+    Servers(nova)
+    v = nova.at("2.53")
+    listed = v.get("/os-services?binary=nova-compute")
+    check("v2_53.services", "list_services", listed)
+    sid = listed.json()["services"][0]["id"]
+    r = v.put(f"/os-services/{sid}", {"status": "disabled", "disabled_reason": "maintenance"})
+    check("v2_53.services", "update_service", r)
+    assert r.json()["service"]["status"] == "disabled"
+    r = v.put(f"/os-services/{sid}", {"forced_down": True, "status": "enabled"})
+    check("v2_53.services", "update_service", r)
+    assert r.json()["service"]["forced_down"] is True
+    assert r.json()["service"]["status"] == "enabled"
+    # The host-and-binary actions are gone from 2.53.
+    assert v.put("/os-services/enable", {"host": HOST, "binary": "nova-compute"}
+                 ).status_code == 404
+    assert v.put("/os-services/nope", {"status": "enabled"}).status_code == 404
+
+
+def test_flavors_match_tempest(nova: Nova) -> None:
+    nova.post("/flavors", {"flavor": {"name": "t", "ram": 64, "vcpus": 1, "disk": 0,
+                                      "id": "t1"}})
+    for version, module in (("2.55", "v2_55"), ("2.61", "v2_61"), ("2.75", "v2_61")):
+        v = nova.at(version)
+        check(f"{module}.flavors", "list_flavors", v.get("/flavors"))
+        check(f"{module}.flavors", "list_flavors_details", v.get("/flavors/detail"))
+        check(f"{module}.flavors", "create_update_get_flavor_details", v.get("/flavors/t1"))
+
+
+def test_hypervisors_from_2_88_and_os_hosts_gone_from_2_43(nova: Nova) -> None:
+    Servers(nova)
+    old = nova.at("2.87").get("/os-hypervisors/detail").json()["hypervisors"][0]
+    assert old["cpu_info"] == {"accelerator": "tcg"} and old["vcpus"] == 8
+    assert isinstance(nova.at("2.27").get("/os-hypervisors/detail").json()["hypervisors"][0][
+        "cpu_info"], str)
+    v = nova.at("2.88")
+    slim = v.get("/os-hypervisors/detail").json()["hypervisors"][0]
+    assert not {"vcpus", "memory_mb", "local_gb", "cpu_info", "running_vms",
+                "current_workload"} & set(slim)
+    shown = v.get(f"/os-hypervisors/{slim['id']}").json()["hypervisor"]
+    assert "uptime" in shown
+    assert v.get("/os-hypervisors/statistics").status_code == 404
+    assert v.get(f"/os-hypervisors/{slim['id']}/uptime").status_code == 404
+    assert nova.at("2.42").get("/os-hosts").status_code == 200
+    assert nova.at("2.43").get("/os-hosts").status_code == 404

@@ -192,6 +192,20 @@ def server_hostname(name: str) -> str:
     return (cleaned or "server")[:63]
 
 
+# Nova 2.53 names services and hypervisors by UUID. nuage derives them from what names
+# them already (the binary and host; the hypervisor's host name), so they are stable
+# across restarts and the same on every control-plane process, with nothing stored.
+_HOST_UUID_NAMESPACE = uuid.UUID("5b0c1f6e-2f7d-4c51-9a0e-6c1d3f0a8e21")
+
+
+def service_uuid(binary: str, host: str) -> str:
+    return str(uuid.uuid5(_HOST_UUID_NAMESPACE, f"service/{binary}/{host}"))
+
+
+def hypervisor_uuid(hostname: str) -> str:
+    return str(uuid.uuid5(_HOST_UUID_NAMESPACE, f"hypervisor/{hostname}"))
+
+
 _HOST_LABEL = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
 
 

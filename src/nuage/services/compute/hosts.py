@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from nuage.domain.compute import Allocation, ComputeHost, host_status
+from nuage.domain.compute import (
+    Allocation,
+    ComputeHost,
+    host_status,
+    hypervisor_uuid,
+    service_uuid,
+)
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.ports.compute import AgentChannel
@@ -46,6 +52,10 @@ class HostView:
     def id(self) -> int:
         return int(self.host.id or 0)
 
+    @property
+    def uuid(self) -> str:
+        return hypervisor_uuid(self.host.hostname)
+
 
 @dataclass(frozen=True)
 class ServiceView:
@@ -57,6 +67,10 @@ class ServiceView:
     up: bool
     updated_at: datetime | None
     forced_down: bool = False
+
+    @property
+    def uuid(self) -> str:
+        return service_uuid(self.binary, self.host)
 
 
 @dataclass(frozen=True)
@@ -169,7 +183,8 @@ class HostService(ResourceUseCases):
         self._admin_only(ctx, "os-hypervisors:show")
         with self.p.uow() as uow:
             for view in self._views(uow):
-                if str(view.id) == hypervisor_id:
+                # By id below 2.53, by UUID from it: both name one host.
+                if hypervisor_id in (str(view.id), view.uuid):
                     return view
         raise NotFound("hypervisor", hypervisor_id)
 
@@ -197,16 +212,17 @@ class HostService(ResourceUseCases):
             raise NotFound("hypervisor matching", pattern)
         return found
 
-    def servers_on(self, ctx: RequestContext, pattern: str
+    def servers_on(self, ctx: RequestContext, pattern: str, empty_ok: bool = False
                    ) -> list[tuple[HostView, list[tuple[str, str]]]]:
-        """Hypervisors matching `pattern`, each with its servers' (id, name)."""
+        """Hypervisors matching `pattern`, each with its servers' (id, name); NotFound
+        when none matches, unless `empty_ok` (2.53's with_servers lists all)."""
         self._admin_only(ctx, "os-hypervisors:servers")
         with self.p.uow() as uow:
             found = [v for v in self._views(uow) if pattern in v.host.hostname]
             out = [(v, [(s.id, s.name) for s in uow.servers.find(host=v.host.hostname,
                                                                 deleted=False)])
                    for v in found]
-        if not out:
+        if not out and not empty_ok:
             raise NotFound("hypervisor matching", pattern)
         return out
 
@@ -226,6 +242,13 @@ class HostService(ResourceUseCases):
                                        self._up(h, now), h.last_seen, h.forced_down))
         return [s for s in out if (host is None or s.host == host)
                 and (binary is None or s.binary == binary)]
+
+    def service(self, ctx: RequestContext, service_uuid: str) -> ServiceView:
+        """A service by its UUID (2.53)."""
+        for found in self.services(ctx):
+            if found.uuid == service_uuid:
+                return found
+        raise NotFound("service", service_uuid)
 
     def set_enabled(self, ctx: RequestContext, host: str, binary: str, enabled: bool
                     ) -> ServiceView:

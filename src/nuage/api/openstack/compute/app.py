@@ -25,6 +25,7 @@ from nuage.api.openstack.compute import (
     extensions,
     flavors,
     hosts,
+    hypervisors,
     images,
     keypairs,
     limits,
@@ -101,7 +102,8 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
 
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
-        *hosts.routes(deps), *servers.routes(deps), *server_tags.routes(deps),
+        *hosts.routes(deps), *hypervisors.routes(deps), *servers.routes(deps),
+        *server_tags.routes(deps),
         *extensions.routes(deps), *quota_classes.routes(deps),
         *aggregates.routes(deps),
         *images.routes(deps, services.images, image_url),
