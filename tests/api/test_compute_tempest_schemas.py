@@ -196,3 +196,26 @@ def test_hypervisors_from_2_88_and_os_hosts_gone_from_2_43(nova: Nova) -> None:
     assert v.get(f"/os-hypervisors/{slim['id']}/uptime").status_code == 404
     assert nova.at("2.42").get("/os-hosts").status_code == 200
     assert nova.at("2.43").get("/os-hosts").status_code == 404
+
+
+@pytest.mark.parametrize(("version", "limits", "quotas", "classes"), [
+    ("2.36", "v2_36", "v2_36", "v2_1"), ("2.39", "v2_39", "v2_36", "v2_1"),
+    ("2.50", "v2_39", "v2_36", "v2_50"), ("2.57", "v2_57", "v2_57", "v2_57")])
+def test_limits_and_quotas_match_tempest(nova: Nova, version: str, limits: str,
+                                         quotas: str, classes: str) -> None:
+    v = nova.at(version)
+    project, _ = nova.member()
+    check(f"{limits}.limits", "get_limit", v.get("/limits"))
+    check(f"{quotas}.quotas", "get_quota_set", v.get(f"/os-quota-sets/{project}"))
+    check(f"{quotas}.quotas", "get_quota_set", v.get(f"/os-quota-sets/{project}/defaults"))
+    check(f"{quotas}.quotas", "get_quota_set_details",
+          v.get(f"/os-quota-sets/{project}/detail"))
+    check(f"{quotas}.quotas", "update_quota_set",
+          v.put(f"/os-quota-sets/{project}", {"quota_set": {"instances": 7}}))
+    check(f"{classes}.quota_classes", "get_quota_class_set",
+          v.get("/os-quota-class-sets/default"))
+    check(f"{classes}.quota_classes", "update_quota_class_set",
+          v.put("/os-quota-class-sets/default", {"quota_class_set": {"cores": 30}}))
+    # A key the version dropped is an unexpected property.
+    r = v.put(f"/os-quota-sets/{project}", {"quota_set": {"floating_ips": 3}})
+    assert r.status_code == 400, r.text
