@@ -219,3 +219,18 @@ def test_limits_and_quotas_match_tempest(nova: Nova, version: str, limits: str,
     # A key the version dropped is an unexpected property.
     r = v.put(f"/os-quota-sets/{project}", {"quota_set": {"floating_ips": 3}})
     assert r.status_code == 400, r.text
+
+
+def test_aggregates_match_tempest(nova: Nova) -> None:
+    Servers(nova)
+    v = nova.at("2.41")
+    created = v.post("/os-aggregates", {"aggregate": {"name": "agg"}})
+    check("v2_41.aggregates", "create_aggregate", created)
+    aid = created.json()["aggregate"]["id"]
+    check("v2_41.aggregates", "get_aggregate", v.get(f"/os-aggregates/{aid}"))
+    check("v2_41.aggregates", "list_aggregates", v.get("/os-aggregates"))
+    check("v2_41.aggregates", "aggregate_add_remove_host", v.post(
+        f"/os-aggregates/{aid}/action", {"add_host": {"host": HOST}}))
+    uuid = v.get(f"/os-aggregates/{aid}").json()["aggregate"]["uuid"]
+    assert uuid == created.json()["aggregate"]["uuid"]
+    assert "uuid" not in nova.at("2.40").get(f"/os-aggregates/{aid}").json()["aggregate"]

@@ -206,6 +206,13 @@ def hypervisor_uuid(hostname: str) -> str:
     return str(uuid.uuid5(_HOST_UUID_NAMESPACE, f"hypervisor/{hostname}"))
 
 
+def aggregate_uuid(aggregate_id: int, created_at: datetime | None) -> str:
+    """2.41's aggregate UUID, from its id and creation time (SQLite may give a deleted
+    aggregate's id to the next one; the time tells them apart)."""
+    made = created_at.isoformat() if created_at else ""
+    return str(uuid.uuid5(_HOST_UUID_NAMESPACE, f"aggregate/{aggregate_id}/{made}"))
+
+
 _HOST_LABEL = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
 
 
