@@ -230,3 +230,36 @@ def test_console_output_needs_a_member(nova: Nova, servers: Servers) -> None:
     # A member gets past the policy (this test runs no agent: the host is unreachable).
     r = nova.post(f"/servers/{sid}/action", {"os-getConsoleOutput": {}}, member)
     assert r.status_code != 403, r.text
+
+
+def test_a_reader_reads_but_changes_nothing(nova: Nova, servers: Servers) -> None:
+    """Nova's default policies, as a class: every server read is PROJECT_READER_OR_ADMIN,
+    every change and every action (console output included) PROJECT_MEMBER_OR_ADMIN."""
+    project, member = nova.member()
+    sid = servers.active(member, metadata={"k": "v"})
+    _, reader = nova.api.member_of(project, role="reader")
+    v = nova.at("2.100")
+    for path in ("", "/metadata", "/metadata/k", "/tags", "/ips", "/os-instance-actions"):
+        assert v.get(f"/servers/{sid}{path}", reader).status_code == 200, path
+    actions: list[dict[str, Any]] = [
+        {"os-stop": None}, {"os-start": None}, {"reboot": {"type": "SOFT"}}, {"pause": None},
+        {"unpause": None}, {"suspend": None}, {"resume": None},
+        {"rebuild": {"imageRef": servers.image_id}}, {"createImage": {"name": "s"}},
+        {"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}},
+        {"lock": None}, {"unlock": None}, {"trigger_crash_dump": None},
+        {"os-getConsoleOutput": {}}]
+    for action in actions:
+        r = v.post(f"/servers/{sid}/action", action, reader)
+        assert r.status_code == 403, (action, r.text)
+    changes = [v.put(f"/servers/{sid}", {"server": {"name": "x"}}, reader),
+               v.post(f"/servers/{sid}/metadata", {"metadata": {"a": "b"}}, reader),
+               v.put(f"/servers/{sid}/metadata/k", {"meta": {"k": "w"}}, reader),
+               v.delete(f"/servers/{sid}/metadata/k", reader),
+               v.put(f"/servers/{sid}/tags/t", None, reader),
+               v.put(f"/servers/{sid}/tags", {"tags": ["t"]}, reader),
+               v.delete(f"/servers/{sid}/tags", reader),
+               v.delete(f"/servers/{sid}", reader),
+               v.post("/servers", body(servers, networks="none"), reader)]
+    assert [r.status_code for r in changes] == [403] * len(changes), [r.text for r in changes]
+    shown = v.get(f"/servers/{sid}", member).json()["server"]
+    assert shown["name"] == "vm" and shown["metadata"] == {"k": "v"} and shown["tags"] == []
