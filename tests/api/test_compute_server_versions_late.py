@@ -263,3 +263,16 @@ def test_a_reader_reads_but_changes_nothing(nova: Nova, servers: Servers) -> Non
     assert [r.status_code for r in changes] == [403] * len(changes), [r.text for r in changes]
     shown = v.get(f"/servers/{sid}", member).json()["server"]
     assert shown["name"] == "vm" and shown["metadata"] == {"k": "v"} and shown["tags"] == []
+
+
+def test_topology_from_2_78_and_event_details_from_2_84(nova: Nova, servers: Servers) -> None:
+    sid = servers.active()
+    assert nova.at("2.77").get(f"/servers/{sid}/topology").status_code == 404
+    r = nova.at("2.78").get(f"/servers/{sid}/topology")
+    assert r.status_code == 200 and r.json() == {"nodes": [], "pagesize_kb": None}
+    rid = nova.get(f"/servers/{sid}/os-instance-actions").json()["instanceActions"][0][
+        "request_id"]
+    shown = nova.at("2.84").get(f"/servers/{sid}/os-instance-actions/{rid}").json()
+    assert "details" in shown["instanceAction"]["events"][0]
+    assert "details" not in nova.at("2.83").get(
+        f"/servers/{sid}/os-instance-actions/{rid}").json()["instanceAction"]["events"][0]

@@ -17,7 +17,7 @@ pytest.importorskip("tempest")
 from tempest.lib.common.rest_client import RestClient
 
 SERVER_VERSIONS = ["2.1", "2.3", "2.9", "2.16", "2.19", "2.26", "2.47", "2.54", "2.57",
-                   "2.63", "2.71", "2.73", "2.75", "2.96", "2.98", "2.100"]
+                   "2.63", "2.71", "2.73", "2.75", "2.84", "2.89", "2.96", "2.98", "2.100"]
 
 
 class Resp(dict[str, str]):

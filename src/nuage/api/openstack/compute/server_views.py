@@ -169,6 +169,9 @@ class ServerViews:
                 "result": "Error" if a.message else ("Success" if a.finish_time else None)}
             if admin or ctx is None:
                 event["traceback"] = None
+            if version >= (2, 84):
+                # 2.84: what went wrong, in the tenant's terms (the action's message).
+                event["details"] = a.message
             if version >= (2, 62) and server is not None:
                 event["hostId"] = _host_id(server)
                 if admin:

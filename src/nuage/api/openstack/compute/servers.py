@@ -614,7 +614,17 @@ def routes(d: Any) -> list[Route]:
                 return reply({"instanceAction": views.action(a, True, version, ctx, server)})
         raise NotFound("action", rid)
 
+    async def topology(request: Request) -> Response:
+        """2.78: the guest's NUMA topology. nuage's guests have none (one node, no
+        pinning), which Nova shows as no nodes."""
+        ctx = await d.ctx(request)
+        await call(servers.get, ctx, request.path_params["server_id"])
+        if d.version(request) < (2, 78):
+            raise NotFound("resource", request.url.path)
+        return reply({"nodes": [], "pagesize_kb": None})
+
     return [
+        Route("/servers/{server_id}/topology", topology, methods=["GET"]),
         Route("/servers", create, methods=["POST"]),
         Route("/servers", list_brief, methods=["GET"]),
         Route("/servers/detail", list_detail, methods=["GET"]),
