@@ -125,10 +125,13 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
     async def on_crash(request: Request, exc: Exception) -> Response:
         # Raised past the Microversions middleware, so the headers are added here.
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        headers = versions.response_headers(deps.version(request))
+        rid = request.scope.get("state", {}).get("request_id")
+        if rid:
+            headers["X-Compute-Request-Id"] = str(rid)
         return nova_fault(500, "computeFault",
                           "Unexpected API Error. Please report this at nuage's issue tracker "
-                          "and attach the nuage log if possible.",
-                          versions.response_headers(deps.version(request)))
+                          "and attach the nuage log if possible.", headers)
 
     return Starlette(
         routes=[
