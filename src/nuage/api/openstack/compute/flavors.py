@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,7 +16,7 @@ from nuage.api.openstack.common.body import json_object, member, query_bool
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.deps import Deps, int_field, int_param
 from nuage.domain.compute import Flavor, FlavorAccess
-from nuage.domain.errors import ValidationError
+from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.flavors import FlavorQuery, NewFlavor
 
 CREATE_KEYS = {"name", "ram", "vcpus", "disk", "id", "swap", "rxtx_factor",
@@ -161,8 +160,8 @@ def routes(d: Deps) -> list[Route]:
     async def update(request: Request) -> Response:
         ctx = await d.ctx(request)
         if d.version(request) < (2, 55):
-            # Nova has no flavor update below 2.55.
-            raise HTTPException(405)
+            # Nova has no flavor update below 2.55 (its versioned method is then a 404).
+            raise NotFound("resource", request.url.path)
         body = member(await json_object(request), "flavor")
         if set(body) != {"description"}:
             raise ValidationError("Invalid input for field 'flavor': 'description' is the "
