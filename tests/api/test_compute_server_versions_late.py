@@ -276,3 +276,41 @@ def test_topology_from_2_78_and_event_details_from_2_84(nova: Nova, servers: Ser
     assert "details" in shown["instanceAction"]["events"][0]
     assert "details" not in nova.at("2.83").get(
         f"/servers/{sid}/os-instance-actions/{rid}").json()["instanceAction"]["events"][0]
+
+
+def test_unknown_query_parameters_are_400_from_2_75(nova: Nova, servers: Servers) -> None:
+    servers.active()
+    assert nova.at("2.74").get("/servers?bogus=1").status_code == 200
+    assert_fault(nova.at("2.75").get("/servers?bogus=1"), 400, "badRequest", "2.75")
+    assert_fault(nova.at("2.75").get("/servers/detail?flavorRef=1"), 400, "badRequest",
+                 "2.75")
+    for query in ("deleted=False", "all_tenants=1", "sort_key=created_at", "ip=10.0.0.1",
+                  "locked=false", "changes-before=2100-01-01T00:00:00Z"):
+        assert nova.at("2.100").get(f"/servers/detail?{query}").status_code == 200, query
+
+
+def test_exact_filters_and_who_may_use_them(nova: Nova, servers: Servers) -> None:
+    _, member = nova.member()
+    plain = servers.active(member)
+    keyed_key = {"keypair": {"name": "k", "public_key": public_key()}}
+    assert nova.post("/os-keypairs", keyed_key, member).status_code == 200
+    keyed = servers.active(member, key_name="k")
+    ids = [s["id"] for s in nova.at("2.83").get("/servers?key_name=k", member).json()[
+        "servers"]]
+    assert ids == [keyed]
+    # Below 2.83 a member's key_name filter is dropped, as Nova drops it: both are listed.
+    ids = [s["id"] for s in nova.at("2.82").get("/servers?key_name=k", member).json()[
+        "servers"]]
+    assert set(ids) == {plain, keyed}
+    # `host` is for administrators only, at every version.
+    assert len(nova.at("2.100").get("/servers?host=elsewhere", member).json()["servers"]) == 2
+    assert nova.at("2.100").get("/servers?all_tenants=1&host=elsewhere").json()[
+        "servers"] == []
+    assert nova.post(f"/servers/{keyed}/action", {"lock": None}, member).status_code == 202
+    ids = [s["id"] for s in nova.at("2.73").get("/servers?locked=true", member).json()[
+        "servers"]]
+    assert ids == [keyed]
+    servers.settle(plain, "stopped")
+    ids = [s["id"] for s in nova.at("2.83").get("/servers?vm_state=stopped", member).json()[
+        "servers"]]
+    assert ids == [plain]

@@ -34,7 +34,7 @@ from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
-from nuage.services.compute import scheduler
+from nuage.services.compute import scheduler, server_filters
 
 MAX_USER_DATA = 65535
 MAX_METADATA_ITEMS = 128
@@ -91,6 +91,9 @@ class ServerQuery:
     tags_any: tuple[str, ...] = ()
     not_tags: tuple[str, ...] = ()
     not_tags_any: tuple[str, ...] = ()
+    # Exact-match filters (server_filters.FIELDS); `extended_filters` is 2.83 or later.
+    exact: tuple[tuple[str, str], ...] = ()
+    extended_filters: bool = False
 
 
 def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
@@ -345,7 +348,10 @@ class ServerService(ServerUseCases):
             found = uow.servers.find(**filters)
         out = []
         pattern = _regex(q.name) if q.name else None
+        exact = server_filters.allowed(ctx, dict(q.exact), q.extended_filters)
         for s in sorted(found, key=lambda s: (s.created_at, s.id), reverse=True):
+            if exact and not server_filters.matches(s, exact):
+                continue
             if pattern is not None and not pattern.search(s.name):
                 continue
             if q.status and s.status != q.status.upper():
