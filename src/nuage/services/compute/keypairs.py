@@ -89,8 +89,8 @@ class KeypairService(ResourceUseCases):
                         detail={"fingerprint": fingerprint, "type": key_type,
                                 "user_id": user_id})
             uow.commit()
-        # Only in this answer: the stored key pair never holds it.
-        return replace(keypair, private_key=private_key) if private_key else keypair
+            # Only in this answer: the stored key pair never holds it.
+            return replace(keypair, private_key=private_key) if private_key else keypair
 
     def find(self, ctx: RequestContext, user_id: str | None = None,
              marker: str | None = None, limit: int | None = None) -> list[Keypair]:
