@@ -88,6 +88,14 @@ def test_keypairs_and_services_match_tempest(nova: Nova) -> None:
         "host": HOST, "binary": "nova-compute", "forced_down": True}))
     check("v2_11.services", "enable_disable_service", s.put("/os-services/enable", {
         "host": HOST, "binary": "nova-compute"}))
+    r = s.put("/os-services/disable-log-reason", {"host": HOST, "binary": "nova-compute",
+                                                   "disabled_reason": "disk swap"})
+    check("v2_11.services", "disable_log_reason", r)
+    assert s.get("/os-services?binary=nova-compute").json()["services"][0][
+        "disabled_reason"] == "disk swap"
+    s.put("/os-services/enable", {"host": HOST, "binary": "nova-compute"})
+    assert s.get("/os-services?binary=nova-compute").json()["services"][0][
+        "disabled_reason"] is None
 
 
 def test_any_schema_left_is_a_dict(nova: Nova) -> None:
@@ -160,6 +168,13 @@ def test_services_by_uuid_match_tempest(nova: Nova) -> None:
     r = v.put(f"/os-services/{sid}", {"status": "disabled", "disabled_reason": "maintenance"})
     check("v2_53.services", "update_service", r)
     assert r.json()["service"]["status"] == "disabled"
+    assert r.json()["service"]["disabled_reason"] == "maintenance"
+    listed = v.get("/os-services?binary=nova-compute").json()["services"][0]
+    assert listed["disabled_reason"] == "maintenance"
+    hypervisor = v.get("/os-hypervisors/detail").json()["hypervisors"][0]
+    assert hypervisor["service"]["disabled_reason"] == "maintenance"
+    assert v.put(f"/os-services/{sid}", {"status": "enabled", "disabled_reason": "x"}
+                 ).status_code == 400
     r = v.put(f"/os-services/{sid}", {"forced_down": True, "status": "enabled"})
     check("v2_53.services", "update_service", r)
     assert r.json()["service"]["forced_down"] is True

@@ -325,6 +325,8 @@ class ComputeHost:
     # os-services force-down (2.11): the operator says the host is down, whatever its
     # heartbeat says, until they say otherwise.
     forced_down: bool = False
+    # Why the operator disabled the host's nova-compute (os-services), while disabled.
+    disabled_reason: str | None = None
 
 
 def host_status(host: ComputeHost | None, up: bool) -> str:

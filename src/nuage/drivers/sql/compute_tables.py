@@ -128,6 +128,8 @@ compute_hosts = Table(
     Column("last_seen", UtcDateTime, nullable=True),
     # 0005: os-services force-down (2.11).
     Column("forced_down", Boolean, nullable=False, default=False),
+    # 0009: os-services disabled_reason.
+    Column("disabled_reason", String(255), nullable=True),
 )
 
 allocations = Table(

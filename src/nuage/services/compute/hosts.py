@@ -67,6 +67,7 @@ class ServiceView:
     up: bool
     updated_at: datetime | None
     forced_down: bool = False
+    disabled_reason: str | None = None
 
     @property
     def uuid(self) -> str:
@@ -239,7 +240,8 @@ class HostService(ResourceUseCases):
             for h in sorted(uow.compute_hosts.find(), key=lambda h: h.id or 0):
                 out.append(ServiceView(COMPUTE_ID_BASE + int(h.id or 0), "nova-compute",
                                        h.hostname, h.availability_zone, h.enabled,
-                                       self._up(h, now), h.last_seen, h.forced_down))
+                                       self._up(h, now), h.last_seen, h.forced_down,
+                                       h.disabled_reason))
         return [s for s in out if (host is None or s.host == host)
                 and (binary is None or s.binary == binary)]
 
@@ -250,9 +252,12 @@ class HostService(ResourceUseCases):
                 return found
         raise NotFound("service", service_uuid)
 
-    def set_enabled(self, ctx: RequestContext, host: str, binary: str, enabled: bool
-                    ) -> ServiceView:
-        """Enable or disable a host's nova-compute: the scheduler skips disabled hosts."""
+    def set_enabled(self, ctx: RequestContext, host: str, binary: str, enabled: bool,
+                    reason: str | None = None) -> ServiceView:
+        """Enable or disable a host's nova-compute: the scheduler skips disabled hosts.
+        `reason` is kept while it is disabled (enabling clears it)."""
+        if reason is not None and (enabled or not 0 < len(reason) <= 255):
+            raise ValidationError("Invalid input for field/attribute disabled_reason.")
         with self.p.uow(write=True) as uow:
             self.require_admin(uow, ctx, "compute.service.update", "compute_host", host)
             if binary != "nova-compute":
@@ -262,13 +267,15 @@ class HostService(ResourceUseCases):
             if found is None:
                 raise NotFound("compute service", f"{binary} on {host}")
             found.enabled = enabled
+            found.disabled_reason = None if enabled else reason
             self.record(uow, ctx, "compute.service.enable" if enabled
-                        else "compute.service.disable", "compute_host", host)
+                        else "compute.service.disable", "compute_host", host,
+                        detail={"disabled_reason": reason} if reason else None)
             uow.commit()
             return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
                                found.availability_zone, enabled,
                                self._up(found, self.p.clock.now()), found.last_seen,
-                               found.forced_down)
+                               found.forced_down, found.disabled_reason)
 
     def force_down(self, ctx: RequestContext, host: str, binary: str, forced_down: bool
                    ) -> ServiceView:
@@ -288,7 +295,7 @@ class HostService(ResourceUseCases):
             return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
                                found.availability_zone, found.enabled,
                                self._up(found, self.p.clock.now()), found.last_seen,
-                               forced_down)
+                               forced_down, found.disabled_reason)
 
     def host_statuses(self, ctx: RequestContext, hostnames: set[str]) -> dict[str, str]:
         """Nova's host_status (2.16, administrators only) of each named host; a name with

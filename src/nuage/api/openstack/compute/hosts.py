@@ -36,7 +36,8 @@ def service(v: ServiceView, version: tuple[int, int] = (2, 1)) -> dict[str, Any]
                             "binary": v.binary, "host": v.host, "zone": v.zone,
                             "status": "enabled" if v.enabled else "disabled",
                             "state": "up" if v.up else "down",
-                            "updated_at": _time(v.updated_at), "disabled_reason": None}
+                            "updated_at": _time(v.updated_at),
+                            "disabled_reason": v.disabled_reason}
     if version >= FORCE_DOWN_VERSION:
         body["forced_down"] = v.forced_down
     return body
@@ -88,6 +89,14 @@ def routes(d: Deps) -> list[Route]:
             view = await call(s.force_down, ctx, host, binary, forced)
             return reply({"service": {"host": view.host, "binary": view.binary,
                                       "forced_down": view.forced_down}})
+        if action == "disable-log-reason":
+            reason = body.get("disabled_reason")
+            if not isinstance(reason, str):
+                raise ValidationError("Invalid input for field/attribute disabled_reason.")
+            view = await call(s.set_enabled, ctx, host, binary, False, reason)
+            return reply({"service": {"host": view.host, "binary": view.binary,
+                                      "status": "disabled",
+                                      "disabled_reason": view.disabled_reason}})
         if action not in ("enable", "disable"):
             raise ValidationError(f"Unknown service action {action!r}.")
         view = await call(s.set_enabled, ctx, host, binary, action == "enable")
@@ -111,13 +120,16 @@ def routes(d: Deps) -> list[Route]:
         if "disabled_reason" in body and status != "disabled":
             raise ValidationError("Specifying 'disabled_reason' with status 'enabled' is "
                                   "invalid.")
+        reason = body.get("disabled_reason")
+        if reason is not None and not isinstance(reason, str):
+            raise ValidationError("Invalid input for field/attribute disabled_reason.")
         if "forced_down" in body:
             if not isinstance(body["forced_down"], bool):
                 raise ValidationError("Invalid input for field/attribute forced_down.")
             view = await call(s.force_down, ctx, view.host, view.binary, body["forced_down"])
         if status is not None:
             view = await call(s.set_enabled, ctx, view.host, view.binary,
-                              status == "enabled")
+                              status == "enabled", reason)
         return reply({"service": service(view, version)})
 
     def no_os_hosts(request: Request) -> None:

@@ -65,7 +65,7 @@ def hypervisor(view: HostView, host_ip: str, version: Version = (2, 1)) -> dict[
         "service": {"host": h.hostname,
                     "id": (service_uuid("nova-compute", h.hostname) if version >= UUIDS
                            else COMPUTE_ID_BASE + view.id),
-                    "disabled_reason": None},
+                    "disabled_reason": h.disabled_reason},
     }
     if version >= SLIM:
         for key in COUNTERS:

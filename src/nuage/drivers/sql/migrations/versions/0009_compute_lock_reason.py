@@ -1,4 +1,5 @@
-"""compute: microversion 2.73's lock reason (servers.locked_reason)
+"""compute: microversion 2.73's lock reason (servers.locked_reason) and the reason a
+host's nova-compute was disabled (compute_hosts.disabled_reason)
 
 Revision ID: 0009
 Revises: 0006
@@ -19,8 +20,13 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("servers") as batch_op:
         batch_op.add_column(sa.Column("locked_reason", sa.String(length=255), nullable=True))
+    with op.batch_alter_table("compute_hosts") as batch_op:
+        batch_op.add_column(sa.Column("disabled_reason", sa.String(length=255),
+                                      nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("compute_hosts") as batch_op:
+        batch_op.drop_column("disabled_reason")
     with op.batch_alter_table("servers") as batch_op:
         batch_op.drop_column("locked_reason")
