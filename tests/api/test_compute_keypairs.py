@@ -184,6 +184,7 @@ def test_generated_below_2_92_private_key_shown_once(nova: Nova) -> None:
         assert r.status_code in (200, 201), r.text
         made = r.json()["keypair"]
         assert made["private_key"].startswith("-----BEGIN RSA PRIVATE KEY-----")
+        assert r.headers["Cache-Control"] == "no-store"
         if kind == "x509":
             assert made["public_key"].startswith("-----BEGIN CERTIFICATE-----")
         else:

@@ -87,10 +87,14 @@ def routes(d: Deps) -> list[Route]:
         keypair = await call(s.create, ctx, name, public_key, key_type,
                              _string_field(body, "user_id"), version >= IMPORT_ONLY_VERSION)
         shown = render_created(keypair, version)
+        headers = None
         if keypair.private_key is not None:
-            # Generated here: the one time the private key is shown (it is not stored).
+            # Generated here: the one time the private key is shown (it is not stored), and
+            # no cache on the way may keep a copy.
             shown["private_key"] = keypair.private_key
-        return reply({"keypair": shown}, status=201 if version >= TYPE_VERSION else 200)
+            headers = {"Cache-Control": "no-store"}
+        return reply({"keypair": shown}, status=201 if version >= TYPE_VERSION else 200,
+                     headers=headers)
 
     async def listing(request: Request) -> Response:
         ctx = await d.ctx(request)
