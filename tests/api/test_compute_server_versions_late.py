@@ -314,3 +314,12 @@ def test_exact_filters_and_who_may_use_them(nova: Nova, servers: Servers) -> Non
     ids = [s["id"] for s in nova.at("2.83").get("/servers?vm_state=stopped", member).json()[
         "servers"]]
     assert ids == [plain]
+
+
+def test_network_proxy_actions_gone_from_2_44(nova: Nova, servers: Servers) -> None:
+    sid = servers.active()
+    body = {"addFloatingIp": {"address": "192.0.2.1"}}
+    assert_fault(nova.at("2.43").post(f"/servers/{sid}/action", body), 400, "badRequest",
+                 "2.43")
+    assert_fault(nova.at("2.44").post(f"/servers/{sid}/action", body), 404, "itemNotFound",
+                 "2.44")

@@ -39,6 +39,10 @@ from nuage.services.compute.server_actions import KEEP, ServerActionService
 from nuage.services.compute.server_filters import FIELDS
 from nuage.services.compute.servers import ServerQuery, ServerService
 
+# The floating and fixed IP actions 2.44 removed.
+NETWORK_PROXY_ACTIONS = frozenset({"addFixedIp", "removeFixedIp", "addFloatingIp",
+                                   "removeFloatingIp"})
+
 
 def routes(d: Any) -> list[Route]:
     """d: the compute facade's deps (ctx(), views, and services .servers / .server_actions)."""
@@ -212,6 +216,9 @@ def routes(d: Any) -> list[Route]:
                     length = None
             output = await call(servers.console_output, ctx, sid, length)
             return reply({"output": nova_console_text(output, length)})
+        if name in NETWORK_PROXY_ACTIONS and d.version(request) >= (2, 44):
+            # 2.44 removed these proxies of Neutron: Nova answers 404 before any look-up.
+            raise NotFound("resource", request.url.path)
         if name in UNSUPPORTED_ACTIONS or name in SOFT_DELETE_ACTIONS:
             found = await call(servers.get, ctx, sid)
             if name in SOFT_DELETE_ACTIONS:
