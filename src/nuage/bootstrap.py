@@ -23,6 +23,7 @@ from nuage.api.s3.app import S3App
 from nuage.api.s3.deps import S3Services
 from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.clock import SystemClock
+from nuage.drivers.crypto.keypairs import RsaKeyPairGenerator
 from nuage.drivers.crypto.keys import KeyRepository
 from nuage.drivers.crypto.passwords import Argon2PasswordHasher
 from nuage.drivers.crypto.tokens import FernetSecretBox, FernetTokenCodec
@@ -215,7 +216,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
         agents=LocalAgentChannel())
     compute = ComputeServices(
         tokens=identity.tokens, flavors=FlavorService(resource_ports),
-        keypairs=KeypairService(resource_ports, quotas), quotas=quotas,
+        keypairs=KeypairService(resource_ports, quotas, RsaKeyPairGenerator()), quotas=quotas,
         hosts=HostService(resource_ports, compute_ports.agents),
         aggregates=AggregateService(resource_ports),
         servers=ServerService(compute_ports),

@@ -14,7 +14,7 @@ def test_version_documents(api: Api) -> None:
         assert r.status_code == 200, r.text
         versions = r.json()["versions"]
         assert [v["id"] for v in versions] == ["v2.0", "v2.1"]
-        assert versions[1]["version"] == "2.26" and versions[1]["min_version"] == "2.1"
+        assert versions[1]["version"] == "2.100" and versions[1]["min_version"] == "2.1"
     for path, vid in (("/compute/v2", "v2.0"), ("/compute/v2/", "v2.0"),
                       ("/compute/v2.1", "v2.1"), ("/compute/v2.1/", "v2.1")):
         r = api.http.get(path)
@@ -30,8 +30,8 @@ def test_version_documents(api: Api) -> None:
     ({"OpenStack-API-Version": "compute 2.1"}, "2.1"),
     ({"X-OpenStack-Nova-API-Version": "2.2"}, "2.2"),
     ({"OpenStack-API-Version": "compute 2.19"}, "2.19"),
-    ({"OpenStack-API-Version": "compute latest"}, "2.26"),
-    ({"X-OpenStack-Nova-API-Version": "latest"}, "2.26"),
+    ({"OpenStack-API-Version": "compute latest"}, "2.100"),
+    ({"X-OpenStack-Nova-API-Version": "latest"}, "2.100"),
     # The new header wins over the old one, as in Nova.
     ({"OpenStack-API-Version": "compute 2.10", "X-OpenStack-Nova-API-Version": "2.3"}, "2.10"),
 ])
@@ -42,10 +42,13 @@ def test_microversion_headers_echoed(nova: Nova, headers: dict[str, str],
     assert r.headers["OpenStack-API-Version"] == f"compute {expected}"
     assert r.headers["X-OpenStack-Nova-API-Version"] == expected
     assert "X-OpenStack-Nova-API-Version" in r.headers["Vary"]
+    # Nova's own request id header, the same id as X-OpenStack-Request-ID.
+    assert r.headers["X-Compute-Request-Id"] == r.headers["X-OpenStack-Request-ID"]
+    assert r.headers["X-Compute-Request-Id"].startswith("req-")
 
 
 @pytest.mark.parametrize("headers", [
-    {"X-OpenStack-Nova-API-Version": "2.27"}, {"OpenStack-API-Version": "compute 3.0"},
+    {"X-OpenStack-Nova-API-Version": "2.101"}, {"OpenStack-API-Version": "compute 3.0"},
     {"X-OpenStack-Nova-API-Version": "two"}, {"X-OpenStack-Nova-API-Version": "2.0"},
 ])
 def test_unsupported_microversion_is_406(nova: Nova, headers: dict[str, str]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from nuage.agent.compute import ComputeAgent, LocalAgentChannel
 from nuage.drivers.image_format import OsloImageInspector
 from nuage.ports.hypervisor import BootImage, ConfigDrive, GuestSpec, PowerState
@@ -60,6 +62,16 @@ def test_diagnostics(nova: Nova, servers: Servers, tmp_path: Path) -> None:
     r = nova.get(f"/servers/{sid}/diagnostics")
     assert r.status_code == 200, r.text
     assert r.json()["memory"] == 256 * 1024 and "cpu0_time" in r.json()
+    # 2.48: Nova's standard diagnostics, as Tempest's schema has them.
+    r = nova.at("2.48").get(f"/servers/{sid}/diagnostics")
+    assert r.status_code == 200, r.text
+    standard = r.json()
+    assert standard["state"] == "running" and standard["driver"] == "libvirt"
+    assert standard["num_cpus"] >= 1 and standard["cpu_details"][0]["id"] == 0
+    assert standard["memory_details"]["maximum"] == 256
+    pytest.importorskip("tempest")
+    from tests.api.test_compute_tempest_schemas import check
+    check("v2_48.servers", "show_server_diagnostics", r)
     # Administrators only (after the look-up), 404 for an unknown server.
     assert_fault(nova.get(f"/servers/{sid}/diagnostics", token), 403, "forbidden")
     assert_fault(nova.get("/servers/00000000-0000-0000-0000-000000000000/diagnostics"), 404,

@@ -200,3 +200,32 @@ def test_extra_specs(nova: Nova) -> None:
     assert_fault(nova.get("/flavors/1/os-extra_specs/quota:n"), 404, "itemNotFound")
     assert_fault(nova.delete("/flavors/1/os-extra_specs/quota:n"), 404, "itemNotFound")
     assert_fault(nova.get("/flavors/nope/os-extra_specs"), 404, "itemNotFound")
+
+
+def test_flavor_microversions(nova: Nova) -> None:
+    """2.55 description (create, PUT, every view), 2.61 extra_specs in the detailed views,
+    2.75 swap 0 instead of ""."""
+    v55 = nova.at("2.55")
+    r = v55.post("/flavors", {"flavor": {"name": "described", "ram": 128, "vcpus": 1,
+                                         "disk": 1, "id": "d1", "description": "small"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["flavor"]["description"] == "small"
+    assert r.json()["flavor"]["swap"] == "" and "extra_specs" not in r.json()["flavor"]
+    assert_fault(nova.at("2.54").post("/flavors", {"flavor": {
+        "name": "x", "ram": 128, "vcpus": 1, "disk": 1, "description": "no"}}), 400,
+        "badRequest", "2.54")
+    assert nova.at("2.54").put("/flavors/d1", {"flavor": {"description": "x"}}
+                               ).status_code == 404
+    r = v55.put("/flavors/d1", {"flavor": {"description": "tiny"}})
+    assert r.status_code == 200 and r.json()["flavor"]["description"] == "tiny"
+    _, token = nova.member()
+    assert_fault(v55.put("/flavors/d1", {"flavor": {"description": "x"}}, token), 403,
+                 "forbidden", "2.55")
+    brief = {f["id"]: f for f in v55.get("/flavors").json()["flavors"]}
+    assert brief["d1"]["description"] == "tiny"
+    assert "description" not in nova.at("2.54").get("/flavors/d1").json()["flavor"]
+    assert nova.post("/flavors/d1/os-extra_specs", {"extra_specs": {"hw:cpu": "1"}}
+                     ).status_code == 200
+    shown = nova.at("2.61").get("/flavors/d1").json()["flavor"]
+    assert shown["extra_specs"] == {"hw:cpu": "1"} and shown["swap"] == ""
+    assert nova.at("2.75").get("/flavors/d1").json()["flavor"]["swap"] == 0

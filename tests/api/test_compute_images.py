@@ -45,3 +45,16 @@ def test_list_show_and_metadata(api: Api, nova: Nova) -> None:
     assert nova.delete(f"/images/{image['id']}").status_code == 204
     assert_fault(nova.get(f"/images/{image['id']}"), 404, "itemNotFound")
     assert_fault(nova.delete("/images/"), 404, "itemNotFound")
+
+
+def test_the_proxy_is_gone_from_2_36(nova: Nova) -> None:
+    """Nova's image proxy stops at 2.35, its metadata calls at 2.38."""
+    glance = Glance(nova.api)
+    image = glance.create(name="i", disk_format="raw", container_format="bare")["id"]
+    assert nova.at("2.35").get("/images").status_code == 200
+    for path in ("/images", "/images/detail", f"/images/{image}"):
+        assert nova.at("2.36").get(path).status_code == 404
+    assert nova.at("2.36").delete(f"/images/{image}").status_code == 404
+    assert nova.at("2.38").get(f"/images/{image}/metadata").status_code == 200
+    assert nova.at("2.39").get(f"/images/{image}/metadata").status_code == 404
+    assert nova.get(f"/images/{image}").status_code == 200

@@ -94,3 +94,39 @@ def test_migrations_are_empty(nova: Nova, servers: Servers) -> None:
     assert r.status_code == 200 and r.json() == {"migrations": []}
     assert_fault(nova.at("2.23").get(f"/servers/{sid}/migrations/1"), 404, "itemNotFound",
                  "2.23")
+
+
+def test_usage_pages_from_2_40(nova: Nova, servers: Servers) -> None:
+    project, token = nova.member()
+    made = [servers.active(token) for _ in range(3)]
+    for sid in made:
+        _launch(servers, sid, 2)
+    v = nova.at("2.40")
+    r = v.get(f"/os-simple-tenant-usage/{project}?{_window()}&limit=2", token)
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert [s["instance_id"] for s in first["tenant_usage"]["server_usages"]] == made[:2]
+    assert abs(first["tenant_usage"]["total_hours"] - 4.0) < 0.01
+    assert f"marker={made[1]}" in first["tenant_usage_links"][0]["href"]
+    rest = v.get(f"/os-simple-tenant-usage/{project}?{_window()}&marker={made[1]}", token)
+    assert [s["instance_id"] for s in rest.json()["tenant_usage"]["server_usages"]] == [
+        made[2]]
+    assert "tenant_usage_links" not in rest.json()
+    listed = v.get(f"/os-simple-tenant-usage?{_window()}&limit=1").json()
+    assert len(listed["tenant_usages"]) == 1 and listed["tenant_usages_links"]
+    assert v.get(f"/os-simple-tenant-usage/{project}?{_window()}&marker=nope",
+                 token).status_code == 400
+    # Below 2.40 paging parameters are ignored.
+    old = nova.at("2.39").get(f"/os-simple-tenant-usage/{project}?{_window()}&limit=1", token)
+    assert len(old.json()["tenant_usage"]["server_usages"]) == 3
+
+
+def test_migrations_query_from_2_59(nova: Nova) -> None:
+    assert nova.at("2.58").get("/os-migrations?whatever=1").status_code == 200
+    v = nova.at("2.59")
+    assert v.get("/os-migrations?whatever=1").status_code == 400
+    r = v.get("/os-migrations?limit=5&changes-since=2020-01-01T00:00:00Z")
+    assert r.status_code == 200 and r.json() == {"migrations": []}
+    assert v.get("/os-migrations?marker=1").status_code == 400
+    assert v.get("/os-migrations?user_id=u").status_code == 400
+    assert nova.at("2.80").get("/os-migrations?user_id=u&project_id=p").status_code == 200

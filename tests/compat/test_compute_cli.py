@@ -175,3 +175,19 @@ def test_sdk(admin_conn: openstack.connection.Connection, live_nuage: LiveNuage,
     assert quota.instances == 10
     assert list(compute.availability_zones()) is not None
     assert isinstance(list(compute.hypervisors(details=True)), list)
+
+
+def test_server_create_nic_none_and_auto(admin_env: dict[str, str]) -> None:
+    """`--nic none` and `--nic auto` (microversion 2.37, which the CLI negotiates): both
+    are taken (no networking yet, so both give a guest without a NIC)."""
+    made = []
+    for nic in ("none", "auto"):
+        name = unique(f"nic-{nic}")
+        server = cli_json(admin_env, "server", "create", "--image", "nuage-guest",
+                          "--flavor", "m1.tiny", "--nic", nic, name)
+        assert server["status"] in ("BUILD", "ACTIVE"), server
+        made.append(name)
+    shown = cli_json(admin_env, "--os-compute-api-version", "2.100", "server", "show",
+                     made[0])
+    assert shown["status"] != "ERROR", shown
+    run_cli(admin_env, "server", "delete", "--wait", *made)

@@ -18,6 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from nuage.domain.errors import ValidationError
+
 
 class VmState(StrEnum):
     BUILDING = "building"
@@ -118,6 +120,8 @@ class Keypair:
     created_at: datetime
     type: str = "ssh"
     id: int | None = None
+    # Set only on the key pair a create made (below 2.92), for its one answer: never stored.
+    private_key: str | None = None
 
 
 def ssh_fingerprint(public_key: str) -> str:
@@ -188,6 +192,40 @@ def server_hostname(name: str) -> str:
     return (cleaned or "server")[:63]
 
 
+# Nova 2.53 names services and hypervisors by UUID. nuage derives them from what names
+# them already (the binary and host; the hypervisor's host name), so they are stable
+# across restarts and the same on every control-plane process, with nothing stored.
+_HOST_UUID_NAMESPACE = uuid.UUID("5b0c1f6e-2f7d-4c51-9a0e-6c1d3f0a8e21")
+
+
+def service_uuid(binary: str, host: str) -> str:
+    return str(uuid.uuid5(_HOST_UUID_NAMESPACE, f"service/{binary}/{host}"))
+
+
+def hypervisor_uuid(hostname: str) -> str:
+    return str(uuid.uuid5(_HOST_UUID_NAMESPACE, f"hypervisor/{hostname}"))
+
+
+def aggregate_uuid(aggregate_id: int, created_at: datetime | None) -> str:
+    """2.41's aggregate UUID, from its id and creation time (SQLite may give a deleted
+    aggregate's id to the next one; the time tells them apart)."""
+    made = created_at.isoformat() if created_at else ""
+    return str(uuid.uuid5(_HOST_UUID_NAMESPACE, f"aggregate/{aggregate_id}/{made}"))
+
+
+_HOST_LABEL = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
+
+
+def check_hostname(value: str, fqdn: bool) -> str:
+    """A hostname given at create, update or rebuild: one DNS label (2.90), or from 2.94 a
+    fully qualified name of labels (at most 255 characters), as Nova's schema allows."""
+    labels = value.split(".") if fqdn else [value]
+    if not value or len(value) > (255 if fqdn else 63) or not all(
+            _HOST_LABEL.match(label) for label in labels):
+        raise ValidationError(f"Invalid input for field/attribute hostname. Value: {value!r}.")
+    return value
+
+
 @dataclass
 class Server:
     id: str
@@ -224,6 +262,8 @@ class Server:
     description: str | None = None
     # None, LOCKED_BY_OWNER or LOCKED_BY_ADMIN (2.9's "locked").
     locked_by: str | None = None
+    # Microversion 2.73: why it was locked (null when no reason was given).
+    locked_reason: str | None = None
     # Microversion 2.3's extended attributes.
     reservation_id: str | None = None
     launch_index: int = 0
@@ -285,6 +325,8 @@ class ComputeHost:
     # os-services force-down (2.11): the operator says the host is down, whatever its
     # heartbeat says, until they say otherwise.
     forced_down: bool = False
+    # Why the operator disabled the host's nova-compute (os-services), while disabled.
+    disabled_reason: str | None = None
 
 
 def host_status(host: ComputeHost | None, up: bool) -> str:

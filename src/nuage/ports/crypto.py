@@ -49,3 +49,16 @@ class SecretBox(Protocol):
     def open(self, sealed: str) -> str:
         """Raises `Unauthorized` if the sealed value was tampered with."""
         ...
+
+
+class KeyPairGenerator(Protocol):
+    """Makes a key pair for Nova's os-keypairs below microversion 2.92, when the caller
+    gives no public key. CPU-bound (an RSA key: tens of milliseconds); never raises."""
+
+    def ssh(self) -> tuple[str, str]:
+        """(OpenSSH public key, PEM private key)."""
+        ...
+
+    def x509(self, common_name: str) -> tuple[str, str]:
+        """(PEM self-signed certificate, PEM private key)."""
+        ...

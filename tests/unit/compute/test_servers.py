@@ -24,7 +24,7 @@ from nuage.services.audit import Auditor
 from nuage.services.compute.base import ComputeConfig, QuotaDefaults, ResourcePorts
 from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.reconcile import Reconciler
-from nuage.services.compute.server_actions import ServerActionService
+from nuage.services.compute.server_actions import RebuildChanges, ServerActionService
 from nuage.services.compute.servers import ComputePorts, NewServer, ServerQuery, ServerService
 from tests.unit.compute.fakes import AcceptingInspector, MemoryHypervisor, MemoryImages
 
@@ -354,3 +354,21 @@ def test_not_enough_room_for_all_puts_all_in_error_without_claims(world: World) 
     # Two of them would have fitted: they still do.
     assert all(s.host == "host1" for s in world.servers.create_many(
         member(), NewServer("two", "img-1", "3"), 2, 2))
+
+
+def test_the_guest_gets_the_hostname_tags_and_rebuild_changes(world: World) -> None:
+    """2.90's hostname reaches the config drive; 2.52's tags are stored at create; a
+    rebuild (2.54, 2.57) gives the guest its new key pair and user data."""
+    sid = boot(world, hostname="web-1.example.org", tags=("b", "a"))
+    spec = world.hv.specs[sid]
+    assert spec.config_drive.meta_data["hostname"] == "web-1.example.org"
+    assert world.servers.get(member(), sid).tags == ["a", "b"]
+    world.actions.act(member(), sid, "rebuild", image_ref="img-1", rebuild=RebuildChanges(
+        key_name=None, user_data="YnllCg=="))
+    world.reconciler.run_once()
+    spec = world.hv.specs[sid]
+    assert spec.config_drive.meta_data["public_keys"] == {}
+    assert spec.config_drive.user_data == b"bye\n"
+    with pytest.raises(ValidationError):
+        world.actions.act(member(), sid, "rebuild", image_ref="img-1",
+                          rebuild=RebuildChanges(key_name="nope"))

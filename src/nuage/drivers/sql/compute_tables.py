@@ -91,6 +91,8 @@ servers = Table(
     Column("hostname", String(255), nullable=False, default=""),
     Column("kernel_id", String(36), nullable=True),
     Column("ramdisk_id", String(36), nullable=True),
+    # 0007: microversion 2.73's lock reason.
+    Column("locked_reason", String(255), nullable=True),
     Index("ix_servers_project", "project_id", "deleted"),
     Index("ix_servers_host", "host", "deleted"),
 )
@@ -126,6 +128,8 @@ compute_hosts = Table(
     Column("last_seen", UtcDateTime, nullable=True),
     # 0005: os-services force-down (2.11).
     Column("forced_down", Boolean, nullable=False, default=False),
+    # 0007: os-services disabled_reason.
+    Column("disabled_reason", String(255), nullable=True),
 )
 
 allocations = Table(

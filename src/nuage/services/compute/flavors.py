@@ -43,6 +43,10 @@ SORT_KEYS = {
 }
 
 
+# Nova's flavor description: at most 65535 characters (2.55).
+MAX_DESCRIPTION = 65535
+
+
 @dataclass(frozen=True)
 class NewFlavor:
     name: str
@@ -174,6 +178,23 @@ class FlavorService(ResourceUseCases):
             self.record(uow, ctx, "compute.flavor.create", "flavor", flavor.id,
                         detail={"name": name, "vcpus": new.vcpus, "ram": new.ram_mb,
                                 "disk": new.disk_gb, "is_public": new.is_public})
+            uow.commit()
+            return flavor
+
+    def update_description(self, ctx: RequestContext, flavor_id: str,
+                           description: str | None) -> Flavor:
+        """PUT /flavors/{id} (2.55): the description is the one thing a flavor changes."""
+        if description is not None and len(description) > MAX_DESCRIPTION:
+            raise ValidationError("Invalid input for field 'description': it is longer than "
+                                  f"{MAX_DESCRIPTION} characters.")
+        with self.p.uow(write=True) as uow:
+            self.require_admin(uow, ctx, "compute.flavor.update", "flavor", flavor_id)
+            flavor = uow.flavors.get(flavor_id)
+            if flavor is None:
+                raise NotFound("flavor", flavor_id)
+            flavor.description = description
+            self.record(uow, ctx, "compute.flavor.update", "flavor", flavor_id,
+                        detail={"description": description})
             uow.commit()
             return flavor
 

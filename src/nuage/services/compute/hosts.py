@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from nuage.domain.compute import Allocation, ComputeHost, host_status
+from nuage.domain.compute import (
+    Allocation,
+    ComputeHost,
+    host_status,
+    hypervisor_uuid,
+    service_uuid,
+)
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.ports.compute import AgentChannel
@@ -46,6 +52,10 @@ class HostView:
     def id(self) -> int:
         return int(self.host.id or 0)
 
+    @property
+    def uuid(self) -> str:
+        return hypervisor_uuid(self.host.hostname)
+
 
 @dataclass(frozen=True)
 class ServiceView:
@@ -57,6 +67,11 @@ class ServiceView:
     up: bool
     updated_at: datetime | None
     forced_down: bool = False
+    disabled_reason: str | None = None
+
+    @property
+    def uuid(self) -> str:
+        return service_uuid(self.binary, self.host)
 
 
 @dataclass(frozen=True)
@@ -169,7 +184,8 @@ class HostService(ResourceUseCases):
         self._admin_only(ctx, "os-hypervisors:show")
         with self.p.uow() as uow:
             for view in self._views(uow):
-                if str(view.id) == hypervisor_id:
+                # By id below 2.53, by UUID from it: both name one host.
+                if hypervisor_id in (str(view.id), view.uuid):
                     return view
         raise NotFound("hypervisor", hypervisor_id)
 
@@ -197,16 +213,17 @@ class HostService(ResourceUseCases):
             raise NotFound("hypervisor matching", pattern)
         return found
 
-    def servers_on(self, ctx: RequestContext, pattern: str
+    def servers_on(self, ctx: RequestContext, pattern: str, empty_ok: bool = False
                    ) -> list[tuple[HostView, list[tuple[str, str]]]]:
-        """Hypervisors matching `pattern`, each with its servers' (id, name)."""
+        """Hypervisors matching `pattern`, each with its servers' (id, name); NotFound
+        when none matches, unless `empty_ok` (2.53's with_servers lists all)."""
         self._admin_only(ctx, "os-hypervisors:servers")
         with self.p.uow() as uow:
             found = [v for v in self._views(uow) if pattern in v.host.hostname]
             out = [(v, [(s.id, s.name) for s in uow.servers.find(host=v.host.hostname,
                                                                 deleted=False)])
                    for v in found]
-        if not out:
+        if not out and not empty_ok:
             raise NotFound("hypervisor matching", pattern)
         return out
 
@@ -223,13 +240,24 @@ class HostService(ResourceUseCases):
             for h in sorted(uow.compute_hosts.find(), key=lambda h: h.id or 0):
                 out.append(ServiceView(COMPUTE_ID_BASE + int(h.id or 0), "nova-compute",
                                        h.hostname, h.availability_zone, h.enabled,
-                                       self._up(h, now), h.last_seen, h.forced_down))
+                                       self._up(h, now), h.last_seen, h.forced_down,
+                                       h.disabled_reason))
         return [s for s in out if (host is None or s.host == host)
                 and (binary is None or s.binary == binary)]
 
-    def set_enabled(self, ctx: RequestContext, host: str, binary: str, enabled: bool
-                    ) -> ServiceView:
-        """Enable or disable a host's nova-compute: the scheduler skips disabled hosts."""
+    def service(self, ctx: RequestContext, service_uuid: str) -> ServiceView:
+        """A service by its UUID (2.53)."""
+        for found in self.services(ctx):
+            if found.uuid == service_uuid:
+                return found
+        raise NotFound("service", service_uuid)
+
+    def set_enabled(self, ctx: RequestContext, host: str, binary: str, enabled: bool,
+                    reason: str | None = None) -> ServiceView:
+        """Enable or disable a host's nova-compute: the scheduler skips disabled hosts.
+        `reason` is kept while it is disabled (enabling clears it)."""
+        if reason is not None and (enabled or not 0 < len(reason) <= 255):
+            raise ValidationError("Invalid input for field/attribute disabled_reason.")
         with self.p.uow(write=True) as uow:
             self.require_admin(uow, ctx, "compute.service.update", "compute_host", host)
             if binary != "nova-compute":
@@ -239,13 +267,15 @@ class HostService(ResourceUseCases):
             if found is None:
                 raise NotFound("compute service", f"{binary} on {host}")
             found.enabled = enabled
+            found.disabled_reason = None if enabled else reason
             self.record(uow, ctx, "compute.service.enable" if enabled
-                        else "compute.service.disable", "compute_host", host)
+                        else "compute.service.disable", "compute_host", host,
+                        detail={"disabled_reason": reason} if reason else None)
             uow.commit()
             return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
                                found.availability_zone, enabled,
                                self._up(found, self.p.clock.now()), found.last_seen,
-                               found.forced_down)
+                               found.forced_down, found.disabled_reason)
 
     def force_down(self, ctx: RequestContext, host: str, binary: str, forced_down: bool
                    ) -> ServiceView:
@@ -265,7 +295,7 @@ class HostService(ResourceUseCases):
             return ServiceView(COMPUTE_ID_BASE + int(found.id or 0), binary, host,
                                found.availability_zone, found.enabled,
                                self._up(found, self.p.clock.now()), found.last_seen,
-                               forced_down)
+                               forced_down, found.disabled_reason)
 
     def host_statuses(self, ctx: RequestContext, hostnames: set[str]) -> dict[str, str]:
         """Nova's host_status (2.16, administrators only) of each named host; a name with

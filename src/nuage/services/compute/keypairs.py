@@ -1,28 +1,36 @@
-"""Keypairs: a user's named SSH public keys, given to the servers they boot.
+"""Keypairs: a user's named SSH public keys (or x509 certificates), given to the servers
+they boot.
 
-nuage only imports public keys: it never makes (so never sees) a private key. The
-`openstack keypair create` CLI generates the pair on the client and sends the public half.
+Below microversion 2.92 a create without a public key makes the pair, as Nova does: the
+private key is in that one answer and is never stored (nuage cannot show it again). From
+2.92 the public key is required (the `openstack keypair create` CLI then makes the pair on
+the client and sends the public half).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from nuage.domain.compute import KEYPAIR_TYPES, Keypair, ssh_fingerprint, x509_fingerprint
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from nuage.ports.crypto import KeyPairGenerator
 from nuage.services.compute.base import ResourcePorts, ResourceUseCases, is_admin
 from nuage.services.compute.quotas import QuotaService
 
-# Nova's keypair names below microversion 2.92.
+# Nova's keypair names below microversion 2.92; from 2.92 '@' and '.' are allowed too.
 NAME = re.compile(r"^[a-zA-Z0-9 _-]+$")
+NAME_292 = re.compile(r"^[a-zA-Z0-9 @._-]+$")
 MAX_PUBLIC_KEY = 16384
 
 
 class KeypairService(ResourceUseCases):
-    def __init__(self, ports: ResourcePorts, quotas: QuotaService) -> None:
+    def __init__(self, ports: ResourcePorts, quotas: QuotaService,
+                 generator: KeyPairGenerator | None = None) -> None:
         super().__init__(ports)
         self.quotas = quotas
+        self.generator = generator
 
     @staticmethod
     def _user(ctx: RequestContext, user_id: str | None = None, action: str = "index") -> str:
@@ -37,20 +45,27 @@ class KeypairService(ResourceUseCases):
         return ctx.user_id
 
     def create(self, ctx: RequestContext, name: str, public_key: str | None,
-               key_type: str = "ssh", user_id: str | None = None) -> Keypair:
-        """`key_type` (2.2): "ssh" (an OpenSSH public key) or "x509" (a PEM certificate)."""
+               key_type: str = "ssh", user_id: str | None = None,
+               wider_names: bool = False) -> Keypair:
+        """`key_type` (2.2): "ssh" (an OpenSSH public key) or "x509" (a PEM certificate).
+        No `public_key`: the pair is made here and the result's `private_key` holds the
+        private half (the adapter refuses that from 2.92, as Nova does)."""
         self.require_user(ctx)
         user_id = self._user(ctx, user_id, "create")
-        if not name or len(name) > 255 or not NAME.match(name) or name != name.strip():
+        pattern = NAME_292 if wider_names else NAME
+        if not name or len(name) > 255 or not pattern.match(name) or name != name.strip():
             raise ValidationError("Invalid input for field 'name': Keypair name must be "
                                   "string and between 1 and 255 characters long, of letters, "
                                   "digits, spaces, '_' and '-'.")
-        if public_key is None:
-            raise ValidationError("'public_key' is a required property: nuage imports "
-                                  "public keys and never generates private keys.")
         if key_type not in KEYPAIR_TYPES:
             raise ValidationError(f"Invalid input for field/attribute type. Value: "
                                   f"{key_type!r}. {key_type!r} is not one of ['ssh', 'x509']")
+        private_key = None
+        if public_key is None:
+            if self.generator is None:
+                raise ValidationError("'public_key' is a required property.")
+            public_key, private_key = (self.generator.ssh() if key_type == "ssh"
+                                       else self.generator.x509(user_id))
         if len(public_key) > MAX_PUBLIC_KEY:
             raise ValidationError("Keypair data is invalid: the public key is too long.")
         try:
@@ -74,13 +89,23 @@ class KeypairService(ResourceUseCases):
                         detail={"fingerprint": fingerprint, "type": key_type,
                                 "user_id": user_id})
             uow.commit()
-            return keypair
+            # Only in this answer: the stored key pair never holds it.
+            return replace(keypair, private_key=private_key) if private_key else keypair
 
-    def find(self, ctx: RequestContext, user_id: str | None = None) -> list[Keypair]:
+    def find(self, ctx: RequestContext, user_id: str | None = None,
+             marker: str | None = None, limit: int | None = None) -> list[Keypair]:
+        """The user's key pairs by name; `marker` and `limit` page them (2.35): the page
+        starts after the key pair named `marker` (NotFound for an unknown one)."""
         self.require_user(ctx)
         user_id = self._user(ctx, user_id, "index")
         with self.p.uow() as uow:
-            return sorted(uow.keypairs.find(user_id=user_id), key=lambda k: k.name)
+            found = sorted(uow.keypairs.find(user_id=user_id), key=lambda k: k.name)
+        if marker is not None:
+            names = [k.name for k in found]
+            if marker not in names:
+                raise NotFound("keypair", marker)
+            found = found[names.index(marker) + 1:]
+        return found if limit is None else found[:limit]
 
     def get(self, ctx: RequestContext, name: str, user_id: str | None = None) -> Keypair:
         self.require_user(ctx)

@@ -32,9 +32,6 @@ FIXED: dict[str, int] = {
 MAX_QUOTA = 2**31 - 1
 # The quota class projects follow when they have no limits of their own.
 DEFAULT_CLASS = "default"
-# What Nova's v2.1 os-quota-class-sets shows: the server group keys were left out when
-# the v2 extensions were ported (they came back at 2.50, past what nuage serves).
-CLASS_HIDDEN = ("server_groups", "server_group_members")
 
 
 @dataclass(frozen=True)
@@ -197,7 +194,7 @@ class QuotaService(ResourceUseCases):
         self._class_name(name)
         with self.p.uow() as uow:
             limits = self.class_limits(uow, name)
-        return {k: v for k, v in limits.items() if k not in CLASS_HIDDEN}
+        return dict(limits)
 
     def update_class(self, ctx: RequestContext, name: str, values: dict[str, Any]
                      ) -> dict[str, int]:
@@ -223,7 +220,7 @@ class QuotaService(ResourceUseCases):
                         detail=changes)
             limits = self.class_limits(uow, name)
             uow.commit()
-        return {k: v for k, v in limits.items() if k not in CLASS_HIDDEN}
+        return dict(limits)
 
     # -- /limits -------------------------------------------------------------------------------
     def absolute_limits(self, ctx: RequestContext, project_id: str | None = None

@@ -319,7 +319,9 @@ class Reconciler(ServerUseCases):
     def config_drive(self, server: Server) -> ConfigDrive:
         keys = {server.key_name: server.key_data} if server.key_name and server.key_data else {}
         meta = {
-            "uuid": server.id, "name": server.name, "hostname": _hostname(server.name),
+            # The hostname asked for (2.90), else the one made from the name at create.
+            "uuid": server.id, "name": server.name,
+            "hostname": server.hostname or _hostname(server.name),
             "launch_index": 0, "availability_zone": server.availability_zone or "nova",
             "project_id": server.project_id, "public_keys": keys,
             "keys": [{"name": k, "type": "ssh", "data": v} for k, v in keys.items()],

@@ -17,8 +17,9 @@ from nuage.domain.compute import (
 )
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, ValidationError
+from nuage.ports.repositories import UnitOfWork
 from nuage.services.compute.boot_images import boot_image
-from nuage.services.compute.servers import ServerUseCases, check_description
+from nuage.services.compute.servers import ServerService, ServerUseCases, check_description
 
 # Rebuild leaves the description alone unless one is given (null clears it).
 KEEP: Any = object()
@@ -58,6 +59,17 @@ class Backup:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RebuildChanges:
+    """What a rebuild may change beside the image, name and description: the key pair
+    (2.54; None removes it), the user data (2.57; None removes it), the hostname (2.90).
+    KEEP leaves a field as it is."""
+
+    key_name: Any = KEEP
+    user_data: Any = KEEP
+    hostname: str | None = None
+
+
 def _conflict(server: Server, action: str) -> Conflict:
     if server.task_state:
         return Conflict(f"Cannot '{action}' instance {server.id} while it is in task_state "
@@ -70,10 +82,12 @@ class ServerActionService(ServerUseCases):
     def act(self, ctx: RequestContext, server_id: str, action: str, *,
             reboot_type: str | None = None, image_ref: str | None = None,
             snapshot_name: str | None = None, name: str | None = None,
-            description: Any = KEEP, backup: Backup | None = None) -> Server:
+            description: Any = KEEP, backup: Backup | None = None,
+            rebuild: RebuildChanges | None = None) -> Server:
         """Returns the server; for createImage and createBackup its task_args name the new
         image. `description` (rebuild, 2.19) is KEEP, None or a string; `backup` is what
-        createBackup asks for."""
+        createBackup asks for; `rebuild` the key pair, user data and hostname a rebuild
+        changes (2.54, 2.57, 2.90)."""
         if action == "reboot" and reboot_type not in ("SOFT", "HARD"):
             raise ValidationError("Invalid input for field/attribute type.")
         snapshot_id = None
@@ -81,7 +95,7 @@ class ServerActionService(ServerUseCases):
             snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name, action, backup)
         try:
             return self._act(ctx, server_id, action, reboot_type, image_ref, name, snapshot_id,
-                             description, backup)
+                             description, backup, rebuild or RebuildChanges())
         except BaseException:
             if snapshot_id is not None:
                 self.p.images.discard_snapshot(snapshot_id, "the snapshot was refused")
@@ -111,9 +125,13 @@ class ServerActionService(ServerUseCases):
 
     def _act(self, ctx: RequestContext, server_id: str, action: str, reboot_type: str | None,
              image_ref: str | None, name: str | None, snapshot_id: str | None,
-             description: Any, backup: Backup | None = None) -> Server:
+             description: Any, backup: Backup | None = None,
+             rebuild: RebuildChanges | None = None) -> Server:
         if description is not KEEP:
             check_description(description)
+        changes = rebuild or RebuildChanges()
+        if changes.user_data is not KEEP:
+            ServerService.check_user_data(changes.user_data)
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
@@ -144,6 +162,7 @@ class ServerActionService(ServerUseCases):
                     server.name = name
                 if description is not KEEP:
                     server.description = description
+                self._rebuild_changes(uow, ctx, server, changes)
                 if server.vm_state == VmState.ERROR.value:
                     server.vm_state = VmState.ACTIVE.value
             if snapshot_id is not None:
@@ -156,10 +175,29 @@ class ServerActionService(ServerUseCases):
             uow.commit()
             return server
 
+    @staticmethod
+    def _rebuild_changes(uow: UnitOfWork, ctx: RequestContext, server: Server,
+                         changes: RebuildChanges) -> None:
+        if changes.key_name is not KEEP:
+            if changes.key_name is None:
+                server.key_name = server.key_data = None
+            else:
+                # The server owner's key pairs, as at create (Nova looks up the caller's).
+                key = uow.keypairs.first(user_id=ctx.user_id, name=changes.key_name)
+                if key is None:
+                    raise ValidationError("Invalid key_name provided.")
+                server.key_name, server.key_data = key.name, key.public_key
+        if changes.user_data is not KEEP:
+            server.user_data = changes.user_data
+        if changes.hostname is not None:
+            server.hostname = changes.hostname
+
     # -- done by the API alone ---------------------------------------------------------------
-    def lock(self, ctx: RequestContext, server_id: str) -> Server:
+    def lock(self, ctx: RequestContext, server_id: str, reason: str | None = None) -> Server:
         """Locks the server (Nova: by its owner, or by an administrator of another project).
-        The owner locking again changes nothing."""
+        The owner locking again changes nothing. `reason` is 2.73's `locked_reason`."""
+        if reason is not None and (not reason or len(reason) > 255):
+            raise ValidationError("Invalid input for field/attribute locked_reason.")
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
             self.require_member(ctx, server)
@@ -167,6 +205,7 @@ class ServerActionService(ServerUseCases):
             if server.locked and is_owner:
                 return server
             server.locked_by = LOCKED_BY_OWNER if is_owner else LOCKED_BY_ADMIN
+            server.locked_reason = reason
             server.updated_at = self.p.clock.now()
             self.action(uow, ctx, server, "lock", finished=True)
             uow.commit()
@@ -183,6 +222,7 @@ class ServerActionService(ServerUseCases):
                 raise Forbidden("Policy doesn't allow os_compute_api:os-lock-server:unlock:"
                                 "unlock_override to be performed.")
             server.locked_by = None
+            server.locked_reason = None
             server.updated_at = self.p.clock.now()
             self.action(uow, ctx, server, "unlock", finished=True)
             uow.commit()

@@ -34,7 +34,7 @@ from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
-from nuage.services.compute import scheduler
+from nuage.services.compute import scheduler, server_filters
 from nuage.services.compute.boot_images import boot_image
 
 MAX_USER_DATA = 65535
@@ -65,6 +65,9 @@ class NewServer:
     access_ipv4: str = ""
     access_ipv6: str = ""
     description: str | None = None
+    # Tags given at create (2.52), and the guest's hostname (2.90; else from the name).
+    tags: tuple[str, ...] = ()
+    hostname: str | None = None
     # One create request's servers share a reservation id; each has its index in it.
     reservation_id: str | None = None
     launch_index: int = 0
@@ -75,6 +78,8 @@ class ServerQuery:
     name: str | None = None
     status: str | None = None
     changes_since: datetime | None = None
+    # 2.66: changed at or before this time (deleted servers included, as changes-since).
+    changes_before: datetime | None = None
     image: str | None = None
     flavor: str | None = None
     all_projects: bool = False
@@ -87,6 +92,9 @@ class ServerQuery:
     tags_any: tuple[str, ...] = ()
     not_tags: tuple[str, ...] = ()
     not_tags_any: tuple[str, ...] = ()
+    # Exact-match filters (server_filters.FIELDS); `extended_filters` is 2.83 or later.
+    exact: tuple[tuple[str, str], ...] = ()
+    extended_filters: bool = False
 
 
 def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
@@ -171,7 +179,7 @@ class ServerService(ServerUseCases):
         name = new.name.strip()
         if not name or len(name) > 255:
             raise ValidationError("Invalid input for field/attribute name.")
-        user_data = self._check_user_data(new.user_data)
+        user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
         if isinstance(new.networks, list) and new.networks:
             raise ValidationError("Networks are not available yet: use \"networks\": \"none\" "
@@ -182,6 +190,7 @@ class ServerService(ServerUseCases):
         # The image, its kernel and its ramdisk, as this project may see them.
         image = boot_image(self.p.images, ctx, new.image_ref)
         check_description(new.description)
+        check_tags(list(new.tags))
         now = self.p.clock.now()
         reservation = new.reservation_id or new_reservation_id()
         with self.p.uow(write=True) as uow:
@@ -214,7 +223,8 @@ class ServerService(ServerUseCases):
                     access_ipv4=new.access_ipv4, access_ipv6=new.access_ipv6,
                     number=self._next_number(uow), description=new.description,
                     reservation_id=reservation, launch_index=new.launch_index + index,
-                    hostname=server_hostname(named),
+                    hostname=new.hostname or server_hostname(named),
+                    tags=sorted(set(new.tags)),
                     kernel_id=image.properties.get("kernel_id", ""),
                     ramdisk_id=image.properties.get("ramdisk_id", ""))
                 # Stored at once: the next number is counted from the stored ones.
@@ -263,7 +273,7 @@ class ServerService(ServerUseCases):
         return low
 
     @staticmethod
-    def _check_user_data(user_data: str | None) -> str | None:
+    def check_user_data(user_data: str | None) -> str | None:
         if user_data is None:
             return None
         if len(user_data) > MAX_USER_DATA:
@@ -300,9 +310,10 @@ class ServerService(ServerUseCases):
         return uow.compute.next_server_number()
 
     # -- reading ---------------------------------------------------------------------------
-    def get(self, ctx: RequestContext, server_id: str) -> Server:
+    def get(self, ctx: RequestContext, server_id: str, include_deleted: bool = False
+            ) -> Server:
         with self.p.uow() as uow:
-            return self.server(uow, ctx, server_id)
+            return self.server(uow, ctx, server_id, include_deleted)
 
     def migrations(self, ctx: RequestContext, rule: str, server_id: str | None = None
                    ) -> list[dict[str, Any]]:
@@ -319,7 +330,7 @@ class ServerService(ServerUseCases):
             raise Forbidden("Policy doesn't allow this operation.")
         with self.p.uow() as uow:
             filters: dict[str, Any] = {}
-            if not (q.changes_since is not None):
+            if q.changes_since is None and q.changes_before is None:
                 filters["deleted"] = False
             if q.all_projects and policy.is_cloud_reader(ctx):
                 if q.project_id:
@@ -331,12 +342,17 @@ class ServerService(ServerUseCases):
             found = uow.servers.find(**filters)
         out = []
         pattern = _regex(q.name) if q.name else None
+        exact = server_filters.allowed(ctx, dict(q.exact), q.extended_filters)
         for s in sorted(found, key=lambda s: (s.created_at, s.id), reverse=True):
+            if exact and not server_filters.matches(s, exact):
+                continue
             if pattern is not None and not pattern.search(s.name):
                 continue
             if q.status and s.status != q.status.upper():
                 continue
             if q.changes_since and s.updated_at < q.changes_since:
+                continue
+            if q.changes_before and s.updated_at > q.changes_before:
                 continue
             if q.image and s.image_id != q.image:
                 continue
@@ -361,7 +377,7 @@ class ServerService(ServerUseCases):
             self.require_member(ctx, server)
             if "description" in changes:
                 check_description(changes["description"])
-            for key in ("name", "access_ipv4", "access_ipv6", "description"):
+            for key in ("name", "access_ipv4", "access_ipv6", "description", "hostname"):
                 if key in changes:
                     setattr(server, key, changes[key])
             server.updated_at = self.p.clock.now()
@@ -480,9 +496,25 @@ class ServerService(ServerUseCases):
             server = self._taggable(uow, ctx, server_id, "delete tags")
             self._store_tags(uow, ctx, server, [], {"tags": []})
 
+    def image_properties(self, ctx: RequestContext, image_ids: set[str]
+                         ) -> dict[str, dict[str, Any]]:
+        """The properties of the servers' images the caller can see (2.98 shows them;
+        Nova keeps a copy taken at boot, nuage reads the image: an image gone or no
+        longer visible shows none)."""
+        found: dict[str, dict[str, Any]] = {}
+        for image_id in sorted(image_ids):
+            try:
+                found[image_id] = dict(self.p.images.describe(ctx, image_id).properties)
+            except NotFound:
+                continue
+        return found
+
     def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
         with self.p.uow() as uow:
             server = self.server(uow, ctx, server_id)
+        # Nova's os_compute_api:os-console-output is PROJECT_MEMBER_OR_ADMIN: the console
+        # may show secrets the guest prints (keys, passwords), so readers do not get it.
+        self.require_member(ctx, server)
         if server.host is None or server.vm_state in (VmState.BUILDING.value,
                                                       VmState.ERROR.value):
             raise Conflict(f"Instance {server.id} is not ready yet: it has no console.")

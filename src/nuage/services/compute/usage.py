@@ -76,6 +76,23 @@ def active_in(server: Server, start: datetime, stop: datetime) -> bool:
             and (terminated is None or terminated > start))
 
 
+@dataclass(frozen=True)
+class UsagePage:
+    """2.40: the servers counted are a page (after the server `marker`, at most `limit`);
+    the totals are those of the page, as Nova computes them."""
+
+    marker: str | None = None
+    limit: int | None = None
+
+    def cut(self, servers: list[Server]) -> list[Server]:
+        if self.marker is not None:
+            ids = [s.id for s in servers]
+            if self.marker not in ids:
+                raise ValidationError(f"Marker {self.marker} could not be found.")
+            servers = servers[ids.index(self.marker) + 1:]
+        return servers if self.limit is None else servers[:self.limit]
+
+
 class UsageService(ResourceUseCases):
     def window(self, start: str | None, end: str | None) -> tuple[datetime, datetime]:
         """The window asked for; 400 unless start < end. An end in the future is cut to
@@ -89,37 +106,39 @@ class UsageService(ResourceUseCases):
                                   "the end time.")
         return period_start, min(period_stop, now)
 
-    def all_projects(self, ctx: RequestContext, start: str | None, end: str | None
-             ) -> list[TenantUsage]:
-        """Every project's usage (administrators only)."""
+    def all_projects(self, ctx: RequestContext, start: str | None, end: str | None,
+                     page: UsagePage | None = None) -> list[TenantUsage]:
+        """Every project's usage (administrators only); `page` (2.40) counts servers."""
         self.require_user(ctx)
         if not is_admin(ctx):
             raise Forbidden("Policy doesn't allow os_compute_api:os-simple-tenant-usage:list "
                             "to be performed.")
-        return self._usages(*self.window(start, end), None)
+        return self._usages(*self.window(start, end), None, page)
 
-    def show(self, ctx: RequestContext, tenant_id: str, start: str | None, end: str | None
-             ) -> TenantUsage | None:
+    def show(self, ctx: RequestContext, tenant_id: str, start: str | None, end: str | None,
+             page: UsagePage | None = None) -> TenantUsage | None:
         """One project's usage, for its members or administrators; None when it used
         nothing in the window (Nova answers `{}`)."""
         self.require_user(ctx)
         if tenant_id != ctx.project_id and not is_admin(ctx):
             raise Forbidden("Policy doesn't allow os_compute_api:os-simple-tenant-usage:show "
                             "to be performed.")
-        found = self._usages(*self.window(start, end), tenant_id)
+        found = self._usages(*self.window(start, end), tenant_id, page)
         return found[0] if found else None
 
-    def _usages(self, start: datetime, stop: datetime, tenant_id: str | None
-                ) -> list[TenantUsage]:
+    def _usages(self, start: datetime, stop: datetime, tenant_id: str | None,
+                page: UsagePage | None = None) -> list[TenantUsage]:
         now = _aware(self.p.clock.now())
         assert now is not None
         with self.p.uow() as uow:
             found = (uow.servers.find(project_id=tenant_id) if tenant_id is not None
                      else uow.servers.find())
         by_project: dict[str, TenantUsage] = {}
-        for server in sorted(found, key=lambda s: (s.created_at, s.id)):
-            if not active_in(server, start, stop):
-                continue
+        counted = [s for s in sorted(found, key=lambda s: (s.created_at, s.id))
+                   if active_in(s, start, stop)]
+        if page is not None:
+            counted = page.cut(counted)
+        for server in counted:
             launched, terminated = _aware(server.launched_at), _aware(server.terminated_at)
             assert launched is not None
             hours = hours_for(server, start, stop)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object, member
 from nuage.api.openstack.common.http import call, reply
 from nuage.api.openstack.compute.deps import Deps
-from nuage.domain.compute import Aggregate
+from nuage.domain.compute import Aggregate, aggregate_uuid
 from nuage.domain.errors import ValidationError
 from nuage.services.compute.aggregates import KEEP
 
@@ -22,13 +22,16 @@ def _time(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value is not None else None
 
 
-def view(a: Aggregate, full: bool = True) -> dict[str, Any]:
-    """Nova's aggregate at 2.1 (the uuid comes at 2.41); a create answers without hosts
-    and metadata."""
+def view(a: Aggregate, full: bool = True, version: tuple[int, int] = (2, 1)
+         ) -> dict[str, Any]:
+    """Nova's aggregate; 2.41 adds its `uuid`. A create answers without hosts and
+    metadata."""
     body: dict[str, Any] = {
         "id": a.id, "name": a.name, "availability_zone": a.availability_zone,
         "created_at": _time(a.created_at), "updated_at": _time(a.updated_at),
         "deleted": False, "deleted_at": None}
+    if version >= (2, 41):
+        body["uuid"] = aggregate_uuid(int(a.id or 0), a.created_at)
     if full:
         body["hosts"] = list(a.hosts)
         body["metadata"] = dict(a.metadata)
@@ -48,12 +51,12 @@ def routes(d: Deps) -> list[Route]:
     async def index(request: Request) -> Response:
         ctx = await d.ctx(request)
         found = await call(s.list, ctx)
-        return reply({"aggregates": [view(a) for a in found]})
+        return reply({"aggregates": [view(a, version=d.version(request)) for a in found]})
 
     async def show(request: Request) -> Response:
         ctx = await d.ctx(request)
         found = await call(s.get, ctx, request.path_params["aggregate_id"])
-        return reply({"aggregate": view(found)})
+        return reply({"aggregate": view(found, version=d.version(request))})
 
     async def create(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -62,7 +65,7 @@ def routes(d: Deps) -> list[Route]:
         if "name" not in body:
             raise ValidationError("'name' is a required property.")
         found = await call(s.create, ctx, body["name"], body.get("availability_zone"))
-        return reply({"aggregate": view(found, full=False)})
+        return reply({"aggregate": view(found, full=False, version=d.version(request))})
 
     async def update(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -70,7 +73,7 @@ def routes(d: Deps) -> list[Route]:
         _only(body, {"name", "availability_zone"}, "aggregate")
         found = await call(s.update, ctx, request.path_params["aggregate_id"],
                            body.get("name", KEEP), body.get("availability_zone", KEEP))
-        return reply({"aggregate": view(found)})
+        return reply({"aggregate": view(found, version=d.version(request))})
 
     async def delete(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -102,7 +105,7 @@ def routes(d: Deps) -> list[Route]:
             found = await call(s.set_metadata, ctx, aid, metadata)
         else:
             raise ValidationError(f"There is no such action: {name}")
-        return reply({"aggregate": view(found)})
+        return reply({"aggregate": view(found, version=d.version(request))})
 
     return [
         Route("/os-aggregates", index, methods=["GET"]),

@@ -25,6 +25,7 @@ from nuage.api.openstack.compute import (
     extensions,
     flavors,
     hosts,
+    hypervisors,
     images,
     keypairs,
     limits,
@@ -60,13 +61,20 @@ class Microversions:
         try:
             version = versions.requested(Headers(scope=scope))
         except versions.NotAcceptable as exc:
-            response = nova_fault(406, "computeFault", exc.message,
-                                  versions.response_headers(versions.MIN_VERSION))
+            headers = versions.response_headers(versions.MIN_VERSION)
+            rid = scope.get("state", {}).get("request_id")
+            if rid:
+                headers["X-Compute-Request-Id"] = str(rid)
+            response = nova_fault(406, "computeFault", exc.message, headers)
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {})[VERSION_KEY] = version
+        state = scope.setdefault("state", {})
+        state[VERSION_KEY] = version
         extra = [(k.lower().encode(), v.encode())
                  for k, v in versions.response_headers(version).items()]
+        # Nova's own request id header, beside X-OpenStack-Request-ID (2.46 says both).
+        if state.get("request_id"):
+            extra.append((b"x-compute-request-id", str(state["request_id"]).encode()))
 
         async def send_with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -94,7 +102,8 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
 
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
-        *hosts.routes(deps), *servers.routes(deps), *server_tags.routes(deps),
+        *hosts.routes(deps), *hypervisors.routes(deps), *servers.routes(deps),
+        *server_tags.routes(deps),
         *extensions.routes(deps), *quota_classes.routes(deps),
         *aggregates.routes(deps),
         *images.routes(deps, services.images, image_url),
@@ -116,10 +125,13 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
     async def on_crash(request: Request, exc: Exception) -> Response:
         # Raised past the Microversions middleware, so the headers are added here.
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        headers = versions.response_headers(deps.version(request))
+        rid = request.scope.get("state", {}).get("request_id")
+        if rid:
+            headers["X-Compute-Request-Id"] = str(rid)
         return nova_fault(500, "computeFault",
                           "Unexpected API Error. Please report this at nuage's issue tracker "
-                          "and attach the nuage log if possible.",
-                          versions.response_headers(deps.version(request)))
+                          "and attach the nuage log if possible.", headers)
 
     return Starlette(
         routes=[

@@ -1,5 +1,5 @@
 """GET /servers/{id}/diagnostics: below 2.48, the driver's own flat dict (nuage's is the
-one Nova's libvirt driver answers)."""
+one Nova's libvirt driver answers); from 2.48, Nova's standard diagnostics."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from nuage.services.compute.diagnostics import DiagnosticsService
 def routes(d: Deps, diagnostics: DiagnosticsService) -> list[Route]:
     async def show(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(diagnostics.diagnostics, ctx, request.path_params["server_id"])
+        found = await call(diagnostics.diagnostics, ctx, request.path_params["server_id"],
+                           d.version(request) >= (2, 48))
         return reply(found)
 
     return [Route("/servers/{server_id}/diagnostics", show, methods=["GET"])]

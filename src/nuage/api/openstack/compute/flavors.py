@@ -1,4 +1,8 @@
-"""/flavors, /flavors/detail, os-flavor-access and os-extra_specs (Nova 2.1 shapes)."""
+"""/flavors, /flavors/detail, os-flavor-access and os-extra_specs.
+
+2.55: `description` (shown everywhere, set at create and by PUT /flavors/{id}). 2.61:
+`extra_specs` in the detailed views. 2.75: no swap is 0, not "".
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from nuage.api.openstack.common.body import json_object, member, query_bool
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.deps import Deps, int_field, int_param
 from nuage.domain.compute import Flavor, FlavorAccess
-from nuage.domain.errors import ValidationError
+from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.flavors import FlavorQuery, NewFlavor
 
 CREATE_KEYS = {"name", "ram", "vcpus", "disk", "id", "swap", "rxtx_factor",
@@ -20,20 +24,40 @@ CREATE_KEYS = {"name", "ram", "vcpus", "disk", "id", "swap", "rxtx_factor",
 
 
 def render(d: Deps, request: Request, f: Flavor) -> dict[str, Any]:
+    version = d.version(request)
+    extra: dict[str, Any] = {}
+    if version >= (2, 55):
+        extra["description"] = f.description
+    if version >= (2, 61):
+        # Nova's os-flavor-extra-specs:index is for every reader of a project.
+        extra["extra_specs"] = dict(f.extra_specs)
     return {
         "id": f.id, "name": f.name, "ram": f.ram_mb, "vcpus": f.vcpus, "disk": f.disk_gb,
-        # Nova's quirk: no swap is "" rather than 0.
-        "swap": f.swap_mb or "",
+        # Nova's quirk below 2.75: no swap is "" rather than 0.
+        "swap": f.swap_mb if version >= (2, 75) else (f.swap_mb or ""),
         "OS-FLV-EXT-DATA:ephemeral": f.ephemeral_gb,
         "OS-FLV-DISABLED:disabled": f.disabled,
         "os-flavor-access:is_public": f.is_public,
         "rxtx_factor": f.rxtx_factor,
         "links": d.links(request, "flavors", f.id),
+        **extra,
     }
 
 
 def render_brief(d: Deps, request: Request, f: Flavor) -> dict[str, Any]:
-    return {"id": f.id, "name": f.name, "links": d.links(request, "flavors", f.id)}
+    brief: dict[str, Any] = {"id": f.id, "name": f.name,
+                             "links": d.links(request, "flavors", f.id)}
+    if d.version(request) >= (2, 55):
+        brief["description"] = f.description
+    return brief
+
+
+def _flavor_description(body: dict[str, Any]) -> str | None:
+    value = body.get("description")
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("Invalid input for field 'description': a string or null is "
+                              "required.")
+    return value
 
 
 def render_access(rows: list[FlavorAccess]) -> dict[str, Any]:
@@ -60,8 +84,9 @@ def _is_public(raw: str | None) -> bool | None:
     raise ValidationError(f"Invalid is_public filter [{raw}]")
 
 
-def _new_flavor(body: dict[str, Any]) -> NewFlavor:
-    unknown = sorted(set(body) - CREATE_KEYS)
+def _new_flavor(body: dict[str, Any], version: tuple[int, int] = (2, 1)) -> NewFlavor:
+    unknown = sorted(set(body) - CREATE_KEYS - ({"description"} if version >= (2, 55)
+                                                 else set()))
     if unknown:
         listed = ", ".join(map(repr, unknown))
         raise ValidationError(f"Additional properties are not allowed ({listed} were "
@@ -93,7 +118,7 @@ def _new_flavor(body: dict[str, Any]) -> NewFlavor:
         disk_gb=int_field(body, "disk", required=True) or 0,
         ephemeral_gb=int_field(body, "OS-FLV-EXT-DATA:ephemeral", default=0) or 0,
         swap_mb=int_field(body, "swap", default=0) or 0,
-        rxtx_factor=float(rxtx), is_public=is_public)
+        rxtx_factor=float(rxtx), is_public=is_public, description=_flavor_description(body))
 
 
 def routes(d: Deps) -> list[Route]:
@@ -128,8 +153,21 @@ def routes(d: Deps) -> list[Route]:
 
     async def create(request: Request) -> Response:
         ctx = await d.ctx(request)
-        new = _new_flavor(member(await json_object(request), "flavor"))
+        new = _new_flavor(member(await json_object(request), "flavor"), d.version(request))
         flavor = await call(s.create, ctx, new)
+        return reply({"flavor": render(d, request, flavor)})
+
+    async def update(request: Request) -> Response:
+        ctx = await d.ctx(request)
+        if d.version(request) < (2, 55):
+            # Nova has no flavor update below 2.55 (its versioned method is then a 404).
+            raise NotFound("resource", request.url.path)
+        body = member(await json_object(request), "flavor")
+        if set(body) != {"description"}:
+            raise ValidationError("Invalid input for field 'flavor': 'description' is the "
+                                  "only property, and it is required.")
+        flavor = await call(s.update_description, ctx, request.path_params["flavor_id"],
+                            _flavor_description(body))
         return reply({"flavor": render(d, request, flavor)})
 
     async def delete(request: Request) -> Response:
@@ -195,6 +233,7 @@ def routes(d: Deps) -> list[Route]:
         Route("/flavors/detail", list_detail, methods=["GET"]),
         Route("/flavors/{flavor_id}", show, methods=["GET"]),
         Route("/flavors/{flavor_id}", delete, methods=["DELETE"]),
+        Route("/flavors/{flavor_id}", update, methods=["PUT"]),
         Route("/flavors/{flavor_id}/os-flavor-access", list_access, methods=["GET"]),
         Route("/flavors/{flavor_id}/action", action, methods=["POST"]),
         Route("/flavors/{flavor_id}/os-extra_specs", get_specs, methods=["GET"]),

@@ -1,4 +1,5 @@
-"""/images: Nova's image proxy (deprecated, removed at 2.36, but served at 2.1).
+"""/images: Nova's image proxy (served up to 2.35; from 2.36 it is gone, 404, and its
+metadata calls from 2.39, as in Nova).
 
 Nova answers these calls by asking Glance; this adapter does the same with the image
 service: it maps Nova's filters to an image query, Glance's statuses and properties to
@@ -7,6 +8,7 @@ Nova's view, and metadata calls to image property patches.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -187,13 +189,28 @@ def routes(d: Deps, images: ImageService, image_url: str) -> list[Route]:
         # Nova: an empty image id is an unknown image (not a 405 from the collection).
         raise NotFound("image", "")
 
+    def until(last: tuple[int, int], handler: Endpoint) -> Endpoint:
+        """The handler up to microversion `last`; past it the route is gone (404)."""
+        async def gated(request: Request) -> Response:
+            if d.version(request) > last:
+                raise NotFound("resource", request.url.path)
+            return await handler(request)
+        return gated
+
     return [
-        Route("/images", list_brief, methods=["GET"]),
-        Route("/images/", no_id, methods=["GET", "DELETE"]),
-        Route("/images/detail", list_detail, methods=["GET"]),
-        Route("/images/{image_id}", show, methods=["GET"]),
-        Route("/images/{image_id}", delete, methods=["DELETE"]),
-        Route("/images/{image_id}/metadata", metadata, methods=["GET", "POST", "PUT"]),
-        Route("/images/{image_id}/metadata/{key}", metadata_item,
+        Route("/images", until(LAST_PROXY, list_brief), methods=["GET"]),
+        Route("/images/", until(LAST_PROXY, no_id), methods=["GET", "DELETE"]),
+        Route("/images/detail", until(LAST_PROXY, list_detail), methods=["GET"]),
+        Route("/images/{image_id}", until(LAST_PROXY, show), methods=["GET"]),
+        Route("/images/{image_id}", until(LAST_PROXY, delete), methods=["DELETE"]),
+        Route("/images/{image_id}/metadata", until(LAST_METADATA, metadata),
+              methods=["GET", "POST", "PUT"]),
+        Route("/images/{image_id}/metadata/{key}", until(LAST_METADATA, metadata_item),
               methods=["GET", "PUT", "DELETE"]),
     ]
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+# Nova's MAX_PROXY_API_SUPPORT_VERSION and MAX_IMAGE_META_PROXY_API_VERSION.
+LAST_PROXY = (2, 35)
+LAST_METADATA = (2, 38)

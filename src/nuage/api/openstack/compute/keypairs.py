@@ -1,7 +1,9 @@
-"""/os-keypairs: import, list, show, delete.
+"""/os-keypairs: create (import, or generate below 2.92), list, show, delete.
 
 2.1: create 200, delete 202. 2.2: `type` (ssh or x509) in and out, create 201, delete 204.
 2.10: administrators name another user with `user_id` (body on create, query otherwise).
+2.35: the list pages (`limit`, `marker`, `keypairs_links`). 2.92: `public_key` is required
+(no more generated pairs) and names may hold '@' and '.'.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, member
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.deps import Deps
+from nuage.api.openstack.compute.deps import Deps, int_param
 from nuage.domain.compute import Keypair
 from nuage.domain.errors import ValidationError
 
 CREATE_KEYS = {"name", "public_key"}
 TYPE_VERSION = (2, 2)
 USER_ID_VERSION = (2, 10)
+PAGING_VERSION = (2, 35)
+IMPORT_ONLY_VERSION = (2, 92)
 
 
 def _time(value: Any) -> str | None:
@@ -76,17 +80,35 @@ def routes(d: Deps) -> list[Route]:
         if not isinstance(name, str):
             raise ValidationError("'name' is a required property.")
         public_key = _string_field(body, "public_key")
+        if public_key is None and version >= IMPORT_ONLY_VERSION:
+            raise ValidationError("Invalid input for field/attribute keypair. 'public_key' is "
+                                  "a required property")
         key_type = _string_field(body, "type") or "ssh"
         keypair = await call(s.create, ctx, name, public_key, key_type,
-                             _string_field(body, "user_id"))
-        return reply({"keypair": render_created(keypair, version)},
-                     status=201 if version >= TYPE_VERSION else 200)
+                             _string_field(body, "user_id"), version >= IMPORT_ONLY_VERSION)
+        shown = render_created(keypair, version)
+        headers = None
+        if keypair.private_key is not None:
+            # Generated here: the one time the private key is shown (it is not stored), and
+            # no cache on the way may keep a copy.
+            shown["private_key"] = keypair.private_key
+            headers = {"Cache-Control": "no-store"}
+        return reply({"keypair": shown}, status=201 if version >= TYPE_VERSION else 200,
+                     headers=headers)
 
     async def listing(request: Request) -> Response:
         ctx = await d.ctx(request)
         version = d.version(request)
-        found = await call(s.find, ctx, user_id(request))
-        return reply({"keypairs": [{"keypair": render_brief(k, version)} for k in found]})
+        marker = limit = None
+        if version >= PAGING_VERSION:
+            marker = request.query_params.get("marker")
+            limit = int_param(request, "limit")
+        found = await call(s.find, ctx, user_id(request), marker, limit)
+        body: dict[str, Any] = {"keypairs": [{"keypair": render_brief(k, version)}
+                                             for k in found]}
+        if limit and len(found) == limit:
+            body["keypairs_links"] = d.next_link(request, "os-keypairs", found[-1].name, limit)
+        return reply(body)
 
     async def show(request: Request) -> Response:
         ctx = await d.ctx(request)

@@ -3,7 +3,10 @@
 nuage has no resize, cold or live migration, so no migration ever exists: an empty list
 is the truthful answer. Nova's filters (`host`, `status`, `instance_uuid`,
 `migration_type`, `source_compute`, `hidden`, ...) are accepted, as Nova accepts any
-query parameter below 2.59; paging (2.59) needs a microversion nuage does not advertise.
+query parameter below 2.59. From 2.59 the list pages (`limit`, `marker`: with no
+migration, any marker is unknown, 400), takes `changes-since` (and `changes-before` from
+2.66, `user_id` and `project_id` from 2.80) and refuses other parameters, as Nova's
+schema does.
 """
 
 from __future__ import annotations
@@ -12,17 +15,40 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from nuage.api.openstack.common.body import timestamp
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import Deps
-from nuage.domain.errors import NotFound
+from nuage.api.openstack.compute.deps import Deps, int_param
+from nuage.domain.errors import NotFound, ValidationError
 
 # GET /servers/{id}/migrations (in-progress live migrations) came with 2.23.
 SERVER_MIGRATIONS_VERSION = (2, 23)
+PAGING_VERSION = (2, 59)
+FILTERS = {"hidden", "host", "instance_uuid", "source_compute", "status", "migration_type",
+           "limit", "marker", "changes-since"}
+
+
+def check_query(request: Request, version: tuple[int, int]) -> None:
+    """2.59's strict query schema (with 2.66's changes-before, 2.80's user and project)."""
+    if version < PAGING_VERSION:
+        return
+    allowed = FILTERS | ({"changes-before"} if version >= (2, 66) else set()) | (
+        {"user_id", "project_id"} if version >= (2, 80) else set())
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise ValidationError(f"Additional properties are not allowed ({unknown} were "
+                              "unexpected)")
+    int_param(request, "limit")
+    q = dict(request.query_params)
+    timestamp(q, "changes-since")
+    timestamp(q, "changes-before")
+    if "marker" in q:
+        raise ValidationError(f"Marker {q['marker']} could not be found.")
 
 
 def routes(d: Deps) -> list[Route]:
     async def index(request: Request) -> Response:
         ctx = await d.ctx(request)
+        check_query(request, d.version(request))
         found = await call(d.s.servers.migrations, ctx, "os-migrations:index")
         return reply({"migrations": found})
 

@@ -1,4 +1,4 @@
-"""Servers as Nova renders them at each microversion up to 2.26: exactly the keys
+"""Servers as Nova renders them at each microversion up to 2.100: exactly the keys
 Tempest's schemas for that version allow."""
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ class ServerViews:
                                                            s.id)}
 
     def detail(self, s: Server, ctx: RequestContext, version: Version = V21,
-               host_status: str | None = None) -> dict[str, Any]:
-        """`host_status` (2.16) is given for administrators only."""
+               host_status: str | None = None, image_properties: dict[str, Any] | None = None,
+               single: bool = True) -> dict[str, Any]:
+        """`host_status` (2.16) is given for administrators only; `image_properties` (2.98)
+        are the server's image's properties, None when the image is gone; `single` is
+        False in list views (Nova shows `server_groups` only for one server)."""
         body: dict[str, Any] = {
             "id": s.id, "name": s.name, "status": s.status, "tenant_id": s.project_id,
             "user_id": s.user_id, "metadata": dict(s.metadata),
@@ -50,7 +53,7 @@ class ServerViews:
             "created": ts(s.created_at), "updated": ts(s.updated_at),
             "addresses": {}, "accessIPv4": s.access_ipv4, "accessIPv6": s.access_ipv6,
             "links": links(self.base, self.bookmark, "servers", s.id),
-            "OS-DCF:diskConfig": "MANUAL", "progress": 0 if s.status != "ACTIVE" else 100,
+            "OS-DCF:diskConfig": "MANUAL",
             "OS-EXT-AZ:availability_zone": s.availability_zone or "nova",
             "config_drive": "True", "key_name": s.key_name,
             "OS-SRV-USG:launched_at": _usg(s.launched_at),
@@ -60,6 +63,13 @@ class ServerViews:
             "os-extended-volumes:volumes_attached": [],
             "security_groups": [{"name": "default"}],
         }
+        # Nova's view builder shows progress only where a driver reports it.
+        if s.status in PROGRESS_STATUSES:
+            body["progress"] = 100 if s.status == "ACTIVE" else 0
+        if version >= (2, 47):
+            body["flavor"] = _embedded_flavor(s.flavor)
+        if version >= (2, 98):
+            body["image"]["properties"] = _image_properties(image_properties)
         if s.fault and s.vm_state == "error":
             body["fault"] = {"code": s.fault.get("code", 500),
                              "message": s.fault.get("message", ""),
@@ -80,9 +90,24 @@ class ServerViews:
                     "OS-EXT-SRV-ATTR:ramdisk_id": s.ramdisk_id,
                     "OS-EXT-SRV-ATTR:root_device_name": s.root_device_name,
                     "OS-EXT-SRV-ATTR:user_data": s.user_data})
+        if version >= (2, 90):
+            # 2.90: everyone sees (and may set) the hostname.
+            body["OS-EXT-SRV-ATTR:hostname"] = s.hostname
         if version >= (2, 16) and host_status is not None:
             body["host_status"] = host_status
         body.update(self._versioned(s, version))
+        if version >= (2, 63):
+            # nuage does not verify image signatures, so no server has trusted certificates.
+            body["trusted_image_certificates"] = None
+        if version >= (2, 71) and single:
+            # No server groups in nuage (yet): no server belongs to one.
+            body["server_groups"] = []
+        if version >= (2, 73):
+            body["locked_reason"] = s.locked_reason
+        if version >= (2, 96):
+            body["pinned_availability_zone"] = s.availability_zone
+        if version >= (2, 100):
+            body["scheduler_hints"] = {}
         return body
 
     @staticmethod
@@ -97,32 +122,97 @@ class ServerViews:
             out["tags"] = list(s.tags)
         return out
 
-    def updated(self, s: Server, ctx: RequestContext, version: Version = V21
-                ) -> dict[str, Any]:
+    def updated(self, s: Server, ctx: RequestContext, version: Version = V21,
+                host_status: str | None = None, image_properties: dict[str, Any] | None = None,
+                rebuild: bool = False) -> dict[str, Any]:
         """PUT /servers/{id} and rebuild answer with a smaller set (Tempest's update
-        schema), plus `locked` (2.9), `description` (2.19) and `tags` (2.26)."""
+        schema), plus `locked` (2.9), `description` (2.19) and `tags` (2.26); from 2.75
+        with the whole server, as GET shows it (a rebuild says `user_data` instead of
+        the administrators' OS-EXT-SRV-ATTR:user_data)."""
+        full = self.detail(s, ctx, version, host_status, image_properties)
+        if version >= (2, 75):
+            if rebuild:
+                full.pop("OS-EXT-SRV-ATTR:user_data", None)
+                full["user_data"] = s.user_data
+            return full
         keep = ("OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "addresses", "created",
                 "fault", "flavor", "hostId", "id", "image", "links", "metadata", "name",
-                "progress", "status", "tenant_id", "updated", "user_id")
-        full = self.detail(s, ctx)
-        return {**{k: full[k] for k in keep if k in full}, **self._versioned(s, version)}
+                "progress", "status", "tenant_id", "updated", "user_id",
+                # 2.63, 2.71, 2.73 (from 2.75 the whole view is given anyway)
+                "trusted_image_certificates", "server_groups", "locked_reason")
+        out = {**{k: full[k] for k in keep if k in full}, **self._versioned(s, version)}
+        if rebuild and version >= (2, 54):
+            out["key_name"] = s.key_name
+        if rebuild and version >= (2, 57):
+            out["user_data"] = s.user_data
+        return out
 
     def created(self, s: Server) -> dict[str, Any]:
         return {"id": s.id, "links": links(self.base, self.bookmark, "servers", s.id),
                 "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
 
-    def action(self, a: InstanceAction, with_events: bool) -> dict[str, Any]:
+    def action(self, a: InstanceAction, with_events: bool, version: Version = V21,
+               ctx: RequestContext | None = None, server: Server | None = None
+               ) -> dict[str, Any]:
+        """An instance action; `with_events` for the show view. Events are for
+        administrators below 2.51 and for everyone from it, their traceback and host
+        (2.62) for administrators only, as Nova's os-instance-actions:events policy says;
+        2.62 adds the per-project hostId, 2.58 `updated_at`."""
+        admin = ctx is not None and policy.is_cloud_admin(ctx)
         body: dict[str, Any] = {
             "action": a.action, "instance_uuid": a.server_id, "request_id": a.request_id,
             "user_id": a.user_id, "project_id": a.project_id, "start_time": _usg(a.start_time),
             "message": a.message}
-        if with_events:
-            body["events"] = [{"event": f"compute_{a.action}", "start_time": _usg(a.start_time),
-                               "finish_time": _usg(a.finish_time),
-                               "result": "Error" if a.message else (
-                                   "Success" if a.finish_time else None),
-                               "traceback": None}]
+        if version >= (2, 58):
+            body["updated_at"] = _usg(action_updated(a))
+        if with_events and (admin or ctx is None or version >= (2, 51)):
+            event: dict[str, Any] = {
+                "event": f"compute_{a.action}", "start_time": _usg(a.start_time),
+                "finish_time": _usg(a.finish_time),
+                "result": "Error" if a.message else ("Success" if a.finish_time else None)}
+            if admin or ctx is None:
+                event["traceback"] = None
+            if version >= (2, 84):
+                # 2.84: what went wrong, in the tenant's terms (the action's message).
+                event["details"] = a.message
+            if version >= (2, 62) and server is not None:
+                event["hostId"] = _host_id(server)
+                if admin:
+                    event["host"] = server.host or ""
+            body["events"] = [event]
         return body
+
+
+# Nova's view builder: the statuses in which a server shows `progress`.
+PROGRESS_STATUSES = frozenset({"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE",
+                               "MIGRATING"})
+
+
+def _embedded_flavor(flavor: dict[str, Any]) -> dict[str, Any]:
+    """2.47: the flavor the server was booted with, as Nova embeds it (no id, no links;
+    the description is left out, as Nova does from 2.55)."""
+    return {"original_name": flavor.get("name", ""), "vcpus": flavor.get("vcpus", 0),
+            "ram": flavor.get("ram", 0), "disk": flavor.get("disk", 0),
+            "ephemeral": flavor.get("ephemeral", 0), "swap": flavor.get("swap", 0),
+            "extra_specs": dict(flavor.get("extra_specs") or {})}
+
+
+def _image_properties(found: dict[str, Any] | None) -> dict[str, str | None]:
+    """2.98: the image's properties that Nova's schema allows (string or null values,
+    names of letters, digits and `_:. `)."""
+    out: dict[str, str | None] = {}
+    for key, value in (found or {}).items():
+        if not (isinstance(key, str) and 0 < len(key) <= 255 and all(
+                c.isascii() and (c.isalnum() or c in "_:. ") for c in key)):
+            continue
+        if value is None or (isinstance(value, str) and len(value) <= 255):
+            out[key] = value
+    return out
+
+
+def action_updated(a: InstanceAction) -> datetime:
+    """When an instance action last changed: its end, or its start while it runs."""
+    return a.finish_time or a.start_time
 
 
 def _usg(value: datetime | None) -> str | None:

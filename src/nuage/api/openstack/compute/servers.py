@@ -1,10 +1,8 @@
-"""/servers and its sub-resources, microversions 2.1 to 2.26 (tags are in server_tags.py)."""
+"""/servers and its sub-resources, microversions 2.1 to 2.100 (tags are in server_tags.py)."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from typing import Any, NamedTuple
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,187 +11,37 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object, query_bool, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.backups import parse_backup
-from nuage.api.openstack.compute.server_views import ServerViews, Version
+from nuage.api.openstack.compute.deps import int_param
+from nuage.api.openstack.compute.server_requests import (
+    SERVER_STATUSES,
+    SIMPLE_ACTIONS,
+    SOFT_DELETE_ACTIONS,
+    UNSUPPORTED_ACTIONS,
+    access_ip,
+    check_query_keys,
+    description_field,
+    hostname_field,
+    metadata_field,
+    nova_console_text,
+    parse_create,
+    parse_rebuild,
+    server_body,
+    string_field,
+    tag_list,
+)
+from nuage.api.openstack.compute.server_views import ServerViews, Version, action_updated
 from nuage.domain import policy
 from nuage.domain.compute import Server
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, NotFound, ValidationError
+from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.services.compute.hosts import HostService
 from nuage.services.compute.server_actions import KEEP, ServerActionService
-from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
+from nuage.services.compute.server_filters import FIELDS
+from nuage.services.compute.servers import ServerQuery, ServerService
 
-CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
-               "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
-               "accessIPv6", "block_device_mapping_v2", "security_groups", "config_drive",
-               "return_reservation_id", "OS-DCF:diskConfig", "adminPass"}
-# Nova actions nuage does not offer (yet): the server is still looked up first, so an
-# unknown server is a 404 as in Nova, and only then is the action refused with a 400.
-UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
-                       "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
-                       "resetNetwork", "injectNetworkInfo",
-                       "addSecurityGroup", "removeSecurityGroup", "changePassword",
-                       "evacuate", "addFixedIp", "removeFixedIp", "addFloatingIp",
-                       "removeFloatingIp",
-                       "os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole",
-                       "os-getRDPConsole"}
-# Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
-SOFT_DELETE_ACTIONS = {"restore", "forceDelete"}
-TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
-FALSE_WORDS = frozenset({"0", "f", "false", "off", "n", "no"})
-SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
-                  "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
-
-
-def _server_body(body: dict[str, Any]) -> dict[str, Any]:
-    server = body.get("server")
-    if not isinstance(server, dict):
-        raise ValidationError("Invalid input for field/attribute server.")
-    return server
-
-
-def _string(d: dict[str, Any], key: str, *, required: bool = False, max_len: int = 255,
-            allow_empty: bool = False) -> str | None:
-    value = d.get(key)
-    if value is None:
-        if required:
-            raise ValidationError(f"Invalid input for field/attribute {key}. Value: None. "
-                                  f"'{key}' is a required property")
-        return None
-    if not isinstance(value, str) or len(value) > max_len or (not allow_empty
-                                                              and not value.strip()):
-        raise ValidationError(f"Invalid input for field/attribute {key}. Value: {value!r}.")
-    return value
-
-
-def _access_ip(d: dict[str, Any], key: str) -> str:
-    """accessIPv4/accessIPv6: an address of that family, kept in its canonical form (Nova
-    answers "::babe:dc0c:1602" for "0000:...:babe:220.12.22.2"); "" clears it."""
-    raw = _string(d, key, allow_empty=True) or ""
-    if not raw:
-        return ""
-    kind = ipaddress.IPv4Address if key == "accessIPv4" else ipaddress.IPv6Address
-    try:
-        return str(kind(raw))
-    except ValueError as exc:
-        raise ValidationError(f"Invalid input for field/attribute {key}. Value: {raw!r}. "
-                              f"{raw!r} is not a '{key[-2:].lower()}'") from exc
-
-
-def _description(d: dict[str, Any], version: Version) -> Any:
-    """`description` (2.19): a string or null; KEEP when absent. Below 2.19 it is an
-    unexpected key (400)."""
-    if "description" not in d:
-        return KEEP
-    if version < (2, 19):
-        raise ValidationError("Invalid input for field/attribute server. Additional "
-                              "properties are not allowed ('description' was unexpected)")
-    value = d["description"]
-    if value is not None and not isinstance(value, str):
-        raise ValidationError(f"Invalid input for field/attribute description. Value: "
-                              f"{value!r}. {value!r} is not of type 'string', 'null'")
-    return value
-
-
-def _metadata(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                              for k, v in value.items()):
-        raise ValidationError("Invalid input for field/attribute metadata.")
-    return dict(value)
-
-
-class CreateRequest(NamedTuple):
-    new: NewServer
-    min_count: int
-    max_count: int
-    # Answer {"reservation_id": ...} instead of the first server.
-    return_reservation_id: bool
-
-
-def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateRequest:
-    s = _server_body(body)
-    description = _description(s, version)
-    unknown = set(s) - CREATE_KEYS - {"description"}
-    if unknown:
-        raise ValidationError(f"Invalid input for field/attribute server. Additional "
-                              f"properties are not allowed ({', '.join(sorted(unknown))} "
-                              "were unexpected)")
-    # adminPass is accepted as Nova does, but not used: guests take SSH keys, and the
-    # create response carries no adminPass (Tempest's enable_instance_password = false).
-    _string(s, "adminPass", allow_empty=True)
-    image = s.get("imageRef")
-    for bdm in s.get("block_device_mapping_v2") or []:
-        if not isinstance(bdm, dict) or bdm.get("source_type") != "image" or bdm.get(
-                "destination_type", "local") != "local":
-            raise ValidationError("Block device mappings other than the image on local disk "
-                                  "are not supported yet.")
-        image = image or bdm.get("uuid")
-    if image is not None and not isinstance(image, str):
-        raise ValidationError("Invalid input for field/attribute imageRef.")
-    flavor = s.get("flavorRef")
-    if isinstance(flavor, int):
-        flavor = str(flavor)
-    if not isinstance(flavor, str) or not flavor:
-        raise ValidationError("Invalid input for field/attribute flavorRef. 'flavorRef' is a "
-                              "required property")
-    networks = s.get("networks")
-    if networks is not None and not (networks in ("none", "auto") or isinstance(networks,
-                                                                                 list)):
-        raise ValidationError("Invalid input for field/attribute networks.")
-    counts = []
-    for key in ("min_count", "max_count"):
-        raw = s.get(key, 1)
-        # Nova's schema: an integer, or a string of digits; 2.5 or true is a 400.
-        if isinstance(raw, str) and raw.strip().isdigit():
-            raw = int(raw)
-        if not isinstance(raw, int) or isinstance(raw, bool):
-            raise ValidationError(f"Invalid input for field/attribute {key}.")
-        value = raw
-        if value < 1:
-            raise ValidationError(f"Invalid input for field/attribute {key}.")
-        counts.append(value)
-    if counts[0] > counts[1]:
-        raise ValidationError("min_count must be <= max_count")
-    return_reservation = _boolean(s, "return_reservation_id")
-    new = NewServer(
-        name=_string(s, "name", required=True) or "", image_ref=(image or "").rsplit("/", 1)[-1],
-        flavor_ref=flavor, key_name=_string(s, "key_name"),
-        user_data=_string(s, "user_data", max_len=65535), metadata=_metadata(s.get("metadata")),
-        availability_zone=_string(s, "availability_zone"), networks=networks,
-        access_ipv4=_access_ip(s, "accessIPv4"), access_ipv6=_access_ip(s, "accessIPv6"),
-        # Below 2.19 Nova stores the name as the description.
-        description=(s.get("name") if description is KEEP and version < (2, 19)
-                     else None if description is KEEP else description))
-    return CreateRequest(new, counts[0], counts[1], return_reservation)
-
-
-def _boolean(d: dict[str, Any], key: str) -> bool:
-    """Nova's parameter_types.boolean: a JSON boolean or one of its accepted strings."""
-    raw = d.get(key, False)
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.lower() in TRUE_WORDS | FALSE_WORDS:
-        return raw.lower() in TRUE_WORDS
-    raise ValidationError(f"Invalid input for field/attribute {key}. Value: {raw!r}. "
-                          f"{raw!r} is not of type 'boolean'")
-
-
-def tag_list(raw: list[str]) -> tuple[str, ...]:
-    """A tag filter's values: comma-separated, and the parameter may repeat."""
-    return tuple(t for value in raw for t in value.split(",") if t)
-
-
-# Nova strips these from console output (all control characters but \t and \n).
-CONSOLE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
-
-
-def nova_console_text(lines: str, length: int | None) -> str:
-    """The last `length` lines as Nova cuts them: it splits the log on "\n" and keeps the
-    last `length` pieces, so a log ending in a newline gives length - 1 lines and "\n"."""
-    if length and lines.endswith("\n"):
-        lines = lines.split("\n", 1)[1] if lines.count("\n") >= length else lines
-    return CONSOLE_CONTROL.sub("", lines)
+# The floating and fixed IP actions 2.44 removed.
+NETWORK_PROXY_ACTIONS = frozenset({"addFixedIp", "removeFixedIp", "addFloatingIp",
+                                   "removeFloatingIp"})
 
 
 def routes(d: Any) -> list[Route]:
@@ -203,19 +51,41 @@ def routes(d: Any) -> list[Route]:
     hosts: HostService = d.s.hosts
     views: ServerViews = d.server_views
 
-    async def detail_views(request: Request, ctx: RequestContext, found: list[Server]
-                           ) -> list[dict[str, Any]]:
+    async def detail_views(request: Request, ctx: RequestContext, found: list[Server],
+                           single: bool = False, updated: bool = False,
+                           rebuild: bool = False) -> list[dict[str, Any]]:
         version = d.version(request)
         # host_status (2.16) is for administrators only; "" for a server with no host.
         statuses: dict[str, str] | None = None
         if version >= (2, 16) and policy.is_cloud_admin(ctx):
             statuses = await call(hosts.host_statuses, ctx, {s.host for s in found if s.host})
-        return [views.detail(s, ctx, version, None if statuses is None
-                             else statuses.get(s.host or "", "")) for s in found]
+        properties: dict[str, dict[str, Any]] = {}
+        if version >= (2, 98):
+            properties = await call(servers.image_properties, ctx,
+                                    {s.image_id for s in found})
+        out = []
+        for s in found:
+            status = None if statuses is None else statuses.get(s.host or "", "")
+            if updated:
+                out.append(views.updated(s, ctx, version, status, properties.get(s.image_id),
+                                         rebuild=rebuild))
+            else:
+                out.append(views.detail(s, ctx, version, status, properties.get(s.image_id),
+                                        single=single))
+        return out
 
     async def create(request: Request) -> Response:
         ctx = await d.ctx(request)
-        req = parse_create(await json_object(request), d.version(request))
+        body = await json_object(request)
+        req = parse_create(body, d.version(request))
+        requested = server_body(body)
+        if "host" in requested or "hypervisor_hostname" in requested:
+            # 2.74: compute:servers:create:requested_destination is for administrators.
+            if not policy.is_cloud_admin(ctx):
+                raise Forbidden("Policy doesn't allow compute:servers:create:"
+                                "requested_destination to be performed.")
+            raise ValidationError("Requesting a destination host is not supported by this "
+                                  "cloud yet.")
         made = await call(servers.create_many, ctx, req.new, req.min_count, req.max_count)
         for host in sorted({s.host for s in made if s.host}):
             d.s.agents.notify(host)
@@ -237,14 +107,31 @@ def routes(d: Any) -> list[Route]:
                 raise ValidationError("limit param must be positive")
         all_projects = bool(query_bool(q.get("all_tenants") or q.get("all_projects")
                                        or ("true" if "all_tenants" in q else "false")))
-        tags: dict[str, tuple[str, ...]] = {}
-        if d.version(request) >= (2, 26):
+        tags: dict[str, Any] = {}
+        version = d.version(request)
+        status = q.get("status")
+        if status and version >= (2, 38) and status.upper() not in SERVER_STATUSES:
+            # 2.38: an unknown status is an error, not an empty list.
+            raise ValidationError(f"Invalid status value: {status}")
+        changes_before = None
+        if version >= (2, 66):
+            changes_before = timestamp(dict(q), "changes-before")
+            since = timestamp(dict(q), "changes-since")
+            if changes_before and since and since > changes_before:
+                raise ValidationError("The value of changes-since must be less than or "
+                                      "equal to changes-before.")
+        if version >= (2, 26):
             tags = {field: tag_list(q.getlist(param)) for param, field in (
                 ("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
                 ("not-tags-any", "not_tags_any"))}
-        return ServerQuery(**tags,
+        if version >= (2, 75):
+            check_query_keys(set(q), version)
+        exact = tuple((k, q[k]) for k in sorted(FIELDS) if k in q
+                      and (k != "locked" or version >= (2, 73)))
+        return ServerQuery(**tags, exact=exact, extended_filters=version >= (2, 83),
             name=q.get("name"), status=q.get("status"),
-            changes_since=timestamp(dict(q), "changes-since"), image=q.get("image"),
+            changes_since=timestamp(dict(q), "changes-since"), changes_before=changes_before,
+            image=q.get("image"),
             flavor=q.get("flavor"), all_projects=all_projects,
             project_id=q.get("project_id") or q.get("tenant_id"), marker=q.get("marker"),
             limit=limit)
@@ -275,26 +162,30 @@ def routes(d: Any) -> list[Route]:
     async def show(request: Request) -> Response:
         ctx = await d.ctx(request)
         server = await call(servers.get, ctx, request.path_params["server_id"])
-        return reply({"server": (await detail_views(request, ctx, [server]))[0]})
+        return reply({"server": (await detail_views(request, ctx, [server], single=True))[0]})
 
     async def update(request: Request) -> Response:
         ctx = await d.ctx(request)
-        body = _server_body(await json_object(request))
+        body = server_body(await json_object(request))
         changes: dict[str, Any] = {}
         if "name" in body:
-            changes["name"] = _string(body, "name", required=True)
+            changes["name"] = string_field(body, "name", required=True)
         for wire, field in (("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6")):
             if wire in body:
-                changes[field] = _access_ip(body, wire)
-        description = _description(body, d.version(request))
+                changes[field] = access_ip(body, wire)
+        description = description_field(body, d.version(request))
         if description is not KEEP:
             changes["description"] = description
+        version = d.version(request)
+        if version >= (2, 90) and body.get("hostname") is not None:
+            changes["hostname"] = hostname_field(body, version)
         unknown = set(body) - {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig",
-                               "description"}
+                               "description"} - ({"hostname"} if version >= (2, 90) else set())
         if unknown:
             raise ValidationError("Additional properties are not allowed.")
         server = await call(servers.update, ctx, request.path_params["server_id"], changes)
-        return reply({"server": views.updated(server, ctx, d.version(request))})
+        return reply({"server": (await detail_views(request, ctx, [server], single=True,
+                                                    updated=True))[0]})
 
     async def delete(request: Request) -> Response:
         ctx = await d.ctx(request)
@@ -325,6 +216,9 @@ def routes(d: Any) -> list[Route]:
                     length = None
             output = await call(servers.console_output, ctx, sid, length)
             return reply({"output": nova_console_text(output, length)})
+        if name in NETWORK_PROXY_ACTIONS and d.version(request) >= (2, 44):
+            # 2.44 removed these proxies of Neutron: Nova answers 404 before any look-up.
+            raise NotFound("resource", request.url.path)
         if name in UNSUPPORTED_ACTIONS or name in SOFT_DELETE_ACTIONS:
             found = await call(servers.get, ctx, sid)
             if name in SOFT_DELETE_ACTIONS:
@@ -332,10 +226,19 @@ def routes(d: Any) -> list[Route]:
                                f"{found.vm_state}")
             raise ValidationError(f"The action {name} is not supported by this cloud.")
         if name in ("lock", "unlock"):
-            # Nova 2.73 adds a reason; below that the body is null (Tempest sends {}).
-            if arg not in (None, {}):
+            # Nova 2.73 adds a reason to lock; otherwise the body is null (Tempest sends {}).
+            reason = None
+            if (name == "lock" and d.version(request) >= (2, 73) and isinstance(arg, dict)
+                    and set(arg) == {"locked_reason"}):
+                reason = arg["locked_reason"]
+                if not isinstance(reason, str):
+                    raise ValidationError("Invalid input for field/attribute locked_reason.")
+            elif arg not in (None, {}):
                 raise ValidationError(f"Invalid input for field/attribute {name}.")
-            await call(actions.lock if name == "lock" else actions.unlock, ctx, sid)
+            if name == "lock":
+                await call(actions.lock, ctx, sid, reason)
+            else:
+                await call(actions.unlock, ctx, sid)
             return empty(202)
         if name == "os-resetState":
             # Nova validates the body first (400), then finds the server (404), then
@@ -367,11 +270,13 @@ def routes(d: Any) -> list[Route]:
             server = await call(actions.act, ctx, sid, "rebuild",
                                 image_ref=arg["imageRef"].rsplit("/", 1)[-1],
                                 name=arg.get("name"),
-                                description=_description(arg, d.version(request)))
+                                description=description_field(arg, d.version(request)),
+                                rebuild=parse_rebuild(arg, d.version(request)))
             if server.host:
                 d.s.agents.notify(server.host)
-            # Nova answers a rebuild with the same reduced view as an update.
-            return reply({"server": views.updated(server, ctx, d.version(request))},
+            # Nova answers a rebuild with the same view as an update.
+            return reply({"server": (await detail_views(request, ctx, [server], single=True,
+                                                        updated=True, rebuild=True))[0]},
                          status=202)
         elif name == "createImage":
             if not isinstance(arg, dict):
@@ -381,6 +286,9 @@ def routes(d: Any) -> list[Route]:
             image_id = (server.task_args or {}).get("image_id")
             if server.host:
                 d.s.agents.notify(server.host)
+            if d.version(request) >= (2, 45):
+                # 2.45: the image id in the body, no Location.
+                return reply({"image_id": image_id}, status=202)
             return empty(202, headers={"Location": f"{views.image_base}/v2/images/{image_id}"})
         elif name == "createBackup":
             image_name, backup = parse_backup(arg)
@@ -389,6 +297,8 @@ def routes(d: Any) -> list[Route]:
             image_id = (server.task_args or {}).get("image_id")
             if server.host:
                 d.s.agents.notify(server.host)
+            if d.version(request) >= (2, 45):
+                return reply({"image_id": image_id}, status=202)
             # Nova names the image through its own images proxy, and only when it is kept.
             headers = ({"Location": f"{d.api_url(request)}/images/{image_id}"}
                        if backup.rotation > 0 else None)
@@ -406,7 +316,7 @@ def routes(d: Any) -> list[Route]:
             server = await call(servers.get, ctx, sid)
             return reply({"metadata": dict(server.metadata)})
         body = await json_object(request)
-        items = _metadata(body.get("metadata"))
+        items = metadata_field(body.get("metadata"))
         merged = await call(servers.set_metadata, ctx, sid, items, request.method == "PUT")
         return reply({"metadata": merged})
 
@@ -421,7 +331,7 @@ def routes(d: Any) -> list[Route]:
         if request.method == "DELETE":
             await call(servers.delete_metadata, ctx, sid, key)
             return empty(204)
-        meta = _metadata((await json_object(request)).get("meta"))
+        meta = metadata_field((await json_object(request)).get("meta"))
         if list(meta) != [key]:
             raise ValidationError("Request body and URI mismatch")
         await call(servers.set_metadata, ctx, sid, meta, False)
@@ -434,21 +344,66 @@ def routes(d: Any) -> list[Route]:
 
     async def instance_actions(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(servers.actions, ctx, request.path_params["server_id"],
-                           d.version(request) >= (2, 21))
-        return reply({"instanceActions": [views.action(a, False) for a in found]})
+        version = d.version(request)
+        sid = request.path_params["server_id"]
+        found = await call(servers.actions, ctx, sid, version >= (2, 21))
+        body: dict[str, Any] = {}
+        if version >= (2, 58):
+            found, body = page_actions(request, found, version, sid)
+        return reply({"instanceActions": [views.action(a, False, version, ctx) for a in found],
+                      **body})
+
+    def page_actions(request: Request, found: list[Any], version: Version, sid: str
+                     ) -> tuple[list[Any], dict[str, Any]]:
+        """2.58: `changes-since`, `limit` and `marker` (a request id); 2.66
+        `changes-before`. Newest first, as Nova lists them."""
+        q = dict(request.query_params)
+        since = timestamp(q, "changes-since")
+        before = timestamp(q, "changes-before") if version >= (2, 66) else None
+        if since and before and since > before:
+            raise ValidationError("The value of changes-since must be less than or equal "
+                                  "to changes-before.")
+        found = [a for a in found if (since is None or action_updated(a) >= since)
+                 and (before is None or action_updated(a) <= before)]
+        marker = q.get("marker")
+        if marker is not None:
+            ids = [a.request_id for a in found]
+            if marker not in ids:
+                raise ValidationError(f"Marker {marker} could not be found.")
+            found = found[ids.index(marker) + 1:]
+        limit = int_param(request, "limit")
+        body: dict[str, Any] = {}
+        if limit is not None:
+            found = found[:limit]
+            if found and len(found) == limit:
+                body["links"] = d.next_link(request, f"servers/{sid}/os-instance-actions",
+                                            found[-1].request_id, limit)
+        return found, body
 
     async def instance_action(request: Request) -> Response:
         ctx = await d.ctx(request)
-        found = await call(servers.actions, ctx, request.path_params["server_id"],
-                           d.version(request) >= (2, 21))
+        version = d.version(request)
+        sid = request.path_params["server_id"]
+        found = await call(servers.actions, ctx, sid, version >= (2, 21))
+        server = await call(servers.get, ctx, sid, version >= (2, 21)) if (
+            version >= (2, 62)) else None
         rid = request.path_params["request_id"]
         for a in found:
             if a.request_id == rid:
-                return reply({"instanceAction": views.action(a, True)})
+                return reply({"instanceAction": views.action(a, True, version, ctx, server)})
         raise NotFound("action", rid)
 
+    async def topology(request: Request) -> Response:
+        """2.78: the guest's NUMA topology. nuage's guests have none (one node, no
+        pinning), which Nova shows as no nodes."""
+        ctx = await d.ctx(request)
+        await call(servers.get, ctx, request.path_params["server_id"])
+        if d.version(request) < (2, 78):
+            raise NotFound("resource", request.url.path)
+        return reply({"nodes": [], "pagesize_kb": None})
+
     return [
+        Route("/servers/{server_id}/topology", topology, methods=["GET"]),
         Route("/servers", create, methods=["POST"]),
         Route("/servers", list_brief, methods=["GET"]),
         Route("/servers/detail", list_detail, methods=["GET"]),

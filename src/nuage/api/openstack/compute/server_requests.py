@@ -1,0 +1,290 @@
+"""What /servers requests carry, parsed and checked per microversion (Nova's schemas):
+create and rebuild bodies, the list's query parameters, and console output as Nova cuts
+it. servers.py routes; this module only reads the wire."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from nuage.api.openstack.compute.server_views import Version
+from nuage.domain.compute import check_hostname
+from nuage.domain.errors import ValidationError
+from nuage.services.compute.server_actions import KEEP, RebuildChanges
+from nuage.services.compute.servers import NewServer
+
+CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
+               "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
+               "accessIPv6", "block_device_mapping_v2", "security_groups", "config_drive",
+               "return_reservation_id", "OS-DCF:diskConfig", "adminPass"}
+# Nova actions nuage does not offer (yet): the server is still looked up first, so an
+# unknown server is a 404 as in Nova, and only then is the action refused with a 400.
+UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
+                       "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
+                       "resetNetwork", "injectNetworkInfo",
+                       "addSecurityGroup", "removeSecurityGroup", "changePassword",
+                       "evacuate", "addFixedIp", "removeFixedIp", "addFloatingIp",
+                       "removeFloatingIp",
+                       "os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole",
+                       "os-getRDPConsole"}
+# Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
+SOFT_DELETE_ACTIONS = {"restore", "forceDelete"}
+# Nova's server statuses (2.38 refuses any other in the status filter).
+SERVER_STATUSES = frozenset({
+    "ACTIVE", "BUILD", "DELETED", "ERROR", "HARD_REBOOT", "MIGRATING", "PASSWORD", "PAUSED",
+    "REBOOT", "REBUILD", "RESCUE", "RESIZE", "REVERT_RESIZE", "SHELVED",
+    "SHELVED_OFFLOADED", "SHUTOFF", "SOFT_DELETED", "SUSPENDED", "UNKNOWN", "VERIFY_RESIZE"})
+TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
+FALSE_WORDS = frozenset({"0", "f", "false", "off", "n", "no"})
+SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
+                  "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
+
+
+def server_body(body: dict[str, Any]) -> dict[str, Any]:
+    server = body.get("server")
+    if not isinstance(server, dict):
+        raise ValidationError("Invalid input for field/attribute server.")
+    return server
+
+
+def string_field(d: dict[str, Any], key: str, *, required: bool = False, max_len: int = 255,
+            allow_empty: bool = False) -> str | None:
+    value = d.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(f"Invalid input for field/attribute {key}. Value: None. "
+                                  f"'{key}' is a required property")
+        return None
+    if not isinstance(value, str) or len(value) > max_len or (not allow_empty
+                                                              and not value.strip()):
+        raise ValidationError(f"Invalid input for field/attribute {key}. Value: {value!r}.")
+    return value
+
+
+def access_ip(d: dict[str, Any], key: str) -> str:
+    """accessIPv4/accessIPv6: an address of that family, kept in its canonical form (Nova
+    answers "::babe:dc0c:1602" for "0000:...:babe:220.12.22.2"); "" clears it."""
+    raw = string_field(d, key, allow_empty=True) or ""
+    if not raw:
+        return ""
+    kind = ipaddress.IPv4Address if key == "accessIPv4" else ipaddress.IPv6Address
+    try:
+        return str(kind(raw))
+    except ValueError as exc:
+        raise ValidationError(f"Invalid input for field/attribute {key}. Value: {raw!r}. "
+                              f"{raw!r} is not a '{key[-2:].lower()}'") from exc
+
+
+def description_field(d: dict[str, Any], version: Version) -> Any:
+    """`description` (2.19): a string or null; KEEP when absent. Below 2.19 it is an
+    unexpected key (400)."""
+    if "description" not in d:
+        return KEEP
+    if version < (2, 19):
+        raise ValidationError("Invalid input for field/attribute server. Additional "
+                              "properties are not allowed ('description' was unexpected)")
+    value = d["description"]
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"Invalid input for field/attribute description. Value: "
+                              f"{value!r}. {value!r} is not of type 'string', 'null'")
+    return value
+
+
+def metadata_field(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in value.items()):
+        raise ValidationError("Invalid input for field/attribute metadata.")
+    return dict(value)
+
+
+class CreateRequest(NamedTuple):
+    new: NewServer
+    min_count: int
+    max_count: int
+    # Answer {"reservation_id": ...} instead of the first server.
+    return_reservation_id: bool
+
+
+def versioned_keys(version: Version) -> set[str]:
+    """Create keys later microversions add (each is an unexpected key, 400, below)."""
+    return {key for key, since in (("tags", (2, 52)), ("trusted_image_certificates", (2, 63)),
+                                   ("host", (2, 74)), ("hypervisor_hostname", (2, 74)),
+                                   ("hostname", (2, 90))) if version >= since}
+
+
+def hostname_field(d: dict[str, Any], version: Version) -> str | None:
+    if d.get("hostname") is None:
+        return None
+    if not isinstance(d["hostname"], str):
+        raise ValidationError("Invalid input for field/attribute hostname.")
+    return check_hostname(d["hostname"], fqdn=version >= (2, 94))
+
+
+def tags_field(d: dict[str, Any]) -> tuple[str, ...]:
+    raw = d.get("tags", [])
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise ValidationError("Invalid input for field/attribute tags.")
+    return tuple(raw)
+
+
+def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateRequest:
+    s = server_body(body)
+    description = description_field(s, version)
+    unknown = set(s) - CREATE_KEYS - {"description"} - versioned_keys(version)
+    if unknown:
+        raise ValidationError(f"Invalid input for field/attribute server. Additional "
+                              f"properties are not allowed ({', '.join(sorted(unknown))} "
+                              "were unexpected)")
+    # adminPass is accepted as Nova does, but not used: guests take SSH keys, and the
+    # create response carries no adminPass (Tempest's enable_instance_password = false).
+    string_field(s, "adminPass", allow_empty=True)
+    image = s.get("imageRef")
+    for bdm in s.get("block_device_mapping_v2") or []:
+        if not isinstance(bdm, dict) or bdm.get("source_type") != "image" or bdm.get(
+                "destination_type", "local") != "local":
+            raise ValidationError("Block device mappings other than the image on local disk "
+                                  "are not supported yet.")
+        image = image or bdm.get("uuid")
+    if image is not None and not isinstance(image, str):
+        raise ValidationError("Invalid input for field/attribute imageRef.")
+    flavor = s.get("flavorRef")
+    if isinstance(flavor, int):
+        flavor = str(flavor)
+    if not isinstance(flavor, str) or not flavor:
+        raise ValidationError("Invalid input for field/attribute flavorRef. 'flavorRef' is a "
+                              "required property")
+    networks = s.get("networks")
+    if networks is None and version >= (2, 37):
+        # 2.37: the caller says what it wants ("auto", "none" or a list).
+        raise ValidationError("Invalid input for field/attribute server. 'networks' is a "
+                              "required property")
+    if s.get("trusted_image_certificates") is not None:
+        # nuage verifies no image signature: accepting certificates would promise a check
+        # that is not made.
+        raise ValidationError("Image signature certificate validation is not supported by "
+                              "this cloud: trusted_image_certificates cannot be honoured.")
+    if networks is not None and not (networks in ("none", "auto") or isinstance(networks,
+                                                                                 list)):
+        raise ValidationError("Invalid input for field/attribute networks.")
+    counts: list[int] = []
+    for key in ("min_count", "max_count"):
+        # max_count defaults to min_count: "min_count": 3 alone asks for three servers.
+        raw = s.get(key, counts[0] if counts else 1)
+        # Nova's schema: an integer, or a string of digits; 2.5 or true is a 400.
+        if isinstance(raw, str) and raw.strip().isdigit():
+            raw = int(raw)
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise ValidationError(f"Invalid input for field/attribute {key}.")
+        value = raw
+        if value < 1:
+            raise ValidationError(f"Invalid input for field/attribute {key}.")
+        counts.append(value)
+    if counts[0] > counts[1]:
+        raise ValidationError("min_count must be <= max_count")
+    return_reservation = boolean_field(s, "return_reservation_id")
+    hostname = hostname_field(s, version)
+    if hostname is not None and counts[1] > 1:
+        raise ValidationError("Cannot use 'hostname' with multiple instances: each server "
+                              "needs its own name.")
+    new = NewServer(
+        name=string_field(s, "name", required=True) or "",
+        image_ref=(image or "").rsplit("/", 1)[-1],
+        flavor_ref=flavor, key_name=string_field(s, "key_name"),
+        user_data=string_field(s, "user_data", max_len=65535),
+        metadata=metadata_field(s.get("metadata")),
+        availability_zone=string_field(s, "availability_zone"), networks=networks,
+        access_ipv4=access_ip(s, "accessIPv4"), access_ipv6=access_ip(s, "accessIPv6"),
+        # Below 2.19 Nova stores the name as the description.
+        description=(s.get("name") if description is KEEP and version < (2, 19)
+                     else None if description is KEEP else description),
+        tags=tags_field(s), hostname=hostname)
+    return CreateRequest(new, counts[0], counts[1], return_reservation)
+
+
+REBUILD_KEYS = {"imageRef", "name", "description", "adminPass", "metadata", "accessIPv4",
+                "accessIPv6", "OS-DCF:diskConfig", "preserve_ephemeral"}
+
+
+def parse_rebuild(arg: dict[str, Any], version: Version) -> RebuildChanges:
+    """What a rebuild changes beside the image: `key_name` (2.54), `user_data` (2.57,
+    when `personality` goes), `hostname` (2.90); each an unexpected key (400) below."""
+    allowed = REBUILD_KEYS | {key for key, since in (
+        ("key_name", (2, 54)), ("user_data", (2, 57)), ("trusted_image_certificates", (2, 63)),
+        ("hostname", (2, 90))) if version >= since}
+    unknown = set(arg) - allowed
+    if unknown:
+        raise ValidationError(f"Invalid input for field/attribute rebuild. Additional "
+                              f"properties are not allowed ({', '.join(sorted(unknown))} "
+                              "were unexpected)")
+    if arg.get("trusted_image_certificates") is not None:
+        raise ValidationError("Image signature certificate validation is not supported by "
+                              "this cloud: trusted_image_certificates cannot be honoured.")
+    changes = RebuildChanges()
+    if "key_name" in arg:
+        key = arg["key_name"]
+        if key is not None and (not isinstance(key, str) or not key):
+            raise ValidationError("Invalid input for field/attribute key_name.")
+        changes = replace(changes, key_name=key)
+    if "user_data" in arg:
+        data = arg["user_data"]
+        if data is not None and not isinstance(data, str):
+            raise ValidationError("Invalid input for field/attribute user_data.")
+        changes = replace(changes, user_data=data)
+    return replace(changes, hostname=hostname_field(arg, version))
+
+
+# Nova's query parameters for GET /servers (its schema's list; 2.75 refuses any other).
+SERVER_QUERY_KEYS = frozenset({
+    "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id",
+    "ramdisk_id", "hostname", "key_name", "power_state", "vm_state", "task_state", "host",
+    "node", "flavor", "reservation_id", "launched_at", "terminated_at", "availability_zone",
+    "name", "display_name", "description", "display_description", "locked_by", "uuid",
+    "root_device_name", "config_drive", "access_ip_v4", "access_ip_v6", "auto_disk_config",
+    "progress", "sort_key", "sort_dir", "all_tenants", "soft_deleted", "deleted", "status",
+    "changes-since", "ip", "ip6", "created_at", "block_device_mapping", "services",
+    "metadata", "system_metadata", "info_cache", "security_groups", "pci_devices", "limit",
+    "marker", "tags", "tags-any", "not-tags", "not-tags-any",
+    # nuage's own spelling of all_tenants, taken at every version
+    "all_projects"})
+
+
+def check_query_keys(keys: set[str], version: Version) -> None:
+    """2.75: an unknown query parameter is 400 (2.66 adds changes-before, 2.73 locked)."""
+    known = SERVER_QUERY_KEYS | ({"changes-before"} if version >= (2, 66) else set()) | (
+        {"locked"} if version >= (2, 73) else set())
+    unknown = sorted(keys - known)
+    if unknown:
+        raise ValidationError(f"Invalid input for query parameters: Additional properties "
+                              f"are not allowed ({', '.join(unknown)} were unexpected)")
+
+
+def boolean_field(d: dict[str, Any], key: str) -> bool:
+    """Nova's parameter_types.boolean: a JSON boolean or one of its accepted strings."""
+    raw = d.get(key, False)
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in TRUE_WORDS | FALSE_WORDS:
+        return raw.lower() in TRUE_WORDS
+    raise ValidationError(f"Invalid input for field/attribute {key}. Value: {raw!r}. "
+                          f"{raw!r} is not of type 'boolean'")
+
+
+def tag_list(raw: list[str]) -> tuple[str, ...]:
+    """A tag filter's values: comma-separated, and the parameter may repeat."""
+    return tuple(t for value in raw for t in value.split(",") if t)
+
+
+# Nova strips these from console output (all control characters but \t and \n).
+CONSOLE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
+
+
+def nova_console_text(lines: str, length: int | None) -> str:
+    """The last `length` lines as Nova cuts them: it splits the log on "\n" and keeps the
+    last `length` pieces, so a log ending in a newline gives length - 1 lines and "\n"."""
+    if length and lines.endswith("\n"):
+        lines = lines.split("\n", 1)[1] if lines.count("\n") >= length else lines
+    return CONSOLE_CONTROL.sub("", lines)
