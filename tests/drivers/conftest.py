@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from nuage.bootstrap import Cloud, build
+from nuage.settings import Settings
 from tests.drivers.postgres import fresh_database
 
 
@@ -23,3 +25,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url: str = request.getfixturevalue("postgres_url")
         return url
     return f"sqlite:///{tmp_path / 'nuage.db'}"
+
+
+@pytest.fixture
+def cloud(tmp_path: Path, database_url: str) -> Iterator[Cloud]:
+    """A whole cloud (no listener, no agent) on each database."""
+    built = build(Settings.model_validate({
+        "state_dir": tmp_path / "state", "database_url": database_url,
+        "fast_password_hashing": True, "user_clouds_yaml": False}))
+    try:
+        yield built
+    finally:
+        built.engine.dispose()

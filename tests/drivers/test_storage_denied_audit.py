@@ -5,30 +5,16 @@ and key by key inside DeleteObjects' single transaction (issue 8)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from nuage.bootstrap import Cloud, build
+from nuage.bootstrap import Cloud
 from nuage.domain.context import RequestContext
 from nuage.domain.storage_errors import Fault, StorageError
 from nuage.ports.repositories import AuditQuery
 from nuage.services.storage.incoming import Integrity
 from nuage.services.storage.objects import NewObject
 from nuage.services.storage.preconditions import Preconditions
-from nuage.settings import Settings
-
-
-@pytest.fixture
-def cloud(tmp_path: Path, database_url: str) -> Iterator[Cloud]:
-    built = build(Settings.model_validate({
-        "state_dir": tmp_path / "state", "database_url": database_url,
-        "fast_password_hashing": True, "user_clouds_yaml": False}))
-    try:
-        yield built
-    finally:
-        built.engine.dispose()
 
 
 def member(project: str) -> RequestContext:

@@ -9,32 +9,17 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-
-from nuage.bootstrap import Cloud, build
+from nuage.bootstrap import Cloud
 from nuage.domain.context import RequestContext
 from nuage.domain.storage_errors import Fault, StorageError
 from nuage.services.storage.incoming import Integrity
 from nuage.services.storage.multipart import CompletedPart
 from nuage.services.storage.objects import NewObject
-from nuage.settings import Settings
 
 ADMIN_ROLES = frozenset({"admin", "member", "reader"})
 WRITERS = 8
-
-
-@pytest.fixture
-def cloud(tmp_path: Path, database_url: str) -> Iterator[Cloud]:
-    built = build(Settings.model_validate({
-        "state_dir": tmp_path / "state", "database_url": database_url,
-        "fast_password_hashing": True, "user_clouds_yaml": False}))
-    try:
-        yield built
-    finally:
-        built.engine.dispose()
 
 
 def _project(cloud: Cloud) -> tuple[RequestContext, RequestContext]:
