@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -14,13 +14,9 @@ from nuage.agent.compute import ComputeAgent, LocalAgentChannel
 from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
 from nuage.api.openstack.compute.app import compute_app
-from nuage.api.openstack.compute.deps import ComputeServices
 from nuage.api.openstack.identity.app import identity_app
-from nuage.api.openstack.identity.deps import IdentityServices
 from nuage.api.openstack.image.app import image_app
-from nuage.api.openstack.image.deps import ImageServices
 from nuage.api.s3.app import S3App
-from nuage.api.s3.deps import S3Services
 from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.clock import SystemClock
 from nuage.drivers.crypto.keypairs import RsaKeyPairGenerator
@@ -34,45 +30,43 @@ from nuage.drivers.qemu import QemuHypervisor
 from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
+from nuage.ports.clock import Clock
+from nuage.ports.compute import ImageSource
+from nuage.ports.hypervisor import Hypervisor
+from nuage.ports.image_format import ImageInspector
 from nuage.services.audit import Auditor, AuditService
-from nuage.services.compute.aggregates import AggregateService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
+from nuage.services.compute.build import ComputeServices, build_compute
 from nuage.services.compute.default_image import DefaultImageSetup, GuestImage
-from nuage.services.compute.diagnostics import DiagnosticsService
-from nuage.services.compute.flavors import FlavorService
-from nuage.services.compute.hosts import AllocationRatios, HostService
+from nuage.services.compute.hosts import AllocationRatios
 from nuage.services.compute.images import LocalImageSource
-from nuage.services.compute.keypairs import KeypairService
-from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.reconcile import Reconciler
-from nuage.services.compute.server_actions import ServerActionService
-from nuage.services.compute.servers import ComputePorts, ServerService
-from nuage.services.compute.usage import UsageService
-from nuage.services.identity.assignments import AssignmentService
+from nuage.services.compute.servers import ComputePorts
 from nuage.services.identity.base import IdentityConfig, IdentityPorts
-from nuage.services.identity.catalog import CatalogService
-from nuage.services.identity.credentials import CredentialService
-from nuage.services.identity.projects import DomainService, ProjectService
-from nuage.services.identity.roles import RoleService
-from nuage.services.identity.s3_keys import S3KeyService
+from nuage.services.identity.build import IdentityServices, build_identity
 from nuage.services.identity.setup import SeedResult, ServiceSpec, SetupService
-from nuage.services.identity.tokens import TokenService
-from nuage.services.identity.users import GroupService, UserService
 from nuage.services.image.base import ImageConfig, ImagePorts
-from nuage.services.image.data import ImageDataService
-from nuage.services.image.images import ImageService
-from nuage.services.image.members import ImageMemberService
+from nuage.services.image.build import ImageServices, build_image
 from nuage.services.storage.base import StorageConfig, StoragePorts
-from nuage.services.storage.buckets import BucketService
-from nuage.services.storage.deletion import DeletionService
-from nuage.services.storage.listing import ListingService
-from nuage.services.storage.maintenance import MaintenanceService
-from nuage.services.storage.multipart import MultipartService
-from nuage.services.storage.object_settings import ObjectSettingsService
-from nuage.services.storage.objects import ObjectService
-from nuage.services.storage.quotas import StorageQuotaService
+from nuage.services.storage.build import S3Services, build_storage
 from nuage.settings import Settings
 from nuage.workers.storage import StorageWorker
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Drivers that replace the real ones (tests: fakes, a fixed clock, another host name).
+    None keeps the driver the settings choose."""
+
+    clock: Clock | None = None
+    # Proves image uploads and cached images (oslo.utils' format inspector otherwise).
+    inspector: ImageInspector | None = None
+    # This machine's hypervisor, for `Cloud.compute_agent` (QEMU otherwise).
+    hypervisor: Hypervisor | None = None
+    # The name this machine's agent registers under (the host name otherwise).
+    hostname: str | None = None
+    # How compute describes and fetches images (this deployment's image service otherwise).
+    image_source: ImageSource | None = None
 
 
 @dataclass
@@ -82,11 +76,18 @@ class Cloud:
     token_keys: KeyRepository
     identity: IdentityServices
     audit: AuditService
-    setup: SetupService
     storage: S3Services
     images: ImageServices
     compute: ComputeServices
-    compute_ports: ComputePorts
+    overrides: Overrides
+
+    @property
+    def setup(self) -> SetupService:
+        return self.identity.setup
+
+    @property
+    def compute_ports(self) -> ComputePorts:
+        return self.compute.ports
 
     def app(self) -> Starlette:
         s = self.settings
@@ -95,23 +96,25 @@ class Cloud:
             "/audit": audit_app(self.audit, self.identity.tokens,
                                 f"{s.base_url}/audit", s.identity_url),
             "/image": image_app(self.images, self.identity.tokens, s.image_url, s.identity_url),
-            "/compute": compute_app(self.compute, f"{s.base_url}/compute", s.image_url),
+            "/compute": compute_app(self.compute, self.identity.tokens, self.images.images,
+                                    f"{s.base_url}/compute", s.image_url),
         })
 
     def s3_app(self) -> S3App:
         return S3App(self.storage)
 
     def compute_agent(self) -> ComputeAgent:
-        """This machine's compute agent, attached to the control plane's channel."""
+        """This machine's compute agent, attached to the control plane's channel (not
+        started: `start()` registers the host and begins reconciling)."""
         s = self.settings
-        hostname = socket.gethostname()
-        hypervisor = QemuHypervisor(
+        hostname = self.overrides.hostname or socket.gethostname()
+        hypervisor = self.overrides.hypervisor or QemuHypervisor(
             s.state_dir / "compute", hostname,
             accelerator=None if s.accelerator == "auto" else s.accelerator)
-        reconciler = Reconciler(self.compute_ports, hypervisor, hostname,
+        reconciler = Reconciler(self.compute.ports, hypervisor, hostname,
                                 s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,
-                                inspector=OsloImageInspector())
+                                inspector=self.overrides.inspector or OsloImageInspector())
         hosts = self.compute.hosts
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)
@@ -154,7 +157,10 @@ def key_repositories(settings: Settings) -> tuple[KeyRepository, KeyRepository]:
             KeyRepository(settings.state_dir / "credential-keys", settings.max_active_keys))
 
 
-def build(settings: Settings, *, migrate: bool = True) -> Cloud:
+def build(settings: Settings, *, migrate: bool = True,
+          overrides: Overrides | None = None) -> Cloud:
+    """Settings -> drivers -> each area's services (`services/<area>/build.py`)."""
+    o = overrides or Overrides()
     state: Path = settings.state_dir
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o700)
@@ -164,66 +170,45 @@ def build(settings: Settings, *, migrate: bool = True) -> Cloud:
     token_keys, credential_keys = key_repositories(settings)
     token_keys.setup()
     credential_keys.setup()
-    clock = SystemClock()
+    clock = o.clock or SystemClock()
+    uow = SqlUnitOfWorkFactory(engine)
+    auditor = Auditor(clock)
+    inspector = o.inspector or OsloImageInspector()
+    master_key = LocalKeyStore(state / "master.key")
     hasher = (Argon2PasswordHasher(time_cost=1, memory_cost=8)
               if settings.fast_password_hashing else Argon2PasswordHasher())
-    ports = IdentityPorts(
-        uow=SqlUnitOfWorkFactory(engine), clock=clock, hasher=hasher,
+    identity = build_identity(IdentityPorts(
+        uow=uow, clock=clock, hasher=hasher,
         tokens=FernetTokenCodec(token_keys), secrets=FernetSecretBox(credential_keys),
-        auditor=Auditor(clock),
+        auditor=auditor,
         config=IdentityConfig(
             token_expiration=settings.token_expiration,
             lockout_failure_attempts=settings.lockout_failure_attempts,
             lockout_duration=settings.lockout_duration,
             admin_project_name=settings.admin_project_name, region_id=settings.region,
-            any_project_admin_is_cloud_admin=settings.any_project_admin_is_cloud_admin),
-    )
-    identity = IdentityServices(
-        tokens=TokenService(ports), domains=DomainService(ports),
-        projects=ProjectService(ports), users=UserService(ports), groups=GroupService(ports),
-        roles=RoleService(ports), assignments=AssignmentService(ports),
-        catalog=CatalogService(ports), credentials=CredentialService(ports))
-    storage_ports = StoragePorts(
-        uow=ports.uow, blobs=FsBlobStore(state / "blobs"),
-        keys=LocalKeyStore(state / "master.key"), clock=clock, auditor=ports.auditor,
-        config=StorageConfig(region=settings.region, max_buckets=settings.storage_max_buckets,
-                             max_objects=settings.storage_max_objects,
-                             max_bytes=settings.storage_max_bytes,
-                             day_seconds=settings.lifecycle_day_seconds))
-    storage = S3Services(
-        keys=S3KeyService(ports), buckets=BucketService(storage_ports),
-        objects=ObjectService(storage_ports), deletion=DeletionService(storage_ports),
-        listing=ListingService(storage_ports), multipart=MultipartService(storage_ports),
-        settings=ObjectSettingsService(storage_ports),
-        maintenance=MaintenanceService(storage_ports),
-        quotas=StorageQuotaService(storage_ports), region=settings.region,
-        domain=settings.s3_domain, region_aliases=settings.s3_regions[1:])
+            any_project_admin_is_cloud_admin=settings.any_project_admin_is_cloud_admin)))
+    storage = build_storage(
+        StoragePorts(
+            uow=uow, blobs=FsBlobStore(state / "blobs"), keys=master_key, clock=clock,
+            auditor=auditor,
+            config=StorageConfig(region=settings.region,
+                                 max_buckets=settings.storage_max_buckets,
+                                 max_objects=settings.storage_max_objects,
+                                 max_bytes=settings.storage_max_bytes,
+                                 day_seconds=settings.lifecycle_day_seconds)),
+        identity.s3_keys, domain=settings.s3_domain, region_aliases=settings.s3_regions[1:])
     # Image blobs live in their own store: the S3 start-up scan removes every blob that no
     # object names, and image blobs are named by images, not objects.
-    image_ports = ImagePorts(
-        uow=ports.uow, blobs=FsBlobStore(state / "image-blobs"),
-        keys=storage_ports.keys, clock=clock, auditor=ports.auditor,
-        config=ImageConfig(size_cap=settings.image_size_cap), inspector=OsloImageInspector())
-    images = ImageServices(images=ImageService(image_ports), data=ImageDataService(image_ports),
-                           members=ImageMemberService(image_ports))
-    resource_ports = ResourcePorts(
-        uow=ports.uow, clock=clock, auditor=ports.auditor,
-        config=ComputeConfig(control_host=socket.gethostname(), host_ip=settings.host))
-    quotas = QuotaService(resource_ports)
-    compute_ports = ComputePorts(
-        uow=ports.uow, clock=clock, auditor=ports.auditor,
-        images=LocalImageSource(images.images, images.data), quota_check=quotas.check,
-        agents=LocalAgentChannel())
-    compute = ComputeServices(
-        tokens=identity.tokens, flavors=FlavorService(resource_ports),
-        keypairs=KeypairService(resource_ports, quotas, RsaKeyPairGenerator()), quotas=quotas,
-        hosts=HostService(resource_ports, compute_ports.agents),
-        aggregates=AggregateService(resource_ports),
-        servers=ServerService(compute_ports),
-        server_actions=ServerActionService(compute_ports),
-        usage=UsageService(resource_ports), diagnostics=DiagnosticsService(compute_ports),
-        agents=compute_ports.agents,
-        images=images.images)
+    images = build_image(ImagePorts(
+        uow=uow, blobs=FsBlobStore(state / "image-blobs"), keys=master_key, clock=clock,
+        auditor=auditor, config=ImageConfig(size_cap=settings.image_size_cap),
+        inspector=inspector))
+    compute = build_compute(
+        ResourcePorts(uow=uow, clock=clock, auditor=auditor,
+                      config=ComputeConfig(control_host=socket.gethostname(),
+                                           host_ip=settings.host)),
+        images=o.image_source or LocalImageSource(images.images, images.data),
+        agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator())
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
-                 audit=AuditService(ports.uow), setup=SetupService(ports), storage=storage,
-                 images=images, compute=compute, compute_ports=compute_ports)
+                 audit=AuditService(uow), storage=storage, images=images, compute=compute,
+                 overrides=replace(o, inspector=inspector))

@@ -7,9 +7,10 @@ from typing import Any
 
 from nuage.ports.hypervisor import HostCapabilities
 from tests.api.compute_support import Nova
+from tests.api.conftest import AGENT_HOST
 from tests.api.test_images import Glance
 
-HOST = "host1"
+HOST = AGENT_HOST
 KERNEL = "6b1a0e3c-9a8f-4a5e-8c52-1f0a3c2b9d01"
 RAMDISK = "0f6e4d2c-7b3a-4c1d-9e8f-2a1b3c4d5e6f"
 

@@ -17,8 +17,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from nuage.bootstrap import Cloud, build
+from nuage.bootstrap import Cloud, Overrides, build
 from nuage.settings import Settings
+from tests.unit.compute.fakes import MemoryHypervisor
 
 if TYPE_CHECKING:
     from tests.api.compute_servers import Servers
@@ -118,9 +119,15 @@ class Api:
         return list(r.json()["events"])
 
 
+# The host the in-process compute tests register; its agent, when a test asks for one
+# (`cloud.compute_agent()`), drives an in-memory hypervisor.
+AGENT_HOST = "host1"
+
+
 def make_api(state_dir: Path, **settings: Any) -> Iterator[Api]:
     cloud = build(Settings.model_validate({"state_dir": state_dir, "fast_password_hashing": True,
-                                           "user_clouds_yaml": False, **settings}))
+                                           "user_clouds_yaml": False, **settings}),
+                  overrides=Overrides(hypervisor=MemoryHypervisor(), hostname=AGENT_HOST))
     seeded = cloud.seed()
     assert seeded.admin_password is not None
     with TestClient(cloud.app()) as http:

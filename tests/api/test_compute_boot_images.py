@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from nuage.drivers.image_format import OsloImageInspector
 from nuage.services.compute.reconcile import Reconciler
-from tests.api.compute_servers import HOST, Servers
+from tests.api.compute_servers import Servers
 from tests.api.compute_support import Nova, assert_fault
 from tests.api.test_images import Glance
 from tests.unit.compute.fakes import MemoryHypervisor
@@ -75,7 +74,7 @@ def test_kernels_and_ramdisks_are_no_root_disk(nova: Nova, servers: Servers) -> 
 
 
 def test_the_agent_never_fetches_another_projects_image(
-        nova: Nova, servers: Servers, tmp_path: Path) -> None:
+        nova: Nova, servers: Servers) -> None:
     """The image's owner points ramdisk_id at another project's ramdisk after the create:
     the agent asks as the server's project, refuses, and never decrypts the ramdisk."""
     other = _private_ramdisk(nova)
@@ -87,9 +86,8 @@ def test_the_agent_never_fetches_another_projects_image(
     glance = Glance(nova.api, token_b)
     patched = glance.patch(image, [{"op": "add", "path": "/ramdisk_id", "value": other}])
     assert patched.status_code == 200, patched.text
-    cache = tmp_path / "cache"
-    reconciler = Reconciler(nova.api.cloud.compute_ports, MemoryHypervisor(), HOST, cache,
-                            inspector=OsloImageInspector())
+    reconciler, _ = _agent(nova)
+    cache = nova.api.cloud.settings.state_dir / "image-cache"
     reconciler.run_once()
     server = nova.get(f"/servers/{sid}", token_b).json()["server"]
     assert server["status"] == "ERROR"
@@ -99,10 +97,12 @@ def test_the_agent_never_fetches_another_projects_image(
                                           f"could not be found.")
 
 
-def _agent(nova: Nova, cache: Path) -> tuple[Reconciler, MemoryHypervisor]:
-    hv = MemoryHypervisor()
-    return Reconciler(nova.api.cloud.compute_ports, hv, HOST, cache,
-                      inspector=OsloImageInspector()), hv
+def _agent(nova: Nova) -> tuple[Reconciler, MemoryHypervisor]:
+    """The host's reconciler, over the cloud's in-memory hypervisor; its image cache is
+    <state>/image-cache."""
+    agent = nova.api.cloud.compute_agent()
+    assert isinstance(agent.hypervisor, MemoryHypervisor)
+    return agent.reconciler, agent.hypervisor
 
 
 def test_a_hostile_copy_in_the_image_cache_is_refused_by_the_agent(
@@ -112,7 +112,7 @@ def test_a_hostile_copy_in_the_image_cache_is_refused_by_the_agent(
     is made, and the tenant's fault names the image, not a host path."""
     _, token = nova.member()
     image = _image_of(nova, token)
-    cache = tmp_path / "cache"
+    cache = nova.api.cloud.settings.state_dir / "image-cache"
     cache.mkdir(mode=0o700)
     hostile = cache / image
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", "/etc/hostname",
@@ -120,7 +120,7 @@ def test_a_hostile_copy_in_the_image_cache_is_refused_by_the_agent(
     r = _create(nova, token, image)
     assert r.status_code == 202, r.text
     sid = r.json()["server"]["id"]
-    reconciler, hv = _agent(nova, cache)
+    reconciler, hv = _agent(nova)
     reconciler.run_once()
     assert ("spawn", sid) not in hv.calls
     fault = nova.get(f"/servers/{sid}", token).json()["server"]["fault"]
@@ -137,7 +137,7 @@ def test_faults_hide_the_hosts_words_from_tenants(
     the details, as in Nova."""
     _, token = nova.member()
     sid = servers.create(token)["id"]
-    reconciler, hv = _agent(nova, tmp_path / "cache")
+    reconciler, hv = _agent(nova)
     leak = (f"Could not open '{tmp_path}/image-cache/{servers.image_id}': Unknown driver "
             f"'aki'")
     hv.fail_spawn = leak

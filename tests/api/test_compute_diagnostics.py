@@ -7,24 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from nuage.agent.compute import ComputeAgent, LocalAgentChannel
-from nuage.drivers.image_format import OsloImageInspector
 from nuage.ports.hypervisor import BootImage, ConfigDrive, GuestSpec, PowerState
-from nuage.services.compute.reconcile import Reconciler
 from tests.api.compute_servers import HOST, Servers
 from tests.api.compute_support import Nova, assert_fault
 from tests.unit.compute.fakes import MemoryHypervisor
 
 
-def _agent(nova: Nova, tmp_path: Path) -> MemoryHypervisor:
-    cloud = nova.api.cloud
-    hv = MemoryHypervisor()
-    reconciler = Reconciler(cloud.compute_ports, hv, HOST, tmp_path / "cache",
-                            inspector=OsloImageInspector())
-    channel = cloud.compute.agents
-    assert isinstance(channel, LocalAgentChannel)
-    channel.attach(ComputeAgent(reconciler, hv, register=lambda: None,
-                                heartbeat=lambda: None))
+def _agent(nova: Nova) -> MemoryHypervisor:
+    """The host's agent (not started), over the cloud's in-memory hypervisor."""
+    hv = nova.api.cloud.compute_agent().hypervisor
+    assert isinstance(hv, MemoryHypervisor)
     return hv
 
 
@@ -33,12 +25,12 @@ def _hypervisor_id(nova: Nova) -> int:
     return int(next(h["id"] for h in found if h["hypervisor_hostname"] == HOST))
 
 
-def test_uptime(nova: Nova, servers: Servers, tmp_path: Path) -> None:
+def test_uptime(nova: Nova, servers: Servers) -> None:
     hid = _hypervisor_id(nova)
     # No agent answers for the host: Nova's "compute service unavailable".
     assert "unavailable" in assert_fault(nova.get(f"/os-hypervisors/{hid}/uptime"), 400,
                                          "badRequest")
-    _agent(nova, tmp_path)
+    _agent(nova)
     r = nova.get(f"/os-hypervisors/{hid}/uptime")
     assert r.status_code == 200, r.text
     body = r.json()["hypervisor"]
@@ -50,12 +42,12 @@ def test_uptime(nova: Nova, servers: Servers, tmp_path: Path) -> None:
     assert_fault(nova.get(f"/os-hypervisors/{hid}/uptime", token), 403, "forbidden")
 
 
-def test_diagnostics(nova: Nova, servers: Servers, tmp_path: Path) -> None:
+def test_diagnostics(nova: Nova, servers: Servers) -> None:
     _, token = nova.member()
     sid = servers.active(token)
     # No agent: the guest cannot be reached.
     assert_fault(nova.get(f"/servers/{sid}/diagnostics"), 409, "conflictingRequest")
-    hv = _agent(nova, tmp_path)
+    hv = _agent(nova)
     hv.specs[sid] = GuestSpec(sid, "vm", 1, 256, 1, BootImage(Path("/i"), "raw"),
                               ConfigDrive({}))
     hv.states[sid] = PowerState.RUNNING

@@ -8,12 +8,11 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from nuage.bootstrap import Cloud, build
+from nuage.bootstrap import Cloud, Overrides, build
 from nuage.domain.compute import ComputeQuota, Flavor, Server
 from nuage.domain.compute_errors import OverLimit
 from nuage.domain.context import RequestContext
@@ -28,9 +27,11 @@ RUN = uuid.uuid4().hex[:8]
 
 @pytest.fixture
 def cloud(tmp_path: Path, database_url: str) -> Iterator[Cloud]:
+    # The image service is not what is tested: its in-memory twin describes the image.
     built = build(Settings.model_validate({
         "state_dir": tmp_path / "state", "database_url": database_url,
-        "fast_password_hashing": True, "user_clouds_yaml": False}))
+        "fast_password_hashing": True, "user_clouds_yaml": False}),
+        overrides=Overrides(image_source=MemoryImages()))
     with built.compute_ports.uow(write=True) as uow:
         # 256 MiB servers; 1 GiB ones fill the test host (4 GiB) with four.
         # The PostgreSQL database is shared by the session's tests: added once.
@@ -48,8 +49,7 @@ def _flavor(name: str) -> str:
 
 
 def _servers(cloud: Cloud) -> ServerService:
-    # The image service is not what is tested: its in-memory twin describes the image.
-    return ServerService(replace(cloud.compute_ports, images=MemoryImages()))
+    return cloud.compute.servers
 
 
 def _member(project: str) -> RequestContext:

@@ -22,10 +22,11 @@ from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.ports.hypervisor import GuestNotFound, HypervisorError
 from nuage.services.audit import Auditor
 from nuage.services.compute.base import ComputeConfig, QuotaDefaults, ResourcePorts
+from nuage.services.compute.build import build_compute
 from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.server_actions import RebuildChanges, ServerActionService
-from nuage.services.compute.servers import ComputePorts, NewServer, ServerQuery, ServerService
+from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
 from tests.unit.compute.fakes import AcceptingInspector, MemoryHypervisor, MemoryImages
 
 KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl t")
@@ -67,14 +68,13 @@ def world(tmp_path: Path) -> Iterator[World]:
     upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
     clock = SystemClock()
-    quotas = QuotaService(ResourcePorts(uow, clock, Auditor(clock), ComputeConfig(
-        quotas=QuotaDefaults(instances=3, cores=100, ram=100_000))))
     channel = Channel()
     images = MemoryImages()
-    ports = ComputePorts(uow=uow, clock=clock, auditor=Auditor(clock), images=images,
-                         quota_check=quotas.check, agents=channel)
+    compute = build_compute(ResourcePorts(uow, clock, Auditor(clock), ComputeConfig(
+        quotas=QuotaDefaults(instances=3, cores=100, ram=100_000))),
+        images=images, agents=channel)
     hv = MemoryHypervisor()
-    reconciler = Reconciler(ports, hv, "host1", tmp_path / "cache",
+    reconciler = Reconciler(compute.ports, hv, "host1", tmp_path / "cache",
                             inspector=AcceptingInspector())
     channel.reconciler = reconciler
     now = datetime.now(UTC)
@@ -84,8 +84,8 @@ def world(tmp_path: Path) -> Iterator[World]:
         u.compute_hosts.add(ComputeHost("host1", 4, 8192, 100, "tcg", last_seen=now))
         u.keypairs.add(Keypair("u1", "k", KEY, "aa", now))
         u.commit()
-    yield World(ServerService(ports), ServerActionService(ports), reconciler, hv, images,
-                uow, quotas)
+    yield World(compute.servers, compute.server_actions, reconciler, hv, images, uow,
+                compute.quotas)
     engine.dispose()
 
 

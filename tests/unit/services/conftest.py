@@ -10,5 +10,5 @@ from tests.unit.services.world import World, make_world
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    return make_world(tmp_path, monkeypatch, lockout_failure_attempts=3, lockout_duration=600)
+def world(tmp_path: Path) -> World:
+    return make_world(tmp_path, lockout_failure_attempts=3, lockout_duration=600)

@@ -8,10 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-import nuage.bootstrap
-from nuage.bootstrap import Cloud, build
+from nuage.bootstrap import Cloud, Overrides, build
 from nuage.domain.audit import AuditEvent
 from nuage.domain.context import RequestContext
 from nuage.domain.identity import ActorType, Project, TargetType, User
@@ -93,13 +90,13 @@ class World:
         return list(page.events)
 
 
-def make_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str = "sqlite://",
+def make_world(tmp_path: Path, database_url: str = "sqlite://",
                **settings: Any) -> World:
     clock = FakeClock()
-    monkeypatch.setattr(nuage.bootstrap, "SystemClock", lambda: clock)
     cloud = build(Settings.model_validate({
         "state_dir": tmp_path / "state", "database_url": database_url,
-        "fast_password_hashing": True, "user_clouds_yaml": False, **settings}))
+        "fast_password_hashing": True, "user_clouds_yaml": False, **settings}),
+        overrides=Overrides(clock=clock))
     seeded = cloud.seed()
     assert seeded.admin_password is not None
     world = World(cloud, clock, seeded.admin_user_id, seeded.admin_project_id,

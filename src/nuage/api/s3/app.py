@@ -18,11 +18,11 @@ from starlette.types import Message, Receive, Scope, Send
 from nuage.api.openstack.common.http import call
 from nuage.api.s3 import bucket_configs as cfg
 from nuage.api.s3 import buckets, listing, multipart, objects
-from nuage.api.s3.deps import S3Services
 from nuage.api.s3.errors import error_response
 from nuage.api.s3.request import S3Request, authenticate, signed_request
 from nuage.domain import cors
 from nuage.domain.storage_errors import Fault, StorageError
+from nuage.services.storage.build import S3Services
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("nuage.access")

@@ -9,9 +9,9 @@ from starlette.responses import Response
 from nuage.api.openstack.common.http import call
 from nuage.api.s3 import xml
 from nuage.api.s3.buckets import _get, bucket_name, ok
-from nuage.api.s3.deps import S3Services
 from nuage.api.s3.request import S3Request
 from nuage.domain.storage_errors import Fault, StorageError
+from nuage.services.storage.build import S3Services
 
 
 async def get_cors(r: S3Request, s: S3Services) -> Response:

@@ -9,10 +9,10 @@ from starlette.responses import Response
 
 from nuage.api.openstack.common.http import call
 from nuage.api.s3 import xml
-from nuage.api.s3.deps import S3Services
 from nuage.api.s3.request import S3Request
 from nuage.domain.storage import Bucket
 from nuage.domain.storage_errors import Fault, StorageError
+from nuage.services.storage.build import S3Services
 
 
 def ok(body: bytes | None = None, status: int = 200,

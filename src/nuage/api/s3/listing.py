@@ -12,10 +12,10 @@ from starlette.responses import Response
 from nuage.api.openstack.common.http import call
 from nuage.api.s3 import xml
 from nuage.api.s3.buckets import bucket_name, ok, owner
-from nuage.api.s3.deps import S3Services
 from nuage.api.s3.request import S3Request
 from nuage.domain.storage import NULL_VERSION, ObjectVersion
 from nuage.domain.storage_errors import Fault, StorageError
+from nuage.services.storage.build import S3Services
 
 
 def _int(r: S3Request, name: str, default: int) -> int:

@@ -7,10 +7,10 @@ from starlette.responses import Response
 from nuage.api.openstack.common.http import call
 from nuage.api.s3 import xml
 from nuage.api.s3.buckets import bucket_name, ok
-from nuage.api.s3.deps import S3Services
 from nuage.api.s3.objects import conditions, copy_source, key_of, new_object, version_headers
 from nuage.api.s3.request import S3Request
 from nuage.domain.storage_errors import Fault, StorageError
+from nuage.services.storage.build import S3Services
 from nuage.services.storage.multipart import CompletedPart, PartSession
 
 CHECKSUM_TAGS = {"ChecksumCRC32": "CRC32", "ChecksumCRC32C": "CRC32C", "ChecksumSHA1": "SHA1",

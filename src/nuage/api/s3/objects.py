@@ -22,10 +22,10 @@ from nuage.api.s3.buckets import (
     tag_document,
     tags_from_document,
 )
-from nuage.api.s3.deps import S3Services
 from nuage.api.s3.request import S3Request
 from nuage.domain.storage import NULL_VERSION, ObjectVersion
 from nuage.domain.storage_errors import Fault, StorageError
+from nuage.services.storage.build import S3Services
 from nuage.services.storage.copying import CopySource, copy_object
 from nuage.services.storage.objects import NewObject, PutSession, Retention, resolve_range
 from nuage.services.storage.preconditions import Preconditions

@@ -36,10 +36,13 @@ from nuage.api.openstack.compute import (
     usage,
     versions,
 )
-from nuage.api.openstack.compute.deps import VERSION_KEY, ComputeServices, Deps
+from nuage.api.openstack.compute.deps import VERSION_KEY, Deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.errors import NuageError
+from nuage.services.compute.build import ComputeServices
+from nuage.services.identity.tokens import TokenService
+from nuage.services.image.images import ImageService
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +87,11 @@ class Microversions:
         await self.app(scope, receive, send_with_version)
 
 
-def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Starlette:
-    """`base_url` is the unversioned compute URL, e.g. http://127.0.0.1:8800/compute."""
-    deps = Deps(s=services, url=base_url,
+def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageService,
+                base_url: str, image_url: str) -> Starlette:
+    """`base_url` is the unversioned compute URL, e.g. http://127.0.0.1:8800/compute;
+    `glance`: the image service behind Nova's /images proxy."""
+    deps = Deps(s=services, tokens=tokens, url=base_url,
                 server_views=ServerViews(f"{base_url}/v2.1", base_url, image_url))
     docs = versions.documents(base_url)
 
@@ -106,7 +111,7 @@ def compute_app(services: ComputeServices, base_url: str, image_url: str) -> Sta
         *server_tags.routes(deps),
         *extensions.routes(deps), *quota_classes.routes(deps),
         *aggregates.routes(deps),
-        *images.routes(deps, services.images, image_url),
+        *images.routes(deps, glance, image_url),
         *migrations.routes(deps), *usage.routes(deps, services.usage),
         *diagnostics.routes(deps, services.diagnostics),
     ]

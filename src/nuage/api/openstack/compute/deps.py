@@ -1,7 +1,7 @@
 """What compute handlers share: the services, the caller's context, the microversion, links.
 
-`ComputeServices` is the one place the facade gets its use cases from: add a field here
-(and fill it in bootstrap.py) for each new group of routes.
+The use cases come from `services.compute.build.ComputeServices`: add a field there (and
+build it in `build_compute`) for each new group of routes.
 """
 
 from __future__ import annotations
@@ -17,50 +17,24 @@ from nuage.api.openstack.compute import versions
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
-from nuage.ports.compute import AgentChannel
-from nuage.services.compute.aggregates import AggregateService
-from nuage.services.compute.diagnostics import DiagnosticsService
-from nuage.services.compute.flavors import FlavorService
-from nuage.services.compute.hosts import HostService
-from nuage.services.compute.keypairs import KeypairService
-from nuage.services.compute.quotas import QuotaService
-from nuage.services.compute.server_actions import ServerActionService
-from nuage.services.compute.servers import ServerService
-from nuage.services.compute.usage import UsageService
+from nuage.services.compute.build import ComputeServices
 from nuage.services.identity.tokens import TokenService
-from nuage.services.image.images import ImageService
 
 # Where the microversion middleware leaves the negotiated version in the ASGI scope.
 VERSION_KEY = "compute_version"
 
 
 @dataclass(frozen=True)
-class ComputeServices:
-    tokens: TokenService
-    flavors: FlavorService
-    keypairs: KeypairService
-    quotas: QuotaService
-    hosts: HostService
-    aggregates: AggregateService
-    servers: ServerService
-    server_actions: ServerActionService
-    usage: UsageService
-    diagnostics: DiagnosticsService
-    agents: AgentChannel
-    # Glance's image service, for Nova's /images proxy.
-    images: ImageService
-
-
-@dataclass(frozen=True)
 class Deps:
     s: ComputeServices
+    tokens: TokenService
     # The unversioned compute URL, e.g. http://127.0.0.1:8800/compute
     url: str
     server_views: ServerViews
 
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
-        return await token_context(self.s.tokens, request)
+        return await token_context(self.tokens, request)
 
     @staticmethod
     def version(request: Request) -> tuple[int, int]:

@@ -11,11 +11,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from nuage.api.openstack.identity import auth, catalog, credentials, projects, roles, users
-from nuage.api.openstack.identity.deps import Deps, IdentityServices
+from nuage.api.openstack.identity.deps import Deps
 from nuage.api.openstack.identity.errors import keystone_error, to_response
 from nuage.api.openstack.identity.render import Renderer
 from nuage.api.openstack.identity.token_bodies import TokenBodies, ValidationLane
 from nuage.domain.errors import NuageError
+from nuage.services.identity.build import IdentityServices
 
 log = logging.getLogger(__name__)
 

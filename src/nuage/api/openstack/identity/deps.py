@@ -14,26 +14,7 @@ from nuage.api.openstack.identity.render import Renderer
 from nuage.api.openstack.identity.token_bodies import TokenBodies
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
-from nuage.services.identity.assignments import AssignmentService
-from nuage.services.identity.catalog import CatalogService
-from nuage.services.identity.credentials import CredentialService
-from nuage.services.identity.projects import DomainService, ProjectService
-from nuage.services.identity.roles import RoleService
-from nuage.services.identity.tokens import TokenService
-from nuage.services.identity.users import GroupService, UserService
-
-
-@dataclass(frozen=True)
-class IdentityServices:
-    tokens: TokenService
-    domains: DomainService
-    projects: ProjectService
-    users: UserService
-    groups: GroupService
-    roles: RoleService
-    assignments: AssignmentService
-    catalog: CatalogService
-    credentials: CredentialService
+from nuage.services.identity.build import IdentityServices
 
 
 @dataclass(frozen=True)

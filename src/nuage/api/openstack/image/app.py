@@ -11,10 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Router
 
 from nuage.api.openstack.image import data, images, members, schemas
-from nuage.api.openstack.image.deps import Deps, ImageServices
+from nuage.api.openstack.image.deps import Deps
 from nuage.api.openstack.image.errors import glance_error, to_response
 from nuage.domain.errors import NuageError
 from nuage.services.identity.tokens import TokenService
+from nuage.services.image.build import ImageServices
 
 log = logging.getLogger(__name__)
 

@@ -9,16 +9,7 @@ from starlette.requests import Request
 from nuage.api.openstack.common.auth import token_context
 from nuage.domain.context import RequestContext
 from nuage.services.identity.tokens import TokenService
-from nuage.services.image.data import ImageDataService
-from nuage.services.image.images import ImageService
-from nuage.services.image.members import ImageMemberService
-
-
-@dataclass(frozen=True)
-class ImageServices:
-    images: ImageService
-    data: ImageDataService
-    members: ImageMemberService
+from nuage.services.image.build import ImageServices
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""The services the S3 handlers call."""
+"""The object-storage use cases of one deployment, built from their ports (see
+`build_identity`); the S3 adapter and the storage worker take them from `S3Services`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from nuage.services.identity.s3_keys import S3KeyService
+from nuage.services.storage.base import StoragePorts
 from nuage.services.storage.buckets import BucketService
 from nuage.services.storage.deletion import DeletionService
 from nuage.services.storage.listing import ListingService
@@ -31,3 +33,14 @@ class S3Services:
     domain: str
     # Other region names a signature or a LocationConstraint may use for `region`.
     region_aliases: tuple[str, ...] = ()
+
+
+def build_storage(ports: StoragePorts, keys: S3KeyService, *, domain: str,
+                  region_aliases: tuple[str, ...] = ()) -> S3Services:
+    """`keys`: identity's S3 key service (signatures are checked against its secrets)."""
+    return S3Services(
+        keys=keys, buckets=BucketService(ports), objects=ObjectService(ports),
+        deletion=DeletionService(ports), listing=ListingService(ports),
+        multipart=MultipartService(ports), settings=ObjectSettingsService(ports),
+        maintenance=MaintenanceService(ports), quotas=StorageQuotaService(ports),
+        region=ports.config.region, domain=domain, region_aliases=region_aliases)

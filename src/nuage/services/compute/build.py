@@ -1,0 +1,56 @@
+"""The compute use cases of one deployment, built from their ports (see `build_identity`).
+
+The Nova adapter, the CLI and the host agent take them from `ComputeServices`; the image
+service and the agents are reached only through their ports (`ImageSource`,
+`AgentChannel`), so another deployment can serve those remotely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nuage.ports.compute import AgentChannel, ImageSource
+from nuage.ports.crypto import KeyPairGenerator
+from nuage.services.compute.aggregates import AggregateService
+from nuage.services.compute.base import ResourcePorts
+from nuage.services.compute.diagnostics import DiagnosticsService
+from nuage.services.compute.flavors import FlavorService
+from nuage.services.compute.hosts import HostService
+from nuage.services.compute.keypairs import KeypairService
+from nuage.services.compute.quotas import QuotaService
+from nuage.services.compute.server_actions import ServerActionService
+from nuage.services.compute.servers import ComputePorts, ServerService
+from nuage.services.compute.usage import UsageService
+
+
+@dataclass(frozen=True)
+class ComputeServices:
+    flavors: FlavorService
+    keypairs: KeypairService
+    quotas: QuotaService
+    hosts: HostService
+    aggregates: AggregateService
+    servers: ServerService
+    server_actions: ServerActionService
+    usage: UsageService
+    diagnostics: DiagnosticsService
+    agents: AgentChannel
+    # What the server use cases and the host reconciler run on.
+    ports: ComputePorts
+
+
+def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentChannel,
+                  keypair_generator: KeyPairGenerator | None = None) -> ComputeServices:
+    """`images`: how compute reads and publishes images; `agents`: how it reaches the
+    hosts' agents; `keypair_generator`: makes a key pair when a client asks for one."""
+    quotas = QuotaService(ports)
+    server_ports = ComputePorts(uow=ports.uow, clock=ports.clock, auditor=ports.auditor,
+                                images=images, quota_check=quotas.check, agents=agents)
+    return ComputeServices(
+        flavors=FlavorService(ports),
+        keypairs=KeypairService(ports, quotas, keypair_generator), quotas=quotas,
+        hosts=HostService(ports, agents), aggregates=AggregateService(ports),
+        servers=ServerService(server_ports),
+        server_actions=ServerActionService(server_ports),
+        usage=UsageService(ports), diagnostics=DiagnosticsService(server_ports),
+        agents=agents, ports=server_ports)
