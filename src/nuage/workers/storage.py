@@ -1,13 +1,13 @@
 """The storage worker: every few seconds, delete queued garbage and flush usage counters;
 every `lifecycle_interval`, carry out lifecycle rules. Runs as a daemon thread in
-`nuage up`; every step is idempotent, so a crash mid-way is finished by the next pass."""
+`nuage up` (the shared periodic loop); every step is idempotent, so a crash mid-way is
+finished by the next pass."""
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
+from nuage.services.periodic import Job, PeriodicLoop
 from nuage.services.storage.maintenance import MaintenanceService
 
 log = logging.getLogger(__name__)
@@ -17,34 +17,25 @@ class StorageWorker:
     def __init__(self, maintenance: MaintenanceService, lifecycle_interval: float,
                  tick: float = 5.0) -> None:
         self._m = maintenance
-        self._lifecycle_interval = lifecycle_interval
-        self._tick = min(tick, lifecycle_interval)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="storage-worker", daemon=True)
+        housekeeping = Job("garbage and usage", min(tick, lifecycle_interval),
+                           self._housekeeping)
+        self._loop = PeriodicLoop(
+            "storage-worker",
+            [housekeeping, Job("lifecycle", lifecycle_interval, self._lifecycle)],
+            # On the way out: what was deleted or counted meanwhile is not left queued.
+            on_stop=[housekeeping])
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-        self._pass(lifecycle=False)
+        self._loop.stop(timeout=30)
 
-    def _pass(self, lifecycle: bool) -> None:
-        try:
-            self._m.collect_garbage()
-            self._m.flush_usage()
-            if lifecycle:
-                changed = self._m.apply_lifecycle()
-                if changed:
-                    log.info("lifecycle rules changed %d objects or uploads", changed)
-        except Exception:
-            log.exception("storage worker pass failed; the next pass retries")
+    def _housekeeping(self) -> None:
+        self._m.collect_garbage()
+        self._m.flush_usage()
 
-    def _run(self) -> None:
-        next_lifecycle = time.monotonic() + self._lifecycle_interval
-        while not self._stop.wait(self._tick):
-            due = time.monotonic() >= next_lifecycle
-            if due:
-                next_lifecycle = time.monotonic() + self._lifecycle_interval
-            self._pass(lifecycle=due)
+    def _lifecycle(self) -> None:
+        changed = self._m.apply_lifecycle()
+        if changed:
+            log.info("lifecycle rules changed %d objects or uploads", changed)
