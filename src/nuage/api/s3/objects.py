@@ -23,6 +23,7 @@ from nuage.api.s3.buckets import (
     tags_from_document,
 )
 from nuage.api.s3.request import S3Request
+from nuage.api.streaming import batched
 from nuage.domain.storage import NULL_VERSION, ObjectVersion
 from nuage.domain.storage_errors import Fault, StorageError
 from nuage.services.storage.build import S3Services
@@ -36,7 +37,6 @@ STORAGE_CLASSES = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA"
                    "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS",
                    "EXPRESS_ONEZONE"}
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
-READ_BATCH = 1 << 20
 
 
 def key_of(r: S3Request) -> str:
@@ -229,20 +229,6 @@ def _part_number(r: S3Request) -> int | None:
         raise StorageError(Fault.INVALID_ARGUMENT, "Part number must be an integer") from exc
 
 
-def _batched(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Regroup decrypted chunks into ~1 MiB writes (fewer thread hops per byte)."""
-    pending: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        pending.append(chunk)
-        size += len(chunk)
-        if size >= READ_BATCH:
-            yield b"".join(pending)
-            pending, size = [], 0
-    if pending:
-        yield b"".join(pending)
-
-
 async def _read_ahead(batches: Iterator[bytes]) -> AsyncIterator[bytes]:
     """Yield each batch while a worker thread reads and decrypts the next one.
 
@@ -279,7 +265,7 @@ async def get_object(r: S3Request, s: S3Services) -> Response:
         for name in [h for h in headers if h.startswith("x-amz-checksum-")]:
             del headers[name]
     s.maintenance.count(_project_of(r), length)
-    return StreamingResponse(_read_ahead(_batched(read.chunks)), status_code=status,
+    return StreamingResponse(_read_ahead(batched(read.chunks)), status_code=status,
                              headers=headers)
 
 

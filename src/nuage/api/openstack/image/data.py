@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from starlette.concurrency import iterate_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,24 +10,9 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, empty
 from nuage.api.openstack.image.deps import Deps
+from nuage.api.streaming import batched
 from nuage.domain.errors import ValidationError
 from nuage.services.image.data import Upload
-
-# Decrypted chunks are regrouped into writes of about this size (fewer thread hops).
-READ_BATCH = 1 << 20
-
-
-def _batched(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    pending: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        pending.append(chunk)
-        size += len(chunk)
-        if size >= READ_BATCH:
-            yield b"".join(pending)
-            pending, size = [], 0
-    if pending:
-        yield b"".join(pending)
 
 
 def _declared_size(request: Request) -> int | None:
@@ -80,7 +63,7 @@ def routes(d: Deps) -> list[Route]:
             headers["Content-Range"] = f"bytes {found.start}-{found.end}/{image.size}"
         elif image.checksum:
             headers["Content-MD5"] = image.checksum
-        return StreamingResponse(iterate_in_threadpool(_batched(found.chunks)),
+        return StreamingResponse(iterate_in_threadpool(batched(found.chunks)),
                                  status_code=status, headers=headers)
 
     return [
