@@ -7,7 +7,6 @@ import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from nuage.agent.compute import ComputeAgent, LocalAgentChannel
@@ -27,7 +26,7 @@ from nuage.drivers.guest_image import build_guest_image
 from nuage.drivers.image_format import OsloImageInspector
 from nuage.drivers.kms_local import LocalKeyStore
 from nuage.drivers.qemu import QemuHypervisor
-from nuage.drivers.sql.engine import make_engine
+from nuage.drivers.sql.engine import Engine, make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.ports.clock import Clock

@@ -28,7 +28,6 @@ from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from nuage.api.audit.app import render_event
@@ -36,6 +35,7 @@ from nuage.bootstrap import Cloud, build, key_repositories
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NuageError, ValidationError
 from nuage.drivers.guest_image import GuestImageError
+from nuage.drivers.sql.engine import DatabaseError
 from nuage.ports.repositories import AuditQuery
 from nuage.settings import Settings
 
@@ -77,7 +77,7 @@ class _OneLineErrors(TyperGroup):
             _fail(exc.message, 1)
         except GuestImageError as exc:
             _fail(f"{exc} (NUAGE_COMPUTE=false runs nuage without compute)", 1)
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             orig = getattr(exc, "orig", None) or exc
             _fail(f"database error: {_one_line(str(orig)).split(' [SQL:')[0]}", 1)
         except OSError as exc:

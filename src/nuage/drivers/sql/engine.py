@@ -6,7 +6,13 @@ import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+
+# Named here so that bootstrap (which holds the engine) and the CLI (which reports a
+# database failure in one line) never import the ORM itself: only drivers do.
+__all__ = ["DatabaseError", "Engine", "make_engine"]
+DatabaseError = SQLAlchemyError
 
 
 def make_engine(url: str) -> Engine:
