@@ -36,9 +36,7 @@ from nuage.ports.image_format import ImageInspector
 from nuage.services.audit import Auditor, AuditService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.build import ComputeServices, build_compute
-from nuage.services.compute.default_image import DefaultImageSetup, GuestImage
 from nuage.services.compute.hosts import AllocationRatios
-from nuage.services.compute.images import LocalImageSource
 from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.servers import ComputePorts
 from nuage.services.identity.base import IdentityConfig, IdentityPorts
@@ -46,6 +44,8 @@ from nuage.services.identity.build import IdentityServices, build_identity
 from nuage.services.identity.setup import SeedResult, ServiceSpec, SetupService
 from nuage.services.image.base import ImageConfig, ImagePorts
 from nuage.services.image.build import ImageServices, build_image
+from nuage.services.image.compute_source import LocalImageSource
+from nuage.services.image.default_image import DefaultImageSetup, GuestImage
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
 from nuage.settings import Settings
@@ -100,7 +100,7 @@ class Cloud:
         })
 
     def s3_app(self) -> S3App:
-        return S3App(self.storage)
+        return S3App(self.storage, self.identity.s3_keys)
 
     def compute_agent(self) -> ComputeAgent:
         """This machine's compute agent, attached to the control plane's channel (not
@@ -195,7 +195,7 @@ def build(settings: Settings, *, migrate: bool = True,
                                  max_objects=settings.storage_max_objects,
                                  max_bytes=settings.storage_max_bytes,
                                  day_seconds=settings.lifecycle_day_seconds)),
-        identity.s3_keys, domain=settings.s3_domain, region_aliases=settings.s3_regions[1:])
+        domain=settings.s3_domain, region_aliases=settings.s3_regions[1:])
     # Image blobs live in their own store: the S3 start-up scan removes every blob that no
     # object names, and image blobs are named by images, not objects.
     images = build_image(ImagePorts(

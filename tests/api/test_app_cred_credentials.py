@@ -37,7 +37,7 @@ def _login_app_cred(api: Api, cred: dict[str, Any]) -> str:
 
 
 def _roles_of_key(api: Api, access: str) -> frozenset[str] | None:
-    found = api.cloud.storage.keys.signing_identity(access)
+    found = api.cloud.identity.s3_keys.signing_identity(access)
     return None if found is None else found.roles
 
 
@@ -72,13 +72,13 @@ def test_ec2_keys_from_a_reader_app_cred_act_as_reader_and_die_with_it(
     assert r.status_code == 201, r.text
     via_credentials = json.loads(r.json()["credential"]["blob"])["access"]
     for access in (via_ec2, via_credentials):
-        found = api.cloud.storage.keys.signing_identity(access)
+        found = api.cloud.identity.s3_keys.signing_identity(access)
         assert found is not None and found.roles == {"reader"}, found
         assert found.app_cred_id is not None
         assert found.context("req", None, False).roles == {"reader"}
 
     # Deleting the application credential kills its keys, and only those.
-    ac_id = api.cloud.storage.keys.signing_identity(via_ec2).app_cred_id  # type: ignore[union-attr]
+    ac_id = api.cloud.identity.s3_keys.signing_identity(via_ec2).app_cred_id  # type: ignore[union-attr]
     r = api.delete(f"/users/{user['id']}/application_credentials/{ac_id}", token=token)
     assert r.status_code == 204, r.text
     assert _roles_of_key(api, via_ec2) is None

@@ -22,6 +22,7 @@ from nuage.api.s3.errors import error_response
 from nuage.api.s3.request import S3Request, authenticate, signed_request
 from nuage.domain import cors
 from nuage.domain.storage_errors import Fault, StorageError
+from nuage.services.identity.s3_keys import S3KeyService
 from nuage.services.storage.build import S3Services
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,10 @@ class _BodyTracker:
 
 
 class S3App:
-    def __init__(self, services: S3Services) -> None:
+    def __init__(self, services: S3Services, keys: S3KeyService) -> None:
+        """`keys`: identity's EC2-style keys, which signatures are checked against."""
         self.s = services
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -213,7 +216,7 @@ class S3App:
         query = dict(request.query_params)
         handler = operation(request.method, bucket, key, query)
         signed = signed_request(request)
-        ctx, signing = await authenticate(request, signed, self.s.keys, self.s.region,
+        ctx, signing = await authenticate(request, signed, self.keys, self.s.region,
                                           request_id, self.s.region_aliases)
         r = S3Request(http=request, ctx=ctx, request_id=request_id, bucket=bucket, key=key,
                       query=query, signed=signed, signing=signing)

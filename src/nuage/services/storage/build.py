@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nuage.services.identity.s3_keys import S3KeyService
 from nuage.services.storage.base import StoragePorts
 from nuage.services.storage.buckets import BucketService
 from nuage.services.storage.deletion import DeletionService
@@ -19,7 +18,6 @@ from nuage.services.storage.quotas import StorageQuotaService
 
 @dataclass(frozen=True)
 class S3Services:
-    keys: S3KeyService
     buckets: BucketService
     objects: ObjectService
     deletion: DeletionService
@@ -35,11 +33,10 @@ class S3Services:
     region_aliases: tuple[str, ...] = ()
 
 
-def build_storage(ports: StoragePorts, keys: S3KeyService, *, domain: str,
+def build_storage(ports: StoragePorts, *, domain: str,
                   region_aliases: tuple[str, ...] = ()) -> S3Services:
-    """`keys`: identity's S3 key service (signatures are checked against its secrets)."""
     return S3Services(
-        keys=keys, buckets=BucketService(ports), objects=ObjectService(ports),
+        buckets=BucketService(ports), objects=ObjectService(ports),
         deletion=DeletionService(ports), listing=ListingService(ports),
         multipart=MultipartService(ports), settings=ObjectSettingsService(ports),
         maintenance=MaintenanceService(ports), quotas=StorageQuotaService(ports),

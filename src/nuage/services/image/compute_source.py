@@ -1,4 +1,8 @@
-"""The ImageSource compute needs, answered by the image service of this deployment."""
+"""The ImageSource port compute needs, answered by the image service of this deployment.
+
+It lives with the image use cases: compute sees images only through its port, so a remote
+agent can be given one that fetches over HTTP (the service areas are independent).
+"""
 
 from __future__ import annotations
 
