@@ -9,13 +9,13 @@ other than LocalAgentChannel.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from nuage.agent.host_uptime import read_uptime
 from nuage.ports.hypervisor import GuestNotFound, Hypervisor, HypervisorError
 from nuage.services.compute.reconcile import Reconciler
+from nuage.services.periodic import Job, PeriodicLoop
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,16 @@ class ComputeAgent:
         self.hypervisor = hypervisor
         self._register = register
         self._heartbeat = heartbeat
-        self._interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="compute-agent", daemon=True)
         self._accelerator: str | None = None
+        # One pass: reconcile before the heartbeat (a database write), so a pass woken by
+        # a request serves it first; prune after it, so a server it deleted releases its
+        # image at once.
+        self._loop = PeriodicLoop("compute-agent", [
+            Job("reconcile pass", interval, self.reconciler.run_once),
+            Job("image cache pruning", interval, self.reconciler.prune_image_cache),
+            Job("host registration", interval, self._register_on_change),
+            Job("heartbeat", interval, self._heartbeat),
+        ])
 
     @property
     def hostname(self) -> str:
@@ -47,16 +52,14 @@ class ComputeAgent:
             log.exception("image cache not cleaned; its leftovers stay until the next start")
         # Adopt what survived a restart before serving: report observed states at once.
         self._pass()
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop reconciling. Guests keep running: they belong to the host, not to us."""
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=60)
+        self._loop.stop(timeout=60)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def host_uptime(self) -> str:
         """This host's `uptime` line (LookupError when /proc cannot be read)."""
@@ -66,38 +69,16 @@ class ComputeAgent:
             raise LookupError(f"the uptime of {self.hostname} cannot be read: {exc}") from exc
 
     def _pass(self) -> None:
-        # Reconcile before the heartbeat (a database write): a pass woken by a request
-        # serves it first.
-        try:
-            self.reconciler.run_once()
-        except Exception:
-            log.exception("compute agent pass failed; the next pass retries")
-        # After the pass: a server it deleted releases its image at once.
-        try:
-            self.reconciler.prune_image_cache()
-        except Exception:
-            log.exception("image cache pruning failed; the next pass retries")
-        try:
-            # The console watchdog may have made the host give up KVM: admins see it in
-            # os-hypervisors (cpu_info) once the host is registered again.
-            accelerator = self.hypervisor.capabilities().accelerator
-            if accelerator != self._accelerator:
-                self._register()
-                self._accelerator = accelerator
-        except Exception:
-            log.exception("host registration failed; the next pass retries")
-        try:
-            self._heartbeat()
-        except Exception:
-            log.exception("compute agent heartbeat failed; the next pass retries")
+        """Every step now (each failure is logged; the next pass retries it)."""
+        self._loop.run_due(everything=True)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            self._pass()
+    def _register_on_change(self) -> None:
+        # The console watchdog may have made the host give up KVM: admins see it in
+        # os-hypervisors (cpu_info) once the host is registered again.
+        accelerator = self.hypervisor.capabilities().accelerator
+        if accelerator != self._accelerator:
+            self._register()
+            self._accelerator = accelerator
 
 
 class LocalAgentChannel:
