@@ -35,6 +35,7 @@ from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.services.audit import Auditor, AuditService
+from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.aggregates import AggregateService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.default_image import DefaultImageSetup, GuestImage
@@ -108,8 +109,11 @@ class Cloud:
         hypervisor = QemuHypervisor(
             s.state_dir / "compute", hostname,
             accelerator=None if s.accelerator == "auto" else s.accelerator)
-        reconciler = Reconciler(self.compute_ports, hypervisor, hostname,
-                                s.state_dir / "image-cache", s.guest_stop_timeout,
+        # The agent gets the control plane through its port, bound to its host: no unit
+        # of work (ports/compute_agent.py).
+        control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock)
+        reconciler = Reconciler(control.for_host(hostname), self.compute_ports.images,
+                                hypervisor, s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,
                                 inspector=OsloImageInspector())
         hosts = self.compute.hosts

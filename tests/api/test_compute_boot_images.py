@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from nuage.drivers.image_format import OsloImageInspector
+from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.reconcile import Reconciler
 from tests.api.compute_servers import HOST, Servers
 from tests.api.compute_support import Nova, assert_fault
@@ -88,8 +89,7 @@ def test_the_agent_never_fetches_another_projects_image(
     patched = glance.patch(image, [{"op": "add", "path": "/ramdisk_id", "value": other}])
     assert patched.status_code == 200, patched.text
     cache = tmp_path / "cache"
-    reconciler = Reconciler(nova.api.cloud.compute_ports, MemoryHypervisor(), HOST, cache,
-                            inspector=OsloImageInspector())
+    reconciler, _ = _agent(nova, cache)
     reconciler.run_once()
     server = nova.get(f"/servers/{sid}", token_b).json()["server"]
     assert server["status"] == "ERROR"
@@ -101,8 +101,9 @@ def test_the_agent_never_fetches_another_projects_image(
 
 def _agent(nova: Nova, cache: Path) -> tuple[Reconciler, MemoryHypervisor]:
     hv = MemoryHypervisor()
-    return Reconciler(nova.api.cloud.compute_ports, hv, HOST, cache,
-                      inspector=OsloImageInspector()), hv
+    ports = nova.api.cloud.compute_ports
+    control = AgentControlService(ports.uow, ports.clock).for_host(HOST)
+    return Reconciler(control, ports.images, hv, cache, inspector=OsloImageInspector()), hv
 
 
 def test_a_hostile_copy_in_the_image_cache_is_refused_by_the_agent(

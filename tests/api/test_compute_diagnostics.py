@@ -10,6 +10,7 @@ import pytest
 from nuage.agent.compute import ComputeAgent, LocalAgentChannel
 from nuage.drivers.image_format import OsloImageInspector
 from nuage.ports.hypervisor import BootImage, ConfigDrive, GuestSpec, PowerState
+from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.reconcile import Reconciler
 from tests.api.compute_servers import HOST, Servers
 from tests.api.compute_support import Nova, assert_fault
@@ -19,8 +20,9 @@ from tests.unit.compute.fakes import MemoryHypervisor
 def _agent(nova: Nova, tmp_path: Path) -> MemoryHypervisor:
     cloud = nova.api.cloud
     hv = MemoryHypervisor()
-    reconciler = Reconciler(cloud.compute_ports, hv, HOST, tmp_path / "cache",
-                            inspector=OsloImageInspector())
+    control = AgentControlService(cloud.compute_ports.uow, cloud.compute_ports.clock)
+    reconciler = Reconciler(control.for_host(HOST), cloud.compute_ports.images, hv,
+                            tmp_path / "cache", inspector=OsloImageInspector())
     channel = cloud.compute.agents
     assert isinstance(channel, LocalAgentChannel)
     channel.attach(ComputeAgent(reconciler, hv, register=lambda: None,
