@@ -111,17 +111,18 @@ class Cloud:
             accelerator=None if s.accelerator == "auto" else s.accelerator)
         # The agent gets the control plane through its port, bound to its host: no unit
         # of work (ports/compute_agent.py).
-        control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock)
-        reconciler = Reconciler(control.for_host(hostname), self.compute_ports.images,
+        control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock,
+                                      self.compute.hosts).for_host(hostname)
+        reconciler = Reconciler(control, self.compute_ports.images,
                                 hypervisor, s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,
                                 inspector=OsloImageInspector())
-        hosts = self.compute.hosts
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)
         agent = ComputeAgent(reconciler, hypervisor,
-                             register=lambda: hosts.register(hypervisor.capabilities(), ratios),
-                             heartbeat=lambda: hosts.heartbeat(hostname))
+                             register=lambda: control.register(hypervisor.capabilities(),
+                                                               ratios),
+                             heartbeat=control.heartbeat)
         channel = self.compute.agents
         assert isinstance(channel, LocalAgentChannel)
         channel.attach(agent)

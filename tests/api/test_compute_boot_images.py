@@ -102,7 +102,8 @@ def test_the_agent_never_fetches_another_projects_image(
 def _agent(nova: Nova, cache: Path) -> tuple[Reconciler, MemoryHypervisor]:
     hv = MemoryHypervisor()
     ports = nova.api.cloud.compute_ports
-    control = AgentControlService(ports.uow, ports.clock).for_host(HOST)
+    control = AgentControlService(ports.uow, ports.clock,
+                                  nova.api.cloud.compute.hosts).for_host(HOST)
     return Reconciler(control, ports.images, hv, cache, inspector=OsloImageInspector()), hv
 
 

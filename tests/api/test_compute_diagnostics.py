@@ -20,7 +20,8 @@ from tests.unit.compute.fakes import MemoryHypervisor
 def _agent(nova: Nova, tmp_path: Path) -> MemoryHypervisor:
     cloud = nova.api.cloud
     hv = MemoryHypervisor()
-    control = AgentControlService(cloud.compute_ports.uow, cloud.compute_ports.clock)
+    control = AgentControlService(cloud.compute_ports.uow, cloud.compute_ports.clock,
+                                  cloud.compute.hosts)
     reconciler = Reconciler(control.for_host(HOST), cloud.compute_ports.images, hv,
                             tmp_path / "cache", inspector=OsloImageInspector())
     channel = cloud.compute.agents

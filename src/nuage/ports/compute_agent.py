@@ -22,6 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from nuage.ports.hypervisor import HostCapabilities
+
+
+@dataclass(frozen=True)
+class AllocationRatios:
+    """How far the host's resources may be overcommitted (Nova's cpu/ram/disk
+    allocation ratios, which a compute host's own configuration sets)."""
+
+    cpu: float = 4.0
+    ram: float = 1.0
+    disk: float = 1.0
+
 
 @dataclass(frozen=True)
 class BackupOrder:
@@ -141,6 +153,15 @@ class HostAssignments(Protocol):
     @property
     def host(self) -> str:
         """The host this port is bound to."""
+        ...
+
+    def register(self, capabilities: HostCapabilities, ratios: AllocationRatios) -> None:
+        """Create or refresh this host's record (idempotent; at start, and when the
+        accelerator changes). ValueError if `capabilities` name another host."""
+        ...
+
+    def heartbeat(self) -> None:
+        """This host's agent is alive (NotFound if it never registered)."""
         ...
 
     def servers(self) -> list[ServerAssignment]:

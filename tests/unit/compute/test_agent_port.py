@@ -11,11 +11,15 @@ from datetime import UTC, datetime
 import pytest
 
 from nuage.domain.compute import ComputeHost, TaskState, VmState
-from nuage.domain.errors import Conflict
+from nuage.domain.errors import Conflict, NotFound
 from nuage.drivers.clock import SystemClock
 from nuage.ports import compute_agent as port
-from nuage.ports.hypervisor import PowerState
+from nuage.ports.compute_agent import AllocationRatios
+from nuage.ports.hypervisor import HostCapabilities, PowerState
+from nuage.services.audit import Auditor
 from nuage.services.compute.agent_control import AgentControlService
+from nuage.services.compute.base import ComputeConfig, ResourcePorts
+from nuage.services.compute.hosts import HostService
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import NewServer, ServerService
 from tests.unit.compute.test_servers import World, boot, member
@@ -29,7 +33,9 @@ from tests.unit.compute.wire import (
 
 
 def _control(w: World) -> AgentControlService:
-    return AgentControlService(w.uow, SystemClock())
+    clock = SystemClock()
+    hosts = HostService(ResourcePorts(w.uow, clock, Auditor(clock), ComputeConfig()))
+    return AgentControlService(w.uow, clock, hosts)
 
 
 def _create(w: World) -> str:
@@ -161,3 +167,19 @@ def test_the_reconciler_records_typed_outcomes_over_the_wire(world: World) -> No
     kinds = [json.loads(m)["kind"] for m in control.recorded]
     assert kinds == ["Spawned", "Settled"]
     assert world.servers.get(member(), sid).vm_state == VmState.STOPPED.value
+
+
+def test_an_agent_registers_and_beats_only_for_its_own_host(world: World) -> None:
+    control = _control(world).for_host("host9")
+    with pytest.raises(ValueError, match="cannot register host1"):
+        control.register(HostCapabilities("host1", "tcg", 1, 1, 1), AllocationRatios())
+    with pytest.raises(NotFound):
+        control.heartbeat()                     # never registered
+    control.register(HostCapabilities("host9", "kvm", 8, 4096, 50), AllocationRatios(cpu=2.0))
+    control.heartbeat()
+    with world.uow() as u:
+        host = u.compute_hosts.first(hostname="host9")
+        assert host is not None and host.last_seen is not None
+        assert (host.vcpus, host.accelerator, host.cpu_allocation_ratio) == (8, "kvm", 2.0)
+        mine = u.compute_hosts.first(hostname="host1")
+        assert mine is not None and mine.vcpus == 4   # the other host's record unchanged

@@ -23,6 +23,7 @@ from nuage.ports.hypervisor import GuestNotFound, HypervisorError
 from nuage.services.audit import Auditor
 from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, QuotaDefaults, ResourcePorts
+from nuage.services.compute.hosts import HostService
 from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.server_actions import RebuildChanges, ServerActionService
@@ -77,7 +78,8 @@ def world(tmp_path: Path) -> Iterator[World]:
                          quota_check=quotas.check, agents=channel)
     hv = MemoryHypervisor()
     # The agent reaches the control plane only through its port, as over a bus.
-    control = WireAssignments(AgentControlService(uow, clock).for_host("host1"))
+    hosts = HostService(ResourcePorts(uow, clock, Auditor(clock), ComputeConfig()))
+    control = WireAssignments(AgentControlService(uow, clock, hosts).for_host("host1"))
     reconciler = Reconciler(control, images, hv, tmp_path / "cache",
                             inspector=AcceptingInspector())
     channel.reconciler = reconciler

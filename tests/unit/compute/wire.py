@@ -11,12 +11,14 @@ from typing import Any
 
 from nuage.ports import compute_agent as port
 from nuage.ports.compute_agent import (
+    AllocationRatios,
     BackupOrder,
     Fault,
     HostAssignments,
     Outcome,
     ServerAssignment,
 )
+from nuage.ports.hypervisor import HostCapabilities
 
 OUTCOMES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     port.Spawned, port.Rebuilt, port.Settled, port.Destroyed, port.SnapshotEnded,
@@ -57,6 +59,13 @@ class WireAssignments:
     @property
     def host(self) -> str:
         return self._served.host
+
+    def register(self, capabilities: HostCapabilities, ratios: AllocationRatios) -> None:
+        self._served.register(HostCapabilities(**_json(capabilities)),
+                              AllocationRatios(**_json(ratios)))
+
+    def heartbeat(self) -> None:
+        self._served.heartbeat()
 
     def servers(self) -> list[ServerAssignment]:
         message = json.dumps([_json(a) for a in self._served.servers()])

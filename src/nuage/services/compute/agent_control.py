@@ -15,6 +15,7 @@ from typing import Any
 from nuage.domain.compute import Server, VmState
 from nuage.ports.clock import Clock
 from nuage.ports.compute_agent import (
+    AllocationRatios,
     BackupOrder,
     DeleteFailed,
     Destroyed,
@@ -29,17 +30,19 @@ from nuage.ports.compute_agent import (
     SnapshotEnded,
     Spawned,
 )
-from nuage.ports.hypervisor import PowerState
+from nuage.ports.hypervisor import HostCapabilities, PowerState
 from nuage.ports.repositories import UnitOfWorkFactory
 from nuage.services.compute import scheduler
+from nuage.services.compute.hosts import HostService
 
 
 class AgentControlService:
     """Serves the hosts' agents: what should run on a host, and their outcomes."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hosts: HostService) -> None:
         self.uow = uow
         self.clock = clock
+        self.hosts = hosts
 
     def for_host(self, host: str) -> HostAssignments:
         """The port as the agent of `host` sees it (in-process)."""
@@ -84,6 +87,16 @@ class _BoundToHost:
     @property
     def host(self) -> str:
         return self._host
+
+    def register(self, capabilities: HostCapabilities, ratios: AllocationRatios) -> None:
+        if capabilities.hostname != self._host:
+            raise ValueError(f"the agent of {self._host} cannot register "
+                             f"{capabilities.hostname}")
+        # The record is not handed back: over a bus it could not be.
+        self._service.hosts.register(capabilities, ratios)
+
+    def heartbeat(self) -> None:
+        self._service.hosts.heartbeat(self._host)
 
     def servers(self) -> list[ServerAssignment]:
         return self._service.servers(self._host)
