@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from nuage.drivers.guest_image import build_guest_image
 from nuage.drivers.qemu import QemuHypervisor
 from nuage.ports.hypervisor import (
     BootImage,
@@ -30,7 +29,7 @@ from nuage.ports.hypervisor import (
     HypervisorError,
     PowerState,
 )
-from tests.drivers.test_qemu import _processes_under, needs_qemu
+from tests.support.qemu import default_boot_image, needs_qemu, processes_under
 from tests.unit.compute.fakes import MemoryHypervisor
 
 MEMORY_MB = 128
@@ -64,10 +63,7 @@ class Contract:
 @pytest.fixture(scope="module")
 def qemu_contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contract]:
     root = tmp_path_factory.mktemp("qemu-contract")
-    cache = Path(os.environ.get("NUAGE_TEST_CACHE", Path.home() / ".cache" / "nuage-tests"))
-    files = build_guest_image(cache / "guest-image")
-    image = BootImage(path=files.disk, disk_format="qcow2", kernel=files.kernel,
-                      initrd=files.initrd, cmdline=files.cmdline)
+    image = default_boot_image()
     missing = BootImage(path=root / "missing.qcow2", disk_format="qcow2")
 
     def failing(spec: GuestSpec) -> GuestSpec:
@@ -79,7 +75,7 @@ def qemu_contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contract
                                       soft_reboot_timeout=STOP_TIMEOUT), image, failing)
     finally:
         # Whatever happened: no guest or console keeper of ours outlives the tests.
-        for pid in _processes_under(root):
+        for pid in processes_under(root):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
