@@ -27,6 +27,7 @@ from nuage.ports.repositories import (
     AuditQuery,
     Repository,
     RevocationLog,
+    Transaction,
     UnitOfWork,
 )
 from nuage.ports.storage import MeteringLog, ObjectIndex
@@ -193,10 +194,11 @@ def repository_builders(declaration: type) -> dict[str, Callable[[Session], obje
 REPOSITORIES = repository_builders(UnitOfWork)
 
 
-class SqlUnitOfWork:
-    """Serves every repository the UnitOfWork protocol declares (mypy checks attribute
-    access against the protocol; `__getattr__` makes this class one). Each repository is
-    built on first use in a unit of work, then kept as an instance attribute."""
+class SqlUnitOfWork(Transaction):
+    """Serves every repository the UnitOfWork protocol declares, each built on first use in
+    a unit of work, then kept as an instance attribute. mypy checks the methods against
+    `Transaction` (the base) and services' uses against `UnitOfWork`, which `__getattr__`
+    lets this class satisfy."""
 
     def __init__(self, engine: Engine, write: bool,
                  on_commit: Callable[[], None] | None = None, snapshot: bool = False) -> None:
