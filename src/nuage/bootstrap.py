@@ -34,6 +34,7 @@ from nuage.ports.compute import ImageSource
 from nuage.ports.hypervisor import Hypervisor
 from nuage.ports.image_format import ImageInspector
 from nuage.services.audit import Auditor, AuditService
+from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.build import ComputeServices, build_compute
 from nuage.services.compute.hosts import AllocationRatios
@@ -110,16 +111,20 @@ class Cloud:
         hypervisor = self.overrides.hypervisor or QemuHypervisor(
             s.state_dir / "compute", hostname,
             accelerator=None if s.accelerator == "auto" else s.accelerator)
-        reconciler = Reconciler(self.compute.ports, hypervisor, hostname,
-                                s.state_dir / "image-cache", s.guest_stop_timeout,
+        # The agent gets the control plane through its port, bound to its host: no unit
+        # of work (ports/compute_agent.py).
+        control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock,
+                                      self.compute.hosts).for_host(hostname)
+        reconciler = Reconciler(control, self.compute_ports.images,
+                                hypervisor, s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,
                                 inspector=self.overrides.inspector or OsloImageInspector())
-        hosts = self.compute.hosts
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)
         agent = ComputeAgent(reconciler, hypervisor,
-                             register=lambda: hosts.register(hypervisor.capabilities(), ratios),
-                             heartbeat=lambda: hosts.heartbeat(hostname))
+                             register=lambda: control.register(hypervisor.capabilities(),
+                                                               ratios),
+                             heartbeat=control.heartbeat)
         channel = self.compute.agents
         assert isinstance(channel, LocalAgentChannel)
         channel.attach(agent)

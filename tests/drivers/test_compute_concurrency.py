@@ -16,7 +16,9 @@ from nuage.bootstrap import Cloud, Overrides, build
 from nuage.domain.compute import ComputeQuota, Flavor, Server
 from nuage.domain.compute_errors import OverLimit
 from nuage.domain.context import RequestContext
+from nuage.ports.compute_agent import Spawned
 from nuage.ports.hypervisor import HostCapabilities
+from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.servers import NewServer, ServerService
 from nuage.settings import Settings
 from tests.unit.compute.fakes import MemoryImages
@@ -191,3 +193,35 @@ def test_concurrent_key_pair_imports_keep_the_quota_and_unique_names(cloud: Clou
         mine = uow.keypairs.find(user_id=ctx.user_id)
     assert len(mine) == 4
     assert len({k.name for k in mine}) == 4
+
+
+def test_an_agents_outcome_never_overwrites_a_delete_committed_meanwhile(
+        cloud: Cloud) -> None:
+    """The agent records a boot (compare-and-set on `spawning`) while the owner deletes the
+    server. Whatever the order, the delete survives: either the boot is written first and
+    the delete follows, or the delete is committed first and the boot's outcome is dropped.
+    On PostgreSQL this needs the row lock the agent port's write takes."""
+    host = _host(cloud, 8192)
+    servers = _servers(cloud)
+    ctx = _member(_project(cloud))
+    made = [servers.create(ctx, NewServer(f"vm{n}", "img-1", _flavor("small"),
+                                          availability_zone=host)).id
+            for n in range(THREADS // 2)]
+    control = AgentControlService(cloud.compute_ports.uow, cloud.compute_ports.clock,
+                                  cloud.compute.hosts).for_host(host)
+    booted: list[str] = []
+
+    def work(n: int) -> None:
+        sid = made[n // 2]
+        if n % 2:
+            servers.delete(ctx, sid)
+        elif control.record(sid, "spawning", Spawned()):
+            booted.append(sid)
+
+    assert _race(work) == []
+    with cloud.compute_ports.uow() as uow:
+        found = {sid: uow.servers.get(sid) for sid in made}
+    for sid, server in found.items():
+        assert server is not None
+        assert server.task_state == "deleting", sid
+        assert (server.launched_at is not None) == (sid in booted)

@@ -8,7 +8,6 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -18,7 +17,6 @@ from pathlib import Path
 import pycdlib
 import pytest
 
-from nuage.drivers.guest_image import build_guest_image
 from nuage.drivers.qemu import QemuHypervisor
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.qcow2 import write_overlay
@@ -30,13 +28,10 @@ from nuage.ports.hypervisor import (
     HypervisorError,
     PowerState,
 )
+from tests.support.qemu import default_boot_image, needs_qemu, processes_under
 
 GUEST = "6f1e3c52-0b7a-4c1e-9d7a-2b6a51f0c0de"
 BOOT_TIMEOUT = 120.0
-needs_qemu = pytest.mark.skipif(
-    shutil.which("qemu-system-x86_64") is None or shutil.which("qemu-img") is None,
-    reason="QEMU is not installed",
-)
 
 
 # --- the config drive, without a guest ---------------------------------------------------
@@ -108,24 +103,6 @@ def test_overlay_layouts_left_to_qemu_img(tmp_path: Path) -> None:
 
 # --- one real guest ----------------------------------------------------------------------
 
-def _processes_under(root: Path) -> list[int]:
-    """Every process whose command line or working directory is under `root`."""
-    needle = str(root).encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            cwd = os.readlink(entry / "cwd").encode()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z" and (needle in cmdline or cwd.startswith(needle)):
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.fixture(scope="module")
 def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("qemu-state")
@@ -133,17 +110,14 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
     finally:
         # Whatever happened: no guest or console keeper of ours outlives the tests.
-        for pid in _processes_under(root):
+        for pid in processes_under(root):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
 def image() -> BootImage:
-    cache = Path(os.environ.get("NUAGE_TEST_CACHE", Path.home() / ".cache" / "nuage-tests"))
-    files = build_guest_image(cache / "guest-image")
-    return BootImage(path=files.disk, disk_format="qcow2", kernel=files.kernel,
-                     initrd=files.initrd, cmdline=files.cmdline)
+    return default_boot_image()
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +176,7 @@ def test_a_failed_spawn_says_why_and_leaves_no_process(
         hypervisor.spawn(_spec(bad, "broken"))
     hypervisor.destroy("broken")
     assert "broken" not in hypervisor.guests()
-    assert _processes_under(state_dir) == []
+    assert processes_under(state_dir) == []
 
 
 @pytest.mark.slow
@@ -302,7 +276,7 @@ def test_stop_is_a_clean_acpi_power_off(hypervisor: QemuHypervisor, state_dir: P
     assert took < 30, "the guest ignored the power button: hard stop"
     assert "nuage-guest: power button" in hypervisor.console_output(GUEST)
     assert hypervisor.state(GUEST) == PowerState.SHUTDOWN
-    assert pid not in _processes_under(state_dir)
+    assert pid not in processes_under(state_dir)
     hypervisor.stop(GUEST, timeout=30)                      # idempotent
     assert hypervisor.guests() == {GUEST: PowerState.SHUTDOWN}
 
@@ -325,7 +299,7 @@ def test_suspend_and_resume_keep_the_guest_memory(
     boots = hypervisor.console_output(GUEST).count("init started")
     hypervisor.suspend(GUEST)
     assert hypervisor.state(GUEST) == PowerState.SUSPENDED
-    assert _processes_under(state_dir) == []
+    assert processes_under(state_dir) == []
     hypervisor.suspend(GUEST)                               # idempotent
     hypervisor.resume(GUEST)
     assert hypervisor.state(GUEST) == PowerState.RUNNING
@@ -388,4 +362,4 @@ def test_destroy_removes_everything(hypervisor: QemuHypervisor, state_dir: Path)
     with pytest.raises(GuestNotFound):
         hypervisor.state(GUEST)
     hypervisor.destroy(GUEST)                               # idempotent
-    assert _processes_under(state_dir) == []
+    assert processes_under(state_dir) == []

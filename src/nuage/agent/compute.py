@@ -3,7 +3,9 @@ second, or at once when the control plane says intent changed.
 
 It runs in a thread of `nuage up` (single node) behind the same AgentChannel a remote
 agent will answer on a message bus; nothing in it assumes it shares the API's process
-other than LocalAgentChannel.
+other than LocalAgentChannel. It reads and writes servers only through the agent port
+(ports/compute_agent.py, through the Reconciler), never a unit of work: see the
+import-linter contract in pyproject.toml.
 """
 
 from __future__ import annotations

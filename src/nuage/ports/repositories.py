@@ -125,7 +125,28 @@ class AuditLog(Protocol):
     def head(self) -> AuditChainHead | None: ...
 
 
-class UnitOfWork(Protocol):
+class Transaction(Protocol):
+    """What a unit of work does besides holding repositories. An implementation names it
+    as its base, so that mypy checks it implements every method (its repositories come
+    from the UnitOfWork declaration below, not written out again)."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Rolls back whatever was not committed."""
+        ...
+
+
+class UnitOfWork(Transaction, Protocol):
+    """The one declaration of the repositories: what services see in a unit of work. The
+    SQL unit of work derives its repositories from these annotations (drivers/sql/uow.py);
+    a new repository is one line here (and its entity's table in drivers/sql/mapping.py)."""
+
     domains: Repository[Domain]
     projects: Repository[Project]
     users: Repository[User]
@@ -162,17 +183,6 @@ class UnitOfWork(Protocol):
     quota_classes: Repository[QuotaClass]
     aggregates: Repository[Aggregate]
     compute: ComputeIndex
-
-    def commit(self) -> None: ...
-
-    def rollback(self) -> None: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        """Rolls back whatever was not committed."""
-        ...
 
 
 class UnitOfWorkFactory(Protocol):

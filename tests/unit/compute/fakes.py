@@ -41,19 +41,33 @@ class MemoryHypervisor:
         return True
 
     def boot_silence(self, guest_id: str) -> BootSilence | None:
-        if self.states.get(guest_id) != PowerState.RUNNING:
+        if self.state(guest_id) != PowerState.RUNNING:
             return None
         return self.silences.get(guest_id)
 
     def guests(self) -> dict[str, PowerState]:
         return dict(self.states)
 
+    def image_files_in_use(self) -> set[Path]:
+        return {path.resolve() for spec in self.specs.values()
+                for path in (spec.image.path, spec.image.kernel, spec.image.initrd)
+                if path is not None}
+
     def spawn(self, spec: GuestSpec) -> None:
         self.calls.append(("spawn", spec.guest_id))
         if self.fail_spawn:
+            # As QEMU's driver: the guest's record stays, stopped, until destroyed.
+            self.specs.setdefault(spec.guest_id, spec)
+            self.states.setdefault(spec.guest_id, PowerState.SHUTDOWN)
             raise HypervisorError(self.fail_spawn)
-        self.specs[spec.guest_id] = spec
-        self.states[spec.guest_id] = PowerState.RUNNING
+        self.specs.setdefault(spec.guest_id, spec)
+        self._start(spec.guest_id)
+
+    def _start(self, guest_id: str) -> None:
+        # A guest whose QEMU runs (paused, crashed) goes on as it is: only a stopped or
+        # suspended one starts.
+        if self.states.get(guest_id) not in (PowerState.PAUSED, PowerState.CRASHED):
+            self.states[guest_id] = PowerState.RUNNING
 
     def state(self, guest_id: str) -> PowerState:
         if guest_id not in self.states:
@@ -65,27 +79,48 @@ class MemoryHypervisor:
         self.state(guest_id)
         self.states[guest_id] = state
 
+    def _running(self, guest_id: str, verb: str) -> PowerState:
+        state = self.state(guest_id)
+        if state in (PowerState.SHUTDOWN, PowerState.SUSPENDED):
+            raise HypervisorError(f"cannot {verb} a guest that is not running")
+        return state
+
     def stop(self, guest_id: str, timeout: float = 60.0) -> None:
         self._set(guest_id, PowerState.SHUTDOWN, "stop")
 
     def start(self, guest_id: str) -> None:
-        self._set(guest_id, PowerState.RUNNING, "start")
-        self.silences.pop(guest_id, None)       # a fresh start: the watch starts again
+        self.calls.append(("start", guest_id))
+        if self.state(guest_id) in (PowerState.SHUTDOWN, PowerState.SUSPENDED):
+            self.silences.pop(guest_id, None)   # a fresh start: the watch starts again
+        self._start(guest_id)
 
     def reboot(self, guest_id: str, hard: bool) -> None:
         self._set(guest_id, PowerState.RUNNING, "reboot-hard" if hard else "reboot")
 
     def pause(self, guest_id: str) -> None:
-        self._set(guest_id, PowerState.PAUSED, "pause")
+        self.calls.append(("pause", guest_id))
+        self._running(guest_id, "pause")
+        self.states[guest_id] = PowerState.PAUSED
 
     def unpause(self, guest_id: str) -> None:
-        self._set(guest_id, PowerState.RUNNING, "unpause")
+        self.calls.append(("unpause", guest_id))
+        self._running(guest_id, "unpause")
+        self.states[guest_id] = PowerState.RUNNING
 
     def suspend(self, guest_id: str) -> None:
-        self._set(guest_id, PowerState.SUSPENDED, "suspend")
+        self.calls.append(("suspend", guest_id))
+        if self.state(guest_id) == PowerState.SUSPENDED:
+            return
+        self._running(guest_id, "suspend")
+        self.states[guest_id] = PowerState.SUSPENDED
 
     def resume(self, guest_id: str) -> None:
-        self._set(guest_id, PowerState.RUNNING, "resume")
+        self.calls.append(("resume", guest_id))
+        state = self.state(guest_id)
+        if state == PowerState.SHUTDOWN:
+            raise HypervisorError("cannot resume a guest that is not suspended")
+        if state == PowerState.SUSPENDED:
+            self.states[guest_id] = PowerState.RUNNING
 
     def destroy(self, guest_id: str) -> None:
         self.calls.append(("destroy", guest_id))
@@ -94,19 +129,24 @@ class MemoryHypervisor:
 
     def console_output(self, guest_id: str, length: int | None = None) -> str:
         self.state(guest_id)
-        lines = [f"line {i}" for i in range(10)]
-        return "\n".join(lines[-length:] if length else lines)
+        lines = [f"line {i}\n" for i in range(10)]
+        if length is not None:
+            lines = lines[-length:] if length > 0 else []
+        return "".join(lines)
 
     def inject_nmi(self, guest_id: str) -> None:
-        if self.state(guest_id) not in (PowerState.RUNNING, PowerState.PAUSED):
-            raise HypervisorError("cannot inject an NMI into a guest that is not running")
+        self._running(guest_id, "inject an NMI into")
         self.calls.append(("nmi", guest_id))
 
     def diagnostics(self, guest_id: str) -> dict[str, Any]:
-        if self.state(guest_id) not in (PowerState.RUNNING, PowerState.PAUSED):
+        if self.state(guest_id) in (PowerState.SHUTDOWN, PowerState.SUSPENDED):
             raise HypervisorError("cannot read the diagnostics of a guest that is not running")
-        return {"cpu0_time": 1000, "memory": self.specs[guest_id].memory_mb * 1024
-                if guest_id in self.specs else 0, "vda_read": 0, "vda_write": 0}
+        # The keys QEMU's driver answers for a guest without NICs (a few disk reads).
+        disks = {f"{disk}_{counter}": value for disk in ("vda", "hdd")
+                 for counter, value in (("read_req", 1), ("read", 512), ("write_req", 0),
+                                        ("write", 0), ("errors", 0))}
+        return {"cpu0_time": 1000, **disks, "memory": self.specs[guest_id].memory_mb * 1024
+                if guest_id in self.specs else 0}
 
     def snapshot(self, guest_id: str, dest: Path) -> int:
         self.state(guest_id)

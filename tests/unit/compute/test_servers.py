@@ -21,6 +21,7 @@ from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.ports.hypervisor import GuestNotFound, HypervisorError
 from nuage.services.audit import Auditor
+from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, QuotaDefaults, ResourcePorts
 from nuage.services.compute.build import build_compute
 from nuage.services.compute.quotas import QuotaService
@@ -28,6 +29,7 @@ from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.server_actions import RebuildChanges, ServerActionService
 from nuage.services.compute.servers import NewServer, ServerQuery, ServerService
 from tests.unit.compute.fakes import AcceptingInspector, MemoryHypervisor, MemoryImages
+from tests.unit.compute.wire import WireAssignments
 
 KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl t")
 
@@ -74,7 +76,9 @@ def world(tmp_path: Path) -> Iterator[World]:
         quotas=QuotaDefaults(instances=3, cores=100, ram=100_000))),
         images=images, agents=channel)
     hv = MemoryHypervisor()
-    reconciler = Reconciler(compute.ports, hv, "host1", tmp_path / "cache",
+    # The agent reaches the control plane only through its port, as over a bus.
+    control = WireAssignments(AgentControlService(uow, clock, compute.hosts).for_host("host1"))
+    reconciler = Reconciler(control, images, hv, tmp_path / "cache",
                             inspector=AcceptingInspector())
     channel.reconciler = reconciler
     now = datetime.now(UTC)

@@ -25,7 +25,7 @@ from qemu.qmp import QMPClient, QMPError
 from nuage.drivers.qemu import qmp
 from nuage.ports.hypervisor import GuestSpec
 
-# QEMU's drive ids (command_line.py) -> the device names libvirt gives Nova's guests.
+# QEMU's block node names (command_line.py) -> the device names libvirt gives Nova's guests.
 DISK_NAMES = {"root": "vda", "config": "hdd"}
 # interfaceStats' fields from the guest's side: (Nova's suffix, the tap's counter).
 NIC_COUNTERS = (("rx", "tx_bytes"), ("rx_packets", "tx_packets"), ("rx_errors", "tx_errors"),
@@ -52,7 +52,9 @@ def guest_diagnostics(qmp_socket: Path, pid: int, spec: GuestSpec,
         out[f"cpu{int(cpu.get('cpu-index', 0))}_time"] = _thread_cpu_ns(
             proc, pid, int(cpu.get("thread-id", 0)))
     for block in blocks:
-        name = DISK_NAMES.get(str(block.get("device", "")))
+        # Disks attached as -blockdev graphs have no legacy drive id ("device" is empty):
+        # query-blockstats names them by their top node.
+        name = DISK_NAMES.get(str(block.get("node-name") or block.get("device") or ""))
         stats = block.get("stats") or {}
         if name is None:
             continue

@@ -16,8 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from nuage.drivers.sql.tables import ID, metadata
-from nuage.drivers.sql.types import UtcDateTime
+from nuage.drivers.sql.types import ID, UtcDateTime, metadata
 
 flavors = Table(
     "flavors", metadata,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
-from nuage.drivers.sql.tables import ID, metadata
-from nuage.drivers.sql.types import UtcDateTime
+from nuage.drivers.sql.types import ID, UtcDateTime, metadata
 
 BIG = BigInteger().with_variant(Integer, "sqlite")
 

@@ -10,28 +10,29 @@ from nuage.domain import compute as cp
 from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import storage as st
-from nuage.drivers.sql import compute_tables, image_tables, storage_tables, tables
+from nuage.drivers.sql import compute_tables, identity_tables, image_tables, storage_tables
+from nuage.drivers.sql.types import metadata
 
-mapper_registry = registry(metadata=tables.metadata)
+mapper_registry = registry(metadata=metadata)
 _mapped = False
 
 MAPPINGS: list[tuple[type, Table]] = [
-    (idm.Domain, tables.domains),
-    (idm.Project, tables.projects),
-    (idm.User, tables.users),
-    (idm.Group, tables.groups),
-    (idm.GroupMembership, tables.group_memberships),
-    (idm.Role, tables.roles),
-    (idm.ImpliedRole, tables.implied_roles),
-    (idm.Assignment, tables.assignments),
-    (idm.Region, tables.regions),
-    (idm.Service, tables.services),
-    (idm.Endpoint, tables.endpoints),
-    (idm.ApplicationCredential, tables.application_credentials),
-    (idm.Credential, tables.credentials),
-    (idm.RevocationEvent, tables.revocation_events),
-    (audit_domain.AuditEvent, tables.audit_events),
-    (audit_domain.AuditChainHead, tables.audit_chain),
+    (idm.Domain, identity_tables.domains),
+    (idm.Project, identity_tables.projects),
+    (idm.User, identity_tables.users),
+    (idm.Group, identity_tables.groups),
+    (idm.GroupMembership, identity_tables.group_memberships),
+    (idm.Role, identity_tables.roles),
+    (idm.ImpliedRole, identity_tables.implied_roles),
+    (idm.Assignment, identity_tables.assignments),
+    (idm.Region, identity_tables.regions),
+    (idm.Service, identity_tables.services),
+    (idm.Endpoint, identity_tables.endpoints),
+    (idm.ApplicationCredential, identity_tables.application_credentials),
+    (idm.Credential, identity_tables.credentials),
+    (idm.RevocationEvent, identity_tables.revocation_events),
+    (audit_domain.AuditEvent, identity_tables.audit_events),
+    (audit_domain.AuditChainHead, identity_tables.audit_chain),
     (st.Bucket, storage_tables.buckets),
     (st.ObjectVersion, storage_tables.object_versions),
     (st.MultipartUpload, storage_tables.multipart_uploads),

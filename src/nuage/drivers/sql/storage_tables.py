@@ -15,8 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from nuage.drivers.sql.tables import ID, metadata
-from nuage.drivers.sql.types import UtcDateTime
+from nuage.drivers.sql.types import ID, UtcDateTime, metadata
 
 # S3 orders keys by their UTF-8 bytes. SQLite compares text that way already; PostgreSQL
 # must be told, or the database's locale would reorder listings.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, get_args, get_origin, get_type_hints
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,14 +15,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from nuage.domain import audit as audit_domain
-from nuage.domain import compute as cp
 from nuage.domain import identity as idm
-from nuage.domain import image as img
-from nuage.domain import storage as st
 from nuage.domain.audit import AuditChainHead, AuditEvent
-from nuage.drivers.sql import tables
+from nuage.drivers.sql import identity_tables as tables
 from nuage.drivers.sql.compute_queries import SqlComputeIndex
-from nuage.drivers.sql.mapping import map_domain
+from nuage.drivers.sql.mapping import MAPPINGS, map_domain
 from nuage.drivers.sql.storage_queries import SqlMeteringLog, SqlObjectIndex
 from nuage.ports.compute import ComputeIndex
 from nuage.ports.repositories import (
@@ -29,6 +27,7 @@ from nuage.ports.repositories import (
     AuditQuery,
     Repository,
     RevocationLog,
+    Transaction,
     UnitOfWork,
 )
 from nuage.ports.storage import MeteringLog, ObjectIndex
@@ -161,43 +160,45 @@ class SqlAuditLog:
         return self._session.get(AuditChainHead, CHAIN_ROW)
 
 
-class SqlUnitOfWork:
-    domains: Repository[idm.Domain]
-    projects: Repository[idm.Project]
-    users: Repository[idm.User]
-    groups: Repository[idm.Group]
-    memberships: Repository[idm.GroupMembership]
-    roles: Repository[idm.Role]
-    implied_roles: Repository[idm.ImpliedRole]
-    assignments: Repository[idm.Assignment]
-    regions: Repository[idm.Region]
-    services: Repository[idm.Service]
-    endpoints: Repository[idm.Endpoint]
-    app_creds: Repository[idm.ApplicationCredential]
-    credentials: Repository[idm.Credential]
-    revocations: RevocationLog
-    audit: AuditLog
-    buckets: Repository[st.Bucket]
-    objects: ObjectIndex
-    object_versions: Repository[st.ObjectVersion]
-    uploads: Repository[st.MultipartUpload]
-    parts: Repository[st.Part]
-    quotas: Repository[st.StorageQuota]
-    garbage: Repository[st.GarbageBlob]
-    metering: MeteringLog
-    images: Repository[img.Image]
-    image_members: Repository[img.ImageMember]
-    flavors: Repository[cp.Flavor]
-    flavor_access: Repository[cp.FlavorAccess]
-    keypairs: Repository[cp.Keypair]
-    servers: Repository[cp.Server]
-    instance_actions: Repository[cp.InstanceAction]
-    compute_hosts: Repository[cp.ComputeHost]
-    allocations: Repository[cp.Allocation]
-    compute_quotas: Repository[cp.ComputeQuota]
-    quota_classes: Repository[cp.QuotaClass]
-    aggregates: Repository[cp.Aggregate]
-    compute: ComputeIndex
+# How each port the UnitOfWork protocol declares is served in SQL: every Repository[Entity]
+# by the generic repository over the entity's mapped table (drivers/sql/mapping.py), the
+# query objects by their own classes. The protocol is the one list of repositories.
+_QUERY_OBJECTS: dict[object, Callable[[Session], object]] = {
+    RevocationLog: SqlRevocationLog,
+    AuditLog: SqlAuditLog,
+    ObjectIndex: SqlObjectIndex,
+    MeteringLog: SqlMeteringLog,
+    ComputeIndex: SqlComputeIndex,
+}
+
+
+def repository_builders(declaration: type) -> dict[str, Callable[[Session], object]]:
+    """One builder per attribute the declaration (the UnitOfWork protocol) annotates; an
+    attribute that SQL cannot serve fails here, at import, rather than on first use."""
+    mapped = {cls for cls, _ in MAPPINGS}
+    builders: dict[str, Callable[[Session], object]] = {}
+    for name, hint in get_type_hints(declaration).items():
+        if get_origin(hint) is Repository:
+            (entity,) = get_args(hint)
+            if entity not in mapped:
+                raise TypeError(f"UnitOfWork.{name}: {entity.__name__} is mapped to no "
+                                "table (drivers/sql/mapping.py)")
+            builders[name] = partial(SqlRepository, cls=entity)
+        elif hint in _QUERY_OBJECTS:
+            builders[name] = _QUERY_OBJECTS[hint]
+        else:
+            raise TypeError(f"UnitOfWork.{name}: no SQL implementation of {hint!r}")
+    return builders
+
+
+REPOSITORIES = repository_builders(UnitOfWork)
+
+
+class SqlUnitOfWork(Transaction):
+    """Serves every repository the UnitOfWork protocol declares, each built on first use in
+    a unit of work, then kept as an instance attribute. mypy checks the methods against
+    `Transaction` (the base) and services' uses against `UnitOfWork`, which `__getattr__`
+    lets this class satisfy."""
 
     def __init__(self, engine: Engine, write: bool,
                  on_commit: Callable[[], None] | None = None, snapshot: bool = False) -> None:
@@ -207,6 +208,16 @@ class SqlUnitOfWork:
         self._on_commit = on_commit
         self._session: Session | None = None
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not yet set: the declared repositories, on first use.
+        build = REPOSITORIES.get(name)
+        session = self.__dict__.get("_session")
+        if build is None or session is None:
+            raise AttributeError(name)
+        repository = build(session)
+        setattr(self, name, repository)
+        return repository
+
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
         self._connection.info["write"] = self._write
@@ -215,43 +226,6 @@ class SqlUnitOfWork:
             # gives each statement a newer one unless asked otherwise.
             self._connection.execution_options(isolation_level="REPEATABLE READ")
         self._session = Session(bind=self._connection, expire_on_commit=False, autoflush=True)
-        s = self._session
-        self.domains = SqlRepository(s, idm.Domain)
-        self.projects = SqlRepository(s, idm.Project)
-        self.users = SqlRepository(s, idm.User)
-        self.groups = SqlRepository(s, idm.Group)
-        self.memberships = SqlRepository(s, idm.GroupMembership)
-        self.roles = SqlRepository(s, idm.Role)
-        self.implied_roles = SqlRepository(s, idm.ImpliedRole)
-        self.assignments = SqlRepository(s, idm.Assignment)
-        self.regions = SqlRepository(s, idm.Region)
-        self.services = SqlRepository(s, idm.Service)
-        self.endpoints = SqlRepository(s, idm.Endpoint)
-        self.app_creds = SqlRepository(s, idm.ApplicationCredential)
-        self.credentials = SqlRepository(s, idm.Credential)
-        self.revocations = SqlRevocationLog(s)
-        self.audit = SqlAuditLog(s)
-        self.buckets = SqlRepository(s, st.Bucket)
-        self.objects = SqlObjectIndex(s)
-        self.object_versions = SqlRepository(s, st.ObjectVersion)
-        self.uploads = SqlRepository(s, st.MultipartUpload)
-        self.parts = SqlRepository(s, st.Part)
-        self.quotas = SqlRepository(s, st.StorageQuota)
-        self.garbage = SqlRepository(s, st.GarbageBlob)
-        self.metering = SqlMeteringLog(s)
-        self.images = SqlRepository(s, img.Image)
-        self.image_members = SqlRepository(s, img.ImageMember)
-        self.flavors = SqlRepository(s, cp.Flavor)
-        self.flavor_access = SqlRepository(s, cp.FlavorAccess)
-        self.keypairs = SqlRepository(s, cp.Keypair)
-        self.servers = SqlRepository(s, cp.Server)
-        self.instance_actions = SqlRepository(s, cp.InstanceAction)
-        self.compute_hosts = SqlRepository(s, cp.ComputeHost)
-        self.allocations = SqlRepository(s, cp.Allocation)
-        self.compute_quotas = SqlRepository(s, cp.ComputeQuota)
-        self.quota_classes = SqlRepository(s, cp.QuotaClass)
-        self.aggregates = SqlRepository(s, cp.Aggregate)
-        self.compute = SqlComputeIndex(s)
         return self
 
     def commit(self) -> None:
@@ -274,6 +248,8 @@ class SqlUnitOfWork:
         self._session.close()
         self._connection.close()
         self._session = None
+        for name in REPOSITORIES:          # a later `with` gets repositories on its session
+            self.__dict__.pop(name, None)
 
 
 class SqlUnitOfWorkFactory:

@@ -21,6 +21,7 @@ from nuage.domain.compute import (
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.ports.compute import AgentChannel
+from nuage.ports.compute_agent import AllocationRatios as AllocationRatios  # re-exported
 from nuage.ports.hypervisor import HostCapabilities
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.compute.base import ResourcePorts, ResourceUseCases, is_admin
@@ -28,13 +29,6 @@ from nuage.services.compute.base import ResourcePorts, ResourceUseCases, is_admi
 INTERNAL_ZONE = "internal"
 # Service ids: the two control-plane services, then one nova-compute per host (by host id).
 SCHEDULER_ID, CONDUCTOR_ID, COMPUTE_ID_BASE = 1, 2, 100
-
-
-@dataclass(frozen=True)
-class AllocationRatios:
-    cpu: float = 4.0
-    ram: float = 1.0
-    disk: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
 """What a host agent decides: move each server on this host from its recorded intent to
-reality, through the Hypervisor port, and record what it observed.
+reality, through the Hypervisor port, and report what it observed.
 
-Hypervisor calls happen outside any database transaction; each step is idempotent, so a
-crash anywhere is finished by the next pass. A transition is written only if the server
-still has the task state the pass acted on (a delete asked meanwhile wins next pass).
+It reaches the control plane only through the agent's port (`HostAssignments`,
+ports/compute_agent.py): it reads copies of its host's servers and records typed
+outcomes; it holds no unit of work (an import-linter contract says so), so it can run on
+a host without database credentials. Hypervisor calls happen outside any transaction;
+each step is idempotent, so a crash anywhere is finished by the next pass. An outcome is
+written only if the server still has the task state the pass acted on (a delete asked
+meanwhile wins next pass).
 """
 
 from __future__ import annotations
@@ -13,11 +17,25 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-from nuage.domain.compute import Server, TaskState, VmState
+from nuage.domain.compute import TaskState, VmState
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound
+from nuage.ports.compute import ImageSource
+from nuage.ports.compute_agent import (
+    DeleteFailed,
+    Destroyed,
+    Failed,
+    Fault,
+    HostAssignments,
+    Observed,
+    Outcome,
+    Rebuilt,
+    ServerAssignment,
+    Settled,
+    SnapshotEnded,
+    Spawned,
+)
 from nuage.ports.hypervisor import (
     BootImage,
     ConfigDrive,
@@ -27,35 +45,33 @@ from nuage.ports.hypervisor import (
     PowerState,
 )
 from nuage.ports.image_format import ImageInspector
-from nuage.services.compute import scheduler
 from nuage.services.compute.image_cache import ImageCache, RefusedImage
-from nuage.services.compute.servers import ComputePorts, ServerUseCases
 
 log = logging.getLogger(__name__)
 PARALLEL_TASKS = 4
-AGENT = RequestContext(request_id="agent")
+Step = Callable[[ServerAssignment], Outcome]
 
 
-class Reconciler(ServerUseCases):
-    def __init__(self, ports: ComputePorts, hypervisor: Hypervisor, hostname: str,
+class Reconciler:
+    def __init__(self, control: HostAssignments, images: ImageSource, hypervisor: Hypervisor,
                  image_cache: Path, stop_timeout: float = 60.0,
                  image_cache_max_idle: float = 86400.0, console_deadline: float = 0.0, *,
                  inspector: ImageInspector) -> None:
-        """`console_deadline`: seconds a started guest gets to write its first console
+        """`control`: the control plane, bound to this host; `images`: the image service.
+        `console_deadline`: seconds a started guest gets to write its first console
         byte before the watchdog acts (`_watch_console`); 0 turns the watchdog off."""
-        super().__init__(ports)
+        self.control = control
+        self.images = images
         self.hv = hypervisor
-        self.hostname = hostname
-        self.image_cache = ImageCache(image_cache, ports.images, image_cache_max_idle,
-                                      inspector)
+        self.hostname = control.host
+        self.image_cache = ImageCache(image_cache, images, image_cache_max_idle, inspector)
         self.stop_timeout = stop_timeout
         self.console_deadline = console_deadline
 
     # -- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
         """Reconcile every server on this host; returns how many changed."""
-        with self.p.uow() as uow:
-            servers = uow.servers.find(host=self.hostname, deleted=False)
+        servers = self.control.servers()
         changed = 0
         # Servers with a task first, before observing every guest (a QMP query each): a
         # boot or a stop asked for does not wait for the status of all the others.
@@ -80,27 +96,27 @@ class Reconciler(ServerUseCases):
                 changed += 1
         return changed
 
-    def _reconcile_logged(self, server: Server, observed: PowerState | None) -> int:
+    def _reconcile_logged(self, server: ServerAssignment, observed: PowerState | None) -> int:
         try:
             return self.reconcile(server, observed)
         except Exception:
             log.exception("reconciling server %s failed; the next pass retries", server.id)
             return 0
 
-    def reconcile(self, server: Server, observed: PowerState | None) -> int:
+    def reconcile(self, server: ServerAssignment, observed: PowerState | None) -> int:
         """One server; `observed` (its guest's power state) matters only without a task."""
         task = server.task_state
         step = self._steps().get(task)
         if step is None:
             return self._sync_power(server, observed)
         try:
-            changes = step(server)
+            outcome = step(server)
         except Exception as exc:
             log.warning("server %s: %s failed: %s", server.id, task, exc)
-            changes = self._failure(server, task, exc)
-        return self._record(server.id, task, changes)
+            outcome = self._failure(server, task, exc)
+        return self._record(server.id, task, outcome)
 
-    def _steps(self) -> dict[str | None, Callable[[Server], dict[str, Any]]]:
+    def _steps(self) -> dict[str | None, Step]:
         """What the agent does for each task state."""
         return {
             TaskState.SPAWNING.value: self._spawn,
@@ -125,86 +141,79 @@ class Reconciler(ServerUseCases):
         }
 
     # -- steps -----------------------------------------------------------------------------
-    def _spawn(self, server: Server) -> dict[str, Any]:
+    def _spawn(self, server: ServerAssignment) -> Outcome:
         with self.image_cache.pinned():
             self.hv.spawn(self.spec(server))
-        return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
-                "launched_at": self.p.clock.now(), "fault": None}
+        return Spawned()
 
-    def _delete(self, server: Server) -> dict[str, Any]:
+    def _delete(self, server: ServerAssignment) -> Outcome:
         self.hv.destroy(server.id)
-        return {"vm_state": VmState.DELETED.value, "deleted": True,
-                "power_state": int(PowerState.NOSTATE), "terminated_at": self.p.clock.now(),
-                "_release": True}
+        return Destroyed()
 
-    def _do(self, server: Server, call: Callable[[str], None], vm: VmState,
-            power: PowerState) -> dict[str, Any]:
+    def _do(self, server: ServerAssignment, call: Callable[[str], None], vm: VmState,
+            power: PowerState) -> Outcome:
         if call == self.hv.stop:
             self.hv.stop(server.id, self.stop_timeout)
         else:
             call(server.id)
-        return {"vm_state": vm.value, "power_state": int(power)}
+        return Settled(vm.value, int(power))
 
-    def _reboot(self, server: Server, hard: bool) -> dict[str, Any]:
+    def _reboot(self, server: ServerAssignment, hard: bool) -> Outcome:
         if server.vm_state == VmState.STOPPED:
             self.hv.start(server.id)
         else:
             self.hv.reboot(server.id, hard)
-        return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING)}
+        return Settled(VmState.ACTIVE.value, int(PowerState.RUNNING))
 
-    def _rebuild(self, server: Server) -> dict[str, Any]:
+    def _rebuild(self, server: ServerAssignment) -> Outcome:
         self.hv.destroy(server.id)
         with self.image_cache.pinned():
             self.hv.spawn(self.spec(server))
         if server.vm_state == VmState.STOPPED.value:
             # As Nova does, a server rebuilt while stopped stays stopped.
             self.hv.stop(server.id, self.stop_timeout)
-            return {"power_state": int(PowerState.SHUTDOWN)}
-        return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
-                "launched_at": self.p.clock.now()}
+            return Rebuilt(running=False)
+        return Rebuilt(running=True)
 
-    def _snapshot(self, server: Server) -> dict[str, Any]:
-        image_id = (server.task_args or {}).get("image_id")
+    def _snapshot(self, server: ServerAssignment) -> Outcome:
+        image_id = server.snapshot_image_id
         if not image_id:
-            return {"task_args": None}
+            return SnapshotEnded()
         with self.image_cache.pinned():
-            dest = self.image_cache.snapshot_path(str(image_id))
+            dest = self.image_cache.snapshot_path(image_id)
             try:
                 self.hv.snapshot(server.id, dest)
-                self.p.images.upload_snapshot(str(image_id), dest, "qcow2")
+                self.images.upload_snapshot(image_id, dest, "qcow2")
             except Exception as exc:
-                self.p.images.discard_snapshot(str(image_id), str(exc))
+                self.images.discard_snapshot(image_id, str(exc))
                 raise
             finally:
                 dest.unlink(missing_ok=True)
-        backup = (server.task_args or {}).get("backup")
-        if isinstance(backup, dict):
+        backup = server.backup
+        if backup is not None:
             # Only once the new backup is complete, as Nova does: a failed backup never
             # costs an old one. A failed rotation leaves extra backups, not a failed task.
             try:
-                self.p.images.rotate_backups(server.project_id, server.id,
-                                             str(backup.get("type")),
-                                             int(backup.get("rotation", 0)))
+                self.images.rotate_backups(server.project_id, server.id, backup.type,
+                                           backup.rotation)
             except Exception:
                 log.exception("backup rotation of server %s failed", server.id)
-        return {"task_args": None}
+        return SnapshotEnded()
 
-    def _failure(self, server: Server, task: str | None, exc: Exception) -> dict[str, Any]:
+    def _failure(self, server: ServerAssignment, task: str | None, exc: Exception) -> Outcome:
         # The message is the tenant's (what went wrong, in their terms); what the host said
         # (paths, QEMU's and qemu-img's words) is `details`, which only administrators see,
         # as in Nova, and the log line above.
-        fault = {"code": 500, "message": tenant_fault(server.id, task, exc)[:255],
-                 "details": f"{task} failed: {exc}"[:1000],
-                 "created": self.p.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+        fault = Fault(message=tenant_fault(server.id, task, exc)[:255],
+                      details=f"{task} failed: {exc}"[:1000])
         if task == TaskState.IMAGE_SNAPSHOT.value:
             # A failed snapshot leaves the server as it was, as in Nova.
-            return {"task_args": None}
+            return SnapshotEnded()
         if task == TaskState.DELETING.value:
-            return {"fault": fault, "task_state_keep": True}
-        return {"vm_state": VmState.ERROR.value, "fault": fault,
-                "power_state": int(self._power(server.id))}
+            return DeleteFailed(fault)
+        return Failed(fault, int(self._power(server.id)))
 
-    def _sync_power(self, server: Server, observed: PowerState | None) -> int:
+    def _sync_power(self, server: ServerAssignment, observed: PowerState | None) -> int:
         """No task: report what the host sees. A guest that died while nobody watched is
         SHUTOFF (or ERROR if its disks are gone), never silently ACTIVE."""
         if server.vm_state in (VmState.ERROR.value, VmState.BUILDING.value):
@@ -215,21 +224,20 @@ class Reconciler(ServerUseCases):
             if acted:
                 return acted
         power = observed if observed is not None else PowerState.NOSTATE
-        changes: dict[str, Any] = {}
-        if int(power) != server.power_state:
-            changes["power_state"] = int(power)
+        changed_power = int(power) if int(power) != server.power_state else None
+        vm_state = None
         if server.vm_state in (VmState.ACTIVE.value, VmState.PAUSED.value) and power in (
                 PowerState.SHUTDOWN, PowerState.CRASHED):
-            changes["vm_state"] = VmState.STOPPED.value
+            vm_state = VmState.STOPPED.value
+        fault = None
         if observed is None and server.vm_state != VmState.DELETED.value:
-            changes.update(vm_state=VmState.ERROR.value, fault={
-                "code": 500, "message": "The guest's disks are missing on its host.",
-                "created": self.p.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")})
-        if not changes:
+            vm_state = VmState.ERROR.value
+            fault = Fault("The guest's disks are missing on its host.")
+        if changed_power is None and vm_state is None:
             return 0
-        return self._record(server.id, None, changes)
+        return self._record(server.id, None, Observed(changed_power, vm_state, fault))
 
-    def _watch_console(self, server: Server) -> int:
+    def _watch_console(self, server: ServerAssignment) -> int:
         """The console watchdog. A guest that printed nothing within the deadline is not
         left spinning silently: started under KVM, the host stops choosing KVM (remembered,
         logged, shown as the hypervisor's accelerator) and the guest is restarted under TCG,
@@ -254,15 +262,12 @@ class Reconciler(ServerUseCases):
         log.warning("server %s: nothing on its console %.0f s after its start under %s: "
                     "stopped, ERROR", server.id, silence.seconds, silence.accelerator)
         self.hv.stop(server.id, 0.0)
-        return self._record(server.id, None, {
-            "vm_state": VmState.ERROR.value, "power_state": int(PowerState.SHUTDOWN),
-            "fault": {"code": 500, "created": self.p.clock.now().strftime(
-                          "%Y-%m-%dT%H:%M:%SZ"),
-                      "message": (f"The server wrote nothing to its serial console within "
-                                  f"{self.console_deadline:g} s of starting and was stopped:"
-                                  " its image does not boot here, or does not use the serial"
-                                  " console (ttyS0). Rebuild it with another image, or "
-                                  "delete it.")[:255]}})
+        return self._record(server.id, None, Failed(Fault(
+            (f"The server wrote nothing to its serial console within "
+             f"{self.console_deadline:g} s of starting and was stopped:"
+             " its image does not boot here, or does not use the serial"
+             " console (ttyS0). Rebuild it with another image, or "
+             "delete it.")[:255]), int(PowerState.SHUTDOWN)))
 
     def _power(self, guest_id: str) -> PowerState:
         try:
@@ -270,31 +275,11 @@ class Reconciler(ServerUseCases):
         except GuestNotFound:
             return PowerState.NOSTATE
 
-    def _record(self, server_id: str, task: str | None, changes: dict[str, Any]) -> int:
-        release = changes.pop("_release", False)
-        keep_task = changes.pop("task_state_keep", False)
-        with self.p.uow(write=True) as uow:
-            # Locked (PostgreSQL): a delete or action the API commits meanwhile must not be
-            # overwritten by this compare-and-set on the task state.
-            server = uow.servers.get_for_update(server_id)
-            if server is None or server.task_state != task:
-                return 0
-            for key, value in changes.items():
-                setattr(server, key, value)
-            if not keep_task:
-                server.task_state = None
-            server.updated_at = self.p.clock.now()
-            if release:
-                scheduler.release(uow, server.id)
-            for action in uow.instance_actions.find(server_id=server.id, finish_time=None):
-                action.finish_time = self.p.clock.now()
-                if changes.get("fault"):
-                    action.message = "Error"
-            uow.commit()
-        return 1
+    def _record(self, server_id: str, task: str | None, outcome: Outcome) -> int:
+        return 1 if self.control.record(server_id, task, outcome) else 0
 
     # -- what the hypervisor needs ---------------------------------------------------------
-    def spec(self, server: Server) -> GuestSpec:
+    def spec(self, server: ServerAssignment) -> GuestSpec:
         """Fetches the images into the cache: call under `image_cache.pinned()` until the
         guest's spawn has recorded it. Every image the guest reads (disk, kernel, ramdisk)
         is asked for as the server's project: one it may not see is never handed over,
@@ -310,13 +295,12 @@ class Reconciler(ServerUseCases):
         boot = BootImage(path=image.path, disk_format=info.disk_format or "raw",
                          kernel=kernel, initrd=initrd,
                          cmdline=info.properties.get("os_command_line", ""))
-        flavor = server.flavor
         return GuestSpec(
-            guest_id=server.id, name=server.name, vcpus=int(flavor["vcpus"]),
-            memory_mb=int(flavor["ram"]), disk_gb=max(1, int(flavor["disk"])), image=boot,
+            guest_id=server.id, name=server.name, vcpus=server.vcpus,
+            memory_mb=server.memory_mb, disk_gb=max(1, server.disk_gb), image=boot,
             config_drive=self.config_drive(server))
 
-    def config_drive(self, server: Server) -> ConfigDrive:
+    def config_drive(self, server: ServerAssignment) -> ConfigDrive:
         keys = {server.key_name: server.key_data} if server.key_name and server.key_data else {}
         meta = {
             # The hostname asked for (2.90), else the one made from the name at create.
@@ -361,7 +345,7 @@ def tenant_fault(server_id: str, task: str | None, exc: Exception) -> str:
     return f"{prefix}: an error occurred on the compute host."
 
 
-def _owner(server: Server) -> RequestContext:
+def _owner(server: ServerAssignment) -> RequestContext:
     return RequestContext(request_id="agent", user_id=server.user_id,
                           project_id=server.project_id, roles=frozenset({"reader"}))
 

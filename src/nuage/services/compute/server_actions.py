@@ -94,12 +94,15 @@ class ServerActionService(ServerUseCases):
         if action in SNAPSHOTS:
             snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name, action, backup)
         try:
-            return self._act(ctx, server_id, action, reboot_type, image_ref, name, snapshot_id,
-                             description, backup, rebuild or RebuildChanges())
+            server = self._act(ctx, server_id, action, reboot_type, image_ref, name,
+                               snapshot_id, description, backup, rebuild or RebuildChanges())
         except BaseException:
             if snapshot_id is not None:
                 self.p.images.discard_snapshot(snapshot_id, "the snapshot was refused")
             raise
+        # Committed: the host's agent carries the task out.
+        self.wake_agents([server.host])
+        return server
 
     def _reserve_snapshot(self, ctx: RequestContext, server_id: str,
                           snapshot_name: str | None, action: str = "createImage",

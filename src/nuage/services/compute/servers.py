@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +39,7 @@ from nuage.services.audit import Auditor
 from nuage.services.compute import scheduler, server_filters
 from nuage.services.compute.boot_images import boot_image
 
+log = logging.getLogger(__name__)
 MAX_USER_DATA = 65535
 MAX_METADATA_ITEMS = 128
 
@@ -148,6 +151,19 @@ class ServerUseCases:
         if server.project_id != ctx.project_id and not policy.is_cloud_admin(ctx):
             raise Forbidden("Policy doesn't allow this operation.")
 
+    def wake_agents(self, hosts: Iterable[str | None]) -> None:
+        """Tell the agents of `hosts` that intent changed there. Call after the commit
+        (out of the unit of work), so that the pass it wakes reads the change; the
+        service does it, not the adapter, so that every caller (HTTP, CLI, a bus) gets it.
+        Losing a wake-up only delays the work until the agent's next pass: a failure to
+        send one is logged, never turned into the failure of a change already made."""
+        for host in sorted({h for h in hosts if h}):
+            try:
+                self.p.agents.notify(host)
+            except Exception:
+                log.exception("the agent of host %s was not woken; its next pass will act",
+                              host)
+
     @staticmethod
     def require_unlocked(ctx: RequestContext, server: Server) -> None:
         """A locked server refuses changes from everyone but cloud administrators (Nova's
@@ -242,7 +258,8 @@ class ServerService(ServerUseCases):
                     server.host, server.task_state = hosts[i], TaskState.SPAWNING.value
                 self.action(uow, ctx, server, "create")
             uow.commit()
-            return servers
+        self.wake_agents(s.host for s in servers)
+        return servers
 
     def _quota_fit(self, uow: UnitOfWork, project_id: str, flavor: Flavor, min_count: int,
                    max_count: int) -> int:
@@ -400,7 +417,9 @@ class ServerService(ServerUseCases):
                 server.task_state = TaskState.DELETING.value
             server.updated_at = self.p.clock.now()
             self.action(uow, ctx, server, "delete")
+            host = server.host
             uow.commit()
+        self.wake_agents([host])
 
     def set_metadata(self, ctx: RequestContext, server_id: str, metadata: dict[str, str],
                      replace: bool) -> dict[str, str]:

@@ -87,8 +87,6 @@ def routes(d: Any) -> list[Route]:
             raise ValidationError("Requesting a destination host is not supported by this "
                                   "cloud yet.")
         made = await call(servers.create_many, ctx, req.new, req.min_count, req.max_count)
-        for host in sorted({s.host for s in made if s.host}):
-            d.s.agents.notify(host)
         if req.return_reservation_id:
             return reply({"reservation_id": made[0].reservation_id}, status=202)
         first = made[0]
@@ -189,11 +187,8 @@ def routes(d: Any) -> list[Route]:
 
     async def delete(request: Request) -> Response:
         ctx = await d.ctx(request)
-        sid = request.path_params["server_id"]
-        server = await call(servers.get, ctx, sid)
-        await call(servers.delete, ctx, sid)
-        if server.host:
-            d.s.agents.notify(server.host)
+        # The service wakes the host's agent once the delete is committed.
+        await call(servers.delete, ctx, request.path_params["server_id"])
         return empty(204)
 
     async def action(request: Request) -> Response:
@@ -272,8 +267,6 @@ def routes(d: Any) -> list[Route]:
                                 name=arg.get("name"),
                                 description=description_field(arg, d.version(request)),
                                 rebuild=parse_rebuild(arg, d.version(request)))
-            if server.host:
-                d.s.agents.notify(server.host)
             # Nova answers a rebuild with the same view as an update.
             return reply({"server": (await detail_views(request, ctx, [server], single=True,
                                                         updated=True, rebuild=True))[0]},
@@ -284,8 +277,6 @@ def routes(d: Any) -> list[Route]:
             server = await call(actions.act, ctx, sid, "createImage",
                                 snapshot_name=arg.get("name"))
             image_id = (server.task_args or {}).get("image_id")
-            if server.host:
-                d.s.agents.notify(server.host)
             if d.version(request) >= (2, 45):
                 # 2.45: the image id in the body, no Location.
                 return reply({"image_id": image_id}, status=202)
@@ -295,8 +286,6 @@ def routes(d: Any) -> list[Route]:
             server = await call(actions.act, ctx, sid, "createBackup",
                                 snapshot_name=image_name, backup=backup)
             image_id = (server.task_args or {}).get("image_id")
-            if server.host:
-                d.s.agents.notify(server.host)
             if d.version(request) >= (2, 45):
                 return reply({"image_id": image_id}, status=202)
             # Nova names the image through its own images proxy, and only when it is kept.
@@ -305,8 +294,6 @@ def routes(d: Any) -> list[Route]:
             return empty(202, headers=headers)
         else:
             raise ValidationError(f"There is no such action: {name}")
-        if server.host:
-            d.s.agents.notify(server.host)
         return empty(202)
 
     async def metadata(request: Request) -> Response:

@@ -6,10 +6,11 @@ from alembic import context
 
 from nuage.drivers.sql import (
     compute_tables,  # noqa: F401  (registers its tables)
+    identity_tables,  # noqa: F401  (registers its tables)
     image_tables,  # noqa: F401  (registers its tables)
     storage_tables,  # noqa: F401  (registers its tables)
 )
-from nuage.drivers.sql.tables import metadata
+from nuage.drivers.sql.types import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

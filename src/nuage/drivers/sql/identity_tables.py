@@ -1,4 +1,5 @@
-"""The schema. Changes go through a new Alembic migration in `migrations/versions/`."""
+"""The identity and audit tables. Changes go through a new Alembic migration in
+`migrations/versions/`."""
 
 from __future__ import annotations
 
@@ -10,25 +11,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-from nuage.drivers.sql.types import UtcDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-ID = 64
+from nuage.drivers.sql.types import ID, UtcDateTime, metadata
 
 domains = Table(
     "domains", metadata,

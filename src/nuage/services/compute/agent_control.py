@@ -1,0 +1,161 @@
+"""The control plane's side of the compute agent's port (ports/compute_agent.py).
+
+It reads and writes servers through the unit of work and hands the agent copies
+(`port.ServerAssignment`), never a record: what the agent reports comes back as a typed
+outcome, which this module alone turns into column changes. `for_host` serves the port
+in-process, bound to one host, as a message-bus subscriber bound to an authenticated
+agent's host will serve it later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from nuage.domain.compute import Server, VmState
+from nuage.ports import compute_agent as port
+from nuage.ports.clock import Clock
+from nuage.ports.hypervisor import HostCapabilities, PowerState
+from nuage.ports.repositories import UnitOfWorkFactory
+from nuage.services.compute import scheduler
+from nuage.services.compute.hosts import HostService
+
+
+class AgentControlService:
+    """Serves the hosts' agents: what should run on a host, and their outcomes."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hosts: HostService) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.hosts = hosts
+
+    def for_host(self, host: str) -> port.HostAssignments:
+        """The port as the agent of `host` sees it (in-process)."""
+        return _BoundToHost(self, host)
+
+    def servers(self, host: str) -> list[port.ServerAssignment]:
+        with self.uow() as uow:
+            return [assignment(s) for s in uow.servers.find(host=host, deleted=False)]
+
+    def record(self, host: str, server_id: str, expected_task: str | None,
+               outcome: port.Outcome) -> bool:
+        now = self.clock.now()
+        changes = _changes(outcome, now)
+        with self.uow(write=True) as uow:
+            # Locked (PostgreSQL): a delete or action the API commits meanwhile must not be
+            # overwritten by this compare-and-set on the task state.
+            server = uow.servers.get_for_update(server_id)
+            if server is None or server.host != host or server.task_state != expected_task:
+                return False
+            for key, value in changes.items():
+                setattr(server, key, value)
+            if not isinstance(outcome, port.DeleteFailed):
+                server.task_state = None
+            server.updated_at = now
+            if isinstance(outcome, port.Destroyed):
+                scheduler.release(uow, server.id)
+            for action in uow.instance_actions.find(server_id=server.id, finish_time=None):
+                action.finish_time = now
+                if changes.get("fault"):
+                    action.message = "Error"
+            uow.commit()
+        return True
+
+
+class _BoundToHost:
+    """HostAssignments for one host's agent in this process."""
+
+    def __init__(self, service: AgentControlService, host: str) -> None:
+        self._service = service
+        self._host = host
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    def register(self, capabilities: HostCapabilities, ratios: port.AllocationRatios) -> None:
+        if capabilities.hostname != self._host:
+            raise ValueError(f"the agent of {self._host} cannot register "
+                             f"{capabilities.hostname}")
+        # The record is not handed back: over a bus it could not be.
+        self._service.hosts.register(capabilities, ratios)
+
+    def heartbeat(self) -> None:
+        self._service.hosts.heartbeat(self._host)
+
+    def servers(self) -> list[port.ServerAssignment]:
+        return self._service.servers(self._host)
+
+    def record(self, server_id: str, expected_task: str | None, outcome: port.Outcome) -> bool:
+        return self._service.record(self._host, server_id, expected_task, outcome)
+
+
+def assignment(server: Server) -> port.ServerAssignment:
+    """A plain copy of what the agent needs from the server record."""
+    args = server.task_args or {}
+    image_id = args.get("image_id")
+    flavor = server.flavor
+    return port.ServerAssignment(
+        id=server.id, name=server.name, project_id=server.project_id,
+        user_id=server.user_id, vm_state=server.vm_state, task_state=server.task_state,
+        power_state=server.power_state, image_id=server.image_id,
+        vcpus=int(flavor["vcpus"]), memory_mb=int(flavor["ram"]), disk_gb=int(flavor["disk"]),
+        hostname=server.hostname or "", availability_zone=server.availability_zone,
+        key_name=server.key_name, key_data=server.key_data, user_data=server.user_data,
+        metadata=dict(server.metadata),
+        snapshot_image_id=str(image_id) if image_id else None,
+        backup=_backup(args.get("backup")))
+
+
+def _backup(raw: object) -> port.BackupOrder | None:
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return port.BackupOrder(type=str(raw.get("type")), rotation=int(raw.get("rotation", 0)))
+    except (TypeError, ValueError):
+        # Written by ServerActionService, so never malformed; if it were, the snapshot
+        # is still taken and no old backup is deleted.
+        return None
+
+
+def _fault(fault: port.Fault, now: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": fault.code, "message": fault.message}
+    if fault.details is not None:
+        out["details"] = fault.details
+    out["created"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
+
+
+def _changes(outcome: port.Outcome, now: datetime) -> dict[str, Any]:
+    """The server's columns an outcome sets (the task state is handled by `record`)."""
+    match outcome:
+        case port.Spawned():
+            return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
+                    "launched_at": now, "fault": None}
+        case port.Rebuilt(running=True):
+            return {"vm_state": VmState.ACTIVE.value, "power_state": int(PowerState.RUNNING),
+                    "launched_at": now}
+        case port.Rebuilt():
+            return {"power_state": int(PowerState.SHUTDOWN)}
+        case port.Settled(vm_state=vm, power_state=power):
+            return {"vm_state": vm, "power_state": power}
+        case port.Destroyed():
+            return {"vm_state": VmState.DELETED.value, "deleted": True,
+                    "power_state": int(PowerState.NOSTATE), "terminated_at": now}
+        case port.SnapshotEnded():
+            return {"task_args": None}
+        case port.Failed(fault=fault, power_state=power):
+            return {"vm_state": VmState.ERROR.value, "fault": _fault(fault, now),
+                    "power_state": power}
+        case port.DeleteFailed(fault=fault):
+            return {"fault": _fault(fault, now)}
+        case port.Observed(power_state=power, vm_state=vm, fault=fault):
+            changes: dict[str, Any] = {}
+            if power is not None:
+                changes["power_state"] = power
+            if vm is not None:
+                changes["vm_state"] = vm
+            if fault is not None:
+                changes["fault"] = _fault(fault, now)
+            return changes
+    raise TypeError(f"not an outcome: {outcome!r}")
