@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from nuage.agent.compute import ComputeAgent, LocalAgentChannel
 from nuage.api.app import front_app
@@ -15,7 +16,7 @@ from nuage.api.audit.app import audit_app
 from nuage.api.openstack.compute.app import compute_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.image.app import image_app
-from nuage.api.s3.app import S3App
+from nuage.api.s3.app import s3_listener
 from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.clock import SystemClock
 from nuage.drivers.crypto.keypairs import RsaKeyPairGenerator
@@ -100,8 +101,8 @@ class Cloud:
                                     f"{s.base_url}/compute", s.image_url),
         })
 
-    def s3_app(self) -> S3App:
-        return S3App(self.storage, self.identity.s3_keys)
+    def s3_app(self) -> ASGIApp:
+        return s3_listener(self.storage, self.identity.s3_keys)
 
     def compute_agent(self) -> ComputeAgent:
         """This machine's compute agent, attached to the control plane's channel (not

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nuage.api.openstack.common.middleware import AccessLogMiddleware, RequestIdMiddleware
+from nuage.api.middleware import OPENSTACK_IDS, listener_middleware
 
 
 async def ping(request: Request) -> Response:
@@ -35,6 +34,6 @@ def front_app(mounts: dict[str, ASGIApp]) -> Starlette:
     routes += [Route(prefix, _AtRoot(app), methods=["GET", "HEAD"])
                for prefix, app in mounts.items()]
     routes += [Mount(prefix, app=app) for prefix, app in mounts.items()]
-    # Order matters and is explicit: the request id exists before anything logs.
-    middleware = [Middleware(RequestIdMiddleware), Middleware(AccessLogMiddleware)]
-    return Starlette(routes=routes, middleware=middleware)
+    # The same stack as the S3 listener's (api/middleware.py), inside Starlette's own error
+    # handler.
+    return Starlette(routes=routes, middleware=listener_middleware(OPENSTACK_IDS))

@@ -4,17 +4,14 @@ table (errors.py)."""
 
 from __future__ import annotations
 
-import base64
 import logging
-import secrets
-import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nuage.api.middleware import S3_IDS, listener_middleware, wrap
 from nuage.api.openstack.common.http import call
 from nuage.api.s3 import bucket_configs as cfg
 from nuage.api.s3 import buckets, listing, multipart, objects
@@ -26,7 +23,6 @@ from nuage.services.identity.s3_keys import S3KeyService
 from nuage.services.storage.build import S3Services
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("nuage.access")
 Handler = Callable[[S3Request, S3Services], Awaitable[Response]]
 
 SERVICE, BUCKET, OBJECT = "service", "bucket", "object"
@@ -135,20 +131,6 @@ def operation(method: str, bucket: str | None, key: str | None, query: dict[str,
     return handler
 
 
-def _access_log(scope: Scope, status: int, start: float, request_id: str, host_id: str
-                ) -> None:
-    """One line per S3 request, as the OpenStack listener writes (same logger). The query
-    shows its parameter names only: a presigned URL's values are a credential."""
-    if not access_log.isEnabledFor(logging.INFO):
-        return
-    client = scope.get("client") or ("-", 0)
-    names = [part.split(b"=", 1)[0].decode("latin-1")
-             for part in scope.get("query_string", b"").split(b"&") if part]
-    target = scope["path"] + ("?" + "&".join(names) if names else "")
-    access_log.info('%s "%s %s" %s %.1fms %s %s', client[0], scope["method"], target, status,
-                    (time.perf_counter() - start) * 1000, request_id, host_id)
-
-
 class _BodyTracker:
     """Wraps `receive` to learn whether the request body was read to its end."""
 
@@ -165,7 +147,16 @@ class _BodyTracker:
         return message
 
 
+def s3_listener(services: S3Services, keys: S3KeyService) -> ASGIApp:
+    """The S3 listener: S3App behind the same middleware stack as the OpenStack front, with
+    S3's ids (x-amz-request-id, x-amz-id-2)."""
+    return wrap(S3App(services, keys), listener_middleware(S3_IDS))
+
+
 class S3App:
+    """Serves S3 behind the listener middleware, which leaves the request's ids in the
+    scope's state."""
+
     def __init__(self, services: S3Services, keys: S3KeyService) -> None:
         """`keys`: identity's EC2-style keys, which signatures are checked against."""
         self.s = services
@@ -174,13 +165,13 @@ class S3App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        start = time.perf_counter()
         body_done = _BodyTracker(scope, receive)
         request = Request(scope, body_done.receive)
-        # S3's two ids: the request's, and the "extended" one (x-amz-id-2, HostId) that S3
-        # support asks for. Both are in every response and error body, and in the access log.
-        request_id = uuid.uuid4().hex[:16].upper()
-        host_id = base64.b64encode(secrets.token_bytes(24)).decode()
+        # S3's two ids (the middleware's): the request's, and the "extended" one (x-amz-id-2,
+        # HostId) that S3 support asks for. Both are in every response's headers and error
+        # body, and in the access log.
+        state = scope["state"]
+        request_id, host_id = state["request_id"], state["host_id"]
         bucket, key = address(request, self.s.domain)
         resource = "/" + "/".join(p for p in (bucket, key) if p)
         try:
@@ -198,18 +189,13 @@ class S3App:
                 # As S3 does: a client that signed for another region (a HEAD error has no
                 # body to say so) learns the right one here, and botocore retries with it.
                 response.headers["x-amz-bucket-region"] = self.s.region
-        response.headers["x-amz-request-id"] = request_id
-        response.headers["x-amz-id-2"] = host_id
         if not body_done.finished:
             # Answered before the body was read (an error, or a client that sent
             # `Expect: 100-continue` and now skips the body): the connection's framing is
             # unknown, so close it rather than read the next request out of this body.
             response.headers["connection"] = "close"
         await self.add_cors(request, bucket, response)
-        try:
-            await response(scope, receive, send)
-        finally:
-            _access_log(scope, response.status_code, start, request_id, host_id)
+        await response(scope, receive, send)
 
     async def handle(self, request: Request, request_id: str, bucket: str | None,
                      key: str | None) -> Response:

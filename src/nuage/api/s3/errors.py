@@ -61,10 +61,9 @@ def code_and_status(exc: Exception) -> tuple[str, int, str]:
 
 def error_response(exc: Exception, resource: str, request_id: str, head: bool,
                    host_id: str = "") -> Response:
+    """The S3 error for `exc`; the ids' headers are the listener middleware's."""
     code, status, message = code_and_status(exc)
-    headers = {"x-amz-request-id": request_id}
-    if host_id:
-        headers["x-amz-id-2"] = host_id
+    headers: dict[str, str] = {}
     extra: dict[str, str] = {}
     if isinstance(exc, StorageError):
         extra = dict(exc.extra)
