@@ -15,7 +15,8 @@ import os
 import socket
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -152,13 +153,20 @@ def _settings(**overrides: Any) -> Settings:
                        f"{exc}", 2) from None
 
 
-def _existing_cloud(settings: Settings) -> Cloud:
+@contextmanager
+def _existing_cloud(settings: Settings) -> Iterator[Cloud]:
     """The cloud of an existing state directory or database, for operator commands: never
-    creates one (a typo in --state-dir must not make an empty cloud that answers)."""
+    creates one (a typo in --state-dir must not make an empty cloud that answers). Its
+    engine's connections are closed on the way out, whatever the command did (the commands
+    also run in-process, in tests)."""
     if settings.database_url is None and not (settings.state_dir / "nuage.db").exists():
         raise CliError(f"no nuage database in {settings.state_dir} "
                        "(give --state-dir or --database-url)", 2)
-    return build(settings, migrate=False)
+    cloud = build(settings, migrate=False)
+    try:
+        yield cloud
+    finally:
+        cloud.engine.dispose()
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -357,11 +365,11 @@ def storage_quota(project: Annotated[str, typer.Argument(help="Project id.")],
                   max_bytes: Annotated[int | None, typer.Option()] = None,
                   state_dir: StateDir = None, database_url: DatabaseUrl = None) -> None:
     """Show a project's storage quota and usage; with options, set limits (-1: none)."""
-    cloud = _existing_cloud(_settings(state_dir=state_dir, database_url=database_url))
-    quotas = cloud.storage.quotas
-    if (max_buckets, max_objects, max_bytes) != (None, None, None):
-        quotas.set(OPERATOR, project, max_buckets, max_objects, max_bytes)
-    quota, usage = quotas.get(OPERATOR, project)
+    with _existing_cloud(_settings(state_dir=state_dir, database_url=database_url)) as cloud:
+        quotas = cloud.storage.quotas
+        if (max_buckets, max_objects, max_bytes) != (None, None, None):
+            quotas.set(OPERATOR, project, max_buckets, max_objects, max_bytes)
+        quota, usage = quotas.get(OPERATOR, project)
     console.print(f"buckets {usage.buckets}/{quota.max_buckets}  "
                   f"objects {usage.objects}/{quota.max_objects}  "
                   f"bytes {usage.bytes}/{quota.max_bytes}   (-1: unlimited)")
@@ -370,8 +378,8 @@ def storage_quota(project: Annotated[str, typer.Argument(help="Project id.")],
 @audit_app.command("verify")
 def verify(state_dir: StateDir = None, database_url: DatabaseUrl = None) -> None:
     """Check the audit trail's hash chain; exit 1 naming the first bad event."""
-    cloud = _existing_cloud(_settings(state_dir=state_dir, database_url=database_url))
-    problem = cloud.audit.verify()
+    with _existing_cloud(_settings(state_dir=state_dir, database_url=database_url)) as cloud:
+        problem = cloud.audit.verify()
     if problem is None:
         console.print("audit trail intact")
         return
@@ -407,8 +415,8 @@ def events(
     query = AuditQuery(project_id=project, action=action, target_type=target_type,
                        target_id=target_id, since=_when(since, "--since"),
                        until=_when(until, "--until"), after_seq=marker, limit=limit)
-    cloud = _existing_cloud(_settings(state_dir=state_dir, database_url=database_url))
-    page = cloud.audit.list_events(OPERATOR, query)
+    with _existing_cloud(_settings(state_dir=state_dir, database_url=database_url)) as cloud:
+        page = cloud.audit.list_events(OPERATOR, query)
     if as_json:
         sys.stdout.write(json.dumps({"events": [render_event(e) for e in page.events],
                                      "next_marker": page.next_marker}, indent=2) + "\n")

@@ -84,10 +84,11 @@ class LiveNuage:
 
     def start(self, timeout: float = 60.0) -> LiveNuage:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_file.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "nuage", "up"], env=self.env(), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+        # The child keeps its own descriptor of the log; ours is closed once it is handed on.
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nuage", "up"], env=self.env(), stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
