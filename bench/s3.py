@@ -352,9 +352,9 @@ def multipart(client: BigClient, bucket: str, key: str, path: Path, size: int,
 
 def boto3_transfers(port: int, access: str, secret: str, bucket: str, path: Path, size: int,
                     part_size: int, state_dir: Path) -> tuple[Transfer, Transfer]:
-    import boto3  # type: ignore[import-untyped]
-    from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
 
     client: Any = boto3.client(
         "s3", endpoint_url=f"http://{HOST}:{port}", aws_access_key_id=access,

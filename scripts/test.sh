@@ -17,6 +17,7 @@ step "ruff check"
 step "mypy (strict)"
 .venv/bin/mypy
 .venv/bin/mypy bench
+.venv/bin/mypy tests
 
 step "import-linter (layer contracts)"
 .venv/bin/lint-imports

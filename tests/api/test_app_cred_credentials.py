@@ -36,9 +36,9 @@ def _login_app_cred(api: Api, cred: dict[str, Any]) -> str:
     return str(r.headers["X-Subject-Token"])
 
 
-def _roles_of_key(api: Api, access: str) -> frozenset[str] | None:
+def _roles_of_key(api: Api, access: str) -> set[str] | None:
     found = api.cloud.identity.s3_keys.signing_identity(access)
-    return None if found is None else found.roles
+    return None if found is None else set(found.roles)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ one request, all or nothing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.api.compute_servers import Servers
 from tests.api.compute_support import Nova, assert_fault
 
@@ -12,7 +14,7 @@ def _quota(nova: Nova, project_id: str, **limits: int) -> None:
     assert r.status_code == 200, r.text
 
 
-def _mine(nova: Nova, token: str) -> list[dict[str, object]]:
+def _mine(nova: Nova, token: str) -> list[dict[str, Any]]:
     return list(nova.at("2.3").get("/servers/detail", token).json()["servers"])
 
 
@@ -88,6 +90,6 @@ def test_no_room_for_all_puts_all_in_error(nova: Nova, servers: Servers) -> None
     assert r.status_code == 202, r.text
     found = _mine(nova, token)
     assert sorted(s["status"] for s in found) == ["ERROR"] * 3
-    assert all("No valid host" in s["fault"]["message"] for s in found)  # type: ignore[index]
+    assert all("No valid host" in s["fault"]["message"] for s in found)
     with nova.api.cloud.compute_ports.uow() as uow:
         assert uow.allocations.find() == []

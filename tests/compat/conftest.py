@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import openstack.connection
 import pytest
+from openstack.identity.v3._proxy import Proxy as IdentityV3
+from openstack.image.v2._proxy import Proxy as ImageV2
 
 from tests.support.live import LiveNuage
 
@@ -98,6 +100,21 @@ def connect(live: LiveNuage, username: str, password: str,
         **kwargs)
 
 
+def identity_v3(conn: openstack.connection.Connection) -> IdentityV3:
+    """Keystone v3's proxy: openstacksdk types `conn.identity` as v2 or v3, and nuage
+    serves v3 only."""
+    proxy = conn.identity
+    assert isinstance(proxy, IdentityV3), proxy
+    return proxy
+
+
+def image_v2(conn: openstack.connection.Connection) -> ImageV2:
+    """Glance v2's proxy: openstacksdk types `conn.image` as v1 or v2."""
+    proxy = conn.image
+    assert isinstance(proxy, ImageV2), proxy
+    return proxy
+
+
 def password_auth(username: str, password: str, project_id: str | None = None
                   ) -> dict[str, Any]:
     body: dict[str, Any] = {"auth": {"identity": {"methods": ["password"], "password": {
@@ -145,17 +162,17 @@ def admin_token(live_nuage: LiveNuage) -> str:
 
 @pytest.fixture(scope="session")
 def member_role_id(admin_conn: openstack.connection.Connection) -> str:
-    role = admin_conn.identity.find_role("member", ignore_missing=False)
+    role = identity_v3(admin_conn).find_role("member", ignore_missing=False)
     return str(role.id)
 
 
 def make_tenant(conn: openstack.connection.Connection, member_role_id: str,
                 prefix: str = "t", role_id: str | None = None) -> Tenant:
-    project = conn.identity.create_project(name=unique(f"{prefix}-proj"), domain_id="default")
+    project = identity_v3(conn).create_project(name=unique(f"{prefix}-proj"), domain_id="default")
     password = uuid.uuid4().hex
-    user = conn.identity.create_user(name=unique(f"{prefix}-user"), domain_id="default",
+    user = identity_v3(conn).create_user(name=unique(f"{prefix}-user"), domain_id="default",
                                      password=password, default_project_id=project.id)
-    conn.identity.assign_project_role_to_user(project, user, role_id or member_role_id)
+    identity_v3(conn).assign_project_role_to_user(project, user, role_id or member_role_id)
     return Tenant(project.id, project.name, user.id, user.name, password)
 
 
@@ -171,8 +188,8 @@ def tenant_factory(admin_conn: openstack.connection.Connection, member_role_id: 
 
     yield factory
     for t in made:
-        admin_conn.identity.delete_user(t.user_id, ignore_missing=True)
-        admin_conn.identity.delete_project(t.project_id, ignore_missing=True)
+        identity_v3(admin_conn).delete_user(t.user_id, ignore_missing=True)
+        identity_v3(admin_conn).delete_project(t.project_id, ignore_missing=True)
 
 
 def token_for(http: httpx.Client, username: str, password: str,

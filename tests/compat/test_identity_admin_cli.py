@@ -8,7 +8,7 @@ import httpx
 import openstack.connection
 import pytest
 
-from tests.compat.conftest import cli_json, password_auth, run_cli, unique
+from tests.compat.conftest import cli_json, identity_v3, password_auth, run_cli, unique
 from tests.support.live import LiveNuage
 
 pytestmark = pytest.mark.compat
@@ -46,18 +46,18 @@ def test_project_lifecycle(admin_env: dict[str, str],
     assert "admin" in {p["Name"] for p in listed}
 
     run_cli(admin_env, "project", "set", "--description", "second words", "--disable", pid)
-    after = admin_conn.identity.get_project(pid)
+    after = identity_v3(admin_conn).get_project(pid)
     assert after.description == "second words"
     assert after.is_enabled is False
 
     run_cli(admin_env, "project", "delete", name)
-    assert admin_conn.identity.find_project(pid) is None
+    assert identity_v3(admin_conn).find_project(pid) is None
 
 
 def test_user_lifecycle(live_nuage: LiveNuage, admin_env: dict[str, str],
                         admin_conn: openstack.connection.Connection,
                         http: httpx.Client) -> None:
-    project = admin_conn.identity.create_project(name=unique("uproj"), domain_id="default")
+    project = identity_v3(admin_conn).create_project(name=unique("uproj"), domain_id="default")
     name, password = unique("bob"), "bob-s3cret"
     try:
         created = cli_json(admin_env, "user", "create", "--domain", "default",
@@ -78,19 +78,19 @@ def test_user_lifecycle(live_nuage: LiveNuage, admin_env: dict[str, str],
         assert http.post("/auth/tokens", json=password_auth(name, password)).status_code == 201
 
         run_cli(admin_env, "user", "set", "--disable", name)
-        assert admin_conn.identity.get_user(uid).is_enabled is False
+        assert identity_v3(admin_conn).get_user(uid).is_enabled is False
         refused = http.post("/auth/tokens", json=password_auth(name, password))
         assert refused.status_code == 401
 
         run_cli(admin_env, "user", "set", "--enable", name)
-        assert admin_conn.identity.get_user(uid).is_enabled is True
+        assert identity_v3(admin_conn).get_user(uid).is_enabled is True
         assert http.post("/auth/tokens", json=password_auth(name, password)).status_code == 201
 
         run_cli(admin_env, "user", "delete", uid)
-        assert admin_conn.identity.find_user(uid) is None
+        assert identity_v3(admin_conn).find_user(uid) is None
         assert http.post("/auth/tokens", json=password_auth(name, password)).status_code == 401
     finally:
-        admin_conn.identity.delete_project(project, ignore_missing=True)
+        identity_v3(admin_conn).delete_project(project, ignore_missing=True)
 
 
 def _assignments(env: dict[str, str], project: str) -> list[dict[str, Any]]:
@@ -101,8 +101,8 @@ def _assignments(env: dict[str, str], project: str) -> list[dict[str, Any]]:
 
 def test_roles_and_groups(admin_env: dict[str, str],
                           admin_conn: openstack.connection.Connection) -> None:
-    project = admin_conn.identity.create_project(name=unique("rproj"), domain_id="default")
-    user = admin_conn.identity.create_user(name=unique("carol"), domain_id="default",
+    project = identity_v3(admin_conn).create_project(name=unique("rproj"), domain_id="default")
+    user = identity_v3(admin_conn).create_user(name=unique("carol"), domain_id="default",
                                            password="x-password")
     group_name = unique("team")
     try:
@@ -119,31 +119,32 @@ def test_roles_and_groups(admin_env: dict[str, str],
 
         run_cli(admin_env, "role", "remove", "--project", project.id, "--user", user.id,
                 "member")
-        assert list(admin_conn.identity.role_assignments(scope_project_id=project.id)) == []
+        assert list(identity_v3(admin_conn).role_assignments(scope_project_id=project.id)) == []
 
         group = cli_json(admin_env, "group", "create", "--domain", "default",
                          "--description", "the team", group_name)
         assert group["name"] == group_name
         run_cli(admin_env, "group", "add", "user", group_name, user.name)
-        members = [u.id for u in admin_conn.identity.group_users(group["id"])]
+        members = [u.id for u in identity_v3(admin_conn).group_users(group["id"])]
         assert members == [user.id]
 
         run_cli(admin_env, "role", "add", "--project", project.id, "--group", group_name,
                 "reader")
-        direct = list(admin_conn.identity.role_assignments(scope_project_id=project.id))
+        direct = list(identity_v3(admin_conn).role_assignments(scope_project_id=project.id))
         assert len(direct) == 1
         assert direct[0].group["id"] == group["id"]
         # Through the group, the user's effective assignments include reader on the project.
-        effective = list(admin_conn.identity.role_assignments(
+        effective = list(identity_v3(admin_conn).role_assignments(
             scope_project_id=project.id, user_id=user.id, effective=True))
-        assert [a.role["id"] for a in effective] == [
-            admin_conn.identity.find_role("reader").id]
+        reader = identity_v3(admin_conn).find_role("reader")
+        assert reader is not None
+        assert [a.role["id"] for a in effective] == [reader.id]
     finally:
-        found = admin_conn.identity.find_group(group_name)
+        found = identity_v3(admin_conn).find_group(group_name)
         if found is not None:
-            admin_conn.identity.delete_group(found)
-        admin_conn.identity.delete_user(user, ignore_missing=True)
-        admin_conn.identity.delete_project(project, ignore_missing=True)
+            identity_v3(admin_conn).delete_group(found)
+        identity_v3(admin_conn).delete_user(user, ignore_missing=True)
+        identity_v3(admin_conn).delete_project(project, ignore_missing=True)
 
 
 def test_domains(admin_env: dict[str, str],
@@ -158,5 +159,5 @@ def test_domains(admin_env: dict[str, str],
         assert listed[name]["ID"] == created["id"]
         assert "Default" in listed
     finally:
-        admin_conn.identity.update_domain(created["id"], is_enabled=False)
-        admin_conn.identity.delete_domain(created["id"])
+        identity_v3(admin_conn).update_domain(created["id"], is_enabled=False)
+        identity_v3(admin_conn).delete_domain(created["id"])

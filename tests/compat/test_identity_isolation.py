@@ -11,7 +11,7 @@ import openstack.connection
 import openstack.exceptions
 import pytest
 
-from tests.compat.conftest import Tenant, connect, make_tenant, token_for
+from tests.compat.conftest import Tenant, connect, identity_v3, make_tenant, token_for
 from tests.support.live import LiveNuage
 
 pytestmark = pytest.mark.compat
@@ -50,8 +50,8 @@ def two(admin_conn: openstack.connection.Connection, member_role_id: str,
     yield TwoTenants(a, b, a_token, b_token, app.json()["application_credential"]["id"],
                      ec2.json()["credential"]["access"], cred.json()["credential"]["id"])
     for t in (a, b):
-        admin_conn.identity.delete_user(t.user_id, ignore_missing=True)
-        admin_conn.identity.delete_project(t.project_id, ignore_missing=True)
+        identity_v3(admin_conn).delete_user(t.user_id, ignore_missing=True)
+        identity_v3(admin_conn).delete_project(t.project_id, ignore_missing=True)
 
 
 def _status(response: httpx.Response, allowed: tuple[int, ...] = DENIED) -> int:
@@ -153,21 +153,21 @@ def test_a_through_the_sdk(live_nuage: LiveNuage, two: TwoTenants) -> None:
     conn = connect(live_nuage, two.a.username, two.a.password, two.a.project_name)
     try:
         with pytest.raises(openstack.exceptions.ForbiddenException):
-            list(conn.identity.users())
+            list(identity_v3(conn).users())
         with pytest.raises((openstack.exceptions.ForbiddenException,
                             openstack.exceptions.NotFoundException)):
-            conn.identity.get_user(two.b.user_id)
+            identity_v3(conn).get_user(two.b.user_id)
         with pytest.raises(openstack.exceptions.ForbiddenException):
-            list(conn.identity.role_assignments(scope_project_id=two.b.project_id))
+            list(identity_v3(conn).role_assignments(scope_project_id=two.b.project_id))
         with pytest.raises((openstack.exceptions.ForbiddenException,
                             openstack.exceptions.NotFoundException)):
-            list(conn.identity.application_credentials(two.b.user_id))
+            list(identity_v3(conn).application_credentials(two.b.user_id))
         with pytest.raises((openstack.exceptions.ForbiddenException,
                             openstack.exceptions.NotFoundException)):
-            conn.identity.get_credential(two.b_credential_id)
+            identity_v3(conn).get_credential(two.b_credential_id)
         # Her own things remain hers to see.
-        assert conn.identity.get_user(two.a.user_id).id == two.a.user_id
-        assert [p.id for p in conn.identity.user_projects(two.a.user_id)] == [
+        assert identity_v3(conn).get_user(two.a.user_id).id == two.a.user_id
+        assert [p.id for p in identity_v3(conn).user_projects(two.a.user_id)] == [
             two.a.project_id]
     finally:
         conn.close()

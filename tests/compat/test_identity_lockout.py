@@ -9,7 +9,7 @@ import httpx
 import openstack.connection
 import pytest
 
-from tests.compat.conftest import Tenant, password_auth, run_cli
+from tests.compat.conftest import Tenant, identity_v3, password_auth, run_cli
 
 pytestmark = pytest.mark.compat
 
@@ -36,10 +36,10 @@ def test_lockout_then_admin_enable(admin_env: dict[str, str], tenant_factory: An
     assert locked.json()["error"]["code"] == 401
     # The admin sees why: a locked-out account reads as disabled (and that is what makes
     # the CLI send enabled=true below: it only sends attributes that change).
-    assert admin_conn.identity.get_user(t.user_id).is_enabled is False
+    assert identity_v3(admin_conn).get_user(t.user_id).is_enabled is False
 
     run_cli(admin_env, "user", "set", "--enable", t.username)
     unlocked = http.post("/auth/tokens", json=right)
     assert unlocked.status_code == 201, unlocked.text
     assert unlocked.json()["token"]["project"]["id"] == t.project_id
-    assert admin_conn.identity.get_user(t.user_id).is_enabled is True
+    assert identity_v3(admin_conn).get_user(t.user_id).is_enabled is True

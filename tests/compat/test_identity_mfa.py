@@ -13,7 +13,7 @@ import openstack.connection
 import pytest
 
 from nuage.domain.totp import passcode
-from tests.compat.conftest import Tenant, cli_json, password_auth, run_cli, user_env
+from tests.compat.conftest import Tenant, cli_json, identity_v3, password_auth, run_cli, user_env
 from tests.support.live import LiveNuage
 
 pytestmark = pytest.mark.compat
@@ -78,7 +78,7 @@ def test_totp_through_the_cli(live_nuage: LiveNuage, admin_env: dict[str, str],
 
     run_cli(admin_env, "user", "set", "--enable-multi-factor-auth",
             "--multi-factor-auth-rule", "password,totp", t.username)
-    options = admin_conn.identity.get_user(t.user_id).options
+    options = identity_v3(admin_conn).get_user(t.user_id).options
     assert options["multi_factor_auth_enabled"] is True
     assert options["multi_factor_auth_rules"] == RULES
 
@@ -102,18 +102,18 @@ def test_totp_through_the_sdk(admin_conn: openstack.connection.Connection,
                               tenant_factory: Any, http: httpx.Client) -> None:
     t: Tenant = tenant_factory("mfa-sdk")
     secret = _secret()
-    cred = admin_conn.identity.create_credential(type="totp", user_id=t.user_id, blob=secret)
+    cred = identity_v3(admin_conn).create_credential(type="totp", user_id=t.user_id, blob=secret)
     assert cred.type == "totp"
     # Before MFA is switched on, the password alone still works.
     assert http.post("/auth/tokens", json=password_auth(t.username, t.password)
                      ).status_code == 201
 
-    user = admin_conn.identity.update_user(t.user_id, options={
+    user = identity_v3(admin_conn).update_user(t.user_id, options={
         "multi_factor_auth_enabled": True, "multi_factor_auth_rules": RULES})
     assert user.options["multi_factor_auth_enabled"] is True
     _check_mfa_enforced(http, t, secret)
 
     # Switching MFA off again lets the password alone through.
-    admin_conn.identity.update_user(t.user_id, options={"multi_factor_auth_enabled": False})
+    identity_v3(admin_conn).update_user(t.user_id, options={"multi_factor_auth_enabled": False})
     assert http.post("/auth/tokens", json=password_auth(t.username, t.password)
                      ).status_code == 201

@@ -12,6 +12,7 @@ import pytest
 from tests.compat.conftest import (
     Tenant,
     cli_json,
+    identity_v3,
     make_tenant,
     run_cli,
     run_cli_many,
@@ -29,8 +30,8 @@ def alice(admin_conn: openstack.connection.Connection, member_role_id: str
           ) -> Iterator[Tenant]:
     t = make_tenant(admin_conn, member_role_id, "alice")
     yield t
-    admin_conn.identity.delete_user(t.user_id, ignore_missing=True)
-    admin_conn.identity.delete_project(t.project_id, ignore_missing=True)
+    identity_v3(admin_conn).delete_user(t.user_id, ignore_missing=True)
+    identity_v3(admin_conn).delete_project(t.project_id, ignore_missing=True)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +41,9 @@ def alice_env(live_nuage: LiveNuage, alice: Tenant) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def other_project(admin_conn: openstack.connection.Connection) -> Iterator[str]:
-    project = admin_conn.identity.create_project(name=unique("elsewhere"), domain_id="default")
+    project = identity_v3(admin_conn).create_project(name=unique("elsewhere"), domain_id="default")
     yield project.name
-    admin_conn.identity.delete_project(project, ignore_missing=True)
+    identity_v3(admin_conn).delete_project(project, ignore_missing=True)
 
 
 def test_alice_sees_only_her_project(alice: Tenant, alice_env: dict[str, str],
@@ -96,7 +97,7 @@ def test_alice_application_credential(live_nuage: LiveNuage, alice: Tenant,
     assert wrong.returncode != 0
     assert "401" in wrong.stderr, wrong.stderr
 
-    listed = list(admin_conn.identity.application_credentials(alice.user_id))
+    listed = list(identity_v3(admin_conn).application_credentials(alice.user_id))
     assert [c.id for c in listed] == [cred["ID"]]
     assert all(not getattr(c, "secret", None) for c in listed)
 

@@ -16,6 +16,7 @@ from tests.compat.conftest import (
     Tenant,
     cli_json,
     connect,
+    image_v2,
     run_cli,
     unique,
     user_env,
@@ -129,35 +130,35 @@ def test_sdk_image_workflow(live_nuage: LiveNuage, tenant_factory: Any,
         # The file as a stream we close: given `filename=`, openstacksdk opens the file and
         # never closes it (a ResourceWarning, an error under the suite's filter).
         with path.open("rb") as data:
-            image = conn.image.create_image(name=name, data=data, disk_format="raw",
+            image = image_v2(conn).create_image(name=name, data=data, disk_format="raw",
                                             container_format="bare", wait=True,
                                             meta={"purpose": "compat"})
         # The SDK returns the image as created; the cloud's view is active.
-        assert conn.image.get_image(image.id).status == "active"
-        found = conn.image.find_image(name, ignore_missing=False)
+        assert image_v2(conn).get_image(image.id).status == "active"
+        found = image_v2(conn).find_image(name, ignore_missing=False)
         assert found.id == image.id and found.checksum == hashlib.md5(payload).hexdigest()
         assert found.hash_algo == "sha512"
         assert found.hash_value == hashlib.sha512(payload).hexdigest()
-        assert conn.image.find_image(unique("nothing")) is None
+        assert image_v2(conn).find_image(unique("nothing")) is None
 
-        conn.image.update_image(image, min_ram=256, os_distro="debian")
-        updated = conn.image.get_image(image.id)
+        image_v2(conn).update_image(image, min_ram=256, os_distro="debian")
+        updated = image_v2(conn).get_image(image.id)
         assert updated.min_ram == 256 and updated.os_distro == "debian"
-        conn.image.add_tag(image, "blue")
-        assert "blue" in conn.image.get_image(image.id).tags
+        image_v2(conn).add_tag(image, "blue")
+        assert "blue" in image_v2(conn).get_image(image.id).tags
 
         out = tmp_path / "out.raw"
-        conn.image.download_image(image, output=str(out))
+        image_v2(conn).download_image(image, output=str(out))
         assert out.read_bytes() == payload
-        assert [i.id for i in conn.image.images(name=name)] == [image.id]
+        assert [i.id for i in image_v2(conn).images(name=name)] == [image.id]
 
-        conn.image.deactivate_image(image)
-        assert conn.image.get_image(image.id).status == "deactivated"
-        conn.image.reactivate_image(image)
+        image_v2(conn).deactivate_image(image)
+        assert image_v2(conn).get_image(image.id).status == "deactivated"
+        image_v2(conn).reactivate_image(image)
 
-        conn.image.delete_image(image)
+        image_v2(conn).delete_image(image)
         with pytest.raises(openstack.exceptions.NotFoundException):
-            conn.image.get_image(image.id)
+            image_v2(conn).get_image(image.id)
     finally:
         conn.close()
 
@@ -168,19 +169,19 @@ def test_sdk_members(live_nuage: LiveNuage, tenant_factory: Any) -> None:
     conn_a = connect(live_nuage, a.username, a.password, a.project_name)
     conn_b = connect(live_nuage, b.username, b.password, b.project_name)
     try:
-        image = conn_a.image.create_image(name=unique("shared"), disk_format="raw",
+        image = image_v2(conn_a).create_image(name=unique("shared"), disk_format="raw",
                                           container_format="bare", visibility="shared")
-        member = conn_a.image.add_member(image, member_id=b.project_id)
+        member = image_v2(conn_a).add_member(image, member_id=b.project_id)
         assert member.status == "pending"
-        assert image.id not in {i.id for i in conn_b.image.images()}
-        conn_b.image.update_member(b.project_id, image, status="accepted")
-        assert image.id in {i.id for i in conn_b.image.images()}
-        assert [m.member_id for m in conn_a.image.members(image)] == [b.project_id]
+        assert image.id not in {i.id for i in image_v2(conn_b).images()}
+        image_v2(conn_b).update_member(b.project_id, image, status="accepted")
+        assert image.id in {i.id for i in image_v2(conn_b).images()}
+        assert [m.member_id for m in image_v2(conn_a).members(image)] == [b.project_id]
         with pytest.raises(openstack.exceptions.ForbiddenException):
-            conn_b.image.delete_image(image)
-        conn_a.image.remove_member(b.project_id, image)
-        assert image.id not in {i.id for i in conn_b.image.images()}
-        conn_a.image.delete_image(image)
+            image_v2(conn_b).delete_image(image)
+        image_v2(conn_a).remove_member(b.project_id, image)
+        assert image.id not in {i.id for i in image_v2(conn_b).images()}
+        image_v2(conn_a).delete_image(image)
     finally:
         conn_a.close()
         conn_b.close()

@@ -14,7 +14,7 @@ import openstack.connection
 import openstack.exceptions
 import pytest
 
-from tests.compat.conftest import unique
+from tests.compat.conftest import image_v2, unique
 
 pytestmark = [pytest.mark.compat, pytest.mark.slow]
 
@@ -36,7 +36,7 @@ def console(conn: openstack.connection.Connection, server: Any, needle: str,
 
 def test_server_lifecycle_with_the_sdk(admin_conn: openstack.connection.Connection) -> None:
     conn = admin_conn
-    image = conn.image.find_image("nuage-guest")
+    image = image_v2(conn).find_image("nuage-guest")
     flavor = conn.compute.find_flavor("m1.tiny")
     assert image is not None and flavor is not None
     key = conn.compute.create_keypair(name=unique("sdk"), public_key=PUBLIC_KEY)
@@ -101,7 +101,7 @@ def test_server_lifecycle_with_the_sdk(admin_conn: openstack.connection.Connecti
 def test_unknown_flavor_and_image_are_bad_requests(
         admin_conn: openstack.connection.Connection) -> None:
     conn = admin_conn
-    image = conn.image.find_image("nuage-guest")
+    image = image_v2(conn).find_image("nuage-guest")
     assert image is not None
     before = {s.id for s in conn.compute.servers()}
     with pytest.raises(openstack.exceptions.BadRequestException):

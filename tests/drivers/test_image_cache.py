@@ -69,6 +69,10 @@ class FileImages:
     def discard_snapshot(self, image_id: str, reason: str) -> None:
         raise NotImplementedError
 
+    def rotate_backups(self, project_id: str, instance_uuid: str, backup_type: str,
+                       rotation: int) -> list[str]:
+        raise NotImplementedError
+
 
 class Clock:
     def __init__(self) -> None:

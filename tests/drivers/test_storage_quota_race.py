@@ -127,11 +127,15 @@ def test_concurrent_bucket_creations_never_pass_the_bucket_limit(cloud: Cloud) -
     assert member.project_id is not None
     cloud.storage.quotas.set(admin, member.project_id, max_buckets=2)
 
-    def job(barrier: threading.Barrier, n: int) -> None:
-        barrier.wait()
-        cloud.storage.buckets.create(member, f"b{n}-{member.project_id[:12]}")
+    project_id = member.project_id
 
-    stored, errors = _race([lambda b, n=n: job(b, n) for n in range(WRITERS)])
+    def job(n: int) -> Callable[[threading.Barrier], None]:
+        def create(barrier: threading.Barrier) -> None:
+            barrier.wait()
+            cloud.storage.buckets.create(member, f"b{n}-{project_id[:12]}")
+        return create
+
+    stored, errors = _race([job(n) for n in range(WRITERS)])
     assert not errors, errors
     usage = cloud.storage.quotas.get(admin, member.project_id)[1]
     assert (stored, usage.buckets) == (2, 2)

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +74,7 @@ def accel(image: GuestImageFiles) -> str:
     return "kvm" if b"Linux version" in banner else "tcg"
 
 
-def config_drive(dest: Path, meta_data: dict[str, object], user_data: bytes | None) -> Path:
+def config_drive(dest: Path, meta_data: Mapping[str, object], user_data: bytes | None) -> Path:
     """An OpenStack config drive: ISO 9660 labelled config-2, Rock Ridge long names."""
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, vol_ident="config-2", rock_ridge="1.09", joliet=3)

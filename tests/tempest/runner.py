@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import subunit
 import testtools
@@ -37,7 +38,7 @@ def results(stream: bytes) -> dict[str, str]:
 
     class Collect(testtools.StreamResult):
         def status(self, test_id: str | None = None, test_status: str | None = None,
-                   **_: object) -> None:
+                   *_: Any, **__: Any) -> None:
             if test_id and test_status and test_status not in ("inprogress", "exists"):
                 out[test_id] = test_status
 

@@ -107,7 +107,7 @@ def test_canned_acls(s3: BaseClient, shared: str, live_nuage: LiveNuage) -> None
     s3.put_object_acl(Bucket=shared, Key="pub", ACL="private")
     assert httpx.get(f"{live_nuage.s3_url}/{shared}/pub").status_code == 403
     with s3_error("InvalidArgument", 400):
-        s3.put_bucket_acl(Bucket=shared, ACL="bogus-acl")  # type: ignore[arg-type]
+        s3.put_bucket_acl(Bucket=shared, ACL="bogus-acl")
     # Anonymous requests to a missing bucket or object.
     assert httpx.get(f"{live_nuage.s3_url}/{unique_bucket()}/x").status_code in (403, 404)
 

@@ -47,8 +47,10 @@ def test_other_project_reads_no_object_of_a_public_bucket(
     for read in reads:
         with s3_error("AccessDenied", 403):
             read()
-    for head in (lambda: s3_b.head_object(Bucket=bucket, Key="doc"),
-                 lambda: s3_b.head_object(Bucket=bucket, Key="doc", VersionId=version)):
+    heads: list[Callable[[], object]] = [
+        lambda: s3_b.head_object(Bucket=bucket, Key="doc"),
+        lambda: s3_b.head_object(Bucket=bucket, Key="doc", VersionId=version)]
+    for head in heads:
         with s3_error("403", 403):
             head()
     # Copying it into B's own bucket, whole or as a part.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -92,6 +93,7 @@ def test_an_agent_sees_and_changes_only_its_own_hosts_servers(world: World) -> N
         stored = u.servers.get(sid)
         assert stored is not None
         host = stored.host
+    assert host is not None
     other = "host2" if host == "host1" else "host1"
     intruder = _control(world).for_host(other)
     assert intruder.servers() == []
@@ -133,6 +135,12 @@ class _Waker:
         raise LookupError(host)
 
     def trigger_crash_dump(self, host: str, guest_id: str) -> None:
+        raise LookupError(host)
+
+    def diagnostics(self, host: str, guest_id: str) -> dict[str, Any]:
+        raise LookupError(host)
+
+    def host_uptime(self, host: str) -> str:
         raise LookupError(host)
 
 

@@ -63,6 +63,12 @@ class Channel:
         except (GuestNotFound, HypervisorError) as exc:
             raise LookupError(str(exc)) from exc
 
+    def diagnostics(self, host: str, guest_id: str) -> dict[str, Any]:
+        raise LookupError(host)
+
+    def host_uptime(self, host: str) -> str:
+        raise LookupError(host)
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:

@@ -47,7 +47,7 @@ def to_signed_request(request: AWSRequest) -> SignedRequest:
     )
 
 
-class StreamingSigV4Auth(S3SigV4Auth):
+class StreamingSigV4Auth(S3SigV4Auth):  # type: ignore[misc]  # botocore ships no types
     """botocore's S3 signer with a fixed x-amz-content-sha256 literal (streaming modes)."""
 
     def __init__(self, creds: Credentials, literal: str) -> None:
