@@ -144,6 +144,7 @@ Boot = Callable[[Path | None, str, bool], Guest]
 def boot(image: GuestImageFiles, accel: str, tmp_path: Path) -> Iterator[Boot]:
     """Start a guest: (config drive or None, "cdrom" or "virtio", with a NIC?)."""
     guests: list[Guest] = []
+    readers: list[threading.Thread] = []
 
     def start(drive: Path | None, drive_bus: str, nic: bool) -> Guest:
         overlay = tmp_path / "root.qcow2"
@@ -178,7 +179,9 @@ def boot(image: GuestImageFiles, accel: str, tmp_path: Path) -> Iterator[Boot]:
                     console.lines.append((time.monotonic(), line))
                     console.changed.notify_all()
 
-        threading.Thread(target=read, daemon=True).start()
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        readers.append(reader)
         return guest
 
     yield start
@@ -186,6 +189,12 @@ def boot(image: GuestImageFiles, accel: str, tmp_path: Path) -> Iterator[Boot]:
         if guest.proc.poll() is None:
             guest.proc.kill()
         guest.proc.wait(timeout=10)
+    # The readers end at the console's end of file; then their pipes are closed here.
+    for reader in readers:
+        reader.join(timeout=10)
+    for guest in guests:
+        if guest.proc.stdout is not None:
+            guest.proc.stdout.close()
 
 
 def _user_data() -> bytes:

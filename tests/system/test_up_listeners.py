@@ -59,27 +59,27 @@ def test_the_same_port_twice_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_the_banner_comes_once_every_listener_serves(tmp_path: Path) -> None:
     live = LiveNuage(tmp_path / "banner", extra_env={"NUAGE_COMPUTE": "false"})
     live.state_dir.mkdir(parents=True)
-    proc = subprocess.Popen([sys.executable, "-m", "nuage", "up"], env=live.env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 60
-        seen = ""
-        while "nuage is up" not in seen:
-            assert time.monotonic() < deadline and proc.poll() is None, seen
-            if selector.select(timeout=1):
-                seen += proc.stdout.readline()
-        # At the banner, both answer at once (no connection refused, no waiting).
-        assert httpx.get(f"{live.identity_url}/v3", timeout=2).status_code == 200
-        with socket.create_connection(("127.0.0.1", live.s3_port), timeout=2):
-            pass
-        assert seen.count("nuage is up") == 1
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    # Both closed on the way out (the pipe and the selector), whatever the test found.
+    with subprocess.Popen([sys.executable, "-m", "nuage", "up"], env=live.env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                          start_new_session=True) as proc, selectors.DefaultSelector() as selector:
+        try:
+            assert proc.stdout is not None
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            deadline = time.monotonic() + 60
+            seen = ""
+            while "nuage is up" not in seen:
+                assert time.monotonic() < deadline and proc.poll() is None, seen
+                if selector.select(timeout=1):
+                    seen += proc.stdout.readline()
+            # At the banner, both answer at once (no connection refused, no waiting).
+            assert httpx.get(f"{live.identity_url}/v3", timeout=2).status_code == 200
+            with socket.create_connection(("127.0.0.1", live.s3_port), timeout=2):
+                pass
+            assert seen.count("nuage is up") == 1
+        finally:
+            proc.terminate()
+            proc.wait(15)
     assert proc.returncode in (0, -15), proc.returncode
     assert os.path.exists(live.state_dir / "nuage.db")
 
