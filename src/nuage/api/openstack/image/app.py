@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
+from nuage.api.openstack.common.deps import install
 from nuage.api.openstack.image import data, images, members, schemas
 from nuage.api.openstack.image.deps import Deps
 from nuage.api.openstack.image.errors import glance_error, to_response
@@ -25,8 +26,6 @@ TITLES = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too 
 
 def image_app(services: ImageServices, tokens: TokenService, image_url: str,
               identity_url: str) -> Starlette:
-    deps = Deps(s=services, tokens=tokens, url=image_url, identity_url=identity_url)
-
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NuageError)
         return to_response(exc, identity_url)
@@ -45,11 +44,11 @@ def image_app(services: ImageServices, tokens: TokenService, image_url: str,
                             "request.")
 
     app = Starlette(
-        routes=[*schemas.routes(image_url), *images.routes(deps), *data.routes(deps),
-                *members.routes(deps)],
+        routes=[*schemas.ROUTES, *images.ROUTES, *data.ROUTES, *members.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
+    install(app, Deps(s=services, tokens=tokens, url=image_url, identity_url=identity_url))
     # "/v2/images/" must 404 rather than redirect to the list (Tempest's null-id tests).
     router = app.router
     assert isinstance(router, Router)
