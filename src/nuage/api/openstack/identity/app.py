@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from nuage.api.openstack.common.deps import install
 from nuage.api.openstack.identity import auth, catalog, credentials, projects, roles, users
 from nuage.api.openstack.identity.deps import Deps
 from nuage.api.openstack.identity.errors import keystone_error, to_response
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 def identity_app(services: IdentityServices, identity_url: str) -> ASGIApp:
     render = Renderer(f"{identity_url}/v3")
     bodies = TokenBodies(render)
-    deps = Deps(s=services, render=render, url=identity_url, token_bodies=bodies)
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NuageError)
@@ -45,9 +45,10 @@ def identity_app(services: IdentityServices, identity_url: str) -> ASGIApp:
                               "request.")
 
     app = Starlette(
-        routes=[*auth.routes(deps), *projects.routes(deps), *users.routes(deps),
-                *roles.routes(deps), *catalog.routes(deps), *credentials.routes(deps)],
+        routes=[*auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES, *catalog.ROUTES,
+                *credentials.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
+    install(app, Deps(s=services, render=render, url=identity_url, token_bodies=bodies))
     return ValidationLane(app, services.tokens, bodies)

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, member, string
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import Deps
+from nuage.api.openstack.identity.deps import deps
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.identity.assignments import AssignmentFilter
 from nuage.services.identity.tokens import (
@@ -99,88 +99,105 @@ def _scope(scope: Any) -> ScopeRequest | None:
     raise ValidationError("The scope names no project, domain or system.")
 
 
-def routes(d: Deps) -> list[Route]:
-    async def versions(request: Request) -> Response:
-        return reply({"versions": {"values": [version_doc(d.url)]}}, status=300)
+async def versions(request: Request) -> Response:
+    d = deps(request)
+    return reply({"versions": {"values": [version_doc(d.url)]}}, status=300)
 
-    async def v3(request: Request) -> Response:
-        return reply({"version": version_doc(d.url)})
 
-    async def issue(request: Request) -> Response:
-        body = await json_object(request)
-        req = parse_auth(body, request.headers.get("openstack-auth-receipt"))
-        issued = await call(d.s.tokens.authenticate, d.anonymous(request), req)
-        out = d.render.token(issued.info)
-        if "nocatalog" in request.query_params:
-            out.pop("catalog", None)
-        return reply({"token": out}, status=201, headers={"X-Subject-Token": issued.token})
+async def v3(request: Request) -> Response:
+    d = deps(request)
+    return reply({"version": version_doc(d.url)})
 
-    async def validate(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        subject = request.headers.get("x-subject-token")
-        if not subject:
-            raise ValidationError("X-Subject-Token header is required.")
-        nocatalog = "nocatalog" in request.query_params
-        info = d.s.tokens.cached(subject, with_catalog=not nocatalog)
-        if info is not None:
-            d.s.tokens.check_may_validate(ctx, info)
-        else:
-            info = await call(d.s.tokens.validate_subject, ctx, subject,
-                              with_catalog=not nocatalog)
-        if request.method == "HEAD":
-            return empty(200, headers={"X-Subject-Token": subject})
-        return Response(d.token_bodies.body(subject, nocatalog, info),
-                        media_type="application/json", headers={"X-Subject-Token": subject})
 
-    async def revoke(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        subject = request.headers.get("x-subject-token")
-        if not subject:
-            raise ValidationError("X-Subject-Token header is required.")
-        await call(d.s.tokens.revoke, ctx, subject)
-        return empty()
+async def issue(request: Request) -> Response:
+    d = deps(request)
+    body = await json_object(request)
+    req = parse_auth(body, request.headers.get("openstack-auth-receipt"))
+    issued = await call(d.s.tokens.authenticate, d.anonymous(request), req)
+    out = d.render.token(issued.info)
+    if "nocatalog" in request.query_params:
+        out.pop("catalog", None)
+    return reply({"token": out}, status=201, headers={"X-Subject-Token": issued.token})
 
-    async def auth_catalog(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        if ctx.project_id is None and ctx.domain_id is None and not ctx.system:
-            raise NotFound("catalog", "for an unscoped token")
-        entries = await call(d.s.tokens.catalog, ctx)
-        catalog = [{"id": e.id, "type": e.type, "name": e.name, "endpoints": [
-            {"id": ep.id, "interface": ep.interface, "region": ep.region_id,
-             "region_id": ep.region_id, "url": ep.url} for ep in e.endpoints]} for e in entries]
-        return reply({"catalog": catalog, "links": d.render.links("auth/catalog")})
 
-    async def auth_projects(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        assert ctx.user_id is not None
-        projects = await call(d.s.projects.list_for_user, ctx, ctx.user_id)
-        return reply(d.render.collection(
-            "projects", [d.render.project(p) for p in projects if p.enabled], "auth/projects"))
+async def validate(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    subject = request.headers.get("x-subject-token")
+    if not subject:
+        raise ValidationError("X-Subject-Token header is required.")
+    nocatalog = "nocatalog" in request.query_params
+    info = d.s.tokens.cached(subject, with_catalog=not nocatalog)
+    if info is not None:
+        d.s.tokens.check_may_validate(ctx, info)
+    else:
+        info = await call(d.s.tokens.validate_subject, ctx, subject,
+                          with_catalog=not nocatalog)
+    if request.method == "HEAD":
+        return empty(200, headers={"X-Subject-Token": subject})
+    return Response(d.token_bodies.body(subject, nocatalog, info),
+                    media_type="application/json", headers={"X-Subject-Token": subject})
 
-    async def auth_domains(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        assert ctx.user_id is not None
-        domains = await call(d.s.domains.list_for_user, ctx, ctx.user_id)
-        return reply(d.render.collection("domains", [d.render.domain(x) for x in domains],
-                                         "auth/domains"))
 
-    async def auth_system(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        assert ctx.user_id is not None
-        views = await call(d.s.assignments.list_assignments, ctx,
-                           AssignmentFilter(user_id=ctx.user_id, system=True, effective=True))
-        system = [{"all": True}] if views else []
-        return reply({"system": system, "links": d.render.links("auth/system")})
+async def revoke(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    subject = request.headers.get("x-subject-token")
+    if not subject:
+        raise ValidationError("X-Subject-Token header is required.")
+    await call(d.s.tokens.revoke, ctx, subject)
+    return empty()
 
-    return [
-        Route("/", versions, methods=["GET"]),
-        Route("/v3", v3, methods=["GET"]),
-        Route("/v3/", v3, methods=["GET"]),
-        Route("/v3/auth/tokens", issue, methods=["POST"]),
-        Route("/v3/auth/tokens", validate, methods=["GET", "HEAD"]),
-        Route("/v3/auth/tokens", revoke, methods=["DELETE"]),
-        Route("/v3/auth/catalog", auth_catalog, methods=["GET"]),
-        Route("/v3/auth/projects", auth_projects, methods=["GET"]),
-        Route("/v3/auth/domains", auth_domains, methods=["GET"]),
-        Route("/v3/auth/system", auth_system, methods=["GET"]),
-    ]
+
+async def auth_catalog(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    if ctx.project_id is None and ctx.domain_id is None and not ctx.system:
+        raise NotFound("catalog", "for an unscoped token")
+    entries = await call(d.s.tokens.catalog, ctx)
+    catalog = [{"id": e.id, "type": e.type, "name": e.name, "endpoints": [
+        {"id": ep.id, "interface": ep.interface, "region": ep.region_id,
+         "region_id": ep.region_id, "url": ep.url} for ep in e.endpoints]} for e in entries]
+    return reply({"catalog": catalog, "links": d.render.links("auth/catalog")})
+
+
+async def auth_projects(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    assert ctx.user_id is not None
+    projects = await call(d.s.projects.list_for_user, ctx, ctx.user_id)
+    return reply(d.render.collection(
+        "projects", [d.render.project(p) for p in projects if p.enabled], "auth/projects"))
+
+
+async def auth_domains(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    assert ctx.user_id is not None
+    domains = await call(d.s.domains.list_for_user, ctx, ctx.user_id)
+    return reply(d.render.collection("domains", [d.render.domain(x) for x in domains],
+                                     "auth/domains"))
+
+
+async def auth_system(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    assert ctx.user_id is not None
+    views = await call(d.s.assignments.list_assignments, ctx,
+                       AssignmentFilter(user_id=ctx.user_id, system=True, effective=True))
+    system = [{"all": True}] if views else []
+    return reply({"system": system, "links": d.render.links("auth/system")})
+
+
+ROUTES: list[Route] = [
+    Route("/", versions, methods=["GET"]),
+    Route("/v3", v3, methods=["GET"]),
+    Route("/v3/", v3, methods=["GET"]),
+    Route("/v3/auth/tokens", issue, methods=["POST"]),
+    Route("/v3/auth/tokens", validate, methods=["GET", "HEAD"]),
+    Route("/v3/auth/tokens", revoke, methods=["DELETE"]),
+    Route("/v3/auth/catalog", auth_catalog, methods=["GET"]),
+    Route("/v3/auth/projects", auth_projects, methods=["GET"]),
+    Route("/v3/auth/domains", auth_domains, methods=["GET"]),
+    Route("/v3/auth/system", auth_system, methods=["GET"]),
+]

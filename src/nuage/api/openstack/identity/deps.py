@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from nuage.api.openstack.common.auth import token_context
 from nuage.api.openstack.common.body import query_bool
+from nuage.api.openstack.common.deps import app_deps
 from nuage.api.openstack.common.http import client_ip, request_id
 from nuage.api.openstack.identity.render import Renderer
 from nuage.api.openstack.identity.token_bodies import TokenBodies
@@ -31,6 +32,11 @@ class Deps:
 
     def anonymous(self, request: Request) -> RequestContext:
         return RequestContext.anonymous(request_id(request), client_ip(request))
+
+
+def deps(request: Request) -> Deps:
+    """The identity facade's dependencies, as `identity_app` installed them."""
+    return app_deps(request, Deps)
 
 
 def filters(request: Request, *names: str, booleans: tuple[str, ...] = ()) -> dict[str, Any]:
