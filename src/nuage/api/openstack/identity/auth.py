@@ -8,17 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nuage.api.openstack.common.body import json_object, member, string
+from nuage.api.openstack.common.body import json_object
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.requests import parse_auth
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.identity.assignments import AssignmentFilter
-from nuage.services.identity.tokens import (
-    AppCredRef,
-    AuthRequest,
-    ScopeRequest,
-    UserRef,
-)
 
 VERSION_ID = "v3.14"
 UPDATED = "2020-04-07T00:00:00Z"
@@ -31,72 +26,6 @@ def version_doc(url: str) -> dict[str, Any]:
         "media-types": [{"base": "application/json",
                          "type": "application/vnd.openstack.identity-v3+json"}],
     }
-
-
-def _user_ref(d: dict[str, Any]) -> UserRef:
-    user = member(d, "user", "the method")
-    domain = user.get("domain")
-    if domain is not None and not isinstance(domain, dict):
-        raise ValidationError("Invalid input for field 'domain': an object is expected.")
-    return UserRef(id=string(user, "id"), name=string(user, "name"), domain=domain)
-
-
-def parse_auth(body: dict[str, Any], receipt: str | None) -> AuthRequest:
-    auth = member(body, "auth")
-    identity = member(auth, "identity", "auth")
-    methods = identity.get("methods")
-    if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
-        raise ValidationError("Expecting to find methods in identity.")
-    password = token = app_cred = totp = None
-    if "password" in methods:
-        pw = member(identity, "password", "identity")
-        secret = string(_strict(pw, "user"), "password", required=True, max_len=4096)
-        password = (_user_ref(pw), secret or "")
-    if "token" in methods:
-        token = string(member(identity, "token", "identity"), "id", required=True, max_len=8192)
-    if "application_credential" in methods:
-        ac = member(identity, "application_credential", "identity")
-        user = ac.get("user")
-        app_cred = AppCredRef(
-            secret=string(ac, "secret", required=True, max_len=4096) or "",
-            id=string(ac, "id"), name=string(ac, "name"),
-            user=_user_ref(ac) if isinstance(user, dict) else None)
-    if "totp" in methods:
-        tp = member(identity, "totp", "identity")
-        code = string(_strict(tp, "user"), "passcode", required=True, max_len=16)
-        totp = (_user_ref(tp), code or "")
-    return AuthRequest(methods=tuple(methods), password=password, token=token,
-                       app_cred=app_cred, totp=totp, scope=_scope(auth.get("scope")),
-                       receipt=receipt)
-
-
-def _strict(d: dict[str, Any], key: str) -> dict[str, Any]:
-    return member(d, key, "the method")
-
-
-def _scope(scope: Any) -> ScopeRequest | None:
-    if scope is None:
-        return None
-    if scope == "unscoped":
-        return ScopeRequest(unscoped=True)
-    if not isinstance(scope, dict):
-        raise ValidationError("Invalid scope: an object is expected.")
-    if "system" in scope:
-        system = scope["system"]
-        if not isinstance(system, dict) or system.get("all") is not True:
-            raise ValidationError("A system scope must be {\"all\": true}.")
-        return ScopeRequest(system=True)
-    if "project" in scope:
-        project = member(scope, "project", "scope")
-        domain = project.get("domain")
-        return ScopeRequest(project_id=string(project, "id"), project_name=string(project, "name"),
-                            project_domain=domain if isinstance(domain, dict) else None)
-    if "domain" in scope:
-        domain = member(scope, "domain", "scope")
-        return ScopeRequest(domain_id=string(domain, "id"), domain_name=string(domain, "name"))
-    if "OS-TRUST:trust" in scope:
-        raise ValidationError("Trusts are not supported.")
-    raise ValidationError("The scope names no project, domain or system.")
 
 
 async def versions(request: Request) -> Response:

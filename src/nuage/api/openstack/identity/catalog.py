@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.body import boolean, extra, json_object, member, string
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps, filters
-
-REGION_KEYS = {"id", "description", "parent_region_id", "country", "links"}
-SERVICE_KEYS = {"id", "type", "name", "description", "enabled", "links"}
-ENDPOINT_KEYS = {"id", "service_id", "interface", "url", "region_id", "region", "enabled",
-                 "links"}
-
-
-def _changes(body: dict[str, Any], strings: tuple[str, ...], known: set[str]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for key in strings:
-        if key in body:
-            changes[key] = string(body, key, nullable=True, max_len=65535)
-    if "enabled" in body:
-        changes["enabled"] = boolean(body, "enabled")
-    more = extra(body, known)
-    if more:
-        changes["extra"] = more
-    return changes
+from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.requests import (
+    ENDPOINT_KEYS,
+    REGION_KEYS,
+    SERVICE_KEYS,
+    catalog_changes,
+    filters,
+)
 
 
 async def create_region(request: Request) -> Response:
@@ -77,7 +64,7 @@ async def update_region(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     body = member(await json_object(request), "region")
-    changes = _changes(body, ("description", "parent_region_id", "country"), REGION_KEYS)
+    changes = catalog_changes(body, ("description", "parent_region_id", "country"), REGION_KEYS)
     if changes.get("description") is None and "description" in changes:
         changes["description"] = ""
     region = await call(d.s.catalog.update_region, ctx, request.path_params["region_id"],
@@ -128,7 +115,7 @@ async def update_service(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     body = member(await json_object(request), "service")
-    changes = _changes(body, ("type", "name", "description"), SERVICE_KEYS)
+    changes = catalog_changes(body, ("type", "name", "description"), SERVICE_KEYS)
     changes = {k: ("" if v is None and k != "extra" else v) for k, v in changes.items()}
     service = await call(d.s.catalog.update_service, ctx, request.path_params["service_id"],
                          changes)
@@ -183,7 +170,7 @@ async def update_endpoint(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     body = member(await json_object(request), "endpoint")
-    changes = _changes(body, ("service_id", "interface", "url", "region_id"), ENDPOINT_KEYS)
+    changes = catalog_changes(body, ("service_id", "interface", "url", "region_id"), ENDPOINT_KEYS)
     legacy = "region" in body and "region_id" not in body
     if legacy:
         changes["region_id"] = string(body, "region", nullable=True)

@@ -2,50 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.body import (
-    boolean,
     extra,
     json_object,
     member,
-    name,
     string,
-    timestamp,
 )
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.requests import CREDENTIAL_KEYS, credential_changes, new_app_cred
 from nuage.domain.errors import ValidationError
-from nuage.services.identity.credentials import NewAppCred
-
-CREDENTIAL_KEYS = {"id", "user_id", "project_id", "type", "blob", "links"}
-
-
-def _roles(body: dict[str, Any]) -> tuple[dict[str, str], ...]:
-    roles = body.get("roles") or []
-    if not isinstance(roles, list) or not all(
-            isinstance(x, dict) and (isinstance(x.get("id"), str) or isinstance(x.get("name"), str))
-            for x in roles):
-        raise ValidationError("Invalid input for field 'roles': a list of {id} or {name}.")
-    return tuple({k: v for k, v in x.items() if k in ("id", "name")} for x in roles)
 
 
 async def create_app_cred(request: Request) -> Response:
     d = deps(request)
     r = d.render
     ctx = await d.ctx(request)
-    body = member(await json_object(request), "application_credential")
-    if body.get("access_rules"):
-        raise ValidationError("Access rules are not supported.")
-    new = NewAppCred(name=name(body), secret=string(body, "secret", nullable=True,
-                                                    max_len=4096),
-                     description=string(body, "description", nullable=True, max_len=65535),
-                     expires_at=timestamp(body, "expires_at"), roles=_roles(body),
-                     unrestricted=bool(boolean(body, "unrestricted", False)))
+    new = new_app_cred(member(await json_object(request), "application_credential"))
     view = await call(d.s.credentials.create_app_cred, ctx, request.path_params["user_id"],
                       new)
     return reply({"application_credential": r.app_cred(view)}, status=201)
@@ -157,11 +134,8 @@ async def update_credential(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     body = member(await json_object(request), "credential")
-    changes: dict[str, Any] = {}
-    for key in ("type", "blob", "project_id"):
-        if key in body:
-            changes[key] = string(body, key, nullable=key == "project_id", max_len=65535)
-    view = await call(d.s.credentials.update, ctx, request.path_params["cred_id"], changes)
+    view = await call(d.s.credentials.update, ctx, request.path_params["cred_id"],
+                      credential_changes(body))
     return reply({"credential": r.credential(view)})
 
 

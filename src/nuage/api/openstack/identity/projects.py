@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,42 +12,20 @@ from nuage.api.openstack.common.body import (
     json_object,
     member,
     name,
-    obj,
     string,
     string_list,
 )
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps, filters, paging
+from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.requests import (
+    DOMAIN_KEYS,
+    domain_changes,
+    filters,
+    paging,
+    project_changes,
+)
 from nuage.domain.errors import ValidationError
 from nuage.services.identity.base import page
-
-DOMAIN_KEYS = {"id", "name", "description", "enabled", "tags", "options", "explicit_domain_id",
-               "links"}
-# Keystone limits project and domain names to 64 characters (users, groups, roles: 255).
-PROJECT_KEYS = {"id", "name", "description", "enabled", "domain_id", "parent_id", "is_domain",
-                "tags", "options", "links"}
-
-
-def _project_changes(p: dict[str, Any], creating: bool) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    if "name" in p:
-        changes["name"] = name(p, max_len=64)
-    if "description" in p:
-        changes["description"] = string(p, "description", nullable=True, max_len=65535) or ""
-    if "enabled" in p:
-        changes["enabled"] = boolean(p, "enabled")
-    if "tags" in p:
-        changes["tags"] = string_list(p, "tags")
-    if "options" in p:
-        changes["options"] = obj(p, "options")
-    if not creating:
-        for key in ("domain_id", "parent_id"):
-            if key in p:
-                changes[key] = p[key]
-    more = extra(p, PROJECT_KEYS)
-    if more:
-        changes["extra"] = more
-    return changes
 
 
 # -- domains ---------------------------------------------------------------------------
@@ -90,20 +66,8 @@ async def update_domain(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     body = member(await json_object(request), "domain")
-    changes: dict[str, Any] = {}
-    if "name" in body:
-        changes["name"] = name(body, max_len=64)
-    if "description" in body:
-        changes["description"] = string(body, "description", nullable=True,
-                                        max_len=65535) or ""
-    if "enabled" in body:
-        changes["enabled"] = boolean(body, "enabled")
-    if "tags" in body:
-        changes["tags"] = string_list(body, "tags")
-    more = extra(body, DOMAIN_KEYS)
-    if more:
-        changes["extra"] = more
-    domain = await call(d.s.domains.update, ctx, request.path_params["domain_id"], changes)
+    domain = await call(d.s.domains.update, ctx, request.path_params["domain_id"],
+                        domain_changes(body))
     return reply({"domain": r.domain(domain)})
 
 
@@ -123,7 +87,7 @@ async def create_project(request: Request) -> Response:
     if body.get("is_domain") is True:
         raise ValidationError("Projects acting as domains are not supported; create a "
                               "domain instead.")
-    changes = _project_changes(body, creating=True)
+    changes = project_changes(body, creating=True)
     domain_id = string(body, "domain_id", nullable=True)
     parent_id = string(body, "parent_id", nullable=True)
     if parent_id and parent_id == domain_id:
@@ -172,7 +136,7 @@ async def update_project(request: Request) -> Response:
     ctx = await d.ctx(request)
     body = member(await json_object(request), "project")
     project = await call(d.s.projects.update, ctx, request.path_params["project_id"],
-                         _project_changes(body, creating=False))
+                         project_changes(body, creating=False))
     return reply({"project": r.project(project)})
 
 

@@ -13,10 +13,9 @@ from nuage.api.openstack.common.body import extra, json_object, member, name, ob
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.identity.deps import deps
 from nuage.api.openstack.identity.render import Renderer
+from nuage.api.openstack.identity.requests import ROLE_KEYS, assignment_filter, role_changes
 from nuage.domain.identity import SYSTEM_ALL, ActorType, Role, TargetType
-from nuage.services.identity.assignments import AssignmentFilter, Grant
-
-ROLE_KEYS = {"id", "name", "domain_id", "description", "options", "links"}
+from nuage.services.identity.assignments import Grant
 
 
 async def create_role(request: Request) -> Response:
@@ -54,15 +53,8 @@ async def update_role(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     body = member(await json_object(request), "role")
-    changes: dict[str, Any] = {}
-    if "name" in body:
-        changes["name"] = name(body)
-    if "description" in body:
-        changes["description"] = string(body, "description", nullable=True,
-                                        max_len=65535) or ""
-    if "options" in body:
-        changes["options"] = obj(body, "options")
-    role = await call(d.s.roles.update, ctx, request.path_params["role_id"], changes)
+    role = await call(d.s.roles.update, ctx, request.path_params["role_id"],
+                      role_changes(body))
     return reply({"role": r.role(role)})
 
 
@@ -193,17 +185,7 @@ async def role_assignments(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     q = request.query_params
-    inherited = None
-    if "scope.OS-INHERIT:inherited_to" in q:
-        inherited = True
-    f = AssignmentFilter(
-        user_id=q.get("user.id"), group_id=q.get("group.id"),
-        project_id=q.get("scope.project.id"), domain_id=q.get("scope.domain.id"),
-        system="scope.system" in q, role_id=q.get("role.id"),
-        effective="effective" in q and q.get("effective", "").lower() != "false",
-        inherited=inherited,
-        include_subtree=q.get("include_subtree", "").lower() == "true")
-    views = await call(d.s.assignments.list_assignments, ctx, f)
+    views = await call(d.s.assignments.list_assignments, ctx, assignment_filter(request))
     names = None
     if q.get("include_names", "").lower() in ("true", "1", "") and "include_names" in q:
         names = await call(d.s.assignments.names, views)

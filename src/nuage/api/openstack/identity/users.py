@@ -9,41 +9,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.body import (
-    boolean,
     extra,
     json_object,
     member,
     name,
-    obj,
     string,
 )
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps, filters, paging
+from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.requests import GROUP_KEYS, filters, paging, user_changes
 from nuage.services.identity.base import page
-
-USER_KEYS = {"id", "name", "domain_id", "enabled", "default_project_id", "password", "options",
-             "links", "password_expires_at", "federated"}
-GROUP_KEYS = {"id", "name", "domain_id", "description", "links"}
-
-
-def _user_changes(body: dict[str, Any]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    if "name" in body:
-        changes["name"] = name(body)
-    if "enabled" in body:
-        changes["enabled"] = boolean(body, "enabled")
-    if "default_project_id" in body:
-        changes["default_project_id"] = string(body, "default_project_id", nullable=True)
-    if "password" in body:
-        changes["password"] = string(body, "password", nullable=True, max_len=4096)
-    if "options" in body:
-        changes["options"] = obj(body, "options")
-    if "domain_id" in body:
-        changes["domain_id"] = string(body, "domain_id")
-    more = extra(body, USER_KEYS)
-    if more:
-        changes["extra"] = more
-    return changes
 
 
 async def create_user(request: Request) -> Response:
@@ -51,7 +26,7 @@ async def create_user(request: Request) -> Response:
     r = d.render
     ctx = await d.ctx(request)
     body = member(await json_object(request), "user")
-    c = _user_changes(body)
+    c = user_changes(body)
     user = await call(
         d.s.users.create, ctx, name(body), string(body, "domain_id"),
         password=c.get("password"), enabled=c.get("enabled", True) is not False,
@@ -86,7 +61,7 @@ async def update_user(request: Request) -> Response:
     ctx = await d.ctx(request)
     body = member(await json_object(request), "user")
     user = await call(d.s.users.update, ctx, request.path_params["user_id"],
-                      _user_changes(body))
+                      user_changes(body))
     return reply({"user": r.user(user)})
 
 
