@@ -23,6 +23,7 @@ from nuage.api.openstack.identity.requests import (
     filters,
     paging,
     project_changes,
+    tag_filters,
 )
 from nuage.domain.errors import ValidationError
 from nuage.services.identity.base import page
@@ -108,12 +109,7 @@ async def list_projects(request: Request) -> Response:
     if request.query_params.get("is_domain", "").lower() == "true":
         return reply(r.collection("projects", [], "projects"))
     q = request.query_params
-
-    def split(key: str) -> list[str] | None:
-        return q[key].split(",") if key in q else None
-
-    found = await call(d.s.projects.find, ctx, f, split("tags"), split("tags-any"),
-                       split("not-tags"))
+    found = await call(d.s.projects.find, ctx, f, *tag_filters(request))
     if f.get("parent_id") is None and "parent_id" in q:
         found = [p for p in found if p.parent_id is None]
     marker, limit = paging(request)

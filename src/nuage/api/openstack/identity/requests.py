@@ -55,6 +55,17 @@ def paging(request: Request) -> tuple[str | None, int | None]:
     return marker, limit
 
 
+def tag_filters(request: Request
+                ) -> tuple[list[str] | None, list[str] | None, list[str] | None]:
+    """Keystone's `?tags=a,b&tags-any=...&not-tags=...` project filters, in that order."""
+    q = request.query_params
+
+    def split(key: str) -> list[str] | None:
+        return q[key].split(",") if key in q else None
+
+    return split("tags"), split("tags-any"), split("not-tags")
+
+
 def user_ref(d: dict[str, Any]) -> UserRef:
     user = member(d, "user", "the method")
     domain = user.get("domain")
