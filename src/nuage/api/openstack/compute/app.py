@@ -31,12 +31,13 @@ from nuage.api.openstack.compute import (
     limits,
     migrations,
     quota_classes,
+    server_actions,
     server_tags,
     servers,
     usage,
     versions,
 )
-from nuage.api.openstack.compute.deps import VERSION_KEY, Deps
+from nuage.api.openstack.compute.deps import STATE_KEY, VERSION_KEY, Deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.errors import NuageError
@@ -92,7 +93,8 @@ def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageSe
     """`base_url` is the unversioned compute URL, e.g. http://127.0.0.1:8800/compute;
     `glance`: the image service behind Nova's /images proxy."""
     deps = Deps(s=services, tokens=tokens, url=base_url,
-                server_views=ServerViews(f"{base_url}/v2.1", base_url, image_url))
+                server_views=ServerViews(f"{base_url}/v2.1", base_url, image_url),
+                glance=glance, image_url=image_url)
     docs = versions.documents(base_url)
 
     async def version_list(request: Request) -> Response:
@@ -107,8 +109,8 @@ def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageSe
 
     api: list[BaseRoute] = [
         *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
-        *hosts.routes(deps), *hypervisors.routes(deps), *servers.routes(deps),
-        *server_tags.routes(deps),
+        *hosts.routes(deps), *hypervisors.routes(deps), *servers.ROUTES,
+        *server_actions.ROUTES, *server_tags.ROUTES,
         *extensions.routes(deps), *quota_classes.routes(deps),
         *aggregates.routes(deps),
         *images.routes(deps, glance, image_url),
@@ -138,7 +140,7 @@ def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageSe
                           "Unexpected API Error. Please report this at nuage's issue tracker "
                           "and attach the nuage log if possible.", headers)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", version_list, methods=["GET"]),
             Route("/v2", version_v2, methods=["GET"]),
@@ -152,3 +154,6 @@ def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageSe
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
+    # Where the handlers find their Deps (deps.deps(request)).
+    setattr(app.state, STATE_KEY, deps)
+    return app
