@@ -74,12 +74,24 @@ class ServerAction(Generic[T]):
         return await self.run(c, self.parse(arg, c.version))
 
 
-def simple(action: str) -> ServerAction[None]:
+@dataclass(frozen=True)
+class _Task:
+    """The start/stop/pause family: the body is not read; the parsed value is the task
+    the service is asked for."""
+    task: str
+
+    def parse(self, arg: object, version: Version) -> str:
+        return self.task
+
+
+async def _act(c: ActionCall, task: str) -> Response:
+    await call(c.d.s.server_actions.act, c.ctx, c.server_id, task)
+    return empty(202)
+
+
+def simple(task: str) -> ServerAction[str]:
     """An action that only moves the server through a task (start, stop, pause...)."""
-    async def run(c: ActionCall, _: None) -> Response:
-        await call(c.d.s.server_actions.act, c.ctx, c.server_id, action)
-        return empty(202)
-    return ServerAction(no_argument, run)
+    return ServerAction(_Task(task).parse, _act)
 
 
 async def _unsupported(c: ActionCall, _: None) -> Response:

@@ -9,11 +9,15 @@ import re
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from starlette.datastructures import QueryParams
+
+from nuage.api.openstack.common.body import query_bool, timestamp
 from nuage.api.openstack.compute.server_views import Version
 from nuage.domain.compute import check_hostname
 from nuage.domain.errors import ValidationError
 from nuage.services.compute.server_actions import KEEP, RebuildChanges
-from nuage.services.compute.servers import NewServer
+from nuage.services.compute.server_filters import FIELDS
+from nuage.services.compute.servers import NewServer, ServerQuery
 
 CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
                "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
@@ -246,6 +250,48 @@ def check_query_keys(keys: set[str], version: Version) -> None:
     if unknown:
         raise ValidationError(f"Invalid input for query parameters: Additional properties "
                               f"are not allowed ({', '.join(unknown)} were unexpected)")
+
+
+def parse_server_query(q: QueryParams, version: Version) -> ServerQuery:
+    """GET /servers and /servers/detail: the filters, paging and tag filters per
+    microversion."""
+    limit = None
+    if "limit" in q:
+        try:
+            limit = int(q["limit"])
+        except ValueError as exc:
+            raise ValidationError("limit param must be an integer") from exc
+        if limit < 0:
+            raise ValidationError("limit param must be positive")
+    all_projects = bool(query_bool(q.get("all_tenants") or q.get("all_projects")
+                                   or ("true" if "all_tenants" in q else "false")))
+    tags: dict[str, Any] = {}
+    status = q.get("status")
+    if status and version >= (2, 38) and status.upper() not in SERVER_STATUSES:
+        # 2.38: an unknown status is an error, not an empty list.
+        raise ValidationError(f"Invalid status value: {status}")
+    changes_before = None
+    if version >= (2, 66):
+        changes_before = timestamp(dict(q), "changes-before")
+        since = timestamp(dict(q), "changes-since")
+        if changes_before and since and since > changes_before:
+            raise ValidationError("The value of changes-since must be less than or "
+                                  "equal to changes-before.")
+    if version >= (2, 26):
+        tags = {field: tag_list(q.getlist(param)) for param, field in (
+            ("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
+            ("not-tags-any", "not_tags_any"))}
+    if version >= (2, 75):
+        check_query_keys(set(q), version)
+    exact = tuple((k, q[k]) for k in sorted(FIELDS) if k in q
+                  and (k != "locked" or version >= (2, 73)))
+    return ServerQuery(**tags, exact=exact, extended_filters=version >= (2, 83),
+        name=q.get("name"), status=q.get("status"),
+        changes_since=timestamp(dict(q), "changes-since"), changes_before=changes_before,
+        image=q.get("image"),
+        flavor=q.get("flavor"), all_projects=all_projects,
+        project_id=q.get("project_id") or q.get("tenant_id"), marker=q.get("marker"),
+        limit=limit)
 
 
 def boolean_field(d: dict[str, Any], key: str) -> bool:

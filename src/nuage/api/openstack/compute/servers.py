@@ -9,20 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nuage.api.openstack.common.body import json_object, query_bool, timestamp
+from nuage.api.openstack.common.body import json_object, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.deps import deps, int_param
+from nuage.api.openstack.compute.deps import Deps, deps, int_param
 from nuage.api.openstack.compute.server_requests import (
-    SERVER_STATUSES,
     access_ip,
-    check_query_keys,
     description_field,
     hostname_field,
     metadata_field,
     parse_create,
+    parse_server_query,
     server_body,
     string_field,
-    tag_list,
 )
 from nuage.api.openstack.compute.server_views import Version, action_updated
 from nuage.domain import policy
@@ -30,7 +28,6 @@ from nuage.domain.compute import Server
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.services.compute.server_actions import KEEP
-from nuage.services.compute.server_filters import FIELDS
 from nuage.services.compute.servers import ServerQuery
 
 
@@ -80,49 +77,6 @@ async def create(request: Request) -> Response:
                  headers={"Location": d.server_views.created(first)["links"][0]["href"]})
 
 
-def query(request: Request) -> ServerQuery:
-    d = deps(request)
-    q = request.query_params
-    limit = None
-    if "limit" in q:
-        try:
-            limit = int(q["limit"])
-        except ValueError as exc:
-            raise ValidationError("limit param must be an integer") from exc
-        if limit < 0:
-            raise ValidationError("limit param must be positive")
-    all_projects = bool(query_bool(q.get("all_tenants") or q.get("all_projects")
-                                   or ("true" if "all_tenants" in q else "false")))
-    tags: dict[str, Any] = {}
-    version = d.version(request)
-    status = q.get("status")
-    if status and version >= (2, 38) and status.upper() not in SERVER_STATUSES:
-        # 2.38: an unknown status is an error, not an empty list.
-        raise ValidationError(f"Invalid status value: {status}")
-    changes_before = None
-    if version >= (2, 66):
-        changes_before = timestamp(dict(q), "changes-before")
-        since = timestamp(dict(q), "changes-since")
-        if changes_before and since and since > changes_before:
-            raise ValidationError("The value of changes-since must be less than or "
-                                  "equal to changes-before.")
-    if version >= (2, 26):
-        tags = {field: tag_list(q.getlist(param)) for param, field in (
-            ("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
-            ("not-tags-any", "not_tags_any"))}
-    if version >= (2, 75):
-        check_query_keys(set(q), version)
-    exact = tuple((k, q[k]) for k in sorted(FIELDS) if k in q
-                  and (k != "locked" or version >= (2, 73)))
-    return ServerQuery(**tags, exact=exact, extended_filters=version >= (2, 83),
-        name=q.get("name"), status=q.get("status"),
-        changes_since=timestamp(dict(q), "changes-since"), changes_before=changes_before,
-        image=q.get("image"),
-        flavor=q.get("flavor"), all_projects=all_projects,
-        project_id=q.get("project_id") or q.get("tenant_id"), marker=q.get("marker"),
-        limit=limit)
-
-
 def page_links(request: Request, found: list[Any], q: ServerQuery, path: str
                ) -> dict[str, Any]:
     d = deps(request)
@@ -137,7 +91,7 @@ def page_links(request: Request, found: list[Any], q: ServerQuery, path: str
 async def list_brief(request: Request) -> Response:
     d = deps(request)
     ctx = await d.ctx(request)
-    q = query(request)
+    q = parse_server_query(request.query_params, Deps.version(request))
     found = await call(d.s.servers.find, ctx, q)
     return reply({"servers": [d.server_views.brief(s) for s in found],
                   **page_links(request, found, q, "servers")})
@@ -146,7 +100,7 @@ async def list_brief(request: Request) -> Response:
 async def list_detail(request: Request) -> Response:
     d = deps(request)
     ctx = await d.ctx(request)
-    q = query(request)
+    q = parse_server_query(request.query_params, Deps.version(request))
     found = await call(d.s.servers.find, ctx, q)
     return reply({"servers": await detail_views(request, ctx, found),
                   **page_links(request, found, q, "servers/detail")})
