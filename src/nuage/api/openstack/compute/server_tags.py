@@ -5,7 +5,6 @@ Below 2.26 these routes do not exist (404), as in Nova.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -21,7 +20,7 @@ from nuage.domain.errors import ValidationError
 TAGS_VERSION = (2, 26)
 
 
-async def _body(request: Request) -> Any:
+async def _body(request: Request) -> object:
     raw = await read_body(request)
     if not raw.strip():
         return None

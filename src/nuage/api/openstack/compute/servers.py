@@ -24,7 +24,7 @@ from nuage.api.openstack.compute.server_requests import (
 )
 from nuage.api.openstack.compute.server_views import Version, action_updated
 from nuage.domain import policy
-from nuage.domain.compute import Server
+from nuage.domain.compute import InstanceAction, Server
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.services.compute.server_actions import KEEP
@@ -77,7 +77,7 @@ async def create(request: Request) -> Response:
                  headers={"Location": d.server_views.created(first)["links"][0]["href"]})
 
 
-def page_links(request: Request, found: list[Any], q: ServerQuery, path: str
+def page_links(request: Request, found: list[Server], q: ServerQuery, path: str
                ) -> dict[str, Any]:
     d = deps(request)
     if q.limit and len(found) == q.limit and found:
@@ -198,8 +198,8 @@ async def instance_actions(request: Request) -> Response:
                   **body})
 
 
-def page_actions(request: Request, found: list[Any], version: Version, sid: str
-                 ) -> tuple[list[Any], dict[str, Any]]:
+def page_actions(request: Request, found: list[InstanceAction], version: Version, sid: str
+                 ) -> tuple[list[InstanceAction], dict[str, Any]]:
     """2.58: `changes-since`, `limit` and `marker` (a request id); 2.66
     `changes-before`. Newest first, as Nova lists them."""
     d = deps(request)
