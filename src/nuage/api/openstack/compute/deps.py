@@ -75,6 +75,13 @@ def deps(request: Request) -> Deps:
     return found
 
 
+async def caller(request: Request) -> tuple[Deps, RequestContext]:
+    """The Deps and the caller's context (401 without a valid token): most handlers'
+    first line."""
+    d = deps(request)
+    return d, await d.ctx(request)
+
+
 def _quote(value: str) -> str:
     return quote(value, safe="")
 

@@ -8,14 +8,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import deps
+from nuage.api.openstack.compute.deps import caller
 
 
 async def show(request: Request) -> Response:
-    d = deps(request)
-    diagnostics = d.s.diagnostics
-    ctx = await d.ctx(request)
-    found = await call(diagnostics.diagnostics, ctx, request.path_params["server_id"],
+    d, ctx = await caller(request)
+    found = await call(d.s.diagnostics.diagnostics, ctx, request.path_params["server_id"],
                        d.version(request) >= (2, 48))
     return reply(found)
 

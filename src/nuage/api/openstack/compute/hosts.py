@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import deps
+from nuage.api.openstack.compute.deps import caller, deps
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.hosts import ServiceView, ZoneView
@@ -54,26 +54,20 @@ def zone(z: ZoneView) -> dict[str, Any]:
 
 
 async def zones(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.hosts
-    ctx = await d.ctx(request)
-    found = await call(s.zones, ctx, False)
+    d, ctx = await caller(request)
+    found = await call(d.s.hosts.zones, ctx, False)
     return reply({"availabilityZoneInfo": [zone(z) for z in found]})
 
 
 async def zones_detail(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.hosts
-    ctx = await d.ctx(request)
-    found = await call(s.zones, ctx, True)
+    d, ctx = await caller(request)
+    found = await call(d.s.hosts.zones, ctx, True)
     return reply({"availabilityZoneInfo": [zone(z) for z in found]})
 
 
 async def services(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.hosts
-    ctx = await d.ctx(request)
-    found = await call(s.services, ctx, request.query_params.get("host"),
+    d, ctx = await caller(request)
+    found = await call(d.s.hosts.services, ctx, request.query_params.get("host"),
                        request.query_params.get("binary"))
     return reply({"services": [service(v, d.version(request)) for v in found]})
 
@@ -152,20 +146,18 @@ def no_os_hosts(request: Request) -> None:
 
 async def list_hosts(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
     no_os_hosts(request)
     ctx = await d.ctx(request)
-    found = await call(s.hosts, ctx, request.query_params.get("zone"))
+    found = await call(d.s.hosts.hosts, ctx, request.query_params.get("zone"))
     return reply({"hosts": [{"host_name": h, "service": kind, "zone": z}
                             for h, kind, z in found]})
 
 
 async def show_host(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
     no_os_hosts(request)
     ctx = await d.ctx(request)
-    rows = await call(s.host_detail, ctx, request.path_params["host"])
+    rows = await call(d.s.hosts.host_detail, ctx, request.path_params["host"])
     host = request.path_params["host"]
     return reply({"host": [{"resource": {
         "host": host, "project": r.project, "cpu": r.cpu, "memory_mb": r.memory_mb,
@@ -174,7 +166,6 @@ async def show_host(request: Request) -> Response:
 
 async def update_host(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
     no_os_hosts(request)
     ctx = await d.ctx(request)
     host = request.path_params["host"]
@@ -190,17 +181,16 @@ async def update_host(request: Request) -> Response:
     if not values or set(body) - set(values):
         raise ValidationError("Exactly 'status' and/or 'maintenance_mode' are expected.")
     if "maintenance_mode" in values:
-        await call(s.host_action, ctx, host, "maintenance_mode")
-    view = await call(s.set_enabled, ctx, host, "nova-compute", values["status"])
+        await call(d.s.hosts.host_action, ctx, host, "maintenance_mode")
+    view = await call(d.s.hosts.set_enabled, ctx, host, "nova-compute", values["status"])
     return reply({"host": host, "status": "enabled" if view.enabled else "disabled"})
 
 
 async def host_action(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
     no_os_hosts(request)
     ctx = await d.ctx(request)
-    await call(s.host_action, ctx, request.path_params["host"],
+    await call(d.s.hosts.host_action, ctx, request.path_params["host"],
                request.path_params["action"])
     raise AssertionError("host_action always refuses")   # pragma: no cover
 

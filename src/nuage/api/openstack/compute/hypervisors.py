@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import query_bool
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import deps, int_param
+from nuage.api.openstack.compute.deps import caller, deps, int_param
 from nuage.domain.compute import service_uuid
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.hosts import COMPUTE_ID_BASE, HostView
@@ -96,12 +96,9 @@ async def with_servers(request: Request, views: list[HostView], items: list[dict
 
 
 async def listing(request: Request, detail: bool) -> Response:
-    d = deps(request)
-    s = d.s.hosts
-    host_ip = d.s.hosts.p.config.host_ip
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     version = d.version(request)
-    views = await call(s.hypervisors, ctx)
+    views = await call(d.s.hosts.hypervisors, ctx)
     q = request.query_params
     if version >= UUIDS and q.get("hypervisor_hostname_pattern"):
         if "marker" in q or "limit" in q:
@@ -122,6 +119,7 @@ async def listing(request: Request, detail: bool) -> Response:
         limit = int_param(request, "limit")
         if limit is not None:
             views = views[:limit]
+    host_ip = d.s.hosts.p.config.host_ip
     items = [hypervisor(v, host_ip, version) if detail else hypervisor_brief(v, version)
              for v in views]
     if version >= UUIDS:
@@ -142,19 +140,16 @@ async def hypervisors_detail(request: Request) -> Response:
 
 
 async def hypervisor_show(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.hosts
-    host_ip = d.s.hosts.p.config.host_ip
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     version = d.version(request)
-    view = await call(s.hypervisor, ctx, request.path_params["hypervisor_id"])
-    item = hypervisor(view, host_ip, version)
+    view = await call(d.s.hosts.hypervisor, ctx, request.path_params["hypervisor_id"])
+    item = hypervisor(view, d.s.hosts.p.config.host_ip, version)
     if version >= UUIDS:
         await with_servers(request, [view], [item])
     if version >= SLIM:
         # 2.88: the uptime is part of show (null when the host cannot say).
         try:
-            _, item["uptime"] = await call(s.uptime, ctx, str(view.id))
+            _, item["uptime"] = await call(d.s.hosts.uptime, ctx, str(view.id))
         except ValidationError:
             item["uptime"] = None
     return reply({"hypervisor": item})
@@ -162,29 +157,26 @@ async def hypervisor_show(request: Request) -> Response:
 
 async def hypervisor_uptime(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
     gone_from(request, SLIM)
     ctx = await d.ctx(request)
-    view, uptime = await call(s.uptime, ctx, request.path_params["hypervisor_id"])
+    view, uptime = await call(d.s.hosts.uptime, ctx, request.path_params["hypervisor_id"])
     return reply({"hypervisor": {**hypervisor_brief(view, d.version(request)),
                                  "uptime": uptime}})
 
 
 async def hypervisor_search(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
     gone_from(request, UUIDS)
     ctx = await d.ctx(request)
-    found = await call(s.search, ctx, request.path_params["pattern"])
+    found = await call(d.s.hosts.search, ctx, request.path_params["pattern"])
     return reply({"hypervisors": [hypervisor_brief(v, d.version(request)) for v in found]})
 
 
 async def hypervisor_servers(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
     gone_from(request, UUIDS)
     ctx = await d.ctx(request)
-    found = await call(s.servers_on, ctx, request.path_params["pattern"])
+    found = await call(d.s.hosts.servers_on, ctx, request.path_params["pattern"])
     out = []
     for view, servers in found:
         item = hypervisor_brief(view, d.version(request))
@@ -196,12 +188,10 @@ async def hypervisor_servers(request: Request) -> Response:
 
 async def statistics(request: Request) -> Response:
     d = deps(request)
-    s = d.s.hosts
-    host_ip = d.s.hosts.p.config.host_ip
     gone_from(request, SLIM)
     ctx = await d.ctx(request)
-    found = await call(s.hypervisors, ctx)
-    details = [hypervisor(v, host_ip) for v in found]
+    found = await call(d.s.hosts.hypervisors, ctx)
+    details = [hypervisor(v, d.s.hosts.p.config.host_ip) for v in found]
     keys = ("vcpus", "vcpus_used", "memory_mb", "memory_mb_used", "free_ram_mb",
             "local_gb", "local_gb_used", "free_disk_gb", "disk_available_least",
             "current_workload", "running_vms")

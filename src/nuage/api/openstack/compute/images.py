@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.deps import Deps, deps, int_param
+from nuage.api.openstack.compute.deps import Deps, caller, deps, int_param
 from nuage.domain.compute_errors import OverLimit
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.image import Image, PatchOp
@@ -51,10 +51,9 @@ def _ts(value: datetime) -> str:
 
 def links(request: Request, image_id: str) -> list[dict[str, str]]:
     d = deps(request)
-    image_url = d.image_url
     return [*d.links(request, "images", image_id),
             {"rel": "alternate", "type": "application/vnd.openstack.image",
-             "href": f"{image_url}/images/{image_id}"}]
+             "href": f"{d.image_url}/images/{image_id}"}]
 
 
 def brief(request: Request, image: Image) -> dict[str, Any]:
@@ -77,9 +76,7 @@ def detail(request: Request, image: Image) -> dict[str, Any]:
 
 
 async def find(request: Request) -> list[Image]:
-    d = deps(request)
-    images = d.glance
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     q = request.query_params
     properties: dict[str, str] = {}
     if q.get("server"):
@@ -95,7 +92,7 @@ async def find(request: Request) -> list[Image]:
     found: list[Image] = []
     marker = None
     while True:
-        page = await call(images.list_images, ctx, ImageQuery(
+        page = await call(d.glance.list_images, ctx, ImageQuery(
             name=q.get("name"), properties=properties, marker=marker, limit=PAGE))
         found.extend(page.images)
         marker = page.next_marker
@@ -140,19 +137,15 @@ async def list_detail(request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     gone_after(request, LAST_PROXY)
-    d = deps(request)
-    images = d.glance
-    ctx = await d.ctx(request)
-    image = await call(images.get, ctx, request.path_params["image_id"])
+    d, ctx = await caller(request)
+    image = await call(d.glance.get, ctx, request.path_params["image_id"])
     return reply({"image": detail(request, image)})
 
 
 async def delete(request: Request) -> Response:
     gone_after(request, LAST_PROXY)
-    d = deps(request)
-    images = d.glance
-    ctx = await d.ctx(request)
-    await call(images.delete, ctx, request.path_params["image_id"])
+    d, ctx = await caller(request)
+    await call(d.glance.delete, ctx, request.path_params["image_id"])
     return empty(204)
 
 
@@ -166,10 +159,8 @@ def meta_body(body: dict[str, Any], key: str) -> dict[str, str]:
 
 
 async def patch(request: Request, image_id: str, ops: list[PatchOp]) -> Image:
-    d = deps(request)
-    images = d.glance
-    ctx = await d.ctx(request)
-    image = await call(images.get, ctx, image_id)
+    d, ctx = await caller(request)
+    image = await call(d.glance.get, ctx, image_id)
     after = dict(image.properties)
     for op in ops:
         if op.op == "remove":
@@ -181,7 +172,7 @@ async def patch(request: Request, image_id: str, ops: list[PatchOp]) -> Image:
                         "allowed.")
     if not ops:
         return image
-    return await call(images.update, ctx, image_id, ops)
+    return await call(d.glance.update, ctx, image_id, ops)
 
 
 def set_ops(image: Image, items: dict[str, str]) -> list[PatchOp]:
@@ -191,11 +182,9 @@ def set_ops(image: Image, items: dict[str, str]) -> list[PatchOp]:
 
 async def metadata(request: Request) -> Response:
     gone_after(request, LAST_METADATA)
-    d = deps(request)
-    images = d.glance
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     image_id = request.path_params["image_id"]
-    image = await call(images.get, ctx, image_id)
+    image = await call(d.glance.get, ctx, image_id)
     if request.method == "GET":
         return reply({"metadata": dict(image.properties)})
     items = meta_body(await json_object(request), "metadata")
@@ -208,11 +197,9 @@ async def metadata(request: Request) -> Response:
 
 async def metadata_item(request: Request) -> Response:
     gone_after(request, LAST_METADATA)
-    d = deps(request)
-    images = d.glance
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     image_id, key = request.path_params["image_id"], request.path_params["key"]
-    image = await call(images.get, ctx, image_id)
+    image = await call(d.glance.get, ctx, image_id)
     if request.method == "GET":
         if key not in image.properties:
             raise NotFound("image metadata item", key)

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, member
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.deps import deps, int_param
+from nuage.api.openstack.compute.deps import caller, deps, int_param
 from nuage.domain.compute import Keypair
 from nuage.domain.errors import ValidationError
 
@@ -99,15 +99,13 @@ async def create(request: Request) -> Response:
 
 
 async def listing(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.keypairs
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     version = d.version(request)
     marker = limit = None
     if version >= PAGING_VERSION:
         marker = request.query_params.get("marker")
         limit = int_param(request, "limit")
-    found = await call(s.find, ctx, user_id(request), marker, limit)
+    found = await call(d.s.keypairs.find, ctx, user_id(request), marker, limit)
     body: dict[str, Any] = {"keypairs": [{"keypair": render_brief(k, version)}
                                          for k in found]}
     if limit and len(found) == limit:
@@ -116,18 +114,14 @@ async def listing(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.keypairs
-    ctx = await d.ctx(request)
-    keypair = await call(s.get, ctx, request.path_params["name"], user_id(request))
+    d, ctx = await caller(request)
+    keypair = await call(d.s.keypairs.get, ctx, request.path_params["name"], user_id(request))
     return reply({"keypair": render(keypair, d.version(request))})
 
 
 async def delete(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.keypairs
-    ctx = await d.ctx(request)
-    await call(s.delete, ctx, request.path_params["name"], user_id(request))
+    d, ctx = await caller(request)
+    await call(d.s.keypairs.delete, ctx, request.path_params["name"], user_id(request))
     return empty(204 if d.version(request) >= TYPE_VERSION else 202)
 
 

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import timestamp
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import deps, int_param
+from nuage.api.openstack.compute.deps import caller, int_param
 from nuage.domain.errors import NotFound, ValidationError
 
 # GET /servers/{id}/migrations (in-progress live migrations) came with 2.23.
@@ -46,16 +46,14 @@ def check_query(request: Request, version: tuple[int, int]) -> None:
 
 
 async def index(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     check_query(request, d.version(request))
     found = await call(d.s.servers.migrations, ctx, "os-migrations:index")
     return reply({"migrations": found})
 
 
 async def server_migrations(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     if d.version(request) < SERVER_MIGRATIONS_VERSION:
         raise NotFound("resource", request.url.path)
     found = await call(d.s.servers.migrations, ctx, "servers:migrations:index",
@@ -64,8 +62,7 @@ async def server_migrations(request: Request) -> Response:
 
 
 async def server_migration(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     if d.version(request) < SERVER_MIGRATIONS_VERSION:
         raise NotFound("resource", request.url.path)
     await call(d.s.servers.migrations, ctx, "servers:migrations:show",

@@ -11,24 +11,20 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object, member
 from nuage.api.openstack.common.http import call, reply
 from nuage.api.openstack.compute import quota_versions
-from nuage.api.openstack.compute.deps import deps
+from nuage.api.openstack.compute.deps import caller
 from nuage.domain.errors import ValidationError
 
 
 async def show(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.quotas
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     name = request.path_params["name"]
-    values = await call(s.show_class, ctx, name)
+    values = await call(d.s.quotas.show_class, ctx, name)
     return reply({"quota_class_set": {"id": name, **quota_versions.quotas(
         values, d.version(request), quota_class=True)}})
 
 
 async def update(request: Request) -> Response:
-    d = deps(request)
-    s = d.s.quotas
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     body = dict(member(await json_object(request), "quota_class_set"))
     version = d.version(request)
     # Server group keys are taken at every version (only shown from 2.50).
@@ -37,7 +33,7 @@ async def update(request: Request) -> Response:
     if refused:
         raise ValidationError(f"Additional properties are not allowed ({refused} were "
                               "unexpected)")
-    values = await call(s.update_class, ctx, request.path_params["name"], body)
+    values = await call(d.s.quotas.update_class, ctx, request.path_params["name"], body)
     # Nova's update answer has no "id".
     return reply({"quota_class_set": quota_versions.quotas(values, version,
                                                            quota_class=True)})

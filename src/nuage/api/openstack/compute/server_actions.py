@@ -18,7 +18,7 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.compute.backups import parse_backup
-from nuage.api.openstack.compute.deps import Deps, deps
+from nuage.api.openstack.compute.deps import Deps, caller
 from nuage.api.openstack.compute.server_requests import (
     RebuildRequest,
     console_length,
@@ -214,8 +214,7 @@ ACTIONS: dict[str, ServerAction[Any]] = {
 
 
 async def action(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     sid = request.path_params["server_id"]
     body = await json_object(request)
     if len(body) != 1:

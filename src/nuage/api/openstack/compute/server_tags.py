@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import parse_json, read_body
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.deps import Deps, deps
+from nuage.api.openstack.compute.deps import Deps, caller
 from nuage.domain.errors import ValidationError
 
 TAGS_VERSION = (2, 26)
@@ -34,8 +34,7 @@ def require_version(request: Request) -> None:
 
 async def tags(request: Request) -> Response:
     require_version(request)
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     sid = request.path_params["server_id"]
     if request.method == "GET":
         return reply({"tags": await call(d.s.servers.tags, ctx, sid)})
@@ -58,8 +57,7 @@ async def tags(request: Request) -> Response:
 
 async def tag(request: Request) -> Response:
     require_version(request)
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     sid, name = request.path_params["server_id"], request.path_params["tag"]
     if request.method == "GET":
         await call(d.s.servers.has_tag, ctx, sid, name)

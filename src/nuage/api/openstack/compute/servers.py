@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, timestamp
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.deps import Deps, deps, int_param
+from nuage.api.openstack.compute.deps import Deps, caller, deps, int_param
 from nuage.api.openstack.compute.server_requests import (
     access_ip,
     description_field,
@@ -57,8 +57,7 @@ async def detail_views(request: Request, ctx: RequestContext, found: list[Server
 
 
 async def create(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     body = await json_object(request)
     req = parse_create(body, d.version(request))
     requested = server_body(body)
@@ -89,8 +88,7 @@ def page_links(request: Request, found: list[Server], q: ServerQuery, path: str
 
 
 async def list_brief(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     q = parse_server_query(request.query_params, Deps.version(request))
     found = await call(d.s.servers.find, ctx, q)
     return reply({"servers": [d.server_views.brief(s) for s in found],
@@ -98,8 +96,7 @@ async def list_brief(request: Request) -> Response:
 
 
 async def list_detail(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     q = parse_server_query(request.query_params, Deps.version(request))
     found = await call(d.s.servers.find, ctx, q)
     return reply({"servers": await detail_views(request, ctx, found),
@@ -107,15 +104,13 @@ async def list_detail(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     server = await call(d.s.servers.get, ctx, request.path_params["server_id"])
     return reply({"server": (await detail_views(request, ctx, [server], single=True))[0]})
 
 
 async def update(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     body = server_body(await json_object(request))
     changes: dict[str, Any] = {}
     if "name" in body:
@@ -139,16 +134,14 @@ async def update(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     # The service wakes the host's agent once the delete is committed.
     await call(d.s.servers.delete, ctx, request.path_params["server_id"])
     return empty(204)
 
 
 async def metadata(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     sid = request.path_params["server_id"]
     if request.method == "GET":
         server = await call(d.s.servers.get, ctx, sid)
@@ -160,8 +153,7 @@ async def metadata(request: Request) -> Response:
 
 
 async def metadata_item(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     sid, key = request.path_params["server_id"], request.path_params["key"]
     if request.method == "GET":
         server = await call(d.s.servers.get, ctx, sid)
@@ -179,15 +171,13 @@ async def metadata_item(request: Request) -> Response:
 
 
 async def ips(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.servers.get, ctx, request.path_params["server_id"])
     return reply({"addresses": {}})
 
 
 async def instance_actions(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     version = d.version(request)
     sid = request.path_params["server_id"]
     found = await call(d.s.servers.actions, ctx, sid, version >= (2, 21))
@@ -228,8 +218,7 @@ def page_actions(request: Request, found: list[InstanceAction], version: Version
 
 
 async def instance_action(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     version = d.version(request)
     sid = request.path_params["server_id"]
     found = await call(d.s.servers.actions, ctx, sid, version >= (2, 21))
@@ -245,8 +234,7 @@ async def instance_action(request: Request) -> Response:
 async def topology(request: Request) -> Response:
     """2.78: the guest's NUMA topology. nuage's guests have none (one node, no
     pinning), which Nova shows as no nodes."""
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.servers.get, ctx, request.path_params["server_id"])
     if d.version(request) < (2, 78):
         raise NotFound("resource", request.url.path)

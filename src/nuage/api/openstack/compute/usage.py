@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import deps, int_param
+from nuage.api.openstack.compute.deps import caller, deps, int_param
 from nuage.domain.errors import NotFound
 from nuage.services.compute.usage import (
     ServerUsage,
@@ -78,15 +78,13 @@ async def index(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    d = deps(request)
-    usage = d.s.usage
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     q = request.query_params
     cut = page(request)
     tenant = request.path_params["tenant_id"]
-    found = await call(usage.show, ctx, tenant, q.get("start"), q.get("end"), cut)
+    found = await call(d.s.usage.show, ctx, tenant, q.get("start"), q.get("end"), cut)
     return reply({"tenant_usage": tenant_usage(found, True) if found else {},
-                  **links(request, f"os-simple-tenant-usage/{tenant}",
+                  **links(request, f"os-simple-tenant-d.s.usage/{tenant}",
                           "tenant_usage_links", [found] if found else [], cut)})
 
 
