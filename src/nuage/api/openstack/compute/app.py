@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nuage.api.openstack.common.deps import install
 from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.compute import (
     aggregates,
@@ -37,7 +38,7 @@ from nuage.api.openstack.compute import (
     usage,
     versions,
 )
-from nuage.api.openstack.compute.deps import STATE_KEY, VERSION_KEY, Deps, deps
+from nuage.api.openstack.compute.deps import VERSION_KEY, Deps, deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.errors import NuageError
@@ -162,5 +163,5 @@ def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageSe
                             Exception: on_crash},
     )
     # Where the handlers find their Deps (deps.deps(request)).
-    setattr(app.state, STATE_KEY, shared)
+    install(app, shared)
     return app

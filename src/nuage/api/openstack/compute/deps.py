@@ -14,6 +14,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from nuage.api.openstack.common.auth import token_context
+from nuage.api.openstack.common.deps import app_deps
 from nuage.api.openstack.compute import versions
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
@@ -24,8 +25,6 @@ from nuage.services.image.images import ImageService
 
 # Where the microversion middleware leaves the negotiated version in the ASGI scope.
 VERSION_KEY = "compute_version"
-# The attribute of the compute app's `state` that holds its Deps.
-STATE_KEY = "compute"
 
 
 @dataclass(frozen=True)
@@ -70,9 +69,7 @@ class Deps:
 
 def deps(request: Request) -> Deps:
     """The compute app's Deps (Starlette sets `request.app` to the app serving the route)."""
-    found = getattr(request.app.state, STATE_KEY)
-    assert isinstance(found, Deps)
-    return found
+    return app_deps(request, Deps)
 
 
 async def caller(request: Request) -> tuple[Deps, RequestContext]:
