@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,18 @@ from tests.unit.compute.fakes import MemoryHypervisor
 
 MEMORY_MB = 128
 STOP_TIMEOUT = 1.0       # the guest has not booted far enough to heed ACPI: a hard stop
+
+
+def observed(hv: Hypervisor, guest: str) -> PowerState:
+    """The guest's power state once settled: the port answers NOSTATE while the guest
+    passes through a transient state (QEMU starting or resuming, its control socket busy
+    for a moment), and its callers ask again, as the reconciler does on its next pass."""
+    deadline = time.monotonic() + 10.0
+    state = hv.state(guest)
+    while state == PowerState.NOSTATE and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state = hv.state(guest)
+    return state
 
 
 @dataclass
@@ -133,10 +146,10 @@ def test_spawn_runs_the_guest_once_and_destroy_forgets_it(contract: Contract) ->
     spec = contract.spec()
     try:
         hv.spawn(spec)
-        assert hv.state(spec.guest_id) == PowerState.RUNNING
+        assert observed(hv, spec.guest_id) == PowerState.RUNNING
         assert hv.guests()[spec.guest_id] == PowerState.RUNNING
         hv.spawn(spec)                                      # idempotent
-        assert hv.state(spec.guest_id) == PowerState.RUNNING
+        assert observed(hv, spec.guest_id) == PowerState.RUNNING
         assert contract.image.path.resolve() in hv.image_files_in_use()
         assert hv.console_output(spec.guest_id, 0) == ""
         everything = hv.console_output(spec.guest_id)
@@ -162,19 +175,19 @@ def test_a_paused_guest(contract: Contract) -> None:
     with contract.guest() as spec:
         guest = spec.guest_id
         hv.pause(guest)
-        assert hv.state(guest) == PowerState.PAUSED
+        assert observed(hv, guest) == PowerState.PAUSED
         hv.pause(guest)                                     # idempotent
         assert hv.boot_silence(guest) is None
         assert hv.diagnostics(guest)["memory"] == MEMORY_MB * 1024
         hv.inject_nmi(guest)
         hv.spawn(spec)
-        assert hv.state(guest) == PowerState.PAUSED         # spawn starts, never unpauses
+        assert observed(hv, guest) == PowerState.PAUSED         # spawn starts, never unpauses
         hv.start(guest)
-        assert hv.state(guest) == PowerState.PAUSED         # nor does start
+        assert observed(hv, guest) == PowerState.PAUSED         # nor does start
         hv.unpause(guest)
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
         hv.unpause(guest)                                   # idempotent
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
 
 
 def test_a_stopped_guest_keeps_its_disks_and_refuses_what_needs_it_running(
@@ -183,7 +196,7 @@ def test_a_stopped_guest_keeps_its_disks_and_refuses_what_needs_it_running(
     with contract.guest() as spec:
         guest = spec.guest_id
         hv.stop(guest, STOP_TIMEOUT)
-        assert hv.state(guest) == PowerState.SHUTDOWN
+        assert observed(hv, guest) == PowerState.SHUTDOWN
         hv.stop(guest, STOP_TIMEOUT)                        # idempotent
         assert hv.guests()[guest] == PowerState.SHUTDOWN
         assert hv.boot_silence(guest) is None
@@ -192,15 +205,15 @@ def test_a_stopped_guest_keeps_its_disks_and_refuses_what_needs_it_running(
                         hv.diagnostics):
             with pytest.raises(HypervisorError):
                 refused(guest)
-            assert hv.state(guest) == PowerState.SHUTDOWN, refused
+            assert observed(hv, guest) == PowerState.SHUTDOWN, refused
         size = hv.snapshot(guest, tmp_path / "snap.qcow2")
         assert size == (tmp_path / "snap.qcow2").stat().st_size
         assert (tmp_path / "snap.qcow2").read_bytes()[:4] == b"QFI\xfb"
         assert isinstance(hv.console_output(guest), str)
         hv.start(guest)
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
         hv.start(guest)                                     # idempotent
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
 
 
 def test_a_suspended_guest(contract: Contract) -> None:
@@ -208,23 +221,23 @@ def test_a_suspended_guest(contract: Contract) -> None:
     with contract.guest() as spec:
         guest = spec.guest_id
         hv.suspend(guest)
-        assert hv.state(guest) == PowerState.SUSPENDED
+        assert observed(hv, guest) == PowerState.SUSPENDED
         hv.suspend(guest)                                   # idempotent
         assert hv.boot_silence(guest) is None
         for refused in (hv.pause, hv.unpause, hv.inject_nmi, hv.diagnostics):
             with pytest.raises(HypervisorError):
                 refused(guest)
-            assert hv.state(guest) == PowerState.SUSPENDED, refused
+            assert observed(hv, guest) == PowerState.SUSPENDED, refused
         hv.resume(guest)
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
         hv.resume(guest)                                    # idempotent
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
         hv.suspend(guest)
         hv.stop(guest, STOP_TIMEOUT)                        # powers the saved guest off
-        assert hv.state(guest) == PowerState.SHUTDOWN
+        assert observed(hv, guest) == PowerState.SHUTDOWN
         with pytest.raises(HypervisorError):
             hv.resume(guest)
-        assert hv.state(guest) == PowerState.SHUTDOWN
+        assert observed(hv, guest) == PowerState.SHUTDOWN
 
 
 def test_reboots_end_running(contract: Contract) -> None:
@@ -232,15 +245,15 @@ def test_reboots_end_running(contract: Contract) -> None:
     with contract.guest() as spec:
         guest = spec.guest_id
         hv.reboot(guest, hard=True)
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
         hv.pause(guest)
         hv.reboot(guest, hard=True)
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
         hv.stop(guest, STOP_TIMEOUT)
         hv.reboot(guest, hard=True)                         # a fresh start
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
         hv.reboot(guest, hard=False)
-        assert hv.state(guest) == PowerState.RUNNING
+        assert observed(hv, guest) == PowerState.RUNNING
 
 
 def test_a_failed_spawn_says_so_and_destroy_clears_it(contract: Contract) -> None:

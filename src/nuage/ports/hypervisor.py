@@ -127,7 +127,9 @@ class Hypervisor(Protocol):
         ...
 
     def state(self, guest_id: str) -> PowerState:
-        """Observed power state; GuestNotFound if the host has no such guest."""
+        """Observed power state; GuestNotFound if the host has no such guest. NOSTATE while
+        the guest passes through a transient state (starting, resuming, its control socket
+        busy for a moment): the caller asks again later."""
         ...
 
     def stop(self, guest_id: str, timeout: float = 60.0) -> None:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nuage.api.openstack.common.deps import install
 from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.compute import (
     aggregates,
@@ -31,12 +32,13 @@ from nuage.api.openstack.compute import (
     limits,
     migrations,
     quota_classes,
+    server_actions,
     server_tags,
     servers,
     usage,
     versions,
 )
-from nuage.api.openstack.compute.deps import VERSION_KEY, Deps
+from nuage.api.openstack.compute.deps import VERSION_KEY, Deps, deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.errors import NuageError
@@ -87,68 +89,79 @@ class Microversions:
         await self.app(scope, receive, send_with_version)
 
 
+API: list[BaseRoute] = [
+    *flavors.ROUTES, *keypairs.ROUTES, *limits.ROUTES,
+    *hosts.ROUTES, *hypervisors.ROUTES, *servers.ROUTES,
+    *server_actions.ROUTES, *server_tags.ROUTES,
+    *extensions.ROUTES, *quota_classes.ROUTES,
+    *aggregates.ROUTES,
+    *images.ROUTES,
+    *migrations.ROUTES, *usage.ROUTES,
+    *diagnostics.ROUTES,
+]
+
+
+async def version_list(request: Request) -> Response:
+    # Tempest insists on 200 here (not 300) and on v2.0 first.
+    docs = versions.documents(deps(request).url)
+    return reply({"versions": [docs["v2.0"], docs["v2.1"]]})
+
+
+async def version_v2(request: Request) -> Response:
+    return reply({"version": versions.documents(deps(request).url)["v2.0"]})
+
+
+async def version_v21(request: Request) -> Response:
+    return reply({"version": versions.documents(deps(request).url)["v2.1"]})
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NuageError)
+    return to_response(exc, {})
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    name = HTTP_FAULTS.get(exc.status_code, "computeFault")
+    message = ("The resource could not be found." if exc.status_code == 404
+               else str(exc.detail))
+    return nova_fault(exc.status_code, name, message, dict(exc.headers or {}))
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    # Raised past the Microversions middleware, so the headers are added here.
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    headers = versions.response_headers(Deps.version(request))
+    rid = request.scope.get("state", {}).get("request_id")
+    if rid:
+        headers["X-Compute-Request-Id"] = str(rid)
+    return nova_fault(500, "computeFault",
+                      "Unexpected API Error. Please report this at nuage's issue tracker "
+                      "and attach the nuage log if possible.", headers)
+
+
 def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageService,
                 base_url: str, image_url: str) -> Starlette:
     """`base_url` is the unversioned compute URL, e.g. http://127.0.0.1:8800/compute;
     `glance`: the image service behind Nova's /images proxy."""
-    deps = Deps(s=services, tokens=tokens, url=base_url,
-                server_views=ServerViews(f"{base_url}/v2.1", base_url, image_url))
-    docs = versions.documents(base_url)
+    shared = Deps(s=services, tokens=tokens, url=base_url,
+                  server_views=ServerViews(f"{base_url}/v2.1", base_url, image_url),
+                  glance=glance, image_url=image_url)
 
-    async def version_list(request: Request) -> Response:
-        # Tempest insists on 200 here (not 300) and on v2.0 first.
-        return reply({"versions": [docs["v2.0"], docs["v2.1"]]})
-
-    async def version_v2(request: Request) -> Response:
-        return reply({"version": docs["v2.0"]})
-
-    async def version_v21(request: Request) -> Response:
-        return reply({"version": docs["v2.1"]})
-
-    api: list[BaseRoute] = [
-        *flavors.routes(deps), *keypairs.routes(deps), *limits.routes(deps),
-        *hosts.routes(deps), *hypervisors.routes(deps), *servers.routes(deps),
-        *server_tags.routes(deps),
-        *extensions.routes(deps), *quota_classes.routes(deps),
-        *aggregates.routes(deps),
-        *images.routes(deps, glance, image_url),
-        *migrations.routes(deps), *usage.routes(deps, services.usage),
-        *diagnostics.routes(deps, services.diagnostics),
-    ]
-
-    async def on_domain_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, NuageError)
-        return to_response(exc, {})
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        name = HTTP_FAULTS.get(exc.status_code, "computeFault")
-        message = ("The resource could not be found." if exc.status_code == 404
-                   else str(exc.detail))
-        return nova_fault(exc.status_code, name, message, dict(exc.headers or {}))
-
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        # Raised past the Microversions middleware, so the headers are added here.
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        headers = versions.response_headers(deps.version(request))
-        rid = request.scope.get("state", {}).get("request_id")
-        if rid:
-            headers["X-Compute-Request-Id"] = str(rid)
-        return nova_fault(500, "computeFault",
-                          "Unexpected API Error. Please report this at nuage's issue tracker "
-                          "and attach the nuage log if possible.", headers)
-
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", version_list, methods=["GET"]),
             Route("/v2", version_v2, methods=["GET"]),
             Route("/v2/", version_v2, methods=["GET"]),
             Route("/v2.1", version_v21, methods=["GET"]),
             Route("/v2.1/", version_v21, methods=["GET"]),
-            Mount("/v2.1", routes=api),
-            Mount("/v2", routes=api),
+            Mount("/v2.1", routes=API),
+            Mount("/v2", routes=API),
         ],
         middleware=[Middleware(Microversions)],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
+    # Where the handlers find their Deps (deps.deps(request)).
+    install(app, shared)
+    return app

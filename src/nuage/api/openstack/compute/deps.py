@@ -1,7 +1,8 @@
 """What compute handlers share: the services, the caller's context, the microversion, links.
 
 The use cases come from `services.compute.build.ComputeServices`: add a field there (and
-build it in `build_compute`) for each new group of routes.
+build it in `build_compute`) for each new group of routes. The app keeps its one `Deps` in
+`app.state`; handlers are module-level functions that get it with `deps(request)`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from nuage.api.openstack.common.auth import token_context
+from nuage.api.openstack.common.deps import app_deps
 from nuage.api.openstack.compute import versions
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
 from nuage.services.compute.build import ComputeServices
 from nuage.services.identity.tokens import TokenService
+from nuage.services.image.images import ImageService
 
 # Where the microversion middleware leaves the negotiated version in the ASGI scope.
 VERSION_KEY = "compute_version"
@@ -31,6 +34,9 @@ class Deps:
     # The unversioned compute URL, e.g. http://127.0.0.1:8800/compute
     url: str
     server_views: ServerViews
+    # The image service behind Nova's /images proxy, and Glance's public URL.
+    glance: ImageService
+    image_url: str
 
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
@@ -59,6 +65,18 @@ class Deps:
         params += [("limit", str(limit)), ("marker", marker)]
         query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in params)
         return [{"rel": "next", "href": f"{self.api_url(request)}/{path}?{query}"}]
+
+
+def deps(request: Request) -> Deps:
+    """The compute app's Deps (Starlette sets `request.app` to the app serving the route)."""
+    return app_deps(request, Deps)
+
+
+async def caller(request: Request) -> tuple[Deps, RequestContext]:
+    """The Deps and the caller's context (401 without a valid token): most handlers'
+    first line."""
+    d = deps(request)
+    return d, await d.ctx(request)
 
 
 def _quote(value: str) -> str:

@@ -8,15 +8,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import Deps
-from nuage.services.compute.diagnostics import DiagnosticsService
+from nuage.api.openstack.compute.deps import caller
 
 
-def routes(d: Deps, diagnostics: DiagnosticsService) -> list[Route]:
-    async def show(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        found = await call(diagnostics.diagnostics, ctx, request.path_params["server_id"],
-                           d.version(request) >= (2, 48))
-        return reply(found)
+async def show(request: Request) -> Response:
+    d, ctx = await caller(request)
+    found = await call(d.s.diagnostics.diagnostics, ctx, request.path_params["server_id"],
+                       d.version(request) >= (2, 48))
+    return reply(found)
 
-    return [Route("/servers/{server_id}/diagnostics", show, methods=["GET"])]
+
+ROUTES: list[Route] = [Route("/servers/{server_id}/diagnostics", show, methods=["GET"])]

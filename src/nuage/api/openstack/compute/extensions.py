@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import reply
-from nuage.api.openstack.compute.deps import Deps
+from nuage.api.openstack.compute.deps import deps
 from nuage.domain.errors import NotFound
 
 # Nova's v2.1 entries all carry these two fixed values.
@@ -80,20 +80,23 @@ def extension(name: str, alias: str, description: str) -> dict[str, Any]:
             "namespace": NAMESPACE, "updated": UPDATED, "links": []}
 
 
-def routes(d: Deps) -> list[Route]:
-    async def list_extensions(request: Request) -> Response:
-        await d.ctx(request)
-        return reply({"extensions": [extension(*e) for e in EXTENSIONS]})
+async def list_extensions(request: Request) -> Response:
+    d = deps(request)
+    await d.ctx(request)
+    return reply({"extensions": [extension(*e) for e in EXTENSIONS]})
 
-    async def show_extension(request: Request) -> Response:
-        await d.ctx(request)
-        alias = request.path_params["alias"]
-        for e in EXTENSIONS:
-            if e[1] == alias:
-                return reply({"extension": extension(*e)})
-        raise NotFound("extension", alias)
 
-    return [
-        Route("/extensions", list_extensions, methods=["GET"]),
-        Route("/extensions/{alias}", show_extension, methods=["GET"]),
-    ]
+async def show_extension(request: Request) -> Response:
+    d = deps(request)
+    await d.ctx(request)
+    alias = request.path_params["alias"]
+    for e in EXTENSIONS:
+        if e[1] == alias:
+            return reply({"extension": extension(*e)})
+    raise NotFound("extension", alias)
+
+
+ROUTES: list[Route] = [
+    Route("/extensions", list_extensions, methods=["GET"]),
+    Route("/extensions/{alias}", show_extension, methods=["GET"]),
+]

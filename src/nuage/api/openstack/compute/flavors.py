@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object, member, query_bool
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.compute.deps import Deps, int_field, int_param
+from nuage.api.openstack.compute.deps import Deps, caller, deps, int_field, int_param
 from nuage.domain.compute import Flavor, FlavorAccess
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.flavors import FlavorQuery, NewFlavor
@@ -121,124 +121,137 @@ def _new_flavor(body: dict[str, Any], version: tuple[int, int] = (2, 1)) -> NewF
         rxtx_factor=float(rxtx), is_public=is_public, description=_flavor_description(body))
 
 
-def routes(d: Deps) -> list[Route]:
+async def listing(request: Request, detail: bool) -> Response:
+    d, ctx = await caller(request)
+    q = request.query_params
+    query = FlavorQuery(
+        is_public=_is_public(q.get("is_public")), min_disk=int_param(request, "minDisk"),
+        min_ram=int_param(request, "minRam"), sort_key=q.get("sort_key") or "flavorid",
+        sort_dir=(q.get("sort_dir") or "asc").lower(), marker=q.get("marker"),
+        limit=int_param(request, "limit"))
+    found = await call(d.s.flavors.find, ctx, query)
+    draw = render if detail else render_brief
+    body: dict[str, Any] = {"flavors": [draw(d, request, f) for f in found]}
+    if query.limit is not None and found and len(found) == query.limit:
+        body["flavors_links"] = d.next_link(
+            request, "flavors/detail" if detail else "flavors", found[-1].id, query.limit)
+    return reply(body)
+
+
+async def list_flavors(request: Request) -> Response:
+    return await listing(request, detail=False)
+
+
+async def list_detail(request: Request) -> Response:
+    return await listing(request, detail=True)
+
+
+async def show(request: Request) -> Response:
+    d, ctx = await caller(request)
+    flavor = await call(d.s.flavors.get, ctx, request.path_params["flavor_id"])
+    return reply({"flavor": render(d, request, flavor)})
+
+
+async def create(request: Request) -> Response:
+    d, ctx = await caller(request)
+    new = _new_flavor(member(await json_object(request), "flavor"), d.version(request))
+    flavor = await call(d.s.flavors.create, ctx, new)
+    return reply({"flavor": render(d, request, flavor)})
+
+
+async def update(request: Request) -> Response:
+    d, ctx = await caller(request)
+    if d.version(request) < (2, 55):
+        # Nova has no flavor update below 2.55 (its versioned method is then a 404).
+        raise NotFound("resource", request.url.path)
+    body = member(await json_object(request), "flavor")
+    if set(body) != {"description"}:
+        raise ValidationError("Invalid input for field 'flavor': 'description' is the "
+                              "only property, and it is required.")
+    flavor = await call(d.s.flavors.update_description, ctx, request.path_params["flavor_id"],
+                        _flavor_description(body))
+    return reply({"flavor": render(d, request, flavor)})
+
+
+async def delete(request: Request) -> Response:
+    d, ctx = await caller(request)
+    await call(d.s.flavors.delete, ctx, request.path_params["flavor_id"])
+    return empty(202)
+
+
+async def list_access(request: Request) -> Response:
+    d, ctx = await caller(request)
+    rows = await call(d.s.flavors.access, ctx, request.path_params["flavor_id"])
+    return reply(render_access(rows))
+
+
+async def action(request: Request) -> Response:
+    d = deps(request)
     s = d.s.flavors
+    ctx = await d.ctx(request)
+    body = await json_object(request)
+    flavor_id = request.path_params["flavor_id"]
+    for key, fn in (("addTenantAccess", s.add_access),
+                    ("removeTenantAccess", s.remove_access)):
+        if key in body:
+            tenant = member(body, key).get("tenant")
+            if not isinstance(tenant, str) or not tenant:
+                raise ValidationError(f"Invalid input for field '{key}.tenant': a project "
+                                      "id is required.")
+            return reply(render_access(await call(fn, ctx, flavor_id, tenant)))
+    raise ValidationError("The flavor action must be addTenantAccess or "
+                          "removeTenantAccess.")
 
-    async def listing(request: Request, detail: bool) -> Response:
-        ctx = await d.ctx(request)
-        q = request.query_params
-        query = FlavorQuery(
-            is_public=_is_public(q.get("is_public")), min_disk=int_param(request, "minDisk"),
-            min_ram=int_param(request, "minRam"), sort_key=q.get("sort_key") or "flavorid",
-            sort_dir=(q.get("sort_dir") or "asc").lower(), marker=q.get("marker"),
-            limit=int_param(request, "limit"))
-        found = await call(s.find, ctx, query)
-        draw = render if detail else render_brief
-        body: dict[str, Any] = {"flavors": [draw(d, request, f) for f in found]}
-        if query.limit is not None and found and len(found) == query.limit:
-            body["flavors_links"] = d.next_link(
-                request, "flavors/detail" if detail else "flavors", found[-1].id, query.limit)
-        return reply(body)
 
-    async def list_flavors(request: Request) -> Response:
-        return await listing(request, detail=False)
+async def get_specs(request: Request) -> Response:
+    d, ctx = await caller(request)
+    specs = await call(d.s.flavors.extra_specs, ctx, request.path_params["flavor_id"])
+    return reply({"extra_specs": specs})
 
-    async def list_detail(request: Request) -> Response:
-        return await listing(request, detail=True)
 
-    async def show(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        flavor = await call(s.get, ctx, request.path_params["flavor_id"])
-        return reply({"flavor": render(d, request, flavor)})
+async def set_specs(request: Request) -> Response:
+    d, ctx = await caller(request)
+    specs = member(await json_object(request), "extra_specs")
+    done = await call(d.s.flavors.set_extra_specs, ctx, request.path_params["flavor_id"], specs)
+    return reply({"extra_specs": done})
 
-    async def create(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        new = _new_flavor(member(await json_object(request), "flavor"), d.version(request))
-        flavor = await call(s.create, ctx, new)
-        return reply({"flavor": render(d, request, flavor)})
 
-    async def update(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        if d.version(request) < (2, 55):
-            # Nova has no flavor update below 2.55 (its versioned method is then a 404).
-            raise NotFound("resource", request.url.path)
-        body = member(await json_object(request), "flavor")
-        if set(body) != {"description"}:
-            raise ValidationError("Invalid input for field 'flavor': 'description' is the "
-                                  "only property, and it is required.")
-        flavor = await call(s.update_description, ctx, request.path_params["flavor_id"],
-                            _flavor_description(body))
-        return reply({"flavor": render(d, request, flavor)})
+async def get_spec(request: Request) -> Response:
+    d, ctx = await caller(request)
+    key = request.path_params["key"]
+    value = await call(d.s.flavors.extra_spec, ctx, request.path_params["flavor_id"], key)
+    return reply({key: value})
 
-    async def delete(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        await call(s.delete, ctx, request.path_params["flavor_id"])
-        return empty(202)
 
-    async def list_access(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        rows = await call(s.access, ctx, request.path_params["flavor_id"])
-        return reply(render_access(rows))
+async def put_spec(request: Request) -> Response:
+    d, ctx = await caller(request)
+    key = request.path_params["key"]
+    body = await json_object(request)
+    if list(body) != [key]:
+        raise ValidationError("The request body must hold exactly the key of the URI.")
+    done = await call(d.s.flavors.set_extra_specs, ctx, request.path_params["flavor_id"], body)
+    return reply(done)
 
-    async def action(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        body = await json_object(request)
-        flavor_id = request.path_params["flavor_id"]
-        for key, fn in (("addTenantAccess", s.add_access),
-                        ("removeTenantAccess", s.remove_access)):
-            if key in body:
-                tenant = member(body, key).get("tenant")
-                if not isinstance(tenant, str) or not tenant:
-                    raise ValidationError(f"Invalid input for field '{key}.tenant': a project "
-                                          "id is required.")
-                return reply(render_access(await call(fn, ctx, flavor_id, tenant)))
-        raise ValidationError("The flavor action must be addTenantAccess or "
-                              "removeTenantAccess.")
 
-    async def get_specs(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        specs = await call(s.extra_specs, ctx, request.path_params["flavor_id"])
-        return reply({"extra_specs": specs})
+async def delete_spec(request: Request) -> Response:
+    d, ctx = await caller(request)
+    await call(d.s.flavors.delete_extra_spec, ctx, request.path_params["flavor_id"],
+               request.path_params["key"])
+    return empty(200)
 
-    async def set_specs(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        specs = member(await json_object(request), "extra_specs")
-        done = await call(s.set_extra_specs, ctx, request.path_params["flavor_id"], specs)
-        return reply({"extra_specs": done})
 
-    async def get_spec(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        key = request.path_params["key"]
-        value = await call(s.extra_spec, ctx, request.path_params["flavor_id"], key)
-        return reply({key: value})
-
-    async def put_spec(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        key = request.path_params["key"]
-        body = await json_object(request)
-        if list(body) != [key]:
-            raise ValidationError("The request body must hold exactly the key of the URI.")
-        done = await call(s.set_extra_specs, ctx, request.path_params["flavor_id"], body)
-        return reply(done)
-
-    async def delete_spec(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        await call(s.delete_extra_spec, ctx, request.path_params["flavor_id"],
-                   request.path_params["key"])
-        return empty(200)
-
-    return [
-        Route("/flavors", list_flavors, methods=["GET"]),
-        Route("/flavors", create, methods=["POST"]),
-        Route("/flavors/detail", list_detail, methods=["GET"]),
-        Route("/flavors/{flavor_id}", show, methods=["GET"]),
-        Route("/flavors/{flavor_id}", delete, methods=["DELETE"]),
-        Route("/flavors/{flavor_id}", update, methods=["PUT"]),
-        Route("/flavors/{flavor_id}/os-flavor-access", list_access, methods=["GET"]),
-        Route("/flavors/{flavor_id}/action", action, methods=["POST"]),
-        Route("/flavors/{flavor_id}/os-extra_specs", get_specs, methods=["GET"]),
-        Route("/flavors/{flavor_id}/os-extra_specs", set_specs, methods=["POST"]),
-        Route("/flavors/{flavor_id}/os-extra_specs/{key}", get_spec, methods=["GET"]),
-        Route("/flavors/{flavor_id}/os-extra_specs/{key}", put_spec, methods=["PUT"]),
-        Route("/flavors/{flavor_id}/os-extra_specs/{key}", delete_spec, methods=["DELETE"]),
-    ]
+ROUTES: list[Route] = [
+    Route("/flavors", list_flavors, methods=["GET"]),
+    Route("/flavors", create, methods=["POST"]),
+    Route("/flavors/detail", list_detail, methods=["GET"]),
+    Route("/flavors/{flavor_id}", show, methods=["GET"]),
+    Route("/flavors/{flavor_id}", delete, methods=["DELETE"]),
+    Route("/flavors/{flavor_id}", update, methods=["PUT"]),
+    Route("/flavors/{flavor_id}/os-flavor-access", list_access, methods=["GET"]),
+    Route("/flavors/{flavor_id}/action", action, methods=["POST"]),
+    Route("/flavors/{flavor_id}/os-extra_specs", get_specs, methods=["GET"]),
+    Route("/flavors/{flavor_id}/os-extra_specs", set_specs, methods=["POST"]),
+    Route("/flavors/{flavor_id}/os-extra_specs/{key}", get_spec, methods=["GET"]),
+    Route("/flavors/{flavor_id}/os-extra_specs/{key}", put_spec, methods=["PUT"]),
+    Route("/flavors/{flavor_id}/os-extra_specs/{key}", delete_spec, methods=["DELETE"]),
+]

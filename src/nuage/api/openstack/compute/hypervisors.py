@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import query_bool
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import Deps, int_param
+from nuage.api.openstack.compute.deps import caller, deps, int_param
 from nuage.domain.compute import service_uuid
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.hosts import COMPUTE_ID_BASE, HostView
@@ -73,124 +73,138 @@ def hypervisor(view: HostView, host_ip: str, version: Version = (2, 1)) -> dict[
     return body
 
 
-def routes(d: Deps) -> list[Route]:
+def gone_from(request: Request, version: Version) -> None:
+    d = deps(request)
+    if d.version(request) >= version:
+        raise NotFound("resource", request.url.path)
+
+
+async def with_servers(request: Request, views: list[HostView], items: list[dict[str, Any]]
+                       ) -> None:
+    """2.53's `with_servers`: each hypervisor's servers (uuid, name)."""
+    d = deps(request)
     s = d.s.hosts
-    host_ip = s.p.config.host_ip
+    if not query_bool(request.query_params.get("with_servers") or "false"):
+        return
+    ctx = await d.ctx(request)
+    found = dict((v.host.hostname, servers) for v, servers in await call(
+        s.servers_on, ctx, "", True))
+    for view, item in zip(views, items, strict=True):
+        servers = found.get(view.host.hostname, [])
+        if servers or d.version(request) >= SERVERS_ALWAYS:
+            item["servers"] = [{"uuid": sid, "name": name} for sid, name in servers]
 
-    def gone_from(request: Request, version: Version) -> None:
-        if d.version(request) >= version:
-            raise NotFound("resource", request.url.path)
 
-    async def with_servers(request: Request, views: list[HostView], items: list[dict[str, Any]]
-                           ) -> None:
-        """2.53's `with_servers`: each hypervisor's servers (uuid, name)."""
-        if not query_bool(request.query_params.get("with_servers") or "false"):
-            return
-        ctx = await d.ctx(request)
-        found = dict((v.host.hostname, servers) for v, servers in await call(
-            s.servers_on, ctx, "", True))
-        for view, item in zip(views, items, strict=True):
-            servers = found.get(view.host.hostname, [])
-            if servers or d.version(request) >= SERVERS_ALWAYS:
-                item["servers"] = [{"uuid": sid, "name": name} for sid, name in servers]
+async def listing(request: Request, detail: bool) -> Response:
+    d, ctx = await caller(request)
+    version = d.version(request)
+    views = await call(d.s.hosts.hypervisors, ctx)
+    q = request.query_params
+    if version >= UUIDS and q.get("hypervisor_hostname_pattern"):
+        if "marker" in q or "limit" in q:
+            raise ValidationError("Paging over hypervisor_hostname_pattern is not "
+                                  "supported.")
+        views = [v for v in views if q["hypervisor_hostname_pattern"] in v.host.hostname]
+        if not views:
+            raise NotFound("hypervisor matching", q["hypervisor_hostname_pattern"])
+    limit = None
+    body: dict[str, Any] = {}
+    if version >= PAGING:
+        marker = q.get("marker")
+        if marker is not None:
+            ids = [str(hypervisor_brief(v, version)["id"]) for v in views]
+            if marker not in ids:
+                raise ValidationError(f"marker [{marker}] not found")
+            views = views[ids.index(marker) + 1:]
+        limit = int_param(request, "limit")
+        if limit is not None:
+            views = views[:limit]
+    host_ip = d.s.hosts.p.config.host_ip
+    items = [hypervisor(v, host_ip, version) if detail else hypervisor_brief(v, version)
+             for v in views]
+    if version >= UUIDS:
+        await with_servers(request, views, items)
+    if limit and len(items) == limit:
+        body["hypervisors_links"] = d.next_link(
+            request, "os-hypervisors/detail" if detail else "os-hypervisors",
+            str(items[-1]["id"]), limit)
+    return reply({"hypervisors": items, **body})
 
-    async def listing(request: Request, detail: bool) -> Response:
-        ctx = await d.ctx(request)
-        version = d.version(request)
-        views = await call(s.hypervisors, ctx)
-        q = request.query_params
-        if version >= UUIDS and q.get("hypervisor_hostname_pattern"):
-            if "marker" in q or "limit" in q:
-                raise ValidationError("Paging over hypervisor_hostname_pattern is not "
-                                      "supported.")
-            views = [v for v in views if q["hypervisor_hostname_pattern"] in v.host.hostname]
-            if not views:
-                raise NotFound("hypervisor matching", q["hypervisor_hostname_pattern"])
-        limit = None
-        body: dict[str, Any] = {}
-        if version >= PAGING:
-            marker = q.get("marker")
-            if marker is not None:
-                ids = [str(hypervisor_brief(v, version)["id"]) for v in views]
-                if marker not in ids:
-                    raise ValidationError(f"marker [{marker}] not found")
-                views = views[ids.index(marker) + 1:]
-            limit = int_param(request, "limit")
-            if limit is not None:
-                views = views[:limit]
-        items = [hypervisor(v, host_ip, version) if detail else hypervisor_brief(v, version)
-                 for v in views]
-        if version >= UUIDS:
-            await with_servers(request, views, items)
-        if limit and len(items) == limit:
-            body["hypervisors_links"] = d.next_link(
-                request, "os-hypervisors/detail" if detail else "os-hypervisors",
-                str(items[-1]["id"]), limit)
-        return reply({"hypervisors": items, **body})
 
-    async def hypervisors(request: Request) -> Response:
-        return await listing(request, False)
+async def hypervisors(request: Request) -> Response:
+    return await listing(request, False)
 
-    async def hypervisors_detail(request: Request) -> Response:
-        return await listing(request, True)
 
-    async def hypervisor_show(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        version = d.version(request)
-        view = await call(s.hypervisor, ctx, request.path_params["hypervisor_id"])
-        item = hypervisor(view, host_ip, version)
-        if version >= UUIDS:
-            await with_servers(request, [view], [item])
-        if version >= SLIM:
-            # 2.88: the uptime is part of show (null when the host cannot say).
-            try:
-                _, item["uptime"] = await call(s.uptime, ctx, str(view.id))
-            except ValidationError:
-                item["uptime"] = None
-        return reply({"hypervisor": item})
+async def hypervisors_detail(request: Request) -> Response:
+    return await listing(request, True)
 
-    async def hypervisor_uptime(request: Request) -> Response:
-        gone_from(request, SLIM)
-        ctx = await d.ctx(request)
-        view, uptime = await call(s.uptime, ctx, request.path_params["hypervisor_id"])
-        return reply({"hypervisor": {**hypervisor_brief(view, d.version(request)),
-                                     "uptime": uptime}})
 
-    async def hypervisor_search(request: Request) -> Response:
-        gone_from(request, UUIDS)
-        ctx = await d.ctx(request)
-        found = await call(s.search, ctx, request.path_params["pattern"])
-        return reply({"hypervisors": [hypervisor_brief(v, d.version(request)) for v in found]})
+async def hypervisor_show(request: Request) -> Response:
+    d, ctx = await caller(request)
+    version = d.version(request)
+    view = await call(d.s.hosts.hypervisor, ctx, request.path_params["hypervisor_id"])
+    item = hypervisor(view, d.s.hosts.p.config.host_ip, version)
+    if version >= UUIDS:
+        await with_servers(request, [view], [item])
+    if version >= SLIM:
+        # 2.88: the uptime is part of show (null when the host cannot say).
+        try:
+            _, item["uptime"] = await call(d.s.hosts.uptime, ctx, str(view.id))
+        except ValidationError:
+            item["uptime"] = None
+    return reply({"hypervisor": item})
 
-    async def hypervisor_servers(request: Request) -> Response:
-        gone_from(request, UUIDS)
-        ctx = await d.ctx(request)
-        found = await call(s.servers_on, ctx, request.path_params["pattern"])
-        out = []
-        for view, servers in found:
-            item = hypervisor_brief(view, d.version(request))
-            if servers:
-                item["servers"] = [{"uuid": sid, "name": name} for sid, name in servers]
-            out.append(item)
-        return reply({"hypervisors": out})
 
-    async def statistics(request: Request) -> Response:
-        gone_from(request, SLIM)
-        ctx = await d.ctx(request)
-        found = await call(s.hypervisors, ctx)
-        details = [hypervisor(v, host_ip) for v in found]
-        keys = ("vcpus", "vcpus_used", "memory_mb", "memory_mb_used", "free_ram_mb",
-                "local_gb", "local_gb_used", "free_disk_gb", "disk_available_least",
-                "current_workload", "running_vms")
-        stats = {k: sum(int(h[k]) for h in details) for k in keys}
-        return reply({"hypervisor_statistics": {"count": len(details), **stats}})
+async def hypervisor_uptime(request: Request) -> Response:
+    d = deps(request)
+    gone_from(request, SLIM)
+    ctx = await d.ctx(request)
+    view, uptime = await call(d.s.hosts.uptime, ctx, request.path_params["hypervisor_id"])
+    return reply({"hypervisor": {**hypervisor_brief(view, d.version(request)),
+                                 "uptime": uptime}})
 
-    return [
-        Route("/os-hypervisors", hypervisors, methods=["GET"]),
-        Route("/os-hypervisors/detail", hypervisors_detail, methods=["GET"]),
-        Route("/os-hypervisors/statistics", statistics, methods=["GET"]),
-        Route("/os-hypervisors/{pattern}/search", hypervisor_search, methods=["GET"]),
-        Route("/os-hypervisors/{pattern}/servers", hypervisor_servers, methods=["GET"]),
-        Route("/os-hypervisors/{hypervisor_id}/uptime", hypervisor_uptime, methods=["GET"]),
-        Route("/os-hypervisors/{hypervisor_id}", hypervisor_show, methods=["GET"]),
-    ]
+
+async def hypervisor_search(request: Request) -> Response:
+    d = deps(request)
+    gone_from(request, UUIDS)
+    ctx = await d.ctx(request)
+    found = await call(d.s.hosts.search, ctx, request.path_params["pattern"])
+    return reply({"hypervisors": [hypervisor_brief(v, d.version(request)) for v in found]})
+
+
+async def hypervisor_servers(request: Request) -> Response:
+    d = deps(request)
+    gone_from(request, UUIDS)
+    ctx = await d.ctx(request)
+    found = await call(d.s.hosts.servers_on, ctx, request.path_params["pattern"])
+    out = []
+    for view, servers in found:
+        item = hypervisor_brief(view, d.version(request))
+        if servers:
+            item["servers"] = [{"uuid": sid, "name": name} for sid, name in servers]
+        out.append(item)
+    return reply({"hypervisors": out})
+
+
+async def statistics(request: Request) -> Response:
+    d = deps(request)
+    gone_from(request, SLIM)
+    ctx = await d.ctx(request)
+    found = await call(d.s.hosts.hypervisors, ctx)
+    details = [hypervisor(v, d.s.hosts.p.config.host_ip) for v in found]
+    keys = ("vcpus", "vcpus_used", "memory_mb", "memory_mb_used", "free_ram_mb",
+            "local_gb", "local_gb_used", "free_disk_gb", "disk_available_least",
+            "current_workload", "running_vms")
+    stats = {k: sum(int(h[k]) for h in details) for k in keys}
+    return reply({"hypervisor_statistics": {"count": len(details), **stats}})
+
+
+ROUTES: list[Route] = [
+    Route("/os-hypervisors", hypervisors, methods=["GET"]),
+    Route("/os-hypervisors/detail", hypervisors_detail, methods=["GET"]),
+    Route("/os-hypervisors/statistics", statistics, methods=["GET"]),
+    Route("/os-hypervisors/{pattern}/search", hypervisor_search, methods=["GET"]),
+    Route("/os-hypervisors/{pattern}/servers", hypervisor_servers, methods=["GET"]),
+    Route("/os-hypervisors/{hypervisor_id}/uptime", hypervisor_uptime, methods=["GET"]),
+    Route("/os-hypervisors/{hypervisor_id}", hypervisor_show, methods=["GET"]),
+]

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import timestamp
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import Deps, int_param
+from nuage.api.openstack.compute.deps import caller, int_param
 from nuage.domain.errors import NotFound, ValidationError
 
 # GET /servers/{id}/migrations (in-progress live migrations) came with 2.23.
@@ -45,33 +45,35 @@ def check_query(request: Request, version: tuple[int, int]) -> None:
         raise ValidationError(f"Marker {q['marker']} could not be found.")
 
 
-def routes(d: Deps) -> list[Route]:
-    async def index(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        check_query(request, d.version(request))
-        found = await call(d.s.servers.migrations, ctx, "os-migrations:index")
-        return reply({"migrations": found})
+async def index(request: Request) -> Response:
+    d, ctx = await caller(request)
+    check_query(request, d.version(request))
+    found = await call(d.s.servers.migrations, ctx, "os-migrations:index")
+    return reply({"migrations": found})
 
-    async def server_migrations(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        if d.version(request) < SERVER_MIGRATIONS_VERSION:
-            raise NotFound("resource", request.url.path)
-        found = await call(d.s.servers.migrations, ctx, "servers:migrations:index",
-                           request.path_params["server_id"])
-        return reply({"migrations": found})
 
-    async def server_migration(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        if d.version(request) < SERVER_MIGRATIONS_VERSION:
-            raise NotFound("resource", request.url.path)
-        await call(d.s.servers.migrations, ctx, "servers:migrations:show",
-                   request.path_params["server_id"])
-        # The service knows of no migration (nuage does not migrate): any id is unknown.
-        raise NotFound("migration", request.path_params["migration_id"])
+async def server_migrations(request: Request) -> Response:
+    d, ctx = await caller(request)
+    if d.version(request) < SERVER_MIGRATIONS_VERSION:
+        raise NotFound("resource", request.url.path)
+    found = await call(d.s.servers.migrations, ctx, "servers:migrations:index",
+                       request.path_params["server_id"])
+    return reply({"migrations": found})
 
-    return [
-        Route("/os-migrations", index, methods=["GET"]),
-        Route("/servers/{server_id}/migrations", server_migrations, methods=["GET"]),
-        Route("/servers/{server_id}/migrations/{migration_id}", server_migration,
-              methods=["GET"]),
-    ]
+
+async def server_migration(request: Request) -> Response:
+    d, ctx = await caller(request)
+    if d.version(request) < SERVER_MIGRATIONS_VERSION:
+        raise NotFound("resource", request.url.path)
+    await call(d.s.servers.migrations, ctx, "servers:migrations:show",
+               request.path_params["server_id"])
+    # The service knows of no migration (nuage does not migrate): any id is unknown.
+    raise NotFound("migration", request.path_params["migration_id"])
+
+
+ROUTES: list[Route] = [
+    Route("/os-migrations", index, methods=["GET"]),
+    Route("/servers/{server_id}/migrations", server_migrations, methods=["GET"]),
+    Route("/servers/{server_id}/migrations/{migration_id}", server_migration,
+          methods=["GET"]),
+]

@@ -9,28 +9,20 @@ import re
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from starlette.datastructures import QueryParams
+
+from nuage.api.openstack.common.body import query_bool, timestamp
 from nuage.api.openstack.compute.server_views import Version
 from nuage.domain.compute import check_hostname
 from nuage.domain.errors import ValidationError
 from nuage.services.compute.server_actions import KEEP, RebuildChanges
-from nuage.services.compute.servers import NewServer
+from nuage.services.compute.server_filters import FIELDS
+from nuage.services.compute.servers import NewServer, ServerQuery
 
 CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
                "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
                "accessIPv6", "block_device_mapping_v2", "security_groups", "config_drive",
                "return_reservation_id", "OS-DCF:diskConfig", "adminPass"}
-# Nova actions nuage does not offer (yet): the server is still looked up first, so an
-# unknown server is a 404 as in Nova, and only then is the action refused with a 400.
-UNSUPPORTED_ACTIONS = {"migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
-                       "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
-                       "resetNetwork", "injectNetworkInfo",
-                       "addSecurityGroup", "removeSecurityGroup", "changePassword",
-                       "evacuate", "addFixedIp", "removeFixedIp", "addFloatingIp",
-                       "removeFloatingIp",
-                       "os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole",
-                       "os-getRDPConsole"}
-# Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
-SOFT_DELETE_ACTIONS = {"restore", "forceDelete"}
 # Nova's server statuses (2.38 refuses any other in the status filter).
 SERVER_STATUSES = frozenset({
     "ACTIVE", "BUILD", "DELETED", "ERROR", "HARD_REBOOT", "MIGRATING", "PASSWORD", "PAUSED",
@@ -38,8 +30,6 @@ SERVER_STATUSES = frozenset({
     "SHELVED_OFFLOADED", "SHUTOFF", "SOFT_DELETED", "SUSPENDED", "UNKNOWN", "VERIFY_RESIZE"})
 TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
 FALSE_WORDS = frozenset({"0", "f", "false", "off", "n", "no"})
-SIMPLE_ACTIONS = {"os-stop": "stop", "os-start": "start", "pause": "pause",
-                  "unpause": "unpause", "suspend": "suspend", "resume": "resume"}
 
 
 def server_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -262,6 +252,48 @@ def check_query_keys(keys: set[str], version: Version) -> None:
                               f"are not allowed ({', '.join(unknown)} were unexpected)")
 
 
+def parse_server_query(q: QueryParams, version: Version) -> ServerQuery:
+    """GET /servers and /servers/detail: the filters, paging and tag filters per
+    microversion."""
+    limit = None
+    if "limit" in q:
+        try:
+            limit = int(q["limit"])
+        except ValueError as exc:
+            raise ValidationError("limit param must be an integer") from exc
+        if limit < 0:
+            raise ValidationError("limit param must be positive")
+    all_projects = bool(query_bool(q.get("all_tenants") or q.get("all_projects")
+                                   or ("true" if "all_tenants" in q else "false")))
+    tags: dict[str, Any] = {}
+    status = q.get("status")
+    if status and version >= (2, 38) and status.upper() not in SERVER_STATUSES:
+        # 2.38: an unknown status is an error, not an empty list.
+        raise ValidationError(f"Invalid status value: {status}")
+    changes_before = None
+    if version >= (2, 66):
+        changes_before = timestamp(dict(q), "changes-before")
+        since = timestamp(dict(q), "changes-since")
+        if changes_before and since and since > changes_before:
+            raise ValidationError("The value of changes-since must be less than or "
+                                  "equal to changes-before.")
+    if version >= (2, 26):
+        tags = {field: tag_list(q.getlist(param)) for param, field in (
+            ("tags", "tags"), ("tags-any", "tags_any"), ("not-tags", "not_tags"),
+            ("not-tags-any", "not_tags_any"))}
+    if version >= (2, 75):
+        check_query_keys(set(q), version)
+    exact = tuple((k, q[k]) for k in sorted(FIELDS) if k in q
+                  and (k != "locked" or version >= (2, 73)))
+    return ServerQuery(**tags, exact=exact, extended_filters=version >= (2, 83),
+        name=q.get("name"), status=q.get("status"),
+        changes_since=timestamp(dict(q), "changes-since"), changes_before=changes_before,
+        image=q.get("image"),
+        flavor=q.get("flavor"), all_projects=all_projects,
+        project_id=q.get("project_id") or q.get("tenant_id"), marker=q.get("marker"),
+        limit=limit)
+
+
 def boolean_field(d: dict[str, Any], key: str) -> bool:
     """Nova's parameter_types.boolean: a JSON boolean or one of its accepted strings."""
     raw = d.get(key, False)
@@ -288,3 +320,86 @@ def nova_console_text(lines: str, length: int | None) -> str:
     if length and lines.endswith("\n"):
         lines = lines.split("\n", 1)[1] if lines.count("\n") >= length else lines
     return CONSOLE_CONTROL.sub("", lines)
+
+
+# --- Server action bodies: each parser reads the value under the action's key (`arg`)
+# at the request's microversion; server_actions.py maps each action name to one of them.
+
+
+def no_argument(arg: object, version: Version) -> None:
+    """The start/stop/pause family and the actions nuage refuses: the body is not read."""
+
+
+def console_length(arg: object, version: Version) -> int | None:
+    """os-getConsoleOutput's `length`: a count of lines, -1 or absent for the whole log."""
+    if not isinstance(arg, dict) or arg.get("length") is None:
+        return None
+    try:
+        length = int(arg["length"])
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("Invalid input for field/attribute length.") from exc
+    if length < -1:
+        raise ValidationError("Invalid input for field/attribute length.")
+    return None if length == -1 else length
+
+
+def lock_reason(arg: object, version: Version) -> str | None:
+    """Nova 2.73 adds a reason to lock; otherwise the body is null (Tempest sends {})."""
+    if version >= (2, 73) and isinstance(arg, dict) and set(arg) == {"locked_reason"}:
+        reason = arg["locked_reason"]
+        if not isinstance(reason, str):
+            raise ValidationError("Invalid input for field/attribute locked_reason.")
+        return reason
+    if arg not in (None, {}):
+        raise ValidationError("Invalid input for field/attribute lock.")
+    return None
+
+
+def unlock_body(arg: object, version: Version) -> None:
+    if arg not in (None, {}):
+        raise ValidationError("Invalid input for field/attribute unlock.")
+
+
+def reset_state(arg: object, version: Version) -> str:
+    """os-resetState: {"state": "active" | "error"} (the service checks the value)."""
+    if not isinstance(arg, dict) or set(arg) != {"state"} or not isinstance(arg["state"], str):
+        raise ValidationError("Invalid input for field/attribute os-resetState: "
+                              "{'state': 'active' | 'error'} is expected.")
+    state: str = arg["state"]
+    return state
+
+
+def crash_dump_body(arg: object, version: Version) -> None:
+    if arg is not None:
+        raise ValidationError("Invalid input for field/attribute trigger_crash_dump.")
+
+
+def reboot_type(arg: object, version: Version) -> str | None:
+    """SOFT or HARD, in any case; the service refuses anything else."""
+    kind = arg.get("type") if isinstance(arg, dict) else None
+    return kind.upper() if isinstance(kind, str) else None
+
+
+class RebuildRequest(NamedTuple):
+    image_ref: str
+    name: str | None
+    # KEEP, None or a string (2.19)
+    description: Any
+    changes: RebuildChanges
+
+
+def parse_rebuild_action(arg: object, version: Version) -> RebuildRequest:
+    if not isinstance(arg, dict) or not isinstance(arg.get("imageRef"), str):
+        raise ValidationError("Invalid input for field/attribute imageRef.")
+    name: str | None = arg.get("name")
+    description = description_field(arg, version)
+    return RebuildRequest(arg["imageRef"].rsplit("/", 1)[-1], name, description,
+                          parse_rebuild(arg, version))
+
+
+def snapshot_name(arg: object, version: Version) -> str | None:
+    """createImage: the new image's name."""
+    if not isinstance(arg, dict):
+        raise ValidationError("Invalid input for field/attribute createImage.")
+    name: str | None = arg.get("name")
+    return name

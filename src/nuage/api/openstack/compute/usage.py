@@ -11,13 +11,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, reply
-from nuage.api.openstack.compute.deps import Deps, int_param
+from nuage.api.openstack.compute.deps import caller, deps, int_param
 from nuage.domain.errors import NotFound
 from nuage.services.compute.usage import (
     ServerUsage,
     TenantUsage,
     UsagePage,
-    UsageService,
     local_gb,
 )
 
@@ -49,46 +48,55 @@ def tenant_usage(u: TenantUsage, detailed: bool) -> dict[str, Any]:
     return body
 
 
-def routes(d: Deps, usage: UsageService) -> list[Route]:
-    def page(request: Request) -> UsagePage | None:
-        if d.version(request) < PAGING_VERSION:
-            return None
-        return UsagePage(request.query_params.get("marker"), int_param(request, "limit"))
+def page(request: Request) -> UsagePage | None:
+    d = deps(request)
+    if d.version(request) < PAGING_VERSION:
+        return None
+    return UsagePage(request.query_params.get("marker"), int_param(request, "limit"))
 
-    def links(request: Request, path: str, key: str, found: list[TenantUsage],
-              cut: UsagePage | None) -> dict[str, Any]:
-        servers = [s.server.id for u in found for s in u.servers]
-        if cut is None or not cut.limit or len(servers) < cut.limit:
-            return {}
-        return {key: d.next_link(request, path, servers[-1], cut.limit)}
 
-    async def index(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        q = request.query_params
-        cut = page(request)
-        found = await call(usage.all_projects, ctx, q.get("start"), q.get("end"), cut)
-        detailed = q.get("detailed", "0") == "1"
-        return reply({"tenant_usages": [tenant_usage(u, detailed) for u in found],
-                      **links(request, "os-simple-tenant-usage", "tenant_usages_links",
-                              found, cut)})
+def links(request: Request, path: str, key: str, found: list[TenantUsage],
+          cut: UsagePage | None) -> dict[str, Any]:
+    d = deps(request)
+    servers = [s.server.id for u in found for s in u.servers]
+    if cut is None or not cut.limit or len(servers) < cut.limit:
+        return {}
+    return {key: d.next_link(request, path, servers[-1], cut.limit)}
 
-    async def show(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        q = request.query_params
-        cut = page(request)
-        tenant = request.path_params["tenant_id"]
-        found = await call(usage.show, ctx, tenant, q.get("start"), q.get("end"), cut)
-        return reply({"tenant_usage": tenant_usage(found, True) if found else {},
-                      **links(request, f"os-simple-tenant-usage/{tenant}",
-                              "tenant_usage_links", [found] if found else [], cut)})
 
-    async def no_tenant(request: Request) -> Response:
-        # An empty tenant id is a 404 in Nova, not the list (Starlette would redirect).
-        await d.ctx(request)
-        raise NotFound("tenant usage", "")
+async def index(request: Request) -> Response:
+    d = deps(request)
+    usage = d.s.usage
+    ctx = await d.ctx(request)
+    q = request.query_params
+    cut = page(request)
+    found = await call(usage.all_projects, ctx, q.get("start"), q.get("end"), cut)
+    detailed = q.get("detailed", "0") == "1"
+    return reply({"tenant_usages": [tenant_usage(u, detailed) for u in found],
+                  **links(request, "os-simple-tenant-usage", "tenant_usages_links",
+                          found, cut)})
 
-    return [
-        Route("/os-simple-tenant-usage", index, methods=["GET"]),
-        Route("/os-simple-tenant-usage/", no_tenant, methods=["GET"]),
-        Route("/os-simple-tenant-usage/{tenant_id}", show, methods=["GET"]),
-    ]
+
+async def show(request: Request) -> Response:
+    d, ctx = await caller(request)
+    q = request.query_params
+    cut = page(request)
+    tenant = request.path_params["tenant_id"]
+    found = await call(d.s.usage.show, ctx, tenant, q.get("start"), q.get("end"), cut)
+    return reply({"tenant_usage": tenant_usage(found, True) if found else {},
+                  **links(request, f"os-simple-tenant-d.s.usage/{tenant}",
+                          "tenant_usage_links", [found] if found else [], cut)})
+
+
+async def no_tenant(request: Request) -> Response:
+    d = deps(request)
+    # An empty tenant id is a 404 in Nova, not the list (Starlette would redirect).
+    await d.ctx(request)
+    raise NotFound("tenant usage", "")
+
+
+ROUTES: list[Route] = [
+    Route("/os-simple-tenant-usage", index, methods=["GET"]),
+    Route("/os-simple-tenant-usage/", no_tenant, methods=["GET"]),
+    Route("/os-simple-tenant-usage/{tenant_id}", show, methods=["GET"]),
+]

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.requests import Request
 
 from nuage.api.openstack.common.auth import token_context
-from nuage.api.openstack.common.body import query_bool
+from nuage.api.openstack.common.deps import app_deps
 from nuage.api.openstack.common.http import client_ip, request_id
 from nuage.api.openstack.identity.render import Renderer
 from nuage.api.openstack.identity.token_bodies import TokenBodies
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import ValidationError
 from nuage.services.identity.build import IdentityServices
 
 
@@ -33,29 +31,6 @@ class Deps:
         return RequestContext.anonymous(request_id(request), client_ip(request))
 
 
-def filters(request: Request, *names: str, booleans: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Equality filters from the query string (Keystone's `?name=...&enabled=...`)."""
-    out: dict[str, Any] = {}
-    for name in names:
-        value = request.query_params.get(name)
-        if value is not None:
-            out[name] = value
-    for name in booleans:
-        value = request.query_params.get(name)
-        if value is not None:
-            out[name] = query_bool(value)
-    return out
-
-
-def paging(request: Request) -> tuple[str | None, int | None]:
-    marker = request.query_params.get("marker")
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return marker, None
-    try:
-        limit = int(raw)
-    except ValueError as exc:
-        raise ValidationError(f"Invalid limit: {raw!r}.") from exc
-    if limit < 0:
-        raise ValidationError("limit must not be negative.")
-    return marker, limit
+def deps(request: Request) -> Deps:
+    """The identity facade's dependencies, as `identity_app` installed them."""
+    return app_deps(request, Deps)

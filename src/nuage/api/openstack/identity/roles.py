@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -11,123 +11,151 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import extra, json_object, member, name, obj, string
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import Deps
+from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.render import Renderer
+from nuage.api.openstack.identity.requests import ROLE_KEYS, assignment_filter, role_changes
 from nuage.domain.identity import SYSTEM_ALL, ActorType, Role, TargetType
-from nuage.services.identity.assignments import AssignmentFilter, Grant
-
-ROLE_KEYS = {"id", "name", "domain_id", "description", "options", "links"}
-Handler = Callable[[Request], Awaitable[Response]]
+from nuage.services.identity.assignments import Grant
 
 
-def routes(d: Deps) -> list[Route]:
+async def create_role(request: Request) -> Response:
+    d = deps(request)
     r = d.render
+    ctx = await d.ctx(request)
+    body = member(await json_object(request), "role")
+    role = await call(d.s.roles.create, ctx, name(body),
+                      domain_id=string(body, "domain_id", nullable=True),
+                      description=string(body, "description", nullable=True,
+                                         max_len=65535) or "",
+                      options=obj(body, "options"), extra=extra(body, ROLE_KEYS))
+    return reply({"role": r.role(role)}, status=201)
 
-    async def create_role(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        body = member(await json_object(request), "role")
-        role = await call(d.s.roles.create, ctx, name(body),
-                          domain_id=string(body, "domain_id", nullable=True),
-                          description=string(body, "description", nullable=True,
-                                             max_len=65535) or "",
-                          options=obj(body, "options"), extra=extra(body, ROLE_KEYS))
-        return reply({"role": r.role(role)}, status=201)
 
-    async def list_roles(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        roles = await call(d.s.roles.find, ctx, request.query_params.get("name"),
-                           request.query_params.get("domain_id"))
-        return reply(r.collection("roles", [r.role(x) for x in roles], "roles"))
+async def list_roles(request: Request) -> Response:
+    d = deps(request)
+    r = d.render
+    ctx = await d.ctx(request)
+    roles = await call(d.s.roles.find, ctx, request.query_params.get("name"),
+                       request.query_params.get("domain_id"))
+    return reply(r.collection("roles", [r.role(x) for x in roles], "roles"))
 
-    async def get_role(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        role = await call(d.s.roles.get, ctx, request.path_params["role_id"])
-        return reply({"role": r.role(role)})
 
-    async def update_role(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        body = member(await json_object(request), "role")
-        changes: dict[str, Any] = {}
-        if "name" in body:
-            changes["name"] = name(body)
-        if "description" in body:
-            changes["description"] = string(body, "description", nullable=True,
-                                            max_len=65535) or ""
-        if "options" in body:
-            changes["options"] = obj(body, "options")
-        role = await call(d.s.roles.update, ctx, request.path_params["role_id"], changes)
-        return reply({"role": r.role(role)})
+async def get_role(request: Request) -> Response:
+    d = deps(request)
+    r = d.render
+    ctx = await d.ctx(request)
+    role = await call(d.s.roles.get, ctx, request.path_params["role_id"])
+    return reply({"role": r.role(role)})
 
-    async def delete_role(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        await call(d.s.roles.delete, ctx, request.path_params["role_id"])
+
+async def update_role(request: Request) -> Response:
+    d = deps(request)
+    r = d.render
+    ctx = await d.ctx(request)
+    body = member(await json_object(request), "role")
+    role = await call(d.s.roles.update, ctx, request.path_params["role_id"],
+                      role_changes(body))
+    return reply({"role": r.role(role)})
+
+
+async def delete_role(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    await call(d.s.roles.delete, ctx, request.path_params["role_id"])
+    return empty()
+
+
+def inference(r: Renderer, prior: Role, implied: list[Role]) -> dict[str, Any]:
+    return {"prior_role": r.role_ref(prior), "implies": [r.role_ref(x) for x in implied]}
+
+
+async def imply(request: Request) -> Response:
+    d = deps(request)
+    r = d.render
+    ctx = await d.ctx(request)
+    prior, implied = await call(d.s.roles.imply, ctx, request.path_params["prior"],
+                                request.path_params["implied"])
+    return reply({"role_inference": {"prior_role": r.role_ref(prior),
+                                     "implies": r.role_ref(implied)}}, status=201)
+
+
+async def check_implied(request: Request) -> Response:
+    d = deps(request)
+    r = d.render
+    ctx = await d.ctx(request)
+    prior, implied = await call(d.s.roles.check_implied, ctx, request.path_params["prior"],
+                                request.path_params["implied"])
+    if request.method == "HEAD":
+        return empty()
+    return reply({"role_inference": {"prior_role": r.role_ref(prior),
+                                     "implies": r.role_ref(implied)}})
+
+
+async def unimply(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    await call(d.s.roles.unimply, ctx, request.path_params["prior"],
+               request.path_params["implied"])
+    return empty()
+
+
+async def list_implied(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    prior, implied = await call(d.s.roles.implied, ctx, request.path_params["prior"])
+    return reply({"role_inference": inference(d.render, prior, implied)})
+
+
+async def inferences(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    rows = await call(d.s.roles.inferences, ctx)
+    return reply({"role_inferences": [inference(d.render, p, i) for p, i in rows]})
+
+
+# -- grants ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GrantKind:
+    """One family of grant routes (who is granted, on what, inherited or not); its bound
+    methods are the handlers, so forty routes share four typed functions."""
+
+    actor: ActorType
+    target: TargetType
+    inherited: bool = False
+
+    def grant_of(self, request: Request) -> Grant:
+        p = request.path_params
+        target_id = SYSTEM_ALL if self.target is TargetType.SYSTEM else p["target_id"]
+        return Grant(self.actor, p["actor_id"], self.target, target_id, p.get("role_id", ""),
+                     self.inherited)
+
+    async def put(self, request: Request) -> Response:
+        d = deps(request)
+        await call(d.s.assignments.grant, await d.ctx(request), self.grant_of(request))
         return empty()
 
-    def inference(prior: Role, implied: list[Role]) -> dict[str, Any]:
-        return {"prior_role": r.role_ref(prior), "implies": [r.role_ref(x) for x in implied]}
-
-    async def imply(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        prior, implied = await call(d.s.roles.imply, ctx, request.path_params["prior"],
-                                    request.path_params["implied"])
-        return reply({"role_inference": {"prior_role": r.role_ref(prior),
-                                         "implies": r.role_ref(implied)}}, status=201)
-
-    async def check_implied(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        prior, implied = await call(d.s.roles.check_implied, ctx, request.path_params["prior"],
-                                    request.path_params["implied"])
-        if request.method == "HEAD":
-            return empty()
-        return reply({"role_inference": {"prior_role": r.role_ref(prior),
-                                         "implies": r.role_ref(implied)}})
-
-    async def unimply(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        await call(d.s.roles.unimply, ctx, request.path_params["prior"],
-                   request.path_params["implied"])
+    async def check(self, request: Request) -> Response:
+        d = deps(request)
+        await call(d.s.assignments.check, await d.ctx(request), self.grant_of(request))
         return empty()
 
-    async def list_implied(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        prior, implied = await call(d.s.roles.implied, ctx, request.path_params["prior"])
-        return reply({"role_inference": inference(prior, implied)})
+    async def delete(self, request: Request) -> Response:
+        d = deps(request)
+        await call(d.s.assignments.revoke, await d.ctx(request), self.grant_of(request))
+        return empty()
 
-    async def inferences(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        rows = await call(d.s.roles.inferences, ctx)
-        return reply({"role_inferences": [inference(p, i) for p, i in rows]})
+    async def listing(self, request: Request) -> Response:
+        d = deps(request)
+        r = d.render
+        g = self.grant_of(request)
+        roles = await call(d.s.assignments.list_grants, await d.ctx(request), self.actor,
+                           g.actor_id, self.target, g.target_id, self.inherited)
+        return reply(r.collection("roles", [r.role(x) for x in roles],
+                                  request.url.path.split("/v3/", 1)[-1]))
 
-    # -- grants ----------------------------------------------------------------------------
-    def grant_handlers(actor: ActorType, target: TargetType, inherited: bool = False
-                       ) -> dict[str, Handler]:
-        def grant_of(request: Request) -> Grant:
-            p = request.path_params
-            target_id = SYSTEM_ALL if target is TargetType.SYSTEM else p["target_id"]
-            return Grant(actor, p["actor_id"], target, target_id, p.get("role_id", ""),
-                         inherited)
 
-        async def put(request: Request) -> Response:
-            await call(d.s.assignments.grant, await d.ctx(request), grant_of(request))
-            return empty()
-
-        async def check(request: Request) -> Response:
-            await call(d.s.assignments.check, await d.ctx(request), grant_of(request))
-            return empty()
-
-        async def delete(request: Request) -> Response:
-            await call(d.s.assignments.revoke, await d.ctx(request), grant_of(request))
-            return empty()
-
-        async def listing(request: Request) -> Response:
-            g = grant_of(request)
-            roles = await call(d.s.assignments.list_grants, await d.ctx(request), actor,
-                               g.actor_id, target, g.target_id, inherited)
-            return reply(r.collection("roles", [r.role(x) for x in roles],
-                                      request.url.path.split("/v3/", 1)[-1]))
-
-        return {"put": put, "check": check, "delete": delete, "list": listing}
-
-    grant_routes: list[Route] = []
+def _grant_routes() -> list[Route]:
+    routes: list[Route] = []
     prefixes = [
         (TargetType.PROJECT, "/v3/projects/{target_id}", False),
         (TargetType.DOMAIN, "/v3/domains/{target_id}", False),
@@ -137,47 +165,45 @@ def routes(d: Deps) -> list[Route]:
     ]
     for target, prefix, inherited in prefixes:
         for actor, segment in ((ActorType.USER, "users"), (ActorType.GROUP, "groups")):
-            h = grant_handlers(actor, target, inherited)
+            kind = GrantKind(actor, target, inherited)
             suffix = "/inherited_to_projects" if inherited else ""
             base = f"{prefix}/{segment}/{{actor_id}}/roles"
-            grant_routes += [
-                Route(f"{base}{suffix}", h["list"], methods=["GET"]),
-                Route(f"{base}/{{role_id}}{suffix}", h["put"], methods=["PUT"]),
-                Route(f"{base}/{{role_id}}{suffix}", h["check"], methods=["GET", "HEAD"]),
-                Route(f"{base}/{{role_id}}{suffix}", h["delete"], methods=["DELETE"]),
+            routes += [
+                Route(f"{base}{suffix}", kind.listing, methods=["GET"]),
+                Route(f"{base}/{{role_id}}{suffix}", kind.put, methods=["PUT"]),
+                Route(f"{base}/{{role_id}}{suffix}", kind.check, methods=["GET", "HEAD"]),
+                Route(f"{base}/{{role_id}}{suffix}", kind.delete, methods=["DELETE"]),
             ]
+    return routes
 
-    async def role_assignments(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        q = request.query_params
-        inherited = None
-        if "scope.OS-INHERIT:inherited_to" in q:
-            inherited = True
-        f = AssignmentFilter(
-            user_id=q.get("user.id"), group_id=q.get("group.id"),
-            project_id=q.get("scope.project.id"), domain_id=q.get("scope.domain.id"),
-            system="scope.system" in q, role_id=q.get("role.id"),
-            effective="effective" in q and q.get("effective", "").lower() != "false",
-            inherited=inherited,
-            include_subtree=q.get("include_subtree", "").lower() == "true")
-        views = await call(d.s.assignments.list_assignments, ctx, f)
-        names = None
-        if q.get("include_names", "").lower() in ("true", "1", "") and "include_names" in q:
-            names = await call(d.s.assignments.names, views)
-        return reply({"role_assignments": [r.assignment(v, names) for v in views],
-                      "links": {"self": str(request.url), "previous": None, "next": None}})
 
-    return [
-        Route("/v3/roles", create_role, methods=["POST"]),
-        Route("/v3/roles", list_roles, methods=["GET"]),
-        Route("/v3/roles/{role_id}", get_role, methods=["GET"]),
-        Route("/v3/roles/{role_id}", update_role, methods=["PATCH"]),
-        Route("/v3/roles/{role_id}", delete_role, methods=["DELETE"]),
-        Route("/v3/roles/{prior}/implies", list_implied, methods=["GET"]),
-        Route("/v3/roles/{prior}/implies/{implied}", imply, methods=["PUT"]),
-        Route("/v3/roles/{prior}/implies/{implied}", check_implied, methods=["GET", "HEAD"]),
-        Route("/v3/roles/{prior}/implies/{implied}", unimply, methods=["DELETE"]),
-        Route("/v3/role_inferences", inferences, methods=["GET"]),
-        Route("/v3/role_assignments", role_assignments, methods=["GET"]),
-        *grant_routes,
-    ]
+GRANT_ROUTES = _grant_routes()
+
+
+async def role_assignments(request: Request) -> Response:
+    d = deps(request)
+    r = d.render
+    ctx = await d.ctx(request)
+    q = request.query_params
+    views = await call(d.s.assignments.list_assignments, ctx, assignment_filter(request))
+    names = None
+    if q.get("include_names", "").lower() in ("true", "1", "") and "include_names" in q:
+        names = await call(d.s.assignments.names, views)
+    return reply({"role_assignments": [r.assignment(v, names) for v in views],
+                  "links": {"self": str(request.url), "previous": None, "next": None}})
+
+
+ROUTES: list[Route] = [
+    Route("/v3/roles", create_role, methods=["POST"]),
+    Route("/v3/roles", list_roles, methods=["GET"]),
+    Route("/v3/roles/{role_id}", get_role, methods=["GET"]),
+    Route("/v3/roles/{role_id}", update_role, methods=["PATCH"]),
+    Route("/v3/roles/{role_id}", delete_role, methods=["DELETE"]),
+    Route("/v3/roles/{prior}/implies", list_implied, methods=["GET"]),
+    Route("/v3/roles/{prior}/implies/{implied}", imply, methods=["PUT"]),
+    Route("/v3/roles/{prior}/implies/{implied}", check_implied, methods=["GET", "HEAD"]),
+    Route("/v3/roles/{prior}/implies/{implied}", unimply, methods=["DELETE"]),
+    Route("/v3/role_inferences", inferences, methods=["GET"]),
+    Route("/v3/role_assignments", role_assignments, methods=["GET"]),
+    *GRANT_ROUTES,
+]

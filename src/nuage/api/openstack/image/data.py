@@ -3,70 +3,55 @@
 from __future__ import annotations
 
 from starlette.concurrency import iterate_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, empty
-from nuage.api.openstack.image.deps import Deps
+from nuage.api.openstack.image.deps import deps
+from nuage.api.openstack.image.requests import declared_size, upload_media_ok
 from nuage.api.streaming import batched
-from nuage.domain.errors import ValidationError
 from nuage.services.image.data import Upload
 
 
-def _declared_size(request: Request) -> int | None:
-    """The size the client announced (Content-Length, or Glance's size header)."""
-    for header in ("x-openstack-image-size", "content-length"):
-        raw = request.headers.get(header)
-        if raw is not None:
-            try:
-                value = int(raw)
-            except ValueError as exc:
-                raise ValidationError(f"Invalid {header}: {raw!r}.") from exc
-            if value < 0:
-                raise ValidationError(f"Invalid {header}: {raw!r}.")
-            return value
-    return None
+async def upload(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    upload_media_ok(request)
+    session: Upload = await call(d.s.data.begin_upload, ctx,
+                                 request.path_params["image_id"], declared_size(request))
+    try:
+        async for piece in request.stream():
+            if piece:
+                await call(session.write, piece)
+    except BaseException as exc:
+        await call(d.s.data.abort_upload, ctx, session, exc)
+        raise
+    await call(d.s.data.finish_upload, ctx, session)
+    return empty()
 
 
-def routes(d: Deps) -> list[Route]:
-    async def upload(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        media = request.headers.get("content-type", "application/octet-stream")
-        if media.split(";")[0].strip().lower() != "application/octet-stream":
-            raise HTTPException(415, "Image data must be sent as application/octet-stream.")
-        session: Upload = await call(d.s.data.begin_upload, ctx,
-                                     request.path_params["image_id"], _declared_size(request))
-        try:
-            async for piece in request.stream():
-                if piece:
-                    await call(session.write, piece)
-        except BaseException as exc:
-            await call(d.s.data.abort_upload, ctx, session, exc)
-            raise
-        await call(d.s.data.finish_upload, ctx, session)
+async def download(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    found = await call(d.s.data.download, ctx, request.path_params["image_id"],
+                       request.headers.get("range"))
+    if found is None:
         return empty()
+    image = found.image
+    headers = {"Content-Type": "application/octet-stream",
+               "Content-Length": str(max(0, found.end - found.start + 1))}
+    status = 200
+    if found.partial:
+        status = 206
+        headers["Content-Range"] = f"bytes {found.start}-{found.end}/{image.size}"
+    elif image.checksum:
+        headers["Content-MD5"] = image.checksum
+    return StreamingResponse(iterate_in_threadpool(batched(found.chunks)),
+                             status_code=status, headers=headers)
 
-    async def download(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        found = await call(d.s.data.download, ctx, request.path_params["image_id"],
-                           request.headers.get("range"))
-        if found is None:
-            return empty()
-        image = found.image
-        headers = {"Content-Type": "application/octet-stream",
-                   "Content-Length": str(max(0, found.end - found.start + 1))}
-        status = 200
-        if found.partial:
-            status = 206
-            headers["Content-Range"] = f"bytes {found.start}-{found.end}/{image.size}"
-        elif image.checksum:
-            headers["Content-MD5"] = image.checksum
-        return StreamingResponse(iterate_in_threadpool(batched(found.chunks)),
-                                 status_code=status, headers=headers)
 
-    return [
-        Route("/v2/images/{image_id}/file", upload, methods=["PUT"]),
-        Route("/v2/images/{image_id}/file", download, methods=["GET"]),
-    ]
+ROUTES: list[Route] = [
+    Route("/v2/images/{image_id}/file", upload, methods=["PUT"]),
+    Route("/v2/images/{image_id}/file", download, methods=["GET"]),
+]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from nuage.api.openstack.common.auth import token_context
+from nuage.api.openstack.common.deps import app_deps
 from nuage.domain.context import RequestContext
 from nuage.services.identity.tokens import TokenService
 from nuage.services.image.build import ImageServices
@@ -23,3 +24,8 @@ class Deps:
     async def ctx(self, request: Request) -> RequestContext:
         """The caller's context from X-Auth-Token; 401 without a valid token."""
         return await token_context(self.tokens, request)
+
+
+def deps(request: Request) -> Deps:
+    """The image facade's dependencies, as `image_app` installed them."""
+    return app_deps(request, Deps)

@@ -6,51 +6,58 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nuage.api.openstack.common.body import json_object, string
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.image import render
-from nuage.api.openstack.image.deps import Deps
+from nuage.api.openstack.image.deps import deps
+from nuage.api.openstack.image.requests import member_id, member_status
 
 
-def routes(d: Deps) -> list[Route]:
-    async def add(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        body = await json_object(request)
-        member_id = string(body, "member", required=True) or ""
-        member = await call(d.s.members.add, ctx, request.path_params["image_id"], member_id)
-        return reply(render.member(member))
+async def add(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    member = await call(d.s.members.add, ctx, request.path_params["image_id"],
+                        await member_id(request))
+    return reply(render.member(member))
 
-    async def listing(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        members = await call(d.s.members.list_members, ctx, request.path_params["image_id"])
-        return reply({"members": [render.member(m) for m in members],
-                      "schema": "/v2/schemas/members"})
 
-    async def show(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        member = await call(d.s.members.get, ctx, request.path_params["image_id"],
-                            request.path_params["member_id"])
-        return reply(render.member(member))
+async def listing(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    members = await call(d.s.members.list_members, ctx, request.path_params["image_id"])
+    return reply({"members": [render.member(m) for m in members],
+                  "schema": "/v2/schemas/members"})
 
-    async def update(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        body = await json_object(request)
-        status = string(body, "status", required=True) or ""
-        member = await call(d.s.members.set_status, ctx, request.path_params["image_id"],
-                            request.path_params["member_id"], status)
-        return reply(render.member(member))
 
-    async def remove(request: Request) -> Response:
-        ctx = await d.ctx(request)
-        await call(d.s.members.remove, ctx, request.path_params["image_id"],
-                   request.path_params["member_id"])
-        return empty()
+async def show(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    member = await call(d.s.members.get, ctx, request.path_params["image_id"],
+                        request.path_params["member_id"])
+    return reply(render.member(member))
 
-    base = "/v2/images/{image_id}/members"
-    return [
-        Route(base, listing, methods=["GET"]),
-        Route(base, add, methods=["POST"]),
-        Route(base + "/{member_id}", show, methods=["GET"]),
-        Route(base + "/{member_id}", update, methods=["PUT"]),
-        Route(base + "/{member_id}", remove, methods=["DELETE"]),
-    ]
+
+async def update(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    status = await member_status(request)
+    member = await call(d.s.members.set_status, ctx, request.path_params["image_id"],
+                        request.path_params["member_id"], status)
+    return reply(render.member(member))
+
+
+async def remove(request: Request) -> Response:
+    d = deps(request)
+    ctx = await d.ctx(request)
+    await call(d.s.members.remove, ctx, request.path_params["image_id"],
+               request.path_params["member_id"])
+    return empty()
+
+
+BASE = "/v2/images/{image_id}/members"
+ROUTES: list[Route] = [
+    Route(BASE, listing, methods=["GET"]),
+    Route(BASE, add, methods=["POST"]),
+    Route(BASE + "/{member_id}", show, methods=["GET"]),
+    Route(BASE + "/{member_id}", update, methods=["PUT"]),
+    Route(BASE + "/{member_id}", remove, methods=["DELETE"]),
+]

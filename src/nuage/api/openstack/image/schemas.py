@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import reply
+from nuage.api.openstack.image.deps import deps
 from nuage.domain.image import CONTAINER_FORMATS, DISK_FORMATS, MEMBER_STATUSES
 
 # v2.0 .. v2.17; the newest is CURRENT, the rest SUPPORTED (what keystoneauth accepts).
@@ -104,29 +105,45 @@ IMPORT_INFO: dict[str, Any] = {
 }
 
 
-def routes(url: str) -> list[Route]:
-    async def root(request: Request) -> Response:
-        # Tempest asserts 300 on the unversioned root (§1.1).
-        return reply({"versions": versions(url)}, status=300)
+async def root(request: Request) -> Response:
+    # Tempest asserts 300 on the unversioned root (§1.1).
+    return reply({"versions": versions(deps(request).url)}, status=300)
 
-    async def listed(request: Request) -> Response:
-        return reply({"versions": versions(url)})
 
-    def schema(body: dict[str, Any]) -> Any:
-        async def handler(request: Request) -> Response:
-            return reply(body)
-        return handler
+async def listed(request: Request) -> Response:
+    return reply({"versions": versions(deps(request).url)})
 
-    return [
-        Route("/", root, methods=["GET"]),
-        Route("/versions", listed, methods=["GET"]),
-        Route("/v2", listed, methods=["GET"]),
-        Route("/v2/", listed, methods=["GET"]),
-        Route("/v2/schemas/image", schema(IMAGE_SCHEMA), methods=["GET"]),
-        Route("/v2/schemas/images", schema(IMAGES_SCHEMA), methods=["GET"]),
-        Route("/v2/schemas/member", schema(MEMBER_SCHEMA), methods=["GET"]),
-        Route("/v2/schemas/members", schema(MEMBERS_SCHEMA), methods=["GET"]),
-        # Glance always answers this discovery call; nuage offers no import method (yet),
-        # so clients and Tempest see interoperable import as unavailable rather than a 404.
-        Route("/v2/info/import", schema(IMPORT_INFO), methods=["GET"]),
-    ]
+
+async def image_schema(request: Request) -> Response:
+    return reply(IMAGE_SCHEMA)
+
+
+async def images_schema(request: Request) -> Response:
+    return reply(IMAGES_SCHEMA)
+
+
+async def member_schema(request: Request) -> Response:
+    return reply(MEMBER_SCHEMA)
+
+
+async def members_schema(request: Request) -> Response:
+    return reply(MEMBERS_SCHEMA)
+
+
+async def import_info(request: Request) -> Response:
+    return reply(IMPORT_INFO)
+
+
+ROUTES: list[Route] = [
+    Route("/", root, methods=["GET"]),
+    Route("/versions", listed, methods=["GET"]),
+    Route("/v2", listed, methods=["GET"]),
+    Route("/v2/", listed, methods=["GET"]),
+    Route("/v2/schemas/image", image_schema, methods=["GET"]),
+    Route("/v2/schemas/images", images_schema, methods=["GET"]),
+    Route("/v2/schemas/member", member_schema, methods=["GET"]),
+    Route("/v2/schemas/members", members_schema, methods=["GET"]),
+    # Glance always answers this discovery call; nuage offers no import method (yet),
+    # so clients and Tempest see interoperable import as unavailable rather than a 404.
+    Route("/v2/info/import", import_info, methods=["GET"]),
+]

@@ -1,0 +1,28 @@
+"""Each facade's typed dependency object, kept on its Starlette app.
+
+Handlers are module-level functions: the app stores its dependency object once
+(`install(app, deps)`), and each facade's one-line accessor (`deps(request) -> Deps`)
+gets it back through `app_deps`, which checks the type, so mypy sees a `Deps`, never `Any`.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+T = TypeVar("T")
+
+
+def install(app: Starlette, deps: object) -> None:
+    """Keeps `deps` on `app` for its handlers (Starlette gives each request its app)."""
+    app.state.deps = deps
+
+
+def app_deps(request: Request, kind: type[T]) -> T:
+    """The dependency object installed on the app serving `request`, checked to be a `kind`."""
+    found = request.app.state.deps
+    if not isinstance(found, kind):
+        raise TypeError(f"the app serving {request.url.path} holds no {kind.__name__}")
+    return found
