@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import json_object
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.deps import caller, deps
 from nuage.api.openstack.identity.requests import parse_auth
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.identity.assignments import AssignmentFilter
@@ -50,8 +50,7 @@ async def issue(request: Request) -> Response:
 
 
 async def validate(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     subject = request.headers.get("x-subject-token")
     if not subject:
         raise ValidationError("X-Subject-Token header is required.")
@@ -69,8 +68,7 @@ async def validate(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     subject = request.headers.get("x-subject-token")
     if not subject:
         raise ValidationError("X-Subject-Token header is required.")
@@ -79,8 +77,7 @@ async def revoke(request: Request) -> Response:
 
 
 async def auth_catalog(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     if ctx.project_id is None and ctx.domain_id is None and not ctx.system:
         raise NotFound("catalog", "for an unscoped token")
     entries = await call(d.s.tokens.catalog, ctx)
@@ -91,8 +88,7 @@ async def auth_catalog(request: Request) -> Response:
 
 
 async def auth_projects(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     assert ctx.user_id is not None
     projects = await call(d.s.projects.list_for_user, ctx, ctx.user_id)
     return reply(d.render.collection(
@@ -100,8 +96,7 @@ async def auth_projects(request: Request) -> Response:
 
 
 async def auth_domains(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     assert ctx.user_id is not None
     domains = await call(d.s.domains.list_for_user, ctx, ctx.user_id)
     return reply(d.render.collection("domains", [d.render.domain(x) for x in domains],
@@ -109,8 +104,7 @@ async def auth_domains(request: Request) -> Response:
 
 
 async def auth_system(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     assert ctx.user_id is not None
     views = await call(d.s.assignments.list_assignments, ctx,
                        AssignmentFilter(user_id=ctx.user_id, system=True, effective=True))

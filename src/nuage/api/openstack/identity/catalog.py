@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import boolean, extra, json_object, member, string
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.deps import caller
 from nuage.api.openstack.identity.requests import (
     ENDPOINT_KEYS,
     REGION_KEYS,
@@ -19,9 +19,8 @@ from nuage.api.openstack.identity.requests import (
 
 
 async def create_region(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "region")
     region = await call(d.s.catalog.create_region, ctx, string(body, "id"),
                         string(body, "description", nullable=True, max_len=65535) or "",
@@ -31,9 +30,8 @@ async def create_region(request: Request) -> Response:
 
 
 async def put_region(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "region")
     region = await call(d.s.catalog.create_region, ctx, request.path_params["region_id"],
                         string(body, "description", nullable=True, max_len=65535) or "",
@@ -43,26 +41,23 @@ async def put_region(request: Request) -> Response:
 
 
 async def list_regions(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     found = await call(d.s.catalog.list_regions, ctx,
                        request.query_params.get("parent_region_id"))
     return reply(r.collection("regions", [r.region(x) for x in found], "regions"))
 
 
 async def get_region(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     region = await call(d.s.catalog.get_region, ctx, request.path_params["region_id"])
     return reply({"region": r.region(region)})
 
 
 async def update_region(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "region")
     changes = catalog_changes(body, ("description", "parent_region_id", "country"), REGION_KEYS)
     if changes.get("description") is None and "description" in changes:
@@ -73,16 +68,14 @@ async def update_region(request: Request) -> Response:
 
 
 async def delete_region(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.catalog.delete_region, ctx, request.path_params["region_id"])
     return empty()
 
 
 async def create_service(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "service")
     service = await call(
         d.s.catalog.create_service, ctx,
@@ -94,26 +87,23 @@ async def create_service(request: Request) -> Response:
 
 
 async def list_services(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     found = await call(d.s.catalog.list_services, ctx, request.query_params.get("type"),
                        request.query_params.get("name"))
     return reply(r.collection("services", [r.service(x) for x in found], "services"))
 
 
 async def get_service(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     service = await call(d.s.catalog.get_service, ctx, request.path_params["service_id"])
     return reply({"service": r.service(service)})
 
 
 async def update_service(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "service")
     changes = catalog_changes(body, ("type", "name", "description"), SERVICE_KEYS)
     changes = {k: ("" if v is None and k != "extra" else v) for k, v in changes.items()}
@@ -123,16 +113,14 @@ async def update_service(request: Request) -> Response:
 
 
 async def delete_service(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.catalog.delete_service, ctx, request.path_params["service_id"])
     return empty()
 
 
 async def create_endpoint(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "endpoint")
     region = string(body, "region_id", nullable=True)
     # Keystone creates a missing region named by the legacy `region` (v2 habit).
@@ -149,26 +137,23 @@ async def create_endpoint(request: Request) -> Response:
 
 
 async def list_endpoints(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     f = filters(request, "service_id", "interface", "region_id")
     found = await call(d.s.catalog.list_endpoints, ctx, f)
     return reply(r.collection("endpoints", [r.endpoint(x) for x in found], "endpoints"))
 
 
 async def get_endpoint(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     endpoint = await call(d.s.catalog.get_endpoint, ctx, request.path_params["endpoint_id"])
     return reply({"endpoint": r.endpoint(endpoint)})
 
 
 async def update_endpoint(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "endpoint")
     changes = catalog_changes(body, ("service_id", "interface", "url", "region_id"), ENDPOINT_KEYS)
     legacy = "region" in body and "region_id" not in body
@@ -180,8 +165,7 @@ async def update_endpoint(request: Request) -> Response:
 
 
 async def delete_endpoint(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.catalog.delete_endpoint, ctx, request.path_params["endpoint_id"])
     return empty()
 

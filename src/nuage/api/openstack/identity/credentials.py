@@ -13,15 +13,14 @@ from nuage.api.openstack.common.body import (
     string,
 )
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.deps import caller
 from nuage.api.openstack.identity.requests import CREDENTIAL_KEYS, credential_changes, new_app_cred
 from nuage.domain.errors import ValidationError
 
 
 async def create_app_cred(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     new = new_app_cred(member(await json_object(request), "application_credential"))
     view = await call(d.s.credentials.create_app_cred, ctx, request.path_params["user_id"],
                       new)
@@ -29,9 +28,8 @@ async def create_app_cred(request: Request) -> Response:
 
 
 async def list_app_creds(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     uid = request.path_params["user_id"]
     views = await call(d.s.credentials.list_app_creds, ctx, uid,
                        request.query_params.get("name"))
@@ -40,26 +38,23 @@ async def list_app_creds(request: Request) -> Response:
 
 
 async def get_app_cred(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     view = await call(d.s.credentials.get_app_cred, ctx, request.path_params["user_id"],
                       request.path_params["cred_id"])
     return reply({"application_credential": r.app_cred(view)})
 
 
 async def delete_app_cred(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.credentials.delete_app_cred, ctx, request.path_params["user_id"],
                request.path_params["cred_id"])
     return empty()
 
 
 async def create_ec2(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = await json_object(request)
     project_id = string(body, "tenant_id", nullable=True) or string(
         body, "project_id", nullable=True) or ctx.project_id
@@ -71,9 +66,8 @@ async def create_ec2(request: Request) -> Response:
 
 
 async def list_ec2(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     uid = request.path_params["user_id"]
     views = await call(d.s.credentials.list_ec2, ctx, uid)
     return reply(r.collection("credentials", [r.ec2(v) for v in views],
@@ -81,26 +75,23 @@ async def list_ec2(request: Request) -> Response:
 
 
 async def get_ec2(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     view = await call(d.s.credentials.get_ec2, ctx, request.path_params["user_id"],
                       request.path_params["access"])
     return reply({"credential": r.ec2(view)})
 
 
 async def delete_ec2(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.credentials.delete_ec2, ctx, request.path_params["user_id"],
                request.path_params["access"])
     return empty()
 
 
 async def create_credential(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "credential")
     view = await call(d.s.credentials.create, ctx,
                       string(body, "user_id", required=True) or "",
@@ -112,9 +103,8 @@ async def create_credential(request: Request) -> Response:
 
 
 async def list_credentials(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     views = await call(d.s.credentials.find, ctx, request.query_params.get("user_id"),
                        request.query_params.get("type"))
     return reply(r.collection("credentials", [r.credential(v) for v in views],
@@ -122,17 +112,15 @@ async def list_credentials(request: Request) -> Response:
 
 
 async def get_credential(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     view = await call(d.s.credentials.get, ctx, request.path_params["cred_id"])
     return reply({"credential": r.credential(view)})
 
 
 async def update_credential(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "credential")
     view = await call(d.s.credentials.update, ctx, request.path_params["cred_id"],
                       credential_changes(body))
@@ -140,8 +128,7 @@ async def update_credential(request: Request) -> Response:
 
 
 async def delete_credential(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.credentials.delete, ctx, request.path_params["cred_id"])
     return empty()
 

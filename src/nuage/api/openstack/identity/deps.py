@@ -34,3 +34,10 @@ class Deps:
 def deps(request: Request) -> Deps:
     """The identity facade's dependencies, as `identity_app` installed them."""
     return app_deps(request, Deps)
+
+
+async def caller(request: Request) -> tuple[Deps, RequestContext]:
+    """The facade's Deps and the caller's context (401 without a valid token): the first
+    line of every authenticated handler."""
+    d = deps(request)
+    return d, await d.ctx(request)

@@ -16,7 +16,7 @@ from nuage.api.openstack.common.body import (
     string_list,
 )
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.deps import caller
 from nuage.api.openstack.identity.requests import (
     DOMAIN_KEYS,
     domain_changes,
@@ -31,9 +31,8 @@ from nuage.services.identity.base import page
 
 # -- domains ---------------------------------------------------------------------------
 async def create_domain(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "domain")
     domain = await call(
         d.s.domains.create, ctx, name(body, max_len=64),
@@ -45,9 +44,8 @@ async def create_domain(request: Request) -> Response:
 
 
 async def list_domains(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     f = filters(request, booleans=("enabled",))
     found = await call(d.s.domains.find, ctx, request.query_params.get("name"),
                        f.get("enabled"))
@@ -55,17 +53,15 @@ async def list_domains(request: Request) -> Response:
 
 
 async def get_domain(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     domain = await call(d.s.domains.get, ctx, request.path_params["domain_id"])
     return reply({"domain": r.domain(domain)})
 
 
 async def update_domain(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "domain")
     domain = await call(d.s.domains.update, ctx, request.path_params["domain_id"],
                         domain_changes(body))
@@ -73,17 +69,15 @@ async def update_domain(request: Request) -> Response:
 
 
 async def delete_domain(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.domains.delete, ctx, request.path_params["domain_id"])
     return empty()
 
 
 # -- projects --------------------------------------------------------------------------
 async def create_project(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "project")
     if body.get("is_domain") is True:
         raise ValidationError("Projects acting as domains are not supported; create a "
@@ -102,9 +96,8 @@ async def create_project(request: Request) -> Response:
 
 
 async def list_projects(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     f = filters(request, "name", "domain_id", "parent_id", booleans=("enabled",))
     if request.query_params.get("is_domain", "").lower() == "true":
         return reply(r.collection("projects", [], "projects"))
@@ -119,17 +112,15 @@ async def list_projects(request: Request) -> Response:
 
 
 async def get_project(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     project = await call(d.s.projects.get, ctx, request.path_params["project_id"])
     return reply({"project": r.project(project)})
 
 
 async def update_project(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "project")
     project = await call(d.s.projects.update, ctx, request.path_params["project_id"],
                          project_changes(body, creating=False))
@@ -137,22 +128,19 @@ async def update_project(request: Request) -> Response:
 
 
 async def delete_project(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.projects.delete, ctx, request.path_params["project_id"])
     return empty()
 
 
 async def list_tags(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     tags = await call(d.s.projects.tags, ctx, request.path_params["project_id"])
     return reply({"tags": tags})
 
 
 async def replace_tags(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     tags = string_list(await json_object(request), "tags")
     if tags is None:
         raise ValidationError("'tags' is a required property.")
@@ -161,32 +149,28 @@ async def replace_tags(request: Request) -> Response:
 
 
 async def clear_tags(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.projects.set_tags, ctx, request.path_params["project_id"], [])
     return empty()
 
 
 async def add_tag(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     pid, tag = request.path_params["project_id"], request.path_params["tag"]
     await call(d.s.projects.add_tag, ctx, pid, tag)
     return empty(201, headers={"Location": r.links(f"projects/{pid}/tags/{tag}")["self"]})
 
 
 async def check_tag(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.projects.has_tag, ctx, request.path_params["project_id"],
                request.path_params["tag"])
     return empty()
 
 
 async def remove_tag(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.projects.remove_tag, ctx, request.path_params["project_id"],
                request.path_params["tag"])
     return empty()

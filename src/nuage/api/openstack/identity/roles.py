@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.body import extra, json_object, member, name, obj, string
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.deps import caller, deps
 from nuage.api.openstack.identity.render import Renderer
 from nuage.api.openstack.identity.requests import ROLE_KEYS, assignment_filter, role_changes
 from nuage.domain.identity import SYSTEM_ALL, ActorType, Role, TargetType
@@ -19,9 +19,8 @@ from nuage.services.identity.assignments import Grant
 
 
 async def create_role(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "role")
     role = await call(d.s.roles.create, ctx, name(body),
                       domain_id=string(body, "domain_id", nullable=True),
@@ -32,26 +31,23 @@ async def create_role(request: Request) -> Response:
 
 
 async def list_roles(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     roles = await call(d.s.roles.find, ctx, request.query_params.get("name"),
                        request.query_params.get("domain_id"))
     return reply(r.collection("roles", [r.role(x) for x in roles], "roles"))
 
 
 async def get_role(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     role = await call(d.s.roles.get, ctx, request.path_params["role_id"])
     return reply({"role": r.role(role)})
 
 
 async def update_role(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "role")
     role = await call(d.s.roles.update, ctx, request.path_params["role_id"],
                       role_changes(body))
@@ -59,8 +55,7 @@ async def update_role(request: Request) -> Response:
 
 
 async def delete_role(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.roles.delete, ctx, request.path_params["role_id"])
     return empty()
 
@@ -70,9 +65,8 @@ def inference(r: Renderer, prior: Role, implied: list[Role]) -> dict[str, Any]:
 
 
 async def imply(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     prior, implied = await call(d.s.roles.imply, ctx, request.path_params["prior"],
                                 request.path_params["implied"])
     return reply({"role_inference": {"prior_role": r.role_ref(prior),
@@ -80,9 +74,8 @@ async def imply(request: Request) -> Response:
 
 
 async def check_implied(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     prior, implied = await call(d.s.roles.check_implied, ctx, request.path_params["prior"],
                                 request.path_params["implied"])
     if request.method == "HEAD":
@@ -92,23 +85,20 @@ async def check_implied(request: Request) -> Response:
 
 
 async def unimply(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.roles.unimply, ctx, request.path_params["prior"],
                request.path_params["implied"])
     return empty()
 
 
 async def list_implied(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     prior, implied = await call(d.s.roles.implied, ctx, request.path_params["prior"])
     return reply({"role_inference": inference(d.render, prior, implied)})
 
 
 async def inferences(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     rows = await call(d.s.roles.inferences, ctx)
     return reply({"role_inferences": [inference(d.render, p, i) for p, i in rows]})
 
@@ -181,9 +171,8 @@ GRANT_ROUTES = _grant_routes()
 
 
 async def role_assignments(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     q = request.query_params
     views = await call(d.s.assignments.list_assignments, ctx, assignment_filter(request))
     names = None

@@ -16,15 +16,14 @@ from nuage.api.openstack.common.body import (
     string,
 )
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.api.openstack.identity.deps import deps
+from nuage.api.openstack.identity.deps import caller, deps
 from nuage.api.openstack.identity.requests import GROUP_KEYS, filters, paging, user_changes
 from nuage.services.identity.base import page
 
 
 async def create_user(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "user")
     c = user_changes(body)
     user = await call(
@@ -36,9 +35,8 @@ async def create_user(request: Request) -> Response:
 
 
 async def list_users(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     f = filters(request, "name", "domain_id", booleans=("enabled",))
     found = await call(d.s.users.find, ctx, f)
     marker, limit = paging(request)
@@ -48,17 +46,15 @@ async def list_users(request: Request) -> Response:
 
 
 async def get_user(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     user = await call(d.s.users.get, ctx, request.path_params["user_id"])
     return reply({"user": r.user(user)})
 
 
 async def update_user(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "user")
     user = await call(d.s.users.update, ctx, request.path_params["user_id"],
                       user_changes(body))
@@ -66,8 +62,7 @@ async def update_user(request: Request) -> Response:
 
 
 async def delete_user(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.users.delete, ctx, request.path_params["user_id"])
     return empty()
 
@@ -84,9 +79,8 @@ async def change_password(request: Request) -> Response:
 
 
 async def user_projects(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     uid = request.path_params["user_id"]
     projects = await call(d.s.projects.list_for_user, ctx, uid)
     return reply(r.collection("projects", [r.project(p) for p in projects],
@@ -94,9 +88,8 @@ async def user_projects(request: Request) -> Response:
 
 
 async def user_groups(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     uid = request.path_params["user_id"]
     groups = await call(d.s.groups.groups_of, ctx, uid)
     return reply(r.collection("groups", [r.group(g) for g in groups], f"users/{uid}/groups"))
@@ -104,9 +97,8 @@ async def user_groups(request: Request) -> Response:
 
 # -- groups ----------------------------------------------------------------------------
 async def create_group(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "group")
     group = await call(
         d.s.groups.create, ctx, name(body), string(body, "domain_id"),
@@ -116,25 +108,22 @@ async def create_group(request: Request) -> Response:
 
 
 async def list_groups(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     found = await call(d.s.groups.find, ctx, filters(request, "name", "domain_id"))
     return reply(r.collection("groups", [r.group(g) for g in found], "groups"))
 
 
 async def get_group(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     group = await call(d.s.groups.get, ctx, request.path_params["group_id"])
     return reply({"group": r.group(group)})
 
 
 async def update_group(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     body = member(await json_object(request), "group")
     changes: dict[str, Any] = {}
     if "name" in body:
@@ -149,40 +138,35 @@ async def update_group(request: Request) -> Response:
 
 
 async def delete_group(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.groups.delete, ctx, request.path_params["group_id"])
     return empty()
 
 
 async def group_users(request: Request) -> Response:
-    d = deps(request)
+    d, ctx = await caller(request)
     r = d.render
-    ctx = await d.ctx(request)
     gid = request.path_params["group_id"]
     users = await call(d.s.groups.members, ctx, gid)
     return reply(r.collection("users", [r.user(u) for u in users], f"groups/{gid}/users"))
 
 
 async def add_member(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.groups.add_member, ctx, request.path_params["group_id"],
                request.path_params["user_id"])
     return empty()
 
 
 async def check_member(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.groups.check_member, ctx, request.path_params["group_id"],
                request.path_params["user_id"])
     return empty()
 
 
 async def remove_member(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.groups.remove_member, ctx, request.path_params["group_id"],
                request.path_params["user_id"])
     return empty()

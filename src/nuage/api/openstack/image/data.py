@@ -8,15 +8,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from nuage.api.openstack.common.http import call, empty
-from nuage.api.openstack.image.deps import deps
+from nuage.api.openstack.image.deps import caller
 from nuage.api.openstack.image.requests import declared_size, upload_media_ok
 from nuage.api.streaming import batched
 from nuage.services.image.data import Upload
 
 
 async def upload(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     upload_media_ok(request)
     session: Upload = await call(d.s.data.begin_upload, ctx,
                                  request.path_params["image_id"], declared_size(request))
@@ -32,8 +31,7 @@ async def upload(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     found = await call(d.s.data.download, ctx, request.path_params["image_id"],
                        request.headers.get("range"))
     if found is None:

@@ -29,3 +29,10 @@ class Deps:
 def deps(request: Request) -> Deps:
     """The image facade's dependencies, as `image_app` installed them."""
     return app_deps(request, Deps)
+
+
+async def caller(request: Request) -> tuple[Deps, RequestContext]:
+    """The facade's Deps and the caller's context (401 without a valid token): the first
+    line of every authenticated handler."""
+    d = deps(request)
+    return d, await d.ctx(request)

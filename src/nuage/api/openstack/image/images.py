@@ -12,7 +12,7 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.image import render
-from nuage.api.openstack.image.deps import deps
+from nuage.api.openstack.image.deps import caller, deps
 from nuage.api.openstack.image.requests import patch_ops, query
 from nuage.domain.errors import NotFound
 
@@ -25,16 +25,14 @@ def _next_link(request: Request, marker: str, limit: int) -> str:
 
 
 async def create(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     body = await json_object(request)
     image = await call(d.s.images.create, ctx, body)
     return reply(render.image(image), status=201)
 
 
 async def listing(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     page = await call(d.s.images.list_images, ctx, query(request))
     out: dict[str, Any] = {"images": [render.image(i) for i in page.images],
                            "first": "/v2/images", "schema": "/v2/schemas/images"}
@@ -44,8 +42,7 @@ async def listing(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     image = await call(d.s.images.get, ctx, request.path_params["image_id"])
     return reply(render.image(image))
 
@@ -53,53 +50,46 @@ async def show(request: Request) -> Response:
 async def tasks(request: Request) -> Response:
     # Glance 2.12's tasks of an image. nuage runs no Glance task (no interoperable
     # import, no location import), so an image it lets the caller see has none.
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.images.get, ctx, request.path_params["image_id"])
     return reply({"tasks": []})
 
 
 async def update(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     ops = await patch_ops(request)
     image = await call(d.s.images.update, ctx, request.path_params["image_id"], ops)
     return reply(render.image(image))
 
 
 async def delete(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.images.delete, ctx, request.path_params["image_id"])
     return empty()
 
 
 async def add_tag(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.images.add_tag, ctx, request.path_params["image_id"],
                request.path_params["tag"])
     return empty()
 
 
 async def remove_tag(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.images.remove_tag, ctx, request.path_params["image_id"],
                request.path_params["tag"])
     return empty()
 
 
 async def deactivate(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.images.set_active, ctx, request.path_params["image_id"], False)
     return empty()
 
 
 async def reactivate(request: Request) -> Response:
-    d = deps(request)
-    ctx = await d.ctx(request)
+    d, ctx = await caller(request)
     await call(d.s.images.set_active, ctx, request.path_params["image_id"], True)
     return empty()
 
