@@ -32,6 +32,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from nuage.api.audit.app import render_event
+from nuage.api.openstack.identity.errors import WORDING as KEYSTONE_WORDING
 from nuage.bootstrap import Cloud, build, key_repositories
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NuageError, ValidationError
@@ -75,7 +76,7 @@ class _OneLineErrors(TyperGroup):
         except CliError as exc:
             _fail(exc.message, exc.code)
         except NuageError as exc:
-            _fail(exc.message, 1)
+            _fail(exc.worded(KEYSTONE_WORDING), 1)
         except GuestImageError as exc:
             _fail(f"{exc} (NUAGE_COMPUTE=false runs nuage without compute)", 1)
         except DatabaseError as exc:

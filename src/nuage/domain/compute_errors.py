@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from nuage.domain.errors import NotFound, NuageError
+from nuage.domain.errors import FaultCode, NotFound, NuageError
+
+
+class ComputeFault(FaultCode):
+    """What went wrong in compute use cases."""
+
+    # --- servers and their actions ---
+    # --- flavors, keypairs, quotas, aggregates, hosts, usage ---
 
 
 class OverLimit(NuageError):
@@ -13,7 +20,7 @@ class TagNotFound(NotFound):
     """A server does not have the tag asked about (404, in Nova's words)."""
 
     def __init__(self, message: str, server_id: str, tag: str) -> None:
-        super().__init__("tag", tag)
-        self.message = message
-        self.args = (message,)
+        NuageError.__init__(self, message)  # TRANSITION: the compute area words it
+        self.kind = "tag"
+        self.ident = tag
         self.server_id = server_id

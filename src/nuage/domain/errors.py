@@ -1,14 +1,74 @@
-"""The one domain error hierarchy. Each wire API maps these to its own error shape."""
+"""The one domain error hierarchy: a fault kind plus fields, never a wire sentence.
+
+Services say *what* went wrong (`Conflict(ComputeFault.SERVER_LOCKED, server_id=...)`);
+each wire API's error table says it in that API's words (Nova's, Keystone's, Glance's,
+S3's), and so does the CLI. The class gives the category (400, 401, 403, 404, 409, 413);
+the fault names the case within it; the fields are what the wording may quote.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class FaultCode(StrEnum):
+    """Base of each area's fault enumeration (`CommonFault`, `ComputeFault`, ...).
+
+    Values are dotted, stable names ("server.locked"): they reach logs, audit details and
+    the CLI, never a wire API directly."""
+
+
+class CommonFault(FaultCode):
+    """Faults every service raises."""
+
+    # The policy table refused `action` (domain/policy.py). Fields: action.
+    POLICY_DENIED = "policy.denied"
+    # A target is absent or invisible to the caller. Fields: kind, ident.
+    NOT_FOUND = "not_found"
+    # No credentials where the call needs them.
+    AUTHENTICATION_REQUIRED = "authentication.required"
+
+
+# A wire API's wording of a fault: a str.format template over the fault's fields, or a
+# function of them when the sentence depends on their values.
+Wording = str | Callable[[Mapping[str, Any]], str]
 
 
 class NuageError(Exception):
     """Base of every error a service raises on purpose."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    # A plain str is a sentence already in one API's words: only an adapter, which knows
+    # its API, raises one (tests/unit/test_vocabulary.py keeps them out of services/).
+    def __init__(self, fault: FaultCode | str, /, **fields: Any) -> None:
+        super().__init__(fault, fields)
+        self.fault = fault
+        self.fields: dict[str, Any] = fields
+
+    @property
+    def message(self) -> str:
+        """A neutral rendering for logs and for callers without a wording table (or the
+        adapter's own sentence)."""
+        if not isinstance(self.fault, FaultCode):
+            return self.fault
+        if not self.fields:
+            return self.fault.value
+        return f"{self.fault.value} (" + ", ".join(
+            f"{k}={v}" for k, v in self.fields.items()) + ")"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def worded(self, table: Mapping[FaultCode, Wording]) -> str:
+        """The fault in the words of the API whose `table` this is; the neutral rendering
+        for a fault the table lacks (each adapter's tests check it lacks none)."""
+        wording = table.get(self.fault) if isinstance(self.fault, FaultCode) else None
+        if wording is None:
+            return self.message
+        if callable(wording):
+            return wording(self.fields)
+        return wording.format(**self.fields)
 
 
 class ValidationError(NuageError):
@@ -30,9 +90,9 @@ class AuthReceiptRequired(Unauthorized):
     multi-factor auth receipts.
     """
 
-    def __init__(self, message: str, receipt: str, required: list[list[str]],
+    def __init__(self, fault: FaultCode | str, receipt: str, required: list[list[str]],
                  methods: list[str], user_id: str, expires_at: float) -> None:
-        super().__init__(message)
+        super().__init__(fault)
         self.receipt = receipt
         self.required = required
         self.methods = methods
@@ -45,10 +105,14 @@ class Forbidden(NuageError):
 
 
 class NotFound(NuageError):
-    """The target does not exist, or is not visible to the caller (404)."""
+    """The target does not exist, or is not visible to the caller (404).
 
-    def __init__(self, kind: str, ident: str) -> None:
-        super().__init__(f"Could not find {kind}: {ident}.")
+    `kind` is the domain's noun for the target ("server", "image", "role"); adapters word
+    it in their API's terms."""
+
+    def __init__(self, kind: str, ident: str, /,
+                 fault: FaultCode = CommonFault.NOT_FOUND, **fields: Any) -> None:
+        super().__init__(fault, kind=kind, ident=ident, **fields)
         self.kind = kind
         self.ident = ident
 

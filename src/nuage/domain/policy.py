@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden
+from nuage.domain.errors import CommonFault, Forbidden
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,10 @@ def domain_reader_of_pair(ctx: RequestContext, t: Target) -> bool:
 
 def project_reader(ctx: RequestContext, t: Target) -> bool:
     return "reader" in ctx.roles and ctx.project_id is not None and ctx.project_id == t.project_id
+
+
+def project_admin(ctx: RequestContext, t: Target) -> bool:
+    return "admin" in ctx.roles and ctx.project_id is not None and ctx.project_id == t.project_id
 
 
 def project_member(ctx: RequestContext, t: Target) -> bool:
@@ -203,6 +207,10 @@ POLICY: dict[str, Rule] = {
     "identity:revoke_token": any_of(cloud_admin, owner),
     # audit trail: a project's readers see that project's events, cloud readers see all
     "audit:list_events": any_of(cloud_reader, project_reader),
+    # --- compute: servers and their actions (Nova) ---
+    # --- compute: flavors, keypairs, quotas, aggregates, hosts, usage ---
+    # --- image (Glance) ---
+    # --- storage (S3) ---
 }
 
 
@@ -220,10 +228,12 @@ def is_cloud_admin(ctx: RequestContext) -> bool:
     return cloud_admin(ctx, Target())
 
 
-def allowed(ctx: RequestContext, action: str, target: Target | None = None) -> bool:
+def may(ctx: RequestContext, action: str, target: Target | None = None) -> bool:
+    """May the caller do `action` to `target`? The one question every service (and a
+    console deciding which buttons to show) asks; `action` is a row of POLICY."""
     return POLICY[action](ctx, target or Target())
 
 
 def enforce(ctx: RequestContext, action: str, target: Target | None = None) -> None:
-    if not allowed(ctx, action, target):
-        raise Forbidden(f"You are not authorized to perform the requested action: {action}.")
+    if not may(ctx, action, target):
+        raise Forbidden(CommonFault.POLICY_DENIED, action=action)

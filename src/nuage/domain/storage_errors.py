@@ -3,12 +3,10 @@ domain keeps that precision; `api/s3/errors.py` maps each to its code and status
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from nuage.domain.errors import NuageError
+from nuage.domain.errors import FaultCode, NuageError
 
 
-class Fault(StrEnum):
+class Fault(FaultCode):
     NO_SUCH_BUCKET = "NoSuchBucket"
     NO_SUCH_KEY = "NoSuchKey"
     NO_SUCH_VERSION = "NoSuchVersion"
@@ -58,7 +56,7 @@ class StorageError(NuageError):
     def __init__(self, fault: Fault, message: str, resource: str | None = None,
                  extra: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.fault = fault
+        self.fault: Fault = fault
         self.resource = resource
         # Extra elements S3 puts in the error body (e.g. BucketName, Key, ArgumentName).
         self.extra = extra or {}

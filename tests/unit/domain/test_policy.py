@@ -163,7 +163,7 @@ TABLE: list[tuple[str, str, Target, bool]] = [
      for row in TABLE],
 )
 def test_policy_table(who: str, action: str, target: Target, expected: bool) -> None:
-    assert policy.allowed(ACTORS[who], action, target) is expected
+    assert policy.may(ACTORS[who], action, target) is expected
 
 
 def test_every_action_in_the_table_exists() -> None:
@@ -181,7 +181,7 @@ def test_a_project_user_never_acts_on_another_project(who: str, action: str) -> 
     ctx = ACTORS[who]
     for target in (PROJECT_B, Target(domain_id="d1", project_id="p-b", user_id="u-b"),
                    Target(project_id="p-b"), PROJECT_IN_D2):
-        assert not policy.allowed(ctx, action, target), (who, action, target)
+        assert not policy.may(ctx, action, target), (who, action, target)
 
 
 def test_enforce_raises_forbidden_naming_the_action() -> None:

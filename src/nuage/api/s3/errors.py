@@ -7,12 +7,15 @@ from starlette.responses import Response
 from nuage.api.s3 import xml
 from nuage.api.s3.sigv4 import S3AuthError
 from nuage.domain.errors import (
+    CommonFault,
     Conflict,
+    FaultCode,
     Forbidden,
     NotFound,
     NuageError,
     Unauthorized,
     ValidationError,
+    Wording,
 )
 from nuage.domain.storage_errors import Fault, StorageError
 
@@ -40,22 +43,29 @@ STATUS: dict[Fault, int] = {
 # Extra values that S3 sends as response headers rather than XML elements.
 HEADER_EXTRAS = ("x-amz-delete-marker", "x-amz-version-id")
 
+# Each fault in S3's words.
+WORDING: dict[FaultCode, Wording] = {
+    CommonFault.NOT_FOUND: "Could not find {kind}: {ident}.",
+    CommonFault.POLICY_DENIED: "Access Denied",
+    CommonFault.AUTHENTICATION_REQUIRED: "Access Denied",
+}
+
 
 def code_and_status(exc: Exception) -> tuple[str, int, str]:
     if isinstance(exc, StorageError):
-        return exc.fault.value, STATUS.get(exc.fault, 400), exc.message
+        return exc.fault.value, STATUS.get(exc.fault, 400), exc.worded(WORDING)
     if isinstance(exc, S3AuthError):
         return exc.code, exc.status, exc.message
     if isinstance(exc, NotFound):
-        return "NoSuchKey", 404, exc.message
+        return "NoSuchKey", 404, exc.worded(WORDING)
     if isinstance(exc, Forbidden | Unauthorized):
         return "AccessDenied", 403, "Access Denied"
     if isinstance(exc, Conflict):
-        return "OperationAborted", 409, exc.message
+        return "OperationAborted", 409, exc.worded(WORDING)
     if isinstance(exc, ValidationError):
-        return "InvalidArgument", 400, exc.message
+        return "InvalidArgument", 400, exc.worded(WORDING)
     if isinstance(exc, NuageError):
-        return "InvalidRequest", 400, exc.message
+        return "InvalidRequest", 400, exc.worded(WORDING)
     return "InternalError", 500, "We encountered an internal error. Please try again."
 
 

@@ -50,7 +50,7 @@ class IdentityUseCases:
     def guard(self, uow: UnitOfWork, ctx: RequestContext, action: str, target: policy.Target,
               *, target_type: str, target_id: str | None) -> None:
         """Enforce the policy; a refused change is itself recorded (outcome denied)."""
-        if policy.allowed(ctx, action, target):
+        if policy.may(ctx, action, target):
             return
         self.p.auditor.record(uow, ctx, action, target_type, target_id,
                               project_id=target.project_id, outcome=Outcome.DENIED)

@@ -342,7 +342,7 @@ class CredentialService(IdentityUseCases):
               ) -> Credential:
         cred = uow.credentials.get(cred_id)
         # Someone else's credential is as invisible as a missing one.
-        if cred is None or not policy.allowed(ctx, action, policy.Target(user_id=cred.user_id)) \
+        if cred is None or not policy.may(ctx, action, policy.Target(user_id=cred.user_id)) \
                 or not self._reachable(ctx, cred):
             raise NotFound("credential", cred_id)
         return cred

@@ -65,11 +65,11 @@ class DomainService(IdentityUseCases):
             if enabled is not None:
                 filters["enabled"] = enabled
             found = uow.domains.find(**filters)
-            if policy.allowed(ctx, "identity:list_domains"):
+            if policy.may(ctx, "identity:list_domains"):
                 return found
             # Others see the domains they are scoped within.
             return [d for d in found
-                    if policy.allowed(ctx, "identity:get_domain", policy.Target(domain_id=d.id))]
+                    if policy.may(ctx, "identity:get_domain", policy.Target(domain_id=d.id))]
 
     def update(self, ctx: RequestContext, domain_id: str, changes: dict[str, Any]) -> Domain:
         with self.p.uow(write=True) as uow:
@@ -162,7 +162,7 @@ class ProjectService(IdentityUseCases):
              tags: list[str] | None = None, tags_any: list[str] | None = None,
              not_tags: list[str] | None = None) -> list[Project]:
         with self.p.uow() as uow:
-            if not policy.allowed(ctx, "identity:list_projects",
+            if not policy.may(ctx, "identity:list_projects",
                                   policy.Target(domain_id=filters.get("domain_id"))):
                 if ctx.domain_id and "domain_id" not in filters:
                     filters = {**filters, "domain_id": ctx.domain_id}

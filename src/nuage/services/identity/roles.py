@@ -33,7 +33,7 @@ class RoleService(IdentityUseCases):
     def get(self, ctx: RequestContext, role_id: str) -> Role:
         with self.p.uow() as uow:
             role = self.role(uow, role_id)
-            if not policy.allowed(ctx, "identity:get_role", policy.Target(
+            if not policy.may(ctx, "identity:get_role", policy.Target(
                     domain_id=role.domain_id or ctx.domain_id)):
                 policy.enforce(ctx, "identity:get_role", policy.Target(domain_id=role.domain_id))
             return role

@@ -422,7 +422,7 @@ class TokenService(IdentityUseCases):
 
     @staticmethod
     def check_may_validate(ctx: RequestContext, info: ValidatedToken) -> None:
-        if not policy.allowed(ctx, "identity:validate_token",
+        if not policy.may(ctx, "identity:validate_token",
                               policy.Target(user_id=info.user.id)):
             raise Forbidden("You are not authorized to validate this token.")
 

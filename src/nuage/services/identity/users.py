@@ -83,7 +83,7 @@ class UserService(IdentityUseCases):
 
     def find(self, ctx: RequestContext, filters: dict[str, Any]) -> list[User]:
         with self.p.uow() as uow:
-            if not policy.allowed(ctx, "identity:list_users",
+            if not policy.may(ctx, "identity:list_users",
                                   policy.Target(domain_id=filters.get("domain_id"))):
                 if ctx.domain_id and "domain_id" not in filters:
                     filters = {**filters, "domain_id": ctx.domain_id}
@@ -230,7 +230,7 @@ class GroupService(IdentityUseCases):
 
     def find(self, ctx: RequestContext, filters: dict[str, Any]) -> list[Group]:
         with self.p.uow() as uow:
-            if not policy.allowed(ctx, "identity:list_groups",
+            if not policy.may(ctx, "identity:list_groups",
                                   policy.Target(domain_id=filters.get("domain_id"))):
                 if ctx.domain_id and "domain_id" not in filters:
                     filters = {**filters, "domain_id": ctx.domain_id}

@@ -8,17 +8,22 @@ Glance itself answers errors with an HTML page; clients only read the status and
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.responses import Response
 
 from nuage.domain.errors import (
+    CommonFault,
     Conflict,
+    FaultCode,
     Forbidden,
     NotFound,
     NuageError,
     RequestTooLarge,
     Unauthorized,
     ValidationError,
+    Wording,
 )
 from nuage.domain.image import TooLarge
 from nuage.services.image.data import RangeNotSatisfiable
@@ -33,6 +38,21 @@ TABLE: list[tuple[type[NuageError], int, str]] = [
     (RequestTooLarge, 413, "Request Entity Too Large"),
     (RangeNotSatisfiable, 416, "Requested Range Not Satisfiable"),
 ]
+
+
+def _not_found(f: Mapping[str, Any]) -> str:
+    if f["kind"] == "image":
+        return f"No image found with ID {f['ident']}"
+    return f"Could not find {f['kind']}: {f['ident']}."
+
+
+# Each fault in Glance's words.
+WORDING: dict[FaultCode, Wording] = {
+    CommonFault.NOT_FOUND: _not_found,
+    CommonFault.POLICY_DENIED: "You are not authorized to perform the requested action: "
+                               "{action}.",
+    CommonFault.AUTHENTICATION_REQUIRED: "The request you have made requires authentication.",
+}
 
 
 def glance_error(status: int, title: str, message: str,
@@ -50,7 +70,5 @@ def to_response(exc: NuageError, identity_url: str) -> Response:
                 headers = {"WWW-Authenticate": f'Keystone uri="{identity_url}"'}
             if isinstance(exc, RangeNotSatisfiable):
                 headers = {"Content-Range": f"bytes */{exc.size}"}
-            message = (f"No image found with ID {exc.ident}" if isinstance(exc, NotFound)
-                       and exc.kind == "image" else exc.message)
-            return glance_error(status, title, message, headers)
+            return glance_error(status, title, exc.worded(WORDING), headers)
     return glance_error(500, "Internal Server Error", "An unexpected error occurred.")
