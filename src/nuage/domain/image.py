@@ -157,11 +157,17 @@ def check_tags(value: Any) -> list[str]:
     return tags
 
 
-def set_field(image: Image, key: str, value: Any, *, may_publicize: bool,
-              may_set_owner: bool) -> None:
-    """Set one core field or property, checked. The caller has checked it may write;
-    `may_publicize` and `may_set_owner` are its rights to make the image public and to give
-    it to another project (the policy rows "image:image:publicize", "image:image:set_owner")."""
+@dataclass(frozen=True)
+class Rights:
+    """What a caller who may write an image may also do to it. The service reads them from
+    the policy rows "image:image:publicize" and "image:image:set_owner"."""
+
+    publicize: bool = False
+    set_owner: bool = False
+
+
+def set_field(image: Image, key: str, value: Any, rights: Rights) -> None:
+    """Set one core field or property, checked. The caller has checked it may write."""
     check_property_name(key)
     if key == "name":
         image.name = _string_or_null(key, value)
@@ -169,7 +175,7 @@ def set_field(image: Image, key: str, value: Any, *, may_publicize: bool,
         vis = _string_or_null(key, value, tuple(v.value for v in Visibility))
         if vis is None:
             raise ValidationError(ImageFault.VALUE_NULL, name=key)
-        if vis == Visibility.PUBLIC and not may_publicize and image.visibility != vis:
+        if vis == Visibility.PUBLIC and not rights.publicize and image.visibility != vis:
             raise Forbidden(ImageFault.PUBLICIZE_DENIED)
         image.visibility = vis
     elif key in ("protected", "os_hidden"):
@@ -186,7 +192,7 @@ def set_field(image: Image, key: str, value: Any, *, may_publicize: bool,
         image.tags = check_tags(value)
     elif key == "owner":
         owner = _string_or_null(key, value)
-        if owner != image.owner and not may_set_owner:
+        if owner != image.owner and not rights.set_owner:
             raise Forbidden(ImageFault.OWNER_CHANGE_DENIED)
         if not owner:
             raise ValidationError(ImageFault.VALUE_EMPTY, name=key)
@@ -217,8 +223,7 @@ def decode_path(pointer: Any) -> str:
     return parts[0].replace("~1", "/").replace("~0", "~")
 
 
-def apply_patch(image: Image, ops: list[PatchOp], *, may_publicize: bool,
-                may_set_owner: bool) -> list[str]:
+def apply_patch(image: Image, ops: list[PatchOp], rights: Rights) -> list[str]:
     """Apply the operations in order (all or nothing: the caller discards on error).
 
     Returns the attribute names changed. Glance's rules: read-only fields 403, removing a
@@ -240,8 +245,7 @@ def apply_patch(image: Image, ops: list[PatchOp], *, may_publicize: bool,
         elif op.op in ("add", "replace"):
             if key == "locations":
                 raise Forbidden(ImageFault.LOCATIONS_MANAGED)
-            set_field(image, key, op.value, may_publicize=may_publicize,
-                      may_set_owner=may_set_owner)
+            set_field(image, key, op.value, rights)
         else:
             raise ValidationError(ImageFault.PATCH_OP_UNKNOWN, op=op.op)
         changed.append(key)

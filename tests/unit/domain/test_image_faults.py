@@ -9,12 +9,12 @@ import pytest
 from nuage.api.openstack.image.errors import WORDING
 from nuage.domain import image as rules
 from nuage.domain.errors import Conflict, Forbidden, NuageError, ValidationError
-from nuage.domain.image import Image, PatchOp, TooLarge
+from nuage.domain.image import Image, PatchOp, Rights, TooLarge
 from nuage.domain.image_errors import ImageFault, RangeNotSatisfiable
 from nuage.services.image.data import parse_range
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-USER = {"may_publicize": False, "may_set_owner": False}
+USER = Rights()
 
 
 def _image() -> Image:
@@ -45,7 +45,7 @@ def test_patch_refusals_are_fault_codes(ops: list[PatchOp], error: type[NuageErr
                                         fault: ImageFault, fields: dict[str, object],
                                         words: str) -> None:
     with pytest.raises(error) as exc:
-        rules.apply_patch(_image(), ops, **USER)
+        rules.apply_patch(_image(), ops, USER)
     assert exc.value.fault is fault
     assert exc.value.fields == fields
     assert exc.value.worded(WORDING) == words
@@ -55,7 +55,7 @@ def test_admin_rights_let_the_same_patch_through() -> None:
     image = _image()
     rules.apply_patch(image, [PatchOp("replace", "visibility", "public"),
                               PatchOp("replace", "owner", "p-b")],
-                      may_publicize=True, may_set_owner=True)
+                      Rights(publicize=True, set_owner=True))
     assert (image.visibility, image.owner) == ("public", "p-b")
 
 

@@ -11,7 +11,7 @@ from nuage.domain import image as rules
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
-from nuage.domain.image import Image, ImageStatus, PatchOp, Visibility
+from nuage.domain.image import Image, ImageStatus, PatchOp, Rights, Visibility
 from nuage.domain.image_errors import ImageFault
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.image.base import ImageUseCases, sees_all_projects
@@ -51,10 +51,10 @@ class ImagePage:
     limit: int
 
 
-def _rights(ctx: RequestContext) -> dict[str, bool]:
-    """The rights the image rules ask about (domain/image.py's set_field, apply_patch)."""
-    return {"may_publicize": policy.may(ctx, "image:image:publicize"),
-            "may_set_owner": policy.may(ctx, "image:image:set_owner")}
+def _rights(ctx: RequestContext) -> Rights:
+    """The rights the image rules ask about, from the policy table."""
+    return Rights(publicize=policy.may(ctx, "image:image:publicize"),
+                  set_owner=policy.may(ctx, "image:image:set_owner"))
 
 
 def _sort_value(image: Image, key: str) -> tuple[bool, Any]:
@@ -79,14 +79,14 @@ class ImageService(ImageUseCases):
             except ValueError as exc:
                 raise ValidationError(ImageFault.ID_INVALID, image_id=image_id) from exc
         owner = fields.pop("owner", None) or ctx.project_id
-        if owner != ctx.project_id and not rights["may_set_owner"]:
+        if owner != ctx.project_id and not rights.set_owner:
             raise Forbidden(ImageFault.CREATE_FOR_OTHER_DENIED, action="image:image:set_owner")
         if not isinstance(owner, str):
             raise ValidationError(ImageFault.OWNER_REQUIRED)
         now = self.p.clock.now()
         image = Image(id=image_id, owner=owner, created_at=now, updated_at=now)
         for key, value in fields.items():
-            rules.set_field(image, key, value, **rights)
+            rules.set_field(image, key, value, rights)
         with self.p.uow(write=True) as uow:
             if uow.images.get(image_id) is not None:
                 raise Conflict(ImageFault.ID_TAKEN, image_id=image_id)
@@ -195,7 +195,7 @@ class ImageService(ImageUseCases):
             old_owner = image.owner
             # Work on a copy: a refused operation leaves the stored image untouched.
             draft = Image(**{k: getattr(image, k) for k in image.__dataclass_fields__})
-            changed = rules.apply_patch(draft, ops, **_rights(ctx))
+            changed = rules.apply_patch(draft, ops, _rights(ctx))
             if draft.owner != old_owner and draft.wrapped_key is not None:
                 # The data key is wrapped under the owner project's key: re-wrap it.
                 data_key = self.p.keys.unwrap(old_owner, draft.wrapped_key)
