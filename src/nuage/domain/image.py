@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from nuage.domain.errors import Conflict, Forbidden, NuageError, ValidationError
+from nuage.domain.image_errors import ImageFault
 
 DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso",
                 "ploop")
@@ -39,7 +40,7 @@ class Visibility(StrEnum):
 
 
 class TooLarge(NuageError):
-    """The image data is bigger than the cloud accepts (413)."""
+    """More than the cloud accepts (413): image data, tags, members."""
 
 
 # Fields the server computes: never set by a client (403 as Glance does).
@@ -105,13 +106,13 @@ class ImageMember:
 # -- checking values ------------------------------------------------------------------------
 def check_property_name(key: str) -> None:
     if key.startswith(RESERVED_PREFIX):
-        raise Forbidden(f"Attribute '{key}' is reserved.")
+        raise Forbidden(ImageFault.ATTRIBUTE_RESERVED, name=key)
     if key in READ_ONLY:
-        raise Forbidden(f"Attribute '{key}' is read-only.")
+        raise Forbidden(ImageFault.ATTRIBUTE_READ_ONLY, name=key)
     if key in RESERVED:
-        raise Forbidden(f"Attribute '{key}' is reserved.")
+        raise Forbidden(ImageFault.ATTRIBUTE_RESERVED, name=key)
     if not key or len(key) > 255:
-        raise ValidationError(f"Invalid property name {key!r}.")
+        raise ValidationError(ImageFault.PROPERTY_NAME_INVALID, name=key)
 
 
 def _string_or_null(key: str, value: Any, choices: tuple[str, ...] | None = None,
@@ -119,45 +120,53 @@ def _string_or_null(key: str, value: Any, choices: tuple[str, ...] | None = None
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > max_len:
-        raise ValidationError(f"Invalid value for '{key}': {value!r}.")
+        raise ValidationError(ImageFault.VALUE_INVALID, name=key, value=value)
     if choices is not None and value not in choices:
-        raise ValidationError(f"Invalid value '{value}' for '{key}': "
-                              f"expected one of {', '.join(choices)}.")
+        raise ValidationError(ImageFault.VALUE_NOT_A_CHOICE, name=key, value=value,
+                              choices=choices)
     return value
 
 
 def _non_negative(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"Invalid value for '{key}': {value!r} is not a non-negative "
-                              "integer.")
+        raise ValidationError(ImageFault.VALUE_NOT_NON_NEGATIVE, name=key, value=value)
     return value
 
 
 def _boolean(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(f"Invalid value for '{key}': {value!r} is not a boolean.")
+        raise ValidationError(ImageFault.VALUE_NOT_BOOLEAN, name=key, value=value)
     return value
 
 
 def check_tag(tag: Any) -> str:
     if not isinstance(tag, str) or not tag or len(tag) > 255:
-        raise ValidationError(f"Invalid tag {tag!r}: 1 to 255 characters.")
+        raise ValidationError(ImageFault.TAG_INVALID, tag=tag)
     return tag
 
 
 def check_tags(value: Any) -> list[str]:
     if not isinstance(value, list):
-        raise ValidationError("'tags' must be a list of strings.")
+        raise ValidationError(ImageFault.TAGS_NOT_A_LIST)
     tags: list[str] = []
     for tag in value:
         if check_tag(tag) not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise TooLarge(f"Maximum number of tags ({MAX_TAGS}) exceeded.")
+        raise TooLarge(ImageFault.TAGS_TOO_MANY, limit=MAX_TAGS)
     return tags
 
 
-def set_field(image: Image, key: str, value: Any, *, is_admin: bool) -> None:
+@dataclass(frozen=True)
+class Rights:
+    """What a caller who may write an image may also do to it. The service reads them from
+    the policy rows "image:image:publicize" and "image:image:set_owner"."""
+
+    publicize: bool = False
+    set_owner: bool = False
+
+
+def set_field(image: Image, key: str, value: Any, rights: Rights) -> None:
     """Set one core field or property, checked. The caller has checked it may write."""
     check_property_name(key)
     if key == "name":
@@ -165,9 +174,9 @@ def set_field(image: Image, key: str, value: Any, *, is_admin: bool) -> None:
     elif key == "visibility":
         vis = _string_or_null(key, value, tuple(v.value for v in Visibility))
         if vis is None:
-            raise ValidationError("'visibility' may not be null.")
-        if vis == Visibility.PUBLIC and not is_admin and image.visibility != vis:
-            raise Forbidden("Only administrators may make an image public.")
+            raise ValidationError(ImageFault.VALUE_NULL, name=key)
+        if vis == Visibility.PUBLIC and not rights.publicize and image.visibility != vis:
+            raise Forbidden(ImageFault.PUBLICIZE_DENIED)
         image.visibility = vis
     elif key in ("protected", "os_hidden"):
         setattr(image, key, _boolean(key, value))
@@ -175,7 +184,7 @@ def set_field(image: Image, key: str, value: Any, *, is_admin: bool) -> None:
         choices = DISK_FORMATS if key == "disk_format" else CONTAINER_FORMATS
         new = _string_or_null(key, value, choices)
         if new != getattr(image, key) and image.status != ImageStatus.QUEUED:
-            raise Forbidden(f"Attribute '{key}' can be only replaced for a queued image.")
+            raise Forbidden(ImageFault.FORMAT_LOCKED, name=key)
         setattr(image, key, new)
     elif key in ("min_ram", "min_disk"):
         setattr(image, key, _non_negative(key, value))
@@ -183,16 +192,16 @@ def set_field(image: Image, key: str, value: Any, *, is_admin: bool) -> None:
         image.tags = check_tags(value)
     elif key == "owner":
         owner = _string_or_null(key, value)
-        if owner != image.owner and not is_admin:
-            raise Forbidden("Only administrators may change an image's owner.")
+        if owner != image.owner and not rights.set_owner:
+            raise Forbidden(ImageFault.OWNER_CHANGE_DENIED)
         if not owner:
-            raise ValidationError("'owner' may not be empty.")
+            raise ValidationError(ImageFault.VALUE_EMPTY, name=key)
         image.owner = owner
     else:
         if not isinstance(value, str):
-            raise ValidationError(f"Invalid value for property '{key}': a string is expected.")
+            raise ValidationError(ImageFault.PROPERTY_NOT_STRING, name=key)
         if len(value) > MAX_PROPERTY_VALUE:
-            raise ValidationError(f"Property '{key}' is too long.")
+            raise ValidationError(ImageFault.PROPERTY_TOO_LONG, name=key)
         image.properties = {**image.properties, key: value}
 
 
@@ -207,14 +216,14 @@ class PatchOp:
 def decode_path(pointer: Any) -> str:
     """A JSON pointer naming one top-level attribute ("/name" -> "name")."""
     if not isinstance(pointer, str) or not pointer.startswith("/") or pointer == "/":
-        raise ValidationError(f"Invalid JSON pointer for this resource: {pointer!r}.")
+        raise ValidationError(ImageFault.PATCH_POINTER_INVALID, pointer=pointer)
     parts = pointer[1:].split("/")
     if len(parts) != 1:
-        raise ValidationError(f"Nested paths are not allowed: {pointer!r}.")
+        raise ValidationError(ImageFault.PATCH_PATH_NESTED, pointer=pointer)
     return parts[0].replace("~1", "/").replace("~0", "~")
 
 
-def apply_patch(image: Image, ops: list[PatchOp], *, is_admin: bool) -> list[str]:
+def apply_patch(image: Image, ops: list[PatchOp], rights: Rights) -> list[str]:
     """Apply the operations in order (all or nothing: the caller discards on error).
 
     Returns the attribute names changed. Glance's rules: read-only fields 403, removing a
@@ -226,19 +235,19 @@ def apply_patch(image: Image, ops: list[PatchOp], *, is_admin: bool) -> list[str
         if op.op == "remove":
             check_property_name(key)
             if key in CORE:
-                raise Forbidden(f"Properties {key} cannot be removed.")
+                raise Forbidden(ImageFault.CORE_NOT_REMOVABLE, name=key)
             if key not in image.properties:
-                raise Conflict(f"Property {key} does not exist.")
+                raise Conflict(ImageFault.PROPERTY_MISSING, name=key)
             image.properties = {k: v for k, v in image.properties.items() if k != key}
         elif op.op == "replace" and key not in CORE and key not in image.properties:
             check_property_name(key)
-            raise Conflict(f"Property {key} does not exist.")
+            raise Conflict(ImageFault.PROPERTY_MISSING, name=key)
         elif op.op in ("add", "replace"):
             if key == "locations":
-                raise Forbidden("Image locations are managed by the cloud.")
-            set_field(image, key, op.value, is_admin=is_admin)
+                raise Forbidden(ImageFault.LOCATIONS_MANAGED)
+            set_field(image, key, op.value, rights)
         else:
-            raise ValidationError(f"Unknown patch operation {op.op!r}.")
+            raise ValidationError(ImageFault.PATCH_OP_UNKNOWN, op=op.op)
         changed.append(key)
     return changed
 
@@ -246,11 +255,10 @@ def apply_patch(image: Image, ops: list[PatchOp], *, is_admin: bool) -> list[str
 # -- the state machine -----------------------------------------------------------------------
 def start_upload(image: Image) -> None:
     if image.status != ImageStatus.QUEUED:
-        raise Conflict(f"Image status transition from {image.status} to saving is not "
-                       "allowed.")
+        raise Conflict(ImageFault.TRANSITION_NOT_ALLOWED, status=image.status,
+                       to=ImageStatus.SAVING.value)
     if not image.disk_format or not image.container_format:
-        raise ValidationError("Properties disk_format, container_format must be set prior to "
-                              "saving data.")
+        raise ValidationError(ImageFault.FORMATS_REQUIRED)
     image.status = ImageStatus.SAVING.value
 
 
@@ -259,7 +267,8 @@ def deactivate(image: Image) -> bool:
     if image.status == ImageStatus.DEACTIVATED:
         return False
     if image.status != ImageStatus.ACTIVE:
-        raise ValidationError(f"Not allowed to deactivate image in status '{image.status}'.")
+        raise ValidationError(ImageFault.STATUS_CHANGE_NOT_ALLOWED, verb="deactivate",
+                              status=image.status)
     image.status = ImageStatus.DEACTIVATED.value
     return True
 
@@ -268,6 +277,7 @@ def reactivate(image: Image) -> bool:
     if image.status == ImageStatus.ACTIVE:
         return False
     if image.status != ImageStatus.DEACTIVATED:
-        raise ValidationError(f"Not allowed to reactivate image in status '{image.status}'.")
+        raise ValidationError(ImageFault.STATUS_CHANGE_NOT_ALLOWED, verb="reactivate",
+                              status=image.status)
     image.status = ImageStatus.ACTIVE.value
     return True

@@ -112,6 +112,12 @@ def any_of(*rules: Rule) -> Rule:
     return check
 
 
+def in_project(ctx: RequestContext, t: Target) -> bool:
+    """Any user scoped to the target's project, whatever the role (it acts for the project:
+    e.g. accepts an image shared with it)."""
+    return ctx.project_id is not None and ctx.project_id == t.project_id
+
+
 ADMIN = cloud_admin
 READ_ALL = cloud_reader
 MANAGE_IN_DOMAIN = any_of(cloud_admin, domain_admin)
@@ -210,6 +216,25 @@ POLICY: dict[str, Rule] = {
     # --- compute: servers and their actions (Nova) ---
     # --- compute: flavors, keypairs, quotas, aggregates, hosts, usage ---
     # --- image (Glance) ---
+    # Targets: the image's owner project (for create, the caller's; for a membership's
+    # status, the member project). Visibility (public, community, shared with the caller)
+    # decides which images others see: services/image/base.py, `visible`.
+    "image:image:read_all_projects": ADMIN,
+    "image:image:create": any_of(ADMIN, project_member),
+    # Create an image for another project, or give one away.
+    "image:image:set_owner": ADMIN,
+    "image:image:publicize": ADMIN,
+    "image:image:update": any_of(ADMIN, project_member),
+    "image:image:delete": any_of(ADMIN, project_member),
+    "image:image:upload": any_of(ADMIN, project_member),
+    "image:image:deactivate": any_of(ADMIN, project_member),
+    "image:image:reactivate": any_of(ADMIN, project_member),
+    "image:image:download_deactivated": ADMIN,
+    "image:member:create": any_of(ADMIN, project_member),
+    "image:member:delete": any_of(ADMIN, project_member),
+    # Every member of an image (others see only their own membership).
+    "image:member:read_all": any_of(ADMIN, in_project),
+    "image:member:set_status": any_of(ADMIN, in_project),
     # --- storage (S3) ---
 }
 

@@ -198,3 +198,42 @@ def test_cloud_admin_and_reader_helpers() -> None:
     assert not policy.is_cloud_admin(ACTORS["project A admin"])
     assert policy.is_cloud_reader(ACTORS["system reader"])
     assert not policy.is_cloud_reader(ACTORS["domain d1 reader"])
+
+
+# --- image (Glance): the owner project's members change its images; any user of a project
+# acts on its own memberships; only a cloud admin publicizes, gives away, or sees all.
+IMAGE_TABLE: list[tuple[str, str, Target, bool]] = [
+    ("project A member", "image:image:create", PROJECT_A, Y),
+    ("project A reader", "image:image:create", PROJECT_A, N),
+    ("unscoped", "image:image:create", Target(), N),
+    ("system admin", "image:image:create", Target(), Y),
+    ("project A member", "image:image:update", PROJECT_A, Y),
+    ("project A admin", "image:image:delete", PROJECT_A, Y),
+    ("project A reader", "image:image:delete", PROJECT_A, N),
+    ("project A member", "image:image:deactivate", PROJECT_B, N),
+    ("admin-project admin", "image:image:deactivate", PROJECT_B, Y),
+    ("project A member", "image:member:create", PROJECT_A, Y),
+    ("project A reader", "image:member:create", PROJECT_A, N),
+    ("project A reader", "image:member:read_all", PROJECT_A, Y),
+    ("project A reader", "image:member:set_status", PROJECT_A, Y),
+    ("project A member", "image:member:set_status", PROJECT_B, N),
+    ("system admin", "image:member:set_status", PROJECT_B, Y),
+    ("project A admin", "image:image:publicize", PROJECT_A, N),
+    ("admin-project admin", "image:image:publicize", NOTHING, Y),
+    ("project A admin", "image:image:set_owner", PROJECT_A, N),
+    ("system admin", "image:image:set_owner", NOTHING, Y),
+    ("system reader", "image:image:read_all_projects", NOTHING, N),
+    ("system admin", "image:image:read_all_projects", NOTHING, Y),
+    ("project A member", "image:image:download_deactivated", PROJECT_A, N),
+    ("system admin", "image:image:download_deactivated", NOTHING, Y),
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "target", "expected"),
+    [pytest.param(*row, id=f"{row[0]} {'may' if row[3] else 'may not'} {row[1]}")
+     for row in IMAGE_TABLE],
+)
+def test_image_policy_table(who: str, action: str, target: Target, expected: bool) -> None:
+    assert action in policy.POLICY
+    assert policy.may(ACTORS[who], action, target) is expected

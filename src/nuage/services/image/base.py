@@ -10,6 +10,7 @@ from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound
 from nuage.domain.image import Image, Visibility
+from nuage.domain.image_errors import ImageFault
 from nuage.ports.blobs import BlobStore, KeyStore
 from nuage.ports.clock import Clock
 from nuage.ports.image_format import ImageInspector
@@ -41,8 +42,10 @@ class ImagePorts:
     inspector: ImageInspector
 
 
-def is_admin(ctx: RequestContext) -> bool:
-    return policy.is_cloud_admin(ctx)
+def sees_all_projects(ctx: RequestContext) -> bool:
+    """Whether the caller sees (lists, shows) every project's images, whatever their
+    visibility."""
+    return policy.may(ctx, "image:image:read_all_projects")
 
 
 def is_member_of(uow: UnitOfWork, ctx: RequestContext, image: Image) -> bool:
@@ -53,7 +56,8 @@ def is_member_of(uow: UnitOfWork, ctx: RequestContext, image: Image) -> bool:
 
 def visible(uow: UnitOfWork, ctx: RequestContext, image: Image) -> bool:
     """Glance's rule for showing one image (listing is narrower: see `listing`)."""
-    if is_admin(ctx) or (ctx.project_id is not None and image.owner == ctx.project_id):
+    if sees_all_projects(ctx) or (ctx.project_id is not None
+                                  and image.owner == ctx.project_id):
         return True
     if image.visibility in (Visibility.PUBLIC, Visibility.COMMUNITY):
         return True
@@ -66,8 +70,9 @@ class ImageUseCases:
 
     @staticmethod
     def require_reader(ctx: RequestContext) -> None:
+        # Authentication, not a policy row: which images a user sees is `visible`'s rule.
         if not ctx.authenticated:
-            raise Forbidden("You are not authorized to read images.")
+            raise Forbidden(ImageFault.READ_UNAUTHENTICATED)
 
     def find_visible(self, uow: UnitOfWork, ctx: RequestContext, image_id: str) -> Image:
         """The image, or 404 when it does not exist or the caller may not see it."""
@@ -78,18 +83,18 @@ class ImageUseCases:
         return image
 
     def find_owned(self, uow: UnitOfWork, ctx: RequestContext, image_id: str,
-                   action: str) -> Image:
-        """An image the caller may change: its owner project's members, or a cloud admin.
+                   row: str, verb: str) -> Image:
+        """An image the caller may change as the policy `row` says (its owner project's
+        members, or a cloud admin); `verb` names the change in the audit trail.
 
         Others who can see it get 403 (and the refusal is audited); others 404."""
         image = self.find_visible(uow, ctx, image_id)
-        owner = ctx.project_id is not None and image.owner == ctx.project_id
-        if is_admin(ctx) or (owner and "member" in ctx.roles):
+        if policy.may(ctx, row, policy.Target(project_id=image.owner)):
             return image
-        self.p.auditor.record(uow, ctx, f"image.{action}", "image", image.id,
+        self.p.auditor.record(uow, ctx, f"image.{verb}", "image", image.id,
                               project_id=image.owner, outcome=Outcome.DENIED)
         uow.commit()
-        raise Forbidden(f"You are not authorized to {action} image {image_id}.")
+        raise Forbidden(ImageFault.CHANGE_DENIED, action=row, verb=verb, image_id=image_id)
 
     def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, image: Image,
                detail: dict[str, Any] | None = None, outcome: Outcome = Outcome.SUCCESS

@@ -27,14 +27,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from nuage.domain import image as rules
+from nuage.domain import policy
 from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NuageError, ValidationError
 from nuage.domain.image import Image, ImageStatus, TooLarge
+from nuage.domain.image_errors import ImageFault, RangeNotSatisfiable
 from nuage.domain.image_format import UnsafeImage, Verdict
 from nuage.ports.blobs import BlobWriter
 from nuage.ports.image_format import ImageInspection
-from nuage.services.image.base import ImageUseCases, is_admin
+from nuage.services.image.base import ImageUseCases
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +63,13 @@ class Upload:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self._cap:
-            raise TooLarge(f"Image exceeds the storage quota: the limit is {self._cap} bytes.")
+            raise TooLarge(ImageFault.DATA_TOO_LARGE, limit=self._cap)
         if self.declared_size is not None and self.size > self.declared_size:
-            raise ValidationError("More image data was sent than declared.")
+            raise ValidationError(ImageFault.DATA_OVER_DECLARED)
         try:
             self._inspection.feed(data)
         except UnsafeImage as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(ImageFault.DATA_REFUSED, reason=str(exc)) from exc
         self._md5.update(data)
         self._sha512.update(data)
         self._writer.write(data)
@@ -75,12 +77,12 @@ class Upload:
     def seal(self) -> Verdict:
         """Check what arrived, then make the blob durable (ValidationError to refuse)."""
         if self.declared_size is not None and self.size != self.declared_size:
-            raise ValidationError(f"The image data is {self.size} bytes, not the "
-                                  f"{self.declared_size} declared.")
+            raise ValidationError(ImageFault.DATA_SIZE_MISMATCH, size=self.size,
+                                  declared=self.declared_size)
         try:
             verdict = self._inspection.finish(self.size)
         except UnsafeImage as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(ImageFault.DATA_REFUSED, reason=str(exc)) from exc
         self._writer.commit()
         self.closed = True
         return verdict
@@ -139,22 +141,14 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-class RangeNotSatisfiable(NuageError):
-    """The requested range is outside the image (416)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__("Requested range not satisfiable.")
-        self.size = size
-
-
 class ImageDataService(ImageUseCases):
     def begin_upload(self, ctx: RequestContext, image_id: str, declared_size: int | None
                      ) -> Upload:
         cap = self.p.config.size_cap
         if declared_size is not None and declared_size > cap:
-            raise TooLarge(f"Image exceeds the storage quota: the limit is {cap} bytes.")
+            raise TooLarge(ImageFault.DATA_TOO_LARGE, limit=cap)
         with self.p.uow(write=True) as uow:
-            image = self.find_owned(uow, ctx, image_id, "upload")
+            image = self.find_owned(uow, ctx, image_id, "image:image:upload", "upload")
             rules.start_upload(image)
             image.updated_at = self.p.clock.now()
             uow.commit()
@@ -176,7 +170,7 @@ class ImageDataService(ImageUseCases):
                 image = uow.images.get(upload.image_id)
                 if image is None or image.status != ImageStatus.SAVING:
                     # Deleted (or reset) while the bytes streamed: ours are not wanted.
-                    raise Conflict("The image was deleted or changed during the upload.")
+                    raise Conflict(ImageFault.UPLOAD_SUPERSEDED)
                 image.size = upload.size
                 image.virtual_size = verdict.virtual_size
                 image.checksum = upload.md5
@@ -207,6 +201,8 @@ class ImageDataService(ImageUseCases):
             image.status = (ImageStatus.QUEUED if refused else ImageStatus.KILLED).value
             image.updated_at = self.p.clock.now()
             self.record(uow, ctx, "upload", image,
+                        # A refusal is recorded as its fault code and fields (no API's
+                        # words); any other failure by its exception's name.
                         {"reason": getattr(reason, "message", None) or type(reason).__name__,
                          "status": image.status}, outcome=Outcome.FAILURE)
             uow.commit()
@@ -216,9 +212,9 @@ class ImageDataService(ImageUseCases):
         """None while the image has no data (Glance answers 204 then)."""
         with self.p.uow() as uow:
             image = self.find_visible(uow, ctx, image_id)
-        if image.status == ImageStatus.DEACTIVATED and not is_admin(ctx):
-            raise Forbidden("The requested image has been deactivated. Image data download "
-                            "is forbidden.")
+        if image.status == ImageStatus.DEACTIVATED and not policy.may(
+                ctx, "image:image:download_deactivated"):
+            raise Forbidden(ImageFault.DEACTIVATED, image_id=image.id)
         if not image.has_data or image.blob_id is None or image.wrapped_key is None:
             return None
         size = image.size or 0

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nuage.domain import image as rules
+from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
-from nuage.domain.image import Image, ImageStatus, PatchOp, Visibility
+from nuage.domain.image import Image, ImageStatus, PatchOp, Rights, Visibility
+from nuage.domain.image_errors import ImageFault
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.image.base import ImageUseCases, is_admin
+from nuage.services.image.base import ImageUseCases, sees_all_projects
 
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "virtual_size",
              "id", "created_at", "updated_at", "visibility", "owner", "min_ram", "min_disk")
@@ -49,6 +51,12 @@ class ImagePage:
     limit: int
 
 
+def _rights(ctx: RequestContext) -> Rights:
+    """The rights the image rules ask about, from the policy table."""
+    return Rights(publicize=policy.may(ctx, "image:image:publicize"),
+                  set_owner=policy.may(ctx, "image:image:set_owner"))
+
+
 def _sort_value(image: Image, key: str) -> tuple[bool, Any]:
     value = getattr(image, key)
     return (value is None, value if value is not None else 0)
@@ -58,10 +66,9 @@ class ImageService(ImageUseCases):
     # -- create -----------------------------------------------------------------------------
     def create(self, ctx: RequestContext, body: dict[str, Any]) -> Image:
         self.require_reader(ctx)
-        admin = is_admin(ctx)
-        if not admin and (ctx.project_id is None or "member" not in ctx.roles):
-            raise Forbidden("You are not authorized to create images (a project-scoped "
-                            "token with the member role is needed).")
+        if not policy.may(ctx, "image:image:create", policy.Target(project_id=ctx.project_id)):
+            raise Forbidden(ImageFault.CREATE_DENIED, action="image:image:create")
+        rights = _rights(ctx)
         fields = dict(body)
         image_id = fields.pop("id", None)
         if image_id is None:
@@ -70,20 +77,19 @@ class ImageService(ImageUseCases):
             try:
                 image_id = str(uuid.UUID(str(image_id)))
             except ValueError as exc:
-                raise ValidationError(f"Invalid image id {image_id!r}: a UUID is expected."
-                                      ) from exc
+                raise ValidationError(ImageFault.ID_INVALID, image_id=image_id) from exc
         owner = fields.pop("owner", None) or ctx.project_id
-        if owner != ctx.project_id and not admin:
-            raise Forbidden("You are not permitted to create images owned by another project.")
+        if owner != ctx.project_id and not rights.set_owner:
+            raise Forbidden(ImageFault.CREATE_FOR_OTHER_DENIED, action="image:image:set_owner")
         if not isinstance(owner, str):
-            raise ValidationError("An owner project is required.")
+            raise ValidationError(ImageFault.OWNER_REQUIRED)
         now = self.p.clock.now()
         image = Image(id=image_id, owner=owner, created_at=now, updated_at=now)
         for key, value in fields.items():
-            rules.set_field(image, key, value, is_admin=admin)
+            rules.set_field(image, key, value, rights)
         with self.p.uow(write=True) as uow:
             if uow.images.get(image_id) is not None:
-                raise Conflict(f"An image with identifier {image_id} already exists.")
+                raise Conflict(ImageFault.ID_TAKEN, image_id=image_id)
             uow.images.add(image)
             self.record(uow, ctx, "create", image, {"name": image.name,
                                                     "visibility": image.visibility})
@@ -100,13 +106,13 @@ class ImageService(ImageUseCases):
         cfg = self.p.config
         limit = cfg.default_page if q.limit is None else q.limit
         if limit < 0:
-            raise ValidationError("limit param must be positive")
+            raise ValidationError(ImageFault.LIMIT_NEGATIVE)
         limit = min(limit, cfg.max_page)
         for key, direction in q.sort:
             if key not in SORT_KEYS:
-                raise ValidationError(f"Invalid sort key: {key}.")
+                raise ValidationError(ImageFault.SORT_KEY_INVALID, key=key)
             if direction not in ("asc", "desc"):
-                raise ValidationError(f"Invalid sort direction: {direction}.")
+                raise ValidationError(ImageFault.SORT_DIR_INVALID, direction=direction)
         with self.p.uow() as uow:
             candidates = self._candidates(uow, ctx, q)
         matching = [i for i in candidates if self._matches(i, q)]
@@ -117,7 +123,7 @@ class ImageService(ImageUseCases):
         if q.marker is not None:
             ids = [i.id for i in matching]
             if q.marker not in ids:
-                raise ValidationError(f"Invalid marker. Image {q.marker} could not be found.")
+                raise ValidationError(ImageFault.MARKER_NOT_FOUND, marker=q.marker)
             matching = matching[ids.index(q.marker) + 1:]
         page = matching[:limit]
         more = len(matching) > limit and limit > 0
@@ -128,11 +134,12 @@ class ImageService(ImageUseCases):
         community images only when asked for, shared ones only by accepted members)."""
         wanted = q.visibility
         if wanted is not None and wanted not in ("all", *[v.value for v in Visibility]):
-            raise ValidationError(f"Invalid visibility value: {wanted}.")
+            raise ValidationError(ImageFault.VISIBILITY_FILTER_INVALID, value=wanted)
         if q.member_status not in ("all", "pending", "accepted", "rejected"):
-            raise ValidationError(f"Invalid member_status value: {q.member_status}.")
+            raise ValidationError(ImageFault.MEMBER_STATUS_FILTER_INVALID,
+                                  value=q.member_status)
         by_id: dict[str, Image] = {}
-        if is_admin(ctx):
+        if sees_all_projects(ctx):
             found = (uow.images.find() if wanted in (None, "all")
                      else uow.images.find(visibility=wanted))
             return found
@@ -184,11 +191,11 @@ class ImageService(ImageUseCases):
     # -- change -----------------------------------------------------------------------------
     def update(self, ctx: RequestContext, image_id: str, ops: list[PatchOp]) -> Image:
         with self.p.uow(write=True) as uow:
-            image = self.find_owned(uow, ctx, image_id, "update")
+            image = self.find_owned(uow, ctx, image_id, "image:image:update", "update")
             old_owner = image.owner
             # Work on a copy: a refused operation leaves the stored image untouched.
             draft = Image(**{k: getattr(image, k) for k in image.__dataclass_fields__})
-            changed = rules.apply_patch(draft, ops, is_admin=is_admin(ctx))
+            changed = rules.apply_patch(draft, ops, _rights(ctx))
             if draft.owner != old_owner and draft.wrapped_key is not None:
                 # The data key is wrapped under the owner project's key: re-wrap it.
                 data_key = self.p.keys.unwrap(old_owner, draft.wrapped_key)
@@ -203,7 +210,7 @@ class ImageService(ImageUseCases):
     def add_tag(self, ctx: RequestContext, image_id: str, tag: str) -> None:
         rules.check_tag(tag)
         with self.p.uow(write=True) as uow:
-            image = self.find_owned(uow, ctx, image_id, "update")
+            image = self.find_owned(uow, ctx, image_id, "image:image:update", "update")
             if tag in image.tags:
                 return
             image.tags = rules.check_tags([*image.tags, tag])
@@ -213,7 +220,7 @@ class ImageService(ImageUseCases):
 
     def remove_tag(self, ctx: RequestContext, image_id: str, tag: str) -> None:
         with self.p.uow(write=True) as uow:
-            image = self.find_owned(uow, ctx, image_id, "update")
+            image = self.find_owned(uow, ctx, image_id, "image:image:update", "update")
             if tag not in image.tags:
                 raise NotFound("tag", tag)
             image.tags = [t for t in image.tags if t != tag]
@@ -223,9 +230,9 @@ class ImageService(ImageUseCases):
 
     def delete(self, ctx: RequestContext, image_id: str) -> None:
         with self.p.uow(write=True) as uow:
-            image = self.find_owned(uow, ctx, image_id, "delete")
+            image = self.find_owned(uow, ctx, image_id, "image:image:delete", "delete")
             if image.protected:
-                raise Forbidden(f"Image {image_id} is protected and cannot be deleted.")
+                raise Forbidden(ImageFault.PROTECTED, image_id=image_id)
             blob_id = image.blob_id
             uow.image_members.delete_where(image_id=image.id)
             uow.images.delete(image)
@@ -240,8 +247,9 @@ class ImageService(ImageUseCases):
     def set_active(self, ctx: RequestContext, image_id: str, active: bool) -> None:
         """Deactivate (`active=False`) or reactivate: the owner's members or an admin."""
         action = "reactivate" if active else "deactivate"
+        row = "image:image:reactivate" if active else "image:image:deactivate"
         with self.p.uow(write=True) as uow:
-            image = self.find_owned(uow, ctx, image_id, action)
+            image = self.find_owned(uow, ctx, image_id, row, action)
             changed = rules.reactivate(image) if active else rules.deactivate(image)
             if changed:
                 image.updated_at = self.p.clock.now()

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from nuage.api.openstack.image.errors import IMAGE_WORDING
 from nuage.domain.compute_errors import OverLimit
 from nuage.domain.errors import (
     CommonFault,
@@ -57,6 +58,8 @@ WORDING: dict[FaultCode, Wording] = {
     # --- flavors, keypairs, quotas, aggregates, hosts, usage ---
     CommonFault.AUTHENTICATION_REQUIRED: "The request you have made requires authentication.",
 }
+# Nova's /images proxy and createImage pass the image service's faults on in Glance's words.
+WORDING.update(IMAGE_WORDING)
 
 
 def nova_fault(status: int, name: str, message: str,
