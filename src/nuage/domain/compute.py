@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.errors import ValidationError
 
 
@@ -222,7 +223,7 @@ def check_hostname(value: str, fqdn: bool) -> str:
     labels = value.split(".") if fqdn else [value]
     if not value or len(value) > (255 if fqdn else 63) or not all(
             _HOST_LABEL.match(label) for label in labels):
-        raise ValidationError(f"Invalid input for field/attribute hostname. Value: {value!r}.")
+        raise ValidationError(ComputeFault.SERVER_HOSTNAME_INVALID, hostname=value)
     return value
 
 

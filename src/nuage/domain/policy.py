@@ -214,6 +214,53 @@ POLICY: dict[str, Rule] = {
     # audit trail: a project's readers see that project's events, cloud readers see all
     "audit:list_events": any_of(cloud_reader, project_reader),
     # --- compute: servers and their actions (Nova) ---
+    # A project's readers see its servers and its members change them; cloud readers see
+    # every project's, cloud administrators change them. Another project's server stays
+    # invisible (404) to a caller its "compute:server:get" row refuses.
+    "compute:server:create": project_member,
+    "compute:server:get": any_of(cloud_reader, project_reader),
+    "compute:server:list": project_reader,
+    "compute:server:list_all_projects": cloud_reader,
+    # Filter a list on any field (others' filters outside Nova's list are dropped).
+    "compute:server:allow_all_filters": cloud_admin,
+    # Boot a private flavor without an access grant for the project.
+    "compute:server:use_any_flavor": cloud_admin,
+    # Ask for a destination host at create (2.74).
+    "compute:server:create_on_host": cloud_admin,
+    "compute:server:update": any_of(cloud_admin, project_member),
+    "compute:server:delete": any_of(cloud_admin, project_member),
+    "compute:server:set_metadata": any_of(cloud_admin, project_member),
+    "compute:server:delete_metadata": any_of(cloud_admin, project_member),
+    "compute:server:update_tags": any_of(cloud_admin, project_member),
+    # The console may show secrets the guest prints: members, not readers.
+    "compute:server:console_output": any_of(cloud_admin, project_member),
+    "compute:server:start": any_of(cloud_admin, project_member),
+    "compute:server:stop": any_of(cloud_admin, project_member),
+    "compute:server:reboot": any_of(cloud_admin, project_member),
+    "compute:server:pause": any_of(cloud_admin, project_member),
+    "compute:server:unpause": any_of(cloud_admin, project_member),
+    "compute:server:suspend": any_of(cloud_admin, project_member),
+    "compute:server:resume": any_of(cloud_admin, project_member),
+    "compute:server:rebuild": any_of(cloud_admin, project_member),
+    "compute:server:create_image": any_of(cloud_admin, project_member),
+    "compute:server:create_backup": any_of(cloud_admin, project_member),
+    "compute:server:trigger_crash_dump": any_of(cloud_admin, project_member),
+    "compute:server:lock": any_of(cloud_admin, project_member),
+    "compute:server:unlock": any_of(cloud_admin, project_member),
+    # Unlock a lock taken by someone else (an administrator's, or the owner's by another
+    # project's administrator); change a locked server.
+    "compute:server:unlock_override": cloud_admin,
+    "compute:server:override_lock": cloud_admin,
+    "compute:server:reset_state": cloud_admin,
+    # What a server's views show administrators only: its host and host status, the
+    # host's words in its fault, and the host and traceback of its actions' events.
+    "compute:server:show_host": cloud_admin,
+    "compute:server:show_fault_details": cloud_admin,
+    "compute:server:show_action_events": cloud_admin,
+    # Migrations (nuage has none to show).
+    "compute:migration:list": cloud_admin,
+    "compute:server:list_migrations": cloud_admin,
+    "compute:server:get_migration": cloud_admin,
     # --- compute: flavors, keypairs, quotas, aggregates, hosts, usage ---
     # --- image (Glance) ---
     # Targets: the image's owner project (for create, the caller's; for a membership's

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from nuage.domain.compute import ComputeHost, TaskState, VmState
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.errors import Conflict, NotFound
 from nuage.drivers.clock import SystemClock
 from nuage.ports import compute_agent as port
@@ -161,8 +162,10 @@ def test_the_services_wake_the_agent_after_the_commit(world: World) -> None:
     assert len(waker.seen) == 2
     servers.delete(member(), sid)
     assert waker.seen[-1] == ("host1", ["deleting"])
-    with pytest.raises(Conflict, match="Cannot 'start'"):
+    with pytest.raises(Conflict) as exc:
         actions.act(member(), sid, "start")     # refused: nothing committed, nobody woken
+    assert exc.value.fault is ComputeFault.SERVER_TASK_STATE_CONFLICT
+    assert exc.value.fields["action"] == "start"
     assert len(waker.seen) == 3
 
 

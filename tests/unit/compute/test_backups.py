@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.errors import Conflict
 from nuage.services.compute.server_actions import Backup
 from tests.unit.compute.test_servers import World, boot, member
@@ -46,9 +47,11 @@ def test_backup_needs_an_idle_server(world: World) -> None:
     sid = boot(world)
     world.actions.act(member(), sid, "pause")
     world.reconciler.run_once()
-    with pytest.raises(Conflict, match="Cannot 'createBackup'"):
+    with pytest.raises(Conflict) as exc:
         world.actions.act(member(), sid, "createBackup", snapshot_name="b",
                           backup=Backup("daily", 1))
+    assert exc.value.fault is ComputeFault.SERVER_VM_STATE_CONFLICT
+    assert exc.value.fields["action"] == "createBackup"
     # Nothing was left behind: no image reserved for a refused backup.
     assert not [i for i in world.images.images.values()
                 if i.properties.get("image_type") == "backup"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nuage.domain.compute import ComputeHost, ComputeQuota, Flavor, Keypair
-from nuage.domain.compute_errors import OverLimit
+from nuage.domain.compute_errors import ComputeFault, OverLimit
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.drivers.clock import SystemClock
@@ -145,8 +145,11 @@ def test_state_machine_of_actions(world: World) -> None:
 def test_an_action_while_another_runs_is_a_conflict(world: World) -> None:
     sid = boot(world)
     world.actions.act(member(), sid, "stop")
-    with pytest.raises(Conflict, match="task_state"):
+    with pytest.raises(Conflict) as exc:
         world.actions.act(member(), sid, "pause")
+    assert exc.value.fault is ComputeFault.SERVER_TASK_STATE_CONFLICT
+    assert exc.value.fields == {"action": "pause", "server_id": sid,
+                                "task_state": "powering-off"}
 
 
 def test_delete_releases_everything(world: World) -> None:
@@ -269,8 +272,10 @@ def test_crash_dump_injects_an_nmi_into_a_running_guest(world: World) -> None:
         assert server is not None
         server.vm_state = "active"
         u.commit()
-    with pytest.raises(Conflict, match="not running"):
+    with pytest.raises(Conflict) as exc:
         world.actions.trigger_crash_dump(member(), sid)
+    assert exc.value.fault is ComputeFault.SERVER_NOT_RUNNING
+    assert exc.value.fields == {"server_id": sid}
 
 
 def test_a_locked_server_refuses_its_owner_not_an_admin(world: World) -> None:
@@ -283,8 +288,10 @@ def test_a_locked_server_refuses_its_owner_not_an_admin(world: World) -> None:
                     lambda: world.servers.delete(member(), sid),
                     lambda: world.servers.set_metadata(member(), sid, {"a": "b"}, False),
                     lambda: world.actions.trigger_crash_dump(member(), sid)):
-        with pytest.raises(Conflict, match="is locked"):
+        with pytest.raises(Conflict) as exc:
             attempt()
+        assert exc.value.fault is ComputeFault.SERVER_LOCKED
+        assert exc.value.fields == {"server_id": sid}
     world.actions.act(admin, sid, "stop")
     world.reconciler.run_once()
     world.actions.unlock(member(), sid)

@@ -154,6 +154,35 @@ TABLE: list[tuple[str, str, Target, bool]] = [
     ("unscoped", "identity:get_project", PROJECT_A, N),
     ("anonymous", "identity:list_regions", NOTHING, N),
     ("anonymous", "audit:list_events", PROJECT_A, N),
+    # compute: servers and their actions. A project's readers see its servers, its
+    # members change them; cloud readers see every project's, cloud administrators
+    # change them and alone override locks, reset states and see hosts.
+    ("project A reader", "compute:server:get", PROJECT_A, Y),
+    ("project A reader", "compute:server:list", PROJECT_A, Y),
+    ("project A reader", "compute:server:update", PROJECT_A, N),
+    ("project A reader", "compute:server:console_output", PROJECT_A, N),
+    ("project A reader", "compute:server:create", PROJECT_A, N),
+    ("project A member", "compute:server:create", PROJECT_A, Y),
+    ("project A member", "compute:server:stop", PROJECT_A, Y),
+    ("project A member", "compute:server:lock", PROJECT_A, Y),
+    ("project A member", "compute:server:get", PROJECT_B, N),
+    ("project A member", "compute:server:unlock_override", PROJECT_A, N),
+    ("project A member", "compute:server:override_lock", PROJECT_A, N),
+    ("project A admin", "compute:server:reset_state", PROJECT_A, N),
+    ("project A admin", "compute:server:list_all_projects", NOTHING, N),
+    ("project A admin", "compute:server:show_host", PROJECT_A, N),
+    ("system reader", "compute:server:get", PROJECT_B, Y),
+    ("system reader", "compute:server:list_all_projects", NOTHING, Y),
+    ("system reader", "compute:server:delete", PROJECT_B, N),
+    ("system reader", "compute:server:create", NOTHING, N),
+    ("admin-project admin", "compute:server:delete", PROJECT_B, Y),
+    ("admin-project admin", "compute:server:unlock_override", PROJECT_B, Y),
+    ("admin-project admin", "compute:server:reset_state", PROJECT_B, Y),
+    ("admin-project admin", "compute:server:allow_all_filters", NOTHING, Y),
+    ("admin-project admin", "compute:migration:list", NOTHING, Y),
+    ("admin-project member", "compute:server:delete", PROJECT_B, N),
+    ("domain d1 admin", "compute:server:get", PROJECT_A, N),
+    ("anonymous", "compute:server:list", NOTHING, N),
 ]
 
 

@@ -9,6 +9,7 @@ wording), whatever the root image says. The host agent checks again when it fetc
 
 from __future__ import annotations
 
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.ports.compute import ImageInfo, ImageSource
@@ -18,19 +19,19 @@ NOT_BOOTABLE = frozenset({"aki", "ari"})
 
 
 def boot_image(images: ImageSource, ctx: RequestContext, image_ref: str,
-               not_found: str = "Can not find requested image") -> ImageInfo:
+               not_found: ComputeFault = ComputeFault.SERVER_IMAGE_NOT_FOUND) -> ImageInfo:
     """The root image of a server of `ctx`'s project, with its kernel and ramdisk checked.
-    Raises ValidationError (400) with Nova's messages."""
+    Raises ValidationError (400); `not_found` is the fault of an unknown root image (create
+    and rebuild word it differently)."""
     try:
         image = images.describe(ctx, image_ref)
     except NotFound as exc:
         # Nova answers 400 for an unknown image: the request, not a URL, is wrong.
-        raise ValidationError(not_found) from exc
+        raise ValidationError(not_found, image_ref=image_ref) from exc
     if image.status != "active":
-        raise ValidationError(f"Image {image.id} is not active.")
+        raise ValidationError(ComputeFault.SERVER_IMAGE_INACTIVE, image_id=image.id)
     if image.disk_format in NOT_BOOTABLE:
-        raise ValidationError(f"Image {image.id} is unacceptable: a kernel (aki) or ramdisk "
-                              f"(ari) image cannot be a server's root disk.")
+        raise ValidationError(ComputeFault.SERVER_IMAGE_NOT_BOOTABLE, image_id=image.id)
     for key in ("kernel_id", "ramdisk_id"):
         ref = image.properties.get(key)
         if not ref:
@@ -39,7 +40,7 @@ def boot_image(images: ImageSource, ctx: RequestContext, image_ref: str,
             part = images.describe(ctx, ref)
         except NotFound as exc:
             # The same answer whether it does not exist or belongs to another project.
-            raise ValidationError(f"Image {ref} could not be found.") from exc
+            raise ValidationError(ComputeFault.SERVER_IMAGE_PART_NOT_FOUND, image_id=ref) from exc
         if part.status != "active":
-            raise ValidationError(f"Image {part.id} is not active.")
+            raise ValidationError(ComputeFault.SERVER_IMAGE_INACTIVE, image_id=part.id)
     return image

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nuage.domain import policy
 from nuage.domain.compute import (
     ALLOWED_ACTIONS,
     LOCKED_BY_ADMIN,
@@ -15,8 +14,9 @@ from nuage.domain.compute import (
     TaskState,
     VmState,
 )
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, Forbidden, ValidationError
+from nuage.domain.errors import Conflict, ValidationError
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.compute.boot_images import boot_image
 from nuage.services.compute.servers import ServerService, ServerUseCases, check_description
@@ -43,6 +43,14 @@ TASKS = {
 SNAPSHOTS = frozenset({"createImage", "createBackup"})
 # Image properties a snapshot keeps from the image its server booted from.
 BOOT_PROPERTIES = ("kernel_id", "ramdisk_id", "os_command_line", "os_distro", "hw_disk_bus")
+# action -> the policy row that allows it
+ROWS = {
+    "stop": "compute:server:stop", "start": "compute:server:start",
+    "pause": "compute:server:pause", "unpause": "compute:server:unpause",
+    "suspend": "compute:server:suspend", "resume": "compute:server:resume",
+    "rebuild": "compute:server:rebuild", "createImage": "compute:server:create_image",
+    "createBackup": "compute:server:create_backup", "reboot": "compute:server:reboot",
+}
 # Nova's action names in instance actions and audit events
 RECORDED = {"stop": "stop", "start": "start", "pause": "pause", "unpause": "unpause",
             "suspend": "suspend", "resume": "resume", "rebuild": "rebuild",
@@ -72,10 +80,10 @@ class RebuildChanges:
 
 def _conflict(server: Server, action: str) -> Conflict:
     if server.task_state:
-        return Conflict(f"Cannot '{action}' instance {server.id} while it is in task_state "
-                        f"{server.task_state}")
-    return Conflict(f"Cannot '{action}' instance {server.id} while it is in vm_state "
-                    f"{server.vm_state}")
+        return Conflict(ComputeFault.SERVER_TASK_STATE_CONFLICT, action=action,
+                        server_id=server.id, task_state=server.task_state)
+    return Conflict(ComputeFault.SERVER_VM_STATE_CONFLICT, action=action,
+                    server_id=server.id, vm_state=server.vm_state)
 
 
 class ServerActionService(ServerUseCases):
@@ -89,7 +97,7 @@ class ServerActionService(ServerUseCases):
         createBackup asks for; `rebuild` the key pair, user data and hostname a rebuild
         changes (2.54, 2.57, 2.90)."""
         if action == "reboot" and reboot_type not in ("SOFT", "HARD"):
-            raise ValidationError("Invalid input for field/attribute type.")
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="type")
         snapshot_id = None
         if action in SNAPSHOTS:
             snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name, action, backup)
@@ -110,10 +118,10 @@ class ServerActionService(ServerUseCases):
         """The image record comes first, outside the server's transaction (the image
         service has its own), so that its id can be returned at once as Nova does."""
         if not snapshot_name:
-            raise ValidationError("Invalid input for field/attribute name.")
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="name")
         with self.p.uow() as uow:
             server = self.server(uow, ctx, server_id)
-            self.require_member(ctx, server)
+            self.enforce(ctx, ROWS[action], server)
             if server.task_state is not None or "createImage" not in ALLOWED_ACTIONS.get(
                     server.vm_state, set()):
                 raise _conflict(server, action)
@@ -137,7 +145,7 @@ class ServerActionService(ServerUseCases):
             ServerService.check_user_data(changes.user_data)
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            self.require_member(ctx, server)
+            self.enforce(ctx, ROWS[action], server)
             # Nova does not check the lock for a snapshot or a backup.
             if action not in SNAPSHOTS:
                 self.require_unlocked(ctx, server)
@@ -156,7 +164,7 @@ class ServerActionService(ServerUseCases):
                 # The image service reads in its own transaction: SQLite allows that
                 # beside this writer (WAL), and it takes no lock.
                 image = boot_image(self.p.images, ctx, image_ref or server.image_id,
-                                   not_found="Cannot find image for rebuild")
+                                   not_found=ComputeFault.SERVER_REBUILD_IMAGE_NOT_FOUND)
                 server.image_id = image.id
                 # The guest boots the new image as that image says.
                 server.kernel_id = image.properties.get("kernel_id", "")
@@ -188,7 +196,8 @@ class ServerActionService(ServerUseCases):
                 # The server owner's key pairs, as at create (Nova looks up the caller's).
                 key = uow.keypairs.first(user_id=ctx.user_id, name=changes.key_name)
                 if key is None:
-                    raise ValidationError("Invalid key_name provided.")
+                    raise ValidationError(ComputeFault.SERVER_KEYPAIR_INVALID,
+                                          key_name=changes.key_name)
                 server.key_name, server.key_data = key.name, key.public_key
         if changes.user_data is not KEEP:
             server.user_data = changes.user_data
@@ -200,10 +209,10 @@ class ServerActionService(ServerUseCases):
         """Locks the server (Nova: by its owner, or by an administrator of another project).
         The owner locking again changes nothing. `reason` is 2.73's `locked_reason`."""
         if reason is not None and (not reason or len(reason) > 255):
-            raise ValidationError("Invalid input for field/attribute locked_reason.")
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="locked_reason")
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            self.require_member(ctx, server)
+            self.enforce(ctx, "compute:server:lock", server)
             is_owner = server.project_id == ctx.project_id
             if server.locked and is_owner:
                 return server
@@ -219,11 +228,10 @@ class ServerActionService(ServerUseCases):
         administrator (Nova's unlock_override): 403 for the owner."""
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            self.require_member(ctx, server)
+            self.enforce(ctx, "compute:server:unlock", server)
             expected = LOCKED_BY_OWNER if server.project_id == ctx.project_id else LOCKED_BY_ADMIN
-            if server.locked_by not in (None, expected) and not policy.is_cloud_admin(ctx):
-                raise Forbidden("Policy doesn't allow os_compute_api:os-lock-server:unlock:"
-                                "unlock_override to be performed.")
+            if server.locked_by not in (None, expected):
+                self.enforce(ctx, "compute:server:unlock_override", server)
             server.locked_by = None
             server.locked_reason = None
             server.updated_at = self.p.clock.now()
@@ -238,13 +246,10 @@ class ServerActionService(ServerUseCases):
         the agent's next pass; one reset to `error` is left alone until deleted or
         rebuilt. The lock is not checked (Nova does not)."""
         if state not in RESET_STATES:
-            raise ValidationError(f"Invalid input for field/attribute state. Value: "
-                                  f"{state!r}. {state!r} is not one of ['active', 'error']")
+            raise ValidationError(ComputeFault.SERVER_RESET_STATE_INVALID, state=state)
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            if not policy.is_cloud_admin(ctx):
-                raise Forbidden("Policy doesn't allow os_compute_api:os-admin-actions:"
-                                "reset_state to be performed.")
+            self.enforce(ctx, "compute:server:reset_state", server)
             server.vm_state = RESET_STATES[state].value
             server.task_state = None
             server.task_args = None
@@ -258,19 +263,20 @@ class ServerActionService(ServerUseCases):
         crash dump. Asked of the host's agent at once: there is no task state for it."""
         with self.p.uow() as uow:
             server = self.server(uow, ctx, server_id)
-            self.require_member(ctx, server)
+            self.enforce(ctx, "compute:server:trigger_crash_dump", server)
             self.require_unlocked(ctx, server)
             if server.task_state is not None:
                 raise _conflict(server, "trigger_crash_dump")
             if server.vm_state not in CRASH_DUMP_STATES or server.host is None:
-                raise Conflict(f"Cannot 'trigger_crash_dump' instance {server.id} while it is "
-                               f"in vm_state {server.vm_state}")
+                raise Conflict(ComputeFault.SERVER_VM_STATE_CONFLICT,
+                               action="trigger_crash_dump", server_id=server.id,
+                               vm_state=server.vm_state)
             host = server.host
         try:
             self.p.agents.trigger_crash_dump(host, server.id)
         except LookupError as exc:
             # No agent, or no running guest: Nova's InstanceNotRunning is a 409 too.
-            raise Conflict(f"Instance {server.id} is not running.") from exc
+            raise Conflict(ComputeFault.SERVER_NOT_RUNNING, server_id=server.id) from exc
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id)
             self.action(uow, ctx, server, "trigger_crash_dump", finished=True)

@@ -36,7 +36,7 @@ TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
 def allowed(ctx: RequestContext, exact: Mapping[str, str], extended: bool
             ) -> dict[str, str]:
     """The filters this caller may use; `extended` is 2.83 or later."""
-    if policy.is_cloud_admin(ctx):
+    if policy.may(ctx, "compute:server:allow_all_filters"):
         return dict(exact)
     permitted = EVERYONE | (FROM_2_83 if extended else frozenset())
     return {k: v for k, v in exact.items() if k in permitted}

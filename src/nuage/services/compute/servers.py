@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from nuage.domain import policy
 from nuage.domain.compute import (
@@ -29,9 +29,9 @@ from nuage.domain.compute import (
     server_hostname,
     tag_problem,
 )
-from nuage.domain.compute_errors import OverLimit, TagNotFound
+from nuage.domain.compute_errors import ComputeFault, OverLimit, TagNotFound
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from nuage.domain.errors import CommonFault, Conflict, Forbidden, NotFound, ValidationError
 from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -42,6 +42,9 @@ from nuage.services.compute.boot_images import boot_image
 log = logging.getLogger(__name__)
 MAX_USER_DATA = 65535
 MAX_METADATA_ITEMS = 128
+# The policy rows of os-migrations and of a server's migrations (ServerService.migrations).
+MigrationRow = Literal["compute:migration:list", "compute:server:list_migrations",
+                       "compute:server:get_migration"]
 
 
 @dataclass(frozen=True)
@@ -103,13 +106,11 @@ class ServerQuery:
 def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
     if len(metadata) > MAX_METADATA_ITEMS:
         # Nova counts metadata items as a quota: 403, not 400.
-        raise OverLimit(f"Quota exceeded for metadata items: at most "
-                        f"{MAX_METADATA_ITEMS} allowed.")
+        raise OverLimit(ComputeFault.SERVER_METADATA_OVER_LIMIT, limit=MAX_METADATA_ITEMS)
     for key, value in metadata.items():
         if not isinstance(key, str) or not isinstance(value, str) or not key or len(key) > 255 \
                 or len(value) > 255:
-            raise ValidationError("Invalid metadata: keys and values must be strings of 1 to "
-                                  "255 characters.")
+            raise ValidationError(ComputeFault.SERVER_METADATA_INVALID)
     return metadata
 
 
@@ -126,11 +127,12 @@ class ServerUseCases:
         concurrent one on PostgreSQL: the second waits, then reads the first's result."""
         found = (uow.servers.get_for_update(server_id) if for_update
                  else uow.servers.get(server_id))
-        if found is None or (found.deleted and not include_deleted) or not (
-                found.project_id == ctx.project_id or policy.is_cloud_reader(ctx)):
+        if found is None or (found.deleted and not include_deleted) or (
+                found.project_id != ctx.project_id
+                and not policy.may(ctx, "compute:server:get", _target(found))):
             raise NotFound("server", server_id)
-        if found.project_id == ctx.project_id and "reader" not in ctx.roles:
-            raise Forbidden("Policy doesn't allow this operation.")
+        # Its own project's server: a caller without the row learns it exists (403).
+        policy.enforce(ctx, "compute:server:get", _target(found))
         return found
 
     def action(self, uow: UnitOfWork, ctx: RequestContext, server: Server, name: str,
@@ -145,11 +147,10 @@ class ServerUseCases:
         self.p.auditor.record(uow, ctx, f"compute.server.{name}", "server", server.id,
                               project_id=server.project_id)
 
-    def require_member(self, ctx: RequestContext, server: Server) -> None:
-        if server.project_id == ctx.project_id and "member" not in ctx.roles:
-            raise Forbidden("Policy doesn't allow this operation.")
-        if server.project_id != ctx.project_id and not policy.is_cloud_admin(ctx):
-            raise Forbidden("Policy doesn't allow this operation.")
+    @staticmethod
+    def enforce(ctx: RequestContext, action: str, server: Server) -> None:
+        """The policy row `action` for this server (one the caller may see: 403)."""
+        policy.enforce(ctx, action, _target(server))
 
     def wake_agents(self, hosts: Iterable[str | None]) -> None:
         """Tell the agents of `hosts` that intent changed there. Call after the commit
@@ -168,8 +169,9 @@ class ServerUseCases:
     def require_unlocked(ctx: RequestContext, server: Server) -> None:
         """A locked server refuses changes from everyone but cloud administrators (Nova's
         check_instance_lock: 409)."""
-        if server.locked and not policy.is_cloud_admin(ctx):
-            raise Conflict(f"Instance {server.id} is locked")
+        if server.locked and not policy.may(ctx, "compute:server:override_lock",
+                                            _target(server)):
+            raise Conflict(ComputeFault.SERVER_LOCKED, server_id=server.id)
 
 
 class ServerService(ServerUseCases):
@@ -185,24 +187,24 @@ class ServerService(ServerUseCases):
         with "No valid host" and none keeps a claim. Several servers are named
         `name-1`, `name-2`, ... (Nova's default multi_instance_display_name_template) and
         share one reservation id."""
-        if ctx.project_id is None or "member" not in ctx.roles:
-            raise Forbidden("Policy doesn't allow os_compute_api:servers:create to be "
-                            "performed.")
+        project_id = ctx.project_id
+        if project_id is None or not policy.may(ctx, "compute:server:create",
+                                                policy.Target(project_id=project_id)):
+            raise Forbidden(CommonFault.POLICY_DENIED, action="compute:server:create")
         if min_count < 1 or max_count < 1:
-            raise ValidationError("Invalid input for field/attribute min_count.")
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="min_count")
         if min_count > max_count:
-            raise ValidationError("min_count must be <= max_count")
+            raise ValidationError(ComputeFault.SERVER_COUNT_RANGE_INVALID,
+                                  min_count=min_count, max_count=max_count)
         name = new.name.strip()
         if not name or len(name) > 255:
-            raise ValidationError("Invalid input for field/attribute name.")
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="name")
         user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
         if isinstance(new.networks, list) and new.networks:
-            raise ValidationError("Networks are not available yet: use \"networks\": \"none\" "
-                                  "or \"auto\".")
+            raise ValidationError(ComputeFault.SERVER_NETWORKS_UNAVAILABLE)
         if not new.image_ref:
-            raise ValidationError("Booting from volume is not supported: an imageRef is "
-                                  "required.")
+            raise ValidationError(ComputeFault.SERVER_VOLUME_BOOT_UNSUPPORTED)
         # The image, its kernel and its ramdisk, as this project may see them.
         image = boot_image(self.p.images, ctx, new.image_ref)
         check_description(new.description)
@@ -216,21 +218,23 @@ class ServerService(ServerUseCases):
             if new.key_name is not None:
                 key = uow.keypairs.first(user_id=ctx.user_id, name=new.key_name)
                 if key is None:
-                    raise ValidationError("Invalid key_name provided.")
+                    raise ValidationError(ComputeFault.SERVER_KEYPAIR_INVALID,
+                                          key_name=new.key_name)
                 key_data = key.public_key
             if new.availability_zone and not uow.compute_hosts.first(
                     availability_zone=new.availability_zone):
-                raise ValidationError("The requested availability zone is not available")
+                raise ValidationError(ComputeFault.SERVER_ZONE_UNAVAILABLE,
+                                      availability_zone=new.availability_zone)
             # Count-then-insert: on PostgreSQL, concurrent creates of one project wait
             # here for each other, so each counts the others' servers (SQLite's writer
             # lock does the same for every write).
-            uow.compute.lock_project_quota(ctx.project_id)
-            count = self._quota_fit(uow, ctx.project_id, flavor, min_count, max_count)
+            uow.compute.lock_project_quota(project_id)
+            count = self._quota_fit(uow, project_id, flavor, min_count, max_count)
             servers: list[Server] = []
             for index in range(count):
                 named = name if count == 1 else f"{name}-{index + 1}"
                 server = Server(
-                    id=new_server_id(), name=named, project_id=ctx.project_id,
+                    id=new_server_id(), name=named, project_id=project_id,
                     user_id=ctx.user_id or "", image_id=image.id, flavor_id=flavor.id,
                     flavor=_flavor_snapshot(flavor), vm_state=VmState.BUILDING.value,
                     task_state=TaskState.SCHEDULING.value, created_at=now, updated_at=now,
@@ -294,33 +298,36 @@ class ServerService(ServerUseCases):
         if user_data is None:
             return None
         if len(user_data) > MAX_USER_DATA:
-            raise ValidationError("User data too large. User data must be no larger than "
-                                  f"{MAX_USER_DATA} bytes once base64 encoded.")
+            raise ValidationError(ComputeFault.SERVER_USER_DATA_TOO_LARGE, limit=MAX_USER_DATA)
         try:
             base64.b64decode(user_data, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ValidationError("User data needs to be valid base 64.") from exc
+            raise ValidationError(ComputeFault.SERVER_USER_DATA_NOT_BASE64) from exc
         return user_data
 
     def _flavor(self, uow: UnitOfWork, ctx: RequestContext, ref: str) -> Flavor:
         flavor_id = ref.rstrip("/").rsplit("/", 1)[-1]
         flavor = uow.flavors.get(flavor_id)
-        if flavor is None or (not flavor.is_public and not policy.is_cloud_admin(ctx) and (
-                uow.flavor_access.first(flavor_id=flavor.id, project_id=ctx.project_id)
-                is None)):
-            raise ValidationError(f"Flavor {flavor_id} could not be found.")
+        if flavor is None or (
+                not flavor.is_public
+                and not policy.may(ctx, "compute:server:use_any_flavor",
+                                   policy.Target(project_id=ctx.project_id))
+                and uow.flavor_access.first(flavor_id=flavor.id, project_id=ctx.project_id)
+                is None):
+            raise ValidationError(ComputeFault.SERVER_FLAVOR_NOT_FOUND, flavor_id=flavor_id)
         if flavor.disabled:
-            raise ValidationError(f"Flavor {flavor_id} is disabled.")
+            raise ValidationError(ComputeFault.SERVER_FLAVOR_DISABLED, flavor_id=flavor_id)
         return flavor
 
     @staticmethod
     def _fits(flavor: Flavor, image: ImageInfo) -> None:
+        ids = {"flavor_id": flavor.id, "image_id": image.id}
         if flavor.ram_mb < image.min_ram:
-            raise ValidationError("Flavor's memory is too small for requested image.")
+            raise ValidationError(ComputeFault.SERVER_FLAVOR_RAM_TOO_SMALL, **ids)
         if flavor.disk_gb and flavor.disk_gb < image.min_disk:
-            raise ValidationError("Flavor's disk is too small for requested image.")
+            raise ValidationError(ComputeFault.SERVER_FLAVOR_DISK_TOO_SMALL, **ids)
         if flavor.disk_gb and image.size and image.size > flavor.disk_gb * 1024**3:
-            raise ValidationError("Flavor's disk is too small for requested image.")
+            raise ValidationError(ComputeFault.SERVER_FLAVOR_DISK_TOO_SMALL, **ids)
 
     @staticmethod
     def _next_number(uow: UnitOfWork) -> int:
@@ -332,29 +339,30 @@ class ServerService(ServerUseCases):
         with self.p.uow() as uow:
             return self.server(uow, ctx, server_id, include_deleted)
 
-    def migrations(self, ctx: RequestContext, rule: str, server_id: str | None = None
-                   ) -> list[dict[str, Any]]:
+    def migrations(self, ctx: RequestContext, action: MigrationRow,
+                   server_id: str | None = None) -> list[dict[str, Any]]:
         """os-migrations, or one server's: nuage neither resizes nor migrates, so there are
-        none. Admins only (`rule` names Nova's policy in the refusal); a server must exist."""
-        if not policy.is_cloud_admin(ctx):
-            raise Forbidden(f"Policy doesn't allow os_compute_api:{rule} to be performed.")
+        none. `action` is the policy row asked (a listing, or one server's list or one
+        migration: each refusal is worded after its own); a server must exist."""
+        policy.enforce(ctx, action)
         if server_id is not None:
             self.get(ctx, server_id)
         return []
 
     def find(self, ctx: RequestContext, q: ServerQuery) -> list[Server]:
         if ctx.project_id is None:
-            raise Forbidden("Policy doesn't allow this operation.")
+            # A list is of a project, or of all of them from one (no system-scoped lists).
+            raise Forbidden(CommonFault.POLICY_DENIED, action="compute:server:list")
         with self.p.uow() as uow:
             filters: dict[str, Any] = {}
             if q.changes_since is None and q.changes_before is None:
                 filters["deleted"] = False
-            if q.all_projects and policy.is_cloud_reader(ctx):
+            if q.all_projects and policy.may(ctx, "compute:server:list_all_projects"):
                 if q.project_id:
                     filters["project_id"] = q.project_id
             else:
-                if "reader" not in ctx.roles:
-                    raise Forbidden("Policy doesn't allow this operation.")
+                policy.enforce(ctx, "compute:server:list",
+                               policy.Target(project_id=ctx.project_id))
                 filters["project_id"] = ctx.project_id
             found = uow.servers.find(**filters)
         out = []
@@ -381,7 +389,7 @@ class ServerService(ServerUseCases):
         if q.marker is not None:
             ids = [s.id for s in out]
             if q.marker not in ids:
-                raise ValidationError(f"marker [{q.marker}] not found")
+                raise ValidationError(ComputeFault.SERVER_MARKER_NOT_FOUND, marker=q.marker)
             out = out[ids.index(q.marker) + 1:]
         if q.limit is not None:
             out = out[: q.limit]
@@ -391,7 +399,7 @@ class ServerService(ServerUseCases):
     def update(self, ctx: RequestContext, server_id: str, changes: dict[str, Any]) -> Server:
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            self.require_member(ctx, server)
+            self.enforce(ctx, "compute:server:update", server)
             if "description" in changes:
                 check_description(changes["description"])
             for key in ("name", "access_ipv4", "access_ipv6", "description", "hostname"):
@@ -406,7 +414,7 @@ class ServerService(ServerUseCases):
     def delete(self, ctx: RequestContext, server_id: str) -> None:
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            self.require_member(ctx, server)
+            self.enforce(ctx, "compute:server:delete", server)
             self.require_unlocked(ctx, server)
             if server.host is None:
                 # Never scheduled: nothing on any host to clean up.
@@ -425,7 +433,7 @@ class ServerService(ServerUseCases):
                      replace: bool) -> dict[str, str]:
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            self.require_member(ctx, server)
+            self.enforce(ctx, "compute:server:set_metadata", server)
             self.require_unlocked(ctx, server)
             merged = dict(metadata) if replace else {**server.metadata, **metadata}
             server.metadata = check_metadata(merged)
@@ -438,7 +446,7 @@ class ServerService(ServerUseCases):
     def delete_metadata(self, ctx: RequestContext, server_id: str, key: str) -> None:
         with self.p.uow(write=True) as uow:
             server = self.server(uow, ctx, server_id, for_update=True)
-            self.require_member(ctx, server)
+            self.enforce(ctx, "compute:server:delete_metadata", server)
             self.require_unlocked(ctx, server)
             if key not in server.metadata:
                 raise NotFound("metadata item", key)
@@ -456,15 +464,15 @@ class ServerService(ServerUseCases):
     def has_tag(self, ctx: RequestContext, server_id: str, tag: str) -> None:
         """NotFound unless the server has the tag."""
         if tag not in self.tags(ctx, server_id):
-            raise TagNotFound(f"Server {server_id} has no tag '{tag}'", server_id, tag)
+            raise TagNotFound(ComputeFault.SERVER_TAG_ABSENT, server_id, tag)
 
     def _taggable(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
                   what: str) -> Server:
         server = self.server(uow, ctx, server_id, for_update=True)
-        self.require_member(ctx, server)
+        self.enforce(ctx, "compute:server:update_tags", server)
         if server.vm_state not in TAGGABLE_STATES:
-            raise Conflict(f"Cannot '{what}' instance {server.id} while it is in vm_state "
-                           f"{server.vm_state}")
+            raise Conflict(ComputeFault.SERVER_VM_STATE_CONFLICT, action=what,
+                           server_id=server.id, vm_state=server.vm_state)
         return server
 
     def _store_tags(self, uow: UnitOfWork, ctx: RequestContext, server: Server,
@@ -483,13 +491,11 @@ class ServerService(ServerUseCases):
             server = self._taggable(uow, ctx, server_id, "update tag")
             problem = tag_problem(tag)
             if problem is not None:
-                raise ValidationError(f"Tag '{tag}' is invalid. It must be a non empty string "
-                                      f"without characters '/' and ','. Validation error "
-                                      f"message: {problem}")
+                raise ValidationError(ComputeFault.SERVER_TAG_INVALID, tag=tag,
+                                      problem=problem)
             # Nova counts before it looks: a server at the limit refuses even a tag it has.
             if len(server.tags) >= MAX_TAGS:
-                raise ValidationError(f"The number of tags exceeded the per-server limit "
-                                      f"{MAX_TAGS}")
+                raise ValidationError(ComputeFault.SERVER_TAG_LIMIT_REACHED, limit=MAX_TAGS)
             if tag in server.tags:
                 return False
             self._store_tags(uow, ctx, server, [*server.tags, tag], {"added": [tag]})
@@ -506,7 +512,7 @@ class ServerService(ServerUseCases):
         with self.p.uow(write=True) as uow:
             server = self._taggable(uow, ctx, server_id, "delete tag")
             if tag not in server.tags:
-                raise TagNotFound(f"Instance {server.id} has no tag '{tag}'", server.id, tag)
+                raise TagNotFound(ComputeFault.SERVER_TAG_NOT_FOUND, server.id, tag)
             self._store_tags(uow, ctx, server, [t for t in server.tags if t != tag],
                              {"removed": [tag]})
 
@@ -533,14 +539,14 @@ class ServerService(ServerUseCases):
             server = self.server(uow, ctx, server_id)
         # Nova's os_compute_api:os-console-output is PROJECT_MEMBER_OR_ADMIN: the console
         # may show secrets the guest prints (keys, passwords), so readers do not get it.
-        self.require_member(ctx, server)
+        self.enforce(ctx, "compute:server:console_output", server)
         if server.host is None or server.vm_state in (VmState.BUILDING.value,
                                                       VmState.ERROR.value):
-            raise Conflict(f"Instance {server.id} is not ready yet: it has no console.")
+            raise Conflict(ComputeFault.SERVER_NO_CONSOLE, server_id=server.id)
         try:
             return self.p.agents.console_output(server.host, server.id, length)
         except LookupError as exc:
-            raise Conflict(f"The host of instance {server.id} is not reachable.") from exc
+            raise Conflict(ComputeFault.SERVER_HOST_UNREACHABLE, server_id=server.id) from exc
 
     def actions(self, ctx: RequestContext, server_id: str, include_deleted: bool = False
                 ) -> list[InstanceAction]:
@@ -557,20 +563,21 @@ def check_description(description: str | None) -> None:
         return
     if not isinstance(description, str) or len(description) > 255 or not all(
             c.isprintable() for c in description):
-        raise ValidationError("Invalid input for field/attribute description. Value: "
-                              f"{description!r}. It must be at most 255 printable "
-                              "characters.")
+        raise ValidationError(ComputeFault.SERVER_DESCRIPTION_INVALID, description=description)
 
 
 def check_tags(tags: list[str]) -> None:
     for tag in tags:
         problem = tag_problem(tag)
         if problem is not None:
-            raise ValidationError(f"Invalid input for field/attribute tags. Value: {tags!r}. "
-                                  f"{problem}")
+            raise ValidationError(ComputeFault.SERVER_TAGS_INVALID, tags=tags, problem=problem)
     if len(tags) > MAX_TAGS:
-        raise ValidationError(f"Invalid input for field/attribute tags. Value: {tags!r}. "
-                              f"The number of tags exceeded the per-server limit {MAX_TAGS}")
+        raise ValidationError(ComputeFault.SERVER_TAGS_TOO_MANY, tags=tags, limit=MAX_TAGS)
+
+
+def _target(server: Server) -> policy.Target:
+    """What a server's policy rows compare with the caller's scope."""
+    return policy.Target(project_id=server.project_id, user_id=server.user_id)
 
 
 def _tags_match(tags: set[str], q: ServerQuery) -> bool:

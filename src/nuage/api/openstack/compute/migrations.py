@@ -48,7 +48,7 @@ def check_query(request: Request, version: tuple[int, int]) -> None:
 async def index(request: Request) -> Response:
     d, ctx = await caller(request)
     check_query(request, d.version(request))
-    found = await call(d.s.servers.migrations, ctx, "os-migrations:index")
+    found = await call(d.s.servers.migrations, ctx, "compute:migration:list")
     return reply({"migrations": found})
 
 
@@ -56,7 +56,7 @@ async def server_migrations(request: Request) -> Response:
     d, ctx = await caller(request)
     if d.version(request) < SERVER_MIGRATIONS_VERSION:
         raise NotFound("resource", request.url.path)
-    found = await call(d.s.servers.migrations, ctx, "servers:migrations:index",
+    found = await call(d.s.servers.migrations, ctx, "compute:server:list_migrations",
                        request.path_params["server_id"])
     return reply({"migrations": found})
 
@@ -65,7 +65,7 @@ async def server_migration(request: Request) -> Response:
     d, ctx = await caller(request)
     if d.version(request) < SERVER_MIGRATIONS_VERSION:
         raise NotFound("resource", request.url.path)
-    await call(d.s.servers.migrations, ctx, "servers:migrations:show",
+    await call(d.s.servers.migrations, ctx, "compute:server:get_migration",
                request.path_params["server_id"])
     # The service knows of no migration (nuage does not migrate): any id is unknown.
     raise NotFound("migration", request.path_params["migration_id"])

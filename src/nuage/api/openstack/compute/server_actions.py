@@ -34,6 +34,7 @@ from nuage.api.openstack.compute.server_requests import (
 )
 from nuage.api.openstack.compute.server_views import Version
 from nuage.api.openstack.compute.servers import detail_views
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.services.compute.server_actions import Backup
@@ -103,8 +104,8 @@ async def _unsupported(c: ActionCall, _: None) -> Response:
 async def _soft_deleted_only(c: ActionCall, _: None) -> Response:
     # Only soft-deleted servers can be restored or force-deleted, and nuage deletes at once.
     found = await call(c.d.s.servers.get, c.ctx, c.server_id)
-    raise Conflict(f"Cannot '{c.name}' instance {c.server_id} while it is in vm_state "
-                   f"{found.vm_state}")
+    raise Conflict(ComputeFault.SERVER_VM_STATE_CONFLICT, action=c.name,
+                   server_id=c.server_id, vm_state=found.vm_state)
 
 
 async def _console_output(c: ActionCall, length: int | None) -> Response:

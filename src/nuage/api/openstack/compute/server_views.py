@@ -75,9 +75,10 @@ class ServerViews:
                              "message": s.fault.get("message", ""),
                              "created": s.fault.get("created", ts(s.updated_at))}
             # As Nova: the host's own words (paths, tool output) only for administrators.
-            if s.fault.get("details") and policy.is_cloud_admin(ctx):
+            if s.fault.get("details") and policy.may(ctx, "compute:server:show_fault_details",
+                                                      _target(s)):
                 body["fault"]["details"] = s.fault["details"]
-        if policy.is_cloud_admin(ctx):
+        if policy.may(ctx, "compute:server:show_host", _target(s)):
             body["OS-EXT-SRV-ATTR:host"] = s.host
             body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = s.host
             body["OS-EXT-SRV-ATTR:instance_name"] = s.instance_name
@@ -158,7 +159,8 @@ class ServerViews:
         administrators below 2.51 and for everyone from it, their traceback and host
         (2.62) for administrators only, as Nova's os-instance-actions:events policy says;
         2.62 adds the per-project hostId, 2.58 `updated_at`."""
-        admin = ctx is not None and policy.is_cloud_admin(ctx)
+        admin = ctx is not None and policy.may(ctx, "compute:server:show_action_events",
+                                               policy.Target(project_id=a.project_id))
         body: dict[str, Any] = {
             "action": a.action, "instance_uuid": a.server_id, "request_id": a.request_id,
             "user_id": a.user_id, "project_id": a.project_id, "start_time": _usg(a.start_time),
@@ -186,6 +188,10 @@ class ServerViews:
 # Nova's view builder: the statuses in which a server shows `progress`.
 PROGRESS_STATUSES = frozenset({"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE",
                                "MIGRATING"})
+
+
+def _target(s: Server) -> policy.Target:
+    return policy.Target(project_id=s.project_id, user_id=s.user_id)
 
 
 def _embedded_flavor(flavor: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from nuage.api.openstack.compute.server_views import Version, action_updated
 from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.server_actions import KEEP
 from nuage.services.compute.servers import ServerQuery
 
@@ -38,7 +38,7 @@ async def detail_views(request: Request, ctx: RequestContext, found: list[Server
     version = d.version(request)
     # host_status (2.16) is for administrators only; "" for a server with no host.
     statuses: dict[str, str] | None = None
-    if version >= (2, 16) and policy.is_cloud_admin(ctx):
+    if version >= (2, 16) and policy.may(ctx, "compute:server:show_host"):
         statuses = await call(d.s.hosts.host_statuses, ctx, {s.host for s in found if s.host})
     properties: dict[str, dict[str, Any]] = {}
     if version >= (2, 98):
@@ -63,9 +63,7 @@ async def create(request: Request) -> Response:
     requested = server_body(body)
     if "host" in requested or "hypervisor_hostname" in requested:
         # 2.74: compute:servers:create:requested_destination is for administrators.
-        if not policy.is_cloud_admin(ctx):
-            raise Forbidden("Policy doesn't allow compute:servers:create:"
-                            "requested_destination to be performed.")
+        policy.enforce(ctx, "compute:server:create_on_host")
         raise ValidationError("Requesting a destination host is not supported by this "
                               "cloud yet.")
     made = await call(d.s.servers.create_many, ctx, req.new, req.min_count, req.max_count)
