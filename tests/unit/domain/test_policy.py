@@ -154,6 +154,17 @@ TABLE: list[tuple[str, str, Target, bool]] = [
     ("unscoped", "identity:get_project", PROJECT_A, N),
     ("anonymous", "identity:list_regions", NOTHING, N),
     ("anonymous", "audit:list_events", PROJECT_A, N),
+    # --- identity: rows the identity services now ask instead of hand-written checks ---
+    ("project A member", "identity:list_own_role_assignments", A_MEMBER_SELF, Y),
+    ("project A member", "identity:list_own_role_assignments", USER_IN_D1, N),
+    ("anonymous", "identity:list_own_role_assignments", NOTHING, N),
+    ("system admin", "identity:create_credential_without_role", PROJECT_IN_D2, Y),
+    ("admin-project admin", "identity:create_credential_without_role", PROJECT_B, Y),
+    ("domain d1 admin", "identity:create_credential_without_role", PROJECT_B, N),
+    ("project A admin", "identity:create_credential_without_role", PROJECT_A, N),
+    ("project A member", "identity:list_credentials", A_MEMBER_SELF, Y),
+    ("project A member", "identity:list_credentials", NOTHING, N),
+    ("system reader", "identity:list_credentials", NOTHING, Y),
 ]
 
 
@@ -198,3 +209,9 @@ def test_cloud_admin_and_reader_helpers() -> None:
     assert not policy.is_cloud_admin(ACTORS["project A admin"])
     assert policy.is_cloud_reader(ACTORS["system reader"])
     assert not policy.is_cloud_reader(ACTORS["domain d1 reader"])
+
+
+# --- identity: the roles no role may imply ---
+def test_nothing_implies_admin() -> None:
+    assert not policy.may_be_implied(policy.ADMIN_ROLE)
+    assert policy.may_be_implied("member") and policy.may_be_implied("reader")
