@@ -80,3 +80,29 @@ def test_head_and_missing_subject_go_the_usual_way(api: Api) -> None:
                       headers={**api.h(), "X-Subject-Token": subject})
     assert r.status_code == 200 and r.content == b""
     assert_error(api.http.get("/identity/v3/auth/tokens", headers=api.h()), 400)
+
+
+def test_every_facade_words_a_token_fault_as_keystone_does(api: Api) -> None:
+    """Why a token is refused is identity's fault, in Keystone's sentence, whichever API
+    was called (the sentences predate the fault codes: they must not change)."""
+    project = api.project()
+    _, token = api.member_of(project["id"])
+    r = api.http.delete("/identity/v3/auth/tokens",
+                        headers={**api.h(), "X-Subject-Token": token})
+    assert r.status_code == 204
+    revoked = "The token has been revoked."
+    keystone = api.http.get("/identity/v3/projects", headers=api.h(token))
+    assert assert_error(keystone, 401)["message"] == revoked
+    nova = api.http.get("/compute/v2.1/flavors", headers=api.h(token))
+    assert nova.status_code == 401 and nova.json()["unauthorized"]["message"] == revoked
+    glance = api.http.get("/image/v2/images", headers=api.h(token))
+    assert glance.status_code == 401 and glance.json()["message"] == revoked
+
+
+def test_a_refused_validation_says_so_in_keystone_words(api: Api) -> None:
+    project = api.project()
+    _, member_token = api.member_of(project["id"])
+    admin_subject = api.login("admin", api.admin_password, api.admin_project_id)
+    r = api.http.get("/identity/v3/auth/tokens",
+                     headers={**api.h(member_token), "X-Subject-Token": admin_subject})
+    assert assert_error(r, 403)["message"] == "You are not authorized to validate this token."

@@ -118,6 +118,17 @@ def in_project(ctx: RequestContext, t: Target) -> bool:
     return ctx.project_id is not None and ctx.project_id == t.project_id
 
 
+# Roles no other role may imply (Keystone's `prohibited_implied_role`): implying admin
+# would make every holder of the prior role an administrator without a grant saying so.
+ADMIN_ROLE = "admin"
+PROHIBITED_IMPLIED_ROLES = frozenset({ADMIN_ROLE})
+
+
+def may_be_implied(role_name: str) -> bool:
+    """May a role of this name be implied by another (POST /v3/roles/{prior}/implies)?"""
+    return role_name not in PROHIBITED_IMPLIED_ROLES
+
+
 ADMIN = cloud_admin
 READ_ALL = cloud_reader
 MANAGE_IN_DOMAIN = any_of(cloud_admin, domain_admin)
@@ -178,6 +189,8 @@ POLICY: dict[str, Rule] = {
     "identity:create_system_grant": ADMIN,
     "identity:revoke_system_grant": ADMIN,
     "identity:list_role_assignments": READ_IN_DOMAIN,
+    # A user lists their own assignments whatever their roles (as Keystone allows).
+    "identity:list_own_role_assignments": owner,
     # catalog
     "identity:get_region": authenticated,
     "identity:list_regions": authenticated,
@@ -208,6 +221,8 @@ POLICY: dict[str, Rule] = {
     "identity:create_credential": SELF_OR_ADMIN,
     "identity:update_credential": SELF_OR_ADMIN,
     "identity:delete_credential": SELF_OR_ADMIN,
+    # An EC2 credential for a user on a project where the user holds no role.
+    "identity:create_credential_without_role": ADMIN,
     # tokens
     "identity:validate_token": any_of(cloud_reader, service, owner),
     "identity:revoke_token": any_of(cloud_admin, owner),

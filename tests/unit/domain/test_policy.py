@@ -183,6 +183,17 @@ TABLE: list[tuple[str, str, Target, bool]] = [
     ("admin-project member", "compute:server:delete", PROJECT_B, N),
     ("domain d1 admin", "compute:server:get", PROJECT_A, N),
     ("anonymous", "compute:server:list", NOTHING, N),
+    # --- identity: rows the identity services now ask instead of hand-written checks ---
+    ("project A member", "identity:list_own_role_assignments", A_MEMBER_SELF, Y),
+    ("project A member", "identity:list_own_role_assignments", USER_IN_D1, N),
+    ("anonymous", "identity:list_own_role_assignments", NOTHING, N),
+    ("system admin", "identity:create_credential_without_role", PROJECT_IN_D2, Y),
+    ("admin-project admin", "identity:create_credential_without_role", PROJECT_B, Y),
+    ("domain d1 admin", "identity:create_credential_without_role", PROJECT_B, N),
+    ("project A admin", "identity:create_credential_without_role", PROJECT_A, N),
+    ("project A member", "identity:list_credentials", A_MEMBER_SELF, Y),
+    ("project A member", "identity:list_credentials", NOTHING, N),
+    ("system reader", "identity:list_credentials", NOTHING, Y),
 ]
 
 
@@ -266,3 +277,9 @@ IMAGE_TABLE: list[tuple[str, str, Target, bool]] = [
 def test_image_policy_table(who: str, action: str, target: Target, expected: bool) -> None:
     assert action in policy.POLICY
     assert policy.may(ACTORS[who], action, target) is expected
+
+
+# --- identity: the roles no role may imply ---
+def test_nothing_implies_admin() -> None:
+    assert not policy.may_be_implied(policy.ADMIN_ROLE)
+    assert policy.may_be_implied("member") and policy.may_be_implied("reader")

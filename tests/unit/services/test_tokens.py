@@ -8,6 +8,7 @@ import pytest
 
 from nuage.domain import totp
 from nuage.domain.errors import AuthReceiptRequired, Forbidden, NotFound, Unauthorized
+from nuage.domain.identity_errors import IdentityFault
 from nuage.services.identity.credentials import NewAppCred
 from nuage.services.identity.tokens import AppCredRef, AuthRequest, ScopeRequest, UserRef
 from tests.unit.services.world import PASSWORD, World
@@ -59,8 +60,9 @@ def test_revoked_token_fails_validation_and_is_404_for_validate_subject(world: W
     other = world.login(user.name, project_id=project.id).token
     ctx = world.ctx(token)
     world.s.tokens.revoke(ctx, token)
-    with pytest.raises(Unauthorized, match="revoked"):
+    with pytest.raises(Unauthorized) as refused:
         world.s.tokens.validate(token)
+    assert refused.value.fault is IdentityFault.TOKEN_REVOKED
     with pytest.raises(NotFound):
         world.s.tokens.validate_subject(world.admin, token, with_catalog=False)
     # Only that token: the user's other token lives on.
@@ -85,8 +87,9 @@ def test_expired_token_fails(world: World) -> None:
     user = world.user()
     issued = world.login(user.name, unscoped=True)
     world.clock.advance(3601)
-    with pytest.raises(Unauthorized, match="expired"):
+    with pytest.raises(Unauthorized) as refused:
         world.s.tokens.validate(issued.token)
+    assert refused.value.fault is IdentityFault.TOKEN_EXPIRED
 
 
 def test_disabling_a_user_or_changing_the_password_kills_their_tokens(world: World) -> None:
@@ -136,8 +139,10 @@ def test_lockout_after_n_failures_then_unlock_after_the_duration(world: World) -
     for _ in range(3):
         with pytest.raises(Unauthorized):
             world.login(user.name, "wrong", unscoped=True, ip="203.0.113.9")
-    with pytest.raises(Unauthorized, match="locked"):
+    with pytest.raises(Unauthorized) as refused:
         world.login(user.name, unscoped=True)
+    assert refused.value.fault is IdentityFault.USER_LOCKED
+    assert refused.value.fields == {"user_id": user.id}
     lockouts = world.events(action="identity.user.lockout")
     assert [e.target_id for e in lockouts] == [user.id]
     lock = lockouts[0]
@@ -167,8 +172,10 @@ def test_an_admin_re_enabling_the_user_lifts_the_lockout(world: World) -> None:
     for _ in range(3):
         with pytest.raises(Unauthorized):
             world.login(user.name, "wrong", unscoped=True)
-    with pytest.raises(Unauthorized, match="locked"):
+    with pytest.raises(Unauthorized) as refused:
         world.login(user.name, unscoped=True)
+    assert refused.value.fault is IdentityFault.USER_LOCKED
+    assert refused.value.fields == {"user_id": user.id}
     world.s.users.update(world.admin, user.id, {"enabled": True})
     assert world.login(user.name, unscoped=True).token
 
@@ -196,6 +203,8 @@ def test_mfa_password_alone_yields_a_receipt_then_totp_finishes(world: World) ->
         world.login(name, unscoped=True)
     receipt = caught.value
     assert receipt.methods == ["password"] and receipt.required == [["password", "totp"]]
+    assert receipt.fault is IdentityFault.AUTH_METHODS_INSUFFICIENT
+    assert receipt.fields == {"user_id": receipt.user_id}
     code = totp.passcode(TOTP_SECRET, world.clock.now().timestamp())
     issued = world.s.tokens.authenticate(world.anon(), AuthRequest(
         methods=("totp",), totp=(UserRef(name=name, domain={"id": "default"}), code),
@@ -217,6 +226,8 @@ def test_mfa_both_methods_at_once_and_a_wrong_code(world: World) -> None:
             methods=("password", "totp"), password=(ref, PASSWORD), totp=(ref, wrong),
             scope=ScopeRequest(unscoped=True)))
     assert not isinstance(caught.value, AuthReceiptRequired)
+    # A wrong code is refused as any bad credential is: one fault, nothing said of why.
+    assert caught.value.fault is IdentityFault.AUTH_FAILED and not caught.value.fields
 
 
 def test_an_expired_receipt_is_refused(world: World) -> None:
@@ -225,10 +236,11 @@ def test_an_expired_receipt_is_refused(world: World) -> None:
         world.login(name, unscoped=True)
     world.clock.advance(301)
     code = totp.passcode(TOTP_SECRET, world.clock.now().timestamp())
-    with pytest.raises(Unauthorized, match="expired"):
+    with pytest.raises(Unauthorized) as refused:
         world.s.tokens.authenticate(world.anon(), AuthRequest(
             methods=("totp",), totp=(UserRef(name=name, domain={"id": "default"}), code),
             receipt=caught.value.receipt))
+    assert refused.value.fault is IdentityFault.RECEIPT_EXPIRED
 
 
 # -- application credentials -------------------------------------------------------------------
@@ -294,10 +306,11 @@ def test_app_cred_after_expiry_is_refused(world: World) -> None:
     view = world.s.credentials.create_app_cred(ctx, user.id, NewAppCred(
         name="brief", expires_at=world.clock.now() + timedelta(seconds=60)))
     world.clock.advance(61)
-    with pytest.raises(Unauthorized, match="expired"):
+    with pytest.raises(Unauthorized) as refused:
         world.s.tokens.authenticate(world.anon(), AuthRequest(
             methods=("application_credential",),
             app_cred=AppCredRef(secret=view.secret or "", id=view.cred.id)))
+    assert refused.value.fault is IdentityFault.APP_CRED_EXPIRED
 
 
 # -- key rotation ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.identity import SYSTEM_ALL, ActorType, Assignment, Project, Role, TargetType
+from nuage.domain.identity_errors import IdentityFault
 from nuage.domain.tokens import Scope
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.base import IdentityConfig, IdentityUseCases
@@ -148,13 +149,13 @@ class AssignmentService(IdentityUseCases):
         if grant.target_type is TargetType.PROJECT:
             project = self.project(uow, grant.target_id)
             if role.domain_id and role.domain_id != project.domain_id:
-                raise ValidationError("A domain-specific role can only be granted in its domain.")
+                raise ValidationError(IdentityFault.ROLE_OUTSIDE_ITS_DOMAIN, role_id=role.id)
             return policy.Target(domain_id=project.domain_id, project_id=project.id,
                                  actor_domain_id=actor_domain, role_domain_id=role.domain_id)
         if grant.target_type is TargetType.DOMAIN:
             self.domain(uow, grant.target_id)
             if role.domain_id and role.domain_id != grant.target_id:
-                raise ValidationError("A domain-specific role can only be granted in its domain.")
+                raise ValidationError(IdentityFault.ROLE_OUTSIDE_ITS_DOMAIN, role_id=role.id)
             return policy.Target(domain_id=grant.target_id, actor_domain_id=actor_domain,
                                  role_domain_id=role.domain_id)
         return policy.Target()
@@ -240,8 +241,8 @@ class AssignmentService(IdentityUseCases):
             elif f.domain_id:
                 target = policy.Target(domain_id=f.domain_id)
             # A user may always list their own assignments (Keystone allows this too).
-            own = f.user_id is not None and f.user_id == ctx.user_id
-            if own:
+            if policy.may(ctx, "identity:list_own_role_assignments",
+                          policy.Target(user_id=f.user_id)):
                 return self._query(uow, f)
             policy.enforce(ctx, "identity:list_role_assignments", target)
             views = self._query(uow, f)

@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from nuage.domain import policy
 from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.domain.errors import CommonFault, Forbidden, NotFound, ValidationError
 from nuage.domain.identity import Domain, Project, Role, User
+from nuage.domain.identity_errors import IdentityFault
 from nuage.ports.clock import Clock
 from nuage.ports.crypto import PasswordHasher, SecretBox, TokenCodec
 from nuage.ports.repositories import Repository, UnitOfWork, UnitOfWorkFactory
@@ -55,7 +56,7 @@ class IdentityUseCases:
         self.p.auditor.record(uow, ctx, action, target_type, target_id,
                               project_id=target.project_id, outcome=Outcome.DENIED)
         uow.commit()
-        raise Forbidden(f"You are not authorized to perform the requested action: {action}.")
+        raise Forbidden(CommonFault.POLICY_DENIED, action=action)
 
     def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, target_type: str,
                target_id: str | None, project_id: str | None = None,
@@ -83,13 +84,13 @@ class IdentityUseCases:
     def domain_by_ref(uow: UnitOfWork, ref: dict[str, Any] | None) -> Domain:
         """A `{"id": ...}` or `{"name": ...}` domain reference from an auth body."""
         if not isinstance(ref, dict):
-            raise ValidationError("A domain reference needs an id or a name.")
+            raise ValidationError(IdentityFault.DOMAIN_REF_INVALID)
         if isinstance(ref.get("id"), str):
             found = uow.domains.get(ref["id"])
         elif isinstance(ref.get("name"), str):
             found = uow.domains.first(name=ref["name"])
         else:
-            raise ValidationError("A domain reference needs an id or a name.")
+            raise ValidationError(IdentityFault.DOMAIN_REF_INVALID)
         if found is None:
             raise NotFound("domain", str(ref.get("id") or ref.get("name")))
         return found

@@ -8,6 +8,7 @@ from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.domain.identity import Endpoint, Interface, Region, Service, new_id
+from nuage.domain.identity_errors import IdentityFault
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.base import IdentityUseCases
 
@@ -16,7 +17,7 @@ def _check_country(country: Any) -> str | None:
     if country is None:
         return None
     if not isinstance(country, str) or len(country) != 2 or not country.isalpha():
-        raise ValidationError("country must be an ISO 3166-1 alpha-2 code, such as FR.")
+        raise ValidationError(IdentityFault.REGION_COUNTRY_INVALID)
     return country.upper()
 
 
@@ -30,7 +31,7 @@ class CatalogService(IdentityUseCases):
                        target_type="region", target_id=region_id)
             region_id = region_id or new_id()
             if uow.regions.get(region_id):
-                raise Conflict(f"Duplicate ID, {region_id}.")
+                raise Conflict(IdentityFault.REGION_ID_TAKEN, region_id=region_id)
             if parent_region_id and uow.regions.get(parent_region_id) is None:
                 raise NotFound("region", parent_region_id)
             region = Region(id=region_id, description=description,
@@ -80,9 +81,9 @@ class CatalogService(IdentityUseCases):
             if region is None:
                 raise NotFound("region", region_id)
             if uow.regions.first(parent_region_id=region_id):
-                raise Conflict("Cannot delete a region that has child regions.")
+                raise Conflict(IdentityFault.REGION_HAS_CHILDREN, region_id=region_id)
             if uow.endpoints.first(region_id=region_id):
-                raise Conflict("Cannot delete a region that still has endpoints.")
+                raise Conflict(IdentityFault.REGION_HAS_ENDPOINTS, region_id=region_id)
             uow.regions.delete(region)
             self.record(uow, ctx, "identity.region.delete", "region", region_id)
             uow.commit()
@@ -149,8 +150,7 @@ class CatalogService(IdentityUseCases):
                         create_region: bool = False) -> Endpoint:
         """`create_region`: make a missing region, as Keystone does for the legacy `region`."""
         if interface not in {i.value for i in Interface}:
-            raise ValidationError(f"Invalid interface {interface!r}: one of public, internal, "
-                                  "admin.")
+            raise ValidationError(IdentityFault.ENDPOINT_INTERFACE_INVALID, interface=interface)
         with self.p.uow(write=True) as uow:
             self.guard(uow, ctx, "identity:create_endpoint", policy.Target(),
                        target_type="endpoint", target_id=None)
@@ -196,7 +196,8 @@ class CatalogService(IdentityUseCases):
                 raise NotFound("endpoint", endpoint_id)
             if "interface" in changes and changes["interface"] not in {
                     i.value for i in Interface}:
-                raise ValidationError("Invalid interface.")
+                # Keystone's sentence here quotes no value: no field.
+                raise ValidationError(IdentityFault.ENDPOINT_INTERFACE_INVALID)
             if "service_id" in changes and uow.services.get(changes["service_id"]) is None:
                 raise NotFound("service", changes["service_id"])
             if "region_id" in changes:

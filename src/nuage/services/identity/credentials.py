@@ -19,6 +19,7 @@ from nuage.domain.identity import (
     RevocationEvent,
     Role,
 )
+from nuage.domain.identity_errors import IdentityFault
 from nuage.domain.tokens import Scope
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.assignments import direct_role_ids, expand_implied
@@ -69,9 +70,9 @@ def _parse_blob(blob: str) -> dict[str, Any]:
     try:
         parsed = json.loads(blob)
     except (ValueError, RecursionError) as exc:
-        raise ValidationError("Invalid blob in credential.") from exc
+        raise ValidationError(IdentityFault.CREDENTIAL_BLOB_INVALID) from exc
     if not isinstance(parsed, dict):
-        raise ValidationError("An ec2 credential's blob must be a JSON object.")
+        raise ValidationError(IdentityFault.EC2_BLOB_NOT_OBJECT)
     return parsed
 
 
@@ -88,15 +89,18 @@ class CredentialService(IdentityUseCases):
 
     # -- application credentials -----------------------------------------------------------
     def create_app_cred(self, ctx: RequestContext, user_id: str, new: NewAppCred) -> AppCredView:
-        if ctx.user_id != user_id:
-            raise Forbidden("You may only create application credentials for yourself.")
+        # Refused before any work, with Keystone's own sentences (not audited, as before;
+        # the guard below then records nothing it could refuse).
+        if not policy.may(ctx, "identity:create_application_credential",
+                          policy.Target(user_id=user_id, project_id=ctx.project_id)):
+            raise Forbidden(IdentityFault.APP_CRED_FOR_ANOTHER_USER)
         if ctx.project_id is None:
-            raise ValidationError("Application credentials need a project-scoped token.")
+            raise ValidationError(IdentityFault.APP_CRED_NEEDS_PROJECT)
         if ctx.app_cred_id and not ctx.app_cred_unrestricted:
-            raise Forbidden("A restricted application credential cannot create another one.")
+            raise Forbidden(IdentityFault.APP_CRED_RESTRICTED_CREATE)
         now = self.p.clock.now()
         if new.expires_at is not None and new.expires_at <= now:
-            raise ValidationError("expires_at must be in the future.")
+            raise ValidationError(IdentityFault.APP_CRED_EXPIRY_PAST)
         secret = new.secret or secrets.token_urlsafe(48)
         secret_hash = self.p.hasher.hash(secret)
         expires_at = new.expires_at
@@ -112,13 +116,13 @@ class CredentialService(IdentityUseCases):
                 held = {k: r for k, r in held.items() if r.name in ctx.roles}
                 parent = uow.app_creds.get(ctx.app_cred_id)
                 if parent is None:
-                    raise Forbidden("The application credential is no longer valid.")
+                    raise Forbidden(IdentityFault.APP_CRED_INVALID)
                 if parent.expires_at is not None:
                     expires_at = (parent.expires_at if expires_at is None
                                   else min(expires_at, parent.expires_at))
             chosen = self._pick_roles(held, new.roles, ctx)
             if uow.app_creds.first(user_id=user_id, name=new.name):
-                raise Conflict(f"Duplicate application credential name {new.name}.")
+                raise Conflict(IdentityFault.APP_CRED_NAME_TAKEN, name=new.name)
             cred = ApplicationCredential(
                 id=uuid.uuid4().hex, name=new.name, user_id=user_id, project_id=ctx.project_id,
                 secret_hash=secret_hash, role_ids=[r.id for r in chosen],
@@ -140,8 +144,8 @@ class CredentialService(IdentityUseCases):
             match = [r for r in held.values()
                      if ref.get("id") == r.id or (not ref.get("id") and ref.get("name") == r.name)]
             if not match:
-                raise Forbidden(f"You do not hold the role {ref.get('id') or ref.get('name')} "
-                                "on this project.")
+                raise Forbidden(IdentityFault.APP_CRED_ROLE_NOT_HELD,
+                                role=ref.get("id") or ref.get("name"))
             chosen.append(match[0])
         return chosen
 
@@ -173,7 +177,7 @@ class CredentialService(IdentityUseCases):
 
     def delete_app_cred(self, ctx: RequestContext, user_id: str, cred_id: str) -> None:
         if ctx.app_cred_id and not ctx.app_cred_unrestricted:
-            raise Forbidden("A restricted application credential cannot delete credentials.")
+            raise Forbidden(IdentityFault.APP_CRED_RESTRICTED_DELETE)
         with self.p.uow(write=True) as uow:
             cred = self._app_cred(uow, user_id, cred_id)
             self.guard(uow, ctx, "identity:delete_application_credential",
@@ -201,9 +205,7 @@ class CredentialService(IdentityUseCases):
                        policy.Target(user_id=user_id, project_id=project_id),
                        target_type="credential", target_id=None)
             self.project(uow, project_id)
-            if not policy.is_cloud_admin(ctx) and not direct_role_ids(
-                    uow, user_id, Scope(project_id=project_id)):
-                raise Forbidden("The user has no role on that project.")
+            self._check_user_on_project(uow, ctx, user_id, project_id)
             self._check_app_cred_target(ctx, user_id, CredentialType.EC2.value, project_id)
             access, secret = uuid.uuid4().hex, uuid.uuid4().hex
             fields: dict[str, Any] = {"access": access, "secret": secret, "trust_id": None}
@@ -221,6 +223,17 @@ class CredentialService(IdentityUseCases):
             return Ec2View(user_id, project_id, access, secret)
 
     @staticmethod
+    def _check_user_on_project(uow: UnitOfWork, ctx: RequestContext, user_id: str,
+                               project_id: str) -> None:
+        """An EC2 key acts on its project: its user must hold a role there, unless the
+        policy lets the caller give one regardless."""
+        if not policy.may(ctx, "identity:create_credential_without_role",
+                          policy.Target(user_id=user_id, project_id=project_id)) \
+                and not direct_role_ids(uow, user_id, Scope(project_id=project_id)):
+            raise Forbidden(IdentityFault.CREDENTIAL_USER_HAS_NO_ROLE, user_id=user_id,
+                            project_id=project_id)
+
+    @staticmethod
     def _check_app_cred_target(ctx: RequestContext, user_id: str, type: str,
                                project_id: str | None) -> None:
         """What a token from an application credential may create: EC2 keys for its own
@@ -228,11 +241,9 @@ class CredentialService(IdentityUseCases):
         if not ctx.app_cred_id:
             return
         if type != CredentialType.EC2.value:
-            raise Forbidden("A token from an application credential can only create EC2 "
-                            "credentials, bound to that application credential.")
+            raise Forbidden(IdentityFault.APP_CRED_EC2_ONLY)
         if user_id != ctx.user_id or project_id != ctx.project_id:
-            raise Forbidden("A token from an application credential can only create EC2 "
-                            "credentials for its own user on its own project.")
+            raise Forbidden(IdentityFault.APP_CRED_OWN_TARGET_ONLY)
 
     def _blob(self, cred: Credential) -> dict[str, Any]:
         try:
@@ -302,7 +313,7 @@ class CredentialService(IdentityUseCases):
             cred_id, access = self._check_blob(uow, ctx, user_id, type, blob, project_id)
             if uow.credentials.get(cred_id) is not None or (
                     access is not None and uow.credentials.first(access_key=access)):
-                raise Conflict("A credential with that access key already exists.")
+                raise Conflict(IdentityFault.CREDENTIAL_ACCESS_TAKEN)
             cred = Credential(id=cred_id, user_id=user_id, type=type, project_id=project_id,
                               encrypted_blob=self.p.secrets.seal(blob), access_key=access,
                               extra=extra or {}, created_at=self.p.clock.now())
@@ -317,13 +328,11 @@ class CredentialService(IdentityUseCases):
         if type == CredentialType.EC2.value:
             parsed = _parse_blob(blob)
             if not isinstance(parsed.get("access"), str):
-                raise ValidationError("An ec2 credential's blob needs an access key.")
+                raise ValidationError(IdentityFault.EC2_BLOB_NO_ACCESS)
             if not project_id:
-                raise ValidationError("An ec2 credential needs a project_id.")
+                raise ValidationError(IdentityFault.EC2_NO_PROJECT)
             self.project(uow, project_id)
-            if not policy.is_cloud_admin(ctx) and not direct_role_ids(
-                    uow, user_id, Scope(project_id=project_id)):
-                raise Forbidden("The user has no role on that project.")
+            self._check_user_on_project(uow, ctx, user_id, project_id)
             bound = bound_app_cred(parsed)
             if bound is not None and bound != ctx.app_cred_id:
                 # A binding the client wrote itself must name this user's credential on
@@ -331,11 +340,10 @@ class CredentialService(IdentityUseCases):
                 app_cred = uow.app_creds.get(bound)
                 if app_cred is None or app_cred.user_id != user_id \
                         or app_cred.project_id != project_id:
-                    raise ValidationError("app_cred_id names no application credential of "
-                                          "this user on this project.")
+                    raise ValidationError(IdentityFault.EC2_BINDING_INVALID)
             return ec2_credential_id(parsed["access"]), parsed["access"]
         if type == CredentialType.TOTP.value and not totp.valid_secret(blob):
-            raise ValidationError("A totp credential's blob must be a base32 secret.")
+            raise ValidationError(IdentityFault.TOTP_BLOB_INVALID)
         return uuid.uuid4().hex, None
 
     def _cred(self, uow: UnitOfWork, ctx: RequestContext, cred_id: str, action: str
@@ -356,8 +364,9 @@ class CredentialService(IdentityUseCases):
              ) -> list[CredentialView]:
         with self.p.uow() as uow:
             filters: dict[str, Any] = {}
-            if not policy.is_cloud_reader(ctx):
-                if user_id is not None and user_id != ctx.user_id:
+            # Others than readers of everything see their own credentials only.
+            if not policy.may(ctx, "identity:list_credentials", policy.Target(user_id=user_id)):
+                if user_id is not None:
                     return []
                 user_id = ctx.user_id
             if user_id is not None:
@@ -382,12 +391,12 @@ class CredentialService(IdentityUseCases):
                 now_bound = (bound_app_cred(_parse_blob(blob))
                              if type == CredentialType.EC2.value else None)
                 if was != now_bound:
-                    raise ValidationError("app_cred_id can not be updated for credential.")
+                    raise ValidationError(IdentityFault.EC2_BINDING_IMMUTABLE)
             _, access = self._check_blob(uow, ctx, cred.user_id, type, blob, project_id)
             # Keystone lets a blob update change the access key; the id stays.
             if access is not None and access != cred.access_key and uow.credentials.first(
                     access_key=access):
-                raise Conflict("A credential with that access key already exists.")
+                raise Conflict(IdentityFault.CREDENTIAL_ACCESS_TAKEN)
             cred.type, cred.project_id, cred.access_key = type, project_id, access
             cred.encrypted_blob = self.p.secrets.seal(blob)
             self.record(uow, ctx, "identity.credential.update", "credential", cred.id,

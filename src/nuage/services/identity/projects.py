@@ -14,10 +14,13 @@ from nuage.domain.identity import (
     TargetType,
     new_id,
 )
+from nuage.domain.identity_errors import IdentityFault
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.assignments import actor_ids
 from nuage.services.identity.base import IdentityUseCases
 
+# Keystone's limit on a project's tags.
+MAX_TAGS = 80
 PROJECT_FIELDS = {"name", "description", "enabled", "tags", "options", "extra"}
 
 
@@ -29,8 +32,7 @@ class DomainService(IdentityUseCases):
             self.guard(uow, ctx, "identity:create_domain", policy.Target(),
                        target_type="domain", target_id=None)
             if uow.domains.first(name=name):
-                raise Conflict(f"Conflict occurred attempting to store domain - "
-                               f"Duplicate entry found with name {name}.")
+                raise Conflict(IdentityFault.DOMAIN_NAME_TAKEN, name=name)
             domain = Domain(id=domain_id or new_id(), name=name, description=description,
                             enabled=enabled, tags=tags or [], extra=extra or {})
             uow.domains.add(domain)
@@ -78,7 +80,7 @@ class DomainService(IdentityUseCases):
                        target_type="domain", target_id=domain.id)
             if "name" in changes and changes["name"] != domain.name and uow.domains.first(
                     name=changes["name"]):
-                raise Conflict(f"Duplicate entry found with name {changes['name']}.")
+                raise Conflict(IdentityFault.RENAME_TAKEN, kind="domain", name=changes["name"])
             for key, value in changes.items():
                 setattr(domain, key, value)
             if changes.get("enabled") is False:
@@ -97,10 +99,9 @@ class DomainService(IdentityUseCases):
                        target_type="domain", target_id=domain.id)
             if domain.enabled:
                 # Keystone answers 403 here (ForbiddenNotSecurity), not 400.
-                raise Forbidden("Cannot delete a domain that is enabled, please disable "
-                                "it first.")
+                raise Forbidden(IdentityFault.DOMAIN_ENABLED, domain_id=domain.id)
             projects = uow.projects.find(domain_id=domain.id)
-            _refuse_if_owning(uow, [p.id for p in projects], f"domain {domain.id}")
+            _refuse_if_owning(uow, [p.id for p in projects], "domain", domain.id)
             for project in projects:
                 _purge_project(uow, project)
             for user in uow.users.find(domain_id=domain.id):
@@ -131,7 +132,7 @@ class ProjectService(IdentityUseCases):
                 if parent is None:
                     raise NotFound("project", parent_id)
                 if domain_id and domain_id != parent.domain_id:
-                    raise ValidationError("The project must be in its parent's domain.")
+                    raise ValidationError(IdentityFault.PROJECT_PARENT_DOMAIN)
                 domain_id = parent.domain_id
             domain_id = domain_id or ctx.project_domain_id or ctx.domain_id or "default"
             target = policy.Target(domain_id=domain_id)
@@ -139,9 +140,7 @@ class ProjectService(IdentityUseCases):
                        target_type="project", target_id=None)
             self.domain(uow, domain_id)
             if uow.projects.first(domain_id=domain_id, name=name):
-                raise Conflict(f"Conflict occurred attempting to store project - it is not "
-                               f"permitted to have two projects with the same name in the same "
-                               f"domain : {name}.")
+                raise Conflict(IdentityFault.PROJECT_NAME_TAKEN, name=name, domain_id=domain_id)
             project = Project(id=new_id(), name=name, domain_id=domain_id, parent_id=parent_id,
                               description=description, enabled=enabled, tags=tags or [],
                               options=options or {}, extra=extra or {})
@@ -190,15 +189,16 @@ class ProjectService(IdentityUseCases):
                                      protected=self.is_admin_project(project)),
                        target_type="project", target_id=project.id)
             if "domain_id" in changes and changes.pop("domain_id") != project.domain_id:
-                raise ValidationError("Update of `domain_id` is not allowed.")
+                raise ValidationError(IdentityFault.DOMAIN_ID_IMMUTABLE)
             if "parent_id" in changes and changes.pop("parent_id") != project.parent_id:
-                raise Forbidden("Update of `parent_id` is not allowed.")
+                raise Forbidden(IdentityFault.PARENT_ID_IMMUTABLE)
             unknown = set(changes) - PROJECT_FIELDS
             if unknown:
-                raise ValidationError(f"Cannot update these attributes: {sorted(unknown)}")
+                raise ValidationError(IdentityFault.ATTRIBUTES_NOT_UPDATABLE,
+                                      attributes=sorted(unknown))
             if "name" in changes and changes["name"] != project.name and uow.projects.first(
                     domain_id=project.domain_id, name=changes["name"]):
-                raise Conflict(f"Duplicate entry found with name {changes['name']}.")
+                raise Conflict(IdentityFault.RENAME_TAKEN, kind="project", name=changes["name"])
             for key, value in changes.items():
                 setattr(project, key, value)
             if changes.get("enabled") is False:
@@ -218,10 +218,10 @@ class ProjectService(IdentityUseCases):
                                      protected=self.is_admin_project(project)),
                        target_type="project", target_id=project.id)
             if uow.projects.first(parent_id=project.id):
-                raise Forbidden(f"Cannot delete project {project.id}: it has child projects.")
+                raise Forbidden(IdentityFault.PROJECT_HAS_CHILDREN, project_id=project.id)
             if self.is_admin_project(project):
-                raise Forbidden("The cloud's admin project cannot be deleted.")
-            _refuse_if_owning(uow, [project.id], f"project {project.id}")
+                raise Forbidden(IdentityFault.ADMIN_PROJECT_UNDELETABLE, project_id=project.id)
+            _refuse_if_owning(uow, [project.id], "project", project.id)
             _purge_project(uow, project)
             now = self.p.clock.now()
             uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
@@ -253,11 +253,11 @@ class ProjectService(IdentityUseCases):
 
 
 def _check_tags(tags: list[str]) -> list[str]:
-    if len(tags) > 80:
-        raise ValidationError("A project may have at most 80 tags.")
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(IdentityFault.PROJECT_TOO_MANY_TAGS, limit=MAX_TAGS)
     for tag in tags:
         if not isinstance(tag, str) or not tag or len(tag) > 255 or "/" in tag or "," in tag:
-            raise ValidationError(f"Invalid tag: {tag!r}.")
+            raise ValidationError(IdentityFault.PROJECT_TAG_INVALID, tag=tag)
     return list(dict.fromkeys(tags))
 
 
@@ -300,18 +300,14 @@ def remaining_resources(uow: UnitOfWork, project_ids: list[str]) -> dict[str, li
     return {kind: items for kind, items in found.items() if items}
 
 
-def _refuse_if_owning(uow: UnitOfWork, project_ids: list[str], what: str) -> None:
+def _refuse_if_owning(uow: UnitOfWork, project_ids: list[str], kind: str, ident: str) -> None:
     """Deleting a project that still owns resources would orphan them: servers running for
-    nobody, buckets nobody reaches. Refused (409) with the list, as Keystone's envelope
-    carries it: in the message."""
+    nobody, buckets nobody reaches. Refused (409) with the list (the wording quotes it, as
+    Keystone's envelope carries it: in the message)."""
     remaining = remaining_resources(uow, project_ids)
     if not remaining:
         return
-    listed = "; ".join(
-        f"{len(items)} {kind}: {', '.join(items[:20])}{', ...' if len(items) > 20 else ''}"
-        for kind, items in remaining.items())
-    raise Conflict(f"Cannot delete {what}: it still owns resources ({listed}). Delete them "
-                   "first.")
+    raise Conflict(IdentityFault.OWNS_RESOURCES, kind=kind, ident=ident, remaining=remaining)
 
 
 def _purge_project(uow: UnitOfWork, project: Project) -> None:

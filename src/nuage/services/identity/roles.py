@@ -8,6 +8,7 @@ from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound
 from nuage.domain.identity import ImpliedRole, Role, new_id
+from nuage.domain.identity_errors import IdentityFault
 from nuage.services.identity.base import IdentityUseCases
 
 
@@ -21,8 +22,7 @@ class RoleService(IdentityUseCases):
             if domain_id:
                 self.domain(uow, domain_id)
             if uow.roles.first(name=name, domain_id=domain_id):
-                raise Conflict(f"Conflict occurred attempting to store role - Duplicate entry "
-                               f"found with name {name}.")
+                raise Conflict(IdentityFault.ROLE_NAME_TAKEN, name=name)
             role = Role(id=new_id(), name=name, domain_id=domain_id, description=description,
                         options=options or {}, extra=extra or {})
             uow.roles.add(role)
@@ -55,7 +55,7 @@ class RoleService(IdentityUseCases):
                        target_type="role", target_id=role.id)
             if "name" in changes and changes["name"] != role.name and uow.roles.first(
                     name=changes["name"], domain_id=role.domain_id):
-                raise Conflict(f"Duplicate entry found with name {changes['name']}.")
+                raise Conflict(IdentityFault.RENAME_TAKEN, kind="role", name=changes["name"])
             changes.pop("domain_id", None)
             for key, value in changes.items():
                 setattr(role, key, value)
@@ -84,9 +84,11 @@ class RoleService(IdentityUseCases):
             self.guard(uow, ctx, "identity:create_implied_role", policy.Target(),
                        target_type="role", target_id=prior.id)
             # Keystone's rules (403): a global role never implies a domain-specific one, and
-            # nothing implies admin (its default `prohibited_implied_role`).
-            if (implied.domain_id and not prior.domain_id) or implied.name == "admin":
-                raise Forbidden(f"{implied.id} cannot be an implied role of {prior.id}.")
+            # the policy names the roles nothing may imply (its `prohibited_implied_role`).
+            if (implied.domain_id and not prior.domain_id) or not policy.may_be_implied(
+                    implied.name):
+                raise Forbidden(IdentityFault.ROLE_IMPLICATION_PROHIBITED, prior_id=prior.id,
+                                implied_id=implied.id)
             if uow.implied_roles.first(prior_role_id=prior_id, implied_role_id=implied_id) is None:
                 uow.implied_roles.add(ImpliedRole(prior_id, implied_id))
                 self.record(uow, ctx, "identity.role.imply", "role", prior.id,

@@ -28,6 +28,7 @@ from nuage.domain.identity import (
     User,
     new_audit_id,
 )
+from nuage.domain.identity_errors import IdentityFault
 from nuage.domain.tokens import (
     CatalogEndpoint,
     CatalogEntry,
@@ -42,8 +43,6 @@ from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.assignments import direct_role_ids, expand_implied
 from nuage.services.identity.base import IdentityPorts, IdentityUseCases
 from nuage.services.identity.validation_cache import Revision, ValidationCache
-
-AUTH_FAILED = "The request you have made requires authentication."
 
 
 @dataclass(frozen=True)
@@ -143,12 +142,12 @@ class TokenService(IdentityUseCases):
     def _prove(self, uow: UnitOfWork, ctx: RequestContext, req: AuthRequest,
                now: datetime) -> _Proof:
         if not req.methods:
-            raise ValidationError("Expecting to find methods in identity.")
+            raise ValidationError(IdentityFault.AUTH_METHODS_MISSING)
         proof = _Proof()
         if req.receipt:
             receipt = self.p.tokens.open_receipt(req.receipt)
             if receipt.expires_at <= now:
-                raise Unauthorized("The auth receipt has expired.")
+                raise Unauthorized(IdentityFault.RECEIPT_EXPIRED)
             proof.user = self.user_or_401(uow, receipt.user_id)
             proof.methods += list(receipt.methods)
         for method in req.methods:
@@ -163,12 +162,11 @@ class TokenService(IdentityUseCases):
             elif method == "totp" and req.totp:
                 user = self._totp(uow, req.totp[0], req.totp[1], now)
             elif method in ("password", "token", "application_credential", "totp"):
-                raise ValidationError(f"Expecting to find {method} in identity.")
+                raise ValidationError(IdentityFault.AUTH_METHOD_BODY_MISSING, method=method)
             else:
-                raise Unauthorized(f"Attempted to authenticate with an unsupported method: "
-                                   f"{method}.")
+                raise Unauthorized(IdentityFault.AUTH_METHOD_UNSUPPORTED, method=method)
             if proof.user is not None and proof.user.id != user.id:
-                raise Unauthorized("All authentication methods must identify the same user.")
+                raise Unauthorized(IdentityFault.AUTH_USERS_DIFFER)
             proof.user = user
             proof.methods.append(method)
         return proof
@@ -176,30 +174,30 @@ class TokenService(IdentityUseCases):
     def user_or_401(self, uow: UnitOfWork, user_id: str) -> User:
         user = uow.users.get(user_id)
         if user is None:
-            raise Unauthorized(AUTH_FAILED)
+            raise Unauthorized(IdentityFault.AUTH_FAILED)
         self._check_enabled(uow, user)
         return user
 
     def _check_enabled(self, uow: UnitOfWork, user: User) -> None:
         domain = uow.domains.get(user.domain_id)
         if not user.enabled or domain is None or not domain.enabled:
-            raise _UserUnauthorized(AUTH_FAILED, user.id)
+            raise _UserUnauthorized(IdentityFault.AUTH_FAILED, user.id)
 
     def _find_user(self, uow: UnitOfWork, ref: UserRef) -> User:
         if ref.id:
             user = uow.users.get(ref.id)
         elif ref.name:
             if ref.domain is None:
-                raise ValidationError("A user given by name needs a domain.")
+                raise ValidationError(IdentityFault.AUTH_USER_DOMAIN_MISSING)
             try:
                 domain = self.domain_by_ref(uow, ref.domain)
             except NotFound as exc:
-                raise Unauthorized(AUTH_FAILED) from exc
+                raise Unauthorized(IdentityFault.AUTH_FAILED) from exc
             user = uow.users.first(name=ref.name, domain_id=domain.id)
         else:
-            raise ValidationError("Expecting to find user id or name in the auth request.")
+            raise ValidationError(IdentityFault.AUTH_USER_MISSING)
         if user is None:
-            raise Unauthorized(AUTH_FAILED)
+            raise Unauthorized(IdentityFault.AUTH_FAILED)
         return user
 
     def _password(self, uow: UnitOfWork, ctx: RequestContext, ref: UserRef, password: str,
@@ -210,7 +208,7 @@ class TokenService(IdentityUseCases):
         limit = cfg.lockout_failure_attempts
         exempt = bool(user.options.get("ignore_lockout_failure_attempts"))
         if user.locked_out(now, limit, cfg.lockout_duration):
-            raise _UserUnauthorized(f"The account is locked for user: {user.id}.", user.id)
+            raise _UserUnauthorized(IdentityFault.USER_LOCKED, user.id, user_id=user.id)
         if limit > 0 and not exempt and user.failed_auth_count >= limit:
             user.failed_auth_count = 0  # the lock-out period is over
         if user.password_hash is None or not self.p.hasher.verify(user.password_hash, password):
@@ -221,10 +219,9 @@ class TokenService(IdentityUseCases):
                 self.p.auditor.record(uow, ctx, "identity.user.lockout", "user", user.id,
                                       outcome=Outcome.FAILURE, actor_user_id=user.id,
                                       detail={"failed_attempts": user.failed_auth_count})
-            raise _UserUnauthorized(AUTH_FAILED, user.id)
+            raise _UserUnauthorized(IdentityFault.AUTH_FAILED, user.id)
         if user.password_expires_at and user.password_expires_at <= now:
-            raise _UserUnauthorized(f"The password is expired and needs to be changed for "
-                                    f"user: {user.id}.", user.id)
+            raise _UserUnauthorized(IdentityFault.PASSWORD_EXPIRED, user.id, user_id=user.id)
         if user.failed_auth_count:
             user.failed_auth_count = 0
         return user
@@ -232,7 +229,7 @@ class TokenService(IdentityUseCases):
     def _token_method(self, uow: UnitOfWork, token: str, proof: _Proof, now: datetime) -> User:
         payload = self._open_valid(uow, token, now)
         if payload.app_cred_id:
-            raise Forbidden("Application credential tokens cannot be rescoped.")
+            raise Forbidden(IdentityFault.APP_CRED_TOKEN_RESCOPED)
         proof.expires_at = payload.expires_at
         proof.parent_audit_id = payload.audit_ids[0]
         user = self.user_or_401(uow, payload.user_id)
@@ -249,11 +246,11 @@ class TokenService(IdentityUseCases):
             owner = self._find_user(uow, ref.user)
             cred = uow.app_creds.first(user_id=owner.id, name=ref.name)
         else:
-            raise ValidationError("An application credential needs an id, or a name and a user.")
+            raise ValidationError(IdentityFault.APP_CRED_REF_INCOMPLETE)
         if cred is None or not self.p.hasher.verify(cred.secret_hash, ref.secret):
-            raise Unauthorized(AUTH_FAILED)
+            raise Unauthorized(IdentityFault.AUTH_FAILED)
         if cred.expired(now):
-            raise Unauthorized("The application credential has expired.")
+            raise Unauthorized(IdentityFault.APP_CRED_EXPIRED)
         user = self.user_or_401(uow, cred.user_id)
         proof.app_cred = cred
         return user
@@ -266,7 +263,7 @@ class TokenService(IdentityUseCases):
         for cred in creds:
             if totp.verify(self.p.secrets.open(cred.encrypted_blob), code, stamp):
                 return user
-        raise _UserUnauthorized(AUTH_FAILED, user.id)
+        raise _UserUnauthorized(IdentityFault.AUTH_FAILED, user.id)
 
     def _check_mfa(self, proof: _Proof, req: AuthRequest, now: datetime) -> None:
         assert proof.user is not None
@@ -280,16 +277,18 @@ class TokenService(IdentityUseCases):
         expires = now + timedelta(seconds=self.p.config.receipt_expiration)
         receipt = self.p.tokens.seal_receipt(
             ReceiptPayload(proof.user.id, tuple(proof.methods), expires))
-        raise AuthReceiptRequired("Insufficient auth methods received for user "
-                                  f"{proof.user.id}.", receipt, rules, list(proof.methods),
-                                  proof.user.id, expires.timestamp())
+        needed = AuthReceiptRequired(IdentityFault.AUTH_METHODS_INSUFFICIENT, receipt, rules,
+                                     list(proof.methods), proof.user.id, expires.timestamp())
+        # AuthReceiptRequired takes no fields of its own; the wording quotes the user.
+        needed.fields["user_id"] = proof.user.id
+        raise needed
 
     def _resolve_scope(self, uow: UnitOfWork, proof: _Proof, req: ScopeRequest | None) -> Scope:
         user = proof.user
         assert user is not None
         if proof.app_cred:
             if req and req.project_id and req.project_id != proof.app_cred.project_id:
-                raise Unauthorized("Application credentials cannot request a scope.")
+                raise Unauthorized(IdentityFault.APP_CRED_SCOPE_REQUESTED)
             scope = Scope(project_id=proof.app_cred.project_id)
         elif req is None:
             scope = self._default_scope(uow, user)
@@ -301,30 +300,32 @@ class TokenService(IdentityUseCases):
             domain = (uow.domains.get(req.domain_id) if req.domain_id
                       else uow.domains.first(name=req.domain_name))
             if domain is None or not domain.enabled:
-                raise Unauthorized(f"Could not find domain: {req.domain_id or req.domain_name}.")
+                raise Unauthorized(IdentityFault.SCOPE_NOT_FOUND, kind="domain",
+                                   ident=req.domain_id or req.domain_name)
             scope = Scope(domain_id=domain.id)
         elif req.project_id or req.project_name:
             if req.project_id:
                 project = uow.projects.get(req.project_id)
             else:
                 if req.project_domain is None:
-                    raise ValidationError("A project given by name needs a domain.")
+                    raise ValidationError(IdentityFault.SCOPE_PROJECT_DOMAIN_MISSING)
                 try:
                     domain = self.domain_by_ref(uow, req.project_domain)
                 except NotFound as exc:
-                    raise Unauthorized(str(exc)) from exc
+                    raise Unauthorized(IdentityFault.SCOPE_NOT_FOUND, kind=exc.kind,
+                                       ident=exc.ident) from exc
                 project = uow.projects.first(name=req.project_name, domain_id=domain.id)
             if project is None:
-                raise Unauthorized(f"Could not find project: "
-                                   f"{req.project_id or req.project_name}.")
+                raise Unauthorized(IdentityFault.SCOPE_NOT_FOUND, kind="project",
+                                   ident=req.project_id or req.project_name)
             domain = uow.domains.get(project.domain_id)
             if not project.enabled or domain is None or not domain.enabled:
-                raise Unauthorized(f"Project {project.id} is disabled.")
+                raise Unauthorized(IdentityFault.SCOPE_PROJECT_DISABLED, project_id=project.id)
             scope = Scope(project_id=project.id)
         else:
-            raise ValidationError("The scope names no project, domain or system.")
+            raise ValidationError(IdentityFault.SCOPE_EMPTY)
         if not scope.unscoped and not direct_role_ids(uow, user.id, scope):
-            raise Unauthorized(f"User {user.id} has no access to the requested scope.")
+            raise Unauthorized(IdentityFault.SCOPE_NO_ROLE, user_id=user.id)
         return scope
 
     @staticmethod
@@ -341,17 +342,17 @@ class TokenService(IdentityUseCases):
     def _open_valid(self, uow: UnitOfWork, token: str, now: datetime) -> TokenPayload:
         payload = self.p.tokens.open_token(token)
         if payload.expires_at <= now:
-            raise Unauthorized("The token has expired.")
+            raise Unauthorized(IdentityFault.TOKEN_EXPIRED)
         user = uow.users.get(payload.user_id)
         if user is None:
-            raise Unauthorized(AUTH_FAILED)
+            raise Unauthorized(IdentityFault.AUTH_FAILED)
         for event in uow.revocations.issued_after(payload.issued_at):
             if event.matches(user_id=payload.user_id, project_id=payload.scope.project_id,
                              domain_id=payload.scope.domain_id,
                              audit_ids=list(payload.audit_ids),
                              app_cred_id=payload.app_cred_id, issued_at=payload.issued_at,
                              user_domain_id=user.domain_id):
-                raise Unauthorized("The token has been revoked.")
+                raise Unauthorized(IdentityFault.TOKEN_REVOKED)
         return payload
 
     def cached(self, token: str, *, with_catalog: bool = False) -> ValidatedToken | None:
@@ -422,15 +423,13 @@ class TokenService(IdentityUseCases):
 
     @staticmethod
     def check_may_validate(ctx: RequestContext, info: ValidatedToken) -> None:
-        if not policy.may(ctx, "identity:validate_token",
-                              policy.Target(user_id=info.user.id)):
-            raise Forbidden("You are not authorized to validate this token.")
+        policy.enforce(ctx, "identity:validate_token", policy.Target(user_id=info.user.id))
 
     def _describe(self, uow: UnitOfWork, payload: TokenPayload, *,
                   with_catalog: bool) -> ValidatedToken:
         user = uow.users.get(payload.user_id)
         if user is None:
-            raise Unauthorized(AUTH_FAILED)
+            raise Unauthorized(IdentityFault.AUTH_FAILED)
         self._check_enabled(uow, user)
         user_domain = uow.domains.get(user.domain_id)
         assert user_domain is not None
@@ -441,14 +440,14 @@ class TokenService(IdentityUseCases):
             project = uow.projects.get(scope.project_id)
             pdomain = uow.domains.get(project.domain_id) if project else None
             if project is None or not project.enabled or pdomain is None or not pdomain.enabled:
-                raise Unauthorized("The token's project is no longer available.")
+                raise Unauthorized(IdentityFault.TOKEN_PROJECT_UNAVAILABLE)
             project_ref = NamedRef(project.id, project.name, pdomain.id, pdomain.name)
             admin_project = (self.is_admin_project(project)
                              or self.p.config.any_project_admin_is_cloud_admin)
         elif scope.domain_id:
             domain = uow.domains.get(scope.domain_id)
             if domain is None or not domain.enabled:
-                raise Unauthorized("The token's domain is no longer available.")
+                raise Unauthorized(IdentityFault.TOKEN_DOMAIN_UNAVAILABLE)
             domain_ref = NamedRef(domain.id, domain.name)
         role_ids = direct_role_ids(uow, user.id, scope)
         app_cred_name: str | None = None
@@ -457,7 +456,7 @@ class TokenService(IdentityUseCases):
         if payload.app_cred_id:
             cred = uow.app_creds.get(payload.app_cred_id)
             if cred is None or cred.expired(self.p.clock.now()):
-                raise Unauthorized("The application credential is no longer valid.")
+                raise Unauthorized(IdentityFault.APP_CRED_INVALID)
             # The credential's roles the user still holds, implied ones included: a member
             # may delegate just `reader`, which they hold only through `member`.
             role_ids = {r.id for r in expand_implied(uow, role_ids)} & set(cred.role_ids)
@@ -465,7 +464,7 @@ class TokenService(IdentityUseCases):
             app_cred_expires_at = cred.expires_at
         roles = expand_implied(uow, role_ids)
         if not scope.unscoped and not roles:
-            raise Unauthorized("The user no longer has a role on the token's scope.")
+            raise Unauthorized(IdentityFault.TOKEN_NO_ROLE)
         return ValidatedToken(
             payload=payload,
             user=NamedRef(user.id, user.name, user_domain.id, user_domain.name),
@@ -519,10 +518,11 @@ class TokenService(IdentityUseCases):
 
 
 class _UserUnauthorized(Unauthorized):
-    """An authentication failure that names the user, for the audit event."""
+    """An authentication failure that names the user, for the audit event (`user_id` is
+    not a field: the uniform AUTH_FAILED must not quote it)."""
 
-    def __init__(self, message: str, user_id: str) -> None:
-        super().__init__(message)
+    def __init__(self, fault: IdentityFault, user_id: str, /, **fields: Any) -> None:
+        super().__init__(fault, **fields)
         self.user_id = user_id
 
 

@@ -16,6 +16,7 @@ from nuage.domain.identity import (
     User,
     new_id,
 )
+from nuage.domain.identity_errors import IdentityFault
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.identity.assignments import administers_cloud
 from nuage.services.identity.base import IdentityUseCases
@@ -32,11 +33,11 @@ USER_OPTIONS = {
 def check_options(options: dict[str, Any]) -> dict[str, Any]:
     unknown = set(options) - USER_OPTIONS
     if unknown:
-        raise ValidationError(f"Invalid user options: {sorted(unknown)}")
+        raise ValidationError(IdentityFault.USER_OPTIONS_INVALID, options=sorted(unknown))
     rules = options.get("multi_factor_auth_rules")
     if rules is not None and (not isinstance(rules, list) or not all(
             isinstance(rule, list) and all(isinstance(m, str) for m in rule) for rule in rules)):
-        raise ValidationError("multi_factor_auth_rules must be a list of lists of methods.")
+        raise ValidationError(IdentityFault.MFA_RULES_INVALID)
     return options
 
 
@@ -58,8 +59,7 @@ class UserService(IdentityUseCases):
                        target_type="user", target_id=None)
             self.domain(uow, domain_id)
             if uow.users.first(domain_id=domain_id, name=name):
-                raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry "
-                               f"found with name {name} at domain ID {domain_id}.")
+                raise Conflict(IdentityFault.USER_NAME_TAKEN, name=name, domain_id=domain_id)
             if default_project_id and uow.projects.get(default_project_id) is None:
                 raise NotFound("project", default_project_id)
             now = self.p.clock.now()
@@ -115,13 +115,14 @@ class UserService(IdentityUseCases):
             self.guard(uow, ctx, "identity:update_user", self._user_target(uow, user),
                        target_type="user", target_id=user.id)
             if "domain_id" in changes and changes.pop("domain_id") != user.domain_id:
-                raise ValidationError("Update of `domain_id` is not allowed.")
+                raise ValidationError(IdentityFault.DOMAIN_ID_IMMUTABLE)
             unknown = set(changes) - USER_FIELDS
             if unknown:
-                raise ValidationError(f"Cannot update these attributes: {sorted(unknown)}")
+                raise ValidationError(IdentityFault.ATTRIBUTES_NOT_UPDATABLE,
+                                      attributes=sorted(unknown))
             if "name" in changes and changes["name"] != user.name and uow.users.first(
                     domain_id=user.domain_id, name=changes["name"]):
-                raise Conflict(f"Duplicate entry found with name {changes['name']}.")
+                raise Conflict(IdentityFault.RENAME_TAKEN, kind="user", name=changes["name"])
             if "options" in changes:
                 changes["options"] = {**user.options, **check_options(changes["options"])}
                 changes["options"] = {k: v for k, v in changes["options"].items()
@@ -156,12 +157,12 @@ class UserService(IdentityUseCases):
         # No policy check, as in Keystone (an unenforced call): the original password is
         # the proof, whoever's token comes with the request, or none at all.
         if current_hash is None or not self.p.hasher.verify(current_hash, original):
-            raise Unauthorized("The original password is not correct.")
+            raise Unauthorized(IdentityFault.PASSWORD_ORIGINAL_WRONG)
         new_hash = self.p.hasher.hash(new)
         with self.p.uow(write=True) as uow:
             user = self.user(uow, user_id)
             if user.options.get("lock_password"):
-                raise Forbidden("You are not allowed to change your password.")
+                raise Forbidden(IdentityFault.PASSWORD_LOCKED)
             now = self.p.clock.now()
             user.password_hash = new_hash
             user.password_created_at = now
@@ -179,7 +180,7 @@ class UserService(IdentityUseCases):
             self.guard(uow, ctx, "identity:delete_user", self._user_target(uow, user),
                        target_type="user", target_id=user.id)
             if user.id == ctx.user_id:
-                raise Forbidden("You cannot delete your own user.")
+                raise Forbidden(IdentityFault.USER_DELETES_SELF)
             _purge_user(uow, user.id)
             now = self.p.clock.now()
             uow.revocations.add(RevocationEvent(issued_before=now, revoked_at=now,
@@ -197,8 +198,7 @@ class GroupService(IdentityUseCases):
                        target_type="group", target_id=None)
             self.domain(uow, domain_id)
             if uow.groups.first(domain_id=domain_id, name=name):
-                raise Conflict(f"Conflict occurred attempting to store group - Duplicate entry "
-                               f"found with name {name}.")
+                raise Conflict(IdentityFault.GROUP_NAME_TAKEN, name=name)
             group = Group(id=new_id(), name=name, domain_id=domain_id, description=description,
                           extra=extra or {})
             uow.groups.add(group)
@@ -244,10 +244,10 @@ class GroupService(IdentityUseCases):
             self.guard(uow, ctx, "identity:update_group", self._group_target(uow, group),
                        target_type="group", target_id=group.id)
             if "domain_id" in changes and changes.pop("domain_id") != group.domain_id:
-                raise ValidationError("Update of `domain_id` is not allowed.")
+                raise ValidationError(IdentityFault.DOMAIN_ID_IMMUTABLE)
             if "name" in changes and changes["name"] != group.name and uow.groups.first(
                     domain_id=group.domain_id, name=changes["name"]):
-                raise Conflict(f"Duplicate entry found with name {changes['name']}.")
+                raise Conflict(IdentityFault.RENAME_TAKEN, kind="group", name=changes["name"])
             for key, value in changes.items():
                 setattr(group, key, value)
             self.record(uow, ctx, "identity.group.update", "group", group.id)
