@@ -22,6 +22,7 @@ from nuage.api.s3.buckets import (
     tag_document,
     tags_from_document,
 )
+from nuage.api.s3.errors import WORDING
 from nuage.api.s3.request import S3Request
 from nuage.api.streaming import batched
 from nuage.domain.storage import NULL_VERSION, ObjectVersion
@@ -332,7 +333,7 @@ async def delete_objects(r: S3Request, s: S3Services) -> Response:
             if version_id:
                 xml.add(el, "VersionId", version_id)
             xml.add(el, "Code", result.fault.value)
-            xml.add(el, "Message", result.message)
+            xml.add(el, "Message", result.worded(WORDING))
         elif not quiet:
             el = xml.add(root, "Deleted")
             xml.add(el, "Key", key)
