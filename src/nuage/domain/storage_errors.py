@@ -81,6 +81,8 @@ class StorageReason(FaultCode):
     CORS_RULE_INCOMPLETE = "bucket.cors_rule_incomplete"
     # Fields: method.
     CORS_METHOD_UNSUPPORTED = "bucket.cors_method_unsupported"
+    CORS_MISSING = "bucket.cors_missing"
+    LIFECYCLE_MISSING = "bucket.lifecycle_missing"
     LIFECYCLE_RULE_COUNT = "bucket.lifecycle_rule_count"
     LIFECYCLE_STATUS_INVALID = "bucket.lifecycle_status_invalid"
     LIFECYCLE_ACTION_MISSING = "bucket.lifecycle_action_missing"
@@ -90,14 +92,20 @@ class StorageReason(FaultCode):
     # Fields: limit.
     TAGS_TOO_MANY = "tagging.too_many"
     TAG_INVALID = "tagging.invalid"
+    # Fields: key.
+    TAG_DUPLICATE = "tagging.duplicate_key"
+    TAG_SET_MISSING = "tagging.set_missing"
     # -- object lock ------------------------------------------------------------------------
     LOCK_NOT_CONFIGURED = "object_lock.not_configured"
+    LOCK_CONFIG_MISSING = "object_lock.configuration_missing"
+    RETENTION_HEADERS_INCOMPLETE = "object_lock.headers_incomplete"
     LOCK_NEEDS_VERSIONING = "object_lock.versioning_required"
     RETENTION_MODE_INVALID = "object_lock.mode_invalid"
     DEFAULT_RETENTION_INVALID = "object_lock.default_period_invalid"
     RETENTION_MISSING = "object_lock.retention_missing"
     RETAIN_UNTIL_PAST = "object_lock.retain_until_past"
     # -- bucket policies --------------------------------------------------------------------
+    POLICY_MISSING = "bucket_policy.missing"
     POLICY_TOO_LARGE = "bucket_policy.too_large"
     POLICY_NOT_JSON = "bucket_policy.not_json"
     POLICY_STATEMENT_MISSING = "bucket_policy.statement_missing"
@@ -128,6 +136,12 @@ class StorageReason(FaultCode):
     OBJECT_QUOTA_EXCEEDED = "object.quota_exceeded"
     COPY_TO_ITSELF = "object.copy_to_itself"
     COPY_RANGE_INVALID = "object.copy_range_invalid"
+    COPY_RANGE_MALFORMED = "object.copy_range_malformed"
+    COPY_SOURCE_INVALID = "object.copy_source_invalid"
+    # Fields: directive.
+    METADATA_DIRECTIVE_INVALID = "object.metadata_directive_invalid"
+    STORAGE_CLASS_INVALID = "object.storage_class_invalid"
+    PART_NUMBER_NOT_INTEGER = "object.part_number_not_integer"
     PART_NOT_SATISFIABLE = "object.part_not_satisfiable"
     RANGE_NOT_SATISFIABLE = "object.range_not_satisfiable"
     PRECONDITION_FAILED = "object.precondition_failed"
@@ -135,11 +149,15 @@ class StorageReason(FaultCode):
     # -- bodies and their integrity ---------------------------------------------------------
     BODY_INCOMPLETE = "object.body_incomplete"
     MD5_MISMATCH = "object.md5_mismatch"
+    MD5_INVALID = "object.md5_invalid"
+    CONTENT_LENGTH_INVALID = "object.content_length_invalid"
     # Fields: algorithm (CRC32, SHA256, ...).
     CHECKSUM_TRAILER_MISSING = "object.checksum_trailer_missing"
     # Fields: algorithm.
     CHECKSUM_MISMATCH = "object.checksum_mismatch"
     # -- customer-provided keys (SSE-C) -----------------------------------------------------
+    SSE_C_ALGORITHM_INVALID = "sse_c.algorithm_invalid"
+    SSE_C_KEY_INCOMPLETE = "sse_c.key_incomplete"
     SSE_C_KEY_INVALID = "sse_c.key_invalid"
     SSE_C_KEY_MD5_MISMATCH = "sse_c.key_md5_mismatch"
     SSE_C_KEY_REQUIRED = "sse_c.key_required"
@@ -158,9 +176,23 @@ class StorageReason(FaultCode):
     PART_TOO_SMALL = "upload.part_too_small"
     # -- listings ---------------------------------------------------------------------------
     MAX_KEYS_NEGATIVE = "listing.max_keys_negative"
+    # Fields: name (the query argument).
+    LIST_ARGUMENT_NOT_INTEGER = "listing.argument_not_integer"
+    LIST_ARGUMENT_NEGATIVE = "listing.argument_negative"
+    ENCODING_TYPE_INVALID = "listing.encoding_type_invalid"
+    CONTINUATION_TOKEN_INVALID = "listing.continuation_token_invalid"
     # -- requests ---------------------------------------------------------------------------
     XML_MALFORMED = "s3.xml_malformed"
     HEADER_NOT_IMPLEMENTED = "s3.header_not_implemented"
+    # Fields: header.
+    HEADER_MISSING = "s3.header_missing"
+    # Fields: method.
+    METHOD_NOT_ALLOWED = "s3.method_not_allowed"
+    REQUEST_TOO_BIG = "s3.request_too_big"
+    # CORS preflights (OPTIONS).
+    CORS_ORIGIN_MISSING = "cors.origin_missing"
+    # Fields: origin, method.
+    CORS_NOT_ALLOWED = "cors.not_allowed"
     # -- storage quotas (set by the operator) -----------------------------------------------
     # Fields: minimum.
     QUOTA_VALUE_INVALID = "storage_quota.value_invalid"
@@ -171,10 +203,9 @@ class StorageError(NuageError):
     within it, `fields` what its wording quotes. `resource` and `extra` are S3's own error
     elements (BucketName, Key, ArgumentName, ...; x-amz-* ones go out as headers)."""
 
-    def __init__(self, fault: Fault, reason: StorageReason | str, /, *,
+    def __init__(self, fault: Fault, reason: StorageReason, /, *,
                  resource: str | None = None, extra: dict[str, str] | None = None,
                  **fields: Any) -> None:
-        # A str reason is a sentence already in S3's words: adapters only (api/s3).
         super().__init__(reason, **fields)
         self.reason = reason
         self.fault: Fault = fault

@@ -47,6 +47,7 @@ R = StorageReason
 _XML_MALFORMED = ("The XML you provided was not well-formed or did not validate against our "
                   "published schema")
 _ACCESS_DENIED = "Access Denied"
+_METHOD_NOT_ALLOWED = "The specified method is not allowed against this resource."
 
 # Each fault in S3's words: S3's own sentence where S3 has one.
 WORDING: dict[FaultCode, Wording] = {
@@ -75,6 +76,8 @@ WORDING: dict[FaultCode, Wording] = {
     R.CORS_RULE_INCOMPLETE: "Each CORS rule needs AllowedMethod and AllowedOrigin.",
     R.CORS_METHOD_UNSUPPORTED: "Found unsupported HTTP method in CORS config. Unsupported "
                                "method is {method}",
+    R.CORS_MISSING: "The CORS configuration does not exist",
+    R.LIFECYCLE_MISSING: "The lifecycle configuration does not exist",
     R.LIFECYCLE_RULE_COUNT: "A lifecycle configuration needs 1 to 1000 rules.",
     R.LIFECYCLE_STATUS_INVALID: "Rule Status must be Enabled or Disabled.",
     R.LIFECYCLE_ACTION_MISSING: "At least one action needs to be specified in a rule",
@@ -82,8 +85,13 @@ WORDING: dict[FaultCode, Wording] = {
     # tags
     R.TAGS_TOO_MANY: "Object tags cannot be greater than {limit}",
     R.TAG_INVALID: "The TagKey or TagValue you have provided is too long or invalid.",
+    R.TAG_DUPLICATE: "Cannot provide multiple Tags with the same key",
+    R.TAG_SET_MISSING: "The TagSet does not exist",
     # object lock
     R.LOCK_NOT_CONFIGURED: "Bucket is missing Object Lock Configuration",
+    R.LOCK_CONFIG_MISSING: "Object Lock configuration does not exist for this bucket",
+    R.RETENTION_HEADERS_INCOMPLETE: "x-amz-object-lock-retain-until-date and "
+                                    "x-amz-object-lock-mode must both be supplied",
     R.LOCK_NEEDS_VERSIONING: "Versioning must be 'Enabled' on the bucket to apply a Object "
                              "Lock configuration",
     R.RETENTION_MODE_INVALID: "Retention mode must be GOVERNANCE or COMPLIANCE.",
@@ -92,6 +100,7 @@ WORDING: dict[FaultCode, Wording] = {
     R.RETENTION_MISSING: "The specified object does not have a ObjectLock configuration",
     R.RETAIN_UNTIL_PAST: "The retain until date must be in the future!",
     # bucket policies
+    R.POLICY_MISSING: "The bucket policy does not exist",
     R.POLICY_TOO_LARGE: "Policy exceeds the maximum allowed document size.",
     R.POLICY_NOT_JSON: "Policies must be valid JSON.",
     R.POLICY_STATEMENT_MISSING: "Policy has invalid structure: a Statement is required",
@@ -110,7 +119,7 @@ WORDING: dict[FaultCode, Wording] = {
     R.OBJECT_MISSING: "The specified key does not exist.",
     R.VERSION_MISSING: "The specified version does not exist.",
     R.VERSION_ID_INVALID: "Invalid version id specified",
-    R.VERSION_IS_DELETE_MARKER: "The specified method is not allowed against this resource.",
+    R.VERSION_IS_DELETE_MARKER: _METHOD_NOT_ALLOWED,
     R.KEY_TOO_LONG: "Your key is too long",
     R.KEY_EMPTY: "Empty key",
     R.METADATA_TOO_LARGE: "Your metadata headers exceed the maximum allowed metadata size.",
@@ -122,6 +131,13 @@ WORDING: dict[FaultCode, Wording] = {
     R.COPY_RANGE_INVALID: "The x-amz-copy-source-range value must be of the form "
                           "bytes=first-last where first and last are the zero-based offsets of "
                           "the first and last bytes to copy",
+    R.COPY_RANGE_MALFORMED: "The x-amz-copy-source-range value must be of the form "
+                            "bytes=first-last",
+    R.COPY_SOURCE_INVALID: "Copy Source must mention the source bucket and key: "
+                           "sourcebucket/sourcekey",
+    R.METADATA_DIRECTIVE_INVALID: "Unknown metadata directive.",
+    R.STORAGE_CLASS_INVALID: "The storage class you specified is not valid",
+    R.PART_NUMBER_NOT_INTEGER: "Part number must be an integer",
     R.PART_NOT_SATISFIABLE: "The requested partnumber is not satisfiable",
     R.RANGE_NOT_SATISFIABLE: "The requested range is not satisfiable",
     R.PRECONDITION_FAILED: "At least one of the pre-conditions you specified did not hold",
@@ -130,10 +146,15 @@ WORDING: dict[FaultCode, Wording] = {
     R.BODY_INCOMPLETE: "You did not provide the number of bytes specified by the "
                        "Content-Length HTTP header.",
     R.MD5_MISMATCH: "The Content-MD5 you specified did not match what we received.",
+    R.MD5_INVALID: "The Content-MD5 you specified was invalid.",
+    R.CONTENT_LENGTH_INVALID: "Invalid content length",
     R.CHECKSUM_TRAILER_MISSING: lambda f: (f"The x-amz-checksum-{f['algorithm'].lower()} "
                                            "trailer was declared but not sent."),
     R.CHECKSUM_MISMATCH: "The {algorithm} you specified did not match the calculated checksum.",
     # customer-provided keys
+    R.SSE_C_ALGORITHM_INVALID: "The encryption algorithm specified is not valid.",
+    R.SSE_C_KEY_INCOMPLETE: "Requests specifying Server Side Encryption with Customer "
+                            "provided keys must provide an appropriate secret key and its MD5.",
     R.SSE_C_KEY_INVALID: "The secret key was invalid for the specified algorithm.",
     R.SSE_C_KEY_MD5_MISMATCH: "The calculated MD5 hash of the key did not match the hash that "
                               "was provided.",
@@ -157,10 +178,22 @@ WORDING: dict[FaultCode, Wording] = {
     R.PART_TOO_SMALL: "Your proposed upload is smaller than the minimum allowed size",
     # listings
     R.MAX_KEYS_NEGATIVE: "max-keys cannot be negative",
+    R.LIST_ARGUMENT_NOT_INTEGER: "Provided {name} not an integer or within integer range",
+    R.LIST_ARGUMENT_NEGATIVE: "Argument {name} must be an integer between 0 and 2147483647",
+    R.ENCODING_TYPE_INVALID: "Invalid Encoding Method specified in Request",
+    R.CONTINUATION_TOKEN_INVALID: "The continuation token provided is incorrect",
     # requests
     R.XML_MALFORMED: _XML_MALFORMED,
     R.HEADER_NOT_IMPLEMENTED: "A header you provided implies functionality that is not "
                               "implemented",
+    R.HEADER_MISSING: "Missing required header for this request: {header}",
+    R.METHOD_NOT_ALLOWED: _METHOD_NOT_ALLOWED,
+    R.REQUEST_TOO_BIG: "Your request was too big.",
+    R.CORS_ORIGIN_MISSING: "Insufficient information. Origin request header needed.",
+    R.CORS_NOT_ALLOWED: "CORSResponse: This CORS request is not allowed. This is usually "
+                        "because the evalution of Origin, request method / "
+                        "Access-Control-Request-Method or Access-Control-Request-Headers are "
+                        "not whitelisted by the resource's CORS spec.",
     # storage quotas (the operator's CLI words them with this table too)
     R.QUOTA_VALUE_INVALID: "A quota is a number of at least {minimum} (unlimited).",
 }
