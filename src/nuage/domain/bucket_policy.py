@@ -208,7 +208,7 @@ def parse_policy(text: str, bucket: str) -> dict[str, Any]:
             arn = bucket_arn(bucket)
             if not isinstance(resource, str) or not (
                     resource == arn or resource.startswith(arn + "/")):
-                raise bad(StorageReason.POLICY_RESOURCE_FOREIGN, resource=resource)
+                raise bad(StorageReason.POLICY_RESOURCE_FOREIGN, arn=resource)
         if not st.get("Resource"):
             raise bad(StorageReason.POLICY_RESOURCE_MISSING)
         condition = st.get("Condition", {})

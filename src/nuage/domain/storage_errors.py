@@ -116,7 +116,7 @@ class StorageReason(FaultCode):
     # Fields: action (as found in the document: any JSON value).
     POLICY_ACTION_INVALID = "bucket_policy.action_invalid"
     POLICY_RESOURCE_MISSING = "bucket_policy.resource_missing"
-    # Fields: resource (as found).
+    # Fields: arn (the resource as found: any JSON value).
     POLICY_RESOURCE_FOREIGN = "bucket_policy.resource_foreign"
     POLICY_CONDITION_INVALID = "bucket_policy.condition_invalid"
     # Fields: operator.

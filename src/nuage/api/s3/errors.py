@@ -110,7 +110,7 @@ WORDING: dict[FaultCode, Wording] = {
     R.POLICY_ACTION_MISSING: "Policy has invalid action",
     R.POLICY_ACTION_INVALID: "Policy has invalid action {action!r}",
     R.POLICY_RESOURCE_MISSING: "Policy has invalid resource",
-    R.POLICY_RESOURCE_FOREIGN: "Policy has invalid resource {resource!r}: it must name this "
+    R.POLICY_RESOURCE_FOREIGN: "Policy has invalid resource {arn!r}: it must name this "
                                "bucket",
     R.POLICY_CONDITION_INVALID: "Policy has invalid condition",
     R.POLICY_CONDITION_OPERATOR_INVALID: "Policy has invalid condition operator {operator!r}",
