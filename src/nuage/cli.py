@@ -33,6 +33,7 @@ from typer.core import TyperGroup
 
 from nuage.api.audit.app import render_event
 from nuage.api.openstack.identity.errors import WORDING as KEYSTONE_WORDING
+from nuage.api.s3.errors import WORDING as S3_WORDING
 from nuage.bootstrap import Cloud, build, key_repositories
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NuageError, ValidationError
@@ -52,6 +53,8 @@ class CliError(Exception):
 
 
 err_console = Console(stderr=True, highlight=False)
+# The CLI speaks Keystone's words, and S3's for storage faults (storage-quota).
+CLI_WORDING = {**S3_WORDING, **KEYSTONE_WORDING}
 
 
 def _one_line(text: str) -> str:
@@ -76,7 +79,7 @@ class _OneLineErrors(TyperGroup):
         except CliError as exc:
             _fail(exc.message, exc.code)
         except NuageError as exc:
-            _fail(exc.worded(KEYSTONE_WORDING), 1)
+            _fail(exc.worded(CLI_WORDING), 1)
         except GuestImageError as exc:
             _fail(f"{exc} (NUAGE_COMPUTE=false runs nuage without compute)", 1)
         except DatabaseError as exc:

@@ -123,11 +123,12 @@ def _tables() -> list[tuple[str, dict[errors.FaultCode, errors.Wording],
     from nuage.domain.compute_errors import ComputeFault
     from nuage.domain.identity_errors import IdentityFault
     from nuage.domain.image_errors import ImageFault
+    from nuage.domain.storage_errors import StorageReason
     return [
         ("nova", nova.WORDING, [errors.CommonFault, ComputeFault]),
         ("keystone", keystone.WORDING, [errors.CommonFault, IdentityFault]),
         ("glance", glance.WORDING, [errors.CommonFault, ImageFault]),
-        ("s3", s3.WORDING, [errors.CommonFault]),
+        ("s3", s3.WORDING, [errors.CommonFault, StorageReason]),
     ]
 
 

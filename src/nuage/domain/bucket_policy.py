@@ -2,7 +2,8 @@
 
 Order of evaluation, as S3 does it: an explicit Deny in the bucket policy wins over
 everything; then the owner project's own roles (reader: reads and lists; member: everything
-but bypassing governance retention; admin: that too); then an Allow in the policy; then
+but bypassing governance retention; admin: that too; rows "storage:bucket:*" of
+domain/policy.py); then an Allow in the policy; then
 canned ACLs (public-read). Otherwise AccessDenied. The admin-only actions
 (s3:BypassGovernanceRetention) come from the owner project's admin role alone: a policy can
 deny them but never grant them. One exception first, as in S3: the owner
@@ -19,8 +20,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from nuage.domain import policy as authz
 from nuage.domain.context import RequestContext
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 
 READ_PREFIXES = ("s3:Get", "s3:List")
 ADMIN_ONLY = {"s3:BypassGovernanceRetention"}
@@ -119,20 +121,24 @@ def policy_decision(policy: dict[str, Any] | None, ctx: RequestContext, req: Acc
     return verdict
 
 
-def role_allows(ctx: RequestContext, owner_project: str, action: str) -> bool:
-    if ctx.project_id != owner_project:
-        return False
+def role_row(action: str) -> str:
+    """The row of the policy table (domain/policy.py) by which the owner project's roles
+    grant an S3 action: reads and lists, writes, or bypassing governance retention."""
     if action in ADMIN_ONLY:
-        return "admin" in ctx.roles
+        return "storage:bucket:bypass_governance"
     if action.startswith(READ_PREFIXES):
-        return "reader" in ctx.roles
-    return "member" in ctx.roles
+        return "storage:bucket:read"
+    return "storage:bucket:write"
+
+
+def role_allows(ctx: RequestContext, owner_project: str, action: str) -> bool:
+    return authz.may(ctx, role_row(action), authz.Target(project_id=owner_project))
 
 
 def decide(ctx: RequestContext, owner_project: str, policy: dict[str, Any] | None,
            acl_allows: bool, req: AccessRequest) -> bool:
-    if (req.action in POLICY_ACTIONS and ctx.project_id == owner_project
-            and "admin" in ctx.roles):
+    if req.action in POLICY_ACTIONS and authz.may(
+            ctx, "storage:bucket:manage_policy", authz.Target(project_id=owner_project)):
         # As S3 lets the owner account's root do, so a bad policy cannot lock the owner out.
         return True
     verdict = policy_decision(policy, ctx, req)
@@ -173,46 +179,45 @@ def _nesting(text: str) -> int:
 
 def parse_policy(text: str, bucket: str) -> dict[str, Any]:
     """Check a bucket policy document; MalformedPolicy for anything S3 would refuse."""
-    def bad(why: str) -> StorageError:
-        return StorageError(Fault.MALFORMED_POLICY, f"Policy has invalid {why}")
+    def bad(reason: StorageReason, **fields: Any) -> StorageError:
+        return StorageError(Fault.MALFORMED_POLICY, reason, **fields)
 
     if len(text.encode()) > MAX_POLICY_BYTES:
-        raise StorageError(Fault.MALFORMED_POLICY, "Policy exceeds the maximum allowed "
-                           "document size.")
+        raise bad(StorageReason.POLICY_TOO_LARGE, limit=MAX_POLICY_BYTES)
     if _nesting(text) > MAX_POLICY_DEPTH:
-        raise StorageError(Fault.MALFORMED_POLICY, "Policies must be valid JSON.")
+        raise bad(StorageReason.POLICY_NOT_JSON)
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise StorageError(Fault.MALFORMED_POLICY, "Policies must be valid JSON.") from exc
+        raise bad(StorageReason.POLICY_NOT_JSON) from exc
     if not isinstance(doc, dict) or "Statement" not in doc:
-        raise bad("structure: a Statement is required")
+        raise bad(StorageReason.POLICY_STATEMENT_MISSING)
     for st in _as_list(doc["Statement"]):
         if not isinstance(st, dict):
-            raise bad("statement")
+            raise bad(StorageReason.POLICY_STATEMENT_INVALID)
         if st.get("Effect") not in ("Allow", "Deny"):
-            raise bad("effect")
+            raise bad(StorageReason.POLICY_EFFECT_INVALID)
         if "Principal" not in st:
-            raise bad("principal: every statement needs one")
+            raise bad(StorageReason.POLICY_PRINCIPAL_MISSING)
         if "Action" not in st and "NotAction" not in st:
-            raise bad("action")
+            raise bad(StorageReason.POLICY_ACTION_MISSING)
         for action in _as_list(st.get("Action", st.get("NotAction"))):
             if not isinstance(action, str) or not (action == "*" or action.startswith("s3:")):
-                raise bad(f"action {action!r}")
+                raise bad(StorageReason.POLICY_ACTION_INVALID, action=action)
         for resource in _as_list(st.get("Resource", [])):
             arn = bucket_arn(bucket)
             if not isinstance(resource, str) or not (
                     resource == arn or resource.startswith(arn + "/")):
-                raise bad(f"resource {resource!r}: it must name this bucket")
+                raise bad(StorageReason.POLICY_RESOURCE_FOREIGN, arn=resource)
         if not st.get("Resource"):
-            raise bad("resource")
+            raise bad(StorageReason.POLICY_RESOURCE_MISSING)
         condition = st.get("Condition", {})
         if not isinstance(condition, dict):
-            raise bad("condition")
+            raise bad(StorageReason.POLICY_CONDITION_INVALID)
         for operator, tests in condition.items():
             if operator not in ("IpAddress", "NotIpAddress", "Bool") or not isinstance(tests, dict):
-                raise bad(f"condition operator {operator!r}")
+                raise bad(StorageReason.POLICY_CONDITION_OPERATOR_INVALID, operator=operator)
             for key in tests:
                 if key not in CONDITION_KEYS:
-                    raise bad(f"condition key {key!r}")
+                    raise bad(StorageReason.POLICY_CONDITION_KEY_INVALID, key=key)
     return doc

@@ -298,6 +298,21 @@ POLICY: dict[str, Rule] = {
     "image:member:read_all": any_of(ADMIN, in_project),
     "image:member:set_status": any_of(ADMIN, in_project),
     # --- storage (S3) ---
+    # A bucket's own project: its roles grant S3 actions on its buckets (bucket policies
+    # and ACLs add grants in domain/bucket_policy.py). The provider's administrators get no
+    # implicit access to tenant data. Target: the bucket's project.
+    "storage:bucket:read": project_reader,
+    "storage:bucket:write": project_member,
+    "storage:bucket:bypass_governance": project_admin,
+    # Get, put or delete the bucket policy whatever it says (a bad policy never locks the
+    # owner project out, as S3's account root).
+    "storage:bucket:manage_policy": project_admin,
+    # Create a bucket in, or list the buckets of, the caller's own project.
+    "storage:bucket:create": project_member,
+    "storage:bucket:list": project_reader,
+    # Per-project storage quotas (the operator's CLI): any token of the project reads its own.
+    "storage:quota:read": any_of(cloud_reader, in_project),
+    "storage:quota:update": cloud_admin,
 }
 
 

@@ -194,6 +194,28 @@ TABLE: list[tuple[str, str, Target, bool]] = [
     ("project A member", "identity:list_credentials", A_MEMBER_SELF, Y),
     ("project A member", "identity:list_credentials", NOTHING, N),
     ("system reader", "identity:list_credentials", NOTHING, Y),
+    # storage (S3): a bucket's project's roles; the provider's administrators get no
+    # implicit access to tenant buckets.
+    ("project A reader", "storage:bucket:read", PROJECT_A, Y),
+    ("project A reader", "storage:bucket:write", PROJECT_A, N),
+    ("project A member", "storage:bucket:write", PROJECT_A, Y),
+    ("project A member", "storage:bucket:bypass_governance", PROJECT_A, N),
+    ("project A member", "storage:bucket:manage_policy", PROJECT_A, N),
+    ("project A admin", "storage:bucket:bypass_governance", PROJECT_A, Y),
+    ("project A admin", "storage:bucket:manage_policy", PROJECT_A, Y),
+    ("system admin", "storage:bucket:read", PROJECT_A, N),
+    ("admin-project admin", "storage:bucket:write", PROJECT_A, N),
+    ("project A reader", "storage:bucket:create", PROJECT_A, N),
+    ("project A member", "storage:bucket:create", PROJECT_A, Y),
+    ("project A reader", "storage:bucket:list", PROJECT_A, Y),
+    ("unscoped", "storage:bucket:list", NOTHING, N),
+    # Storage quotas: any token of the project reads its own; the operator sets them.
+    ("project A reader", "storage:quota:read", PROJECT_A, Y),
+    ("system reader", "storage:quota:read", PROJECT_A, Y),
+    ("domain d1 admin", "storage:quota:read", PROJECT_A, N),
+    ("project A admin", "storage:quota:update", PROJECT_A, N),
+    ("system reader", "storage:quota:update", PROJECT_A, N),
+    ("system admin", "storage:quota:update", PROJECT_A, Y),
 ]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from nuage.bootstrap import Cloud, build
 from nuage.domain.context import RequestContext
+from nuage.domain.errors import CommonFault, Forbidden
 from nuage.domain.storage_errors import StorageError
 from nuage.services.storage.incoming import Integrity
 from nuage.services.storage.objects import NewObject
@@ -148,8 +149,10 @@ def test_storage_quotas_are_set_by_cloud_admins_only(cloud: Cloud) -> None:
                               roles=frozenset({"admin", "member", "reader"}))
     with cloud.storage.quotas.p.uow() as uow:
         project = uow.projects.find()[0].id
-    with pytest.raises(Exception, match="cloud administrator"):
+    with pytest.raises(Forbidden) as refused:
         cloud.storage.quotas.set(member(project), project, max_bytes=10)
+    assert refused.value.fault is CommonFault.POLICY_DENIED
+    assert refused.value.fields == {"action": "storage:quota:update"}
     cloud.storage.quotas.set(operator, project, max_bytes=10, max_buckets=1)
     quota, usage = cloud.storage.quotas.get(member(project), project)
     assert (quota.max_bytes, quota.max_buckets, usage.buckets) == (10, 1, 0)

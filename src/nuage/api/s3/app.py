@@ -18,7 +18,7 @@ from nuage.api.s3 import buckets, listing, multipart, objects
 from nuage.api.s3.errors import error_response
 from nuage.api.s3.request import S3Request, authenticate, signed_request
 from nuage.domain import cors
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.identity.s3_keys import S3KeyService
 from nuage.services.storage.build import S3Services
 
@@ -121,13 +121,12 @@ def operation(method: str, bucket: str | None, key: str | None, query: dict[str,
     if not named:
         handler = ROUTES.get((method, level, None))
         if handler is None:
-            raise StorageError(Fault.METHOD_NOT_ALLOWED, "The specified method is not "
-                               "allowed against this resource.")
+            raise StorageError(Fault.METHOD_NOT_ALLOWED, StorageReason.METHOD_NOT_ALLOWED,
+                               method=method)
         return handler
     handler = ROUTES.get((method, level, named[0])) if len(named) == 1 else None
     if handler is None:
-        raise StorageError(Fault.NOT_IMPLEMENTED, "A header you provided implies "
-                           "functionality that is not implemented")
+        raise StorageError(Fault.NOT_IMPLEMENTED, StorageReason.HEADER_NOT_IMPLEMENTED)
     return handler
 
 
@@ -220,17 +219,13 @@ class S3App:
         origin = request.headers.get("origin")
         method = request.headers.get("access-control-request-method")
         if not origin or not method:
-            raise StorageError(Fault.INVALID_REQUEST, "Insufficient information. Origin "
-                               "request header needed.")
+            raise StorageError(Fault.INVALID_REQUEST, StorageReason.CORS_ORIGIN_MISSING)
         wanted = [h.strip() for h in request.headers.get(
             "access-control-request-headers", "").split(",") if h.strip()]
         answer = cors.match(await self._cors_rules(bucket), origin, method, wanted)
         if answer is None:
-            raise StorageError(Fault.ACCESS_DENIED, "CORSResponse: This CORS request is not "
-                               "allowed. This is usually because the evalution of Origin, "
-                               "request method / Access-Control-Request-Method or "
-                               "Access-Control-Request-Headers are not whitelisted by the "
-                               "resource's CORS spec.")
+            raise StorageError(Fault.ACCESS_DENIED, StorageReason.CORS_NOT_ALLOWED,
+                               origin=origin, method=method)
         headers = {"Access-Control-Allow-Origin": answer.allow_origin,
                    "Access-Control-Allow-Methods": ", ".join(answer.allow_methods),
                    "Vary": "Origin, Access-Control-Request-Headers, "

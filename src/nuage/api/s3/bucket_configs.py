@@ -10,15 +10,15 @@ from nuage.api.openstack.common.http import call
 from nuage.api.s3 import xml
 from nuage.api.s3.buckets import _get, bucket_name, ok
 from nuage.api.s3.request import S3Request
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.storage.build import S3Services
 
 
 async def get_cors(r: S3Request, s: S3Services) -> Response:
     bucket = await _get(r, s, "s3:GetBucketCORS")
     if not bucket.cors:
-        raise StorageError(Fault.NO_SUCH_CORS, "The CORS configuration does not exist",
-                           extra={"BucketName": bucket.name})
+        raise StorageError(Fault.NO_SUCH_CORS, StorageReason.CORS_MISSING,
+                           extra={"BucketName": bucket.name}, bucket=bucket.name)
     root = xml.new("CORSConfiguration")
     for rule in bucket.cors:
         el = xml.add(root, "CORSRule")
@@ -77,8 +77,8 @@ def _days(el: Any, tag: str) -> dict[str, Any] | None:
 async def get_lifecycle(r: S3Request, s: S3Services) -> Response:
     bucket = await _get(r, s, "s3:GetLifecycleConfiguration")
     if not bucket.lifecycle:
-        raise StorageError(Fault.NO_SUCH_LIFECYCLE, "The lifecycle configuration does not "
-                           "exist", extra={"BucketName": bucket.name})
+        raise StorageError(Fault.NO_SUCH_LIFECYCLE, StorageReason.LIFECYCLE_MISSING,
+                           extra={"BucketName": bucket.name}, bucket=bucket.name)
     root = xml.new("LifecycleConfiguration")
     for rule in bucket.lifecycle:
         el = xml.add(root, "Rule")
@@ -126,8 +126,8 @@ async def delete_lifecycle(r: S3Request, s: S3Services) -> Response:
 async def get_object_lock(r: S3Request, s: S3Services) -> Response:
     bucket = await _get(r, s, "s3:GetBucketObjectLockConfiguration")
     if not bucket.object_lock:
-        raise StorageError(Fault.NO_OBJECT_LOCK_CONFIG, "Object Lock configuration does not "
-                           "exist for this bucket", extra={"BucketName": bucket.name})
+        raise StorageError(Fault.NO_OBJECT_LOCK_CONFIG, StorageReason.LOCK_CONFIG_MISSING,
+                           extra={"BucketName": bucket.name}, bucket=bucket.name)
     root = xml.new("ObjectLockConfiguration")
     xml.add(root, "ObjectLockEnabled", "Enabled")
     if bucket.default_retention:

@@ -11,7 +11,7 @@ from nuage.api.openstack.common.http import call
 from nuage.api.s3 import xml
 from nuage.api.s3.request import S3Request
 from nuage.domain.storage import Bucket
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.storage.build import S3Services
 
 
@@ -98,8 +98,8 @@ async def put_versioning(r: S3Request, s: S3Services) -> Response:
 async def get_policy(r: S3Request, s: S3Services) -> Response:
     bucket = await _get(r, s, "s3:GetBucketPolicy")
     if bucket.policy is None:
-        raise StorageError(Fault.NO_SUCH_BUCKET_POLICY, "The bucket policy does not exist",
-                           extra={"BucketName": bucket.name})
+        raise StorageError(Fault.NO_SUCH_BUCKET_POLICY, StorageReason.POLICY_MISSING,
+                           extra={"BucketName": bucket.name}, bucket=bucket.name)
     return Response(json.dumps(bucket.policy), media_type="application/json")
 
 
@@ -187,8 +187,7 @@ def tags_from_document(body: bytes) -> dict[str, str]:
     for tag in doc.iter("Tag"):
         key = xml.required(tag, "Key")
         if key in tags:
-            raise StorageError(Fault.INVALID_TAG, "Cannot provide multiple Tags with the same "
-                               "key")
+            raise StorageError(Fault.INVALID_TAG, StorageReason.TAG_DUPLICATE, key=key)
         tags[key] = xml.text(tag, "Value") or ""
     return tags
 
@@ -196,8 +195,8 @@ def tags_from_document(body: bytes) -> dict[str, str]:
 async def get_tagging(r: S3Request, s: S3Services) -> Response:
     bucket = await _get(r, s, "s3:GetBucketTagging")
     if not bucket.tags:
-        raise StorageError(Fault.NO_SUCH_TAG_SET, "The TagSet does not exist",
-                           extra={"BucketName": bucket.name})
+        raise StorageError(Fault.NO_SUCH_TAG_SET, StorageReason.TAG_SET_MISSING,
+                           extra={"BucketName": bucket.name}, bucket=bucket.name)
     return ok(tag_document(bucket.tags))
 
 

@@ -14,7 +14,7 @@ from nuage.api.s3 import xml
 from nuage.api.s3.buckets import bucket_name, ok, owner
 from nuage.api.s3.request import S3Request
 from nuage.domain.storage import NULL_VERSION, ObjectVersion
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.storage.build import S3Services
 
 
@@ -25,13 +25,12 @@ def _int(r: S3Request, name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise StorageError(Fault.INVALID_ARGUMENT, f"Provided {name} not an integer or within "
-                           "integer range", extra={"ArgumentName": name,
-                                                   "ArgumentValue": raw}) from exc
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.LIST_ARGUMENT_NOT_INTEGER,
+                           extra={"ArgumentName": name, "ArgumentValue": raw},
+                           name=name) from exc
     if value < 0:
-        raise StorageError(Fault.INVALID_ARGUMENT, f"Argument {name} must be an integer between "
-                           "0 and 2147483647", extra={"ArgumentName": name,
-                                                      "ArgumentValue": raw})
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.LIST_ARGUMENT_NEGATIVE,
+                           extra={"ArgumentName": name, "ArgumentValue": raw}, name=name)
     return value
 
 
@@ -40,8 +39,8 @@ def _encoder(r: S3Request) -> Any:
     if kind is None:
         return lambda text: text
     if kind != "url":
-        raise StorageError(Fault.INVALID_ARGUMENT, "Invalid Encoding Method specified in "
-                           "Request", extra={"ArgumentName": "encoding-type"})
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.ENCODING_TYPE_INVALID,
+                           extra={"ArgumentName": "encoding-type"})
     return lambda text: urllib.parse.quote(text, safe="/") if text is not None else None
 
 
@@ -73,9 +72,9 @@ async def list_objects(r: S3Request, s: S3Services) -> Response:
             try:
                 after = base64.urlsafe_b64decode(token.encode()).decode()
             except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-                raise StorageError(Fault.INVALID_ARGUMENT, "The continuation token provided is "
-                                   "incorrect", extra={"ArgumentName": "continuation-token"}
-                                   ) from exc
+                raise StorageError(Fault.INVALID_ARGUMENT,
+                                   StorageReason.CONTINUATION_TOKEN_INVALID,
+                                   extra={"ArgumentName": "continuation-token"}) from exc
     else:
         after = r.query.get("marker") or None
     bucket = bucket_name(r)

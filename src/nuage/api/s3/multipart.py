@@ -9,7 +9,7 @@ from nuage.api.s3 import xml
 from nuage.api.s3.buckets import bucket_name, ok
 from nuage.api.s3.objects import conditions, copy_source, key_of, new_object, version_headers
 from nuage.api.s3.request import S3Request
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.storage.build import S3Services
 from nuage.services.storage.multipart import CompletedPart, PartSession
 
@@ -34,8 +34,8 @@ def _part_number(r: S3Request) -> int:
     try:
         return int(r.query.get("partNumber", ""))
     except ValueError as exc:
-        raise StorageError(Fault.INVALID_ARGUMENT, "Part number must be an integer between 1 "
-                           "and 10000, inclusive", extra={"ArgumentName": "partNumber"}) from exc
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.PART_NUMBER_INVALID,
+                           extra={"ArgumentName": "partNumber"}) from exc
 
 
 async def upload_part(r: S3Request, s: S3Services) -> Response:

@@ -22,10 +22,11 @@ from nuage.api.s3.buckets import (
     tag_document,
     tags_from_document,
 )
+from nuage.api.s3.errors import WORDING
 from nuage.api.s3.request import S3Request
 from nuage.api.streaming import batched
 from nuage.domain.storage import NULL_VERSION, ObjectVersion
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.storage.build import S3Services
 from nuage.services.storage.copying import CopySource, copy_object
 from nuage.services.storage.objects import NewObject, PutSession, Retention, resolve_range
@@ -79,8 +80,7 @@ def new_object(r: S3Request, *, for_copy: bool = False) -> NewObject:
         headers["x-amz-acl"] = acl
     storage_class = r.header("x-amz-storage-class")
     if storage_class and storage_class not in STORAGE_CLASSES:
-        raise StorageError(Fault.INVALID_STORAGE_CLASS, "The storage class you specified is "
-                           "not valid")
+        raise StorageError(Fault.INVALID_STORAGE_CLASS, StorageReason.STORAGE_CLASS_INVALID)
     metadata = {k[len("x-amz-meta-"):].lower(): v for k, v in r.http.headers.items()
                 if k.lower().startswith("x-amz-meta-")}
     tags: dict[str, str] = {}
@@ -93,8 +93,7 @@ def new_object(r: S3Request, *, for_copy: bool = False) -> NewObject:
     if mode or until:
         when = _date(until)
         if not mode or when is None:
-            raise StorageError(Fault.INVALID_ARGUMENT, "x-amz-object-lock-retain-until-date and "
-                               "x-amz-object-lock-mode must both be supplied")
+            raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.RETENTION_HEADERS_INCOMPLETE)
         retention = Retention(mode, when)
     hold = (r.header("x-amz-object-lock-legal-hold") or "").upper() == "ON"
     return NewObject(
@@ -170,8 +169,7 @@ def copy_source(r: S3Request) -> CopySource:
     path = urllib.parse.unquote(path).lstrip("/")
     bucket, _, key = path.partition("/")
     if not bucket or not key:
-        raise StorageError(Fault.INVALID_ARGUMENT, "Copy Source must mention the source bucket "
-                           "and key: sourcebucket/sourcekey",
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.COPY_SOURCE_INVALID,
                            extra={"ArgumentName": "x-amz-copy-source"})
     version = urllib.parse.parse_qs(query).get("versionId", [None])[0]
     byte_range = None
@@ -179,8 +177,7 @@ def copy_source(r: S3Request) -> CopySource:
     if raw_range:
         m = RANGE_RE.match(raw_range)
         if not m or not m.group(1) or not m.group(2):
-            raise StorageError(Fault.INVALID_ARGUMENT, "The x-amz-copy-source-range value must "
-                               "be of the form bytes=first-last",
+            raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.COPY_RANGE_MALFORMED,
                                extra={"ArgumentName": "x-amz-copy-source-range"})
         byte_range = (int(m.group(1)), int(m.group(2)))
     return CopySource(bucket, key, version, conditions(r, "x-amz-copy-source-"),
@@ -192,7 +189,8 @@ async def copy(r: S3Request, s: S3Services) -> Response:
     directive = (r.header("x-amz-metadata-directive") or "COPY").upper()
     tag_directive = (r.header("x-amz-tagging-directive") or "COPY").upper()
     if directive not in ("COPY", "REPLACE") or tag_directive not in ("COPY", "REPLACE"):
-        raise StorageError(Fault.INVALID_ARGUMENT, "Unknown metadata directive.")
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.METADATA_DIRECTIVE_INVALID,
+                           directive=directive)
     dest = new_object(r, for_copy=True)
     source, version = await call(copy_object, s.objects, r.ctx, src, dest,
                                  directive == "REPLACE", tag_directive == "REPLACE")
@@ -226,7 +224,7 @@ def _part_number(r: S3Request) -> int | None:
     try:
         return int(raw)
     except ValueError as exc:
-        raise StorageError(Fault.INVALID_ARGUMENT, "Part number must be an integer") from exc
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.PART_NUMBER_NOT_INTEGER) from exc
 
 
 async def _read_ahead(batches: Iterator[bytes]) -> AsyncIterator[bytes]:
@@ -315,14 +313,13 @@ async def delete_objects(r: S3Request, s: S3Services) -> Response:
             r.header(h) for h in ("x-amz-checksum-crc32", "x-amz-checksum-crc32c",
                                   "x-amz-checksum-sha256", "x-amz-checksum-sha1",
                                   "x-amz-sdk-checksum-algorithm", "x-amz-trailer")):
-        raise StorageError(Fault.INVALID_REQUEST, "Missing required header for this request: "
-                           "Content-MD5")
+        raise StorageError(Fault.INVALID_REQUEST, StorageReason.HEADER_MISSING,
+                           header="Content-MD5")
     doc = xml.parse(body, "Delete")
     quiet = (xml.text(doc, "Quiet") or "").lower() == "true"
     targets = [(xml.required(o, "Key"), xml.text(o, "VersionId")) for o in doc.iter("Object")]
     if len(targets) > 1000:
-        raise StorageError(Fault.MALFORMED_XML, "The XML you provided was not well-formed or "
-                           "did not validate against our published schema")
+        raise StorageError(Fault.MALFORMED_XML, StorageReason.XML_MALFORMED)
     results = await call(s.deletion.delete_many, r.ctx, bucket_name(r), targets, _bypass(r))
     root = xml.new("DeleteResult")
     for (key, version_id), result in zip(targets, results, strict=True):
@@ -332,7 +329,7 @@ async def delete_objects(r: S3Request, s: S3Services) -> Response:
             if version_id:
                 xml.add(el, "VersionId", version_id)
             xml.add(el, "Code", result.fault.value)
-            xml.add(el, "Message", result.message)
+            xml.add(el, "Message", result.worded(WORDING))
         elif not quiet:
             el = xml.add(root, "Deleted")
             xml.add(el, "Key", key)

@@ -15,7 +15,7 @@ from nuage.api.openstack.common.http import call
 from nuage.api.s3 import sigv4
 from nuage.api.s3.chunked import ChunkedDecoder
 from nuage.domain.context import RequestContext
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.identity.s3_keys import S3KeyService
 from nuage.services.storage.incoming import Integrity, SseC
 
@@ -65,8 +65,7 @@ class S3Request:
                 if len(base64.b64decode(md5, validate=True)) != 16:
                     raise ValueError
             except ValueError as exc:
-                raise StorageError(Fault.INVALID_DIGEST, "The Content-MD5 you specified was "
-                                   "invalid.") from exc
+                raise StorageError(Fault.INVALID_DIGEST, StorageReason.MD5_INVALID) from exc
         return Integrity(content_length=length, content_md5=md5, checksums=declared,
                          trailing=trailing)
 
@@ -77,7 +76,8 @@ class S3Request:
         try:
             return int(raw) if raw is not None else None
         except ValueError as exc:
-            raise StorageError(Fault.INVALID_ARGUMENT, "Invalid content length") from exc
+            raise StorageError(Fault.INVALID_ARGUMENT,
+                               StorageReason.CONTENT_LENGTH_INVALID) from exc
 
     @property
     def streaming(self) -> bool:
@@ -125,7 +125,8 @@ class S3Request:
         declared length before any byte is read, and again as bytes arrive (a chunked body
         declares none)."""
         def too_big() -> StorageError:
-            return StorageError(Fault.MAX_MESSAGE_LENGTH_EXCEEDED, "Your request was too big.")
+            return StorageError(Fault.MAX_MESSAGE_LENGTH_EXCEEDED,
+                                StorageReason.REQUEST_TOO_BIG)
 
         declared = self.declared_length()
         if declared is not None and declared > MAX_SMALL_BODY:
@@ -146,17 +147,14 @@ class S3Request:
         if algorithm is None and key is None and md5 is None:
             return None
         if algorithm != "AES256":
-            raise StorageError(Fault.INVALID_ARGUMENT, "The encryption algorithm specified is "
-                               "not valid.", extra={"ArgumentName": prefix + "algorithm"})
+            raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.SSE_C_ALGORITHM_INVALID,
+                               extra={"ArgumentName": prefix + "algorithm"})
         if key is None or md5 is None:
-            raise StorageError(Fault.INVALID_ARGUMENT, "Requests specifying Server Side "
-                               "Encryption with Customer provided keys must provide an "
-                               "appropriate secret key and its MD5.")
+            raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.SSE_C_KEY_INCOMPLETE)
         try:
             raw = base64.b64decode(key, validate=True)
         except ValueError as exc:
-            raise StorageError(Fault.INVALID_ARGUMENT, "The secret key was invalid for the "
-                               "specified algorithm.") from exc
+            raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.SSE_C_KEY_INVALID) from exc
         return SseC(raw, md5)
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import defusedxml.ElementTree as defused
 from defusedxml import DefusedXmlException
 
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_XML = 1 << 20
@@ -17,8 +17,7 @@ MAX_DEPTH = 16
 
 
 def malformed() -> StorageError:
-    return StorageError(Fault.MALFORMED_XML, "The XML you provided was not well-formed or did "
-                        "not validate against our published schema")
+    return StorageError(Fault.MALFORMED_XML, StorageReason.XML_MALFORMED)
 
 
 def new(root: str, namespace: bool = True) -> ET.Element:

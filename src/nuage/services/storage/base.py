@@ -10,7 +10,7 @@ from nuage.domain import bucket_policy
 from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
 from nuage.domain.storage import Bucket, GarbageBlob, MeteringEvent, ObjectVersion
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.ports.blobs import BlobStore, KeyStore
 from nuage.ports.clock import Clock
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -46,13 +46,13 @@ PUBLIC_BUCKET_READS = ("s3:ListBucket",)
 PUBLIC_OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
 
 
-def denied(message: str = "Access Denied") -> StorageError:
-    return StorageError(Fault.ACCESS_DENIED, message)
+def denied() -> StorageError:
+    return StorageError(Fault.ACCESS_DENIED, StorageReason.ACCESS_DENIED)
 
 
 def no_such_bucket(name: str) -> StorageError:
-    return StorageError(Fault.NO_SUCH_BUCKET, "The specified bucket does not exist",
-                        resource=name, extra={"BucketName": name})
+    return StorageError(Fault.NO_SUCH_BUCKET, StorageReason.BUCKET_MISSING, resource=name,
+                        extra={"BucketName": name}, bucket=name)
 
 
 class StorageUseCases:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from nuage.domain.context import RequestContext
 from nuage.domain.storage import ObjectVersion
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.services.storage.incoming import Integrity, SseC, open_data_key
 from nuage.services.storage.objects import NewObject, ObjectService, segments_reader
 from nuage.services.storage.preconditions import Preconditions, check_read
@@ -46,10 +46,8 @@ def copy_object(svc: ObjectService, ctx: RequestContext, src: CopySource, dest: 
     same_place = (src.bucket, src.key) == (dest.bucket, dest.key) and src.version_id is None
     changes_encryption = (source.sse_c_key_md5 is not None) != (dest.sse_c is not None)
     if same_place and not replace_metadata and not changes_encryption:
-        raise StorageError(Fault.INVALID_REQUEST, "This copy request is illegal because it is "
-                           "trying to copy an object to itself without changing the object's "
-                           "metadata, storage class, website redirect location or encryption "
-                           "attributes.")
+        raise StorageError(Fault.INVALID_REQUEST, StorageReason.COPY_TO_ITSELF,
+                           bucket=src.bucket, key=src.key)
     if not replace_metadata:
         dest = replace(dest, content_type=source.content_type, metadata=dict(source.metadata),
                        # An ACL is the copier's choice, never the source's (as in S3).

@@ -13,7 +13,7 @@ from nuage.domain.storage import (
     locked,
     new_version_id,
 )
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.storage.base import StorageUseCases
 
@@ -53,7 +53,7 @@ class DeletionService(StorageUseCases):
                 action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
                 if not self.may(ctx, bucket, action, key):
                     self.record_denial(uow, ctx, bucket, action, key, commit=False)
-                    out.append(StorageError(Fault.ACCESS_DENIED, "Access Denied",
+                    out.append(StorageError(Fault.ACCESS_DENIED, StorageReason.ACCESS_DENIED,
                                             extra={"Key": key}))
                     continue
                 try:
@@ -94,8 +94,7 @@ class DeletionService(StorageUseCases):
             self.record_denial(uow, ctx, bucket, "s3:DeleteObjectVersion", version.key,
                                commit=False, detail={"version_id": version.version_id,
                                                      "reason": why})
-            raise StorageError(Fault.ACCESS_DENIED, f"Access Denied because object protected "
-                               f"by object lock ({why}).")
+            raise StorageError(Fault.ACCESS_DENIED, StorageReason.OBJECT_LOCKED, why=why)
 
     def _remove(self, uow: UnitOfWork, ctx: RequestContext, bucket: Bucket,
                 version: ObjectVersion) -> None:

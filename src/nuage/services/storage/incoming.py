@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from nuage.domain import checksums
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.ports.blobs import BlobInfo, BlobStore, BlobWriter, KeyStore
 
 
@@ -43,12 +43,10 @@ def check_sse_c(sse_c: SseC | None) -> None:
     if sse_c is None:
         return
     if len(sse_c.key) != 32:
-        raise StorageError(Fault.INVALID_ARGUMENT, "The secret key was invalid for the "
-                           "specified algorithm.", extra={"ArgumentName":
-                                                          "x-amz-server-side-encryption"})
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.SSE_C_KEY_INVALID,
+                           extra={"ArgumentName": "x-amz-server-side-encryption"})
     if base64.b64encode(hashlib.md5(sse_c.key).digest()).decode() != sse_c.key_md5:
-        raise StorageError(Fault.INVALID_ARGUMENT, "The calculated MD5 hash of the key did not "
-                           "match the hash that was provided.")
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.SSE_C_KEY_MD5_MISMATCH)
 
 
 def new_data_key(keys: KeyStore, project_id: str, sse_c: SseC | None) -> tuple[bytes, str]:
@@ -63,19 +61,15 @@ def open_data_key(keys: KeyStore, project_id: str, wrapped: str, stored_md5: str
                   sse_c: SseC | None) -> bytes:
     if stored_md5 is not None:
         if sse_c is None:
-            raise StorageError(Fault.INVALID_REQUEST, "The object was stored using a form of "
-                               "Server Side Encryption. The correct parameters must be provided "
-                               "to retrieve the object.")
+            raise StorageError(Fault.INVALID_REQUEST, StorageReason.SSE_C_KEY_REQUIRED)
         if sse_c.key_md5 != stored_md5:
-            raise StorageError(Fault.ACCESS_DENIED, "The SSE-C key provided does not match "
-                               "the key the object was stored with.")
+            raise StorageError(Fault.ACCESS_DENIED, StorageReason.SSE_C_KEY_WRONG)
         try:
             return keys.unwrap_with(sse_c.key, wrapped)
         except ValueError as exc:
-            raise StorageError(Fault.ACCESS_DENIED, "Access Denied") from exc
+            raise StorageError(Fault.ACCESS_DENIED, StorageReason.ACCESS_DENIED) from exc
     if sse_c is not None:
-        raise StorageError(Fault.INVALID_REQUEST, "The encryption parameters are not "
-                           "applicable to this object.")
+        raise StorageError(Fault.INVALID_REQUEST, StorageReason.SSE_C_NOT_APPLICABLE)
     return keys.unwrap(project_id, wrapped)
 
 
@@ -95,8 +89,8 @@ class Incoming:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self._limit:
-            raise StorageError(Fault.ENTITY_TOO_LARGE, "Your proposed upload exceeds the "
-                               "maximum allowed size")
+            raise StorageError(Fault.ENTITY_TOO_LARGE, StorageReason.OBJECT_TOO_LARGE,
+                               limit=self._limit)
         self._md5.update(data)
         for summer in self._sums.values():
             summer.update(data)
@@ -106,25 +100,24 @@ class Incoming:
         """Check everything the client declared, then make the blob durable."""
         integrity = self._integrity
         if integrity.content_length is not None and self.size != integrity.content_length:
-            raise StorageError(Fault.INCOMPLETE_BODY, "You did not provide the number of bytes "
-                               "specified by the Content-Length HTTP header.")
+            raise StorageError(Fault.INCOMPLETE_BODY, StorageReason.BODY_INCOMPLETE,
+                               declared=integrity.content_length, received=self.size)
         md5 = self._md5.digest()
         if integrity.content_md5 is not None and base64.b64encode(md5).decode() != (
                 integrity.content_md5):
-            raise StorageError(Fault.BAD_DIGEST, "The Content-MD5 you specified did not match "
-                               "what we received.")
+            raise StorageError(Fault.BAD_DIGEST, StorageReason.MD5_MISMATCH)
         declared = dict(integrity.checksums)
         for alg in integrity.trailing:
             value = (trailers or {}).get(alg)
             if value is None:
-                raise StorageError(Fault.INVALID_REQUEST, f"The x-amz-checksum-{alg.lower()} "
-                                   "trailer was declared but not sent.")
+                raise StorageError(Fault.INVALID_REQUEST, StorageReason.CHECKSUM_TRAILER_MISSING,
+                                   algorithm=alg)
             declared[alg] = value
         computed = {alg: checksums.b64digest(s) for alg, s in self._sums.items()}
         for alg, value in declared.items():
             if computed[alg] != value:
-                raise StorageError(Fault.BAD_DIGEST, f"The {alg} you specified did not match "
-                                   "the calculated checksum.")
+                raise StorageError(Fault.BAD_DIGEST, StorageReason.CHECKSUM_MISMATCH,
+                                   algorithm=alg)
         blob = self._writer.commit()
         self._done = True
         return Received(blob, md5.hex(), computed)

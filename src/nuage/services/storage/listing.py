@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from nuage.domain.context import RequestContext
 from nuage.domain.storage import ObjectVersion
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.storage.base import StorageUseCases
 
@@ -40,8 +40,8 @@ def _folded(key: str, prefix: str, delimiter: str | None) -> str | None:
 
 def check_max_keys(max_keys: int) -> int:
     if max_keys < 0:
-        raise StorageError(Fault.INVALID_ARGUMENT, "max-keys cannot be negative",
-                           extra={"ArgumentName": "max-keys"})
+        raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.MAX_KEYS_NEGATIVE,
+                           extra={"ArgumentName": "max-keys"}, max_keys=max_keys)
     return min(max_keys, MAX_KEYS)
 
 

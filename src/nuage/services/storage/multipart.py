@@ -18,7 +18,7 @@ from nuage.domain.storage import (
     Part,
     multipart_etag,
 )
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.storage.base import StorageUseCases
 from nuage.services.storage.copying import CopySource, read_source
@@ -56,9 +56,8 @@ class CompletedPart:
 
 
 def no_such_upload(upload_id: str) -> StorageError:
-    return StorageError(Fault.NO_SUCH_UPLOAD, "The specified upload does not exist. The upload "
-                        "ID may be invalid, or the upload may have been aborted or completed.",
-                        extra={"UploadId": upload_id})
+    return StorageError(Fault.NO_SUCH_UPLOAD, StorageReason.UPLOAD_MISSING,
+                        extra={"UploadId": upload_id}, upload_id=upload_id)
 
 
 class MultipartService(StorageUseCases):
@@ -73,14 +72,14 @@ class MultipartService(StorageUseCases):
                ) -> MultipartUpload:
         check_new_object(new)
         if checksum_algorithm and checksum_algorithm.upper() not in checksums.DIGEST_SIZES:
-            raise StorageError(Fault.INVALID_REQUEST, "Checksum algorithm provided is "
-                               "unsupported.")
+            raise StorageError(Fault.INVALID_REQUEST, StorageReason.UPLOAD_CHECKSUM_UNSUPPORTED,
+                               algorithm=checksum_algorithm)
         with self.p.uow(write=True) as uow:
             bucket = self.bucket(uow, new.bucket)
             self.authorize(uow, ctx, bucket, "s3:PutObject", new.key, writable=True)
             if (new.retention or new.legal_hold) and not bucket.object_lock:
-                raise StorageError(Fault.INVALID_REQUEST, "Bucket is missing Object Lock "
-                                   "Configuration")
+                raise StorageError(Fault.INVALID_REQUEST, StorageReason.LOCK_NOT_CONFIGURED,
+                                   bucket=bucket.name)
             _, wrapped = new_data_key(self.p.keys, bucket.project_id, new.sse_c)
             upload = MultipartUpload(
                 upload_id=uuid.uuid4().hex + uuid.uuid4().hex, bucket=bucket.name, key=new.key,
@@ -103,10 +102,10 @@ class MultipartService(StorageUseCases):
                    part_number: int, integrity: Integrity, sse_c: SseC | None
                    ) -> PartSession:
         if not 1 <= part_number <= MAX_PART_NUMBER:
-            raise StorageError(Fault.INVALID_ARGUMENT, "Part number must be an integer between "
-                               "1 and 10000, inclusive",
+            raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.PART_NUMBER_INVALID,
                                extra={"ArgumentName": "partNumber",
-                                      "ArgumentValue": str(part_number)})
+                                      "ArgumentValue": str(part_number)},
+                               part_number=part_number)
         with self.p.uow() as uow:
             bucket = self.bucket(uow, bucket_name)
             self.authorize(uow, ctx, bucket, "s3:PutObject", key)
@@ -149,10 +148,9 @@ class MultipartService(StorageUseCases):
         if src.byte_range is not None:
             start, end = src.byte_range
             if start > end or end >= source.size:
-                raise StorageError(Fault.INVALID_ARGUMENT, "The x-amz-copy-source-range value "
-                                   "must be of the form bytes=first-last where first and last "
-                                   "are the zero-based offsets of the first and last bytes to "
-                                   "copy", extra={"ArgumentName": "x-amz-copy-source-range"})
+                raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.COPY_RANGE_INVALID,
+                                   extra={"ArgumentName": "x-amz-copy-source-range"},
+                                   first=start, last=end, size=source.size)
         session = self.begin_part(ctx, bucket_name, key, upload_id, part_number,
                                   Integrity(content_length=end - start + 1), sse_c)
         try:
@@ -172,13 +170,11 @@ class MultipartService(StorageUseCases):
                  wanted: list[CompletedPart], conditions: Preconditions | None = None
                  ) -> ObjectVersion:
         if not wanted:
-            raise StorageError(Fault.MALFORMED_XML, "The XML you provided was not well-formed "
-                               "or did not validate against our published schema")
+            raise StorageError(Fault.MALFORMED_XML, StorageReason.XML_MALFORMED)
         numbers = [p.number for p in wanted]
         if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
-            raise StorageError(Fault.INVALID_PART_ORDER, "The list of parts was not in "
-                               "ascending order. Parts must be ordered by part number.",
-                               extra={"UploadId": upload_id})
+            raise StorageError(Fault.INVALID_PART_ORDER, StorageReason.PART_ORDER_INVALID,
+                               extra={"UploadId": upload_id}, upload_id=upload_id)
         with self.p.uow() as uow:
             bucket = self.bucket(uow, bucket_name)
             self.authorize(uow, ctx, bucket, "s3:PutObject", key)
@@ -188,18 +184,16 @@ class MultipartService(StorageUseCases):
         for i, want in enumerate(wanted):
             part = stored.get(want.number)
             if part is None or part.etag != want.etag.strip('"'):
-                raise StorageError(Fault.INVALID_PART, "One or more of the specified parts "
-                                   "could not be found. The part may not have been uploaded, or "
-                                   "the specified entity tag may not match the part's entity "
-                                   "tag.", extra={"UploadId": upload_id,
-                                                  "PartNumber": str(want.number)})
+                raise StorageError(Fault.INVALID_PART, StorageReason.PART_MISSING,
+                                   extra={"UploadId": upload_id,
+                                          "PartNumber": str(want.number)},
+                                   upload_id=upload_id, part_number=want.number)
             for alg, value in want.checksums.items():
                 if part.checksums.get(alg) not in (None, value):
-                    raise StorageError(Fault.INVALID_PART, f"The {alg} checksum of part "
-                                       f"{want.number} does not match.")
+                    raise StorageError(Fault.INVALID_PART, StorageReason.PART_CHECKSUM_MISMATCH,
+                                       algorithm=alg, part_number=want.number)
             if i < len(wanted) - 1 and part.size < MIN_PART_SIZE:
-                raise StorageError(Fault.ENTITY_TOO_SMALL, "Your proposed upload is smaller "
-                                   "than the minimum allowed size",
+                raise StorageError(Fault.ENTITY_TOO_SMALL, StorageReason.PART_TOO_SMALL,
                                    extra={"ProposedSize": str(part.size),
                                           "MinSizeAllowed": str(MIN_PART_SIZE),
                                           "PartNumber": str(want.number),

@@ -20,7 +20,7 @@ from nuage.domain.storage import (
     valid_key,
     valid_version_id,
 )
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 from nuage.ports.blobs import BlobStore
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.storage.base import StorageUseCases
@@ -80,12 +80,13 @@ class ObjectRead:
 
 def check_new_object(new: NewObject) -> None:
     if not valid_key(new.key):
-        raise StorageError(Fault.KEY_TOO_LONG if new.key else Fault.INVALID_ARGUMENT,
-                           "Your key is too long" if new.key else "Empty key")
+        if not new.key:
+            raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.KEY_EMPTY)
+        raise StorageError(Fault.KEY_TOO_LONG, StorageReason.KEY_TOO_LONG)
     size = sum(len(k) + len(v) for k, v in new.metadata.items())
     if size > MAX_METADATA_BYTES:
-        raise StorageError(Fault.METADATA_TOO_LARGE, "Your metadata headers exceed the maximum "
-                           "allowed metadata size.")
+        raise StorageError(Fault.METADATA_TOO_LARGE, StorageReason.METADATA_TOO_LARGE,
+                           size=size, limit=MAX_METADATA_BYTES)
     check_tags(new.tags, 10)
     check_sse_c(new.sse_c)
 
@@ -111,14 +112,14 @@ class ObjectService(StorageUseCases):
                   limit: int = MAX_SINGLE_PUT) -> PutSession:
         check_new_object(new)
         if integrity.content_length is not None and integrity.content_length > limit:
-            raise StorageError(Fault.ENTITY_TOO_LARGE, "Your proposed upload exceeds the "
-                               "maximum allowed size")
+            raise StorageError(Fault.ENTITY_TOO_LARGE, StorageReason.OBJECT_TOO_LARGE,
+                               limit=limit)
         with self.p.uow() as uow:
             bucket = self.bucket(uow, new.bucket)
             self.authorize(uow, ctx, bucket, "s3:PutObject", new.key)
             if (new.retention or new.legal_hold) and not bucket.object_lock:
-                raise StorageError(Fault.INVALID_REQUEST, "Bucket is missing Object Lock "
-                                   "Configuration")
+                raise StorageError(Fault.INVALID_REQUEST, StorageReason.LOCK_NOT_CONFIGURED,
+                                   bucket=bucket.name)
             current = uow.objects.latest(bucket.name, new.key)
             check_write(new.conditions, current)
             if integrity.content_length is not None:
@@ -156,11 +157,11 @@ class ObjectService(StorageUseCases):
             return
         usage = uow.objects.usage(project_id)
         if max_bytes >= 0 and usage.bytes + add_bytes > max_bytes:
-            raise StorageError(Fault.QUOTA_EXCEEDED, "The project's storage quota (bytes) "
-                               "would be exceeded.")
+            raise StorageError(Fault.QUOTA_EXCEEDED, StorageReason.OBJECT_QUOTA_EXCEEDED,
+                               measure="bytes")
         if max_objects >= 0 and usage.objects + add_objects > max_objects:
-            raise StorageError(Fault.QUOTA_EXCEEDED, "The project's storage quota (objects) "
-                               "would be exceeded.")
+            raise StorageError(Fault.QUOTA_EXCEEDED, StorageReason.OBJECT_QUOTA_EXCEEDED,
+                               measure="objects")
 
     def _retention_for(self, bucket: Bucket, new: NewObject) -> tuple[str | None,
                                                                      datetime | None]:
@@ -190,8 +191,8 @@ class ObjectService(StorageUseCases):
             if upload_id is not None:
                 upload = uow.uploads.get(upload_id)
                 if upload is None:
-                    raise StorageError(Fault.NO_SUCH_UPLOAD, "The specified upload does not "
-                                       "exist.", extra={"UploadId": upload_id})
+                    raise StorageError(Fault.NO_SUCH_UPLOAD, StorageReason.UPLOAD_GONE,
+                                       extra={"UploadId": upload_id}, upload_id=upload_id)
                 uow.parts.delete_where(upload_id=upload_id)
                 uow.uploads.delete(upload)
             for blob_id in garbage or []:
@@ -236,8 +237,7 @@ class ObjectService(StorageUseCases):
             return 0, 0
         why = locked(old, now, bypass_governance=False)
         if why:
-            raise StorageError(Fault.ACCESS_DENIED, f"Access Denied because object protected "
-                               f"by object lock ({why}).")
+            raise StorageError(Fault.ACCESS_DENIED, StorageReason.OBJECT_LOCKED, why=why)
         self.discard(uow, old)
         uow.object_versions.delete(old)
         return (0 if old.delete_marker else old.size), (0 if old.delete_marker else 1)
@@ -262,16 +262,16 @@ class ObjectService(StorageUseCases):
              ) -> ObjectVersion:
         if version_id is not None:
             if not valid_version_id(version_id):
-                raise StorageError(Fault.INVALID_ARGUMENT, "Invalid version id specified",
+                raise StorageError(Fault.INVALID_ARGUMENT, StorageReason.VERSION_ID_INVALID,
                                    extra={"ArgumentName": "versionId",
                                           "ArgumentValue": version_id})
             version = uow.objects.version(bucket.name, key, version_id)
             if version is None:
-                raise StorageError(Fault.NO_SUCH_VERSION, "The specified version does not "
-                                   "exist.", extra={"Key": key, "VersionId": version_id})
+                raise StorageError(Fault.NO_SUCH_VERSION, StorageReason.VERSION_MISSING,
+                                   extra={"Key": key, "VersionId": version_id})
             if version.delete_marker:
-                raise StorageError(Fault.METHOD_NOT_ALLOWED, "The specified method is not "
-                                   "allowed against this resource.",
+                raise StorageError(Fault.METHOD_NOT_ALLOWED,
+                                   StorageReason.VERSION_IS_DELETE_MARKER,
                                    extra={"x-amz-delete-marker": "true",
                                           "x-amz-version-id": version.version_id})
             return version
@@ -281,8 +281,7 @@ class ObjectService(StorageUseCases):
             if version is not None:
                 extra.update({"x-amz-delete-marker": "true",
                               "x-amz-version-id": version.version_id})
-            raise StorageError(Fault.NO_SUCH_KEY, "The specified key does not exist.",
-                               extra=extra)
+            raise StorageError(Fault.NO_SUCH_KEY, StorageReason.OBJECT_MISSING, extra=extra)
         return version
 
     def head(self, ctx: RequestContext, bucket_name: str, key: str, version_id: str | None,
@@ -317,7 +316,7 @@ def resolve_range(version: ObjectVersion, byte_range: tuple[int | None, int | No
         sizes = version.part_sizes or [size]
         if part_number < 1 or part_number > len(sizes):
             raise StorageError(Fault.INVALID_PART if part_number > 0 else Fault.INVALID_ARGUMENT,
-                               "The requested partnumber is not satisfiable")
+                               StorageReason.PART_NOT_SATISFIABLE, part_number=part_number)
         start = sum(sizes[: part_number - 1])
         return start, start + sizes[part_number - 1] - 1, version.parts_count is not None
     if byte_range is None:
@@ -325,12 +324,12 @@ def resolve_range(version: ObjectVersion, byte_range: tuple[int | None, int | No
     first, last = byte_range
     if first is None:            # suffix: the last N bytes
         if last is None or last == 0:
-            raise StorageError(Fault.INVALID_RANGE, "The requested range is not satisfiable",
+            raise StorageError(Fault.INVALID_RANGE, StorageReason.RANGE_NOT_SATISFIABLE,
                                extra={"RangeRequested": f"bytes=-{last}",
                                       "ActualObjectSize": str(size)})
         return max(0, size - last), size - 1, True
     if first >= size:
-        raise StorageError(Fault.INVALID_RANGE, "The requested range is not satisfiable",
+        raise StorageError(Fault.INVALID_RANGE, StorageReason.RANGE_NOT_SATISFIABLE,
                            extra={"ActualObjectSize": str(size)})
     end = size - 1 if last is None else min(last, size - 1)
     return first, end, True

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nuage.domain.storage import ObjectVersion
-from nuage.domain.storage_errors import Fault, StorageError
+from nuage.domain.storage_errors import Fault, StorageError, StorageReason
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ def _matches(header: str, etag: str) -> bool:
 
 
 def _failed() -> StorageError:
-    return StorageError(Fault.PRECONDITION_FAILED, "At least one of the pre-conditions you "
-                        "specified did not hold", extra={"Condition": "If-Match"})
+    return StorageError(Fault.PRECONDITION_FAILED, StorageReason.PRECONDITION_FAILED,
+                        extra={"Condition": "If-Match"})
 
 
 def check_read(c: Preconditions, version: ObjectVersion, *, copy_source: bool = False) -> None:
@@ -42,7 +42,7 @@ def check_read(c: Preconditions, version: ObjectVersion, *, copy_source: bool = 
     if not_modified:
         if copy_source:
             raise _failed()
-        raise StorageError(Fault.NOT_MODIFIED, "Not Modified")
+        raise StorageError(Fault.NOT_MODIFIED, StorageReason.NOT_MODIFIED)
 
 
 def check_write(c: Preconditions, current: ObjectVersion | None) -> None:
@@ -50,13 +50,12 @@ def check_write(c: Preconditions, current: ObjectVersion | None) -> None:
     exists = current is not None and not current.delete_marker
     if c.if_none_match is not None:
         if c.if_none_match.strip() != "*":
-            raise StorageError(Fault.NOT_IMPLEMENTED, "A header you provided implies "
-                               "functionality that is not implemented",
-                               extra={"Header": "If-None-Match"})
+            raise StorageError(Fault.NOT_IMPLEMENTED, StorageReason.HEADER_NOT_IMPLEMENTED,
+                               extra={"Header": "If-None-Match"}, header="If-None-Match")
         if exists:
             raise _failed()
     if c.if_match is not None:
         if not exists or current is None:
-            raise StorageError(Fault.NO_SUCH_KEY, "The specified key does not exist.")
+            raise StorageError(Fault.NO_SUCH_KEY, StorageReason.OBJECT_MISSING)
         if not _matches(c.if_match, current.etag):
             raise _failed()

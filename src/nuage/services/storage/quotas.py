@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden, NotFound, ValidationError
+from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.storage import StorageQuota
+from nuage.domain.storage_errors import StorageReason
 from nuage.ports.storage import Usage
 from nuage.services.storage.base import StorageUseCases
 
@@ -13,8 +14,7 @@ from nuage.services.storage.base import StorageUseCases
 class StorageQuotaService(StorageUseCases):
     def get(self, ctx: RequestContext, project_id: str) -> tuple[StorageQuota, Usage]:
         """The project's limits (its own row, else the cloud's defaults) and its usage."""
-        if not (policy.is_cloud_reader(ctx) or ctx.project_id == project_id):
-            raise Forbidden("Only the project or a cloud reader may see its storage quota.")
+        policy.enforce(ctx, "storage:quota:read", policy.Target(project_id=project_id))
         with self.p.uow() as uow:
             row = uow.quotas.get(project_id)
             if row is None and uow.projects.get(project_id) is None:
@@ -27,11 +27,10 @@ class StorageQuotaService(StorageUseCases):
 
     def set(self, ctx: RequestContext, project_id: str, max_buckets: int | None = None,
             max_objects: int | None = None, max_bytes: int | None = None) -> StorageQuota:
-        if not policy.is_cloud_admin(ctx):
-            raise Forbidden("Only a cloud administrator may change storage quotas.")
+        policy.enforce(ctx, "storage:quota:update", policy.Target(project_id=project_id))
         for value in (max_buckets, max_objects, max_bytes):
             if value is not None and value < -1:
-                raise ValidationError("A quota is a number of at least -1 (unlimited).")
+                raise ValidationError(StorageReason.QUOTA_VALUE_INVALID, value=value, minimum=-1)
         with self.p.uow(write=True) as uow:
             if uow.projects.get(project_id) is None:
                 raise NotFound("project", project_id)
