@@ -44,17 +44,20 @@ class NuageError(Exception):
     def __init__(self, fault: FaultCode | str, /, **fields: Any) -> None:
         super().__init__(fault, fields)
         self.fault = fault
+        # What the wording is looked up by: the fault itself, unless a subclass keeps a
+        # wire category in `fault` and the case apart (StorageError: S3 code + reason).
+        self.case: FaultCode | str = fault
         self.fields: dict[str, Any] = fields
 
     @property
     def message(self) -> str:
         """A neutral rendering for logs and for callers without a wording table (or the
         adapter's own sentence)."""
-        if not isinstance(self.fault, FaultCode):
-            return self.fault
+        if not isinstance(self.case, FaultCode):
+            return self.case
         if not self.fields:
-            return self.fault.value
-        return f"{self.fault.value} (" + ", ".join(
+            return self.case.value
+        return f"{self.case.value} (" + ", ".join(
             f"{k}={v}" for k, v in self.fields.items()) + ")"
 
     def __str__(self) -> str:
@@ -63,7 +66,7 @@ class NuageError(Exception):
     def worded(self, table: Mapping[FaultCode, Wording]) -> str:
         """The fault in the words of the API whose `table` this is; the neutral rendering
         for a fault the table lacks (each adapter's tests check it lacks none)."""
-        wording = table.get(self.fault) if isinstance(self.fault, FaultCode) else None
+        wording = table.get(self.case) if isinstance(self.case, FaultCode) else None
         if wording is None:
             return self.message
         if callable(wording):
@@ -92,7 +95,7 @@ class AuthReceiptRequired(Unauthorized):
 
     def __init__(self, fault: FaultCode | str, receipt: str, required: list[list[str]],
                  methods: list[str], user_id: str, expires_at: float) -> None:
-        super().__init__(fault)
+        super().__init__(fault, user_id=user_id)
         self.receipt = receipt
         self.required = required
         self.methods = methods

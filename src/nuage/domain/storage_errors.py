@@ -6,10 +6,9 @@ for it quotes: `api/s3/errors.py` words each reason as S3 does."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from nuage.domain.errors import FaultCode, NuageError, Wording
+from nuage.domain.errors import FaultCode, NuageError
 
 
 class Fault(FaultCode):
@@ -209,16 +208,6 @@ class StorageError(NuageError):
         super().__init__(reason, **fields)
         self.reason = reason
         self.fault: Fault = fault
+        self.case = reason
         self.resource = resource
         self.extra = extra or {}
-
-    def _case(self) -> NuageError:
-        # NuageError words `.fault`; here the case is the reason, `.fault` the category.
-        return NuageError(self.reason, **self.fields)
-
-    @property
-    def message(self) -> str:
-        return self._case().message
-
-    def worded(self, table: Mapping[FaultCode, Wording]) -> str:
-        return self._case().worded(table)

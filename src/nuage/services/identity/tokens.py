@@ -277,11 +277,8 @@ class TokenService(IdentityUseCases):
         expires = now + timedelta(seconds=self.p.config.receipt_expiration)
         receipt = self.p.tokens.seal_receipt(
             ReceiptPayload(proof.user.id, tuple(proof.methods), expires))
-        needed = AuthReceiptRequired(IdentityFault.AUTH_METHODS_INSUFFICIENT, receipt, rules,
-                                     list(proof.methods), proof.user.id, expires.timestamp())
-        # AuthReceiptRequired takes no fields of its own; the wording quotes the user.
-        needed.fields["user_id"] = proof.user.id
-        raise needed
+        raise AuthReceiptRequired(IdentityFault.AUTH_METHODS_INSUFFICIENT, receipt, rules,
+                                  list(proof.methods), proof.user.id, expires.timestamp())
 
     def _resolve_scope(self, uow: UnitOfWork, proof: _Proof, req: ScopeRequest | None) -> Scope:
         user = proof.user
