@@ -64,6 +64,7 @@ class AggregateService(ResourceUseCases):
     # -- guards --------------------------------------------------------------------------------
     @staticmethod
     def _may_read(ctx: RequestContext, row: str) -> None:
+        """As HostService._admin_only: the 403 for an unauthenticated caller, then `row`."""
         if not ctx.authenticated:
             raise Forbidden(ComputeFault.HOST_AUTHENTICATION_REQUIRED)
         policy.enforce(ctx, row)

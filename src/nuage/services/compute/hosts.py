@@ -166,6 +166,8 @@ class HostService(ResourceUseCases):
 
     @staticmethod
     def _admin_only(ctx: RequestContext, row: str) -> None:
+        """The policy `row` decides; an unauthenticated caller gets the 403 Nova's
+        operator APIs answer, before any row is asked."""
         if not ctx.authenticated:
             raise Forbidden(ComputeFault.HOST_AUTHENTICATION_REQUIRED)
         policy.enforce(ctx, row)
