@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from nuage.api.openstack.compute.errors import WORDING
 from nuage.domain.compute import Server
-from nuage.domain.compute_errors import OverLimit
+from nuage.domain.compute_errors import ComputeFault, OverLimit
 from tests.api.compute_support import Nova, assert_fault
 from tests.api.test_compute_keypairs import public_key
 
@@ -116,12 +117,18 @@ def test_check_raises_over_limit(nova: Nova) -> None:
     add_server(nova, project, 19, 512)
     with quotas.p.uow() as uow:
         quotas.check(uow, project, instances=1, cores=1, ram=512)
-        with pytest.raises(OverLimit, match="Quota exceeded for cores: Requested 2, but "
-                                            "already used 19 of 20 cores"):
+        with pytest.raises(OverLimit) as refused:
             quotas.check(uow, project, instances=1, cores=2, ram=512)
+    assert refused.value.fault is ComputeFault.QUOTA_RESOURCE_EXCEEDED
+    assert refused.value.fields == {"resource": "cores", "requested": 2, "used": 19,
+                                    "limit": 20}
+    # Nova's words for it.
+    assert refused.value.worded(WORDING) == ("Quota exceeded for cores: Requested 2, but "
+                                             "already used 19 of 20 cores")
     add_server(nova, project, 1, 512)
-    with quotas.p.uow() as uow, pytest.raises(OverLimit, match="instances"):
+    with quotas.p.uow() as uow, pytest.raises(OverLimit) as refused:
         quotas.check(uow, project, instances=1, cores=0, ram=0)
+    assert refused.value.fields["resource"] == "instances"
     # -1 means unlimited.
     nova.put(f"/os-quota-sets/{project}", {"quota_set": {"instances": -1, "cores": -1}})
     with quotas.p.uow() as uow:

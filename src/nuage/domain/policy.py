@@ -114,7 +114,7 @@ def any_of(*rules: Rule) -> Rule:
 
 def in_project(ctx: RequestContext, t: Target) -> bool:
     """Any user scoped to the target's project, whatever the role (it acts for the project:
-    e.g. accepts an image shared with it)."""
+    accepts an image shared with it, reads its quotas, limits and usage)."""
     return ctx.project_id is not None and ctx.project_id == t.project_id
 
 
@@ -277,6 +277,55 @@ POLICY: dict[str, Rule] = {
     "compute:server:list_migrations": cloud_admin,
     "compute:server:get_migration": cloud_admin,
     # --- compute: flavors, keypairs, quotas, aggregates, hosts, usage ---
+    # flavors: anyone reads the public ones and those shared with their project; cloud
+    # administrators also see private and disabled ones, and alone change them
+    "compute:flavor:read_all": ADMIN,
+    "compute:flavor:create": ADMIN,
+    "compute:flavor:update": ADMIN,
+    "compute:flavor:delete": ADMIN,
+    "compute:flavor:list_access": ADMIN,
+    "compute:flavor:add_access": ADMIN,
+    "compute:flavor:remove_access": ADMIN,
+    "compute:flavor:set_extra_specs": ADMIN,
+    "compute:flavor:delete_extra_spec": ADMIN,
+    # key pairs are their user's (Target.user_id); a cloud administrator names another
+    # user (2.10)
+    "compute:keypair:list": SELF_OR_ADMIN,
+    "compute:keypair:show": SELF_OR_ADMIN,
+    "compute:keypair:create": SELF_OR_ADMIN,
+    "compute:keypair:delete": SELF_OR_ADMIN,
+    # quotas, limits and usage: a project's users read their project's
+    "compute:quota:show": any_of(cloud_admin, in_project),
+    "compute:quota:update": ADMIN,
+    "compute:quota:delete": ADMIN,
+    "compute:quota_class:show": ADMIN,
+    "compute:quota_class:update": ADMIN,
+    "compute:limits:show": any_of(cloud_admin, in_project),
+    "compute:usage:list": ADMIN,
+    "compute:usage:show": any_of(cloud_admin, in_project),
+    # the operator's views: aggregates, hypervisors, services, hosts, zones in detail
+    "compute:aggregate:list": ADMIN,
+    "compute:aggregate:show": ADMIN,
+    "compute:aggregate:create": ADMIN,
+    "compute:aggregate:update": ADMIN,
+    "compute:aggregate:delete": ADMIN,
+    "compute:aggregate:add_host": ADMIN,
+    "compute:aggregate:remove_host": ADMIN,
+    "compute:aggregate:set_metadata": ADMIN,
+    "compute:hypervisor:list": ADMIN,
+    "compute:hypervisor:show": ADMIN,
+    "compute:hypervisor:uptime": ADMIN,
+    "compute:hypervisor:search": ADMIN,
+    "compute:hypervisor:servers": ADMIN,
+    "compute:service:list": ADMIN,
+    "compute:service:update": ADMIN,
+    "compute:service:force_down": ADMIN,
+    "compute:host:list": ADMIN,
+    "compute:host:show": ADMIN,
+    "compute:host:action": ADMIN,
+    "compute:host:show_status": ADMIN,
+    "compute:availability_zone:detail": ADMIN,
+    "compute:server:diagnostics": ADMIN,
     # --- image (Glance) ---
     # Targets: the image's owner project (for create, the caller's; for a membership's
     # status, the member project). Visibility (public, community, shared with the caller)

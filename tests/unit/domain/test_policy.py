@@ -216,6 +216,28 @@ TABLE: list[tuple[str, str, Target, bool]] = [
     ("project A admin", "storage:quota:update", PROJECT_A, N),
     ("system reader", "storage:quota:update", PROJECT_A, N),
     ("system admin", "storage:quota:update", PROJECT_A, Y),
+    # compute: flavors, keypairs, quotas, aggregates, hosts, usage. Cloud administrators
+    # alone manage flavors, quotas and the operator's views...
+    ("admin-project admin", "compute:flavor:create", NOTHING, Y),
+    ("system admin", "compute:hypervisor:list", NOTHING, Y),
+    ("system admin", "compute:flavor:read_all", NOTHING, Y),
+    ("system reader", "compute:flavor:create", NOTHING, N),
+    ("domain d1 admin", "compute:service:update", NOTHING, N),
+    ("project A admin", "compute:flavor:read_all", NOTHING, N),
+    ("project A admin", "compute:aggregate:list", NOTHING, N),
+    ("project A admin", "compute:quota:update", PROJECT_A, N),
+    ("project A member", "compute:usage:list", NOTHING, N),
+    # ...a project's users read its quotas, limits and usage...
+    ("project A reader", "compute:quota:show", PROJECT_A, Y),
+    ("project A reader", "compute:limits:show", PROJECT_A, Y),
+    ("project A member", "compute:usage:show", PROJECT_A, Y),
+    ("project A admin", "compute:quota:show", PROJECT_B, N),
+    ("system admin", "compute:usage:show", PROJECT_B, Y),
+    ("anonymous", "compute:quota:show", PROJECT_A, N),
+    # ...and key pairs are their user's, or a cloud administrator's to name (2.10).
+    ("project A member", "compute:keypair:list", A_MEMBER_SELF, Y),
+    ("project A member", "compute:keypair:create", USER_IN_D1, N),
+    ("admin-project admin", "compute:keypair:delete", USER_IN_D1, Y),
 ]
 
 
@@ -305,3 +327,14 @@ def test_image_policy_table(who: str, action: str, target: Target, expected: boo
 def test_nothing_implies_admin() -> None:
     assert not policy.may_be_implied(policy.ADMIN_ROLE)
     assert policy.may_be_implied("member") and policy.may_be_implied("reader")
+
+
+# compute: flavors, keypairs, quotas, aggregates, hosts, usage.
+def test_any_role_on_a_project_reads_its_compute_quota() -> None:
+    """Nova lets every user of a project read its quotas, limits and usage, whatever the
+    role (not only reader, member or admin)."""
+    other_role = RequestContext(request_id="req-test", user_id="u-x", project_id="p-a",
+                                roles=frozenset({"observer"}))
+    for action in ("compute:quota:show", "compute:limits:show", "compute:usage:show"):
+        assert policy.may(other_role, action, PROJECT_A)
+        assert not policy.may(other_role, action, PROJECT_B)

@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nuage.domain import policy
 from nuage.domain.compute import AZ_KEY, DEFAULT_ZONE, Aggregate
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.compute.base import ResourceUseCases, is_admin
+from nuage.services.compute.base import ResourceUseCases
 from nuage.services.compute.hosts import INTERNAL_ZONE
 
 # Update leaves the zone alone unless the body names one.
@@ -35,7 +37,7 @@ MAX_NAME = 255
 def check_name(name: object, what: str = "name") -> str:
     """Nova's schema: a string of 1 to 255 characters, no leading or trailing blanks."""
     if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME or name != name.strip():
-        raise ValidationError(f"Invalid input for field/attribute {what}. Value: {name!r}.")
+        raise ValidationError(ComputeFault.AGGREGATE_FIELD_INVALID, field=what, value=name)
     return name
 
 
@@ -43,14 +45,12 @@ def check_zone(zone: object) -> str:
     """A zone name: 1 to 255 characters, no ':' (Nova's az_name), not the control plane's
     own `internal` zone."""
     if not isinstance(zone, str) or not zone.strip():
-        raise ValidationError("Aggregates do not support an empty named availability zone.")
+        raise ValidationError(ComputeFault.AGGREGATE_ZONE_EMPTY)
     check_name(zone, "availability_zone")
     if ":" in zone:
-        raise ValidationError("Invalid input for field/attribute availability_zone: it "
-                              "cannot contain ':'.")
+        raise ValidationError(ComputeFault.AGGREGATE_ZONE_COLON)
     if zone == INTERNAL_ZONE:
-        raise ValidationError(f"The availability zone {zone!r} is the control plane's "
-                              "internal zone.")
+        raise ValidationError(ComputeFault.AGGREGATE_ZONE_INTERNAL, zone=zone)
     return zone
 
 
@@ -63,12 +63,11 @@ def _aggregate_id(raw: str) -> int | None:
 class AggregateService(ResourceUseCases):
     # -- guards --------------------------------------------------------------------------------
     @staticmethod
-    def _may_read(ctx: RequestContext, what: str) -> None:
+    def _may_read(ctx: RequestContext, row: str) -> None:
+        """As HostService._admin_only: the 403 for an unauthenticated caller, then `row`."""
         if not ctx.authenticated:
-            raise Forbidden("Authentication required.")
-        if not is_admin(ctx):
-            raise Forbidden(f"Policy doesn't allow os_compute_api:os-aggregates:{what} to be "
-                            "performed.")
+            raise Forbidden(ComputeFault.HOST_AUTHENTICATION_REQUIRED)
+        policy.enforce(ctx, row)
 
     @staticmethod
     def _find(uow: UnitOfWork, raw_id: str, for_update: bool = False) -> Aggregate:
@@ -93,13 +92,12 @@ class AggregateService(ResourceUseCases):
         them runs servers if the zone changes (Nova's is_safe_to_update_az)."""
         others = self._zones_elsewhere(uow, aggregate.hosts, aggregate) - {zone}
         if others:
-            raise ValidationError(f"Cannot update aggregate {aggregate.id}: one or more "
-                                  f"hosts are already in availability zone(s) "
-                                  f"{sorted(others)}.")
+            raise ValidationError(ComputeFault.AGGREGATE_HOSTS_IN_OTHER_ZONE,
+                                  aggregate_id=aggregate.id, zones=sorted(others))
         if zone != aggregate.availability_zone and any(
                 uow.servers.find(host=h, deleted=False) for h in aggregate.hosts):
-            raise ValidationError(f"Cannot update aggregate {aggregate.id}: one or more "
-                                  "hosts contain instances in this zone.")
+            raise ValidationError(ComputeFault.AGGREGATE_HOSTS_HAVE_SERVERS,
+                                  aggregate_id=aggregate.id)
 
     @staticmethod
     def refresh_zones(uow: UnitOfWork, hostnames: list[str]) -> None:
@@ -115,12 +113,12 @@ class AggregateService(ResourceUseCases):
 
     # -- reading -----------------------------------------------------------------------------
     def list(self, ctx: RequestContext) -> list[Aggregate]:
-        self._may_read(ctx, "index")
+        self._may_read(ctx, "compute:aggregate:list")
         with self.p.uow() as uow:
             return sorted(uow.aggregates.find(), key=lambda a: a.id or 0)
 
     def get(self, ctx: RequestContext, aggregate_id: str) -> Aggregate:
-        self._may_read(ctx, "show")
+        self._may_read(ctx, "compute:aggregate:show")
         with self.p.uow() as uow:
             return self._find(uow, aggregate_id)
 
@@ -131,9 +129,10 @@ class AggregateService(ResourceUseCases):
         if zone is not None:
             check_zone(zone)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.aggregate.create", "aggregate", None)
+            self.enforce(uow, ctx, "compute:aggregate:create", "compute.aggregate.create",
+                         "aggregate", None)
             if uow.aggregates.first(name=name) is not None:
-                raise Conflict(f"Aggregate {name} already exists.")
+                raise Conflict(ComputeFault.AGGREGATE_NAME_TAKEN, name=name)
             now = self.p.clock.now()
             aggregate = Aggregate(name=name, created_at=now,
                                   metadata={AZ_KEY: zone} if isinstance(zone, str) else {})
@@ -146,20 +145,19 @@ class AggregateService(ResourceUseCases):
     def update(self, ctx: RequestContext, aggregate_id: str, name: object = KEEP,
                zone: object = KEEP) -> Aggregate:
         if name is KEEP and zone is KEEP:
-            raise ValidationError("Invalid input for field/attribute aggregate: 'name' or "
-                                  "'availability_zone' is expected.")
+            raise ValidationError(ComputeFault.AGGREGATE_UPDATE_EMPTY)
         if name is not KEEP:
             check_name(name)
         if zone is not KEEP:
             check_zone(zone)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.aggregate.update", "aggregate",
-                               aggregate_id)
+            self.enforce(uow, ctx, "compute:aggregate:update", "compute.aggregate.update",
+                         "aggregate", aggregate_id)
             uow.compute.lock_hosts()
             aggregate = self._find(uow, aggregate_id, for_update=True)
             if isinstance(name, str) and name != aggregate.name:
                 if uow.aggregates.first(name=name) is not None:
-                    raise Conflict(f"Aggregate {name} already exists.")
+                    raise Conflict(ComputeFault.AGGREGATE_NAME_TAKEN, name=name)
                 aggregate.name = name
             if isinstance(zone, str):
                 self._check_zone_change(uow, aggregate, zone)
@@ -174,12 +172,12 @@ class AggregateService(ResourceUseCases):
 
     def delete(self, ctx: RequestContext, aggregate_id: str) -> None:
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.aggregate.delete", "aggregate",
-                               aggregate_id)
+            self.enforce(uow, ctx, "compute:aggregate:delete", "compute.aggregate.delete",
+                         "aggregate", aggregate_id)
             aggregate = self._find(uow, aggregate_id, for_update=True)
             if aggregate.hosts:
-                raise ValidationError(f"Cannot delete aggregate {aggregate.id}: host "
-                                      "aggregate is not empty.")
+                raise ValidationError(ComputeFault.AGGREGATE_NOT_EMPTY,
+                                      aggregate_id=aggregate.id)
             uow.aggregates.delete(aggregate)
             self.record(uow, ctx, "compute.aggregate.delete", "aggregate", aggregate_id)
             uow.commit()
@@ -187,12 +185,13 @@ class AggregateService(ResourceUseCases):
     def add_host(self, ctx: RequestContext, aggregate_id: str, host: object) -> Aggregate:
         def add(uow: UnitOfWork, aggregate: Aggregate, host: str) -> None:
             if host in aggregate.hosts:
-                raise Conflict(f"Aggregate {aggregate.id} already has host {host}.")
+                raise Conflict(ComputeFault.AGGREGATE_HOST_EXISTS, aggregate_id=aggregate.id,
+                               host=host)
             zone = aggregate.availability_zone
             others = self._zones_elsewhere(uow, [host], aggregate) - {zone}
             if zone and others:
-                raise Conflict(f"Cannot add host to aggregate {aggregate.id}: the host is "
-                               f"already in availability zone(s) {sorted(others)}.")
+                raise Conflict(ComputeFault.AGGREGATE_HOST_IN_OTHER_ZONE,
+                               aggregate_id=aggregate.id, zones=sorted(others))
             aggregate.hosts = sorted([*aggregate.hosts, host])
 
         return self._change_hosts(ctx, aggregate_id, host, "add_host", add)
@@ -201,7 +200,8 @@ class AggregateService(ResourceUseCases):
                     ) -> Aggregate:
         def remove(uow: UnitOfWork, aggregate: Aggregate, host: str) -> None:
             if host not in aggregate.hosts:
-                raise NotFound(f"host in aggregate {aggregate.id}", host)
+                raise NotFound("aggregate host", host, ComputeFault.AGGREGATE_HOST_NOT_FOUND,
+                               aggregate_id=aggregate.id)
             aggregate.hosts = [h for h in aggregate.hosts if h != host]
 
         return self._change_hosts(ctx, aggregate_id, host, "remove_host", remove)
@@ -214,8 +214,8 @@ class AggregateService(ResourceUseCases):
         check_name(host, "host")
         assert isinstance(host, str)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, f"compute.aggregate.{action}", "aggregate",
-                               aggregate_id)
+            self.enforce(uow, ctx, f"compute:aggregate:{action}", f"compute.aggregate.{action}",
+                         "aggregate", aggregate_id)
             uow.compute.lock_hosts()
             aggregate = self._find(uow, aggregate_id, for_update=True)
             if uow.compute_hosts.first(hostname=host) is None:
@@ -235,13 +235,13 @@ class AggregateService(ResourceUseCases):
         for key, value in metadata.items():
             check_name(key, "metadata key")
             if value is not None and (not isinstance(value, str) or len(value) > MAX_NAME):
-                raise ValidationError(f"Invalid input for field/attribute metadata. Value: "
-                                      f"{value!r}.")
+                raise ValidationError(ComputeFault.AGGREGATE_FIELD_INVALID, field="metadata",
+                                      value=value)
         if metadata.get(AZ_KEY) is not None:
             check_zone(metadata[AZ_KEY])
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.aggregate.set_metadata", "aggregate",
-                               aggregate_id)
+            self.enforce(uow, ctx, "compute:aggregate:set_metadata",
+                         "compute.aggregate.set_metadata", "aggregate", aggregate_id)
             uow.compute.lock_hosts()
             aggregate = self._find(uow, aggregate_id, for_update=True)
             zone = metadata.get(AZ_KEY, KEEP)
@@ -249,8 +249,8 @@ class AggregateService(ResourceUseCases):
                 self._check_zone_change(uow, aggregate, zone)
             elif zone is None and aggregate.availability_zone and any(
                     uow.servers.find(host=h, deleted=False) for h in aggregate.hosts):
-                raise ValidationError(f"Cannot update aggregate {aggregate.id}: one or more "
-                                      "hosts contain instances in this zone.")
+                raise ValidationError(ComputeFault.AGGREGATE_HOSTS_HAVE_SERVERS,
+                                      aggregate_id=aggregate.id)
             merged = {**aggregate.metadata, **metadata}
             aggregate.metadata = {k: v for k, v in merged.items() if v is not None}
             aggregate.updated_at = self.p.clock.now()

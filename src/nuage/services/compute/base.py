@@ -8,7 +8,7 @@ from typing import Any
 from nuage.domain import policy
 from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden, Unauthorized
+from nuage.domain.errors import CommonFault, Forbidden, Unauthorized
 from nuage.ports.clock import Clock
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
@@ -53,10 +53,6 @@ class ResourcePorts:
     config: ComputeConfig
 
 
-def is_admin(ctx: RequestContext) -> bool:
-    return policy.is_cloud_admin(ctx)
-
-
 class ResourceUseCases:
     def __init__(self, ports: ResourcePorts) -> None:
         self.p = ports
@@ -64,19 +60,20 @@ class ResourceUseCases:
     @staticmethod
     def require_user(ctx: RequestContext) -> None:
         if not ctx.authenticated:
-            raise Unauthorized("The request you have made requires authentication.")
+            raise Unauthorized(CommonFault.AUTHENTICATION_REQUIRED)
 
-    def require_admin(self, uow: UnitOfWork, ctx: RequestContext, action: str,
-                      target_type: str, target_id: str | None,
-                      project_id: str | None = None) -> None:
-        """Cloud administrators only; a refused change is itself recorded (outcome denied)."""
+    def enforce(self, uow: UnitOfWork, ctx: RequestContext, row: str, action: str,
+                target_type: str, target_id: str | None,
+                project_id: str | None = None) -> None:
+        """The policy `row` decides (the target is `project_id`); a refused change is
+        itself recorded as the audit `action`, outcome denied."""
         self.require_user(ctx)
-        if is_admin(ctx):
+        if policy.may(ctx, row, policy.Target(project_id=project_id)):
             return
         self.p.auditor.record(uow, ctx, action, target_type, target_id,
                               project_id=project_id, outcome=Outcome.DENIED)
         uow.commit()
-        raise Forbidden(f"Policy doesn't allow {action} to be performed.")
+        raise Forbidden(CommonFault.POLICY_DENIED, action=row)
 
     def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, target_type: str,
                target_id: str | None, project_id: str | None = None,

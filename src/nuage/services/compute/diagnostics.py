@@ -9,8 +9,9 @@ from typing import Any
 
 from nuage.domain import policy
 from nuage.domain.compute import Server, VmState
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, Forbidden
+from nuage.domain.errors import Conflict
 from nuage.services.compute.servers import ServerUseCases
 
 # Where a guest runs and can be read (Nova's libvirt driver reads a running or paused one).
@@ -25,18 +26,18 @@ class DiagnosticsService(ServerUseCases):
         (Nova's policy), 409 when the guest is not running."""
         with self.p.uow() as uow:
             server = self.server(uow, ctx, server_id)
-        if not policy.is_cloud_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:os-server-diagnostics to be "
-                            "performed.")
+        policy.enforce(ctx, "compute:server:diagnostics",
+                       policy.Target(project_id=server.project_id))
         if server.host is None:
-            raise Conflict(f"Instance {server.id} is not ready yet.")
+            raise Conflict(ComputeFault.DIAGNOSTICS_SERVER_NOT_READY, server_id=server.id)
         if server.vm_state not in READABLE_STATES:
-            raise Conflict(f"Cannot 'get_diagnostics' instance {server.id} while it is in "
-                           f"vm_state {server.vm_state}")
+            raise Conflict(ComputeFault.DIAGNOSTICS_SERVER_STATE, server_id=server.id,
+                           vm_state=server.vm_state)
         try:
             legacy = self.p.agents.diagnostics(server.host, server.id)
         except LookupError as exc:
-            raise Conflict(f"Instance {server.id} is not running.") from exc
+            raise Conflict(ComputeFault.DIAGNOSTICS_SERVER_NOT_RUNNING,
+                           server_id=server.id) from exc
         if not standard:
             return legacy
         return standard_diagnostics(server, legacy, self.p.clock.now())

@@ -12,11 +12,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from nuage.domain import policy
 from nuage.domain.compute import Flavor, FlavorAccess
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.compute.base import ResourceUseCases, is_admin
+from nuage.services.compute.base import ResourceUseCases
 
 # Nova's flavor id and extra spec key patterns.
 FLAVOR_ID = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )$")
@@ -93,7 +95,7 @@ class FlavorService(ResourceUseCases):
         return {row.flavor_id for row in uow.flavor_access.find(project_id=project_id)}
 
     def _visible(self, uow: UnitOfWork, ctx: RequestContext, flavor: Flavor) -> bool:
-        if is_admin(ctx):
+        if policy.may(ctx, "compute:flavor:read_all"):
             return True
         if flavor.disabled:
             return False
@@ -115,13 +117,13 @@ class FlavorService(ResourceUseCases):
         self.require_user(ctx)
         attr = SORT_KEYS.get(q.sort_key)
         if attr is None:
-            raise ValidationError(f"Invalid sort_key: {q.sort_key}.")
+            raise ValidationError(ComputeFault.FLAVOR_SORT_KEY_INVALID, sort_key=q.sort_key)
         if q.sort_dir not in ("asc", "desc"):
-            raise ValidationError(f"Invalid sort_dir: {q.sort_dir}.")
+            raise ValidationError(ComputeFault.FLAVOR_SORT_DIR_INVALID, sort_dir=q.sort_dir)
         with self.p.uow() as uow:
             flavors = uow.flavors.find()
             access = self._access(uow, ctx.project_id)
-        if is_admin(ctx):
+        if policy.may(ctx, "compute:flavor:read_all"):
             if q.is_public is True:
                 flavors = [f for f in flavors if f.is_public or f.id in access]
             elif q.is_public is False:
@@ -138,7 +140,7 @@ class FlavorService(ResourceUseCases):
         if q.marker is not None:
             ids = [f.id for f in flavors]
             if q.marker not in ids:
-                raise ValidationError(f"marker [{q.marker}] not found")
+                raise ValidationError(ComputeFault.FLAVOR_MARKER_NOT_FOUND, marker=q.marker)
             flavors = flavors[ids.index(q.marker) + 1:]
         limit = self.p.config.max_page if q.limit is None else min(q.limit,
                                                                    self.p.config.max_page)
@@ -148,27 +150,26 @@ class FlavorService(ResourceUseCases):
     def create(self, ctx: RequestContext, new: NewFlavor) -> Flavor:
         name = new.name
         if not name or name != name.strip() or len(name) > 255:
-            raise ValidationError("Invalid input for field 'name': a flavor name is 1 to 255 "
-                                  "characters without leading or trailing whitespace.")
+            raise ValidationError(ComputeFault.FLAVOR_NAME_INVALID)
         flavor_id = new.id if new.id is not None else str(uuid.uuid4())
         if len(flavor_id) > 255 or not FLAVOR_ID.match(flavor_id):
-            raise ValidationError(f"Invalid input for field 'id': {flavor_id!r} does not match "
-                                  "'^(?! )[a-zA-Z0-9. _-]+(?<! )$'.")
+            raise ValidationError(ComputeFault.FLAVOR_ID_INVALID, flavor_id=flavor_id)
         for field_name, value, minimum in (("ram", new.ram_mb, 1), ("vcpus", new.vcpus, 1),
                                            ("disk", new.disk_gb, 0),
                                            ("OS-FLV-EXT-DATA:ephemeral", new.ephemeral_gb, 0),
                                            ("swap", new.swap_mb, 0)):
             if value < minimum or value > 2**31 - 1:
-                raise ValidationError(f"Invalid input for field '{field_name}': {value} is "
-                                      f"out of range (minimum {minimum}).")
+                raise ValidationError(ComputeFault.FLAVOR_FIELD_OUT_OF_RANGE,
+                                      field=field_name, value=value, minimum=minimum)
         if not 0 < new.rxtx_factor <= 3.40282e38:
-            raise ValidationError("Invalid input for field 'rxtx_factor': it must be positive.")
+            raise ValidationError(ComputeFault.FLAVOR_RXTX_FACTOR_INVALID)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.flavor.create", "flavor", new.id)
+            self.enforce(uow, ctx, "compute:flavor:create", "compute.flavor.create", "flavor",
+                         new.id)
             if uow.flavors.get(flavor_id) is not None:
-                raise Conflict(f"Flavor with ID {flavor_id} already exists.")
+                raise Conflict(ComputeFault.FLAVOR_ID_TAKEN, flavor_id=flavor_id)
             if uow.flavors.first(name=name) is not None:
-                raise Conflict(f"Flavor with name {name} already exists.")
+                raise Conflict(ComputeFault.FLAVOR_NAME_TAKEN, name=name)
             flavor = Flavor(id=flavor_id, name=name, vcpus=new.vcpus, ram_mb=new.ram_mb,
                             disk_gb=new.disk_gb, ephemeral_gb=new.ephemeral_gb,
                             swap_mb=new.swap_mb, rxtx_factor=new.rxtx_factor,
@@ -185,10 +186,11 @@ class FlavorService(ResourceUseCases):
                            description: str | None) -> Flavor:
         """PUT /flavors/{id} (2.55): the description is the one thing a flavor changes."""
         if description is not None and len(description) > MAX_DESCRIPTION:
-            raise ValidationError("Invalid input for field 'description': it is longer than "
-                                  f"{MAX_DESCRIPTION} characters.")
+            raise ValidationError(ComputeFault.FLAVOR_DESCRIPTION_TOO_LONG,
+                                  maximum=MAX_DESCRIPTION)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.flavor.update", "flavor", flavor_id)
+            self.enforce(uow, ctx, "compute:flavor:update", "compute.flavor.update", "flavor",
+                         flavor_id)
             flavor = uow.flavors.get(flavor_id)
             if flavor is None:
                 raise NotFound("flavor", flavor_id)
@@ -201,7 +203,8 @@ class FlavorService(ResourceUseCases):
     def delete(self, ctx: RequestContext, flavor_id: str) -> None:
         """Servers keep the copy of the flavor they were booted with."""
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.flavor.delete", "flavor", flavor_id)
+            self.enforce(uow, ctx, "compute:flavor:delete", "compute.flavor.delete", "flavor",
+                         flavor_id)
             flavor = uow.flavors.get(flavor_id)
             if flavor is None:
                 raise NotFound("flavor", flavor_id)
@@ -232,28 +235,27 @@ class FlavorService(ResourceUseCases):
 
     def access(self, ctx: RequestContext, flavor_id: str) -> list[FlavorAccess]:
         self.require_user(ctx)
-        if not is_admin(ctx):
-            # Nova: only administrators read access lists.
-            raise Forbidden("Policy doesn't allow os_compute_api:os-flavor-access to be "
-                            "performed.")
+        # Nova: only administrators read access lists.
+        policy.enforce(ctx, "compute:flavor:list_access")
         with self.p.uow() as uow:
             flavor = self._private(uow, flavor_id)
             if flavor.is_public:
-                raise NotFound("flavor access list (public flavors have none)", flavor_id)
+                raise NotFound("flavor access list", flavor_id,
+                               ComputeFault.FLAVOR_ACCESS_LIST_PUBLIC)
             return sorted(uow.flavor_access.find(flavor_id=flavor_id),
                           key=lambda a: a.project_id)
 
     def add_access(self, ctx: RequestContext, flavor_id: str, project_id: str
                    ) -> list[FlavorAccess]:
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.flavor.access.add", "flavor", flavor_id,
-                               project_id=project_id)
+            self.enforce(uow, ctx, "compute:flavor:add_access", "compute.flavor.access.add",
+                         "flavor", flavor_id, project_id=project_id)
             flavor = self._private(uow, flavor_id)
             if flavor.is_public:
-                raise Conflict("Can not add access to a public flavor.")
+                raise Conflict(ComputeFault.FLAVOR_ACCESS_TO_PUBLIC, flavor_id=flavor_id)
             if uow.flavor_access.get((flavor_id, project_id)) is not None:
-                raise Conflict(f"Flavor access already exists for flavor {flavor_id} and "
-                               f"project {project_id} combination.")
+                raise Conflict(ComputeFault.FLAVOR_ACCESS_EXISTS, flavor_id=flavor_id,
+                               project_id=project_id)
             uow.flavor_access.add(FlavorAccess(flavor_id=flavor_id, project_id=project_id))
             self.record(uow, ctx, "compute.flavor.access.add", "flavor", flavor_id,
                         project_id=project_id)
@@ -264,12 +266,14 @@ class FlavorService(ResourceUseCases):
     def remove_access(self, ctx: RequestContext, flavor_id: str, project_id: str
                       ) -> list[FlavorAccess]:
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.flavor.access.remove", "flavor", flavor_id,
-                               project_id=project_id)
+            self.enforce(uow, ctx, "compute:flavor:remove_access",
+                         "compute.flavor.access.remove", "flavor", flavor_id,
+                         project_id=project_id)
             self._private(uow, flavor_id)
             row = uow.flavor_access.get((flavor_id, project_id))
             if row is None:
-                raise NotFound("flavor access", f"{flavor_id} / {project_id}")
+                raise NotFound("flavor access", project_id,
+                               ComputeFault.FLAVOR_ACCESS_NOT_FOUND, flavor_id=flavor_id)
             uow.flavor_access.delete(row)
             self.record(uow, ctx, "compute.flavor.access.remove", "flavor", flavor_id,
                         project_id=project_id)
@@ -286,7 +290,8 @@ class FlavorService(ResourceUseCases):
     def extra_spec(self, ctx: RequestContext, flavor_id: str, key: str) -> str:
         specs = self.extra_specs(ctx, flavor_id)
         if key not in specs:
-            raise NotFound("extra spec", f"{key} of flavor {flavor_id}")
+            raise NotFound("extra spec", key, ComputeFault.FLAVOR_EXTRA_SPEC_NOT_FOUND,
+                           flavor_id=flavor_id)
         return specs[key]
 
     @staticmethod
@@ -294,15 +299,14 @@ class FlavorService(ResourceUseCases):
         out: dict[str, str] = {}
         for key, value in specs.items():
             if not isinstance(key, str) or not SPEC_KEY.match(key):
-                raise ValidationError(f"Invalid extra spec key {key!r}: 1 to 255 of "
-                                      "letters, digits, '-', '_', ':', '.' and spaces.")
+                raise ValidationError(ComputeFault.FLAVOR_EXTRA_SPEC_KEY_INVALID, key=key)
             if isinstance(value, bool):
                 value = "true" if value else "false"
             elif isinstance(value, int | float):
                 value = str(value)
             if not isinstance(value, str) or len(value) > MAX_SPEC_VALUE:
-                raise ValidationError(f"Invalid extra spec value for {key!r}: a string of at "
-                                      f"most {MAX_SPEC_VALUE} characters is expected.")
+                raise ValidationError(ComputeFault.FLAVOR_EXTRA_SPEC_VALUE_INVALID, key=key,
+                                      maximum=MAX_SPEC_VALUE)
             out[key] = value
         return out
 
@@ -311,7 +315,8 @@ class FlavorService(ResourceUseCases):
         """Adds or replaces the given keys; returns what was set."""
         checked = self._checked_specs(specs)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.flavor.extra_specs.set", "flavor", flavor_id)
+            self.enforce(uow, ctx, "compute:flavor:set_extra_specs",
+                         "compute.flavor.extra_specs.set", "flavor", flavor_id)
             flavor = self._private(uow, flavor_id)
             flavor.extra_specs = {**flavor.extra_specs, **checked}
             self.record(uow, ctx, "compute.flavor.extra_specs.set", "flavor", flavor_id,
@@ -321,11 +326,12 @@ class FlavorService(ResourceUseCases):
 
     def delete_extra_spec(self, ctx: RequestContext, flavor_id: str, key: str) -> None:
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.flavor.extra_specs.delete", "flavor",
-                               flavor_id)
+            self.enforce(uow, ctx, "compute:flavor:delete_extra_spec",
+                         "compute.flavor.extra_specs.delete", "flavor", flavor_id)
             flavor = self._private(uow, flavor_id)
             if key not in flavor.extra_specs:
-                raise NotFound("extra spec", f"{key} of flavor {flavor_id}")
+                raise NotFound("extra spec", key, ComputeFault.FLAVOR_EXTRA_SPEC_NOT_FOUND,
+                               flavor_id=flavor_id)
             flavor.extra_specs = {k: v for k, v in flavor.extra_specs.items() if k != key}
             self.record(uow, ctx, "compute.flavor.extra_specs.delete", "flavor", flavor_id,
                         detail={"key": key})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from nuage.domain import policy
 from nuage.domain.compute import (
     Allocation,
     ComputeHost,
@@ -18,13 +19,14 @@ from nuage.domain.compute import (
     hypervisor_uuid,
     service_uuid,
 )
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Forbidden, NotFound, ValidationError
 from nuage.ports.compute import AgentChannel
 from nuage.ports.compute_agent import AllocationRatios as AllocationRatios  # re-exported
 from nuage.ports.hypervisor import HostCapabilities
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.compute.base import ResourcePorts, ResourceUseCases, is_admin
+from nuage.services.compute.base import ResourcePorts, ResourceUseCases
 
 INTERNAL_ZONE = "internal"
 # Service ids: the two control-plane services, then one nova-compute per host (by host id).
@@ -163,19 +165,20 @@ class HostService(ResourceUseCases):
                 for h in hosts]
 
     @staticmethod
-    def _admin_only(ctx: RequestContext, what: str) -> None:
+    def _admin_only(ctx: RequestContext, row: str) -> None:
+        """The policy `row` decides; an unauthenticated caller gets the 403 Nova's
+        operator APIs answer, before any row is asked."""
         if not ctx.authenticated:
-            raise Forbidden("Authentication required.")
-        if not is_admin(ctx):
-            raise Forbidden(f"Policy doesn't allow os_compute_api:{what} to be performed.")
+            raise Forbidden(ComputeFault.HOST_AUTHENTICATION_REQUIRED)
+        policy.enforce(ctx, row)
 
     def hypervisors(self, ctx: RequestContext) -> list[HostView]:
-        self._admin_only(ctx, "os-hypervisors:list")
+        self._admin_only(ctx, "compute:hypervisor:list")
         with self.p.uow() as uow:
             return self._views(uow)
 
     def hypervisor(self, ctx: RequestContext, hypervisor_id: str) -> HostView:
-        self._admin_only(ctx, "os-hypervisors:show")
+        self._admin_only(ctx, "compute:hypervisor:show")
         with self.p.uow() as uow:
             for view in self._views(uow):
                 # By id below 2.53, by UUID from it: both name one host.
@@ -187,10 +190,9 @@ class HostService(ResourceUseCases):
         """The host's `uptime` line, asked of its agent now (Nova's hypervisor uptime).
         400 when the host is down or its agent does not answer, as Nova refuses a compute
         service that is unavailable."""
-        self._admin_only(ctx, "os-hypervisors:uptime")
+        self._admin_only(ctx, "compute:hypervisor:uptime")
         view = self.hypervisor(ctx, hypervisor_id)
-        unavailable = ValidationError(f"Compute service of {view.host.hostname} is "
-                                      f"unavailable at this time.")
+        unavailable = ValidationError(ComputeFault.HOST_UNAVAILABLE, host=view.host.hostname)
         if not view.up or self.agents is None:
             raise unavailable
         try:
@@ -200,30 +202,30 @@ class HostService(ResourceUseCases):
 
     def search(self, ctx: RequestContext, pattern: str) -> list[HostView]:
         """Hypervisors whose name contains `pattern` (Nova's os-hypervisors/{p}/search)."""
-        self._admin_only(ctx, "os-hypervisors:search")
+        self._admin_only(ctx, "compute:hypervisor:search")
         with self.p.uow() as uow:
             found = [v for v in self._views(uow) if pattern in v.host.hostname]
         if not found:
-            raise NotFound("hypervisor matching", pattern)
+            raise NotFound("hypervisor", pattern, ComputeFault.HYPERVISOR_NO_MATCH)
         return found
 
     def servers_on(self, ctx: RequestContext, pattern: str, empty_ok: bool = False
                    ) -> list[tuple[HostView, list[tuple[str, str]]]]:
         """Hypervisors matching `pattern`, each with its servers' (id, name); NotFound
         when none matches, unless `empty_ok` (2.53's with_servers lists all)."""
-        self._admin_only(ctx, "os-hypervisors:servers")
+        self._admin_only(ctx, "compute:hypervisor:servers")
         with self.p.uow() as uow:
             found = [v for v in self._views(uow) if pattern in v.host.hostname]
             out = [(v, [(s.id, s.name) for s in uow.servers.find(host=v.host.hostname,
                                                                 deleted=False)])
                    for v in found]
         if not out and not empty_ok:
-            raise NotFound("hypervisor matching", pattern)
+            raise NotFound("hypervisor", pattern, ComputeFault.HYPERVISOR_NO_MATCH)
         return out
 
     def services(self, ctx: RequestContext, host: str | None = None,
                  binary: str | None = None) -> list[ServiceView]:
-        self._admin_only(ctx, "os-services:list")
+        self._admin_only(ctx, "compute:service:list")
         control = self.p.config.control_host
         now = self.p.clock.now()
         out = [ServiceView(SCHEDULER_ID, "nova-scheduler", control, INTERNAL_ZONE, True, True,
@@ -251,15 +253,16 @@ class HostService(ResourceUseCases):
         """Enable or disable a host's nova-compute: the scheduler skips disabled hosts.
         `reason` is kept while it is disabled (enabling clears it)."""
         if reason is not None and (enabled or not 0 < len(reason) <= 255):
-            raise ValidationError("Invalid input for field/attribute disabled_reason.")
+            raise ValidationError(ComputeFault.COMPUTE_SERVICE_REASON_INVALID)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.service.update", "compute_host", host)
+            self.enforce(uow, ctx, "compute:service:update", "compute.service.update",
+                         "compute_host", host)
             if binary != "nova-compute":
-                raise ValidationError(f"Only nova-compute can be enabled or disabled, not "
-                                      f"{binary!r}.")
+                raise ValidationError(ComputeFault.COMPUTE_SERVICE_NOT_TOGGLEABLE, binary=binary)
             found = uow.compute_hosts.first(hostname=host)
             if found is None:
-                raise NotFound("compute service", f"{binary} on {host}")
+                raise NotFound("compute service", host, ComputeFault.COMPUTE_SERVICE_NOT_FOUND,
+                               binary=binary)
             found.enabled = enabled
             found.disabled_reason = None if enabled else reason
             self.record(uow, ctx, "compute.service.enable" if enabled
@@ -276,12 +279,14 @@ class HostService(ResourceUseCases):
         """os-services force-down (2.11): the host's nova-compute counts as down (not
         scheduled onto, servers' host_status DOWN) until the operator lifts it."""
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.service.force_down", "compute_host", host)
+            self.enforce(uow, ctx, "compute:service:force_down", "compute.service.force_down",
+                         "compute_host", host)
             if binary != "nova-compute":
-                raise ValidationError(f"Only nova-compute can be forced down, not {binary!r}.")
+                raise ValidationError(ComputeFault.COMPUTE_SERVICE_NOT_FORCEABLE, binary=binary)
             found = uow.compute_hosts.first(hostname=host)
             if found is None:
-                raise NotFound("compute service", f"{binary} on {host}")
+                raise NotFound("compute service", host, ComputeFault.COMPUTE_SERVICE_NOT_FOUND,
+                               binary=binary)
             found.forced_down = forced_down
             self.record(uow, ctx, "compute.service.force_down", "compute_host", host,
                         detail={"forced_down": forced_down})
@@ -294,7 +299,7 @@ class HostService(ResourceUseCases):
     def host_statuses(self, ctx: RequestContext, hostnames: set[str]) -> dict[str, str]:
         """Nova's host_status (2.16, administrators only) of each named host; a name with
         no host record gets UNKNOWN."""
-        self._admin_only(ctx, "servers:show:host_status")
+        self._admin_only(ctx, "compute:host:show_status")
         now = self.p.clock.now()
         with self.p.uow() as uow:
             found = {h.hostname: h for h in uow.compute_hosts.find(hostname=list(hostnames))}
@@ -305,13 +310,13 @@ class HostService(ResourceUseCases):
     def hosts(self, ctx: RequestContext, zone: str | None = None
               ) -> list[tuple[str, str, str]]:
         """(host name, service, zone) for every service; `zone` ("" = all) filters."""
-        self._admin_only(ctx, "os-hosts:list")
+        self._admin_only(ctx, "compute:host:list")
         return [(v.host, HOST_SERVICES.get(v.binary, v.binary), v.zone)
                 for v in self.services(ctx) if not zone or v.zone == zone]
 
     def host_detail(self, ctx: RequestContext, hostname: str) -> list[HostResource]:
         """A compute host's capacity, what is allocated on it, and its use per project."""
-        self._admin_only(ctx, "os-hosts:show")
+        self._admin_only(ctx, "compute:host:show")
         with self.p.uow() as uow:
             view = next((v for v in self._views(uow) if v.host.hostname == hostname), None)
             if view is None:
@@ -334,20 +339,24 @@ class HostService(ResourceUseCases):
     def host_action(self, ctx: RequestContext, hostname: str, action: str) -> None:
         """Power actions and maintenance mode: refused (400) for an existing host, after
         the admin check (403) and the host lookup (404), as Nova orders them."""
-        self._admin_only(ctx, f"os-hosts:{action}")
+        if not ctx.authenticated:
+            raise Forbidden(ComputeFault.HOST_AUTHENTICATION_REQUIRED)
+        if not policy.may(ctx, "compute:host:action"):
+            # Nova's policy name quotes the action, whatever it is.
+            raise Forbidden(ComputeFault.HOST_ACTION_DENIED, host_action=action)
         if action not in HOST_ACTIONS:
-            raise ValidationError(f"Unknown host action {action!r}.")
+            raise ValidationError(ComputeFault.HOST_ACTION_UNKNOWN, host_action=action)
         with self.p.uow() as uow:
             if uow.compute_hosts.first(hostname=hostname) is None:
                 raise NotFound("compute host", hostname)
-        raise ValidationError(f"Host action {action} is not supported by this cloud.")
+        raise ValidationError(ComputeFault.HOST_ACTION_UNSUPPORTED, host_action=action)
 
     def zones(self, ctx: RequestContext, detail: bool = False) -> list[ZoneView]:
         """Zones that have hosts; the detail view (admins) lists hosts and services, and
         the control plane's `internal` zone."""
         self.require_user(ctx)
         if detail:
-            self._admin_only(ctx, "os-availability-zone:detail")
+            self._admin_only(ctx, "compute:availability_zone:detail")
         now = self.p.clock.now()
         with self.p.uow() as uow:
             hosts = uow.compute_hosts.find()

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from nuage.domain import policy
 from nuage.domain.compute import KEYPAIR_TYPES, Keypair, ssh_fingerprint, x509_fingerprint
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.ports.crypto import KeyPairGenerator
-from nuage.services.compute.base import ResourcePorts, ResourceUseCases, is_admin
+from nuage.services.compute.base import ResourcePorts, ResourceUseCases
 from nuage.services.compute.quotas import QuotaService
 
 # Nova's keypair names below microversion 2.92; from 2.92 '@' and '.' are allowed too.
@@ -33,16 +35,15 @@ class KeypairService(ResourceUseCases):
         self.generator = generator
 
     @staticmethod
-    def _user(ctx: RequestContext, user_id: str | None = None, action: str = "index") -> str:
-        """Whose key pairs: the caller's, or (2.10) another user's for an administrator."""
-        if user_id is not None and user_id != ctx.user_id:
-            if not is_admin(ctx):
-                raise Forbidden(f"Policy doesn't allow os_compute_api:os-keypairs:{action} to "
-                                "be performed.")
-            return user_id
-        if ctx.user_id is None:
-            raise ValidationError("A user token is needed for keypairs.")
-        return ctx.user_id
+    def _user(ctx: RequestContext, user_id: str | None, row: str) -> str:
+        """Whose key pairs: the caller's, or (2.10) another user's, as the policy `row`
+        allows (an administrator)."""
+        if user_id is None or user_id == ctx.user_id:
+            if ctx.user_id is None:
+                raise ValidationError(ComputeFault.KEYPAIR_USER_REQUIRED)
+            user_id = ctx.user_id
+        policy.enforce(ctx, row, policy.Target(user_id=user_id))
+        return user_id
 
     def create(self, ctx: RequestContext, name: str, public_key: str | None,
                key_type: str = "ssh", user_id: str | None = None,
@@ -51,34 +52,31 @@ class KeypairService(ResourceUseCases):
         No `public_key`: the pair is made here and the result's `private_key` holds the
         private half (the adapter refuses that from 2.92, as Nova does)."""
         self.require_user(ctx)
-        user_id = self._user(ctx, user_id, "create")
+        user_id = self._user(ctx, user_id, "compute:keypair:create")
         pattern = NAME_292 if wider_names else NAME
         if not name or len(name) > 255 or not pattern.match(name) or name != name.strip():
-            raise ValidationError("Invalid input for field 'name': Keypair name must be "
-                                  "string and between 1 and 255 characters long, of letters, "
-                                  "digits, spaces, '_' and '-'.")
+            raise ValidationError(ComputeFault.KEYPAIR_NAME_INVALID)
         if key_type not in KEYPAIR_TYPES:
-            raise ValidationError(f"Invalid input for field/attribute type. Value: "
-                                  f"{key_type!r}. {key_type!r} is not one of ['ssh', 'x509']")
+            raise ValidationError(ComputeFault.KEYPAIR_TYPE_INVALID, key_type=key_type)
         private_key = None
         if public_key is None:
             if self.generator is None:
-                raise ValidationError("'public_key' is a required property.")
+                raise ValidationError(ComputeFault.KEYPAIR_PUBLIC_KEY_REQUIRED)
             public_key, private_key = (self.generator.ssh() if key_type == "ssh"
                                        else self.generator.x509(user_id))
         if len(public_key) > MAX_PUBLIC_KEY:
-            raise ValidationError("Keypair data is invalid: the public key is too long.")
+            raise ValidationError(ComputeFault.KEYPAIR_PUBLIC_KEY_TOO_LONG)
         try:
             fingerprint = (ssh_fingerprint(public_key) if key_type == "ssh"
                            else x509_fingerprint(public_key))
         except ValueError as exc:
-            raise ValidationError(f"Keypair data is invalid: {exc}.") from exc
+            raise ValidationError(ComputeFault.KEYPAIR_DATA_INVALID, reason=str(exc)) from exc
         with self.p.uow(write=True) as uow:
             # Before the reads: a concurrent create of the same name or past the quota
             # waits here for this one to end (PostgreSQL; SQLite serialises writers).
             uow.compute.lock_user_key_pairs(user_id)
             if uow.keypairs.first(user_id=user_id, name=name) is not None:
-                raise Conflict(f"Key pair '{name}' already exists.")
+                raise Conflict(ComputeFault.KEYPAIR_NAME_TAKEN, name=name)
             self.quotas.check_key_pairs(uow, ctx.project_id, user_id)
             keypair = Keypair(user_id=user_id, name=name, public_key=public_key,
                               fingerprint=fingerprint, created_at=self.p.clock.now(),
@@ -97,7 +95,7 @@ class KeypairService(ResourceUseCases):
         """The user's key pairs by name; `marker` and `limit` page them (2.35): the page
         starts after the key pair named `marker` (NotFound for an unknown one)."""
         self.require_user(ctx)
-        user_id = self._user(ctx, user_id, "index")
+        user_id = self._user(ctx, user_id, "compute:keypair:list")
         with self.p.uow() as uow:
             found = sorted(uow.keypairs.find(user_id=user_id), key=lambda k: k.name)
         if marker is not None:
@@ -109,7 +107,7 @@ class KeypairService(ResourceUseCases):
 
     def get(self, ctx: RequestContext, name: str, user_id: str | None = None) -> Keypair:
         self.require_user(ctx)
-        user_id = self._user(ctx, user_id, "show")
+        user_id = self._user(ctx, user_id, "compute:keypair:show")
         with self.p.uow() as uow:
             found = uow.keypairs.first(user_id=user_id, name=name)
         if found is None:
@@ -118,7 +116,7 @@ class KeypairService(ResourceUseCases):
 
     def delete(self, ctx: RequestContext, name: str, user_id: str | None = None) -> None:
         self.require_user(ctx)
-        user_id = self._user(ctx, user_id, "delete")
+        user_id = self._user(ctx, user_id, "compute:keypair:delete")
         with self.p.uow(write=True) as uow:
             found = uow.keypairs.first(user_id=user_id, name=name)
             if found is None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nuage.domain import policy
 from nuage.domain.compute import ComputeQuota, QuotaClass
-from nuage.domain.compute_errors import OverLimit
+from nuage.domain.compute_errors import ComputeFault, OverLimit
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden, ValidationError
+from nuage.domain.errors import ValidationError
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.compute.base import ResourceUseCases, is_admin
+from nuage.services.compute.base import ResourceUseCases
 
 # Stored and enforced.
 ENFORCED = ("instances", "cores", "ram", "key_pairs", "metadata_items")
@@ -84,21 +85,19 @@ class QuotaService(ResourceUseCases):
                 ("cores", cores, used.cores, quota.cores),
                 ("ram", ram, used.ram, quota.ram)):
             if requested > 0 and limit >= 0 and in_use + requested > limit:
-                raise OverLimit(f"Quota exceeded for {name}: Requested {requested}, but "
-                                f"already used {in_use} of {limit} {name}")
+                raise OverLimit(ComputeFault.QUOTA_RESOURCE_EXCEEDED, resource=name,
+                                requested=requested, used=in_use, limit=limit)
 
     def check_key_pairs(self, uow: UnitOfWork, project_id: str | None, user_id: str) -> None:
         limit = (self.limits_of(uow, project_id).key_pairs if project_id
                  else self.class_limits(uow)["key_pairs"])
         if limit >= 0 and len(uow.keypairs.find(user_id=user_id)) + 1 > limit:
-            raise OverLimit("Quota exceeded, too many key pairs.")
+            raise OverLimit(ComputeFault.KEYPAIR_QUOTA_EXCEEDED)
 
     # -- os-quota-sets -----------------------------------------------------------------------
     @staticmethod
     def _may_read(ctx: RequestContext, project_id: str) -> None:
-        if not (is_admin(ctx) or ctx.project_id == project_id):
-            raise Forbidden("Policy doesn't allow os_compute_api:os-quota-sets:show to be "
-                            "performed.")
+        policy.enforce(ctx, "compute:quota:show", policy.Target(project_id=project_id))
 
     def as_dict(self, uow: UnitOfWork, quota: ComputeQuota) -> dict[str, int]:
         """The enforced limits from `quota`; the others follow the default class."""
@@ -136,14 +135,13 @@ class QuotaService(ResourceUseCases):
         changes: dict[str, int] = {}
         for key, raw in values.items():
             if key not in ENFORCED and key not in FIXED:
-                raise ValidationError(f"Additional properties are not allowed ('{key}' was "
-                                      "unexpected).")
+                raise ValidationError(ComputeFault.QUOTA_KEY_UNKNOWN, key=key)
             value = _quota_int(key, raw)
             if key in ENFORCED:
                 changes[key] = value
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.quota.update", "project", project_id,
-                               project_id=project_id)
+            self.enforce(uow, ctx, "compute:quota:update", "compute.quota.update", "project",
+                         project_id, project_id=project_id)
             # A create counting usage at the same time would not see the new limit.
             uow.compute.lock_project_quota(project_id)
             current = self.limits_of(uow, project_id)
@@ -152,9 +150,8 @@ class QuotaService(ResourceUseCases):
                 in_use = {"instances": used.instances, "cores": used.cores, "ram": used.ram}
                 for key, value in changes.items():
                     if key in in_use and 0 <= value < in_use[key]:
-                        raise ValidationError(
-                            f"Quota limit {value} for {key} must be greater than or equal "
-                            f"to already used and reserved {in_use[key]}.")
+                        raise ValidationError(ComputeFault.QUOTA_BELOW_USAGE, key=key,
+                                              limit=value, in_use=in_use[key])
             row = uow.compute_quotas.get(project_id)
             if row is None:
                 row = ComputeQuota(project_id=project_id, **{
@@ -171,8 +168,8 @@ class QuotaService(ResourceUseCases):
     def reset(self, ctx: RequestContext, project_id: str) -> None:
         """Back to the defaults (DELETE os-quota-sets/{project})."""
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.quota.delete", "project", project_id,
-                               project_id=project_id)
+            self.enforce(uow, ctx, "compute:quota:delete", "compute.quota.delete", "project",
+                         project_id, project_id=project_id)
             uow.compute_quotas.delete_where(project_id=project_id)
             self.record(uow, ctx, "compute.quota.delete", "project", project_id,
                         project_id=project_id)
@@ -182,15 +179,12 @@ class QuotaService(ResourceUseCases):
     @staticmethod
     def _class_name(name: str) -> None:
         if not 1 <= len(name) <= 255:
-            raise ValidationError("Invalid input for field/attribute id: the quota class "
-                                  "name must be 1 to 255 characters.")
+            raise ValidationError(ComputeFault.QUOTA_CLASS_NAME_INVALID)
 
     def show_class(self, ctx: RequestContext, name: str) -> dict[str, int]:
         """A quota class as Nova's v2.1 shows it (administrators)."""
         self.require_user(ctx)
-        if not is_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:os-quota-class-sets:show "
-                            "to be performed.")
+        policy.enforce(ctx, "compute:quota_class:show")
         self._class_name(name)
         with self.p.uow() as uow:
             limits = self.class_limits(uow, name)
@@ -205,11 +199,11 @@ class QuotaService(ResourceUseCases):
         changes: dict[str, int] = {}
         for key, raw in values.items():
             if key not in ENFORCED and key not in FIXED:
-                raise ValidationError(f"Additional properties are not allowed ('{key}' was "
-                                      "unexpected).")
+                raise ValidationError(ComputeFault.QUOTA_KEY_UNKNOWN, key=key)
             changes[key] = _quota_int(key, raw)
         with self.p.uow(write=True) as uow:
-            self.require_admin(uow, ctx, "compute.quota_class.update", "quota_class", name)
+            self.enforce(uow, ctx, "compute:quota_class:update", "compute.quota_class.update",
+                         "quota_class", name)
             row = uow.quota_classes.get_for_update(name)
             if row is None:
                 row = QuotaClass(name=name, limits={})
@@ -229,10 +223,8 @@ class QuotaService(ResourceUseCases):
         self.require_user(ctx)
         target = project_id or ctx.project_id
         if target is None:
-            raise ValidationError("A project-scoped token is needed to read limits.")
-        if target != ctx.project_id and not is_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:limits:other_project to be "
-                            "performed.")
+            raise ValidationError(ComputeFault.LIMITS_PROJECT_REQUIRED)
+        policy.enforce(ctx, "compute:limits:show", policy.Target(project_id=target))
         with self.p.uow() as uow:
             q = self.limits_of(uow, target)
             f = self.class_limits(uow)
@@ -254,11 +246,11 @@ class QuotaService(ResourceUseCases):
 
 def _quota_int(key: str, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ValidationError(f"Invalid input for field '{key}': {raw!r} is not an integer.")
+        raise ValidationError(ComputeFault.QUOTA_VALUE_NOT_INTEGER, key=key, value=raw)
     if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
         raw = int(raw)
     if not isinstance(raw, int):
-        raise ValidationError(f"Invalid input for field '{key}': {raw!r} is not an integer.")
+        raise ValidationError(ComputeFault.QUOTA_VALUE_NOT_INTEGER, key=key, value=raw)
     if raw < -1 or raw > MAX_QUOTA:
-        raise ValidationError(f"Invalid input for field '{key}': {raw} must be -1 or more.")
+        raise ValidationError(ComputeFault.QUOTA_VALUE_OUT_OF_RANGE, key=key, value=raw)
     return raw

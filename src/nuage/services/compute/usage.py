@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from nuage.domain import policy
 from nuage.domain.compute import Server
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Forbidden, ValidationError
-from nuage.services.compute.base import ResourceUseCases, is_admin
+from nuage.domain.errors import ValidationError
+from nuage.services.compute.base import ResourceUseCases
 
 # Nova's accepted spellings of `start` and `end` (naive times are UTC).
 TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
@@ -51,7 +53,7 @@ def parse_time(raw: str | None, now: datetime) -> datetime:
             return datetime.strptime(raw, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
-    raise ValidationError("Datetime is in invalid format")
+    raise ValidationError(ComputeFault.USAGE_TIME_INVALID)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -88,7 +90,7 @@ class UsagePage:
         if self.marker is not None:
             ids = [s.id for s in servers]
             if self.marker not in ids:
-                raise ValidationError(f"Marker {self.marker} could not be found.")
+                raise ValidationError(ComputeFault.USAGE_MARKER_NOT_FOUND, marker=self.marker)
             servers = servers[ids.index(self.marker) + 1:]
         return servers if self.limit is None else servers[:self.limit]
 
@@ -102,17 +104,14 @@ class UsageService(ResourceUseCases):
         period_start, period_stop = parse_time(start, now), parse_time(end, now)
         # Neither given: Nova reads the clock twice and the window is a moment long.
         if period_start > period_stop or (period_start == period_stop and (start or end)):
-            raise ValidationError("Invalid start time. The start time cannot occur after "
-                                  "the end time.")
+            raise ValidationError(ComputeFault.USAGE_WINDOW_INVALID)
         return period_start, min(period_stop, now)
 
     def all_projects(self, ctx: RequestContext, start: str | None, end: str | None,
                      page: UsagePage | None = None) -> list[TenantUsage]:
         """Every project's usage (administrators only); `page` (2.40) counts servers."""
         self.require_user(ctx)
-        if not is_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:os-simple-tenant-usage:list "
-                            "to be performed.")
+        policy.enforce(ctx, "compute:usage:list")
         return self._usages(*self.window(start, end), None, page)
 
     def show(self, ctx: RequestContext, tenant_id: str, start: str | None, end: str | None,
@@ -120,9 +119,7 @@ class UsageService(ResourceUseCases):
         """One project's usage, for its members or administrators; None when it used
         nothing in the window (Nova answers `{}`)."""
         self.require_user(ctx)
-        if tenant_id != ctx.project_id and not is_admin(ctx):
-            raise Forbidden("Policy doesn't allow os_compute_api:os-simple-tenant-usage:show "
-                            "to be performed.")
+        policy.enforce(ctx, "compute:usage:show", policy.Target(project_id=tenant_id))
         found = self._usages(*self.window(start, end), tenant_id, page)
         return found[0] if found else None
 

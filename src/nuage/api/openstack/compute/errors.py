@@ -68,6 +68,82 @@ POLICY_WORDS: dict[str, str] = {
         "compute:server:trigger_crash_dump", "compute:server:lock", "compute:server:unlock",
     ), "Policy doesn't allow this operation."),
     # --- flavors, keypairs, quotas, aggregates, hosts, usage ---
+    # Rows checked by ResourceUseCases.enforce: nuage has always named its audit action.
+    "compute:flavor:create": "Policy doesn't allow compute.flavor.create to be performed.",
+    "compute:flavor:update": "Policy doesn't allow compute.flavor.update to be performed.",
+    "compute:flavor:delete": "Policy doesn't allow compute.flavor.delete to be performed.",
+    "compute:flavor:add_access":
+        "Policy doesn't allow compute.flavor.access.add to be performed.",
+    "compute:flavor:remove_access":
+        "Policy doesn't allow compute.flavor.access.remove to be performed.",
+    "compute:flavor:set_extra_specs":
+        "Policy doesn't allow compute.flavor.extra_specs.set to be performed.",
+    "compute:flavor:delete_extra_spec":
+        "Policy doesn't allow compute.flavor.extra_specs.delete to be performed.",
+    "compute:quota:update": "Policy doesn't allow compute.quota.update to be performed.",
+    "compute:quota:delete": "Policy doesn't allow compute.quota.delete to be performed.",
+    "compute:quota_class:update":
+        "Policy doesn't allow compute.quota_class.update to be performed.",
+    "compute:aggregate:create":
+        "Policy doesn't allow compute.aggregate.create to be performed.",
+    "compute:aggregate:update":
+        "Policy doesn't allow compute.aggregate.update to be performed.",
+    "compute:aggregate:delete":
+        "Policy doesn't allow compute.aggregate.delete to be performed.",
+    "compute:aggregate:add_host":
+        "Policy doesn't allow compute.aggregate.add_host to be performed.",
+    "compute:aggregate:remove_host":
+        "Policy doesn't allow compute.aggregate.remove_host to be performed.",
+    "compute:aggregate:set_metadata":
+        "Policy doesn't allow compute.aggregate.set_metadata to be performed.",
+    "compute:service:update": "Policy doesn't allow compute.service.update to be performed.",
+    "compute:service:force_down":
+        "Policy doesn't allow compute.service.force_down to be performed.",
+    # Reads, in Nova's policy names.
+    "compute:flavor:list_access":
+        "Policy doesn't allow os_compute_api:os-flavor-access to be performed.",
+    "compute:keypair:list":
+        "Policy doesn't allow os_compute_api:os-keypairs:index to be performed.",
+    "compute:keypair:show":
+        "Policy doesn't allow os_compute_api:os-keypairs:show to be performed.",
+    "compute:keypair:create":
+        "Policy doesn't allow os_compute_api:os-keypairs:create to be performed.",
+    "compute:keypair:delete":
+        "Policy doesn't allow os_compute_api:os-keypairs:delete to be performed.",
+    "compute:quota:show":
+        "Policy doesn't allow os_compute_api:os-quota-sets:show to be performed.",
+    "compute:quota_class:show":
+        "Policy doesn't allow os_compute_api:os-quota-class-sets:show to be performed.",
+    "compute:limits:show":
+        "Policy doesn't allow os_compute_api:limits:other_project to be performed.",
+    "compute:usage:list":
+        "Policy doesn't allow os_compute_api:os-simple-tenant-usage:list to be performed.",
+    "compute:usage:show":
+        "Policy doesn't allow os_compute_api:os-simple-tenant-usage:show to be performed.",
+    "compute:aggregate:list":
+        "Policy doesn't allow os_compute_api:os-aggregates:index to be performed.",
+    "compute:aggregate:show":
+        "Policy doesn't allow os_compute_api:os-aggregates:show to be performed.",
+    "compute:hypervisor:list":
+        "Policy doesn't allow os_compute_api:os-hypervisors:list to be performed.",
+    "compute:hypervisor:show":
+        "Policy doesn't allow os_compute_api:os-hypervisors:show to be performed.",
+    "compute:hypervisor:uptime":
+        "Policy doesn't allow os_compute_api:os-hypervisors:uptime to be performed.",
+    "compute:hypervisor:search":
+        "Policy doesn't allow os_compute_api:os-hypervisors:search to be performed.",
+    "compute:hypervisor:servers":
+        "Policy doesn't allow os_compute_api:os-hypervisors:servers to be performed.",
+    "compute:service:list":
+        "Policy doesn't allow os_compute_api:os-services:list to be performed.",
+    "compute:host:list": "Policy doesn't allow os_compute_api:os-hosts:list to be performed.",
+    "compute:host:show": "Policy doesn't allow os_compute_api:os-hosts:show to be performed.",
+    "compute:host:show_status":
+        "Policy doesn't allow os_compute_api:servers:show:host_status to be performed.",
+    "compute:availability_zone:detail":
+        "Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed.",
+    "compute:server:diagnostics":
+        "Policy doesn't allow os_compute_api:os-server-diagnostics to be performed.",
 }
 
 
@@ -138,6 +214,113 @@ WORDING: dict[FaultCode, Wording] = {
         "server's root disk.",
     ComputeFault.SERVER_IMAGE_PART_NOT_FOUND: "Image {image_id} could not be found.",
     # --- flavors, keypairs, quotas, aggregates, hosts, usage ---
+    ComputeFault.FLAVOR_SORT_KEY_INVALID: "Invalid sort_key: {sort_key}.",
+    ComputeFault.FLAVOR_SORT_DIR_INVALID: "Invalid sort_dir: {sort_dir}.",
+    ComputeFault.FLAVOR_MARKER_NOT_FOUND: "marker [{marker}] not found",
+    ComputeFault.FLAVOR_NAME_INVALID: "Invalid input for field 'name': a flavor name is 1 to "
+                                      "255 characters without leading or trailing "
+                                      "whitespace.",
+    ComputeFault.FLAVOR_ID_INVALID: "Invalid input for field 'id': {flavor_id!r} does not "
+                                    "match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'.",
+    ComputeFault.FLAVOR_FIELD_OUT_OF_RANGE: "Invalid input for field '{field}': {value} is "
+                                            "out of range (minimum {minimum}).",
+    ComputeFault.FLAVOR_RXTX_FACTOR_INVALID: "Invalid input for field 'rxtx_factor': it must "
+                                             "be positive.",
+    ComputeFault.FLAVOR_DESCRIPTION_TOO_LONG: "Invalid input for field 'description': it is "
+                                              "longer than {maximum} characters.",
+    ComputeFault.FLAVOR_ID_TAKEN: "Flavor with ID {flavor_id} already exists.",
+    ComputeFault.FLAVOR_NAME_TAKEN: "Flavor with name {name} already exists.",
+    ComputeFault.FLAVOR_ACCESS_LIST_PUBLIC: "Could not find flavor access list (public "
+                                            "flavors have none): {ident}.",
+    ComputeFault.FLAVOR_ACCESS_TO_PUBLIC: "Can not add access to a public flavor.",
+    ComputeFault.FLAVOR_ACCESS_EXISTS: "Flavor access already exists for flavor {flavor_id} "
+                                       "and project {project_id} combination.",
+    ComputeFault.FLAVOR_ACCESS_NOT_FOUND: "Could not find flavor access: {flavor_id} / "
+                                          "{ident}.",
+    ComputeFault.FLAVOR_EXTRA_SPEC_NOT_FOUND: "Could not find extra spec: {ident} of flavor "
+                                              "{flavor_id}.",
+    ComputeFault.FLAVOR_EXTRA_SPEC_KEY_INVALID: "Invalid extra spec key {key!r}: 1 to 255 of "
+                                                "letters, digits, '-', '_', ':', '.' and "
+                                                "spaces.",
+    ComputeFault.FLAVOR_EXTRA_SPEC_VALUE_INVALID: "Invalid extra spec value for {key!r}: a "
+                                                  "string of at most {maximum} characters "
+                                                  "is expected.",
+    ComputeFault.KEYPAIR_USER_REQUIRED: "A user token is needed for keypairs.",
+    ComputeFault.KEYPAIR_NAME_INVALID: "Invalid input for field 'name': Keypair name must be "
+                                       "string and between 1 and 255 characters long, of "
+                                       "letters, digits, spaces, '_' and '-'.",
+    ComputeFault.KEYPAIR_TYPE_INVALID: "Invalid input for field/attribute type. Value: "
+                                       "{key_type!r}. {key_type!r} is not one of ['ssh', "
+                                       "'x509']",
+    ComputeFault.KEYPAIR_PUBLIC_KEY_REQUIRED: "'public_key' is a required property.",
+    ComputeFault.KEYPAIR_PUBLIC_KEY_TOO_LONG: "Keypair data is invalid: the public key is "
+                                              "too long.",
+    ComputeFault.KEYPAIR_DATA_INVALID: "Keypair data is invalid: {reason}.",
+    ComputeFault.KEYPAIR_NAME_TAKEN: "Key pair '{name}' already exists.",
+    ComputeFault.KEYPAIR_QUOTA_EXCEEDED: "Quota exceeded, too many key pairs.",
+    ComputeFault.QUOTA_KEY_UNKNOWN: "Additional properties are not allowed ('{key}' was "
+                                    "unexpected).",
+    ComputeFault.QUOTA_VALUE_NOT_INTEGER: "Invalid input for field '{key}': {value!r} is not "
+                                          "an integer.",
+    ComputeFault.QUOTA_VALUE_OUT_OF_RANGE: "Invalid input for field '{key}': {value} must be "
+                                           "-1 or more.",
+    ComputeFault.QUOTA_BELOW_USAGE: "Quota limit {limit} for {key} must be greater than or "
+                                    "equal to already used and reserved {in_use}.",
+    ComputeFault.QUOTA_CLASS_NAME_INVALID: "Invalid input for field/attribute id: the quota "
+                                           "class name must be 1 to 255 characters.",
+    ComputeFault.QUOTA_RESOURCE_EXCEEDED: "Quota exceeded for {resource}: Requested "
+                                          "{requested}, but already used {used} of {limit} "
+                                          "{resource}",
+    ComputeFault.LIMITS_PROJECT_REQUIRED: "A project-scoped token is needed to read limits.",
+    ComputeFault.AGGREGATE_FIELD_INVALID: "Invalid input for field/attribute {field}. Value: "
+                                          "{value!r}.",
+    ComputeFault.AGGREGATE_ZONE_EMPTY: "Aggregates do not support an empty named "
+                                       "availability zone.",
+    ComputeFault.AGGREGATE_ZONE_COLON: "Invalid input for field/attribute availability_zone: "
+                                       "it cannot contain ':'.",
+    ComputeFault.AGGREGATE_ZONE_INTERNAL: "The availability zone {zone!r} is the control "
+                                          "plane's internal zone.",
+    ComputeFault.AGGREGATE_UPDATE_EMPTY: "Invalid input for field/attribute aggregate: 'name' "
+                                         "or 'availability_zone' is expected.",
+    ComputeFault.AGGREGATE_NAME_TAKEN: "Aggregate {name} already exists.",
+    ComputeFault.AGGREGATE_NOT_EMPTY: "Cannot delete aggregate {aggregate_id}: host "
+                                      "aggregate is not empty.",
+    ComputeFault.AGGREGATE_HOSTS_IN_OTHER_ZONE: "Cannot update aggregate {aggregate_id}: one "
+                                                "or more hosts are already in availability "
+                                                "zone(s) {zones}.",
+    ComputeFault.AGGREGATE_HOSTS_HAVE_SERVERS: "Cannot update aggregate {aggregate_id}: one "
+                                               "or more hosts contain instances in this "
+                                               "zone.",
+    ComputeFault.AGGREGATE_HOST_EXISTS: "Aggregate {aggregate_id} already has host {host}.",
+    ComputeFault.AGGREGATE_HOST_IN_OTHER_ZONE: "Cannot add host to aggregate {aggregate_id}: "
+                                               "the host is already in availability zone(s) "
+                                               "{zones}.",
+    ComputeFault.AGGREGATE_HOST_NOT_FOUND: "Could not find host in aggregate {aggregate_id}: "
+                                           "{ident}.",
+    ComputeFault.HOST_AUTHENTICATION_REQUIRED: "Authentication required.",
+    ComputeFault.HOST_ACTION_DENIED: "Policy doesn't allow os_compute_api:os-hosts:"
+                                     "{host_action} to be performed.",
+    ComputeFault.HOST_ACTION_UNKNOWN: "Unknown host action {host_action!r}.",
+    ComputeFault.HOST_ACTION_UNSUPPORTED: "Host action {host_action} is not supported by this "
+                                          "cloud.",
+    ComputeFault.HOST_UNAVAILABLE: "Compute service of {host} is unavailable at this time.",
+    ComputeFault.HYPERVISOR_NO_MATCH: "Could not find hypervisor matching: {ident}.",
+    ComputeFault.COMPUTE_SERVICE_NOT_FOUND: "Could not find compute service: {binary} on "
+                                            "{ident}.",
+    ComputeFault.COMPUTE_SERVICE_REASON_INVALID: "Invalid input for field/attribute "
+                                                 "disabled_reason.",
+    ComputeFault.COMPUTE_SERVICE_NOT_TOGGLEABLE: "Only nova-compute can be enabled or "
+                                                 "disabled, not {binary!r}.",
+    ComputeFault.COMPUTE_SERVICE_NOT_FORCEABLE: "Only nova-compute can be forced down, not "
+                                                "{binary!r}.",
+    ComputeFault.USAGE_TIME_INVALID: "Datetime is in invalid format",
+    ComputeFault.USAGE_WINDOW_INVALID: "Invalid start time. The start time cannot occur "
+                                       "after the end time.",
+    ComputeFault.USAGE_MARKER_NOT_FOUND: "Marker {marker} could not be found.",
+    ComputeFault.DIAGNOSTICS_SERVER_NOT_READY: "Instance {server_id} is not ready yet.",
+    ComputeFault.DIAGNOSTICS_SERVER_STATE: "Cannot 'get_diagnostics' instance {server_id} "
+                                           "while it is in vm_state {vm_state}",
+    ComputeFault.DIAGNOSTICS_SERVER_NOT_RUNNING: "Instance {server_id} is not running.",
     CommonFault.AUTHENTICATION_REQUIRED: "The request you have made requires authentication.",
 }
 # Nova's /images proxy and createImage pass the image service's faults on in Glance's words.

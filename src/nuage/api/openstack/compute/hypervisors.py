@@ -20,6 +20,7 @@ from nuage.api.openstack.common.body import query_bool
 from nuage.api.openstack.common.http import call, reply
 from nuage.api.openstack.compute.deps import caller, deps, int_param
 from nuage.domain.compute import service_uuid
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.hosts import COMPUTE_ID_BASE, HostView
 
@@ -106,7 +107,8 @@ async def listing(request: Request, detail: bool) -> Response:
                                   "supported.")
         views = [v for v in views if q["hypervisor_hostname_pattern"] in v.host.hostname]
         if not views:
-            raise NotFound("hypervisor matching", q["hypervisor_hostname_pattern"])
+            raise NotFound("hypervisor", q["hypervisor_hostname_pattern"],
+                           ComputeFault.HYPERVISOR_NO_MATCH)
     limit = None
     body: dict[str, Any] = {}
     if version >= PAGING:
