@@ -228,6 +228,7 @@ POLICY: dict[str, Rule] = {
     "identity:revoke_token": any_of(cloud_admin, owner),
     # audit trail: a project's readers see that project's events, cloud readers see all
     "audit:list_events": any_of(cloud_reader, project_reader),
+    "audit:list_all_projects": READ_ALL,
     # --- compute: servers and their actions (Nova) ---
     # A project's readers see its servers and its members change them; cloud readers see
     # every project's, cloud administrators change them. Another project's server stays

@@ -61,7 +61,7 @@ class AuditService:
 
     def list_events(self, ctx: RequestContext, q: AuditQuery) -> EventPage:
         """Cloud readers see every event; anyone else only their own project's."""
-        if not policy.is_cloud_reader(ctx):
+        if not policy.may(ctx, "audit:list_all_projects"):
             # Another project's events: refused by the same row (the caller reads none there).
             policy.enforce(ctx, "audit:list_events",
                            policy.Target(project_id=q.project_id or ctx.project_id))
