@@ -2,39 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
 
+from nuage.api.openstack.common.errors import json_error, status_of
 from nuage.api.openstack.image.errors import IMAGE_WORDING
 from nuage.domain.compute_errors import ComputeFault, OverLimit
 from nuage.domain.errors import (
     CommonFault,
-    Conflict,
     FaultCode,
-    Forbidden,
-    NotFound,
     NuageError,
-    RequestTooLarge,
-    Unauthorized,
-    ValidationError,
     Wording,
 )
 
 # OverLimit lives in the domain (services raise it); it is re-exported here for the facade.
-__all__ = ["TABLE", "WORDING", "OverLimit", "nova_fault", "to_response"]
+__all__ = ["NAMES", "WORDING", "OverLimit", "nova_fault", "to_response"]
 
-TABLE: list[tuple[type[NuageError], int, str]] = [
-    (OverLimit, 403, "forbidden"),
-    (ValidationError, 400, "badRequest"),
-    (Unauthorized, 401, "unauthorized"),
-    (Forbidden, 403, "forbidden"),
-    (NotFound, 404, "itemNotFound"),
-    (Conflict, 409, "conflictingRequest"),
-    (RequestTooLarge, 413, "overLimit"),
-]
+# Nova's fault names by status; OverLimit (a quota) is a 403 "forbidden" ahead of the rest.
+NAMES: dict[int, str] = {400: "badRequest", 401: "unauthorized", 403: "forbidden",
+                         404: "itemNotFound", 409: "conflictingRequest", 413: "overLimit"}
+EXTRA: list[tuple[type[NuageError], int]] = [(OverLimit, 403)]
 
 
 # A refusal by a policy row, in Nova's words where they differ from the default
@@ -329,13 +318,11 @@ WORDING.update(IMAGE_WORDING)
 
 def nova_fault(status: int, name: str, message: str,
                headers: dict[str, str] | None = None) -> Response:
-    body = {name: {"code": status, "message": message}}
-    return Response(json.dumps(body), status_code=status, headers=headers,
-                    media_type="application/json")
+    return json_error({name: {"code": status, "message": message}}, status, headers)
 
 
 def to_response(exc: NuageError, headers: dict[str, str]) -> Response:
-    for kind, status, name in TABLE:
-        if isinstance(exc, kind):
-            return nova_fault(status, name, exc.worded(WORDING), headers)
-    return nova_fault(500, "computeFault", "Unexpected API Error.", headers)
+    status = status_of(exc, EXTRA)
+    if status is None:
+        return nova_fault(500, "computeFault", "Unexpected API Error.", headers)
+    return nova_fault(status, NAMES[status], exc.worded(WORDING), headers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -11,30 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nuage.api.openstack.common.body import iso
+from nuage.api.openstack.common.errors import TITLES, json_error, status_of
 from nuage.domain.errors import (
     AuthReceiptRequired,
     CommonFault,
-    Conflict,
     FaultCode,
-    Forbidden,
-    NotFound,
     NuageError,
-    RequestTooLarge,
-    Unauthorized,
-    ValidationError,
     Wording,
 )
 from nuage.domain.identity_errors import IdentityFault as F
-
-TABLE: list[tuple[type[NuageError], int, str]] = [
-    (ValidationError, 400, "Bad Request"),
-    (Unauthorized, 401, "Unauthorized"),
-    (Forbidden, 403, "Forbidden"),
-    (NotFound, 404, "Not Found"),
-    (Conflict, 409, "Conflict"),
-    (RequestTooLarge, 413, "Request Entity Too Large"),
-]
-
 
 # A refusal by a policy row, in Keystone's words where they differ from the default
 # "You are not authorized to perform the requested action: <action>." (action -> sentence).
@@ -170,9 +154,8 @@ WORDING: dict[FaultCode, Wording] = {
 
 def keystone_error(status: int, title: str, message: str,
                    headers: dict[str, str] | None = None) -> Response:
-    body = {"error": {"code": status, "title": title, "message": message}}
-    return Response(json.dumps(body), status_code=status, headers=headers,
-                    media_type="application/json")
+    return json_error({"error": {"code": status, "title": title, "message": message}},
+                      status, headers)
 
 
 def to_response(request: Request, exc: NuageError, identity_url: str) -> Response:
@@ -186,12 +169,11 @@ def to_response(request: Request, exc: NuageError, identity_url: str) -> Respons
             "error": {"code": 401, "title": "Unauthorized",
                       "message": exc.worded(WORDING)},
         }
-        return Response(json.dumps(body), status_code=401, media_type="application/json",
-                        headers={"Openstack-Auth-Receipt": exc.receipt,
-                                 "WWW-Authenticate": f'Keystone uri="{identity_url}"'})
-    for kind, status, title in TABLE:
-        if isinstance(exc, kind):
-            headers = ({"WWW-Authenticate": f'Keystone uri="{identity_url}"'}
-                       if status == 401 else None)
-            return keystone_error(status, title, exc.worded(WORDING), headers)
-    return keystone_error(500, "Internal Server Error", "An unexpected error occurred.")
+        return json_error(body, 401, {"Openstack-Auth-Receipt": exc.receipt,
+                                      "WWW-Authenticate": f'Keystone uri="{identity_url}"'})
+    status = status_of(exc)
+    if status is None:
+        return keystone_error(500, TITLES[500], "An unexpected error occurred.")
+    headers = ({"WWW-Authenticate": f'Keystone uri="{identity_url}"'}
+               if status == 401 else None)
+    return keystone_error(status, TITLES[status], exc.worded(WORDING), headers)

@@ -7,37 +7,23 @@ Glance itself answers errors with an HTML page; clients only read the status and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
 
+from nuage.api.openstack.common.errors import TITLES, json_error, status_of
 from nuage.domain.errors import (
     CommonFault,
-    Conflict,
     FaultCode,
-    Forbidden,
-    NotFound,
     NuageError,
-    RequestTooLarge,
-    Unauthorized,
-    ValidationError,
     Wording,
 )
 from nuage.domain.image import TooLarge
 from nuage.domain.image_errors import ImageFault, RangeNotSatisfiable
 
-TABLE: list[tuple[type[NuageError], int, str]] = [
-    (ValidationError, 400, "Bad Request"),
-    (Unauthorized, 401, "Unauthorized"),
-    (Forbidden, 403, "Forbidden"),
-    (NotFound, 404, "Not Found"),
-    (Conflict, 409, "Conflict"),
-    (TooLarge, 413, "Request Entity Too Large"),
-    (RequestTooLarge, 413, "Request Entity Too Large"),
-    (RangeNotSatisfiable, 416, "Requested Range Not Satisfiable"),
-]
+# Glance's own categories, ahead of the common ones.
+EXTRA: list[tuple[type[NuageError], int]] = [(TooLarge, 413), (RangeNotSatisfiable, 416)]
 
 
 def _not_found(f: Mapping[str, Any]) -> str:
@@ -142,18 +128,16 @@ WORDING: dict[FaultCode, Wording] = {
 
 def glance_error(status: int, title: str, message: str,
                  headers: dict[str, str] | None = None) -> Response:
-    body = {"code": status, "title": title, "message": message}
-    return Response(json.dumps(body), status_code=status, headers=headers,
-                    media_type="application/json")
+    return json_error({"code": status, "title": title, "message": message}, status, headers)
 
 
 def to_response(exc: NuageError, identity_url: str) -> Response:
-    for kind, status, title in TABLE:
-        if isinstance(exc, kind):
-            headers: dict[str, str] | None = None
-            if status == 401:
-                headers = {"WWW-Authenticate": f'Keystone uri="{identity_url}"'}
-            if isinstance(exc, RangeNotSatisfiable):
-                headers = {"Content-Range": f"bytes */{exc.size}"}
-            return glance_error(status, title, exc.worded(WORDING), headers)
-    return glance_error(500, "Internal Server Error", "An unexpected error occurred.")
+    status = status_of(exc, EXTRA)
+    if status is None:
+        return glance_error(500, TITLES[500], "An unexpected error occurred.")
+    headers: dict[str, str] | None = None
+    if status == 401:
+        headers = {"WWW-Authenticate": f'Keystone uri="{identity_url}"'}
+    if isinstance(exc, RangeNotSatisfiable):
+        headers = {"Content-Range": f"bytes */{exc.size}"}
+    return glance_error(status, TITLES[status], exc.worded(WORDING), headers)
