@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.domain.identity import Endpoint, Interface, Region, Service, new_id
 from nuage.domain.identity_errors import IdentityFault
-from nuage.ports.repositories import UnitOfWork
-from nuage.services.identity.base import IdentityUseCases
+from nuage.ports.repositories import Repository, UnitOfWork
+from nuage.services.identity.base import IdentityUseCases, existing
+
+E = TypeVar("E", Region, Service, Endpoint)
 
 
 def _check_country(country: Any) -> str | None:
@@ -22,6 +24,21 @@ def _check_country(country: Any) -> str | None:
 
 
 class CatalogService(IdentityUseCases):
+    def _target(self, uow: UnitOfWork, ctx: RequestContext, verb: str, kind: str, ident: str,
+                repo: Repository[E]) -> E:
+        """The catalog entry a change aims at, once its row allows the change (a refusal is
+        itself audited): `identity:<verb>_<kind>`."""
+        self.guard(uow, ctx, f"identity:{verb}_{kind}", policy.Target(),
+                   target_type=kind, target_id=ident)
+        return existing(repo, kind, ident)
+
+    def _update(self, uow: UnitOfWork, ctx: RequestContext, kind: str,
+                entry: Region | Service | Endpoint, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            setattr(entry, key, value)
+        self.record(uow, ctx, f"identity.{kind}.update", kind, entry.id)
+        uow.commit()
+
     # regions
     def create_region(self, ctx: RequestContext, region_id: str | None, description: str = "",
                       parent_region_id: str | None = None, country: str | None = None,
@@ -45,10 +62,7 @@ class CatalogService(IdentityUseCases):
     def get_region(self, ctx: RequestContext, region_id: str) -> Region:
         with self.p.uow() as uow:
             policy.enforce(ctx, "identity:get_region")
-            region = uow.regions.get(region_id)
-            if region is None:
-                raise NotFound("region", region_id)
-            return region
+            return existing(uow.regions, "region", region_id)
 
     def list_regions(self, ctx: RequestContext, parent_region_id: str | None = None
                      ) -> list[Region]:
@@ -60,26 +74,15 @@ class CatalogService(IdentityUseCases):
     def update_region(self, ctx: RequestContext, region_id: str, changes: dict[str, Any]
                       ) -> Region:
         with self.p.uow(write=True) as uow:
-            self.guard(uow, ctx, "identity:update_region", policy.Target(),
-                       target_type="region", target_id=region_id)
-            region = uow.regions.get(region_id)
-            if region is None:
-                raise NotFound("region", region_id)
+            region = self._target(uow, ctx, "update", "region", region_id, uow.regions)
             if "country" in changes:
                 changes["country"] = _check_country(changes["country"])
-            for key, value in changes.items():
-                setattr(region, key, value)
-            self.record(uow, ctx, "identity.region.update", "region", region.id)
-            uow.commit()
+            self._update(uow, ctx, "region", region, changes)
             return region
 
     def delete_region(self, ctx: RequestContext, region_id: str) -> None:
         with self.p.uow(write=True) as uow:
-            self.guard(uow, ctx, "identity:delete_region", policy.Target(),
-                       target_type="region", target_id=region_id)
-            region = uow.regions.get(region_id)
-            if region is None:
-                raise NotFound("region", region_id)
+            region = self._target(uow, ctx, "delete", "region", region_id, uow.regions)
             if uow.regions.first(parent_region_id=region_id):
                 raise Conflict(IdentityFault.REGION_HAS_CHILDREN, region_id=region_id)
             if uow.endpoints.first(region_id=region_id):
@@ -105,10 +108,7 @@ class CatalogService(IdentityUseCases):
     def get_service(self, ctx: RequestContext, service_id: str) -> Service:
         with self.p.uow() as uow:
             policy.enforce(ctx, "identity:get_service")
-            service = uow.services.get(service_id)
-            if service is None:
-                raise NotFound("service", service_id)
-            return service
+            return existing(uow.services, "service", service_id)
 
     def list_services(self, ctx: RequestContext, type: str | None = None,
                       name: str | None = None) -> list[Service]:
@@ -120,24 +120,13 @@ class CatalogService(IdentityUseCases):
     def update_service(self, ctx: RequestContext, service_id: str, changes: dict[str, Any]
                        ) -> Service:
         with self.p.uow(write=True) as uow:
-            self.guard(uow, ctx, "identity:update_service", policy.Target(),
-                       target_type="service", target_id=service_id)
-            service = uow.services.get(service_id)
-            if service is None:
-                raise NotFound("service", service_id)
-            for key, value in changes.items():
-                setattr(service, key, value)
-            self.record(uow, ctx, "identity.service.update", "service", service.id)
-            uow.commit()
+            service = self._target(uow, ctx, "update", "service", service_id, uow.services)
+            self._update(uow, ctx, "service", service, changes)
             return service
 
     def delete_service(self, ctx: RequestContext, service_id: str) -> None:
         with self.p.uow(write=True) as uow:
-            self.guard(uow, ctx, "identity:delete_service", policy.Target(),
-                       target_type="service", target_id=service_id)
-            service = uow.services.get(service_id)
-            if service is None:
-                raise NotFound("service", service_id)
+            service = self._target(uow, ctx, "delete", "service", service_id, uow.services)
             uow.endpoints.delete_where(service_id=service_id)
             uow.services.delete(service)
             self.record(uow, ctx, "identity.service.delete", "service", service_id)
@@ -167,10 +156,7 @@ class CatalogService(IdentityUseCases):
     def get_endpoint(self, ctx: RequestContext, endpoint_id: str) -> Endpoint:
         with self.p.uow() as uow:
             policy.enforce(ctx, "identity:get_endpoint")
-            endpoint = uow.endpoints.get(endpoint_id)
-            if endpoint is None:
-                raise NotFound("endpoint", endpoint_id)
-            return endpoint
+            return existing(uow.endpoints, "endpoint", endpoint_id)
 
     def list_endpoints(self, ctx: RequestContext, filters: dict[str, Any]) -> list[Endpoint]:
         with self.p.uow() as uow:
@@ -189,11 +175,7 @@ class CatalogService(IdentityUseCases):
     def update_endpoint(self, ctx: RequestContext, endpoint_id: str, changes: dict[str, Any],
                         create_region: bool = False) -> Endpoint:
         with self.p.uow(write=True) as uow:
-            self.guard(uow, ctx, "identity:update_endpoint", policy.Target(),
-                       target_type="endpoint", target_id=endpoint_id)
-            endpoint = uow.endpoints.get(endpoint_id)
-            if endpoint is None:
-                raise NotFound("endpoint", endpoint_id)
+            endpoint = self._target(uow, ctx, "update", "endpoint", endpoint_id, uow.endpoints)
             if "interface" in changes and changes["interface"] not in {
                     i.value for i in Interface}:
                 # Keystone's sentence here quotes no value: no field.
@@ -202,19 +184,12 @@ class CatalogService(IdentityUseCases):
                 raise NotFound("service", changes["service_id"])
             if "region_id" in changes:
                 self._endpoint_region(uow, ctx, changes["region_id"], create_region)
-            for key, value in changes.items():
-                setattr(endpoint, key, value)
-            self.record(uow, ctx, "identity.endpoint.update", "endpoint", endpoint.id)
-            uow.commit()
+            self._update(uow, ctx, "endpoint", endpoint, changes)
             return endpoint
 
     def delete_endpoint(self, ctx: RequestContext, endpoint_id: str) -> None:
         with self.p.uow(write=True) as uow:
-            self.guard(uow, ctx, "identity:delete_endpoint", policy.Target(),
-                       target_type="endpoint", target_id=endpoint_id)
-            endpoint = uow.endpoints.get(endpoint_id)
-            if endpoint is None:
-                raise NotFound("endpoint", endpoint_id)
+            endpoint = self._target(uow, ctx, "delete", "endpoint", endpoint_id, uow.endpoints)
             uow.endpoints.delete(endpoint)
             self.record(uow, ctx, "identity.endpoint.delete", "endpoint", endpoint_id)
             uow.commit()
