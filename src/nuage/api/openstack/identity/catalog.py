@@ -18,26 +18,24 @@ from nuage.api.openstack.identity.requests import (
 )
 
 
-async def create_region(request: Request) -> Response:
+async def _create_region(request: Request, region_id: str | None) -> Response:
+    """POST /v3/regions (the id in the body, or made up) and PUT /v3/regions/{id}."""
     d, ctx = await caller(request)
-    r = d.render
     body = member(await json_object(request), "region")
-    region = await call(d.s.catalog.create_region, ctx, string(body, "id"),
+    region = await call(d.s.catalog.create_region, ctx,
+                        region_id if region_id is not None else string(body, "id"),
                         string(body, "description", nullable=True, max_len=65535) or "",
                         string(body, "parent_region_id", nullable=True),
                         string(body, "country", nullable=True), extra(body, REGION_KEYS))
-    return reply({"region": r.region(region)}, status=201)
+    return reply({"region": d.render.region(region)}, status=201)
+
+
+async def create_region(request: Request) -> Response:
+    return await _create_region(request, None)
 
 
 async def put_region(request: Request) -> Response:
-    d, ctx = await caller(request)
-    r = d.render
-    body = member(await json_object(request), "region")
-    region = await call(d.s.catalog.create_region, ctx, request.path_params["region_id"],
-                        string(body, "description", nullable=True, max_len=65535) or "",
-                        string(body, "parent_region_id", nullable=True),
-                        string(body, "country", nullable=True), extra(body, REGION_KEYS))
-    return reply({"region": r.region(region)}, status=201)
+    return await _create_region(request, request.path_params["region_id"])
 
 
 async def list_regions(request: Request) -> Response:
