@@ -97,7 +97,15 @@ class Incoming:
         self._writer.write(data)
 
     def finish(self, trailers: dict[str, str] | None = None) -> Received:
-        """Check everything the client declared, then make the blob durable."""
+        """Check everything the client declared, then make the blob durable; on any
+        failure (a refused check, a crash), the partial blob is removed."""
+        try:
+            return self._finish(trailers)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _finish(self, trailers: dict[str, str] | None) -> Received:
         integrity = self._integrity
         if integrity.content_length is not None and self.size != integrity.content_length:
             raise StorageError(Fault.INCOMPLETE_BODY, StorageReason.BODY_INCOMPLETE,

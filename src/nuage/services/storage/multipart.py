@@ -117,11 +117,7 @@ class MultipartService(StorageUseCases):
 
     def finish_part(self, ctx: RequestContext, session: PartSession,
                     trailers: dict[str, str] | None = None) -> Part:
-        try:
-            received = session.incoming.finish(trailers)
-        except BaseException:
-            session.incoming.abort()
-            raise
+        received = session.incoming.finish(trailers)
         try:
             with self.p.uow(write=True) as uow:
                 upload = self._upload(uow, session.upload.bucket, session.upload.key,

@@ -130,11 +130,7 @@ class ObjectService(StorageUseCases):
 
     def finish_put(self, ctx: RequestContext, session: PutSession,
                    trailers: dict[str, str] | None = None) -> ObjectVersion:
-        try:
-            received = session.incoming.finish(trailers)
-        except BaseException:
-            session.incoming.abort()
-            raise
+        received = session.incoming.finish(trailers)
         try:
             return self._store(ctx, session.new, session.wrapped_key, received,
                                [{"blob_id": received.blob.blob_id, "size": received.blob.size}],

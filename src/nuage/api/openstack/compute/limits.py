@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,27 +22,26 @@ async def limits(request: Request) -> Response:
         absolute, d.version(request))}})
 
 
+def _quota_set(request: Request, version: tuple[int, int], values: dict[str, Any]) -> Response:
+    return reply({"quota_set": {"id": request.path_params["project_id"],
+                                **quota_versions.quotas(values, version)}})
+
+
 async def show(request: Request) -> Response:
     d, ctx = await caller(request)
-    project_id = request.path_params["project_id"]
-    values = await call(d.s.quotas.show, ctx, project_id)
-    return reply({"quota_set": {"id": project_id, **quota_versions.quotas(
-        values, d.version(request))}})
+    values = await call(d.s.quotas.show, ctx, request.path_params["project_id"])
+    return _quota_set(request, d.version(request), values)
 
 
 async def detail(request: Request) -> Response:
     d, ctx = await caller(request)
-    project_id = request.path_params["project_id"]
-    values = await call(d.s.quotas.detail, ctx, project_id)
-    return reply({"quota_set": {"id": project_id, **quota_versions.quotas(
-        values, d.version(request))}})
+    values = await call(d.s.quotas.detail, ctx, request.path_params["project_id"])
+    return _quota_set(request, d.version(request), values)
 
 
 async def defaults(request: Request) -> Response:
     d, ctx = await caller(request)
-    values = await call(d.s.quotas.defaults, ctx)
-    return reply({"quota_set": {"id": request.path_params["project_id"],
-                                **quota_versions.quotas(values, d.version(request))}})
+    return _quota_set(request, d.version(request), await call(d.s.quotas.defaults, ctx))
 
 
 async def update(request: Request) -> Response:
