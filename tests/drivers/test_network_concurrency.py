@@ -26,7 +26,7 @@ def _member(project: str) -> RequestContext:
                           project_id=project, roles=frozenset({"member", "reader"}))
 
 
-def _race(work: Callable[[int], None], threads: int = THREADS) -> list[BaseException]:
+def _race(work: Callable[[int], object], threads: int = THREADS) -> list[BaseException]:
     barrier = threading.Barrier(threads)
     errors: list[BaseException] = []
 
