@@ -174,7 +174,9 @@ def test_quotas_on_the_wire(api: Api, neutron: Neutron, member: Neutron) -> None
     project = api.project()
     r = neutron.get(f"/quotas/{project['id']}")
     assert r.json() == {"quota": {"network": 100, "subnet": 100, "port": 500}}
-    r = neutron.put(f"/quotas/{project['id']}", {"quota": {"network": 0}})
+    # The CLI always sends check_limit (quota-check-limit).
+    r = neutron.put(f"/quotas/{project['id']}", {"quota": {"network": 0,
+                                                          "check_limit": False}})
     assert r.status_code == 200 and r.json()["quota"]["network"] == 0
     _, token = api.member_of(project["id"])
     limited = neutron.as_(token)

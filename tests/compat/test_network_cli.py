@@ -79,3 +79,34 @@ def test_cli_gets_neutrons_errors(live_nuage: LiveNuage, tenant_factory: Any) ->
     shared = run_cli(env, "network", "create", "--share", unique("net"), check=False)
     assert shared.returncode != 0
     assert "disallowed by policy" in shared.stderr
+
+
+def test_cli_admin_provider_networks_tags_and_quotas(live_nuage: LiveNuage, admin_env: Any,
+                                                     tenant_factory: Any) -> None:
+    t: Tenant = tenant_factory("netadm")
+    name = unique("prov")
+    net = cli_json(admin_env, "network", "create", "--project", t.project_id,
+                   "--provider-network-type", "vxlan", "--provider-segment", "7001",
+                   "--tag", "red", name)
+    assert (net["provider:network_type"], net["provider:segmentation_id"]) == ("vxlan", 7001)
+    assert (net["project_id"], net["tags"]) == (t.project_id, ["red"])
+    run_cli(admin_env, "network", "set", "--tag", "blue", net["id"])
+    tagged = cli_json(admin_env, "network", "list", "--tags", "blue")
+    assert [n["ID"] for n in tagged] == [net["id"]]
+    ext = cli_json(admin_env, "network", "create", "--external", "--provider-network-type",
+                   "flat", "--provider-physical-network", unique("phys"), unique("ext"))
+    assert (ext["router:external"], ext["mtu"]) == (True, 1500)
+    # The tenant sees the external network, and its own, never the provider attributes.
+    env = user_env(live_nuage, t.username, t.password, t.project_name)
+    seen = {n["ID"] for n in cli_json(env, "network", "list")}
+    assert {net["id"], ext["id"]} <= seen
+    shown = cli_json(env, "network", "show", net["id"])
+    assert shown["provider:segmentation_id"] is None      # hidden: the CLI shows null
+
+    run_cli(admin_env, "quota", "set", "--networks", "3", "--ports", "7", t.project_id)
+    quota = {row["Resource"]: row["Limit"]
+             for row in cli_json(admin_env, "quota", "show", "--network", t.project_id)}
+    assert (quota["networks"], quota["subnets"], quota["ports"]) == (3, 100, 7)
+    aliases = {e["Alias"] for e in cli_json(admin_env, "extension", "list", "--network")}
+    assert {"provider", "external-net", "quotas", "standard-attr-tag"} <= aliases
+    run_cli(admin_env, "network", "delete", net["id"], ext["id"])

@@ -78,6 +78,8 @@ class NetworkFault(FaultCode):
     QUOTA_UNKNOWN = "network.quota_unknown"
     # Fields: resource, value.
     QUOTA_INVALID = "network.quota_invalid"
+    # check_limit: a limit below what the project uses. Fields: resources.
+    QUOTA_BELOW_USAGE = "network.quota_below_usage"
 
 
 class Unavailable(NuageError):

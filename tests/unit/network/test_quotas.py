@@ -50,3 +50,14 @@ def test_admins_set_and_reset_quotas(net: Net) -> None:
     with pytest.raises(ValidationError) as bad:
         net.s.quotas.update(net.admin, "p-a", {"router": 5})
     assert bad.value.fault is NetworkFault.QUOTA_UNKNOWN
+
+
+def test_check_limit_refuses_a_limit_below_usage(net: Net) -> None:
+    net.network()
+    net.network()
+    with pytest.raises(Conflict) as exc:
+        net.s.quotas.update(net.admin, "p-a", {"network": 1, "port": 0}, check_limit=True)
+    assert (exc.value.fault, exc.value.fields) == (NetworkFault.QUOTA_BELOW_USAGE,
+                                                   {"resources": ["network"]})
+    # Without it (Neutron's default), a lower limit only stops new creates.
+    assert net.s.quotas.update(net.admin, "p-a", {"network": 1})["network"] == 1

@@ -77,8 +77,10 @@ class NetworkQuotaService(NetworkUseCases):
         return [(r.project_id, {"network": r.network, "subnet": r.subnet, "port": r.port})
                 for r in sorted(rows, key=lambda r: r.project_id)]
 
-    def update(self, ctx: RequestContext, project_id: str, limits: dict[str, int]
-               ) -> dict[str, int]:
+    def update(self, ctx: RequestContext, project_id: str, limits: dict[str, int],
+               check_limit: bool = False) -> dict[str, int]:
+        """Set some limits; with `check_limit` (Neutron's quota-check-limit), none may fall
+        below what the project uses already."""
         self.require_user(ctx)
         for key, value in limits.items():
             if key not in QUOTA_RESOURCES:
@@ -89,6 +91,12 @@ class NetworkQuotaService(NetworkUseCases):
         with self.p.uow(write=True) as uow:
             self.enforce(uow, ctx, "network:quota:update", Target(project_id=project_id),
                          "quota", project_id)
+            if check_limit:
+                uow.network.lock_project_quota(project_id)
+                in_use = used(uow, project_id)
+                under = sorted(k for k, v in limits.items() if 0 <= v < in_use[k])
+                if under:
+                    raise Conflict(NetworkFault.QUOTA_BELOW_USAGE, resources=under)
             current = self.limits_of(uow, project_id)
             current.update(limits)
             row = uow.network_quotas.get(project_id)

@@ -156,6 +156,8 @@ WORDING: dict[FaultCode, Wording] = {
     # --- quotas ---
     NetworkFault.OVER_QUOTA: "Quota exceeded for resources: {resources}.",
     NetworkFault.QUOTA_UNKNOWN: "Unrecognized attribute(s) '{resource}'",
+    NetworkFault.QUOTA_BELOW_USAGE: "Change would make usage less than 0 for the following "
+                                    "resources: {resources}.",
     NetworkFault.QUOTA_INVALID: "Invalid input for {resource}. Reason: '{value}' is not a "
                                 "valid integer between -1 and 2147483647.",
 }
@@ -196,6 +198,7 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.MAC_TAKEN: "MacAddressInUse",
     NetworkFault.ADDRESS_PAIRS_NEED_PORT_SECURITY: "AddressPairAndPortSecurityRequired",
     NetworkFault.OVER_QUOTA: "OverQuota",
+    NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
 }
 
 

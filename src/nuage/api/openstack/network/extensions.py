@@ -28,6 +28,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                "tenant"),
     "quota_details": ("Quota details management support", "Expose functions for quotas "
                       "usage statistics per project"),
+    "quota-check-limit": ("Quota engine limit check", "Support for checking the resource "
+                          "usage before applying a new quota limit"),
     "project-id": ("project_id field enabled", "Extension that indicates that project_id "
                    "field is enabled."),
     "standard-attr-description": ("standard-attr-description", "Extension to add "

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from nuage.api.openstack.common.body import json_object
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.network.deps import caller
-from nuage.api.openstack.network.requests import to_int
+from nuage.api.openstack.network.requests import to_bool, to_int
 from nuage.domain.errors import ValidationError
 
 
@@ -45,9 +45,12 @@ async def update(request: Request) -> Response:
     given = body.get("quota")
     if set(body) != {"quota"} or not isinstance(given, dict):
         raise ValidationError("Resource body required with key 'quota'.")
+    # quota-check-limit: the CLI always sends it (false unless --check-limit).
+    check_limit = to_bool("check_limit", given.pop("check_limit", False))
     # Neutron takes "10" as well as 10; what is not a number is worded by the service.
     limits = {k: (to_int(k, v) if isinstance(v, str) else v) for k, v in given.items()}
-    found = await call(d.s.quotas.update, ctx, request.path_params["project_id"], limits)
+    found = await call(d.s.quotas.update, ctx, request.path_params["project_id"], limits,
+                       check_limit)
     return reply({"quota": found})
 
 
