@@ -49,7 +49,7 @@ from nuage.services.image.base import ImageConfig, ImagePorts
 from nuage.services.image.build import ImageServices, build_image
 from nuage.services.image.compute_source import LocalImageSource
 from nuage.services.image.default_image import DefaultImageSetup, GuestImage
-from nuage.services.network.base import NetworkConfig, NetworkPorts
+from nuage.services.network.base import NetworkConfig, NetworkPorts, QuotaDefaults
 from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
@@ -222,8 +222,16 @@ def build(settings: Settings, *, migrate: bool = True,
                                            host_ip=settings.host)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator())
-    network = build_network(NetworkPorts(uow=uow, clock=clock, auditor=auditor,
-                                         config=NetworkConfig()))
+    network = build_network(NetworkPorts(
+        uow=uow, clock=clock, auditor=auditor,
+        config=NetworkConfig(
+            segment_min=settings.network_vni_min, segment_max=settings.network_vni_max,
+            # VXLAN's outer IPv4, UDP, VXLAN and Ethernet headers: 50 bytes.
+            overlay_mtu=settings.network_underlay_mtu - 50,
+            physical_mtu=settings.network_underlay_mtu,
+            quotas=QuotaDefaults(network=settings.network_quota_networks,
+                                 subnet=settings.network_quota_subnets,
+                                 port=settings.network_quota_ports))))
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector))

@@ -3,9 +3,11 @@ NeutronError envelope with Neutron's exception names and words."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, make_api
 from tests.api.network_support import Neutron, neutron_error
 
 NETWORK_KEYS = {"id", "name", "description", "project_id", "tenant_id", "status",
@@ -205,3 +207,20 @@ def test_tags(member: Neutron) -> None:
     assert member.get("/networks", **{"not-tags": "green"}).json()["networks"] == []
     assert member.delete(path).status_code == 204
     assert member.get(path).json() == {"tags": []}
+
+
+def test_settings_choose_the_vni_range_mtu_and_quotas(tmp_path: Path) -> None:
+    gen = make_api(tmp_path / "state", network_vni_min=5000, network_vni_max=5001,
+                   network_underlay_mtu=9000, network_quota_networks=2)
+    api = next(gen)
+    try:
+        neutron = Neutron(api)
+        first = neutron.network()
+        assert (first["provider:segmentation_id"], first["mtu"]) == (5000, 8950)
+        assert neutron.network()["provider:segmentation_id"] == 5001
+        neutron_error(neutron.post("/networks", {"network": {}}), 409, "OverQuota")
+        neutron.put(f"/quotas/{api.admin_project_id}", {"quota": {"network": 10}})
+        neutron_error(neutron.post("/networks", {"network": {}}), 503, "NoNetworkAvailable")
+    finally:
+        for _ in gen:
+            pass

@@ -156,3 +156,20 @@ def test_update_moves_fixed_ips_and_keeps_the_rest(net: Net) -> None:
     with net.uow() as uow:
         held = sorted(a.ip_address for a in uow.ip_allocations.find(network_id=network_id))
     assert held == ["10.0.0.2", "10.0.0.6"]
+
+
+def test_a_slaac_subnet_addresses_existing_ports_and_takes_them_back(net: Net) -> None:
+    made = net.network().network
+    net.subnet(made.id, "10.8.0.0/24")
+    port = net.s.ports.create(net.alice, NewPort(network_id=made.id,
+                                                  mac_address="fa:16:3e:00:00:0a"))
+    v6 = net.subnet(made.id, "2001:db8:8::/64", ipv6_ra_mode="slaac",
+                    ipv6_address_mode="slaac")
+    now = net.s.ports.get(net.alice, port.id)
+    assert {"subnet_id": v6.id, "ip_address": "2001:db8:8:0:f816:3eff:fe00:a"} in now.fixed_ips
+    # SLAAC addresses follow the prefix: deleting the subnet takes them, no SubnetInUse.
+    net.s.subnets.delete(net.alice, v6.id)
+    after = net.s.ports.get(net.alice, port.id)
+    assert [f["subnet_id"] for f in after.fixed_ips] == [port.fixed_ips[0]["subnet_id"]]
+    with net.uow() as uow:
+        assert uow.ip_allocations.find(subnet_id=v6.id) == []

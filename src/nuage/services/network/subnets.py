@@ -219,6 +219,7 @@ class SubnetService(NetworkUseCases):
                 raise Conflict(NetworkFault.SUBNET_IN_USE, subnet_id=subnet.id)
             for port in ports:
                 port.fixed_ips = [f for f in port.fixed_ips if f["subnet_id"] != subnet.id]
+                port.revision_number += 1
             uow.ip_allocations.delete_where(subnet_id=subnet.id)
             uow.subnets.delete(subnet)
             self.record(uow, ctx, "subnet.delete", "subnet", subnet.id, subnet.project_id,
