@@ -224,3 +224,19 @@ def test_settings_choose_the_vni_range_mtu_and_quotas(tmp_path: Path) -> None:
     finally:
         for _ in gen:
             pass
+
+
+def test_bulk_create_is_all_or_none(member: Neutron) -> None:
+    r = member.post("/networks", {"networks": [{"name": "b1"}, {"name": "b2"}]})
+    assert r.status_code == 201, r.text
+    made = r.json()["networks"]
+    assert [n["name"] for n in made] == ["b1", "b2"]
+    net = made[0]["id"]
+    r = member.post("/subnets", {"subnets": [
+        {"network_id": net, "cidr": "10.0.0.0/24", "ip_version": 4},
+        {"network_id": net, "cidr": "10.0.0.0/25", "ip_version": 4}]})
+    neutron_error(r, 400, "InvalidInput")
+    assert member.get("/subnets", network_id=net).json()["subnets"] == []   # none kept
+    member.subnet(net, "10.0.0.0/24")
+    r = member.post("/ports", {"ports": [{"network_id": net}, {"network_id": net}]})
+    assert r.status_code == 201 and len(r.json()["ports"]) == 2

@@ -131,3 +131,15 @@ def test_a_create_is_audited_in_its_transaction(net: Net) -> None:
     (event,) = net.events("network.network.create")
     assert (event.target_id, event.project_id, event.outcome) == (made.id, "p-a", "success")
     assert event.detail["segmentation_id"] == made.segmentation_id
+
+
+def test_bulk_create_undoes_what_it_made_when_one_is_refused(small: Net) -> None:
+    small.network()
+    small.network()
+    # Three segment ids in all: the bulk's first item takes the last, its second fails.
+    with pytest.raises(Unavailable) as exc:
+        small.s.networks.create_many(small.alice, [NewNetwork(name=f"b{i}") for i in range(3)])
+    assert exc.value.fault is NetworkFault.NO_SEGMENT_AVAILABLE
+    with small.uow() as uow:
+        assert len(uow.networks.find(project_id="p-a")) == 2
+    assert len(small.events("network.network.delete")) == 1      # the undo is audited

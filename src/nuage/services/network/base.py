@@ -3,18 +3,41 @@ port, and the audit record."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from nuage.domain import policy
 from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import CommonFault, Forbidden, NotFound
+from nuage.domain.errors import CommonFault, Forbidden, NotFound, NuageError
 from nuage.domain.network import Network, NetworkType, Port, Subnet
 from nuage.domain.policy import Target
 from nuage.ports.clock import Clock
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
+
+C = TypeVar("C")
+E = TypeVar("E")
+
+
+def all_or_none(make: Callable[[C], E], undo: Callable[[E], None], commands: Sequence[C]
+                ) -> list[E]:
+    """Neutron's bulk create: every item or none. Each item is its own use case (its own
+    transaction, policy check and audit event); when one is refused, those made before it
+    are deleted again (on the audit trail too), and the refusal is raised."""
+    made: list[E] = []
+    try:
+        for command in commands:
+            made.append(make(command))
+    except NuageError:
+        for item in reversed(made):
+            # Already gone (a concurrent delete): nothing left to undo.
+            with contextlib.suppress(NuageError):
+                undo(item)
+        raise
+    return made
 
 
 @dataclass(frozen=True)

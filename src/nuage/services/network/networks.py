@@ -20,7 +20,12 @@ from nuage.domain.network import OWN_PORT_OWNERS, Network, NetworkType, Segment
 from nuage.domain.network_errors import NetworkFault, Unavailable
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import NetworkPorts, NetworkUseCases, network_target
+from nuage.services.network.base import (
+    NetworkPorts,
+    NetworkUseCases,
+    all_or_none,
+    network_target,
+)
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.quotas import NetworkQuotaService
 
@@ -145,6 +150,10 @@ class NetworkService(NetworkUseCases):
                          "external": net.external})
             uow.commit()
             return NetworkInfo(net, [])
+
+    def create_many(self, ctx: RequestContext, cmds: list[NewNetwork]) -> list[NetworkInfo]:
+        return all_or_none(lambda c: self.create(ctx, c),
+                           lambda i: self.delete(ctx, i.network.id), cmds)
 
     def get(self, ctx: RequestContext, network_id: str) -> NetworkInfo:
         self.require_user(ctx)

@@ -31,7 +31,7 @@ from nuage.domain.network import (
 from nuage.domain.network_errors import NetworkFault
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import NetworkPorts, NetworkUseCases
+from nuage.services.network.base import NetworkPorts, NetworkUseCases, all_or_none
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.quotas import NetworkQuotaService
 
@@ -253,6 +253,10 @@ class PortService(NetworkUseCases):
                          "device_owner": cmd.device_owner})
             uow.commit()
             return port
+
+    def create_many(self, ctx: RequestContext, cmds: list[NewPort]) -> list[Port]:
+        return all_or_none(lambda c: self.create(ctx, c), lambda p: self.delete(ctx, p.id),
+                           cmds)
 
     def get(self, ctx: RequestContext, port_id: str) -> Port:
         self.require_user(ctx)

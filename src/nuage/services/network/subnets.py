@@ -26,7 +26,12 @@ from nuage.domain.network import (
 from nuage.domain.network_errors import NetworkFault
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import NetworkPorts, NetworkUseCases, network_target
+from nuage.services.network.base import (
+    NetworkPorts,
+    NetworkUseCases,
+    all_or_none,
+    network_target,
+)
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.quotas import NetworkQuotaService
@@ -137,6 +142,10 @@ class SubnetService(NetworkUseCases):
                         {"network_id": net.id, "cidr": subnet.cidr})
             uow.commit()
             return subnet
+
+    def create_many(self, ctx: RequestContext, cmds: list[NewSubnet]) -> list[Subnet]:
+        return all_or_none(lambda c: self.create(ctx, c), lambda s: self.delete(ctx, s.id),
+                           cmds)
 
     @staticmethod
     def _address_existing_ports(uow: UnitOfWork, subnet: Subnet) -> None:

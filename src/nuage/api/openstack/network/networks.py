@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -10,14 +12,18 @@ from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.network import render
 from nuage.api.openstack.network.attributes import BY_WIRE
 from nuage.api.openstack.network.deps import caller
-from nuage.api.openstack.network.requests import fields, list_query, project_of, resource_body
+from nuage.api.openstack.network.requests import (
+    create_bodies,
+    fields,
+    list_query,
+    project_of,
+    resource_body,
+)
 from nuage.services.network.networks import NewNetwork
 
 
-async def create(request: Request) -> Response:
-    d, ctx = await caller(request)
-    v = await resource_body(request, "network", post=True)
-    cmd = NewNetwork(
+def _command(v: dict[str, Any]) -> NewNetwork:
+    return NewNetwork(
         name=v.get("name", ""), description=v.get("description", ""),
         admin_state_up=v.get("admin_state_up", True), shared=v.get("shared", False),
         external=v.get("router:external", False), mtu=v.get("mtu"),
@@ -26,8 +32,15 @@ async def create(request: Request) -> Response:
         physical_network=v.get("provider:physical_network"),
         segmentation_id=v.get("provider:segmentation_id"), project_id=project_of(v),
         tags=tuple(v.get("tags", ())))
-    info = await call(d.s.networks.create, ctx, cmd)
-    return reply({"network": render.network(info, ctx)}, status=201)
+
+
+async def create(request: Request) -> Response:
+    d, ctx = await caller(request)
+    items, bulk = await create_bodies(request, "network")
+    made = await call(d.s.networks.create_many, ctx, [_command(v) for v in items])
+    if bulk:
+        return reply({"networks": [render.network(i, ctx) for i in made]}, status=201)
+    return reply({"network": render.network(made[0], ctx)}, status=201)
 
 
 async def listing(request: Request) -> Response:

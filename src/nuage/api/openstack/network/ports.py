@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,6 +13,7 @@ from nuage.api.openstack.network import render
 from nuage.api.openstack.network.attributes import BY_WIRE
 from nuage.api.openstack.network.deps import caller
 from nuage.api.openstack.network.requests import (
+    create_bodies,
     fields,
     fixed_ips,
     list_query,
@@ -22,14 +25,12 @@ from nuage.domain.errors import ValidationError
 from nuage.services.network.ports import NewPort
 
 
-async def create(request: Request) -> Response:
-    d, ctx = await caller(request)
-    v = await resource_body(request, "port", post=True)
+def _command(v: dict[str, Any]) -> NewPort:
     no_security_groups(v)
     if "network_id" not in v:
         raise ValidationError("Failed to parse request. Required attribute 'network_id' not "
                               "specified")
-    cmd = NewPort(
+    return NewPort(
         network_id=v["network_id"], name=v.get("name", ""),
         description=v.get("description", ""), admin_state_up=v.get("admin_state_up", True),
         mac_address=v.get("mac_address"), fixed_ips=fixed_ips(v),
@@ -39,8 +40,15 @@ async def create(request: Request) -> Response:
         binding_host_id=v.get("binding:host_id"), binding_vnic_type=v.get("binding:vnic_type"),
         binding_profile=v.get("binding:profile"), project_id=project_of(v),
         tags=tuple(v.get("tags", ())))
-    port = await call(d.s.ports.create, ctx, cmd)
-    return reply({"port": render.port(port, ctx)}, status=201)
+
+
+async def create(request: Request) -> Response:
+    d, ctx = await caller(request)
+    items, bulk = await create_bodies(request, "port")
+    made = await call(d.s.ports.create_many, ctx, [_command(v) for v in items])
+    if bulk:
+        return reply({"ports": [render.port(p, ctx) for p in made]}, status=201)
+    return reply({"port": render.port(made[0], ctx)}, status=201)
 
 
 async def listing(request: Request) -> Response:

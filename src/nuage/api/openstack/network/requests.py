@@ -78,11 +78,24 @@ async def resource_body(request: Request, resource: str, post: bool) -> dict[str
     kept)."""
     body = await json_object(request)
     if set(body) != {resource} or not isinstance(body[resource], dict):
-        if f"{resource}s" in body and post:
-            raise ValidationError("Bulk operation is not supported.")
-        raise ValidationError(f"Resource body required with key '{resource}'." if not body
-                              else f"Unable to find '{resource}' in request body")
-    given: dict[str, Any] = body[resource]
+        raise ValidationError(f"Unable to find '{resource}' in request body")
+    return checked(resource, body[resource], post)
+
+
+async def create_bodies(request: Request, resource: str) -> tuple[list[dict[str, Any]], bool]:
+    """A create's items, checked, and whether it was a bulk create (`{resources: [...]}`,
+    answered as a list)."""
+    body = await json_object(request)
+    plural = f"{resource}s"
+    if set(body) == {plural} and isinstance(body[plural], list) and body[plural] and all(
+            isinstance(item, dict) for item in body[plural]):
+        return [checked(resource, item, post=True) for item in body[plural]], True
+    if set(body) != {resource} or not isinstance(body[resource], dict):
+        raise ValidationError(f"Unable to find '{resource}' in request body")
+    return [checked(resource, body[resource], post=True)], False
+
+
+def checked(resource: str, given: dict[str, Any], post: bool) -> dict[str, Any]:
     known = BY_WIRE[resource]
     unknown = sorted(k for k in given if k not in known)
     if unknown:

@@ -12,7 +12,13 @@ from nuage.api.openstack.common.http import call, empty, reply
 from nuage.api.openstack.network import render
 from nuage.api.openstack.network.attributes import BY_WIRE
 from nuage.api.openstack.network.deps import caller
-from nuage.api.openstack.network.requests import fields, list_query, project_of, resource_body
+from nuage.api.openstack.network.requests import (
+    create_bodies,
+    fields,
+    list_query,
+    project_of,
+    resource_body,
+)
 from nuage.domain.errors import ValidationError
 from nuage.services.network.subnets import NewSubnet
 
@@ -25,15 +31,13 @@ def _no_pools(v: dict[str, Any]) -> None:
         raise ValidationError("Unrecognized attribute(s) 'segment_id, service_types'")
 
 
-async def create(request: Request) -> Response:
-    d, ctx = await caller(request)
-    v = await resource_body(request, "subnet", post=True)
+def _command(v: dict[str, Any]) -> NewSubnet:
     _no_pools(v)
     for required in ("network_id", "cidr"):
         if required not in v:
             raise ValidationError(f"Failed to parse request. Required attribute '{required}' "
                                   "not specified")
-    cmd = NewSubnet(
+    return NewSubnet(
         network_id=v["network_id"], cidr=v["cidr"], ip_version=v.get("ip_version", 4),
         name=v.get("name", ""), description=v.get("description", ""),
         gateway_ip=v.get("gateway_ip"), gateway_given="gateway_ip" in v,
@@ -41,8 +45,15 @@ async def create(request: Request) -> Response:
         dns_nameservers=v.get("dns_nameservers", []), host_routes=v.get("host_routes", []),
         ipv6_ra_mode=v.get("ipv6_ra_mode"), ipv6_address_mode=v.get("ipv6_address_mode"),
         project_id=project_of(v), tags=tuple(v.get("tags", ())))
-    subnet = await call(d.s.subnets.create, ctx, cmd)
-    return reply({"subnet": render.subnet(subnet, ctx)}, status=201)
+
+
+async def create(request: Request) -> Response:
+    d, ctx = await caller(request)
+    items, bulk = await create_bodies(request, "subnet")
+    made = await call(d.s.subnets.create_many, ctx, [_command(v) for v in items])
+    if bulk:
+        return reply({"subnets": [render.subnet(s, ctx) for s in made]}, status=201)
+    return reply({"subnet": render.subnet(made[0], ctx)}, status=201)
 
 
 async def listing(request: Request) -> Response:
