@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from nuage.api.openstack.common.body import MAX_BODY
 from tests.api.conftest import Api, make_api
 from tests.api.network_support import Neutron, neutron_error
 
@@ -240,3 +241,14 @@ def test_bulk_create_is_all_or_none(member: Neutron) -> None:
     member.subnet(net, "10.0.0.0/24")
     r = member.post("/ports", {"ports": [{"network_id": net}, {"network_id": net}]})
     assert r.status_code == 201 and len(r.json()["ports"]) == 2
+
+
+def test_bodies_are_bounded_in_neutrons_envelope(api: Api) -> None:
+    headers = {**api.h(), "Content-Type": "application/json"}
+    deep = b'{"network": ' + b"[" * 100 + b"]" * 100 + b"}"
+    r = api.http.post("/network/v2.0/networks", content=deep, headers=headers)
+    neutron_error(r, 400, "HTTPBadRequest")
+    r = api.http.post("/network/v2.0/networks", content=b" " * (MAX_BODY + 1), headers=headers)
+    neutron_error(r, 413, "HTTPRequestEntityTooLarge")
+    r = api.http.post("/network/v2.0/networks", content=b"{not json", headers=headers)
+    neutron_error(r, 400, "HTTPBadRequest")
