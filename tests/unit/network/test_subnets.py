@@ -135,3 +135,13 @@ def test_update_changes_pools_and_dns_and_keeps_the_rules(net: Net) -> None:
     with pytest.raises(Conflict) as exc:
         net.s.subnets.update(net.alice, s.id, {"gateway_ip": "10.0.0.120"})
     assert exc.value.fault is NetworkFault.GATEWAY_IN_POOL
+
+
+def test_the_network_owner_sees_a_subnet_an_admin_made_on_its_network(net: Net) -> None:
+    made = net.network().network
+    s = net.subnet(made.id, "10.4.0.0/24", ctx=net.admin)
+    assert s.project_id == "p-admin"
+    assert net.s.subnets.get(net.alice, s.id).id == s.id
+    assert [x.id for x in net.s.subnets.list_subnets(net.alice, ListQuery()).items] == [s.id]
+    with pytest.raises(NotFound):
+        net.s.subnets.get(net.bob, s.id)

@@ -83,9 +83,15 @@ def network_visible(ctx: RequestContext, net: Network) -> bool:
 
 
 def subnet_visible(ctx: RequestContext, subnet: Subnet, net: Network | None) -> bool:
+    """The subnet's own project sees it, and so does whoever sees its network (its owner
+    included, when an admin made the subnet in another project): lists show the subnets of
+    the networks the caller sees, and a show agrees."""
     shared = net is not None and (net.shared or net.external)
-    return policy.may(ctx, "network:subnet:get", Target(project_id=subnet.project_id,
-                                                        shared=shared))
+    if policy.may(ctx, "network:subnet:get", Target(project_id=subnet.project_id,
+                                                    shared=shared)):
+        return True
+    return net is not None and policy.may(ctx, "network:subnet:get",
+                                          Target(project_id=net.project_id, shared=shared))
 
 
 def port_visible(ctx: RequestContext, port: Port) -> bool:
