@@ -145,3 +145,6 @@ def test_the_network_owner_sees_a_subnet_an_admin_made_on_its_network(net: Net) 
     assert [x.id for x in net.s.subnets.list_subnets(net.alice, ListQuery()).items] == [s.id]
     with pytest.raises(NotFound):
         net.s.subnets.get(net.bob, s.id)
+    # ... and, owning the network, changes and deletes it.
+    assert net.s.subnets.update(net.alice, s.id, {"name": "mine"}).name == "mine"
+    net.s.subnets.delete(net.alice, s.id)

@@ -30,7 +30,6 @@ from nuage.services.network.base import (
     NetworkPorts,
     NetworkUseCases,
     all_or_none,
-    network_target,
 )
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.networks import NetworkService
@@ -143,6 +142,15 @@ class SubnetService(NetworkUseCases):
             uow.commit()
             return subnet
 
+    def _enforce_owner(self, uow: UnitOfWork, ctx: RequestContext, row: str, subnet: Subnet,
+                       network_project: str | None) -> None:
+        """The subnet's project, or its network's owner (Neutron's admin_or_network_owner),
+        may change it."""
+        if network_project is not None and policy.may(ctx, row,
+                                                      Target(project_id=network_project)):
+            return
+        self.enforce(uow, ctx, row, Target(project_id=subnet.project_id), "subnet", subnet.id)
+
     def create_many(self, ctx: RequestContext, cmds: list[NewSubnet]) -> list[Subnet]:
         return all_or_none(lambda c: self.create(ctx, c), lambda s: self.delete(ctx, s.id),
                            cmds)
@@ -180,9 +188,7 @@ class SubnetService(NetworkUseCases):
         with self.p.uow(write=True) as uow:
             subnet = self.find_subnet(uow, ctx, subnet_id)
             net = self.find_network(uow, ctx, subnet.network_id, for_update=True)
-            self.enforce(uow, ctx, "network:subnet:update",
-                         Target(project_id=subnet.project_id, shared=net.shared),
-                         "subnet", subnet.id)
+            self._enforce_owner(uow, ctx, "network:subnet:update", subnet, net.project_id)
             prefix = ipaddress.ip_network(subnet.cidr)
             if "gateway_ip" in changes or "allocation_pools" in changes:
                 gateway, pools = self._gateway_and_pools(
@@ -216,10 +222,8 @@ class SubnetService(NetworkUseCases):
         with self.p.uow(write=True) as uow:
             subnet = self.find_subnet(uow, ctx, subnet_id)
             net = uow.networks.get_for_update(subnet.network_id)
-            self.enforce(uow, ctx, "network:subnet:delete",
-                         Target(project_id=subnet.project_id,
-                                shared=net is not None and network_target(net).shared),
-                         "subnet", subnet.id)
+            self._enforce_owner(uow, ctx, "network:subnet:delete", subnet,
+                                net.project_id if net is not None else None)
             holders = {a.port_id for a in uow.ip_allocations.find(subnet_id=subnet.id)}
             ports = uow.ports.find(id=list(holders)) if holders else []
             # An auto-address (SLAAC) subnet's addresses follow the prefix: they go with it.
