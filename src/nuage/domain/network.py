@@ -50,10 +50,13 @@ class Ipv6Mode(StrEnum):
 AUTO_ADDRESS_MODES = frozenset({Ipv6Mode.SLAAC, Ipv6Mode.DHCPV6_STATELESS})
 
 # Device owners of the network's own infrastructure ports: they do not keep a network from
-# being deleted (Neutron deletes them with it).
+# being deleted, and go with it (Neutron's AUTO_DELETE_PORT_OWNERS). A router's interface
+# does keep it: the router must let go first.
 DEVICE_OWNER_DHCP = "network:dhcp"
 DEVICE_OWNER_ROUTER_INTF = "network:router_interface"
-OWN_PORT_OWNERS = frozenset({DEVICE_OWNER_DHCP})
+OWN_PORT_OWNERS = frozenset({DEVICE_OWNER_DHCP, "network:distributed",
+                             "network:floatingip_agent_gateway",
+                             "network:router_ha_interface"})
 # A device owner in this family is the cloud's own (admin or network owner only).
 NETWORK_DEVICE_PREFIX = "network:"
 ROUTER_OWNERS = frozenset({DEVICE_OWNER_ROUTER_INTF, "network:router_gateway",

@@ -143,3 +143,15 @@ def test_bulk_create_undoes_what_it_made_when_one_is_refused(small: Net) -> None
     with small.uow() as uow:
         assert len(uow.networks.find(project_id="p-a")) == 2
     assert len(small.events("network.network.delete")) == 1      # the undo is audited
+
+
+def test_a_router_interface_keeps_its_network(net: Net) -> None:
+    made = net.network().network
+    net.subnet(made.id)
+    port = net.s.ports.create(net.alice, NewPort(network_id=made.id,
+                                                  device_owner="network:router_interface",
+                                                  device_id="router-1"))
+    with pytest.raises(Conflict):
+        net.s.networks.delete(net.alice, made.id)
+    net.s.ports.delete(net.alice, port.id)
+    net.s.networks.delete(net.alice, made.id)
