@@ -90,3 +90,13 @@ def test_paging_follows_next_and_previous_links(api: Api) -> None:
     assert "networks_links" not in n.get("/networks").json()
     neutron_error(n.get("/networks", limit=2, marker="f0b9c5e6-0000-4000-8000-000000000000"),
                   404, "NetworkNotFound")
+
+
+def test_admins_filter_and_sort_by_project(api: Api) -> None:
+    admin = Neutron(api)
+    a, b = api.project(), api.project()
+    made = [admin.network(project_id=p["id"]) for p in (b, a)]
+    listed = admin.get("/networks", tenant_id=[a["id"], b["id"]], sort_key="project_id")
+    assert [n["project_id"] for n in listed.json()["networks"]] == sorted([a["id"], b["id"]])
+    only_a = admin.get("/networks", project_id=a["id"]).json()["networks"]
+    assert [n["id"] for n in only_a] == [made[1]["id"]]

@@ -39,8 +39,8 @@ class Attr:
 
 _STANDARD = (
     Attr("id", "id", Kind.STRING),
-    Attr("project_id", "project_id", Kind.SPECIAL, post=True),
-    Attr("tenant_id", "project_id", Kind.SPECIAL, post=True),
+    Attr("project_id", "project_id", Kind.STRING, post=True),
+    Attr("tenant_id", "project_id", Kind.STRING, post=True),
     Attr("name", "name", Kind.STRING, post=True, put=True),
     Attr("description", "description", Kind.STRING, post=True, put=True),
     Attr("tags", "tags", Kind.STRINGS, post=True),
