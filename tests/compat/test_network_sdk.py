@@ -20,7 +20,8 @@ def test_sdk_network_lifecycle(live_nuage: LiveNuage, tenant_factory: Any) -> No
     try:
         net = conn.network.create_network(name=unique("sdk"))
         assert net.project_id == t.project_id and net.mtu == 1450
-        assert conn.network.find_network(net.name).id == net.id
+        found = conn.network.find_network(net.name)
+        assert found is not None and found.id == net.id
         subnet = conn.network.create_subnet(network_id=net.id, cidr="10.7.0.0/24",
                                             ip_version=4, name=unique("sub"))
         v6 = conn.network.create_subnet(network_id=net.id, cidr="2001:db8:7::/64",
