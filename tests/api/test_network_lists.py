@@ -42,6 +42,8 @@ def test_filters_by_attribute(api: Api) -> None:
     by_ip = n.get("/ports", fixed_ips=f"ip_address={port['fixed_ips'][0]['ip_address']}")
     assert [p["id"] for p in by_ip.json()["ports"]] == [port["id"]]
     assert len(n.get("/ports", fixed_ips=f"subnet_id={sub['id']}").json()["ports"]) == 2
+    assert len(n.get("/ports", fixed_ips="ip_address_substr=10.3.0.").json()["ports"]) == 2
+    assert n.get("/ports", fixed_ips="ip_address_substr=10.9.").json()["ports"] == []
     assert [s["id"] for s in n.get("/subnets", network_id=red["id"]).json()["subnets"]] == [
         sub["id"]]
     assert n.get("/subnets", network_id=blue["id"]).json()["subnets"] == []

@@ -27,7 +27,8 @@ E = TypeVar("E", bound=Identified)
 @dataclass(frozen=True)
 class ListQuery:
     # attribute -> accepted values as the wire gives them (strings); "a.b" matches an
-    # attribute holding a list of dicts when any element's "b" is one of the values.
+    # attribute holding a list of dicts when any element's "b" is one of the values, and
+    # "a.b_substr" when any element's "b" contains one of them.
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Neutron's tags, tags-any, not-tags, not-tags-any.
     tags_all: tuple[str, ...] = ()
@@ -59,7 +60,11 @@ def _matches(item: Any, key: str, accepted: tuple[str, ...]) -> bool:
     wanted = {a.lower() if a.lower() in ("true", "false") else a for a in accepted}
     if "." in key:
         outer, inner = key.split(".", 1)
-        return any(_text(e.get(inner)) in wanted for e in getattr(item, outer, []) or [])
+        elements = getattr(item, outer, []) or []
+        if inner.endswith("_substr"):
+            base = inner.removesuffix("_substr")
+            return any(part in _text(e.get(base)) for e in elements for part in accepted)
+        return any(_text(e.get(inner)) in wanted for e in elements)
     if not hasattr(item, key):
         return True           # an attribute this entity lacks filters nothing (as Neutron)
     return _text(getattr(item, key)) in wanted

@@ -42,6 +42,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "standard-attr-tag": ("Tag support for resources with standard attribute: subnet, "
                           "network, port", "Enables to set tag on resources with standard "
                           "attribute."),
+    "ip-substring-filtering": ("IP address substring filtering", "Provides IP address "
+                               "substring filtering when listing ports"),
     "pagination": ("Pagination support", "Extension that indicates that pagination is "
                    "enabled."),
     "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),

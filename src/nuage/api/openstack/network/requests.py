@@ -168,10 +168,11 @@ def list_query(request: Request, resource: str, ctx: RequestContext) -> ListQuer
     for key in {k for k in params if k not in CONTROL}:
         values = tuple(params.getlist(key))
         if resource == "port" and key == "fixed_ips":
-            # fixed_ips=ip_address=10.0.0.3, fixed_ips=subnet_id=<id> (the CLI's form)
+            # fixed_ips=ip_address=10.0.0.3, fixed_ips=subnet_id=<id> (the CLI's form),
+            # fixed_ips=ip_address_substr=10.0. (ip-substring-filtering)
             for v in values:
                 inner, _, wanted = v.partition("=")
-                if inner in ("ip_address", "subnet_id"):
+                if inner in ("ip_address", "subnet_id", "ip_address_substr"):
                     filters.setdefault(f"fixed_ips.{inner}", ())
                     filters[f"fixed_ips.{inner}"] += (wanted,)
             continue
