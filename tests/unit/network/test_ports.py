@@ -173,3 +173,19 @@ def test_a_slaac_subnet_addresses_existing_ports_and_takes_them_back(net: Net) -
     assert [f["subnet_id"] for f in after.fixed_ips] == [port.fixed_ips[0]["subnet_id"]]
     with net.uow() as uow:
         assert uow.ip_allocations.find(subnet_id=v6.id) == []
+
+
+def test_a_new_mac_moves_the_slaac_address_only(net: Net) -> None:
+    made = net.network().network
+    v4 = net.subnet(made.id, "10.6.0.0/24")
+    v6 = net.subnet(made.id, "2001:db8:6::/64", ipv6_ra_mode="slaac",
+                    ipv6_address_mode="slaac")
+    port = net.s.ports.create(net.alice, NewPort(network_id=made.id,
+                                                  mac_address="fa:16:3e:00:00:01"))
+    moved = net.s.ports.update(net.alice, port.id, {"mac_address": "fa:16:3e:00:00:02"})
+    assert moved.fixed_ips == [{"subnet_id": v4.id, "ip_address": "10.6.0.2"},
+                               {"subnet_id": v6.id,
+                                "ip_address": "2001:db8:6:0:f816:3eff:fe00:2"}]
+    with net.uow() as uow:
+        held = {a.ip_address for a in uow.ip_allocations.find(port_id=port.id)}
+    assert held == {"10.6.0.2", "2001:db8:6:0:f816:3eff:fe00:2"}

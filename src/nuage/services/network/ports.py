@@ -163,6 +163,17 @@ class PortService(NetworkUseCases):
             uow.ip_allocations.add(IpAllocation(subnet.id, ip, port_id, net.id))
         return [{"subnet_id": s.id, "ip_address": ip} for s, ip in chosen]
 
+    def _readdress(self, uow: UnitOfWork, net: Network, port: Port) -> None:
+        """A new MAC moves the port's EUI-64 addresses with it; the others stay."""
+        auto = {s.id for s in uow.subnets.find(network_id=net.id) if s.auto_address}
+        if not any(f["subnet_id"] in auto for f in port.fixed_ips):
+            return
+        again = tuple(FixedIp(subnet_id=f["subnet_id"],
+                              ip_address=None if f["subnet_id"] in auto else f["ip_address"])
+                      for f in port.fixed_ips)
+        port.fixed_ips = self._allocate(uow, net, port.id, port.mac_address, port.device_owner,
+                                        again, port.fixed_ips)
+
     @staticmethod
     def _subnet_holding(subnets: list[Subnet], ip_address: str) -> Subnet:
         try:
@@ -285,6 +296,8 @@ class PortService(NetworkUseCases):
                 mac = rules.normalise_mac(str(changes["mac_address"]))
                 if mac != port.mac_address:
                     port.mac_address = self._mac(uow, net, mac)
+                    if "fixed_ips" not in changes:
+                        self._readdress(uow, net, port)
             security = changes.get("port_security_enabled", port.port_security_enabled)
             pairs = changes.get("allowed_address_pairs", port.allowed_address_pairs)
             port.allowed_address_pairs = self._check_pairs(port.id, security, pairs)
