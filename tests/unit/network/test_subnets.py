@@ -148,3 +148,14 @@ def test_the_network_owner_sees_a_subnet_an_admin_made_on_its_network(net: Net) 
     # ... and, owning the network, changes and deletes it.
     assert net.s.subnets.update(net.alice, s.id, {"name": "mine"}).name == "mine"
     net.s.subnets.delete(net.alice, s.id)
+
+
+def test_a_refused_change_leaves_neither_row_nor_event(net: Net) -> None:
+    made = net.network().network
+    _subnet(net, made.id, "10.0.0.0/24")
+    before = len(net.events("network.subnet.create"))
+    with pytest.raises(ValidationError):
+        net.subnet(made.id, "10.0.0.0/16")
+    assert len(net.events("network.subnet.create")) == before
+    with net.uow() as uow:
+        assert [s.cidr for s in uow.subnets.find(network_id=made.id)] == ["10.0.0.0/24"]
