@@ -16,6 +16,7 @@ from nuage.api.audit.app import audit_app
 from nuage.api.openstack.compute.app import compute_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.image.app import image_app
+from nuage.api.openstack.network.app import network_app
 from nuage.api.s3.app import s3_listener
 from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.clock import SystemClock
@@ -48,6 +49,8 @@ from nuage.services.image.base import ImageConfig, ImagePorts
 from nuage.services.image.build import ImageServices, build_image
 from nuage.services.image.compute_source import LocalImageSource
 from nuage.services.image.default_image import DefaultImageSetup, GuestImage
+from nuage.services.network.base import NetworkConfig, NetworkPorts, QuotaDefaults
+from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
 from nuage.settings import Settings
@@ -80,6 +83,7 @@ class Cloud:
     storage: S3Services
     images: ImageServices
     compute: ComputeServices
+    network: NetworkServices
     overrides: Overrides
 
     @property
@@ -99,6 +103,8 @@ class Cloud:
             "/image": image_app(self.images, self.identity.tokens, s.image_url, s.identity_url),
             "/compute": compute_app(self.compute, self.identity.tokens, self.images.images,
                                     f"{s.base_url}/compute", s.image_url),
+            "/network": network_app(self.network, self.identity.tokens,
+                                    f"{s.base_url}/network", s.identity_url),
         })
 
     def s3_app(self) -> ASGIApp:
@@ -147,7 +153,9 @@ class Cloud:
                 ServiceSpec("audit", "nuage-audit", f"{base}/audit"),
                 ServiceSpec("s3", "nuage-s3", self.settings.s3_url),
                 ServiceSpec("image", "glance", f"{base}/image"),
-                ServiceSpec("compute", "nova", f"{base}/compute/v2.1")]
+                ServiceSpec("compute", "nova", f"{base}/compute/v2.1"),
+                # No version in the URL: openstacksdk appends v2.0 itself (no discovery).
+                ServiceSpec("network", "neutron", f"{base}/network")]
 
     def seed(self) -> SeedResult:
         result = self.setup.seed(self.settings.region, self.settings.region_country,
@@ -214,6 +222,16 @@ def build(settings: Settings, *, migrate: bool = True,
                                            host_ip=settings.host)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator())
+    network = build_network(NetworkPorts(
+        uow=uow, clock=clock, auditor=auditor,
+        config=NetworkConfig(
+            segment_min=settings.network_vni_min, segment_max=settings.network_vni_max,
+            # VXLAN's outer IPv4, UDP, VXLAN and Ethernet headers: 50 bytes.
+            overlay_mtu=settings.network_underlay_mtu - 50,
+            physical_mtu=settings.network_underlay_mtu,
+            quotas=QuotaDefaults(network=settings.network_quota_networks,
+                                 subnet=settings.network_quota_subnets,
+                                 port=settings.network_quota_ports))))
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
-                 overrides=replace(o, inspector=inspector))
+                 network=network, overrides=replace(o, inspector=inspector))

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     storage_max_bytes: int = -1
     # Glance's image_size_cap: image uploads above it are refused (413). Default 1 TiB.
     image_size_cap: int = Field(1 << 40, ge=1)
+    # Neutron: the VXLAN ids (VNIs, 24 bits) project networks get, allocated centrally; the
+    # underlay's MTU (flat and VLAN networks get it, VXLAN ones 50 bytes less); per-project
+    # network quotas (Neutron's defaults; -1: unlimited).
+    network_vni_min: int = Field(1, ge=1, le=(1 << 24) - 1)
+    network_vni_max: int = Field((1 << 24) - 1, ge=1, le=(1 << 24) - 1)
+    network_underlay_mtu: int = Field(1500, ge=1280, le=9216)
+    network_quota_networks: int = Field(100, ge=-1)
+    network_quota_subnets: int = Field(100, ge=-1)
+    network_quota_ports: int = Field(500, ge=-1)
     # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
     lifecycle_interval: float = Field(3600.0, gt=0)
     lifecycle_day_seconds: int = Field(86400, ge=1)

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from nuage.api.openstack.common.deps import app_deps, install
 
-PACKAGES = ["nuage.api.openstack.identity", "nuage.api.openstack.image", "nuage.api.audit"]
+PACKAGES = ["nuage.api.openstack.identity", "nuage.api.openstack.image",
+            "nuage.api.openstack.network", "nuage.api.audit"]
 
 
 def _modules() -> list[ModuleType]:

@@ -30,7 +30,7 @@ def _modules(under: Path) -> Iterator[Path]:
     yield from sorted(under.rglob("*.py"))
 
 
-AREAS = ["compute", "image", "storage", "identity", "audit"]
+AREAS = ["compute", "image", "storage", "identity", "network", "audit"]
 
 
 def _in_area(path: Path, area: str) -> bool:
@@ -46,6 +46,7 @@ def _in_area(path: Path, area: str) -> bool:
                     "workers/"),
         "identity": ("services/identity/", "api/openstack/identity/", "domain/identity",
                      "cli.py"),
+        "network": ("services/network/", "api/openstack/network/", "domain/network"),
     }[area]
     return rel.startswith(prefixes)
 
@@ -119,20 +120,23 @@ def _tables() -> list[tuple[str, dict[errors.FaultCode, errors.Wording],
     from nuage.api.openstack.compute import errors as nova
     from nuage.api.openstack.identity import errors as keystone
     from nuage.api.openstack.image import errors as glance
+    from nuage.api.openstack.network import errors as neutron
     from nuage.api.s3 import errors as s3
     from nuage.domain.compute_errors import ComputeFault
     from nuage.domain.identity_errors import IdentityFault
     from nuage.domain.image_errors import ImageFault
+    from nuage.domain.network_errors import NetworkFault
     from nuage.domain.storage_errors import StorageReason
     return [
         ("nova", nova.WORDING, [errors.CommonFault, ComputeFault]),
         ("keystone", keystone.WORDING, [errors.CommonFault, IdentityFault]),
         ("glance", glance.WORDING, [errors.CommonFault, ImageFault]),
+        ("neutron", neutron.WORDING, [errors.CommonFault, NetworkFault]),
         ("s3", s3.WORDING, [errors.CommonFault, StorageReason]),
     ]
 
 
-@pytest.mark.parametrize("api", ["nova", "keystone", "glance", "s3"])
+@pytest.mark.parametrize("api", ["nova", "keystone", "glance", "neutron", "s3"])
 def test_each_error_table_words_every_fault_of_its_api(api: str) -> None:
     name, table, enums = next(t for t in _tables() if t[0] == api)
     missing = [f"{e.__name__}.{f.name}" for e in enums for f in e if f not in table]

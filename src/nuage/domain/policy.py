@@ -39,6 +39,9 @@ class Target:
     # system, or a user or group holding such a grant. Only a cloud administrator changes
     # it; otherwise the admin of the admin project's domain would make itself one.
     protected: bool = False
+    # A resource its owner shares with every project (a shared or an external network, and
+    # the subnets on it): any authenticated caller may read it.
+    shared: bool = False
 
 
 Rule = Callable[[RequestContext, Target], bool]
@@ -103,6 +106,10 @@ def service(ctx: RequestContext, _t: Target) -> bool:
 
 def authenticated(ctx: RequestContext, _t: Target) -> bool:
     return ctx.authenticated
+
+
+def shared_with_all(ctx: RequestContext, t: Target) -> bool:
+    return ctx.authenticated and t.shared
 
 
 def any_of(*rules: Rule) -> Rule:
@@ -363,6 +370,46 @@ POLICY: dict[str, Rule] = {
     # Per-project storage quotas (the operator's CLI): any token of the project reads its own.
     "storage:quota:read": any_of(cloud_reader, in_project),
     "storage:quota:update": cloud_admin,
+    # --- network (Neutron) ---
+    # Target.project_id is the resource's project (for a create: the project it is made
+    # for, which an admin may name in the body); for the network-owner rows it is the
+    # network's. Seeing a network, subnet or port is checked first (404, not 403).
+    "network:network:create": any_of(cloud_admin, project_member),
+    "network:network:create_shared": ADMIN,
+    "network:network:create_external": ADMIN,
+    "network:network:create_provider": ADMIN,
+    "network:network:get": any_of(cloud_reader, project_reader, shared_with_all),
+    "network:network:get_provider": READ_ALL,
+    "network:network:update": any_of(cloud_admin, project_member),
+    "network:network:update_shared": ADMIN,
+    "network:network:update_external": ADMIN,
+    "network:network:update_provider": ADMIN,
+    "network:network:delete": any_of(cloud_admin, project_member),
+    # A subnet is made on a network by its owner (target: the network's project).
+    "network:subnet:create": any_of(cloud_admin, project_member),
+    "network:subnet:get": any_of(cloud_reader, project_reader, shared_with_all),
+    "network:subnet:update": any_of(cloud_admin, project_member),
+    "network:subnet:delete": any_of(cloud_admin, project_member),
+    # Ports: anyone's on a network they see (shared ones included); what touches the
+    # network's plumbing (a network:* device owner, a chosen MAC or address, port security,
+    # address pairs) only the network's owner or an admin (target: the network's project).
+    "network:port:create": any_of(cloud_admin, project_member),
+    "network:port:set_network_device_owner": any_of(cloud_admin, project_member),
+    "network:port:set_mac_address": any_of(cloud_admin, project_member),
+    "network:port:set_fixed_ip_address": any_of(cloud_admin, project_member),
+    "network:port:set_port_security": any_of(cloud_admin, project_member),
+    "network:port:set_allowed_address_pairs": any_of(cloud_admin, project_member),
+    # binding:host_id, binding:profile: where and how the port is plugged (admins, Nova).
+    "network:port:update_binding": ADMIN,
+    "network:port:get_binding": READ_ALL,
+    "network:port:get": any_of(cloud_reader, project_reader),
+    "network:port:update": any_of(cloud_admin, project_member),
+    "network:port:delete": any_of(cloud_admin, project_member),
+    # quotas: a project reads its own, admins read and set anyone's
+    "network:quota:get": any_of(cloud_reader, project_reader),
+    "network:quota:list": READ_ALL,
+    "network:quota:update": ADMIN,
+    "network:quota:delete": ADMIN,
 }
 
 

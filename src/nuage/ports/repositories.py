@@ -38,6 +38,14 @@ from nuage.domain.identity import (
     User,
 )
 from nuage.domain.image import Image, ImageMember
+from nuage.domain.network import (
+    IpAllocation,
+    Network,
+    NetworkQuota,
+    Port,
+    Segment,
+    Subnet,
+)
 from nuage.domain.storage import (
     Bucket,
     GarbageBlob,
@@ -47,6 +55,7 @@ from nuage.domain.storage import (
     StorageQuota,
 )
 from nuage.ports.compute import ComputeIndex
+from nuage.ports.network import NetworkIndex
 from nuage.ports.storage import MeteringLog, ObjectIndex
 
 T = TypeVar("T")
@@ -183,6 +192,13 @@ class UnitOfWork(Transaction, Protocol):
     quota_classes: Repository[QuotaClass]
     aggregates: Repository[Aggregate]
     compute: ComputeIndex
+    networks: Repository[Network]
+    segments: Repository[Segment]
+    subnets: Repository[Subnet]
+    ports: Repository[Port]
+    ip_allocations: Repository[IpAllocation]
+    network_quotas: Repository[NetworkQuota]
+    network: NetworkIndex
 
 
 class UnitOfWorkFactory(Protocol):

@@ -9,8 +9,15 @@ from nuage.domain import audit as audit_domain
 from nuage.domain import compute as cp
 from nuage.domain import identity as idm
 from nuage.domain import image as img
+from nuage.domain import network as net
 from nuage.domain import storage as st
-from nuage.drivers.sql import compute_tables, identity_tables, image_tables, storage_tables
+from nuage.drivers.sql import (
+    compute_tables,
+    identity_tables,
+    image_tables,
+    network_tables,
+    storage_tables,
+)
 from nuage.drivers.sql.types import metadata
 
 mapper_registry = registry(metadata=metadata)
@@ -52,6 +59,12 @@ MAPPINGS: list[tuple[type, Table]] = [
     (cp.ComputeQuota, compute_tables.compute_quotas),
     (cp.QuotaClass, compute_tables.compute_quota_classes),
     (cp.Aggregate, compute_tables.aggregates),
+    (net.Network, network_tables.networks),
+    (net.Segment, network_tables.network_segments),
+    (net.Subnet, network_tables.subnets),
+    (net.Port, network_tables.ports),
+    (net.IpAllocation, network_tables.ip_allocations),
+    (net.NetworkQuota, network_tables.network_quotas),
 ]
 
 

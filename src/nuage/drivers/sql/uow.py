@@ -20,8 +20,10 @@ from nuage.domain.audit import AuditChainHead, AuditEvent
 from nuage.drivers.sql import identity_tables as tables
 from nuage.drivers.sql.compute_queries import SqlComputeIndex
 from nuage.drivers.sql.mapping import MAPPINGS, map_domain
+from nuage.drivers.sql.network_queries import SqlNetworkIndex
 from nuage.drivers.sql.storage_queries import SqlMeteringLog, SqlObjectIndex
 from nuage.ports.compute import ComputeIndex
+from nuage.ports.network import NetworkIndex
 from nuage.ports.repositories import (
     AuditLog,
     AuditQuery,
@@ -169,6 +171,7 @@ _QUERY_OBJECTS: dict[object, Callable[[Session], object]] = {
     ObjectIndex: SqlObjectIndex,
     MeteringLog: SqlMeteringLog,
     ComputeIndex: SqlComputeIndex,
+    NetworkIndex: SqlNetworkIndex,
 }
 
 

@@ -8,6 +8,7 @@ from nuage.drivers.sql import (
     compute_tables,  # noqa: F401  (registers its tables)
     identity_tables,  # noqa: F401  (registers its tables)
     image_tables,  # noqa: F401  (registers its tables)
+    network_tables,  # noqa: F401  (registers its tables)
     storage_tables,  # noqa: F401  (registers its tables)
 )
 from nuage.drivers.sql.types import metadata

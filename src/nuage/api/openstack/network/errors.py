@@ -1,0 +1,231 @@
+"""The Neutron error table: domain errors -> {"NeutronError": {"type", "message", "detail"}}.
+
+The class gives the status; the fault names Neutron's exception (`type`, what clients and
+Tempest match on) and its sentence. An adapter's own sentence (a shape error in a body)
+is a plain HTTPBadRequest, as Neutron's API layer answers it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.responses import Response
+
+from nuage.domain.errors import (
+    CommonFault,
+    Conflict,
+    FaultCode,
+    Forbidden,
+    NotFound,
+    NuageError,
+    RequestTooLarge,
+    Unauthorized,
+    ValidationError,
+    Wording,
+)
+from nuage.domain.network_errors import NetworkFault, Unavailable
+
+TABLE: list[tuple[type[NuageError], int, str]] = [
+    (ValidationError, 400, "HTTPBadRequest"),
+    (Unauthorized, 401, "HTTPUnauthorized"),
+    (Forbidden, 403, "HTTPForbidden"),
+    (NotFound, 404, "HTTPNotFound"),
+    (Conflict, 409, "HTTPConflict"),
+    (RequestTooLarge, 413, "HTTPRequestEntityTooLarge"),
+    (Unavailable, 503, "HTTPServiceUnavailable"),
+]
+
+_NOT_FOUND_TYPES = {"network": "NetworkNotFound", "subnet": "SubnetNotFound",
+                    "port": "PortNotFound", "tag": "TagNotFound"}
+
+
+def _not_found(f: Mapping[str, Any]) -> str:
+    if f["kind"] == "extension":
+        return f"Extension with alias {f['ident']} does not exist"
+    if f["kind"] == "tag":
+        return f"Tag {f['ident']} could not be found."
+    noun = {"network": "Network", "subnet": "Subnet", "port": "Port"}.get(f["kind"])
+    if noun is not None:
+        return f"{noun} {f['ident']} could not be found."
+    return f"{str(f['kind']).capitalize()} {f['ident']} could not be found."
+
+
+def _segment_taken(f: Mapping[str, Any]) -> str:
+    kind, ident = f["network_type"], f["segmentation_id"]
+    if kind == "flat":
+        return f"Unable to create the flat network. Physical network {ident} is in use."
+    if kind == "vlan":
+        return f"Unable to create the network. The VLAN {ident} is in use."
+    return f"Unable to create the network. The tunnel ID {ident} is in use."
+
+
+def _cidr_invalid(f: Mapping[str, Any]) -> str:
+    cidr = f["cidr"]
+    try:
+        recommended = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return f"Invalid input for cidr. Reason: '{cidr}' is not a valid IP subnet."
+    return (f"Invalid input for cidr. Reason: '{cidr}' isn't a recognized IP subnet cidr, "
+            f"'{recommended}' is recommended.")
+
+
+def _ipv6_modes(f: Mapping[str, Any]) -> str:
+    ra, address = f["ra_mode"], f["address_mode"]
+    if ra is not None and address is not None and ra != address:
+        return (f"Invalid input for operation: ipv6_ra_mode set to '{ra}' with "
+                f"ipv6_address_mode set to '{address}' is not valid. If both attributes are "
+                "set, they must be the same value.")
+    return ("Invalid input for operation: ipv6_ra_mode and ipv6_address_mode are only valid "
+            f"on IPv6 subnets, as one of slaac, dhcpv6-stateful, dhcpv6-stateless "
+            f"(got '{ra}', '{address}').")
+
+
+def _mtu(f: Mapping[str, Any]) -> str:
+    if int(f["mtu"]) > int(f["maximum"]):
+        return f"Invalid input for operation: Requested MTU is too big, maximum is {f['maximum']}."
+    return f"Invalid input for mtu. Reason: '{f['mtu']}' is too small - must be at least '68'."
+
+
+# Each fault in Neutron's words.
+WORDING: dict[FaultCode, Wording] = {
+    CommonFault.NOT_FOUND: _not_found,
+    CommonFault.POLICY_DENIED: "(rule:{action}) is disallowed by policy",
+    CommonFault.AUTHENTICATION_REQUIRED: "The request you have made requires authentication.",
+    # --- networks ---
+    NetworkFault.NETWORK_IN_USE: "Unable to complete operation on network {network_id}. "
+                                 "There are one or more ports still in use on the network.",
+    NetworkFault.NETWORK_SHARED_IN_USE: "Unable to reconfigure sharing settings for network "
+                                        "{network_id}. Multiple tenants are using it.",
+    NetworkFault.PROVIDER_INVALID: "Invalid input for operation: {reason}.",
+    NetworkFault.SEGMENT_TAKEN: _segment_taken,
+    NetworkFault.NO_SEGMENT_AVAILABLE: "Unable to create the network. No tenant network is "
+                                       "available for allocation.",
+    NetworkFault.MTU_INVALID: _mtu,
+    # --- subnets ---
+    NetworkFault.CIDR_INVALID: _cidr_invalid,
+    NetworkFault.CIDR_VERSION_MISMATCH: "Invalid input for operation: Cidr {cidr} does not "
+                                        "match ip_version {ip_version}.",
+    NetworkFault.CIDR_TOO_SMALL: "Invalid input for operation: The subnet {cidr} has no room "
+                                 "for a gateway and a port.",
+    NetworkFault.SUBNET_OVERLAPS: "Invalid input for operation: Requested subnet with cidr: "
+                                  "{cidr} for network: {network_id} overlaps with another "
+                                  "subnet.",
+    NetworkFault.GATEWAY_INVALID: "Invalid input for operation: Gateway is not valid on "
+                                  "subnet.",
+    NetworkFault.GATEWAY_IN_POOL: "Gateway ip {ip_address} conflicts with allocation pool "
+                                  "{pool}.",
+    NetworkFault.POOL_INVALID: "The allocation pool {pool} is not valid.",
+    NetworkFault.POOL_OUT_OF_BOUNDS: "The allocation pool {pool} spans beyond the subnet cidr "
+                                     "{cidr}.",
+    NetworkFault.POOLS_OVERLAP: "Found overlapping allocation pools: {pool_1} and {pool_2} "
+                                "for subnet {cidr}.",
+    NetworkFault.ADDRESS_INVALID: "Invalid input for {attribute}. Reason: '{value}' is not a "
+                                  "valid IP address.",
+    NetworkFault.IPV6_MODES_INVALID: _ipv6_modes,
+    NetworkFault.IPV6_PREFIX_NOT_64: "Invalid input for operation: Invalid CIDR {cidr} for "
+                                     "IPv6 address mode. OpenStack uses the EUI-64 address "
+                                     "format, which requires the prefix to be /64.",
+    NetworkFault.SUBNET_IN_USE: "Unable to complete operation on subnet {subnet_id}: One or "
+                                "more ports have an IP allocation from this subnet.",
+    # --- ports ---
+    NetworkFault.SUBNET_NOT_ON_NETWORK: "Invalid input for operation: Failed to create port on "
+                                        "network {network_id}, because fixed_ips included "
+                                        "invalid subnet {subnet_id}.",
+    NetworkFault.IP_INVALID_FOR_SUBNET: "IP address {ip_address} is not a valid IP for the "
+                                        "specified subnet.",
+    NetworkFault.IP_INVALID_FOR_NETWORK: "IP address {ip_address} is not a valid IP for any of "
+                                         "the subnets on the specified network.",
+    NetworkFault.IP_TAKEN: "Unable to complete operation for network {network_id}. The IP "
+                           "address {ip_address} is in use.",
+    NetworkFault.NO_MORE_IPS: "No more IP addresses available on network {network_id}.",
+    NetworkFault.IP_ON_SLAAC_SUBNET: "Invalid input for operation: IPv6 address {ip_address} "
+                                     "cannot be directly assigned to a port on subnet "
+                                     "{subnet_id} as the subnet is configured for automatic "
+                                     "addresses.",
+    NetworkFault.MAC_INVALID: "Invalid input for mac_address. Reason: '{mac_address}' is not a "
+                              "valid MAC address.",
+    NetworkFault.MAC_TAKEN: "Unable to complete operation for network {network_id}. The mac "
+                            "address {mac_address} is in use.",
+    NetworkFault.ADDRESS_PAIRS_NEED_PORT_SECURITY: "Port Security must be enabled in order to "
+                                                   "have allowed address pairs on a port.",
+    NetworkFault.ADDRESS_PAIR_INVALID: "Invalid input for allowed_address_pairs. Reason: "
+                                       "'{ip_address}' is not a valid IP address.",
+    # --- quotas ---
+    NetworkFault.OVER_QUOTA: "Quota exceeded for resources: {resources}.",
+    NetworkFault.QUOTA_UNKNOWN: "Unrecognized attribute(s) '{resource}'",
+    NetworkFault.QUOTA_BELOW_USAGE: "Change would make usage less than 0 for the following "
+                                    "resources: {resources}.",
+    NetworkFault.QUOTA_INVALID: "Invalid input for {resource}. Reason: '{value}' is not a "
+                                "valid integer between -1 and 2147483647.",
+}
+
+
+def _segment_type(f: Mapping[str, Any]) -> str:
+    return {"flat": "FlatNetworkInUse", "vlan": "VlanIdInUse"}.get(
+        f["network_type"], "TunnelIdInUse")
+
+
+# Neutron's exception name for each fault (`type` in the envelope); the class's otherwise.
+TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
+    CommonFault.NOT_FOUND: lambda f: _NOT_FOUND_TYPES.get(f["kind"], "NotFound"),
+    CommonFault.POLICY_DENIED: "PolicyNotAuthorized",
+    NetworkFault.NETWORK_IN_USE: "NetworkInUse",
+    NetworkFault.NETWORK_SHARED_IN_USE: "InvalidSharedSetting",
+    NetworkFault.PROVIDER_INVALID: "InvalidInput",
+    NetworkFault.SEGMENT_TAKEN: _segment_type,
+    NetworkFault.NO_SEGMENT_AVAILABLE: "NoNetworkAvailable",
+    NetworkFault.MTU_INVALID: "InvalidInput",
+    NetworkFault.CIDR_VERSION_MISMATCH: "InvalidInput",
+    NetworkFault.CIDR_TOO_SMALL: "InvalidInput",
+    NetworkFault.SUBNET_OVERLAPS: "InvalidInput",
+    NetworkFault.GATEWAY_INVALID: "InvalidInput",
+    NetworkFault.GATEWAY_IN_POOL: "GatewayConflictWithAllocationPools",
+    NetworkFault.POOL_INVALID: "InvalidAllocationPool",
+    NetworkFault.POOL_OUT_OF_BOUNDS: "OutOfBoundsAllocationPool",
+    NetworkFault.POOLS_OVERLAP: "OverlappingAllocationPools",
+    NetworkFault.IPV6_MODES_INVALID: "InvalidInput",
+    NetworkFault.IPV6_PREFIX_NOT_64: "InvalidInput",
+    NetworkFault.SUBNET_IN_USE: "SubnetInUse",
+    NetworkFault.SUBNET_NOT_ON_NETWORK: "InvalidInput",
+    NetworkFault.IP_INVALID_FOR_SUBNET: "InvalidIpForSubnet",
+    NetworkFault.IP_INVALID_FOR_NETWORK: "InvalidIpForNetwork",
+    NetworkFault.IP_TAKEN: "IpAddressInUse",
+    NetworkFault.NO_MORE_IPS: "IpAddressGenerationFailure",
+    NetworkFault.IP_ON_SLAAC_SUBNET: "InvalidInput",
+    NetworkFault.MAC_TAKEN: "MacAddressInUse",
+    NetworkFault.ADDRESS_PAIRS_NEED_PORT_SECURITY: "AddressPairAndPortSecurityRequired",
+    NetworkFault.OVER_QUOTA: "OverQuota",
+    NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
+}
+
+
+def neutron_error(status: int, kind: str, message: str,
+                  headers: dict[str, str] | None = None) -> Response:
+    body = {"NeutronError": {"type": kind, "message": message, "detail": ""}}
+    return Response(json.dumps(body), status_code=status, headers=headers,
+                    media_type="application/json")
+
+
+def error_type(exc: NuageError, default: str) -> str:
+    kind = TYPES.get(exc.fault) if isinstance(exc.fault, FaultCode) else None
+    if kind is None:
+        return default
+    return kind(exc.fields) if callable(kind) else kind
+
+
+def to_response(exc: NuageError, identity_url: str) -> Response:
+    for cls, status, default in TABLE:
+        if isinstance(exc, cls):
+            if status == 401:
+                # keystonemiddleware answers before Neutron does, in Keystone's shape.
+                body = {"error": {"code": 401, "title": "Unauthorized",
+                                  "message": exc.worded(WORDING)}}
+                return Response(json.dumps(body), status_code=401,
+                                headers={"WWW-Authenticate": f'Keystone uri="{identity_url}"'},
+                                media_type="application/json")
+            return neutron_error(status, error_type(exc, default), exc.worded(WORDING))
+    return neutron_error(500, "HTTPInternalServerError", "Request Failed: internal server error "
+                                                         "while processing your request.")

@@ -1,0 +1,99 @@
+"""Domain networks, subnets and ports -> Neutron v2.0 JSON, through the attribute maps:
+what a policy row hides is left out, and `fields=` keeps only what was asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from nuage.api.openstack.network.attributes import NETWORK, PORT, SUBNET, Attr
+from nuage.domain import policy
+from nuage.domain.context import RequestContext
+from nuage.domain.network import Port, Subnet
+from nuage.services.network.listing import Page
+from nuage.services.network.networks import NetworkInfo
+
+# Values Neutron shows for what nuage does not model (no availability zones, address
+# scopes or routed segments yet).
+COMPUTED: dict[str, Any] = {
+    "availability_zone_hints": [], "availability_zones": [], "ipv4_address_scope": None,
+    "ipv6_address_scope": None, "l2_adjacency": True, "subnetpool_id": None,
+    "segment_id": None, "service_types": [], "use_default_subnetpool": False,
+    "security_groups": [],
+}
+
+
+def stamp(value: datetime) -> str:
+    """Neutron's timestamps: seconds and a Z."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return stamp(value)
+    if isinstance(value, list):
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def _render(entity: Any, attrs: tuple[Attr, ...], ctx: RequestContext, wanted: list[str],
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for a in attrs:
+        if wanted and a.wire not in wanted:
+            continue
+        if a.read_row is not None and not policy.may(ctx, a.read_row):
+            continue
+        if extra is not None and a.wire in extra:
+            out[a.wire] = extra[a.wire]
+        elif a.attr is None:
+            if a.wire in COMPUTED:
+                out[a.wire] = _plain(COMPUTED[a.wire])
+        else:
+            out[a.wire] = _plain(getattr(entity, a.attr))
+    return out
+
+
+def network(info: NetworkInfo, ctx: RequestContext, wanted: list[str] | None = None
+            ) -> dict[str, Any]:
+    return _render(info.network, NETWORK, ctx, wanted or [],
+                   {"subnets": list(info.subnet_ids)})
+
+
+def subnet(s: Subnet, ctx: RequestContext, wanted: list[str] | None = None) -> dict[str, Any]:
+    return _render(s, SUBNET, ctx, wanted or [])
+
+
+def port(p: Port, ctx: RequestContext, wanted: list[str] | None = None) -> dict[str, Any]:
+    return _render(p, PORT, ctx, wanted or [])
+
+
+def links(request: Request, collection_url: str, page: Page[Any], ids: list[str]
+          ) -> list[dict[str, str]]:
+    """Neutron's `<collection>_links`: next (after the last item) and previous (before the
+    first), only on a limited list."""
+    params = request.query_params
+    if "limit" not in params or not ids:
+        return []
+    reverse = params.get("page_reverse", "false").lower() in ("true", "1")
+    kept = [(k, v) for k, v in params.multi_items()
+            if k not in ("marker", "page_reverse")]
+    out = []
+    has_next = page.has_next
+    has_previous = page.has_previous
+    if not reverse:
+        has_previous = has_previous or "marker" in params
+    else:
+        has_next = has_next or "marker" in params
+    if has_next:
+        out.append({"rel": "next",
+                    "href": f"{collection_url}?{urlencode([*kept, ('marker', ids[-1])])}"})
+    if has_previous:
+        out.append({"rel": "previous", "href": f"{collection_url}?" + urlencode(
+            [*kept, ("marker", ids[0]), ("page_reverse", "True")])})
+    return out

@@ -1,0 +1,97 @@
+"""/v2.0/subnets: create, list, show, update, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nuage.api.openstack.common.http import call, empty, reply
+from nuage.api.openstack.network import render
+from nuage.api.openstack.network.attributes import BY_WIRE
+from nuage.api.openstack.network.deps import caller
+from nuage.api.openstack.network.requests import (
+    create_bodies,
+    fields,
+    list_query,
+    project_of,
+    resource_body,
+)
+from nuage.domain.errors import ValidationError
+from nuage.services.network.subnets import NewSubnet
+
+
+def _no_pools(v: dict[str, Any]) -> None:
+    """Subnet pools (and routed segments) are not served yet: only their absence passes."""
+    if v.get("subnetpool_id") is not None or v.get("use_default_subnetpool"):
+        raise ValidationError("Subnet pools are not supported by this cloud yet: give a cidr.")
+    if v.get("segment_id") is not None or v.get("service_types"):
+        raise ValidationError("Unrecognized attribute(s) 'segment_id, service_types'")
+
+
+def _command(v: dict[str, Any]) -> NewSubnet:
+    _no_pools(v)
+    for required in ("network_id", "cidr"):
+        if required not in v:
+            raise ValidationError(f"Failed to parse request. Required attribute '{required}' "
+                                  "not specified")
+    return NewSubnet(
+        network_id=v["network_id"], cidr=v["cidr"], ip_version=v.get("ip_version", 4),
+        name=v.get("name", ""), description=v.get("description", ""),
+        gateway_ip=v.get("gateway_ip"), gateway_given="gateway_ip" in v,
+        allocation_pools=v.get("allocation_pools"), enable_dhcp=v.get("enable_dhcp", True),
+        dns_nameservers=v.get("dns_nameservers", []), host_routes=v.get("host_routes", []),
+        ipv6_ra_mode=v.get("ipv6_ra_mode"), ipv6_address_mode=v.get("ipv6_address_mode"),
+        project_id=project_of(v), tags=tuple(v.get("tags", ())))
+
+
+async def create(request: Request) -> Response:
+    d, ctx = await caller(request)
+    items, bulk = await create_bodies(request, "subnet")
+    made = await call(d.s.subnets.create_many, ctx, [_command(v) for v in items])
+    if bulk:
+        return reply({"subnets": [render.subnet(s, ctx) for s in made]}, status=201)
+    return reply({"subnet": render.subnet(made[0], ctx)}, status=201)
+
+
+async def listing(request: Request) -> Response:
+    d, ctx = await caller(request)
+    page = await call(d.s.subnets.list_subnets, ctx, list_query(request, "subnet", ctx))
+    wanted = fields(request)
+    out: dict[str, object] = {"subnets": [render.subnet(s, ctx, wanted) for s in page.items]}
+    found = render.links(request, f"{d.v2}/subnets", page, [s.id for s in page.items])
+    if found:
+        out["subnets_links"] = found
+    return reply(out)
+
+
+async def show(request: Request) -> Response:
+    d, ctx = await caller(request)
+    subnet = await call(d.s.subnets.get, ctx, request.path_params["subnet_id"])
+    return reply({"subnet": render.subnet(subnet, ctx, fields(request))})
+
+
+async def update(request: Request) -> Response:
+    d, ctx = await caller(request)
+    v = await resource_body(request, "subnet", post=False)
+    known = BY_WIRE["subnet"]
+    changes = {known[k].attr or k: value for k, value in v.items()}
+    subnet = await call(d.s.subnets.update, ctx, request.path_params["subnet_id"], changes)
+    return reply({"subnet": render.subnet(subnet, ctx)})
+
+
+async def delete(request: Request) -> Response:
+    d, ctx = await caller(request)
+    await call(d.s.subnets.delete, ctx, request.path_params["subnet_id"])
+    return empty()
+
+
+ROUTES: list[Route] = [
+    Route("/v2.0/subnets", listing, methods=["GET"]),
+    Route("/v2.0/subnets", create, methods=["POST"]),
+    Route("/v2.0/subnets/{subnet_id}", show, methods=["GET"]),
+    Route("/v2.0/subnets/{subnet_id}", update, methods=["PUT"]),
+    Route("/v2.0/subnets/{subnet_id}", delete, methods=["DELETE"]),
+]

@@ -1,0 +1,86 @@
+"""Network faults the services raise; Neutron's error table words them (and names each one's
+`type`, as Neutron's NeutronError envelope does)."""
+
+from __future__ import annotations
+
+from nuage.domain.errors import FaultCode, NuageError
+
+
+class NetworkFault(FaultCode):
+    """What went wrong in network, subnet, port and quota use cases."""
+
+    # --- networks ---
+    # Ports other than the network's own DHCP/router ports remain. Fields: network_id.
+    NETWORK_IN_USE = "network.in_use"
+    # Another project has ports on a network being unshared. Fields: network_id.
+    NETWORK_SHARED_IN_USE = "network.shared_in_use"
+    # provider:* values that make no segment. Fields: reason.
+    PROVIDER_INVALID = "network.provider_invalid"
+    # The segment asked for belongs to another network. Fields: network_type, segmentation_id.
+    SEGMENT_TAKEN = "network.segment_taken"
+    # Every segment id of the tenant range is allocated. Fields: network_type.
+    NO_SEGMENT_AVAILABLE = "network.no_segment_available"
+    # An MTU outside what the segment carries. Fields: mtu, maximum.
+    MTU_INVALID = "network.mtu_invalid"
+    # --- subnets ---
+    # Fields: cidr.
+    CIDR_INVALID = "subnet.cidr_invalid"
+    # The CIDR's family is not ip_version. Fields: cidr, ip_version.
+    CIDR_VERSION_MISMATCH = "subnet.cidr_version_mismatch"
+    # A prefix too long to hold a gateway and an address. Fields: cidr.
+    CIDR_TOO_SMALL = "subnet.cidr_too_small"
+    # Fields: cidr, network_id.
+    SUBNET_OVERLAPS = "subnet.overlaps"
+    # Fields: ip_address (the gateway), cidr.
+    GATEWAY_INVALID = "subnet.gateway_invalid"
+    # Fields: ip_address, pool.
+    GATEWAY_IN_POOL = "subnet.gateway_in_pool"
+    # Fields: pool.
+    POOL_INVALID = "subnet.pool_invalid"
+    # Fields: pool, cidr.
+    POOL_OUT_OF_BOUNDS = "subnet.pool_out_of_bounds"
+    # Fields: pool_1, pool_2, cidr.
+    POOLS_OVERLAP = "subnet.pools_overlap"
+    # An address of the other IP version, or not an address. Fields: attribute, value.
+    ADDRESS_INVALID = "subnet.address_invalid"
+    # IPv6 modes on an IPv4 subnet, or two modes that disagree. Fields: ra_mode, address_mode.
+    IPV6_MODES_INVALID = "subnet.ipv6_modes_invalid"
+    # SLAAC and DHCPv6-stateless need a /64. Fields: cidr, mode.
+    IPV6_PREFIX_NOT_64 = "subnet.ipv6_prefix_not_64"
+    # Ports still hold addresses from it. Fields: subnet_id.
+    SUBNET_IN_USE = "subnet.in_use"
+    # --- ports ---
+    # A fixed IP names a subnet of another network. Fields: subnet_id, network_id.
+    SUBNET_NOT_ON_NETWORK = "port.subnet_not_on_network"
+    # Fields: ip_address.
+    IP_INVALID_FOR_SUBNET = "port.ip_invalid_for_subnet"
+    # Fields: ip_address.
+    IP_INVALID_FOR_NETWORK = "port.ip_invalid_for_network"
+    # Fields: ip_address, network_id.
+    IP_TAKEN = "port.ip_taken"
+    # Fields: network_id.
+    NO_MORE_IPS = "port.no_more_ips"
+    # A SLAAC subnet's address is derived from the MAC, not chosen. Fields: ip_address,
+    # subnet_id.
+    IP_ON_SLAAC_SUBNET = "port.ip_on_slaac_subnet"
+    # Fields: mac_address.
+    MAC_INVALID = "port.mac_invalid"
+    # Fields: mac_address, network_id.
+    MAC_TAKEN = "port.mac_taken"
+    # Allowed address pairs need port security. Fields: port_id.
+    ADDRESS_PAIRS_NEED_PORT_SECURITY = "port.address_pairs_need_port_security"
+    # Fields: ip_address.
+    ADDRESS_PAIR_INVALID = "port.address_pair_invalid"
+    # --- quotas ---
+    # Fields: resources (the names over their limit).
+    OVER_QUOTA = "network.over_quota"
+    # Fields: resource.
+    QUOTA_UNKNOWN = "network.quota_unknown"
+    # Fields: resource, value.
+    QUOTA_INVALID = "network.quota_invalid"
+    # check_limit: a limit below what the project uses. Fields: resources.
+    QUOTA_BELOW_USAGE = "network.quota_below_usage"
+
+
+class Unavailable(NuageError):
+    """The cloud cannot satisfy the request now (Neutron: 503, e.g. no segment left)."""

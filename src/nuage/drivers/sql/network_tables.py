@@ -1,0 +1,117 @@
+"""Network schema (migration 0008): Neutron's networks, their segments, subnets, ports, the
+addresses ports hold, and per-project network quotas.
+
+Uniqueness the allocators rely on is the database's: one network per segment id (the
+segments' key), one port per address of a subnet (the allocations' key), one port per MAC
+on a network (a unique constraint), whatever process allocates.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from nuage.drivers.sql.types import ID, UtcDateTime, metadata
+
+networks = Table(
+    "networks", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("admin_state_up", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("shared", Boolean, nullable=False),
+    Column("external", Boolean, nullable=False),
+    Column("mtu", Integer, nullable=False),
+    Column("port_security_enabled", Boolean, nullable=False),
+    Column("network_type", String(16), nullable=False),
+    Column("physical_network", String(64), nullable=True),
+    Column("segmentation_id", Integer, nullable=True),
+    Column("tags", JSON, nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+network_segments = Table(
+    "network_segments", metadata,
+    Column("network_type", String(16), primary_key=True),
+    Column("physical_network", String(64), primary_key=True),
+    Column("segmentation_id", Integer, primary_key=True),
+    Column("network_id", String(36), nullable=False, index=True),
+)
+
+subnets = Table(
+    "subnets", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("network_id", String(36), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("ip_version", Integer, nullable=False),
+    Column("cidr", String(64), nullable=False),
+    Column("gateway_ip", String(64), nullable=True),
+    Column("allocation_pools", JSON, nullable=False),
+    Column("enable_dhcp", Boolean, nullable=False),
+    Column("dns_nameservers", JSON, nullable=False),
+    Column("host_routes", JSON, nullable=False),
+    Column("ipv6_ra_mode", String(32), nullable=True),
+    Column("ipv6_address_mode", String(32), nullable=True),
+    Column("tags", JSON, nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+ports = Table(
+    "ports", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("network_id", String(36), nullable=False, index=True),
+    Column("mac_address", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("admin_state_up", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("fixed_ips", JSON, nullable=False),
+    Column("device_id", String(255), nullable=False, index=True),
+    Column("device_owner", String(255), nullable=False),
+    Column("port_security_enabled", Boolean, nullable=False),
+    Column("allowed_address_pairs", JSON, nullable=False),
+    Column("binding_host_id", String(255), nullable=False),
+    Column("binding_vnic_type", String(32), nullable=False),
+    Column("binding_profile", JSON, nullable=False),
+    Column("binding_vif_type", String(64), nullable=False),
+    Column("binding_vif_details", JSON, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("network_id", "mac_address", name="uq_ports_network_id_mac_address"),
+)
+
+ip_allocations = Table(
+    "ip_allocations", metadata,
+    Column("subnet_id", String(36), primary_key=True),
+    Column("ip_address", String(64), primary_key=True),
+    Column("port_id", String(36), nullable=False, index=True),
+    Column("network_id", String(36), nullable=False),
+    Index("ix_ip_allocations_network", "network_id", "ip_address"),
+)
+
+network_quotas = Table(
+    "network_quotas", metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("network", Integer, nullable=False),
+    Column("subnet", Integer, nullable=False),
+    Column("port", Integer, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Neutron's control plane: networks, subnets, ports and their quotas."""

@@ -1,0 +1,157 @@
+"""What the network use cases share: ports, settings, who sees which network, subnet and
+port, and the audit record."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from nuage.domain import policy
+from nuage.domain.audit import Outcome
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import CommonFault, Forbidden, NotFound, NuageError
+from nuage.domain.network import Network, NetworkType, Port, Subnet
+from nuage.domain.policy import Target
+from nuage.ports.clock import Clock
+from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from nuage.services.audit import Auditor
+
+C = TypeVar("C")
+E = TypeVar("E")
+
+
+def all_or_none(make: Callable[[C], E], undo: Callable[[E], None], commands: Sequence[C]
+                ) -> list[E]:
+    """Neutron's bulk create: every item or none. Each item is its own use case (its own
+    transaction, policy check and audit event); when one is refused, those made before it
+    are deleted again (on the audit trail too), and the refusal is raised."""
+    made: list[E] = []
+    try:
+        for command in commands:
+            made.append(make(command))
+    except NuageError:
+        for item in reversed(made):
+            # Already gone (a concurrent delete): nothing left to undo.
+            with contextlib.suppress(NuageError):
+                undo(item)
+        raise
+    return made
+
+
+@dataclass(frozen=True)
+class QuotaDefaults:
+    """Neutron's default quotas (quota_network, quota_subnet, quota_port); -1: none."""
+
+    network: int = 100
+    subnet: int = 100
+    port: int = 500
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    # The type of a project network when the caller names none: VXLAN, so a network's
+    # segment id already means something when several hosts join (VNIs, 24 bits).
+    tenant_network_type: str = NetworkType.VXLAN.value
+    # The segment ids tenant networks get (ml2_type_vxlan's vni_ranges).
+    segment_min: int = 1
+    segment_max: int = (1 << 24) - 1
+    # A 1500-byte underlay less VXLAN's 50 bytes of headers, as Neutron computes it.
+    overlay_mtu: int = 1450
+    # The MTU of flat and VLAN networks (global_physnet_mtu).
+    physical_mtu: int = 1500
+    quotas: QuotaDefaults = QuotaDefaults()
+    # Neutron's pagination_max_limit: a list never returns more than this at once.
+    max_page: int = 1000
+
+
+@dataclass(frozen=True)
+class NetworkPorts:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    auditor: Auditor
+    config: NetworkConfig
+
+
+def network_target(net: Network) -> Target:
+    return Target(project_id=net.project_id, shared=net.shared or net.external)
+
+
+def network_visible(ctx: RequestContext, net: Network) -> bool:
+    return policy.may(ctx, "network:network:get", network_target(net))
+
+
+def subnet_visible(ctx: RequestContext, subnet: Subnet, net: Network | None) -> bool:
+    """The subnet's own project sees it, and so does whoever sees its network (its owner
+    included, when an admin made the subnet in another project): lists show the subnets of
+    the networks the caller sees, and a show agrees."""
+    shared = net is not None and (net.shared or net.external)
+    if policy.may(ctx, "network:subnet:get", Target(project_id=subnet.project_id,
+                                                    shared=shared)):
+        return True
+    return net is not None and policy.may(ctx, "network:subnet:get",
+                                          Target(project_id=net.project_id, shared=shared))
+
+
+def port_visible(ctx: RequestContext, port: Port) -> bool:
+    return policy.may(ctx, "network:port:get", Target(project_id=port.project_id))
+
+
+class NetworkUseCases:
+    def __init__(self, ports: NetworkPorts) -> None:
+        self.p = ports
+
+    @staticmethod
+    def require_user(ctx: RequestContext) -> None:
+        if not ctx.authenticated:
+            raise Forbidden(CommonFault.AUTHENTICATION_REQUIRED)
+
+    @staticmethod
+    def owner_project(ctx: RequestContext, asked: str | None) -> str:
+        """The project a new resource belongs to: the caller's, or the one an admin names
+        (project_id or tenant_id in the body; the row decides who may name another)."""
+        project = asked or ctx.project_id
+        if project is None:
+            raise Forbidden(CommonFault.POLICY_DENIED, action="network:network:create")
+        return project
+
+    def enforce(self, uow: UnitOfWork, ctx: RequestContext, action: str, target: Target,
+                target_type: str, target_id: str | None) -> None:
+        """`policy.enforce`, with the refusal on the audit trail (committed before the
+        403, as the other areas do)."""
+        if policy.may(ctx, action, target):
+            return
+        self.p.auditor.record(uow, ctx, action.replace(":", "."), target_type, target_id,
+                              project_id=target.project_id, outcome=Outcome.DENIED)
+        uow.commit()
+        raise Forbidden(CommonFault.POLICY_DENIED, action=action)
+
+    @staticmethod
+    def find_network(uow: UnitOfWork, ctx: RequestContext, network_id: str,
+                     for_update: bool = False) -> Network:
+        """The network, or 404 when absent or invisible to the caller."""
+        net = (uow.networks.get_for_update(network_id) if for_update
+               else uow.networks.get(network_id))
+        if net is None or not network_visible(ctx, net):
+            raise NotFound("network", network_id)
+        return net
+
+    @staticmethod
+    def find_subnet(uow: UnitOfWork, ctx: RequestContext, subnet_id: str) -> Subnet:
+        subnet = uow.subnets.get(subnet_id)
+        if subnet is None or not subnet_visible(ctx, subnet, uow.networks.get(subnet.network_id)):
+            raise NotFound("subnet", subnet_id)
+        return subnet
+
+    @staticmethod
+    def find_port(uow: UnitOfWork, ctx: RequestContext, port_id: str) -> Port:
+        port = uow.ports.get(port_id)
+        if port is None or not port_visible(ctx, port):
+            raise NotFound("port", port_id)
+        return port
+
+    def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, target_type: str,
+               target_id: str, project_id: str, detail: dict[str, Any] | None = None) -> None:
+        self.p.auditor.record(uow, ctx, f"network.{action}", target_type, target_id,
+                              project_id=project_id, detail=detail)

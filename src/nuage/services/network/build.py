@@ -1,0 +1,28 @@
+"""The network use cases of one deployment, built from their ports (see `build_image`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nuage.services.network.base import NetworkPorts
+from nuage.services.network.networks import NetworkService
+from nuage.services.network.ports import PortService
+from nuage.services.network.quotas import NetworkQuotaService
+from nuage.services.network.subnets import SubnetService
+
+
+@dataclass(frozen=True)
+class NetworkServices:
+    networks: NetworkService
+    subnets: SubnetService
+    ports: PortService
+    quotas: NetworkQuotaService
+    config_max_page: int
+
+
+def build_network(ports: NetworkPorts) -> NetworkServices:
+    quotas = NetworkQuotaService(ports)
+    return NetworkServices(networks=NetworkService(ports, quotas),
+                           subnets=SubnetService(ports, quotas),
+                           ports=PortService(ports, quotas), quotas=quotas,
+                           config_max_page=ports.config.max_page)
