@@ -8,35 +8,26 @@ is a plain HTTPBadRequest, as Neutron's API layer answers it.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.responses import Response
 
+from nuage.api.openstack.common.errors import json_error, status_of
 from nuage.domain.errors import (
     CommonFault,
-    Conflict,
     FaultCode,
-    Forbidden,
-    NotFound,
     NuageError,
-    RequestTooLarge,
-    Unauthorized,
-    ValidationError,
     Wording,
 )
 from nuage.domain.network_errors import NetworkFault, Unavailable
 
-TABLE: list[tuple[type[NuageError], int, str]] = [
-    (ValidationError, 400, "HTTPBadRequest"),
-    (Unauthorized, 401, "HTTPUnauthorized"),
-    (Forbidden, 403, "HTTPForbidden"),
-    (NotFound, 404, "HTTPNotFound"),
-    (Conflict, 409, "HTTPConflict"),
-    (RequestTooLarge, 413, "HTTPRequestEntityTooLarge"),
-    (Unavailable, 503, "HTTPServiceUnavailable"),
-]
+# Neutron's exception type by status (its webob names), when the fault names none; a
+# NetworkFault names Neutron's own exception (TYPES).
+DEFAULT_TYPES: dict[int, str] = {
+    400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "HTTPForbidden", 404: "HTTPNotFound",
+    409: "HTTPConflict", 413: "HTTPRequestEntityTooLarge", 503: "HTTPServiceUnavailable"}
+EXTRA: list[tuple[type[NuageError], int]] = [(Unavailable, 503)]
 
 _NOT_FOUND_TYPES = {"network": "NetworkNotFound", "subnet": "SubnetNotFound",
                     "port": "PortNotFound", "tag": "TagNotFound"}
@@ -204,9 +195,8 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
 
 def neutron_error(status: int, kind: str, message: str,
                   headers: dict[str, str] | None = None) -> Response:
-    body = {"NeutronError": {"type": kind, "message": message, "detail": ""}}
-    return Response(json.dumps(body), status_code=status, headers=headers,
-                    media_type="application/json")
+    return json_error({"NeutronError": {"type": kind, "message": message, "detail": ""}},
+                      status, headers)
 
 
 def error_type(exc: NuageError, default: str) -> str:
@@ -217,15 +207,14 @@ def error_type(exc: NuageError, default: str) -> str:
 
 
 def to_response(exc: NuageError, identity_url: str) -> Response:
-    for cls, status, default in TABLE:
-        if isinstance(exc, cls):
-            if status == 401:
-                # keystonemiddleware answers before Neutron does, in Keystone's shape.
-                body = {"error": {"code": 401, "title": "Unauthorized",
-                                  "message": exc.worded(WORDING)}}
-                return Response(json.dumps(body), status_code=401,
-                                headers={"WWW-Authenticate": f'Keystone uri="{identity_url}"'},
-                                media_type="application/json")
-            return neutron_error(status, error_type(exc, default), exc.worded(WORDING))
+    status = status_of(exc, EXTRA)
+    if status == 401:
+        # keystonemiddleware answers before Neutron does, in Keystone's shape.
+        body = {"error": {"code": 401, "title": "Unauthorized",
+                          "message": exc.worded(WORDING)}}
+        return json_error(body, 401, {"WWW-Authenticate": f'Keystone uri="{identity_url}"'})
+    if status is not None:
+        return neutron_error(status, error_type(exc, DEFAULT_TYPES[status]),
+                             exc.worded(WORDING))
     return neutron_error(500, "HTTPInternalServerError", "Request Failed: internal server error "
                                                          "while processing your request.")
