@@ -14,7 +14,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from nuage.api.openstack.common.auth import token_context
-from nuage.api.openstack.common.deps import app_deps
+from nuage.api.openstack.common.deps import app_caller, app_deps
 from nuage.api.openstack.compute import versions
 from nuage.api.openstack.compute.server_views import ServerViews
 from nuage.domain.context import RequestContext
@@ -73,10 +73,8 @@ def deps(request: Request) -> Deps:
 
 
 async def caller(request: Request) -> tuple[Deps, RequestContext]:
-    """The Deps and the caller's context (401 without a valid token): most handlers'
-    first line."""
-    d = deps(request)
-    return d, await d.ctx(request)
+    """The facade's Deps and the caller's context (401 without a valid token)."""
+    return await app_caller(request, Deps)
 
 
 def _quote(value: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from nuage.api.openstack.common.auth import token_context
-from nuage.api.openstack.common.deps import app_deps
+from nuage.api.openstack.common.deps import app_caller, app_deps
 from nuage.domain.context import RequestContext
 from nuage.services.identity.tokens import TokenService
 from nuage.services.image.build import ImageServices
@@ -32,7 +32,5 @@ def deps(request: Request) -> Deps:
 
 
 async def caller(request: Request) -> tuple[Deps, RequestContext]:
-    """The facade's Deps and the caller's context (401 without a valid token): the first
-    line of every authenticated handler."""
-    d = deps(request)
-    return d, await d.ctx(request)
+    """The facade's Deps and the caller's context (401 without a valid token)."""
+    return await app_caller(request, Deps)
