@@ -60,6 +60,7 @@ GUEST_FILES = (
     ("udhcpc.script", "etc/udhcpc.script", 0o755),
     ("json-flatten", "usr/bin/json-flatten", 0o755),
     ("network-config", "usr/sbin/network-config", 0o755),
+    ("network-plan", "usr/sbin/network-plan", 0o755),
 )
 
 
