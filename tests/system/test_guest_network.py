@@ -70,17 +70,17 @@ def key(tmp_path: Path) -> Path:
 
 
 def _boot(guests: Guests, net: Segment, tmp_path: Path, key: Path,
-          network_data: Mapping[str, Any]) -> Guest:
+          network_data: Mapping[str, Any], macs: tuple[str, ...] = (MAC,)) -> Guest:
     meta = {"uuid": "5f0c2d9e-7b1a-4c3e-8f6d-2a9b8c7d6e5f", "name": "net-vm",
             "hostname": "net-vm", "public_keys": {"k": key.with_suffix(".pub").read_text()}}
     drive = tmp_path / "config.iso"
     write_config_drive(ConfigDrive(meta_data=meta, network_data=dict(network_data)), drive)
-    tap = net.add_tap()
-    nic = ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
-           "-device", f"virtio-net-pci,netdev=n0,mac={MAC}",
-           # As nuage's QEMU driver gives every guest: the RNG the host key is made from.
-           "-device", "virtio-rng-pci"]
-    return guests.start(drive, "cdrom", nic_args=nic, netns=net.name)
+    # As nuage's QEMU driver gives every guest: the RNG the host key is made from.
+    nics = ["-device", "virtio-rng-pci"]
+    for index, mac in enumerate(macs):
+        nics += ["-netdev", f"tap,id=n{index},ifname={net.add_tap()},script=no,downscript=no",
+                 "-device", f"virtio-net-pci,netdev=n{index},mac={mac}"]
+    return guests.start(drive, "cdrom", nic_args=nics, netns=net.name)
 
 
 def _ssh(net: Segment, tmp_path: Path, key: Path, guest: Guest, address: str,
@@ -165,3 +165,31 @@ def test_dhcp_when_network_data_says_nothing(
     assert f"default via {net.gateway} dev eth0" in state
     assert f"198.51.100.0/24 via {router} dev eth0" in state
 
+
+
+def test_each_nic_configured_by_its_mac(
+        guests: Guests, net: Segment, tmp_path: Path, key: Path) -> None:
+    """Two NICs: network_data gives the second one (eth1) a static address and says
+    nothing of the first, which gets DHCP. Matched by MAC, not by order."""
+    first, second = "fa:16:3e:4e:71:0a", "fa:16:3e:4e:71:0b"
+    address = str(net.host(6))
+    network_data = {
+        "links": [{"id": "tap-b", "type": "ovs", "ethernet_mac_address": second}],
+        "networks": [{"id": "network0", "type": "ipv4", "link": "tap-b",
+                      "ip_address": address, "netmask": "255.255.255.0", "routes": []}],
+        "services": []}
+    net.start_dhcp(100, 150)
+    guest = _boot(guests, net, tmp_path, key, network_data, macs=(first, second))
+
+    guest.console.wait_for(f"nuage-guest: network eth1 {address}/24", BOOT_TIMEOUT)
+    prefix = ".".join(str(net.gateway).split(".")[:3])
+    _, line = guest.console.wait_line(f"nuage-guest: network eth0 {prefix}.", BOOT_TIMEOUT)
+    leased = line.rsplit(" ", 1)[1].split("/")[0]
+    assert 100 <= int(leased.rsplit(".", 1)[1]) <= 150
+    for reached in (address, leased):
+        assert _ssh(net, tmp_path, key, guest, reached, "echo ok") == "ok\n"
+    shown = _ssh(net, tmp_path, key, guest, address,
+                 "cat /sys/class/net/eth0/address /sys/class/net/eth1/address; "
+                 "ip -o -4 addr show dev eth1")
+    assert shown.splitlines()[:2] == [first, second]
+    assert f"inet {address}/24" in shown and leased not in shown
