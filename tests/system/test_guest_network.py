@@ -117,12 +117,17 @@ def test_static_address_from_network_data(
             "routes": [
                 {"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": str(net.gateway)},
                 {"network": "198.51.100.0", "netmask": "255.255.255.0", "gateway": router}],
-            "services": [{"type": "dns", "address": "192.0.2.53"}]}],
+            "services": [{"type": "dns", "address": "192.0.2.53"}]},
+            {"id": "network1", "type": "ipv6", "link": "tap-5f0c2d9e",
+             "ip_address": "fd00:7::5", "netmask": "ffff:ffff:ffff:ffff::",
+             "routes": [{"network": "::", "netmask": "::", "gateway": "fd00:7::1"}]}],
         "services": [{"type": "dns", "address": "192.0.2.54"}],
     }
+    assert net.exec("ip", "addr", "add", "fd00:7::1/64", "dev", "br0", "nodad").returncode == 0
     guest = _boot(guests, net, tmp_path, key, network_data)
 
-    shown = guest.console.wait_for(f"nuage-guest: network eth0 {address}/24", BOOT_TIMEOUT)
+    shown = guest.console.wait_for(
+        f"nuage-guest: network eth0 {address}/24 fd00:7::5/64", BOOT_TIMEOUT)
     assert _ssh(net, tmp_path, key, guest, address, "echo ok") == "ok\n"
     answered = time.monotonic() - guest.console.started
     init = guest.console.wait_for("nuage-guest: init started", 0)
@@ -130,11 +135,14 @@ def test_static_address_from_network_data(
           f"console {shown:.2f}s, ssh answered {answered:.2f}s")
     _reachable(net, guest, address)
 
+    _reachable(net, guest, "fd00:7::5")
     state = _ssh(net, tmp_path, key, guest, address,
-                 "cat /sys/class/net/eth0/mtu; ip -4 route; cat /etc/resolv.conf; hostname")
+                 "cat /sys/class/net/eth0/mtu; ip -4 route; ip -6 route; cat /etc/resolv.conf;"
+                 " hostname")
     assert state.splitlines()[0] == "1400"
     assert f"default via {net.gateway} dev eth0" in state
     assert f"198.51.100.0/24 via {router} dev eth0" in state
+    assert "default via fd00:7::1 dev eth0" in state
     assert "nameserver 192.0.2.53\nnameserver 192.0.2.54" in state
     assert state.splitlines()[-1] == "net-vm"
     # A static address: no DHCP client ran on this NIC.
