@@ -49,16 +49,18 @@ def accel(image: GuestImageFiles) -> str:
 
 
 @pytest.fixture
-def guests(image: GuestImageFiles, accel: str, tmp_path: Path) -> Iterator[Guests]:
-    started = Guests(image, accel, tmp_path)
-    yield started
-    started.close()
-
-
-@pytest.fixture
 def net(tmp_path: Path) -> Iterator[Segment]:
     with segment(tmp_path) as made:
         yield made
+
+
+@pytest.fixture
+def guests(image: GuestImageFiles, accel: str, tmp_path: Path,
+           net: Segment) -> Iterator[Guests]:
+    """Guests on `net`: stopped before the namespace is deleted."""
+    started = Guests(image, accel, tmp_path)
+    yield started
+    started.close()
 
 
 @pytest.fixture
