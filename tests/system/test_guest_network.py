@@ -86,7 +86,7 @@ def _boot(guests: Guests, net: Segment, tmp_path: Path, key: Path,
 
 
 def _ssh(net: Segment, tmp_path: Path, key: Path, guest: Guest, address: str,
-         command: str) -> str:
+         command: str, *options: str) -> str:
     """Run `command` over ssh as root, the guest's host key pinned from its console."""
     _, line = guest.console.wait_line("nuage-guest: ssh server on port 22, host key ", 0)
     host_key = line.split("host key ", 1)[1].strip()
@@ -95,7 +95,7 @@ def _ssh(net: Segment, tmp_path: Path, key: Path, guest: Guest, address: str,
     proc = net.exec("ssh", "-F", "/dev/null", "-i", str(key), "-o", "BatchMode=yes",
                     "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
                     "-o", f"UserKnownHostsFile={known_hosts}", "-o", "ConnectTimeout=10",
-                    f"root@{address}", command, timeout=60)
+                    *options, f"root@{address}", command, timeout=60)
     assert proc.returncode == 0, f"ssh failed ({proc.returncode}): {proc.stderr}"
     return proc.stdout
 
@@ -149,6 +149,8 @@ def test_static_address_from_network_data(
     assert state.splitlines()[-1] == "net-vm"
     # A static address: no DHCP client ran on this NIC.
     assert "udhcpc" not in _ssh(net, tmp_path, key, guest, address, "ps")
+    # An interactive login gets a terminal.
+    assert _ssh(net, tmp_path, key, guest, address, "tty", "-tt").strip() == "/dev/pts/0"
 
 
 def test_dhcp_when_network_data_says_nothing(
