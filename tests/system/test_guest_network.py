@@ -100,6 +100,14 @@ def _ssh(net: Segment, tmp_path: Path, key: Path, guest: Guest, address: str,
     return proc.stdout
 
 
+def _ipv4(line: str) -> str:
+    """The IPv4 address of a `nuage-guest: network <nic> <addr/len> ...` line (the first:
+    IPv6 ones, if router advertisements came already, follow)."""
+    match = re.search(r"network eth\d+ (\d+\.\d+\.\d+\.\d+)/24( |$)", line)
+    assert match, line
+    return match.group(1)
+
+
 def _reachable(net: Segment, guest: Guest, address: str) -> None:
     proc = net.exec("ping", "-c", "1", "-w", "10", address, timeout=20)
     assert proc.returncode == 0, f"no ping reply from {address}:\n{proc.stdout}\n" \
@@ -163,9 +171,7 @@ def test_dhcp_when_network_data_says_nothing(
 
     prefix = ".".join(str(net.gateway).split(".")[:3])
     shown, line = guest.console.wait_line(f"nuage-guest: network eth0 {prefix}.", BOOT_TIMEOUT)
-    match = re.search(r"network eth0 (\S+)/24$", line)
-    assert match, line
-    address = match.group(1)
+    address = _ipv4(line)
     print(f"\n[{accel}] dhcp: address on the console {shown:.2f}s after QEMU started")
     assert 100 <= int(address.rsplit(".", 1)[1]) <= 150
     assert f"DHCPACK(br0) {address} {MAC}" in log.read_text()
@@ -196,7 +202,7 @@ def test_each_nic_configured_by_its_mac(
     guest.console.wait_for(f"nuage-guest: network eth1 {address}/24", BOOT_TIMEOUT)
     prefix = ".".join(str(net.gateway).split(".")[:3])
     _, line = guest.console.wait_line(f"nuage-guest: network eth0 {prefix}.", BOOT_TIMEOUT)
-    leased = line.rsplit(" ", 1)[1].split("/")[0]
+    leased = _ipv4(line)
     assert 100 <= int(leased.rsplit(".", 1)[1]) <= 150
     for reached in (address, leased):
         assert _ssh(net, tmp_path, key, guest, reached, "echo ok") == "ok\n"
