@@ -159,6 +159,17 @@ def test_static_address_from_network_data(
     assert "udhcpc" not in _ssh(net, tmp_path, key, guest, address, "ps")
     # An interactive login gets a terminal.
     assert _ssh(net, tmp_path, key, guest, address, "tty", "-tt").strip() == "/dev/pts/0"
+    # scp (SFTP underneath, since OpenSSH 9): there and back.
+    sent, back = tmp_path / "sent.txt", tmp_path / "back.txt"
+    sent.write_text("carried over sftp\n")
+    for source, dest in ((str(sent), f"root@{address}:/tmp/got.txt"),
+                         (f"root@{address}:/tmp/got.txt", str(back))):
+        proc = net.exec("scp", "-F", "/dev/null", "-i", str(key), "-o", "BatchMode=yes",
+                        "-o", "StrictHostKeyChecking=yes",
+                        "-o", f"UserKnownHostsFile={tmp_path / 'known_hosts'}",
+                        source, dest, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+    assert back.read_text() == "carried over sftp\n"
 
 
 def test_dhcp_when_network_data_says_nothing(

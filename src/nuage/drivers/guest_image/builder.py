@@ -32,7 +32,13 @@ BUSYBOX_PACKAGE = "busybox-static"
 # The SSH server: dropbear's binaries, linked against libraries from its dependencies
 # (libc6, libtomcrypt1, ...), of which only the files the binaries load are copied.
 SSH_PACKAGE = "dropbear-bin"
-SSH_PROGRAMS = ("usr/sbin/dropbear", "usr/bin/dropbearkey")
+# OpenSSH's SFTP server, which dropbear runs for the sftp subsystem (and so for `scp`,
+# which speaks SFTP since OpenSSH 9). Fetched alone: it depends on openssh-client, which
+# it does not need, and on libc6, which comes with dropbear.
+SFTP_PACKAGE = "openssh-sftp-server"
+SFTP_SERVER = "usr/lib/openssh/sftp-server"
+SFTP_SERVER_LINK = "usr/lib/sftp-server"         # where Debian's dropbear looks for it
+SSH_PROGRAMS = ("usr/sbin/dropbear", "usr/bin/dropbearkey", SFTP_SERVER)
 # Where the image keeps the libraries: a directory Debian's ld.so searches without any
 # ld.so.cache (which the image does not have).
 LIB_DIR = "lib/x86_64-linux-gnu"
@@ -74,7 +80,7 @@ class Inputs:
 
     kernel: debian.DebianPackage
     busybox: debian.DebianPackage
-    ssh: tuple[debian.DebianPackage, ...]     # dropbear-bin, then its dependencies
+    ssh: tuple[debian.DebianPackage, ...]     # dropbear-bin, its dependencies, sftp-server
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ def _resolve_inputs(memo: Path) -> Inputs:
                           ssh=tuple(debian.DebianPackage(*p) for p in saved["ssh"]))
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    records = debian.candidates([KERNEL_METAPACKAGE, BUSYBOX_PACKAGE])
+    records = debian.candidates([KERNEL_METAPACKAGE, BUSYBOX_PACKAGE, SFTP_PACKAGE])
     kernel_pkg = debian.exact_dependency(records[KERNEL_METAPACKAGE], "linux-image-")
     if kernel_pkg is None:
         raise GuestImageError(f"{KERNEL_METAPACKAGE} depends on no linux-image package")
@@ -174,7 +180,8 @@ def _resolve_inputs(memo: Path) -> Inputs:
     inputs = Inputs(
         kernel=kernel_pkg,
         busybox=debian.DebianPackage(BUSYBOX_PACKAGE, records[BUSYBOX_PACKAGE]["Version"]),
-        ssh=tuple(debian.dependency_closure([SSH_PACKAGE])))
+        ssh=(*debian.dependency_closure([SSH_PACKAGE]),
+             debian.DebianPackage(SFTP_PACKAGE, records[SFTP_PACKAGE]["Version"])))
     # Recomputed: `candidates` may have run `apt-get update`.
     answer = {"signature": debian.apt_state_signature(),
               "kernel": [inputs.kernel.name, inputs.kernel.version],
@@ -227,6 +234,7 @@ def _assemble(work: Path, staged: Path, debs: Debs, scripts: dict[str, bytes],
             add(initramfs.symlink(applet.strip("/"), "/bin/busybox"))
     add(initramfs.symlink("init", "/bin/busybox"))   # runs as busybox init (argv[0] init)
     libraries = _add_programs(add, ssh_root, SSH_PROGRAMS)
+    add(initramfs.symlink(SFTP_SERVER_LINK, f"/{SFTP_SERVER}"))
     for name, path, mode in GUEST_FILES:
         add(initramfs.regular(path, scripts[name], mode))
     for name, ko in modules:
@@ -287,7 +295,7 @@ def _library(root: Path, soname: str) -> Path:
             return _inside(root, f"{directory}/{soname}")
         except FileNotFoundError:
             continue
-    raise GuestImageError(f"no package of {SSH_PACKAGE}'s dependencies ships {soname}")
+    raise GuestImageError(f"none of the ssh packages ships {soname}")
 
 
 def _inside(root: Path, path: str) -> Path:
