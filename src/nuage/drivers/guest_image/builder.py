@@ -160,11 +160,13 @@ def _build(out_dir: Path, cache_dir: Path) -> GuestImageFiles:
 def _resolve_inputs(memo: Path) -> Inputs:
     """The packages apt would install now. apt-cache takes seconds to answer here (it
     re-reads every list), so the answer is remembered for as long as the apt lists,
-    sources, preferences and dpkg status are unchanged."""
+    sources, preferences and dpkg status are unchanged, and the same packages are asked
+    for (a recipe that adds one must not reuse an answer that lacks it)."""
     signature = debian.apt_state_signature()
+    asked = [KERNEL_METAPACKAGE, BUSYBOX_PACKAGE, SSH_PACKAGE, SFTP_PACKAGE]
     try:
         saved = json.loads(memo.read_text())
-        if saved["signature"] == signature:
+        if saved["signature"] == signature and saved["asked"] == asked:
             return Inputs(kernel=debian.DebianPackage(*saved["kernel"]),
                           busybox=debian.DebianPackage(*saved["busybox"]),
                           ssh=tuple(debian.DebianPackage(*p) for p in saved["ssh"]))
@@ -183,7 +185,7 @@ def _resolve_inputs(memo: Path) -> Inputs:
         ssh=(*debian.dependency_closure([SSH_PACKAGE]),
              debian.DebianPackage(SFTP_PACKAGE, records[SFTP_PACKAGE]["Version"])))
     # Recomputed: `candidates` may have run `apt-get update`.
-    answer = {"signature": debian.apt_state_signature(),
+    answer = {"signature": debian.apt_state_signature(), "asked": asked,
               "kernel": [inputs.kernel.name, inputs.kernel.version],
               "busybox": [inputs.busybox.name, inputs.busybox.version],
               "ssh": [[p.name, p.version] for p in inputs.ssh]}

@@ -1,14 +1,18 @@
-"""How the guest image builder finds what a program needs to run: the ELF headers read in
-Python (elf.py), and paths inside unpacked packages resolved without ever leaving them."""
+"""Parts of the guest image builder, without building an image: how it finds what a
+program needs to run (the ELF headers read in Python, elf.py; paths inside unpacked
+packages resolved without ever leaving them) and when it trusts its remembered apt
+answer."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from nuage.drivers.guest_image import builder, elf
+from nuage.drivers.guest_image import builder, debian, elf
 
 
 def test_a_dynamic_program_names_its_loader_and_libraries() -> None:
@@ -50,3 +54,25 @@ def test_links_are_followed_inside_the_unpacked_tree(tmp_path: Path) -> None:
         builder._inside(tmp_path, "lib64/escape")
     with pytest.raises(builder.GuestImageError, match=r"ships libgone\.so\.1"):
         builder._library(tmp_path, "libgone.so.1")
+
+
+@pytest.mark.skipif(shutil.which("apt-cache") is None, reason="needs Debian's apt")
+def test_the_apt_answer_is_reused_only_for_the_same_question(tmp_path: Path) -> None:
+    memo = tmp_path / ".apt-resolution.json"
+    asked = [builder.KERNEL_METAPACKAGE, builder.BUSYBOX_PACKAGE, builder.SSH_PACKAGE,
+             builder.SFTP_PACKAGE]
+    remembered = {"signature": debian.apt_state_signature(), "asked": asked,
+                  "kernel": ["k", "1"], "busybox": ["b", "1"], "ssh": [["s", "1"]]}
+    memo.write_text(json.dumps(remembered))
+    assert builder._resolve_inputs(memo) == builder.Inputs(
+        debian.DebianPackage("k", "1"), debian.DebianPackage("b", "1"),
+        (debian.DebianPackage("s", "1"),))
+
+    # An answer to an older recipe's question (no sftp-server then) is asked again.
+    memo.write_text(json.dumps({**remembered, "asked": asked[:3]}))
+    inputs = builder._resolve_inputs(memo)
+    assert inputs.kernel.name.startswith("linux-image-")
+    assert inputs.ssh[0].name == builder.SSH_PACKAGE
+    assert builder.SFTP_PACKAGE in [p.name for p in inputs.ssh]
+    assert "libc6" in [p.name for p in inputs.ssh]
+    assert json.loads(memo.read_text())["asked"] == asked
