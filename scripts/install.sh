@@ -9,10 +9,11 @@ set -euo pipefail
 
 UV_VERSION=0.13.9
 # qemu-system-x86 and qemu-utils run the guests. The default guest image needs no package
-# installed here: its kernel and busybox-static are fetched with `apt-get download`
-# (busybox-static would conflict with an installed busybox).
+# installed here: its kernel, busybox-static and dropbear are fetched with `apt-get
+# download` (busybox-static would conflict with an installed busybox). openssh-client,
+# dnsmasq-base (DHCP without a system service) and iputils-ping: the guest network tests.
 APT_PACKAGES=(python3 python3-venv python3-dev gcc libffi-dev git ca-certificates curl
-              rclone s3cmd qemu-system-x86 qemu-utils)
+              rclone s3cmd qemu-system-x86 qemu-utils openssh-client dnsmasq-base iputils-ping)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)

@@ -114,6 +114,36 @@ def exact_dependency(record: dict[str, str], prefix: str) -> DebianPackage | Non
     return None
 
 
+def dependency_closure(names: list[str]) -> list[DebianPackage]:
+    """`names` and every package they depend on (Pre-Depends and Depends, recursively), at
+    their candidate versions: `names` first, then the rest in the order found. Of
+    alternatives (`a | b`) the first is taken; version constraints are not checked (the
+    candidates of one release satisfy each other)."""
+    found: dict[str, DebianPackage] = {}
+    wanted = list(dict.fromkeys(names))
+    while wanted:
+        records = candidates(wanted)
+        following: list[str] = []
+        for name in wanted:
+            found[name] = DebianPackage(name, records[name]["Version"])
+            for dependency in _dependencies(records[name]):
+                if dependency not in found and dependency not in wanted \
+                        and dependency not in following:
+                    following.append(dependency)
+        wanted = following
+    return list(found.values())
+
+
+def _dependencies(record: dict[str, str]) -> list[str]:
+    names = []
+    for field in ("Pre-Depends", "Depends"):
+        for entry in record.get(field, "").split(","):
+            match = re.match(r"\s*([a-z0-9][a-z0-9+.-]*)", entry.split("|")[0])
+            if match:
+                names.append(match.group(1))
+    return names
+
+
 def fetch(package: DebianPackage, cache_dir: Path) -> Path:
     """The .deb of exactly `package`, downloaded into `cache_dir` unless already there."""
     cache_dir.mkdir(parents=True, exist_ok=True)
