@@ -11,8 +11,10 @@ UV_VERSION=0.13.9
 # qemu-system-x86 and qemu-utils run the guests. The default guest image needs no package
 # installed here: its kernel and busybox-static are fetched with `apt-get download`
 # (busybox-static would conflict with an installed busybox).
+# dnsmasq-base, nftables: the network datapath (DHCP/DNS, security groups and NAT); busybox:
+# the datapath tests' stand-in guests (ping, udhcpc, nc).
 APT_PACKAGES=(python3 python3-venv python3-dev gcc libffi-dev git ca-certificates curl
-              rclone s3cmd qemu-system-x86 qemu-utils)
+              rclone s3cmd qemu-system-x86 qemu-utils dnsmasq-base nftables busybox)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
