@@ -9,6 +9,8 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +77,114 @@ def pings(ns: str, address: str, count: int = 1, wait: float = 2) -> bool:
 def eventually_pings(ns: str, address: str, tries: int = 5) -> bool:
     """A first ping can be lost to ARP resolution or a bridge port still coming up."""
     return any(pings(ns, address) for _ in range(tries))
+
+
+UDHCPC_SCRIPT = """#!/bin/sh
+# udhcpc's event script: apply the lease (a stand-in guest's network setup) and record it.
+case "$1" in
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}"
+    env | grep -E '^(ip|mask|router|dns|domain|hostname|staticroutes|mtu|serverid)=' \
+        > "$LEASE_FILE"
+    ;;
+esac
+"""
+
+
+def dhcp_lease(ns: str, workdir: Path, tries: int = 3) -> dict[str, str] | None:
+    """Ask for a lease with busybox udhcpc inside the stand-in; what it was given, applied
+    to eth0, or None when no server answered."""
+    script = workdir / f"udhcpc-{ns}.sh"
+    script.write_text(UDHCPC_SCRIPT)
+    script.chmod(0o755)
+    lease = workdir / f"lease-{ns}"
+    lease.unlink(missing_ok=True)
+    sh(ns, "ip", "link", "set", "eth0", "up")
+    result = subprocess.run(
+        ["ip", "netns", "exec", ns, "env", f"LEASE_FILE={lease}", "busybox", "udhcpc",
+         "-i", "eth0", "-f", "-q", "-n", "-t", str(tries), "-T", "1", "-s", str(script)],
+        capture_output=True, text=True, timeout=30, check=False)
+    if result.returncode != 0 or not lease.exists():
+        return None
+    return dict(line.split("=", 1) for line in lease.read_text().splitlines() if "=" in line)
+
+
+UDP_LISTEN = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.settimeout(float(sys.argv[2]))
+try:
+    data, peer = s.recvfrom(100)
+    print(peer[0], data.decode())
+except socket.timeout:
+    pass
+"""
+
+UDP_SEND = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+for _ in range(5):
+    s.sendto(b"hello", (sys.argv[3], int(sys.argv[4])))
+"""
+
+
+def udp_heard(sender: str, source: str, sport: int, receiver: str, dest: str,
+              dport: int) -> bool:
+    """Whether a UDP datagram from `source:sport` reaches a listener on `dport`."""
+    listener = subprocess.Popen(["ip", "netns", "exec", receiver, sys.executable, "-c",
+                                 UDP_LISTEN, str(dport), "3"], stdout=subprocess.PIPE,
+                                text=True)
+    try:
+        time.sleep(0.5)
+        sh(sender, sys.executable, "-c", UDP_SEND, source, str(sport), dest, str(dport))
+        out, _ = listener.communicate(timeout=10)
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.communicate()
+    return "hello" in out
+
+
+TCP_LISTEN = """
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"hi\\n")
+    c.close()
+"""
+
+TCP_CONNECT = """
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    print(c.recv(10).decode().strip())
+except OSError as exc:
+    print("failed", exc)
+"""
+
+
+@contextlib.contextmanager
+def tcp_server(ns: str, port: int) -> Iterator[None]:
+    server = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", TCP_LISTEN,
+                               str(port)])
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        server.kill()
+        server.wait()
+
+
+def tcp_connects(ns: str, address: str, port: int) -> bool:
+    return sh(ns, sys.executable, "-c", TCP_CONNECT, address, str(port)).stdout.strip() == "hi"
