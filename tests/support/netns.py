@@ -104,7 +104,8 @@ def dhcp_lease(ns: str, workdir: Path, tries: int = 3) -> dict[str, str] | None:
     sh(ns, "ip", "link", "set", "eth0", "up")
     result = subprocess.run(
         ["ip", "netns", "exec", ns, "env", f"LEASE_FILE={lease}", "busybox", "udhcpc",
-         "-i", "eth0", "-f", "-q", "-n", "-t", str(tries), "-T", "1", "-s", str(script)],
+         "-i", "eth0", "-f", "-q", "-n", "-t", str(tries), "-T", "1", "-s", str(script),
+         "-O", "mtu", "-O", "staticroutes", "-O", "hostname", "-O", "domain"],
         capture_output=True, text=True, timeout=30, check=False)
     if result.returncode != 0 or not lease.exists():
         return None

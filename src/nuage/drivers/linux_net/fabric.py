@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from nuage.drivers.linux_net import datapath, kernel, nft, routers, security
+from nuage.drivers.linux_net import datapath, dhcp, kernel, nft, routers, security
 from nuage.drivers.linux_net.names import (
     DHCP,
     NETWORK,
@@ -68,9 +68,14 @@ class LinuxNetworkFabric:
                 datapath.ensure_bridge(ns, bridge, alias(NETWORK, network.network_id),
                                        network.mtu)
                 datapath.ensure_filter(ns)
+            if network.dhcp is not None:
+                dhcp.ensure(self.names, self.state_dir, network)
+            else:
+                dhcp.remove(self.names, self.state_dir, network.network_id)
 
     def remove_network(self, network_id: str) -> None:
         with self._lock:
+            dhcp.remove(self.names, self.state_dir, network_id)
             if self.names.datapath_ns not in kernel.namespaces():
                 return
             with kernel.opened(self.names.datapath_ns) as ns:
@@ -196,18 +201,24 @@ class LinuxNetworkFabric:
 
     def _remove_stale(self, desired: DesiredState) -> None:
         networks = {n.network_id for n in desired.networks}
-        dhcp = {n.network_id for n in desired.networks if n.dhcp is not None}
+        servers = {n.network_id for n in desired.networks if n.dhcp is not None}
         ports = {p.port_id for p in desired.ports}
         routers = {r.router_id for r in desired.routers}
         for ns_name in kernel.namespaces():
             if (rid := self.names.owned_router_ns(ns_name)) is not None and rid not in routers:
                 self.remove_router(rid)
+            if (nid := self.names.owned_dhcp_ns(ns_name)) is not None and nid not in servers:
+                dhcp.remove(self.names, self.state_dir, nid)
+        leftovers = self.state_dir / "dhcp"
+        for files in leftovers.iterdir() if leftovers.is_dir() else ():
+            if files.name not in servers:
+                dhcp.remove(self.names, self.state_dir, files.name)
         with kernel.opened(self.names.datapath_ns) as ns:
             for link in ns.links():
                 role, ids = parse_alias(link.alias)
                 stale = ((role == NETWORK and ids[0] not in networks)
                          or (role == PORT and ids[0] not in ports)
-                         or (role == DHCP and ids[0] not in dhcp)
+                         or (role == DHCP and ids[0] not in servers)
                          or (role in (ROUTER_IF, ROUTER_GW) and ids[0] not in routers))
                 if stale:
                     ns.delete_link(link.name)
@@ -234,15 +245,21 @@ class LinuxNetworkFabric:
                         found[role].add(ids[0])
             routers = {rid for n in kernel.namespaces()
                        if (rid := self.names.owned_router_ns(n)) is not None}
+            servers = {nid for n in kernel.namespaces()
+                       if (nid := self.names.owned_dhcp_ns(n)) is not None
+                       and dhcp.running(dhcp.state_dir(self.state_dir, nid)) is not None}
             groups = security.group_ids(nft.ruleset(self.names.datapath_ns))
             return Inventory(networks=frozenset(found[NETWORK]), ports=frozenset(found[PORT]),
-                             routers=frozenset(routers), security_groups=frozenset(groups))
+                             routers=frozenset(routers), security_groups=frozenset(groups),
+                             dhcp=frozenset(servers))
 
     def teardown(self) -> None:
         """Everything the fabric owns on this host goes: every namespace with its prefix
         (decommissioning a host, and the tests' cleanup)."""
         with self._lock:
             for ns_name in kernel.namespaces():
+                if (nid := self.names.owned_dhcp_ns(ns_name)) is not None:
+                    dhcp.remove(self.names, self.state_dir, nid)
                 if (self.names.owned_router_ns(ns_name) is not None
                         or ns_name == self.names.datapath_ns):
                     kernel.remove_namespace(ns_name)

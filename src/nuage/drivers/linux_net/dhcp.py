@@ -1,0 +1,192 @@
+"""DHCP and DNS: one dnsmasq per network, in its own namespace
+(`<prefix>-dhcp-<network id>`), joined to the network's bridge by a veth whose inner end
+(`ns-dhcp`) carries the network's `network:dhcp` port (MAC and addresses).
+
+dnsmasq serves static leases only (`dhcp-range=...,static`: an unknown MAC gets nothing),
+the subnets' gateway, DNS servers, host routes and MTU, and answers DNS for the hosts it
+knows. Its files live in `<state dir>/dhcp/<network id>/`: the hosts and options files are
+re-read on SIGHUP (a port added or removed needs no restart), a changed configuration file
+restarts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import signal
+import time
+from pathlib import Path
+
+from nuage.drivers.linux_net import datapath, kernel
+from nuage.drivers.linux_net.names import DHCP, Names, alias
+from nuage.ports.network_fabric import FabricError, NetworkSpec
+
+DNSMASQ = "dnsmasq"
+LEASE_TIME = "86400s"
+STOP_TIMEOUT = 5.0
+
+
+def state_dir(root: Path, network_id: str) -> Path:
+    return root / "dhcp" / network_id
+
+
+def ensure(names: Names, root: Path, network: NetworkSpec) -> None:
+    server = network.dhcp
+    assert server is not None
+    ns_name = names.dhcp_ns(network.network_id)
+    leg = names.dhcp_leg(network.network_id)
+    inner = Names.DHCP_IFACE
+    prefixes = {s.subnet_id: ipaddress.ip_network(s.cidr) for s in network.subnets}
+    addresses = {f"{f.ip_address}/{prefixes[f.subnet_id].prefixlen}"
+                 for f in server.fixed_ips if f.subnet_id in prefixes}
+    kernel.ensure_namespace(ns_name)
+    with kernel.opened(names.datapath_ns) as dp, kernel.opened(ns_name) as dns:
+        bridge = datapath.network_bridge(dp, network.network_id)
+        if bridge is None:
+            raise FabricError(f"network {network.network_id} has no bridge")
+        link, end = dp.link(leg), dns.link(inner)
+        if link is not None and (end is None or end.mac != server.mac.lower()):
+            dp.delete_link(leg)
+            link = None
+        if link is None:
+            if end is not None:
+                dns.delete_link(inner)
+            dp.add_veth(leg, inner, ns_name, server.mac, bridge.mtu)
+            dp.set_alias(leg, alias(DHCP, network.network_id))
+        datapath.plug(dp, leg, bridge)
+        dns.set_mtu(inner, bridge.mtu)
+        dns.set_addresses(inner, addresses)
+        dns.set_up(inner)
+    files = state_dir(root, network.network_id)
+    files.mkdir(parents=True, exist_ok=True)
+    conf_changed = _write(files / "dnsmasq.conf", config(files, network))
+    data_changed = _write(files / "hosts", hosts(network))
+    data_changed |= _write(files / "addn-hosts", dns_hosts(network))
+    data_changed |= _write(files / "opts", options(network))
+    pid = running(files)
+    if pid is not None and conf_changed:
+        stop(files)
+        pid = None
+    if pid is None:
+        kernel.run(ns_name, [DNSMASQ, f"--conf-file={files / 'dnsmasq.conf'}"])
+    elif data_changed:
+        os.kill(pid, signal.SIGHUP)
+
+
+def remove(names: Names, root: Path, network_id: str) -> None:
+    files = state_dir(root, network_id)
+    stop(files)
+    kernel.remove_namespace(names.dhcp_ns(network_id))
+    if files.exists():
+        for child in files.iterdir():
+            child.unlink()
+        files.rmdir()
+
+
+def config(files: Path, network: NetworkSpec) -> str:
+    lines = [
+        "no-resolv", "no-hosts", "no-ping", "bind-interfaces",
+        f"interface={Names.DHCP_IFACE}", "except-interface=lo",
+        # dnsmasq stays root: it re-reads the hosts files on SIGHUP after it would have
+        # dropped privileges, and the state dir may not be readable by another user.
+        "user=root", "group=root",
+        f"pid-file={files / 'dnsmasq.pid'}",
+        f"dhcp-hostsfile={files / 'hosts'}",
+        f"dhcp-optsfile={files / 'opts'}",
+        f"addn-hosts={files / 'addn-hosts'}",
+        f"dhcp-leasefile={files / 'leases'}",
+        f"log-facility={files / 'dnsmasq.log'}",
+        "dhcp-authoritative", "dhcp-ignore-clid",
+        f"domain={network.dns_domain}", "local=/" + network.dns_domain + "/",
+        "expand-hosts",
+    ]
+    for subnet in network.subnets:
+        net = ipaddress.ip_network(subnet.cidr)
+        if subnet.enable_dhcp and net.version == 4:
+            lines.append(f"dhcp-range=set:{_tag(subnet.subnet_id)},{net.network_address},"
+                         f"static,{net.netmask},{LEASE_TIME}")
+    return "\n".join(lines) + "\n"
+
+
+def hosts(network: NetworkSpec) -> str:
+    lines = []
+    for host in network.dhcp_hosts:
+        if ipaddress.ip_address(host.ip_address).version == 4:
+            name = f",{host.hostname}" if host.hostname else ""
+            lines.append(f"{host.mac.lower()},{host.ip_address}{name}")
+    return "\n".join(sorted(lines)) + "\n"
+
+
+def dns_hosts(network: NetworkSpec) -> str:
+    lines = [f"{h.ip_address}\t{h.hostname}.{network.dns_domain}\t{h.hostname}"
+             for h in network.dhcp_hosts if h.hostname]
+    return "\n".join(sorted(lines)) + "\n"
+
+
+def options(network: NetworkSpec) -> str:
+    server = network.dhcp
+    assert server is not None
+    own = {f.subnet_id: f.ip_address for f in server.fixed_ips}
+    lines = [f"option:mtu,{network.mtu}"]
+    for subnet in network.subnets:
+        if not subnet.enable_dhcp or ipaddress.ip_network(subnet.cidr).version != 4:
+            continue
+        tag = f"tag:{_tag(subnet.subnet_id)}"
+        dns = subnet.dns_nameservers or ((own[subnet.subnet_id],)
+                                         if subnet.subnet_id in own else ())
+        if dns:
+            lines.append(f"{tag},option:dns-server,{','.join(dns)}")
+        routes = [f"{r.destination},{r.nexthop}" for r in subnet.host_routes]
+        if subnet.gateway_ip:
+            lines.append(f"{tag},option:router,{subnet.gateway_ip}")
+            # RFC 3442: a client given classless routes ignores the router option, so
+            # the default route goes in them too.
+            if routes:
+                routes.append(f"0.0.0.0/0,{subnet.gateway_ip}")
+        else:
+            lines.append(f"{tag},option:router")    # none: the client must not guess
+        if routes:
+            lines.append(f"{tag},option:classless-static-route,{','.join(routes)}")
+    return "\n".join(lines) + "\n"
+
+
+def _tag(subnet_id: str) -> str:
+    return f"s-{subnet_id}"
+
+
+def _write(path: Path, text: str) -> bool:
+    """Write if different (a temporary name renamed: never half a file); True if changed."""
+    if path.exists() and path.read_text() == text:
+        return False
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return True
+
+
+def running(files: Path) -> int | None:
+    """dnsmasq's pid when it runs with this configuration (a pid file outlives its
+    process, and pids are reused: the command line must name our configuration)."""
+    try:
+        pid = int((files / "dnsmasq.pid").read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    if str(files / "dnsmasq.conf").encode() not in cmdline or ") Z" in status:
+        return None
+    return pid
+
+
+def stop(files: Path) -> None:
+    pid = running(files)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while running(files) == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        if running(files) == pid:
+            os.kill(pid, signal.SIGKILL)
