@@ -77,6 +77,10 @@ def ensure(names: Names, root: Path, network: NetworkSpec) -> None:
 def remove(names: Names, root: Path, network_id: str) -> None:
     files = state_dir(root, network_id)
     stop(files)
+    # The leg first: the kernel destroys a removed namespace (and its veths) later.
+    if names.datapath_ns in kernel.namespaces():
+        with kernel.opened(names.datapath_ns) as dp:
+            dp.delete_link(names.dhcp_leg(network_id))
     kernel.remove_namespace(names.dhcp_ns(network_id))
     if files.exists():
         for child in files.iterdir():

@@ -172,7 +172,7 @@ class LinuxNetworkFabric:
 
     def remove_router(self, router_id: str) -> None:
         with self._lock:
-            kernel.remove_namespace(self.names.router_ns(router_id))
+            routers.remove(self.names, router_id)
 
     # -- the whole host
     def converge(self, desired: DesiredState) -> None:

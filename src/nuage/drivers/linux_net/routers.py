@@ -110,3 +110,15 @@ def nat_ruleset(names: Names, router: RouterSpec) -> str:
              "  chain postrouting {", "    type nat hook postrouting priority srcnat;",
              *(f"    {r}" for r in snat), "  }", "}"]
     return "\n".join(lines) + "\n"
+
+
+def remove(names: Names, router_id: str) -> None:
+    """The router's legs first (a removed namespace is destroyed asynchronously by the
+    kernel, its veths with it: deleting them here makes removal complete on return)."""
+    if names.datapath_ns in kernel.namespaces():
+        with kernel.opened(names.datapath_ns) as dp:
+            for link in dp.links():
+                role, ids = parse_alias(link.alias)
+                if role in (ROUTER_IF, ROUTER_GW) and ids[:1] == (router_id,):
+                    dp.delete_link(link.name)
+    kernel.remove_namespace(names.router_ns(router_id))
