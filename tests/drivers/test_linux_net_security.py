@@ -4,6 +4,7 @@ stand-in guests (namespaces plugged by veth where QEMU's TAP would be)."""
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,3 +149,30 @@ def test_a_guest_cannot_be_a_dhcp_server(fabric: LinuxNetworkFabric, network: Ne
     finally:
         rogue.kill()
         rogue.wait()
+
+
+def test_removing_a_rule_stops_a_running_ping(fabric: LinuxNetworkFabric,
+                                              network: NetworkSpec) -> None:
+    fabric.ensure_security_group(SecurityGroupSpec("web", rules=(EGRESS, PING),
+                                                   members=("10.0.0.5", "10.0.0.7")))
+    _, a = plug(fabric, network, "a", "10.0.0.5", ("web",))
+    _, c = plug(fabric, network, "c", "10.0.0.7", ("web",))
+    assert eventually_pings(a, "10.0.0.7")
+    # One ping process: one ICMP id, so one tracked connection all along.
+    pinger = subprocess.Popen(["ip", "netns", "exec", a, "busybox", "ping", "-c", "25",
+                               "-i", "0.2", "-W", "1", "10.0.0.7"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)
+        fabric.ensure_security_group(SecurityGroupSpec("web", rules=(EGRESS,),
+                                                       members=("10.0.0.5", "10.0.0.7")))
+        out, _ = pinger.communicate(timeout=30)
+    finally:
+        if pinger.poll() is None:
+            pinger.kill()
+            pinger.communicate()
+    answered = [int(line.split("seq=")[1].split()[0]) for line in out.splitlines()
+                if "seq=" in line]
+    assert answered, out
+    assert max(answered) < 15, out               # answers stopped soon after the change
+    assert len(answered) < 20, out

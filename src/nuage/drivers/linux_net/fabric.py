@@ -9,7 +9,15 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from nuage.drivers.linux_net import datapath, dhcp, kernel, nft, routers, security
+from nuage.drivers.linux_net import (
+    conntrack,
+    datapath,
+    dhcp,
+    kernel,
+    nft,
+    routers,
+    security,
+)
 from nuage.drivers.linux_net.names import (
     DHCP,
     NETWORK,
@@ -87,7 +95,11 @@ class LinuxNetworkFabric:
     def ensure_security_group(self, group: SecurityGroupSpec) -> None:
         with self._lock:
             datapath.ensure(self.names)
-            nft.apply(self.names.datapath_ns, security.group_script(group))
+            dp = self.names.datapath_ns
+            before = security.applied_digest(nft.ruleset(dp), group.group_id)
+            nft.apply(dp, security.group_script(group))
+            if before is not None and before != security.rules_digest(group):
+                conntrack.forget(dp, set(group.members))
 
     def remove_security_group(self, group_id: str) -> None:
         with self._lock:

@@ -29,6 +29,7 @@ add rules), and never the whole table for one port.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Iterable
 from typing import Any
@@ -115,6 +116,24 @@ def port_ids(ruleset: list[dict[str, Any]]) -> set[str]:
 
 
 # -- security groups
+def rules_digest(group: SecurityGroupSpec) -> str:
+    """What the group's chains hold, kept in the kernel as the comment of the ingress
+    chain's first rule: a change of rules (not of members) is known without a state file."""
+    text = "\n".join(sorted(repr(r) for r in group.rules))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def applied_digest(ruleset: list[dict[str, Any]], group_id: str) -> str | None:
+    chain = f"sg-{group_id}-in"
+    for obj in ruleset:
+        rule = obj.get("rule")
+        if rule and rule["family"] == "inet" and rule["table"] == TABLE \
+                and rule["chain"] == chain:
+            comment = str(rule.get("comment", ""))
+            return comment.removeprefix("rules ") if comment.startswith("rules ") else None
+    return None
+
+
 def group_script(group: SecurityGroupSpec) -> str:
     lines: list[str] = []
     remotes = {r.remote_group_id for r in group.rules if r.remote_group_id}
@@ -132,6 +151,9 @@ def group_script(group: SecurityGroupSpec) -> str:
     for direction in ("ingress", "egress"):
         chain = _group_chain(group.group_id, "in" if direction == "ingress" else "out")
         lines += [f"add chain inet {TABLE} {chain}", f"flush chain inet {TABLE} {chain}"]
+        if direction == "ingress":
+            lines.append(f'add rule inet {TABLE} {chain} counter '
+                         f'comment "rules {rules_digest(group)}"')
         for rule in group.rules:
             if rule.direction == direction and (text := rule_text(rule)) is not None:
                 lines.append(f"add rule inet {TABLE} {chain} {text}")
