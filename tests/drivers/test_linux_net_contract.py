@@ -4,6 +4,7 @@ Traffic through the real datapath is proven in the other test_linux_net_* suites
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +13,16 @@ import pytest
 
 from nuage.ports.network_fabric import (
     DesiredState,
+    DhcpServer,
     FabricError,
+    FixedIp,
     NetworkFabric,
     NetworkSpec,
     PortSpec,
     RouterInterface,
     RouterSpec,
     SecurityGroupSpec,
+    SubnetSpec,
 )
 from tests.support.netns import linux_fabric, needs_root_net
 from tests.unit.network.fake_fabric import MemoryNetworkFabric
@@ -131,4 +135,17 @@ def test_converge_reports_what_failed_and_does_the_rest(fabric: NetworkFabric) -
     orphan = port(network(109), port_security=False)
     with pytest.raises(FabricError, match=orphan.port_id):
         fabric.converge(DesiredState(networks=(net,), ports=(orphan,)))
+    assert fabric.inventory().networks == {net.network_id}
+
+
+def test_dhcp_server_follows_the_network_spec(fabric: NetworkFabric) -> None:
+    sid = uid()
+    net = NetworkSpec(network_id=uid(), segment_id=110,
+                      subnets=(SubnetSpec(sid, "10.9.0.0/24", gateway_ip="10.9.0.1"),),
+                      dhcp=DhcpServer(uid(), "fa:16:3e:00:11:02", (FixedIp(sid, "10.9.0.2"),)))
+    fabric.ensure_network(net)
+    fabric.ensure_network(net)
+    assert fabric.inventory().dhcp == {net.network_id}
+    fabric.ensure_network(dataclasses.replace(net, dhcp=None))
+    assert fabric.inventory().dhcp == set()
     assert fabric.inventory().networks == {net.network_id}

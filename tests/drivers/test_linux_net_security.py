@@ -156,7 +156,7 @@ def test_removing_a_rule_stops_a_running_ping(fabric: LinuxNetworkFabric,
     fabric.ensure_security_group(SecurityGroupSpec("web", rules=(EGRESS, PING),
                                                    members=("10.0.0.5", "10.0.0.7")))
     _, a = plug(fabric, network, "a", "10.0.0.5", ("web",))
-    _, c = plug(fabric, network, "c", "10.0.0.7", ("web",))
+    _, _c = plug(fabric, network, "c", "10.0.0.7", ("web",))
     assert eventually_pings(a, "10.0.0.7")
     # One ping process: one ICMP id, so one tracked connection all along.
     pinger = subprocess.Popen(["ip", "netns", "exec", a, "busybox", "ping", "-c", "25",
