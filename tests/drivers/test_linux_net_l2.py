@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,7 @@ from tests.support.netns import (
     sh,
     stand_in,
 )
+from tests.support.qemu import needs_qemu
 
 pytestmark = needs_root_net
 
@@ -138,3 +141,54 @@ def test_remove_leaves_nothing_behind(fabric: LinuxNetworkFabric) -> None:
     rules = sh(dp, "nft", "list", "ruleset").stdout
     assert port.port_id not in rules and tap_port.port_id not in rules and "sg-open" not in rules
     assert fabric.inventory().ports == set()
+
+
+CONNTRACK_ZONES = """
+from pyroute2 import Conntrack
+with Conntrack() as ct:
+    for entry in ct.dump_entries():
+        print(entry.zone, entry.tuple_orig.saddr, entry.tuple_orig.daddr)
+"""
+
+
+def test_overlapping_ranges_are_tracked_in_their_segment_zone(
+        fabric: LinuxNetworkFabric) -> None:
+    fabric.ensure_security_group(OPEN)
+    for segment in (206, 207):
+        n = net(segment)
+        fabric.ensure_network(n)
+        _, a = guest(fabric, n, f"a{segment}", "10.0.0.5", f"fa:16:3e:00:{segment - 200:02x}:05")
+        guest(fabric, n, f"b{segment}", "10.0.0.6", f"fa:16:3e:00:{segment - 200:02x}:06")
+        assert eventually_pings(a, "10.0.0.6")
+    entries = sh(fabric.guest_netns(), sys.executable, "-c", CONNTRACK_ZONES).stdout
+    assert "206 10.0.0.5 10.0.0.6" in entries
+    assert "207 10.0.0.5 10.0.0.6" in entries
+
+
+@needs_qemu
+def test_qemu_attaches_to_the_port_tap_inside_the_datapath_namespace(
+        fabric: LinuxNetworkFabric) -> None:
+    """The hypervisor's side of the contract: QEMU started in guest_netns() opens the TAP
+    by the name tap_name() gives (the TAP gets its carrier once QEMU holds it)."""
+    n = net(208)
+    fabric.ensure_network(n)
+    port = PortSpec(port_id=str(uuid.uuid4()), network_id=n.network_id,
+                    mac="fa:16:3e:00:08:05", port_security=False)
+    fabric.ensure_port(port)
+    tap = fabric.tap_name(port.port_id)
+    dp = fabric.guest_netns()
+    assert "LOWER_UP" not in sh(dp, "ip", "link", "show", tap).stdout
+    qemu = subprocess.Popen(
+        ["ip", "netns", "exec", dp, "qemu-system-x86_64", "-machine", "none", "-nodefaults",
+         "-display", "none", "-monitor", "none", "-S",
+         "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no"],
+        stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while "LOWER_UP" not in sh(dp, "ip", "link", "show", tap).stdout:
+            assert time.monotonic() < deadline, "QEMU did not attach to the TAP"
+            assert qemu.poll() is None, "QEMU exited"
+            time.sleep(0.1)
+    finally:
+        qemu.kill()
+        qemu.wait()
