@@ -131,7 +131,15 @@ def test_converge_repairs_drift_and_removes_stale(fabric: LinuxNetworkFabric,
     stale_dhcp = fabric.names.dhcp_ns(uid())
     for stale in (stale_router, stale_dhcp):
         subprocess.run(["ip", "netns", "add", stale], check=True)
-    fabric.converge(desired)
+    # A server left running in the stale namespace, its pid file lost.
+    orphan = subprocess.Popen(["ip", "netns", "exec", stale_dhcp, "sleep", "600"])
+    try:
+        fabric.converge(desired)
+        assert orphan.wait(timeout=10) != 0
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
     assert stale_router not in namespaces() and stale_dhcp not in namespaces()
     assert dhcp.running(files) is not None
     sh(guest, "ip", "addr", "flush", "dev", "eth0")

@@ -10,9 +10,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import os
+import signal
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pyroute2 import IPRoute, NetlinkError, netns
@@ -37,10 +41,34 @@ def ensure_namespace(name: str) -> bool:
 
 
 def remove_namespace(name: str) -> None:
-    """Remove the namespace: its devices go with it (a veth's peer too). Processes still
-    running inside must have been stopped by the caller (they would keep it alive)."""
-    if name in namespaces():
-        netns.remove(name)
+    """Remove the namespace: its devices go with it (a veth's peer too), and so do the
+    processes still inside it (a dnsmasq whose pid file was lost would otherwise keep the
+    namespace alive, unnamed, forever)."""
+    if name not in namespaces():
+        return
+    stop_processes(name)
+    netns.remove(name)
+
+
+def stop_processes(name: str, timeout: float = 5.0) -> None:
+    """SIGTERM every process in the namespace, SIGKILL what is left after `timeout`."""
+    deadline = time.monotonic() + timeout
+    sig = signal.SIGTERM
+    while pids := [p for p in netns.ns_pids().get(name, []) if _alive(p)]:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        if time.monotonic() > deadline:
+            sig = signal.SIGKILL
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Not a zombie: the container's init may never reap our daemons."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def run(ns: str, argv: Sequence[str], stdin: str | None = None) -> str:
