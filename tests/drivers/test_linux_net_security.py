@@ -3,6 +3,7 @@ stand-in guests (namespaces plugged by veth where QEMU's TAP would be)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import time
 import uuid
@@ -24,6 +25,7 @@ from tests.support.netns import (
     configure,
     dhcp_lease,
     eventually_pings,
+    frame_arrives,
     linux_fabric,
     needs_root_net,
     pings,
@@ -176,3 +178,19 @@ def test_removing_a_rule_stops_a_running_ping(fabric: LinuxNetworkFabric,
     assert answered, out
     assert max(answered) < 15, out               # answers stopped soon after the change
     assert len(answered) < 20, out
+
+
+def test_vlan_tagged_frames_cannot_bypass_the_rules(fabric: LinuxNetworkFabric,
+                                                   network: NetworkSpec) -> None:
+    """br_netfilter skips VLAN-tagged frames (bridge-nf-filter-vlan-tagged=0): were they
+    let through, they would reach a port without meeting its security groups."""
+    fabric.ensure_security_group(SecurityGroupSpec("all", rules=(
+        EGRESS, SecurityRule(direction="ingress"))))
+    a_port, a = plug(fabric, network, "a", "10.0.0.5", ("all",))
+    b_port, b = plug(fabric, network, "b", "10.0.0.6", ("all",))
+    assert eventually_pings(a, "10.0.0.6")
+    frame = (a, b, a_port.mac, b_port.mac, "10.0.0.5", "10.0.0.6")
+    assert frame_arrives(*frame)                       # untagged: the probe itself works
+    assert not frame_arrives(*frame, vlan=100)
+    fabric.ensure_port(dataclasses.replace(a_port, port_security=False))
+    assert frame_arrives(*frame, vlan=100)             # it was the anti-spoofing

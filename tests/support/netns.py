@@ -209,3 +209,59 @@ def external_client(fabric: LinuxNetworkFabric, name: str, address: str) -> str:
                     "up"], check=True)
     configure(ns, address)
     return ns
+
+
+FRAME_SEND = """
+import socket, struct, sys
+src_mac, dst_mac, src_ip, dst_ip, vlan = sys.argv[1:6]
+def checksum(data):
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    total = (total >> 16) + (total & 0xFFFF)
+    return ~(total + (total >> 16)) & 0xFFFF
+payload = b"NUAGE-FRAME-PROBE"
+udp = struct.pack("!HHHH", 40000, 40000, 8 + len(payload), 0) + payload
+header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     socket.inet_aton(src_ip), socket.inet_aton(dst_ip))
+header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
+ether = bytes.fromhex(dst_mac.replace(":", "")) + bytes.fromhex(src_mac.replace(":", ""))
+if int(vlan):
+    ether += struct.pack("!HH", 0x8100, int(vlan))
+ether += struct.pack("!H", 0x0800)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+for _ in range(5):
+    s.send(ether + header + udp)
+"""
+
+FRAME_LISTEN = """
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("eth0", 0))
+s.settimeout(float(sys.argv[1]))
+try:
+    while True:
+        if b"NUAGE-FRAME-PROBE" in s.recv(2000):
+            print("seen")
+            break
+except socket.timeout:
+    pass
+"""
+
+
+def frame_arrives(sender: str, receiver: str, src_mac: str, dst_mac: str, src_ip: str,
+                  dst_ip: str, vlan: int = 0) -> bool:
+    """Whether a hand-made UDP frame (802.1Q-tagged when `vlan`) sent from the sender's
+    eth0 shows up at all on the receiver's eth0 (seen by a raw socket, before any IP
+    processing)."""
+    listener = subprocess.Popen(["ip", "netns", "exec", receiver, sys.executable, "-c",
+                                 FRAME_LISTEN, "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        sh(sender, sys.executable, "-c", FRAME_SEND, src_mac, dst_mac, src_ip, dst_ip,
+           str(vlan))
+        out, _ = listener.communicate(timeout=10)
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.communicate()
+    return "seen" in out
