@@ -11,20 +11,14 @@ restarts it.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import os
-import signal
-import time
 from pathlib import Path
 
-from nuage.drivers.linux_net import datapath, kernel
+from nuage.drivers.linux_net import datapath, dnsmasq, kernel
 from nuage.drivers.linux_net.names import DHCP, Names, alias
 from nuage.ports.network_fabric import FabricError, NetworkSpec
 
-DNSMASQ = "dnsmasq"
 LEASE_TIME = "86400s"
-STOP_TIMEOUT = 5.0
 
 
 def state_dir(root: Path, network_id: str) -> Path:
@@ -59,48 +53,32 @@ def ensure(names: Names, root: Path, network: NetworkSpec) -> None:
         dns.set_addresses(inner, addresses)
         dns.set_up(inner)
     files = state_dir(root, network.network_id)
-    files.mkdir(parents=True, exist_ok=True)
-    conf_changed = _write(files / "dnsmasq.conf", config(files, network))
-    data_changed = _write(files / "hosts", hosts(network))
-    data_changed |= _write(files / "addn-hosts", dns_hosts(network))
-    data_changed |= _write(files / "opts", options(network))
-    pid = running(files)
-    if pid is not None and conf_changed:
-        stop(files)
-        pid = None
-    if pid is None:
-        kernel.run(ns_name, [DNSMASQ, f"--conf-file={files / 'dnsmasq.conf'}"])
-    elif data_changed:
-        os.kill(pid, signal.SIGHUP)
+    dnsmasq.apply(ns_name, files, config(files, network),
+                  {"hosts": hosts(network), "addn-hosts": dns_hosts(network),
+                   "opts": options(network)})
 
 
 def remove(names: Names, root: Path, network_id: str) -> None:
-    files = state_dir(root, network_id)
-    stop(files)
-    # The leg first: the kernel destroys a removed namespace (and its veths) later.
+    dnsmasq.remove(state_dir(root, network_id))
+    # The leg before the namespace: the kernel destroys a removed namespace (and the
+    # veths in it) asynchronously, later.
     if names.datapath_ns in kernel.namespaces():
         with kernel.opened(names.datapath_ns) as dp:
             dp.delete_link(names.dhcp_leg(network_id))
     kernel.remove_namespace(names.dhcp_ns(network_id))
-    if files.exists():
-        for child in files.iterdir():
-            child.unlink()
-        files.rmdir()
+
+
+def running(files: Path) -> int | None:
+    return dnsmasq.running(files)
 
 
 def config(files: Path, network: NetworkSpec) -> str:
     lines = [
-        "no-resolv", "no-hosts", "no-ping", "bind-interfaces",
-        f"interface={Names.DHCP_IFACE}", "except-interface=lo",
-        # dnsmasq stays root: it re-reads the hosts files on SIGHUP after it would have
-        # dropped privileges, and the state dir may not be readable by another user.
-        "user=root", "group=root",
-        f"pid-file={files / 'dnsmasq.pid'}",
+        *dnsmasq.common(files), "no-ping", f"interface={Names.DHCP_IFACE}",
         f"dhcp-hostsfile={files / 'hosts'}",
         f"dhcp-optsfile={files / 'opts'}",
         f"addn-hosts={files / 'addn-hosts'}",
         f"dhcp-leasefile={files / 'leases'}",
-        f"log-facility={files / 'dnsmasq.log'}",
         "dhcp-authoritative", "dhcp-ignore-clid",
         f"domain={network.dns_domain}", "local=/" + network.dns_domain + "/",
         "expand-hosts",
@@ -158,39 +136,3 @@ def options(network: NetworkSpec) -> str:
 def _tag(subnet_id: str) -> str:
     return f"s-{subnet_id}"
 
-
-def _write(path: Path, text: str) -> bool:
-    """Write if different (a temporary name renamed: never half a file); True if changed."""
-    if path.exists() and path.read_text() == text:
-        return False
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return True
-
-
-def running(files: Path) -> int | None:
-    """dnsmasq's pid when it runs with this configuration (a pid file outlives its
-    process, and pids are reused: the command line must name our configuration)."""
-    try:
-        pid = int((files / "dnsmasq.pid").read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except (OSError, ValueError):
-        return None
-    if str(files / "dnsmasq.conf").encode() not in cmdline or ") Z" in status:
-        return None
-    return pid
-
-
-def stop(files: Path) -> None:
-    pid = running(files)
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while running(files) == pid and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        if running(files) == pid:
-            os.kill(pid, signal.SIGKILL)
