@@ -33,6 +33,9 @@ class HostRoute:
     nexthop: str
 
 
+Ipv6Mode = Literal["slaac", "dhcpv6-stateless", "dhcpv6-stateful"]
+
+
 @dataclass(frozen=True)
 class SubnetSpec:
     subnet_id: str
@@ -137,12 +140,18 @@ class PortSpec:
 
 @dataclass(frozen=True)
 class RouterInterface:
-    """A router's leg on a tenant network: Neutron's `network:router_interface` port."""
+    """A router's leg on a tenant network: Neutron's `network:router_interface` port, one
+    per subnet (a dual-stack network has two)."""
 
     port_id: str
     network_id: str
     mac: str
     address: str              # the subnet's gateway IP with the subnet's prefix: "10.0.0.1/24"
+    # An IPv6 subnet's `ipv6_ra_mode`: the router advertises the prefix on this leg, so
+    # guests configure their address (SLAAC, EUI-64: the control plane puts that address
+    # in the port's fixed IPs) and default route. None: no advertisements. Only "slaac"
+    # is implemented; the DHCPv6 modes are a FabricError for now.
+    ipv6_ra_mode: Ipv6Mode | None = None
 
 
 @dataclass(frozen=True)

@@ -180,11 +180,11 @@ class LinuxNetworkFabric:
     def ensure_router(self, router: RouterSpec) -> None:
         with self._lock:
             datapath.ensure(self.names)
-            routers.ensure(self.names, router)
+            routers.ensure(self.names, self.state_dir, router)
 
     def remove_router(self, router_id: str) -> None:
         with self._lock:
-            routers.remove(self.names, router_id)
+            routers.remove(self.names, self.state_dir, router_id)
 
     # -- the whole host
     def converge(self, desired: DesiredState) -> None:
@@ -225,6 +225,10 @@ class LinuxNetworkFabric:
         for files in leftovers.iterdir() if leftovers.is_dir() else ():
             if files.name not in servers:
                 dhcp.remove(self.names, self.state_dir, files.name)
+        leftovers = self.state_dir / "routers"
+        for files in leftovers.iterdir() if leftovers.is_dir() else ():
+            if files.name not in routers:
+                self.remove_router(files.name)
         with kernel.opened(self.names.datapath_ns) as ns:
             for link in ns.links():
                 role, ids = parse_alias(link.alias)

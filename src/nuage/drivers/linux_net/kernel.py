@@ -138,9 +138,11 @@ class Namespace:
 
     def add_bridge(self, name: str, mtu: int) -> None:
         # No STP (one bridge per segment, no loops) and no forwarding delay: a port
-        # forwards the moment it is up.
+        # forwards the moment it is up. No multicast snooping: with no querier on the
+        # segment it would learn from whatever reports it happens to see, and IPv6
+        # neighbour discovery rides on multicast; a segment floods, as a plain switch.
         self._ipr.link("add", ifname=name, kind="bridge", mtu=mtu, br_stp_state=0,
-                       br_forward_delay=0)
+                       br_forward_delay=0, br_mcast_snooping=0)
 
     def add_tap(self, name: str, mtu: int) -> None:
         # A persistent TAP flagged as QEMU opens it (no packet info, virtio-net header).

@@ -7,8 +7,9 @@ the router answers ARP for them), with its NAT in one nftables table replaced wh
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
-from nuage.drivers.linux_net import datapath, kernel, nft
+from nuage.drivers.linux_net import datapath, dnsmasq, kernel, nft
 from nuage.drivers.linux_net.kernel import Namespace
 from nuage.drivers.linux_net.names import ROUTER_GW, ROUTER_IF, Names, alias, parse_alias
 from nuage.ports.network_fabric import FabricError, RouterSpec
@@ -17,14 +18,26 @@ NAT_TABLE = "nuage"
 ROUTER_SYSCTLS = {
     "net.ipv4.ip_forward": "1",
     "net.ipv6.conf.all.forwarding": "1",
+    # The router's addresses are the control plane's to give: usable at once, no
+    # duplicate address detection delaying the first advertisement.
+    "net.ipv6.conf.all.accept_dad": "0",
+    "net.ipv6.conf.default.accept_dad": "0",
     # Answer ARP only for addresses on the asking interface: a floating IP is answered on
     # the external leg alone, never on a tenant network that happens to share its range.
     "net.ipv4.conf.all.arp_ignore": "1",
 }
 
 
-def ensure(names: Names, router: RouterSpec) -> None:
+def state_dir(root: Path, router_id: str) -> Path:
+    return root / "routers" / router_id
+
+
+def ensure(names: Names, root: Path, router: RouterSpec) -> None:
     ns_name = names.router_ns(router.router_id)
+    for iface in router.interfaces:
+        if iface.ipv6_ra_mode not in (None, "slaac"):
+            raise FabricError(f"router {router.router_id}: ipv6_ra_mode "
+                              f"{iface.ipv6_ra_mode} is not supported yet (slaac is)")
     with kernel.opened(names.datapath_ns) as dp:
         bridges = {}
         for iface in router.interfaces:
@@ -65,6 +78,22 @@ def ensure(names: Names, router: RouterSpec) -> None:
                 routes.add(("0.0.0.0/0", router.gateway.gateway_ip))
             rns.set_gateway_routes(routes)
     nft.apply(ns_name, nat_ruleset(names, router))
+    advertise(names, state_dir(root, router.router_id), router)
+
+
+def advertise(names: Names, files: Path, router: RouterSpec) -> None:
+    """Router advertisements on the legs of SLAAC subnets, from a dnsmasq that does
+    nothing else (no DNS, no DHCP): the prefix with the A flag, the router as default
+    gateway."""
+    legs = [names.router_iface(i.port_id) for i in router.interfaces
+            if i.ipv6_ra_mode == "slaac" and ipaddress.ip_interface(i.address).version == 6]
+    if not legs:
+        dnsmasq.remove(files)
+        return
+    conf = [*dnsmasq.common(files), "port=0", "enable-ra",
+            *(f"interface={leg}" for leg in legs),
+            *(f"dhcp-range=::,constructor:{leg},ra-only,64" for leg in legs)]
+    dnsmasq.apply(names.router_ns(router.router_id), files, "\n".join(conf) + "\n", {})
 
 
 def _ensure_leg(dp: Namespace, rns: Namespace, leg: str, inner: str, mac: str,
@@ -112,9 +141,10 @@ def nat_ruleset(names: Names, router: RouterSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def remove(names: Names, router_id: str) -> None:
+def remove(names: Names, root: Path, router_id: str) -> None:
     """The router's legs first (a removed namespace is destroyed asynchronously by the
     kernel, its veths with it: deleting them here makes removal complete on return)."""
+    dnsmasq.remove(state_dir(root, router_id))
     if names.datapath_ns in kernel.namespaces():
         with kernel.opened(names.datapath_ns) as dp:
             for link in dp.links():
