@@ -149,3 +149,14 @@ def test_dhcp_server_follows_the_network_spec(fabric: NetworkFabric) -> None:
     fabric.ensure_network(dataclasses.replace(net, dhcp=None))
     assert fabric.inventory().dhcp == set()
     assert fabric.inventory().networks == {net.network_id}
+
+
+def test_dhcpv6_router_modes_are_refused_for_now(fabric: NetworkFabric) -> None:
+    net = network(111)
+    fabric.ensure_network(net)
+    router = RouterSpec(uid(), interfaces=(RouterInterface(
+        uid(), net.network_id, "fa:16:3e:00:11:01", "2001:db8:2::1/64",
+        ipv6_ra_mode="dhcpv6-stateful"),))
+    with pytest.raises(FabricError, match="not supported"):
+        fabric.ensure_router(router)
+    assert fabric.inventory().routers == set()

@@ -15,7 +15,6 @@ import pytest
 from nuage.drivers.linux_net import LinuxNetworkFabric
 from nuage.drivers.linux_net.kernel import namespaces
 from nuage.ports.network_fabric import (
-    FabricError,
     FixedIp,
     NetworkSpec,
     PortSpec,
@@ -108,13 +107,3 @@ def test_slaac_addresses_from_router_advertisements(fabric: LinuxNetworkFabric) 
     assert not files.exists()
     assert fabric.names.router_ns(router.router_id) not in namespaces()
 
-
-def test_dhcpv6_router_modes_are_refused_for_now(fabric: LinuxNetworkFabric) -> None:
-    net = NetworkSpec(str(uuid.uuid4()), 802)
-    fabric.ensure_network(net)
-    router = RouterSpec(str(uuid.uuid4()), interfaces=(
-        RouterInterface(str(uuid.uuid4()), net.network_id, "fa:16:3e:00:80:02",
-                        "2001:db8:2::1/64", ipv6_ra_mode="dhcpv6-stateful"),))
-    with pytest.raises(FabricError, match="not supported"):
-        fabric.ensure_router(router)
-    assert fabric.names.router_ns(router.router_id) not in namespaces()

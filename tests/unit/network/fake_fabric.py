@@ -80,6 +80,9 @@ class MemoryNetworkFabric:
     def ensure_router(self, router: RouterSpec) -> None:
         self.calls.append(f"ensure_router {router.router_id}")
         for iface in router.interfaces:
+            if iface.ipv6_ra_mode not in (None, "slaac"):
+                raise FabricError(f"router {router.router_id}: ipv6_ra_mode "
+                                  f"{iface.ipv6_ra_mode} is not supported yet (slaac is)")
             if iface.network_id not in self.networks:
                 raise FabricError(f"router {router.router_id}: network {iface.network_id} "
                                   "is not on this host")
