@@ -102,7 +102,7 @@ def test_slaac_addresses_from_router_advertisements(fabric: LinuxNetworkFabric) 
     assert not pings6(a, eui64(b_mac), source="2001:db8:1::99")
 
     files = fabric.state_dir / "routers" / router.router_id
-    assert (files / "dnsmasq.pid").exists()
+    assert (files / "ra" / "dnsmasq.pid").exists()
     fabric.remove_router(router.router_id)
     assert not files.exists()
     assert fabric.names.router_ns(router.router_id) not in namespaces()

@@ -88,6 +88,9 @@ case "$1" in
     [ -n "$router" ] && ip route replace default via "${router%% *}"
     env | grep -E '^(ip|mask|router|dns|domain|hostname|staticroutes|mtu|serverid)=' \
         > "$LEASE_FILE"
+    # Classless static routes (option 121): "destination/len gateway" pairs.
+    set -- $staticroutes
+    while [ $# -ge 2 ]; do ip route replace "$1" via "$2"; shift 2; done
     ;;
 esac
 """

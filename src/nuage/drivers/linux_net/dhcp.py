@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from nuage.drivers.linux_net import datapath, dnsmasq, kernel
+from nuage.drivers.linux_net import datapath, dnsmasq, kernel, metadata
 from nuage.drivers.linux_net.names import DHCP, Names, alias
 from nuage.ports.network_fabric import FabricError, NetworkSpec
 
@@ -25,7 +25,9 @@ def state_dir(root: Path, network_id: str) -> Path:
     return root / "dhcp" / network_id
 
 
-def ensure(names: Names, root: Path, network: NetworkSpec) -> None:
+def ensure(names: Names, root: Path, network: NetworkSpec,
+           metadata_socket: Path | None = None) -> None:
+    """The namespace, its leg, dnsmasq and (with a metadata socket) the metadata proxy."""
     server = network.dhcp
     assert server is not None
     ns_name = names.dhcp_ns(network.network_id)
@@ -34,6 +36,8 @@ def ensure(names: Names, root: Path, network: NetworkSpec) -> None:
     prefixes = {s.subnet_id: ipaddress.ip_network(s.cidr) for s in network.subnets}
     addresses = {f"{f.ip_address}/{prefixes[f.subnet_id].prefixlen}"
                  for f in server.fixed_ips if f.subnet_id in prefixes}
+    if metadata_socket is not None:
+        addresses.add(f"{metadata.ADDRESS}/32")
     kernel.ensure_namespace(ns_name)
     with kernel.opened(names.datapath_ns) as dp, kernel.opened(ns_name) as dns:
         bridge = datapath.network_bridge(dp, network.network_id)
@@ -55,10 +59,15 @@ def ensure(names: Names, root: Path, network: NetworkSpec) -> None:
     files = state_dir(root, network.network_id)
     dnsmasq.apply(ns_name, files, config(files, network),
                   {"hosts": hosts(network), "addn-hosts": dns_hosts(network),
-                   "opts": options(network)})
+                   "opts": options(network, metadata_socket is not None)})
+    if metadata_socket is not None:
+        metadata.ensure(ns_name, files, "network", network.network_id, metadata_socket)
+    else:
+        metadata.stop(files, "network", network.network_id)
 
 
 def remove(names: Names, root: Path, network_id: str) -> None:
+    metadata.stop(state_dir(root, network_id), "network", network_id)
     dnsmasq.remove(state_dir(root, network_id))
     # The leg before the namespace: the kernel destroys a removed namespace (and the
     # veths in it) asynchronously, later.
@@ -106,7 +115,7 @@ def dns_hosts(network: NetworkSpec) -> str:
     return "\n".join(sorted(lines)) + "\n"
 
 
-def options(network: NetworkSpec) -> str:
+def options(network: NetworkSpec, metadata_route: bool = False) -> str:
     server = network.dhcp
     assert server is not None
     own = {f.subnet_id: f.ip_address for f in server.fixed_ips}
@@ -120,6 +129,8 @@ def options(network: NetworkSpec) -> str:
         if dns:
             lines.append(f"{tag},option:dns-server,{','.join(dns)}")
         routes = [f"{r.destination},{r.nexthop}" for r in subnet.host_routes]
+        if metadata_route and subnet.subnet_id in own:
+            routes.append(f"{metadata.ADDRESS}/32,{own[subnet.subnet_id]}")
         if subnet.gateway_ip:
             lines.append(f"{tag},option:router,{subnet.gateway_ip}")
             # RFC 3442: a client given classless routes ignores the router option, so

@@ -1,23 +1,18 @@
 """One dnsmasq process and its files in a directory: started inside a namespace, reloaded
-with SIGHUP when only its data files changed, restarted when its configuration did.
-
-A pid counts only while `/proc/<pid>` is alive, not a zombie (the container's init may
-never reap it), and its command line names this directory's configuration file: pid files
-outlive their process and pids are reused.
+with SIGHUP when only its data files changed, restarted when its configuration did. It
+daemonizes itself; processes.py finds it again by its pid file and its command line (which
+names this directory's configuration file).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import time
 from pathlib import Path
 
-from nuage.drivers.linux_net import kernel
+from nuage.drivers.linux_net import kernel, processes
 
 DNSMASQ = "dnsmasq"
-STOP_TIMEOUT = 5.0
 CONF = "dnsmasq.conf"
 PID = "dnsmasq.pid"
 
@@ -63,28 +58,11 @@ def write(path: Path, text: str) -> bool:
 
 def running(files: Path) -> int | None:
     """The pid of the dnsmasq running with this directory's configuration, else None."""
-    try:
-        pid = int((files / PID).read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except (OSError, ValueError):
-        return None
-    if str(files / CONF).encode() not in cmdline or ") Z" in status:
-        return None
-    return pid
+    return processes.running(files / PID, str(files / CONF))
 
 
 def stop(files: Path) -> None:
-    pid = running(files)
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while running(files) == pid and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        if running(files) == pid:
-            os.kill(pid, signal.SIGKILL)
+    processes.stop(files / PID, str(files / CONF))
 
 
 def remove(files: Path) -> None:

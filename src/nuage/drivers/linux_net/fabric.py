@@ -46,9 +46,14 @@ class LinuxNetworkFabric:
     """Blocking and idempotent; one change at a time per instance (a lock), and the
     kernel is the only memory: a new instance with the same prefix finds everything."""
 
-    def __init__(self, state_dir: Path, prefix: str = "nuage") -> None:
+    def __init__(self, state_dir: Path, prefix: str = "nuage",
+                 metadata_socket: Path | None = None) -> None:
+        """`state_dir` holds the daemons' files (dnsmasq, metadata proxies); `prefix` names
+        everything the fabric owns; `metadata_socket` is the metadata service's unix
+        socket: with it, guests' requests to 169.254.169.254 reach it (metadata.py)."""
         self.names = Names(prefix)
         self.state_dir = state_dir
+        self.metadata_socket = metadata_socket
         self._lock = threading.RLock()
 
     def guest_netns(self) -> str:
@@ -77,7 +82,7 @@ class LinuxNetworkFabric:
                                        network.mtu)
                 datapath.ensure_filter(ns)
             if network.dhcp is not None:
-                dhcp.ensure(self.names, self.state_dir, network)
+                dhcp.ensure(self.names, self.state_dir, network, self.metadata_socket)
             else:
                 dhcp.remove(self.names, self.state_dir, network.network_id)
 
@@ -180,7 +185,7 @@ class LinuxNetworkFabric:
     def ensure_router(self, router: RouterSpec) -> None:
         with self._lock:
             datapath.ensure(self.names)
-            routers.ensure(self.names, self.state_dir, router)
+            routers.ensure(self.names, self.state_dir, router, self.metadata_socket)
 
     def remove_router(self, router_id: str) -> None:
         with self._lock:

@@ -184,7 +184,7 @@ class Namespace:
         found = set()
         for msg in self._ipr.get_addr(index=self._index(name)):
             iface = ipaddress.ip_interface(f"{msg.get('address')}/{msg['prefixlen']}")
-            if not iface.ip.is_link_local:
+            if not (iface.version == 6 and iface.ip.is_link_local):
                 found.add(str(iface))
         return found
 

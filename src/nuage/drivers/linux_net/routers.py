@@ -7,9 +7,10 @@ the router answers ARP for them), with its NAT in one nftables table replaced wh
 from __future__ import annotations
 
 import ipaddress
+import shutil
 from pathlib import Path
 
-from nuage.drivers.linux_net import datapath, dnsmasq, kernel, nft
+from nuage.drivers.linux_net import datapath, dnsmasq, kernel, metadata, nft
 from nuage.drivers.linux_net.kernel import Namespace
 from nuage.drivers.linux_net.names import ROUTER_GW, ROUTER_IF, Names, alias, parse_alias
 from nuage.ports.network_fabric import FabricError, RouterSpec
@@ -32,7 +33,8 @@ def state_dir(root: Path, router_id: str) -> Path:
     return root / "routers" / router_id
 
 
-def ensure(names: Names, root: Path, router: RouterSpec) -> None:
+def ensure(names: Names, root: Path, router: RouterSpec,
+           metadata_socket: Path | None = None) -> None:
     ns_name = names.router_ns(router.router_id)
     for iface in router.interfaces:
         if iface.ipv6_ra_mode not in (None, "slaac"):
@@ -77,8 +79,20 @@ def ensure(names: Names, root: Path, router: RouterSpec) -> None:
             if router.gateway is not None and router.gateway.gateway_ip:
                 routes.add(("0.0.0.0/0", router.gateway.gateway_ip))
             rns.set_gateway_routes(routes)
+            # The metadata address is the router's own: a guest's request, routed here by
+            # its default route, is delivered locally to the proxy.
+            on_lo = rns.addresses("lo") - {f"{metadata.ADDRESS}/32"}
+            if metadata_socket is not None:
+                on_lo.add(f"{metadata.ADDRESS}/32")
+            rns.set_addresses("lo", on_lo)
     nft.apply(ns_name, nat_ruleset(names, router))
-    advertise(names, state_dir(root, router.router_id), router)
+    files = state_dir(root, router.router_id)
+    advertise(names, files / "ra", router)
+    if metadata_socket is not None:
+        metadata.ensure(ns_name, files / "metadata", "router", router.router_id,
+                        metadata_socket)
+    else:
+        metadata.stop(files / "metadata", "router", router.router_id)
 
 
 def advertise(names: Names, files: Path, router: RouterSpec) -> None:
@@ -144,7 +158,10 @@ def nat_ruleset(names: Names, router: RouterSpec) -> str:
 def remove(names: Names, root: Path, router_id: str) -> None:
     """The router's legs first (a removed namespace is destroyed asynchronously by the
     kernel, its veths with it: deleting them here makes removal complete on return)."""
-    dnsmasq.remove(state_dir(root, router_id))
+    files = state_dir(root, router_id)
+    dnsmasq.remove(files / "ra")
+    metadata.stop(files / "metadata", "router", router_id)
+    shutil.rmtree(files, ignore_errors=True)
     if names.datapath_ns in kernel.namespaces():
         with kernel.opened(names.datapath_ns) as dp:
             for link in dp.links():
