@@ -41,8 +41,9 @@ def ensure_filter(ns: Namespace) -> None:
     bridges = []
     for link in ns.links():
         role, _ = parse_alias(link.alias)
-        if role == NETWORK and link.name.startswith("nb") and link.name[2:].isdigit():
-            bridges.append((link.name, int(link.name[2:])))
+        segment = Names.segment_of(link.name)
+        if role == NETWORK and segment is not None:
+            bridges.append((link.name, segment))
     nft.apply(ns.name, security.base(bridges))
 
 

@@ -159,6 +159,11 @@ class LinuxNetworkFabric:
                 script = security.port_script(self.names, port, tag.index, ruleset)
                 if script:
                     nft.apply(self.names.datapath_ns, script)
+            before, addresses = security.applied_port(ruleset, port.port_id)
+            if before is not None and before != security.port_digest(port):
+                conntrack.forget(self.names.datapath_ns,
+                                 addresses | {f.ip_address for f in port.fixed_ips},
+                                 zone=Names.segment_of(bridge.name))
 
     def _guest_end_ok(self, port: PortSpec) -> bool:
         """A stand-in's own end is still in its namespace with the port's MAC."""
@@ -174,12 +179,20 @@ class LinuxNetworkFabric:
         with self._lock:
             if self.names.datapath_ns not in kernel.namespaces():
                 return
-            script = security.remove_port_script(port_id,
-                                                 nft.ruleset(self.names.datapath_ns))
+            dp = self.names.datapath_ns
+            ruleset = nft.ruleset(dp)
+            _, addresses = security.applied_port(ruleset, port_id)
+            script = security.remove_port_script(port_id, ruleset)
             if script:
-                nft.apply(self.names.datapath_ns, script)
-            with kernel.opened(self.names.datapath_ns) as ns:
+                nft.apply(dp, script)
+            with kernel.opened(dp) as ns:
+                device = ns.link(self.names.tap(port_id))
+                bridge = next((b for b in ns.links() if device and b.index == device.master),
+                              None)
                 ns.delete_link(self.names.tap(port_id))
+            segment = Names.segment_of(bridge.name) if bridge is not None else None
+            if addresses and segment is not None:
+                conntrack.forget(dp, addresses, zone=segment)
 
     # -- routers
     def ensure_router(self, router: RouterSpec) -> None:
@@ -281,6 +294,6 @@ class LinuxNetworkFabric:
             for ns_name in kernel.namespaces():
                 if (nid := self.names.owned_dhcp_ns(ns_name)) is not None:
                     dhcp.remove(self.names, self.state_dir, nid)
-                if (self.names.owned_router_ns(ns_name) is not None
-                        or ns_name == self.names.datapath_ns):
-                    kernel.remove_namespace(ns_name)
+                if (rid := self.names.owned_router_ns(ns_name)) is not None:
+                    routers.remove(self.names, self.state_dir, rid)
+            kernel.remove_namespace(self.names.datapath_ns)

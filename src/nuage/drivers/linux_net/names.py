@@ -54,6 +54,12 @@ class Names:
         return f"nb{segment_id}"
 
     @staticmethod
+    def segment_of(bridge: str) -> int | None:
+        """The segment id a tenant bridge's name carries, else None."""
+        digits = bridge[2:] if bridge.startswith("nb") else ""
+        return int(digits) if digits.isdigit() else None
+
+    @staticmethod
     def tap(port_id: str) -> str:
         return f"tap{port_id[:11]}"
 

@@ -206,6 +206,41 @@ def remove_set_script(group_id: str) -> str:
 
 
 # -- ports
+def port_digest(port: PortSpec) -> str:
+    """What decides the port's rules, kept as the comment of its ingress chain's first
+    rule (as for groups): a change of it forgets the port's tracked connections."""
+    text = repr((port.mac.lower(), sorted(f.ip_address for f in port.fixed_ips),
+                 sorted(port.security_groups),
+                 sorted((p.ip_address, p.mac or "") for p in port.allowed_address_pairs)))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def applied_port(ruleset: list[dict[str, Any]], port_id: str) -> tuple[str | None, set[str]]:
+    """(digest, addresses) of the port's rules as the kernel holds them: the addresses
+    are read back from its anti-spoofing rules (nft's JSON `ip saddr` matches)."""
+    digest = None
+    addresses: set[str] = set()
+    for obj in ruleset:
+        rule = obj.get("rule")
+        if not rule or rule["table"] != TABLE:
+            continue
+        if rule["chain"] == f"p-{port_id}-in" and digest is None:
+            comment = str(rule.get("comment", ""))
+            digest = comment.removeprefix("port ") if comment.startswith("port ") else None
+        if rule["chain"] != f"p-{port_id}-src":
+            continue
+        for expr in rule["expr"]:
+            match = expr.get("match", {})
+            field = match.get("left", {}).get("payload", {})
+            if field.get("protocol") in ("ip", "ip6") and field.get("field") == "saddr":
+                right = match["right"]
+                if isinstance(right, dict) and "prefix" in right:
+                    right = f"{right['prefix']['addr']}/{right['prefix']['len']}"
+                if isinstance(right, str) and right not in ("0.0.0.0", "::"):
+                    addresses.add(right)
+    return digest, addresses
+
+
 def _stale_elements(ruleset: list[dict[str, Any]], port_id: str) -> list[str]:
     """`delete element` lines for every dispatch entry that leads to this port's chains
     (a re-created TAP has a new ifindex, so its old tag must go)."""
@@ -274,6 +309,7 @@ def port_script(names: Names, port: PortSpec, tag: int, ruleset: list[dict[str, 
     lines.append(f'add element bridge {TABLE} ports_out {{ {device} : jump {dst} }}')
 
     # Stateful rules (established traffic never reaches these chains).
+    i(f'counter comment "port {port_digest(port)}"', into)
     i("udp sport 67 udp dport 68 accept", into)         # DHCP answers (only from DHCP ports)
     i(f"icmpv6 type {{ {ICMPV6_IN} }} accept", into)
     i("udp sport 68 udp dport 67 accept", out)
