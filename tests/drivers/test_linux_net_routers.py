@@ -150,3 +150,25 @@ def test_static_routes_and_removal(fabric: LinuxNetworkFabric) -> None:
     links = sh(fabric.guest_netns(), "ip", "-o", "link").stdout
     assert " ri" not in links and " rg" not in links
     assert fabric.inventory().routers == set()
+
+
+def test_hairpin_to_a_floating_ip_behind_the_same_router(fabric: LinuxNetworkFabric) -> None:
+    router, a = project(fabric, 506, "a", "203.0.113.10", 0x56)
+    network_id = router.interfaces[0].network_id
+    b = stand_in(fabric, "b")
+    fabric.ensure_port(PortSpec(uid(), network_id, "fa:16:3e:00:56:06",
+                                fixed_ips=(FixedIp("s", "10.0.0.6"),),
+                                security_groups=(GROUP.group_id,), guest_netns=b))
+    configure(b, "10.0.0.6/24", gateway="10.0.0.1")
+    fabric.ensure_router(dataclasses.replace(router, floating_ips=(
+        FloatingIpSpec("203.0.113.20", "10.0.0.5"),)))
+    with tcp_server(a, 22):
+        # b has no floating IP: it is seen as the router's external address.
+        assert tcp_peer(b, "203.0.113.20", 22) == "203.0.113.10"
+    fabric.ensure_router(dataclasses.replace(router, floating_ips=(
+        FloatingIpSpec("203.0.113.20", "10.0.0.5"), FloatingIpSpec("203.0.113.21",
+                                                                   "10.0.0.6"))))
+    with tcp_server(a, 22):
+        assert tcp_peer(b, "203.0.113.20", 22) == "203.0.113.21"
+    with tcp_server(b, 22):
+        assert tcp_peer(a, "203.0.113.21", 22) == "203.0.113.20"

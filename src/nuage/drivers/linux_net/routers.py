@@ -26,6 +26,9 @@ ROUTER_SYSCTLS = {
     # Answer ARP only for addresses on the asking interface: a floating IP is answered on
     # the external leg alone, never on a tenant network that happens to share its range.
     "net.ipv4.conf.all.arp_ignore": "1",
+    # Hairpinned floating IP traffic leaves by the leg it came in on: no redirects.
+    "net.ipv4.conf.all.send_redirects": "0",
+    "net.ipv4.conf.default.send_redirects": "0",
 }
 
 
@@ -134,16 +137,24 @@ def nat_ruleset(names: Names, router: RouterSpec) -> str:
     gw = router.gateway
     if gw is not None:
         out = nft.quoted(names.gateway_iface(gw.port_id))
+        external = ipaddress.ip_interface(gw.address).ip
         for fip in router.floating_ips:
             floating = ipaddress.IPv4Address(fip.floating_ip)
             fixed = ipaddress.IPv4Address(fip.fixed_ip)
             dnat.append(f"ip daddr {floating} dnat ip to {fixed}")
             snat.append(f"oifname {out} ip saddr {fixed} snat ip to {floating}")
+            # Hairpin: from a guest to another's floating IP behind this same router. The
+            # answer must come back through the router to be un-NATed, so the asker is
+            # rewritten too (to its own floating IP when it has one).
+            snat.append(f"oifname != {out} ct status dnat ip saddr {fixed} "
+                        f"snat ip to {floating}")
         internal = sorted({str(ipaddress.ip_interface(i.address).network)
                            for i in router.interfaces
                            if ipaddress.ip_interface(i.address).version == 4})
+        if router.floating_ips and internal:
+            snat.append(f"oifname != {out} ct status dnat ip saddr {{ {', '.join(internal)} }}"
+                        f" snat ip to {external}")
         if gw.enable_snat and internal:
-            external = ipaddress.ip_interface(gw.address).ip
             snat.append(f"oifname {out} ip saddr {{ {', '.join(internal)} }} "
                         f"snat ip to {external}")
     lines = [f"table ip {NAT_TABLE} {{}}", f"delete table ip {NAT_TABLE}",
