@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from nuage.ports.network_fabric import (
+    AddressPair,
     DesiredState,
     DhcpServer,
     FabricError,
@@ -160,3 +161,20 @@ def test_dhcpv6_router_modes_are_refused_for_now(fabric: NetworkFabric) -> None:
     with pytest.raises(FabricError, match="not supported"):
         fabric.ensure_router(router)
     assert fabric.inventory().routers == set()
+
+
+def test_a_malformed_address_is_refused_and_changes_nothing(fabric: NetworkFabric) -> None:
+    net = network(112)
+    fabric.ensure_network(net)
+    with pytest.raises(FabricError):
+        fabric.ensure_port(port(net, port_security=False,
+                                fixed_ips=(FixedIp("s", "10.0.0.999"),)))
+    with pytest.raises(FabricError):
+        fabric.ensure_port(port(net, port_security=False,
+                                allowed_address_pairs=(AddressPair("not-an-ip"),)))
+    router = RouterSpec(uid(), interfaces=(RouterInterface(
+        uid(), net.network_id, "fa:16:3e:00:12:01", "10.0.0.1/33"),))
+    with pytest.raises(FabricError):
+        fabric.ensure_router(router)
+    inv = fabric.inventory()
+    assert inv.ports == set() and inv.routers == set()

@@ -4,8 +4,9 @@ namespaces, dnsmasq and nftables (docs/architecture/network-datapath.md)."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -42,6 +43,16 @@ from nuage.ports.network_fabric import (
 GUEST_IFACE = "eth0"          # a stand-in guest's end of its veth
 
 
+@contextlib.contextmanager
+def _spec_errors(what: str) -> Iterator[None]:
+    """A spec the kernel cannot take (a malformed address, prefix or MAC) is the
+    caller's FabricError, not a crash of the agent."""
+    try:
+        yield
+    except ValueError as exc:
+        raise FabricError(f"{what}: {exc}") from exc
+
+
 class LinuxNetworkFabric:
     """Blocking and idempotent; one change at a time per instance (a lock), and the
     kernel is the only memory: a new instance with the same prefix finds everything."""
@@ -66,7 +77,7 @@ class LinuxNetworkFabric:
     def ensure_network(self, network: NetworkSpec) -> None:
         if not 1 <= network.segment_id <= SEGMENT_MAX:
             raise FabricError(f"segment id {network.segment_id}: 1 to {SEGMENT_MAX}")
-        with self._lock:
+        with self._lock, _spec_errors(f"network {network.network_id}"):
             datapath.ensure(self.names)
             bridge = self.names.bridge(network.segment_id)
             with kernel.opened(self.names.datapath_ns) as ns:
@@ -98,7 +109,7 @@ class LinuxNetworkFabric:
 
     # -- security groups
     def ensure_security_group(self, group: SecurityGroupSpec) -> None:
-        with self._lock:
+        with self._lock, _spec_errors(f"group {group.group_id}"):
             datapath.ensure(self.names)
             dp = self.names.datapath_ns
             before = security.applied_digest(nft.ruleset(dp), group.group_id)
@@ -124,7 +135,10 @@ class LinuxNetworkFabric:
 
     # -- ports
     def ensure_port(self, port: PortSpec) -> None:
-        with self._lock:
+        with self._lock, _spec_errors(f"port {port.port_id}"):
+            for address in [*(f.ip_address for f in port.fixed_ips),
+                            *(p.ip_address for p in port.allowed_address_pairs)]:
+                ipaddress.ip_interface(address)
             datapath.ensure(self.names)
             device = self.names.tap(port.port_id)
             ruleset = nft.ruleset(self.names.datapath_ns)
@@ -139,6 +153,13 @@ class LinuxNetworkFabric:
                     raise FabricError(f"port {port.port_id}: network {port.network_id} "
                                       "is not on this host")
                 link = ns.link(device)
+                if link is not None and parse_alias(link.alias)[0] == PORT \
+                        and parse_alias(link.alias)[1] != (port.port_id,):
+                    raise FabricError(f"port {port.port_id}: {device} belongs to port "
+                                      f"{parse_alias(link.alias)[1][0]}")
+                # Rendered once before the kernel is touched: a spec nft or ipaddress
+                # refuses changes nothing.
+                security.port_script(self.names, port, 1, ruleset)
                 wanted_kind = "veth" if port.guest_netns else "tun"
                 if link is not None and (link.kind != wanted_kind
                                          or not self._guest_end_ok(port)):
@@ -153,12 +174,14 @@ class LinuxNetworkFabric:
                 wanted_alias = alias(PORT, port.port_id)
                 if link is None or link.alias != wanted_alias:
                     ns.set_alias(device, wanted_alias)
-                datapath.plug(ns, device, bridge, up=port.admin_state_up)
+                # The rules before the bridge: a new device carries no traffic until its
+                # anti-spoofing and security groups are in place (fail closed).
                 tag = ns.link(device)
                 assert tag is not None
                 script = security.port_script(self.names, port, tag.index, ruleset)
                 if script:
                     nft.apply(self.names.datapath_ns, script)
+                datapath.plug(ns, device, bridge, up=port.admin_state_up)
             before, addresses = security.applied_port(ruleset, port.port_id)
             if before is not None and before != security.port_digest(port):
                 conntrack.forget(self.names.datapath_ns,
@@ -196,7 +219,7 @@ class LinuxNetworkFabric:
 
     # -- routers
     def ensure_router(self, router: RouterSpec) -> None:
-        with self._lock:
+        with self._lock, _spec_errors(f"router {router.router_id}"):
             datapath.ensure(self.names)
             routers.ensure(self.names, self.state_dir, router, self.metadata_socket)
 

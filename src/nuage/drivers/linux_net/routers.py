@@ -39,7 +39,10 @@ def state_dir(root: Path, router_id: str) -> Path:
 def ensure(names: Names, root: Path, router: RouterSpec,
            metadata_socket: Path | None = None) -> None:
     ns_name = names.router_ns(router.router_id)
+    # Rendered before the kernel is touched: a malformed address changes nothing.
+    nat = nat_ruleset(names, router)
     for iface in router.interfaces:
+        ipaddress.ip_interface(iface.address)
         if iface.ipv6_ra_mode not in (None, "slaac"):
             raise FabricError(f"router {router.router_id}: ipv6_ra_mode "
                               f"{iface.ipv6_ra_mode} is not supported yet (slaac is)")
@@ -88,7 +91,7 @@ def ensure(names: Names, root: Path, router: RouterSpec,
             if metadata_socket is not None:
                 on_lo.add(f"{metadata.ADDRESS}/32")
             rns.set_addresses("lo", on_lo)
-    nft.apply(ns_name, nat_ruleset(names, router))
+    nft.apply(ns_name, nat)
     files = state_dir(root, router.router_id)
     advertise(names, files / "ra", router)
     if metadata_socket is not None:
