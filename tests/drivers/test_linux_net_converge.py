@@ -1,6 +1,7 @@
 """converge on the Linux datapath: after objects or rules were removed by hand and stale
-ones were left behind, one pass puts the host back to the desired state and traffic
-flows again; an empty desired state leaves nothing of the fabric's."""
+ones were left behind, one pass of a new fabric instance (as after nuage restarts: the
+kernel is the only memory) puts the host back to the desired state and traffic flows
+again; an empty desired state leaves nothing of the fabric's."""
 
 from __future__ import annotations
 
@@ -97,6 +98,10 @@ def test_converge_repairs_drift_and_removes_stale(fabric: LinuxNetworkFabric,
     router_ns = fabric.names.router_ns(router.router_id)
     files = dhcp.state_dir(fabric.state_dir, net.network_id)
 
+    def restarted() -> LinuxNetworkFabric:
+        """A new instance, as after nuage restarts: the kernel is the only memory."""
+        return LinuxNetworkFabric(fabric.state_dir, prefix=fabric.names.prefix)
+
     def reachable(port: int = 22) -> bool:
         return tcp_peer(client, "203.0.113.20", port) == "203.0.113.1"
 
@@ -121,7 +126,7 @@ def test_converge_repairs_drift_and_removes_stale(fabric: LinuxNetworkFabric,
         for what, drift in drifts:
             drift()
             assert not works(), what
-            fabric.converge(desired)
+            restarted().converge(desired)
             assert works(), what
 
     pid = dhcp.running(files)
@@ -134,7 +139,7 @@ def test_converge_repairs_drift_and_removes_stale(fabric: LinuxNetworkFabric,
     # A server left running in the stale namespace, its pid file lost.
     orphan = subprocess.Popen(["ip", "netns", "exec", stale_dhcp, "sleep", "600"])
     try:
-        fabric.converge(desired)
+        restarted().converge(desired)
         assert orphan.wait(timeout=10) != 0
     finally:
         if orphan.poll() is None:
