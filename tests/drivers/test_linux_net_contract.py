@@ -172,9 +172,8 @@ def test_a_malformed_address_is_refused_and_changes_nothing(fabric: NetworkFabri
     with pytest.raises(FabricError):
         fabric.ensure_port(port(net, port_security=False,
                                 allowed_address_pairs=(AddressPair("not-an-ip"),)))
-    router = RouterSpec(uid(), interfaces=(RouterInterface(
-        uid(), net.network_id, "fa:16:3e:00:12:01", "10.0.0.1/33"),))
     with pytest.raises(FabricError):
-        fabric.ensure_router(router)
+        fabric.ensure_router(RouterSpec(uid(), interfaces=(RouterInterface(
+            uid(), net.network_id, "fa:16:3e:00:12:01", "10.0.0.1/33"),)))
     inv = fabric.inventory()
     assert inv.ports == set() and inv.routers == set()

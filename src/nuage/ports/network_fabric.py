@@ -10,12 +10,16 @@ creates what is missing, repairs what drifted (a bridge or a rule removed by han
 removes every stale object the fabric owns (and nothing it does not own).
 
 Addresses are strings as on the Neutron wire: "10.0.0.5", "10.0.0.0/24", "aa:bb:...".
-A spec the kernel cannot apply (a malformed address, a port on an unknown network, a
-security group not ensured first) raises FabricError and changes nothing it can avoid.
+A spec with a malformed value (an address, a MAC, an id, a hostname) cannot be built: its
+constructor raises FabricError. A spec the host cannot apply (a port on an unknown
+network, a security group not ensured first) raises FabricError from the call, which
+changes nothing it can avoid.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -27,10 +31,43 @@ class FabricError(Exception):
     """The datapath could not do it; the message says why."""
 
 
+# The specs check their own values when built: ids, MACs and names end up in device
+# aliases, namespace names, nftables scripts and dnsmasq's files, where a space, a quote
+# or a newline would change their meaning. Neutron's values (UUIDs, MACs, DNS labels)
+# all pass.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+def _check(kind: str, value: str, pattern: re.Pattern[str]) -> None:
+    if not pattern.fullmatch(value):
+        raise FabricError(f"invalid {kind}: {value!r}")
+
+
+def _check_address(value: str, network: bool = False, prefixed: bool = False) -> None:
+    """An IP address, or with `network` also an interface/CIDR ("10.0.0.1/24"), which
+    `prefixed` requires."""
+    if prefixed and "/" not in value:
+        raise FabricError(f"an address with its prefix length expected: {value!r}")
+    try:
+        if network:
+            ipaddress.ip_interface(value)
+        else:
+            ipaddress.ip_address(value)
+    except ValueError as exc:
+        raise FabricError(f"invalid address: {value!r}") from exc
+
+
 @dataclass(frozen=True)
 class HostRoute:
     destination: str          # a CIDR
     nexthop: str
+
+    def __post_init__(self) -> None:
+        _check_address(self.destination, network=True)
+        _check_address(self.nexthop)
 
 
 Ipv6Mode = Literal["slaac", "dhcpv6-stateless", "dhcpv6-stateful"]
@@ -45,11 +82,21 @@ class SubnetSpec:
     dns_nameservers: tuple[str, ...] = ()
     host_routes: tuple[HostRoute, ...] = ()
 
+    def __post_init__(self) -> None:
+        _check("subnet id", self.subnet_id, _ID)
+        _check_address(self.cidr, network=True)
+        for address in (*self.dns_nameservers, *((self.gateway_ip,) if self.gateway_ip
+                                                  else ())):
+            _check_address(address)
+
 
 @dataclass(frozen=True)
 class FixedIp:
     subnet_id: str
     ip_address: str
+
+    def __post_init__(self) -> None:
+        _check_address(self.ip_address)
 
 
 @dataclass(frozen=True)
@@ -60,6 +107,12 @@ class DhcpHost:
     ip_address: str
     hostname: str = ""
 
+    def __post_init__(self) -> None:
+        _check("MAC", self.mac, _MAC)
+        _check_address(self.ip_address)
+        if self.hostname:
+            _check("hostname", self.hostname, _HOSTNAME)
+
 
 @dataclass(frozen=True)
 class DhcpServer:
@@ -68,6 +121,10 @@ class DhcpServer:
     port_id: str
     mac: str
     fixed_ips: tuple[FixedIp, ...]
+
+    def __post_init__(self) -> None:
+        _check("port id", self.port_id, _ID)
+        _check("MAC", self.mac, _MAC)
 
 
 @dataclass(frozen=True)
@@ -82,6 +139,10 @@ class NetworkSpec:
     dhcp_hosts: tuple[DhcpHost, ...] = ()
     dns_domain: str = "openstacklocal"
 
+    def __post_init__(self) -> None:
+        _check("network id", self.network_id, _ID)
+        _check("DNS domain", self.dns_domain, _DOMAIN)
+
 
 @dataclass(frozen=True)
 class AddressPair:
@@ -89,6 +150,11 @@ class AddressPair:
 
     ip_address: str           # an address or a CIDR
     mac: str | None = None    # None: the port's own MAC
+
+    def __post_init__(self) -> None:
+        _check_address(self.ip_address, network=True)
+        if self.mac is not None:
+            _check("MAC", self.mac, _MAC)
 
 
 @dataclass(frozen=True)
@@ -105,6 +171,12 @@ class SecurityRule:
     remote_ip_prefix: str | None = None
     remote_group_id: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.remote_ip_prefix is not None:
+            _check_address(self.remote_ip_prefix, network=True)
+        if self.remote_group_id is not None:
+            _check("security group id", self.remote_group_id, _ID)
+
 
 @dataclass(frozen=True)
 class SecurityGroupSpec:
@@ -115,6 +187,11 @@ class SecurityGroupSpec:
     group_id: str
     rules: tuple[SecurityRule, ...] = ()
     members: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check("security group id", self.group_id, _ID)
+        for member in self.members:
+            _check_address(member, network=True)
 
 
 @dataclass(frozen=True)
@@ -137,6 +214,13 @@ class PortSpec:
     admin_state_up: bool = True
     guest_netns: str | None = None
 
+    def __post_init__(self) -> None:
+        _check("port id", self.port_id, _ID)
+        _check("network id", self.network_id, _ID)
+        _check("MAC", self.mac, _MAC)
+        for group_id in self.security_groups:
+            _check("security group id", group_id, _ID)
+
 
 @dataclass(frozen=True)
 class RouterInterface:
@@ -153,6 +237,12 @@ class RouterInterface:
     # is implemented; the DHCPv6 modes are a FabricError for now.
     ipv6_ra_mode: Ipv6Mode | None = None
 
+    def __post_init__(self) -> None:
+        _check("port id", self.port_id, _ID)
+        _check("network id", self.network_id, _ID)
+        _check("MAC", self.mac, _MAC)
+        _check_address(self.address, network=True, prefixed=True)
+
 
 @dataclass(frozen=True)
 class RouterGateway:
@@ -164,11 +254,24 @@ class RouterGateway:
     gateway_ip: str | None = None   # the external subnet's gateway: the default route
     enable_snat: bool = True
 
+    def __post_init__(self) -> None:
+        _check("port id", self.port_id, _ID)
+        _check("MAC", self.mac, _MAC)
+        _check_address(self.address, network=True, prefixed=True)
+        if self.gateway_ip is not None:
+            _check_address(self.gateway_ip)
+
 
 @dataclass(frozen=True)
 class FloatingIpSpec:
     floating_ip: str          # on the external network
     fixed_ip: str             # the associated port's address behind one of the interfaces
+
+    def __post_init__(self) -> None:
+        for address in (self.floating_ip, self.fixed_ip):
+            _check_address(address)
+            if ipaddress.ip_address(address).version != 4:
+                raise FabricError(f"floating IPs are IPv4 addresses: {address!r}")
 
 
 @dataclass(frozen=True)
@@ -178,6 +281,9 @@ class RouterSpec:
     gateway: RouterGateway | None = None
     floating_ips: tuple[FloatingIpSpec, ...] = ()
     routes: tuple[HostRoute, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check("router id", self.router_id, _ID)
 
 
 @dataclass(frozen=True)

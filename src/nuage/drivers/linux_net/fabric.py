@@ -4,7 +4,6 @@ namespaces, dnsmasq and nftables (docs/architecture/network-datapath.md)."""
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -136,9 +135,6 @@ class LinuxNetworkFabric:
     # -- ports
     def ensure_port(self, port: PortSpec) -> None:
         with self._lock, _spec_errors(f"port {port.port_id}"):
-            for address in [*(f.ip_address for f in port.fixed_ips),
-                            *(p.ip_address for p in port.allowed_address_pairs)]:
-                ipaddress.ip_interface(address)
             datapath.ensure(self.names)
             device = self.names.tap(port.port_id)
             ruleset = nft.ruleset(self.names.datapath_ns)
