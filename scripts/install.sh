@@ -10,10 +10,13 @@ set -euo pipefail
 UV_VERSION=0.13.9
 # qemu-system-x86 and qemu-utils run the guests. The default guest image needs no package
 # installed here: its kernel, busybox-static and dropbear are fetched with `apt-get
-# download` (busybox-static would conflict with an installed busybox). openssh-client,
-# dnsmasq-base (DHCP without a system service) and iputils-ping: the guest network tests.
+# download` (busybox-static would conflict with an installed busybox). The network
+# datapath: dnsmasq-base (DHCP/DNS without a system service) and nftables (security groups,
+# NAT). The tests: openssh-client and iputils-ping (guest network tests), busybox (the
+# datapath tests' stand-in guests: ping, udhcpc, nc).
 APT_PACKAGES=(python3 python3-venv python3-dev gcc libffi-dev git ca-certificates curl
-              rclone s3cmd qemu-system-x86 qemu-utils openssh-client dnsmasq-base iputils-ping)
+              rclone s3cmd qemu-system-x86 qemu-utils dnsmasq-base nftables
+              openssh-client iputils-ping busybox)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)

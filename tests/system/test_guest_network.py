@@ -21,8 +21,8 @@ import pytest
 from nuage.drivers.guest_image import GuestImageFiles
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.ports.hypervisor import ConfigDrive
+from tests.support.guest_segment import Segment, segment
 from tests.support.guest_vm import Guest, Guests, build_image, probe_accel
-from tests.support.netns import Segment, segment
 
 TOOLS = ("qemu-system-x86_64", "ip", "ssh", "ssh-keygen", "ping", "dnsmasq")
 pytestmark = [
