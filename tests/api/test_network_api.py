@@ -176,7 +176,8 @@ def test_admin_acts_for_a_project_and_sets_provider_attributes(api: Api, neutron
 def test_quotas_on_the_wire(api: Api, neutron: Neutron, member: Neutron) -> None:
     project = api.project()
     r = neutron.get(f"/quotas/{project['id']}")
-    assert r.json() == {"quota": {"network": 100, "subnet": 100, "port": 500}}
+    assert r.json() == {"quota": {"network": 100, "subnet": 100, "port": 500,
+                                  "security_group": 10, "security_group_rule": 100}}
     # The CLI always sends check_limit (quota-check-limit).
     r = neutron.put(f"/quotas/{project['id']}", {"quota": {"network": 0,
                                                           "check_limit": False}})
