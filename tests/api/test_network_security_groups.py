@@ -140,6 +140,8 @@ def test_rules_on_the_wire(member: Neutron) -> None:
         "port_range_min": "22", "port_range_max": 22, "remote_ip_prefix": "192.0.2.7/32"}}),
         409, "SecurityGroupRuleExists")
     assert message == f"Security group rule already exists. Rule id is {ssh['id']}."
+    neutron_error(member.put(f"/security-group-rules/{ssh['id']}", {
+        "security_group_rule": {"description": "x"}}), 405, "HTTPMethodNotAllowed")
     assert member.delete(f"/security-group-rules/{ssh['id']}").status_code == 204
     message = neutron_error(member.get(f"/security-group-rules/{ssh['id']}"), 404,
                             "SecurityGroupRuleNotFound")
