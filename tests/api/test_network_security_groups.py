@@ -4,11 +4,12 @@ quotas, filters and paging, and isolation between projects."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, make_api
 from tests.api.network_support import Neutron, neutron_error
 
 GROUP_KEYS = {"id", "name", "description", "project_id", "tenant_id", "stateful",
@@ -327,3 +328,23 @@ def test_quotas_filters_paging_and_tags(api: Api, member: Neutron) -> None:
     message = neutron_error(member.post("/security-group-rules", {"security_group_rule": {
         "security_group_id": group_id, "direction": "ingress"}}), 409, "OverQuota")
     assert message == "Quota exceeded for resources: ['security_group_rule']."
+
+
+def test_settings_choose_the_security_group_quotas(tmp_path: Path) -> None:
+    gen = make_api(tmp_path / "state", network_quota_security_groups=2,
+                   network_quota_security_group_rules=7)
+    api = next(gen)
+    try:
+        admin = Neutron(api)
+        quota = admin.get(f"/quotas/{api.admin_project_id}/default").json()["quota"]
+        assert (quota["security_group"], quota["security_group_rule"]) == (2, 7)
+        group = _group(admin, name="one")               # with the default group: 2 of 2
+        neutron_error(admin.post("/security-groups", {"security_group": {"name": "x"}}),
+                      409, "OverQuota")
+        _add_rule(admin, group["id"], protocol="tcp")   # 4 + 2 + 1 = 7 of 7
+        neutron_error(admin.post("/security-group-rules", {"security_group_rule": {
+            "security_group_id": group["id"], "direction": "ingress", "protocol": "udp"}}),
+            409, "OverQuota")
+    finally:
+        for _ in gen:
+            pass
