@@ -231,7 +231,10 @@ def build(settings: Settings, *, migrate: bool = True,
             physical_mtu=settings.network_underlay_mtu,
             quotas=QuotaDefaults(network=settings.network_quota_networks,
                                  subnet=settings.network_quota_subnets,
-                                 port=settings.network_quota_ports))))
+                                 port=settings.network_quota_ports,
+                                 security_group=settings.network_quota_security_groups,
+                                 security_group_rule=(
+                                     settings.network_quota_security_group_rules)))))
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector))

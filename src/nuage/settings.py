@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     network_quota_networks: int = Field(100, ge=-1)
     network_quota_subnets: int = Field(100, ge=-1)
     network_quota_ports: int = Field(500, ge=-1)
+    network_quota_security_groups: int = Field(10, ge=-1)
+    network_quota_security_group_rules: int = Field(100, ge=-1)
     # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
     lifecycle_interval: float = Field(3600.0, gt=0)
     lifecycle_day_seconds: int = Field(86400, ge=1)

@@ -54,7 +54,8 @@ def test_extensions_list_what_works_and_404_the_rest(neutron: Neutron) -> None:
     aliases = {e["alias"] for e in neutron.get("/extensions").json()["extensions"]}
     assert aliases >= {"external-net", "provider", "quotas", "binding", "port-security",
                        "standard-attr-tag", "pagination", "sorting", "project-id"}
-    assert "router" not in aliases and "security-group" not in aliases
+    assert "security-group" in aliases and "stateful-security-group" in aliases
+    assert "router" not in aliases
     assert neutron.get("/extensions/provider").json()["extension"]["alias"] == "provider"
     # The CLI probes this one before setting a router gateway: it must 404 here.
     neutron_error(neutron.get("/extensions/external-gateway-multihoming"), 404, "NotFound")
@@ -87,7 +88,10 @@ def test_subnet_and_port_shapes(member: Neutron) -> None:
     assert (port["status"], port["device_owner"], port["binding:vnic_type"]) == (
         "DOWN", "", "normal")
     assert "binding:host_id" not in port and "binding:profile" not in port
-    assert port["security_groups"] == [] and port["allowed_address_pairs"] == []
+    # The project's default security group, made for it on this first port.
+    (default,) = member.get("/security-groups", name="default").json()["security_groups"]
+    assert port["security_groups"] == [default["id"]]
+    assert port["allowed_address_pairs"] == []
 
 
 def test_ipv6_slaac_subnet_round_trips(member: Neutron) -> None:
@@ -176,7 +180,8 @@ def test_admin_acts_for_a_project_and_sets_provider_attributes(api: Api, neutron
 def test_quotas_on_the_wire(api: Api, neutron: Neutron, member: Neutron) -> None:
     project = api.project()
     r = neutron.get(f"/quotas/{project['id']}")
-    assert r.json() == {"quota": {"network": 100, "subnet": 100, "port": 500}}
+    assert r.json() == {"quota": {"network": 100, "subnet": 100, "port": 500,
+                                  "security_group": 10, "security_group_rule": 100}}
     # The CLI always sends check_limit (quota-check-limit).
     r = neutron.put(f"/quotas/{project['id']}", {"quota": {"network": 0,
                                                           "check_limit": False}})

@@ -155,6 +155,8 @@ class Port:
     binding_vif_details: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     revision_number: int = 0
+    # The ids of the security groups applied (port_security_groups holds them too).
+    security_groups: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -176,9 +178,11 @@ class NetworkQuota:
     network: int
     subnet: int
     port: int
+    security_group: int = 10
+    security_group_rule: int = 100
 
 
-QUOTA_RESOURCES = ("network", "subnet", "port")
+QUOTA_RESOURCES = ("network", "subnet", "port", "security_group", "security_group_rule")
 
 
 # -- segments ---------------------------------------------------------------------------------

@@ -71,6 +71,47 @@ class NetworkFault(FaultCode):
     ADDRESS_PAIRS_NEED_PORT_SECURITY = "port.address_pairs_need_port_security"
     # Fields: ip_address.
     ADDRESS_PAIR_INVALID = "port.address_pair_invalid"
+    # --- security groups ---
+    # A group named "default" besides the project's own. Fields: none.
+    SG_DEFAULT_EXISTS = "security_group.default_exists"
+    # The default group keeps its name. Fields: security_group_id.
+    SG_DEFAULT_RENAME = "security_group.default_rename"
+    # Only an admin removes a project's default group. Fields: security_group_id.
+    SG_DEFAULT_DELETE = "security_group.default_delete"
+    # Ports use it (delete, or a change of `stateful`). Fields: security_group_id.
+    SG_IN_USE = "security_group.in_use"
+    # Fields: direction.
+    SG_RULE_DIRECTION_INVALID = "security_group_rule.direction_invalid"
+    # Fields: ethertype.
+    SG_RULE_ETHERTYPE_INVALID = "security_group_rule.ethertype_invalid"
+    # Fields: protocol.
+    SG_RULE_PROTOCOL_INVALID = "security_group_rule.protocol_invalid"
+    # IPv6's ICMP on an IPv4 rule. Fields: ethertype, protocol.
+    SG_ETHERTYPE_PROTOCOL_CONFLICT = "security_group_rule.ethertype_protocol_conflict"
+    # A port outside 0..65535, or 0 for a protocol with ports. Fields: port.
+    SG_PORT_VALUE_INVALID = "security_group_rule.port_value_invalid"
+    # min above max, or one of them missing, for a protocol with ports. Fields: none.
+    SG_PORT_RANGE_INVALID = "security_group_rule.port_range_invalid"
+    # Fields: none.
+    SG_PROTOCOL_REQUIRED_WITH_PORTS = "security_group_rule.protocol_required_with_ports"
+    # A port range on a protocol without ports. Fields: protocol (its number), valid.
+    SG_PROTOCOL_WITHOUT_PORTS = "security_group_rule.protocol_without_ports"
+    # An ICMP type or code outside 0..255. Fields: field, attr, value.
+    SG_ICMP_VALUE_INVALID = "security_group_rule.icmp_value_invalid"
+    # An ICMP code without a type. Fields: value.
+    SG_ICMP_TYPE_MISSING = "security_group_rule.icmp_type_missing"
+    # Fields: prefix.
+    SG_REMOTE_PREFIX_INVALID = "security_group_rule.remote_prefix_invalid"
+    # A prefix of the other family. Fields: ethertype, cidr.
+    SG_RULE_ETHERTYPE_CONFLICT = "security_group_rule.ethertype_conflict"
+    # Fields: none.
+    SG_REMOTE_IP_AND_GROUP = "security_group_rule.remote_ip_and_group"
+    # The group has this rule already. Fields: rule_id.
+    SG_RULE_EXISTS = "security_group_rule.exists"
+    # Groups on a port without port security. Fields: port_id (None on create).
+    PORT_SECURITY_REQUIRED_FOR_GROUPS = "port.security_required_for_groups"
+    # Port security disabled while the port has groups. Fields: port_id.
+    PORT_HAS_SECURITY_GROUPS = "port.has_security_groups"
     # --- quotas ---
     # Fields: resources (the names over their limit).
     OVER_QUOTA = "network.over_quota"

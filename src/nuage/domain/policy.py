@@ -410,6 +410,16 @@ POLICY: dict[str, Rule] = {
     "network:quota:list": READ_ALL,
     "network:quota:update": ADMIN,
     "network:quota:delete": ADMIN,
+    # Security groups and their rules: a project's own (target: the group's project). A
+    # project's default group is removed by an admin only (Neutron: when the project goes).
+    "network:security_group:create": any_of(cloud_admin, project_member),
+    "network:security_group:get": any_of(cloud_reader, project_reader),
+    "network:security_group:update": any_of(cloud_admin, project_member),
+    "network:security_group:delete": any_of(cloud_admin, project_member),
+    "network:security_group:delete_default": ADMIN,
+    "network:security_group_rule:create": any_of(cloud_admin, project_member),
+    "network:security_group_rule:get": any_of(cloud_reader, project_reader),
+    "network:security_group_rule:delete": any_of(cloud_admin, project_member),
 }
 
 

@@ -46,6 +46,12 @@ from nuage.domain.network import (
     Segment,
     Subnet,
 )
+from nuage.domain.network_security import (
+    DefaultSecurityGroup,
+    PortSecurityGroup,
+    SecurityGroup,
+    SecurityGroupRule,
+)
 from nuage.domain.storage import (
     Bucket,
     GarbageBlob,
@@ -198,6 +204,10 @@ class UnitOfWork(Transaction, Protocol):
     ports: Repository[Port]
     ip_allocations: Repository[IpAllocation]
     network_quotas: Repository[NetworkQuota]
+    security_groups: Repository[SecurityGroup]
+    security_group_rules: Repository[SecurityGroupRule]
+    default_security_groups: Repository[DefaultSecurityGroup]
+    port_security_groups: Repository[PortSecurityGroup]
     network: NetworkIndex
 
 

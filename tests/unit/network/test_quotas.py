@@ -11,7 +11,9 @@ from tests.unit.network.conftest import Net
 
 
 def test_neutron_defaults(net: Net) -> None:
-    assert net.s.quotas.show(net.alice, "p-a") == {"network": 100, "subnet": 100, "port": 500}
+    assert net.s.quotas.show(net.alice, "p-a") == {
+        "network": 100, "subnet": 100, "port": 500, "security_group": 10,
+        "security_group_rule": 100}
     with pytest.raises(Forbidden):
         net.s.quotas.show(net.alice, "p-b")
 
@@ -39,7 +41,8 @@ def test_admins_set_and_reset_quotas(net: Net) -> None:
     with pytest.raises(Forbidden):
         net.s.quotas.update(net.alice, "p-a", {"network": 1000})
     assert net.s.quotas.update(net.admin, "p-a", {"network": 1}) == {
-        "network": 1, "subnet": 100, "port": 500}
+        "network": 1, "subnet": 100, "port": 500, "security_group": 10,
+        "security_group_rule": 100}
     net.network()
     with pytest.raises(Conflict) as exc:
         net.network()

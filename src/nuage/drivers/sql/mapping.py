@@ -10,6 +10,7 @@ from nuage.domain import compute as cp
 from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import network as net
+from nuage.domain import network_security as sg
 from nuage.domain import storage as st
 from nuage.drivers.sql import (
     compute_tables,
@@ -65,6 +66,10 @@ MAPPINGS: list[tuple[type, Table]] = [
     (net.Port, network_tables.ports),
     (net.IpAllocation, network_tables.ip_allocations),
     (net.NetworkQuota, network_tables.network_quotas),
+    (sg.SecurityGroup, network_tables.security_groups),
+    (sg.SecurityGroupRule, network_tables.security_group_rules),
+    (sg.DefaultSecurityGroup, network_tables.default_security_groups),
+    (sg.PortSecurityGroup, network_tables.port_security_groups),
 ]
 
 

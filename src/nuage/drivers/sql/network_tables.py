@@ -1,5 +1,6 @@
 """Network schema (migration 0008): Neutron's networks, their segments, subnets, ports, the
-addresses ports hold, and per-project network quotas.
+addresses ports hold, and per-project network quotas; (migration 0010) security groups,
+their rules, each project's default group and the groups applied to each port.
 
 Uniqueness the allocators rely on is the database's: one network per segment id (the
 segments' key), one port per address of a subnet (the allocations' key), one port per MAC
@@ -96,6 +97,8 @@ ports = Table(
     Column("revision_number", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Migration 0010: the ids of port_security_groups' rows, for reading.
+    Column("security_groups", JSON, nullable=False),
     UniqueConstraint("network_id", "mac_address", name="uq_ports_network_id_mac_address"),
 )
 
@@ -114,4 +117,52 @@ network_quotas = Table(
     Column("network", Integer, nullable=False),
     Column("subnet", Integer, nullable=False),
     Column("port", Integer, nullable=False),
+    # Migration 0010.
+    Column("security_group", Integer, nullable=False),
+    Column("security_group_rule", Integer, nullable=False),
+)
+
+# --- migration 0010: security groups ---
+security_groups = Table(
+    "security_groups", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("stateful", Boolean, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+security_group_rules = Table(
+    "security_group_rules", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("security_group_id", String(36), nullable=False, index=True),
+    Column("direction", String(16), nullable=False),
+    Column("ethertype", String(16), nullable=False),
+    Column("protocol", String(40), nullable=True),
+    Column("port_range_min", Integer, nullable=True),
+    Column("port_range_max", Integer, nullable=True),
+    Column("remote_ip_prefix", String(64), nullable=True),
+    Column("remote_group_id", String(36), nullable=True, index=True),
+    Column("description", String(255), nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One default group per project: the key refuses a second, whoever makes it.
+default_security_groups = Table(
+    "default_security_groups", metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("security_group_id", String(36), nullable=False, unique=True),
+)
+
+port_security_groups = Table(
+    "port_security_groups", metadata,
+    Column("port_id", String(36), primary_key=True),
+    Column("security_group_id", String(36), primary_key=True, index=True),
 )

@@ -8,6 +8,8 @@ from nuage.services.network.base import NetworkPorts
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
 from nuage.services.network.quotas import NetworkQuotaService
+from nuage.services.network.security_group_rules import SecurityGroupRuleService
+from nuage.services.network.security_groups import SecurityGroupService
 from nuage.services.network.subnets import SubnetService
 
 
@@ -17,6 +19,8 @@ class NetworkServices:
     subnets: SubnetService
     ports: PortService
     quotas: NetworkQuotaService
+    security_groups: SecurityGroupService
+    security_group_rules: SecurityGroupRuleService
     config_max_page: int
 
 
@@ -25,4 +29,6 @@ def build_network(ports: NetworkPorts) -> NetworkServices:
     return NetworkServices(networks=NetworkService(ports, quotas),
                            subnets=SubnetService(ports, quotas),
                            ports=PortService(ports, quotas), quotas=quotas,
+                           security_groups=SecurityGroupService(ports, quotas),
+                           security_group_rules=SecurityGroupRuleService(ports, quotas),
                            config_max_page=ports.config.max_page)

@@ -67,7 +67,11 @@ def _matches(item: Any, key: str, accepted: tuple[str, ...]) -> bool:
         return any(_text(e.get(inner)) in wanted for e in elements)
     if not hasattr(item, key):
         return True           # an attribute this entity lacks filters nothing (as Neutron)
-    return _text(getattr(item, key)) in wanted
+    value = getattr(item, key)
+    if isinstance(value, list):
+        # A list of ids (a port's security_groups): any of them matches.
+        return any(_text(v) in wanted for v in value)
+    return _text(value) in wanted
 
 
 def _tagged(item: Any, q: ListQuery) -> bool:

@@ -239,6 +239,8 @@ class NetworkService(NetworkUseCases):
             if any(p.device_owner not in OWN_PORT_OWNERS for p in ports):
                 raise Conflict(NetworkFault.NETWORK_IN_USE, network_id=net.id)
             uow.ip_allocations.delete_where(network_id=net.id)
+            if ports:
+                uow.port_security_groups.delete_where(port_id=[p.id for p in ports])
             for port in ports:
                 uow.ports.delete(port)
             uow.subnets.delete_where(network_id=net.id)

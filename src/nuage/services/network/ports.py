@@ -18,7 +18,7 @@ from typing import Any
 from nuage.domain import network as rules
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, ValidationError
+from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.domain.network import (
     NETWORK_DEVICE_PREFIX,
     ROUTER_OWNERS,
@@ -29,11 +29,13 @@ from nuage.domain.network import (
     Subnet,
 )
 from nuage.domain.network_errors import NetworkFault
+from nuage.domain.network_security import PortSecurityGroup
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.network.base import NetworkPorts, NetworkUseCases, all_or_none
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.quotas import NetworkQuotaService
+from nuage.services.network.security_groups import ensure_default_group
 
 MAC_ATTEMPTS = 32
 
@@ -65,12 +67,15 @@ class NewPort:
     binding_profile: dict[str, Any] | None = None
     project_id: str | None = None
     tags: tuple[str, ...] = ()
+    # None: the project's default group (with port security, on a port that is not the
+    # network's own); () for none.
+    security_groups: tuple[str, ...] | None = None
 
 
 UPDATABLE = frozenset({"name", "description", "admin_state_up", "device_id", "device_owner",
                        "mac_address", "fixed_ips", "port_security_enabled",
                        "allowed_address_pairs", "binding_host_id", "binding_vnic_type",
-                       "binding_profile", "tags"})
+                       "binding_profile", "tags", "security_groups"})
 
 
 class PortService(NetworkUseCases):
@@ -222,6 +227,41 @@ class PortService(NetworkUseCases):
             out.append(entry)
         return out
 
+    # -- security groups --------------------------------------------------------------------
+    @staticmethod
+    def _checked_groups(uow: UnitOfWork, ctx: RequestContext, project_id: str,
+                        asked: tuple[str, ...] | list[str]) -> list[str]:
+        """Each group exists and is the port's project's (an admin may name anyone's, as
+        Neutron lets it); otherwise 404 SecurityGroupNotFound naming the missing ones."""
+        wanted = list(dict.fromkeys(asked))
+        found = {g.id: g for g in uow.security_groups.find(id=wanted)} if wanted else {}
+        missing = [i for i in wanted if i not in found or not (
+            found[i].project_id == project_id or policy.may(
+                ctx, "network:security_group:get", Target(project_id=found[i].project_id)))]
+        if missing:
+            raise NotFound("security_group", ", ".join(missing))
+        return wanted
+
+    def _groups_of_new_port(self, uow: UnitOfWork, ctx: RequestContext, project: str,
+                            security: bool, cmd: NewPort) -> list[str]:
+        """Neutron's choice: the named groups (only with port security); none named, the
+        project's default group, except on the network's own ports or without port
+        security."""
+        if cmd.security_groups is None:
+            if not security or cmd.device_owner.startswith(NETWORK_DEVICE_PREFIX):
+                return []
+            return [ensure_default_group(self.p, uow, ctx, project).id]
+        if cmd.security_groups and not security:
+            raise ValidationError(NetworkFault.PORT_SECURITY_REQUIRED_FOR_GROUPS, port_id=None)
+        return self._checked_groups(uow, ctx, project, cmd.security_groups)
+
+    @staticmethod
+    def _bind_groups(uow: UnitOfWork, port: Port, groups: list[str]) -> None:
+        uow.port_security_groups.delete_where(port_id=port.id)
+        for group_id in groups:
+            uow.port_security_groups.add(PortSecurityGroup(port.id, group_id))
+        port.security_groups = list(groups)
+
     @staticmethod
     def _vnic(value: str | None) -> str:
         if value is None:
@@ -247,6 +287,7 @@ class PortService(NetworkUseCases):
             security = (net.port_security_enabled if cmd.port_security_enabled is None
                         else cmd.port_security_enabled)
             pairs = self._check_pairs(port_id, security, cmd.allowed_address_pairs)
+            groups = self._groups_of_new_port(uow, ctx, project, security, cmd)
             fixed = self._allocate(uow, net, port_id, mac, cmd.device_owner, cmd.fixed_ips)
             now = self.p.clock.now()
             port = Port(
@@ -258,10 +299,11 @@ class PortService(NetworkUseCases):
                 binding_vnic_type=self._vnic(cmd.binding_vnic_type),
                 binding_profile=dict(cmd.binding_profile or {}), tags=list(cmd.tags))
             uow.ports.add(port)
+            self._bind_groups(uow, port, groups)
             self.record(uow, ctx, "port.create", "port", port.id, project,
                         {"network_id": net.id, "mac_address": mac,
                          "fixed_ips": [f["ip_address"] for f in fixed],
-                         "device_owner": cmd.device_owner})
+                         "device_owner": cmd.device_owner, "security_groups": groups})
             uow.commit()
             return port
 
@@ -302,6 +344,15 @@ class PortService(NetworkUseCases):
             pairs = changes.get("allowed_address_pairs", port.allowed_address_pairs)
             port.allowed_address_pairs = self._check_pairs(port.id, security, pairs)
             port.port_security_enabled = security
+            if "security_groups" in changes:
+                asked = list(changes["security_groups"] or [])
+                if asked and not security:
+                    raise ValidationError(NetworkFault.PORT_SECURITY_REQUIRED_FOR_GROUPS,
+                                          port_id=port.id)
+                self._bind_groups(uow, port, self._checked_groups(uow, ctx, port.project_id,
+                                                                  asked))
+            elif port.security_groups and not security:
+                raise Conflict(NetworkFault.PORT_HAS_SECURITY_GROUPS, port_id=port.id)
             if "fixed_ips" in changes:
                 port.fixed_ips = self._allocate(uow, net, port.id, port.mac_address,
                                                 changes.get("device_owner", port.device_owner),
@@ -330,6 +381,7 @@ class PortService(NetworkUseCases):
             self.enforce(uow, ctx, "network:port:delete", Target(project_id=port.project_id),
                          "port", port.id)
             uow.ip_allocations.delete_where(port_id=port.id)
+            uow.port_security_groups.delete_where(port_id=port.id)
             uow.ports.delete(port)
             self.record(uow, ctx, "port.delete", "port", port.id, port.project_id,
                         {"network_id": port.network_id, "mac_address": port.mac_address})

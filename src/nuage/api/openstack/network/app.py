@@ -16,6 +16,8 @@ from nuage.api.openstack.network import (
     networks,
     ports,
     quotas,
+    security_group_rules,
+    security_groups,
     subnets,
     tags,
     versions,
@@ -56,7 +58,8 @@ def network_app(services: NetworkServices, tokens: TokenService, network_url: st
                 identity_url: str) -> Starlette:
     app = Starlette(
         routes=[*versions.ROUTES, *extensions.ROUTES, *networks.ROUTES, *subnets.ROUTES,
-                *ports.ROUTES, *quotas.ROUTES, *tags.ROUTES],
+                *ports.ROUTES, *quotas.ROUTES, *security_groups.ROUTES,
+                *security_group_rules.ROUTES, *tags.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )

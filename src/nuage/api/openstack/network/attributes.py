@@ -110,12 +110,42 @@ PORT = (
          read_row="network:port:get_binding"),
     Attr("binding:vif_details", "binding_vif_details", Kind.OBJECT,
          read_row="network:port:get_binding"),
-    # Security groups arrive with their own slice of issue 10: none yet, so only [].
-    Attr("security_groups", None, Kind.SPECIAL, post=True, put=True),
+    # The ids of the groups applied (requests.security_groups parses them).
+    Attr("security_groups", "security_groups", Kind.SPECIAL, post=True, put=True),
+)
+
+SECURITY_GROUP = (
+    *_STANDARD,
+    Attr("stateful", "stateful", Kind.BOOL, post=True, put=True),
+    Attr("security_group_rules", None, Kind.SPECIAL),
+)
+
+SECURITY_GROUP_RULE = (
+    Attr("id", "id", Kind.STRING),
+    Attr("project_id", "project_id", Kind.STRING, post=True),
+    Attr("tenant_id", "project_id", Kind.STRING, post=True),
+    Attr("description", "description", Kind.STRING, post=True),
+    Attr("created_at", "created_at", Kind.STRING),
+    Attr("updated_at", "updated_at", Kind.STRING),
+    Attr("revision_number", "revision_number", Kind.INT),
+    Attr("security_group_id", "security_group_id", Kind.STRING, post=True),
+    Attr("direction", "direction", Kind.STRING, post=True),
+    Attr("ethertype", "ethertype", Kind.NULLABLE_STRING, post=True),
+    # A name, a number (as a string or not), or null: the domain checks which.
+    Attr("protocol", "protocol", Kind.SPECIAL, post=True),
+    Attr("port_range_min", "port_range_min", Kind.SPECIAL, post=True),
+    Attr("port_range_max", "port_range_max", Kind.SPECIAL, post=True),
+    Attr("remote_ip_prefix", "remote_ip_prefix", Kind.NULLABLE_STRING, post=True),
+    Attr("remote_group_id", "remote_group_id", Kind.NULLABLE_STRING, post=True),
+    # Address groups are not served: only their absence is accepted.
+    Attr("remote_address_group_id", None, Kind.SPECIAL, post=True),
+    Attr("normalized_cidr", "normalized_cidr", Kind.NULLABLE_STRING),
 )
 
 BY_WIRE: dict[str, dict[str, Attr]] = {
     "network": {a.wire: a for a in NETWORK},
     "subnet": {a.wire: a for a in SUBNET},
     "port": {a.wire: a for a in PORT},
+    "security_group": {a.wire: a for a in SECURITY_GROUP},
+    "security_group_rule": {a.wire: a for a in SECURITY_GROUP_RULE},
 }

@@ -21,6 +21,7 @@ from nuage.domain.errors import (
     Wording,
 )
 from nuage.domain.network_errors import NetworkFault, Unavailable
+from nuage.domain.network_security import PROTOCOLS
 
 # Neutron's exception type by status (its webob names), when the fault names none; a
 # NetworkFault names Neutron's own exception (TYPES).
@@ -30,7 +31,9 @@ DEFAULT_TYPES: dict[int, str] = {
 EXTRA: list[tuple[type[NuageError], int]] = [(Unavailable, 503)]
 
 _NOT_FOUND_TYPES = {"network": "NetworkNotFound", "subnet": "SubnetNotFound",
-                    "port": "PortNotFound", "tag": "TagNotFound"}
+                    "port": "PortNotFound", "tag": "TagNotFound",
+                    "security_group": "SecurityGroupNotFound",
+                    "security_group_rule": "SecurityGroupRuleNotFound"}
 
 
 def _not_found(f: Mapping[str, Any]) -> str:
@@ -38,6 +41,10 @@ def _not_found(f: Mapping[str, Any]) -> str:
         return f"Extension with alias {f['ident']} does not exist"
     if f["kind"] == "tag":
         return f"Tag {f['ident']} could not be found."
+    if f["kind"] == "security_group":
+        return f"Security group {f['ident']} does not exist"
+    if f["kind"] == "security_group_rule":
+        return f"Security group rule {f['ident']} does not exist"
     noun = {"network": "Network", "subnet": "Subnet", "port": "Port"}.get(f["kind"])
     if noun is not None:
         return f"{noun} {f['ident']} could not be found."
@@ -78,6 +85,12 @@ def _mtu(f: Mapping[str, Any]) -> str:
     if int(f["mtu"]) > int(f["maximum"]):
         return f"Invalid input for operation: Requested MTU is too big, maximum is {f['maximum']}."
     return f"Invalid input for mtu. Reason: '{f['mtu']}' is too small - must be at least '68'."
+
+
+def _protocol_invalid(f: Mapping[str, Any]) -> str:
+    return (f"Security group rule protocol {f['protocol']} not supported. Only protocol "
+            f"values {sorted(PROTOCOLS)} and integer representations [0 to 255] are "
+            "supported.")
 
 
 # Each fault in Neutron's words.
@@ -144,6 +157,44 @@ WORDING: dict[FaultCode, Wording] = {
                                                    "have allowed address pairs on a port.",
     NetworkFault.ADDRESS_PAIR_INVALID: "Invalid input for allowed_address_pairs. Reason: "
                                        "'{ip_address}' is not a valid IP address.",
+    # --- security groups ---
+    NetworkFault.SG_DEFAULT_EXISTS: "Default security group already exists.",
+    NetworkFault.SG_DEFAULT_RENAME: "Updating default security group not allowed.",
+    NetworkFault.SG_DEFAULT_DELETE: "Insufficient rights for removing default security "
+                                    "group.",
+    NetworkFault.SG_IN_USE: "Security Group {security_group_id} in use.",
+    NetworkFault.SG_RULE_DIRECTION_INVALID: "Invalid input for direction. Reason: "
+                                            "'{direction}' is not in ['ingress', 'egress'].",
+    NetworkFault.SG_RULE_ETHERTYPE_INVALID: "Security group rule for ethertype '{ethertype}' "
+                                            "not supported. Allowed values are ['IPv4', "
+                                            "'IPv6'].",
+    NetworkFault.SG_RULE_PROTOCOL_INVALID: _protocol_invalid,
+    NetworkFault.SG_ETHERTYPE_PROTOCOL_CONFLICT: "Invalid ethertype {ethertype} for protocol "
+                                                 "{protocol}.",
+    NetworkFault.SG_PORT_VALUE_INVALID: "Invalid value for port {port}.",
+    NetworkFault.SG_PORT_RANGE_INVALID: "For TCP/UDP protocols, port_range_min must be <= "
+                                        "port_range_max",
+    NetworkFault.SG_PROTOCOL_REQUIRED_WITH_PORTS: "Must also specify protocol if port range "
+                                                  "is given.",
+    NetworkFault.SG_PROTOCOL_WITHOUT_PORTS: "Invalid protocol {protocol} for port range, only "
+                                            "supported for {valid} protocols.",
+    NetworkFault.SG_ICMP_VALUE_INVALID: "Invalid value for ICMP {field} ({attr}) {value}. It "
+                                        "must be 0 to 255.",
+    NetworkFault.SG_ICMP_TYPE_MISSING: "ICMP code (port-range-max) {value} is provided but "
+                                       "ICMP type (port-range-min) is missing.",
+    NetworkFault.SG_REMOTE_PREFIX_INVALID: "Invalid input for remote_ip_prefix. Reason: "
+                                           "'{prefix}' is not a valid IP subnet.",
+    NetworkFault.SG_RULE_ETHERTYPE_CONFLICT: "Conflicting value ethertype {ethertype} for "
+                                             "CIDR {cidr}",
+    NetworkFault.SG_REMOTE_IP_AND_GROUP: "Only remote_ip_prefix or remote_group_id may be "
+                                         "provided.",
+    NetworkFault.SG_RULE_EXISTS: "Security group rule already exists. Rule id is {rule_id}.",
+    NetworkFault.PORT_SECURITY_REQUIRED_FOR_GROUPS: "Port security must be enabled and port "
+                                                    "must have an IP address in order to use "
+                                                    "security groups.",
+    NetworkFault.PORT_HAS_SECURITY_GROUPS: "Port has security group associated. Cannot "
+                                           "disable port security or ip address until "
+                                           "security group is removed",
     # --- quotas ---
     NetworkFault.OVER_QUOTA: "Quota exceeded for resources: {resources}.",
     NetworkFault.QUOTA_UNKNOWN: "Unrecognized attribute(s) '{resource}'",
@@ -188,6 +239,26 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.IP_ON_SLAAC_SUBNET: "InvalidInput",
     NetworkFault.MAC_TAKEN: "MacAddressInUse",
     NetworkFault.ADDRESS_PAIRS_NEED_PORT_SECURITY: "AddressPairAndPortSecurityRequired",
+    NetworkFault.SG_DEFAULT_EXISTS: "SecurityGroupDefaultAlreadyExists",
+    NetworkFault.SG_DEFAULT_RENAME: "SecurityGroupCannotUpdateDefault",
+    NetworkFault.SG_DEFAULT_DELETE: "SecurityGroupCannotRemoveDefault",
+    NetworkFault.SG_IN_USE: "SecurityGroupInUse",
+    NetworkFault.SG_RULE_DIRECTION_INVALID: "InvalidInput",
+    NetworkFault.SG_RULE_ETHERTYPE_INVALID: "SecurityGroupRuleInvalidEtherType",
+    NetworkFault.SG_RULE_PROTOCOL_INVALID: "SecurityGroupRuleInvalidProtocol",
+    NetworkFault.SG_ETHERTYPE_PROTOCOL_CONFLICT: "SecurityGroupEthertypeConflictWithProtocol",
+    NetworkFault.SG_PORT_VALUE_INVALID: "SecurityGroupInvalidPortValue",
+    NetworkFault.SG_PORT_RANGE_INVALID: "SecurityGroupInvalidPortRange",
+    NetworkFault.SG_PROTOCOL_REQUIRED_WITH_PORTS: "SecurityGroupProtocolRequiredWithPorts",
+    NetworkFault.SG_PROTOCOL_WITHOUT_PORTS: "SecurityGroupInvalidProtocolForPort",
+    NetworkFault.SG_ICMP_VALUE_INVALID: "SecurityGroupInvalidIcmpValue",
+    NetworkFault.SG_ICMP_TYPE_MISSING: "SecurityGroupMissingIcmpType",
+    NetworkFault.SG_REMOTE_PREFIX_INVALID: "InvalidInput",
+    NetworkFault.SG_RULE_ETHERTYPE_CONFLICT: "SecurityGroupRuleParameterConflict",
+    NetworkFault.SG_REMOTE_IP_AND_GROUP: "SecurityGroupRemoteGroupAndRemoteIpPrefix",
+    NetworkFault.SG_RULE_EXISTS: "SecurityGroupRuleExists",
+    NetworkFault.PORT_SECURITY_REQUIRED_FOR_GROUPS: "PortSecurityAndIPRequiredForSecurityGroups",
+    NetworkFault.PORT_HAS_SECURITY_GROUPS: "PortSecurityPortHasSecurityGroup",
     NetworkFault.OVER_QUOTA: "OverQuota",
     NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
 }

@@ -40,13 +40,16 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                 "fields to all Neutron resources that have Neutron standard "
                                 "attributes."),
     "standard-attr-tag": ("Tag support for resources with standard attribute: subnet, "
-                          "network, port", "Enables to set tag on resources with standard "
-                          "attribute."),
+                          "network, port, security_group", "Enables to set tag on "
+                          "resources with standard attribute."),
     "ip-substring-filtering": ("IP address substring filtering", "Provides IP address "
                                "substring filtering when listing ports"),
     "pagination": ("Pagination support", "Extension that indicates that pagination is "
                    "enabled."),
     "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
+    "security-group": ("security-group", "The security groups extension."),
+    "stateful-security-group": ("Stateful security group", "Extension adding boolean "
+                                "stateful attribute to security groups"),
 }
 
 

@@ -17,16 +17,15 @@ from nuage.api.openstack.network.requests import (
     fields,
     fixed_ips,
     list_query,
-    no_security_groups,
     project_of,
     resource_body,
+    security_groups,
 )
 from nuage.domain.errors import ValidationError
 from nuage.services.network.ports import NewPort
 
 
 def _command(v: dict[str, Any]) -> NewPort:
-    no_security_groups(v)
     if "network_id" not in v:
         raise ValidationError("Failed to parse request. Required attribute 'network_id' not "
                               "specified")
@@ -39,7 +38,7 @@ def _command(v: dict[str, Any]) -> NewPort:
         allowed_address_pairs=v.get("allowed_address_pairs", []),
         binding_host_id=v.get("binding:host_id"), binding_vnic_type=v.get("binding:vnic_type"),
         binding_profile=v.get("binding:profile"), project_id=project_of(v),
-        tags=tuple(v.get("tags", ())))
+        tags=tuple(v.get("tags", ())), security_groups=security_groups(v))
 
 
 async def create(request: Request) -> Response:
@@ -71,12 +70,13 @@ async def show(request: Request) -> Response:
 async def update(request: Request) -> Response:
     d, ctx = await caller(request)
     v = await resource_body(request, "port", post=False)
-    no_security_groups(v)
-    v.pop("security_groups", None)
     known = BY_WIRE["port"]
     changes = {known[k].attr or k: value for k, value in v.items()}
     if "fixed_ips" in v:
         changes["fixed_ips"] = fixed_ips(v)
+    groups = security_groups(v)
+    if groups is not None:
+        changes["security_groups"] = list(groups)
     port = await call(d.s.ports.update, ctx, request.path_params["port_id"], changes)
     return reply({"port": render.port(port, ctx)})
 

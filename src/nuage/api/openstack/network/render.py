@@ -9,12 +9,21 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from nuage.api.openstack.network.attributes import NETWORK, PORT, SUBNET, Attr
+from nuage.api.openstack.network.attributes import (
+    NETWORK,
+    PORT,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+    SUBNET,
+    Attr,
+)
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.network import Port, Subnet
+from nuage.domain.network_security import SecurityGroupRule
 from nuage.services.network.listing import Page
 from nuage.services.network.networks import NetworkInfo
+from nuage.services.network.security_groups import SecurityGroupInfo
 
 # Values Neutron shows for what nuage does not model (no availability zones, address
 # scopes or routed segments yet).
@@ -22,7 +31,7 @@ COMPUTED: dict[str, Any] = {
     "availability_zone_hints": [], "availability_zones": [], "ipv4_address_scope": None,
     "ipv6_address_scope": None, "l2_adjacency": True, "subnetpool_id": None,
     "segment_id": None, "service_types": [], "use_default_subnetpool": False,
-    "security_groups": [],
+    "remote_address_group_id": None,
 }
 
 
@@ -71,6 +80,18 @@ def subnet(s: Subnet, ctx: RequestContext, wanted: list[str] | None = None) -> d
 
 def port(p: Port, ctx: RequestContext, wanted: list[str] | None = None) -> dict[str, Any]:
     return _render(p, PORT, ctx, wanted or [])
+
+
+def security_group(info: SecurityGroupInfo, ctx: RequestContext,
+                   wanted: list[str] | None = None) -> dict[str, Any]:
+    return _render(info.group, SECURITY_GROUP, ctx, wanted or [],
+                   {"security_group_rules": [security_group_rule(r, ctx)
+                                             for r in info.rules]})
+
+
+def security_group_rule(r: SecurityGroupRule, ctx: RequestContext,
+                        wanted: list[str] | None = None) -> dict[str, Any]:
+    return _render(r, SECURITY_GROUP_RULE, ctx, wanted or [])
 
 
 def links(request: Request, collection_url: str, page: Page[Any], ids: list[str]

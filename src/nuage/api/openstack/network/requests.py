@@ -3,6 +3,7 @@ read-only attributes, wrong types and bad paging parameters are 400s in Neutron'
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -140,10 +141,28 @@ def fixed_ips(values: dict[str, Any]) -> tuple[FixedIp, ...] | None:
     return tuple(out)
 
 
-def no_security_groups(values: dict[str, Any]) -> None:
-    groups = values.get("security_groups")
-    if groups not in (None, []):
-        raise ValidationError("Unrecognized attribute(s) 'security_groups'")
+def security_groups(values: dict[str, Any]) -> tuple[str, ...] | None:
+    """A port's groups: None when not given, () for null or [] (Neutron's
+    convert_none_to_empty_list), else the UUIDs once each, in order."""
+    if "security_groups" not in values:
+        return None
+    given = values["security_groups"]
+    if given is None:
+        return ()
+    if not isinstance(given, list):
+        raise invalid("security_groups", f"'{given}' is not a list")
+    for item in given:
+        if not isinstance(item, str) or not _is_uuid(item):
+            raise invalid("security_groups", f"'{item}' is not a valid UUID")
+    return tuple(dict.fromkeys(given))
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 # -- lists ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Tags of networks, subnets and ports (standard-attr-tag): /v2.0/<collection>/<id>/tags.
+"""Tags of networks, subnets, ports and security groups (standard-attr-tag):
+/v2.0/<collection>/<id>/tags.
 
 Each change goes through the resource's update use case (the same policy row, revision
 number and audit event as a PUT of the resource)."""
@@ -25,6 +26,8 @@ async def _current(d: Deps, ctx: RequestContext, collection: str, ident: str) ->
         return list((await call(d.s.networks.get, ctx, ident)).network.tags)
     if collection == "subnets":
         return list((await call(d.s.subnets.get, ctx, ident)).tags)
+    if collection == "security-groups":
+        return list((await call(d.s.security_groups.get, ctx, ident)).group.tags)
     return list((await call(d.s.ports.get, ctx, ident)).tags)
 
 
@@ -35,6 +38,8 @@ async def _store(d: Deps, ctx: RequestContext, collection: str, ident: str,
         await call(d.s.networks.update, ctx, ident, changes)
     elif collection == "subnets":
         await call(d.s.subnets.update, ctx, ident, changes)
+    elif collection == "security-groups":
+        await call(d.s.security_groups.update, ctx, ident, changes)
     else:
         await call(d.s.ports.update, ctx, ident, changes)
 
@@ -108,7 +113,7 @@ async def remove_tag(request: Request) -> Response:
 
 ROUTES: list[Route] = [
     route
-    for collection in ("networks", "subnets", "ports")
+    for collection in ("networks", "subnets", "ports", "security-groups")
     for route in (
         Route(f"/v2.0/{collection}/{{ident}}/tags", list_tags, methods=["GET"]),
         Route(f"/v2.0/{collection}/{{ident}}/tags", replace_tags, methods=["PUT"]),

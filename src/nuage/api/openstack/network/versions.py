@@ -10,7 +10,8 @@ from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.network.deps import deps
 
 RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
-             ("quota", "quotas"))
+             ("quota", "quotas"), ("security_group", "security-groups"),
+             ("security_group_rule", "security-group-rules"))
 
 
 async def versions(request: Request) -> Response:
