@@ -155,9 +155,9 @@ def test_a_guest_cannot_be_a_dhcp_server(fabric: LinuxNetworkFabric, network: Ne
 
 
 def answered_while(ns: str, address: str, change: Callable[[], None]) -> list[int]:
-    """The sequence numbers one ping process (one ICMP id: one tracked connection all
-    along) gets answered while `change` happens two seconds in."""
-    pinger = subprocess.Popen(["ip", "netns", "exec", ns, "busybox", "ping", "-c", "25",
+    """The sequence numbers (0 to 39, one every 0.2 s) one ping process (one ICMP id: one
+    tracked connection all along) gets answered while `change` happens two seconds in."""
+    pinger = subprocess.Popen(["ip", "netns", "exec", ns, "busybox", "ping", "-c", "40",
                                "-i", "0.2", "-W", "1", address],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -181,7 +181,9 @@ def test_removing_a_rule_stops_a_running_ping(fabric: LinuxNetworkFabric,
     assert eventually_pings(a, "10.0.0.7")
     answered = answered_while(a, "10.0.0.7", lambda: fabric.ensure_security_group(
         SecurityGroupSpec("web", rules=(EGRESS,), members=("10.0.0.5", "10.0.0.7"))))
-    assert answered and max(answered) < 15, answered    # stopped soon after the change
+    # Answered before the change (seq ~10), none in the last two seconds (seq 30-39):
+    # generous, so a loaded machine's slow change does not fail it.
+    assert answered and 5 < max(answered) < 30, answered
 
 
 def test_moving_a_port_to_another_group_stops_its_running_ping(
@@ -193,7 +195,7 @@ def test_moving_a_port_to_another_group_stops_its_running_ping(
     assert eventually_pings(a, "10.0.0.7")
     answered = answered_while(a, "10.0.0.7", lambda: fabric.ensure_port(
         dataclasses.replace(c_port, security_groups=("quiet",))))
-    assert answered and max(answered) < 15, answered
+    assert answered and 5 < max(answered) < 30, answered
     # A port that goes takes its tracked connections along: a successor at its address
     # must start afresh.
     fabric.ensure_port(c_port)

@@ -220,6 +220,8 @@ class PortSpec:
         _check("MAC", self.mac, _MAC)
         for group_id in self.security_groups:
             _check("security group id", group_id, _ID)
+        if self.guest_netns is not None:
+            _check("namespace", self.guest_netns, _ID)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,12 @@ class LinuxNetworkFabric:
         self.state_dir = state_dir
         self.metadata_socket = metadata_socket
         self._lock = threading.RLock()
+        self._converging = False
+
+    def _datapath(self) -> None:
+        """The host-wide objects, checked once per call (once per converge pass)."""
+        if not self._converging:
+            datapath.ensure(self.names)
 
     def guest_netns(self) -> str:
         return self.names.datapath_ns
@@ -77,7 +83,7 @@ class LinuxNetworkFabric:
         if not 1 <= network.segment_id <= SEGMENT_MAX:
             raise FabricError(f"segment id {network.segment_id}: 1 to {SEGMENT_MAX}")
         with self._lock, _spec_errors(f"network {network.network_id}"):
-            datapath.ensure(self.names)
+            self._datapath()
             bridge = self.names.bridge(network.segment_id)
             with kernel.opened(self.names.datapath_ns) as ns:
                 link = ns.link(bridge)
@@ -109,7 +115,7 @@ class LinuxNetworkFabric:
     # -- security groups
     def ensure_security_group(self, group: SecurityGroupSpec) -> None:
         with self._lock, _spec_errors(f"group {group.group_id}"):
-            datapath.ensure(self.names)
+            self._datapath()
             dp = self.names.datapath_ns
             before = security.applied_digest(nft.ruleset(dp), group.group_id)
             nft.apply(dp, security.group_script(group))
@@ -135,7 +141,7 @@ class LinuxNetworkFabric:
     # -- ports
     def ensure_port(self, port: PortSpec) -> None:
         with self._lock, _spec_errors(f"port {port.port_id}"):
-            datapath.ensure(self.names)
+            self._datapath()
             device = self.names.tap(port.port_id)
             ruleset = nft.ruleset(self.names.datapath_ns)
             if port.port_security:
@@ -216,7 +222,7 @@ class LinuxNetworkFabric:
     # -- routers
     def ensure_router(self, router: RouterSpec) -> None:
         with self._lock, _spec_errors(f"router {router.router_id}"):
-            datapath.ensure(self.names)
+            self._datapath()
             routers.ensure(self.names, self.state_dir, router, self.metadata_socket)
 
     def remove_router(self, router_id: str) -> None:
@@ -235,15 +241,21 @@ class LinuxNetworkFabric:
                     failures.append(f"{what}: {exc}")
 
             attempt("datapath", lambda: datapath.ensure(self.names))
-            for group in desired.security_groups:
-                attempt(f"security group {group.group_id}",
-                        partial(self.ensure_security_group, group))
-            for network in desired.networks:
-                attempt(f"network {network.network_id}", partial(self.ensure_network, network))
-            for port in desired.ports:
-                attempt(f"port {port.port_id}", partial(self.ensure_port, port))
-            for router in desired.routers:
-                attempt(f"router {router.router_id}", partial(self.ensure_router, router))
+            self._converging = True      # the datapath is checked: once is enough
+            try:
+                for group in desired.security_groups:
+                    attempt(f"security group {group.group_id}",
+                            partial(self.ensure_security_group, group))
+                for network in desired.networks:
+                    attempt(f"network {network.network_id}",
+                            partial(self.ensure_network, network))
+                for port in desired.ports:
+                    attempt(f"port {port.port_id}", partial(self.ensure_port, port))
+                for router in desired.routers:
+                    attempt(f"router {router.router_id}",
+                            partial(self.ensure_router, router))
+            finally:
+                self._converging = False
             attempt("stale objects", lambda: self._remove_stale(desired))
             if failures:
                 raise FabricError("; ".join(failures))

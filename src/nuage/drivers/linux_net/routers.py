@@ -39,10 +39,9 @@ def state_dir(root: Path, router_id: str) -> Path:
 def ensure(names: Names, root: Path, router: RouterSpec,
            metadata_socket: Path | None = None) -> None:
     ns_name = names.router_ns(router.router_id)
-    # Rendered before the kernel is touched: a malformed address changes nothing.
+    # Rendered before the kernel is touched: what nft would refuse changes nothing.
     nat = nat_ruleset(names, router)
     for iface in router.interfaces:
-        ipaddress.ip_interface(iface.address)
         if iface.ipv6_ra_mode not in (None, "slaac"):
             raise FabricError(f"router {router.router_id}: ipv6_ra_mode "
                               f"{iface.ipv6_ra_mode} is not supported yet (slaac is)")
@@ -83,7 +82,9 @@ def ensure(names: Names, root: Path, router: RouterSpec,
                     rns.set_up(inner)
             routes = {(r.destination, r.nexthop) for r in router.routes}
             if router.gateway is not None and router.gateway.gateway_ip:
-                routes.add(("0.0.0.0/0", router.gateway.gateway_ip))
+                hop = router.gateway.gateway_ip
+                default = "0.0.0.0/0" if ipaddress.ip_address(hop).version == 4 else "::/0"
+                routes.add((default, hop))
             rns.set_gateway_routes(routes)
             # The metadata address is the router's own: a guest's request, routed here by
             # its default route, is delivered locally to the proxy.
