@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nuage.services.network.base import NetworkPorts
+from nuage.services.network.metadata import MetadataLookup
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
 from nuage.services.network.quotas import NetworkQuotaService
@@ -18,6 +19,8 @@ class NetworkServices:
     ports: PortService
     quotas: NetworkQuotaService
     config_max_page: int
+    # Who asks the metadata service (api/metadata).
+    metadata: MetadataLookup
 
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
@@ -25,4 +28,5 @@ def build_network(ports: NetworkPorts) -> NetworkServices:
     return NetworkServices(networks=NetworkService(ports, quotas),
                            subnets=SubnetService(ports, quotas),
                            ports=PortService(ports, quotas), quotas=quotas,
-                           config_max_page=ports.config.max_page)
+                           config_max_page=ports.config.max_page,
+                           metadata=MetadataLookup(ports))
