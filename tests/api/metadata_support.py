@@ -10,12 +10,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
 
 from nuage.api.metadata.listener import bind_unix, close_unix
 from nuage.bootstrap import Cloud
+from tests.api.compute_servers import Servers
+from tests.api.conftest import Api
+from tests.api.network_support import Neutron
 
 
 @contextmanager
@@ -56,3 +60,24 @@ def as_guest(http: httpx.Client, path: str, address: str, *, network_id: str | N
     if router_id:
         headers["X-Nuage-Router-Id"] = router_id
     return http.get(path, headers=headers)
+
+
+class Tenant:
+    """A project with a member, a network 10.0.0.0/24 and a server with a port on it."""
+
+    def __init__(self, api: Api, servers: Servers, name: str, address: str = "10.0.0.5",
+                 **server: Any) -> None:
+        self.project_id, self.token = servers.nova.member()
+        self.neutron = Neutron(api, self.token)
+        self.network = self.neutron.network(name=f"net-{name}")
+        self.subnet = self.neutron.subnet(self.network["id"], "10.0.0.0/24",
+                                          dns_nameservers=["10.0.0.53"])
+        self.server_id = servers.active(self.token, name=name, **server)
+        self.port = self.neutron.make("port", network_id=self.network["id"],
+                                      device_id=self.server_id, device_owner="compute:nova",
+                                      fixed_ips=[{"subnet_id": self.subnet["id"],
+                                                  "ip_address": address}])
+        self.address = address
+
+    def get(self, http: httpx.Client, path: str) -> httpx.Response:
+        return as_guest(http, path, self.address, network_id=self.network["id"])
