@@ -309,7 +309,10 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
         metadata = bind_unix(cloud.metadata_socket)
     except OSError as exc:
         worker.stop()
-        raise CliError(f"cannot serve the metadata service: {exc}") from None
+        if agent is not None:
+            agent.stop()
+        raise CliError(f"cannot serve the metadata service at {cloud.metadata_socket}: "
+                       f"{exc.strerror or exc}") from None
     try:
         apps: list[tuple[Any, socket.socket]] = [(cloud.app(), listeners[0]),
                                                  (cloud.s3_app(), listeners[1]),
