@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from nuage.agent.compute import ComputeAgent, LocalAgentChannel
 from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
+from nuage.api.metadata.app import metadata_app
 from nuage.api.openstack.compute.app import compute_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.image.app import image_app
@@ -109,6 +110,16 @@ class Cloud:
 
     def s3_app(self) -> ASGIApp:
         return s3_listener(self.storage, self.identity.s3_keys)
+
+    @property
+    def metadata_socket(self) -> Path:
+        """Where the metadata service listens (mode 0600): the fabric's proxies forward
+        guests' requests to it."""
+        return self.settings.state_dir / "metadata.sock"
+
+    def metadata_app(self) -> Starlette:
+        """The metadata service (api/metadata), for `metadata_socket` only."""
+        return metadata_app(self.network.metadata, self.compute.instances)
 
     def compute_agent(self) -> ComputeAgent:
         """This machine's compute agent, attached to the control plane's channel (not

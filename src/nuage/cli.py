@@ -32,6 +32,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from nuage.api.audit.app import render_event
+from nuage.api.metadata.listener import bind_unix, close_unix
 from nuage.api.openstack.identity.errors import WORDING as KEYSTONE_WORDING
 from nuage.api.s3.errors import WORDING as S3_WORDING
 from nuage.bootstrap import Cloud, build, key_repositories
@@ -304,8 +305,18 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
     worker = cloud.storage_worker()
     worker.start()
     try:
+        # The metadata service: a unix socket only the datapath's proxies reach (0600).
+        metadata = bind_unix(cloud.metadata_socket)
+    except OSError as exc:
+        worker.stop()
+        if agent is not None:
+            agent.stop()
+        raise CliError(f"cannot serve the metadata service at {cloud.metadata_socket}: "
+                       f"{exc.strerror or exc}") from None
+    try:
         apps: list[tuple[Any, socket.socket]] = [(cloud.app(), listeners[0]),
-                                                 (cloud.s3_app(), listeners[1])]
+                                                 (cloud.s3_app(), listeners[1]),
+                                                 (cloud.metadata_app(), metadata)]
         # The loop uvicorn.run would pick (uvloop when installed): serve() alone does not.
         loop_factory = uvicorn.Config(apps[0][0]).get_loop_factory()
         with asyncio.Runner(loop_factory=loop_factory) as runner:
@@ -313,6 +324,7 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
         if not served:
             raise CliError("a listener failed to start (see the log above)")
     finally:
+        close_unix(metadata, cloud.metadata_socket)
         worker.stop()
         if agent is not None:
             # Guests keep running: the next start adopts them.

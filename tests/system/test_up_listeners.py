@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import selectors
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -106,3 +107,18 @@ def test_an_address_not_on_this_host_is_one_clear_line() -> None:
         bind_listeners("192.0.2.1", [free_port(), free_port()])
     assert caught.value.message.endswith(": Cannot assign requested address")
     assert "while attempting" not in caught.value.message
+
+
+def test_the_metadata_service_serves_its_unix_socket_owner_only(running: LiveNuage) -> None:
+    """Beside the two TCP listeners, the metadata service on state_dir/metadata.sock, mode
+    0600; a request that did not come through a proxy is refused, an unknown guest 404."""
+    path = running.state_dir / "metadata.sock"
+    mode = path.stat().st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+    with httpx.Client(transport=httpx.HTTPTransport(uds=str(path)),
+                      base_url="http://169.254.169.254", timeout=5) as md:
+        assert "latest" in md.get("/").text.split("\n")
+        assert md.get("/openstack/latest/meta_data.json").status_code == 400
+        r = md.get("/openstack/latest/meta_data.json",
+                   headers={"X-Nuage-Network-Id": "n", "X-Forwarded-For": "10.0.0.5"})
+        assert r.status_code == 404

@@ -17,6 +17,7 @@ from nuage.services.compute.diagnostics import DiagnosticsService
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import HostService
 from nuage.services.compute.keypairs import KeypairService
+from nuage.services.compute.metadata import InstanceLookup
 from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import ComputePorts, ServerService
@@ -37,6 +38,8 @@ class ComputeServices:
     agents: AgentChannel
     # What the server use cases and the host reconciler run on.
     ports: ComputePorts
+    # The server a guest is, for the metadata service (api/metadata).
+    instances: InstanceLookup
 
 
 def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentChannel,
@@ -53,4 +56,4 @@ def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentCha
         servers=ServerService(server_ports),
         server_actions=ServerActionService(server_ports),
         usage=UsageService(ports), diagnostics=DiagnosticsService(server_ports),
-        agents=agents, ports=server_ports)
+        agents=agents, ports=server_ports, instances=InstanceLookup(ports.uow))

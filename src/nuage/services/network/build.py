@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nuage.services.network.base import NetworkPorts
+from nuage.services.network.metadata import MetadataLookup
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
 from nuage.services.network.quotas import NetworkQuotaService
@@ -22,6 +23,8 @@ class NetworkServices:
     security_groups: SecurityGroupService
     security_group_rules: SecurityGroupRuleService
     config_max_page: int
+    # Who asks the metadata service (api/metadata).
+    metadata: MetadataLookup
 
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
@@ -31,4 +34,5 @@ def build_network(ports: NetworkPorts) -> NetworkServices:
                            ports=PortService(ports, quotas), quotas=quotas,
                            security_groups=SecurityGroupService(ports, quotas),
                            security_group_rules=SecurityGroupRuleService(ports, quotas),
-                           config_max_page=ports.config.max_page)
+                           config_max_page=ports.config.max_page,
+                           metadata=MetadataLookup(ports))
