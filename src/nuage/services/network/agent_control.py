@@ -82,8 +82,18 @@ class NetworkAgentControl:
         return build_state(host, networks, subnets, ports, serves_dhcp)
 
     def record_ports(self, host: str, reports: Iterable[port.PortReport]) -> frozenset[str]:
+        reports = list(reports)
+        if not reports:
+            return frozenset()
+        with self.p.uow() as uow:
+            recorded = {p.id: p for p in uow.ports.find(id=[r.port_id for r in reports])}
+        # Most passes change nothing: only a report that would change something takes the
+        # write lock (SQLite's is the whole database's).
+        changing = [r for r in reports if (found := recorded.get(r.port_id)) is not None
+                    and (found.status != r.status
+                         or (r.status == "ACTIVE" and found.binding_vif_type != VIF_TYPE))]
         written: set[str] = set()
-        for report in reports:
+        for report in changing:
             with self.p.uow(write=True) as uow:
                 # Locked (PostgreSQL): an update the API commits meanwhile bumps the
                 # revision, and this compare-and-set then writes nothing.
