@@ -2,11 +2,13 @@
 appear in the host's datapath (bridge, DHCP namespace with dnsmasq, the port's TAP) and the
 port becomes ACTIVE once an admin binds it to this host. Stopping nuage leaves the
 datapath running (guests outlive it); a bridge deleted by hand and a stale network added
-while it was down are repaired and removed by the next start; deleting through the API
-leaves nothing."""
+while it was down are repaired and removed by the next start; after a crash (SIGKILL) a
+DHCP namespace deleted by hand comes back; deleting through the API leaves nothing."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -130,6 +132,19 @@ def test_the_agent_builds_keeps_and_repairs_the_datapath(live: LiveNuage, prefix
     wait("bridge back, stale gone", lambda: held().networks == {net["id"]}
          and port["id"] in held().ports)
     assert api.call("GET", f"ports/{port['id']}")["port"]["status"] == "ACTIVE"
+
+    # Killed (a crash), then the DHCP namespace is deleted by hand with its dnsmasq: the
+    # next start brings the DHCP server back.
+    live.kill()
+    for pid in subprocess.run(["ip", "netns", "pids", dhcp_ns], capture_output=True,
+                              text=True, check=True).stdout.split():
+        os.kill(int(pid), signal.SIGKILL)
+    remove_namespace(dhcp_ns)
+    wait("DHCP gone", lambda: net["id"] not in held().dhcp)
+    live.start()
+    api = Neutron(live)
+    wait("DHCP back", lambda: net["id"] in held().dhcp)
+    assert dhcp_ns in namespaces()
 
     # Deleted through the API: nothing of the network is left on the host.
     api.call("DELETE", f"ports/{port['id']}", expect=204)
