@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from nuage.agent.compute import ComputeAgent, LocalAgentChannel
+from nuage.agent.network import LocalNetworkAgentChannel, NetworkAgent
 from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
 from nuage.api.metadata.app import metadata_app
@@ -28,6 +30,7 @@ from nuage.drivers.crypto.tokens import FernetSecretBox, FernetTokenCodec
 from nuage.drivers.guest_image import build_guest_image
 from nuage.drivers.image_format import OsloImageInspector
 from nuage.drivers.kms_local import LocalKeyStore
+from nuage.drivers.linux_net import LinuxNetworkFabric
 from nuage.drivers.qemu import QemuHypervisor
 from nuage.drivers.sql.engine import Engine, make_engine
 from nuage.drivers.sql.migrate import upgrade
@@ -36,6 +39,7 @@ from nuage.ports.clock import Clock
 from nuage.ports.compute import ImageSource
 from nuage.ports.hypervisor import Hypervisor
 from nuage.ports.image_format import ImageInspector
+from nuage.ports.network_fabric import NetworkFabric
 from nuage.services.audit import Auditor, AuditService
 from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
@@ -50,6 +54,7 @@ from nuage.services.image.base import ImageConfig, ImagePorts
 from nuage.services.image.build import ImageServices, build_image
 from nuage.services.image.compute_source import LocalImageSource
 from nuage.services.image.default_image import DefaultImageSetup, GuestImage
+from nuage.services.network.agent_control import NetworkAgentControl
 from nuage.services.network.base import NetworkConfig, NetworkPorts, QuotaDefaults
 from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.storage.base import StorageConfig, StoragePorts
@@ -72,6 +77,8 @@ class Overrides:
     hostname: str | None = None
     # How compute describes and fetches images (this deployment's image service otherwise).
     image_source: ImageSource | None = None
+    # This machine's network datapath (LinuxNetworkFabric otherwise).
+    network_fabric: NetworkFabric | None = None
 
 
 @dataclass
@@ -86,6 +93,8 @@ class Cloud:
     compute: ComputeServices
     network: NetworkServices
     overrides: Overrides
+    network_ports: NetworkPorts | None = None
+    _fabric: NetworkFabric | None = field(default=None, repr=False)
 
     @property
     def setup(self) -> SetupService:
@@ -145,6 +154,42 @@ class Cloud:
                              heartbeat=control.heartbeat)
         channel = self.compute.agents
         assert isinstance(channel, LocalAgentChannel)
+        channel.attach(agent)
+        return agent
+
+    def network_fabric(self) -> NetworkFabric:
+        """This machine's network datapath, built once: everything it creates is named with
+        NUAGE_NETWORK_PREFIX, and its metadata proxies forward to `<state>/metadata.sock`."""
+        if self._fabric is None:
+            s = self.settings
+            self._fabric = self.overrides.network_fabric or LinuxNetworkFabric(
+                s.state_dir / "network", prefix=s.network_prefix,
+                metadata_socket=s.state_dir / "metadata.sock")
+        return self._fabric
+
+    def network_datapath(self) -> bool:
+        """Whether this machine runs its network datapath (NUAGE_NETWORK_DATAPATH; auto:
+        root, with nft and dnsmasq installed)."""
+        wanted = self.settings.network_datapath
+        if wanted != "auto":
+            return bool(wanted)
+        return (self.overrides.network_fabric is not None
+                or (os.geteuid() == 0 and shutil.which("nft") is not None
+                    and shutil.which("dnsmasq") is not None))
+
+    def network_agent(self) -> NetworkAgent:
+        """This machine's network agent, attached to the network services' channel (not
+        started: `start()` converges the datapath and keeps it converged). This machine
+        also runs every network's DHCP server (single node)."""
+        hostname = self.overrides.hostname or socket.gethostname()
+        assert self.network_ports is not None
+        # The agent gets the control plane through its port, bound to its host: no unit
+        # of work (ports/network_agent.py).
+        control = NetworkAgentControl(self.network_ports, self.network.ports,
+                                      dhcp_host=hostname).for_host(hostname)
+        agent = NetworkAgent(control, self.network_fabric())
+        channel = self.network_ports.agents
+        assert isinstance(channel, LocalNetworkAgentChannel)
         channel.attach(agent)
         return agent
 
@@ -233,8 +278,8 @@ def build(settings: Settings, *, migrate: bool = True,
                                            host_ip=settings.host)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator())
-    network = build_network(NetworkPorts(
-        uow=uow, clock=clock, auditor=auditor,
+    network_ports = NetworkPorts(
+        uow=uow, clock=clock, auditor=auditor, agents=LocalNetworkAgentChannel(),
         config=NetworkConfig(
             segment_min=settings.network_vni_min, segment_max=settings.network_vni_max,
             # VXLAN's outer IPv4, UDP, VXLAN and Ethernet headers: 50 bytes.
@@ -245,7 +290,9 @@ def build(settings: Settings, *, migrate: bool = True,
                                  port=settings.network_quota_ports,
                                  security_group=settings.network_quota_security_groups,
                                  security_group_rule=(
-                                     settings.network_quota_security_group_rules)))))
+                                     settings.network_quota_security_group_rules))))
+    network = build_network(network_ports)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
-                 network=network, overrides=replace(o, inspector=inspector))
+                 network=network, overrides=replace(o, inspector=inspector),
+                 network_ports=network_ports)

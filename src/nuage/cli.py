@@ -292,6 +292,15 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
         console.print(f"image recovery: {killed} interrupted uploads marked killed, "
                       f"{image_orphans} orphaned image blobs removed")
     banner.append(f"S3 at {settings.s3_url} (keys: openstack ec2 credentials create)")
+    network_agent = None
+    if cloud.network_datapath():
+        # Before compute: its servers wait for their ports to be plugged.
+        network_agent = cloud.network_agent()
+        network_agent.start()
+        banner.append(f"network: datapath in namespace {cloud.network_fabric().guest_netns()}")
+    else:
+        banner.append("network: no datapath (NUAGE_NETWORK_DATAPATH; auto needs root, nft "
+                      "and dnsmasq): ports stay DOWN")
     agent = None
     if settings.compute:
         image_id = cloud.register_default_image(seeded.admin_project_id)
@@ -329,6 +338,9 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
         if agent is not None:
             # Guests keep running: the next start adopts them.
             agent.stop()
+        if network_agent is not None:
+            # The datapath stays too (the guests use it); the next start converges it.
+            network_agent.stop()
 
 
 def _print_lines(lines: list[str]) -> None:

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     network_quota_ports: int = Field(500, ge=-1)
     network_quota_security_groups: int = Field(10, ge=-1)
     network_quota_security_group_rules: int = Field(100, ge=-1)
+    # Run this machine's network datapath (bridges, DHCP, nftables) and its agent inside
+    # `nuage up`: true, false, or auto (on when root with nft and dnsmasq installed). Off,
+    # ports stay DOWN. NUAGE_NETWORK_PREFIX names every namespace it creates
+    # (<prefix>-dp, <prefix>-dhcp-<network>): two clouds on one machine need two prefixes.
+    network_datapath: Literal["auto"] | bool = "auto"
+    network_prefix: str = Field("nuage", min_length=1, max_length=11,
+                                pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
     lifecycle_interval: float = Field(3600.0, gt=0)
     lifecycle_day_seconds: int = Field(86400, ge=1)

@@ -70,6 +70,10 @@ class LiveNuage:
             "NUAGE_STATE_DIR": str(self.state_dir),
             "NUAGE_USER_CLOUDS_YAML": "false",
             "NUAGE_FAST_PASSWORD_HASHING": "true",
+            # No network datapath unless a test asks for one (with its own
+            # NUAGE_NETWORK_PREFIX, cleaned up after): parallel clouds sharing the default
+            # prefix would each remove the other's bridges as stale.
+            "NUAGE_NETWORK_DATAPATH": "false",
         })
         if self.database_url:
             env["NUAGE_DATABASE_URL"] = self.database_url

@@ -4,8 +4,9 @@ port, and the audit record."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from nuage.domain import policy
@@ -15,8 +16,11 @@ from nuage.domain.errors import CommonFault, Forbidden, NotFound, NuageError
 from nuage.domain.network import Network, NetworkType, Port, Subnet
 from nuage.domain.policy import Target
 from nuage.ports.clock import Clock
+from nuage.ports.network_agent import NetworkAgentChannel, NoNetworkAgents
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
+
+log = logging.getLogger(__name__)
 
 C = TypeVar("C")
 E = TypeVar("E")
@@ -75,6 +79,8 @@ class NetworkPorts:
     clock: Clock
     auditor: Auditor
     config: NetworkConfig
+    # Wakes the network agents a change concerns (ports/network_agent.py).
+    agents: NetworkAgentChannel = field(default_factory=NoNetworkAgents)
 
 
 def network_target(net: Network) -> Target:
@@ -153,6 +159,17 @@ class NetworkUseCases:
         if port is None or not port_visible(ctx, port):
             raise NotFound("port", port_id)
         return port
+
+    def wake(self, network_id: str, hosts: Iterable[str] = ()) -> None:
+        """Tell the agents concerned that intent changed on the network (and for the ports
+        bound to `hosts`). Called after the commit, so that the pass it wakes reads the
+        change; a failure to send is logged, never the failure of a change already made:
+        the agents' periodic pass catches up."""
+        try:
+            self.p.agents.changed(network_id, [h for h in hosts if h])
+        except Exception:
+            log.exception("the network agents were not woken for network %s; their next "
+                          "pass will act", network_id)
 
     def record(self, uow: UnitOfWork, ctx: RequestContext, action: str, target_type: str,
                target_id: str, project_id: str, detail: dict[str, Any] | None = None) -> None:

@@ -149,6 +149,7 @@ class NetworkService(NetworkUseCases):
                          "segmentation_id": seg_id, "shared": net.shared,
                          "external": net.external})
             uow.commit()
+            self.wake(net.id)
             return NetworkInfo(net, [])
 
     def create_many(self, ctx: RequestContext, cmds: list[NewNetwork]) -> list[NetworkInfo]:
@@ -225,6 +226,7 @@ class NetworkService(NetworkUseCases):
             self.record(uow, ctx, "network.update", "network", net.id, net.project_id,
                         {"changed": sorted(changes)})
             uow.commit()
+            self.wake(net.id)
             return NetworkInfo(net, self._subnet_ids(uow, [net.id]).get(net.id, []))
 
     def delete(self, ctx: RequestContext, network_id: str) -> None:
@@ -249,3 +251,4 @@ class NetworkService(NetworkUseCases):
             self.record(uow, ctx, "network.delete", "network", net.id, net.project_id,
                         {"name": net.name, "segmentation_id": net.segmentation_id})
             uow.commit()
+            self.wake(net.id)

@@ -305,6 +305,7 @@ class PortService(NetworkUseCases):
                          "fixed_ips": [f["ip_address"] for f in fixed],
                          "device_owner": cmd.device_owner, "security_groups": groups})
             uow.commit()
+            self.wake(net.id, [port.binding_host_id])
             return port
 
     def create_many(self, ctx: RequestContext, cmds: list[NewPort]) -> list[Port]:
@@ -359,6 +360,7 @@ class PortService(NetworkUseCases):
                                                 tuple(changes["fixed_ips"]), port.fixed_ips)
             if "binding_vnic_type" in changes:
                 port.binding_vnic_type = self._vnic(changes["binding_vnic_type"])
+            bound_to = port.binding_host_id
             for key in ("name", "description", "admin_state_up", "device_id", "device_owner",
                         "binding_host_id"):
                 if key in changes:
@@ -371,7 +373,12 @@ class PortService(NetworkUseCases):
             port.revision_number += 1
             self.record(uow, ctx, "port.update", "port", port.id, port.project_id,
                         {"changed": sorted(changes)})
+            if port.binding_host_id != bound_to:
+                # Plugged nowhere yet: the new host's agent reports it ACTIVE once plugged.
+                port.status = "DOWN"
+                port.binding_vif_type = "unbound"
             uow.commit()
+            self.wake(net.id, [bound_to, port.binding_host_id])
             return port
 
     def delete(self, ctx: RequestContext, port_id: str) -> None:
@@ -386,3 +393,4 @@ class PortService(NetworkUseCases):
             self.record(uow, ctx, "port.delete", "port", port.id, port.project_id,
                         {"network_id": port.network_id, "mac_address": port.mac_address})
             uow.commit()
+            self.wake(port.network_id, [port.binding_host_id])

@@ -140,6 +140,7 @@ class SubnetService(NetworkUseCases):
             self.record(uow, ctx, "subnet.create", "subnet", subnet.id, project,
                         {"network_id": net.id, "cidr": subnet.cidr})
             uow.commit()
+            self.wake(subnet.network_id)
             return subnet
 
     def _enforce_owner(self, uow: UnitOfWork, ctx: RequestContext, row: str, subnet: Subnet,
@@ -213,6 +214,7 @@ class SubnetService(NetworkUseCases):
             self.record(uow, ctx, "subnet.update", "subnet", subnet.id, subnet.project_id,
                         {"changed": sorted(changes)})
             uow.commit()
+            self.wake(subnet.network_id)
             return subnet
 
     def delete(self, ctx: RequestContext, subnet_id: str) -> None:
@@ -238,3 +240,4 @@ class SubnetService(NetworkUseCases):
             self.record(uow, ctx, "subnet.delete", "subnet", subnet.id, subnet.project_id,
                         {"network_id": subnet.network_id, "cidr": subnet.cidr})
             uow.commit()
+            self.wake(subnet.network_id)

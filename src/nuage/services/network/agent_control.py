@@ -1,0 +1,270 @@
+"""The control plane's side of the network agent's port (ports/network_agent.py).
+
+It reads networks, subnets and ports through the unit of work and hands the agent the
+fabric's value objects (`DesiredState`), never a record; the ports' statuses come back as
+reports, which this module alone turns into column changes. `for_host` serves the port
+in-process, bound to one host, as a message-bus subscriber bound to an authenticated
+agent's host will serve it later.
+
+Which host carries what (single node today, every network on the DHCP host):
+- the DHCP host (`dhcp_host`, this machine in `nuage up`) carries every network with a
+  segment, and runs the DHCP server of each network that has a DHCP-enabled subnet; it
+  owns the network's `network:dhcp` port, which this module makes (or readdresses) when
+  the agent asks, as Neutron's DHCP agent asks for its port;
+- any host carries the networks of the ports bound to it (`binding:host_id`), and plugs
+  those ports (not the networks' own `network:*` ports: DHCP is above, router legs are
+  the routers' part).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import NuageError
+from nuage.domain.network import (
+    DEVICE_OWNER_DHCP,
+    NETWORK_DEVICE_PREFIX,
+    Network,
+    Port,
+    Subnet,
+)
+from nuage.ports import network_agent as port
+from nuage.ports.network_fabric import (
+    AddressPair,
+    DesiredState,
+    DhcpHost,
+    DhcpServer,
+    FabricError,
+    FixedIp,
+    HostRoute,
+    NetworkSpec,
+    PortSpec,
+    SubnetSpec,
+)
+from nuage.services.network.base import NetworkPorts
+from nuage.services.network.ports import FixedIp as AskedIp
+from nuage.services.network.ports import NewPort, PortService
+
+log = logging.getLogger(__name__)
+
+# The agent's own requests (its DHCP ports), on the audit trail under this user.
+AGENT = RequestContext(request_id="network-agent", user_id="nuage-network", system=True,
+                       roles=frozenset({"admin", "member", "reader"}))
+
+VIF_TYPE = "tap"
+
+
+class NetworkAgentControl:
+    """Serves the hosts' network agents: what their datapath should hold, and their
+    ports' statuses."""
+
+    def __init__(self, ports: NetworkPorts, port_service: PortService,
+                 dhcp_host: str | None) -> None:
+        """`dhcp_host`: the host that runs every network's DHCP server (None: none)."""
+        self.p = ports
+        self.port_service = port_service
+        self.dhcp_host = dhcp_host
+
+    def for_host(self, host: str) -> port.HostNetwork:
+        """The port as the agent of `host` sees it (in-process)."""
+        return _BoundToHost(self, host)
+
+    def desired(self, host: str) -> port.HostNetworkState:
+        serves_dhcp = host == self.dhcp_host
+        if serves_dhcp:
+            self._ensure_dhcp_ports(host)
+        with self.p.uow() as uow:
+            networks = uow.networks.find()
+            subnets = uow.subnets.find()
+            ports = uow.ports.find()
+        return build_state(host, networks, subnets, ports, serves_dhcp)
+
+    def record_ports(self, host: str, reports: Iterable[port.PortReport]) -> frozenset[str]:
+        reports = list(reports)
+        if not reports:
+            return frozenset()
+        with self.p.uow() as uow:
+            recorded = {p.id: p for p in uow.ports.find(id=[r.port_id for r in reports])}
+        # Most passes change nothing: only a report that would change something takes the
+        # write lock (SQLite's is the whole database's).
+        changing = [r for r in reports if (found := recorded.get(r.port_id)) is not None
+                    and (found.status != r.status
+                         or (r.status == "ACTIVE" and found.binding_vif_type != VIF_TYPE))]
+        written: set[str] = set()
+        for report in changing:
+            with self.p.uow(write=True) as uow:
+                # Locked (PostgreSQL): an update the API commits meanwhile bumps the
+                # revision, and this compare-and-set then writes nothing.
+                found = uow.ports.get_for_update(report.port_id)
+                if (found is None or found.binding_host_id != host
+                        or found.revision_number != report.revision):
+                    continue
+                vif = VIF_TYPE if report.status == "ACTIVE" else found.binding_vif_type
+                if found.status == report.status and found.binding_vif_type == vif:
+                    continue
+                found.status = report.status
+                found.binding_vif_type = vif
+                found.updated_at = self.p.clock.now()
+                uow.commit()
+                written.add(found.id)
+        return frozenset(written)
+
+    # -- the DHCP ports -------------------------------------------------------------------
+    def _ensure_dhcp_ports(self, host: str) -> None:
+        """Each network with a DHCP-enabled subnet gets its `network:dhcp` port, bound to
+        `host`, with one address on each such subnet. A refusal (no address left, the
+        project's port quota) is logged: the network runs without DHCP until it clears."""
+        with self.p.uow() as uow:
+            subnets = uow.subnets.find(enable_dhcp=True)
+            dhcp_ports = uow.ports.find(device_owner=DEVICE_OWNER_DHCP)
+            networks = {n.id: n for n in uow.networks.find(id=sorted({s.network_id
+                                                                       for s in subnets}))}
+        owned = {p.network_id: p for p in dhcp_ports}
+        wanted: dict[str, list[Subnet]] = {}
+        for subnet in sorted(subnets, key=lambda s: s.created_at):
+            if not subnet.auto_address and subnet.network_id in networks:
+                wanted.setdefault(subnet.network_id, []).append(subnet)
+        for network_id, dhcp_subnets in wanted.items():
+            existing = owned.get(network_id)
+            try:
+                if existing is None:
+                    self.port_service.create(AGENT, NewPort(
+                        network_id=network_id, device_owner=DEVICE_OWNER_DHCP,
+                        device_id=f"dhcp-{host}", binding_host_id=host,
+                        fixed_ips=tuple(AskedIp(subnet_id=s.id) for s in dhcp_subnets),
+                        project_id=networks[network_id].project_id))
+                    continue
+                held = {f["subnet_id"] for f in existing.fixed_ips}
+                missing = [s for s in dhcp_subnets if s.id not in held]
+                if missing or existing.binding_host_id != host:
+                    keep = tuple(AskedIp(subnet_id=f["subnet_id"], ip_address=f["ip_address"])
+                                 for f in existing.fixed_ips)
+                    self.port_service.update(AGENT, existing.id, {
+                        "fixed_ips": keep + tuple(AskedIp(subnet_id=s.id) for s in missing),
+                        "binding_host_id": host})
+            except NuageError as exc:
+                log.warning("network %s has no DHCP port on %s: %s", network_id, host, exc)
+
+
+class _BoundToHost:
+    """HostNetwork for one host's agent in this process."""
+
+    def __init__(self, service: NetworkAgentControl, host: str) -> None:
+        self._service = service
+        self._host = host
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    def desired(self) -> port.HostNetworkState:
+        return self._service.desired(self._host)
+
+    def record_ports(self, reports: Iterable[port.PortReport]) -> frozenset[str]:
+        return self._service.record_ports(self._host, reports)
+
+
+# -- building the desired state (no I/O) --------------------------------------------------
+
+def build_state(host: str, networks: Sequence[Network], subnets: Sequence[Subnet],
+                ports: Sequence[Port], serves_dhcp: bool) -> port.HostNetworkState:
+    """The datapath `host` should hold, from the records (see the module's docstring).
+
+    Security groups, routers and floating IPs are seams: their control planes are not
+    built yet, so `DesiredState.routers` and `.security_groups` stay empty and ports name
+    no group (with port security on, the fabric's anti-spoofing applies and inbound
+    connections are refused until a group allows them). A network without a segment id
+    (flat: bridged to a physical network) is not carried yet either."""
+    plugged = [p for p in ports
+               if p.binding_host_id == host and not p.device_owner.startswith(
+                   NETWORK_DEVICE_PREFIX)]
+    carried = {n.id for n in networks} if serves_dhcp else {p.network_id for p in plugged}
+    by_network: dict[str, list[Subnet]] = {}
+    for subnet in sorted(subnets, key=lambda s: s.created_at):
+        by_network.setdefault(subnet.network_id, []).append(subnet)
+    ports_of: dict[str, list[Port]] = {}
+    for p in sorted(ports, key=lambda p: p.created_at):
+        ports_of.setdefault(p.network_id, []).append(p)
+
+    revisions: dict[str, int] = {}
+    specs: list[NetworkSpec] = []
+    for net in sorted(networks, key=lambda n: n.created_at):
+        if net.id not in carried or net.segmentation_id is None:
+            continue
+        try:
+            spec, dhcp_port = _network(net, by_network.get(net.id, []),
+                                       ports_of.get(net.id, []), host, serves_dhcp)
+        except FabricError as exc:
+            # A record the fabric refuses (it validates every value) must not keep the
+            # host's other networks from converging.
+            log.error("network %s is not carried: %s", net.id, exc)
+            continue
+        specs.append(spec)
+        if dhcp_port is not None:
+            revisions[dhcp_port.id] = dhcp_port.revision_number
+    kept = {s.network_id for s in specs}
+    port_specs: list[PortSpec] = []
+    for p in sorted(plugged, key=lambda p: p.created_at):
+        if p.network_id not in kept:
+            continue
+        try:
+            port_specs.append(_port(p))
+        except FabricError as exc:
+            log.error("port %s is not plugged: %s", p.id, exc)
+            continue
+        revisions[p.id] = p.revision_number
+    return port.HostNetworkState(
+        desired=DesiredState(networks=tuple(specs), ports=tuple(port_specs),
+                             routers=(),           # seam: the routers' control plane
+                             security_groups=()),  # seam: the security groups' one
+        revisions=revisions)
+
+
+def dhcp_hostname(ip_address: str) -> str:
+    """Neutron's default DNS name of a port's address: host-10-0-0-5."""
+    return "host-" + ip_address.replace(".", "-").replace(":", "-")
+
+
+def _network(net: Network, subnets: list[Subnet], ports: list[Port], host: str,
+             serves_dhcp: bool) -> tuple[NetworkSpec, Port | None]:
+    assert net.segmentation_id is not None
+    dhcp_subnets = {s.id for s in subnets if s.enable_dhcp}
+    dhcp_port = None
+    if serves_dhcp and dhcp_subnets:
+        dhcp_port = next((p for p in ports if p.device_owner == DEVICE_OWNER_DHCP
+                          and p.binding_host_id == host), None)
+    server = None
+    if dhcp_port is not None:
+        server = DhcpServer(port_id=dhcp_port.id, mac=dhcp_port.mac_address,
+                            fixed_ips=tuple(FixedIp(f["subnet_id"], f["ip_address"])
+                                            for f in dhcp_port.fixed_ips))
+    leases = tuple(DhcpHost(mac=p.mac_address, ip_address=f["ip_address"],
+                            hostname=dhcp_hostname(f["ip_address"]))
+                   for p in ports if p.device_owner != DEVICE_OWNER_DHCP
+                   for f in p.fixed_ips if f["subnet_id"] in dhcp_subnets)
+    spec = NetworkSpec(
+        network_id=net.id, segment_id=net.segmentation_id, mtu=net.mtu,
+        subnets=tuple(_subnet(s) for s in subnets), dhcp=server,
+        dhcp_hosts=leases if server is not None else ())
+    return spec, dhcp_port
+
+
+def _subnet(subnet: Subnet) -> SubnetSpec:
+    return SubnetSpec(
+        subnet_id=subnet.id, cidr=subnet.cidr, gateway_ip=subnet.gateway_ip,
+        enable_dhcp=subnet.enable_dhcp, dns_nameservers=tuple(subnet.dns_nameservers),
+        host_routes=tuple(HostRoute(r["destination"], r["nexthop"])
+                          for r in subnet.host_routes))
+
+
+def _port(p: Port) -> PortSpec:
+    return PortSpec(
+        port_id=p.id, network_id=p.network_id, mac=p.mac_address,
+        fixed_ips=tuple(FixedIp(f["subnet_id"], f["ip_address"]) for f in p.fixed_ips),
+        port_security=p.port_security_enabled,
+        security_groups=(),     # seam: the security groups' control plane
+        allowed_address_pairs=tuple(AddressPair(a["ip_address"], a.get("mac_address"))
+                                    for a in p.allowed_address_pairs),
+        admin_state_up=p.admin_state_up)

@@ -1,0 +1,188 @@
+"""The control plane's side of the network agent's port: the desired state of a host built
+from networks, subnets and ports; the DHCP ports it makes; the ports' statuses recorded
+with compare-and-set; the agents woken after each change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from nuage.domain.network import Network, Port, Subnet
+from nuage.ports.network_agent import PortReport
+from nuage.ports.network_fabric import DhcpHost, FixedIp
+from nuage.services.network.agent_control import build_state
+from tests.unit.network.agent_support import ADMIN, HOST, Plane, make_plane
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def plane() -> Iterator[Plane]:
+    yield from make_plane()
+
+
+def _records() -> tuple[list[Network], list[Subnet], list[Port]]:
+    net = Network(id="net-1", project_id="p", created_at=T0, updated_at=T0, mtu=1450,
+                  segmentation_id=7)
+    flat = Network(id="net-flat", project_id="p", created_at=T0, updated_at=T0,
+                   network_type="flat", physical_network="physnet1", segmentation_id=None)
+    other = Network(id="net-2", project_id="p", created_at=T0, updated_at=T0, segmentation_id=8)
+    subnets = [
+        Subnet(id="sub-1", project_id="p", network_id="net-1", ip_version=4,
+               cidr="10.0.0.0/24", created_at=T0, updated_at=T0, gateway_ip="10.0.0.1",
+               dns_nameservers=["192.0.2.53"],
+               host_routes=[{"destination": "192.0.2.0/24", "nexthop": "10.0.0.254"}]),
+        Subnet(id="sub-2", project_id="p", network_id="net-1", ip_version=4,
+               cidr="10.9.0.0/24", created_at=T0, updated_at=T0, enable_dhcp=False),
+    ]
+
+    def port(pid: str, network: str, host: str, owner: str = "compute:nova",
+             ips: tuple[tuple[str, str], ...] = (), **kw: object) -> Port:
+        return Port(id=pid, project_id="p", network_id=network,
+                    mac_address=f"fa:16:3e:00:00:{len(pid):02x}", created_at=T0,
+                    updated_at=T0, device_owner=owner, binding_host_id=host,
+                    fixed_ips=[{"subnet_id": s, "ip_address": a} for s, a in ips],
+                    revision_number=3, **kw)  # type: ignore[arg-type]
+
+    ports = [
+        port("dhcp", "net-1", HOST, "network:dhcp", (("sub-1", "10.0.0.2"),)),
+        port("vm-here", "net-1", HOST, ips=(("sub-1", "10.0.0.5"), ("sub-2", "10.9.0.5"))),
+        port("vm-elsewhere1", "net-1", "node-2", ips=(("sub-1", "10.0.0.6"),)),
+        port("router-leg", "net-1", HOST, "network:router_interface",
+             (("sub-1", "10.0.0.1"),)),
+        port("unbound", "net-2", ""),
+        port("flat-vm", "net-flat", HOST),
+    ]
+    return [net, flat, other], subnets, ports
+
+
+def test_the_dhcp_host_carries_every_segmented_network_and_only_its_own_ports() -> None:
+    state = build_state(HOST, *_records(), serves_dhcp=True)
+    desired = state.desired
+    # The flat network (no segment) is a seam, as are routers and security groups.
+    assert [n.network_id for n in desired.networks] == ["net-1", "net-2"]
+    assert (desired.routers, desired.security_groups) == ((), ())
+    # Only VM ports bound here are plugged: not the DHCP or router legs, not other hosts'
+    # ports, not a port of a network this host does not carry.
+    assert [p.port_id for p in desired.ports] == ["vm-here"]
+    vm = desired.ports[0]
+    assert vm.fixed_ips == (FixedIp("sub-1", "10.0.0.5"), FixedIp("sub-2", "10.9.0.5"))
+    assert (vm.port_security, vm.security_groups, vm.guest_netns) == (True, (), None)
+    net = desired.networks[0]
+    assert (net.segment_id, net.mtu) == (7, 1450)
+    assert net.dhcp is not None and net.dhcp.port_id == "dhcp"
+    assert net.dhcp.fixed_ips == (FixedIp("sub-1", "10.0.0.2"),)
+    # Static leases for every other port of the network (wherever bound), on DHCP subnets.
+    assert set(net.dhcp_hosts) == {
+        DhcpHost("fa:16:3e:00:00:07", "10.0.0.5", "host-10-0-0-5"),
+        DhcpHost("fa:16:3e:00:00:0d", "10.0.0.6", "host-10-0-0-6"),
+        DhcpHost("fa:16:3e:00:00:0a", "10.0.0.1", "host-10-0-0-1")}
+    subnet = net.subnets[0]
+    assert (subnet.gateway_ip, subnet.dns_nameservers) == ("10.0.0.1", ("192.0.2.53",))
+    assert subnet.host_routes[0].nexthop == "10.0.0.254"
+    assert net.subnets[1].enable_dhcp is False
+    # The revisions the agent reports against: the ports it may report on.
+    assert state.revisions == {"dhcp": 3, "vm-here": 3}
+
+
+def test_another_host_carries_only_the_networks_of_its_ports_without_dhcp() -> None:
+    state = build_state("node-2", *_records(), serves_dhcp=False)
+    assert [n.network_id for n in state.desired.networks] == ["net-1"]
+    assert state.desired.networks[0].dhcp is None
+    assert [p.port_id for p in state.desired.ports] == ["vm-elsewhere1"]
+    assert state.revisions == {"vm-elsewhere1": 3}
+
+
+def test_a_record_the_fabric_refuses_leaves_the_other_objects(caplog: pytest.LogCaptureFixture
+                                                             ) -> None:
+    networks, subnets, ports = _records()
+    bad = Port(id="bad id", project_id="p", network_id="net-2", mac_address="fa:16:3e:1:2:3",
+               created_at=T0, updated_at=T0, binding_host_id=HOST)
+    state = build_state(HOST, networks, subnets, [*ports, bad], serves_dhcp=True)
+    assert [p.port_id for p in state.desired.ports] == ["vm-here"]
+    assert "bad id" not in state.revisions
+    assert "is not plugged" in caplog.text
+
+
+def test_the_dhcp_host_gets_one_dhcp_port_per_network_addressed_on_each_dhcp_subnet(
+        plane: Plane) -> None:
+    plain = plane.network("10.0.0.0/24")
+    plane.network(None)                                   # no subnet: no DHCP port
+    quiet = plane.network("10.1.0.0/24", enable_dhcp=False)
+    first = plane.control.desired(HOST)
+    second = plane.control.desired(HOST)
+    with plane.ports.uow() as uow:
+        dhcp = uow.ports.find(device_owner="network:dhcp")
+    assert [p.network_id for p in dhcp] == [plain]        # made once, not per pass
+    port = dhcp[0]
+    assert (port.binding_host_id, port.project_id) == (HOST, "p-a")
+    assert [f["ip_address"] for f in port.fixed_ips] == ["10.0.0.2"]
+    spec = next(n for n in second.desired.networks if n.network_id == plain)
+    assert spec.dhcp is not None and spec.dhcp.port_id == port.id
+    assert next(n for n in first.desired.networks if n.network_id == quiet).dhcp is None
+    # A second DHCP subnet: the DHCP port gets an address there too, keeping its first.
+    plane.subnet(plain, "10.2.0.0/24")
+    again = plane.control.desired(HOST)
+    readdressed = plane.get(port.id)
+    assert [f["ip_address"] for f in readdressed.fixed_ips] == ["10.0.0.2", "10.2.0.2"]
+    spec = next(n for n in again.desired.networks if n.network_id == plain)
+    assert spec.dhcp is not None and len(spec.dhcp.fixed_ips) == 2
+    # Another host never makes DHCP ports.
+    assert plane.control.for_host("node-2").desired().desired.networks == ()
+
+
+def test_statuses_are_written_only_for_the_revision_and_host_the_agent_acted_on(
+        plane: Plane) -> None:
+    network = plane.network()
+    port = plane.port(network)
+    control = plane.control.for_host(HOST)
+    state = control.desired()
+    revision = state.revisions[port.id]
+    # Another host's agent cannot write it, nor can a report on an older revision.
+    assert plane.control.for_host("node-2").record_ports(
+        [PortReport(port.id, revision, "ACTIVE")]) == frozenset()
+    assert control.record_ports([PortReport(port.id, revision - 1, "ACTIVE")]) == frozenset()
+    assert control.record_ports([PortReport("no-such-port", 0, "ACTIVE")]) == frozenset()
+    assert plane.get(port.id).status == "DOWN"
+    assert control.record_ports([PortReport(port.id, revision, "ACTIVE")]) == {port.id}
+    active = plane.get(port.id)
+    assert (active.status, active.binding_vif_type) == ("ACTIVE", "tap")
+    # The same report again writes nothing (a pass every 30 s is not a write every 30 s).
+    assert control.record_ports([PortReport(port.id, revision, "ACTIVE")]) == frozenset()
+    # An update meanwhile bumps the revision: the agent's report on the old one loses.
+    plane.s.ports.update(ADMIN, port.id, {"name": "renamed"})
+    assert control.record_ports([PortReport(port.id, revision, "DOWN")]) == frozenset()
+    assert plane.get(port.id).status == "ACTIVE"
+    # Moved to another host: DOWN and unbound until that host's agent plugs it.
+    plane.s.ports.update(ADMIN, port.id, {"binding_host_id": "node-2"})
+    moved = plane.get(port.id)
+    assert (moved.status, moved.binding_vif_type) == ("DOWN", "unbound")
+
+
+def test_every_change_wakes_the_agents_after_its_commit(plane: Plane) -> None:
+    network = plane.network()
+    assert [c[0] for c in plane.channel.changes] == [network, network]  # network, subnet
+    plane.channel.changes.clear()
+    port = plane.port(network)
+    assert plane.channel.changes == [(network, ()), (network, (HOST,))]
+    plane.channel.changes.clear()
+    plane.s.ports.update(ADMIN, port.id, {"binding_host_id": "node-2"})
+    plane.s.ports.delete(ADMIN, port.id)
+    assert plane.channel.changes == [(network, (HOST, "node-2")), (network, ("node-2",))]
+    plane.channel.changes.clear()
+    plane.s.networks.delete(ADMIN, network)
+    assert plane.channel.changes == [(network, ())]
+
+
+def test_a_failed_wake_up_is_logged_not_raised(plane: Plane,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        def changed(self, network_id: str, hosts: object = ()) -> None:
+            raise ConnectionError("bus down")
+
+    plane.channel.then = Broken()
+    network = plane.network(None)
+    assert plane.s.networks.get(ADMIN, network).network.id == network
+    assert "were not woken" in caplog.text
