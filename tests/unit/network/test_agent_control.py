@@ -61,7 +61,7 @@ def _records() -> tuple[list[Network], list[Subnet], list[Port]]:
 def test_the_dhcp_host_carries_every_segmented_network_and_only_its_own_ports() -> None:
     state = build_state(HOST, *_records(), serves_dhcp=True)
     desired = state.desired
-    # The flat network (no segment) is a seam, as are routers and security groups.
+    # The flat network (no segment) is a seam, as are routers; no port names a group.
     assert [n.network_id for n in desired.networks] == ["net-1", "net-2"]
     assert (desired.routers, desired.security_groups) == ((), ())
     # Only VM ports bound here are plugged: not the DHCP or router legs, not other hosts'
@@ -186,3 +186,39 @@ def test_a_failed_wake_up_is_logged_not_raised(plane: Plane,
     network = plane.network(None)
     assert plane.s.networks.get(ADMIN, network).network.id == network
     assert "were not woken" in caplog.text
+
+
+def test_plugged_ports_carry_their_security_groups_with_rules_and_members() -> None:
+    from nuage.domain.network_security import SecurityGroup, SecurityGroupRule
+    from nuage.ports.network_fabric import SecurityRule
+    networks, subnets, ports = _records()
+    for p in ports:
+        if p.id in ("vm-here", "vm-elsewhere1"):
+            p.security_groups = ["sg-web"]
+    ports[1].allowed_address_pairs = [{"ip_address": "10.0.0.99"}]
+    groups = [SecurityGroup(id=g, project_id="p", created_at=T0, updated_at=T0)
+              for g in ("sg-web", "sg-admins", "sg-unused")]
+    rules = [
+        SecurityGroupRule(id="r1", project_id="p", security_group_id="sg-web",
+                          created_at=T0, updated_at=T0, direction="ingress",
+                          protocol="tcp", port_range_min=22, port_range_max=22,
+                          remote_group_id="sg-admins"),
+        SecurityGroupRule(id="r2", project_id="p", security_group_id="sg-web",
+                          created_at=T0, updated_at=T0, direction="egress",
+                          ethertype="IPv6"),
+        SecurityGroupRule(id="r3", project_id="p", security_group_id="sg-unused",
+                          created_at=T0, updated_at=T0, direction="ingress"),
+    ]
+    desired = build_state(HOST, networks, subnets, ports, True, groups, rules).desired
+    assert [p.security_groups for p in desired.ports] == [("sg-web",)]
+    # The port's groups and the groups their rules name as remote; not an unused one.
+    by_id = {g.group_id: g for g in desired.security_groups}
+    assert set(by_id) == {"sg-web", "sg-admins"}
+    web = by_id["sg-web"]
+    assert web.rules == (
+        SecurityRule(direction="ingress", protocol="tcp", port_range_min=22,
+                     port_range_max=22, remote_group_id="sg-admins"),
+        SecurityRule(direction="egress", ethertype="IPv6"))
+    # Members are every port in the group on any host, address pairs included.
+    assert set(web.members) == {"10.0.0.5", "10.9.0.5", "10.0.0.99", "10.0.0.6"}
+    assert by_id["sg-admins"].members == ()

@@ -30,6 +30,7 @@ from nuage.domain.network import (
     Port,
     Subnet,
 )
+from nuage.domain.network_security import SecurityGroup, SecurityGroupRule
 from nuage.ports import network_agent as port
 from nuage.ports.network_fabric import (
     AddressPair,
@@ -41,6 +42,8 @@ from nuage.ports.network_fabric import (
     HostRoute,
     NetworkSpec,
     PortSpec,
+    SecurityGroupSpec,
+    SecurityRule,
     SubnetSpec,
 )
 from nuage.services.network.base import NetworkPorts
@@ -79,7 +82,9 @@ class NetworkAgentControl:
             networks = uow.networks.find()
             subnets = uow.subnets.find()
             ports = uow.ports.find()
-        return build_state(host, networks, subnets, ports, serves_dhcp)
+            groups = uow.security_groups.find()
+            rules = uow.security_group_rules.find()
+        return build_state(host, networks, subnets, ports, serves_dhcp, groups, rules)
 
     def record_ports(self, host: str, reports: Iterable[port.PortReport]) -> frozenset[str]:
         reports = list(reports)
@@ -169,14 +174,16 @@ class _BoundToHost:
 # -- building the desired state (no I/O) --------------------------------------------------
 
 def build_state(host: str, networks: Sequence[Network], subnets: Sequence[Subnet],
-                ports: Sequence[Port], serves_dhcp: bool) -> port.HostNetworkState:
+                ports: Sequence[Port], serves_dhcp: bool,
+                groups: Sequence[SecurityGroup] = (),
+                rules: Sequence[SecurityGroupRule] = ()) -> port.HostNetworkState:
     """The datapath `host` should hold, from the records (see the module's docstring).
 
-    Security groups, routers and floating IPs are seams: their control planes are not
-    built yet, so `DesiredState.routers` and `.security_groups` stay empty and ports name
-    no group (with port security on, the fabric's anti-spoofing applies and inbound
-    connections are refused until a group allows them). A network without a segment id
-    (flat: bridged to a physical network) is not carried yet either."""
+    Security groups: those the plugged ports name, and those their rules name as remote
+    groups, each with its rules and its members' addresses (every port in it, on any
+    host). Routers and floating IPs are a seam: `DesiredState.routers` stays empty until
+    their control plane is joined. A network without a segment id (flat: bridged to a
+    physical network) is not carried yet either."""
     plugged = [p for p in ports
                if p.binding_host_id == host and not p.device_owner.startswith(
                    NETWORK_DEVICE_PREFIX)]
@@ -218,8 +225,41 @@ def build_state(host: str, networks: Sequence[Network], subnets: Sequence[Subnet
     return port.HostNetworkState(
         desired=DesiredState(networks=tuple(specs), ports=tuple(port_specs),
                              routers=(),           # seam: the routers' control plane
-                             security_groups=()),  # seam: the security groups' one
+                             security_groups=_groups(port_specs, ports, groups, rules)),
         revisions=revisions)
+
+
+def _groups(plugged: Sequence[PortSpec], ports: Sequence[Port],
+            groups: Sequence[SecurityGroup],
+            rules: Sequence[SecurityGroupRule]) -> tuple[SecurityGroupSpec, ...]:
+    known = {g.id for g in groups}
+    rules_of: dict[str, list[SecurityGroupRule]] = {}
+    for rule in sorted(rules, key=lambda r: r.created_at):
+        rules_of.setdefault(rule.security_group_id, []).append(rule)
+    wanted = {g for p in plugged for g in p.security_groups if g in known}
+    wanted |= {r.remote_group_id for g in list(wanted) for r in rules_of.get(g, [])
+               if r.remote_group_id in known}
+    members: dict[str, list[str]] = {}
+    for p in sorted(ports, key=lambda p: p.created_at):
+        addresses = [f["ip_address"] for f in p.fixed_ips] + [
+            a["ip_address"] for a in p.allowed_address_pairs]
+        for group_id in p.security_groups:
+            members.setdefault(group_id, []).extend(addresses)
+    specs = []
+    for group_id in sorted(wanted):
+        try:
+            specs.append(SecurityGroupSpec(
+                group_id=group_id,
+                rules=tuple(SecurityRule(
+                    direction="egress" if r.direction == "egress" else "ingress",
+                    ethertype="IPv6" if r.ethertype == "IPv6" else "IPv4",
+                    protocol=r.protocol, port_range_min=r.port_range_min,
+                    port_range_max=r.port_range_max, remote_ip_prefix=r.remote_ip_prefix,
+                    remote_group_id=r.remote_group_id) for r in rules_of.get(group_id, [])),
+                members=tuple(dict.fromkeys(members.get(group_id, [])))))
+        except FabricError as exc:
+            log.error("security group %s is not applied: %s", group_id, exc)
+    return tuple(specs)
 
 
 def dhcp_hostname(ip_address: str) -> str:
@@ -264,7 +304,7 @@ def _port(p: Port) -> PortSpec:
         port_id=p.id, network_id=p.network_id, mac=p.mac_address,
         fixed_ips=tuple(FixedIp(f["subnet_id"], f["ip_address"]) for f in p.fixed_ips),
         port_security=p.port_security_enabled,
-        security_groups=(),     # seam: the security groups' control plane
+        security_groups=tuple(p.security_groups) if p.port_security_enabled else (),
         allowed_address_pairs=tuple(AddressPair(a["ip_address"], a.get("mac_address"))
                                     for a in p.allowed_address_pairs),
         admin_state_up=p.admin_state_up)
