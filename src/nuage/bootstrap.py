@@ -35,6 +35,7 @@ from nuage.ports.clock import Clock
 from nuage.ports.compute import ImageSource
 from nuage.ports.hypervisor import Hypervisor
 from nuage.ports.image_format import ImageInspector
+from nuage.ports.network_fabric import NetworkFabric
 from nuage.services.audit import Auditor, AuditService
 from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
@@ -71,6 +72,10 @@ class Overrides:
     hostname: str | None = None
     # How compute describes and fetches images (this deployment's image service otherwise).
     image_source: ImageSource | None = None
+    # This machine's network datapath for the compute agent (its guest namespace, TAP
+    # names). None: servers with NICs fail with a fault. On merge with the network agent's
+    # branch, `Cloud.network_fabric()` (when NUAGE_NETWORK_DATAPATH is on) replaces it.
+    network_fabric: NetworkFabric | None = None
 
 
 @dataclass
@@ -121,11 +126,13 @@ class Cloud:
         # The agent gets the control plane through its port, bound to its host: no unit
         # of work (ports/compute_agent.py).
         control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock,
-                                      self.compute.hosts).for_host(hostname)
+                                      self.compute.hosts,
+                                      self.compute_ports.networks).for_host(hostname)
         reconciler = Reconciler(control, self.compute_ports.images,
                                 hypervisor, s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,
-                                inspector=self.overrides.inspector or OsloImageInspector())
+                                inspector=self.overrides.inspector or OsloImageInspector(),
+                                fabric=self.overrides.network_fabric)
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)
         agent = ComputeAgent(reconciler, hypervisor,
@@ -216,12 +223,6 @@ def build(settings: Settings, *, migrate: bool = True,
         uow=uow, blobs=FsBlobStore(state / "image-blobs"), keys=master_key, clock=clock,
         auditor=auditor, config=ImageConfig(size_cap=settings.image_size_cap),
         inspector=inspector))
-    compute = build_compute(
-        ResourcePorts(uow=uow, clock=clock, auditor=auditor,
-                      config=ComputeConfig(control_host=socket.gethostname(),
-                                           host_ip=settings.host)),
-        images=o.image_source or LocalImageSource(images.images, images.data),
-        agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator())
     network = build_network(NetworkPorts(
         uow=uow, clock=clock, auditor=auditor,
         config=NetworkConfig(
@@ -232,6 +233,14 @@ def build(settings: Settings, *, migrate: bool = True,
             quotas=QuotaDefaults(network=settings.network_quota_networks,
                                  subnet=settings.network_quota_subnets,
                                  port=settings.network_quota_ports))))
+    # After the network services: compute's servers get their NICs from them.
+    compute = build_compute(
+        ResourcePorts(uow=uow, clock=clock, auditor=auditor,
+                      config=ComputeConfig(control_host=socket.gethostname(),
+                                           host_ip=settings.host)),
+        images=o.image_source or LocalImageSource(images.images, images.data),
+        agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator(),
+        networks=network.compute_binding)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nuage.services.network.base import NetworkPorts
+from nuage.services.network.compute_binding import ComputeNetworkBinding
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
 from nuage.services.network.quotas import NetworkQuotaService
@@ -18,11 +19,15 @@ class NetworkServices:
     ports: PortService
     quotas: NetworkQuotaService
     config_max_page: int
+    # Compute's ServerNetworks port (its servers' NICs), served by these use cases.
+    compute_binding: ComputeNetworkBinding
 
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
     quotas = NetworkQuotaService(ports)
+    port_service = PortService(ports, quotas)
     return NetworkServices(networks=NetworkService(ports, quotas),
                            subnets=SubnetService(ports, quotas),
-                           ports=PortService(ports, quotas), quotas=quotas,
-                           config_max_page=ports.config.max_page)
+                           ports=port_service, quotas=quotas,
+                           config_max_page=ports.config.max_page,
+                           compute_binding=ComputeNetworkBinding(port_service))

@@ -22,7 +22,7 @@ from nuage.api.openstack.compute.server_requests import (
     server_body,
     string_field,
 )
-from nuage.api.openstack.compute.server_views import Version, action_updated
+from nuage.api.openstack.compute.server_views import Version, action_updated, addresses
 from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
 from nuage.domain.context import RequestContext
@@ -44,15 +44,16 @@ async def detail_views(request: Request, ctx: RequestContext, found: list[Server
     if version >= (2, 98):
         properties = await call(d.s.servers.image_properties, ctx,
                                 {s.image_id for s in found})
+    nics = await call(d.s.servers.nics, found)
     out = []
     for s in found:
         status = None if statuses is None else statuses.get(s.host or "", "")
         if updated:
             out.append(d.server_views.updated(s, ctx, version, status, properties.get(s.image_id),
-                                     rebuild=rebuild))
+                                     rebuild=rebuild, nics=nics.get(s.id)))
         else:
             out.append(d.server_views.detail(s, ctx, version, status, properties.get(s.image_id),
-                                    single=single))
+                                    single=single, nics=nics.get(s.id)))
     return out
 
 
@@ -170,8 +171,9 @@ async def metadata_item(request: Request) -> Response:
 
 async def ips(request: Request) -> Response:
     d, ctx = await caller(request)
-    await call(d.s.servers.get, ctx, request.path_params["server_id"])
-    return reply({"addresses": {}})
+    server = await call(d.s.servers.get, ctx, request.path_params["server_id"])
+    nics = await call(d.s.servers.nics, [server])
+    return reply({"addresses": addresses(nics.get(server.id, []), extended=False)})
 
 
 async def instance_actions(request: Request) -> Response:
