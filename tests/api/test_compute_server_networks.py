@@ -43,6 +43,10 @@ def test_a_server_on_a_network_shows_its_address(nova: Nova, servers: Servers) -
     assert [s["addresses"] for s in listed] == [expected]
     ips = nova.get(f"/servers/{sid}/ips", token).json()
     assert ips == {"addresses": {"private": [{"version": 4, "addr": "10.0.0.2"}]}}
+    assert nova.get(f"/servers/{sid}/ips/private", token).json() == {
+        "private": [{"version": 4, "addr": "10.0.0.2"}]}
+    assert assert_fault(nova.get(f"/servers/{sid}/ips/public", token), 404, "itemNotFound"
+                        ) == "Instance is not a member of specified network"
     # At 2.37 too, and with an address asked for.
     r = nova.at("2.37").post("/servers", {"server": {
         "name": "vm2", "imageRef": servers.image_id, "flavorRef": "1",

@@ -36,6 +36,9 @@ class ComputeFault(FaultCode):
     SERVER_FIXED_IP_IN_USE = "server.fixed_ip_in_use"
     # The network's subnets have no free address. Fields: network_id.
     SERVER_NO_MORE_FIXED_IPS = "server.no_more_fixed_ips"
+    # NotFound: /servers/{id}/ips/{label} names a network the server has no port on
+    # (kind "network", ident the label).
+    SERVER_NOT_ON_NETWORK = "server.not_on_network"
     # OverLimit (403): the project's port quota. Fields: none.
     SERVER_PORT_LIMIT_EXCEEDED = "server.port_limit_exceeded"
     # A create without an image (boot from volume).

@@ -167,6 +167,7 @@ WORDING: dict[FaultCode, Wording] = {
     ComputeFault.SERVER_NO_MORE_FIXED_IPS:
         "No fixed IP addresses available for network: {network_id}",
     ComputeFault.SERVER_PORT_LIMIT_EXCEEDED: "Maximum number of ports exceeded",
+    ComputeFault.SERVER_NOT_ON_NETWORK: "Instance is not a member of specified network",
     ComputeFault.SERVER_VOLUME_BOOT_UNSUPPORTED:
         "Booting from volume is not supported: an imageRef is required.",
     ComputeFault.SERVER_KEYPAIR_INVALID: "Invalid key_name provided.",

@@ -25,6 +25,7 @@ from nuage.api.openstack.compute.server_requests import (
 from nuage.api.openstack.compute.server_views import Version, action_updated, addresses
 from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.server_actions import KEEP
@@ -176,6 +177,18 @@ async def ips(request: Request) -> Response:
     return reply({"addresses": addresses(nics.get(server.id, []), extended=False)})
 
 
+async def ips_of_network(request: Request) -> Response:
+    """One network's addresses, by its label (the network's name)."""
+    d, ctx = await caller(request)
+    server = await call(d.s.servers.get, ctx, request.path_params["server_id"])
+    nics = await call(d.s.servers.nics, [server])
+    label = request.path_params["network"]
+    found = addresses(nics.get(server.id, []), extended=False)
+    if label not in found:
+        raise NotFound("network", label, ComputeFault.SERVER_NOT_ON_NETWORK)
+    return reply({label: found[label]})
+
+
 async def instance_actions(request: Request) -> Response:
     d, ctx = await caller(request)
     version = d.version(request)
@@ -253,6 +266,7 @@ ROUTES: list[Route] = [
     Route("/servers/{server_id}/metadata/{key}", metadata_item,
           methods=["GET", "PUT", "DELETE"]),
     Route("/servers/{server_id}/ips", ips, methods=["GET"]),
+    Route("/servers/{server_id}/ips/{network}", ips_of_network, methods=["GET"]),
     Route("/servers/{server_id}/os-instance-actions", instance_actions, methods=["GET"]),
     Route("/servers/{server_id}/os-instance-actions/{request_id}", instance_action,
           methods=["GET"]),
