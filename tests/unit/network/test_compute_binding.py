@@ -31,6 +31,10 @@ def test_auto_prefers_the_projects_own_network_then_a_shared_one(net: Net) -> No
         # Alice has none of her own: the one shared network (the external one is not a
         # network servers plug into).
         assert binding.auto(uow, net.alice) == (NetworkRequest(network_id=shared),)
+    # A cloud administrator sees every network: still only its own project's or shared.
+    _network(net, ctx=net.bob, name="bobs")
+    with net.uow() as uow:
+        assert binding.auto(uow, net.admin) == (NetworkRequest(network_id=shared),)
     own = _network(net, name="mine")
     with net.uow() as uow:
         assert binding.auto(uow, net.alice) == (NetworkRequest(network_id=own),)

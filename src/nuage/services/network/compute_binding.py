@@ -74,9 +74,10 @@ class ComputeNetworkBinding:
     def auto(self, uow: UnitOfWork, ctx: RequestContext) -> tuple[NetworkRequest, ...]:
         usable = [n for n in uow.networks.find() if not n.external and network_visible(ctx, n)
                   and uow.subnets.first(network_id=n.id) is not None]
-        # Nova's order: the project's own networks, else the shared ones.
+        # Nova's order: the project's own networks, else the shared ones (never another
+        # project's private network, which a cloud administrator also sees).
         own = [n for n in usable if n.project_id == ctx.project_id]
-        candidates = own or usable
+        candidates = own or [n for n in usable if n.shared]
         if len(candidates) == 1:
             return (NetworkRequest(network_id=candidates[0].id),)
         return ()
