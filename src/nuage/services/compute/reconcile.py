@@ -206,6 +206,8 @@ class Reconciler:
             "failing. Delete the server and try again.")
 
     def _delete(self, server: ServerAssignment) -> Outcome:
+        with self._nic_lock:
+            self._nic_wait.pop(server.id, None)
         self.hv.destroy(server.id)
         return Destroyed()
 
