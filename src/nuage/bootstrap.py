@@ -141,11 +141,14 @@ class Cloud:
         # The agent gets the control plane through its port, bound to its host: no unit
         # of work (ports/compute_agent.py).
         control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock,
-                                      self.compute.hosts).for_host(hostname)
+                                      self.compute.hosts,
+                                      self.compute_ports.networks).for_host(hostname)
         reconciler = Reconciler(control, self.compute_ports.images,
                                 hypervisor, s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,
-                                inspector=self.overrides.inspector or OsloImageInspector())
+                                inspector=self.overrides.inspector or OsloImageInspector(),
+                                fabric=(self.network_fabric() if self.network_datapath()
+                                        else None))
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)
         agent = ComputeAgent(reconciler, hypervisor,
@@ -272,12 +275,6 @@ def build(settings: Settings, *, migrate: bool = True,
         uow=uow, blobs=FsBlobStore(state / "image-blobs"), keys=master_key, clock=clock,
         auditor=auditor, config=ImageConfig(size_cap=settings.image_size_cap),
         inspector=inspector))
-    compute = build_compute(
-        ResourcePorts(uow=uow, clock=clock, auditor=auditor,
-                      config=ComputeConfig(control_host=socket.gethostname(),
-                                           host_ip=settings.host)),
-        images=o.image_source or LocalImageSource(images.images, images.data),
-        agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator())
     network_ports = NetworkPorts(
         uow=uow, clock=clock, auditor=auditor, agents=LocalNetworkAgentChannel(),
         config=NetworkConfig(
@@ -292,6 +289,14 @@ def build(settings: Settings, *, migrate: bool = True,
                                  security_group_rule=(
                                      settings.network_quota_security_group_rules))))
     network = build_network(network_ports)
+    # After the network services: compute's servers get their NICs from them.
+    compute = build_compute(
+        ResourcePorts(uow=uow, clock=clock, auditor=auditor,
+                      config=ComputeConfig(control_host=socket.gethostname(),
+                                           host_ip=settings.host)),
+        images=o.image_source or LocalImageSource(images.images, images.data),
+        agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator(),
+        networks=network.compute_binding)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector),

@@ -25,7 +25,7 @@ def test_networks_required_from_2_37(nova: Nova, servers: Servers) -> None:
     for networks in ("none", "auto"):
         r = nova.at("2.37").post("/servers", body(servers, networks=networks))
         assert r.status_code == 202, r.text
-    # A list of networks needs Neutron, which nuage does not have yet.
+    # A list names networks: one unknown is a 400 (test_compute_server_networks.py).
     assert_fault(nova.at("2.37").post("/servers", body(servers, networks=[
         {"uuid": "6b1a0e3c-9a8f-4a5e-8c52-1f0a3c2b9d01"}])), 400, "badRequest", "2.37")
 

@@ -18,8 +18,29 @@ class ComputeFault(FaultCode):
     # More metadata items than a server holds (Nova counts them as a quota: 403 OverLimit).
     # Fields: limit.
     SERVER_METADATA_OVER_LIMIT = "server.metadata_over_limit"
-    # Networks asked for by name or port: nuage has none to give yet.
-    SERVER_NETWORKS_UNAVAILABLE = "server.networks_unavailable"
+    # --- a server's networks (400 as Nova answers, unless said) ---
+    # A network the caller cannot see, or none at all. Fields: network_id.
+    SERVER_NETWORK_NOT_FOUND = "server.network_not_found"
+    # A network with no subnet: no address to give the NIC. Fields: network_id.
+    SERVER_NETWORK_REQUIRES_SUBNET = "server.network_requires_subnet"
+    # A port the caller cannot see. Fields: port_id.
+    SERVER_PORT_NOT_FOUND = "server.port_not_found"
+    # Conflict (409): the port already belongs to a device. Fields: port_id.
+    SERVER_PORT_IN_USE = "server.port_in_use"
+    # One port, or one fixed IP, asked for several servers of one request.
+    SERVER_PORT_WITH_COUNT = "server.port_with_count"
+    SERVER_FIXED_IP_WITH_COUNT = "server.fixed_ip_with_count"
+    # The address is not one of the network's subnets' (or not an address). Fields: address.
+    SERVER_FIXED_IP_INVALID = "server.fixed_ip_invalid"
+    # Fields: address.
+    SERVER_FIXED_IP_IN_USE = "server.fixed_ip_in_use"
+    # The network's subnets have no free address. Fields: network_id.
+    SERVER_NO_MORE_FIXED_IPS = "server.no_more_fixed_ips"
+    # NotFound: /servers/{id}/ips/{label} names a network the server has no port on
+    # (kind "network", ident the label).
+    SERVER_NOT_ON_NETWORK = "server.not_on_network"
+    # OverLimit (403): the project's port quota. Fields: none.
+    SERVER_PORT_LIMIT_EXCEEDED = "server.port_limit_exceeded"
     # A create without an image (boot from volume).
     SERVER_VOLUME_BOOT_UNSUPPORTED = "server.volume_boot_unsupported"
     # The caller has no key pair of that name. Fields: key_name.

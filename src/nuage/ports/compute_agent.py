@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from nuage.ports.hypervisor import HostCapabilities
+from nuage.ports.nics import ServerNic
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class ServerAssignment:
     # image_snapshot: the reserved image to fill, and for a backup its rotation.
     snapshot_image_id: str | None = None
     backup: BackupOrder | None = None
+    # Its NICs (Neutron ports), with the status the host's network agent recorded: the
+    # guest starts once every one is ACTIVE (plugged on this host).
+    nics: tuple[ServerNic, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ class GuestSpec:
     image: BootImage
     config_drive: ConfigDrive
     nics: tuple[Nic, ...] = ()
+    # The network namespace QEMU runs in when the guest has NICs: the one holding their
+    # TAPs (NetworkFabric.guest_netns). None: the agent's own (guests without NICs).
+    netns: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from nuage.ports.compute_agent import (
     ServerAssignment,
 )
 from nuage.ports.hypervisor import HostCapabilities
+from nuage.ports.nics import NicAddress, ServerNic
 
 OUTCOMES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     port.Spawned, port.Rebuilt, port.Settled, port.Destroyed, port.SnapshotEnded,
@@ -46,6 +47,12 @@ def decode_outcome(message: str) -> Outcome:
 def decode_assignment(fields: dict[str, Any]) -> ServerAssignment:
     if fields.get("backup") is not None:
         fields["backup"] = BackupOrder(**fields["backup"])
+    fields["nics"] = tuple(
+        ServerNic(**{**nic, "addresses": tuple(
+            NicAddress(**{**a, "dns_nameservers": tuple(a["dns_nameservers"]),
+                          "host_routes": tuple(tuple(r) for r in a["host_routes"])})
+            for a in nic["addresses"])})
+        for nic in fields.get("nics", ()))
     return ServerAssignment(**fields)
 
 

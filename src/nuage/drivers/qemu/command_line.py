@@ -162,3 +162,13 @@ def json_graph(spec: GuestSpec, overlay: Path) -> str:
     root["file"] = nodes["root-file"]
     root["backing"] = image
     return "json:" + json.dumps(root, separators=(",", ":"))
+
+
+def in_netns(argv: list[str], spec: GuestSpec) -> list[str]:
+    """QEMU's command run in the guest's network namespace when it has NICs (their TAPs
+    live there, and `-netdev tap,ifname=` opens them by name); unchanged otherwise. `ip
+    netns exec` execs QEMU itself: the pid file, the inherited disk descriptors and the
+    unix sockets (paths, not network addresses) are as without it."""
+    if not spec.nics or not spec.netns:
+        return argv
+    return ["ip", "netns", "exec", spec.netns, *argv]

@@ -88,6 +88,7 @@ class GuestFiles:
             ),
             config_drive=ConfigDrive(meta_data={}),
             nics=tuple(Nic(mac=n["mac"], tap=n["tap"]) for n in data.get("nics", ())),
+            netns=data.get("netns"),
         )
 
     def live_qemu_pid(self) -> int | None:

@@ -25,7 +25,13 @@ from typing import Any
 from nuage.domain.image_format import UnsafeImage, Verdict
 from nuage.drivers.image_format import inspect_file
 from nuage.drivers.qemu import boot_watch, host, qmp
-from nuage.drivers.qemu.command_line import block_driver, json_graph, open_disks, qemu_argv
+from nuage.drivers.qemu.command_line import (
+    block_driver,
+    in_netns,
+    json_graph,
+    open_disks,
+    qemu_argv,
+)
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.diagnostics import guest_diagnostics
 from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
@@ -470,6 +476,7 @@ class QemuHypervisor:
                 argv = qemu_argv(self._qemu, files, spec, accelerator=accelerator,
                                  guest_user=self._guest_user, sandbox=self._sandbox,
                                  restore=restore, fds=fds)
+                argv = in_netns(argv, spec)
                 if restore:
                     boot_watch.disarm(files)         # a restored guest prints nothing new
                 else:

@@ -9,12 +9,14 @@ agent's host will serve it later.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from nuage.domain.compute import Server, VmState
 from nuage.ports import compute_agent as port
 from nuage.ports.clock import Clock
+from nuage.ports.compute_network import ServerNetworks, ServerNic
 from nuage.ports.hypervisor import HostCapabilities, PowerState
 from nuage.ports.repositories import UnitOfWorkFactory
 from nuage.services.compute import scheduler
@@ -24,10 +26,12 @@ from nuage.services.compute.hosts import HostService
 class AgentControlService:
     """Serves the hosts' agents: what should run on a host, and their outcomes."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hosts: HostService) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hosts: HostService,
+                 networks: ServerNetworks | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.hosts = hosts
+        self.networks = networks
 
     def for_host(self, host: str) -> port.HostAssignments:
         """The port as the agent of `host` sees it (in-process)."""
@@ -35,7 +39,10 @@ class AgentControlService:
 
     def servers(self, host: str) -> list[port.ServerAssignment]:
         with self.uow() as uow:
-            return [assignment(s) for s in uow.servers.find(host=host, deleted=False)]
+            servers = uow.servers.find(host=host, deleted=False)
+            nics = (self.networks.describe(uow, [s.id for s in servers])
+                    if self.networks is not None else {})
+            return [assignment(s, nics.get(s.id, ())) for s in servers]
 
     def record(self, host: str, server_id: str, expected_task: str | None,
                outcome: port.Outcome) -> bool:
@@ -52,13 +59,19 @@ class AgentControlService:
             if not isinstance(outcome, port.DeleteFailed):
                 server.task_state = None
             server.updated_at = now
+            unplug: list[str] = []
             if isinstance(outcome, port.Destroyed):
                 scheduler.release(uow, server.id)
+                # The guest is gone: its ports go (or are unbound) in the same write.
+                if self.networks is not None:
+                    unplug = self.networks.release(uow, server.id)
             for action in uow.instance_actions.find(server_id=server.id, finish_time=None):
                 action.finish_time = now
                 if changes.get("fault"):
                     action.message = "Error"
             uow.commit()
+        if unplug and self.networks is not None:
+            self.networks.wake(unplug)
         return True
 
 
@@ -90,7 +103,7 @@ class _BoundToHost:
         return self._service.record(self._host, server_id, expected_task, outcome)
 
 
-def assignment(server: Server) -> port.ServerAssignment:
+def assignment(server: Server, nics: Iterable[ServerNic] = ()) -> port.ServerAssignment:
     """A plain copy of what the agent needs from the server record."""
     args = server.task_args or {}
     image_id = args.get("image_id")
@@ -104,7 +117,7 @@ def assignment(server: Server) -> port.ServerAssignment:
         key_name=server.key_name, key_data=server.key_data, user_data=server.user_data,
         metadata=dict(server.metadata),
         snapshot_image_id=str(image_id) if image_id else None,
-        backup=_backup(args.get("backup")))
+        backup=_backup(args.get("backup")), nics=tuple(nics))
 
 
 def _backup(raw: object) -> port.BackupOrder | None:

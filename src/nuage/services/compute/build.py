@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nuage.ports.compute import AgentChannel, ImageSource
+from nuage.ports.compute_network import ServerNetworks
 from nuage.ports.crypto import KeyPairGenerator
 from nuage.services.compute.aggregates import AggregateService
 from nuage.services.compute.base import ResourcePorts
@@ -43,12 +44,15 @@ class ComputeServices:
 
 
 def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentChannel,
-                  keypair_generator: KeyPairGenerator | None = None) -> ComputeServices:
+                  keypair_generator: KeyPairGenerator | None = None,
+                  networks: ServerNetworks | None = None) -> ComputeServices:
     """`images`: how compute reads and publishes images; `agents`: how it reaches the
-    hosts' agents; `keypair_generator`: makes a key pair when a client asks for one."""
+    hosts' agents; `keypair_generator`: makes a key pair when a client asks for one;
+    `networks`: the servers' NICs (None: no networks to give)."""
     quotas = QuotaService(ports)
     server_ports = ComputePorts(uow=ports.uow, clock=ports.clock, auditor=ports.auditor,
-                                images=images, quota_check=quotas.check, agents=agents)
+                                images=images, quota_check=quotas.check, agents=agents,
+                                networks=networks)
     return ComputeServices(
         flavors=FlavorService(ports),
         keypairs=KeypairService(ports, quotas, keypair_generator), quotas=quotas,

@@ -13,7 +13,10 @@ meanwhile wins next pass).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,24 +45,42 @@ from nuage.ports.hypervisor import (
     GuestNotFound,
     GuestSpec,
     Hypervisor,
+    Nic,
     PowerState,
 )
 from nuage.ports.image_format import ImageInspector
+from nuage.ports.network_fabric import NetworkFabric
+from nuage.ports.nics import ServerNic
 from nuage.services.compute.image_cache import ImageCache, RefusedImage
 
 log = logging.getLogger(__name__)
 PARALLEL_TASKS = 4
 Step = Callable[[ServerAssignment], Outcome]
+# How long a server's ports may stay un-plugged (not ACTIVE) before its build fails.
+NIC_DEADLINE = 60.0
+
+
+class NicsNotReady(Exception):
+    """The server's ports are not all ACTIVE yet: keep the task, look again next pass."""
+
+
+class NicsUnavailable(Exception):
+    """The server's NICs cannot be plugged here (no datapath, or not in time): the
+    message is the tenant's."""
 
 
 class Reconciler:
     def __init__(self, control: HostAssignments, images: ImageSource, hypervisor: Hypervisor,
                  image_cache: Path, stop_timeout: float = 60.0,
                  image_cache_max_idle: float = 86400.0, console_deadline: float = 0.0, *,
-                 inspector: ImageInspector) -> None:
+                 inspector: ImageInspector, fabric: NetworkFabric | None = None,
+                 nic_deadline: float = NIC_DEADLINE) -> None:
         """`control`: the control plane, bound to this host; `images`: the image service.
         `console_deadline`: seconds a started guest gets to write its first console
-        byte before the watchdog acts (`_watch_console`); 0 turns the watchdog off."""
+        byte before the watchdog acts (`_watch_console`); 0 turns the watchdog off.
+        `fabric`: this host's network datapath (its guest namespace and TAP names), None
+        when it is off: a server with NICs then fails rather than waits. `nic_deadline`:
+        seconds a server's ports get to become ACTIVE before its build fails."""
         self.control = control
         self.images = images
         self.hv = hypervisor
@@ -67,6 +88,12 @@ class Reconciler:
         self.image_cache = ImageCache(image_cache, images, image_cache_max_idle, inspector)
         self.stop_timeout = stop_timeout
         self.console_deadline = console_deadline
+        self.fabric = fabric
+        self.nic_deadline = nic_deadline
+        # When each server was first seen waiting for its ports (monotonic; in memory:
+        # a restarted agent gives them the deadline again).
+        self._nic_wait: dict[str, float] = {}
+        self._nic_lock = threading.Lock()
 
     # -- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -111,6 +138,8 @@ class Reconciler:
             return self._sync_power(server, observed)
         try:
             outcome = step(server)
+        except NicsNotReady:
+            return 0
         except Exception as exc:
             log.warning("server %s: %s failed: %s", server.id, task, exc)
             outcome = self._failure(server, task, exc)
@@ -142,11 +171,43 @@ class Reconciler:
 
     # -- steps -----------------------------------------------------------------------------
     def _spawn(self, server: ServerAssignment) -> Outcome:
+        nics = self.nics(server)
         with self.image_cache.pinned():
-            self.hv.spawn(self.spec(server))
+            self.hv.spawn(self.spec(server, nics))
         return Spawned()
 
+    def nics(self, server: ServerAssignment) -> tuple[Nic, ...]:
+        """The guest's NICs, once the host's network agent has plugged every port of
+        the server (ACTIVE); NicsNotReady until then, NicsUnavailable after the
+        deadline or when this host has no datapath."""
+        if not server.nics:
+            return ()
+        if self.fabric is None:
+            raise NicsUnavailable(
+                "Networking is off on its compute host (NUAGE_NETWORK_DATAPATH): the "
+                "server's network ports cannot be plugged. Boot it with \"networks\": "
+                "\"none\", or ask the operator to turn networking on.")
+        waiting = [n.port_id for n in server.nics if n.status != "ACTIVE"]
+        with self._nic_lock:
+            if not waiting:
+                self._nic_wait.pop(server.id, None)
+                fabric = self.fabric
+                return tuple(Nic(mac=n.mac, tap=fabric.tap_name(n.port_id))
+                             for n in server.nics)
+            since = self._nic_wait.setdefault(server.id, time.monotonic())
+            if time.monotonic() - since < self.nic_deadline:
+                raise NicsNotReady(server.id)
+            del self._nic_wait[server.id]
+        log.warning("server %s: ports %s not plugged within %g s", server.id,
+                    ", ".join(waiting), self.nic_deadline)
+        raise NicsUnavailable(
+            f"Its network ports ({', '.join(waiting)}) were not plugged on its compute "
+            f"host within {self.nic_deadline:g} s: the host's network agent is down or "
+            "failing. Delete the server and try again.")
+
     def _delete(self, server: ServerAssignment) -> Outcome:
+        with self._nic_lock:
+            self._nic_wait.pop(server.id, None)
         self.hv.destroy(server.id)
         return Destroyed()
 
@@ -166,9 +227,10 @@ class Reconciler:
         return Settled(VmState.ACTIVE.value, int(PowerState.RUNNING))
 
     def _rebuild(self, server: ServerAssignment) -> Outcome:
+        nics = self.nics(server)
         self.hv.destroy(server.id)
         with self.image_cache.pinned():
-            self.hv.spawn(self.spec(server))
+            self.hv.spawn(self.spec(server, nics))
         if server.vm_state == VmState.STOPPED.value:
             # As Nova does, a server rebuilt while stopped stays stopped.
             self.hv.stop(server.id, self.stop_timeout)
@@ -279,7 +341,7 @@ class Reconciler:
         return 1 if self.control.record(server_id, task, outcome) else 0
 
     # -- what the hypervisor needs ---------------------------------------------------------
-    def spec(self, server: ServerAssignment) -> GuestSpec:
+    def spec(self, server: ServerAssignment, nics: tuple[Nic, ...] = ()) -> GuestSpec:
         """Fetches the images into the cache: call under `image_cache.pinned()` until the
         guest's spawn has recorded it. Every image the guest reads (disk, kernel, ramdisk)
         is asked for as the server's project: one it may not see is never handed over,
@@ -298,7 +360,8 @@ class Reconciler:
         return GuestSpec(
             guest_id=server.id, name=server.name, vcpus=server.vcpus,
             memory_mb=server.memory_mb, disk_gb=max(1, server.disk_gb), image=boot,
-            config_drive=self.config_drive(server))
+            config_drive=self.config_drive(server),
+            nics=nics, netns=self.fabric.guest_netns() if nics and self.fabric else None)
 
     def config_drive(self, server: ServerAssignment) -> ConfigDrive:
         keys = {server.key_name: server.key_data} if server.key_name and server.key_data else {}
@@ -313,7 +376,7 @@ class Reconciler:
         }
         user_data = base64.b64decode(server.user_data) if server.user_data else None
         return ConfigDrive(meta_data=meta, user_data=user_data,
-                           network_data={"links": [], "networks": [], "services": []},
+                           network_data=network_data(server.nics),
                            vendor_data={})
 
     def prune_image_cache(self) -> list[str]:
@@ -342,7 +405,50 @@ def tenant_fault(server_id: str, task: str | None, exc: Exception) -> str:
         return f"{prefix}: Image {exc.ident} could not be found."
     if isinstance(exc, RefusedImage):
         return f"{prefix}: Image {exc.image_id} is unacceptable: {exc.reason}"
+    if isinstance(exc, NicsUnavailable):
+        return f"{prefix}: {exc}"
     return f"{prefix}: an error occurred on the compute host."
+
+
+def network_data(nics: tuple[ServerNic, ...]) -> dict[str, object]:
+    """OpenStack's network_data.json for the config drive: a link per NIC (by MAC, with
+    its MTU), a network per fixed IP (static: address, netmask, routes, DNS; DHCP-only
+    subnets as ipv4_dhcp), and the DNS servers as services. The guest image reads it
+    (docs/architecture/guest-image.md)."""
+    links: list[dict[str, object]] = []
+    networks: list[dict[str, object]] = []
+    dns: list[str] = []
+    for index, nic in enumerate(nics):
+        link_id = f"tap{nic.port_id[:11]}"
+        links.append({"id": link_id, "vif_id": nic.port_id, "type": "tap",
+                      "ethernet_mac_address": nic.mac, "mtu": nic.mtu})
+        for number, address in enumerate(nic.addresses):
+            net = ipaddress.ip_network(address.cidr)
+            entry: dict[str, object] = {
+                "id": f"network{index}-{number}", "link": link_id,
+                "network_id": nic.network_id}
+            if address.version == 6:
+                entry.update(type="ipv6", ip_address=address.address,
+                             netmask=str(net.netmask))
+            else:
+                entry.update(type="ipv4", ip_address=address.address,
+                             netmask=str(net.netmask))
+            routes: list[dict[str, str]] = []
+            if address.gateway:
+                default = "::" if address.version == 6 else "0.0.0.0"
+                routes.append({"network": default, "netmask": default,
+                               "gateway": address.gateway})
+            for destination, nexthop in address.host_routes:
+                dest = ipaddress.ip_network(destination)
+                routes.append({"network": str(dest.network_address),
+                               "netmask": str(dest.netmask), "gateway": nexthop})
+            entry["routes"] = routes
+            entry["services"] = [{"type": "dns", "address": d}
+                                 for d in address.dns_nameservers]
+            dns.extend(d for d in address.dns_nameservers if d not in dns)
+            networks.append(entry)
+    return {"links": links, "networks": networks,
+            "services": [{"type": "dns", "address": d} for d in dns]}
 
 
 def _owner(server: ServerAssignment) -> RequestContext:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import re
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from nuage.domain.context import RequestContext
 from nuage.domain.errors import CommonFault, Conflict, Forbidden, NotFound, ValidationError
 from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
+from nuage.ports.compute_network import NetworkRequest, ServerNetworks, ServerNic
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 from nuage.services.compute import scheduler, server_filters
@@ -56,6 +58,9 @@ class ComputePorts:
     # check(uow, project_id, instances=, cores=, ram=) raising the facade's OverLimit.
     quota_check: Any
     agents: AgentChannel
+    # The servers' NICs (Neutron ports); None: a deployment without networks (a create
+    # that names one is refused as Nova refuses an unknown network).
+    networks: ServerNetworks | None = None
 
 
 @dataclass(frozen=True)
@@ -201,8 +206,7 @@ class ServerService(ServerUseCases):
             raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="name")
         user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
-        if isinstance(new.networks, list) and new.networks:
-            raise ValidationError(ComputeFault.SERVER_NETWORKS_UNAVAILABLE)
+        asked = network_requests(new.networks)
         if not new.image_ref:
             raise ValidationError(ComputeFault.SERVER_VOLUME_BOOT_UNSUPPORTED)
         # The image, its kernel and its ramdisk, as this project may see them.
@@ -221,6 +225,7 @@ class ServerService(ServerUseCases):
                     raise ValidationError(ComputeFault.SERVER_KEYPAIR_INVALID,
                                           key_name=new.key_name)
                 key_data = key.public_key
+            requests = self._networks(uow, ctx, asked, max_count)
             if new.availability_zone and not uow.compute_hosts.first(
                     availability_zone=new.availability_zone):
                 raise ValidationError(ComputeFault.SERVER_ZONE_UNAVAILABLE,
@@ -260,10 +265,34 @@ class ServerService(ServerUseCases):
                                     "are not enough hosts available.", "created": _iso(now)}
                 else:
                     server.host, server.task_state = hosts[i], TaskState.SPAWNING.value
+                    if requests and self.p.networks is not None:
+                        # In this transaction: a refused allocation stores nothing.
+                        self.p.networks.allocate(uow, ctx, server.id, project_id,
+                                                 hosts[i], requests)
                 self.action(uow, ctx, server, "create")
             uow.commit()
+        if requests and self.p.networks is not None:
+            self.p.networks.wake(s.host for s in servers if s.host)
         self.wake_agents(s.host for s in servers)
         return servers
+
+    def _networks(self, uow: UnitOfWork, ctx: RequestContext,
+                  asked: tuple[NetworkRequest, ...] | None, count: int
+                  ) -> tuple[NetworkRequest, ...]:
+        """The NICs each server gets: `asked` checked, or for "auto" (None) the project's
+        one usable network if it has exactly one (else none: see compute.md)."""
+        if self.p.networks is None:
+            for request in asked or ():
+                if request.port_id is not None:
+                    raise ValidationError(ComputeFault.SERVER_PORT_NOT_FOUND,
+                                          port_id=request.port_id)
+                raise ValidationError(ComputeFault.SERVER_NETWORK_NOT_FOUND,
+                                      network_id=request.network_id)
+            return ()
+        if asked is None:
+            return self.p.networks.auto(uow, ctx)
+        self.p.networks.check(uow, ctx, asked, count)
+        return asked
 
     def _quota_fit(self, uow: UnitOfWork, project_id: str, flavor: Flavor, min_count: int,
                    max_count: int) -> int:
@@ -421,6 +450,8 @@ class ServerService(ServerUseCases):
                 server.deleted, server.vm_state = True, VmState.DELETED.value
                 server.terminated_at = self.p.clock.now()
                 scheduler.release(uow, server.id)
+                if self.p.networks is not None:
+                    self.p.networks.release(uow, server.id)
             else:
                 server.task_state = TaskState.DELETING.value
             server.updated_at = self.p.clock.now()
@@ -534,6 +565,13 @@ class ServerService(ServerUseCases):
                 continue
         return found
 
+    def nics(self, servers: Iterable[Server]) -> dict[str, list[ServerNic]]:
+        """The NICs of servers the caller was shown (for `addresses` in their views)."""
+        if self.p.networks is None:
+            return {}
+        with self.p.uow() as uow:
+            return self.p.networks.describe(uow, [s.id for s in servers])
+
     def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
         with self.p.uow() as uow:
             server = self.server(uow, ctx, server_id)
@@ -555,6 +593,41 @@ class ServerService(ServerUseCases):
             server = self.server(uow, ctx, server_id, include_deleted)
             found = uow.instance_actions.find(server_id=server.id)
             return sorted(found, key=lambda a: a.start_time, reverse=True)
+
+
+def network_requests(networks: str | list[dict[str, Any]] | None
+                     ) -> tuple[NetworkRequest, ...] | None:
+    """A create's `networks`: None for "auto" (or none given, as Nova before 2.37 picks
+    the one network there is), () for "none", else one request per entry ({"uuid"},
+    {"port"}, {"uuid", "fixed_ip"}; Nova's schema, `tag` accepted and unused)."""
+    if networks is None or networks == "auto":
+        return None
+    if networks == "none":
+        return ()
+    if not isinstance(networks, list):
+        raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="networks")
+    out = []
+    for entry in networks:
+        if not isinstance(entry, dict) or set(entry) - {"uuid", "port", "fixed_ip", "tag"}:
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="networks")
+        port, net, fixed = entry.get("port"), entry.get("uuid"), entry.get("fixed_ip")
+        for value in (port, net, fixed):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="networks")
+        if port:
+            # Nova: a port brings its own network and addresses; the rest is ignored.
+            out.append(NetworkRequest(port_id=port))
+        elif net:
+            if fixed is not None:
+                try:
+                    fixed = str(ipaddress.ip_address(fixed))
+                except ValueError as exc:
+                    raise ValidationError(ComputeFault.SERVER_FIELD_INVALID,
+                                          field="fixed_ip") from exc
+            out.append(NetworkRequest(network_id=net, fixed_ip=fixed))
+        else:
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="networks")
+    return tuple(out)
 
 
 def check_description(description: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nuage.services.network.base import NetworkPorts
+from nuage.services.network.compute_binding import ComputeNetworkBinding
 from nuage.services.network.metadata import MetadataLookup
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
@@ -25,14 +26,18 @@ class NetworkServices:
     config_max_page: int
     # Who asks the metadata service (api/metadata).
     metadata: MetadataLookup
+    # Compute's ServerNetworks port (its servers' NICs), served by these use cases.
+    compute_binding: ComputeNetworkBinding
 
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
     quotas = NetworkQuotaService(ports)
+    port_service = PortService(ports, quotas)
     return NetworkServices(networks=NetworkService(ports, quotas),
                            subnets=SubnetService(ports, quotas),
-                           ports=PortService(ports, quotas), quotas=quotas,
+                           ports=port_service, quotas=quotas,
                            security_groups=SecurityGroupService(ports, quotas),
                            security_group_rules=SecurityGroupRuleService(ports, quotas),
                            config_max_page=ports.config.max_page,
-                           metadata=MetadataLookup(ports))
+                           metadata=MetadataLookup(ports),
+                           compute_binding=ComputeNetworkBinding(port_service))

@@ -191,6 +191,14 @@ class PortService(NetworkUseCases):
                 return subnet
         raise ValidationError(NetworkFault.IP_INVALID_FOR_NETWORK, ip_address=ip_address)
 
+    # What compute_binding.py allocates a server's port with, in compute's unit of work.
+    def mac(self, uow: UnitOfWork, net: Network, asked: str | None) -> str:
+        return self._mac(uow, net, asked)
+
+    def allocate(self, uow: UnitOfWork, net: Network, port_id: str, mac: str,
+                 device_owner: str, asked: tuple[FixedIp, ...] | None) -> list[dict[str, str]]:
+        return self._allocate(uow, net, port_id, mac, device_owner, asked)
+
     # -- who may set what -------------------------------------------------------------------
     def _check_rows(self, uow: UnitOfWork, ctx: RequestContext, net: Network, port_id: str | None,
                     values: dict[str, Any]) -> None:

@@ -152,8 +152,22 @@ WORDING: dict[FaultCode, Wording] = {
         "Invalid metadata: keys and values must be strings of 1 to 255 characters.",
     ComputeFault.SERVER_METADATA_OVER_LIMIT:
         "Quota exceeded for metadata items: at most {limit} allowed.",
-    ComputeFault.SERVER_NETWORKS_UNAVAILABLE:
-        'Networks are not available yet: use "networks": "none" or "auto".',
+    ComputeFault.SERVER_NETWORK_NOT_FOUND: "Network {network_id} could not be found.",
+    ComputeFault.SERVER_NETWORK_REQUIRES_SUBNET:
+        "Network {network_id} requires a subnet in order to boot instances on.",
+    ComputeFault.SERVER_PORT_NOT_FOUND: "Port id {port_id} could not be found.",
+    ComputeFault.SERVER_PORT_IN_USE: "Port {port_id} is still in use.",
+    ComputeFault.SERVER_PORT_WITH_COUNT:
+        "Unable to launch multiple instances with a single configured port ID. Please "
+        "launch your instance one by one with different ports.",
+    ComputeFault.SERVER_FIXED_IP_WITH_COUNT:
+        "max_count cannot be greater than 1 if an fixed_ip is specified.",
+    ComputeFault.SERVER_FIXED_IP_INVALID: "Fixed IP address {address} is invalid.",
+    ComputeFault.SERVER_FIXED_IP_IN_USE: "Fixed IP address {address} is already in use.",
+    ComputeFault.SERVER_NO_MORE_FIXED_IPS:
+        "No fixed IP addresses available for network: {network_id}",
+    ComputeFault.SERVER_PORT_LIMIT_EXCEEDED: "Maximum number of ports exceeded",
+    ComputeFault.SERVER_NOT_ON_NETWORK: "Instance is not a member of specified network",
     ComputeFault.SERVER_VOLUME_BOOT_UNSUPPORTED:
         "Booting from volume is not supported: an imageRef is required.",
     ComputeFault.SERVER_KEYPAIR_INVALID: "Invalid key_name provided.",

@@ -10,6 +10,7 @@ from typing import Any
 from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
 from nuage.domain.context import RequestContext
+from nuage.ports.compute_network import ServerNic
 
 Version = tuple[int, int]
 V21: Version = (2, 1)
@@ -39,10 +40,11 @@ class ServerViews:
 
     def detail(self, s: Server, ctx: RequestContext, version: Version = V21,
                host_status: str | None = None, image_properties: dict[str, Any] | None = None,
-               single: bool = True) -> dict[str, Any]:
+               single: bool = True, nics: list[ServerNic] | None = None) -> dict[str, Any]:
         """`host_status` (2.16) is given for administrators only; `image_properties` (2.98)
         are the server's image's properties, None when the image is gone; `single` is
-        False in list views (Nova shows `server_groups` only for one server)."""
+        False in list views (Nova shows `server_groups` only for one server); `nics`: the
+        server's ports (its `addresses`)."""
         body: dict[str, Any] = {
             "id": s.id, "name": s.name, "status": s.status, "tenant_id": s.project_id,
             "user_id": s.user_id, "metadata": dict(s.metadata),
@@ -51,7 +53,8 @@ class ServerViews:
             "flavor": {"id": s.flavor_id, "links": [
                 {"rel": "bookmark", "href": f"{self.bookmark}/flavors/{s.flavor_id}"}]},
             "created": ts(s.created_at), "updated": ts(s.updated_at),
-            "addresses": {}, "accessIPv4": s.access_ipv4, "accessIPv6": s.access_ipv6,
+            "addresses": addresses(nics or [], extended=True),
+            "accessIPv4": s.access_ipv4, "accessIPv6": s.access_ipv6,
             "links": links(self.base, self.bookmark, "servers", s.id),
             "OS-DCF:diskConfig": "MANUAL",
             "OS-EXT-AZ:availability_zone": s.availability_zone or "nova",
@@ -125,12 +128,12 @@ class ServerViews:
 
     def updated(self, s: Server, ctx: RequestContext, version: Version = V21,
                 host_status: str | None = None, image_properties: dict[str, Any] | None = None,
-                rebuild: bool = False) -> dict[str, Any]:
+                rebuild: bool = False, nics: list[ServerNic] | None = None) -> dict[str, Any]:
         """PUT /servers/{id} and rebuild answer with a smaller set (Tempest's update
         schema), plus `locked` (2.9), `description` (2.19) and `tags` (2.26); from 2.75
         with the whole server, as GET shows it (a rebuild says `user_data` instead of
         the administrators' OS-EXT-SRV-ATTR:user_data)."""
-        full = self.detail(s, ctx, version, host_status, image_properties)
+        full = self.detail(s, ctx, version, host_status, image_properties, nics=nics)
         if version >= (2, 75):
             if rebuild:
                 full.pop("OS-EXT-SRV-ATTR:user_data", None)
@@ -201,6 +204,21 @@ def _embedded_flavor(flavor: dict[str, Any]) -> dict[str, Any]:
             "ram": flavor.get("ram", 0), "disk": flavor.get("disk", 0),
             "ephemeral": flavor.get("ephemeral", 0), "swap": flavor.get("swap", 0),
             "extra_specs": dict(flavor.get("extra_specs") or {})}
+
+
+def addresses(nics: list[ServerNic], extended: bool) -> dict[str, list[dict[str, Any]]]:
+    """Nova's `addresses`: each network's fixed IPs by network name (the label), with the
+    port's MAC and the address type in server views (`extended`), bare in /ips."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for nic in nics:
+        entries = out.setdefault(nic.network_name or nic.network_id, [])
+        for address in nic.addresses:
+            entry: dict[str, Any] = {"version": address.version, "addr": address.address}
+            if extended:
+                entry["OS-EXT-IPS:type"] = "fixed"
+                entry["OS-EXT-IPS-MAC:mac_addr"] = nic.mac
+            entries.append(entry)
+    return out
 
 
 def _image_properties(found: dict[str, Any] | None) -> dict[str, str | None]:

@@ -22,9 +22,10 @@ from nuage.api.openstack.compute.server_requests import (
     server_body,
     string_field,
 )
-from nuage.api.openstack.compute.server_views import Version, action_updated
+from nuage.api.openstack.compute.server_views import Version, action_updated, addresses
 from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.services.compute.server_actions import KEEP
@@ -44,15 +45,16 @@ async def detail_views(request: Request, ctx: RequestContext, found: list[Server
     if version >= (2, 98):
         properties = await call(d.s.servers.image_properties, ctx,
                                 {s.image_id for s in found})
+    nics = await call(d.s.servers.nics, found)
     out = []
     for s in found:
         status = None if statuses is None else statuses.get(s.host or "", "")
         if updated:
             out.append(d.server_views.updated(s, ctx, version, status, properties.get(s.image_id),
-                                     rebuild=rebuild))
+                                     rebuild=rebuild, nics=nics.get(s.id)))
         else:
             out.append(d.server_views.detail(s, ctx, version, status, properties.get(s.image_id),
-                                    single=single))
+                                    single=single, nics=nics.get(s.id)))
     return out
 
 
@@ -170,8 +172,21 @@ async def metadata_item(request: Request) -> Response:
 
 async def ips(request: Request) -> Response:
     d, ctx = await caller(request)
-    await call(d.s.servers.get, ctx, request.path_params["server_id"])
-    return reply({"addresses": {}})
+    server = await call(d.s.servers.get, ctx, request.path_params["server_id"])
+    nics = await call(d.s.servers.nics, [server])
+    return reply({"addresses": addresses(nics.get(server.id, []), extended=False)})
+
+
+async def ips_of_network(request: Request) -> Response:
+    """One network's addresses, by its label (the network's name)."""
+    d, ctx = await caller(request)
+    server = await call(d.s.servers.get, ctx, request.path_params["server_id"])
+    nics = await call(d.s.servers.nics, [server])
+    label = request.path_params["network"]
+    found = addresses(nics.get(server.id, []), extended=False)
+    if label not in found:
+        raise NotFound("network", label, ComputeFault.SERVER_NOT_ON_NETWORK)
+    return reply({label: found[label]})
 
 
 async def instance_actions(request: Request) -> Response:
@@ -251,6 +266,7 @@ ROUTES: list[Route] = [
     Route("/servers/{server_id}/metadata/{key}", metadata_item,
           methods=["GET", "PUT", "DELETE"]),
     Route("/servers/{server_id}/ips", ips, methods=["GET"]),
+    Route("/servers/{server_id}/ips/{network}", ips_of_network, methods=["GET"]),
     Route("/servers/{server_id}/os-instance-actions", instance_actions, methods=["GET"]),
     Route("/servers/{server_id}/os-instance-actions/{request_id}", instance_action,
           methods=["GET"]),

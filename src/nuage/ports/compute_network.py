@@ -1,0 +1,77 @@
+"""What compute needs from the network service: a server's NICs (Neutron ports).
+
+Compute allocates a server's ports when it records the server, describes them for its
+views, the host agent and the config drive, and releases them when the server is gone.
+services/network implements it (compute_binding.py), as services/image serves
+`ImageSource`; compute never reads the network tables itself.
+
+`allocate` and `release` take compute's unit of work: the ports are written in the same
+transaction as the server's row (and its deletion), so a refused or failed allocation
+leaves neither server nor port behind, and a crash cannot leave a deleted server's port
+bound. A remote network service would take an idempotent request id instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from nuage.domain.context import RequestContext
+from nuage.ports.nics import NicAddress, ServerNic
+from nuage.ports.repositories import UnitOfWork
+
+__all__ = ["DEVICE_OWNER", "NetworkRequest", "NicAddress", "ServerNetworks", "ServerNic"]
+
+# Neutron's device_owner for a server's port (Nova writes "compute:<zone>"; nuage has one
+# zone name per host, so the owner says compute without naming it).
+DEVICE_OWNER = "compute:nova"
+
+
+@dataclass(frozen=True)
+class NetworkRequest:
+    """One NIC asked for: a network (optionally with an address), or an existing port."""
+
+    network_id: str | None = None
+    port_id: str | None = None
+    fixed_ip: str | None = None
+
+
+class ServerNetworks(Protocol):
+    def check(self, uow: UnitOfWork, ctx: RequestContext,
+              requests: tuple[NetworkRequest, ...], count: int) -> None:
+        """Refuse, before anything is stored, what `allocate` would refuse for `count`
+        servers asking for `requests` (a network or port unknown to the caller: 400; a
+        port in use: 409; a port or an address asked for several servers: 400)."""
+        ...
+
+    def auto(self, uow: UnitOfWork, ctx: RequestContext) -> tuple[NetworkRequest, ...]:
+        """What "auto" (and no networks at all) gives: the project's one usable network,
+        else nothing (no NIC: nuage cannot yet build an auto-allocated topology, which
+        needs routers)."""
+        ...
+
+    def allocate(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                 project_id: str, host: str, requests: tuple[NetworkRequest, ...]
+                 ) -> list[ServerNic]:
+        """Create (or take, for ports the caller names) the server's ports, bound to
+        `host` (binding:host_id), device owner compute, device id the server's. In the
+        caller's unit of work; raises the refusals `check` names and quota's 403."""
+        ...
+
+    def describe(self, uow: UnitOfWork, server_ids: Iterable[str]
+                 ) -> dict[str, list[ServerNic]]:
+        """The NICs of each server (in creation order), by server id; servers without
+        any are absent."""
+        ...
+
+    def release(self, uow: UnitOfWork, server_id: str) -> list[str]:
+        """The server is gone: delete the ports compute created for it, unbind those
+        the caller had passed (they survive, as in Nova). Returns the hosts they were
+        bound to (whose network agents should unplug them)."""
+        ...
+
+    def wake(self, hosts: Iterable[str]) -> None:
+        """Wake the network agents of `hosts` (after the commit). Losing it only
+        delays: the agents converge periodically."""
+        ...

@@ -1,0 +1,257 @@
+"""The ServerNetworks port compute needs (ports/compute_network.py), answered by the
+network service of this deployment, as services/image/compute_source.py answers
+ImageSource.
+
+Ports are written in compute's unit of work (the same database): a server and its ports
+are stored, or refused, together. Neutron's own refusals (an address taken, a full
+subnet, the port quota) are turned into compute's faults here, so that the Nova API says
+them in Nova's words.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+
+from nuage.domain import policy
+from nuage.domain.compute_errors import ComputeFault, OverLimit
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Conflict, NotFound, NuageError, ValidationError
+from nuage.domain.network import Network, Port, Subnet
+from nuage.domain.network_errors import NetworkFault
+from nuage.ports.compute_network import (
+    DEVICE_OWNER,
+    NetworkRequest,
+    NicAddress,
+    ServerNic,
+)
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.network.base import network_visible, port_visible
+from nuage.services.network.ports import FixedIp, PortService
+
+log = logging.getLogger(__name__)
+# In binding:profile (admin-only in Neutron's policy) of the ports compute created, so
+# that a server's delete removes those and only unbinds the ports its user passed.
+CREATED_MARK = "nuage_created_by"
+# Also there: the NIC's position in the server's request (eth0, eth1, ... in the guest
+# follow it, as in Nova, whichever port was made first).
+NIC_INDEX = "nuage_nic_index"
+# The audit's actor for a release after the guest is gone (no user request then).
+RELEASER = RequestContext(request_id="compute-release", user_id="nuage-compute",
+                          system=True, roles=frozenset({"admin", "member", "reader"}))
+
+_ADDRESS_FAULTS = {NetworkFault.IP_INVALID_FOR_NETWORK, NetworkFault.IP_INVALID_FOR_SUBNET,
+                   NetworkFault.IP_ON_SLAAC_SUBNET}
+
+
+class ComputeNetworkBinding:
+    """ServerNetworks over this deployment's port use cases."""
+
+    def __init__(self, ports: PortService) -> None:
+        self._ports = ports
+        # The network agents' wake-up (set by the composition root once they exist).
+        self.notify: Callable[[str], None] | None = None
+
+    # -- refusals before anything is stored ---------------------------------------------------
+    def check(self, uow: UnitOfWork, ctx: RequestContext,
+              requests: tuple[NetworkRequest, ...], count: int) -> None:
+        for request in requests:
+            if request.port_id is not None:
+                if count > 1:
+                    raise ValidationError(ComputeFault.SERVER_PORT_WITH_COUNT)
+                self._free_port(uow, ctx, request.port_id)
+            else:
+                if request.fixed_ip is not None and count > 1:
+                    raise ValidationError(ComputeFault.SERVER_FIXED_IP_WITH_COUNT)
+                self._network(uow, ctx, str(request.network_id))
+        named = [r.port_id for r in requests if r.port_id is not None]
+        for port_id in named:
+            if named.count(port_id) > 1:
+                # One port cannot be two NICs (Nova: the second finds it in use).
+                raise Conflict(ComputeFault.SERVER_PORT_IN_USE, port_id=port_id)
+
+    def auto(self, uow: UnitOfWork, ctx: RequestContext) -> tuple[NetworkRequest, ...]:
+        usable = [n for n in uow.networks.find() if not n.external and network_visible(ctx, n)
+                  and uow.subnets.first(network_id=n.id) is not None]
+        # Nova's order: the project's own networks, else the shared ones (never another
+        # project's private network, which a cloud administrator also sees).
+        own = [n for n in usable if n.project_id == ctx.project_id]
+        candidates = own or [n for n in usable if n.shared]
+        if len(candidates) == 1:
+            return (NetworkRequest(network_id=candidates[0].id),)
+        return ()
+
+    # -- allocation ------------------------------------------------------------------------
+    def allocate(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                 project_id: str, host: str, requests: tuple[NetworkRequest, ...]
+                 ) -> list[ServerNic]:
+        created = sum(1 for r in requests if r.port_id is None)
+        if created:
+            try:
+                self._ports.quotas.check(uow, project_id, "port", created)
+            except Conflict as exc:
+                raise OverLimit(ComputeFault.SERVER_PORT_LIMIT_EXCEEDED) from exc
+        ports: list[Port] = []
+        for index, request in enumerate(requests):
+            if request.port_id is not None:
+                port = self._free_port(uow, ctx, request.port_id)
+                port.device_id, port.device_owner = server_id, DEVICE_OWNER
+                port.binding_host_id = host
+                port.binding_profile = {**port.binding_profile, NIC_INDEX: index}
+                port.updated_at = self._ports.p.clock.now()
+                port.revision_number += 1
+                self._ports.record(uow, ctx, "port.update", "port", port.id, port.project_id,
+                                   {"changed": ["binding_host_id", "device_id",
+                                                "device_owner"]})
+            else:
+                port = self._create(uow, ctx, server_id, project_id, host, request, index)
+            ports.append(port)
+        return [self._nic(uow, port, {}, {}) for port in ports]
+
+    def _create(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, project_id: str,
+                host: str, request: NetworkRequest, index: int) -> Port:
+        net = self._network(uow, ctx, str(request.network_id), for_update=True)
+        port_id = str(uuid.uuid4())
+        asked = None if request.fixed_ip is None else (FixedIp(ip_address=request.fixed_ip),)
+        try:
+            mac = self._ports.mac(uow, net, None)
+            fixed = self._ports.allocate(uow, net, port_id, mac, DEVICE_OWNER, asked)
+        except NuageError as exc:
+            raise _compute_fault(exc, net.id, request.fixed_ip) from exc
+        now = self._ports.p.clock.now()
+        port = Port(id=port_id, project_id=project_id, network_id=net.id, mac_address=mac,
+                    created_at=now, updated_at=now, fixed_ips=fixed, device_id=server_id,
+                    device_owner=DEVICE_OWNER, port_security_enabled=net.port_security_enabled,
+                    binding_host_id=host,
+                    binding_profile={CREATED_MARK: "compute", NIC_INDEX: index})
+        uow.ports.add(port)
+        self._ports.record(uow, ctx, "port.create", "port", port.id, project_id,
+                           {"network_id": net.id, "mac_address": mac,
+                            "fixed_ips": [f["ip_address"] for f in fixed],
+                            "device_owner": DEVICE_OWNER, "device_id": server_id})
+        return port
+
+    # -- reading ---------------------------------------------------------------------------
+    def describe(self, uow: UnitOfWork, server_ids: Iterable[str]
+                 ) -> dict[str, list[ServerNic]]:
+        networks: dict[str, Network | None] = {}
+        subnets: dict[str, Subnet | None] = {}
+        out: dict[str, list[ServerNic]] = {}
+        for server_id in dict.fromkeys(server_ids):
+            found = [p for p in uow.ports.find(device_id=server_id)
+                     if p.device_owner.startswith("compute:")]
+            if found:
+                found.sort(key=_position)
+                out[server_id] = [self._nic(uow, p, networks, subnets) for p in found]
+        return out
+
+    @staticmethod
+    def _nic(uow: UnitOfWork, port: Port, networks: dict[str, Network | None],
+             subnets: dict[str, Subnet | None]) -> ServerNic:
+        if port.network_id not in networks:
+            networks[port.network_id] = uow.networks.get(port.network_id)
+        net = networks[port.network_id]
+        addresses = []
+        for fixed in port.fixed_ips:
+            sid = fixed["subnet_id"]
+            if sid not in subnets:
+                subnets[sid] = uow.subnets.get(sid)
+            subnet = subnets[sid]
+            if subnet is None:
+                continue
+            addresses.append(NicAddress(
+                address=fixed["ip_address"], version=subnet.ip_version, subnet_id=subnet.id,
+                cidr=subnet.cidr, gateway=subnet.gateway_ip,
+                dns_nameservers=tuple(subnet.dns_nameservers),
+                host_routes=tuple((r["destination"], r["nexthop"])
+                                  for r in subnet.host_routes),
+                dhcp=subnet.enable_dhcp))
+        return ServerNic(port_id=port.id, mac=port.mac_address, network_id=port.network_id,
+                         network_name=net.name if net is not None else "",
+                         mtu=net.mtu if net is not None else 1450, status=port.status,
+                         addresses=tuple(addresses))
+
+    # -- release ---------------------------------------------------------------------------
+    def release(self, uow: UnitOfWork, server_id: str) -> list[str]:
+        hosts: set[str] = set()
+        for port in uow.ports.find(device_id=server_id):
+            if not port.device_owner.startswith("compute:"):
+                continue
+            if port.binding_host_id:
+                hosts.add(port.binding_host_id)
+            if port.binding_profile.get(CREATED_MARK) == "compute":
+                uow.ip_allocations.delete_where(port_id=port.id)
+                uow.ports.delete(port)
+                self._ports.record(uow, RELEASER, "port.delete", "port", port.id,
+                                   port.project_id, {"network_id": port.network_id,
+                                                     "mac_address": port.mac_address,
+                                                     "device_id": server_id})
+                continue
+            # A port the user passed outlives the server, unbound (Nova's unbind).
+            port.device_id = port.device_owner = port.binding_host_id = ""
+            port.binding_profile = {}
+            port.binding_vif_type, port.binding_vif_details = "unbound", {}
+            port.status = "DOWN"
+            port.updated_at = self._ports.p.clock.now()
+            port.revision_number += 1
+            self._ports.record(uow, RELEASER, "port.update", "port", port.id,
+                               port.project_id, {"changed": ["binding_host_id", "device_id",
+                                                             "device_owner"]})
+        return sorted(hosts)
+
+    def wake(self, hosts: Iterable[str]) -> None:
+        """The network agents of `hosts` (their ports changed): through `notify` when the
+        composition root set one, else the network services' own agent channel (no
+        network named: only the hosts' ports changed)."""
+        for host in sorted(set(hosts)):
+            try:
+                if self.notify is not None:
+                    self.notify(host)
+                else:
+                    self._ports.p.agents.changed("", [host])
+            except Exception:
+                log.exception("the network agent of %s was not woken; its next pass acts",
+                              host)
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _network(uow: UnitOfWork, ctx: RequestContext, network_id: str,
+                 for_update: bool = False) -> Network:
+        net = (uow.networks.get_for_update(network_id) if for_update
+               else uow.networks.get(network_id))
+        if net is None or not network_visible(ctx, net):
+            raise ValidationError(ComputeFault.SERVER_NETWORK_NOT_FOUND, network_id=network_id)
+        if uow.subnets.first(network_id=net.id) is None:
+            raise ValidationError(ComputeFault.SERVER_NETWORK_REQUIRES_SUBNET,
+                                  network_id=network_id)
+        return net
+
+    @staticmethod
+    def _free_port(uow: UnitOfWork, ctx: RequestContext, port_id: str) -> Port:
+        port = uow.ports.get(port_id)
+        if port is None or not port_visible(ctx, port):
+            raise ValidationError(ComputeFault.SERVER_PORT_NOT_FOUND, port_id=port_id)
+        if port.device_id or port.device_owner:
+            raise Conflict(ComputeFault.SERVER_PORT_IN_USE, port_id=port_id)
+        if not policy.may(ctx, "network:port:update", policy.Target(project_id=port.project_id)):
+            raise ValidationError(ComputeFault.SERVER_PORT_NOT_FOUND, port_id=port_id)
+        return port
+
+
+def _position(port: Port) -> tuple[int, str, str]:
+    index = port.binding_profile.get(NIC_INDEX)
+    return (index if isinstance(index, int) else 1 << 30, port.created_at.isoformat(), port.id)
+
+
+def _compute_fault(exc: NuageError, network_id: str, address: str | None) -> NuageError:
+    """Neutron's refusal of an address, in compute's terms."""
+    if exc.fault in _ADDRESS_FAULTS:
+        return ValidationError(ComputeFault.SERVER_FIXED_IP_INVALID, address=address)
+    if exc.fault == NetworkFault.IP_TAKEN:
+        return ValidationError(ComputeFault.SERVER_FIXED_IP_IN_USE, address=address)
+    if exc.fault == NetworkFault.NO_MORE_IPS:
+        return ValidationError(ComputeFault.SERVER_NO_MORE_FIXED_IPS, network_id=network_id)
+    if isinstance(exc, NotFound):
+        return ValidationError(ComputeFault.SERVER_NETWORK_NOT_FOUND, network_id=network_id)
+    return exc

@@ -1,0 +1,107 @@
+"""Servers on Neutron networks, over HTTP: `networks` at create makes (or takes) ports
+bound to the server's host, `addresses` shows them in Nova's form, and unknown networks
+or ports and ports in use are refused in Nova's words and status codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.compute_servers import HOST, Servers
+from tests.api.compute_support import Nova, assert_fault
+from tests.api.network_support import Neutron
+
+MISSING = "5f1c2a9e-0000-4000-8000-000000000000"
+
+
+def _project(nova: Nova) -> tuple[str, Neutron]:
+    _, token = nova.member()
+    return token, Neutron(nova.api, token)
+
+
+def _network(neutron: Neutron, name: str = "private") -> dict[str, Any]:
+    net = neutron.network(name=name)
+    neutron.subnet(net["id"], "10.0.0.0/24")
+    return net
+
+
+def test_a_server_on_a_network_shows_its_address(nova: Nova, servers: Servers) -> None:
+    token, neutron = _project(nova)
+    net = _network(neutron)
+    sid = servers.create(token, networks=[{"uuid": net["id"]}])["id"]
+    r = neutron.get("/ports", device_id=sid)
+    [port] = r.json()["ports"]
+    assert (port["device_owner"], port["network_id"]) == ("compute:nova", net["id"])
+    # The binding is the cloud's: its administrators see the host.
+    admin_view = Neutron(nova.api).get(f"/ports/{port['id']}").json()["port"]
+    assert admin_view["binding:host_id"] == HOST
+    expected = {"private": [{"version": 4, "addr": "10.0.0.2", "OS-EXT-IPS:type": "fixed",
+                             "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]}]}
+    shown = nova.get(f"/servers/{sid}", token).json()["server"]
+    assert shown["addresses"] == expected
+    assert (shown["accessIPv4"], shown["accessIPv6"]) == ("", "")
+    listed = nova.get("/servers/detail", token).json()["servers"]
+    assert [s["addresses"] for s in listed] == [expected]
+    ips = nova.get(f"/servers/{sid}/ips", token).json()
+    assert ips == {"addresses": {"private": [{"version": 4, "addr": "10.0.0.2"}]}}
+    assert nova.get(f"/servers/{sid}/ips/private", token).json() == {
+        "private": [{"version": 4, "addr": "10.0.0.2"}]}
+    assert assert_fault(nova.get(f"/servers/{sid}/ips/public", token), 404, "itemNotFound"
+                        ) == "Instance is not a member of specified network"
+    # At 2.37 too, and with an address asked for.
+    r = nova.at("2.37").post("/servers", {"server": {
+        "name": "vm2", "imageRef": servers.image_id, "flavorRef": "1",
+        "networks": [{"uuid": net["id"], "fixed_ip": "10.0.0.42"}]}}, token)
+    assert r.status_code == 202, r.text
+    second = nova.get(f"/servers/{r.json()['server']['id']}", token).json()["server"]
+    assert second["addresses"]["private"][0]["addr"] == "10.0.0.42"
+
+
+def test_a_port_passed_is_taken_and_then_in_use(nova: Nova, servers: Servers) -> None:
+    token, neutron = _project(nova)
+    net = _network(neutron)
+    port = neutron.make("port", network_id=net["id"], name="mine")
+    sid = servers.create(token, networks=[{"port": port["id"]}])["id"]
+    taken = neutron.get(f"/ports/{port['id']}").json()["port"]
+    assert (taken["device_id"], taken["device_owner"]) == (sid, "compute:nova")
+    message = assert_fault(nova.post("/servers", {"server": {
+        "name": "again", "imageRef": servers.image_id, "flavorRef": "1",
+        "networks": [{"port": port["id"]}]}}, token), 409, "conflictingRequest")
+    assert message == f"Port {port['id']} is still in use."
+
+
+def test_unknown_networks_and_ports_are_400s(nova: Nova, servers: Servers) -> None:
+    token, neutron = _project(nova)
+    _, other = _project(nova)
+    theirs = _network(other, "theirs")
+
+    def create(networks: Any) -> Any:
+        return nova.post("/servers", {"server": {
+            "name": "vm", "imageRef": servers.image_id, "flavorRef": "1",
+            "networks": networks}}, token)
+
+    assert assert_fault(create([{"uuid": MISSING}]), 400, "badRequest") == (
+        f"Network {MISSING} could not be found.")
+    # Another project's network is as unknown.
+    assert assert_fault(create([{"uuid": theirs["id"]}]), 400, "badRequest") == (
+        f"Network {theirs['id']} could not be found.")
+    assert assert_fault(create([{"port": MISSING}]), 400, "badRequest") == (
+        f"Port id {MISSING} could not be found.")
+    bare = neutron.network(name="bare")
+    assert "requires a subnet" in assert_fault(create([{"uuid": bare["id"]}]), 400,
+                                               "badRequest")
+    net = _network(neutron)
+    assert assert_fault(create([{"uuid": net["id"], "fixed_ip": "192.0.2.1"}]), 400,
+                        "badRequest") == "Fixed IP address 192.0.2.1 is invalid."
+    # Nothing was made by any of them.
+    assert nova.get("/servers", token).json()["servers"] == []
+    assert neutron.get("/ports").json()["ports"] == []
+
+
+def test_auto_and_none(nova: Nova, servers: Servers) -> None:
+    token, neutron = _project(nova)
+    _network(neutron)
+    auto = servers.create(token, networks="auto")["id"]
+    none = servers.create(token, networks="none")["id"]
+    assert list(nova.get(f"/servers/{auto}", token).json()["server"]["addresses"]) == [
+        "private"]
+    assert nova.get(f"/servers/{none}", token).json()["server"]["addresses"] == {}
