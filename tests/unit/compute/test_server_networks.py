@@ -125,6 +125,9 @@ def test_a_port_is_made_bound_and_plugged_before_the_guest_starts(world: World) 
     assert (port.device_owner, port.binding_host_id, port.network_id) == (
         DEVICE_OWNER, "host1", net_id)
     assert port.fixed_ips[0]["ip_address"] == "10.0.0.2"
+    # Like any port made without groups: the project's default security group.
+    [group] = port.security_groups
+    assert world.network.security_groups.get(member(), group).group.name == "default"
     assert world.woken == ["host1"]                 # the host's network agent is woken
     reconciler = world.reconciler(world.fabric)
     # Not plugged yet: the task stays, no guest.

@@ -29,6 +29,7 @@ from nuage.ports.compute_network import (
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.network.base import network_visible, port_visible
 from nuage.services.network.ports import FixedIp, PortService
+from nuage.services.network.security_groups import ensure_default_group
 
 log = logging.getLogger(__name__)
 # In binding:profile (admin-only in Neutron's policy) of the ports compute created, so
@@ -126,10 +127,16 @@ class ComputeNetworkBinding:
                     binding_host_id=host,
                     binding_profile={CREATED_MARK: "compute", NIC_INDEX: index})
         uow.ports.add(port)
+        # Neutron's choice for a port made without groups: the project's default group
+        # (without port security, none).
+        groups = ([ensure_default_group(self._ports.p, uow, ctx, project_id).id]
+                  if port.port_security_enabled else [])
+        PortService.bind_groups(uow, port, groups)
         self._ports.record(uow, ctx, "port.create", "port", port.id, project_id,
                            {"network_id": net.id, "mac_address": mac,
                             "fixed_ips": [f["ip_address"] for f in fixed],
-                            "device_owner": DEVICE_OWNER, "device_id": server_id})
+                            "device_owner": DEVICE_OWNER, "device_id": server_id,
+                            "security_groups": groups})
         return port
 
     # -- reading ---------------------------------------------------------------------------

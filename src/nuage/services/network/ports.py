@@ -264,7 +264,7 @@ class PortService(NetworkUseCases):
         return self._checked_groups(uow, ctx, project, cmd.security_groups)
 
     @staticmethod
-    def _bind_groups(uow: UnitOfWork, port: Port, groups: list[str]) -> None:
+    def bind_groups(uow: UnitOfWork, port: Port, groups: list[str]) -> None:
         uow.port_security_groups.delete_where(port_id=port.id)
         for group_id in groups:
             uow.port_security_groups.add(PortSecurityGroup(port.id, group_id))
@@ -307,7 +307,7 @@ class PortService(NetworkUseCases):
                 binding_vnic_type=self._vnic(cmd.binding_vnic_type),
                 binding_profile=dict(cmd.binding_profile or {}), tags=list(cmd.tags))
             uow.ports.add(port)
-            self._bind_groups(uow, port, groups)
+            self.bind_groups(uow, port, groups)
             self.record(uow, ctx, "port.create", "port", port.id, project,
                         {"network_id": net.id, "mac_address": mac,
                          "fixed_ips": [f["ip_address"] for f in fixed],
@@ -358,7 +358,7 @@ class PortService(NetworkUseCases):
                 if asked and not security:
                     raise ValidationError(NetworkFault.PORT_SECURITY_REQUIRED_FOR_GROUPS,
                                           port_id=port.id)
-                self._bind_groups(uow, port, self._checked_groups(uow, ctx, port.project_id,
+                self.bind_groups(uow, port, self._checked_groups(uow, ctx, port.project_id,
                                                                   asked))
             elif port.security_groups and not security:
                 raise Conflict(NetworkFault.PORT_HAS_SECURITY_GROUPS, port_id=port.id)
