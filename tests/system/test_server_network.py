@@ -82,8 +82,9 @@ def test_a_server_boots_on_its_port_and_answers(cloud: Cloud, fabric: LinuxNetwo
         GuestImage(files.kernel, files.initrd, files.disk, files.version, files.cmdline),
         MEMBER.project_id or "")
     net = cloud.network.networks.create(MEMBER, NewNetwork(name="e2e")).network
+    # No DHCP on this subnet: the config drive gives the guest a static address.
     subnet = cloud.network.subnets.create(MEMBER, NewSubnet(
-        network_id=net.id, cidr="10.0.0.0/24", ip_version=4))
+        network_id=net.id, cidr="10.0.0.0/24", ip_version=4, enable_dhcp=False))
     agent = cloud.compute_agent()
     agent.start()
     sid = ""

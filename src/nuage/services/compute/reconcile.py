@@ -13,7 +13,6 @@ meanwhile wins next pass).
 from __future__ import annotations
 
 import base64
-import ipaddress
 import logging
 import threading
 import time
@@ -21,9 +20,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from nuage.domain import instance_metadata
 from nuage.domain.compute import TaskState, VmState
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound
+from nuage.domain.instance_metadata import NicFacts, SubnetFacts
 from nuage.ports.compute import ImageSource
 from nuage.ports.compute_agent import (
     DeleteFailed,
@@ -411,44 +412,18 @@ def tenant_fault(server_id: str, task: str | None, exc: Exception) -> str:
 
 
 def network_data(nics: tuple[ServerNic, ...]) -> dict[str, object]:
-    """OpenStack's network_data.json for the config drive: a link per NIC (by MAC, with
-    its MTU), a network per fixed IP (static: address, netmask, routes, DNS; DHCP-only
-    subnets as ipv4_dhcp), and the DNS servers as services. The guest image reads it
-    (docs/architecture/guest-image.md)."""
-    links: list[dict[str, object]] = []
-    networks: list[dict[str, object]] = []
-    dns: list[str] = []
-    for index, nic in enumerate(nics):
-        link_id = f"tap{nic.port_id[:11]}"
-        links.append({"id": link_id, "vif_id": nic.port_id, "type": "tap",
-                      "ethernet_mac_address": nic.mac, "mtu": nic.mtu})
-        for number, address in enumerate(nic.addresses):
-            net = ipaddress.ip_network(address.cidr)
-            entry: dict[str, object] = {
-                "id": f"network{index}-{number}", "link": link_id,
-                "network_id": nic.network_id}
-            if address.version == 6:
-                entry.update(type="ipv6", ip_address=address.address,
-                             netmask=str(net.netmask))
-            else:
-                entry.update(type="ipv4", ip_address=address.address,
-                             netmask=str(net.netmask))
-            routes: list[dict[str, str]] = []
-            if address.gateway:
-                default = "::" if address.version == 6 else "0.0.0.0"
-                routes.append({"network": default, "netmask": default,
-                               "gateway": address.gateway})
-            for destination, nexthop in address.host_routes:
-                dest = ipaddress.ip_network(destination)
-                routes.append({"network": str(dest.network_address),
-                               "netmask": str(dest.netmask), "gateway": nexthop})
-            entry["routes"] = routes
-            entry["services"] = [{"type": "dns", "address": d}
-                                 for d in address.dns_nameservers]
-            dns.extend(d for d in address.dns_nameservers if d not in dns)
-            networks.append(entry)
-    return {"links": links, "networks": networks,
-            "services": [{"type": "dns", "address": d} for d in dns]}
+    """OpenStack's network_data.json for the config drive, as the metadata service gives it
+    (domain/instance_metadata.py, Nova's format): a link per NIC by MAC with its MTU; on a
+    DHCP subnet `ipv4_dhcp` (the guest asks dnsmasq, which also gives it the route to the
+    metadata service), else static with its netmask, routes and DNS. The guest image reads
+    it (docs/architecture/guest-image.md)."""
+    return instance_metadata.network_data([NicFacts(
+        port_id=nic.port_id, network_id=nic.network_id, mac_address=nic.mac, mtu=nic.mtu,
+        addresses=tuple((SubnetFacts(
+            id=a.subnet_id, ip_version=a.version, cidr=a.cidr, gateway_ip=a.gateway,
+            enable_dhcp=a.dhcp, dns_nameservers=a.dns_nameservers,
+            host_routes=tuple({"destination": d, "nexthop": n} for d, n in a.host_routes)),
+            a.address) for a in nic.addresses)) for nic in nics])
 
 
 def _owner(server: ServerAssignment) -> RequestContext:
