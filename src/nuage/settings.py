@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     network_quota_networks: int = Field(100, ge=-1)
     network_quota_subnets: int = Field(100, ge=-1)
     network_quota_ports: int = Field(500, ge=-1)
+    network_quota_routers: int = Field(10, ge=-1)
+    network_quota_floatingips: int = Field(50, ge=-1)
+    # The external network ("public": router gateways, floating IPs) made on first start,
+    # when the cloud has no external network. An empty CIDR makes none. Gateway and pool
+    # default to the prefix's first address and its addresses 10 .. (last usable - 4)
+    # (.10-.250 of a /24).
+    network_external_cidr: str = "203.0.113.0/24"
+    network_external_gateway: str | None = None
+    network_external_pool_start: str | None = None
+    network_external_pool_end: str | None = None
     # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
     lifecycle_interval: float = Field(3600.0, gt=0)
     lifecycle_day_seconds: int = Field(86400, ge=1)

@@ -176,9 +176,11 @@ class NetworkQuota:
     network: int
     subnet: int
     port: int
+    router: int = 10
+    floatingip: int = 50
 
 
-QUOTA_RESOURCES = ("network", "subnet", "port")
+QUOTA_RESOURCES = ("network", "subnet", "port", "router", "floatingip")
 
 
 # -- segments ---------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from nuage.domain.network import (
     Segment,
     Subnet,
 )
+from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.domain.storage import (
     Bucket,
     GarbageBlob,
@@ -198,6 +199,8 @@ class UnitOfWork(Transaction, Protocol):
     ports: Repository[Port]
     ip_allocations: Repository[IpAllocation]
     network_quotas: Repository[NetworkQuota]
+    routers: Repository[Router]
+    floating_ips: Repository[FloatingIp]
     network: NetworkIndex
 
 

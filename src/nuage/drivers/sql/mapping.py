@@ -10,6 +10,7 @@ from nuage.domain import compute as cp
 from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import network as net
+from nuage.domain import network_l3 as l3
 from nuage.domain import storage as st
 from nuage.drivers.sql import (
     compute_tables,
@@ -65,6 +66,8 @@ MAPPINGS: list[tuple[type, Table]] = [
     (net.Port, network_tables.ports),
     (net.IpAllocation, network_tables.ip_allocations),
     (net.NetworkQuota, network_tables.network_quotas),
+    (l3.Router, network_tables.routers),
+    (l3.FloatingIp, network_tables.floating_ips),
 ]
 
 

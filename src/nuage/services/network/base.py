@@ -42,11 +42,14 @@ def all_or_none(make: Callable[[C], E], undo: Callable[[E], None], commands: Seq
 
 @dataclass(frozen=True)
 class QuotaDefaults:
-    """Neutron's default quotas (quota_network, quota_subnet, quota_port); -1: none."""
+    """Neutron's default quotas (quota_network, quota_subnet, quota_port, quota_router,
+    quota_floatingip); -1: none."""
 
     network: int = 100
     subnet: int = 100
     port: int = 500
+    router: int = 10
+    floatingip: int = 50
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Network quotas: networks, subnets and ports per project (Neutron's defaults 100, 100,
-500; -1 means no limit).
+"""Network quotas: networks, subnets, ports, routers and floating IPs per project
+(Neutron's defaults 100, 100, 500, 10, 50; -1 means no limit).
 
 Usage is counted from the rows themselves in the transaction that adds to them, after
 `uow.network.lock_project_quota` (PostgreSQL queues concurrent writers of one project
@@ -24,19 +24,25 @@ MAX_QUOTA = 2**31 - 1
 def used(uow: UnitOfWork, project_id: str) -> dict[str, int]:
     return {"network": len(uow.networks.find(project_id=project_id)),
             "subnet": len(uow.subnets.find(project_id=project_id)),
-            "port": len(uow.ports.find(project_id=project_id))}
+            "port": len(uow.ports.find(project_id=project_id)),
+            "router": len(uow.routers.find(project_id=project_id)),
+            "floatingip": len(uow.floating_ips.find(project_id=project_id))}
+
+
+def _limits(row: NetworkQuota) -> dict[str, int]:
+    return {k: int(getattr(row, k)) for k in QUOTA_RESOURCES}
 
 
 class NetworkQuotaService(NetworkUseCases):
     def defaults(self) -> dict[str, int]:
         d = self.p.config.quotas
-        return {"network": d.network, "subnet": d.subnet, "port": d.port}
+        return {k: int(getattr(d, k)) for k in QUOTA_RESOURCES}
 
     def limits_of(self, uow: UnitOfWork, project_id: str) -> dict[str, int]:
         row = uow.network_quotas.get(project_id)
         if row is None:
             return self.defaults()
-        return {"network": row.network, "subnet": row.subnet, "port": row.port}
+        return _limits(row)
 
     def check(self, uow: UnitOfWork, project_id: str, resource: str, adding: int = 1) -> None:
         """OverQuota (409) if `adding` more of `resource` would pass the project's limit.
@@ -74,7 +80,7 @@ class NetworkQuotaService(NetworkUseCases):
         policy.enforce(ctx, "network:quota:list")
         with self.p.uow() as uow:
             rows = uow.network_quotas.find()
-        return [(r.project_id, {"network": r.network, "subnet": r.subnet, "port": r.port})
+        return [(r.project_id, _limits(r))
                 for r in sorted(rows, key=lambda r: r.project_id)]
 
     def update(self, ctx: RequestContext, project_id: str, limits: dict[str, int],
@@ -103,8 +109,8 @@ class NetworkQuotaService(NetworkUseCases):
             if row is None:
                 uow.network_quotas.add(NetworkQuota(project_id=project_id, **current))
             else:
-                row.network, row.subnet, row.port = (current["network"], current["subnet"],
-                                                     current["port"])
+                for key in QUOTA_RESOURCES:
+                    setattr(row, key, current[key])
             self.record(uow, ctx, "quota.update", "quota", project_id, project_id,
                         {"limits": dict(limits)})
             uow.commit()

@@ -13,9 +13,11 @@ from starlette.routing import Router
 from nuage.api.openstack.common.deps import install
 from nuage.api.openstack.network import (
     extensions,
+    floatingips,
     networks,
     ports,
     quotas,
+    routers,
     subnets,
     tags,
     versions,
@@ -56,7 +58,8 @@ def network_app(services: NetworkServices, tokens: TokenService, network_url: st
                 identity_url: str) -> Starlette:
     app = Starlette(
         routes=[*versions.ROUTES, *extensions.ROUTES, *networks.ROUTES, *subnets.ROUTES,
-                *ports.ROUTES, *quotas.ROUTES, *tags.ROUTES],
+                *ports.ROUTES, *quotas.ROUTES, *routers.ROUTES, *floatingips.ROUTES,
+                *tags.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )

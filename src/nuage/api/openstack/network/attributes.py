@@ -114,8 +114,34 @@ PORT = (
     Attr("security_groups", None, Kind.SPECIAL, post=True, put=True),
 )
 
+ROUTER = (
+    *_STANDARD,
+    Attr("admin_state_up", "admin_state_up", Kind.BOOL, post=True, put=True),
+    Attr("status", "status", Kind.STRING),
+    # {network_id, enable_snat, external_fixed_ips} or null: requests.py reads it, render.py
+    # builds it from the router's gateway columns.
+    Attr("external_gateway_info", None, Kind.SPECIAL, post=True, put=True),
+    Attr("routes", "routes", Kind.DICTS, put=True),
+)
+
+# A floating IP has no name (Neutron's standard attributes less `name`).
+FLOATINGIP = (
+    *(a for a in _STANDARD if a.wire != "name"),
+    Attr("floating_network_id", "floating_network_id", Kind.STRING, post=True),
+    Attr("floating_ip_address", "floating_ip_address", Kind.NULLABLE_STRING, post=True),
+    # Where to take the address from; not shown (Neutron's is_visible False).
+    Attr("subnet_id", None, Kind.NULLABLE_STRING, post=True),
+    Attr("port_id", "port_id", Kind.NULLABLE_STRING, post=True, put=True),
+    Attr("fixed_ip_address", "fixed_ip_address", Kind.NULLABLE_STRING, post=True, put=True),
+    Attr("router_id", "router_id", Kind.NULLABLE_STRING),
+    Attr("status", "status", Kind.STRING),
+    Attr("port_forwardings", None, Kind.DICTS),
+)
+
 BY_WIRE: dict[str, dict[str, Attr]] = {
     "network": {a.wire: a for a in NETWORK},
     "subnet": {a.wire: a for a in SUBNET},
     "port": {a.wire: a for a in PORT},
+    "router": {a.wire: a for a in ROUTER},
+    "floatingip": {a.wire: a for a in FLOATINGIP},
 }

@@ -40,13 +40,19 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                 "fields to all Neutron resources that have Neutron standard "
                                 "attributes."),
     "standard-attr-tag": ("Tag support for resources with standard attribute: subnet, "
-                          "network, port", "Enables to set tag on resources with standard "
-                          "attribute."),
+                          "network, port, router, floatingip", "Enables to set tag on "
+                          "resources with standard attribute."),
     "ip-substring-filtering": ("IP address substring filtering", "Provides IP address "
                                "substring filtering when listing ports"),
     "pagination": ("Pagination support", "Extension that indicates that pagination is "
                    "enabled."),
     "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
+    "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 "
+               "Neutron networks and access to external networks via a NAT gateway."),
+    "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the "
+                    "router abstraction for specifying whether SNAT should occur on the "
+                    "external gateway"),
+    "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
 }
 
 

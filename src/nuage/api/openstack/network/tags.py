@@ -1,4 +1,5 @@
-"""Tags of networks, subnets and ports (standard-attr-tag): /v2.0/<collection>/<id>/tags.
+"""Tags of networks, subnets, ports, routers and floating IPs (standard-attr-tag):
+/v2.0/<collection>/<id>/tags.
 
 Each change goes through the resource's update use case (the same policy row, revision
 number and audit event as a PUT of the resource)."""
@@ -25,6 +26,10 @@ async def _current(d: Deps, ctx: RequestContext, collection: str, ident: str) ->
         return list((await call(d.s.networks.get, ctx, ident)).network.tags)
     if collection == "subnets":
         return list((await call(d.s.subnets.get, ctx, ident)).tags)
+    if collection == "routers":
+        return list((await call(d.s.routers.get, ctx, ident)).tags)
+    if collection == "floatingips":
+        return list((await call(d.s.floatingips.get, ctx, ident)).tags)
     return list((await call(d.s.ports.get, ctx, ident)).tags)
 
 
@@ -35,6 +40,10 @@ async def _store(d: Deps, ctx: RequestContext, collection: str, ident: str,
         await call(d.s.networks.update, ctx, ident, changes)
     elif collection == "subnets":
         await call(d.s.subnets.update, ctx, ident, changes)
+    elif collection == "routers":
+        await call(d.s.routers.update, ctx, ident, changes)
+    elif collection == "floatingips":
+        await call(d.s.floatingips.update, ctx, ident, changes)
     else:
         await call(d.s.ports.update, ctx, ident, changes)
 
@@ -108,7 +117,7 @@ async def remove_tag(request: Request) -> Response:
 
 ROUTES: list[Route] = [
     route
-    for collection in ("networks", "subnets", "ports")
+    for collection in ("networks", "subnets", "ports", "routers", "floatingips")
     for route in (
         Route(f"/v2.0/{collection}/{{ident}}/tags", list_tags, methods=["GET"]),
         Route(f"/v2.0/{collection}/{{ident}}/tags", replace_tags, methods=["PUT"]),

@@ -10,7 +10,7 @@ from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.network.deps import deps
 
 RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
-             ("quota", "quotas"))
+             ("quota", "quotas"), ("router", "routers"), ("floatingip", "floatingips"))
 
 
 async def versions(request: Request) -> Response:
