@@ -166,3 +166,19 @@ def test_the_external_network_is_seeded_once(net: Net) -> None:
         False)
     fip = net.s.floatingips.create(net.bob, NewFloatingIp(floating_network_id=made.id))
     assert fip.floating_ip_address == "203.0.113.10"
+
+
+def test_unbound_floating_ips_go_with_their_external_network(net: Net) -> None:
+    ext, _ = external(net)
+    fip = net.s.floatingips.create(net.alice, NewFloatingIp(floating_network_id=ext))
+    router = net.s.routers.create(net.alice, NewRouter(gateway=GatewayInfo(ext)))
+    # A router's gateway keeps the network; without it, the unbound floating IP goes too.
+    with pytest.raises(Conflict) as busy:
+        net.s.networks.delete(net.admin, ext)
+    assert busy.value.fault is NetworkFault.NETWORK_IN_USE
+    assert net.s.floatingips.get(net.alice, fip.id).id == fip.id
+    net.s.routers.delete(net.alice, router.id)
+    net.s.networks.delete(net.admin, ext)
+    with pytest.raises(NotFound):
+        net.s.floatingips.get(net.alice, fip.id)
+    assert [e.target_id for e in net.events("network.floatingip.delete")] == [fip.id]

@@ -72,6 +72,7 @@ def test_interfaces_by_subnet_take_the_gateway_address(net: Net) -> None:
     port = net.s.ports.get(net.alice, info.port_id)
     assert (port.device_owner, port.device_id) == ("network:router_interface", router.id)
     assert port.fixed_ips == [{"subnet_id": subnet.id, "ip_address": "10.0.0.1"}]
+    assert port.status == "ACTIVE"          # as up as its router
     # The same subnet twice, an overlapping one, one without a gateway: refused.
     with pytest.raises(ValidationError) as again:
         net.s.routers.add_interface(net.alice, router.id, subnet_id=subnet.id)

@@ -61,6 +61,11 @@ class InterfaceInfo:
     subnet_ids: list[str] = field(default_factory=list)
 
 
+# An interface is as up as its router (ACTIVE, as the router's status says): nothing but
+# the router plugs it, and clients (Tempest) wait for it before removing it. Other ports
+# stay DOWN until a datapath binds them.
+INTERFACE_STATUS = "ACTIVE"
+
 # Attributes an update may change ("gateway": a GatewayInfo, or None to remove it).
 UPDATABLE = frozenset({"name", "description", "admin_state_up", "gateway", "routes", "tags"})
 
@@ -300,6 +305,7 @@ class RouterService(NetworkUseCases):
         port = self.ports.make_port(uow, net, subnet.project_id, router.id,
                                     DEVICE_OWNER_ROUTER_INTF,
                                     (FixedIp(subnet.id, subnet.gateway_ip),))
+        port.status = INTERFACE_STATUS
         return port, [subnet]
 
     def _attach_port(self, uow: UnitOfWork, ctx: RequestContext, router: Router,
@@ -318,6 +324,7 @@ class RouterService(NetworkUseCases):
                                          f"{port.id}")
         self._check_not_attached(uow, router, subnets)
         port.device_id, port.device_owner = router.id, DEVICE_OWNER_ROUTER_INTF
+        port.status = INTERFACE_STATUS
         port.updated_at = self.p.clock.now()
         port.revision_number += 1
         order = _subnet_ids(port)
