@@ -98,7 +98,8 @@ def test_router_lifecycle_on_the_wire(cloud: Api) -> None:
     assert "the nexthop is not connected with router" in message
     neutron_error(alice.put(f"/routers/{router['id']}/remove_router_interface",
                             {"subnet_id": subnet["id"]}), 409, "RouterInterfaceInUseByRoute")
-    alice.put(f"/routers/{router['id']}", {"router": {"routes": []}})
+    cleared = alice.put(f"/routers/{router['id']}", {"router": {"routes": None}})
+    assert cleared.json()["router"]["routes"] == []
     r = alice.put(f"/routers/{router['id']}/remove_router_interface",
                   {"subnet_id": subnet["id"]})
     assert r.status_code == 200 and r.json()["port_id"] == added["port_id"]

@@ -35,6 +35,8 @@ class Attr:
     # The policy row a caller needs to see (and filter or sort on) it; None: anyone.
     read_row: str | None = None
     max_len: int = 255
+    # A list attribute that takes null for [] (Neutron's convert_none_to_empty_list).
+    none_is_empty: bool = False
 
 
 _STANDARD = (
@@ -121,7 +123,7 @@ ROUTER = (
     # {network_id, enable_snat, external_fixed_ips} or null: requests.py reads it, render.py
     # builds it from the router's gateway columns.
     Attr("external_gateway_info", None, Kind.SPECIAL, post=True, put=True),
-    Attr("routes", "routes", Kind.DICTS, put=True),
+    Attr("routes", "routes", Kind.DICTS, put=True, none_is_empty=True),
 )
 
 # A floating IP has no name (Neutron's standard attributes less `name`).
