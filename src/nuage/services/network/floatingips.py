@@ -91,7 +91,9 @@ class FloatingIpService(NetworkUseCases):
 
     def _associate(self, uow: UnitOfWork, ctx: RequestContext, fip: FloatingIp, port_id: str,
                    fixed_ip: str | None) -> None:
-        port = uow.ports.get(port_id)
+        # Locked: two floating IPs binding one port's address at once queue here, so the
+        # second sees the first (the unique key would otherwise refuse it as a 500).
+        port = uow.ports.get_for_update(port_id)
         # Another project's port is absent, even when an admin made the floating IP for
         # this one: a floating IP binds within its project (Neutron).
         if port is None or not port_visible(ctx, port) or (
