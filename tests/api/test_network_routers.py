@@ -231,3 +231,17 @@ def test_two_projects_routers_and_floating_ips_are_isolated(cloud: Api) -> None:
     # The gateway and floating IP ports are the cloud's: no project lists them.
     assert bob.get("/ports", network_id=ext["id"]).json()["ports"] == []
     assert alice.get("/ports", network_id=ext["id"]).json()["ports"] == []
+
+
+def test_bulk_creates_are_all_or_none(cloud: Api) -> None:
+    alice, _ = member(cloud)
+    ext = public(alice)
+    r = alice.post("/routers", {"routers": [{"name": "b1"}, {"name": "b2"}]})
+    assert r.status_code == 201, r.text
+    assert [x["name"] for x in r.json()["routers"]] == ["b1", "b2"]
+    # The second floating IP is refused (not external): the first is undone.
+    net = alice.network()
+    r = alice.post("/floatingips", {"floatingips": [{"floating_network_id": ext["id"]},
+                                                    {"floating_network_id": net["id"]}]})
+    neutron_error(r, 400, "BadRequest")
+    assert alice.get("/floatingips").json()["floatingips"] == []

@@ -22,7 +22,12 @@ from nuage.domain.network_errors import NetworkFault
 from nuage.domain.network_l3 import DEVICE_OWNER_FLOATINGIP, FloatingIp
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import NetworkPorts, NetworkUseCases, port_visible
+from nuage.services.network.base import (
+    NetworkPorts,
+    NetworkUseCases,
+    all_or_none,
+    port_visible,
+)
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.ports import FixedIp, PortService
 from nuage.services.network.quotas import NetworkQuotaService
@@ -170,6 +175,10 @@ class FloatingIpService(NetworkUseCases):
                          "port_id": fip.port_id})
             uow.commit()
             return fip
+
+    def create_many(self, ctx: RequestContext, cmds: list[NewFloatingIp]) -> list[FloatingIp]:
+        return all_or_none(lambda c: self.create(ctx, c), lambda f: self.delete(ctx, f.id),
+                           cmds)
 
     def get(self, ctx: RequestContext, fip_id: str) -> FloatingIp:
         self.require_user(ctx)

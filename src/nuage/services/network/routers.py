@@ -23,7 +23,7 @@ from nuage.domain.network_errors import NetworkFault
 from nuage.domain.network_l3 import DEVICE_OWNER_ROUTER_GW, Router
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import NetworkPorts, NetworkUseCases
+from nuage.services.network.base import NetworkPorts, NetworkUseCases, all_or_none
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.ports import FixedIp, PortService
 from nuage.services.network.quotas import NetworkQuotaService
@@ -185,6 +185,10 @@ class RouterService(NetworkUseCases):
                         {"name": router.name, "gateway_network_id": router.gw_network_id})
             uow.commit()
             return router
+
+    def create_many(self, ctx: RequestContext, cmds: list[NewRouter]) -> list[Router]:
+        return all_or_none(lambda c: self.create(ctx, c), lambda r: self.delete(ctx, r.id),
+                           cmds)
 
     def get(self, ctx: RequestContext, router_id: str) -> Router:
         self.require_user(ctx)

@@ -39,7 +39,7 @@ def _command(v: dict[str, Any]) -> NewFloatingIp:
 async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "floatingip")
-    made = [await call(d.s.floatingips.create, ctx, _command(v)) for v in items]
+    made = await call(d.s.floatingips.create_many, ctx, [_command(v) for v in items])
     if bulk:
         return reply({"floatingips": [render.floatingip(f, ctx) for f in made]}, status=201)
     return reply({"floatingip": render.floatingip(made[0], ctx)}, status=201)

@@ -55,7 +55,7 @@ def _command(v: dict[str, Any]) -> NewRouter:
 async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "router")
-    made = [await call(d.s.routers.create, ctx, _command(v)) for v in items]
+    made = await call(d.s.routers.create_many, ctx, [_command(v) for v in items])
     if bulk:
         return reply({"routers": [render.router(r, ctx) for r in made]}, status=201)
     return reply({"router": render.router(made[0], ctx)}, status=201)
