@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.image.app import image_app
 from nuage.api.openstack.network.app import network_app
 from nuage.api.s3.app import s3_listener
+from nuage.domain.context import RequestContext
 from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.clock import SystemClock
 from nuage.drivers.crypto.keypairs import RsaKeyPairGenerator
@@ -57,6 +59,7 @@ from nuage.services.image.default_image import DefaultImageSetup, GuestImage
 from nuage.services.network.agent_control import NetworkAgentControl
 from nuage.services.network.base import NetworkConfig, NetworkPorts, QuotaDefaults
 from nuage.services.network.build import NetworkServices, build_network
+from nuage.services.network.external import ExternalSpec
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
 from nuage.settings import Settings
@@ -221,7 +224,28 @@ class Cloud:
                                  self.catalog())
         # The default flavors, on a cloud's first start only (see FlavorService.seed).
         self.compute.flavors.seed()
+        # The external network, while the cloud has none (see ExternalNetworkSeed).
+        spec = external_spec(self.settings)
+        if spec is not None:
+            admin = RequestContext(request_id="setup", user_id=result.admin_user_id,
+                                   project_id=result.admin_project_id,
+                                   roles=frozenset({"admin", "member", "reader"}),
+                                   is_admin_project=True)
+            self.network.external.ensure(admin, spec)
         return result
+
+
+def external_spec(settings: Settings) -> ExternalSpec | None:
+    """The external network the settings ask for (None: none)."""
+    if not settings.network_external_cidr:
+        return None
+    prefix = ipaddress.ip_network(settings.network_external_cidr, strict=True)
+    last = prefix.broadcast_address - (1 if prefix.version == 4 else 0)
+    start = settings.network_external_pool_start or str(prefix.network_address + 10)
+    end = settings.network_external_pool_end or str(last - 4)
+    return ExternalSpec(name="public", cidr=str(prefix),
+                        gateway_ip=settings.network_external_gateway, pool_start=start,
+                        pool_end=end)
 
 
 def key_repositories(settings: Settings) -> tuple[KeyRepository, KeyRepository]:
@@ -287,7 +311,9 @@ def build(settings: Settings, *, migrate: bool = True,
                                  port=settings.network_quota_ports,
                                  security_group=settings.network_quota_security_groups,
                                  security_group_rule=(
-                                     settings.network_quota_security_group_rules))))
+                                     settings.network_quota_security_group_rules),
+                                 router=settings.network_quota_routers,
+                                 floatingip=settings.network_quota_floatingips)))
     network = build_network(network_ports)
     # After the network services: compute's servers get their NICs from them.
     compute = build_compute(

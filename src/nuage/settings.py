@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -78,6 +79,32 @@ class Settings(BaseSettings):
     network_datapath: Literal["auto"] | bool = "auto"
     network_prefix: str = Field("nuage", min_length=1, max_length=11,
                                 pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    network_quota_routers: int = Field(10, ge=-1)
+    network_quota_floatingips: int = Field(50, ge=-1)
+    # The external network ("public": router gateways, floating IPs) made on first start,
+    # when the cloud has no external network. An empty CIDR makes none. Gateway and pool
+    # default to the prefix's first address and its addresses 10 .. (last usable - 4)
+    # (.10-.250 of a /24).
+    network_external_cidr: str = "203.0.113.0/24"
+    network_external_gateway: str | None = None
+    network_external_pool_start: str | None = None
+    network_external_pool_end: str | None = None
+
+    @field_validator("network_external_cidr")
+    @classmethod
+    def _external_prefix(cls, value: str) -> str:
+        """A mistyped prefix fails the start, not the first router."""
+        if value:
+            ipaddress.ip_network(value, strict=True)
+        return value
+
+    @field_validator("network_external_gateway", "network_external_pool_start",
+                     "network_external_pool_end")
+    @classmethod
+    def _external_address(cls, value: str | None) -> str | None:
+        if value:
+            ipaddress.ip_address(value)
+        return value or None
     # How often the storage worker runs lifecycle rules, and a lifecycle "day" (tests only).
     lifecycle_interval: float = Field(3600.0, gt=0)
     lifecycle_day_seconds: int = Field(86400, ge=1)

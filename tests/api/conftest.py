@@ -125,8 +125,11 @@ AGENT_HOST = "host1"
 
 
 def make_api(state_dir: Path, **settings: Any) -> Iterator[Api]:
+    # No seeded external network unless a test asks for one (network_external_cidr): the
+    # list assertions of the other tests count what their projects see.
     cloud = build(Settings.model_validate({"state_dir": state_dir, "fast_password_hashing": True,
-                                           "user_clouds_yaml": False, **settings}),
+                                           "user_clouds_yaml": False,
+                                           "network_external_cidr": "", **settings}),
                   overrides=Overrides(hypervisor=MemoryHypervisor(), hostname=AGENT_HOST))
     seeded = cloud.seed()
     assert seeded.admin_password is not None

@@ -54,8 +54,9 @@ def test_extensions_list_what_works_and_404_the_rest(neutron: Neutron) -> None:
     aliases = {e["alias"] for e in neutron.get("/extensions").json()["extensions"]}
     assert aliases >= {"external-net", "provider", "quotas", "binding", "port-security",
                        "standard-attr-tag", "pagination", "sorting", "project-id"}
-    assert "security-group" in aliases and "stateful-security-group" in aliases
-    assert "router" not in aliases
+    assert aliases >= {"router", "ext-gw-mode", "extraroute", "security-group",
+                       "stateful-security-group"}
+    assert "l3-flavors" not in aliases
     assert neutron.get("/extensions/provider").json()["extension"]["alias"] == "provider"
     # The CLI probes this one before setting a router gateway: it must 404 here.
     neutron_error(neutron.get("/extensions/external-gateway-multihoming"), 404, "NotFound")
@@ -181,7 +182,8 @@ def test_quotas_on_the_wire(api: Api, neutron: Neutron, member: Neutron) -> None
     project = api.project()
     r = neutron.get(f"/quotas/{project['id']}")
     assert r.json() == {"quota": {"network": 100, "subnet": 100, "port": 500,
-                                  "security_group": 10, "security_group_rule": 100}}
+                                  "security_group": 10, "security_group_rule": 100,
+                                  "router": 10, "floatingip": 50}}
     # The CLI always sends check_limit (quota-check-limit).
     r = neutron.put(f"/quotas/{project['id']}", {"quota": {"network": 0,
                                                           "check_limit": False}})

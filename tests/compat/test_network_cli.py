@@ -20,7 +20,8 @@ def test_cli_network_subnet_port_lifecycle(live_nuage: LiveNuage, tenant_factory
     net = cli_json(env, "network", "create", "--description", "first", name)
     assert (net["name"], net["status"], net["project_id"]) == (name, "ACTIVE", t.project_id)
     assert net["mtu"] == 1450
-    assert [n["ID"] for n in cli_json(env, "network", "list")] == [net["id"]]
+    # --internal: the cloud's external network ("public", seeded) is everyone's to see.
+    assert [n["ID"] for n in cli_json(env, "network", "list", "--internal")] == [net["id"]]
     renamed = unique("renamed")
     run_cli(env, "network", "set", "--name", renamed, "--description", "second", name)
     shown = cli_json(env, "network", "show", renamed)
@@ -32,7 +33,7 @@ def test_cli_network_subnet_port_lifecycle(live_nuage: LiveNuage, tenant_factory
     assert (subnet["cidr"], subnet["gateway_ip"], subnet["network_id"]) == (
         "10.0.0.0/24", "10.0.0.1", net["id"])
     assert subnet["allocation_pools"] == [{"start": "10.0.0.2", "end": "10.0.0.254"}]
-    listed = cli_json(env, "subnet", "list")
+    listed = cli_json(env, "subnet", "list", "--network", renamed)
     assert [(s["ID"], s["Subnet"]) for s in listed] == [(subnet["id"], "10.0.0.0/24")]
 
     port_name = unique("port")
@@ -52,7 +53,7 @@ def test_cli_network_subnet_port_lifecycle(live_nuage: LiveNuage, tenant_factory
     run_cli(env, "port", "delete", port_name)
     run_cli(env, "subnet", "delete", subnet["id"])
     run_cli(env, "network", "delete", renamed)
-    assert cli_json(env, "network", "list") == []
+    assert cli_json(env, "network", "list", "--internal") == []
 
 
 def test_cli_gets_neutrons_errors(live_nuage: LiveNuage, tenant_factory: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.live import LiveNuage
@@ -39,5 +40,14 @@ def nuage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNuage]:
         server.stop()
 
 
+def public_network_id(nuage: LiveNuage) -> str:
+    """The external network `nuage up` seeds on its first start."""
+    r = httpx.get(f"{nuage.base_url}/network/v2.0/networks", params={"name": "public"},
+                  headers={"X-Auth-Token": nuage.admin_token()}, timeout=30)
+    (net,) = r.json()["networks"]
+    return str(net["id"])
+
+
 def test_network_tempest(nuage: LiveNuage, tmp_path: Path) -> None:
-    run_and_check(nuage, tmp_path, TEMPLATE, {}, include_patterns(INCLUDE), RUN_TIMEOUT)
+    run_and_check(nuage, tmp_path, TEMPLATE, {"PUBLIC_NETWORK_ID": public_network_id(nuage)},
+                  include_patterns(INCLUDE), RUN_TIMEOUT)

@@ -180,9 +180,12 @@ class NetworkQuota:
     port: int
     security_group: int = 10
     security_group_rule: int = 100
+    router: int = 10
+    floatingip: int = 50
 
 
-QUOTA_RESOURCES = ("network", "subnet", "port", "security_group", "security_group_rule")
+QUOTA_RESOURCES = ("network", "subnet", "port", "security_group", "security_group_rule",
+                   "router", "floatingip")
 
 
 # -- segments ---------------------------------------------------------------------------------

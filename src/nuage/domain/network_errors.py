@@ -112,6 +112,51 @@ class NetworkFault(FaultCode):
     PORT_SECURITY_REQUIRED_FOR_GROUPS = "port.security_required_for_groups"
     # Port security disabled while the port has groups. Fields: port_id.
     PORT_HAS_SECURITY_GROUPS = "port.has_security_groups"
+    # --- routers ---
+    # Interface ports remain. Fields: router_id.
+    ROUTER_IN_USE = "router.in_use"
+    # Not an external network (a gateway, a floating IP). Fields: resource, network_id.
+    NOT_EXTERNAL = "router.network_not_external"
+    # A router request Neutron refuses as BadRequest. Fields: reason.
+    ROUTER_BAD_REQUEST = "router.bad_request"
+    # The subnet already has an interface on this router. Fields: router_id, subnet_id.
+    SUBNET_ALREADY_ATTACHED = "router.subnet_already_attached"
+    # Fields: cidr, subnet_id, other_cidr, other_subnet_id.
+    ROUTER_SUBNETS_OVERLAP = "router.subnets_overlap"
+    # Fields: subnet_id.
+    SUBNET_WITHOUT_GATEWAY = "router.subnet_without_gateway"
+    # The port already serves a device. Fields: port_id, network_id, device_id.
+    PORT_IN_USE = "router.port_in_use"
+    # Fields: port_id.
+    PORT_WITHOUT_IP = "router.port_without_ip"
+    # Fields: router_id, port_id.
+    INTERFACE_NOT_FOUND = "router.interface_not_found"
+    # Fields: router_id, subnet_id.
+    INTERFACE_NOT_FOUND_FOR_SUBNET = "router.interface_not_found_for_subnet"
+    # Fields: port_id, subnet_id.
+    SUBNET_MISMATCH_FOR_PORT = "router.subnet_mismatch_for_port"
+    # A static route's nexthop is on the subnet. Fields: router_id, subnet_id.
+    INTERFACE_IN_USE_BY_ROUTE = "router.interface_in_use_by_route"
+    # A floating IP reaches its port through the interface. Fields: router_id, subnet_id.
+    INTERFACE_IN_USE_BY_FLOATINGIP = "router.interface_in_use_by_floatingip"
+    # Floating IPs need the gateway. Fields: router_id, network_id.
+    GATEWAY_IN_USE_BY_FLOATINGIP = "router.gateway_in_use_by_floatingip"
+    # Fields: routes, reason.
+    ROUTES_INVALID = "router.routes_invalid"
+    # Fields: router_id, quota.
+    ROUTES_EXHAUSTED = "router.routes_exhausted"
+    # A router's or floating IP's port is deleted through its owner. Fields: port_id,
+    # device_owner.
+    L3_PORT_IN_USE = "router.l3_port_in_use"
+    # --- floating IPs ---
+    # No router joins the port's subnet to the floating network. Fields: network_id,
+    # subnet_id, port_id.
+    EXTERNAL_GATEWAY_NOT_FOUND = "floatingip.external_gateway_not_found"
+    # The fixed address has a floating IP already. Fields: floating_ip_address,
+    # floatingip_id, port_id, fixed_ip, network_id.
+    FIXED_IP_ALREADY_ASSOCIATED = "floatingip.fixed_ip_already_associated"
+    # A floating IP request Neutron refuses as BadRequest. Fields: reason.
+    FLOATINGIP_BAD_REQUEST = "floatingip.bad_request"
     # --- quotas ---
     # Fields: resources (the names over their limit).
     OVER_QUOTA = "network.over_quota"

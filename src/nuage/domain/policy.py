@@ -420,6 +420,24 @@ POLICY: dict[str, Rule] = {
     "network:security_group_rule:create": any_of(cloud_admin, project_member),
     "network:security_group_rule:get": any_of(cloud_reader, project_reader),
     "network:security_group_rule:delete": any_of(cloud_admin, project_member),
+    # Routers: a project's own (target: the router's project). Choosing the gateway's
+    # addresses or SNAT is the cloud's (Neutron's external_gateway_info:enable_snat and
+    # :external_fixed_ips rows); the external network itself is seen by everyone.
+    "network:router:create": any_of(cloud_admin, project_member),
+    "network:router:get": any_of(cloud_reader, project_reader),
+    "network:router:update": any_of(cloud_admin, project_member),
+    "network:router:delete": any_of(cloud_admin, project_member),
+    "network:router:set_enable_snat": ADMIN,
+    "network:router:set_external_fixed_ips": ADMIN,
+    # Interfaces: the router's project adds and removes them (target: the router's).
+    "network:router:add_interface": any_of(cloud_admin, project_member),
+    "network:router:remove_interface": any_of(cloud_admin, project_member),
+    # Floating IPs: a project's own; a chosen address is the cloud's (Neutron: admin).
+    "network:floatingip:create": any_of(cloud_admin, project_member),
+    "network:floatingip:set_address": ADMIN,
+    "network:floatingip:get": any_of(cloud_reader, project_reader),
+    "network:floatingip:update": any_of(cloud_admin, project_member),
+    "network:floatingip:delete": any_of(cloud_admin, project_member),
 }
 
 

@@ -46,6 +46,7 @@ from nuage.domain.network import (
     Segment,
     Subnet,
 )
+from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.domain.network_security import (
     DefaultSecurityGroup,
     PortSecurityGroup,
@@ -208,6 +209,8 @@ class UnitOfWork(Transaction, Protocol):
     security_group_rules: Repository[SecurityGroupRule]
     default_security_groups: Repository[DefaultSecurityGroup]
     port_security_groups: Repository[PortSecurityGroup]
+    routers: Repository[Router]
+    floating_ips: Repository[FloatingIp]
     network: NetworkIndex
 
 

@@ -10,6 +10,7 @@ from nuage.domain import compute as cp
 from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import network as net
+from nuage.domain import network_l3 as l3
 from nuage.domain import network_security as sg
 from nuage.domain import storage as st
 from nuage.drivers.sql import (
@@ -70,6 +71,8 @@ MAPPINGS: list[tuple[type, Table]] = [
     (sg.SecurityGroupRule, network_tables.security_group_rules),
     (sg.DefaultSecurityGroup, network_tables.default_security_groups),
     (sg.PortSecurityGroup, network_tables.port_security_groups),
+    (l3.Router, network_tables.routers),
+    (l3.FloatingIp, network_tables.floating_ips),
 ]
 
 

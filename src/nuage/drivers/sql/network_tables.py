@@ -1,6 +1,7 @@
 """Network schema (migration 0008): Neutron's networks, their segments, subnets, ports, the
-addresses ports hold, and per-project network quotas; (migration 0010) security groups,
-their rules, each project's default group and the groups applied to each port.
+addresses ports hold, and per-project network quotas; (0009) routers and floating IPs;
+(0010) security groups, their rules, each project's default group and the groups applied
+to each port.
 
 Uniqueness the allocators rely on is the database's: one network per segment id (the
 segments' key), one port per address of a subnet (the allocations' key), one port per MAC
@@ -120,6 +121,52 @@ network_quotas = Table(
     # Migration 0010.
     Column("security_group", Integer, nullable=False),
     Column("security_group_rule", Integer, nullable=False),
+    # Migration 0009.
+    Column("router", Integer, nullable=False, server_default="10"),
+    Column("floatingip", Integer, nullable=False, server_default="50"),
+)
+
+# Migration 0009: routers and floating IPs. A router's interfaces are its ports
+# (device_id = the router); its gateway port is named here.
+routers = Table(
+    "routers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("admin_state_up", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("gw_network_id", String(36), nullable=True, index=True),
+    Column("gw_port_id", String(36), nullable=True),
+    Column("enable_snat", Boolean, nullable=False),
+    Column("external_fixed_ips", JSON, nullable=False),
+    Column("routes", JSON, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+floating_ips = Table(
+    "floating_ips", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("floating_network_id", String(36), nullable=False, index=True),
+    Column("floating_ip_address", String(64), nullable=False),
+    Column("floating_port_id", String(36), nullable=False, unique=True),
+    Column("description", String(255), nullable=False),
+    Column("port_id", String(36), nullable=True, index=True),
+    Column("fixed_ip_address", String(64), nullable=True),
+    Column("router_id", String(36), nullable=True, index=True),
+    Column("status", String(16), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # One floating IP per fixed address of a port on one external network (NULLs, the
+    # unassociated, never collide).
+    UniqueConstraint("floating_network_id", "port_id", "fixed_ip_address",
+                     name="uq_floating_ips_fixed"),
 )
 
 # --- migration 0010: security groups ---

@@ -47,13 +47,16 @@ def all_or_none(make: Callable[[C], E], undo: Callable[[E], None], commands: Seq
 @dataclass(frozen=True)
 class QuotaDefaults:
     """Neutron's default quotas (quota_network, quota_subnet, quota_port,
-    quota_security_group, quota_security_group_rule); -1: none."""
+    quota_security_group, quota_security_group_rule, quota_router, quota_floatingip); -1:
+    none."""
 
     network: int = 100
     subnet: int = 100
     port: int = 500
     security_group: int = 10
     security_group_rule: int = 100
+    router: int = 10
+    floatingip: int = 50
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from nuage.services.network.base import NetworkPorts
 from nuage.services.network.compute_binding import ComputeNetworkBinding
+from nuage.services.network.external import ExternalNetworkSeed
+from nuage.services.network.floatingips import FloatingIpService
 from nuage.services.network.metadata import MetadataLookup
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
 from nuage.services.network.quotas import NetworkQuotaService
+from nuage.services.network.routers import RouterService
 from nuage.services.network.security_group_rules import SecurityGroupRuleService
 from nuage.services.network.security_groups import SecurityGroupService
 from nuage.services.network.subnets import SubnetService
@@ -23,6 +26,9 @@ class NetworkServices:
     quotas: NetworkQuotaService
     security_groups: SecurityGroupService
     security_group_rules: SecurityGroupRuleService
+    routers: RouterService
+    floatingips: FloatingIpService
+    external: ExternalNetworkSeed
     config_max_page: int
     # Who asks the metadata service (api/metadata).
     metadata: MetadataLookup
@@ -32,10 +38,14 @@ class NetworkServices:
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
     quotas = NetworkQuotaService(ports)
+    networks = NetworkService(ports, quotas)
+    subnets = SubnetService(ports, quotas)
     port_service = PortService(ports, quotas)
-    return NetworkServices(networks=NetworkService(ports, quotas),
-                           subnets=SubnetService(ports, quotas),
-                           ports=port_service, quotas=quotas,
+    routers = RouterService(ports, quotas, port_service)
+    return NetworkServices(networks=networks, subnets=subnets, ports=port_service,
+                           quotas=quotas, routers=routers,
+                           floatingips=FloatingIpService(ports, quotas, port_service, routers),
+                           external=ExternalNetworkSeed(networks, subnets),
                            security_groups=SecurityGroupService(ports, quotas),
                            security_group_rules=SecurityGroupRuleService(ports, quotas),
                            config_max_page=ports.config.max_page,

@@ -237,6 +237,16 @@ class NetworkService(NetworkUseCases):
             net = self.find_network(uow, ctx, network_id, for_update=True)
             self.enforce(uow, ctx, "network:network:delete", network_target(net), "network",
                          net.id)
+            if net.external:
+                # Unbound floating IPs go with their external network (Neutron's
+                # delete_disassociated_floatingips); bound ones and gateways keep it.
+                for fip in uow.floating_ips.find(floating_network_id=net.id, port_id=None):
+                    uow.ip_allocations.delete_where(port_id=fip.floating_port_id)
+                    uow.ports.delete_where(id=fip.floating_port_id)
+                    uow.floating_ips.delete(fip)
+                    self.record(uow, ctx, "floatingip.delete", "floatingip", fip.id,
+                                fip.project_id, {"floating_ip_address":
+                                                 fip.floating_ip_address})
             ports = uow.ports.find(network_id=net.id)
             if any(p.device_owner not in OWN_PORT_OWNERS for p in ports):
                 raise Conflict(NetworkFault.NETWORK_IN_USE, network_id=net.id)

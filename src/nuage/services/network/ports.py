@@ -20,6 +20,7 @@ from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.domain.network import (
+    DEVICE_OWNER_ROUTER_INTF,
     NETWORK_DEVICE_PREFIX,
     ROUTER_OWNERS,
     VNIC_TYPES,
@@ -29,6 +30,7 @@ from nuage.domain.network import (
     Subnet,
 )
 from nuage.domain.network_errors import NetworkFault
+from nuage.domain.network_l3 import DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW
 from nuage.domain.network_security import PortSecurityGroup
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
@@ -76,6 +78,11 @@ UPDATABLE = frozenset({"name", "description", "admin_state_up", "device_id", "de
                        "mac_address", "fixed_ips", "port_security_enabled",
                        "allowed_address_pairs", "binding_host_id", "binding_vnic_type",
                        "binding_profile", "tags", "security_groups"})
+
+
+# Ports whose owner (a router, a floating IP) deletes them.
+L3_OWNERS = frozenset({DEVICE_OWNER_ROUTER_INTF, DEVICE_OWNER_ROUTER_GW,
+                       DEVICE_OWNER_FLOATINGIP})
 
 
 class PortService(NetworkUseCases):
@@ -279,6 +286,28 @@ class PortService(NetworkUseCases):
                                   value=value)
         return value
 
+    def allocate_for(self, uow: UnitOfWork, net: Network, port: Port,
+                     asked: tuple[FixedIp, ...]) -> list[dict[str, str]]:
+        """New fixed IPs for a port of the cloud's own (it keeps those asked again)."""
+        return self._allocate(uow, net, port.id, port.mac_address, port.device_owner, asked,
+                              port.fixed_ips)
+
+    def make_port(self, uow: UnitOfWork, net: Network, project: str, device_id: str,
+                  device_owner: str, asked: tuple[FixedIp, ...] | None) -> Port:
+        """A port of the cloud's own plumbing (a router's interface or gateway, a floating
+        IP's), made by the use case that needs it, in its unit of work: no policy row or
+        quota of its own (Neutron's internal create_port), the same MAC and address
+        allocation as any port."""
+        port_id = str(uuid.uuid4())
+        mac = self._mac(uow, net, None)
+        fixed = self._allocate(uow, net, port_id, mac, device_owner, asked)
+        now = self.p.clock.now()
+        port = Port(id=port_id, project_id=project, network_id=net.id, mac_address=mac,
+                    created_at=now, updated_at=now, fixed_ips=fixed, device_id=device_id,
+                    device_owner=device_owner, port_security_enabled=False)
+        uow.ports.add(port)
+        return port
+
     # -- use cases --------------------------------------------------------------------------
     def create(self, ctx: RequestContext, cmd: NewPort) -> Port:
         self.require_user(ctx)
@@ -389,12 +418,28 @@ class PortService(NetworkUseCases):
             self.wake(net.id, [bound_to, port.binding_host_id])
             return port
 
+    @staticmethod
+    def _l3_owner_exists(uow: UnitOfWork, port: Port) -> bool:
+        if port.device_owner == DEVICE_OWNER_FLOATINGIP:
+            return uow.floating_ips.first(floating_port_id=port.id) is not None
+        return uow.routers.get(port.device_id) is not None
+
     def delete(self, ctx: RequestContext, port_id: str) -> None:
         self.require_user(ctx)
         with self.p.uow(write=True) as uow:
             port = self.find_port(uow, ctx, port_id)
             self.enforce(uow, ctx, "network:port:delete", Target(project_id=port.project_id),
                          "port", port.id)
+            # A router's or a floating IP's port goes through its owner (Neutron's
+            # prevent_l3_port_deletion), so the router never loses an interface unseen.
+            if port.device_owner in L3_OWNERS and self._l3_owner_exists(uow, port):
+                raise Conflict(NetworkFault.L3_PORT_IN_USE, port_id=port.id,
+                               device_owner=port.device_owner)
+            # Floating IPs on it let go (Neutron disassociates them).
+            for fip in uow.floating_ips.find(port_id=port.id):
+                fip.port_id = fip.fixed_ip_address = fip.router_id = None
+                fip.status = "DOWN"
+                fip.revision_number += 1
             uow.ip_allocations.delete_where(port_id=port.id)
             uow.port_security_groups.delete_where(port_id=port.id)
             uow.ports.delete(port)

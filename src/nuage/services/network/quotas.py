@@ -1,5 +1,6 @@
-"""Network quotas: networks, subnets, ports, security groups and their rules per project
-(Neutron's defaults 100, 100, 500, 10, 100; -1 means no limit).
+"""Network quotas: networks, subnets, ports, security groups and their rules, routers and
+floating IPs per project (Neutron's defaults 100, 100, 500, 10, 100, 10, 50; -1 means no
+limit).
 
 Usage is counted from the rows themselves in the transaction that adds to them, after
 `uow.network.lock_project_quota` (PostgreSQL queues concurrent writers of one project
@@ -26,7 +27,9 @@ def used(uow: UnitOfWork, project_id: str) -> dict[str, int]:
             "subnet": len(uow.subnets.find(project_id=project_id)),
             "port": len(uow.ports.find(project_id=project_id)),
             "security_group": len(uow.security_groups.find(project_id=project_id)),
-            "security_group_rule": len(uow.security_group_rules.find(project_id=project_id))}
+            "security_group_rule": len(uow.security_group_rules.find(project_id=project_id)),
+            "router": len(uow.routers.find(project_id=project_id)),
+            "floatingip": len(uow.floating_ips.find(project_id=project_id))}
 
 
 def _limits(row: NetworkQuota) -> dict[str, int]:

@@ -13,9 +13,11 @@ from starlette.routing import Router
 from nuage.api.openstack.common.deps import install
 from nuage.api.openstack.network import (
     extensions,
+    floatingips,
     networks,
     ports,
     quotas,
+    routers,
     security_group_rules,
     security_groups,
     subnets,
@@ -59,7 +61,8 @@ def network_app(services: NetworkServices, tokens: TokenService, network_url: st
     app = Starlette(
         routes=[*versions.ROUTES, *extensions.ROUTES, *networks.ROUTES, *subnets.ROUTES,
                 *ports.ROUTES, *quotas.ROUTES, *security_groups.ROUTES,
-                *security_group_rules.ROUTES, *tags.ROUTES],
+                *security_group_rules.ROUTES, *routers.ROUTES, *floatingips.ROUTES,
+                *tags.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )

@@ -35,6 +35,8 @@ class Attr:
     # The policy row a caller needs to see (and filter or sort on) it; None: anyone.
     read_row: str | None = None
     max_len: int = 255
+    # A list attribute that takes null for [] (Neutron's convert_none_to_empty_list).
+    none_is_empty: bool = False
 
 
 _STANDARD = (
@@ -142,10 +144,36 @@ SECURITY_GROUP_RULE = (
     Attr("normalized_cidr", "normalized_cidr", Kind.NULLABLE_STRING),
 )
 
+ROUTER = (
+    *_STANDARD,
+    Attr("admin_state_up", "admin_state_up", Kind.BOOL, post=True, put=True),
+    Attr("status", "status", Kind.STRING),
+    # {network_id, enable_snat, external_fixed_ips} or null: requests.py reads it, render.py
+    # builds it from the router's gateway columns.
+    Attr("external_gateway_info", None, Kind.SPECIAL, post=True, put=True),
+    Attr("routes", "routes", Kind.DICTS, put=True, none_is_empty=True),
+)
+
+# A floating IP has no name (Neutron's standard attributes less `name`).
+FLOATINGIP = (
+    *(a for a in _STANDARD if a.wire != "name"),
+    Attr("floating_network_id", "floating_network_id", Kind.STRING, post=True),
+    Attr("floating_ip_address", "floating_ip_address", Kind.NULLABLE_STRING, post=True),
+    # Where to take the address from; not shown (Neutron's is_visible False).
+    Attr("subnet_id", None, Kind.NULLABLE_STRING, post=True),
+    Attr("port_id", "port_id", Kind.NULLABLE_STRING, post=True, put=True),
+    Attr("fixed_ip_address", "fixed_ip_address", Kind.NULLABLE_STRING, post=True, put=True),
+    Attr("router_id", "router_id", Kind.NULLABLE_STRING),
+    Attr("status", "status", Kind.STRING),
+    Attr("port_forwardings", None, Kind.DICTS),
+)
+
 BY_WIRE: dict[str, dict[str, Attr]] = {
     "network": {a.wire: a for a in NETWORK},
     "subnet": {a.wire: a for a in SUBNET},
     "port": {a.wire: a for a in PORT},
     "security_group": {a.wire: a for a in SECURITY_GROUP},
     "security_group_rule": {a.wire: a for a in SECURITY_GROUP_RULE},
+    "router": {a.wire: a for a in ROUTER},
+    "floatingip": {a.wire: a for a in FLOATINGIP},
 }

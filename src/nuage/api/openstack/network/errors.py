@@ -31,7 +31,8 @@ DEFAULT_TYPES: dict[int, str] = {
 EXTRA: list[tuple[type[NuageError], int]] = [(Unavailable, 503)]
 
 _NOT_FOUND_TYPES = {"network": "NetworkNotFound", "subnet": "SubnetNotFound",
-                    "port": "PortNotFound", "tag": "TagNotFound",
+                    "port": "PortNotFound", "tag": "TagNotFound", "router": "RouterNotFound",
+                    "floatingip": "FloatingIPNotFound",
                     "security_group": "SecurityGroupNotFound",
                     "security_group_rule": "SecurityGroupRuleNotFound"}
 
@@ -45,7 +46,8 @@ def _not_found(f: Mapping[str, Any]) -> str:
         return f"Security group {f['ident']} does not exist"
     if f["kind"] == "security_group_rule":
         return f"Security group rule {f['ident']} does not exist"
-    noun = {"network": "Network", "subnet": "Subnet", "port": "Port"}.get(f["kind"])
+    noun = {"network": "Network", "subnet": "Subnet", "port": "Port", "router": "Router",
+            "floatingip": "Floating IP"}.get(f["kind"])
     if noun is not None:
         return f"{noun} {f['ident']} could not be found."
     return f"{str(f['kind']).capitalize()} {f['ident']} could not be found."
@@ -79,6 +81,13 @@ def _ipv6_modes(f: Mapping[str, Any]) -> str:
     return ("Invalid input for operation: ipv6_ra_mode and ipv6_address_mode are only valid "
             f"on IPv6 subnets, as one of slaac, dhcpv6-stateful, dhcpv6-stateless "
             f"(got '{ra}', '{address}').")
+
+
+def _not_external(f: Mapping[str, Any]) -> str:
+    if f["resource"] == "floatingip":
+        return (f"Bad floatingip request: Network {f['network_id']} is not a valid external "
+                "network.")
+    return f"Bad router request: Network {f['network_id']} is not an external network."
 
 
 def _mtu(f: Mapping[str, Any]) -> str:
@@ -195,6 +204,53 @@ WORDING: dict[FaultCode, Wording] = {
     NetworkFault.PORT_HAS_SECURITY_GROUPS: "Port has security group associated. Cannot "
                                            "disable port security or ip address until "
                                            "security group is removed",
+    # --- routers ---
+    NetworkFault.ROUTER_IN_USE: "Router {router_id} still has ports",
+    NetworkFault.NOT_EXTERNAL: _not_external,
+    NetworkFault.ROUTER_BAD_REQUEST: "Bad router request: {reason}.",
+    NetworkFault.SUBNET_ALREADY_ATTACHED: "Bad router request: Router already has a port on "
+                                          "subnet {subnet_id}.",
+    NetworkFault.ROUTER_SUBNETS_OVERLAP: "Bad router request: Cidr {cidr} of subnet "
+                                         "{subnet_id} overlaps with cidr {other_cidr} of "
+                                         "subnet {other_subnet_id}.",
+    NetworkFault.SUBNET_WITHOUT_GATEWAY: "Bad router request: Subnet for router interface "
+                                         "must have a gateway IP.",
+    NetworkFault.PORT_IN_USE: "Unable to complete operation on port {port_id} for network "
+                              "{network_id}. Port already has an attached device "
+                              "{device_id}.",
+    NetworkFault.PORT_WITHOUT_IP: "Bad router request: Router port must have at least one "
+                                  "fixed IP.",
+    NetworkFault.INTERFACE_NOT_FOUND: "Router {router_id} does not have an interface with id "
+                                      "{port_id}",
+    NetworkFault.INTERFACE_NOT_FOUND_FOR_SUBNET: "Router {router_id} has no interface on "
+                                                 "subnet {subnet_id}",
+    NetworkFault.SUBNET_MISMATCH_FOR_PORT: "Subnet on port {port_id} does not match the "
+                                           "requested subnet {subnet_id}.",
+    NetworkFault.INTERFACE_IN_USE_BY_ROUTE: "Router interface for subnet {subnet_id} on "
+                                            "router {router_id} cannot be deleted, as it is "
+                                            "required by one or more routes.",
+    NetworkFault.INTERFACE_IN_USE_BY_FLOATINGIP: "Router interface for subnet {subnet_id} on "
+                                                 "router {router_id} cannot be deleted, as it "
+                                                 "is required by one or more floating IPs.",
+    NetworkFault.GATEWAY_IN_USE_BY_FLOATINGIP: "Gateway cannot be updated for router "
+                                               "{router_id}, since a gateway to external "
+                                               "network {network_id} is required by one or "
+                                               "more floating IPs.",
+    NetworkFault.ROUTES_INVALID: "Invalid format for routes: {routes}, {reason}.",
+    NetworkFault.ROUTES_EXHAUSTED: "Unable to complete operation for {router_id}. The number "
+                                   "of routes exceeds the maximum {quota}.",
+    NetworkFault.L3_PORT_IN_USE: "Port {port_id} has owner {device_owner} and therefore "
+                                 "cannot be deleted directly via the port API.",
+    # --- floating IPs ---
+    NetworkFault.EXTERNAL_GATEWAY_NOT_FOUND: "External network {network_id} is not reachable "
+                                             "from subnet {subnet_id}.  Therefore, cannot "
+                                             "associate Port {port_id} with a Floating IP.",
+    NetworkFault.FIXED_IP_ALREADY_ASSOCIATED: "Cannot associate floating IP "
+                                              "{floating_ip_address} ({floatingip_id}) with "
+                                              "port {port_id} using fixed IP {fixed_ip}, as "
+                                              "that fixed IP already has a floating IP on "
+                                              "external network {network_id}.",
+    NetworkFault.FLOATINGIP_BAD_REQUEST: "Bad floatingip request: {reason}.",
     # --- quotas ---
     NetworkFault.OVER_QUOTA: "Quota exceeded for resources: {resources}.",
     NetworkFault.QUOTA_UNKNOWN: "Unrecognized attribute(s) '{resource}'",
@@ -259,6 +315,26 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.SG_RULE_EXISTS: "SecurityGroupRuleExists",
     NetworkFault.PORT_SECURITY_REQUIRED_FOR_GROUPS: "PortSecurityAndIPRequiredForSecurityGroups",
     NetworkFault.PORT_HAS_SECURITY_GROUPS: "PortSecurityPortHasSecurityGroup",
+    NetworkFault.ROUTER_IN_USE: "RouterInUse",
+    NetworkFault.NOT_EXTERNAL: "BadRequest",
+    NetworkFault.ROUTER_BAD_REQUEST: "BadRequest",
+    NetworkFault.SUBNET_ALREADY_ATTACHED: "BadRequest",
+    NetworkFault.ROUTER_SUBNETS_OVERLAP: "BadRequest",
+    NetworkFault.SUBNET_WITHOUT_GATEWAY: "BadRequest",
+    NetworkFault.PORT_IN_USE: "PortInUse",
+    NetworkFault.PORT_WITHOUT_IP: "BadRequest",
+    NetworkFault.INTERFACE_NOT_FOUND: "RouterInterfaceNotFound",
+    NetworkFault.INTERFACE_NOT_FOUND_FOR_SUBNET: "RouterInterfaceNotFoundForSubnet",
+    NetworkFault.SUBNET_MISMATCH_FOR_PORT: "SubnetMismatchForPort",
+    NetworkFault.INTERFACE_IN_USE_BY_ROUTE: "RouterInterfaceInUseByRoute",
+    NetworkFault.INTERFACE_IN_USE_BY_FLOATINGIP: "RouterInterfaceInUseByFloatingIP",
+    NetworkFault.GATEWAY_IN_USE_BY_FLOATINGIP: "RouterExternalGatewayInUseByFloatingIp",
+    NetworkFault.ROUTES_INVALID: "InvalidRoutes",
+    NetworkFault.ROUTES_EXHAUSTED: "RoutesExhausted",
+    NetworkFault.L3_PORT_IN_USE: "L3PortInUse",
+    NetworkFault.EXTERNAL_GATEWAY_NOT_FOUND: "ExternalGatewayForFloatingIPNotFound",
+    NetworkFault.FIXED_IP_ALREADY_ASSOCIATED: "FloatingIPPortAlreadyAssociated",
+    NetworkFault.FLOATINGIP_BAD_REQUEST: "BadRequest",
     NetworkFault.OVER_QUOTA: "OverQuota",
     NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
 }

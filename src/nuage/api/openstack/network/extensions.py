@@ -40,7 +40,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                 "fields to all Neutron resources that have Neutron standard "
                                 "attributes."),
     "standard-attr-tag": ("Tag support for resources with standard attribute: subnet, "
-                          "network, port, security_group", "Enables to set tag on "
+                          "network, port, security_group, router, floatingip",
+                          "Enables to set tag on "
                           "resources with standard attribute."),
     "ip-substring-filtering": ("IP address substring filtering", "Provides IP address "
                                "substring filtering when listing ports"),
@@ -50,6 +51,12 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "security-group": ("security-group", "The security groups extension."),
     "stateful-security-group": ("Stateful security group", "Extension adding boolean "
                                 "stateful attribute to security groups"),
+    "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 "
+               "Neutron networks and access to external networks via a NAT gateway."),
+    "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the "
+                    "router abstraction for specifying whether SNAT should occur on the "
+                    "external gateway"),
+    "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
 }
 
 

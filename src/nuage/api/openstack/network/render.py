@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from nuage.api.openstack.network.attributes import (
+    FLOATINGIP,
     NETWORK,
     PORT,
+    ROUTER,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
     SUBNET,
@@ -20,6 +22,7 @@ from nuage.api.openstack.network.attributes import (
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.network import Port, Subnet
+from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.domain.network_security import SecurityGroupRule
 from nuage.services.network.listing import Page
 from nuage.services.network.networks import NetworkInfo
@@ -31,7 +34,7 @@ COMPUTED: dict[str, Any] = {
     "availability_zone_hints": [], "availability_zones": [], "ipv4_address_scope": None,
     "ipv6_address_scope": None, "l2_adjacency": True, "subnetpool_id": None,
     "segment_id": None, "service_types": [], "use_default_subnetpool": False,
-    "remote_address_group_id": None,
+    "remote_address_group_id": None, "port_forwardings": [],
 }
 
 
@@ -92,6 +95,22 @@ def security_group(info: SecurityGroupInfo, ctx: RequestContext,
 def security_group_rule(r: SecurityGroupRule, ctx: RequestContext,
                         wanted: list[str] | None = None) -> dict[str, Any]:
     return _render(r, SECURITY_GROUP_RULE, ctx, wanted or [])
+
+
+def gateway_info(r: Router) -> dict[str, Any] | None:
+    if r.gw_network_id is None:
+        return None
+    return {"network_id": r.gw_network_id, "enable_snat": r.enable_snat,
+            "external_fixed_ips": [dict(f) for f in r.external_fixed_ips]}
+
+
+def router(r: Router, ctx: RequestContext, wanted: list[str] | None = None) -> dict[str, Any]:
+    return _render(r, ROUTER, ctx, wanted or [], {"external_gateway_info": gateway_info(r)})
+
+
+def floatingip(f: FloatingIp, ctx: RequestContext, wanted: list[str] | None = None
+               ) -> dict[str, Any]:
+    return _render(f, FLOATINGIP, ctx, wanted or [])
 
 
 def links(request: Request, collection_url: str, page: Page[Any], ids: list[str]

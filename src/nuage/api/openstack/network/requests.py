@@ -51,6 +51,8 @@ def _value(a: Attr, value: Any) -> Any:
         return value
     if value is None and a.kind in (Kind.NULLABLE_STRING, Kind.NULLABLE_INT):
         return None
+    if value is None and a.none_is_empty:
+        return []
     if a.kind in (Kind.STRING, Kind.NULLABLE_STRING):
         if not isinstance(value, str):
             raise invalid(a.wire, f"'{value}' is not a valid string")

@@ -1,4 +1,5 @@
-"""Tags of networks, subnets, ports and security groups (standard-attr-tag):
+"""Tags of networks, subnets, ports, security groups, routers and floating IPs
+(standard-attr-tag):
 /v2.0/<collection>/<id>/tags.
 
 Each change goes through the resource's update use case (the same policy row, revision
@@ -28,6 +29,10 @@ async def _current(d: Deps, ctx: RequestContext, collection: str, ident: str) ->
         return list((await call(d.s.subnets.get, ctx, ident)).tags)
     if collection == "security-groups":
         return list((await call(d.s.security_groups.get, ctx, ident)).group.tags)
+    if collection == "routers":
+        return list((await call(d.s.routers.get, ctx, ident)).tags)
+    if collection == "floatingips":
+        return list((await call(d.s.floatingips.get, ctx, ident)).tags)
     return list((await call(d.s.ports.get, ctx, ident)).tags)
 
 
@@ -40,6 +45,10 @@ async def _store(d: Deps, ctx: RequestContext, collection: str, ident: str,
         await call(d.s.subnets.update, ctx, ident, changes)
     elif collection == "security-groups":
         await call(d.s.security_groups.update, ctx, ident, changes)
+    elif collection == "routers":
+        await call(d.s.routers.update, ctx, ident, changes)
+    elif collection == "floatingips":
+        await call(d.s.floatingips.update, ctx, ident, changes)
     else:
         await call(d.s.ports.update, ctx, ident, changes)
 
@@ -113,7 +122,8 @@ async def remove_tag(request: Request) -> Response:
 
 ROUTES: list[Route] = [
     route
-    for collection in ("networks", "subnets", "ports", "security-groups")
+    for collection in ("networks", "subnets", "ports", "security-groups", "routers",
+                       "floatingips")
     for route in (
         Route(f"/v2.0/{collection}/{{ident}}/tags", list_tags, methods=["GET"]),
         Route(f"/v2.0/{collection}/{{ident}}/tags", replace_tags, methods=["PUT"]),

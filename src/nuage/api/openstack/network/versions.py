@@ -11,7 +11,8 @@ from nuage.api.openstack.network.deps import deps
 
 RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
              ("quota", "quotas"), ("security_group", "security-groups"),
-             ("security_group_rule", "security-group-rules"))
+             ("security_group_rule", "security-group-rules"), ("router", "routers"),
+             ("floatingip", "floatingips"))
 
 
 async def versions(request: Request) -> Response:

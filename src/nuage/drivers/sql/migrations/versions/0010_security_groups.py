@@ -14,8 +14,7 @@ from alembic import op
 import nuage.drivers.sql.types
 
 revision = "0010"
-# lead: set down_revision to "0009" when merging after the routers migration
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
