@@ -69,10 +69,12 @@ class Tenant:
                  **server: Any) -> None:
         self.project_id, self.token = servers.nova.member()
         self.neutron = Neutron(api, self.token)
+        # The server first: made while its project has no network, it gets no NIC of its
+        # own (Nova's "auto"), only the port made below with a chosen address.
+        self.server_id = servers.active(self.token, name=name, **server)
         self.network = self.neutron.network(name=f"net-{name}")
         self.subnet = self.neutron.subnet(self.network["id"], "10.0.0.0/24",
                                           dns_nameservers=["10.0.0.53"])
-        self.server_id = servers.active(self.token, name=name, **server)
         self.port = self.neutron.make("port", network_id=self.network["id"],
                                       device_id=self.server_id, device_owner="compute:nova",
                                       fixed_ips=[{"subnet_id": self.subnet["id"],

@@ -110,11 +110,12 @@ def test_network_data_of_a_static_subnet_and_two_ports(api: Api, servers: Server
 def test_ec2_paths(api: Api, servers: Servers, http: httpx.Client) -> None:
     t = Tenant(api, servers, "ec2vm")
     keypair(servers, t.token)
-    sid = servers.active(t.token, name="keyed", key_name="k1")
-    port = t.neutron.make("port", network_id=t.network["id"], device_id=sid,
-                          device_owner="compute:nova",
+    # As a user does it: a port with the address wanted, then the server on that port.
+    port = t.neutron.make("port", network_id=t.network["id"],
                           fixed_ips=[{"subnet_id": t.subnet["id"], "ip_address": "10.0.0.9"}])
     assert port["project_id"] == t.project_id
+    sid = servers.active(t.token, name="keyed", key_name="k1",
+                         networks=[{"port": port["id"]}])
 
     def get(path: str) -> httpx.Response:
         return as_guest(http, path, "10.0.0.9", network_id=t.network["id"])

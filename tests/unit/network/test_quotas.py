@@ -51,7 +51,7 @@ def test_admins_set_and_reset_quotas(net: Net) -> None:
     net.s.quotas.reset(net.admin, "p-a")
     assert net.s.quotas.show(net.alice, "p-a")["network"] == 100
     with pytest.raises(ValidationError) as bad:
-        net.s.quotas.update(net.admin, "p-a", {"security_group": 5})
+        net.s.quotas.update(net.admin, "p-a", {"volumes": 5})
     assert bad.value.fault is NetworkFault.QUOTA_UNKNOWN
 
 
