@@ -245,3 +245,38 @@ def test_bulk_creates_are_all_or_none(cloud: Api) -> None:
                                                     {"floating_network_id": net["id"]}]})
     neutron_error(r, 400, "BadRequest")
     assert alice.get("/floatingips").json()["floatingips"] == []
+
+
+def test_a_project_cannot_make_its_port_a_leg_of_anothers_router(cloud: Api) -> None:
+    """Hostile second tenant: a port on its own network naming the victim's router as its
+    device would make that router look attached to the attacker's network, to every
+    service trusting a router's ports (the metadata service's router path, the datapath).
+    Refused on create and on update, whatever the device_owner; the owner may."""
+    alice, _ = member(cloud)
+    mallory, _ = member(cloud)
+    victim = alice.make("router", name="victim")
+    net = mallory.network(name="bait")
+    mallory.subnet(net["id"], "10.9.0.0/24")
+    for owner in ("network:router_interface", "compute:nova", ""):
+        r = mallory.post("/ports", {"port": {"network_id": net["id"], "device_id": victim["id"],
+                                             "device_owner": owner}})
+        assert "is not owned by your tenant" in neutron_error(
+            r, 409, "DeviceIDNotOwnedByTenant"), owner
+    port = mallory.make("port", network_id=net["id"])
+    r = mallory.put(f"/ports/{port['id']}", {"port": {
+        "device_id": victim["id"], "device_owner": "network:router_interface"}})
+    neutron_error(r, 409, "DeviceIDNotOwnedByTenant")
+    # A router interface naming no router at all is refused too.
+    r = mallory.put(f"/ports/{port['id']}", {"port": {
+        "device_id": "00000000-0000-4000-8000-000000000000",
+        "device_owner": "network:router_interface"}})
+    neutron_error(r, 409, "DeviceIDNotOwnedByTenant")
+    # Nothing reached the victim's router.
+    assert mallory.get("/ports", device_id=victim["id"]).json()["ports"] == []
+    assert alice.get("/ports", device_id=victim["id"]).json()["ports"] == []
+    # Its owner may name it (Neutron lets a project plug its own router's ports).
+    own = alice.network(name="own")
+    alice.subnet(own["id"], "10.8.0.0/24")
+    r = alice.post("/ports", {"port": {"network_id": own["id"], "device_id": victim["id"],
+                                       "device_owner": "network:router_interface"}})
+    assert r.status_code == 201, r.text

@@ -148,6 +148,8 @@ class NetworkFault(FaultCode):
     # A router's or floating IP's port is deleted through its owner. Fields: port_id,
     # device_owner.
     L3_PORT_IN_USE = "router.l3_port_in_use"
+    # A port naming a router of another project (or none) as its device. Fields: device_id.
+    DEVICE_ID_NOT_OWNED = "port.device_id_not_owned"
     # --- floating IPs ---
     # No router joins the port's subnet to the floating network. Fields: network_id,
     # subnet_id, port_id.

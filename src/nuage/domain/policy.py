@@ -395,6 +395,8 @@ POLICY: dict[str, Rule] = {
     # address pairs) only the network's owner or an admin (target: the network's project).
     "network:port:create": any_of(cloud_admin, project_member),
     "network:port:set_network_device_owner": any_of(cloud_admin, project_member),
+    # Name another project's router as a port's device (Neutron: admins only).
+    "network:port:serve_any_router": ADMIN,
     "network:port:set_mac_address": any_of(cloud_admin, project_member),
     "network:port:set_fixed_ip_address": any_of(cloud_admin, project_member),
     "network:port:set_port_security": any_of(cloud_admin, project_member),

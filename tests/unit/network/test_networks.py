@@ -10,6 +10,7 @@ from nuage.domain.network_errors import NetworkFault, Unavailable
 from nuage.services.network.listing import ListQuery
 from nuage.services.network.networks import NewNetwork
 from nuage.services.network.ports import NewPort
+from nuage.services.network.routers import NewRouter
 from tests.unit.network.conftest import Net
 
 
@@ -148,10 +149,11 @@ def test_bulk_create_undoes_what_it_made_when_one_is_refused(small: Net) -> None
 def test_a_router_interface_keeps_its_network(net: Net) -> None:
     made = net.network().network
     net.subnet(made.id)
+    router = net.s.routers.create(net.alice, NewRouter(name="r"))
     port = net.s.ports.create(net.alice, NewPort(network_id=made.id,
                                                   device_owner="network:router_interface",
-                                                  device_id="router-1"))
+                                                  device_id=router.id))
     with pytest.raises(Conflict):
         net.s.networks.delete(net.alice, made.id)
-    net.s.ports.delete(net.alice, port.id)
+    net.s.routers.remove_interface(net.alice, router.id, port_id=port.id)
     net.s.networks.delete(net.alice, made.id)

@@ -229,6 +229,22 @@ class PortService(NetworkUseCases):
             self.enforce(uow, ctx, "network:port:update_binding", Target(), "port", port_id)
 
     @staticmethod
+    def _check_router_device(uow: UnitOfWork, ctx: RequestContext, project_id: str,
+                             device_owner: str, device_id: str) -> None:
+        """A port may serve a router only of its own project (Neutron's
+        _enforce_device_owner_not_router_intf_or_device_id): otherwise a project could
+        make another's router appear attached to its network, and services that trust a
+        router's ports (the metadata service's router path, the datapath's router legs)
+        would follow it."""
+        if not device_id or policy.may(ctx, "network:port:serve_any_router"):
+            return
+        router = uow.routers.get(device_id)
+        if router is None and device_owner not in ROUTER_OWNERS:
+            return
+        if router is None or router.project_id != project_id:
+            raise Conflict(NetworkFault.DEVICE_ID_NOT_OWNED, device_id=device_id)
+
+    @staticmethod
     def _check_pairs(port_id: str, security: bool, pairs: list[dict[str, str]]
                      ) -> list[dict[str, str]]:
         if pairs and not security:
@@ -319,6 +335,7 @@ class PortService(NetworkUseCases):
             self.enforce(uow, ctx, "network:port:create", Target(project_id=project), "port",
                          None)
             self._check_rows(uow, ctx, net, None, cmd.__dict__)
+            self._check_router_device(uow, ctx, project, cmd.device_owner, cmd.device_id)
             self.quotas.check(uow, project, "port")
             mac = self._mac(uow, net, cmd.mac_address)
             security = (net.port_security_enabled if cmd.port_security_enabled is None
@@ -372,6 +389,11 @@ class PortService(NetworkUseCases):
             self.enforce(uow, ctx, "network:port:update", Target(project_id=port.project_id),
                          "port", port.id)
             self._check_rows(uow, ctx, net, port.id, changes)
+            if "device_owner" in changes or "device_id" in changes:
+                self._check_router_device(
+                    uow, ctx, port.project_id,
+                    str(changes.get("device_owner", port.device_owner) or ""),
+                    str(changes.get("device_id", port.device_id) or ""))
             if "mac_address" in changes:
                 mac = rules.normalise_mac(str(changes["mac_address"]))
                 if mac != port.mac_address:

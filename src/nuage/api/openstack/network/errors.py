@@ -241,6 +241,8 @@ WORDING: dict[FaultCode, Wording] = {
                                    "of routes exceeds the maximum {quota}.",
     NetworkFault.L3_PORT_IN_USE: "Port {port_id} has owner {device_owner} and therefore "
                                  "cannot be deleted directly via the port API.",
+    NetworkFault.DEVICE_ID_NOT_OWNED: "The following device_id {device_id} is not owned by "
+                                      "your tenant or matches another tenants router.",
     # --- floating IPs ---
     NetworkFault.EXTERNAL_GATEWAY_NOT_FOUND: "External network {network_id} is not reachable "
                                              "from subnet {subnet_id}.  Therefore, cannot "
@@ -332,6 +334,7 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.ROUTES_INVALID: "InvalidRoutes",
     NetworkFault.ROUTES_EXHAUSTED: "RoutesExhausted",
     NetworkFault.L3_PORT_IN_USE: "L3PortInUse",
+    NetworkFault.DEVICE_ID_NOT_OWNED: "DeviceIDNotOwnedByTenant",
     NetworkFault.EXTERNAL_GATEWAY_NOT_FOUND: "ExternalGatewayForFloatingIPNotFound",
     NetworkFault.FIXED_IP_ALREADY_ASSOCIATED: "FloatingIPPortAlreadyAssociated",
     NetworkFault.FLOATINGIP_BAD_REQUEST: "BadRequest",
