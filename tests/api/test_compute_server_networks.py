@@ -105,3 +105,33 @@ def test_auto_and_none(nova: Nova, servers: Servers) -> None:
     assert list(nova.get(f"/servers/{auto}", token).json()["server"]["addresses"]) == [
         "private"]
     assert nova.get(f"/servers/{none}", token).json()["server"]["addresses"] == {}
+
+
+def test_a_floating_ip_follows_its_fixed_ip_in_the_server_views(nova: Nova,
+                                                                  servers: Servers) -> None:
+    token, neutron = _project(nova)
+    net = _network(neutron)
+    subnet_id = neutron.get("/subnets", network_id=net["id"]).json()["subnets"][0]["id"]
+    # The cloud's administrator makes an external network (this cloud seeds none).
+    admin = Neutron(nova.api)
+    ext = admin.network(name="ext", **{"router:external": True})
+    admin.subnet(ext["id"], "203.0.113.0/24", enable_dhcp=False)
+    router = neutron.make("router", external_gateway_info={"network_id": ext["id"]})
+    neutron.put(f"/routers/{router['id']}/add_router_interface", {"subnet_id": subnet_id})
+    sid = servers.create(token, networks=[{"uuid": net["id"]}])["id"]
+    [port] = neutron.get("/ports", device_id=sid).json()["ports"]
+    fip = neutron.make("floatingip", floating_network_id=ext["id"], port_id=port["id"])
+    fixed = port["fixed_ips"][0]["ip_address"]
+    mac = port["mac_address"]
+    shown = nova.get(f"/servers/{sid}", token).json()["server"]
+    assert shown["addresses"] == {"private": [
+        {"version": 4, "addr": fixed, "OS-EXT-IPS:type": "fixed",
+         "OS-EXT-IPS-MAC:mac_addr": mac},
+        {"version": 4, "addr": fip["floating_ip_address"], "OS-EXT-IPS:type": "floating",
+         "OS-EXT-IPS-MAC:mac_addr": mac}]}
+    assert nova.get(f"/servers/{sid}/ips/private", token).json() == {"private": [
+        {"version": 4, "addr": fixed}, {"version": 4, "addr": fip["floating_ip_address"]}]}
+    # Disassociated: the server shows its fixed address alone again.
+    neutron.put(f"/floatingips/{fip['id']}", {"floatingip": {"port_id": None}})
+    shown = nova.get(f"/servers/{sid}", token).json()["server"]
+    assert [a["OS-EXT-IPS:type"] for a in shown["addresses"]["private"]] == ["fixed"]

@@ -172,3 +172,26 @@ def test_hairpin_to_a_floating_ip_behind_the_same_router(fabric: LinuxNetworkFab
         assert tcp_peer(b, "203.0.113.20", 22) == "203.0.113.21"
     with tcp_server(b, 22):
         assert tcp_peer(a, "203.0.113.21", 22) == "203.0.113.20"
+
+
+def test_a_dual_stack_leg_is_one_device_with_both_addresses(fabric: LinuxNetworkFabric
+                                                             ) -> None:
+    """The control plane gives one RouterInterface per fixed IP of an interface port: a
+    port on a dual-stack network is one leg holding both addresses."""
+    net = NetworkSpec(network_id=uid(), segment_id=31, subnets=(
+        SubnetSpec(uid(), "10.0.0.0/24", gateway_ip="10.0.0.1"),
+        SubnetSpec(uid(), "fd00:31::/64", gateway_ip="fd00:31::1")))
+    fabric.ensure_network(net)
+    port_id, mac = uid(), "fa:16:3e:00:31:01"
+    router = RouterSpec(router_id=uid(), interfaces=(
+        RouterInterface(port_id, net.network_id, mac, "10.0.0.1/24"),
+        RouterInterface(port_id, net.network_id, mac, "fd00:31::1/64")))
+    fabric.ensure_router(router)
+    shown = sh(fabric.names.router_ns(router.router_id), "ip", "-o", "addr", "show",
+               "dev", fabric.names.router_iface(port_id)).stdout
+    assert "inet 10.0.0.1/24" in shown and "inet6 fd00:31::1/64" in shown
+    # The v6 address goes: the leg keeps the other one.
+    fabric.ensure_router(dataclasses.replace(router, interfaces=router.interfaces[:1]))
+    shown = sh(fabric.names.router_ns(router.router_id), "ip", "-o", "addr", "show",
+               "dev", fabric.names.router_iface(port_id)).stdout
+    assert "inet 10.0.0.1/24" in shown and "fd00:31::1" not in shown

@@ -19,6 +19,9 @@ class NicAddress:
     # (destination CIDR, next hop)
     host_routes: tuple[tuple[str, str], ...] = ()
     dhcp: bool = True
+    # The floating IPs bound to this address (Nova shows them on the fixed IP's network
+    # as "OS-EXT-IPS:type": "floating"); never configured in the guest: the router NATs.
+    floating_ips: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

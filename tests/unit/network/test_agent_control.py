@@ -10,8 +10,16 @@ from datetime import UTC, datetime
 import pytest
 
 from nuage.domain.network import Network, Port, Subnet
+from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.ports.network_agent import PortReport
-from nuage.ports.network_fabric import DhcpHost, FixedIp
+from nuage.ports.network_fabric import (
+    DhcpHost,
+    FixedIp,
+    FloatingIpSpec,
+    HostRoute,
+    RouterGateway,
+    RouterInterface,
+)
 from nuage.services.network.agent_control import build_state
 from tests.unit.network.agent_support import ADMIN, HOST, Plane, make_plane
 
@@ -222,3 +230,115 @@ def test_plugged_ports_carry_their_security_groups_with_rules_and_members() -> N
     # Members are every port in the group on any host, address pairs included.
     assert set(web.members) == {"10.0.0.5", "10.9.0.5", "10.0.0.99", "10.0.0.6"}
     assert by_id["sg-admins"].members == ()
+
+
+# -- routers and floating IPs --------------------------------------------------------------
+
+def _l3_records() -> tuple[list[Network], list[Subnet], list[Port], list[Router],
+                           list[FloatingIp]]:
+    networks, subnets, ports = _records()
+    public = Network(id="public", project_id="admin", created_at=T0, updated_at=T0,
+                     external=True, network_type="flat", physical_network="public")
+    vlan_ext = Network(id="ext-vlan", project_id="admin", created_at=T0, updated_at=T0,
+                       external=True, network_type="vlan", physical_network="dc",
+                       segmentation_id=100)
+    subnets = [*subnets,
+               Subnet(id="pub-sub", project_id="admin", network_id="public", ip_version=4,
+                      cidr="203.0.113.0/24", created_at=T0, updated_at=T0,
+                      gateway_ip="203.0.113.1", enable_dhcp=False),
+               Subnet(id="vlan-sub", project_id="admin", network_id="ext-vlan", ip_version=4,
+                      cidr="198.51.100.0/24", created_at=T0, updated_at=T0,
+                      gateway_ip="198.51.100.1", enable_dhcp=False),
+               Subnet(id="v6-sub", project_id="p", network_id="net-1", ip_version=6,
+                      cidr="fd00::/64", created_at=T0, updated_at=T0, gateway_ip="fd00::1",
+                      ipv6_ra_mode="slaac", ipv6_address_mode="slaac")]
+
+    def leg(pid: str, owner: str, device: str, network: str, ips: list[tuple[str, str]],
+            project: str = "p") -> Port:
+        return Port(id=pid, project_id=project, network_id=network,
+                    mac_address="fa:16:3e:11:00:" + f"{len(ports) + 1:02x}", created_at=T0,
+                    updated_at=T0, device_owner=owner, device_id=device,
+                    fixed_ips=[{"subnet_id": s, "ip_address": a} for s, a in ips])
+
+    ports = [p for p in ports if p.id != "router-leg"]
+    ports += [
+        leg("r1-leg", "network:router_interface", "r1", "net-1",
+            [("sub-1", "10.0.0.1"), ("v6-sub", "fd00::1")]),
+        leg("r1-gw", "network:router_gateway", "r1", "public", [("pub-sub", "203.0.113.10")],
+            project=""),
+        # The router service attached project q's router to p's subnet by subnet: the
+        # port is the subnet's project's and holds its gateway address.
+        leg("r2-leg", "network:router_interface", "r2", "net-2", [("sub-3", "10.2.0.1")]),
+        # Another project's port naming r2 (an old row past the API's check): not a leg.
+        leg("graft", "network:router_interface", "r2", "net-1", [("sub-1", "10.0.0.77")]),
+        leg("r3-gw", "network:router_gateway", "r3", "ext-vlan",
+            [("vlan-sub", "198.51.100.10")], project=""),
+    ]
+    subnets.append(Subnet(id="sub-3", project_id="p", network_id="net-2", ip_version=4,
+                          cidr="10.2.0.0/24", created_at=T0, updated_at=T0,
+                          gateway_ip="10.2.0.1"))
+    routers = [
+        Router(id="r1", project_id="p", created_at=T0, updated_at=T0, gw_network_id="public",
+               gw_port_id="r1-gw", enable_snat=False,
+               routes=[{"destination": "192.0.2.0/24", "nexthop": "10.0.0.254"}]),
+        Router(id="r2", project_id="q", created_at=T0, updated_at=T0),
+        Router(id="r3", project_id="p", created_at=T0, updated_at=T0, gw_network_id="ext-vlan",
+               gw_port_id="r3-gw"),
+        Router(id="r-down", project_id="p", created_at=T0, updated_at=T0,
+               admin_state_up=False),
+    ]
+    fips = [
+        FloatingIp(id="f1", project_id="p", floating_network_id="public",
+                   floating_ip_address="203.0.113.20", floating_port_id="fp1", created_at=T0,
+                   updated_at=T0, port_id="vm-here", fixed_ip_address="10.0.0.5",
+                   router_id="r1", status="ACTIVE"),
+        FloatingIp(id="f2", project_id="p", floating_network_id="public",
+                   floating_ip_address="203.0.113.21", floating_port_id="fp2", created_at=T0,
+                   updated_at=T0),
+    ]
+    return [*networks, public, vlan_ext], subnets, ports, routers, fips
+
+
+def test_the_router_host_carries_each_router_with_legs_gateway_floating_ips_and_routes(
+        caplog: pytest.LogCaptureFixture) -> None:
+    networks, subnets, ports, routers, fips = _l3_records()
+    desired = build_state(HOST, networks, subnets, ports, True, (), (), routers, fips).desired
+    by_id = {r.router_id: r for r in desired.routers}
+    assert set(by_id) == {"r1", "r2", "r3"}            # r-down is down: no namespace
+    r1 = by_id["r1"]
+    leg_mac = next(p.mac_address for p in ports if p.id == "r1-leg")
+    assert r1.interfaces == (
+        RouterInterface("r1-leg", "net-1", leg_mac, "10.0.0.1/24"),
+        RouterInterface("r1-leg", "net-1", leg_mac, "fd00::1/64", ipv6_ra_mode="slaac"))
+    gw_mac = next(p.mac_address for p in ports if p.id == "r1-gw")
+    assert r1.gateway == RouterGateway("r1-gw", gw_mac, "203.0.113.10/24",
+                                       gateway_ip="203.0.113.1", enable_snat=False)
+    assert r1.floating_ips == (FloatingIpSpec("203.0.113.20", "10.0.0.5"),)
+    assert r1.routes == (HostRoute("192.0.2.0/24", "10.0.0.254"),)
+    # The router service's leg on p's subnet counts for q's router; the graft does not.
+    assert [i.port_id for i in by_id["r2"].interfaces] == ["r2-leg"]
+    assert "port graft of project p names router r2 of project q" in caplog.text
+    # A gateway on an external network the external bridge does not stand for: none.
+    assert by_id["r3"].gateway is None
+    # The external network itself is no tenant network: the external bridge is it.
+    assert "public" not in {n.network_id for n in desired.networks}
+
+
+def test_only_the_router_host_carries_routers_and_only_legs_on_carried_networks() -> None:
+    networks, subnets, ports, routers, fips = _l3_records()
+    elsewhere = build_state("node-2", networks, subnets, ports, False, (), (), routers, fips)
+    assert elsewhere.desired.routers == ()
+    without_net2 = [n for n in networks if n.id != "net-2"]
+    desired = build_state(HOST, without_net2, subnets, ports, True, (), (), routers,
+                          fips).desired
+    assert {r.router_id: r.interfaces for r in desired.routers}["r2"] == ()
+
+
+def test_a_router_the_fabric_refuses_leaves_the_others(caplog: pytest.LogCaptureFixture
+                                                        ) -> None:
+    networks, subnets, ports, routers, fips = _l3_records()
+    routers = [*routers, Router(id="bad router", project_id="p", created_at=T0,
+                                updated_at=T0)]
+    desired = build_state(HOST, networks, subnets, ports, True, (), (), routers, fips).desired
+    assert {r.router_id for r in desired.routers} == {"r1", "r2", "r3"}
+    assert "router bad router is not carried" in caplog.text

@@ -57,8 +57,9 @@ def ensure(names: Names, root: Path, router: RouterSpec,
         kernel.sysctl(ns_name, ROUTER_SYSCTLS)
         legs: dict[str, tuple[str, str, str, set[str]]] = {}   # dp side -> (role, port, mac, addrs)
         for iface in router.interfaces:
-            legs[names.router_leg(iface.port_id)] = (ROUTER_IF, iface.port_id, iface.mac,
-                                                     {iface.address})
+            # A port on a dual-stack network is one leg with an address per subnet.
+            legs.setdefault(names.router_leg(iface.port_id),
+                            (ROUTER_IF, iface.port_id, iface.mac, set()))[3].add(iface.address)
         if router.gateway is not None:
             gw = router.gateway
             addrs = {gw.address} | {f"{f.floating_ip}/32" for f in router.floating_ips}

@@ -13,11 +13,22 @@ Which host carries what (single node today, every network on the DHCP host):
   the agent asks, as Neutron's DHCP agent asks for its port;
 - any host carries the networks of the ports bound to it (`binding:host_id`), and plugs
   those ports (not the networks' own `network:*` ports: DHCP is above, router legs are
-  the routers' part).
+  the routers' part);
+- the DHCP host is also the router host: it carries every router that is up, its
+  interfaces on the networks it carries, its gateway and its floating IPs (see
+  `_routers`).
+
+The external network is no NetworkSpec: the fabric models the external side as one
+bridge, `<prefix>-ext`, onto which router gateways are plugged (and, later, an uplink to
+the physical network). The external network that bridge stands for is the seeded one's
+kind: flat on the physical network "public" (services/network/external.py). A router
+whose gateway is on another external network (a VLAN one, another physical network) has
+no gateway on this host: nothing would carry its traffic.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -25,11 +36,13 @@ from nuage.domain.context import RequestContext
 from nuage.domain.errors import NuageError
 from nuage.domain.network import (
     DEVICE_OWNER_DHCP,
+    DEVICE_OWNER_ROUTER_INTF,
     NETWORK_DEVICE_PREFIX,
     Network,
     Port,
     Subnet,
 )
+from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.domain.network_security import SecurityGroup, SecurityGroupRule
 from nuage.ports import network_agent as port
 from nuage.ports.network_fabric import (
@@ -39,14 +52,20 @@ from nuage.ports.network_fabric import (
     DhcpServer,
     FabricError,
     FixedIp,
+    FloatingIpSpec,
     HostRoute,
+    Ipv6Mode,
     NetworkSpec,
     PortSpec,
+    RouterGateway,
+    RouterInterface,
+    RouterSpec,
     SecurityGroupSpec,
     SecurityRule,
     SubnetSpec,
 )
 from nuage.services.network.base import NetworkPorts
+from nuage.services.network.external import PHYSICAL_NETWORK
 from nuage.services.network.ports import FixedIp as AskedIp
 from nuage.services.network.ports import NewPort, PortService
 
@@ -84,7 +103,10 @@ class NetworkAgentControl:
             ports = uow.ports.find()
             groups = uow.security_groups.find()
             rules = uow.security_group_rules.find()
-        return build_state(host, networks, subnets, ports, serves_dhcp, groups, rules)
+            routers = uow.routers.find() if serves_dhcp else []
+            floating_ips = uow.floating_ips.find() if serves_dhcp else []
+        return build_state(host, networks, subnets, ports, serves_dhcp, groups, rules,
+                           routers, floating_ips)
 
     def record_ports(self, host: str, reports: Iterable[port.PortReport]) -> frozenset[str]:
         reports = list(reports)
@@ -176,14 +198,17 @@ class _BoundToHost:
 def build_state(host: str, networks: Sequence[Network], subnets: Sequence[Subnet],
                 ports: Sequence[Port], serves_dhcp: bool,
                 groups: Sequence[SecurityGroup] = (),
-                rules: Sequence[SecurityGroupRule] = ()) -> port.HostNetworkState:
+                rules: Sequence[SecurityGroupRule] = (),
+                routers: Sequence[Router] = (),
+                floating_ips: Sequence[FloatingIp] = ()) -> port.HostNetworkState:
     """The datapath `host` should hold, from the records (see the module's docstring).
 
     Security groups: those the plugged ports name, and those their rules name as remote
     groups, each with its rules and its members' addresses (every port in it, on any
-    host). Routers and floating IPs are a seam: `DesiredState.routers` stays empty until
-    their control plane is joined. A network without a segment id (flat: bridged to a
-    physical network) is not carried yet either."""
+    host). Routers (given on the router host only, which is the DHCP host) with their
+    floating IPs: see `_routers`. A network without a segment id (flat: bridged to a
+    physical network) is not carried as a tenant network; the external one is the
+    fabric's external bridge."""
     plugged = [p for p in ports
                if p.binding_host_id == host and not p.device_owner.startswith(
                    NETWORK_DEVICE_PREFIX)]
@@ -224,7 +249,8 @@ def build_state(host: str, networks: Sequence[Network], subnets: Sequence[Subnet
         revisions[p.id] = p.revision_number
     return port.HostNetworkState(
         desired=DesiredState(networks=tuple(specs), ports=tuple(port_specs),
-                             routers=(),           # seam: the routers' control plane
+                             routers=_routers(routers, floating_ips, networks, subnets,
+                                              ports, kept) if serves_dhcp else (),
                              security_groups=_groups(port_specs, ports, groups, rules)),
         revisions=revisions)
 
@@ -260,6 +286,111 @@ def _groups(plugged: Sequence[PortSpec], ports: Sequence[Port],
         except FabricError as exc:
             log.error("security group %s is not applied: %s", group_id, exc)
     return tuple(specs)
+
+
+def _routers(routers: Sequence[Router], floating_ips: Sequence[FloatingIp],
+             networks: Sequence[Network], subnets: Sequence[Subnet], ports: Sequence[Port],
+             carried: set[str]) -> tuple[RouterSpec, ...]:
+    """Each router that is up: a leg per interface port on a carried network (one
+    RouterInterface per fixed IP, with its subnet's prefix), its gateway when it is on
+    the external network the fabric's external bridge stands for, its associated floating
+    IPs and its static routes.
+
+    An interface port counts only if it is the router's project's or the router service
+    made it (by subnet: it holds its subnets' gateway addresses, and belongs to the
+    subnet's project). The API refuses a port naming another project's router (Neutron's
+    DeviceIDNotOwnedByTenant); this is the second lock, so that a record that slipped
+    past it (an older row) cannot graft a router onto another project's network."""
+    nets = {n.id: n for n in networks}
+    subnet_of = {s.id: s for s in subnets}
+    port_of = {p.id: p for p in ports}
+    legs: dict[str, list[Port]] = {}
+    for p in sorted(ports, key=lambda p: p.created_at):
+        if p.device_owner == DEVICE_OWNER_ROUTER_INTF and p.device_id:
+            legs.setdefault(p.device_id, []).append(p)
+    specs: list[RouterSpec] = []
+    for router in sorted(routers, key=lambda r: r.created_at):
+        if not router.admin_state_up:
+            continue
+        try:
+            interfaces = tuple(
+                iface for p in legs.get(router.id, [])
+                if p.network_id in carried and _counts(router, p, subnet_of)
+                for iface in _interfaces(p, subnet_of))
+            gateway = _gateway(router, nets, subnet_of, port_of)
+            fips = tuple(FloatingIpSpec(f.floating_ip_address, f.fixed_ip_address)
+                         for f in sorted(floating_ips, key=lambda f: f.created_at)
+                         if f.router_id == router.id and f.fixed_ip_address
+                         and gateway is not None)
+            specs.append(RouterSpec(
+                router_id=router.id, interfaces=interfaces, gateway=gateway,
+                floating_ips=fips,
+                routes=tuple(HostRoute(r["destination"], r["nexthop"])
+                             for r in router.routes)))
+        except FabricError as exc:
+            log.error("router %s is not carried: %s", router.id, exc)
+    return tuple(specs)
+
+
+def _counts(router: Router, leg: Port, subnet_of: dict[str, Subnet]) -> bool:
+    if leg.project_id == router.project_id:
+        return True
+    made_by_router = bool(leg.fixed_ips) and all(
+        (s := subnet_of.get(f["subnet_id"])) is not None and s.gateway_ip == f["ip_address"]
+        for f in leg.fixed_ips)
+    if not made_by_router:
+        log.warning("port %s of project %s names router %s of project %s: not plugged",
+                    leg.id, leg.project_id, router.id, router.project_id)
+    return made_by_router
+
+
+def _interfaces(leg: Port, subnet_of: dict[str, Subnet]) -> list[RouterInterface]:
+    out = []
+    for f in leg.fixed_ips:
+        subnet = subnet_of.get(f["subnet_id"])
+        if subnet is None:
+            continue
+        prefix = ipaddress.ip_network(subnet.cidr).prefixlen
+        # Only SLAAC advertisements are implemented by the fabric: a DHCPv6 subnet's leg
+        # routes without them rather than failing the whole router.
+        ra: Ipv6Mode | None = "slaac" if subnet.ipv6_ra_mode == "slaac" else None
+        out.append(RouterInterface(port_id=leg.id, network_id=leg.network_id,
+                                   mac=leg.mac_address,
+                                   address=f"{f['ip_address']}/{prefix}", ipv6_ra_mode=ra))
+    return out
+
+
+def _gateway(router: Router, nets: dict[str, Network], subnet_of: dict[str, Subnet],
+             port_of: dict[str, Port]) -> RouterGateway | None:
+    if router.gw_network_id is None or router.gw_port_id is None:
+        return None
+    net = nets.get(router.gw_network_id)
+    gw_port = port_of.get(router.gw_port_id)
+    if net is None or gw_port is None:
+        return None
+    if not external_bridge_network(net):
+        log.warning("router %s: external network %s (%s %s) is not this host's external "
+                    "bridge: no gateway", router.id, net.id, net.network_type,
+                    net.physical_network)
+        return None
+    # The fabric's gateway leg holds one address: the first IPv4 one (floating IPs and
+    # SNAT are IPv4).
+    for f in gw_port.fixed_ips:
+        subnet = subnet_of.get(f["subnet_id"])
+        if subnet is None or subnet.ip_version != 4:
+            continue
+        prefix = ipaddress.ip_network(subnet.cidr).prefixlen
+        return RouterGateway(port_id=gw_port.id, mac=gw_port.mac_address,
+                             address=f"{f['ip_address']}/{prefix}",
+                             gateway_ip=subnet.gateway_ip, enable_snat=router.enable_snat)
+    return None
+
+
+def external_bridge_network(net: Network) -> bool:
+    """The external network the fabric's external bridge stands for: flat, on the
+    physical network the seeded external network uses."""
+    return (net.external and net.network_type == "flat"
+            and net.physical_network == PHYSICAL_NETWORK)
 
 
 def dhcp_hostname(ip_address: str) -> str:

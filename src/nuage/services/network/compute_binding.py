@@ -160,6 +160,10 @@ class ComputeNetworkBinding:
             networks[port.network_id] = uow.networks.get(port.network_id)
         net = networks[port.network_id]
         addresses = []
+        floating: dict[str, list[str]] = {}
+        for fip in sorted(uow.floating_ips.find(port_id=port.id), key=lambda f: f.created_at):
+            if fip.fixed_ip_address:
+                floating.setdefault(fip.fixed_ip_address, []).append(fip.floating_ip_address)
         for fixed in port.fixed_ips:
             sid = fixed["subnet_id"]
             if sid not in subnets:
@@ -173,7 +177,8 @@ class ComputeNetworkBinding:
                 dns_nameservers=tuple(subnet.dns_nameservers),
                 host_routes=tuple((r["destination"], r["nexthop"])
                                   for r in subnet.host_routes),
-                dhcp=subnet.enable_dhcp))
+                dhcp=subnet.enable_dhcp,
+                floating_ips=tuple(floating.get(fixed["ip_address"], ()))))
         return ServerNic(port_id=port.id, mac=port.mac_address, network_id=port.network_id,
                          network_name=net.name if net is not None else "",
                          mtu=net.mtu if net is not None else 1450, status=port.status,

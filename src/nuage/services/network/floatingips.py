@@ -174,6 +174,7 @@ class FloatingIpService(NetworkUseCases):
                         {"floating_ip_address": fip.floating_ip_address,
                          "port_id": fip.port_id})
             uow.commit()
+            self.wake(fip.floating_network_id)   # the router host's datapath follows
             return fip
 
     def create_many(self, ctx: RequestContext, cmds: list[NewFloatingIp]) -> list[FloatingIp]:
@@ -222,6 +223,7 @@ class FloatingIpService(NetworkUseCases):
             self.record(uow, ctx, "floatingip.update", "floatingip", fip.id, fip.project_id,
                         {"changed": sorted(changes), "port_id": fip.port_id})
             uow.commit()
+            self.wake(fip.floating_network_id)   # the router host's datapath follows
             return fip
 
     def delete(self, ctx: RequestContext, fip_id: str) -> None:
@@ -236,3 +238,4 @@ class FloatingIpService(NetworkUseCases):
             self.record(uow, ctx, "floatingip.delete", "floatingip", fip.id, fip.project_id,
                         {"floating_ip_address": fip.floating_ip_address})
             uow.commit()
+            self.wake(fip.floating_network_id)   # the router host's datapath follows

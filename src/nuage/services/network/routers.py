@@ -184,6 +184,7 @@ class RouterService(NetworkUseCases):
             self.record(uow, ctx, "router.create", "router", router.id, project,
                         {"name": router.name, "gateway_network_id": router.gw_network_id})
             uow.commit()
+            self.wake(router.gw_network_id or "")   # the router host's datapath follows
             return router
 
     def create_many(self, ctx: RequestContext, cmds: list[NewRouter]) -> list[Router]:
@@ -228,6 +229,7 @@ class RouterService(NetworkUseCases):
             self.record(uow, ctx, "router.update", "router", router.id, router.project_id,
                         {"changed": sorted(changes)})
             uow.commit()
+            self.wake(router.gw_network_id or "")   # the router host's datapath follows
             return router
 
     def _checked_routes(self, uow: UnitOfWork, router: Router, routes: list[dict[str, str]]
@@ -256,6 +258,7 @@ class RouterService(NetworkUseCases):
             self.record(uow, ctx, "router.delete", "router", router.id, router.project_id,
                         {"name": router.name})
             uow.commit()
+            self.wake(router.gw_network_id or "")   # the router host's datapath follows
 
     # -- interfaces -------------------------------------------------------------------------
     @staticmethod
@@ -286,6 +289,7 @@ class RouterService(NetworkUseCases):
                         router.project_id, {"port_id": port.id,
                                             "subnet_ids": info.subnet_ids})
             uow.commit()
+            self.wake(port.network_id)   # the router host's datapath follows
             return info
 
     def _check_not_attached(self, uow: UnitOfWork, router: Router, subnets: list[Subnet]
@@ -378,6 +382,7 @@ class RouterService(NetworkUseCases):
             self.record(uow, ctx, "router.remove_interface", "router", router.id,
                         router.project_id, {"port_id": port.id, "subnet_ids": leaving})
             uow.commit()
+            self.wake(port.network_id)   # the router host's datapath follows
             return info
 
     @staticmethod

@@ -72,6 +72,7 @@ class SecurityGroupRuleService(NetworkUseCases):
                          "remote_ip_prefix": rule.remote_ip_prefix,
                          "remote_group_id": rule.remote_group_id})
             uow.commit()
+            self.wake("")   # the hosts applying the group follow at once
             return rule
 
     def create_many(self, ctx: RequestContext, cmds: list[NewSecurityGroupRule]
@@ -108,3 +109,4 @@ class SecurityGroupRuleService(NetworkUseCases):
             self.record(uow, ctx, "security_group_rule.delete", "security_group_rule", rule.id,
                         rule.project_id, {"security_group_id": rule.security_group_id})
             uow.commit()
+            self.wake("")   # the hosts applying the group follow at once

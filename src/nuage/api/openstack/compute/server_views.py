@@ -208,16 +208,21 @@ def _embedded_flavor(flavor: dict[str, Any]) -> dict[str, Any]:
 
 def addresses(nics: list[ServerNic], extended: bool) -> dict[str, list[dict[str, Any]]]:
     """Nova's `addresses`: each network's fixed IPs by network name (the label), with the
-    port's MAC and the address type in server views (`extended`), bare in /ips."""
+    port's MAC and the address type in server views (`extended`), bare in /ips; each
+    floating IP follows its fixed IP on the same network (type "floating", IPv4), as
+    Nova's network info cache lists them."""
     out: dict[str, list[dict[str, Any]]] = {}
     for nic in nics:
         entries = out.setdefault(nic.network_name or nic.network_id, [])
         for address in nic.addresses:
-            entry: dict[str, Any] = {"version": address.version, "addr": address.address}
-            if extended:
-                entry["OS-EXT-IPS:type"] = "fixed"
-                entry["OS-EXT-IPS-MAC:mac_addr"] = nic.mac
-            entries.append(entry)
+            kinds = [("fixed", address.address, address.version)] + [
+                ("floating", f, 4) for f in address.floating_ips]
+            for kind, addr, version in kinds:
+                entry: dict[str, Any] = {"version": version, "addr": addr}
+                if extended:
+                    entry["OS-EXT-IPS:type"] = kind
+                    entry["OS-EXT-IPS-MAC:mac_addr"] = nic.mac
+                entries.append(entry)
     return out
 
 
