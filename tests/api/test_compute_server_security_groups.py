@@ -189,6 +189,10 @@ def test_quota_views_show_the_network_quotas(nova: Nova, servers: Servers) -> No
             absolute["maxSecurityGroupRules"]) == (7, 3, 42)
     assert (absolute["totalSecurityGroupsUsed"], absolute["totalFloatingIpsUsed"]) == (
         groups, 0)
+    # A compute update of them is accepted and changes nothing (they are Neutron's).
+    r = nova.put(f"/os-quota-sets/{project}", {"quota_set": {"security_groups": 99}})
+    assert r.status_code == 200, r.text
+    assert r.json()["quota_set"]["security_groups"] == 7
     # From 2.36 Nova shows none of them (Neutron's own API does).
     late = nova.at("2.36").get(f"/os-quota-sets/{project}", token).json()["quota_set"]
     assert "security_groups" not in late and "floating_ips" not in late

@@ -112,8 +112,11 @@ class QuotaService(ResourceUseCases):
         policy.enforce(ctx, "compute:quota:show", policy.Target(project_id=project_id))
 
     def as_dict(self, uow: UnitOfWork, quota: ComputeQuota) -> dict[str, int]:
-        """The enforced limits from `quota`; the others follow the default class."""
-        return {**self.class_limits(uow), **{k: int(getattr(quota, k)) for k in ENFORCED}}
+        """The enforced limits from `quota`; the network ones are the network service's;
+        the others follow the default class."""
+        limits = {**self.class_limits(uow), **{k: int(getattr(quota, k)) for k in ENFORCED}}
+        network = self._network(uow, quota.project_id)
+        return {**limits, **{k: limit for k, (limit, _) in network.items() if k in limits}}
 
     def defaults(self, ctx: RequestContext) -> dict[str, int]:
         self.require_user(ctx)
@@ -124,9 +127,7 @@ class QuotaService(ResourceUseCases):
         self.require_user(ctx)
         self._may_read(ctx, project_id)
         with self.p.uow() as uow:
-            limits = self.as_dict(uow, self.limits_of(uow, project_id))
-            network = self._network(uow, project_id)
-        return {**limits, **{k: limit for k, (limit, _) in network.items() if k in limits}}
+            return self.as_dict(uow, self.limits_of(uow, project_id))
 
     def detail(self, ctx: RequestContext, project_id: str) -> dict[str, dict[str, int]]:
         """limit, in_use and reserved (always 0: nuage claims at once) per quota."""
@@ -139,9 +140,9 @@ class QuotaService(ResourceUseCases):
             network = self._network(uow, project_id)
         in_use = {"instances": used.instances, "cores": used.cores, "ram": used.ram,
                   "key_pairs": used.key_pairs}
-        for key, (limit, count) in network.items():
+        for key, (_, count) in network.items():
             if key in limits:
-                limits[key], in_use[key] = limit, count
+                in_use[key] = count
         return {k: {"limit": v, "in_use": in_use.get(k, 0), "reserved": 0}
                 for k, v in limits.items()}
 
