@@ -159,6 +159,19 @@ def test_group_action_refusals(nova: Nova, servers: Servers) -> None:
                                 {"name": "default"}), 400, "badRequest") == (
         "Network requires port_security_enabled and subnet associated in order to apply "
         "security groups.")
+    # Two groups of one name: Nova's NoUniqueMatch, 409 (at create too); the id works.
+    twin = _group(neutron, "twin")
+    _group(neutron, "twin")
+    assert assert_fault(_action(nova, token, sid, "addSecurityGroup", {"name": "twin"}),
+                        409, "conflictingRequest") == (
+        "Multiple security_group matches found for name 'twin', use an ID to be more "
+        "specific.")
+    assert_fault(nova.post("/servers", {"server": {
+        "name": "vm", "imageRef": servers.image_id, "flavorRef": "1",
+        "networks": [{"uuid": net["id"]}], "security_groups": [{"name": "twin"}]}}, token),
+        409, "conflictingRequest")
+    assert _action(nova, token, sid, "addSecurityGroup", {"name": twin["id"]}
+                   ).status_code == 202
     # Another project's server is unknown; a reader may list but not change.
     _, outsider = nova.member()
     assert_fault(_action(nova, outsider, sid, "addSecurityGroup", {"name": "default"}),

@@ -50,6 +50,9 @@ class ComputeFault(FaultCode):
     SERVER_GROUP_NOT_ON_SERVER = "server.group_not_on_server"
     # A port of the server has no port security (or no address): no group applies (400).
     SERVER_GROUP_CANNOT_BE_APPLIED = "server.group_cannot_be_applied"
+    # Conflict (409): several of the project's groups have the name asked (Nova's
+    # NoUniqueMatch, at create and in the group actions). Fields: group.
+    SERVER_GROUP_AMBIGUOUS = "server.group_ambiguous"
     # OverLimit (403): the project's port quota. Fields: none.
     SERVER_PORT_LIMIT_EXCEEDED = "server.port_limit_exceeded"
     # A create without an image (boot from volume).

@@ -108,14 +108,15 @@ class ComputeNetworkBinding:
     def _group(self, uow: UnitOfWork, ctx: RequestContext, name: str
                ) -> SecurityGroup | None:
         """A group by name in the caller's project (a name wins over an id, as Nova's
-        lookup), else by id among the groups the caller may see. "default" is the
-        project's default group, made now if it has none yet."""
+        lookup; two of that name: 409), else by id among the groups the caller may see.
+        "default" is the project's default group, made now if it has none yet."""
         project_id = ctx.project_id
         if project_id is not None:
             if name == DEFAULT_GROUP_NAME:
                 return ensure_default_group(self._ports.p, uow, ctx, project_id)
-            named = sorted(uow.security_groups.find(project_id=project_id, name=name),
-                           key=lambda g: (g.created_at, g.id))
+            named = uow.security_groups.find(project_id=project_id, name=name)
+            if len(named) > 1:
+                raise Conflict(ComputeFault.SERVER_GROUP_AMBIGUOUS, group=name)
             if named:
                 return named[0]
         group = uow.security_groups.get(name)

@@ -175,6 +175,9 @@ WORDING: dict[FaultCode, Wording] = {
         "instance_id {ident} could not be found as device id on any ports",
     ComputeFault.SERVER_GROUP_NOT_ON_SERVER:
         "Security group {group} not associated with the instance {server_id}",
+    ComputeFault.SERVER_GROUP_AMBIGUOUS:
+        "Multiple security_group matches found for name '{group}', use an ID to be more "
+        "specific.",
     ComputeFault.SERVER_GROUP_CANNOT_BE_APPLIED:
         "Network requires port_security_enabled and subnet associated in order to apply "
         "security groups.",
