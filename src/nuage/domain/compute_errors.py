@@ -39,6 +39,20 @@ class ComputeFault(FaultCode):
     # NotFound: /servers/{id}/ips/{label} names a network the server has no port on
     # (kind "network", ident the label).
     SERVER_NOT_ON_NETWORK = "server.not_on_network"
+    # A create's security group (name or id) the caller cannot see (400). Fields: group.
+    SERVER_SECURITY_GROUP_NOT_FOUND = "server.security_group_not_found"
+    # NotFound (404) of addSecurityGroup/removeSecurityGroup: the group named is unknown
+    # (kind "security_group"; fields group, project_id); the server has no port (kind
+    # "server"); the group is on none of its ports (kind "security_group"; fields group,
+    # server_id).
+    SERVER_GROUP_UNKNOWN = "server.group_unknown"
+    SERVER_WITHOUT_PORTS = "server.without_ports"
+    SERVER_GROUP_NOT_ON_SERVER = "server.group_not_on_server"
+    # A port of the server has no port security (or no address): no group applies (400).
+    SERVER_GROUP_CANNOT_BE_APPLIED = "server.group_cannot_be_applied"
+    # Conflict (409): several of the project's groups have the name asked (Nova's
+    # NoUniqueMatch, at create and in the group actions). Fields: group.
+    SERVER_GROUP_AMBIGUOUS = "server.group_ambiguous"
     # OverLimit (403): the project's port quota. Fields: none.
     SERVER_PORT_LIMIT_EXCEEDED = "server.port_limit_exceeded"
     # A create without an image (boot from volume).

@@ -269,6 +269,9 @@ POLICY: dict[str, Rule] = {
     "compute:server:create_backup": any_of(cloud_admin, project_member),
     "compute:server:trigger_crash_dump": any_of(cloud_admin, project_member),
     "compute:server:lock": any_of(cloud_admin, project_member),
+    # Nova's os-security-groups rows on a server: list (reader), add and remove (member).
+    "compute:server:security_groups:list": any_of(cloud_admin, project_reader),
+    "compute:server:security_groups:update": any_of(cloud_admin, project_member),
     "compute:server:unlock": any_of(cloud_admin, project_member),
     # Unlock a lock taken by someone else (an administrator's, or the owner's by another
     # project's administrator); change a locked server.

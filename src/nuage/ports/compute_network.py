@@ -21,7 +21,8 @@ from nuage.domain.context import RequestContext
 from nuage.ports.nics import NicAddress, ServerNic
 from nuage.ports.repositories import UnitOfWork
 
-__all__ = ["DEVICE_OWNER", "NetworkRequest", "NicAddress", "ServerNetworks", "ServerNic"]
+__all__ = ["DEVICE_OWNER", "GroupRule", "NetworkRequest", "NicAddress", "ServerGroup",
+           "ServerNetworks", "ServerNic"]
 
 # Neutron's device_owner for a server's port (Nova writes "compute:<zone>"; nuage has one
 # zone name per host, so the owner says compute without naming it).
@@ -35,6 +36,37 @@ class NetworkRequest:
     network_id: str | None = None
     port_id: str | None = None
     fixed_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """An ingress rule of a server's security group, as Nova's os-security-groups shows it
+    (Nova shows no egress rules there). `remote_group_name` is set for a rule allowing a
+    group's members; else `cidr` (Neutron's no prefix: "0.0.0.0/0" as Nova says it)."""
+
+    id: str
+    parent_group_id: str
+    protocol: str | None
+    from_port: int | None
+    to_port: int | None
+    cidr: str | None = None
+    remote_group_name: str | None = None
+    remote_group_project_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerGroup:
+    """A security group on a server's ports (plain data, as ServerNic)."""
+
+    id: str
+    name: str
+    description: str
+    project_id: str
+    rules: tuple[GroupRule, ...] = ()
+
+
+# Compute's view of a project's network quotas: Nova's key -> (limit, in use).
+NetworkQuotas = dict[str, tuple[int, int]]
 
 
 class ServerNetworks(Protocol):
@@ -51,12 +83,45 @@ class ServerNetworks(Protocol):
         needs routers)."""
         ...
 
+    def find_groups(self, uow: UnitOfWork, ctx: RequestContext, names: tuple[str, ...]
+                    ) -> tuple[str, ...]:
+        """The ids of the security groups a create names (by name or id, as Nova takes
+        them; the caller's project's or ones it may see), in order, without repeats. An
+        unknown one: 400 (ComputeFault.SERVER_SECURITY_GROUP_NOT_FOUND)."""
+        ...
+
     def allocate(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
-                 project_id: str, host: str, requests: tuple[NetworkRequest, ...]
-                 ) -> list[ServerNic]:
+                 project_id: str, host: str, requests: tuple[NetworkRequest, ...],
+                 security_groups: tuple[str, ...] | None = None) -> list[ServerNic]:
         """Create (or take, for ports the caller names) the server's ports, bound to
-        `host` (binding:host_id), device owner compute, device id the server's. In the
+        `host` (binding:host_id), device owner compute, device id the server's. The ports
+        created get `security_groups` (ids from `find_groups`), or the project's default
+        group when None; ports the caller named keep theirs (as in Nova). In the
         caller's unit of work; raises the refusals `check` names and quota's 403."""
+        ...
+
+    def groups(self, uow: UnitOfWork, ctx: RequestContext, server_ids: Iterable[str]
+               ) -> dict[str, list[ServerGroup]]:
+        """The security groups on each server's ports that `ctx` may see, each once, in
+        the order the ports show them; servers without any are absent."""
+        ...
+
+    def add_group(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                  name: str) -> list[str]:
+        """Nova's addSecurityGroup: the group (name or id) onto every port of the server.
+        An unknown group or a server without ports: 404; a port without port security:
+        400. Returns the hosts whose network agents must apply it."""
+        ...
+
+    def remove_group(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                     name: str) -> list[str]:
+        """Nova's removeSecurityGroup: the group off every port having it; 404 when no
+        port has it (or the group or the server's ports are unknown)."""
+        ...
+
+    def quotas(self, uow: UnitOfWork, project_id: str) -> NetworkQuotas:
+        """The project's network quotas under Nova's names (floating_ips, networks,
+        security_groups, security_group_rules): limit and usage."""
         ...
 
     def describe(self, uow: UnitOfWork, server_ids: Iterable[str]

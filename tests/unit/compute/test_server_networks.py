@@ -18,13 +18,14 @@ import pytest
 from nuage.domain.compute import ComputeHost, Flavor
 from nuage.domain.compute_errors import ComputeFault, OverLimit
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, ValidationError
+from nuage.domain.errors import Conflict, Forbidden, ValidationError
 from nuage.drivers.clock import SystemClock
 from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.ports.compute_network import DEVICE_OWNER
 from nuage.ports.hypervisor import Nic
+from nuage.ports.repositories import AuditQuery
 from nuage.services.audit import Auditor
 from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
@@ -35,6 +36,7 @@ from nuage.services.network.base import NetworkConfig, NetworkPorts, QuotaDefaul
 from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.network.networks import NewNetwork
 from nuage.services.network.ports import NewPort
+from nuage.services.network.security_groups import NewSecurityGroup
 from nuage.services.network.subnets import NewSubnet
 from tests.unit.compute.fakes import AcceptingInspector, MemoryHypervisor, MemoryImages
 from tests.unit.compute.test_servers import Channel
@@ -304,3 +306,52 @@ def test_a_server_without_nics_boots_as_before(world: World) -> None:
     spec = world.hv.specs[sid]
     assert (spec.nics, spec.netns) == ((), None)
     assert spec.config_drive.network_data == {"links": [], "networks": [], "services": []}
+
+
+def test_security_groups_of_a_create_and_the_group_actions(world: World) -> None:
+    net_id = world.net()
+    web = world.network.security_groups.create(member(), NewSecurityGroup(name="web")).group
+    [sid] = [s.id for s in world.compute.servers.create_many(member(), NewServer(
+        "vm", "img-1", "1", networks=[{"uuid": net_id}], security_groups=("web",)), 1, 1)]
+    [port] = world.ports(device_id=sid)
+    assert port.security_groups == [web.id]
+    [shown] = world.compute.servers.security_groups(member(), [
+        world.compute.servers.get(member(), sid)]).values()
+    assert [g.name for g in shown] == ["web"]
+    # addSecurityGroup: on the port, and the host's network agent is woken to apply it.
+    world.woken.clear()
+    world.compute.servers.add_security_group(member(), sid, "default")
+    assert world.woken == ["host1"]
+    [port] = world.ports(device_id=sid)
+    assert len(port.security_groups) == 2
+    world.compute.servers.remove_security_group(member(), sid, web.id)
+    [port] = world.ports(device_id=sid)
+    assert [g.name for g in world.compute.servers.server_security_groups(member(), sid)
+            ] == ["default"]
+    with world.uow() as uow:
+        changes = [e for e in uow.audit.query(AuditQuery(action="network.port.update", limit=100))
+                   if e.target_id == port.id]
+    assert len(changes) == 2
+    # A reader (no member role) may list the groups but not change them.
+    reader = RequestContext(request_id="r", user_id="u-r", project_id="p1",
+                            roles=frozenset({"reader"}))
+    assert len(world.compute.servers.server_security_groups(reader, sid)) == 1
+    with pytest.raises(Forbidden):
+        world.compute.servers.add_security_group(reader, sid, "web")
+    # An unknown group at create stores nothing.
+    with pytest.raises(ValidationError) as err:
+        world.compute.servers.create_many(member(), NewServer(
+            "vm", "img-1", "1", networks=[{"uuid": net_id}], security_groups=("nope",)),
+            1, 1)
+    assert err.value.fault == ComputeFault.SERVER_SECURITY_GROUP_NOT_FOUND
+    assert len(world.compute.servers.find(member(), ServerQuery())) == 1
+
+
+def test_quotas_show_the_network_services_limits_and_usage(world: World) -> None:
+    world.network.security_groups.create(member(), NewSecurityGroup(name="web"))
+    shown = world.compute.quotas.detail(member(), "p1")
+    # The project's default group was made with its first group: two groups.
+    assert shown["security_groups"] == {"limit": 10, "in_use": 2, "reserved": 0}
+    assert shown["floating_ips"]["limit"] == 50
+    absolute = world.compute.quotas.absolute_limits(member())
+    assert (absolute["maxSecurityGroups"], absolute["totalSecurityGroupsUsed"]) == (10, 2)

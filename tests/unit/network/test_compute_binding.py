@@ -10,10 +10,11 @@ import pytest
 
 from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import ValidationError
+from nuage.domain.errors import NotFound, ValidationError
 from nuage.ports.compute_network import DEVICE_OWNER, NetworkRequest
 from nuage.services.network.networks import NewNetwork
 from nuage.services.network.ports import NewPort
+from nuage.services.network.security_groups import NewSecurityGroup
 from tests.unit.network.conftest import Net
 
 
@@ -103,3 +104,42 @@ def test_wake_reaches_each_host_once_and_survives_a_failure(net: Net) -> None:
     binding.notify = notify
     binding.wake(["h2", "h1", "h2"])
     assert woken == ["h1", "h2"]
+
+
+def test_groups_by_name_or_id_and_on_and_off_a_servers_ports(net: Net) -> None:
+    binding = net.s.compute_binding
+    net_id = _network(net, name="private")
+    web = net.s.security_groups.create(net.alice, NewSecurityGroup(name="web")).group
+    # A group named as another group's id: the name wins, as in Nova's lookup.
+    decoy = net.s.security_groups.create(net.alice, NewSecurityGroup(name=web.id)).group
+    theirs = net.s.security_groups.create(net.bob, NewSecurityGroup(name="theirs")).group
+    with net.uow(write=True) as uow:
+        assert binding.find_groups(uow, net.alice, ("web", web.id, "web")) == (
+            web.id, decoy.id)
+        for unknown in ("theirs", theirs.id, "nope"):
+            with pytest.raises(ValidationError) as err:
+                binding.find_groups(uow, net.alice, (unknown,))
+            assert err.value.fault == ComputeFault.SERVER_SECURITY_GROUP_NOT_FOUND
+        binding.allocate(uow, net.alice, "srv-1", "p-a", "host-a",
+                         (NetworkRequest(network_id=net_id),), (web.id,))
+        uow.commit()
+    with net.uow(write=True) as uow:
+        assert binding.add_group(uow, net.alice, "srv-1", "default") == ["host-a"]
+        uow.commit()
+    with net.uow() as uow:
+        [groups] = binding.groups(uow, net.alice, ["srv-1", "srv-none"]).values()
+        # Bob sees neither of Alice's groups.
+        assert binding.groups(uow, net.bob, ["srv-1"]) == {}
+    assert [g.name for g in groups] == ["web", "default"]
+    with net.uow(write=True) as uow:
+        binding.remove_group(uow, net.alice, "srv-1", "web")
+        with pytest.raises(NotFound) as missing:
+            binding.remove_group(uow, net.alice, "srv-1", "web")
+        assert missing.value.fault == ComputeFault.SERVER_GROUP_NOT_ON_SERVER
+        with pytest.raises(NotFound) as none:
+            binding.add_group(uow, net.alice, "srv-2", "web")
+        assert none.value.fault == ComputeFault.SERVER_WITHOUT_PORTS
+        quotas = binding.quotas(uow, "p-a")
+    assert set(quotas) == {"floating_ips", "networks", "security_groups",
+                           "security_group_rules"}
+    assert quotas["networks"] == (100, 1) and quotas["security_groups"] == (10, 3)

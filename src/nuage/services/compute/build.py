@@ -49,7 +49,7 @@ def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentCha
     """`images`: how compute reads and publishes images; `agents`: how it reaches the
     hosts' agents; `keypair_generator`: makes a key pair when a client asks for one;
     `networks`: the servers' NICs (None: no networks to give)."""
-    quotas = QuotaService(ports)
+    quotas = QuotaService(ports, networks)
     server_ports = ComputePorts(uow=ports.uow, clock=ports.clock, auditor=ports.auditor,
                                 images=images, quota_check=quotas.check, agents=agents,
                                 networks=networks)

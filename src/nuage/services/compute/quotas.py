@@ -19,12 +19,15 @@ from nuage.domain.compute import ComputeQuota, QuotaClass
 from nuage.domain.compute_errors import ComputeFault, OverLimit
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
+from nuage.ports.compute_network import NetworkQuotas, ServerNetworks
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.compute.base import ResourceUseCases
+from nuage.services.compute.base import ResourcePorts, ResourceUseCases
 
 # Stored and enforced.
 ENFORCED = ("instances", "cores", "ram", "key_pairs", "metadata_items")
-# Reported with Nova's defaults (nuage has no such resources here, or counts them elsewhere).
+# Reported with Nova's defaults (nuage has no such resources here, or counts them elsewhere);
+# floating_ips and the security group ones are the network service's when there is one
+# (QuotaService.networks), as Nova before 2.36 proxies Neutron's.
 FIXED: dict[str, int] = {
     "floating_ips": 10, "fixed_ips": -1, "security_groups": 10, "security_group_rules": 20,
     "injected_files": 5, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
@@ -54,6 +57,15 @@ def usage(uow: UnitOfWork, project_id: str, user_id: str | None = None) -> Usage
 
 
 class QuotaService(ResourceUseCases):
+    def __init__(self, ports: ResourcePorts, networks: ServerNetworks | None = None) -> None:
+        super().__init__(ports)
+        # Where a project's network quotas are (Nova before 2.36 shows Neutron's limits
+        # and usage for floating IPs and security groups); None: Nova's fixed defaults.
+        self.networks = networks
+
+    def _network(self, uow: UnitOfWork, project_id: str) -> NetworkQuotas:
+        return {} if self.networks is None else self.networks.quotas(uow, project_id)
+
     def class_limits(self, uow: UnitOfWork, name: str = DEFAULT_CLASS) -> dict[str, int]:
         """A quota class: nuage's built-in defaults (settings, then Nova's values for the
         keys nuage does not enforce) overlaid with what an administrator stored."""
@@ -100,8 +112,11 @@ class QuotaService(ResourceUseCases):
         policy.enforce(ctx, "compute:quota:show", policy.Target(project_id=project_id))
 
     def as_dict(self, uow: UnitOfWork, quota: ComputeQuota) -> dict[str, int]:
-        """The enforced limits from `quota`; the others follow the default class."""
-        return {**self.class_limits(uow), **{k: int(getattr(quota, k)) for k in ENFORCED}}
+        """The enforced limits from `quota`; the network ones are the network service's;
+        the others follow the default class."""
+        limits = {**self.class_limits(uow), **{k: int(getattr(quota, k)) for k in ENFORCED}}
+        network = self._network(uow, quota.project_id)
+        return {**limits, **{k: limit for k, (limit, _) in network.items() if k in limits}}
 
     def defaults(self, ctx: RequestContext) -> dict[str, int]:
         self.require_user(ctx)
@@ -122,8 +137,12 @@ class QuotaService(ResourceUseCases):
             limits = self.as_dict(uow, self.limits_of(uow, project_id))
             used = usage(uow, project_id, ctx.user_id if ctx.project_id == project_id
                          else None)
+            network = self._network(uow, project_id)
         in_use = {"instances": used.instances, "cores": used.cores, "ram": used.ram,
                   "key_pairs": used.key_pairs}
+        for key, (_, count) in network.items():
+            if key in limits:
+                in_use[key] = count
         return {k: {"limit": v, "in_use": in_use.get(k, 0), "reserved": 0}
                 for k, v in limits.items()}
 
@@ -229,6 +248,12 @@ class QuotaService(ResourceUseCases):
             q = self.limits_of(uow, target)
             f = self.class_limits(uow)
             used = usage(uow, target)
+            network = self._network(uow, target)
+        for key in ("floating_ips", "security_groups", "security_group_rules"):
+            if key in network:
+                f = {**f, key: network[key][0]}
+        floating_used = network.get("floating_ips", (0, 0))[1]
+        groups_used = network.get("security_groups", (0, 0))[1]
         return {
             "maxImageMeta": q.metadata_items, "maxPersonality": f["injected_files"],
             "maxPersonalitySize": f["injected_file_content_bytes"],
@@ -238,9 +263,9 @@ class QuotaService(ResourceUseCases):
             "maxTotalInstances": q.instances, "maxTotalKeypairs": q.key_pairs,
             "maxTotalRAMSize": q.ram, "maxServerGroups": f["server_groups"],
             "maxServerGroupMembers": f["server_group_members"],
-            "totalCoresUsed": used.cores, "totalFloatingIpsUsed": 0,
+            "totalCoresUsed": used.cores, "totalFloatingIpsUsed": floating_used,
             "totalInstancesUsed": used.instances, "totalRAMUsed": used.ram,
-            "totalSecurityGroupsUsed": 0, "totalServerGroupsUsed": 0,
+            "totalSecurityGroupsUsed": groups_used, "totalServerGroupsUsed": 0,
         }
 
 

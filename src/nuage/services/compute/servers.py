@@ -35,7 +35,7 @@ from nuage.domain.context import RequestContext
 from nuage.domain.errors import CommonFault, Conflict, Forbidden, NotFound, ValidationError
 from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
-from nuage.ports.compute_network import NetworkRequest, ServerNetworks, ServerNic
+from nuage.ports.compute_network import NetworkRequest, ServerGroup, ServerNetworks, ServerNic
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 from nuage.services.compute import scheduler, server_filters
@@ -79,6 +79,9 @@ class NewServer:
     # Tags given at create (2.52), and the guest's hostname (2.90; else from the name).
     tags: tuple[str, ...] = ()
     hostname: str | None = None
+    # The create's security groups (names or ids) for the ports compute makes; None: not
+    # given (the project's default group).
+    security_groups: tuple[str, ...] | None = None
     # One create request's servers share a reservation id; each has its index in it.
     reservation_id: str | None = None
     launch_index: int = 0
@@ -226,6 +229,9 @@ class ServerService(ServerUseCases):
                                           key_name=new.key_name)
                 key_data = key.public_key
             requests = self._networks(uow, ctx, asked, max_count)
+            groups = (self.p.networks.find_groups(uow, ctx, new.security_groups)
+                      if self.p.networks is not None and new.security_groups is not None
+                      else None)
             if new.availability_zone and not uow.compute_hosts.first(
                     availability_zone=new.availability_zone):
                 raise ValidationError(ComputeFault.SERVER_ZONE_UNAVAILABLE,
@@ -268,7 +274,7 @@ class ServerService(ServerUseCases):
                     if requests and self.p.networks is not None:
                         # In this transaction: a refused allocation stores nothing.
                         self.p.networks.allocate(uow, ctx, server.id, project_id,
-                                                 hosts[i], requests)
+                                                 hosts[i], requests, groups)
                 self.action(uow, ctx, server, "create")
             uow.commit()
         if requests and self.p.networks is not None:
@@ -571,6 +577,45 @@ class ServerService(ServerUseCases):
             return {}
         with self.p.uow() as uow:
             return self.p.networks.describe(uow, [s.id for s in servers])
+
+    def security_groups(self, ctx: RequestContext, servers: Iterable[Server]
+                        ) -> dict[str, list[ServerGroup]]:
+        """The security groups on the ports of servers the caller was shown (views)."""
+        if self.p.networks is None:
+            return {}
+        with self.p.uow() as uow:
+            return self.p.networks.groups(uow, ctx, [s.id for s in servers])
+
+    def server_security_groups(self, ctx: RequestContext, server_id: str
+                               ) -> list[ServerGroup]:
+        """GET /servers/{id}/os-security-groups."""
+        with self.p.uow() as uow:
+            server = self.server(uow, ctx, server_id)
+            self.enforce(ctx, "compute:server:security_groups:list", server)
+            if self.p.networks is None:
+                return []
+            return self.p.networks.groups(uow, ctx, [server.id]).get(server.id, [])
+
+    def add_security_group(self, ctx: RequestContext, server_id: str, name: str) -> None:
+        """Nova's addSecurityGroup: onto every port of the server (network service)."""
+        self._change_groups(ctx, server_id, name, add=True)
+
+    def remove_security_group(self, ctx: RequestContext, server_id: str, name: str) -> None:
+        self._change_groups(ctx, server_id, name, add=False)
+
+    def _change_groups(self, ctx: RequestContext, server_id: str, name: str,
+                       add: bool) -> None:
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id)
+            self.enforce(ctx, "compute:server:security_groups:update", server)
+            if self.p.networks is None:
+                # No ports at all: Nova's answer for a server without any.
+                raise NotFound("server", server.id, ComputeFault.SERVER_WITHOUT_PORTS)
+            change = self.p.networks.add_group if add else self.p.networks.remove_group
+            hosts = change(uow, ctx, server.id, name)
+            uow.commit()
+        # The hosts' network agents apply the changed groups to the ports' filters.
+        self.p.networks.wake(hosts)
 
     def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
         with self.p.uow() as uow:

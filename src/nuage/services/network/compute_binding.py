@@ -20,16 +20,21 @@ from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, NotFound, NuageError, ValidationError
 from nuage.domain.network import Network, Port, Subnet
 from nuage.domain.network_errors import NetworkFault
+from nuage.domain.network_security import DEFAULT_GROUP_NAME, SecurityGroup
 from nuage.ports.compute_network import (
     DEVICE_OWNER,
+    GroupRule,
+    NetworkQuotas,
     NetworkRequest,
     NicAddress,
+    ServerGroup,
     ServerNic,
 )
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.network.base import network_visible, port_visible
 from nuage.services.network.ports import FixedIp, PortService
-from nuage.services.network.security_groups import ensure_default_group
+from nuage.services.network.quotas import used
+from nuage.services.network.security_groups import ensure_default_group, group_visible
 
 log = logging.getLogger(__name__)
 # In binding:profile (admin-only in Neutron's policy) of the ports compute created, so
@@ -41,6 +46,11 @@ NIC_INDEX = "nuage_nic_index"
 # The audit's actor for a release after the guest is gone (no user request then).
 RELEASER = RequestContext(request_id="compute-release", user_id="nuage-compute",
                           system=True, roles=frozenset({"admin", "member", "reader"}))
+
+# Nova's names of the network quotas it shows (before 2.36), and Neutron's resources.
+NOVA_QUOTA_NAMES = {"floating_ips": "floatingip", "networks": "network",
+                    "security_groups": "security_group",
+                    "security_group_rules": "security_group_rule"}
 
 _ADDRESS_FAULTS = {NetworkFault.IP_INVALID_FOR_NETWORK, NetworkFault.IP_INVALID_FOR_SUBNET,
                    NetworkFault.IP_ON_SLAAC_SUBNET}
@@ -84,9 +94,39 @@ class ComputeNetworkBinding:
         return ()
 
     # -- allocation ------------------------------------------------------------------------
+    def find_groups(self, uow: UnitOfWork, ctx: RequestContext, names: tuple[str, ...]
+                    ) -> tuple[str, ...]:
+        ids: list[str] = []
+        for name in names:
+            group = self._group(uow, ctx, name)
+            if group is None:
+                raise ValidationError(ComputeFault.SERVER_SECURITY_GROUP_NOT_FOUND, group=name)
+            if group.id not in ids:
+                ids.append(group.id)
+        return tuple(ids)
+
+    def _group(self, uow: UnitOfWork, ctx: RequestContext, name: str
+               ) -> SecurityGroup | None:
+        """A group by name in the caller's project (a name wins over an id, as Nova's
+        lookup; two of that name: 409), else by id among the groups the caller may see.
+        "default" is the project's default group, made now if it has none yet."""
+        project_id = ctx.project_id
+        if project_id is not None:
+            if name == DEFAULT_GROUP_NAME:
+                return ensure_default_group(self._ports.p, uow, ctx, project_id)
+            named = uow.security_groups.find(project_id=project_id, name=name)
+            if len(named) > 1:
+                raise Conflict(ComputeFault.SERVER_GROUP_AMBIGUOUS, group=name)
+            if named:
+                return named[0]
+        group = uow.security_groups.get(name)
+        if group is not None and group_visible(ctx, group):
+            return group
+        return None
+
     def allocate(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
-                 project_id: str, host: str, requests: tuple[NetworkRequest, ...]
-                 ) -> list[ServerNic]:
+                 project_id: str, host: str, requests: tuple[NetworkRequest, ...],
+                 security_groups: tuple[str, ...] | None = None) -> list[ServerNic]:
         created = sum(1 for r in requests if r.port_id is None)
         if created:
             try:
@@ -106,12 +146,14 @@ class ComputeNetworkBinding:
                                    {"changed": ["binding_host_id", "device_id",
                                                 "device_owner"]})
             else:
-                port = self._create(uow, ctx, server_id, project_id, host, request, index)
+                port = self._create(uow, ctx, server_id, project_id, host, request, index,
+                                    security_groups)
             ports.append(port)
         return [self._nic(uow, port, {}, {}) for port in ports]
 
     def _create(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, project_id: str,
-                host: str, request: NetworkRequest, index: int) -> Port:
+                host: str, request: NetworkRequest, index: int,
+                security_groups: tuple[str, ...] | None) -> Port:
         net = self._network(uow, ctx, str(request.network_id), for_update=True)
         port_id = str(uuid.uuid4())
         asked = None if request.fixed_ip is None else (FixedIp(ip_address=request.fixed_ip),)
@@ -127,10 +169,16 @@ class ComputeNetworkBinding:
                     binding_host_id=host,
                     binding_profile={CREATED_MARK: "compute", NIC_INDEX: index})
         uow.ports.add(port)
-        # Neutron's choice for a port made without groups: the project's default group
-        # (without port security, none).
-        groups = ([ensure_default_group(self._ports.p, uow, ctx, project_id).id]
-                  if port.port_security_enabled else [])
+        # The create's groups; else Neutron's choice for a port made without groups: the
+        # project's default group (without port security, none).
+        if security_groups is not None:
+            if security_groups and not port.port_security_enabled:
+                raise ValidationError(ComputeFault.SERVER_GROUP_CANNOT_BE_APPLIED)
+            groups = list(security_groups)
+        elif port.port_security_enabled:
+            groups = [ensure_default_group(self._ports.p, uow, ctx, project_id).id]
+        else:
+            groups = []
         PortService.bind_groups(uow, port, groups)
         self._ports.record(uow, ctx, "port.create", "port", port.id, project_id,
                            {"network_id": net.id, "mac_address": mac,
@@ -183,6 +231,107 @@ class ComputeNetworkBinding:
                          network_name=net.name if net is not None else "",
                          mtu=net.mtu if net is not None else 1450, status=port.status,
                          addresses=tuple(addresses))
+
+    def _server_ports(self, uow: UnitOfWork, server_id: str) -> list[Port]:
+        found = [p for p in uow.ports.find(device_id=server_id)
+                 if p.device_owner.startswith("compute:")]
+        found.sort(key=_position)
+        return found
+
+    # -- security groups -------------------------------------------------------------------
+    def groups(self, uow: UnitOfWork, ctx: RequestContext, server_ids: Iterable[str]
+               ) -> dict[str, list[ServerGroup]]:
+        seen: dict[str, ServerGroup | None] = {}
+        out: dict[str, list[ServerGroup]] = {}
+        for server_id in dict.fromkeys(server_ids):
+            shown: list[ServerGroup] = []
+            for port in self._server_ports(uow, server_id):
+                for group_id in port.security_groups:
+                    if group_id not in seen:
+                        seen[group_id] = self._server_group(uow, ctx, group_id)
+                    group = seen[group_id]
+                    # A group the caller may not see is left out (as Nova does).
+                    if group is not None and group not in shown:
+                        shown.append(group)
+            if shown:
+                out[server_id] = shown
+        return out
+
+    @staticmethod
+    def _server_group(uow: UnitOfWork, ctx: RequestContext, group_id: str
+                      ) -> ServerGroup | None:
+        group = uow.security_groups.get(group_id)
+        if group is None or not group_visible(ctx, group):
+            return None
+        rules = []
+        for rule in sorted(uow.security_group_rules.find(security_group_id=group.id),
+                           key=lambda r: (r.created_at, r.id)):
+            if rule.direction != "ingress":
+                continue
+            remote = (uow.security_groups.get(rule.remote_group_id)
+                      if rule.remote_group_id else None)
+            low, high = rule.port_range_min, rule.port_range_max
+            if rule.protocol and low is None and high is None:
+                # Nova's rendering of "all ports": 1-65535 for TCP/UDP, else -1.
+                low, high = ((1, 65535) if rule.protocol.upper() in ("TCP", "UDP")
+                             else (-1, -1))
+            rules.append(GroupRule(
+                id=rule.id, parent_group_id=group.id, protocol=rule.protocol,
+                from_port=low, to_port=high,
+                cidr=None if rule.remote_group_id else (rule.remote_ip_prefix or "0.0.0.0/0"),
+                remote_group_name=None if remote is None else remote.name,
+                remote_group_project_id=None if remote is None else remote.project_id))
+        return ServerGroup(id=group.id, name=group.name or group.id,
+                           description=group.description, project_id=group.project_id,
+                           rules=tuple(rules))
+
+    def add_group(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                  name: str) -> list[str]:
+        group, ports = self._group_and_ports(uow, ctx, server_id, name)
+        for port in ports:
+            # Nova's _has_security_group_requirements: port security and an address.
+            if not port.port_security_enabled or not port.fixed_ips:
+                raise ValidationError(ComputeFault.SERVER_GROUP_CANNOT_BE_APPLIED)
+            if group.id not in port.security_groups:
+                self._set_groups(uow, ctx, port, [*port.security_groups, group.id])
+        return sorted({p.binding_host_id for p in ports if p.binding_host_id})
+
+    def remove_group(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                     name: str) -> list[str]:
+        group, ports = self._group_and_ports(uow, ctx, server_id, name)
+        having = [p for p in ports if group.id in p.security_groups]
+        if not having:
+            raise NotFound("security_group", name, ComputeFault.SERVER_GROUP_NOT_ON_SERVER,
+                           group=name, server_id=server_id)
+        for port in having:
+            self._set_groups(uow, ctx, port, [g for g in port.security_groups
+                                              if g != group.id])
+        return sorted({p.binding_host_id for p in having if p.binding_host_id})
+
+    def _group_and_ports(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                         name: str) -> tuple[SecurityGroup, list[Port]]:
+        group = self._group(uow, ctx, name)
+        if group is None:
+            raise NotFound("security_group", name, ComputeFault.SERVER_GROUP_UNKNOWN,
+                           group=name, project_id=ctx.project_id)
+        ports = self._server_ports(uow, server_id)
+        if not ports:
+            raise NotFound("server", server_id, ComputeFault.SERVER_WITHOUT_PORTS)
+        return group, ports
+
+    def _set_groups(self, uow: UnitOfWork, ctx: RequestContext, port: Port,
+                    groups: list[str]) -> None:
+        PortService.bind_groups(uow, port, groups)
+        port.updated_at = self._ports.p.clock.now()
+        port.revision_number += 1
+        self._ports.record(uow, ctx, "port.update", "port", port.id, port.project_id,
+                           {"changed": ["security_groups"], "security_groups": groups})
+
+    def quotas(self, uow: UnitOfWork, project_id: str) -> NetworkQuotas:
+        limits = self._ports.quotas.limits_of(uow, project_id)
+        in_use = used(uow, project_id)
+        return {nova: (limits[neutron], in_use[neutron])
+                for nova, neutron in NOVA_QUOTA_NAMES.items()}
 
     # -- release ---------------------------------------------------------------------------
     def release(self, uow: UnitOfWork, server_id: str) -> list[str]:

@@ -33,6 +33,7 @@ from nuage.api.openstack.compute import (
     migrations,
     quota_classes,
     server_actions,
+    server_security_groups,
     server_tags,
     servers,
     usage,
@@ -92,7 +93,7 @@ class Microversions:
 API: list[BaseRoute] = [
     *flavors.ROUTES, *keypairs.ROUTES, *limits.ROUTES,
     *hosts.ROUTES, *hypervisors.ROUTES, *servers.ROUTES,
-    *server_actions.ROUTES, *server_tags.ROUTES,
+    *server_actions.ROUTES, *server_tags.ROUTES, *server_security_groups.ROUTES,
     *extensions.ROUTES, *quota_classes.ROUTES,
     *aggregates.ROUTES,
     *images.ROUTES,

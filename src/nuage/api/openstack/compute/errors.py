@@ -167,6 +167,20 @@ WORDING: dict[FaultCode, Wording] = {
     ComputeFault.SERVER_NO_MORE_FIXED_IPS:
         "No fixed IP addresses available for network: {network_id}",
     ComputeFault.SERVER_PORT_LIMIT_EXCEEDED: "Maximum number of ports exceeded",
+    ComputeFault.SERVER_SECURITY_GROUP_NOT_FOUND:
+        "Unable to find security_group with name or id '{group}'",
+    ComputeFault.SERVER_GROUP_UNKNOWN: "Security group {group} is not found for project "
+                                       "{project_id}",
+    ComputeFault.SERVER_WITHOUT_PORTS:
+        "instance_id {ident} could not be found as device id on any ports",
+    ComputeFault.SERVER_GROUP_NOT_ON_SERVER:
+        "Security group {group} not associated with the instance {server_id}",
+    ComputeFault.SERVER_GROUP_AMBIGUOUS:
+        "Multiple security_group matches found for name '{group}', use an ID to be more "
+        "specific.",
+    ComputeFault.SERVER_GROUP_CANNOT_BE_APPLIED:
+        "Network requires port_security_enabled and subnet associated in order to apply "
+        "security groups.",
     ComputeFault.SERVER_NOT_ON_NETWORK: "Instance is not a member of specified network",
     ComputeFault.SERVER_VOLUME_BOOT_UNSUPPORTED:
         "Booting from volume is not supported: an imageRef is required.",

@@ -32,6 +32,7 @@ from nuage.api.openstack.compute.server_requests import (
     snapshot_name,
     unlock_body,
 )
+from nuage.api.openstack.compute.server_security_groups import group_name
 from nuage.api.openstack.compute.server_views import Version
 from nuage.api.openstack.compute.servers import detail_views
 from nuage.domain.compute_errors import ComputeFault
@@ -178,6 +179,16 @@ async def _create_backup(c: ActionCall, req: tuple[str, Backup]) -> Response:
     return empty(202, headers=headers)
 
 
+async def _add_security_group(c: ActionCall, name: str) -> Response:
+    await call(c.d.s.servers.add_security_group, c.ctx, c.server_id, name)
+    return empty(202)
+
+
+async def _remove_security_group(c: ActionCall, name: str) -> Response:
+    await call(c.d.s.servers.remove_security_group, c.ctx, c.server_id, name)
+    return empty(202)
+
+
 UNSUPPORTED = ServerAction(no_argument, _unsupported)
 # The floating and fixed IP proxies of Neutron, which 2.44 removed (404 from then on).
 NETWORK_PROXY = ServerAction(no_argument, _unsupported, max_version=(2, 43))
@@ -202,14 +213,16 @@ ACTIONS: dict[str, ServerAction[Any]] = {
                                        min_version=(2, 17)),
     "restore": SOFT_DELETE_ONLY,
     "forceDelete": SOFT_DELETE_ONLY,
+    "addSecurityGroup": ServerAction(group_name, _add_security_group),
+    "removeSecurityGroup": ServerAction(group_name, _remove_security_group),
     **dict.fromkeys(("addFixedIp", "removeFixedIp", "addFloatingIp", "removeFloatingIp"),
                     NETWORK_PROXY),
     # Nova actions nuage does not offer (yet): looked up, then refused with a 400.
     **dict.fromkeys(("migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
                      "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",
-                     "resetNetwork", "injectNetworkInfo", "addSecurityGroup",
-                     "removeSecurityGroup", "changePassword", "evacuate", "os-getVNCConsole",
-                     "os-getSPICEConsole", "os-getSerialConsole", "os-getRDPConsole"),
+                     "resetNetwork", "injectNetworkInfo", "changePassword", "evacuate",
+                     "os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole",
+                     "os-getRDPConsole"),
                     UNSUPPORTED),
 }
 

@@ -121,6 +121,25 @@ def tags_field(d: dict[str, Any]) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def security_groups_field(raw: object) -> tuple[str, ...] | None:
+    """A create's `security_groups`: Nova's schema is a list of {"name": ...} objects;
+    the names given, each once (Nova's set), or None when there are none (the project's
+    default group then)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise ValidationError("Invalid input for field/attribute security_groups.")
+    names: list[str] = []
+    for entry in raw:
+        if not isinstance(entry, dict) or set(entry) - {"name"} or not isinstance(
+                entry.get("name", ""), str):
+            raise ValidationError("Invalid input for field/attribute security_groups.")
+        name = str(entry.get("name", "")).strip()
+        if name and name not in names:
+            names.append(name)
+    return tuple(names) or None
+
+
 def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateRequest:
     s = server_body(body)
     description = description_field(s, version)
@@ -191,7 +210,8 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateReque
         # Below 2.19 Nova stores the name as the description.
         description=(s.get("name") if description is KEEP and version < (2, 19)
                      else None if description is KEEP else description),
-        tags=tags_field(s), hostname=hostname)
+        tags=tags_field(s), hostname=hostname,
+        security_groups=security_groups_field(s.get("security_groups")))
     return CreateRequest(new, counts[0], counts[1], return_reservation)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
 from nuage.domain.context import RequestContext
-from nuage.ports.compute_network import ServerNic
+from nuage.ports.compute_network import ServerGroup, ServerNic
 
 Version = tuple[int, int]
 V21: Version = (2, 1)
@@ -40,11 +40,13 @@ class ServerViews:
 
     def detail(self, s: Server, ctx: RequestContext, version: Version = V21,
                host_status: str | None = None, image_properties: dict[str, Any] | None = None,
-               single: bool = True, nics: list[ServerNic] | None = None) -> dict[str, Any]:
+               single: bool = True, nics: list[ServerNic] | None = None,
+               groups: list[ServerGroup] | None = None) -> dict[str, Any]:
         """`host_status` (2.16) is given for administrators only; `image_properties` (2.98)
         are the server's image's properties, None when the image is gone; `single` is
         False in list views (Nova shows `server_groups` only for one server); `nics`: the
-        server's ports (its `addresses`)."""
+        server's ports (its `addresses`); `groups`: the security groups on them (Nova
+        shows `security_groups` only when there are some)."""
         body: dict[str, Any] = {
             "id": s.id, "name": s.name, "status": s.status, "tenant_id": s.project_id,
             "user_id": s.user_id, "metadata": dict(s.metadata),
@@ -64,8 +66,11 @@ class ServerViews:
             "OS-EXT-STS:task_state": s.task_state, "OS-EXT-STS:vm_state": s.vm_state,
             "OS-EXT-STS:power_state": s.power_state,
             "os-extended-volumes:volumes_attached": [],
-            "security_groups": [{"name": "default"}],
         }
+        if groups:
+            # Each name once, though several ports (or groups) carry it.
+            body["security_groups"] = [{"name": n} for n in dict.fromkeys(
+                g.name for g in groups)]
         # Nova's view builder shows progress only where a driver reports it.
         if s.status in PROGRESS_STATUSES:
             body["progress"] = 100 if s.status == "ACTIVE" else 0
@@ -128,12 +133,14 @@ class ServerViews:
 
     def updated(self, s: Server, ctx: RequestContext, version: Version = V21,
                 host_status: str | None = None, image_properties: dict[str, Any] | None = None,
-                rebuild: bool = False, nics: list[ServerNic] | None = None) -> dict[str, Any]:
+                rebuild: bool = False, nics: list[ServerNic] | None = None,
+                groups: list[ServerGroup] | None = None) -> dict[str, Any]:
         """PUT /servers/{id} and rebuild answer with a smaller set (Tempest's update
         schema), plus `locked` (2.9), `description` (2.19) and `tags` (2.26); from 2.75
         with the whole server, as GET shows it (a rebuild says `user_data` instead of
         the administrators' OS-EXT-SRV-ATTR:user_data)."""
-        full = self.detail(s, ctx, version, host_status, image_properties, nics=nics)
+        full = self.detail(s, ctx, version, host_status, image_properties, nics=nics,
+                           groups=groups)
         if version >= (2, 75):
             if rebuild:
                 full.pop("OS-EXT-SRV-ATTR:user_data", None)
@@ -151,9 +158,12 @@ class ServerViews:
             out["user_data"] = s.user_data
         return out
 
-    def created(self, s: Server) -> dict[str, Any]:
+    def created(self, s: Server, groups: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The create's answer names the groups as asked (Nova echoes the request's
+        names, or "default" when none were given)."""
         return {"id": s.id, "links": links(self.base, self.bookmark, "servers", s.id),
-                "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
+                "OS-DCF:diskConfig": "MANUAL",
+                "security_groups": [{"name": n} for n in groups or ("default",)]}
 
     def action(self, a: InstanceAction, with_events: bool, version: Version = V21,
                ctx: RequestContext | None = None, server: Server | None = None

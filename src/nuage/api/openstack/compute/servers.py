@@ -46,15 +46,18 @@ async def detail_views(request: Request, ctx: RequestContext, found: list[Server
         properties = await call(d.s.servers.image_properties, ctx,
                                 {s.image_id for s in found})
     nics = await call(d.s.servers.nics, found)
+    groups = await call(d.s.servers.security_groups, ctx, found)
     out = []
     for s in found:
         status = None if statuses is None else statuses.get(s.host or "", "")
         if updated:
             out.append(d.server_views.updated(s, ctx, version, status, properties.get(s.image_id),
-                                     rebuild=rebuild, nics=nics.get(s.id)))
+                                     rebuild=rebuild, nics=nics.get(s.id),
+                                     groups=groups.get(s.id)))
         else:
             out.append(d.server_views.detail(s, ctx, version, status, properties.get(s.image_id),
-                                    single=single, nics=nics.get(s.id)))
+                                    single=single, nics=nics.get(s.id),
+                                    groups=groups.get(s.id)))
     return out
 
 
@@ -72,8 +75,8 @@ async def create(request: Request) -> Response:
     if req.return_reservation_id:
         return reply({"reservation_id": made[0].reservation_id}, status=202)
     first = made[0]
-    return reply({"server": d.server_views.created(first)}, status=202,
-                 headers={"Location": d.server_views.created(first)["links"][0]["href"]})
+    shown = d.server_views.created(first, req.new.security_groups)
+    return reply({"server": shown}, status=202, headers={"Location": shown["links"][0]["href"]})
 
 
 def page_links(request: Request, found: list[Server], q: ServerQuery, path: str
