@@ -255,3 +255,21 @@ def test_answers_are_json_where_openstack_says_so(api: Api, servers: Servers,
     body = t.get(http, "/openstack/2013-04-04/meta_data.json").content
     assert json.loads(body)["uuid"] == t.server_id
     assert t.get(http, "/openstack/latest/user_data").status_code == 404   # none given
+
+
+def test_an_address_another_port_may_send_from_names_nobody(
+        api: Api, servers: Servers, http: httpx.Client) -> None:
+    """An allowed address pair lets a second port send from a guest's address (anti-
+    spoofing admits it): the address then names no single guest, so the metadata service
+    answers nobody rather than hand the holder's user data and keys to the other port."""
+    t = Tenant(api, servers, "holder", user_data=base64.b64encode(b"secret").decode())
+    assert t.get(http, "/openstack/latest/user_data").content == b"secret"
+    other = t.neutron.make("port", network_id=t.network["id"],
+                           allowed_address_pairs=[{"ip_address": "10.0.0.0/28"}])
+    for path in ("/openstack/latest/user_data", "/openstack/latest/meta_data.json",
+                 "/latest/meta-data/instance-id"):
+        assert t.get(http, path).status_code == 404, path
+    # The pair gone, the address names its holder again.
+    r = t.neutron.put(f"/ports/{other['id']}", {"port": {"allowed_address_pairs": []}})
+    assert r.status_code == 200, r.text
+    assert t.get(http, "/openstack/latest/user_data").content == b"secret"

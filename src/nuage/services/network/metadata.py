@@ -77,6 +77,13 @@ class MetadataLookup:
         port = uow.ports.get(held[0].port_id)
         if port is None or not _is_server_port(port):
             return None
+        # Another port of the network may also send from this address (an allowed address
+        # pair, e.g. for VRRP): anti-spoofing lets it, so the address no longer names one
+        # guest. Say nothing rather than hand the holder's user data and keys to whoever
+        # else may send from it (on a shared network, another project).
+        if any(p.id != port.id and _pairs_cover(p, ip)
+               for p in uow.ports.find(network_id=port.network_id)):
+            return None
         siblings = [p for p in uow.ports.find(device_id=port.device_id,
                                               project_id=port.project_id)
                     if _is_server_port(p)]
@@ -113,3 +120,14 @@ def _normalise(address: str) -> str | None:
         return str(ipaddress.ip_address(address.strip()))
     except ValueError:
         return None
+
+
+def _pairs_cover(port: Port, ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    for pair in port.allowed_address_pairs:
+        try:
+            if address in ipaddress.ip_network(str(pair["ip_address"]), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
