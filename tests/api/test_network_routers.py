@@ -280,3 +280,21 @@ def test_a_project_cannot_make_its_port_a_leg_of_anothers_router(cloud: Api) -> 
     r = alice.post("/ports", {"port": {"network_id": own["id"], "device_id": victim["id"],
                                        "device_owner": "network:router_interface"}})
     assert r.status_code == 201, r.text
+
+
+def test_a_port_gone_through_a_router_leaves_its_security_group_free(cloud: Api) -> None:
+    """A port (with the default group) plugged into a router by port id, then unplugged:
+    the router deletes it, and with it its group membership, so the group is no longer
+    in use (Tempest's teardown deletes every project's default group)."""
+    alice, _ = member(cloud)
+    net = alice.network(name="n")
+    alice.subnet(net["id"], "10.7.0.0/24")
+    port = alice.make("port", network_id=net["id"])
+    [group] = port["security_groups"]
+    router = alice.make("router", name="r")
+    r = alice.put(f"/routers/{router['id']}/add_router_interface", {"port_id": port["id"]})
+    assert r.status_code == 200, r.text
+    r = alice.put(f"/routers/{router['id']}/remove_router_interface", {"port_id": port["id"]})
+    assert r.status_code == 200, r.text
+    assert alice.get(f"/ports/{port['id']}").status_code == 404
+    assert Neutron(cloud).delete(f"/security-groups/{group}").status_code == 204

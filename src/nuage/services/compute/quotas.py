@@ -26,6 +26,8 @@ from nuage.services.compute.base import ResourcePorts, ResourceUseCases
 # Stored and enforced.
 ENFORCED = ("instances", "cores", "ram", "key_pairs", "metadata_items")
 # Reported with Nova's defaults (nuage has no such resources here, or counts them elsewhere);
+# No project has this id: the network service's quotas for it are its defaults.
+NO_PROJECT = "-"
 # floating_ips and the security group ones are the network service's when there is one
 # (QuotaService.networks), as Nova before 2.36 proxies Neutron's.
 FIXED: dict[str, int] = {
@@ -119,9 +121,14 @@ class QuotaService(ResourceUseCases):
         return {**limits, **{k: limit for k, (limit, _) in network.items() if k in limits}}
 
     def defaults(self, ctx: RequestContext) -> dict[str, int]:
+        """The default class, with the network service's defaults for the network keys:
+        what a project without quotas of its own is shown (Tempest compares the two)."""
         self.require_user(ctx)
         with self.p.uow() as uow:
-            return self.class_limits(uow)
+            limits = self.class_limits(uow)
+            network = self._network(uow, NO_PROJECT)
+            return {**limits, **{k: limit for k, (limit, _) in network.items()
+                                 if k in limits}}
 
     def show(self, ctx: RequestContext, project_id: str) -> dict[str, int]:
         self.require_user(ctx)

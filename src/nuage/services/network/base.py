@@ -178,3 +178,12 @@ class NetworkUseCases:
                target_id: str, project_id: str, detail: dict[str, Any] | None = None) -> None:
         self.p.auditor.record(uow, ctx, f"network.{action}", target_type, target_id,
                               project_id=project_id, detail=detail)
+
+
+def drop_port(uow: UnitOfWork, port_id: str) -> None:
+    """A port and what is recorded against it: its addresses and its security groups, so
+    that no group stays "in use" by a port that is gone (every path that deletes a port
+    goes through here: the port API, networks, routers, floating IPs, compute)."""
+    uow.ip_allocations.delete_where(port_id=port_id)
+    uow.port_security_groups.delete_where(port_id=port_id)
+    uow.ports.delete_where(id=port_id)

@@ -31,7 +31,7 @@ from nuage.ports.compute_network import (
     ServerNic,
 )
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import network_visible, port_visible
+from nuage.services.network.base import drop_port, network_visible, port_visible
 from nuage.services.network.ports import FixedIp, PortService
 from nuage.services.network.quotas import used
 from nuage.services.network.security_groups import ensure_default_group, group_visible
@@ -342,8 +342,7 @@ class ComputeNetworkBinding:
             if port.binding_host_id:
                 hosts.add(port.binding_host_id)
             if port.binding_profile.get(CREATED_MARK) == "compute":
-                uow.ip_allocations.delete_where(port_id=port.id)
-                uow.ports.delete(port)
+                drop_port(uow, port.id)
                 self._ports.record(uow, RELEASER, "port.delete", "port", port.id,
                                    port.project_id, {"network_id": port.network_id,
                                                      "mac_address": port.mac_address,

@@ -26,6 +26,7 @@ from nuage.services.network.base import (
     NetworkPorts,
     NetworkUseCases,
     all_or_none,
+    drop_port,
     port_visible,
 )
 from nuage.services.network.listing import ListQuery, Page, page
@@ -232,8 +233,7 @@ class FloatingIpService(NetworkUseCases):
             fip = self.find_floatingip(uow, ctx, fip_id)
             self.enforce(uow, ctx, "network:floatingip:delete",
                          Target(project_id=fip.project_id), "floatingip", fip.id)
-            uow.ip_allocations.delete_where(port_id=fip.floating_port_id)
-            uow.ports.delete_where(id=fip.floating_port_id)
+            drop_port(uow, fip.floating_port_id)
             uow.floating_ips.delete(fip)
             self.record(uow, ctx, "floatingip.delete", "floatingip", fip.id, fip.project_id,
                         {"floating_ip_address": fip.floating_ip_address})

@@ -24,6 +24,7 @@ from nuage.services.network.base import (
     NetworkPorts,
     NetworkUseCases,
     all_or_none,
+    drop_port,
     network_target,
 )
 from nuage.services.network.listing import ListQuery, Page, page
@@ -241,8 +242,7 @@ class NetworkService(NetworkUseCases):
                 # Unbound floating IPs go with their external network (Neutron's
                 # delete_disassociated_floatingips); bound ones and gateways keep it.
                 for fip in uow.floating_ips.find(floating_network_id=net.id, port_id=None):
-                    uow.ip_allocations.delete_where(port_id=fip.floating_port_id)
-                    uow.ports.delete_where(id=fip.floating_port_id)
+                    drop_port(uow, fip.floating_port_id)
                     uow.floating_ips.delete(fip)
                     self.record(uow, ctx, "floatingip.delete", "floatingip", fip.id,
                                 fip.project_id, {"floating_ip_address":

@@ -34,7 +34,12 @@ from nuage.domain.network_l3 import DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER
 from nuage.domain.network_security import PortSecurityGroup
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import NetworkPorts, NetworkUseCases, all_or_none
+from nuage.services.network.base import (
+    NetworkPorts,
+    NetworkUseCases,
+    all_or_none,
+    drop_port,
+)
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.quotas import NetworkQuotaService
 from nuage.services.network.security_groups import ensure_default_group
@@ -462,9 +467,7 @@ class PortService(NetworkUseCases):
                 fip.port_id = fip.fixed_ip_address = fip.router_id = None
                 fip.status = "DOWN"
                 fip.revision_number += 1
-            uow.ip_allocations.delete_where(port_id=port.id)
-            uow.port_security_groups.delete_where(port_id=port.id)
-            uow.ports.delete(port)
+            drop_port(uow, port.id)
             self.record(uow, ctx, "port.delete", "port", port.id, port.project_id,
                         {"network_id": port.network_id, "mac_address": port.mac_address})
             uow.commit()

@@ -23,7 +23,12 @@ from nuage.domain.network_errors import NetworkFault
 from nuage.domain.network_l3 import DEVICE_OWNER_ROUTER_GW, Router
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import NetworkPorts, NetworkUseCases, all_or_none
+from nuage.services.network.base import (
+    NetworkPorts,
+    NetworkUseCases,
+    all_or_none,
+    drop_port,
+)
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.ports import FixedIp, PortService
 from nuage.services.network.quotas import NetworkQuotaService
@@ -125,8 +130,7 @@ class RouterService(NetworkUseCases):
             raise Conflict(NetworkFault.GATEWAY_IN_USE_BY_FLOATINGIP, router_id=router.id,
                            network_id=router.gw_network_id)
         if router.gw_port_id is not None:
-            uow.ip_allocations.delete_where(port_id=router.gw_port_id)
-            uow.ports.delete_where(id=router.gw_port_id)
+            drop_port(uow, router.gw_port_id)
         router.gw_network_id = router.gw_port_id = None
         router.external_fixed_ips = []
         router.enable_snat = True
@@ -375,8 +379,7 @@ class RouterService(NetworkUseCases):
                 port.fixed_ips = kept
                 port.revision_number += 1
             else:
-                uow.ip_allocations.delete_where(port_id=port.id)
-                uow.ports.delete(port)
+                drop_port(uow, port.id)
             info = InterfaceInfo(router.id, router.project_id, port.id, leaving[0],
                                  port.network_id, list(leaving))
             self.record(uow, ctx, "router.remove_interface", "router", router.id,
