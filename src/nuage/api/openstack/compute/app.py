@@ -7,18 +7,15 @@ implement gets 406 before any handler runs.
 
 from __future__ import annotations
 
-import logging
-
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nuage.api.openstack.common.deps import install
+from nuage.api.openstack.common.app import facade_app
 from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.compute import (
     aggregates,
@@ -42,12 +39,9 @@ from nuage.api.openstack.compute import (
 from nuage.api.openstack.compute.deps import VERSION_KEY, Deps, deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
 from nuage.api.openstack.compute.server_views import ServerViews
-from nuage.domain.errors import NuageError
 from nuage.services.compute.build import ComputeServices
 from nuage.services.identity.tokens import TokenService
 from nuage.services.image.images import ImageService
-
-log = logging.getLogger(__name__)
 
 # Nova's fault names by status, for errors raised outside the domain (routing, methods).
 HTTP_FAULTS = {400: "badRequest", 404: "itemNotFound", 405: "badMethod", 409: "conflictingRequest"}
@@ -116,29 +110,17 @@ async def version_v21(request: Request) -> Response:
     return reply({"version": versions.documents(deps(request).url)["v2.1"]})
 
 
-async def on_domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, NuageError)
-    return to_response(exc, {})
-
-
-async def on_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    name = HTTP_FAULTS.get(exc.status_code, "computeFault")
-    message = ("The resource could not be found." if exc.status_code == 404
-               else str(exc.detail))
-    return nova_fault(exc.status_code, name, message, dict(exc.headers or {}))
-
-
-async def on_crash(request: Request, exc: Exception) -> Response:
-    # Raised past the Microversions middleware, so the headers are added here.
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+def crash_headers(request: Request) -> dict[str, str]:
+    # A crash escapes the Microversions middleware, so its headers are added here.
     headers = versions.response_headers(Deps.version(request))
     rid = request.scope.get("state", {}).get("request_id")
     if rid:
         headers["X-Compute-Request-Id"] = str(rid)
-    return nova_fault(500, "computeFault",
-                      "Unexpected API Error. Please report this at nuage's issue tracker "
-                      "and attach the nuage log if possible.", headers)
+    return headers
+
+
+CRASH = ("computeFault", "Unexpected API Error. Please report this at nuage's issue tracker "
+         "and attach the nuage log if possible.")
 
 
 def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageService,
@@ -149,8 +131,8 @@ def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageSe
                   server_views=ServerViews(f"{base_url}/v2.1", base_url, image_url),
                   glance=glance, image_url=image_url)
 
-    app = Starlette(
-        routes=[
+    return facade_app(
+        [
             Route("/", version_list, methods=["GET"]),
             Route("/v2", version_v2, methods=["GET"]),
             Route("/v2/", version_v2, methods=["GET"]),
@@ -159,10 +141,6 @@ def compute_app(services: ComputeServices, tokens: TokenService, glance: ImageSe
             Mount("/v2.1", routes=API),
             Mount("/v2", routes=API),
         ],
-        middleware=[Middleware(Microversions)],
-        exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
-                            Exception: on_crash},
-    )
-    # Where the handlers find their Deps (deps.deps(request)).
-    install(app, shared)
-    return app
+        shared, error=nova_fault, names=HTTP_FAULTS, default_name="computeFault",
+        crash=CRASH, crash_headers=crash_headers, middleware=[Middleware(Microversions)],
+        on_domain=lambda request, exc: to_response(exc, {}))
