@@ -1,10 +1,10 @@
 """The control plane's side of the network agent's port (ports/network_agent.py).
 
 It reads networks, subnets and ports through the unit of work and hands the agent the
-fabric's value objects (`DesiredState`), never a record; the ports' statuses come back as
-reports, which this module alone turns into column changes. `for_host` serves the port
-in-process, bound to one host, as a message-bus subscriber bound to an authenticated
-agent's host will serve it later.
+fabric's value objects (`DesiredState`), never a record; the statuses of ports, routers and
+floating IPs come back as reports, which this module alone turns into column changes.
+`for_host` serves the port in-process, bound to one host, as a message-bus subscriber
+bound to an authenticated agent's host will serve it later.
 
 Which host carries what (single node today, every network on the DHCP host):
 - the DHCP host (`dhcp_host`, this machine in `nuage up`) carries every network with a
@@ -31,6 +31,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NuageError
@@ -105,8 +106,17 @@ class NetworkAgentControl:
             rules = uow.security_group_rules.find()
             routers = uow.routers.find() if serves_dhcp else []
             floating_ips = uow.floating_ips.find() if serves_dhcp else []
-        return build_state(host, networks, subnets, ports, serves_dhcp, groups, rules,
-                           routers, floating_ips)
+        state = build_state(host, networks, subnets, ports, serves_dhcp, groups, rules,
+                            routers, floating_ips)
+        if not serves_dhcp:
+            return state
+        # The router host answers for every router and floating IP: those it does not
+        # carry (a router down, a floating IP unassociated) are reported DOWN.
+        return replace(
+            state, router_revisions={r.id: r.revision_number for r in routers},
+            floating_ips=tuple(port.FloatingIpState(f.id, f.revision_number,
+                                                    f.floating_ip_address)
+                               for f in floating_ips))
 
     def record_ports(self, host: str, reports: Iterable[port.PortReport]) -> frozenset[str]:
         reports = list(reports)
@@ -133,6 +143,56 @@ class NetworkAgentControl:
                     continue
                 found.status = report.status
                 found.binding_vif_type = vif
+                found.updated_at = self.p.clock.now()
+                uow.commit()
+                written.add(found.id)
+        return frozenset(written)
+
+    def record_routers(self, host: str, reports: Iterable[port.RouterReport]
+                       ) -> frozenset[str]:
+        if host != self.dhcp_host:
+            return frozenset()     # only the router host answers for routers
+        reports = list(reports)
+        if not reports:
+            return frozenset()
+        with self.p.uow() as uow:
+            recorded = {r.id: r.status for r in uow.routers.find(
+                id=[r.router_id for r in reports])}
+        written: set[str] = set()
+        for report in reports:
+            if recorded.get(report.router_id, report.status) == report.status:
+                continue
+            with self.p.uow(write=True) as uow:
+                found = uow.routers.get_for_update(report.router_id)
+                if (found is None or found.revision_number != report.revision
+                        or found.status == report.status):
+                    continue
+                found.status = report.status
+                found.updated_at = self.p.clock.now()
+                uow.commit()
+                written.add(found.id)
+        return frozenset(written)
+
+    def record_floating_ips(self, host: str, reports: Iterable[port.FloatingIpReport]
+                            ) -> frozenset[str]:
+        if host != self.dhcp_host:
+            return frozenset()     # only the router host answers for floating IPs
+        reports = list(reports)
+        if not reports:
+            return frozenset()
+        with self.p.uow() as uow:
+            recorded = {f.id: f.status for f in uow.floating_ips.find(
+                id=[r.floating_ip_id for r in reports])}
+        written: set[str] = set()
+        for report in reports:
+            if recorded.get(report.floating_ip_id, report.status) == report.status:
+                continue
+            with self.p.uow(write=True) as uow:
+                found = uow.floating_ips.get_for_update(report.floating_ip_id)
+                if (found is None or found.revision_number != report.revision
+                        or found.status == report.status):
+                    continue
+                found.status = report.status
                 found.updated_at = self.p.clock.now()
                 uow.commit()
                 written.add(found.id)
@@ -191,6 +251,13 @@ class _BoundToHost:
 
     def record_ports(self, reports: Iterable[port.PortReport]) -> frozenset[str]:
         return self._service.record_ports(self._host, reports)
+
+    def record_routers(self, reports: Iterable[port.RouterReport]) -> frozenset[str]:
+        return self._service.record_routers(self._host, reports)
+
+    def record_floating_ips(self, reports: Iterable[port.FloatingIpReport]
+                            ) -> frozenset[str]:
+        return self._service.record_floating_ips(self._host, reports)
 
 
 # -- building the desired state (no I/O) --------------------------------------------------
