@@ -59,7 +59,7 @@ def bridge_members(live: LiveNetworkNuage, bridge: str) -> set[str]:
 def icmp_rules(live: LiveNetworkNuage, group_id: str) -> list[str]:
     """The ICMP accept lines of the group's ingress chain, with their handles."""
     chain = nft(live.fabric.guest_netns(), "-a", "list", "chain", "inet", "nuage",
-                f'"sg-{group_id}-in"')
+                f"sg-{group_id}-in")
     return [line.strip() for line in chain.splitlines()
             if "l4proto icmp" in line and "accept" in line]
 
@@ -165,7 +165,7 @@ def test_a_crash_with_drift_is_repaired_and_the_guests_talk_again(
     # Drift by hand: the tenant network's bridge, and the group's ICMP accept.
     assert ip("-n", fabric.guest_netns(), "link", "del", bridge).returncode == 0
     handle = icmp_before.rsplit("# handle ", 1)[1]
-    nft(fabric.guest_netns(), "delete", "rule", "inet", "nuage", f'"sg-{group["id"]}-in"',
+    nft(fabric.guest_netns(), "delete", "rule", "inet", "nuage", f"sg-{group['id']}-in",
         "handle", handle)
     assert icmp_rules(live, group["id"]) == []
     assert net["id"] not in fabric.inventory().networks
