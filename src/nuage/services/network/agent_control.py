@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from nuage.domain.context import RequestContext
@@ -65,6 +65,7 @@ from nuage.ports.network_fabric import (
     SecurityRule,
     SubnetSpec,
 )
+from nuage.ports.repositories import Repository, UnitOfWork
 from nuage.services.network.base import NetworkPorts
 from nuage.services.network.external import PHYSICAL_NETWORK
 from nuage.services.network.ports import FixedIp as AskedIp
@@ -150,49 +151,34 @@ class NetworkAgentControl:
 
     def record_routers(self, host: str, reports: Iterable[port.RouterReport]
                        ) -> frozenset[str]:
-        if host != self.dhcp_host:
-            return frozenset()     # only the router host answers for routers
-        reports = list(reports)
-        if not reports:
-            return frozenset()
-        with self.p.uow() as uow:
-            recorded = {r.id: r.status for r in uow.routers.find(
-                id=[r.router_id for r in reports])}
-        written: set[str] = set()
-        for report in reports:
-            if recorded.get(report.router_id, report.status) == report.status:
-                continue
-            with self.p.uow(write=True) as uow:
-                found = uow.routers.get_for_update(report.router_id)
-                if (found is None or found.revision_number != report.revision
-                        or found.status == report.status):
-                    continue
-                found.status = report.status
-                found.updated_at = self.p.clock.now()
-                uow.commit()
-                written.add(found.id)
-        return frozenset(written)
+        return self._record_l3(host, [(r.router_id, r.revision, r.status) for r in reports],
+                               lambda uow: uow.routers)
 
     def record_floating_ips(self, host: str, reports: Iterable[port.FloatingIpReport]
                             ) -> frozenset[str]:
-        if host != self.dhcp_host:
-            return frozenset()     # only the router host answers for floating IPs
-        reports = list(reports)
-        if not reports:
-            return frozenset()
+        return self._record_l3(host, [(r.floating_ip_id, r.revision, r.status)
+                                      for r in reports], lambda uow: uow.floating_ips)
+
+    def _record_l3(self, host: str, reports: list[tuple[str, int, str]],
+                   records: Callable[[UnitOfWork], Repository[Router] | Repository[FloatingIp]]
+                   ) -> frozenset[str]:
+        """Routers' and floating IPs' statuses, as `record_ports` writes ports': only from
+        the router host, only on the revision reported, only when it changes something."""
+        if host != self.dhcp_host or not reports:
+            return frozenset()     # only the router host answers for them
         with self.p.uow() as uow:
-            recorded = {f.id: f.status for f in uow.floating_ips.find(
-                id=[r.floating_ip_id for r in reports])}
+            recorded = {r.id: r.status for r in records(uow).find(
+                id=[ident for ident, _, _ in reports])}
         written: set[str] = set()
-        for report in reports:
-            if recorded.get(report.floating_ip_id, report.status) == report.status:
+        for ident, revision, status in reports:
+            if recorded.get(ident, status) == status:
                 continue
             with self.p.uow(write=True) as uow:
-                found = uow.floating_ips.get_for_update(report.floating_ip_id)
-                if (found is None or found.revision_number != report.revision
-                        or found.status == report.status):
+                found = records(uow).get_for_update(ident)
+                if (found is None or found.revision_number != revision
+                        or found.status == status):
                     continue
-                found.status = report.status
+                found.status = status
                 found.updated_at = self.p.clock.now()
                 uow.commit()
                 written.add(found.id)
