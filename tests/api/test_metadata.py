@@ -273,3 +273,31 @@ def test_an_address_another_port_may_send_from_names_nobody(
     r = t.neutron.put(f"/ports/{other['id']}", {"port": {"allowed_address_pairs": []}})
     assert r.status_code == 200, r.text
     assert t.get(http, "/openstack/latest/user_data").content == b"secret"
+
+
+def test_public_ipv4_is_the_floating_ip_while_associated(api: Api, servers: Servers,
+                                                         http: httpx.Client) -> None:
+    t = Tenant(api, servers, "floating")
+    admin = Neutron(api)
+    ext = admin.network(name="ext", **{"router:external": True})
+    admin.subnet(ext["id"], "203.0.113.0/24", enable_dhcp=False)
+    router = t.neutron.make("router", external_gateway_info={"network_id": ext["id"]})
+    r = t.neutron.put(f"/routers/{router['id']}/add_router_interface",
+                      {"subnet_id": t.subnet["id"]})
+    assert r.status_code == 200, r.text
+    fip = t.neutron.make("floatingip", floating_network_id=ext["id"],
+                         port_id=t.port["id"])
+    address = fip["floating_ip_address"]
+    assert "public-ipv4" in t.get(http, "/latest/meta-data/").text.splitlines()
+    assert t.get(http, "/latest/meta-data/public-ipv4").text == address
+    # The same through the router's proxy.
+    assert as_guest(http, "/latest/meta-data/public-ipv4", t.address,
+                    router_id=router["id"]).text == address
+    # Another project's guest at the same address has none.
+    other = Tenant(api, servers, "grounded")
+    assert other.get(http, "/latest/meta-data/public-ipv4").status_code == 404
+    # Disassociated: the key goes, as Nova omits it.
+    r = t.neutron.put(f"/floatingips/{fip['id']}", {"floatingip": {"port_id": None}})
+    assert r.status_code == 200, r.text
+    assert "public-ipv4" not in t.get(http, "/latest/meta-data/").text.splitlines()
+    assert t.get(http, "/latest/meta-data/public-ipv4").status_code == 404

@@ -126,8 +126,12 @@ def test_converge_repairs_drift_and_removes_stale(fabric: LinuxNetworkFabric,
         for what, drift in drifts:
             drift()
             assert not works(), what
+            if what == "the floating IP's DNAT":
+                # What the agent reports the floating IP DOWN from, until repaired.
+                assert fabric.inventory().floating_ips == frozenset()
             restarted().converge(desired)
             assert works(), what
+        assert fabric.inventory().floating_ips == {"203.0.113.20"}
 
     pid = dhcp.running(files)
     assert pid is not None

@@ -91,6 +91,8 @@ def test_snat_and_floating_ip(fabric: LinuxNetworkFabric) -> None:
     with_fip = dataclasses.replace(router, floating_ips=(
         FloatingIpSpec("203.0.113.20", "10.0.0.5"),))
     fabric.ensure_router(with_fip)
+    # The inventory reads the translation back from the router's NAT table.
+    assert fabric.inventory().floating_ips == {"203.0.113.20"}
     assert eventually_pings(client, "203.0.113.20")
     with tcp_server(guest, 22):
         assert tcp_peer(client, "203.0.113.20", 22) == CLIENT
@@ -98,6 +100,7 @@ def test_snat_and_floating_ip(fabric: LinuxNetworkFabric) -> None:
         assert tcp_peer(guest, CLIENT, 8080) == "203.0.113.20"     # 1:1 both ways
     # Disassociated: gone from the outside, SNAT again.
     fabric.ensure_router(router)
+    assert fabric.inventory().floating_ips == frozenset()
     sh(client, "ip", "neigh", "flush", "all")
     assert not pings(client, "203.0.113.20")
     with tcp_server(client, 8080):

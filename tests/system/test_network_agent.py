@@ -11,73 +11,41 @@ import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from nuage.drivers.linux_net import LinuxNetworkFabric
 from nuage.drivers.linux_net.kernel import namespaces, remove_namespace
 from nuage.ports.network_fabric import Inventory, NetworkSpec
-from tests.support.live import LiveNuage
-from tests.support.netns import needs_root_net, unique_prefix
+from tests.support.live_network import Api, LiveNetworkNuage, live_network, wait
+from tests.support.netns import needs_root_net
 
 pytestmark = [pytest.mark.slow, needs_root_net]
 
 
 class Neutron:
-    def __init__(self, live: LiveNuage) -> None:
-        self.base = f"{live.base_url}/network/v2.0"
-        self.live = live
-        self.token = live.admin_token()
+    """The Neutron calls of this test, on the shared helper."""
+
+    def __init__(self, live: LiveNetworkNuage) -> None:
+        self.api = Api(live)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None,
              expect: int = 200) -> dict[str, Any]:
-        r = httpx.request(method, f"{self.base}/{path}", json=body, timeout=30,
-                          headers={"X-Auth-Token": self.token})
-        assert r.status_code == expect, r.text
-        return dict(r.json()) if r.content else {}
+        return self.api.neutron(method, path, body, expect)
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
-    name = unique_prefix()
-    try:
-        yield name
-    finally:
-        for ns in namespaces():
-            if ns.startswith(name + "-"):
-                remove_namespace(ns)
+def live(tmp_path: Path) -> Iterator[LiveNetworkNuage]:
+    # No guests here: the default image is not built.
+    with live_network(tmp_path / "state", compute=False, timeout=60) as node:
+        yield node
 
 
-@pytest.fixture
-def live(tmp_path: Path, prefix: str) -> Iterator[LiveNuage]:
-    node = LiveNuage(tmp_path / "state", extra_env={
-        "NUAGE_NETWORK_DATAPATH": "true", "NUAGE_NETWORK_PREFIX": prefix,
-        # No guests here: the default image is not built.
-        "NUAGE_COMPUTE": "false"})
-    try:
-        yield node.start()
-    finally:
-        node.kill()
-        # dnsmasq and the metadata proxies detach: they go with their namespaces.
-        LinuxNetworkFabric(node.state_dir / "network", prefix=prefix).teardown()
-
-
-def wait(what: str, condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not reached in {timeout}s: {what}")
-
-
-def test_the_agent_builds_keeps_and_repairs_the_datapath(live: LiveNuage, prefix: str) -> None:
-    fabric = LinuxNetworkFabric(live.state_dir / "network", prefix=prefix)
+def test_the_agent_builds_keeps_and_repairs_the_datapath(live: LiveNetworkNuage) -> None:
+    fabric = live.fabric
+    prefix = live.prefix
     api = Neutron(live)
     net = api.call("POST", "networks", {"network": {"name": "agent-net"}}, 201)["network"]
     api.call("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "10.77.0.0/24",

@@ -1,6 +1,7 @@
 """The network agent of one host: makes the host's datapath hold what the control plane
 says, at start, when woken (intent changed) and every 30 seconds (a bridge or a rule
-deleted by hand comes back; a stale one goes), then records each port's status.
+deleted by hand comes back; a stale one goes), then records each port's status, and on
+the router host each router's and floating IP's, as the datapath shows them.
 
 It runs in a thread of `nuage up` (single node) behind the same channel a remote agent
 will answer on a message bus. It reads and writes the control plane only through its port
@@ -14,7 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from nuage.ports.network_agent import HostNetwork, PortReport
+from nuage.ports.network_agent import (
+    FloatingIpReport,
+    HostNetwork,
+    HostNetworkState,
+    PortReport,
+    RouterReport,
+)
 from nuage.ports.network_fabric import (
     FabricError,
     Inventory,
@@ -67,6 +74,11 @@ class NetworkAgent:
                                                     held, state.desired.networks))
         if written:
             log.info("port statuses recorded: %s", ", ".join(sorted(written)))
+        routers_written = self.control.record_routers(router_reports(state, held))
+        fips_written = self.control.record_floating_ips(floating_ip_reports(state, held))
+        if routers_written or fips_written:
+            log.info("router and floating IP statuses recorded: %s",
+                     ", ".join(sorted(routers_written | fips_written)))
 
 
 def reports(ports: Iterable[PortSpec], revisions: dict[str, int], held: Inventory,
@@ -84,6 +96,26 @@ def reports(ports: Iterable[PortSpec], revisions: dict[str, int], held: Inventor
             out.append(PortReport(n.dhcp.port_id, revisions[n.dhcp.port_id],
                                   "ACTIVE" if up else "DOWN"))
     return out
+
+
+def router_reports(state: HostNetworkState, held: Inventory) -> list[RouterReport]:
+    """A router is ACTIVE when it is desired here (up) and its namespace is on the host,
+    DOWN otherwise (administratively down, or not built)."""
+    carried = {r.router_id for r in state.desired.routers}
+    return [RouterReport(rid, revision,
+                         "ACTIVE" if rid in carried and rid in held.routers else "DOWN")
+            for rid, revision in state.router_revisions.items()]
+
+
+def floating_ip_reports(state: HostNetworkState, held: Inventory) -> list[FloatingIpReport]:
+    """A floating IP is ACTIVE when a router carried here translates it (associated, the
+    router up with its gateway) and the kernel holds that translation; DOWN otherwise."""
+    wanted = {f.floating_ip for r in state.desired.routers if r.router_id in held.routers
+              and r.gateway is not None for f in r.floating_ips}
+    return [FloatingIpReport(f.floating_ip_id, f.revision,
+                             "ACTIVE" if f.address in wanted and f.address
+                             in held.floating_ips else "DOWN")
+            for f in state.floating_ips]
 
 
 class LocalNetworkAgentChannel:

@@ -62,7 +62,7 @@ class FloatingIp:
     port_id: str | None = None
     fixed_ip_address: str | None = None
     router_id: str | None = None
-    # DOWN unassociated, ACTIVE associated (no datapath reports yet).
+    # DOWN unassociated, ACTIVE associated; with a datapath, as its agent reports it.
     status: str = "DOWN"
     tags: list[str] = field(default_factory=list)
     revision_number: int = 0

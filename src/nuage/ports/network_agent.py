@@ -3,8 +3,9 @@ tells it (the compute agent's template, ports/compute_agent.py).
 
 The agent learns the whole desired datapath of its host (`HostNetwork.desired`: a
 `DesiredState` of the fabric port, plus the revision of every port it was built from) and
-records what the datapath holds (`HostNetwork.record_ports`), with compare-and-set on the
-revision it acted on: a port changed, moved or deleted meanwhile is not overwritten, and
+records what the datapath holds (`HostNetwork.record_ports`, and on the router host
+`record_routers` and `record_floating_ips`), with compare-and-set on the revision it acted
+on: a port changed, moved or deleted meanwhile is not overwritten, and
 the next pass sees the change. Everything that crosses is a frozen dataclass of strings,
 numbers and tuples, so that the port can be served over a message bus exactly as it is
 served in-process today; it never carries a unit of work or a record (see the
@@ -33,6 +34,20 @@ class HostNetworkState:
 
     desired: DesiredState
     revisions: dict[str, int] = field(default_factory=dict)
+    # The routers this host answers for (the router host: every router, those that are
+    # down too) and their revisions.
+    router_revisions: dict[str, int] = field(default_factory=dict)
+    # The floating IPs this host answers for (the router host: every one).
+    floating_ips: tuple[FloatingIpState, ...] = ()
+
+
+@dataclass(frozen=True)
+class FloatingIpState:
+    """A floating IP as read: its address (the fabric's key) and revision."""
+
+    floating_ip_id: str
+    revision: int
+    address: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,24 @@ class PortReport:
     """The datapath's view of one port, as of the revision the agent acted on."""
 
     port_id: str
+    revision: int
+    status: PortStatus
+
+
+@dataclass(frozen=True)
+class RouterReport:
+    """A router's status as the datapath shows it, as of the revision acted on."""
+
+    router_id: str
+    revision: int
+    status: PortStatus
+
+
+@dataclass(frozen=True)
+class FloatingIpReport:
+    """A floating IP's status as the datapath shows it, as of the revision acted on."""
+
+    floating_ip_id: str
     revision: int
     status: PortStatus
 
@@ -62,6 +95,15 @@ class HostNetwork(Protocol):
         """Write each report's status only if the port still exists, is still served by
         this host and still has the reported revision. The ids written (a report equal to
         what is recorded writes nothing)."""
+        ...
+
+    def record_routers(self, reports: Iterable[RouterReport]) -> frozenset[str]:
+        """The same for routers this host answers for: written only if the router still
+        exists with the reported revision. The ids written."""
+        ...
+
+    def record_floating_ips(self, reports: Iterable[FloatingIpReport]) -> frozenset[str]:
+        """The same for floating IPs this host answers for. The ids written."""
         ...
 
 

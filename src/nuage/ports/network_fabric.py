@@ -307,6 +307,8 @@ class Inventory:
     ports: frozenset[str] = frozenset()
     routers: frozenset[str] = frozenset()
     security_groups: frozenset[str] = frozenset()
+    # Floating addresses whose translation (DNAT) is in place in a router held here.
+    floating_ips: frozenset[str] = frozenset()
 
 
 class NetworkFabric(Protocol):

@@ -129,4 +129,6 @@ class MemoryNetworkFabric:
             dhcp=frozenset(n.network_id for n in self.networks.values() if n.dhcp),
             ports=frozenset(self.ports),
             routers=frozenset(self.routers),
-            security_groups=frozenset(self.groups))
+            security_groups=frozenset(self.groups),
+            floating_ips=frozenset(f.floating_ip for r in self.routers.values()
+                                   if r.gateway is not None for f in r.floating_ips))

@@ -11,7 +11,7 @@ import pytest
 
 from nuage.domain.network import Network, Port, Subnet
 from nuage.domain.network_l3 import FloatingIp, Router
-from nuage.ports.network_agent import PortReport
+from nuage.ports.network_agent import FloatingIpReport, PortReport, RouterReport
 from nuage.ports.network_fabric import (
     DhcpHost,
     FixedIp,
@@ -21,7 +21,11 @@ from nuage.ports.network_fabric import (
     RouterInterface,
 )
 from nuage.services.network.agent_control import build_state
-from tests.unit.network.agent_support import ADMIN, HOST, Plane, make_plane
+from nuage.services.network.floatingips import NewFloatingIp
+from nuage.services.network.networks import NewNetwork
+from nuage.services.network.routers import NewRouter
+from nuage.services.network.subnets import NewSubnet
+from tests.unit.network.agent_support import ADMIN, ALICE, HOST, Plane, make_plane
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -342,3 +346,36 @@ def test_a_router_the_fabric_refuses_leaves_the_others(caplog: pytest.LogCapture
     desired = build_state(HOST, networks, subnets, ports, True, (), (), routers, fips).desired
     assert {r.router_id for r in desired.routers} == {"r1", "r2", "r3"}
     assert "router bad router is not carried" in caplog.text
+
+
+def test_router_and_floating_ip_statuses_are_written_by_the_router_host_on_its_revision(
+        plane: Plane) -> None:
+    router = plane.s.routers.create(ALICE, NewRouter(name="r"))
+    fip_net = plane.s.networks.create(ADMIN, NewNetwork(name="public", external=True)).network
+    plane.s.subnets.create(ADMIN, NewSubnet(network_id=fip_net.id, cidr="203.0.113.0/24",
+                                            ip_version=4))
+    fip = plane.s.floatingips.create(ALICE, NewFloatingIp(floating_network_id=fip_net.id))
+    control = plane.control.for_host(HOST)
+    state = control.desired()
+    revision = state.router_revisions[router.id]
+    (held,) = [f for f in state.floating_ips if f.floating_ip_id == fip.id]
+    assert held.address == fip.floating_ip_address
+    # Another host answers for no router: it is told none, and cannot write one.
+    assert plane.control.for_host("node-2").desired().router_revisions == {}
+    assert plane.control.for_host("node-2").record_routers(
+        [RouterReport(router.id, revision, "DOWN")]) == frozenset()
+    assert plane.control.for_host("node-2").record_floating_ips(
+        [FloatingIpReport(fip.id, held.revision, "ACTIVE")]) == frozenset()
+    # An older revision loses; the same status writes nothing.
+    assert control.record_routers([RouterReport(router.id, revision - 1, "DOWN")]) == set()
+    assert control.record_routers([RouterReport(router.id, revision, "ACTIVE")]) == set()
+    assert control.record_routers([RouterReport(router.id, revision, "DOWN")]) == {router.id}
+    assert plane.s.routers.get(ALICE, router.id).status == "DOWN"
+    plane.s.routers.update(ALICE, router.id, {"name": "renamed"})
+    assert control.record_routers([RouterReport(router.id, revision, "ACTIVE")]) == set()
+    assert plane.s.routers.get(ALICE, router.id).status == "DOWN"
+    assert control.record_floating_ips(
+        [FloatingIpReport(fip.id, held.revision, "ACTIVE")]) == {fip.id}
+    assert plane.s.floatingips.get(ALICE, fip.id).status == "ACTIVE"
+    assert control.record_floating_ips(
+        [FloatingIpReport("no-such-fip", 0, "ACTIVE")]) == frozenset()

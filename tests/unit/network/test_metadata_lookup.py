@@ -3,8 +3,11 @@ server's port, or nobody; the same address on another network is another guest."
 
 from __future__ import annotations
 
+from nuage.services.network.floatingips import NewFloatingIp
 from nuage.services.network.ports import FixedIp, NewPort
+from nuage.services.network.routers import GatewayInfo, NewRouter
 from tests.unit.network.conftest import Net
+from tests.unit.network.test_routers import external
 
 SERVER_A = "11111111-1111-4111-8111-111111111111"
 SERVER_B = "22222222-2222-4222-8222-222222222222"
@@ -31,7 +34,7 @@ def test_the_port_on_that_network_with_that_address(net: Net) -> None:
     assert (found.server_id, found.project_id, found.port_id) == (SERVER_A, "p-a", port_id)
     assert [n.port_id for n in found.nics] == [port_id]
     assert found.nics[0].addresses[0][0].id == subnet_id
-    assert found.public_ipv4 is None              # the floating-IP branch's seam
+    assert found.public_ipv4 is None              # no floating IP: none
 
 
 def test_another_networks_same_address_is_another_guest(net: Net) -> None:
@@ -105,3 +108,34 @@ def test_all_of_a_servers_ports_make_its_nics_in_order(net: Net) -> None:
     # ... and asking through it names the server with bob's project: compute refuses it.
     bobs = net.s.metadata.by_network(bob_net, "10.0.0.7")
     assert bobs is not None and bobs.project_id == "p-b"
+
+
+def test_public_ipv4_is_the_servers_floating_ip_and_goes_with_it(net: Net) -> None:
+    ext, _ = external(net)
+    router = net.s.routers.create(net.alice, NewRouter(gateway=GatewayInfo(ext)))
+    network_id, subnet_id, port_id = _guest(net, SERVER_A)
+    net.s.routers.add_interface(net.alice, router.id, subnet_id=subnet_id)
+    # A second port of the same server, on another network behind the same router.
+    other_net = net.network().network.id
+    other_subnet = net.subnet(other_net, "10.1.0.0/24")
+    net.s.routers.add_interface(net.alice, router.id, subnet_id=other_subnet.id)
+    second = net.s.ports.create(net.alice, NewPort(
+        network_id=other_net, device_id=SERVER_A, device_owner="compute:nova"))
+    assert net.s.metadata.by_router(router.id, "10.0.0.5") is not None
+    on_second = net.s.floatingips.create(net.alice, NewFloatingIp(
+        floating_network_id=ext, port_id=second.id))
+    found = net.s.metadata.by_network(network_id, "10.0.0.5")
+    # The server's only floating IP, though on its other port (Nova's instance-wide value).
+    assert found is not None and found.public_ipv4 == on_second.floating_ip_address
+    own = net.s.floatingips.create(net.alice, NewFloatingIp(floating_network_id=ext,
+                                                            port_id=port_id))
+    by_router = net.s.metadata.by_router(router.id, "10.0.0.5")
+    assert by_router is not None and by_router.public_ipv4 == own.floating_ip_address
+    from_second = net.s.metadata.by_network(other_net, second.fixed_ips[0]["ip_address"])
+    assert from_second is not None
+    assert from_second.public_ipv4 == on_second.floating_ip_address
+    # Disassociated, then deleted: none.
+    net.s.floatingips.update(net.alice, own.id, {"port_id": None})
+    net.s.floatingips.delete(net.alice, on_second.id)
+    found = net.s.metadata.by_network(network_id, "10.0.0.5")
+    assert found is not None and found.public_ipv4 is None

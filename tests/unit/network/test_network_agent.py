@@ -13,7 +13,11 @@ import pytest
 from nuage.agent.network import LocalNetworkAgentChannel, NetworkAgent
 from nuage.ports.network_fabric import DesiredState, FabricError, NetworkSpec
 from nuage.services.network.base import NetworkConfig
-from tests.unit.network.agent_support import ADMIN, HOST, Plane, make_plane
+from nuage.services.network.floatingips import NewFloatingIp
+from nuage.services.network.networks import NewNetwork
+from nuage.services.network.routers import GatewayInfo, NewRouter
+from nuage.services.network.subnets import NewSubnet
+from tests.unit.network.agent_support import ADMIN, ALICE, HOST, Plane, make_plane
 from tests.unit.network.fake_fabric import MemoryNetworkFabric
 
 
@@ -152,3 +156,64 @@ def _wait(condition: object, timeout: float = 10.0) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("not reached in time")
+
+
+def _routed(plane: Plane) -> tuple[str, str, str]:
+    """Alice's server port behind her router to a flat 'public' external network (the one
+    the fabric's external bridge stands for): (router id, port id, external network id)."""
+    ext = plane.s.networks.create(ADMIN, NewNetwork(
+        name="public", external=True, network_type="flat", physical_network="public")).network
+    plane.s.subnets.create(ADMIN, NewSubnet(network_id=ext.id, cidr="203.0.113.0/24",
+                                            ip_version=4, enable_dhcp=False))
+    network = plane.network(cidr=None)
+    private = plane.subnet(network, "10.0.0.0/24")
+    router = plane.s.routers.create(ALICE, NewRouter(gateway=GatewayInfo(ext.id)))
+    plane.s.routers.add_interface(ALICE, router.id, subnet_id=private)
+    port = plane.port(network)
+    return router.id, port.id, ext.id
+
+
+def test_router_and_floating_ip_statuses_come_from_the_datapath(
+        plane: Plane, fabric: MemoryNetworkFabric) -> None:
+    router_id, port_id, ext = _routed(plane)
+    fip = plane.s.floatingips.create(ALICE, NewFloatingIp(floating_network_id=ext,
+                                                          port_id=port_id))
+    spare = plane.s.floatingips.create(ALICE, NewFloatingIp(floating_network_id=ext))
+    agent = _agent(plane, fabric)
+    agent.converge()
+    assert fabric.inventory().floating_ips == {fip.floating_ip_address}
+    assert plane.s.routers.get(ALICE, router_id).status == "ACTIVE"
+    assert plane.s.floatingips.get(ALICE, fip.id).status == "ACTIVE"
+    assert plane.s.floatingips.get(ALICE, spare.id).status == "DOWN"
+
+    # The router's namespace gone (by hand, or the fabric failing to build it): both DOWN
+    # as recorded by the agent, as long as nothing rebuilt them.
+    def lose_router(desired: DesiredState) -> None:
+        real(desired)
+        fabric.remove_router(router_id)
+
+    real = fabric.converge
+    fabric.converge = lose_router                          # type: ignore[method-assign]
+    agent.converge()
+    assert plane.s.routers.get(ALICE, router_id).status == "DOWN"
+    assert plane.s.floatingips.get(ALICE, fip.id).status == "DOWN"
+    fabric.converge = real                                 # type: ignore[method-assign]
+    agent.converge()
+    assert plane.s.routers.get(ALICE, router_id).status == "ACTIVE"
+    assert plane.s.floatingips.get(ALICE, fip.id).status == "ACTIVE"
+
+    # Administratively down: no namespace, DOWN; its floating IP with it.
+    plane.s.routers.update(ALICE, router_id, {"admin_state_up": False})
+    agent.converge()
+    assert router_id not in fabric.inventory().routers
+    assert plane.s.routers.get(ALICE, router_id).status == "DOWN"
+    assert plane.s.floatingips.get(ALICE, fip.id).status == "DOWN"
+    plane.s.routers.update(ALICE, router_id, {"admin_state_up": True})
+    agent.converge()
+    assert plane.s.routers.get(ALICE, router_id).status == "ACTIVE"
+
+    # Disassociated: DOWN, and its translation gone from the datapath.
+    plane.s.floatingips.update(ALICE, fip.id, {"port_id": None})
+    agent.converge()
+    assert fabric.inventory().floating_ips == frozenset()
+    assert plane.s.floatingips.get(ALICE, fip.id).status == "DOWN"

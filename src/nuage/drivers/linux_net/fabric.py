@@ -308,15 +308,18 @@ class LinuxNetworkFabric:
                     role, ids = parse_alias(link.alias)
                     if role in found and ids:
                         found[role].add(ids[0])
-            routers = {rid for n in kernel.namespaces()
-                       if (rid := self.names.owned_router_ns(n)) is not None}
+            held_routers = {rid for n in kernel.namespaces()
+                            if (rid := self.names.owned_router_ns(n)) is not None}
             servers = {nid for n in kernel.namespaces()
                        if (nid := self.names.owned_dhcp_ns(n)) is not None
                        and dhcp.running(dhcp.state_dir(self.state_dir, nid)) is not None}
             groups = security.group_ids(nft.ruleset(self.names.datapath_ns))
+            floating = {address for rid in held_routers
+                        for address in routers.floating_ips(self.names, rid)}
             return Inventory(networks=frozenset(found[NETWORK]), ports=frozenset(found[PORT]),
-                             routers=frozenset(routers), security_groups=frozenset(groups),
-                             dhcp=frozenset(servers))
+                             routers=frozenset(held_routers),
+                             security_groups=frozenset(groups),
+                             dhcp=frozenset(servers), floating_ips=frozenset(floating))
 
     def teardown(self) -> None:
         """Everything the fabric owns on this host goes: every namespace with its prefix

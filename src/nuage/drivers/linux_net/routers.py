@@ -171,6 +171,26 @@ def nat_ruleset(names: Names, router: RouterSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def floating_ips(names: Names, router_id: str) -> set[str]:
+    """The floating addresses the router's NAT table translates now (its DNAT rules, read
+    back from the kernel): what the agent reports a floating IP ACTIVE from."""
+    try:
+        rules = nft.objects(names.router_ns(router_id), "rule", "ip", NAT_TABLE)
+    except FabricError:
+        return set()        # the namespace went meanwhile, or holds no NAT table
+    found: set[str] = set()
+    for rule in rules:
+        exprs = rule.get("expr", [])
+        if rule.get("chain") != "prerouting" or not any("dnat" in e for e in exprs):
+            continue
+        for e in exprs:
+            match = e.get("match", {})
+            if match.get("left", {}).get("payload", {}).get("field") == "daddr" and isinstance(
+                    match.get("right"), str):
+                found.add(match["right"])
+    return found
+
+
 def remove(names: Names, root: Path, router_id: str) -> None:
     """The router's legs first (a removed namespace is destroyed asynchronously by the
     kernel, its veths with it: deleting them here makes removal complete on return)."""

@@ -1,10 +1,10 @@
 """The control plane's side of the network agent's port (ports/network_agent.py).
 
 It reads networks, subnets and ports through the unit of work and hands the agent the
-fabric's value objects (`DesiredState`), never a record; the ports' statuses come back as
-reports, which this module alone turns into column changes. `for_host` serves the port
-in-process, bound to one host, as a message-bus subscriber bound to an authenticated
-agent's host will serve it later.
+fabric's value objects (`DesiredState`), never a record; the statuses of ports, routers and
+floating IPs come back as reports, which this module alone turns into column changes.
+`for_host` serves the port in-process, bound to one host, as a message-bus subscriber
+bound to an authenticated agent's host will serve it later.
 
 Which host carries what (single node today, every network on the DHCP host):
 - the DHCP host (`dhcp_host`, this machine in `nuage up`) carries every network with a
@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NuageError
@@ -64,6 +65,7 @@ from nuage.ports.network_fabric import (
     SecurityRule,
     SubnetSpec,
 )
+from nuage.ports.repositories import Repository, UnitOfWork
 from nuage.services.network.base import NetworkPorts
 from nuage.services.network.external import PHYSICAL_NETWORK
 from nuage.services.network.ports import FixedIp as AskedIp
@@ -105,8 +107,17 @@ class NetworkAgentControl:
             rules = uow.security_group_rules.find()
             routers = uow.routers.find() if serves_dhcp else []
             floating_ips = uow.floating_ips.find() if serves_dhcp else []
-        return build_state(host, networks, subnets, ports, serves_dhcp, groups, rules,
-                           routers, floating_ips)
+        state = build_state(host, networks, subnets, ports, serves_dhcp, groups, rules,
+                            routers, floating_ips)
+        if not serves_dhcp:
+            return state
+        # The router host answers for every router and floating IP: those it does not
+        # carry (a router down, a floating IP unassociated) are reported DOWN.
+        return replace(
+            state, router_revisions={r.id: r.revision_number for r in routers},
+            floating_ips=tuple(port.FloatingIpState(f.id, f.revision_number,
+                                                    f.floating_ip_address)
+                               for f in floating_ips))
 
     def record_ports(self, host: str, reports: Iterable[port.PortReport]) -> frozenset[str]:
         reports = list(reports)
@@ -133,6 +144,41 @@ class NetworkAgentControl:
                     continue
                 found.status = report.status
                 found.binding_vif_type = vif
+                found.updated_at = self.p.clock.now()
+                uow.commit()
+                written.add(found.id)
+        return frozenset(written)
+
+    def record_routers(self, host: str, reports: Iterable[port.RouterReport]
+                       ) -> frozenset[str]:
+        return self._record_l3(host, [(r.router_id, r.revision, r.status) for r in reports],
+                               lambda uow: uow.routers)
+
+    def record_floating_ips(self, host: str, reports: Iterable[port.FloatingIpReport]
+                            ) -> frozenset[str]:
+        return self._record_l3(host, [(r.floating_ip_id, r.revision, r.status)
+                                      for r in reports], lambda uow: uow.floating_ips)
+
+    def _record_l3(self, host: str, reports: list[tuple[str, int, str]],
+                   records: Callable[[UnitOfWork], Repository[Router] | Repository[FloatingIp]]
+                   ) -> frozenset[str]:
+        """Routers' and floating IPs' statuses, as `record_ports` writes ports': only from
+        the router host, only on the revision reported, only when it changes something."""
+        if host != self.dhcp_host or not reports:
+            return frozenset()     # only the router host answers for them
+        with self.p.uow() as uow:
+            recorded = {r.id: r.status for r in records(uow).find(
+                id=[ident for ident, _, _ in reports])}
+        written: set[str] = set()
+        for ident, revision, status in reports:
+            if recorded.get(ident, status) == status:
+                continue
+            with self.p.uow(write=True) as uow:
+                found = records(uow).get_for_update(ident)
+                if (found is None or found.revision_number != revision
+                        or found.status == status):
+                    continue
+                found.status = status
                 found.updated_at = self.p.clock.now()
                 uow.commit()
                 written.add(found.id)
@@ -191,6 +237,13 @@ class _BoundToHost:
 
     def record_ports(self, reports: Iterable[port.PortReport]) -> frozenset[str]:
         return self._service.record_ports(self._host, reports)
+
+    def record_routers(self, reports: Iterable[port.RouterReport]) -> frozenset[str]:
+        return self._service.record_routers(self._host, reports)
+
+    def record_floating_ips(self, reports: Iterable[port.FloatingIpReport]
+                            ) -> frozenset[str]:
+        return self._service.record_floating_ips(self._host, reports)
 
 
 # -- building the desired state (no I/O) --------------------------------------------------

@@ -36,7 +36,7 @@ class GuestNetworking:
     address: str
     # Every port of the server, in creation order (the asking one among them).
     nics: tuple[NicFacts, ...]
-    # The asking port's floating IP: the floating-IP branch fills it (None: none).
+    # The server's floating IP, the asking port's first (None: none; Nova omits the key).
     public_ipv4: str | None = None
 
 
@@ -90,7 +90,8 @@ class MetadataLookup:
         siblings.sort(key=lambda p: (p.created_at, p.id))
         return GuestNetworking(server_id=port.device_id, project_id=port.project_id,
                                port_id=port.id, address=ip,
-                               nics=tuple(self._nic(uow, p) for p in siblings))
+                               nics=tuple(self._nic(uow, p) for p in siblings),
+                               public_ipv4=_public_ipv4(uow, port, ip, siblings))
 
     @staticmethod
     def _nic(uow: UnitOfWork, port: Port) -> NicFacts:
@@ -108,6 +109,21 @@ class MetadataLookup:
         return NicFacts(port_id=port.id, network_id=port.network_id,
                         mac_address=port.mac_address, mtu=net.mtu if net else 1450,
                         addresses=tuple(addresses))
+
+
+def _public_ipv4(uow: UnitOfWork, asking: Port, ip: str, ports: list[Port]) -> str | None:
+    """Nova's public-ipv4: the server's floating IP. The one bound to the address the
+    guest asked from first, then another on the asking port, then one of another port of
+    the server (ports in creation order, each's oldest first); None without any."""
+    found = [f for f in uow.floating_ips.find(port_id=[p.id for p in ports])
+             if f.fixed_ip_address and ipaddress.ip_address(f.floating_ip_address).version == 4]
+    if not found:
+        return None
+    order = {p.id: n for n, p in enumerate(ports)}
+    best = min(found, key=lambda f: (
+        f.port_id != asking.id, f.fixed_ip_address != ip, order.get(f.port_id or "", 0),
+        f.created_at, f.id))
+    return best.floating_ip_address
 
 
 def _is_server_port(port: Port) -> bool:
