@@ -12,6 +12,7 @@ from starlette.routing import Router
 
 from nuage.api.openstack.common.deps import install
 from nuage.api.openstack.network import (
+    auto_allocated_topology,
     extensions,
     floatingips,
     networks,
@@ -62,7 +63,7 @@ def network_app(services: NetworkServices, tokens: TokenService, network_url: st
         routes=[*versions.ROUTES, *extensions.ROUTES, *networks.ROUTES, *subnets.ROUTES,
                 *ports.ROUTES, *quotas.ROUTES, *security_groups.ROUTES,
                 *security_group_rules.ROUTES, *routers.ROUTES, *floatingips.ROUTES,
-                *tags.ROUTES],
+                *tags.ROUTES, *auto_allocated_topology.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
