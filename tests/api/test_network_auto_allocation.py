@@ -63,7 +63,8 @@ def test_first_use_builds_then_answers_the_same(cloud: Api) -> None:
         "auto_allocated_network", project, True)
     (subnet,) = alice.get("/subnets", network_id=net["id"]).json()["subnets"]
     assert subnet["name"] == "auto_allocated_subnet_v4"
-    assert ipaddress.ip_network(subnet["cidr"]).subnet_of(ipaddress.ip_network("10.128.0.0/12"))
+    assert ipaddress.IPv4Network(subnet["cidr"]).subnet_of(
+        ipaddress.IPv4Network("10.128.0.0/12"))
     (router,) = alice.get("/routers").json()["routers"]
     assert router["name"] == "auto_allocated_router"
     assert router["external_gateway_info"]["network_id"] == public(alice)["id"]
@@ -157,7 +158,7 @@ def test_delete_tears_it_down(cloud: Api) -> None:
 
 def test_another_projects_topology_is_for_admins(cloud: Api) -> None:
     alice, project = member(cloud)
-    bob, other = member(cloud)
+    bob, _ = member(cloud)
     neutron_error(bob.get(f"{PATH}/{project}"), 403, "PolicyNotAuthorized")
     neutron_error(bob.delete(f"{PATH}/{project}"), 403, "PolicyNotAuthorized")
     assert alice.get("/networks", project_id=project).json()["networks"] == []
