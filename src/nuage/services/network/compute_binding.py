@@ -87,13 +87,13 @@ class ComputeNetworkBinding:
 
     def _usable(self, uow: UnitOfWork, ctx: RequestContext) -> list[Network]:
         """Nova's available networks for "auto" (and no networks at all): the project's
-        own and the shared ones, up, with a subnet (never an external network, nor another
-        project's private network, which a cloud administrator also sees). Admin-down
-        ones are left out as Nova leaves them out for "auto": an auto-allocated network
-        is down until its topology is recorded."""
+        own and the shared ones together, with a subnet (never an external network, nor
+        another project's private network, which a cloud administrator also sees). The
+        project's admin-down ones are left out as Nova leaves them out for "auto": an
+        auto-allocated network is down until its topology is recorded."""
         return [n for n in uow.networks.find()
-                if not n.external and n.admin_state_up and network_visible(ctx, n)
-                and (n.project_id == ctx.project_id or n.shared)
+                if not n.external and network_visible(ctx, n)
+                and ((n.project_id == ctx.project_id and n.admin_state_up) or n.shared)
                 and uow.subnets.first(network_id=n.id) is not None]
 
     def prepare_auto(self, ctx: RequestContext) -> None:
