@@ -229,7 +229,7 @@ def test_nova_auto_with_several_networks_is_ambiguous(nova_cloud: Nova) -> None:
     assert nova_cloud.get("/servers", token).json()["servers"] == []
 
 
-def test_nova_auto_without_a_default_external_network_is_400(nova_cloud: Nova) -> None:
+def test_nova_auto_without_auto_allocation_set_up_is_no_nic(nova_cloud: Nova) -> None:
     servers = Servers(nova_cloud)
     project, token = nova_cloud.member()
     api = nova_cloud.api
@@ -238,8 +238,22 @@ def test_nova_auto_without_a_default_external_network_is_400(nova_cloud: Nova) -
     ext = public(admin)
     assert admin.put(f"/networks/{ext['id']}",
                      {"network": {"is_default": False}}).status_code == 200
+    sid = servers.create(token, networks="auto")["id"]
+    assert nova_cloud.get(f"/servers/{sid}", token).json()["server"]["addresses"] == {}
+    neutron = Neutron(api, token)
+    assert neutron.get("/networks", project_id=project).json()["networks"] == []
+
+
+def test_nova_auto_when_the_topology_cannot_be_made_is_400(nova_cloud: Nova) -> None:
+    servers = Servers(nova_cloud)
+    project, token = nova_cloud.member()
+    api = nova_cloud.api
+    assert api.admin_token is not None
+    admin = Neutron(api, api.admin_token)
+    assert admin.put(f"/quotas/{project}", {"quota": {"router": 0}}).status_code == 200
     r = nova_cloud.post("/servers", {"server": {"name": "vm", "imageRef": servers.image_id,
                                                 "flavorRef": "1", "networks": "auto"}},
                         token)
     assert assert_fault(r, 400, "badRequest") == (
         f"Unable to automatically allocate a network for project {project}")
+    assert nova_cloud.get("/servers", token).json()["servers"] == []

@@ -126,6 +126,14 @@ class AutoAllocationService(NetworkUseCases):
         self._pool()
         return project
 
+    def available(self) -> bool:
+        """Whether this cloud is set up for auto-allocation at all (a default external
+        network and a default pool), whoever asks."""
+        if not self.p.config.auto_allocation_pool:
+            return False
+        with self.p.uow() as uow:
+            return bool(uow.networks.find(external=True, is_default=True))
+
     def reject_fields(self, fields: list[str]) -> None:
         """Neutron answers only dry-run among ?fields= (anything else: 400)."""
         if fields:

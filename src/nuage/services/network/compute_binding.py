@@ -98,16 +98,16 @@ class ComputeNetworkBinding:
 
     def prepare_auto(self, ctx: RequestContext) -> None:
         """Nova's "auto" (2.37): when the project has no network to use, its
-        auto-allocated topology, made now (services/network/auto_allocation.py). Nova
-        checks it can before accepting the create, and answers 400
-        UnableToAutoAllocateNetwork when it cannot; so does this, whatever stops it (no
-        default external network, a quota)."""
+        auto-allocated topology, made now (services/network/auto_allocation.py). A cloud
+        where auto-allocation is not set up (no default external network, no default
+        pool) keeps nuage's answer from before it: no NIC, as "none" (openstacksdk and the
+        CLI send "auto" whenever no network is named). A project whose topology cannot be
+        made (a quota) gets Nova's 400 UnableToAutoAllocateNetwork."""
         with self._ports.p.uow() as uow:
             if self._usable(uow, ctx):
                 return
-        if self.auto_allocation is None:
-            raise ValidationError(ComputeFault.SERVER_NETWORK_AUTO_ALLOCATION_FAILED,
-                                  project_id=ctx.project_id)
+        if self.auto_allocation is None or not self.auto_allocation.available():
+            return
         try:
             self.auto_allocation.get(ctx, ctx.project_id)
         except NuageError as exc:
