@@ -57,7 +57,8 @@ def prefix() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, prefix: str) -> Iterator[LiveNuage]:
     node = LiveNuage(tmp_path_factory.mktemp("nuage-auto"), extra_env={
-        "NUAGE_NETWORK_DATAPATH": "true", "NUAGE_NETWORK_PREFIX": prefix})
+        "NUAGE_NETWORK_DATAPATH": "true", "NUAGE_NETWORK_PREFIX": prefix,
+        "NUAGE_NETWORK_AUTO_ALLOCATION_POOL": "10.128.0.0/12"})
     try:
         yield node.start(timeout=240)
     finally:
