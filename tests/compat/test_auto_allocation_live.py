@@ -186,6 +186,43 @@ def test_sdk_create_server_auto_network_and_auto_ip(live: LiveNuage, tenant: Ten
         conn.close()
 
 
+def routed_network(conn: openstack.connection.Connection, name: str, cidr: str
+                   ) -> tuple[Any, Any]:
+    """A network with a subnet on a router whose gateway is on "public"."""
+    public = conn.network.find_network("public", ignore_missing=False)
+    net = conn.network.create_network(name=name)
+    subnet = conn.network.create_subnet(network_id=net.id, cidr=cidr, ip_version=4)
+    router = conn.network.create_router(name=f"{name}-router",
+                                        external_gateway_info={"network_id": public.id})
+    conn.network.add_interface_to_router(router, subnet.id)
+    return net, router
+
+
+def test_sdk_create_server_on_a_routed_network_with_auto_ip(live: LiveNuage, tenant: Tenant,
+                                                            client: str) -> None:
+    conn = tenant_conn(live, tenant)
+    try:
+        allow_icmp(conn, tenant.project_id)
+        net, router = routed_network(conn, "sdk-net", "10.30.0.0/24")
+        server = conn.create_server(unique("sdk-fip"), image="nuage-guest",
+                                    flavor=smallest_flavor(conn), network=net.name,
+                                    wait=True, auto_ip=True, timeout=BOOT_TIMEOUT)
+        assert server["status"] == "ACTIVE"
+        address = floating_of(conn.compute.get_server(server["id"]).to_dict())
+        (fip,) = conn.network.ips(floating_ip_address=address)
+        assert fip.router_id == router.id
+        # The cloud layer's own view of it.
+        seen = conn.get_server(server["id"])
+        assert seen is not None and seen["public_v4"] == address
+        wait(f"ping {address} from outside", lambda: pings(client, address), 120)
+        conn.delete_server(server["id"], wait=True, delete_ips=True, timeout=300)
+        # Nothing was auto-allocated: the project had its network.
+        assert [n.name for n in conn.network.networks(project_id=tenant.project_id)] == [
+            "sdk-net"]
+    finally:
+        conn.close()
+
+
 PLAYBOOK = """
 - hosts: localhost
   connection: local
@@ -215,13 +252,7 @@ def test_ansible_server_with_a_network_and_auto_ip(live: LiveNuage, tenant: Tena
     conn = tenant_conn(live, tenant)
     try:
         allow_icmp(conn, tenant.project_id)
-        public = conn.network.find_network("public", ignore_missing=False)
-        net = conn.network.create_network(name="ansible-net")
-        subnet = conn.network.create_subnet(network_id=net.id, cidr="10.20.0.0/24",
-                                            ip_version=4)
-        router = conn.network.create_router(name="ansible-router",
-                                            external_gateway_info={"network_id": public.id})
-        conn.network.add_interface_to_router(router, subnet.id)
+        _, router = routed_network(conn, "ansible-net", "10.20.0.0/24")
         clouds = tmp_path / "clouds.yaml"
         clouds.write_text(json.dumps({"clouds": {"tenant": {
             "auth": {"auth_url": live.identity_url, "username": tenant.username,
