@@ -313,7 +313,9 @@ def build(settings: Settings, *, migrate: bool = True,
                                  security_group_rule=(
                                      settings.network_quota_security_group_rules),
                                  router=settings.network_quota_routers,
-                                 floatingip=settings.network_quota_floatingips)))
+                                 floatingip=settings.network_quota_floatingips),
+            auto_allocation_pool=settings.network_auto_allocation_pool,
+            auto_allocation_prefixlen=settings.network_auto_allocation_prefixlen))
     network = build_network(network_ports)
     # After the network services: compute's servers get their NICs from them.
     compute = build_compute(

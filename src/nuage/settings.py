@@ -89,6 +89,18 @@ class Settings(BaseSettings):
     network_external_gateway: str | None = None
     network_external_pool_start: str | None = None
     network_external_pool_end: str | None = None
+    # Neutron's auto-allocated topology takes its subnet from the default IPv4 subnet pool;
+    # nuage has no subnet pools yet, so this prefix plays that pool ("" for none: no
+    # auto-allocation) and each project's topology gets a /N of it (the first free one).
+    network_auto_allocation_pool: str = "10.128.0.0/12"
+    network_auto_allocation_prefixlen: int = Field(24, ge=8, le=29)
+
+    @field_validator("network_auto_allocation_pool")
+    @classmethod
+    def _auto_allocation_pool(cls, value: str) -> str:
+        if value and ipaddress.ip_network(value, strict=True).version != 4:
+            raise ValueError("the auto-allocation pool is an IPv4 prefix")
+        return value
 
     @field_validator("network_external_cidr")
     @classmethod

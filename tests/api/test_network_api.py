@@ -13,7 +13,7 @@ from tests.api.network_support import Neutron, neutron_error
 
 NETWORK_KEYS = {"id", "name", "description", "project_id", "tenant_id", "status",
                 "admin_state_up", "shared", "router:external", "mtu", "port_security_enabled",
-                "subnets", "tags", "created_at", "updated_at", "revision_number",
+                "subnets", "tags", "created_at", "updated_at", "revision_number", "is_default",
                 "availability_zone_hints", "availability_zones", "ipv4_address_scope",
                 "ipv6_address_scope", "l2_adjacency"}
 PROVIDER = {"provider:network_type", "provider:physical_network", "provider:segmentation_id"}

@@ -68,12 +68,14 @@ PLAYBOOK = """
         name: "{{ server_name }}"
         image: nuage-guest
         flavor: "{{ flavor }}"
-        # No Neutron in nuage yet: no floating IP to look for.
+        # The shared live cloud runs no network datapath (nor auto-allocation): "auto"
+        # gives no NIC, so no floating IP to look for. With a network and a floating IP:
+        # test_auto_allocation_live.py.
         auto_ip: false
         tags: [ansible, compat]
         # openstacksdk's create_server(wait=True) deletes a server that becomes ACTIVE
-        # without an IP address; nuage's guests have none until networking exists, so
-        # the playbook waits with server_info instead.
+        # without an IP address; a guest without a NIC has none, so the playbook waits
+        # with server_info instead.
         wait: false
       register: created
     - name: wait until it is ACTIVE

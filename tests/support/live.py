@@ -74,6 +74,10 @@ class LiveNuage:
             # NUAGE_NETWORK_PREFIX, cleaned up after): parallel clouds sharing the default
             # prefix would each remove the other's bridges as stale.
             "NUAGE_NETWORK_DATAPATH": "false",
+            # Nor auto-allocated topologies: without a datapath a server's NIC is never
+            # plugged (the build fails), and the CLI and openstacksdk send "auto" whenever
+            # no network is named. A test that wants them sets the pool back.
+            "NUAGE_NETWORK_AUTO_ALLOCATION_POOL": "",
         })
         if self.database_url:
             env["NUAGE_DATABASE_URL"] = self.database_url

@@ -53,6 +53,12 @@ class ComputeFault(FaultCode):
     # Conflict (409): several of the project's groups have the name asked (Nova's
     # NoUniqueMatch, at create and in the group actions). Fields: group.
     SERVER_GROUP_AMBIGUOUS = "server.group_ambiguous"
+    # Conflict (409): "auto" (or no networks) and more than one network the project may
+    # use (Nova's NetworkAmbiguous). Fields: none.
+    SERVER_NETWORK_AMBIGUOUS = "server.network_ambiguous"
+    # "auto", no network to use, and no topology can be made for the project (Nova's
+    # UnableToAutoAllocateNetwork). Fields: project_id.
+    SERVER_NETWORK_AUTO_ALLOCATION_FAILED = "server.network_auto_allocation_failed"
     # OverLimit (403): the project's port quota. Fields: none.
     SERVER_PORT_LIMIT_EXCEEDED = "server.port_limit_exceeded"
     # A create without an image (boot from volume).

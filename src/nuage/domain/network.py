@@ -79,6 +79,9 @@ class Network:
     status: str = "ACTIVE"
     shared: bool = False
     external: bool = False
+    # The cloud's default external network (auto-allocated-topology's is_default): the
+    # one auto-allocated routers get their gateway on. Meaningful on external networks.
+    is_default: bool = False
     mtu: int = 1450
     port_security_enabled: bool = True
     network_type: str = NetworkType.VXLAN.value

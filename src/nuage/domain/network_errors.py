@@ -159,6 +159,15 @@ class NetworkFault(FaultCode):
     FIXED_IP_ALREADY_ASSOCIATED = "floatingip.fixed_ip_already_associated"
     # A floating IP request Neutron refuses as BadRequest. Fields: reason.
     FLOATINGIP_BAD_REQUEST = "floatingip.bad_request"
+    # --- auto-allocated topology ---
+    # Conflict (409): the cloud cannot build a project's topology (no default external
+    # network, no default prefix pool, no room left in it; Neutron's
+    # AutoAllocationFailure). Fields: reason.
+    AUTO_ALLOCATION_FAILED = "auto_allocation.failed"
+    # Conflict (409): another external network is the default already. Fields: network_id.
+    DEFAULT_EXTERNAL_NETWORK_EXISTS = "network.default_external_exists"
+    # ?fields= other than dry-run on GET auto-allocated-topology (400).
+    AUTO_ALLOCATION_FIELD_UNKNOWN = "auto_allocation.field_unknown"
     # --- quotas ---
     # Fields: resources (the names over their limit).
     OVER_QUOTA = "network.over_quota"

@@ -122,3 +122,14 @@ def routes_through(routes: list[dict[str, str]], cidr: str) -> bool:
     net = ipaddress.ip_network(cidr)
     return any(ipaddress.ip_address(r["nexthop"]).version == net.version
                and ipaddress.ip_address(r["nexthop"]) in net for r in routes)
+
+
+@dataclass
+class AutoAllocatedTopology:
+    """A project's auto-allocated topology (Neutron's auto_allocated_topologies row): the
+    network and router made for it on first use. Keyed by project: one per project,
+    whoever builds it (the key refuses a second)."""
+
+    project_id: str
+    network_id: str
+    router_id: str

@@ -388,6 +388,12 @@ POLICY: dict[str, Rule] = {
     "network:network:update_external": ADMIN,
     "network:network:update_provider": ADMIN,
     "network:network:delete": any_of(cloud_admin, project_member),
+    # is_default: which external network auto-allocated routers use (Neutron: admins).
+    "network:network:set_default": ADMIN,
+    # A project's auto-allocated topology (target: that project): made on first GET,
+    # removed by DELETE. Neutron lets the project itself or an admin do both.
+    "network:auto_allocated_topology:get": any_of(cloud_admin, project_member),
+    "network:auto_allocated_topology:delete": any_of(cloud_admin, project_member),
     # A subnet is made on a network by its owner (target: the network's project).
     "network:subnet:create": any_of(cloud_admin, project_member),
     "network:subnet:get": any_of(cloud_reader, project_reader, shared_with_all),

@@ -77,10 +77,17 @@ class ServerNetworks(Protocol):
         port in use: 409; a port or an address asked for several servers: 400)."""
         ...
 
+    def prepare_auto(self, ctx: RequestContext) -> None:
+        """Before a create's unit of work, for "auto" (2.37): when the project has no
+        network to use, make its auto-allocated topology (Neutron's), so that `auto`
+        finds it. Blocking, its own transactions; 400
+        (ComputeFault.SERVER_NETWORK_AUTO_ALLOCATION_FAILED) when none can be made."""
+        ...
+
     def auto(self, uow: UnitOfWork, ctx: RequestContext) -> tuple[NetworkRequest, ...]:
-        """What "auto" (and no networks at all) gives: the project's one usable network,
-        else nothing (no NIC: nuage cannot yet build an auto-allocated topology, which
-        needs routers)."""
+        """What "auto" (and no networks at all) gives: the project's one usable network
+        (its own or a shared one), else nothing (no NIC); several: 409
+        (ComputeFault.SERVER_NETWORK_AMBIGUOUS), as Nova."""
         ...
 
     def find_groups(self, uow: UnitOfWork, ctx: RequestContext, names: tuple[str, ...]

@@ -46,7 +46,7 @@ from nuage.domain.network import (
     Segment,
     Subnet,
 )
-from nuage.domain.network_l3 import FloatingIp, Router
+from nuage.domain.network_l3 import AutoAllocatedTopology, FloatingIp, Router
 from nuage.domain.network_security import (
     DefaultSecurityGroup,
     PortSecurityGroup,
@@ -211,6 +211,7 @@ class UnitOfWork(Transaction, Protocol):
     port_security_groups: Repository[PortSecurityGroup]
     routers: Repository[Router]
     floating_ips: Repository[FloatingIp]
+    auto_allocated_topologies: Repository[AutoAllocatedTopology]
     network: NetworkIndex
 
 

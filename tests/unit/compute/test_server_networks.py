@@ -263,16 +263,21 @@ def test_the_port_quota_is_a_403(world: World) -> None:
 def test_auto_uses_the_one_network_else_none(world: World) -> None:
     [none] = world.create("none")
     assert world.ports(device_id=none) == []
+    # No network at all, and a cloud without a default external network (no
+    # auto-allocation): no NIC.
     [alone] = world.create("auto")
-    assert world.ports(device_id=alone) == []          # no network at all
+    assert world.ports(device_id=alone) == []
     net_id = world.net()
     [one] = world.create("auto")
     [omitted] = world.create(None)
     assert [p.network_id for p in world.ports(device_id=one)] == [net_id]
     assert [p.network_id for p in world.ports(device_id=omitted)] == [net_id]
     world.net(name="second")
-    [two] = world.create("auto")
-    assert world.ports(device_id=two) == []            # ambiguous: no NIC, as before
+    # Several: Nova's NetworkAmbiguous (409), nothing stored.
+    for asked in ("auto", None):
+        with pytest.raises(Conflict) as ambiguous:
+            world.create(asked)
+        assert ambiguous.value.fault == ComputeFault.SERVER_NETWORK_AMBIGUOUS
 
 
 def test_no_datapath_fails_the_build_with_a_clear_fault(world: World) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import NotFound, ValidationError
+from nuage.domain.errors import Conflict, NotFound, ValidationError
 from nuage.ports.compute_network import DEVICE_OWNER, NetworkRequest
 from nuage.services.network.networks import NewNetwork
 from nuage.services.network.ports import NewPort
@@ -24,7 +24,7 @@ def _network(net: Net, ctx: RequestContext | None = None, **kw: Any) -> str:
     return made.id
 
 
-def test_auto_prefers_the_projects_own_network_then_a_shared_one(net: Net) -> None:
+def test_auto_takes_the_one_own_or_shared_network_and_refuses_several(net: Net) -> None:
     binding = net.s.compute_binding
     shared = _network(net, ctx=net.admin, name="public-ish", shared=True)
     _network(net, ctx=net.admin, name="outside", external=True)
@@ -36,12 +36,19 @@ def test_auto_prefers_the_projects_own_network_then_a_shared_one(net: Net) -> No
     _network(net, ctx=net.bob, name="bobs")
     with net.uow() as uow:
         assert binding.auto(uow, net.admin) == (NetworkRequest(network_id=shared),)
-    own = _network(net, name="mine")
+    # Her own and the shared one: Nova counts both, and several is NetworkAmbiguous.
+    _network(net, name="mine")
+    with net.uow() as uow, pytest.raises(Conflict) as refused:
+        binding.auto(uow, net.alice)
+    assert refused.value.fault == ComputeFault.SERVER_NETWORK_AMBIGUOUS
+    # Bob has his own and the shared one too.
+    with net.uow() as uow, pytest.raises(Conflict):
+        binding.auto(uow, net.bob)
+
+
+def test_auto_with_no_network_and_none_to_build_is_nothing(net: Net) -> None:
     with net.uow() as uow:
-        assert binding.auto(uow, net.alice) == (NetworkRequest(network_id=own),)
-    _network(net, name="second")
-    with net.uow() as uow:
-        assert binding.auto(uow, net.alice) == ()
+        assert net.s.compute_binding.auto(uow, net.alice) == ()
 
 
 def test_allocate_describe_release(net: Net) -> None:

@@ -73,6 +73,7 @@ MAPPINGS: list[tuple[type, Table]] = [
     (sg.PortSecurityGroup, network_tables.port_security_groups),
     (l3.Router, network_tables.routers),
     (l3.FloatingIp, network_tables.floating_ips),
+    (l3.AutoAllocatedTopology, network_tables.auto_allocated_topologies),
 ]
 
 

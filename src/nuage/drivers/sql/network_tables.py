@@ -1,7 +1,8 @@
 """Network schema (migration 0008): Neutron's networks, their segments, subnets, ports, the
 addresses ports hold, and per-project network quotas; (0009) routers and floating IPs;
 (0010) security groups, their rules, each project's default group and the groups applied
-to each port.
+to each port; (0011) the default external network (is_default) and each project's
+auto-allocated topology.
 
 Uniqueness the allocators rely on is the database's: one network per segment id (the
 segments' key), one port per address of a subnet (the allocations' key), one port per MAC
@@ -33,6 +34,8 @@ networks = Table(
     Column("status", String(16), nullable=False),
     Column("shared", Boolean, nullable=False),
     Column("external", Boolean, nullable=False),
+    # Migration 0011.
+    Column("is_default", Boolean, nullable=False),
     Column("mtu", Integer, nullable=False),
     Column("port_security_enabled", Boolean, nullable=False),
     Column("network_type", String(16), nullable=False),
@@ -212,4 +215,12 @@ port_security_groups = Table(
     "port_security_groups", metadata,
     Column("port_id", String(36), primary_key=True),
     Column("security_group_id", String(36), primary_key=True, index=True),
+)
+
+# (0011) One auto-allocated topology per project: the key refuses a second, whoever builds.
+auto_allocated_topologies = Table(
+    "auto_allocated_topologies", metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("network_id", String(36), nullable=False, unique=True),
+    Column("router_id", String(36), nullable=False),
 )

@@ -218,6 +218,9 @@ class ServerService(ServerUseCases):
         check_tags(list(new.tags))
         now = self.p.clock.now()
         reservation = new.reservation_id or new_reservation_id()
+        if new.networks == "auto" and self.p.networks is not None:
+            # Before the create's transaction: the topology is made in its own.
+            self.p.networks.prepare_auto(ctx)
         with self.p.uow(write=True) as uow:
             flavor = self._flavor(uow, ctx, new.flavor_ref)
             self._fits(flavor, image)

@@ -74,6 +74,11 @@ class NetworkConfig:
     quotas: QuotaDefaults = QuotaDefaults()
     # Neutron's pagination_max_limit: a list never returns more than this at once.
     max_page: int = 1000
+    # Where auto-allocated topologies take their IPv4 subnet from (nuage has no subnet
+    # pools yet: this prefix stands for Neutron's default IPv4 subnet pool; "" is no
+    # default pool) and the size of each (services/network/auto_allocation.py).
+    auto_allocation_pool: str = "10.128.0.0/12"
+    auto_allocation_prefixlen: int = 24
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nuage.services.network.auto_allocation import AutoAllocationService
 from nuage.services.network.base import NetworkPorts
 from nuage.services.network.compute_binding import ComputeNetworkBinding
 from nuage.services.network.external import ExternalNetworkSeed
@@ -29,6 +30,7 @@ class NetworkServices:
     routers: RouterService
     floatingips: FloatingIpService
     external: ExternalNetworkSeed
+    auto_allocation: AutoAllocationService
     config_max_page: int
     # Who asks the metadata service (api/metadata).
     metadata: MetadataLookup
@@ -42,12 +44,16 @@ def build_network(ports: NetworkPorts) -> NetworkServices:
     subnets = SubnetService(ports, quotas)
     port_service = PortService(ports, quotas)
     routers = RouterService(ports, quotas, port_service)
+    auto_allocation = AutoAllocationService(ports, networks, subnets, routers)
+    binding = ComputeNetworkBinding(port_service)
+    binding.auto_allocation = auto_allocation
     return NetworkServices(networks=networks, subnets=subnets, ports=port_service,
                            quotas=quotas, routers=routers,
                            floatingips=FloatingIpService(ports, quotas, port_service, routers),
                            external=ExternalNetworkSeed(networks, subnets),
+                           auto_allocation=auto_allocation,
                            security_groups=SecurityGroupService(ports, quotas),
                            security_group_rules=SecurityGroupRuleService(ports, quotas),
                            config_max_page=ports.config.max_page,
                            metadata=MetadataLookup(ports),
-                           compute_binding=ComputeNetworkBinding(port_service))
+                           compute_binding=binding)

@@ -31,6 +31,7 @@ from nuage.ports.compute_network import (
     ServerNic,
 )
 from nuage.ports.repositories import UnitOfWork
+from nuage.services.network.auto_allocation import AutoAllocationService
 from nuage.services.network.base import drop_port, network_visible, port_visible
 from nuage.services.network.ports import FixedIp, PortService
 from nuage.services.network.quotas import used
@@ -63,6 +64,8 @@ class ComputeNetworkBinding:
         self._ports = ports
         # The network agents' wake-up (set by the composition root once they exist).
         self.notify: Callable[[str], None] | None = None
+        # What "auto" builds when the project has no network (set by build_network).
+        self.auto_allocation: AutoAllocationService | None = None
 
     # -- refusals before anything is stored ---------------------------------------------------
     def check(self, uow: UnitOfWork, ctx: RequestContext,
@@ -82,16 +85,43 @@ class ComputeNetworkBinding:
                 # One port cannot be two NICs (Nova: the second finds it in use).
                 raise Conflict(ComputeFault.SERVER_PORT_IN_USE, port_id=port_id)
 
+    def _usable(self, uow: UnitOfWork, ctx: RequestContext) -> list[Network]:
+        """Nova's available networks for "auto" (and no networks at all): the project's
+        own and the shared ones together, with a subnet (never an external network, nor
+        another project's private network, which a cloud administrator also sees). The
+        project's admin-down ones are left out as Nova leaves them out for "auto": an
+        auto-allocated network is down until its topology is recorded."""
+        return [n for n in uow.networks.find()
+                if not n.external and network_visible(ctx, n)
+                and ((n.project_id == ctx.project_id and n.admin_state_up) or n.shared)
+                and uow.subnets.first(network_id=n.id) is not None]
+
+    def prepare_auto(self, ctx: RequestContext) -> None:
+        """Nova's "auto" (2.37): when the project has no network to use, its
+        auto-allocated topology, made now (services/network/auto_allocation.py). A cloud
+        where auto-allocation is not set up (no default external network, no default
+        pool) keeps nuage's answer from before it: no NIC, as "none" (openstacksdk and the
+        CLI send "auto" whenever no network is named). A project whose topology cannot be
+        made (a quota) gets Nova's 400 UnableToAutoAllocateNetwork."""
+        with self._ports.p.uow() as uow:
+            if self._usable(uow, ctx):
+                return
+        if self.auto_allocation is None or not self.auto_allocation.available():
+            return
+        try:
+            self.auto_allocation.get(ctx, ctx.project_id)
+        except NuageError as exc:
+            log.info("no auto-allocated topology for project %s: %s", ctx.project_id, exc)
+            raise ValidationError(ComputeFault.SERVER_NETWORK_AUTO_ALLOCATION_FAILED,
+                                  project_id=ctx.project_id) from exc
+
     def auto(self, uow: UnitOfWork, ctx: RequestContext) -> tuple[NetworkRequest, ...]:
-        usable = [n for n in uow.networks.find() if not n.external and network_visible(ctx, n)
-                  and uow.subnets.first(network_id=n.id) is not None]
-        # Nova's order: the project's own networks, else the shared ones (never another
-        # project's private network, which a cloud administrator also sees).
-        own = [n for n in usable if n.project_id == ctx.project_id]
-        candidates = own or [n for n in usable if n.shared]
-        if len(candidates) == 1:
-            return (NetworkRequest(network_id=candidates[0].id),)
-        return ()
+        candidates = self._usable(uow, ctx)
+        if len(candidates) > 1:
+            # Nova: attaching to several by default makes no sense (the order would be
+            # arbitrary and the guest would not know which to configure).
+            raise Conflict(ComputeFault.SERVER_NETWORK_AMBIGUOUS)
+        return tuple(NetworkRequest(network_id=n.id) for n in candidates)
 
     # -- allocation ------------------------------------------------------------------------
     def find_groups(self, uow: UnitOfWork, ctx: RequestContext, names: tuple[str, ...]

@@ -43,6 +43,8 @@ class ExternalNetworkSeed:
                 return None
         info = self.networks.create(admin, NewNetwork(
             name=spec.name, external=True, shared=False, network_type="flat",
+            # The default for auto-allocated topologies (auto_allocation.py).
+            is_default=True,
             physical_network=PHYSICAL_NETWORK,
             description="The cloud's external network: router gateways, floating IPs"))
         self.subnets.create(admin, NewSubnet(

@@ -40,6 +40,8 @@ class NewNetwork:
     admin_state_up: bool = True
     shared: bool = False
     external: bool = False
+    # The cloud's default external network (stored on external networks only).
+    is_default: bool = False
     mtu: int | None = None
     port_security_enabled: bool = True
     # provider:* (admins only); None lets the cloud choose.
@@ -64,6 +66,7 @@ UPDATABLE: dict[str, str | None] = {
     "name": None, "description": None, "admin_state_up": None, "mtu": None,
     "port_security_enabled": None, "shared": "network:network:update_shared",
     "external": "network:network:update_external",
+    "is_default": "network:network:set_default",
     "network_type": "network:network:update_provider",
     "physical_network": "network:network:update_provider",
     "segmentation_id": "network:network:update_provider",
@@ -115,6 +118,15 @@ class NetworkService(NetworkUseCases):
             raise ValidationError(NetworkFault.MTU_INVALID, mtu=asked, maximum=maximum)
         return asked
 
+    @staticmethod
+    def _check_one_default(uow: UnitOfWork, network_id: str | None) -> None:
+        """One default external network at a time (Neutron's DefaultExternalNetworkExists);
+        `network_id` is the one becoming it."""
+        for other in uow.networks.find(external=True, is_default=True):
+            if other.id != network_id:
+                raise Conflict(NetworkFault.DEFAULT_EXTERNAL_NETWORK_EXISTS,
+                               network_id=other.id)
+
     # -- use cases --------------------------------------------------------------------------
     def create(self, ctx: RequestContext, cmd: NewNetwork) -> NetworkInfo:
         self.require_user(ctx)
@@ -128,6 +140,11 @@ class NetworkService(NetworkUseCases):
             if cmd.external:
                 self.enforce(uow, ctx, "network:network:create_external", target,
                              "network", None)
+            if cmd.is_default:
+                self.enforce(uow, ctx, "network:network:set_default", target, "network",
+                             None)
+                if cmd.external:
+                    self._check_one_default(uow, None)
             if (cmd.network_type, cmd.physical_network, cmd.segmentation_id) != (
                     None, None, None):
                 self.enforce(uow, ctx, "network:network:create_provider", target,
@@ -139,6 +156,7 @@ class NetworkService(NetworkUseCases):
                 id=str(uuid.uuid4()), project_id=project, created_at=now, updated_at=now,
                 name=cmd.name, description=cmd.description,
                 admin_state_up=cmd.admin_state_up, shared=cmd.shared, external=cmd.external,
+                is_default=cmd.is_default and cmd.external,
                 mtu=self._mtu(network_type, cmd.mtu),
                 port_security_enabled=cmd.port_security_enabled, network_type=network_type,
                 physical_network=physnet, segmentation_id=seg_id, tags=list(cmd.tags))
@@ -222,6 +240,11 @@ class NetworkService(NetworkUseCases):
                 changes = {**changes, "mtu": self._mtu(net.network_type, changes["mtu"])}
             for key, value in changes.items():
                 setattr(net, key, list(value) if key == "tags" else value)
+            if net.is_default and net.external and changes.get("is_default"):
+                self._check_one_default(uow, net.id)
+            # Only an external network is a default one (Neutron keeps is_default on the
+            # external network's row, which goes with router:external).
+            net.is_default = net.is_default and net.external
             net.updated_at = self.p.clock.now()
             net.revision_number += 1
             self.record(uow, ctx, "network.update", "network", net.id, net.project_id,

@@ -175,6 +175,10 @@ WORDING: dict[FaultCode, Wording] = {
         "instance_id {ident} could not be found as device id on any ports",
     ComputeFault.SERVER_GROUP_NOT_ON_SERVER:
         "Security group {group} not associated with the instance {server_id}",
+    ComputeFault.SERVER_NETWORK_AMBIGUOUS:
+        "Multiple possible networks found, use a Network ID to be more specific.",
+    ComputeFault.SERVER_NETWORK_AUTO_ALLOCATION_FAILED:
+        "Unable to automatically allocate a network for project {project_id}",
     ComputeFault.SERVER_GROUP_AMBIGUOUS:
         "Multiple security_group matches found for name '{group}', use an ID to be more "
         "specific.",

@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 
 from nuage.api.openstack.common.app import facade_app
 from nuage.api.openstack.network import (
+    auto_allocated_topology,
     extensions,
     floatingips,
     networks,
@@ -28,13 +29,27 @@ TYPES = {404: "HTTPNotFound", 405: "HTTPMethodNotAllowed", 413: "HTTPRequestEnti
 CRASH = ("HTTPInternalServerError", "Request Failed: internal server error while processing "
          "your request.")
 
+# The modules serving the API, each with its ROUTES.
+RESOURCES = (
+    versions,
+    extensions,
+    networks,
+    subnets,
+    ports,
+    quotas,
+    security_groups,
+    security_group_rules,
+    routers,
+    floatingips,
+    tags,
+    auto_allocated_topology,
+)
+
 
 def network_app(services: NetworkServices, tokens: TokenService, network_url: str,
                 identity_url: str) -> Starlette:
     return facade_app(
-        [*versions.ROUTES, *extensions.ROUTES, *networks.ROUTES, *subnets.ROUTES,
-         *ports.ROUTES, *quotas.ROUTES, *security_groups.ROUTES,
-         *security_group_rules.ROUTES, *routers.ROUTES, *floatingips.ROUTES, *tags.ROUTES],
+        [route for module in RESOURCES for route in module.ROUTES],
         Deps(s=services, tokens=tokens, url=network_url, identity_url=identity_url),
         error=neutron_error, names=TYPES, default_name="HTTPError", crash=CRASH,
         on_domain=lambda request, exc: to_response(exc, deps(request).identity_url),

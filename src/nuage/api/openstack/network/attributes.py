@@ -57,6 +57,8 @@ NETWORK = (
     Attr("status", "status", Kind.STRING),
     Attr("shared", "shared", Kind.BOOL, post=True, put=True),
     Attr("router:external", "external", Kind.BOOL, post=True, put=True),
+    # auto-allocated-topology: the default external network.
+    Attr("is_default", "is_default", Kind.BOOL, post=True, put=True),
     Attr("mtu", "mtu", Kind.INT, post=True, put=True),
     Attr("port_security_enabled", "port_security_enabled", Kind.BOOL, post=True, put=True),
     Attr("subnets", "subnets", Kind.STRINGS),

@@ -254,6 +254,11 @@ WORDING: dict[FaultCode, Wording] = {
                                               "external network {network_id}.",
     NetworkFault.FLOATINGIP_BAD_REQUEST: "Bad floatingip request: {reason}.",
     # --- quotas ---
+    NetworkFault.AUTO_ALLOCATION_FAILED: "Deployment error: {reason}.",
+    NetworkFault.DEFAULT_EXTERNAL_NETWORK_EXISTS: "A default external network already "
+                                                  "exists: {network_id}.",
+    NetworkFault.AUTO_ALLOCATION_FIELD_UNKNOWN: "Bad auto_allocate request: Unrecognized "
+                                                "field.",
     NetworkFault.OVER_QUOTA: "Quota exceeded for resources: {resources}.",
     NetworkFault.QUOTA_UNKNOWN: "Unrecognized attribute(s) '{resource}'",
     NetworkFault.QUOTA_BELOW_USAGE: "Change would make usage less than 0 for the following "
@@ -338,6 +343,9 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.EXTERNAL_GATEWAY_NOT_FOUND: "ExternalGatewayForFloatingIPNotFound",
     NetworkFault.FIXED_IP_ALREADY_ASSOCIATED: "FloatingIPPortAlreadyAssociated",
     NetworkFault.FLOATINGIP_BAD_REQUEST: "BadRequest",
+    NetworkFault.AUTO_ALLOCATION_FAILED: "AutoAllocationFailure",
+    NetworkFault.DEFAULT_EXTERNAL_NETWORK_EXISTS: "DefaultExternalNetworkExists",
+    NetworkFault.AUTO_ALLOCATION_FIELD_UNKNOWN: "BadRequest",
     NetworkFault.OVER_QUOTA: "OverQuota",
     NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
 }

@@ -57,6 +57,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                     "router abstraction for specifying whether SNAT should occur on the "
                     "external gateway"),
     "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
+    "auto-allocated-topology": ("Auto Allocated Topology Services", "Auto Allocated "
+                                "Topology Services."),
 }
 
 

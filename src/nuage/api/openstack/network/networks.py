@@ -26,7 +26,8 @@ def _command(v: dict[str, Any]) -> NewNetwork:
     return NewNetwork(
         name=v.get("name", ""), description=v.get("description", ""),
         admin_state_up=v.get("admin_state_up", True), shared=v.get("shared", False),
-        external=v.get("router:external", False), mtu=v.get("mtu"),
+        external=v.get("router:external", False), is_default=v.get("is_default", False),
+        mtu=v.get("mtu"),
         port_security_enabled=v.get("port_security_enabled", True),
         network_type=v.get("provider:network_type"),
         physical_network=v.get("provider:physical_network"),
