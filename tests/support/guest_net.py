@@ -107,8 +107,8 @@ class ProjectApi:
                              {"os-getConsoleOutput": {}})["output"])
 
 
-def second_project(live: LiveNuage, admin: ProjectApi) -> ProjectApi:
-    """A new project with a new user holding `member` on it, through Keystone."""
+def member_project(live: LiveNuage, admin: ProjectApi) -> ProjectApi:
+    """A new project with a new user holding `member` on it (no admin), through Keystone."""
     v3 = "identity/v3"
     name = f"guests-{uuid.uuid4().hex[:8]}"
     project = admin.call("POST", f"{v3}/projects", {"project": {

@@ -1,6 +1,6 @@
 """Tenant isolation checked by real guests on the real datapath: one `nuage up` with the
-network datapath, two projects (the admin's, and a second one made through Keystone with
-a member user) that both number their network 10.0.0.0/24, three QEMU guests of the
+network datapath, two projects (each made through Keystone, with a member user: no
+admin) that both number their network 10.0.0.0/24, three QEMU guests of the
 default image: A1 (10.0.0.10) and A2 (10.0.0.20) in project A, B1 (10.0.0.10, A1's
 address) in project B. The guests act through busybox user-data scripts and print
 `NUAGE-...` markers on the serial console, which the test reads with
@@ -36,9 +36,9 @@ from tests.support.guest_net import (
     ProjectApi,
     fetch_name,
     host_traces,
+    member_project,
     metadata_uuid,
     name_server,
-    second_project,
     values,
     wait,
 )
@@ -172,10 +172,10 @@ def last_state(console: str) -> tuple[int, str]:
 
 def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -> None:
     fabric = LinuxNetworkFabric(live.state_dir / "network", prefix=prefix)
-    a = ProjectApi(live, live.admin_token())
-    b = second_project(live, a)
+    admin = ProjectApi(live, live.admin_token())
+    a, b = member_project(live, admin), member_project(live, admin)
     assert a.project_id != b.project_id
-    (public,) = a.neutron("GET", "networks?router:external=true")["networks"]
+    (public,) = admin.neutron("GET", "networks?router:external=true")["networks"]
 
     def ext_bridge() -> bool:
         return subprocess.run(["ip", "-n", fabric.guest_netns(), "link", "show",
