@@ -170,6 +170,7 @@ def last_state(console: str) -> tuple[int, str]:
     return int(n), state
 
 
+@pytest.mark.timeout(1800)
 def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -> None:
     fabric = LinuxNetworkFabric(live.state_dir / "network", prefix=prefix)
     admin = ProjectApi(live, live.admin_token())
@@ -219,52 +220,14 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
     def settled(api: ProjectApi, sid: str) -> Callable[[], bool]:
         return lambda: api.status(sid) in ("ACTIVE", "ERROR")
 
-    for name, (api, sid) in servers.items():
-        wait(f"{name} ACTIVE", settled(api, sid), BOOT_TIMEOUT, every=3)
-        assert api.status(sid) == "ACTIVE", api.nova("GET", f"servers/{sid}")
-
-    wait("A2 done", lambda: bool(values(console("A2"), "A2-DONE")), BOOT_TIMEOUT,
-         everything, every=5)
-    a2_out = console("A2")
-    # Same CIDR, two projects: A1 answers at 10.0.0.10 for A2, never B1.
-    assert values(a2_out, "A2-SEES") == ["A1", "A1"], a2_out
-    # Anti-spoofing on a real guest: its own address reaches A1, another one does not.
-    assert values(a2_out, "OWN-IP") == ["reached"], a2_out
-    assert values(a2_out, "SPOOF-IP") == ["blocked"], a2_out
-    # A1's udhcpd answers nobody: every lease A2 got is its own, from dnsmasq.
-    dhcp_a = a.dhcp_address(net_a["id"])
-    assert values(a2_out, "DHCP-LEASE") == [f"{A2} {dhcp_a}"] * 3, a2_out
-    a1_out = console("A1")
-    assert values(a1_out, "ROGUE-DHCP") == ["started"], a1_out
-    assert values(a1_out, "SNAT") == ["reached"], a1_out
-
-    # Metadata: each guest its own, B1 at A1's address included.
-    wait("metadata everywhere", lambda: all(values(console(n), "MD-UUID") for n in servers),
-         120, everything, every=5)
-    for name, (_, sid) in servers.items():
-        assert values(console(name), "MD-UUID") == [sid], console(name)
-
-    # B1, from the moment A2 was known up, for a few more rounds: never reaches 10.0.0.20.
-    start = len(values(console("B1"), "B1-PROBE"))
-    wait("B1 probing after A2 was up", lambda: len(values(console("B1"), "B1-PROBE"))
-         >= start + 3, 120, everything, every=5)
-    b1_out = console("B1")
-    probes = values(b1_out, "B1-PROBE")
-    assert probes and all(p.split()[1:] == ["nothing", "none"] for p in probes), b1_out
-    assert values(b1_out, "OWN-MAC") == ["reached"], b1_out
-    assert values(b1_out, "SPOOF-MAC") == ["blocked"], b1_out
-
-    # Security groups on running guests: A2's group has no ICMP rule yet.
-    n0, _ = last_state(console("A1"))
-    wait("A1's pings after A2 was up", lambda: last_state(console("A1"))[0] >= n0 + 5, 120,
-         everything, every=3)
-    assert last_state(console("A1"))[1] == "down", console("A1")
-    rule = a.rule(quiet_a["id"], protocol="icmp")
-    wait("A1 reaches A2 once ICMP is allowed", lambda: last_state(console("A1"))[1] == "up",
-         90, everything, every=3)
-    a.neutron("DELETE", f"security-group-rules/{rule['id']}", expect=204)
-    wait("A1 no longer reaches A2", lambda: last_state(console("A1"))[1] == "down",
-         90, everything, every=3)
+    try:
+        for name, (api, sid) in servers.items():
+            wait(f"{name} ACTIVE", settled(api, sid), BOOT_TIMEOUT, every=3)
+            assert api.status(sid) == "ACTIVE", api.nova("GET", f"servers/{sid}")
+        check_guests(a, b, servers, net_a["id"], quiet_a["id"])
+    except BaseException:
+        print(everything())        # shown by pytest with the failure
+        raise
 
     def released(api: ProjectApi, port: str) -> Callable[[], bool]:
         return lambda: not api.neutron("GET", f"ports/{port}")["port"]["device_id"]
@@ -292,3 +255,58 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
         return not held & set(gone) and not host_traces(prefix, gone)
     wait("nothing of them on the host", nothing_left, 120,
          lambda: "\n".join(host_traces(prefix, gone)), every=3)
+
+
+def check_guests(a: ProjectApi, b: ProjectApi, servers: dict[str, tuple[ProjectApi, str]],
+                 net_a: str, quiet_a: str) -> None:
+    """What the guests saw, and the security-group change on running guests."""
+    def console(name: str) -> str:
+        api, sid = servers[name]
+        return api.console(sid)
+
+    def everything() -> str:
+        return "\n".join(f"--- {n}\n{console(n)[-4000:]}" for n in servers)
+
+    wait("A2 done", lambda: bool(values(console("A2"), "A2-DONE")), BOOT_TIMEOUT,
+         everything, every=5)
+    a2_out = console("A2")
+    # Same CIDR, two projects: A1 answers at 10.0.0.10 for A2, never B1.
+    assert values(a2_out, "A2-SEES") == ["A1", "A1"], a2_out
+    # Anti-spoofing on a real guest: its own address reaches A1, another one does not.
+    assert values(a2_out, "OWN-IP") == ["reached"], a2_out
+    assert values(a2_out, "SPOOF-IP") == ["blocked"], a2_out
+    # A1's udhcpd answers nobody: every lease A2 got is its own, from dnsmasq.
+    dhcp_a = a.dhcp_address(net_a)
+    assert values(a2_out, "DHCP-LEASE") == [f"{A2} {dhcp_a}"] * 3, a2_out
+    a1_out = console("A1")
+    assert values(a1_out, "ROGUE-DHCP") == ["started"], a1_out
+    assert values(a1_out, "SNAT") == ["reached"], a1_out
+
+    # Metadata: each guest its own, B1 at A1's address included.
+    wait("metadata everywhere", lambda: all(values(console(n), "MD-UUID") for n in servers),
+         120, everything, every=5)
+    for name, (_, sid) in servers.items():
+        assert values(console(name), "MD-UUID") == [sid], console(name)
+
+    # B1, from the moment A2 was known up, for a few more rounds: never reaches 10.0.0.20.
+    start = len(values(console("B1"), "B1-PROBE"))
+    wait("B1 probing after A2 was up", lambda: len(values(console("B1"), "B1-PROBE"))
+         >= start + 3, 120, everything, every=5)
+    b1_out = console("B1")
+    probes = values(b1_out, "B1-PROBE")
+    assert probes and all(p.split()[1:] == ["nothing", "none"] for p in probes), b1_out
+    assert values(b1_out, "OWN-MAC") == ["reached"], b1_out
+    assert values(b1_out, "SPOOF-MAC") == ["blocked"], b1_out
+
+    # Security groups on running guests: A2's group has no ICMP rule yet.
+    n0, _ = last_state(console("A1"))
+    wait("A1's pings after A2 was up", lambda: last_state(console("A1"))[0] >= n0 + 5, 120,
+         everything, every=3)
+    assert last_state(console("A1"))[1] == "down", console("A1")
+    rule = a.rule(quiet_a, protocol="icmp")
+    wait("A1 reaches A2 once ICMP is allowed", lambda: last_state(console("A1"))[1] == "up",
+         90, everything, every=3)
+    a.neutron("DELETE", f"security-group-rules/{rule['id']}", expect=204)
+    wait("A1 no longer reaches A2", lambda: last_state(console("A1"))[1] == "down",
+         90, everything, every=3)
+

@@ -342,3 +342,18 @@ def test_a_router_the_fabric_refuses_leaves_the_others(caplog: pytest.LogCapture
     desired = build_state(HOST, networks, subnets, ports, True, (), (), routers, fips).desired
     assert {r.router_id for r in desired.routers} == {"r1", "r2", "r3"}
     assert "router bad router is not carried" in caplog.text
+
+
+@pytest.mark.parametrize("mode", ["dhcpv6-stateless", "dhcpv6-stateful"])
+def test_a_dhcpv6_subnet_reaches_the_fabric_with_its_modes(mode: str) -> None:
+    """The router leg advertises with the subnet's ra mode, and the network's subnet
+    carries its address mode, so its DHCP server answers DHCPv6."""
+    networks, subnets, ports, routers, fips = _l3_records()
+    for s in subnets:
+        if s.id == "v6-sub":
+            s.ipv6_ra_mode = s.ipv6_address_mode = mode
+    desired = build_state(HOST, networks, subnets, ports, True, (), (), routers, fips).desired
+    (r1,) = [r for r in desired.routers if r.router_id == "r1"]
+    assert [i.ipv6_ra_mode for i in r1.interfaces] == [None, mode]
+    (net,) = [n for n in desired.networks if n.network_id == "net-1"]
+    assert {s.subnet_id: s.ipv6_address_mode for s in net.subnets}["v6-sub"] == mode
