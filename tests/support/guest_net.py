@@ -150,11 +150,13 @@ def name_server(name: str, port: int = 8000) -> str:
             f"httpd -p {port} -h /tmp/www && echo NUAGE-SERVING {name}\n")
 
 
+# busybox-static 1.35's wget crashes (SIGSEGV) when given -T: `timeout` bounds it instead.
 def metadata_uuid() -> str:
     """Fetch the metadata service's meta_data.json and print its uuid (retried: the first
     request can race the route or the proxy)."""
     return """for i in $(seq 1 30); do
-  md=$(wget -q -T 5 -O - http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null)
+  md=$(timeout 10 wget -q -O - http://169.254.169.254/openstack/latest/meta_data.json \
+       2>/dev/null)
   id=$(echo "$md" | sed -n 's/.*"uuid": *"\\([^"]*\\)".*/\\1/p')
   if [ -n "$id" ]; then echo "NUAGE-MD-UUID $id"; break; fi
   sleep 2
@@ -165,7 +167,7 @@ done
 
 def fetch_name(address: str, port: int = 8000) -> str:
     """Shell expression: the name served at address (empty if nothing answered)."""
-    return f"$(wget -q -T 3 -O - http://{address}:{port}/name 2>/dev/null)"
+    return f"$(timeout 5 wget -q -O - http://{address}:{port}/name 2>/dev/null)"
 
 
 # -- what the host still holds of an object -------------------------------------------------
