@@ -5,7 +5,8 @@ router's) answers DHCPv6 through the guest's security groups.
 - dhcpv6-stateless: the advertisement carries A and O; the guest takes its SLAAC address
   and asks the DHCP server for the rest (an Information-Request): the subnet's DNS servers.
 - dhcpv6-stateful: the advertisement carries M, the prefix without A (no SLAAC address);
-  a Solicit is answered with the port's own fixed address, and DNS is the DHCP port.
+  a Solicit is answered with the port's own fixed address, and DNS is the DHCP port; the
+  same port's IPv4 lease still comes.
 - A guest cannot be a DHCPv6 server for another (its answers are dropped)."""
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from nuage.ports.network_fabric import (
     SubnetSpec,
 )
 from tests.support.ipv6_probe import dhcpv6, router_advert
-from tests.support.netns import linux_fabric, needs_root_net, sh, stand_in
+from tests.support.netns import dhcp_lease, linux_fabric, needs_root_net, sh, stand_in
 
 pytestmark = needs_root_net
 
@@ -60,24 +61,33 @@ def link_local(ns: str, dev: str) -> str:
 
 def setup(fabric: LinuxNetworkFabric, mode: Ipv6Mode, segment: int, cidr: str,
           guest_ip: str, guest_mac: str, server_ips: tuple[str, ...] = (),
-          dns: tuple[str, ...] = ()) -> tuple[NetworkSpec, str]:
-    """A network with one IPv6 subnet in `mode`, its DHCP server, a router advertising
-    it, and a stand-in guest on a port with `guest_ip`; returns (network, guest ns)."""
-    sid = str(uuid.uuid4())
+          dns: tuple[str, ...] = (), v4: bool = False) -> tuple[NetworkSpec, str]:
+    """A network with one IPv6 subnet in `mode` (and with `v4` an IPv4 subnet, the guest
+    at 10.9.0.10), its DHCP server, a router advertising it, and a stand-in guest on a
+    port with `guest_ip`; returns (network, guest ns)."""
+    sid, v4_sid = str(uuid.uuid4()), str(uuid.uuid4())
     gateway = str(ipaddress.IPv6Network(cidr).network_address + 1)
     fabric.ensure_security_group(GROUP)
+    subnets = [SubnetSpec(sid, cidr, gateway_ip=gateway, dns_nameservers=dns,
+                          ipv6_address_mode=mode)]
+    server = [FixedIp(sid, ip) for ip in server_ips]
+    hosts = [DhcpHost(guest_mac, guest_ip, "guest")]
+    fixed = [FixedIp(sid, guest_ip)]
+    if v4:
+        subnets.append(SubnetSpec(v4_sid, "10.9.0.0/24", gateway_ip="10.9.0.1"))
+        server.append(FixedIp(v4_sid, "10.9.0.2"))
+        hosts.append(DhcpHost(guest_mac, "10.9.0.10", "guest"))
+        fixed.append(FixedIp(v4_sid, "10.9.0.10"))
     net = NetworkSpec(
-        str(uuid.uuid4()), segment,
-        subnets=(SubnetSpec(sid, cidr, gateway_ip=gateway, dns_nameservers=dns,
-                            ipv6_address_mode=mode),),
+        str(uuid.uuid4()), segment, subnets=tuple(subnets),
         dhcp=DhcpServer(str(uuid.uuid4()), f"fa:16:3e:00:{segment % 100:02d}:02",
-                        fixed_ips=tuple(FixedIp(sid, ip) for ip in server_ips)),
-        dhcp_hosts=(DhcpHost(guest_mac, guest_ip, "guest"),))
+                        fixed_ips=tuple(server)),
+        dhcp_hosts=tuple(hosts))
     fabric.ensure_network(net)
     ns = stand_in(fabric, "g")
     fabric.ensure_port(PortSpec(str(uuid.uuid4()), net.network_id, guest_mac,
-                                fixed_ips=(FixedIp(sid, guest_ip),),
-                                security_groups=("v6",), guest_netns=ns))
+                                fixed_ips=tuple(fixed), security_groups=("v6",),
+                                guest_netns=ns))
     sh(ns, "ip", "link", "set", "eth0", "up")
     fabric.ensure_router(RouterSpec(str(uuid.uuid4()), interfaces=(RouterInterface(
         str(uuid.uuid4()), net.network_id, f"fa:16:3e:00:{segment % 100:02d}:01",
@@ -110,7 +120,7 @@ def test_dhcpv6_stateless(fabric: LinuxNetworkFabric) -> None:
 def test_dhcpv6_stateful(fabric: LinuxNetworkFabric) -> None:
     cidr, mac = "2001:db8:22::/64", "fa:16:3e:00:22:0a"
     net, ns = setup(fabric, "dhcpv6-stateful", 922, cidr, "2001:db8:22::10", mac,
-                    server_ips=("2001:db8:22::2",))
+                    server_ips=("2001:db8:22::2",), v4=True)
     advert = router_advert(ns)
     assert advert is not None
     assert (advert.managed, advert.prefixes) == (True, {cidr: False})
@@ -121,6 +131,9 @@ def test_dhcpv6_stateful(fabric: LinuxNetworkFabric) -> None:
     assert answer.dns == ("2001:db8:22::2",)        # the DHCP port, where dnsmasq answers DNS
     # No SLAAC address from an advertisement without the A flag.
     assert not [a for a in global_addresses(ns) if a.startswith("2001:db8:22:")]
+    # The same MAC's IPv4 lease, from the same hosts file (a line per address).
+    lease = dhcp_lease(ns, fabric.state_dir)
+    assert lease is not None and lease["ip"] == "10.9.0.10"
 
 
 def test_a_guest_cannot_answer_dhcpv6(fabric: LinuxNetworkFabric) -> None:

@@ -112,11 +112,11 @@ DHCPV6_MODES = ("dhcpv6-stateless", "dhcpv6-stateful")
 
 
 def hosts(network: NetworkSpec) -> str:
-    """One line per MAC: its IPv4 address, its addresses on dhcpv6-stateful subnets (in
-    brackets), its name."""
+    """A line per address: the IPv4 ones, and those on dhcpv6-stateful subnets (in
+    brackets); dnsmasq matches each to the subnet (its range) it belongs to."""
     stateful = [ipaddress.ip_network(s.cidr) for s in network.subnets
                 if s.enable_dhcp and s.ipv6_address_mode == "dhcpv6-stateful"]
-    by_mac: dict[str, tuple[list[str], str]] = {}
+    lines = []
     for host in network.dhcp_hosts:
         address = ipaddress.ip_address(host.ip_address)
         if address.version == 4:
@@ -125,12 +125,8 @@ def hosts(network: NetworkSpec) -> str:
             shown = f"[{address}]"
         else:
             continue
-        addresses, name = by_mac.setdefault(host.mac.lower(), ([], ""))
-        addresses.append(shown)
-        if host.hostname and not name:
-            by_mac[host.mac.lower()] = (addresses, host.hostname)
-    lines = [",".join([mac, *sorted(addresses), *([name] if name else [])])
-             for mac, (addresses, name) in by_mac.items()]
+        name = f",{host.hostname}" if host.hostname else ""
+        lines.append(f"{host.mac.lower()},{shown}{name}")
     return "\n".join(sorted(lines)) + "\n"
 
 
