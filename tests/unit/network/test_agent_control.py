@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nuage.domain.network import Network, Port, Subnet
+from nuage.domain.network import Network, Port, Subnet, eui64_address
 from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.ports.network_agent import PortReport
 from nuage.ports.network_fabric import (
@@ -139,6 +139,24 @@ def test_the_dhcp_host_gets_one_dhcp_port_per_network_addressed_on_each_dhcp_sub
     assert spec.dhcp is not None and len(spec.dhcp.fixed_ips) == 2
     # Another host never makes DHCP ports.
     assert plane.control.for_host("node-2").desired().desired.networks == ()
+
+
+def test_a_dhcpv6_stateless_subnet_gets_the_dhcp_port_and_a_slaac_one_does_not(
+        plane: Plane) -> None:
+    """Stateless: the DHCP server answers information requests there, from its EUI-64
+    address; SLAAC: nothing for it to do."""
+    stateless = plane.network("fd00:1::/64", ipv6_ra_mode="dhcpv6-stateless",
+                              ipv6_address_mode="dhcpv6-stateless")
+    slaac = plane.network("fd00:2::/64", ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    state = plane.control.desired(HOST)
+    with plane.ports.uow() as uow:
+        (dhcp,) = uow.ports.find(device_owner="network:dhcp")
+    assert dhcp.network_id == stateless
+    (address,) = [f["ip_address"] for f in dhcp.fixed_ips]
+    assert address == eui64_address("fd00:1::/64", dhcp.mac_address)
+    spec = next(n for n in state.desired.networks if n.network_id == stateless)
+    assert spec.dhcp is not None and spec.dhcp.port_id == dhcp.id
+    assert next(n for n in state.desired.networks if n.network_id == slaac).dhcp is None
 
 
 def test_statuses_are_written_only_for_the_revision_and_host_the_agent_acted_on(

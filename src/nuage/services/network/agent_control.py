@@ -151,7 +151,11 @@ class NetworkAgentControl:
         owned = {p.network_id: p for p in dhcp_ports}
         wanted: dict[str, list[Subnet]] = {}
         for subnet in sorted(subnets, key=lambda s: s.created_at):
-            if not subnet.auto_address and subnet.network_id in networks:
+            # A dhcpv6-stateless subnet's addresses are SLAAC, but its DHCP server answers
+            # information requests: the port takes its EUI-64 address there, as Neutron's.
+            served = (not subnet.auto_address
+                      or subnet.ipv6_address_mode == "dhcpv6-stateless")
+            if served and subnet.network_id in networks:
                 wanted.setdefault(subnet.network_id, []).append(subnet)
         for network_id, dhcp_subnets in wanted.items():
             existing = owned.get(network_id)
