@@ -80,16 +80,20 @@ class ProjectApi:
             "security_group_id": group_id, "direction": "ingress", "ethertype": "IPv4",
             **fields}}, 201)["security_group_rule"])
 
-    def port(self, network_id: str, subnet_id: str, address: str,
-             group_id: str) -> dict[str, Any]:
+    def port(self, network_id: str, subnet_id: str, address: str, group_id: str,
+             auto_subnets: tuple[str, ...] = ()) -> dict[str, Any]:
+        """A port at `address`, plus its EUI-64 address on each of `auto_subnets`."""
         return dict(self.neutron("POST", "ports", {"port": {
             "network_id": network_id, "security_groups": [group_id],
-            "fixed_ips": [{"subnet_id": subnet_id, "ip_address": address}]}}, 201)["port"])
+            "fixed_ips": [{"subnet_id": subnet_id, "ip_address": address},
+                          *({"subnet_id": s} for s in auto_subnets)]}}, 201)["port"])
 
     def dhcp_address(self, network_id: str) -> str:
+        """The network's DHCP port's IPv4 address."""
         (port,) = self.neutron(
             "GET", f"ports?network_id={network_id}&device_owner=network:dhcp")["ports"]
-        return str(port["fixed_ips"][0]["ip_address"])
+        return next(str(f["ip_address"]) for f in port["fixed_ips"]
+                    if ":" not in f["ip_address"])
 
     def boot(self, name: str, port_id: str, user_data: str) -> str:
         (image,) = self.call("GET", "image/v2/images?name=nuage-guest")["images"]

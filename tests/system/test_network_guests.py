@@ -17,6 +17,8 @@ answer says who answered, not only that something did.
   ICMP rule (down), the test adds one (up), then removes it (down again);
 - metadata: each guest's request to 169.254.169.254 returns its own uuid (B1, at A1's
   address, gets B1's);
+- IPv6: project A's network also has a dhcpv6-stateless subnet on its router: A2 takes
+  its EUI-64 address from the router's advertisement and pings A1's;
 - SNAT: project A's network has a router to the external network; A1 pings a client
   namespace on the external bridge that has no route back to 10.0.0.0/24;
 - deleting the servers, ports, router and networks leaves no namespace, device, nft rule
@@ -50,6 +52,7 @@ pytestmark = [pytest.mark.slow, needs_root_net, needs_qemu]
 
 BOOT_TIMEOUT = 420.0              # three TCG guests at once on a loaded machine
 CIDR = "10.0.0.0/24"
+CIDR6 = "2001:db8:a::/64"        # project A's dhcpv6-stateless subnet, on the router too
 A1, A2, B1, SPOOF = "10.0.0.10", "10.0.0.20", "10.0.0.10", "10.0.0.30"
 CLIENT = "203.0.113.1"            # on the external bridge: the router's default route
 OTHER_MAC = "02:00:00:5e:e0:01"
@@ -85,7 +88,7 @@ done
 """
 
 
-def a2_script() -> str:
+def a2_script(a1_v6: str) -> str:
     return f"""#!/bin/sh
 {name_server("A2")}{metadata_uuid()}
 for i in $(seq 1 150); do
@@ -110,6 +113,15 @@ for i in 1 2 3; do
   udhcpc -i eth0 -f -n -q -t 3 -T 2 -s /tmp/lease.sh 2>/dev/null || echo "NUAGE-DHCP-LEASE none"
 done
 echo "NUAGE-A2-SEES {got_or_nothing()}"
+# IPv6 (dhcpv6-stateless): the address the kernel took from the router's advertisement.
+for i in $(seq 1 60); do
+  v6=$(ip -6 -o addr show dev eth0 scope global | awk '{{ print $4 }}' | cut -d/ -f1)
+  [ -n "$v6" ] && break
+  sleep 1
+done
+echo "NUAGE-V6-ADDR ${{v6:-none}}"
+if ping6 -c 3 -W 2 {a1_v6} >/dev/null 2>&1; then s=reached; else s=blocked; fi
+echo "NUAGE-V6-PING $s"
 echo "NUAGE-A2-DONE"
 """
 
@@ -185,19 +197,27 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
     external_client(fabric, "client", f"{CLIENT}/24")
 
     net_a, sub_a = a.network("guests-a", CIDR)
+    sub_a6 = a.neutron("POST", "subnets", {"subnet": {
+        "network_id": net_a["id"], "cidr": CIDR6, "ip_version": 6,
+        "ipv6_ra_mode": "dhcpv6-stateless", "ipv6_address_mode": "dhcpv6-stateless"}},
+        201)["subnet"]
     net_b, sub_b = b.network("guests-b", CIDR)
     router = a.neutron("POST", "routers", {"router": {
         "name": "guests-router", "external_gateway_info": {"network_id": public["id"]}}},
         201)["router"]
-    a.neutron("PUT", f"routers/{router['id']}/add_router_interface",
-              {"subnet_id": sub_a["id"]})
+    for subnet in (sub_a, sub_a6):
+        a.neutron("PUT", f"routers/{router['id']}/add_router_interface",
+                  {"subnet_id": subnet["id"]})
     web = [{"protocol": "tcp", "port_range_min": 8000, "port_range_max": 8000}]
     icmp = {"protocol": "icmp"}
-    open_a = a.security_group("guests-open", [*web, icmp])
+    open_a = a.security_group("guests-open", [
+        *web, icmp, {"protocol": "ipv6-icmp", "ethertype": "IPv6"}])
     quiet_a = a.security_group("guests-quiet", web)
     open_b = b.security_group("guests-open", [*web, icmp])
-    port_a1 = a.port(net_a["id"], sub_a["id"], A1, open_a["id"])
-    port_a2 = a.port(net_a["id"], sub_a["id"], A2, quiet_a["id"])
+    port_a1 = a.port(net_a["id"], sub_a["id"], A1, open_a["id"], (sub_a6["id"],))
+    port_a2 = a.port(net_a["id"], sub_a["id"], A2, quiet_a["id"], (sub_a6["id"],))
+    a1_v6, a2_v6 = (next(f["ip_address"] for f in p["fixed_ips"] if ":" in f["ip_address"])
+                    for p in (port_a1, port_a2))
     port_b1 = b.port(net_b["id"], sub_b["id"], B1, open_b["id"])
     # Another project's network and port are not there for A (404), nor A's for B.
     a.neutron("GET", f"ports/{port_b1['id']}", expect=404)
@@ -207,7 +227,7 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
         "GET", f"ports?network_id={net_b['id']}&device_owner=network:dhcp")["ports"]))
     dhcp_b = b.dhcp_address(net_b["id"])
     servers = {"A1": (a, a.boot("guests-a1", port_a1["id"], a1_script())),
-               "A2": (a, a.boot("guests-a2", port_a2["id"], a2_script())),
+               "A2": (a, a.boot("guests-a2", port_a2["id"], a2_script(a1_v6))),
                "B1": (b, b.boot("guests-b1", port_b1["id"], b1_script(dhcp_b)))}
 
     def console(name: str) -> str:
@@ -224,7 +244,7 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
         for name, (api, sid) in servers.items():
             wait(f"{name} ACTIVE", settled(api, sid), BOOT_TIMEOUT, every=3)
             assert api.status(sid) == "ACTIVE", api.nova("GET", f"servers/{sid}")
-        check_guests(a, b, servers, net_a["id"], quiet_a["id"])
+        check_guests(a, servers, net_a["id"], quiet_a["id"], a2_v6)
     except BaseException:
         print(everything())        # shown by pytest with the failure
         raise
@@ -239,8 +259,9 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
     for api, port in zip((a, a, b), ports, strict=True):
         wait("the port released", released(api, port), 180, every=3)
         api.neutron("DELETE", f"ports/{port}", expect=204)
-    a.neutron("PUT", f"routers/{router['id']}/remove_router_interface",
-              {"subnet_id": sub_a["id"]})
+    for subnet in (sub_a, sub_a6):
+        a.neutron("PUT", f"routers/{router['id']}/remove_router_interface",
+                  {"subnet_id": subnet["id"]})
     a.neutron("DELETE", f"routers/{router['id']}", expect=204)
     a.neutron("DELETE", f"networks/{net_a['id']}", expect=204)
     b.neutron("DELETE", f"networks/{net_b['id']}", expect=204)
@@ -257,8 +278,8 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
          lambda: "\n".join(host_traces(prefix, gone)), every=3)
 
 
-def check_guests(a: ProjectApi, b: ProjectApi, servers: dict[str, tuple[ProjectApi, str]],
-                 net_a: str, quiet_a: str) -> None:
+def check_guests(a: ProjectApi, servers: dict[str, tuple[ProjectApi, str]],
+                 net_a: str, quiet_a: str, a2_v6: str) -> None:
     """What the guests saw, and the security-group change on running guests."""
     def console(name: str) -> str:
         api, sid = servers[name]
@@ -278,6 +299,10 @@ def check_guests(a: ProjectApi, b: ProjectApi, servers: dict[str, tuple[ProjectA
     # A1's udhcpd answers nobody: every lease A2 got is its own, from dnsmasq.
     dhcp_a = a.dhcp_address(net_a)
     assert values(a2_out, "DHCP-LEASE") == [f"{A2} {dhcp_a}"] * 3, a2_out
+    # IPv6 on a dhcpv6-stateless subnet: the router's advertisement gave A2 the EUI-64
+    # address the port holds, and A1 answers there (its group allows ICMPv6).
+    assert values(a2_out, "V6-ADDR") == [a2_v6], a2_out
+    assert values(a2_out, "V6-PING") == ["reached"], a2_out
     a1_out = console("A1")
     assert values(a1_out, "ROGUE-DHCP") == ["started"], a1_out
     assert values(a1_out, "SNAT") == ["reached"], a1_out
