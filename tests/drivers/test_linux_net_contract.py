@@ -17,6 +17,7 @@ from nuage.ports.network_fabric import (
     DhcpServer,
     FabricError,
     FixedIp,
+    Ipv6Mode,
     NetworkFabric,
     NetworkSpec,
     PortSpec,
@@ -152,14 +153,19 @@ def test_dhcp_server_follows_the_network_spec(fabric: NetworkFabric) -> None:
     assert fabric.inventory().networks == {net.network_id}
 
 
-def test_dhcpv6_router_modes_are_refused_for_now(fabric: NetworkFabric) -> None:
+def test_every_ipv6_ra_mode_is_accepted(fabric: NetworkFabric) -> None:
+    """slaac, dhcpv6-stateless and dhcpv6-stateful: each advertised on its own leg."""
     net = network(111)
     fabric.ensure_network(net)
-    router = RouterSpec(uid(), interfaces=(RouterInterface(
-        uid(), net.network_id, "fa:16:3e:00:11:01", "2001:db8:2::1/64",
-        ipv6_ra_mode="dhcpv6-stateful"),))
-    with pytest.raises(FabricError, match="not supported"):
-        fabric.ensure_router(router)
+    modes: tuple[Ipv6Mode, ...] = ("slaac", "dhcpv6-stateless", "dhcpv6-stateful")
+    legs = tuple(RouterInterface(uid(), net.network_id, f"fa:16:3e:00:11:0{n}",
+                                 f"2001:db8:2{n}::1/64", ipv6_ra_mode=mode)
+                 for n, mode in enumerate(modes))
+    router = RouterSpec(uid(), interfaces=legs)
+    fabric.ensure_router(router)
+    fabric.ensure_router(router)
+    assert fabric.inventory().routers == {router.router_id}
+    fabric.remove_router(router.router_id)
     assert fabric.inventory().routers == set()
 
 

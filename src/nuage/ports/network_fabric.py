@@ -81,6 +81,10 @@ class SubnetSpec:
     enable_dhcp: bool = True
     dns_nameservers: tuple[str, ...] = ()
     host_routes: tuple[HostRoute, ...] = ()
+    # An IPv6 subnet's `ipv6_address_mode`: with DHCP enabled, the network's DHCP server
+    # answers information requests (dhcpv6-stateless: DNS servers, the guest's address is
+    # SLAAC) or also hands the ports' addresses (dhcpv6-stateful). None or slaac: no DHCPv6.
+    ipv6_address_mode: Ipv6Mode | None = None
 
     def __post_init__(self) -> None:
         _check("subnet id", self.subnet_id, _ID)
@@ -233,10 +237,11 @@ class RouterInterface:
     network_id: str
     mac: str
     address: str              # the subnet's gateway IP with the subnet's prefix: "10.0.0.1/24"
-    # An IPv6 subnet's `ipv6_ra_mode`: the router advertises the prefix on this leg, so
-    # guests configure their address (SLAAC, EUI-64: the control plane puts that address
-    # in the port's fixed IPs) and default route. None: no advertisements. Only "slaac"
-    # is implemented; the DHCPv6 modes are a FabricError for now.
+    # An IPv6 subnet's `ipv6_ra_mode`: the router advertises the prefix on this leg, and
+    # itself as default route. slaac: the A flag (guests take their EUI-64 address, which
+    # the control plane puts in the port's fixed IPs); dhcpv6-stateless: A and O (the
+    # other configuration, DNS servers, from the network's DHCPv6 server);
+    # dhcpv6-stateful: M (addresses from DHCPv6), no A. None: no advertisements.
     ipv6_ra_mode: Ipv6Mode | None = None
 
     def __post_init__(self) -> None:

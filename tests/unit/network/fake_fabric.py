@@ -81,9 +81,10 @@ class MemoryNetworkFabric:
     def ensure_router(self, router: RouterSpec) -> None:
         self.calls.append(f"ensure_router {router.router_id}")
         for iface in router.interfaces:
-            if iface.ipv6_ra_mode not in (None, "slaac"):
+            if iface.ipv6_ra_mode not in (None, "slaac", "dhcpv6-stateless",
+                                          "dhcpv6-stateful"):
                 raise FabricError(f"router {router.router_id}: ipv6_ra_mode "
-                                  f"{iface.ipv6_ra_mode} is not supported yet (slaac is)")
+                                  f"{iface.ipv6_ra_mode!r} is not supported")
             if iface.network_id not in self.networks:
                 raise FabricError(f"router {router.router_id}: network {iface.network_id} "
                                   "is not on this host")

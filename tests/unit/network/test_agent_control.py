@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nuage.domain.network import Network, Port, Subnet
+from nuage.domain.network import Network, Port, Subnet, eui64_address
 from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.ports.network_agent import FloatingIpReport, PortReport, RouterReport
 from nuage.ports.network_fabric import (
@@ -143,6 +143,24 @@ def test_the_dhcp_host_gets_one_dhcp_port_per_network_addressed_on_each_dhcp_sub
     assert spec.dhcp is not None and len(spec.dhcp.fixed_ips) == 2
     # Another host never makes DHCP ports.
     assert plane.control.for_host("node-2").desired().desired.networks == ()
+
+
+def test_a_dhcpv6_stateless_subnet_gets_the_dhcp_port_and_a_slaac_one_does_not(
+        plane: Plane) -> None:
+    """Stateless: the DHCP server answers information requests there, from its EUI-64
+    address; SLAAC: nothing for it to do."""
+    stateless = plane.network("fd00:1::/64", ipv6_ra_mode="dhcpv6-stateless",
+                              ipv6_address_mode="dhcpv6-stateless")
+    slaac = plane.network("fd00:2::/64", ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    state = plane.control.desired(HOST)
+    with plane.ports.uow() as uow:
+        (dhcp,) = uow.ports.find(device_owner="network:dhcp")
+    assert dhcp.network_id == stateless
+    (address,) = [f["ip_address"] for f in dhcp.fixed_ips]
+    assert address == eui64_address("fd00:1::/64", dhcp.mac_address)
+    spec = next(n for n in state.desired.networks if n.network_id == stateless)
+    assert spec.dhcp is not None and spec.dhcp.port_id == dhcp.id
+    assert next(n for n in state.desired.networks if n.network_id == slaac).dhcp is None
 
 
 def test_statuses_are_written_only_for_the_revision_and_host_the_agent_acted_on(
@@ -379,3 +397,18 @@ def test_router_and_floating_ip_statuses_are_written_by_the_router_host_on_its_r
     assert plane.s.floatingips.get(ALICE, fip.id).status == "ACTIVE"
     assert control.record_floating_ips(
         [FloatingIpReport("no-such-fip", 0, "ACTIVE")]) == frozenset()
+
+
+@pytest.mark.parametrize("mode", ["dhcpv6-stateless", "dhcpv6-stateful"])
+def test_a_dhcpv6_subnet_reaches_the_fabric_with_its_modes(mode: str) -> None:
+    """The router leg advertises with the subnet's ra mode, and the network's subnet
+    carries its address mode, so its DHCP server answers DHCPv6."""
+    networks, subnets, ports, routers, fips = _l3_records()
+    for s in subnets:
+        if s.id == "v6-sub":
+            s.ipv6_ra_mode = s.ipv6_address_mode = mode
+    desired = build_state(HOST, networks, subnets, ports, True, (), (), routers, fips).desired
+    (r1,) = [r for r in desired.routers if r.router_id == "r1"]
+    assert [i.ipv6_ra_mode for i in r1.interfaces] == [None, mode]
+    (net,) = [n for n in desired.networks if n.network_id == "net-1"]
+    assert {s.subnet_id: s.ipv6_address_mode for s in net.subnets}["v6-sub"] == mode

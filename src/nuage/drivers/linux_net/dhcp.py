@@ -4,7 +4,10 @@
 
 dnsmasq serves static leases only (`dhcp-range=...,static`: an unknown MAC gets nothing),
 the subnets' gateway, DNS servers, host routes and MTU, and answers DNS for the hosts it
-knows. Its files live in `<state dir>/dhcp/<network id>/`: the hosts and options files are
+knows. On IPv6 subnets whose address mode is a DHCPv6 one it answers DHCPv6 too:
+information requests (DNS servers, the domain) for dhcpv6-stateless, and the ports'
+addresses for dhcpv6-stateful; it never sends router advertisements (the router does).
+Its files live in `<state dir>/dhcp/<network id>/`: the hosts and options files are
 re-read on SIGHUP (a port added or removed needs no restart), a changed configuration file
 restarts it.
 """
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from nuage.drivers.linux_net import datapath, dnsmasq, kernel, metadata
 from nuage.drivers.linux_net.names import DHCP, Names, alias
-from nuage.ports.network_fabric import FabricError, NetworkSpec
+from nuage.ports.network_fabric import FabricError, NetworkSpec, SubnetSpec
 
 LEASE_TIME = "86400s"
 
@@ -97,15 +100,33 @@ def config(files: Path, network: NetworkSpec) -> str:
         if subnet.enable_dhcp and net.version == 4:
             lines.append(f"dhcp-range=set:{_tag(subnet.subnet_id)},{net.network_address},"
                          f"static,{net.netmask},{LEASE_TIME}")
+        elif subnet.enable_dhcp and subnet.ipv6_address_mode in DHCPV6_MODES:
+            # Static: information requests are answered, addresses only to known hosts
+            # (none for a stateless subnet). No ra-* mode: no advertisements from here.
+            lines.append(f"dhcp-range=set:{_tag(subnet.subnet_id)},{net.network_address},"
+                         f"static,{net.prefixlen},{LEASE_TIME}")
     return "\n".join(lines) + "\n"
 
 
+DHCPV6_MODES = ("dhcpv6-stateless", "dhcpv6-stateful")
+
+
 def hosts(network: NetworkSpec) -> str:
+    """A line per address: the IPv4 ones, and those on dhcpv6-stateful subnets (in
+    brackets); dnsmasq matches each to the subnet (its range) it belongs to."""
+    stateful = [ipaddress.ip_network(s.cidr) for s in network.subnets
+                if s.enable_dhcp and s.ipv6_address_mode == "dhcpv6-stateful"]
     lines = []
     for host in network.dhcp_hosts:
-        if ipaddress.ip_address(host.ip_address).version == 4:
-            name = f",{host.hostname}" if host.hostname else ""
-            lines.append(f"{host.mac.lower()},{host.ip_address}{name}")
+        address = ipaddress.ip_address(host.ip_address)
+        if address.version == 4:
+            shown = str(address)
+        elif any(address in net for net in stateful):
+            shown = f"[{address}]"
+        else:
+            continue
+        name = f",{host.hostname}" if host.hostname else ""
+        lines.append(f"{host.mac.lower()},{shown}{name}")
     return "\n".join(sorted(lines)) + "\n"
 
 
@@ -121,6 +142,8 @@ def options(network: NetworkSpec, metadata_route: bool = False) -> str:
     own = {f.subnet_id: f.ip_address for f in server.fixed_ips}
     lines = [f"option:mtu,{network.mtu}"]
     for subnet in network.subnets:
+        if subnet.enable_dhcp and subnet.ipv6_address_mode in DHCPV6_MODES:
+            lines.extend(_v6_options(network, subnet, own.get(subnet.subnet_id)))
         if not subnet.enable_dhcp or ipaddress.ip_network(subnet.cidr).version != 4:
             continue
         tag = f"tag:{_tag(subnet.subnet_id)}"
@@ -142,6 +165,20 @@ def options(network: NetworkSpec, metadata_route: bool = False) -> str:
         if routes:
             lines.append(f"{tag},option:classless-static-route,{','.join(routes)}")
     return "\n".join(lines) + "\n"
+
+
+def _v6_options(network: NetworkSpec, subnet: SubnetSpec, own: str | None) -> list[str]:
+    """DHCPv6 options of a subnet: its DNS servers (else the DHCP port's address on it,
+    where dnsmasq answers DNS; a stateless subnet gives the port none, and dnsmasq then
+    names itself) and the network's domain."""
+    tag = f"tag:{_tag(subnet.subnet_id)}"
+    dns = [d for d in subnet.dns_nameservers if ipaddress.ip_address(d).version == 6]
+    if not dns and own is not None:
+        dns = [own]
+    lines = [f"{tag},option6:domain-search,{network.dns_domain}"]
+    if dns:
+        lines.append(f"{tag},option6:dns-server,{','.join(f'[{d}]' for d in dns)}")
+    return lines
 
 
 def _tag(subnet_id: str) -> str:

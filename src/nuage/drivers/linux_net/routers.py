@@ -42,9 +42,9 @@ def ensure(names: Names, root: Path, router: RouterSpec,
     # Rendered before the kernel is touched: what nft would refuse changes nothing.
     nat = nat_ruleset(names, router)
     for iface in router.interfaces:
-        if iface.ipv6_ra_mode not in (None, "slaac"):
+        if iface.ipv6_ra_mode not in (None, *RA_MODES):
             raise FabricError(f"router {router.router_id}: ipv6_ra_mode "
-                              f"{iface.ipv6_ra_mode} is not supported yet (slaac is)")
+                              f"{iface.ipv6_ra_mode!r} is not one of {sorted(RA_MODES)}")
     with kernel.opened(names.datapath_ns) as dp:
         bridges = {}
         for iface in router.interfaces:
@@ -103,18 +103,27 @@ def ensure(names: Names, root: Path, router: RouterSpec,
         metadata.stop(files / "metadata", "router", router.router_id)
 
 
+# dnsmasq's range mode for each ipv6_ra_mode, and the advertisement it makes:
+# ra-only: the prefix with A (SLAAC); ra-stateless: A and O (other configuration from
+# DHCPv6); static: M and O, the prefix without A (addresses from DHCPv6).
+RA_MODES = {"slaac": "ra-only", "dhcpv6-stateless": "ra-stateless",
+            "dhcpv6-stateful": "static"}
+
+
 def advertise(names: Names, files: Path, router: RouterSpec) -> None:
-    """Router advertisements on the legs of SLAAC subnets, from a dnsmasq that does
-    nothing else (no DNS, no DHCP): the prefix with the A flag, the router as default
-    gateway."""
-    legs = [names.router_iface(i.port_id) for i in router.interfaces
-            if i.ipv6_ra_mode == "slaac" and ipaddress.ip_interface(i.address).version == 6]
+    """Router advertisements on the legs of IPv6 subnets with an ipv6_ra_mode, from a
+    dnsmasq that does nothing else: no DNS (port=0), and no DHCPv6 either, although the
+    DHCPv6 modes' flags need a DHCPv6 range: every DHCPv6 request is ignored (a tag
+    nobody sets, negated), so the network's DHCP server is the only one that answers."""
+    legs = [(names.router_iface(i.port_id), RA_MODES[i.ipv6_ra_mode])
+            for i in router.interfaces
+            if i.ipv6_ra_mode is not None and ipaddress.ip_interface(i.address).version == 6]
     if not legs:
         dnsmasq.remove(files)
         return
-    conf = [*dnsmasq.common(files), "port=0", "enable-ra",
-            *(f"interface={leg}" for leg in legs),
-            *(f"dhcp-range=::,constructor:{leg},ra-only,64" for leg in legs)]
+    conf = [*dnsmasq.common(files), "port=0", "enable-ra", "dhcp-ignore=tag:!nuage-none",
+            *(f"interface={leg}" for leg, _ in legs),
+            *(f"dhcp-range=::,constructor:{leg},{mode},64" for leg, mode in legs)]
     dnsmasq.apply(names.router_ns(router.router_id), files, "\n".join(conf) + "\n", {})
 
 

@@ -311,8 +311,10 @@ def port_script(names: Names, port: PortSpec, tag: int, ruleset: list[dict[str, 
     # Stateful rules (established traffic never reaches these chains).
     i(f'counter comment "port {port_digest(port)}"', into)
     i("udp sport 67 udp dport 68 accept", into)         # DHCP answers (only from DHCP ports)
+    i("meta nfproto ipv6 udp sport 547 udp dport 546 accept", into)     # DHCPv6 answers
     i(f"icmpv6 type {{ {ICMPV6_IN} }} accept", into)
     i("udp sport 68 udp dport 67 accept", out)
+    i("meta nfproto ipv6 udp sport 546 udp dport 547 accept", out)      # DHCPv6 requests
     i(f"icmpv6 type {{ {ICMPV6_OUT} }} accept", out)
     for gid in port.security_groups:
         i(f"jump {_group_chain(gid, 'in')}", into)

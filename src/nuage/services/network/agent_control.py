@@ -197,7 +197,11 @@ class NetworkAgentControl:
         owned = {p.network_id: p for p in dhcp_ports}
         wanted: dict[str, list[Subnet]] = {}
         for subnet in sorted(subnets, key=lambda s: s.created_at):
-            if not subnet.auto_address and subnet.network_id in networks:
+            # A dhcpv6-stateless subnet's addresses are SLAAC, but its DHCP server answers
+            # information requests: the port takes its EUI-64 address there, as Neutron's.
+            served = (not subnet.auto_address
+                      or subnet.ipv6_address_mode == "dhcpv6-stateless")
+            if served and subnet.network_id in networks:
                 wanted.setdefault(subnet.network_id, []).append(subnet)
         for network_id, dhcp_subnets in wanted.items():
             existing = owned.get(network_id)
@@ -404,9 +408,7 @@ def _interfaces(leg: Port, subnet_of: dict[str, Subnet]) -> list[RouterInterface
         if subnet is None:
             continue
         prefix = ipaddress.ip_network(subnet.cidr).prefixlen
-        # Only SLAAC advertisements are implemented by the fabric: a DHCPv6 subnet's leg
-        # routes without them rather than failing the whole router.
-        ra: Ipv6Mode | None = "slaac" if subnet.ipv6_ra_mode == "slaac" else None
+        ra = _ipv6_mode(subnet.ipv6_ra_mode)
         out.append(RouterInterface(port_id=leg.id, network_id=leg.network_id,
                                    mac=leg.mac_address,
                                    address=f"{f['ip_address']}/{prefix}", ipv6_ra_mode=ra))
@@ -480,7 +482,19 @@ def _subnet(subnet: Subnet) -> SubnetSpec:
         subnet_id=subnet.id, cidr=subnet.cidr, gateway_ip=subnet.gateway_ip,
         enable_dhcp=subnet.enable_dhcp, dns_nameservers=tuple(subnet.dns_nameservers),
         host_routes=tuple(HostRoute(r["destination"], r["nexthop"])
-                          for r in subnet.host_routes))
+                          for r in subnet.host_routes),
+        ipv6_address_mode=_ipv6_mode(subnet.ipv6_address_mode))
+
+
+def _ipv6_mode(mode: str | None) -> Ipv6Mode | None:
+    """A subnet's stored IPv6 mode as the fabric's type (the service validated it)."""
+    if mode == "slaac":
+        return "slaac"
+    if mode == "dhcpv6-stateless":
+        return "dhcpv6-stateless"
+    if mode == "dhcpv6-stateful":
+        return "dhcpv6-stateful"
+    return None
 
 
 def _port(p: Port) -> PortSpec:
