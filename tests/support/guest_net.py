@@ -13,52 +13,15 @@ from __future__ import annotations
 import base64
 import re
 import subprocess
-import time
-import uuid
-from collections.abc import Callable
 from typing import Any
 
-import httpx
-
+from tests.support import live_network
 from tests.support.live import LiveNuage
-
-PASSWORD = "guest-net-secret-1"
-
-
-def wait(what: str, condition: Callable[[], bool], timeout: float = 60,
-         detail: Callable[[], str] = lambda: "", every: float = 1.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(every)
-    raise AssertionError(f"not reached in {timeout:g} s: {what}\n{detail()}")
+from tests.support.live_network import Api
 
 
-class ProjectApi:
-    """The cloud's HTTP API as one project-scoped token sees it."""
-
-    def __init__(self, live: LiveNuage, token: str) -> None:
-        self.base = live.base_url
-        self.headers = {"X-Auth-Token": token}
-        body = httpx.get(f"{live.identity_url}/v3/auth/tokens", timeout=30,
-                         headers={**self.headers, "X-Subject-Token": token}).json()
-        self.project_id = str(body["token"]["project"]["id"])
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None,
-             expect: int = 200) -> dict[str, Any]:
-        r = httpx.request(method, f"{self.base}/{path}", json=body, timeout=60,
-                          headers=self.headers)
-        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
-        return dict(r.json()) if r.content else {}
-
-    def neutron(self, method: str, path: str, body: dict[str, Any] | None = None,
-                expect: int = 200) -> dict[str, Any]:
-        return self.call(method, f"network/v2.0/{path}", body, expect)
-
-    def nova(self, method: str, path: str, body: dict[str, Any] | None = None,
-             expect: int = 200) -> dict[str, Any]:
-        return self.call(method, f"compute/v2.1/{path}", body, expect)
+class ProjectApi(Api):
+    """The API as one project's token sees it, with what these tests make."""
 
     # -- making things
     def network(self, name: str, cidr: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -95,7 +58,7 @@ class ProjectApi:
         return next(str(f["ip_address"]) for f in port["fixed_ips"]
                     if ":" not in f["ip_address"])
 
-    def boot(self, name: str, port_id: str, user_data: str) -> str:
+    def boot_on_port(self, name: str, port_id: str, user_data: str) -> str:
         (image,) = self.call("GET", "image/v2/images?name=nuage-guest")["images"]
         server = self.nova("POST", "servers", {"server": {
             "name": name, "imageRef": image["id"], "flavorRef": "1",
@@ -104,30 +67,12 @@ class ProjectApi:
         return str(server["id"])
 
     def status(self, server_id: str) -> str:
-        return str(self.nova("GET", f"servers/{server_id}")["server"]["status"])
-
-    def console(self, server_id: str) -> str:
-        return str(self.nova("POST", f"servers/{server_id}/action",
-                             {"os-getConsoleOutput": {}})["output"])
+        return str(self.server(server_id)["status"])
 
 
-def member_project(live: LiveNuage, admin: ProjectApi) -> ProjectApi:
-    """A new project with a new user holding `member` on it (no admin), through Keystone."""
-    v3 = "identity/v3"
-    name = f"guests-{uuid.uuid4().hex[:8]}"
-    project = admin.call("POST", f"{v3}/projects", {"project": {
-        "name": name, "domain_id": "default"}}, 201)["project"]
-    user = admin.call("POST", f"{v3}/users", {"user": {
-        "name": name, "domain_id": "default", "password": PASSWORD}}, 201)["user"]
-    (member,) = admin.call("GET", f"{v3}/roles?name=member")["roles"]
-    admin.call("PUT", f"{v3}/projects/{project['id']}/users/{user['id']}/roles/"
-               f"{member['id']}", expect=204)
-    r = httpx.post(f"{live.identity_url}/v3/auth/tokens", timeout=30, json={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": name, "domain": {"id": "default"}, "password": PASSWORD}}},
-        "scope": {"project": {"id": project["id"]}}}})
-    assert r.status_code == 201, r.text
-    return ProjectApi(live, r.headers["X-Subject-Token"])
+def member_project(live: LiveNuage, admin: Api) -> ProjectApi:
+    """A new project with a member user (no admin), through Keystone."""
+    return ProjectApi(live, live_network.member_project(live, admin).token)
 
 
 MARKER = re.compile(r"^NUAGE-([A-Z0-9-]+)(?: (.*))?$")

@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,25 +112,34 @@ def wait(what: str, condition: Callable[[], bool], timeout: float = 60,
 
 
 class Api:
-    """The admin's calls, as a client makes them (a fresh token after a restart: tokens
-    survive it, but a 401 is retried once with a new one)."""
+    """The cloud's API as a client calls it: the admin's by default (a fresh token after a
+    restart: tokens survive it, but a 401 is retried once with a new one), or one
+    project-scoped `token`'s."""
 
-    def __init__(self, live: LiveNuage) -> None:
+    def __init__(self, live: LiveNuage, token: str | None = None) -> None:
         self.live = live
-        self.token = live.admin_token()
+        self.admin = token is None
+        self.token = token if token is not None else live.admin_token()
+
+    @property
+    def project_id(self) -> str:
+        body = self.call("GET", "identity/v3/auth/tokens", headers={"X-Subject-Token":
+                                                                    self.token})
+        return str(body["token"]["project"]["id"])
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None,
-             expect: int = 200) -> dict[str, Any]:
-        r = self._send(method, path, body)
-        if r.status_code == 401:
+             expect: int = 200, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        r = self._send(method, path, body, headers)
+        if r.status_code == 401 and self.admin:
             self.token = self.live.admin_token()
-            r = self._send(method, path, body)
+            r = self._send(method, path, body, headers)
         assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
         return dict(r.json()) if r.content else {}
 
-    def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
+    def _send(self, method: str, path: str, body: dict[str, Any] | None,
+              headers: dict[str, str] | None) -> httpx.Response:
         return httpx.request(method, f"{self.live.base_url}/{path}", json=body, timeout=60,
-                             headers={"X-Auth-Token": self.token})
+                             headers={"X-Auth-Token": self.token, **(headers or {})})
 
     def neutron(self, method: str, path: str, body: dict[str, Any] | None = None,
                 expect: int = 200) -> dict[str, Any]:
@@ -205,6 +215,27 @@ class Api:
     def port_of(self, server_id: str) -> dict[str, Any]:
         (port,) = self.neutron("GET", f"ports?device_id={server_id}")["ports"]
         return dict(port)
+
+
+def member_project(live: LiveNuage, admin: Api) -> Api:
+    """A new project with a new user holding `member` on it (no admin), made through
+    Keystone by `admin`: the API as that user sees it."""
+    v3 = "identity/v3"
+    name = f"member-{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    project = admin.call("POST", f"{v3}/projects", {"project": {
+        "name": name, "domain_id": "default"}}, 201)["project"]
+    user = admin.call("POST", f"{v3}/users", {"user": {
+        "name": name, "domain_id": "default", "password": password}}, 201)["user"]
+    (member,) = admin.call("GET", f"{v3}/roles?name=member")["roles"]
+    admin.call("PUT", f"{v3}/projects/{project['id']}/users/{user['id']}/roles/"
+               f"{member['id']}", expect=204)
+    r = httpx.post(f"{live.identity_url}/v3/auth/tokens", timeout=30, json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "id": user["id"], "password": password}}},
+        "scope": {"project": {"id": project["id"]}}}})
+    assert r.status_code == 201, r.text
+    return Api(live, r.headers["X-Subject-Token"])
 
 
 def ssh_key(directory: Path, comment: str = "nuage-test") -> Path:

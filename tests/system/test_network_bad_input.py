@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from nuage.drivers.linux_net.kernel import namespaces
-from tests.support.live_network import Api, LiveNetworkNuage, live_network, wait
+from tests.support.live_network import Api, LiveNetworkNuage, live_network, member_project, wait
 from tests.support.netns import needs_root_net
 
 pytestmark = [pytest.mark.slow, needs_root_net]
@@ -31,26 +30,6 @@ pytestmark = [pytest.mark.slow, needs_root_net]
 def live(tmp_path: Path) -> Iterator[LiveNetworkNuage]:
     with live_network(tmp_path / "state", compute=False) as node:
         yield node
-
-
-def member_token(live: LiveNetworkNuage, api: Api) -> tuple[str, str]:
-    """A new project with a member user: (project id, that user's project token)."""
-    identity = "identity/v3"
-    project = api.call("POST", f"{identity}/projects", {"project": {
-        "name": f"other-{uuid.uuid4().hex[:8]}", "domain_id": "default"}}, 201)["project"]
-    password = uuid.uuid4().hex
-    user = api.call("POST", f"{identity}/users", {"user": {
-        "name": f"other-{uuid.uuid4().hex[:8]}", "domain_id": "default",
-        "password": password}}, 201)["user"]
-    (role,) = api.call("GET", f"{identity}/roles?name=member")["roles"]
-    api.call("PUT", f"{identity}/projects/{project['id']}/users/{user['id']}/roles/"
-             f"{role['id']}", expect=204)
-    auth = httpx.post(f"{live.identity_url}/v3/auth/tokens", timeout=30, json={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "id": user["id"], "password": password}}},
-        "scope": {"project": {"id": project["id"]}}}})
-    assert auth.status_code == 201, auth.text
-    return project["id"], auth.headers["X-Subject-Token"]
 
 
 COUNTERS = re.compile(r"counter packets \d+ bytes \d+")
@@ -88,7 +67,8 @@ def test_refused_requests_leave_the_datapath_as_it_was(live: LiveNetworkNuage) -
                                                "cidr": "10.8.0.0/24", "ip_version": 4}}, 201)
     lonely = api.neutron("POST", "ports", {"port": {"network_id": island["id"]}},
                          201)["port"]
-    other_project, other_token = member_token(live, api)
+    other = member_project(live, api)
+    other_project = other.project_id
     api.neutron("PUT", f"quotas/{other_project}", {"quota": {"network": 0}})
 
     def built() -> bool:
@@ -104,7 +84,7 @@ def test_refused_requests_leave_the_datapath_as_it_was(live: LiveNetworkNuage) -
 
     neutron = f"{live.base_url}/network/v2.0"
     admin = {"X-Auth-Token": api.token}
-    other = {"X-Auth-Token": other_token}
+    theirs = {"X-Auth-Token": other.token}
     refused(httpx.post(f"{neutron}/subnets", headers=admin, timeout=30, json={"subnet": {
         "network_id": net["id"], "cidr": "10.9.0.128/25", "ip_version": 4}}),
         400, "InvalidInput")
@@ -112,7 +92,7 @@ def test_refused_requests_leave_the_datapath_as_it_was(live: LiveNetworkNuage) -
         "network_id": net["id"],
         "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": "10.7.0.5"}]}}),
         400, "InvalidIpForSubnet")
-    refused(httpx.post(f"{neutron}/ports", headers=other, timeout=30, json={"port": {
+    refused(httpx.post(f"{neutron}/ports", headers=theirs, timeout=30, json={"port": {
         "network_id": net["id"]}}), 404, "NetworkNotFound")
     refused(httpx.delete(f"{neutron}/networks/{net['id']}", headers=admin, timeout=30),
             409, "NetworkInUse")
@@ -120,7 +100,7 @@ def test_refused_requests_leave_the_datapath_as_it_was(live: LiveNetworkNuage) -
         "floatingip": {"floating_network_id": api.public()["id"],
                        "port_id": lonely["id"]}}),
         404, "ExternalGatewayForFloatingIPNotFound")
-    refused(httpx.post(f"{neutron}/networks", headers=other, timeout=30, json={"network": {
+    refused(httpx.post(f"{neutron}/networks", headers=theirs, timeout=30, json={"network": {
         "name": "one-too-many"}}), 409, "OverQuota")
     # Nothing was recorded either.
     assert api.neutron("GET", f"floatingips?port_id={lonely['id']}")["floatingips"] == []

@@ -26,14 +26,11 @@ answer says who answered, not only that something did.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from nuage.drivers.linux_net import LinuxNetworkFabric
-from nuage.drivers.linux_net.kernel import namespaces, remove_namespace
 from tests.support.guest_net import (
     ProjectApi,
     fetch_name,
@@ -42,10 +39,9 @@ from tests.support.guest_net import (
     metadata_uuid,
     name_server,
     values,
-    wait,
 )
-from tests.support.live import LiveNuage
-from tests.support.netns import external_client, needs_root_net, unique_prefix
+from tests.support.live_network import CLIENT, LiveNetworkNuage, live_network, outside, wait
+from tests.support.netns import needs_root_net
 from tests.support.qemu import needs_qemu
 
 pytestmark = [pytest.mark.slow, needs_root_net, needs_qemu]
@@ -54,7 +50,6 @@ BOOT_TIMEOUT = 420.0              # three TCG guests at once on a loaded machine
 CIDR = "10.0.0.0/24"
 CIDR6 = "2001:db8:a::/64"        # project A's dhcpv6-stateless subnet, on the router too
 A1, A2, B1, SPOOF = "10.0.0.10", "10.0.0.20", "10.0.0.10", "10.0.0.30"
-CLIENT = "203.0.113.1"            # on the external bridge: the router's default route
 OTHER_MAC = "02:00:00:5e:e0:01"
 
 
@@ -153,25 +148,9 @@ ip link set eth0 down; ip link set eth0 address $own; ip link set eth0 up
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
-    name = unique_prefix()
-    try:
-        yield name
-    finally:
-        for ns in namespaces():
-            if ns.startswith(name + "-"):
-                remove_namespace(ns)
-
-
-@pytest.fixture
-def live(tmp_path: Path, prefix: str) -> Iterator[LiveNuage]:
-    node = LiveNuage(tmp_path / "state", extra_env={
-        "NUAGE_NETWORK_DATAPATH": "true", "NUAGE_NETWORK_PREFIX": prefix})
-    try:
-        yield node.start(timeout=240)
-    finally:
-        node.stop()
-        LinuxNetworkFabric(node.state_dir / "network", prefix=prefix).teardown()
+def live(tmp_path: Path) -> Iterator[LiveNetworkNuage]:
+    with live_network(tmp_path / "state") as node:
+        yield node
 
 
 def last_state(console: str) -> tuple[int, str]:
@@ -183,18 +162,13 @@ def last_state(console: str) -> tuple[int, str]:
 
 
 @pytest.mark.timeout(1800)
-def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -> None:
-    fabric = LinuxNetworkFabric(live.state_dir / "network", prefix=prefix)
-    admin = ProjectApi(live, live.admin_token())
+def test_guests_of_two_projects_on_the_same_cidr(live: LiveNetworkNuage) -> None:
+    fabric, prefix = live.fabric, live.prefix
+    admin = ProjectApi(live)
     a, b = member_project(live, admin), member_project(live, admin)
     assert a.project_id != b.project_id
-    (public,) = admin.neutron("GET", "networks?router:external=true")["networks"]
-
-    def ext_bridge() -> bool:
-        return subprocess.run(["ip", "-n", fabric.guest_netns(), "link", "show",
-                               fabric.names.ext_bridge], capture_output=True).returncode == 0
-    wait("the external bridge", ext_bridge)
-    external_client(fabric, "client", f"{CLIENT}/24")
+    public = admin.public()
+    outside(live)
 
     net_a, sub_a = a.network("guests-a", CIDR)
     sub_a6 = a.neutron("POST", "subnets", {"subnet": {
@@ -226,9 +200,9 @@ def test_guests_of_two_projects_on_the_same_cidr(live: LiveNuage, prefix: str) -
     wait("B's DHCP port", lambda: bool(b.neutron(
         "GET", f"ports?network_id={net_b['id']}&device_owner=network:dhcp")["ports"]))
     dhcp_b = b.dhcp_address(net_b["id"])
-    servers = {"A1": (a, a.boot("guests-a1", port_a1["id"], a1_script())),
-               "A2": (a, a.boot("guests-a2", port_a2["id"], a2_script(a1_v6))),
-               "B1": (b, b.boot("guests-b1", port_b1["id"], b1_script(dhcp_b)))}
+    servers = {"A1": (a, a.boot_on_port("guests-a1", port_a1["id"], a1_script())),
+               "A2": (a, a.boot_on_port("guests-a2", port_a2["id"], a2_script(a1_v6))),
+               "B1": (b, b.boot_on_port("guests-b1", port_b1["id"], b1_script(dhcp_b)))}
 
     def console(name: str) -> str:
         api, sid = servers[name]
