@@ -3,7 +3,7 @@ floating IP against a bare Linux bridge, and the time from the API call to traff
 
 Run from the repo root as root (see docs/benchmarks.md):
 
-    .venv/bin/python bench/network.py [--rounds 5] [--megabytes 64] [--quick] [--write-docs]
+    .venv/bin/python bench/network.py [--rounds 5] [--megabytes 128] [--quick] [--write-docs]
 
 One run, one prefix for every namespace it makes (`nb<hex>`), one temporary directory:
 
@@ -15,17 +15,18 @@ One run, one prefix for every namespace it makes (`nb<hex>`), one temporary dire
    bridge by a veth (the "outside" peer of the floating-IP leg).
 2. **nuage**: its own `nuage up` with the network datapath (`NUAGE_NETWORK_DATAPATH=true`,
    this run's prefix), and through the API only: a network and subnet, a router on the
-   external network "public" with the subnet on it, ICMP / TCP 22 / TCP 5001 allowed in,
+   external network "public" with the subnet on it, ICMP / TCP 22 / TCP 80 allowed in,
    a key pair, two servers of the default image (flavor --flavor) on the network, a
-   floating IP on the sender. A client namespace on the external bridge plays the outside.
-3. Every guest's user-data keeps a `nc -l -p 5001 > /dev/null` listening. Per round,
-   alternately (so both see the same machine load):
+   floating IP on the "front" one. A client namespace on the external bridge plays the
+   outside.
+3. Every guest's user-data writes a file of zeros (32 MB at most) to tmpfs and serves it
+   with busybox `httpd` (sendfile). Per round, alternately (so both see the same load):
    - **guest to guest**: over ssh (the injected key; the control path, not timed) the
-     sender runs `dd if=/dev/zero bs=64k | nc <receiver> 5001`, timed inside the guest
-     (/proc/uptime, 10 ms) on the bare bridge, then on the tenant network;
-   - **floating IP**: the client namespace sends the same bytes (Python, timed on the
-     host) to the sender guest: on the bare bridge straight to its address, on nuage to
-     its floating IP (external bridge -> router namespace DNAT -> tenant bridge).
+     front guest fetches the file from the back one with busybox `wget` (--megabytes in
+     all), timed inside the guest (/proc/uptime, 10 ms): bare bridge, then tenant network;
+   - **floating IP**: the client namespace fetches the same (Python, timed on the host)
+     from the front guest: on the bare bridge straight from its address, on nuage from its
+     floating IP (external bridge -> router namespace DNAT -> tenant bridge).
    MB/s = megabytes / seconds; the ratio is nuage / bare bridge per round; the median
    ratio is the figure (target: >= 0.8).
 4. **Time to traffic**, --rounds times each:
@@ -36,7 +37,7 @@ One run, one prefix for every namespace it makes (`nb<hex>`), one temporary dire
      gratuitous ARP every 100 ms); a pinger in the router namespace (a peer on the
      network) sends an echo every 20 ms. Timed from the POST to the TAP, to the API
      showing ACTIVE and to the first echo reply; the port is then deleted;
-   - **floating IP**: `PUT /floatingips/{id}` with the sender's port (after a
+   - **floating IP**: `PUT /floatingips/{id}` with the front guest's port (after a
      disassociation and the ping having stopped), timed to the first echo reply the
      client namespace gets from the floating IP (an echo every 20 ms; its ARP retries
      every 100 ms).
@@ -53,6 +54,7 @@ import contextlib
 import os
 import re
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -93,41 +95,46 @@ RESULTS_END = "<!-- bench/network.py results: end -->"
 QEMU = "qemu-system-x86_64"
 READY = "nuage-guest: ready"
 TARGET = 0.80               # nuage's throughput >= 80% of the bare bridge's
-PORT = 5001                 # the guests' listener
+PORT = 80                   # the guests' httpd
+FILE_MB = 32                # the file they serve (tmpfs, in a 256 MB guest)
 CIDR, GATEWAY = "10.0.0.0/24", "10.0.0.1"
-BARE = {"sender": "10.0.0.11", "receiver": "10.0.0.12", "client": "10.0.0.1"}
+BARE = {"front": "10.0.0.11", "back": "10.0.0.12", "client": "10.0.0.1"}
 EXT_CLIENT = "203.0.113.1"  # the external subnet's gateway address: the router's next hop
 BOOT_TIMEOUT = 300.0
 
-# The guests' user-data: a listener that discards what it is sent, restarted after each
-# connection. Its stdin is a FIFO nobody writes (busybox nc ends when its stdin ends, and
-# would then close the connection under the sender).
-USER_DATA = f"""#!/bin/sh
-mkfifo /run/bench-hold
-( exec 3<>/run/bench-hold
-  while true; do nc -l -p {PORT} <&3 >/dev/null 2>&1; done ) </dev/null >/dev/null 2>&1 &
-echo "bench: listening on {PORT}"
+# The guests' user-data: busybox httpd serving a file of zeros from tmpfs. httpd sends it
+# with sendfile(2), wget reads 60 KB at a time: busybox nc, which copies 1 KB per system
+# call, made the guests' CPU (under TCG) the only thing measured.
+def user_data(file_mb: int) -> str:
+    return f"""#!/bin/sh
+mkdir -p /run/bench
+dd if=/dev/zero of=/run/bench/zero bs=1M count={file_mb} 2>/dev/null
+httpd -p {PORT} -h /run/bench
+echo "bench: serving {file_mb} MB on port {PORT}"
 """
 
-# Run by the sender guest over ssh: the bytes to the receiver, timed with /proc/uptime.
-SEND = ("a=$(cut -d' ' -f1 /proc/uptime); "
-        "dd if=/dev/zero bs=64k count={blocks} 2>/dev/null | nc {address} {port}; "
-        "b=$(cut -d' ' -f1 /proc/uptime); echo \"BENCH $a $b\"")
 
-# The client namespace's sender: the bytes, then a half-close, timed to the receiver's end.
-CLIENT_SEND = """
+# Run by the front guest over ssh: the file fetched `repeats` times from the other guest,
+# timed with /proc/uptime.
+FETCH = ("a=$(cut -d' ' -f1 /proc/uptime); "
+         "for i in $(seq {repeats}); do wget -q -O /dev/null http://{address}:{port}/zero "
+         "|| echo FAILED; done; b=$(cut -d' ' -f1 /proc/uptime); echo \"BENCH $a $b\"")
+
+# The client namespace's side: the same, in Python, timed on the host.
+CLIENT_FETCH = """
 import socket, sys, time
-address, port, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-block = bytes(65536)
-sock = socket.create_connection((address, port), timeout=30)
+address, port, repeats, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 began = time.perf_counter()
-sent = 0
-while sent < total:
-    sock.sendall(block)
-    sent += len(block)
-sock.shutdown(socket.SHUT_WR)
-while sock.recv(65536):
-    pass
+for _ in range(repeats):
+    sock = socket.create_connection((address, port), timeout=30)
+    sock.sendall(b"GET /zero HTTP/1.0\\r\\nHost: bench\\r\\n\\r\\n")
+    got = 0
+    while chunk := sock.recv(1 << 20):
+        got += len(chunk)
+    sock.close()
+    if got < size:
+        print("SHORT", got)
+        sys.exit(1)
 print("BENCH", time.perf_counter() - began)
 """
 
@@ -291,10 +298,10 @@ def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:
 
 
 def parse_guest_timing(output: str) -> float:
-    """Seconds between the two /proc/uptime readings of SEND's `BENCH a b` line."""
+    """Seconds between the two /proc/uptime readings of FETCH's `BENCH a b` line."""
     match = re.search(r"^BENCH ([0-9.]+) ([0-9.]+)\s*$", output, re.MULTILINE)
-    if match is None:
-        raise BenchError(f"no timing in the sender's output: {output[-500:]!r}")
+    if match is None or "FAILED" in output:
+        raise BenchError(f"no timing in the guest's output: {output[-500:]!r}")
     seconds = float(match.group(2)) - float(match.group(1))
     if seconds <= 0:
         raise BenchError(f"a transfer took {seconds} s (uptime has 10 ms steps: use more "
@@ -426,17 +433,19 @@ def ssh_ready(ns: str, key: Path, address: str, timeout: float) -> None:
     wait(f"ssh to {address}", answers, timeout, interval=2.0)
 
 
-def guest_send(ns: str, key: Path, sender: str, receiver: str, megabytes: int) -> float:
-    command = SEND.format(blocks=megabytes * 16, address=receiver, port=PORT)
-    return parse_guest_timing(ssh(ns, key, sender, command, 600))
+def guest_fetch(ns: str, key: Path, front: str, back: str, files: int) -> float:
+    """ssh to the front guest (from namespace `ns`), which fetches the file `files` times
+    from the back guest: seconds, timed in the front guest."""
+    command = FETCH.format(repeats=files, address=back, port=PORT)
+    return parse_guest_timing(ssh(ns, key, front, command, 900))
 
 
-def client_send(ns: str, address: str, megabytes: int) -> float:
-    out = netns(ns, sys.executable, "-c", CLIENT_SEND, address, str(PORT),
-                str(megabytes * 2**20), timeout=600).stdout
+def client_fetch(ns: str, address: str, files: int, file_mb: int) -> float:
+    out = netns(ns, sys.executable, "-c", CLIENT_FETCH, address, str(PORT), str(files),
+                str(file_mb * 2**20), timeout=900).stdout
     match = re.search(r"^BENCH ([0-9.]+)", out, re.MULTILINE)
     if match is None:
-        raise BenchError(f"client send to {address}: {out!r}")
+        raise BenchError(f"client fetch from {address}: {out!r}")
     return float(match.group(1))
 
 
@@ -496,8 +505,8 @@ class BareBridge:
         run("ip", "-n", bc, "link", "set", "eth0", "mtu", str(self.mtu), "up")
 
     def start(self, cleanup: Cleanup, image: GuestImageFiles, accelerator: str,
-              memory_mb: int, vcpus: int, public_key: str) -> None:
-        for index, role in enumerate(("sender", "receiver")):
+              memory_mb: int, vcpus: int, public_key: str, file_mb: int) -> None:
+        for index, role in enumerate(("front", "back")):
             mac = f"02:00:00:00:be:{index:02x}"
             work = self.workdir / role
             work.mkdir(parents=True)
@@ -515,7 +524,7 @@ class BareBridge:
                               "ip_address": BARE[role], "netmask": "255.255.255.0",
                               "routes": [], "network_id": "bare"}],
                 "services": []}
-            write_config_drive(ConfigDrive(meta_data=meta, user_data=USER_DATA.encode(),
+            write_config_drive(ConfigDrive(meta_data=meta, user_data=user_data(file_mb).encode(),
                                            network_data=network, vendor_data={}), config)
             argv = guest_argv(image, accelerator, memory_mb, vcpus, overlay, config,
                               f"tap{index}", mac)
@@ -579,7 +588,8 @@ class Tenant:
         return str(self.ports[role]["fixed_ips"][0]["ip_address"])
 
 
-def build_tenant(server: NuageServer, prefix: str, flavor: str, public_key: str) -> Tenant:
+def build_tenant(server: NuageServer, prefix: str, flavor: str, public_key: str,
+                 file_mb: int) -> Tenant:
     api = Api(server)
     fabric = LinuxNetworkFabric(server.state_dir / "network", prefix=prefix)
     dp = fabric.guest_netns()
@@ -628,11 +638,12 @@ def build_tenant(server: NuageServer, prefix: str, flavor: str, public_key: str)
     if flavor_id is None:
         raise BenchError(f"no flavor {flavor!r}")
     tenant = Tenant(api, fabric, client, network, subnet, router)
-    for role in ("sender", "receiver"):
+    data = base64.b64encode(user_data(file_mb).encode()).decode()
+    for role in ("front", "back"):
         tenant.servers[role] = api.nova("POST", "servers", {"server": {
             "name": f"bench-{role}", "imageRef": image["id"], "flavorRef": flavor_id,
             "key_name": "bench-key", "networks": [{"uuid": network["id"]}],
-            "user_data": base64.b64encode(USER_DATA.encode()).decode()}}, 202)["server"]["id"]
+            "user_data": data}}, 202)["server"]["id"]
     return tenant
 
 
@@ -655,7 +666,7 @@ def wait_tenant(tenant: Tenant, timeout: float) -> None:
         wait(f"the {role} server ready", ready, timeout, output, interval=2.0)
     public = tenant.router["external_gateway_info"]["network_id"]
     tenant.fip = api.neutron("POST", "floatingips", {"floatingip": {
-        "floating_network_id": public, "port_id": tenant.ports["sender"]["id"]}},
+        "floating_network_id": public, "port_id": tenant.ports["front"]["id"]}},
         201)["floatingip"]
 
 
@@ -687,7 +698,7 @@ def finish(proc: subprocess.Popen[str], timeout: float) -> dict[str, float]:
 def time_port(tenant: Tenant, address: str, timeout: float) -> PortTiming:
     """POST /ports bound to this host -> TAP, ACTIVE and the first echo reply from it."""
     api = tenant.api
-    host_id = tenant.ports["receiver"]["binding:host_id"]
+    host_id = tenant.ports["back"]["binding:host_id"]
     router_ns = tenant.fabric.names.router_ns(tenant.router["id"])
     # The port's MAC is nuage's to choose: the responder learns it from the POST's answer,
     # so it is started right after; it waits for the TAP, which takes the agent longer.
@@ -738,7 +749,7 @@ def time_association(tenant: Tenant, timeout: float) -> float:
     pinger = start(tenant.client, PINGER, address, "0.02", str(timeout))
     began = time.time()
     api.neutron("PUT", f"floatingips/{fip['id']}",
-                {"floatingip": {"port_id": tenant.ports["sender"]["id"]}})
+                {"floatingip": {"port_id": tenant.ports["front"]["id"]}})
     marks = finish(pinger, timeout + 10)
     if "REPLY" not in marks:
         raise BenchError(f"no echo from {address} {timeout:g} s after the association")
@@ -774,17 +785,19 @@ def markdown(res: Results) -> str:
     lines = [
         f"Guests: the default image, {res.memory_mb} MB, {res.vcpus} vCPU, accelerator "
         f"**{res.accelerator}**, virtio-net, MTU {res.mtu} on both sides (the tenant "
-        f"network's); {res.megabytes} MB per transfer, {len(res.guest_to_guest.bare)} "
+        f"network's); {res.megabytes} MB per measurement, {len(res.guest_to_guest.bare)} "
         "rounds, bare bridge and nuage alternately; ratio = nuage / bare bridge, per round.",
         "",
         *table(["Leg", "Bare bridge MB/s (median)", "min-max", "nuage MB/s (median)",
                 "min-max", "Ratio (median)", "min-max"], rows, "lrrrrrr"),
         "",
-        "- guest to guest: sender guest `dd | nc` -> receiver guest, timed in the sender "
-        "(bare: two TAPs on a bridge; nuage: two servers on one tenant network).",
-        "- floating IP: a client namespace (Python, timed on the host) -> the sender guest "
-        "(bare: a veth on the same bare bridge, straight to the guest's address; nuage: a "
-        "veth on the external bridge, to the floating IP, through the router's DNAT).",
+        "- guest to guest: one guest's busybox `wget` fetches a file of zeros from the "
+        "other's busybox `httpd` (sendfile), timed in the fetching guest (bare: two TAPs "
+        "on a bridge; nuage: two servers on one tenant network).",
+        "- floating IP: a client namespace (Python, timed on the host) fetches the same "
+        "file from a guest (bare: from a veth on the same bare bridge, straight to the "
+        "guest's address; nuage: from a veth on the external bridge, to the floating IP, "
+        "through the router namespace's DNAT).",
         "",
         f"Target: nuage >= {TARGET:.0%} of the bare bridge's throughput on both legs: "
         f"**{verdict}** it.",
@@ -808,9 +821,11 @@ def machine_line(args: argparse.Namespace) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=5, help="rounds of each leg (5)")
-    parser.add_argument("--megabytes", type=int, default=64, help="per transfer (64)")
+    parser.add_argument("--megabytes", type=int, default=128,
+                        help=f"per measurement (128): the {FILE_MB} MB file fetched "
+                             "megabytes/32 times")
     parser.add_argument("--quick", action="store_true",
-                        help="3 rounds of 16 MB: a few minutes once the guests are up")
+                        help="3 rounds of 32 MB: a few minutes in all")
     parser.add_argument("--flavor", default="m1.tiny", help="nuage flavor (m1.tiny)")
     parser.add_argument("--timeout", type=float, default=BOOT_TIMEOUT,
                         help=f"for boots ({BOOT_TIMEOUT:g} s)")
@@ -819,7 +834,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="exit 2 when the target is missed")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.megabytes = 3, 16
+        args.rounds, args.megabytes = 3, 32
     if not 1 <= args.rounds <= 50 or not 1 <= args.megabytes <= 4096 or args.timeout <= 0:
         parser.error("1 <= --rounds <= 50, 1 <= --megabytes <= 4096, --timeout > 0")
     return args
@@ -845,44 +860,45 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: Cleanup) -> Results:
     cleanup.servers.append(server)
     server.start()
     server.wait_ready(timeout=240)
+    file_mb = min(args.megabytes, FILE_MB)
+    files = max(1, round(args.megabytes / file_mb))
+    megabytes = files * file_mb
     step("tenant network, router, servers (through the API)")
-    tenant = build_tenant(server, prefix, args.flavor, public_key)
-    memory_mb, vcpus = flavor_of(tenant.api, tenant.servers["sender"])
+    tenant = build_tenant(server, prefix, args.flavor, public_key, file_mb)
+    memory_mb, vcpus = flavor_of(tenant.api, tenant.servers["front"])
     mtu = int(tenant.network.get("mtu") or 1500)
 
     step(f"bare bridge and its guests ({memory_mb} MB, {vcpus} vCPU, {accelerator})")
     bare = BareBridge(prefix, tmp / "bare", mtu)
     bare.build()
-    bare.start(cleanup, image, accelerator, memory_mb, vcpus, public_key)
+    bare.start(cleanup, image, accelerator, memory_mb, vcpus, public_key, file_mb)
 
     step("waiting for the four guests")
     bare.wait_ready(args.timeout)
     wait_tenant(tenant, args.timeout)
     fip = str(tenant.fip["floating_ip_address"])
-    ssh_ready(bare.client, key, BARE["sender"], args.timeout)
+    ssh_ready(bare.client, key, BARE["front"], args.timeout)
     ssh_ready(tenant.client, key, fip, args.timeout)
-    print(f"   nuage: sender {tenant.fixed('sender')} (floating {fip}), receiver "
-          f"{tenant.fixed('receiver')}", flush=True)
+    back = tenant.fixed("back")
+    print(f"   nuage: front {tenant.fixed('front')} (floating {fip}), back {back}", flush=True)
 
-    # An untimed transfer each way first (ARP, the listeners, the first ssh session).
-    guest_send(bare.client, key, BARE["sender"], BARE["receiver"], 1)
-    guest_send(tenant.client, key, fip, tenant.fixed("receiver"), 1)
-    client_send(bare.client, BARE["sender"], 1)
-    client_send(tenant.client, fip, 1)
+    # One untimed fetch each first (ARP, the first ssh session, the files in the cache).
+    guest_fetch(bare.client, key, BARE["front"], BARE["back"], 1)
+    guest_fetch(tenant.client, key, fip, back, 1)
+    client_fetch(bare.client, BARE["front"], 1, file_mb)
+    client_fetch(tenant.client, fip, 1, file_mb)
 
-    g2g, via_fip = Leg("guest to guest"), Leg("floating IP (client -> guest)")
+    g2g, via_fip = Leg("guest to guest"), Leg("floating IP (client <- guest)")
     loads = [load_average()]
     for i in range(args.rounds):
         step(f"throughput round {i + 1}/{args.rounds}")
-        g2g.bare.append(guest_send(bare.client, key, BARE["sender"], BARE["receiver"],
-                                   args.megabytes))
-        g2g.nuage.append(guest_send(tenant.client, key, fip, tenant.fixed("receiver"),
-                                    args.megabytes))
-        via_fip.bare.append(client_send(bare.client, BARE["sender"], args.megabytes))
-        via_fip.nuage.append(client_send(tenant.client, fip, args.megabytes))
+        g2g.bare.append(guest_fetch(bare.client, key, BARE["front"], BARE["back"], files))
+        g2g.nuage.append(guest_fetch(tenant.client, key, fip, back, files))
+        via_fip.bare.append(client_fetch(bare.client, BARE["front"], files, file_mb))
+        via_fip.nuage.append(client_fetch(tenant.client, fip, files, file_mb))
         for leg in (g2g, via_fip):
-            print(f"   {leg.name}: bare {args.megabytes / leg.bare[-1]:.1f} MB/s, nuage "
-                  f"{args.megabytes / leg.nuage[-1]:.1f} MB/s", flush=True)
+            print(f"   {leg.name}: bare {megabytes / leg.bare[-1]:.1f} MB/s, nuage "
+                  f"{megabytes / leg.nuage[-1]:.1f} MB/s", flush=True)
     loads.append(load_average())
 
     ports: list[PortTiming] = []
@@ -895,7 +911,7 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: Cleanup) -> Results:
               f"{ports[-1].reply:.2f} s; floating IP: echo {associations[-1]:.2f} s",
               flush=True)
     loads.append(load_average())
-    return Results(args.megabytes, memory_mb, vcpus, mtu, accelerator, g2g, via_fip, ports,
+    return Results(megabytes, memory_mb, vcpus, mtu, accelerator, g2g, via_fip, ports,
                    associations, loads)
 
 
@@ -918,6 +934,9 @@ def main(argv: list[str] | None = None) -> int:
             print("bench/network.py: interrupted", file=sys.stderr)
             return 130
         finally:
+            # pyroute2 forks helpers for the teardown and ends them with SIGTERM: they
+            # must not inherit the handler that turns it into a KeyboardInterrupt.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             cleanup.close()
     section = f"{machine_line(args)}\n\n{markdown(results)}"
     print()
