@@ -394,19 +394,21 @@ class Cleanup:
 
 
 def kill_under(root: Path) -> None:
-    """SIGKILL the processes whose working directory is under `root` (nuage's guests and
-    their console keepers outlive `nuage up` by design)."""
-    prefix = str(root.resolve())
+    """SIGKILL the processes whose command line or working directory names `root`
+    (nuage's guests and their console keepers outlive `nuage up` by design; QEMU's
+    -daemonize moves it to /, its command line still names its files)."""
+    needle = str(root.resolve()).encode()
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            cwd = os.readlink(entry / "cwd")
+            cmdline = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd").encode()
         except OSError:
             continue
-        if cwd == prefix or cwd.startswith(prefix + "/"):
+        if needle in cmdline or cwd == needle or cwd.startswith(needle + b"/"):
             with contextlib.suppress(OSError):
-                os.kill(int(entry.name), 9)
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 # --------------------------------------------------------------------------- ssh
