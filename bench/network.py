@@ -51,6 +51,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -252,14 +253,33 @@ print("END", time.time(), flush=True)
 
 
 @dataclass
+class Sample:
+    """One measurement: its seconds, the CPU seconds the two guests' QEMU processes used
+    meanwhile (user + system: the emulated guest, and the host kernel's bridge, nftables
+    and NAT work done in their system calls), and the average size of the frames that
+    carried the data across the front guest's TAP."""
+    seconds: float
+    cpu: float = 0.0
+    frame_bytes: float = 0.0
+
+
+@dataclass
 class Leg:
-    """One throughput leg: seconds per round, bare bridge and nuage alternately."""
+    """One throughput leg: a sample per round, bare bridge and nuage alternately."""
     name: str
-    bare: list[float] = field(default_factory=list)
-    nuage: list[float] = field(default_factory=list)
+    bare: list[Sample] = field(default_factory=list)
+    nuage: list[Sample] = field(default_factory=list)
 
     def ratios(self) -> list[float]:
-        return [b / n for b, n in zip(self.bare, self.nuage, strict=False) if n > 0]
+        """nuage's throughput / the bare bridge's, per round."""
+        return [b.seconds / n.seconds for b, n in zip(self.bare, self.nuage, strict=False)
+                if n.seconds > 0]
+
+    def cpu_ratios(self) -> list[float]:
+        """The bare bridge's QEMU CPU seconds / nuage's, per round: throughput per CPU
+        second, which the machine's load moves far less than wall-clock time."""
+        return [b.cpu / n.cpu for b, n in zip(self.bare, self.nuage, strict=False)
+                if n.cpu > 0 and b.cpu > 0]
 
 
 @dataclass
@@ -451,6 +471,58 @@ def client_fetch(ns: str, address: str, files: int, file_mb: int) -> float:
     return float(match.group(1))
 
 
+@dataclass
+class Side:
+    """Where one side's legs run: the namespace that reaches the front guest (ssh, the
+    client), the addresses, the guests' QEMU pids and the front guest's TAP."""
+    name: str
+    client_ns: str
+    front: str              # the front guest's address as the client sees it
+    back: str               # the back guest's address as the front guest sees it
+    pids: list[int]
+    tap_ns: str
+    front_tap: str
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """utime + stime of the processes (and their waited-for children), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])   # utime, stime (fields 14, 15)
+    return total / ticks
+
+
+def tap_counters(ns: str, tap: str, direction: str) -> tuple[int, int]:
+    """(bytes, packets) of the TAP in `direction` ("tx": towards the guest)."""
+    out = subprocess.run(["ip", "-n", ns, "-j", "-s", "link", "show", tap],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    stats = json.loads(out)[0]["stats64"][direction]
+    return int(stats["bytes"]), int(stats["packets"])
+
+
+def measure(side: Side, direction: str, transfer: Callable[[], float]) -> Sample:
+    cpu, (octets, frames) = cpu_seconds(side.pids), tap_counters(side.tap_ns,
+                                                                  side.front_tap, direction)
+    seconds = transfer()
+    after = tap_counters(side.tap_ns, side.front_tap, direction)
+    frames = after[1] - frames
+    return Sample(seconds, cpu_seconds(side.pids) - cpu,
+                  (after[0] - octets) / frames if frames else 0.0)
+
+
+def guest_to_guest(side: Side, key: Path, files: int) -> Sample:
+    return measure(side, "tx", lambda: guest_fetch(side.client_ns, key, side.front,
+                                                   side.back, files))
+
+
+def from_outside(side: Side, files: int, file_mb: int) -> Sample:
+    return measure(side, "rx", lambda: client_fetch(side.client_ns, side.front, files,
+                                                    file_mb))
+
+
 # --------------------------------------------------------------------------- bare bridge
 
 
@@ -483,6 +555,7 @@ class BareBridge:
         self.ns, self.client = f"{prefix}-bb", f"{prefix}-bc"
         self.workdir, self.mtu = workdir, mtu
         self.consoles: dict[str, Console] = {}
+        self.pids: list[int] = []
 
     def build(self) -> None:
         bb, bc = self.ns, self.client
@@ -534,6 +607,7 @@ class BareBridge:
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, start_new_session=True)
             cleanup.procs.append(proc)
+            self.pids.append(proc.pid)   # `ip netns exec` execs QEMU: the same process
             self.consoles[role] = Console(proc)
 
     def wait_ready(self, timeout: float) -> None:
@@ -672,6 +746,11 @@ def wait_tenant(tenant: Tenant, timeout: float) -> None:
         201)["floatingip"]
 
 
+def qemu_pid(server: NuageServer, server_id: str) -> int:
+    path = server.state_dir / "compute" / "guests" / server_id / "qemu.pid"
+    return int(path.read_text().strip())
+
+
 def flavor_of(api: Api, server_id: str) -> tuple[int, int]:
     flavor = api.nova("GET", f"servers/{server_id}")["server"]["flavor"]
     if "ram" not in flavor:
@@ -761,17 +840,28 @@ def time_association(tenant: Tenant, timeout: float) -> float:
 # --------------------------------------------------------------------------- report
 
 
-def mbps(megabytes: int, seconds: Sequence[float]) -> list[float]:
-    return [megabytes / s for s in seconds if s > 0]
+def mbps(megabytes: int, samples: Sequence[Sample]) -> list[float]:
+    return [megabytes / s.seconds for s in samples if s.seconds > 0]
+
+
+def cpu_ms_per_mb(megabytes: int, samples: Sequence[Sample]) -> list[float]:
+    return [s.cpu * 1000 / megabytes for s in samples]
 
 
 def markdown(res: Results) -> str:
-    rows = []
+    rows, cpu_rows = [], []
     for leg in (res.guest_to_guest, res.floating_ip):
         bare, ours = mbps(res.megabytes, leg.bare), mbps(res.megabytes, leg.nuage)
         rows.append([leg.name, f"{median(bare):.1f}", spread(bare, "{:.1f}"),
                      f"{median(ours):.1f}", spread(ours, "{:.1f}"),
                      f"**{median(leg.ratios()):.2f}**", spread(leg.ratios())])
+        bare_cpu = cpu_ms_per_mb(res.megabytes, leg.bare)
+        our_cpu = cpu_ms_per_mb(res.megabytes, leg.nuage)
+        frames = [median([s.frame_bytes for s in leg.bare]),
+                  median([s.frame_bytes for s in leg.nuage])]
+        cpu_rows.append([leg.name, f"{median(bare_cpu):.1f}", f"{median(our_cpu):.1f}",
+                         f"**{median(leg.cpu_ratios()):.2f}**", spread(leg.cpu_ratios()),
+                         f"{frames[0]:,.0f} / {frames[1]:,.0f}"])
     timing = [
         ["`POST /ports` -> the agent's TAP exists", f"{median([p.tap for p in res.ports]):.2f}",
          spread([p.tap for p in res.ports])],
@@ -792,6 +882,16 @@ def markdown(res: Results) -> str:
         "",
         *table(["Leg", "Bare bridge MB/s (median)", "min-max", "nuage MB/s (median)",
                 "min-max", "Ratio (median)", "min-max"], rows, "lrrrrrr"),
+        "",
+        "Under TCG the guests' emulated CPUs are the bottleneck and the machine's load "
+        "moves them from round to round; the CPU the two guests' QEMU processes spent per "
+        "MB (user + system: the emulated guests and the host kernel's bridge, nftables and "
+        "NAT work in their system calls; softirq work done elsewhere is not counted) moves "
+        "far less:",
+        "",
+        *table(["Leg", "Bare bridge CPU ms/MB (median)", "nuage CPU ms/MB (median)",
+                "Ratio bare / nuage (median)", "min-max",
+                "Bytes per frame at the front TAP (bare / nuage)"], cpu_rows, "lrrrrr"),
         "",
         "- guest to guest: one guest's busybox `wget` fetches a file of zeros from the "
         "other's busybox `httpd` (sendfile), timed in the fetching guest (bare: two TAPs "
@@ -890,17 +990,26 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: Cleanup) -> Results:
     client_fetch(bare.client, BARE["front"], 1, file_mb)
     client_fetch(tenant.client, fip, 1, file_mb)
 
+    sides = [
+        Side("bare bridge", bare.client, BARE["front"], BARE["back"], bare.pids, bare.ns,
+             "tap0"),
+        Side("nuage", tenant.client, fip, back,
+             [qemu_pid(server, tenant.servers[role]) for role in ("front", "back")],
+             tenant.fabric.guest_netns(), tenant.fabric.tap_name(tenant.ports["front"]["id"])),
+    ]
     g2g, via_fip = Leg("guest to guest"), Leg("floating IP (client <- guest)")
     loads = [load_average()]
     for i in range(args.rounds):
         step(f"throughput round {i + 1}/{args.rounds}")
-        g2g.bare.append(guest_fetch(bare.client, key, BARE["front"], BARE["back"], files))
-        g2g.nuage.append(guest_fetch(tenant.client, key, fip, back, files))
-        via_fip.bare.append(client_fetch(bare.client, BARE["front"], files, file_mb))
-        via_fip.nuage.append(client_fetch(tenant.client, fip, files, file_mb))
+        for side, samples in zip(sides, (g2g.bare, g2g.nuage), strict=True):
+            samples.append(guest_to_guest(side, key, files))
+        for side, samples in zip(sides, (via_fip.bare, via_fip.nuage), strict=True):
+            samples.append(from_outside(side, files, file_mb))
         for leg in (g2g, via_fip):
-            print(f"   {leg.name}: bare {megabytes / leg.bare[-1]:.1f} MB/s, nuage "
-                  f"{megabytes / leg.nuage[-1]:.1f} MB/s", flush=True)
+            b, n = leg.bare[-1], leg.nuage[-1]
+            print(f"   {leg.name}: bare {megabytes / b.seconds:.1f} MB/s ({b.cpu:.2f} CPU s, "
+                  f"{b.frame_bytes:,.0f} B/frame), nuage {megabytes / n.seconds:.1f} MB/s "
+                  f"({n.cpu:.2f} CPU s, {n.frame_bytes:,.0f} B/frame)", flush=True)
     loads.append(load_average())
 
     ports: list[PortTiming] = []

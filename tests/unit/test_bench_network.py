@@ -54,13 +54,18 @@ def test_marks_keep_the_first_time_of_each_word(network: ModuleType) -> None:
 
 def test_ratios_are_nuage_over_bare_per_round_and_the_target_is_their_median(
         network: ModuleType) -> None:
+    def samples(*seconds: float) -> list[object]:
+        return [network.Sample(s, cpu=2 * s) for s in seconds]
     # Seconds: nuage took 1.25x, 1x and 2x the bare bridge's time in three rounds.
-    leg = network.Leg("guest to guest", bare=[4.0, 2.0, 1.0], nuage=[5.0, 2.0, 2.0])
+    leg = network.Leg("guest to guest", bare=samples(4.0, 2.0, 1.0),
+                      nuage=samples(5.0, 2.0, 2.0))
     assert leg.ratios() == pytest.approx([0.8, 1.0, 0.5])
-    fast = network.Leg("floating IP", bare=[1.0, 1.0, 1.0], nuage=[1.0, 1.0, 1.0])
+    assert leg.cpu_ratios() == pytest.approx([0.8, 1.0, 0.5])
+    fast = network.Leg("floating IP", bare=samples(1.0, 1.0, 1.0), nuage=samples(1.0, 1.0, 1.0))
     results = network.Results(32, 256, 1, 1450, "tcg", leg, fast, [], [], [])
     assert results.meets_target()       # median 0.8: exactly the 80% asked
-    slow = network.Leg("guest to guest", bare=[1.0, 1.0, 1.0], nuage=[1.0, 1.3, 1.3])
+    slow = network.Leg("guest to guest", bare=samples(1.0, 1.0, 1.0),
+                       nuage=samples(1.0, 1.3, 1.3))
     assert not network.Results(32, 256, 1, 1450, "tcg", slow, fast, [], [], []
                                ).meets_target()
 
