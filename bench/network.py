@@ -188,7 +188,15 @@ while not os.path.exists("/sys/class/net/" + tap):
         sys.exit(1)
     time.sleep(0.005)
 fd = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", tap.encode(), 0x0002 | 0x1000))
+while True:
+    try:
+        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", tap.encode(), 0x0002 | 0x1000))
+        break
+    except OSError:
+        # EBUSY while the agent still holds the descriptor it made the TAP with.
+        if time.time() > deadline:
+            raise
+        time.sleep(0.005)
 print("TAP", time.time(), flush=True)
 me = bytes.fromhex(mac.replace(":", ""))
 ip = socket.inet_aton(address)
@@ -769,10 +777,12 @@ def start(ns: str, script: str, *args: str) -> subprocess.Popen[str]:
 
 def finish(proc: subprocess.Popen[str], timeout: float) -> dict[str, float]:
     try:
-        out, _ = proc.communicate("stop\n" if proc.stdin else None, timeout=timeout)
+        out, err = proc.communicate("stop\n" if proc.stdin else None, timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, _ = proc.communicate()
+        out, err = proc.communicate()
+    if err.strip():
+        print(f"   ({err.strip().splitlines()[-1]})", flush=True)
     return parse_marks(out)
 
 
