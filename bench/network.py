@@ -269,6 +269,7 @@ class Sample:
     seconds: float
     cpu: float = 0.0
     frame_bytes: float = 0.0
+    back_frames: int = 0      # frames the other way (ACKs, mostly) across that TAP
 
 
 @dataclass
@@ -309,6 +310,7 @@ class Results:
     ports: list[PortTiming]
     associations: list[float]
     loads: list[str]
+    profile: list[Leg] = field(default_factory=list)
 
     def meets_target(self) -> bool:
         return all(median(leg.ratios()) >= TARGET
@@ -503,22 +505,25 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total / ticks
 
 
-def tap_counters(ns: str, tap: str, direction: str) -> tuple[int, int]:
-    """(bytes, packets) of the TAP in `direction` ("tx": towards the guest)."""
+def tap_counters(ns: str, tap: str, direction: str) -> tuple[int, int, int]:
+    """(bytes, packets) of the TAP in `direction` ("tx": towards the guest), and the
+    packets the other way."""
     out = subprocess.run(["ip", "-n", ns, "-j", "-s", "link", "show", tap],
                          capture_output=True, text=True, check=True, timeout=30).stdout
-    stats = json.loads(out)[0]["stats64"][direction]
-    return int(stats["bytes"]), int(stats["packets"])
+    stats = json.loads(out)[0]["stats64"]
+    other = "rx" if direction == "tx" else "tx"
+    return (int(stats[direction]["bytes"]), int(stats[direction]["packets"]),
+            int(stats[other]["packets"]))
 
 
 def measure(side: Side, direction: str, transfer: Callable[[], float]) -> Sample:
-    cpu, (octets, frames) = cpu_seconds(side.pids), tap_counters(side.tap_ns,
-                                                                  side.front_tap, direction)
+    cpu = cpu_seconds(side.pids)
+    octets, frames, back = tap_counters(side.tap_ns, side.front_tap, direction)
     seconds = transfer()
     after = tap_counters(side.tap_ns, side.front_tap, direction)
     frames = after[1] - frames
     return Sample(seconds, cpu_seconds(side.pids) - cpu,
-                  (after[0] - octets) / frames if frames else 0.0)
+                  (after[0] - octets) / frames if frames else 0.0, after[2] - back)
 
 
 def guest_to_guest(side: Side, key: Path, files: int) -> Sample:
@@ -766,6 +771,44 @@ def flavor_of(api: Api, server_id: str) -> tuple[int, int]:
     return int(flavor["ram"]), int(flavor["vcpus"])
 
 
+def bridge_netfilter(ns: str, on: bool) -> None:
+    for family in ("iptables", "ip6tables"):
+        netns(ns, "sysctl", "-q", "-w", f"net.bridge.bridge-nf-call-{family}={int(on)}")
+
+
+def profile_bridge_netfilter(rounds: int, side: Side, key: Path, files: int,
+                             file_mb: int) -> list[Leg]:
+    """Both legs on nuage with and without br_netfilter in the datapath namespace,
+    alternately: what the bridges' trip through the inet table (security groups,
+    conntrack zones) costs, apart from the router's hop and NAT. Diagnostic only: with it
+    off, security groups do not apply (the agent's next pass, or this, turns it back on)."""
+    g2g = Leg("guest to guest: nuage with / without br_netfilter")
+    fip = Leg("floating IP: nuage with / without br_netfilter")
+    dp = side.tap_ns
+    try:
+        for i in range(rounds):
+            step(f"profile round {i + 1}/{rounds}")
+            def g2g_once() -> Sample:
+                return guest_to_guest(side, key, files)
+
+            def fip_once() -> Sample:
+                return from_outside(side, files, file_mb)
+            transfers: list[tuple[Leg, Callable[[], Sample]]] = [(g2g, g2g_once),
+                                                                  (fip, fip_once)]
+            for leg, transfer in transfers:
+                leg.nuage.append(transfer())      # as deployed
+                bridge_netfilter(dp, False)
+                try:
+                    leg.bare.append(transfer())   # the bridges without the inet hooks
+                finally:
+                    bridge_netfilter(dp, True)
+                print(f"   {leg.name}: {leg.nuage[-1].cpu:.2f} / {leg.bare[-1].cpu:.2f} CPU s,"
+                      f" {leg.nuage[-1].seconds:.2f} / {leg.bare[-1].seconds:.2f} s", flush=True)
+    finally:
+        bridge_netfilter(dp, True)
+    return [g2g, fip]
+
+
 # --------------------------------------------------------------------------- time to traffic
 
 
@@ -903,6 +946,7 @@ def markdown(res: Results) -> str:
                 "Ratio bare / nuage (median)", "min-max",
                 "Bytes per frame at the front TAP (bare / nuage)"], cpu_rows, "lrrrrr"),
         "",
+        *profile_lines(res),
         "- guest to guest: one guest's busybox `wget` fetches a file of zeros from the "
         "other's busybox `httpd` (sendfile), timed in the fetching guest (bare: two TAPs "
         "on a bridge; nuage: two servers on one tenant network).",
@@ -921,9 +965,32 @@ def markdown(res: Results) -> str:
     return "\n".join(lines)
 
 
+def profile_lines(res: Results) -> list[str]:
+    if not res.profile:
+        return []
+    rows = []
+    for leg in res.profile:
+        with_nf = cpu_ms_per_mb(res.megabytes, leg.nuage)
+        without = cpu_ms_per_mb(res.megabytes, leg.bare)
+        rows.append([leg.name, f"{median(with_nf):.1f}", f"{median(without):.1f}",
+                     f"{median(mbps(res.megabytes, leg.nuage)):.1f}",
+                     f"{median(mbps(res.megabytes, leg.bare)):.1f}"])
+    return [
+        "Profile (`--profile`): nuage as deployed, and with br_netfilter off in its datapath "
+        "namespace (`bridge-nf-call-iptables=0`: bridged traffic skips the inet table, its "
+        "security groups and conntrack zones; the router's own conntrack and NAT remain), "
+        "alternately:",
+        "",
+        *table(["Leg", "CPU ms/MB with", "CPU ms/MB without", "MB/s with", "MB/s without"],
+               rows, "lrrrr"),
+        "",
+    ]
+
+
 def machine_line(args: argparse.Namespace) -> str:
     return (f"Measured {today()} at commit `{git_revision()}` with `--rounds {args.rounds} "
-            f"--megabytes {args.megabytes} --flavor {args.flavor}`; machine: {machine()}. "
+            f"--megabytes {args.megabytes} --flavor {args.flavor}"
+            f"{' --profile' if args.profile else ''}`; machine: {machine()}. "
             "The benchmark, nuage, the guests (and, here, other jobs) share the same CPUs.")
 
 
@@ -941,6 +1008,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--flavor", default="m1.tiny", help="nuage flavor (m1.tiny)")
     parser.add_argument("--timeout", type=float, default=BOOT_TIMEOUT,
                         help=f"for boots ({BOOT_TIMEOUT:g} s)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also measure nuage with br_netfilter off in its datapath "
+                             "namespace (what security groups and conntrack zones cost)")
     parser.add_argument("--write-docs", action="store_true",
                         help="rewrite the results in docs/benchmarks.md")
     parser.add_argument("--check", action="store_true", help="exit 2 when the target is missed")
@@ -1018,9 +1088,15 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: Cleanup) -> Results:
         for leg in (g2g, via_fip):
             b, n = leg.bare[-1], leg.nuage[-1]
             print(f"   {leg.name}: bare {megabytes / b.seconds:.1f} MB/s ({b.cpu:.2f} CPU s, "
-                  f"{b.frame_bytes:,.0f} B/frame), nuage {megabytes / n.seconds:.1f} MB/s "
-                  f"({n.cpu:.2f} CPU s, {n.frame_bytes:,.0f} B/frame)", flush=True)
+                  f"{b.frame_bytes:,.0f} B/frame, {b.back_frames} back), nuage "
+                  f"{megabytes / n.seconds:.1f} MB/s ({n.cpu:.2f} CPU s, "
+                  f"{n.frame_bytes:,.0f} B/frame, {n.back_frames} back)", flush=True)
     loads.append(load_average())
+
+    profile: list[Leg] = []
+    if args.profile:
+        profile = profile_bridge_netfilter(args.rounds, sides[1], key, files, file_mb)
+        loads.append(load_average())
 
     ports: list[PortTiming] = []
     associations: list[float] = []
@@ -1033,7 +1109,7 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: Cleanup) -> Results:
               flush=True)
     loads.append(load_average())
     return Results(megabytes, memory_mb, vcpus, mtu, accelerator, g2g, via_fip, ports,
-                   associations, loads)
+                   associations, loads, profile)
 
 
 def main(argv: list[str] | None = None) -> int:
