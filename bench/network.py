@@ -3,7 +3,8 @@ floating IP against a bare Linux bridge, and the time from the API call to traff
 
 Run from the repo root as root (see docs/benchmarks.md):
 
-    .venv/bin/python bench/network.py [--rounds 5] [--megabytes 128] [--quick] [--write-docs]
+    .venv/bin/python bench/network.py [--rounds 5] [--megabytes 128] [--quick] [--profile]
+        [--write-docs]
 
 One run, one prefix for every namespace it makes (`nb<hex>`), one temporary directory:
 
@@ -28,7 +29,11 @@ One run, one prefix for every namespace it makes (`nb<hex>`), one temporary dire
      from the front guest: on the bare bridge straight from its address, on nuage from its
      floating IP (external bridge -> router namespace DNAT -> tenant bridge).
    MB/s = megabytes / seconds; the ratio is nuage / bare bridge per round; the median
-   ratio is the figure (target: >= 0.8).
+   ratio is the figure (target: >= 0.8). Each measurement also records the CPU seconds
+   of the two guests' QEMU processes (less moved by the machine's load than wall-clock
+   time) and the average frame size across the front guest's TAP. `--profile` adds
+   rounds of nuage as deployed against nuage with br_netfilter off in its datapath
+   namespace (what the security groups and conntrack zones cost).
 4. **Time to traffic**, --rounds times each:
    - **port**: `POST /ports` on the tenant network with this host as `binding:host_id`
      and a fixed address. A responder (Python, in the datapath namespace) opens the TAP
