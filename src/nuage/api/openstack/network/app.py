@@ -20,6 +20,7 @@ from nuage.api.openstack.network import (
     routers,
     security_group_rules,
     security_groups,
+    subnetpools,
     subnets,
     tags,
     versions,
@@ -62,7 +63,7 @@ def network_app(services: NetworkServices, tokens: TokenService, network_url: st
         routes=[*versions.ROUTES, *extensions.ROUTES, *networks.ROUTES, *subnets.ROUTES,
                 *ports.ROUTES, *quotas.ROUTES, *security_groups.ROUTES,
                 *security_group_rules.ROUTES, *routers.ROUTES, *floatingips.ROUTES,
-                *tags.ROUTES],
+                *subnetpools.ROUTES, *tags.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
