@@ -131,7 +131,7 @@ class SubnetPoolService(NetworkUseCases):
             _no_address_scope(cmd.address_scope_id)
             if cmd.is_default:
                 # Queues two concurrent "default" creates of one version (PostgreSQL).
-                uow.network.lock_project_quota("subnetpool-default")
+                uow.network.lock_default_subnetpool(version)
                 self._check_default_free(uow, version)
             self.quotas.check(uow, project, "subnetpool")
             now = self.p.clock.now()
@@ -191,7 +191,7 @@ class SubnetPoolService(NetworkUseCases):
                 _check_quota_value(changes["default_quota"])
                 pool.default_quota = changes["default_quota"]
             if changes.get("is_default") and not pool.is_default:
-                uow.network.lock_project_quota("subnetpool-default")
+                uow.network.lock_default_subnetpool(pool.ip_version)
                 self._check_default_free(uow, pool.ip_version, pool.id)
             if "is_default" in changes:
                 pool.is_default = bool(changes["is_default"])
