@@ -60,11 +60,12 @@ class PrefixBounds:
 
 def compact(prefixes: Iterable[str]) -> tuple[int, list[IPNetwork]]:
     """The pool's version and its prefixes merged (no overlap, adjacent ones joined);
-    400 for an empty list, a non-prefix or a mix of versions."""
+    400 for an empty list, a non-prefix (host bits set included, as Neutron's
+    type:subnet_list) or a mix of versions."""
     nets: list[IPNetwork] = []
     for text in prefixes:
         try:
-            nets.append(ipaddress.ip_network(text, strict=False))
+            nets.append(ipaddress.ip_network(text, strict=True))
         except (ValueError, TypeError) as exc:
             raise ValidationError(NetworkFault.SUBNETPOOL_PREFIX_INVALID,
                                   prefix=str(text)) from exc
