@@ -4,11 +4,12 @@ projects, tags, and deletion while subnets use a pool."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, make_api
 from tests.api.network_support import Neutron, neutron_error
 
 POOL_KEYS = {"id", "name", "description", "project_id", "tenant_id", "prefixes", "ip_version",
@@ -170,3 +171,20 @@ def test_shared_default_pool_serves_projects_private_pools_are_hidden(api: Api,
     # Another project sees the shared pool but does not change it.
     neutron_error(bob.put(f"/subnetpools/{default['id']}", {"subnetpool": {"name": "x"}}),
                   403, "PolicyNotAuthorized")
+
+
+def test_a_seeded_default_pool_serves_use_default_subnetpool(tmp_path: Path) -> None:
+    for api in make_api(tmp_path / "state", network_default_subnetpool="10.0.0.0/22",
+                        network_default_subnetpool_prefixlen=26):
+        alice = _member(api)
+        (pool,) = alice.get("/subnetpools").json()["subnetpools"]
+        assert (pool["name"], pool["prefixes"], pool["default_prefixlen"], pool["shared"],
+                pool["is_default"], pool["project_id"]) == (
+            "shared-default-subnetpool-v4", ["10.0.0.0/22"], 26, True, True,
+            api.admin_project_id)
+        subnet = alice.make("subnet", network_id=alice.network()["id"],
+                            use_default_subnetpool=True, ip_version=4)
+        assert (subnet["cidr"], subnet["subnetpool_id"]) == ("10.0.0.0/26", pool["id"])
+        # Every start seeds again, only while the cloud has no default IPv4 pool.
+        api.cloud.seed()
+        assert len(Neutron(api).get("/subnetpools").json()["subnetpools"]) == 1

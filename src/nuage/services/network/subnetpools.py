@@ -224,6 +224,26 @@ class SubnetPoolService(NetworkUseCases):
                         {"prefixes": pool.prefixes})
             uow.commit()
 
+    def ensure_default(self, admin: RequestContext, prefix: str, prefixlen: int
+                       ) -> SubnetPool | None:
+        """The cloud's shared default pool of `prefix`'s version, made by `admin` at setup
+        (through `create`: its checks and audit event) while the cloud has no default pool
+        of that version; None when it has one."""
+        version, _ = rules.compact([prefix])
+        with self.p.uow() as uow:
+            if uow.subnetpools.first(ip_version=version, is_default=True) is not None:
+                return None
+        try:
+            return self.create(admin, NewSubnetPool(
+                name=f"shared-default-subnetpool-v{version}", prefixes=(prefix,),
+                default_prefixlen=prefixlen, shared=True, is_default=True,
+                description="The cloud's default pool: use_default_subnetpool, the "
+                            "auto-allocated topology"))
+        except ValidationError as exc:
+            if exc.fault is NetworkFault.SUBNETPOOL_DEFAULT_EXISTS:
+                return None                   # another process made it meanwhile
+            raise
+
     # -- what subnets call ------------------------------------------------------------------
     @staticmethod
     def resolve(uow: UnitOfWork, ctx: RequestContext, req: PoolRequest) -> SubnetPool | None:
