@@ -76,6 +76,9 @@ class NewSubnet:
                    name=name, use_default_subnetpool=True)
 
 
+# A new subnet's gateway, allocation pools, DNS servers and host routes, as checked.
+Shape = tuple[str | None, list[dict[str, str]], list[str], list[dict[str, str]]]
+
 UPDATABLE = frozenset({"name", "description", "gateway_ip", "allocation_pools", "enable_dhcp",
                        "dns_nameservers", "host_routes", "tags"})
 
@@ -119,8 +122,7 @@ class SubnetService(NetworkUseCases):
         rules.check_gateway_outside_pools(gw, parsed)
         return (None if gw is None else str(gw)), rules.pools_as_dicts(net.version, parsed)
 
-    def _shape(self, cmd: NewSubnet, prefix: IPNetwork
-               ) -> tuple[str | None, list[dict[str, str]], list[str], list[dict[str, str]]]:
+    def _shape(self, cmd: NewSubnet, prefix: IPNetwork) -> Shape:
         """What the prefix decides: the gateway, pools, DNS servers and routes (checked)."""
         rules.check_ipv6_modes(prefix.version, cmd.ipv6_ra_mode, cmd.ipv6_address_mode,
                                prefix)
@@ -156,7 +158,9 @@ class SubnetService(NetworkUseCases):
                                   ip_version=cmd.ip_version)
         request = self._pool_request(cmd)
         prefix: IPNetwork | None = None
+        shape: Shape | None = None
         if request is None:
+            # A given cidr is checked before any lock (a pool's prefix, once allocated).
             prefix = rules.parse_cidr(str(cmd.cidr), cmd.ip_version or 4)
             shape = self._shape(cmd, prefix)
         with self.p.uow(write=True) as uow:
@@ -171,14 +175,14 @@ class SubnetService(NetworkUseCases):
             pool_id: str | None = None
             if request is not None:
                 pool = SubnetPoolService.resolve(uow, ctx, request)
-                assert pool is not None
+                assert pool is not None          # a request always names a pool
                 if cmd.cidr is not None:
                     rules.parse_cidr(cmd.cidr, pool.ip_version)
                 allocated = SubnetPoolService.allocate(uow, pool, project, request)
                 prefix = rules.parse_cidr(str(allocated), pool.ip_version)
                 shape = self._shape(cmd, prefix)
                 pool_id = pool.id
-            assert prefix is not None
+            assert prefix is not None and shape is not None
             existing = uow.subnets.find(network_id=net.id)
             if any(s.ip_version == prefix.version and s.subnetpool_id != pool_id
                    for s in existing):
