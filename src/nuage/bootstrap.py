@@ -232,7 +232,20 @@ class Cloud:
                                    roles=frozenset({"admin", "member", "reader"}),
                                    is_admin_project=True)
             self.network.external.ensure(admin, spec)
+        # The default IPv4 subnet pool, when the settings ask for one (off by default).
+        if self.settings.network_default_subnetpool:
+            self.network.subnetpools.ensure_default(
+                setup_admin(result), self.settings.network_default_subnetpool,
+                self.settings.network_default_subnetpool_prefixlen)
         return result
+
+
+def setup_admin(result: SeedResult) -> RequestContext:
+    """The cloud's administrator acting at setup."""
+    return RequestContext(request_id="setup", user_id=result.admin_user_id,
+                          project_id=result.admin_project_id,
+                          roles=frozenset({"admin", "member", "reader"}),
+                          is_admin_project=True)
 
 
 def external_spec(settings: Settings) -> ExternalSpec | None:

@@ -102,7 +102,14 @@ class Settings(BaseSettings):
             raise ValueError("the auto-allocation pool is an IPv4 prefix")
         return value
 
-    @field_validator("network_external_cidr")
+    # A shared default IPv4 subnet pool made on start while the cloud has no default IPv4
+    # pool (`use_default_subnetpool`, the auto-allocated topology); empty (the default):
+    # none. Devstack's is 10.0.0.0/22 with /26 subnets; choose a range that is not the
+    # external CIDR's nor one the guests must reach outside the cloud.
+    network_default_subnetpool: str = ""
+    network_default_subnetpool_prefixlen: int = Field(26, ge=8, le=30)
+
+    @field_validator("network_external_cidr", "network_default_subnetpool")
     @classmethod
     def _external_prefix(cls, value: str) -> str:
         """A mistyped prefix fails the start, not the first router."""

@@ -183,7 +183,7 @@ def test_quotas_on_the_wire(api: Api, neutron: Neutron, member: Neutron) -> None
     r = neutron.get(f"/quotas/{project['id']}")
     assert r.json() == {"quota": {"network": 100, "subnet": 100, "port": 500,
                                   "security_group": 10, "security_group_rule": 100,
-                                  "router": 10, "floatingip": 50}}
+                                  "router": 10, "floatingip": 50, "subnetpool": -1}}
     # The CLI always sends check_limit (quota-check-limit).
     r = neutron.put(f"/quotas/{project['id']}", {"quota": {"network": 0,
                                                           "check_limit": False}})

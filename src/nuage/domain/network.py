@@ -125,6 +125,8 @@ class Subnet:
     ipv6_address_mode: str | None = None
     tags: list[str] = field(default_factory=list)
     revision_number: int = 0
+    # The subnet pool its prefix was allocated from (domain/network_pools.py), if any.
+    subnetpool_id: str | None = None
 
     @property
     def auto_address(self) -> bool:
@@ -185,10 +187,11 @@ class NetworkQuota:
     security_group_rule: int = 100
     router: int = 10
     floatingip: int = 50
+    subnetpool: int = -1
 
 
 QUOTA_RESOURCES = ("network", "subnet", "port", "security_group", "security_group_rule",
-                   "router", "floatingip")
+                   "router", "floatingip", "subnetpool")
 
 
 # -- segments ---------------------------------------------------------------------------------

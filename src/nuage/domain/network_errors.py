@@ -168,6 +168,44 @@ class NetworkFault(FaultCode):
     DEFAULT_EXTERNAL_NETWORK_EXISTS = "network.default_external_exists"
     # ?fields= other than dry-run on GET auto-allocated-topology (400).
     AUTO_ALLOCATION_FIELD_UNKNOWN = "auto_allocation.field_unknown"
+
+
+    # --- subnet pools ---
+    # Fields: prefix.
+    SUBNETPOOL_PREFIX_INVALID = "subnetpool.prefix_invalid"
+    # Fields: none.
+    SUBNETPOOL_PREFIXES_EMPTY = "subnetpool.prefixes_empty"
+    # IPv4 and IPv6 prefixes in one pool. Fields: none.
+    SUBNETPOOL_PREFIX_VERSION_MISMATCH = "subnetpool.prefix_version_mismatch"
+    # Fields: prefixlen, ip_version.
+    SUBNETPOOL_MIN_PREFIX_UNSUPPORTED = "subnetpool.min_prefix_unsupported"
+    # Fields: prefix_type, prefixlen, base_prefix_type, base_prefixlen.
+    SUBNETPOOL_BOUNDS_INVALID = "subnetpool.bounds_invalid"
+    # An update that drops addresses from the pool. Fields: none.
+    SUBNETPOOL_PREFIXES_SHRINK = "subnetpool.prefixes_shrink"
+    # A second default pool of an IP version. Fields: ip_version.
+    SUBNETPOOL_DEFAULT_EXISTS = "subnetpool.default_exists"
+    # Subnets still come from it. Fields: subnetpool_id.
+    SUBNETPOOL_IN_USE = "subnetpool.in_use"
+    # Fields: prefixlen, max_prefixlen.
+    SUBNETPOOL_PREFIXLEN_TOO_LONG = "subnetpool.prefixlen_too_long"
+    # Fields: prefixlen, min_prefixlen.
+    SUBNETPOOL_PREFIXLEN_TOO_SHORT = "subnetpool.prefixlen_too_short"
+    # No free block holds a prefix of that length. Fields: prefixlen, subnetpool_id.
+    SUBNETPOOL_EXHAUSTED = "subnetpool.exhausted"
+    # A cidr outside the pool or overlapping its subnets. Fields: cidr, subnetpool_id.
+    SUBNETPOOL_CIDR_UNAVAILABLE = "subnetpool.cidr_unavailable"
+    # The project's default_quota of the pool. Fields: subnetpool_id.
+    SUBNETPOOL_QUOTA_EXCEEDED = "subnetpool.quota_exceeded"
+    # A subnet request Neutron refuses as BadRequest (subnetpool_id with
+    # use_default_subnetpool, cidr with prefixlen, pools without a cidr...). Fields: reason.
+    SUBNET_POOL_REQUEST_INVALID = "subnet.pool_request_invalid"
+    # No default pool of the version. Fields: ip_version.
+    NO_DEFAULT_SUBNETPOOL = "subnet.no_default_subnetpool"
+    # A subnet's ip_version differs from its pool's. Fields: ip_version, pool_version.
+    SUBNETPOOL_VERSION_MISMATCH = "subnet.subnetpool_version_mismatch"
+    # Subnets of one network (and IP version) come from one pool, or none. Fields: none.
+    NETWORK_SUBNETPOOL_AFFINITY = "subnet.network_subnetpool_affinity"
     # --- quotas ---
     # Fields: resources (the names over their limit).
     OVER_QUOTA = "network.over_quota"

@@ -449,6 +449,16 @@ POLICY: dict[str, Rule] = {
     "network:floatingip:get": any_of(cloud_reader, project_reader),
     "network:floatingip:update": any_of(cloud_admin, project_member),
     "network:floatingip:delete": any_of(cloud_admin, project_member),
+    # Subnet pools: a project's own, and a shared one seen (and allocated from) by everyone
+    # (target: the pool's project, shared when it is); sharing a pool and naming the default
+    # pool of an IP version are the cloud's (Neutron's create_subnetpool:shared and
+    # :is_default rows).
+    "network:subnetpool:create": any_of(cloud_admin, project_member),
+    "network:subnetpool:create_shared": ADMIN,
+    "network:subnetpool:set_default": ADMIN,
+    "network:subnetpool:get": any_of(cloud_reader, project_reader, shared_with_all),
+    "network:subnetpool:update": any_of(cloud_admin, project_member),
+    "network:subnetpool:delete": any_of(cloud_admin, project_member),
 }
 
 

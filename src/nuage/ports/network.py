@@ -20,6 +20,10 @@ class NetworkIndex(Protocol):
         """Until commit, no other unit of work allocates a segment id of this type."""
         ...
 
+    def lock_default_subnetpool(self, ip_version: int) -> None:
+        """Until commit, no other unit of work makes a pool the default of this version."""
+        ...
+
     def segment_ids(self, network_type: str, physical_network: str) -> list[int]:
         """The segment ids of this type (and physical network) already allocated."""
         ...

@@ -47,6 +47,7 @@ from nuage.domain.network import (
     Subnet,
 )
 from nuage.domain.network_l3 import AutoAllocatedTopology, FloatingIp, Router
+from nuage.domain.network_pools import SubnetPool
 from nuage.domain.network_security import (
     DefaultSecurityGroup,
     PortSecurityGroup,
@@ -212,6 +213,9 @@ class UnitOfWork(Transaction, Protocol):
     routers: Repository[Router]
     floating_ips: Repository[FloatingIp]
     auto_allocated_topologies: Repository[AutoAllocatedTopology]
+
+
+    subnetpools: Repository[SubnetPool]
     network: NetworkIndex
 
 

@@ -13,7 +13,7 @@ from tests.unit.network.conftest import Net
 def test_neutron_defaults(net: Net) -> None:
     assert net.s.quotas.show(net.alice, "p-a") == {
         "network": 100, "subnet": 100, "port": 500, "security_group": 10,
-        "security_group_rule": 100, "router": 10, "floatingip": 50}
+        "security_group_rule": 100, "router": 10, "floatingip": 50, "subnetpool": -1}
     with pytest.raises(Forbidden):
         net.s.quotas.show(net.alice, "p-b")
 
@@ -42,7 +42,7 @@ def test_admins_set_and_reset_quotas(net: Net) -> None:
         net.s.quotas.update(net.alice, "p-a", {"network": 1000})
     assert net.s.quotas.update(net.admin, "p-a", {"network": 1}) == {
         "network": 1, "subnet": 100, "port": 500, "security_group": 10,
-        "security_group_rule": 100, "router": 10, "floatingip": 50}
+        "security_group_rule": 100, "router": 10, "floatingip": 50, "subnetpool": -1}
     net.network()
     with pytest.raises(Conflict) as exc:
         net.network()

@@ -11,6 +11,7 @@ from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import network as net
 from nuage.domain import network_l3 as l3
+from nuage.domain import network_pools as pools
 from nuage.domain import network_security as sg
 from nuage.domain import storage as st
 from nuage.drivers.sql import (
@@ -74,6 +75,9 @@ MAPPINGS: list[tuple[type, Table]] = [
     (l3.Router, network_tables.routers),
     (l3.FloatingIp, network_tables.floating_ips),
     (l3.AutoAllocatedTopology, network_tables.auto_allocated_topologies),
+
+
+    (pools.SubnetPool, network_tables.subnetpools),
 ]
 
 

@@ -19,6 +19,9 @@ class SqlNetworkIndex:
     def lock_segment_pool(self, network_type: str) -> None:
         named_lock(self._s, f"network.segments:{network_type}")
 
+    def lock_default_subnetpool(self, ip_version: int) -> None:
+        named_lock(self._s, f"network.subnetpool_default:{ip_version}")
+
     def segment_ids(self, network_type: str, physical_network: str) -> list[int]:
         c = t.network_segments.c
         stmt = select(c.segmentation_id).where(c.network_type == network_type,

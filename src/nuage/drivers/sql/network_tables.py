@@ -2,7 +2,7 @@
 addresses ports hold, and per-project network quotas; (0009) routers and floating IPs;
 (0010) security groups, their rules, each project's default group and the groups applied
 to each port; (0011) the default external network (is_default) and each project's
-auto-allocated topology.
+auto-allocated topology; (0012) subnet pools, and the pool each subnet came from.
 
 Uniqueness the allocators rely on is the database's: one network per segment id (the
 segments' key), one port per address of a subnet (the allocations' key), one port per MAC
@@ -71,10 +71,15 @@ subnets = Table(
     Column("host_routes", JSON, nullable=False),
     Column("ipv6_ra_mode", String(32), nullable=True),
     Column("ipv6_address_mode", String(32), nullable=True),
+    # Migration 0012: the pool the prefix came from.
+    Column("subnetpool_id", String(36), nullable=True, index=True),
     Column("tags", JSON, nullable=False),
     Column("revision_number", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # One prefix is one subnet's within a pool, whichever process allocates (NULLs, the
+    # subnets with no pool, never collide).
+    UniqueConstraint("subnetpool_id", "cidr", name="uq_subnets_subnetpool_id_cidr"),
 )
 
 ports = Table(
@@ -124,6 +129,8 @@ network_quotas = Table(
     # Migration 0010.
     Column("security_group", Integer, nullable=False),
     Column("security_group_rule", Integer, nullable=False),
+    # Migration 0012.
+    Column("subnetpool", Integer, nullable=False),
     # Migration 0009.
     Column("router", Integer, nullable=False, server_default="10"),
     Column("floatingip", Integer, nullable=False, server_default="50"),
@@ -223,4 +230,25 @@ auto_allocated_topologies = Table(
     Column("project_id", String(ID), primary_key=True),
     Column("network_id", String(36), nullable=False, unique=True),
     Column("router_id", String(36), nullable=False),
+)
+
+# Migration 0012: subnet pools. The prefixes are the compacted list, as text.
+subnetpools = Table(
+    "subnetpools", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("ip_version", Integer, nullable=False),
+    Column("prefixes", JSON, nullable=False),
+    Column("default_prefixlen", Integer, nullable=False),
+    Column("min_prefixlen", Integer, nullable=False),
+    Column("max_prefixlen", Integer, nullable=False),
+    Column("default_quota", Integer, nullable=True),
+    Column("shared", Boolean, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -47,8 +47,8 @@ def all_or_none(make: Callable[[C], E], undo: Callable[[E], None], commands: Seq
 @dataclass(frozen=True)
 class QuotaDefaults:
     """Neutron's default quotas (quota_network, quota_subnet, quota_port,
-    quota_security_group, quota_security_group_rule, quota_router, quota_floatingip); -1:
-    none."""
+    quota_security_group, quota_security_group_rule, quota_router, quota_floatingip, and
+    quota_default for subnetpool); -1: none."""
 
     network: int = 100
     subnet: int = 100
@@ -57,6 +57,8 @@ class QuotaDefaults:
     security_group_rule: int = 100
     router: int = 10
     floatingip: int = 50
+    # Neutron registers subnetpool without a quota_ option: quota_default, -1.
+    subnetpool: int = -1
 
 
 @dataclass(frozen=True)

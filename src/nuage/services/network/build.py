@@ -16,6 +16,7 @@ from nuage.services.network.quotas import NetworkQuotaService
 from nuage.services.network.routers import RouterService
 from nuage.services.network.security_group_rules import SecurityGroupRuleService
 from nuage.services.network.security_groups import SecurityGroupService
+from nuage.services.network.subnetpools import SubnetPoolService
 from nuage.services.network.subnets import SubnetService
 
 
@@ -36,6 +37,7 @@ class NetworkServices:
     metadata: MetadataLookup
     # Compute's ServerNetworks port (its servers' NICs), served by these use cases.
     compute_binding: ComputeNetworkBinding
+    subnetpools: SubnetPoolService
 
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
@@ -56,4 +58,5 @@ def build_network(ports: NetworkPorts) -> NetworkServices:
                            security_group_rules=SecurityGroupRuleService(ports, quotas),
                            config_max_page=ports.config.max_page,
                            metadata=MetadataLookup(ports),
-                           compute_binding=binding)
+                           compute_binding=binding,
+                           subnetpools=SubnetPoolService(ports, quotas))

@@ -29,7 +29,8 @@ def used(uow: UnitOfWork, project_id: str) -> dict[str, int]:
             "security_group": len(uow.security_groups.find(project_id=project_id)),
             "security_group_rule": len(uow.security_group_rules.find(project_id=project_id)),
             "router": len(uow.routers.find(project_id=project_id)),
-            "floatingip": len(uow.floating_ips.find(project_id=project_id))}
+            "floatingip": len(uow.floating_ips.find(project_id=project_id)),
+            "subnetpool": len(uow.subnetpools.find(project_id=project_id))}
 
 
 def _limits(row: NetworkQuota) -> dict[str, int]:

@@ -2,7 +2,10 @@
 and host routes; IPv6 address modes (SLAAC, DHCPv6 stateless or stateful) stored and
 returned, and applied to port addresses (auto-address modes derive them from the MAC).
 
-The network's owner (or an admin) adds subnets; one network's prefixes never overlap.
+The network's owner (or an admin) adds subnets; one network's prefixes never overlap. A
+subnet's prefix is given (`cidr`) or taken from a subnet pool (`subnetpool_id`, or
+`use_default_subnetpool`; see subnetpools.py), in the same transaction; the subnets of one
+network and IP version come from one pool or none (Neutron's NetworkSubnetPoolAffinity).
 """
 
 from __future__ import annotations
@@ -34,13 +37,16 @@ from nuage.services.network.base import (
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.quotas import NetworkQuotaService
+from nuage.services.network.subnetpools import PoolRequest, SubnetPoolService
 
 
 @dataclass(frozen=True)
 class NewSubnet:
     network_id: str
-    cidr: str
-    ip_version: int = 4
+    # None: the prefix comes from a subnet pool (subnetpool_id or use_default_subnetpool).
+    cidr: str | None = None
+    # None: the pool's version (4 when no pool is named either).
+    ip_version: int | None = 4
     name: str = ""
     description: str = ""
     # gateway_given False: the first address; True with None: no gateway at all.
@@ -54,7 +60,24 @@ class NewSubnet:
     ipv6_address_mode: str | None = None
     project_id: str | None = None
     tags: tuple[str, ...] = ()
+    # Subnet pools (services/network/subnetpools.py): a pool by id, or the default pool of
+    # the version; a prefix length (the pool's default when None) or a cidr inside it.
+    subnetpool_id: str | None = None
+    use_default_subnetpool: bool = False
+    prefixlen: int | None = None
 
+    @classmethod
+    def from_default_pool(cls, network_id: str, ip_version: int = 4,
+                          project_id: str | None = None, name: str = "") -> NewSubnet:
+        """A subnet of the default pool of `ip_version`, of the pool's default prefix
+        length, for `project_id` (the caller's when None): what the auto-allocated topology
+        asks `SubnetService.create` for."""
+        return cls(network_id=network_id, ip_version=ip_version, project_id=project_id,
+                   name=name, use_default_subnetpool=True)
+
+
+# A new subnet's gateway, allocation pools, DNS servers and host routes, as checked.
+Shape = tuple[str | None, list[dict[str, str]], list[str], list[dict[str, str]]]
 
 UPDATABLE = frozenset({"name", "description", "gateway_ip", "allocation_pools", "enable_dhcp",
                        "dns_nameservers", "host_routes", "tags"})
@@ -99,18 +122,47 @@ class SubnetService(NetworkUseCases):
         rules.check_gateway_outside_pools(gw, parsed)
         return (None if gw is None else str(gw)), rules.pools_as_dicts(net.version, parsed)
 
-    def create(self, ctx: RequestContext, cmd: NewSubnet) -> Subnet:
-        self.require_user(ctx)
-        if cmd.ip_version not in (4, 6):
-            raise ValidationError(NetworkFault.CIDR_VERSION_MISMATCH, cidr=cmd.cidr,
-                                  ip_version=cmd.ip_version)
-        prefix = rules.parse_cidr(cmd.cidr, cmd.ip_version)
-        rules.check_ipv6_modes(cmd.ip_version, cmd.ipv6_ra_mode, cmd.ipv6_address_mode,
+    def _shape(self, cmd: NewSubnet, prefix: IPNetwork) -> Shape:
+        """What the prefix decides: the gateway, pools, DNS servers and routes (checked)."""
+        rules.check_ipv6_modes(prefix.version, cmd.ipv6_ra_mode, cmd.ipv6_address_mode,
                                prefix)
         gateway, pools = self._gateway_and_pools(prefix, cmd.gateway_ip, cmd.gateway_given,
                                                  cmd.allocation_pools)
-        dns = _dns(cmd.ip_version, cmd.dns_nameservers)
-        routes = _routes(cmd.ip_version, cmd.host_routes)
+        return (gateway, pools, _dns(prefix.version, cmd.dns_nameservers),
+                _routes(prefix.version, cmd.host_routes))
+
+    @staticmethod
+    def _pool_request(cmd: NewSubnet) -> PoolRequest | None:
+        """Neutron's checks of a subnet request before any pool is read."""
+        if cmd.cidr is not None and cmd.prefixlen is not None:
+            raise ValidationError(NetworkFault.SUBNET_POOL_REQUEST_INVALID,
+                                  reason="cidr and prefixlen must not be supplied together")
+        if cmd.subnetpool_id is None and not cmd.use_default_subnetpool:
+            if cmd.cidr is None:
+                raise ValidationError(NetworkFault.SUBNET_POOL_REQUEST_INVALID,
+                                      reason="a subnetpool must be specified in the absence "
+                                             "of a cidr")
+            return None
+        if cmd.cidr is None and cmd.allocation_pools is not None:
+            raise ValidationError(NetworkFault.SUBNET_POOL_REQUEST_INVALID,
+                                  reason="allocation_pools allowed only for specific subnet "
+                                         "requests.")
+        return PoolRequest(subnetpool_id=cmd.subnetpool_id,
+                           use_default=cmd.use_default_subnetpool, ip_version=cmd.ip_version,
+                           cidr=cmd.cidr, prefixlen=cmd.prefixlen)
+
+    def create(self, ctx: RequestContext, cmd: NewSubnet) -> Subnet:
+        self.require_user(ctx)
+        if cmd.ip_version not in (4, 6, None):
+            raise ValidationError(NetworkFault.CIDR_VERSION_MISMATCH, cidr=cmd.cidr,
+                                  ip_version=cmd.ip_version)
+        request = self._pool_request(cmd)
+        prefix: IPNetwork | None = None
+        shape: Shape | None = None
+        if request is None:
+            # A given cidr is checked before any lock (a pool's prefix, once allocated).
+            prefix = rules.parse_cidr(str(cmd.cidr), cmd.ip_version or 4)
+            shape = self._shape(cmd, prefix)
         with self.p.uow(write=True) as uow:
             # Locked: subnets and port addresses of one network are decided one at a time.
             net = self.find_network(uow, ctx, cmd.network_id, for_update=True)
@@ -120,25 +172,42 @@ class SubnetService(NetworkUseCases):
             if project != net.project_id:
                 self.enforce(uow, ctx, "network:subnet:create", Target(project_id=project),
                              "subnet", None)
+            pool_id: str | None = None
+            if request is not None:
+                pool = SubnetPoolService.resolve(uow, ctx, request)
+                assert pool is not None          # a request always names a pool
+                if cmd.cidr is not None:
+                    rules.parse_cidr(cmd.cidr, pool.ip_version)
+                allocated = SubnetPoolService.allocate(uow, pool, project, request)
+                prefix = rules.parse_cidr(str(allocated), pool.ip_version)
+                shape = self._shape(cmd, prefix)
+                pool_id = pool.id
+            assert prefix is not None and shape is not None
             existing = uow.subnets.find(network_id=net.id)
+            if any(s.ip_version == prefix.version and s.subnetpool_id != pool_id
+                   for s in existing):
+                raise ValidationError(NetworkFault.NETWORK_SUBNETPOOL_AFFINITY)
             other = rules.overlapping(str(prefix), existing)
             if other is not None:
                 raise ValidationError(NetworkFault.SUBNET_OVERLAPS, cidr=str(prefix),
                                       network_id=net.id, subnet_id=other.id)
             self.quotas.check(uow, project, "subnet")
+            gateway, pools, dns, routes = shape
             now = self.p.clock.now()
             subnet = Subnet(
                 id=str(uuid.uuid4()), project_id=project, network_id=net.id,
-                ip_version=cmd.ip_version, cidr=str(prefix), created_at=now, updated_at=now,
+                ip_version=prefix.version, cidr=str(prefix), created_at=now, updated_at=now,
                 name=cmd.name, description=cmd.description, gateway_ip=gateway,
                 allocation_pools=pools, enable_dhcp=cmd.enable_dhcp, dns_nameservers=dns,
                 host_routes=routes, ipv6_ra_mode=cmd.ipv6_ra_mode,
-                ipv6_address_mode=cmd.ipv6_address_mode, tags=list(cmd.tags))
+                ipv6_address_mode=cmd.ipv6_address_mode, tags=list(cmd.tags),
+                subnetpool_id=pool_id)
             uow.subnets.add(subnet)
             if subnet.auto_address:
                 self._address_existing_ports(uow, subnet)
             self.record(uow, ctx, "subnet.create", "subnet", subnet.id, project,
-                        {"network_id": net.id, "cidr": subnet.cidr})
+                        {"network_id": net.id, "cidr": subnet.cidr,
+                         "subnetpool_id": pool_id})
             uow.commit()
             self.wake(subnet.network_id)
             return subnet

@@ -15,6 +15,7 @@ from nuage.api.openstack.network import (
     routers,
     security_group_rules,
     security_groups,
+    subnetpools,
     subnets,
     tags,
     versions,
@@ -41,6 +42,7 @@ RESOURCES = (
     security_group_rules,
     routers,
     floatingips,
+    subnetpools,
     tags,
     auto_allocated_topology,
 )

@@ -79,7 +79,8 @@ SUBNET = (
     *_STANDARD,
     Attr("network_id", "network_id", Kind.STRING, post=True),
     Attr("ip_version", "ip_version", Kind.INT, post=True),
-    Attr("cidr", "cidr", Kind.STRING, post=True),
+    # Null with a subnet pool (the pool chooses).
+    Attr("cidr", "cidr", Kind.NULLABLE_STRING, post=True),
     Attr("gateway_ip", "gateway_ip", Kind.NULLABLE_STRING, post=True, put=True),
     Attr("allocation_pools", "allocation_pools", Kind.DICTS, post=True, put=True),
     Attr("enable_dhcp", "enable_dhcp", Kind.BOOL, post=True, put=True),
@@ -87,11 +88,27 @@ SUBNET = (
     Attr("host_routes", "host_routes", Kind.DICTS, post=True, put=True),
     Attr("ipv6_ra_mode", "ipv6_ra_mode", Kind.NULLABLE_STRING, post=True),
     Attr("ipv6_address_mode", "ipv6_address_mode", Kind.NULLABLE_STRING, post=True),
-    # Subnet pools are not served yet: only their absence is accepted.
-    Attr("subnetpool_id", None, Kind.SPECIAL, post=True),
+    Attr("subnetpool_id", "subnetpool_id", Kind.NULLABLE_STRING, post=True),
+    # Routed segments and service types are not served: only their absence is accepted.
     Attr("segment_id", None, Kind.SPECIAL, post=True),
     Attr("service_types", None, Kind.SPECIAL, post=True),
-    Attr("use_default_subnetpool", None, Kind.SPECIAL, post=True),
+    # Asked at create only, never shown (Neutron's is_visible False for prefixlen).
+    Attr("use_default_subnetpool", None, Kind.BOOL, post=True),
+    Attr("prefixlen", None, Kind.NULLABLE_INT, post=True),
+)
+
+SUBNETPOOL = (
+    *_STANDARD,
+    Attr("prefixes", "prefixes", Kind.STRINGS, post=True, put=True),
+    Attr("ip_version", "ip_version", Kind.INT),
+    Attr("default_prefixlen", "default_prefixlen", Kind.NULLABLE_INT, post=True, put=True),
+    Attr("min_prefixlen", "min_prefixlen", Kind.NULLABLE_INT, post=True, put=True),
+    Attr("max_prefixlen", "max_prefixlen", Kind.NULLABLE_INT, post=True, put=True),
+    Attr("default_quota", "default_quota", Kind.NULLABLE_INT, post=True, put=True),
+    Attr("shared", "shared", Kind.BOOL, post=True),
+    Attr("is_default", "is_default", Kind.BOOL, post=True, put=True),
+    # Address scopes are not served: null, or 404 for an id.
+    Attr("address_scope_id", None, Kind.NULLABLE_STRING, post=True, put=True),
 )
 
 PORT = (
@@ -178,4 +195,5 @@ BY_WIRE: dict[str, dict[str, Attr]] = {
     "security_group_rule": {a.wire: a for a in SECURITY_GROUP_RULE},
     "router": {a.wire: a for a in ROUTER},
     "floatingip": {a.wire: a for a in FLOATINGIP},
+    "subnetpool": {a.wire: a for a in SUBNETPOOL},
 }

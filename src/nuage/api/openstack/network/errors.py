@@ -34,7 +34,9 @@ _NOT_FOUND_TYPES = {"network": "NetworkNotFound", "subnet": "SubnetNotFound",
                     "port": "PortNotFound", "tag": "TagNotFound", "router": "RouterNotFound",
                     "floatingip": "FloatingIPNotFound",
                     "security_group": "SecurityGroupNotFound",
-                    "security_group_rule": "SecurityGroupRuleNotFound"}
+                    "security_group_rule": "SecurityGroupRuleNotFound",
+                    "subnetpool": "SubnetPoolNotFound",
+                    "address_scope": "AddressScopeNotFound"}
 
 
 def _not_found(f: Mapping[str, Any]) -> str:
@@ -47,7 +49,8 @@ def _not_found(f: Mapping[str, Any]) -> str:
     if f["kind"] == "security_group_rule":
         return f"Security group rule {f['ident']} does not exist"
     noun = {"network": "Network", "subnet": "Subnet", "port": "Port", "router": "Router",
-            "floatingip": "Floating IP"}.get(f["kind"])
+            "floatingip": "Floating IP", "subnetpool": "Subnet pool",
+            "address_scope": "Address scope"}.get(f["kind"])
     if noun is not None:
         return f"{noun} {f['ident']} could not be found."
     return f"{str(f['kind']).capitalize()} {f['ident']} could not be found."
@@ -253,6 +256,43 @@ WORDING: dict[FaultCode, Wording] = {
                                               "that fixed IP already has a floating IP on "
                                               "external network {network_id}.",
     NetworkFault.FLOATINGIP_BAD_REQUEST: "Bad floatingip request: {reason}.",
+    # --- subnet pools ---
+    NetworkFault.SUBNETPOOL_PREFIX_INVALID: "Invalid input for prefixes. Reason: '{prefix}' is "
+                                            "not a valid IP subnet.",
+    NetworkFault.SUBNETPOOL_PREFIXES_EMPTY: "Empty subnet pool prefix list.",
+    NetworkFault.SUBNETPOOL_PREFIX_VERSION_MISMATCH: "Cannot mix IPv4 and IPv6 prefixes in a "
+                                                     "subnet pool.",
+    NetworkFault.SUBNETPOOL_MIN_PREFIX_UNSUPPORTED: "Prefix '{prefixlen}' not supported in "
+                                                    "IPv{ip_version} pool.",
+    NetworkFault.SUBNETPOOL_BOUNDS_INVALID: "Illegal prefix bounds: {prefix_type}={prefixlen}, "
+                                            "{base_prefix_type}={base_prefixlen}.",
+    NetworkFault.SUBNETPOOL_PREFIXES_SHRINK: "Illegal update to prefixes: Existing prefixes "
+                                             "must be a subset of the new prefixes.",
+    NetworkFault.SUBNETPOOL_DEFAULT_EXISTS: "Invalid input for operation: A default subnetpool "
+                                            "for this IP family has already been set. Only "
+                                            "one default may exist per IP family.",
+    NetworkFault.SUBNETPOOL_IN_USE: "Unable to delete subnet pool: Subnet pool has existing "
+                                    "allocations.",
+    NetworkFault.SUBNETPOOL_PREFIXLEN_TOO_LONG: "Unable to allocate subnet with prefix length "
+                                                "{prefixlen}, maximum allowed prefix is "
+                                                "{max_prefixlen}.",
+    NetworkFault.SUBNETPOOL_PREFIXLEN_TOO_SHORT: "Unable to allocate subnet with prefix "
+                                                 "length {prefixlen}, minimum allowed prefix "
+                                                 "is {min_prefixlen}.",
+    NetworkFault.SUBNETPOOL_EXHAUSTED: "Failed to allocate subnet: Insufficient prefix space "
+                                       "to allocate subnet size /{prefixlen}.",
+    NetworkFault.SUBNETPOOL_CIDR_UNAVAILABLE: "Failed to allocate subnet: Cannot allocate "
+                                              "requested subnet from the available set of "
+                                              "prefixes.",
+    NetworkFault.SUBNETPOOL_QUOTA_EXCEEDED: "Per-tenant subnet pool prefix quota exceeded.",
+    NetworkFault.SUBNET_POOL_REQUEST_INVALID: "Bad subnets request: {reason}.",
+    NetworkFault.NO_DEFAULT_SUBNETPOOL: "Bad subnets request: No default subnetpool found for "
+                                        "IPv{ip_version}.",
+    NetworkFault.SUBNETPOOL_VERSION_MISMATCH: "Bad subnets request: Cannot allocate "
+                                              "IPv{ip_version} subnet from IPv{pool_version} "
+                                              "subnet pool.",
+    NetworkFault.NETWORK_SUBNETPOOL_AFFINITY: "Subnets hosted on the same network must be "
+                                              "allocated from the same subnet pool.",
     # --- quotas ---
     NetworkFault.AUTO_ALLOCATION_FAILED: "Deployment error: {reason}.",
     NetworkFault.DEFAULT_EXTERNAL_NETWORK_EXISTS: "A default external network already "
@@ -346,6 +386,25 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.AUTO_ALLOCATION_FAILED: "AutoAllocationFailure",
     NetworkFault.DEFAULT_EXTERNAL_NETWORK_EXISTS: "DefaultExternalNetworkExists",
     NetworkFault.AUTO_ALLOCATION_FIELD_UNKNOWN: "BadRequest",
+
+
+    NetworkFault.SUBNETPOOL_PREFIX_INVALID: "InvalidInput",
+    NetworkFault.SUBNETPOOL_PREFIXES_EMPTY: "EmptySubnetPoolPrefixList",
+    NetworkFault.SUBNETPOOL_PREFIX_VERSION_MISMATCH: "PrefixVersionMismatch",
+    NetworkFault.SUBNETPOOL_MIN_PREFIX_UNSUPPORTED: "UnsupportedMinSubnetPoolPrefix",
+    NetworkFault.SUBNETPOOL_BOUNDS_INVALID: "IllegalSubnetPoolPrefixBounds",
+    NetworkFault.SUBNETPOOL_PREFIXES_SHRINK: "IllegalSubnetPoolPrefixUpdate",
+    NetworkFault.SUBNETPOOL_DEFAULT_EXISTS: "InvalidInput",
+    NetworkFault.SUBNETPOOL_IN_USE: "SubnetPoolDeleteError",
+    NetworkFault.SUBNETPOOL_PREFIXLEN_TOO_LONG: "MaxPrefixSubnetAllocationError",
+    NetworkFault.SUBNETPOOL_PREFIXLEN_TOO_SHORT: "MinPrefixSubnetAllocationError",
+    NetworkFault.SUBNETPOOL_EXHAUSTED: "SubnetAllocationError",
+    NetworkFault.SUBNETPOOL_CIDR_UNAVAILABLE: "SubnetAllocationError",
+    NetworkFault.SUBNETPOOL_QUOTA_EXCEEDED: "SubnetPoolQuotaExceeded",
+    NetworkFault.SUBNET_POOL_REQUEST_INVALID: "BadRequest",
+    NetworkFault.NO_DEFAULT_SUBNETPOOL: "BadRequest",
+    NetworkFault.SUBNETPOOL_VERSION_MISMATCH: "BadRequest",
+    NetworkFault.NETWORK_SUBNETPOOL_AFFINITY: "NetworkSubnetPoolAffinityError",
     NetworkFault.OVER_QUOTA: "OverQuota",
     NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
 }

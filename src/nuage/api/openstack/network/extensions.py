@@ -40,7 +40,7 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                 "fields to all Neutron resources that have Neutron standard "
                                 "attributes."),
     "standard-attr-tag": ("Tag support for resources with standard attribute: subnet, "
-                          "network, port, security_group, router, floatingip",
+                          "network, port, security_group, router, floatingip, subnetpool",
                           "Enables to set tag on "
                           "resources with standard attribute."),
     "ip-substring-filtering": ("IP address substring filtering", "Provides IP address "
@@ -59,6 +59,12 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
     "auto-allocated-topology": ("Auto Allocated Topology Services", "Auto Allocated "
                                 "Topology Services."),
+
+
+    "subnet_allocation": ("Subnet Allocation", "Enables allocation of subnets from a subnet "
+                          "pool"),
+    "default-subnetpools": ("Default Subnetpools", "Provides ability to mark and use a "
+                            "subnetpool as the default."),
 }
 
 

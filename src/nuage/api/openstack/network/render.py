@@ -17,22 +17,25 @@ from nuage.api.openstack.network.attributes import (
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
     SUBNET,
+    SUBNETPOOL,
     Attr,
 )
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.network import Port, Subnet
 from nuage.domain.network_l3 import FloatingIp, Router
+from nuage.domain.network_pools import SubnetPool
 from nuage.domain.network_security import SecurityGroupRule
 from nuage.services.network.listing import Page
 from nuage.services.network.networks import NetworkInfo
 from nuage.services.network.security_groups import SecurityGroupInfo
 
 # Values Neutron shows for what nuage does not model (no availability zones, address
-# scopes or routed segments yet).
+# scopes or routed segments yet; use_default_subnetpool is a request, never stored, and
+# a subnet's prefixlen is not shown at all).
 COMPUTED: dict[str, Any] = {
     "availability_zone_hints": [], "availability_zones": [], "ipv4_address_scope": None,
-    "ipv6_address_scope": None, "l2_adjacency": True, "subnetpool_id": None,
+    "ipv6_address_scope": None, "l2_adjacency": True, "address_scope_id": None,
     "segment_id": None, "service_types": [], "use_default_subnetpool": False,
     "remote_address_group_id": None, "port_forwardings": [],
 }
@@ -79,6 +82,11 @@ def network(info: NetworkInfo, ctx: RequestContext, wanted: list[str] | None = N
 
 def subnet(s: Subnet, ctx: RequestContext, wanted: list[str] | None = None) -> dict[str, Any]:
     return _render(s, SUBNET, ctx, wanted or [])
+
+
+def subnetpool(p: SubnetPool, ctx: RequestContext, wanted: list[str] | None = None
+               ) -> dict[str, Any]:
+    return _render(p, SUBNETPOOL, ctx, wanted or [])
 
 
 def port(p: Port, ctx: RequestContext, wanted: list[str] | None = None) -> dict[str, Any]:

@@ -23,22 +23,29 @@ from nuage.domain.errors import ValidationError
 from nuage.services.network.subnets import NewSubnet
 
 
-def _no_pools(v: dict[str, Any]) -> None:
-    """Subnet pools (and routed segments) are not served yet: only their absence passes."""
-    if v.get("subnetpool_id") is not None or v.get("use_default_subnetpool"):
-        raise ValidationError("Subnet pools are not supported by this cloud yet: give a cidr.")
+def _no_segments(v: dict[str, Any]) -> None:
+    """Routed segments and service types are not served: only their absence passes."""
     if v.get("segment_id") is not None or v.get("service_types"):
         raise ValidationError("Unrecognized attribute(s) 'segment_id, service_types'")
 
 
 def _command(v: dict[str, Any]) -> NewSubnet:
-    _no_pools(v)
-    for required in ("network_id", "cidr"):
-        if required not in v:
-            raise ValidationError(f"Failed to parse request. Required attribute '{required}' "
-                                  "not specified")
+    _no_segments(v)
+    if "network_id" not in v:
+        raise ValidationError("Failed to parse request. Required attribute 'network_id' not "
+                              "specified")
+    pooled = v.get("subnetpool_id") is not None or v.get("use_default_subnetpool", False)
+    # Without a pool the cidr is required (Neutron: 400 in both cases); with one, the pool's
+    # version stands unless the client names one.
+    if not pooled and v.get("cidr") is None:
+        raise ValidationError("Bad subnets request: a subnetpool must be specified in the "
+                              "absence of a cidr.")
     return NewSubnet(
-        network_id=v["network_id"], cidr=v["cidr"], ip_version=v.get("ip_version", 4),
+        network_id=v["network_id"], cidr=v.get("cidr"),
+        ip_version=v.get("ip_version", None if pooled else 4),
+        subnetpool_id=v.get("subnetpool_id"),
+        use_default_subnetpool=v.get("use_default_subnetpool", False),
+        prefixlen=v.get("prefixlen"),
         name=v.get("name", ""), description=v.get("description", ""),
         gateway_ip=v.get("gateway_ip"), gateway_given="gateway_ip" in v,
         allocation_pools=v.get("allocation_pools"), enable_dhcp=v.get("enable_dhcp", True),

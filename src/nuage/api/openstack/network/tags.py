@@ -1,5 +1,5 @@
-"""Tags of networks, subnets, ports, security groups, routers and floating IPs
-(standard-attr-tag):
+"""Tags of networks, subnets, ports, security groups, routers, floating IPs and subnet
+pools (standard-attr-tag):
 /v2.0/<collection>/<id>/tags.
 
 Each change goes through the resource's update use case (the same policy row, revision
@@ -33,6 +33,8 @@ async def _current(d: Deps, ctx: RequestContext, collection: str, ident: str) ->
         return list((await call(d.s.routers.get, ctx, ident)).tags)
     if collection == "floatingips":
         return list((await call(d.s.floatingips.get, ctx, ident)).tags)
+    if collection == "subnetpools":
+        return list((await call(d.s.subnetpools.get, ctx, ident)).tags)
     return list((await call(d.s.ports.get, ctx, ident)).tags)
 
 
@@ -49,6 +51,8 @@ async def _store(d: Deps, ctx: RequestContext, collection: str, ident: str,
         await call(d.s.routers.update, ctx, ident, changes)
     elif collection == "floatingips":
         await call(d.s.floatingips.update, ctx, ident, changes)
+    elif collection == "subnetpools":
+        await call(d.s.subnetpools.update, ctx, ident, changes)
     else:
         await call(d.s.ports.update, ctx, ident, changes)
 
@@ -123,7 +127,7 @@ async def remove_tag(request: Request) -> Response:
 ROUTES: list[Route] = [
     route
     for collection in ("networks", "subnets", "ports", "security-groups", "routers",
-                       "floatingips")
+                       "floatingips", "subnetpools")
     for route in (
         Route(f"/v2.0/{collection}/{{ident}}/tags", list_tags, methods=["GET"]),
         Route(f"/v2.0/{collection}/{{ident}}/tags", replace_tags, methods=["PUT"]),
