@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     network_external_pool_start: str | None = None
     network_external_pool_end: str | None = None
     # Neutron's auto-allocated topology takes its subnet from the default IPv4 subnet pool;
-    # nuage has no subnet pools yet, so this prefix plays that pool ("" for none: no
+    # while the cloud has none, this prefix plays that pool ("" for none: no
     # auto-allocation) and each project's topology gets a /N of it (the first free one).
     network_auto_allocation_pool: str = "10.128.0.0/12"
     network_auto_allocation_prefixlen: int = Field(24, ge=8, le=29)

@@ -257,3 +257,27 @@ def test_nova_auto_when_the_topology_cannot_be_made_is_400(nova_cloud: Nova) -> 
     assert assert_fault(r, 400, "badRequest") == (
         f"Unable to automatically allocate a network for project {project}")
     assert nova_cloud.get("/servers", token).json()["servers"] == []
+
+
+def test_the_default_subnet_pool_is_used_when_the_cloud_has_one(cloud: Api) -> None:
+    """As in Neutron, the subnet comes from the default IPv4 subnet pool (the configured
+    prefix stands in only while there is none)."""
+    assert cloud.admin_token is not None
+    admin = Neutron(cloud, cloud.admin_token)
+    r = admin.post("/subnetpools", {"subnetpool": {
+        "name": "default-v4", "prefixes": ["172.24.0.0/16"], "default_prefixlen": 26,
+        "shared": True, "is_default": True}})
+    assert r.status_code == 201, r.text
+    pool = r.json()["subnetpool"]
+    alice, project = member(cloud)
+    body = alice.get(f"{PATH}/{project}").json()["auto_allocated_topology"]
+    (subnet,) = alice.get("/subnets", network_id=body["id"]).json()["subnets"]
+    assert subnet["subnetpool_id"] == pool["id"]
+    assert ipaddress.IPv4Network(subnet["cidr"]).prefixlen == 26
+    assert ipaddress.IPv4Network(subnet["cidr"]).subnet_of(
+        ipaddress.IPv4Network("172.24.0.0/16"))
+    # A second project's comes from the same pool, another prefix.
+    bob, other = member(cloud)
+    theirs = bob.get(f"{PATH}/{other}").json()["auto_allocated_topology"]
+    (second,) = bob.get("/subnets", network_id=theirs["id"]).json()["subnets"]
+    assert second["subnetpool_id"] == pool["id"] and second["cidr"] != subnet["cidr"]

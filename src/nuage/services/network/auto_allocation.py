@@ -10,13 +10,15 @@ key lets one record its topology, and the other removes what it built and answer
 recorded one: two calls, one topology. Until it is recorded, the network is admin-down, so
 that compute's "auto" never picks a half-built or losing network.
 
-The subnet: Neutron takes it from the cloud's default IPv4 subnet pool. nuage has no subnet
-pools yet, so NetworkConfig.auto_allocation_pool stands for that pool (settings:
-NUAGE_NETWORK_AUTO_ALLOCATION_POOL, "" for none) and each topology gets a prefix of
-auto_allocation_prefixlen bits from it: the first that no subnet of the cloud overlaps (as a
-pool hands out distinct prefixes), else, the pool being used up, the first that none of the
-project's own subnets overlaps (projects' networks are isolated segments behind their own
-routers: overlapping ranges across projects are fine, as with any two tenants' networks).
+The subnet: Neutron takes it from the cloud's default IPv4 subnet pool, and so does nuage
+when the cloud has one (`is_default`, set by an admin or seeded by
+NUAGE_NETWORK_DEFAULT_SUBNETPOOL). Without one, NetworkConfig.auto_allocation_pool stands
+for that pool (settings: NUAGE_NETWORK_AUTO_ALLOCATION_POOL, "" for none) and each topology
+gets a prefix of auto_allocation_prefixlen bits from it: the first that no subnet of the
+cloud overlaps (as a pool hands out distinct prefixes), else, the pool being used up, the
+first that none of the project's own subnets overlaps (projects' networks are isolated
+segments behind their own routers: overlapping ranges across projects are fine, as with
+any two tenants' networks).
 """
 
 from __future__ import annotations
@@ -101,7 +103,12 @@ class AutoAllocationService(NetworkUseCases):
             raise Conflict(NetworkFault.AUTO_ALLOCATION_FAILED, reason=NO_DEFAULT_EXTERNAL)
         return found[0]
 
-    def _pool(self) -> str:
+    def _pool(self) -> str | None:
+        """Where the subnet comes from: None for the cloud's default IPv4 subnet pool (as
+        in Neutron), else the configured prefix; neither: Neutron's 409."""
+        with self.p.uow() as uow:
+            if uow.subnetpools.find(is_default=True, ip_version=4):
+                return None
         pool = self.p.config.auto_allocation_pool
         if not pool:
             raise Conflict(NetworkFault.AUTO_ALLOCATION_FAILED, reason=NO_DEFAULT_POOL)
@@ -129,10 +136,10 @@ class AutoAllocationService(NetworkUseCases):
     def available(self) -> bool:
         """Whether this cloud is set up for auto-allocation at all (a default external
         network and a default pool), whoever asks."""
-        if not self.p.config.auto_allocation_pool:
-            return False
         with self.p.uow() as uow:
-            return bool(uow.networks.find(external=True, is_default=True))
+            pooled = bool(self.p.config.auto_allocation_pool
+                          or uow.subnetpools.find(is_default=True, ip_version=4))
+            return pooled and bool(uow.networks.find(external=True, is_default=True))
 
     def reject_fields(self, fields: list[str]) -> None:
         """Neutron answers only dry-run among ?fields= (anything else: 400)."""
@@ -190,8 +197,8 @@ class AutoAllocationService(NetworkUseCases):
             raise Conflict(NetworkFault.AUTO_ALLOCATION_FAILED, reason=NO_PRIVATE_NETWORK)
         return chosen
 
-    def _build(self, ctx: RequestContext, project: str, external: Network, pool: str
-               ) -> tuple[str, str]:
+    def _build(self, ctx: RequestContext, project: str, external: Network,
+               pool: str | None) -> tuple[str, str]:
         """The network, subnet and router, made with the caller's rights; whatever was made
         is removed again when a step is refused (the refusal is raised: a quota's 409 as
         Neutron's OverQuota, a failed step as AutoAllocationFailure)."""
@@ -201,7 +208,8 @@ class AutoAllocationService(NetworkUseCases):
             network_id = self.networks.create(ctx, NewNetwork(
                 name=NETWORK_NAME, admin_state_up=False, project_id=project)).network.id
             try:
-                subnet = self.subnets.create(ctx, NewSubnet(
+                subnet = self.subnets.create(ctx, NewSubnet.from_default_pool(
+                    network_id, 4, project, SUBNET_NAME) if pool is None else NewSubnet(
                     network_id=network_id, cidr=self._cidr(project, pool), name=SUBNET_NAME,
                     project_id=project))
             except NuageError as exc:
