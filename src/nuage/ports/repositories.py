@@ -47,6 +47,7 @@ from nuage.domain.network import (
     Subnet,
 )
 from nuage.domain.network_l3 import FloatingIp, Router
+from nuage.domain.network_rbac import RbacPolicy
 from nuage.domain.network_security import (
     DefaultSecurityGroup,
     PortSecurityGroup,
@@ -211,6 +212,7 @@ class UnitOfWork(Transaction, Protocol):
     port_security_groups: Repository[PortSecurityGroup]
     routers: Repository[Router]
     floating_ips: Repository[FloatingIp]
+    rbac_policies: Repository[RbacPolicy]
     network: NetworkIndex
 
 

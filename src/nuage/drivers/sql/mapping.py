@@ -11,6 +11,7 @@ from nuage.domain import identity as idm
 from nuage.domain import image as img
 from nuage.domain import network as net
 from nuage.domain import network_l3 as l3
+from nuage.domain import network_rbac as rbac
 from nuage.domain import network_security as sg
 from nuage.domain import storage as st
 from nuage.drivers.sql import (
@@ -73,6 +74,7 @@ MAPPINGS: list[tuple[type, Table]] = [
     (sg.PortSecurityGroup, network_tables.port_security_groups),
     (l3.Router, network_tables.routers),
     (l3.FloatingIp, network_tables.floating_ips),
+    (rbac.RbacPolicy, network_tables.rbac_policies),
 ]
 
 

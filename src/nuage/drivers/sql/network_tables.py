@@ -213,3 +213,19 @@ port_security_groups = Table(
     Column("port_id", String(36), primary_key=True),
     Column("security_group_id", String(36), primary_key=True, index=True),
 )
+
+# --- migration 0012: RBAC policies (who a network is shared with) ---
+# The key makes a duplicate grant impossible whoever adds it (Neutron's DuplicateRbacPolicy).
+rbac_policies = Table(
+    "rbac_policies", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(36), nullable=False, index=True),
+    Column("action", String(32), nullable=False),
+    Column("target_tenant", String(ID), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("object_type", "object_id", "action", "target_tenant",
+                     name="uq_rbac_policies_object_type_object_id_action_target_tenant"),
+)

@@ -12,6 +12,7 @@ from nuage.services.network.metadata import MetadataLookup
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
 from nuage.services.network.quotas import NetworkQuotaService
+from nuage.services.network.rbac import RbacPolicyService
 from nuage.services.network.routers import RouterService
 from nuage.services.network.security_group_rules import SecurityGroupRuleService
 from nuage.services.network.security_groups import SecurityGroupService
@@ -34,6 +35,7 @@ class NetworkServices:
     metadata: MetadataLookup
     # Compute's ServerNetworks port (its servers' NICs), served by these use cases.
     compute_binding: ComputeNetworkBinding
+    rbac_policies: RbacPolicyService
 
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
@@ -50,4 +52,5 @@ def build_network(ports: NetworkPorts) -> NetworkServices:
                            security_group_rules=SecurityGroupRuleService(ports, quotas),
                            config_max_page=ports.config.max_page,
                            metadata=MetadataLookup(ports),
-                           compute_binding=ComputeNetworkBinding(port_service))
+                           compute_binding=ComputeNetworkBinding(port_service),
+                           rbac_policies=RbacPolicyService(ports))

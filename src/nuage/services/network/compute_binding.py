@@ -31,7 +31,12 @@ from nuage.ports.compute_network import (
     ServerNic,
 )
 from nuage.ports.repositories import UnitOfWork
-from nuage.services.network.base import drop_port, network_visible, port_visible
+from nuage.services.network.base import (
+    drop_port,
+    granted_networks,
+    network_visible,
+    port_visible,
+)
 from nuage.services.network.ports import FixedIp, PortService
 from nuage.services.network.quotas import used
 from nuage.services.network.security_groups import ensure_default_group, group_visible
@@ -83,12 +88,14 @@ class ComputeNetworkBinding:
                 raise Conflict(ComputeFault.SERVER_PORT_IN_USE, port_id=port_id)
 
     def auto(self, uow: UnitOfWork, ctx: RequestContext) -> tuple[NetworkRequest, ...]:
-        usable = [n for n in uow.networks.find() if not n.external and network_visible(ctx, n)
+        granted = granted_networks(uow, ctx)
+        usable = [n for n in uow.networks.find()
+                  if not n.external and network_visible(ctx, n, granted)
                   and uow.subnets.first(network_id=n.id) is not None]
         # Nova's order: the project's own networks, else the shared ones (never another
         # project's private network, which a cloud administrator also sees).
         own = [n for n in usable if n.project_id == ctx.project_id]
-        candidates = own or [n for n in usable if n.shared]
+        candidates = own or [n for n in usable if n.shared or n.id in granted]
         if len(candidates) == 1:
             return (NetworkRequest(network_id=candidates[0].id),)
         return ()
@@ -380,7 +387,7 @@ class ComputeNetworkBinding:
                  for_update: bool = False) -> Network:
         net = (uow.networks.get_for_update(network_id) if for_update
                else uow.networks.get(network_id))
-        if net is None or not network_visible(ctx, net):
+        if net is None or not network_visible(ctx, net, granted_networks(uow, ctx)):
             raise ValidationError(ComputeFault.SERVER_NETWORK_NOT_FOUND, network_id=network_id)
         if uow.subnets.first(network_id=net.id) is None:
             raise ValidationError(ComputeFault.SERVER_NETWORK_REQUIRES_SUBNET,

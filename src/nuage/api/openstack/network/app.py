@@ -17,6 +17,7 @@ from nuage.api.openstack.network import (
     networks,
     ports,
     quotas,
+    rbac,
     routers,
     security_group_rules,
     security_groups,
@@ -62,7 +63,7 @@ def network_app(services: NetworkServices, tokens: TokenService, network_url: st
         routes=[*versions.ROUTES, *extensions.ROUTES, *networks.ROUTES, *subnets.ROUTES,
                 *ports.ROUTES, *quotas.ROUTES, *security_groups.ROUTES,
                 *security_group_rules.ROUTES, *routers.ROUTES, *floatingips.ROUTES,
-                *tags.ROUTES],
+                *tags.ROUTES, *rbac.ROUTES],
         exception_handlers={NuageError: on_domain_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )

@@ -34,7 +34,8 @@ _NOT_FOUND_TYPES = {"network": "NetworkNotFound", "subnet": "SubnetNotFound",
                     "port": "PortNotFound", "tag": "TagNotFound", "router": "RouterNotFound",
                     "floatingip": "FloatingIPNotFound",
                     "security_group": "SecurityGroupNotFound",
-                    "security_group_rule": "SecurityGroupRuleNotFound"}
+                    "security_group_rule": "SecurityGroupRuleNotFound",
+                    "rbac_policy": "RbacPolicyNotFound"}
 
 
 def _not_found(f: Mapping[str, Any]) -> str:
@@ -46,6 +47,9 @@ def _not_found(f: Mapping[str, Any]) -> str:
         return f"Security group {f['ident']} does not exist"
     if f["kind"] == "security_group_rule":
         return f"Security group rule {f['ident']} does not exist"
+    if f["kind"] == "rbac_policy":
+        # Networks are the only object type nuage's policies have.
+        return f"RBAC policy of type network with ID {f['ident']} not found"
     noun = {"network": "Network", "subnet": "Subnet", "port": "Port", "router": "Router",
             "floatingip": "Floating IP"}.get(f["kind"])
     if noun is not None:
@@ -253,6 +257,16 @@ WORDING: dict[FaultCode, Wording] = {
                                               "that fixed IP already has a floating IP on "
                                               "external network {network_id}.",
     NetworkFault.FLOATINGIP_BAD_REQUEST: "Bad floatingip request: {reason}.",
+    # --- RBAC policies ---
+    NetworkFault.RBAC_DUPLICATE: "An RBAC policy already exists with those values.",
+    NetworkFault.RBAC_IN_USE: "RBAC policy on object {object_id} cannot be removed because "
+                              "other objects depend on it.\nDetails: {details}",
+    NetworkFault.RBAC_NOT_OWNER: "Invalid input for operation: Only admins can manipulate "
+                                 "policies on networks they do not own.",
+    NetworkFault.RBAC_OBJECT_TYPE_INVALID: "Invalid input for operation: '{value}' is not a "
+                                           "valid RBAC object type.",
+    NetworkFault.RBAC_ACTION_INVALID: "Invalid action '{action}' for object type "
+                                      "'{object_type}'. Valid actions: {valid_actions}",
     # --- quotas ---
     NetworkFault.OVER_QUOTA: "Quota exceeded for resources: {resources}.",
     NetworkFault.QUOTA_UNKNOWN: "Unrecognized attribute(s) '{resource}'",
@@ -338,6 +352,11 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.EXTERNAL_GATEWAY_NOT_FOUND: "ExternalGatewayForFloatingIPNotFound",
     NetworkFault.FIXED_IP_ALREADY_ASSOCIATED: "FloatingIPPortAlreadyAssociated",
     NetworkFault.FLOATINGIP_BAD_REQUEST: "BadRequest",
+    NetworkFault.RBAC_DUPLICATE: "DuplicateRbacPolicy",
+    NetworkFault.RBAC_IN_USE: "RbacPolicyInUse",
+    NetworkFault.RBAC_NOT_OWNER: "InvalidInput",
+    NetworkFault.RBAC_OBJECT_TYPE_INVALID: "InvalidInput",
+    NetworkFault.RBAC_ACTION_INVALID: "InvalidActionForType",
     NetworkFault.OVER_QUOTA: "OverQuota",
     NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
 }

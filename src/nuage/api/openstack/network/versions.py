@@ -12,7 +12,7 @@ from nuage.api.openstack.network.deps import deps
 RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
              ("quota", "quotas"), ("security_group", "security-groups"),
              ("security_group_rule", "security-group-rules"), ("router", "routers"),
-             ("floatingip", "floatingips"))
+             ("floatingip", "floatingips"), ("rbac_policy", "rbac-policies"))
 
 
 async def versions(request: Request) -> Response:

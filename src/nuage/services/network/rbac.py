@@ -1,0 +1,241 @@
+"""RBAC policies on networks (Neutron's /v2.0/rbac-policies): create, show, list, update
+(only the target), delete.
+
+One source of truth: the policies table. A network's `shared` column is a cached "a
+wildcard access_as_shared policy exists", written only here, in the transaction that adds
+or removes that row (a policy made with target `*`, or `shared` set on the network through
+the network API, which calls `share_with_all`/`unshare_with_all`). What a caller sees as
+`shared` is Neutron's: true when the wildcard exists or a policy names the caller's project.
+
+Who: the network's owner shares its own network with a named project, an admin any
+network with anyone (`*` included: Neutron's create_rbac_policy:target_tenant). A policy
+is seen only by its own project (and the cloud's readers): another project's is 404.
+Taking access away from a project that still has ports on the network is refused (409
+RbacPolicyInUse), as Neutron's ensure_no_tenant_ports_on_network.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from nuage.domain import policy
+from nuage.domain.context import RequestContext
+from nuage.domain.errors import Conflict, NotFound, ValidationError
+from nuage.domain.network import OWN_PORT_OWNERS, Network
+from nuage.domain.network_errors import NetworkFault
+from nuage.domain.network_rbac import WILDCARD, RbacAction, RbacObjectType, RbacPolicy
+from nuage.domain.policy import Target
+from nuage.ports.repositories import UnitOfWork
+from nuage.services.network.base import NetworkPorts, NetworkUseCases, all_or_none
+from nuage.services.network.listing import ListQuery, Page, page
+
+# The actions each object type has (Neutron's get_type_allowed_actions); access_as_external
+# is not served yet (docs/architecture/network.md).
+ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
+    RbacObjectType.NETWORK.value: (RbacAction.ACCESS_AS_SHARED.value,),
+}
+
+
+@dataclass(frozen=True)
+class NewRbacPolicy:
+    object_type: str
+    object_id: str
+    action: str
+    target_tenant: str
+    # Another project's, for an admin acting for it.
+    project_id: str | None = None
+
+
+def _shared_policies(uow: UnitOfWork, network_id: str) -> list[RbacPolicy]:
+    return uow.rbac_policies.find(object_type=RbacObjectType.NETWORK.value,
+                                  object_id=network_id,
+                                  action=RbacAction.ACCESS_AS_SHARED.value)
+
+
+def ports_losing_access(uow: UnitOfWork, net: Network, removed: RbacPolicy | None,
+                        target: str) -> list[str]:
+    """The ids of ports that would lose their access to `net` if the grant to `target`
+    went away (`removed` is that policy's row, None when it is being made up for the
+    network's `shared: false`): ports of projects no other policy covers, the network's
+    owner and its own infrastructure ports aside."""
+    others = [p for p in _shared_policies(uow, net.id)
+              if removed is None or p.id != removed.id]
+    if target != WILDCARD and any(p.target_tenant == WILDCARD for p in others):
+        return []
+    allowed = {net.project_id, *(p.target_tenant for p in others)}
+    return [p.id for p in uow.ports.find(network_id=net.id)
+            if p.device_owner not in OWN_PORT_OWNERS and p.project_id not in allowed
+            and (target == WILDCARD or p.project_id == target)]
+
+
+def wildcard_of(uow: UnitOfWork, network_id: str) -> RbacPolicy | None:
+    return _find(uow, network_id, RbacAction.ACCESS_AS_SHARED.value, WILDCARD)
+
+
+def share_with_all(p: NetworkPorts, uow: UnitOfWork, net: Network) -> None:
+    """The wildcard policy that `shared: true` on a network stands for (made by the
+    network's owner, as Neutron does); the caller records the network's own change."""
+    if wildcard_of(uow, net.id) is None:
+        now = p.clock.now()
+        uow.rbac_policies.add(RbacPolicy(
+            id=str(uuid.uuid4()), project_id=net.project_id,
+            object_type=RbacObjectType.NETWORK.value, object_id=net.id,
+            action=RbacAction.ACCESS_AS_SHARED.value, target_tenant=WILDCARD,
+            created_at=now, updated_at=now))
+    net.shared = True
+
+
+def unshare_with_all(uow: UnitOfWork, net: Network) -> None:
+    """`shared: false`: the wildcard policy goes (the caller checked no port needs it)."""
+    uow.rbac_policies.delete_where(object_type=RbacObjectType.NETWORK.value,
+                                   object_id=net.id,
+                                   action=RbacAction.ACCESS_AS_SHARED.value,
+                                   target_tenant=WILDCARD)
+    net.shared = False
+
+
+def drop_network_policies(uow: UnitOfWork, network_id: str) -> None:
+    """A deleted network's policies go with it (Neutron's foreign key cascades)."""
+    uow.rbac_policies.delete_where(object_type=RbacObjectType.NETWORK.value,
+                                   object_id=network_id)
+
+
+def _find(uow: UnitOfWork, network_id: str, action: str, target: str) -> RbacPolicy | None:
+    return uow.rbac_policies.first(object_type=RbacObjectType.NETWORK.value,
+                                   object_id=network_id, action=action, target_tenant=target)
+
+
+def policy_visible(ctx: RequestContext, rbac: RbacPolicy) -> bool:
+    return policy.may(ctx, "network:rbac_policy:get", Target(project_id=rbac.project_id))
+
+
+class RbacPolicyService(NetworkUseCases):
+    def __init__(self, ports: NetworkPorts) -> None:
+        super().__init__(ports)
+
+    @staticmethod
+    def _find_policy(uow: UnitOfWork, ctx: RequestContext, policy_id: str) -> RbacPolicy:
+        found = uow.rbac_policies.get(policy_id)
+        if found is None or not policy_visible(ctx, found):
+            raise NotFound("rbac_policy", policy_id)
+        return found
+
+    def _network_of(self, uow: UnitOfWork, ctx: RequestContext, network_id: str) -> Network:
+        """The network to share (404 when the caller does not see it), which only its owner
+        or an admin shares (400, as Neutron's callback refuses it)."""
+        net = self.find_network(uow, ctx, network_id, for_update=True)
+        if not policy.may(ctx, "network:rbac_policy:share_network",
+                          Target(project_id=net.project_id)):
+            raise ValidationError(NetworkFault.RBAC_NOT_OWNER)
+        return net
+
+    def _enforce_target(self, uow: UnitOfWork, ctx: RequestContext, target: str,
+                        project: str, policy_id: str | None) -> None:
+        if target == WILDCARD:
+            self.enforce(uow, ctx, "network:rbac_policy:target_all", Target(project_id=project),
+                         "rbac_policy", policy_id)
+
+    def _check_in_use(self, uow: UnitOfWork, net: Network, rbac: RbacPolicy) -> None:
+        if rbac.target_tenant == net.project_id:
+            return                               # the owner sharing with itself
+        if ports_losing_access(uow, net, rbac, rbac.target_tenant):
+            raise Conflict(NetworkFault.RBAC_IN_USE, object_id=net.id,
+                           details=f"Unable to reconfigure sharing settings for network "
+                                   f"{net.id}. Multiple tenants are using it.")
+
+    # -- use cases --------------------------------------------------------------------------
+    def create(self, ctx: RequestContext, cmd: NewRbacPolicy) -> RbacPolicy:
+        self.require_user(ctx)
+        if cmd.object_type not in ALLOWED_ACTIONS:
+            raise ValidationError(NetworkFault.RBAC_OBJECT_TYPE_INVALID, value=cmd.object_type)
+        valid = ALLOWED_ACTIONS[cmd.object_type]
+        if cmd.action not in valid:
+            raise ValidationError(NetworkFault.RBAC_ACTION_INVALID, action=cmd.action,
+                                  object_type=cmd.object_type, valid_actions=list(valid))
+        project = self.owner_project(ctx, cmd.project_id)
+        with self.p.uow(write=True) as uow:
+            self.enforce(uow, ctx, "network:rbac_policy:create", Target(project_id=project),
+                         "rbac_policy", None)
+            self._enforce_target(uow, ctx, cmd.target_tenant, project, None)
+            net = self._network_of(uow, ctx, cmd.object_id)
+            if _find(uow, net.id, cmd.action, cmd.target_tenant) is not None:
+                raise Conflict(NetworkFault.RBAC_DUPLICATE)
+            now = self.p.clock.now()
+            made = RbacPolicy(id=str(uuid.uuid4()), project_id=project,
+                              object_type=cmd.object_type, object_id=net.id, action=cmd.action,
+                              target_tenant=cmd.target_tenant, created_at=now, updated_at=now)
+            uow.rbac_policies.add(made)
+            if cmd.target_tenant == WILDCARD:
+                self._set_shared(net, True)
+            self.record(uow, ctx, "rbac_policy.create", "rbac_policy", made.id, project,
+                        {"object_type": made.object_type, "object_id": made.object_id,
+                         "action": made.action, "target_tenant": made.target_tenant})
+            uow.commit()
+            return made
+
+    def create_many(self, ctx: RequestContext, cmds: list[NewRbacPolicy]) -> list[RbacPolicy]:
+        return all_or_none(lambda c: self.create(ctx, c), lambda r: self.delete(ctx, r.id),
+                           cmds)
+
+    def get(self, ctx: RequestContext, policy_id: str) -> RbacPolicy:
+        self.require_user(ctx)
+        with self.p.uow() as uow:
+            return self._find_policy(uow, ctx, policy_id)
+
+    def list_policies(self, ctx: RequestContext, q: ListQuery) -> Page[RbacPolicy]:
+        self.require_user(ctx)
+        with self.p.uow() as uow:
+            if policy.is_cloud_reader(ctx):
+                found = uow.rbac_policies.find()
+            else:
+                found = (uow.rbac_policies.find(project_id=ctx.project_id)
+                         if ctx.project_id else [])
+            return page(found, q, "rbac_policy", self.p.config.max_page)
+
+    def update(self, ctx: RequestContext, policy_id: str, target_tenant: str) -> RbacPolicy:
+        """Only the target changes; the project losing access must have no port left on
+        the network (unless another policy still covers it)."""
+        self.require_user(ctx)
+        with self.p.uow(write=True) as uow:
+            rbac = self._find_policy(uow, ctx, policy_id)
+            target = Target(project_id=rbac.project_id)
+            self.enforce(uow, ctx, "network:rbac_policy:update", target, "rbac_policy", rbac.id)
+            self._enforce_target(uow, ctx, target_tenant, rbac.project_id, rbac.id)
+            net = self._network_of(uow, ctx, rbac.object_id)
+            if target_tenant != rbac.target_tenant:
+                if _find(uow, net.id, rbac.action, target_tenant) is not None:
+                    raise Conflict(NetworkFault.RBAC_DUPLICATE)
+                self._check_in_use(uow, net, rbac)
+                was_wildcard = rbac.target_tenant == WILDCARD
+                rbac.target_tenant = target_tenant
+                rbac.updated_at = self.p.clock.now()
+                if was_wildcard or target_tenant == WILDCARD:
+                    self._set_shared(net, target_tenant == WILDCARD)
+            self.record(uow, ctx, "rbac_policy.update", "rbac_policy", rbac.id,
+                        rbac.project_id, {"target_tenant": target_tenant})
+            uow.commit()
+            return rbac
+
+    def delete(self, ctx: RequestContext, policy_id: str) -> None:
+        self.require_user(ctx)
+        with self.p.uow(write=True) as uow:
+            rbac = self._find_policy(uow, ctx, policy_id)
+            self.enforce(uow, ctx, "network:rbac_policy:delete",
+                         Target(project_id=rbac.project_id), "rbac_policy", rbac.id)
+            net = uow.networks.get_for_update(rbac.object_id)
+            if net is not None:
+                self._check_in_use(uow, net, rbac)
+                if rbac.target_tenant == WILDCARD:
+                    self._set_shared(net, False)
+            uow.rbac_policies.delete(rbac)
+            self.record(uow, ctx, "rbac_policy.delete", "rbac_policy", rbac.id,
+                        rbac.project_id, {"object_id": rbac.object_id,
+                                          "target_tenant": rbac.target_tenant})
+            uow.commit()
+
+    def _set_shared(self, net: Network, shared: bool) -> None:
+        if net.shared != shared:
+            net.shared = shared
+            net.updated_at = self.p.clock.now()
+            net.revision_number += 1
