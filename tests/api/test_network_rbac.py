@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.compute_servers import Servers
+from tests.api.compute_support import Nova, assert_fault
 from tests.api.conftest import Api
 from tests.api.network_support import Neutron, neutron_error
 
@@ -188,3 +190,29 @@ def test_rbac_is_listed_as_an_extension_and_a_resource(api: Api) -> None:
     r = api.http.get("/network/v2.0", headers=api.h(None))
     rbac = [x for x in r.json()["resources"] if x["name"] == "rbac_policy"]
     assert [x["collection"] for x in rbac] == ["rbac-policies"]
+
+
+def test_a_server_boots_on_a_network_shared_with_its_project(nova: Nova,
+                                                             servers: Servers) -> None:
+    _, owner_token = nova.member()
+    guest_project, guest_token = nova.member()
+    owner = Neutron(nova.api, owner_token)
+    net = owner.network(name="lent")
+    owner.subnet(net["id"], "10.32.0.0/24")
+    # Before the grant, Nova does not find the network for the other project.
+    r = nova.post("/servers", {"server": {"name": "vm", "imageRef": servers.image_id,
+                                          "flavorRef": "1",
+                                          "networks": [{"uuid": net["id"]}]}}, guest_token)
+    assert_fault(r, 400, "badRequest")
+    assert _share(owner, net["id"], guest_project).status_code == 201
+    sid = servers.create(guest_token, networks=[{"uuid": net["id"]}])["id"]
+    shown = nova.get(f"/servers/{sid}", guest_token).json()["server"]
+    assert shown["addresses"]["lent"][0]["addr"] == "10.32.0.2"
+    # networks "auto" picks it too: the project has no network of its own, and this one is
+    # shared with it.
+    auto = servers.create(guest_token, networks="auto")["id"]
+    assert list(nova.get(f"/servers/{auto}", guest_token).json()["server"]["addresses"]) == [
+        "lent"]
+    guest = Neutron(nova.api, guest_token)
+    [port] = guest.get("/ports", device_id=sid).json()["ports"]
+    assert (port["network_id"], port["project_id"]) == (net["id"], guest_project)
