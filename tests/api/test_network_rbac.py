@@ -111,6 +111,8 @@ def test_who_may_share_what(api: Api) -> None:
     neutron_error(alice.post("/rbac-policies", {"rbac_policy": {
         "object_type": "network", "object_id": net["id"], "action": "access_as_shared"}}),
         400, "HTTPBadRequest")
+    assert "exceeds maximum length of 255" in neutron_error(
+        _share(alice, net["id"], "p" * 256), 400, "HTTPBadRequest")
     mine = alice.get("/rbac-policies").json()["rbac_policies"][0]
     neutron_error(alice.put(f"/rbac-policies/{mine['id']}",
                             {"rbac_policy": {"action": "access_as_external"}}), 400,

@@ -223,7 +223,8 @@ rbac_policies = Table(
     Column("object_type", String(32), nullable=False),
     Column("object_id", String(36), nullable=False, index=True),
     Column("action", String(32), nullable=False),
-    Column("target_tenant", String(ID), nullable=False, index=True),
+    # A project id or "*"; Neutron takes up to 255 characters (it checks no project).
+    Column("target_tenant", String(255), nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("object_type", "object_id", "action", "target_tenant",

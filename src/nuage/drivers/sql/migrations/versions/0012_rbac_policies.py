@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("object_type", sa.String(length=32), nullable=False),
         sa.Column("object_id", sa.String(length=36), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
-        sa.Column("target_tenant", sa.String(length=64), nullable=False),
+        sa.Column("target_tenant", sa.String(length=255), nullable=False),
         sa.Column("created_at", nuage.drivers.sql.types.UtcDateTime(), nullable=False),
         sa.Column("updated_at", nuage.drivers.sql.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rbac_policies")),
