@@ -6,6 +6,12 @@ ports and servers to it. A policy targeting `*` is what `shared: true` on the ne
 means; the network's `shared` column is kept in step with that row in the same
 transaction (services/network/rbac.py), so the policies table stays the truth and the
 column a cached answer to "is there a wildcard?".
+
+`access_as_external` makes the network an external network for the target project (it
+sees it, and uses it as a router gateway and a floating IP pool). `router:external` on
+the network (the `external` column) means "some project has it as external"; a network
+made external through the network API has the wildcard policy (every project), one made
+external by a targeted policy only the projects named.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ class RbacObjectType(StrEnum):
 
 
 class RbacAction(StrEnum):
+    ACCESS_AS_EXTERNAL = "access_as_external"
     ACCESS_AS_SHARED = "access_as_shared"
 
 

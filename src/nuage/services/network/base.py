@@ -14,7 +14,7 @@ from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import CommonFault, Forbidden, NotFound, NuageError
 from nuage.domain.network import Network, NetworkType, Port, Subnet
-from nuage.domain.network_rbac import RbacAction, RbacObjectType
+from nuage.domain.network_rbac import WILDCARD, RbacAction, RbacObjectType
 from nuage.domain.policy import Target
 from nuage.ports.clock import Clock
 from nuage.ports.network_agent import NetworkAgentChannel, NoNetworkAgents
@@ -88,8 +88,23 @@ class NetworkPorts:
 
 
 def granted_networks(uow: UnitOfWork, ctx: RequestContext) -> frozenset[str]:
-    """The networks an RBAC policy shares with the caller's project by name (a wildcard
-    policy is the network's `shared`, seen without a lookup)."""
+    """The networks an RBAC policy opens to the caller besides those shared with all (the
+    network's `shared`, seen without a lookup): every project's external networks (a
+    wildcard access_as_external), and those shared or made external for the caller's
+    project by name."""
+    network = RbacObjectType.NETWORK.value
+    ids = {p.object_id for p in uow.rbac_policies.find(
+        object_type=network, action=RbacAction.ACCESS_AS_EXTERNAL.value,
+        target_tenant=WILDCARD)}
+    if ctx.project_id is not None:
+        ids.update(p.object_id for p in uow.rbac_policies.find(
+            object_type=network, target_tenant=ctx.project_id))
+    return frozenset(ids)
+
+
+def shared_with_project(uow: UnitOfWork, ctx: RequestContext) -> frozenset[str]:
+    """The networks an access_as_shared policy names the caller's project for: Neutron
+    shows them `shared` to it."""
     if ctx.project_id is None:
         return frozenset()
     return frozenset(p.object_id for p in uow.rbac_policies.find(
@@ -98,9 +113,8 @@ def granted_networks(uow: UnitOfWork, ctx: RequestContext) -> frozenset[str]:
 
 
 def network_target(net: Network, granted: Collection[str] = ()) -> Target:
-    """`granted`: the networks shared with the caller's project (`granted_networks`)."""
-    return Target(project_id=net.project_id,
-                  shared=net.shared or net.external or net.id in granted)
+    """`granted`: the networks RBAC opens to the caller (`granted_networks`)."""
+    return Target(project_id=net.project_id, shared=net.shared or net.id in granted)
 
 
 def network_visible(ctx: RequestContext, net: Network, granted: Collection[str] = ()) -> bool:
@@ -112,7 +126,7 @@ def subnet_visible(ctx: RequestContext, subnet: Subnet, net: Network | None,
     """The subnet's own project sees it, and so does whoever sees its network (its owner
     included, when an admin made the subnet in another project): lists show the subnets of
     the networks the caller sees, and a show agrees."""
-    shared = net is not None and (net.shared or net.external or net.id in granted)
+    shared = net is not None and (net.shared or net.id in granted)
     if policy.may(ctx, "network:subnet:get", Target(project_id=subnet.project_id,
                                                     shared=shared)):
         return True

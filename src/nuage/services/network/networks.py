@@ -29,6 +29,7 @@ from nuage.services.network.base import (
     drop_port,
     granted_networks,
     network_target,
+    shared_with_project,
 )
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.quotas import NetworkQuotaService
@@ -155,6 +156,8 @@ class NetworkService(NetworkUseCases):
             uow.networks.add(net)
             if net.shared:
                 rbac.share_with_all(self.p, uow, net)
+            if net.external:
+                rbac.external_for_all(self.p, uow, net)
             if network_type != NetworkType.LOCAL:
                 uow.segments.add(Segment(network_type, physnet or "", seg_id or 0, net.id))
             self.record(uow, ctx, "network.create", "network", net.id, project,
@@ -174,7 +177,7 @@ class NetworkService(NetworkUseCases):
         with self.p.uow() as uow:
             net = self.find_network(uow, ctx, network_id)
             return NetworkInfo(net, self._subnet_ids(uow, [net.id]).get(net.id, []),
-                               net.id in granted_networks(uow, ctx))
+                               net.id in shared_with_project(uow, ctx))
 
     @staticmethod
     def _subnet_ids(uow: UnitOfWork, network_ids: list[str]) -> dict[str, list[str]]:
@@ -190,7 +193,7 @@ class NetworkService(NetworkUseCases):
         seen: dict[str, Network] = {}
         own = uow.networks.find(project_id=ctx.project_id) if ctx.project_id else []
         granted = list(granted_networks(uow, ctx))
-        for net in [*own, *uow.networks.find(shared=True), *uow.networks.find(external=True),
+        for net in [*own, *uow.networks.find(shared=True),
                     *(uow.networks.find(id=granted) if granted else [])]:
             seen[net.id] = net
         return list(seen.values())
@@ -199,7 +202,7 @@ class NetworkService(NetworkUseCases):
         self.require_user(ctx)
         with self.p.uow() as uow:
             nets = self.visible_networks(uow, ctx)
-            granted = granted_networks(uow, ctx)
+            granted = shared_with_project(uow, ctx)
             if "shared" in q.filters:
                 # `shared` as the caller reads it: a policy naming its project counts.
                 wanted_shared = {v.lower() for v in q.filters["shared"]}
@@ -247,6 +250,9 @@ class NetworkService(NetworkUseCases):
                 rbac.share_with_all(self.p, uow, net)
             elif changes.get("shared") is False:
                 rbac.unshare_with_all(uow, net)
+            if "external" in changes and changes["external"] != net.external:
+                (rbac.external_for_all(self.p, uow, net) if changes["external"]
+                 else rbac.not_external(uow, net))
             for key, value in changes.items():
                 setattr(net, key, list(value) if key == "tags" else value)
             net.updated_at = self.p.clock.now()
@@ -256,7 +262,7 @@ class NetworkService(NetworkUseCases):
             uow.commit()
             self.wake(net.id)
             return NetworkInfo(net, self._subnet_ids(uow, [net.id]).get(net.id, []),
-                               net.id in granted_networks(uow, ctx))
+                               net.id in shared_with_project(uow, ctx))
 
     def delete(self, ctx: RequestContext, network_id: str) -> None:
         """Refused (409 NetworkInUse) while ports other than the network's own DHCP ports

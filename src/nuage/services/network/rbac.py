@@ -30,11 +30,13 @@ from nuage.ports.repositories import UnitOfWork
 from nuage.services.network.base import NetworkPorts, NetworkUseCases, all_or_none
 from nuage.services.network.listing import ListQuery, Page, page
 
-# The actions each object type has (Neutron's get_type_allowed_actions); access_as_external
-# is not served yet (docs/architecture/network.md).
+# The actions each object type has (Neutron's get_type_allowed_actions).
 ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
-    RbacObjectType.NETWORK.value: (RbacAction.ACCESS_AS_SHARED.value,),
+    RbacObjectType.NETWORK.value: (RbacAction.ACCESS_AS_EXTERNAL.value,
+                                   RbacAction.ACCESS_AS_SHARED.value),
 }
+SHARED = RbacAction.ACCESS_AS_SHARED.value
+EXTERNAL = RbacAction.ACCESS_AS_EXTERNAL.value
 
 
 @dataclass(frozen=True)
@@ -47,26 +49,68 @@ class NewRbacPolicy:
     project_id: str | None = None
 
 
-def _shared_policies(uow: UnitOfWork, network_id: str) -> list[RbacPolicy]:
+def _policies(uow: UnitOfWork, network_id: str, action: str) -> list[RbacPolicy]:
     return uow.rbac_policies.find(object_type=RbacObjectType.NETWORK.value,
-                                  object_id=network_id,
-                                  action=RbacAction.ACCESS_AS_SHARED.value)
+                                  object_id=network_id, action=action)
+
+
+def _still_allowed(uow: UnitOfWork, net: Network, removed: RbacPolicy | None, action: str,
+                   target: str) -> set[str] | None:
+    """The projects that keep `action` on `net` once the grant to `target` goes (None:
+    every project, a wildcard remains and covers the one losing it)."""
+    others = [p for p in _policies(uow, net.id, action)
+              if removed is None or p.id != removed.id]
+    if target != WILDCARD and any(p.target_tenant == WILDCARD for p in others):
+        return None
+    return {net.project_id, *(p.target_tenant for p in others)}
 
 
 def ports_losing_access(uow: UnitOfWork, net: Network, removed: RbacPolicy | None,
                         target: str) -> list[str]:
-    """The ids of ports that would lose their access to `net` if the grant to `target`
-    went away (`removed` is that policy's row, None when it is being made up for the
-    network's `shared: false`): ports of projects no other policy covers, the network's
-    owner and its own infrastructure ports aside."""
-    others = [p for p in _shared_policies(uow, net.id)
-              if removed is None or p.id != removed.id]
-    if target != WILDCARD and any(p.target_tenant == WILDCARD for p in others):
+    """The ids of ports that would lose their access to `net` if the access_as_shared
+    grant to `target` went away (`removed` is that policy's row, None when it is being made
+    up for the network's `shared: false`): ports of projects no other policy covers, the
+    network's owner and its own infrastructure ports aside."""
+    allowed = _still_allowed(uow, net, removed, SHARED, target)
+    if allowed is None:
         return []
-    allowed = {net.project_id, *(p.target_tenant for p in others)}
     return [p.id for p in uow.ports.find(network_id=net.id)
             if p.device_owner not in OWN_PORT_OWNERS and p.project_id not in allowed
             and (target == WILDCARD or p.project_id == target)]
+
+
+def gateways_losing_access(uow: UnitOfWork, net: Network, removed: RbacPolicy,
+                           target: str) -> list[str]:
+    """The routers whose gateway is on `net` and whose project would lose it as an external
+    network (Neutron's _validate_ext_not_in_use_by_tenant)."""
+    allowed = _still_allowed(uow, net, removed, EXTERNAL, target)
+    if allowed is None:
+        return []
+    return [r.id for r in uow.routers.find(gw_network_id=net.id)
+            if r.project_id not in allowed and (target == WILDCARD or r.project_id == target)]
+
+
+def external_for_all(p: NetworkPorts, uow: UnitOfWork, net: Network) -> None:
+    """`router:external` set through the network API: every project's external network
+    (the wildcard access_as_external policy, the network owner's, as Neutron makes it)."""
+    if _find(uow, net.id, EXTERNAL, WILDCARD) is None:
+        _add_wildcard(p, uow, net, EXTERNAL)
+    net.external = True
+
+
+def not_external(uow: UnitOfWork, net: Network) -> None:
+    """`router:external: false`: no project has it as external any more."""
+    uow.rbac_policies.delete_where(object_type=RbacObjectType.NETWORK.value,
+                                   object_id=net.id, action=EXTERNAL)
+    net.external = False
+
+
+def _add_wildcard(p: NetworkPorts, uow: UnitOfWork, net: Network, action: str) -> None:
+    now = p.clock.now()
+    uow.rbac_policies.add(RbacPolicy(
+        id=str(uuid.uuid4()), project_id=net.project_id,
+        object_type=RbacObjectType.NETWORK.value, object_id=net.id, action=action,
+        target_tenant=WILDCARD, created_at=now, updated_at=now))
 
 
 def wildcard_of(uow: UnitOfWork, network_id: str) -> RbacPolicy | None:
@@ -77,12 +121,7 @@ def share_with_all(p: NetworkPorts, uow: UnitOfWork, net: Network) -> None:
     """The wildcard policy that `shared: true` on a network stands for (made by the
     network's owner, as Neutron does); the caller records the network's own change."""
     if wildcard_of(uow, net.id) is None:
-        now = p.clock.now()
-        uow.rbac_policies.add(RbacPolicy(
-            id=str(uuid.uuid4()), project_id=net.project_id,
-            object_type=RbacObjectType.NETWORK.value, object_id=net.id,
-            action=RbacAction.ACCESS_AS_SHARED.value, target_tenant=WILDCARD,
-            created_at=now, updated_at=now))
+        _add_wildcard(p, uow, net, SHARED)
     net.shared = True
 
 
@@ -139,10 +178,26 @@ class RbacPolicyService(NetworkUseCases):
     def _check_in_use(self, uow: UnitOfWork, net: Network, rbac: RbacPolicy) -> None:
         if rbac.target_tenant == net.project_id:
             return                               # the owner sharing with itself
-        if ports_losing_access(uow, net, rbac, rbac.target_tenant):
+        if rbac.action == SHARED and ports_losing_access(uow, net, rbac, rbac.target_tenant):
             raise Conflict(NetworkFault.RBAC_IN_USE, object_id=net.id,
                            details=f"Unable to reconfigure sharing settings for network "
                                    f"{net.id}. Multiple tenants are using it.")
+        if rbac.action == EXTERNAL and gateways_losing_access(uow, net, rbac,
+                                                               rbac.target_tenant):
+            raise Conflict(NetworkFault.RBAC_IN_USE, object_id=net.id,
+                           details=f"Unable to reconfigure external settings for network "
+                                   f"{net.id}. Routers of other projects use it as their "
+                                   "gateway.")
+
+    def _after_change(self, uow: UnitOfWork, net: Network, action: str) -> None:
+        """The network's cached flags follow its policies: `shared` is "a wildcard
+        access_as_shared exists", `router:external` "an access_as_external exists" (Neutron
+        makes a network external with its first such policy, and takes that back with the
+        last)."""
+        if action == SHARED:
+            self._set_flag(net, "shared", wildcard_of(uow, net.id) is not None)
+        else:
+            self._set_flag(net, "external", bool(_policies(uow, net.id, EXTERNAL)))
 
     # -- use cases --------------------------------------------------------------------------
     def create(self, ctx: RequestContext, cmd: NewRbacPolicy) -> RbacPolicy:
@@ -166,8 +221,7 @@ class RbacPolicyService(NetworkUseCases):
                               object_type=cmd.object_type, object_id=net.id, action=cmd.action,
                               target_tenant=cmd.target_tenant, created_at=now, updated_at=now)
             uow.rbac_policies.add(made)
-            if cmd.target_tenant == WILDCARD:
-                self._set_shared(net, True)
+            self._after_change(uow, net, made.action)
             self.record(uow, ctx, "rbac_policy.create", "rbac_policy", made.id, project,
                         {"object_type": made.object_type, "object_id": made.object_id,
                          "action": made.action, "target_tenant": made.target_tenant})
@@ -207,11 +261,9 @@ class RbacPolicyService(NetworkUseCases):
                 if _find(uow, net.id, rbac.action, target_tenant) is not None:
                     raise Conflict(NetworkFault.RBAC_DUPLICATE)
                 self._check_in_use(uow, net, rbac)
-                was_wildcard = rbac.target_tenant == WILDCARD
                 rbac.target_tenant = target_tenant
                 rbac.updated_at = self.p.clock.now()
-                if was_wildcard or target_tenant == WILDCARD:
-                    self._set_shared(net, target_tenant == WILDCARD)
+                self._after_change(uow, net, rbac.action)
             self.record(uow, ctx, "rbac_policy.update", "rbac_policy", rbac.id,
                         rbac.project_id, {"target_tenant": target_tenant})
             uow.commit()
@@ -226,16 +278,16 @@ class RbacPolicyService(NetworkUseCases):
             net = uow.networks.get_for_update(rbac.object_id)
             if net is not None:
                 self._check_in_use(uow, net, rbac)
-                if rbac.target_tenant == WILDCARD:
-                    self._set_shared(net, False)
             uow.rbac_policies.delete(rbac)
+            if net is not None:
+                self._after_change(uow, net, rbac.action)
             self.record(uow, ctx, "rbac_policy.delete", "rbac_policy", rbac.id,
                         rbac.project_id, {"object_id": rbac.object_id,
                                           "target_tenant": rbac.target_tenant})
             uow.commit()
 
-    def _set_shared(self, net: Network, shared: bool) -> None:
-        if net.shared != shared:
-            net.shared = shared
+    def _set_flag(self, net: Network, flag: str, value: bool) -> None:
+        if getattr(net, flag) != value:
+            setattr(net, flag, value)
             net.updated_at = self.p.clock.now()
             net.revision_number += 1

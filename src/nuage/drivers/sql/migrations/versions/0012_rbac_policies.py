@@ -1,6 +1,7 @@
-"""rbac policies: who a network is shared with (Neutron's /v2.0/rbac-policies); every
-network already shared gets its wildcard access_as_shared policy, which is what `shared`
-means from now on
+"""rbac policies: who a network is shared with or external for (Neutron's
+/v2.0/rbac-policies); every network already shared gets its wildcard access_as_shared
+policy, every external one its wildcard access_as_external, which is what `shared` and
+`router:external` for every project mean from now on
 
 Revision ID: 0012
 Revises: 0010
@@ -41,15 +42,21 @@ def upgrade() -> None:
     for column in ("project_id", "object_id", "target_tenant"):
         op.create_index(op.f(f"ix_rbac_policies_{column}"), "rbac_policies", [column],
                         unique=False)
-    # The networks shared before policies existed keep being shared: their wildcard row.
+    # The networks shared or external before policies existed stay so for every project:
+    # their wildcard rows.
     networks = sa.table("networks", sa.column("id", sa.String()),
-                        sa.column("project_id", sa.String()), sa.column("shared", sa.Boolean()))
+                        sa.column("project_id", sa.String()), sa.column("shared", sa.Boolean()),
+                        sa.column("external", sa.Boolean()))
     now = datetime.now(UTC)
-    rows = op.get_bind().execute(
-        sa.select(networks.c.id, networks.c.project_id).where(networks.c.shared.is_(True)))
-    grants = [{"id": str(uuid.uuid4()), "project_id": project_id, "object_type": "network",
-               "object_id": network_id, "action": "access_as_shared", "target_tenant": "*",
-               "created_at": now, "updated_at": now} for network_id, project_id in rows]
+    grants = []
+    for action, column in (("access_as_shared", networks.c.shared),
+                           ("access_as_external", networks.c.external)):
+        rows = op.get_bind().execute(
+            sa.select(networks.c.id, networks.c.project_id).where(column.is_(True)))
+        grants += [{"id": str(uuid.uuid4()), "project_id": project_id,
+                    "object_type": "network", "object_id": network_id, "action": action,
+                    "target_tenant": "*", "created_at": now, "updated_at": now}
+                   for network_id, project_id in rows]
     if grants:
         op.bulk_insert(rbac, grants)
 
