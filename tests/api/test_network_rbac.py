@@ -218,3 +218,52 @@ def test_a_server_boots_on_a_network_shared_with_its_project(nova: Nova,
     guest = Neutron(nova.api, guest_token)
     [port] = guest.get("/ports", device_id=sid).json()["ports"]
     assert (port["network_id"], port["project_id"]) == (net["id"], guest_project)
+
+
+def test_access_as_external_makes_the_network_external_for_one_project(api: Api) -> None:
+    admin = Neutron(api)
+    a, alice, b, bob = _two(api)
+    carol = Neutron(api, api.member_of(api.project()["id"])[1])
+    net = alice.network(name="uplink")
+    alice.subnet(net["id"], "198.51.100.0/24")
+    r = alice.post("/rbac-policies", {"rbac_policy": {
+        "object_type": "network", "object_id": net["id"], "action": "access_as_external",
+        "target_tenant": b["id"]}})
+    assert r.status_code == 201, r.text
+    grant = r.json()["rbac_policy"]
+    # The network is now external (router:external), for bob only: not shared, unseen by
+    # a third project.
+    seen = bob.get(f"/networks/{net['id']}").json()["network"]
+    assert (seen["router:external"], seen["shared"]) == (True, False)
+    assert [n["id"] for n in bob.get("/networks", **{"router:external": "true"}).json()[
+        "networks"]] == [net["id"]]
+    neutron_error(carol.get(f"/networks/{net['id']}"), 404, "NetworkNotFound")
+    neutron_error(carol.post("/routers", {"router": {"external_gateway_info": {
+        "network_id": net["id"]}}}), 404, "NetworkNotFound")
+    # Bob's router takes its gateway there, and a floating IP comes from it.
+    router = bob.make("router", external_gateway_info={"network_id": net["id"]})
+    gateway_ip = router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+    assert gateway_ip.startswith("198.51.100.")
+    fip = bob.make("floatingip", floating_network_id=net["id"])
+    assert fip["floating_ip_address"].startswith("198.51.100.")
+    # The gateway holds the grant.
+    neutron_error(alice.delete(f"/rbac-policies/{grant['id']}"), 409, "RbacPolicyInUse")
+    assert bob.delete(f"/floatingips/{fip['id']}").status_code == 204
+    assert bob.put(f"/routers/{router['id']}", {"router": {"external_gateway_info": {}}}
+                   ).status_code == 200
+    assert alice.delete(f"/rbac-policies/{grant['id']}").status_code == 204
+    # The last external grant gone, the network is internal again.
+    assert alice.get(f"/networks/{net['id']}").json()["network"]["router:external"] is False
+    neutron_error(bob.get(f"/networks/{net['id']}"), 404, "NetworkNotFound")
+
+    # router:external through the network API is every project's: the wildcard policy.
+    assert admin.put(f"/networks/{net['id']}", {"network": {"router:external": True}}
+                     ).status_code == 200
+    found = admin.get("/rbac-policies", object_id=net["id"]).json()["rbac_policies"]
+    assert [(p["action"], p["target_tenant"], p["project_id"]) for p in found] == [
+        ("access_as_external", "*", a["id"])]
+    assert carol.get(f"/networks/{net['id']}").json()["network"]["router:external"] is True
+    assert admin.put(f"/networks/{net['id']}", {"network": {"router:external": False}}
+                     ).status_code == 200
+    assert admin.get("/rbac-policies", object_id=net["id"]).json()["rbac_policies"] == []
+    neutron_error(carol.get(f"/networks/{net['id']}"), 404, "NetworkNotFound")
