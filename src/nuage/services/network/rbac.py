@@ -2,16 +2,20 @@
 (only the target), delete.
 
 One source of truth: the policies table. A network's `shared` column is a cached "a
-wildcard access_as_shared policy exists", written only here, in the transaction that adds
-or removes that row (a policy made with target `*`, or `shared` set on the network through
-the network API, which calls `share_with_all`/`unshare_with_all`). What a caller sees as
-`shared` is Neutron's: true when the wildcard exists or a policy names the caller's project.
+wildcard access_as_shared policy exists", and its `external` column (`router:external`) a
+cached "an access_as_external policy exists", written only here, in the transaction that
+adds or removes those rows (a policy made, moved or deleted, or `shared`/`router:external`
+set through the network API, which calls `share_with_all`/`unshare_with_all`,
+`external_for_all`/`not_external`: the wildcard, every project's). What a caller sees as
+`shared` is Neutron's: true when the wildcard exists or a policy names the caller's
+project. Who sees a network through a policy is `base.granted_networks`.
 
 Who: the network's owner shares its own network with a named project, an admin any
 network with anyone (`*` included: Neutron's create_rbac_policy:target_tenant). A policy
 is seen only by its own project (and the cloud's readers): another project's is 404.
-Taking access away from a project that still has ports on the network is refused (409
-RbacPolicyInUse), as Neutron's ensure_no_tenant_ports_on_network.
+Taking access away from a project that still has ports on the network (access_as_shared)
+or a router gateway on it (access_as_external) is refused (409 RbacPolicyInUse), as
+Neutron's ensure_no_tenant_ports_on_network and _validate_ext_not_in_use_by_tenant.
 """
 
 from __future__ import annotations
