@@ -1,6 +1,7 @@
 """Network RBAC through the real `openstack network rbac` commands against a live nuage: a
-tenant shares its network with another project, which then sees it and attaches a port;
-the grant cannot go while that port needs it."""
+tenant shares its network with another project, which then sees it and attaches a port
+(the grant cannot go while that port needs it), then makes it an external network for
+that project, whose router takes its gateway there."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ def test_cli_network_rbac_lifecycle(live_nuage: LiveNuage, tenant_factory: Any,
     assert port["project_id"] == other.project_id
     assert cli_json(other_env, "network", "rbac", "list") == []
 
+    # Moving the grant away from the project is refused while its port needs it.
+    moved = run_cli(env, "network", "rbac", "set", "--target-project", owner.project_id,
+                    made["id"], check=False)
+    assert moved.returncode != 0
+    assert "cannot be removed because other objects depend on it" in moved.stderr
     # Its port holds the grant: Neutron's RbacPolicyInUse, then the delete once it is gone.
     busy = run_cli(env, "network", "rbac", "delete", made["id"], check=False)
     assert busy.returncode != 0
@@ -68,4 +74,18 @@ def test_cli_network_rbac_lifecycle(live_nuage: LiveNuage, tenant_factory: Any,
     assert cli_json(env, "network", "show", name)["shared"] is True
     run_cli(admin_env, "network", "rbac", "delete", wildcard["id"])
     assert cli_json(env, "network", "show", name)["shared"] is False
+
+    # access_as_external: the network becomes an external network for the other project,
+    # which lists it among the external ones and puts its router's gateway on it.
+    external = cli_json(env, "network", "rbac", "create", "--type", "network", "--action",
+                        "access_as_external", "--target-project", other.project_id, name)
+    assert external["action"] == "access_as_external"
+    assert net["id"] in [n["ID"] for n in cli_json(other_env, "network", "list",
+                                                   "--external")]
+    router = cli_json(other_env, "router", "create", "--external-gateway", net["id"],
+                      unique("router"))
+    assert router["external_gateway_info"]["network_id"] == net["id"]
+    run_cli(other_env, "router", "delete", router["id"])
+    run_cli(env, "network", "rbac", "delete", external["id"])
+    assert cli_json(env, "network", "show", name)["router:external"] is False
     run_cli(env, "network", "delete", name)
