@@ -48,11 +48,10 @@ def upgrade() -> None:
                         sa.column("project_id", sa.String()), sa.column("shared", sa.Boolean()),
                         sa.column("external", sa.Boolean()))
     now = datetime.now(UTC)
-    grants = []
-    for action, column in (("access_as_shared", networks.c.shared),
-                           ("access_as_external", networks.c.external)):
+    grants: list[dict[str, object]] = []
+    for action, flag in (("access_as_shared", "shared"), ("access_as_external", "external")):
         rows = op.get_bind().execute(
-            sa.select(networks.c.id, networks.c.project_id).where(column.is_(True)))
+            sa.select(networks.c.id, networks.c.project_id).where(networks.c[flag].is_(True)))
         grants += [{"id": str(uuid.uuid4()), "project_id": project_id,
                     "object_type": "network", "object_id": network_id, "action": action,
                     "target_tenant": "*", "created_at": now, "updated_at": now}
