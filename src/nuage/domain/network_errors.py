@@ -206,6 +206,19 @@ class NetworkFault(FaultCode):
     SUBNETPOOL_VERSION_MISMATCH = "subnet.subnetpool_version_mismatch"
     # Subnets of one network (and IP version) come from one pool, or none. Fields: none.
     NETWORK_SUBNETPOOL_AFFINITY = "subnet.network_subnetpool_affinity"
+
+
+    # --- RBAC policies ---
+    # The same grant exists already. Fields: none.
+    RBAC_DUPLICATE = "rbac_policy.duplicate"
+    # A project would lose access its ports still need. Fields: object_id, details.
+    RBAC_IN_USE = "rbac_policy.in_use"
+    # Only the network's owner (or an admin) shares it. Fields: none.
+    RBAC_NOT_OWNER = "rbac_policy.not_owner"
+    # An object type nuage's policies do not apply to. Fields: value.
+    RBAC_OBJECT_TYPE_INVALID = "rbac_policy.object_type_invalid"
+    # An action the object type has not. Fields: action, object_type, valid_actions.
+    RBAC_ACTION_INVALID = "rbac_policy.action_invalid"
     # --- quotas ---
     # Fields: resources (the names over their limit).
     OVER_QUOTA = "network.over_quota"

@@ -459,6 +459,18 @@ POLICY: dict[str, Rule] = {
     "network:subnetpool:get": any_of(cloud_reader, project_reader, shared_with_all),
     "network:subnetpool:update": any_of(cloud_admin, project_member),
     "network:subnetpool:delete": any_of(cloud_admin, project_member),
+
+
+    # RBAC policies (Neutron's *_rbac_policy): the target is the policy's project for
+    # create/get/update/delete; `share_network` is checked against the shared network's
+    # project (only its owner or an admin grants access to it); a grant to every project
+    # (target_tenant `*`) is the cloud's (create_rbac_policy:target_tenant).
+    "network:rbac_policy:create": any_of(cloud_admin, project_member),
+    "network:rbac_policy:share_network": any_of(cloud_admin, project_member),
+    "network:rbac_policy:target_all": ADMIN,
+    "network:rbac_policy:get": any_of(cloud_reader, project_reader),
+    "network:rbac_policy:update": any_of(cloud_admin, project_member),
+    "network:rbac_policy:delete": any_of(cloud_admin, project_member),
 }
 
 

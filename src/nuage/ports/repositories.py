@@ -48,6 +48,7 @@ from nuage.domain.network import (
 )
 from nuage.domain.network_l3 import AutoAllocatedTopology, FloatingIp, Router
 from nuage.domain.network_pools import SubnetPool
+from nuage.domain.network_rbac import RbacPolicy
 from nuage.domain.network_security import (
     DefaultSecurityGroup,
     PortSecurityGroup,
@@ -213,9 +214,8 @@ class UnitOfWork(Transaction, Protocol):
     routers: Repository[Router]
     floating_ips: Repository[FloatingIp]
     auto_allocated_topologies: Repository[AutoAllocatedTopology]
-
-
     subnetpools: Repository[SubnetPool]
+    rbac_policies: Repository[RbacPolicy]
     network: NetworkIndex
 
 

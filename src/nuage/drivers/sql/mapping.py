@@ -12,6 +12,7 @@ from nuage.domain import image as img
 from nuage.domain import network as net
 from nuage.domain import network_l3 as l3
 from nuage.domain import network_pools as pools
+from nuage.domain import network_rbac as rbac
 from nuage.domain import network_security as sg
 from nuage.domain import storage as st
 from nuage.drivers.sql import (
@@ -78,6 +79,9 @@ MAPPINGS: list[tuple[type, Table]] = [
 
 
     (pools.SubnetPool, network_tables.subnetpools),
+
+
+    (rbac.RbacPolicy, network_tables.rbac_policies),
 ]
 
 

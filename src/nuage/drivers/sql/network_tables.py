@@ -252,3 +252,20 @@ subnetpools = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# --- migration 0013: RBAC policies (who a network is shared with) ---
+# The key makes a duplicate grant impossible whoever adds it (Neutron's DuplicateRbacPolicy).
+rbac_policies = Table(
+    "rbac_policies", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project_id", String(ID), nullable=False, index=True),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(36), nullable=False, index=True),
+    Column("action", String(32), nullable=False),
+    # A project id or "*"; Neutron takes up to 255 characters (it checks no project).
+    Column("target_tenant", String(255), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("object_type", "object_id", "action", "target_tenant",
+                     name="uq_rbac_policies_object_type_object_id_action_target_tenant"),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ from nuage.domain.audit import Outcome
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import CommonFault, Forbidden, NotFound, NuageError
 from nuage.domain.network import Network, NetworkType, Port, Subnet
+from nuage.domain.network_rbac import WILDCARD, RbacAction, RbacObjectType
 from nuage.domain.policy import Target
 from nuage.ports.clock import Clock
 from nuage.ports.network_agent import NetworkAgentChannel, NoNetworkAgents
@@ -93,19 +94,46 @@ class NetworkPorts:
     agents: NetworkAgentChannel = field(default_factory=NoNetworkAgents)
 
 
-def network_target(net: Network) -> Target:
-    return Target(project_id=net.project_id, shared=net.shared or net.external)
+def granted_networks(uow: UnitOfWork, ctx: RequestContext) -> frozenset[str]:
+    """The networks an RBAC policy opens to the caller besides those shared with all (the
+    network's `shared`, seen without a lookup): every project's external networks (a
+    wildcard access_as_external), and those shared or made external for the caller's
+    project by name."""
+    network = RbacObjectType.NETWORK.value
+    ids = {p.object_id for p in uow.rbac_policies.find(
+        object_type=network, action=RbacAction.ACCESS_AS_EXTERNAL.value,
+        target_tenant=WILDCARD)}
+    if ctx.project_id is not None:
+        ids.update(p.object_id for p in uow.rbac_policies.find(
+            object_type=network, target_tenant=ctx.project_id))
+    return frozenset(ids)
 
 
-def network_visible(ctx: RequestContext, net: Network) -> bool:
-    return policy.may(ctx, "network:network:get", network_target(net))
+def shared_with_project(uow: UnitOfWork, ctx: RequestContext) -> frozenset[str]:
+    """The networks an access_as_shared policy names the caller's project for: Neutron
+    shows them `shared` to it."""
+    if ctx.project_id is None:
+        return frozenset()
+    return frozenset(p.object_id for p in uow.rbac_policies.find(
+        object_type=RbacObjectType.NETWORK.value, action=RbacAction.ACCESS_AS_SHARED.value,
+        target_tenant=ctx.project_id))
 
 
-def subnet_visible(ctx: RequestContext, subnet: Subnet, net: Network | None) -> bool:
+def network_target(net: Network, granted: Collection[str] = ()) -> Target:
+    """`granted`: the networks RBAC opens to the caller (`granted_networks`)."""
+    return Target(project_id=net.project_id, shared=net.shared or net.id in granted)
+
+
+def network_visible(ctx: RequestContext, net: Network, granted: Collection[str] = ()) -> bool:
+    return policy.may(ctx, "network:network:get", network_target(net, granted))
+
+
+def subnet_visible(ctx: RequestContext, subnet: Subnet, net: Network | None,
+                   granted: Collection[str] = ()) -> bool:
     """The subnet's own project sees it, and so does whoever sees its network (its owner
     included, when an admin made the subnet in another project): lists show the subnets of
     the networks the caller sees, and a show agrees."""
-    shared = net is not None and (net.shared or net.external)
+    shared = net is not None and (net.shared or net.id in granted)
     if policy.may(ctx, "network:subnet:get", Target(project_id=subnet.project_id,
                                                     shared=shared)):
         return True
@@ -152,14 +180,15 @@ class NetworkUseCases:
         """The network, or 404 when absent or invisible to the caller."""
         net = (uow.networks.get_for_update(network_id) if for_update
                else uow.networks.get(network_id))
-        if net is None or not network_visible(ctx, net):
+        if net is None or not network_visible(ctx, net, granted_networks(uow, ctx)):
             raise NotFound("network", network_id)
         return net
 
     @staticmethod
     def find_subnet(uow: UnitOfWork, ctx: RequestContext, subnet_id: str) -> Subnet:
         subnet = uow.subnets.get(subnet_id)
-        if subnet is None or not subnet_visible(ctx, subnet, uow.networks.get(subnet.network_id)):
+        if subnet is None or not subnet_visible(ctx, subnet, uow.networks.get(subnet.network_id),
+                                                granted_networks(uow, ctx)):
             raise NotFound("subnet", subnet_id)
         return subnet
 

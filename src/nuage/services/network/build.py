@@ -13,6 +13,7 @@ from nuage.services.network.metadata import MetadataLookup
 from nuage.services.network.networks import NetworkService
 from nuage.services.network.ports import PortService
 from nuage.services.network.quotas import NetworkQuotaService
+from nuage.services.network.rbac import RbacPolicyService
 from nuage.services.network.routers import RouterService
 from nuage.services.network.security_group_rules import SecurityGroupRuleService
 from nuage.services.network.security_groups import SecurityGroupService
@@ -38,6 +39,7 @@ class NetworkServices:
     # Compute's ServerNetworks port (its servers' NICs), served by these use cases.
     compute_binding: ComputeNetworkBinding
     subnetpools: SubnetPoolService
+    rbac_policies: RbacPolicyService
 
 
 def build_network(ports: NetworkPorts) -> NetworkServices:
@@ -59,4 +61,5 @@ def build_network(ports: NetworkPorts) -> NetworkServices:
                            config_max_page=ports.config.max_page,
                            metadata=MetadataLookup(ports),
                            compute_binding=binding,
-                           subnetpools=SubnetPoolService(ports, quotas))
+                           subnetpools=SubnetPoolService(ports, quotas),
+                           rbac_policies=RbacPolicyService(ports))

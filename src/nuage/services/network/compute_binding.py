@@ -32,7 +32,12 @@ from nuage.ports.compute_network import (
 )
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.network.auto_allocation import AutoAllocationService
-from nuage.services.network.base import drop_port, network_visible, port_visible
+from nuage.services.network.base import (
+    drop_port,
+    granted_networks,
+    network_visible,
+    port_visible,
+)
 from nuage.services.network.ports import FixedIp, PortService
 from nuage.services.network.quotas import used
 from nuage.services.network.security_groups import ensure_default_group, group_visible
@@ -87,13 +92,16 @@ class ComputeNetworkBinding:
 
     def _usable(self, uow: UnitOfWork, ctx: RequestContext) -> list[Network]:
         """Nova's available networks for "auto" (and no networks at all): the project's
-        own and the shared ones together, with a subnet (never an external network, nor
-        another project's private network, which a cloud administrator also sees). The
+        own and the shared ones (with all, or with it by an RBAC policy) together, with a
+        subnet (never an external network, nor another project's private network, which a
+        cloud administrator also sees). The
         project's admin-down ones are left out as Nova leaves them out for "auto": an
         auto-allocated network is down until its topology is recorded."""
+        granted = granted_networks(uow, ctx)
         return [n for n in uow.networks.find()
-                if not n.external and network_visible(ctx, n)
-                and ((n.project_id == ctx.project_id and n.admin_state_up) or n.shared)
+                if not n.external and network_visible(ctx, n, granted)
+                and ((n.project_id == ctx.project_id and n.admin_state_up) or n.shared
+                     or n.id in granted)
                 and uow.subnets.first(network_id=n.id) is not None]
 
     def prepare_auto(self, ctx: RequestContext) -> None:
@@ -410,7 +418,7 @@ class ComputeNetworkBinding:
                  for_update: bool = False) -> Network:
         net = (uow.networks.get_for_update(network_id) if for_update
                else uow.networks.get(network_id))
-        if net is None or not network_visible(ctx, net):
+        if net is None or not network_visible(ctx, net, granted_networks(uow, ctx)):
             raise ValidationError(ComputeFault.SERVER_NETWORK_NOT_FOUND, network_id=network_id)
         if uow.subnets.first(network_id=net.id) is None:
             raise ValidationError(ComputeFault.SERVER_NETWORK_REQUIRES_SUBNET,

@@ -18,14 +18,18 @@ from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict, ValidationError
 from nuage.domain.network import OWN_PORT_OWNERS, Network, NetworkType, Segment
 from nuage.domain.network_errors import NetworkFault, Unavailable
+from nuage.domain.network_rbac import WILDCARD
 from nuage.domain.policy import Target
 from nuage.ports.repositories import UnitOfWork
+from nuage.services.network import rbac
 from nuage.services.network.base import (
     NetworkPorts,
     NetworkUseCases,
     all_or_none,
     drop_port,
+    granted_networks,
     network_target,
+    shared_with_project,
 )
 from nuage.services.network.listing import ListQuery, Page, page
 from nuage.services.network.quotas import NetworkQuotaService
@@ -59,6 +63,13 @@ class NetworkInfo:
 
     network: Network
     subnet_ids: list[str] = field(default_factory=list)
+    # An RBAC policy shares it with the caller's project by name: Neutron shows `shared`
+    # true to that project (services/network/rbac.py).
+    shared_with_caller: bool = False
+
+    @property
+    def shared(self) -> bool:
+        return self.network.shared or self.shared_with_caller
 
 
 # Attributes an update may change, and the policy row each needs beyond "update".
@@ -161,6 +172,10 @@ class NetworkService(NetworkUseCases):
                 port_security_enabled=cmd.port_security_enabled, network_type=network_type,
                 physical_network=physnet, segmentation_id=seg_id, tags=list(cmd.tags))
             uow.networks.add(net)
+            if net.shared:
+                rbac.share_with_all(self.p, uow, net)
+            if net.external:
+                rbac.external_for_all(self.p, uow, net)
             if network_type != NetworkType.LOCAL:
                 uow.segments.add(Segment(network_type, physnet or "", seg_id or 0, net.id))
             self.record(uow, ctx, "network.create", "network", net.id, project,
@@ -179,7 +194,8 @@ class NetworkService(NetworkUseCases):
         self.require_user(ctx)
         with self.p.uow() as uow:
             net = self.find_network(uow, ctx, network_id)
-            return NetworkInfo(net, self._subnet_ids(uow, [net.id]).get(net.id, []))
+            return NetworkInfo(net, self._subnet_ids(uow, [net.id]).get(net.id, []),
+                               net.id in shared_with_project(uow, ctx))
 
     @staticmethod
     def _subnet_ids(uow: UnitOfWork, network_ids: list[str]) -> dict[str, list[str]]:
@@ -194,7 +210,9 @@ class NetworkService(NetworkUseCases):
             return uow.networks.find()
         seen: dict[str, Network] = {}
         own = uow.networks.find(project_id=ctx.project_id) if ctx.project_id else []
-        for net in [*own, *uow.networks.find(shared=True), *uow.networks.find(external=True)]:
+        granted = list(granted_networks(uow, ctx))
+        for net in [*own, *uow.networks.find(shared=True),
+                    *(uow.networks.find(id=granted) if granted else [])]:
             seen[net.id] = net
         return list(seen.values())
 
@@ -202,6 +220,15 @@ class NetworkService(NetworkUseCases):
         self.require_user(ctx)
         with self.p.uow() as uow:
             nets = self.visible_networks(uow, ctx)
+            granted = shared_with_project(uow, ctx)
+            if "shared" in q.filters:
+                # `shared` as the caller reads it: a policy naming its project counts.
+                wanted_shared = {v.lower() for v in q.filters["shared"]}
+                nets = [n for n in nets if ("true" if n.shared or n.id in granted
+                                            else "false") in wanted_shared]
+                q = ListQuery(**{**q.__dict__,
+                                 "filters": {k: v for k, v in q.filters.items()
+                                             if k != "shared"}})
             if "subnets" in q.filters:
                 wanted = set(q.filters["subnets"])
                 holders = {s.network_id for s in uow.subnets.find(id=list(wanted))}
@@ -211,8 +238,8 @@ class NetworkService(NetworkUseCases):
                                              if k != "subnets"}})
             chosen = page(nets, q, "network", self.p.config.max_page)
             ids = self._subnet_ids(uow, [n.id for n in chosen.items])
-        return Page([NetworkInfo(n, ids.get(n.id, [])) for n in chosen.items],
-                    chosen.has_next, chosen.has_previous)
+        return Page([NetworkInfo(n, ids.get(n.id, []), n.id in granted)
+                     for n in chosen.items], chosen.has_next, chosen.has_previous)
 
     def update(self, ctx: RequestContext, network_id: str, changes: dict[str, Any]
                ) -> NetworkInfo:
@@ -231,13 +258,19 @@ class NetworkService(NetworkUseCases):
                 # refuses it too.
                 raise ValidationError(NetworkFault.PROVIDER_INVALID,
                                       reason="updating provider attributes is not supported")
-            if changes.get("shared") is False and net.shared:
-                others = [p for p in uow.ports.find(network_id=net.id)
-                          if p.project_id != net.project_id]
-                if others:
-                    raise Conflict(NetworkFault.NETWORK_SHARED_IN_USE, network_id=net.id)
+            if changes.get("shared") is False and net.shared and rbac.ports_losing_access(
+                    uow, net, rbac.wildcard_of(uow, net.id), WILDCARD):
+                raise Conflict(NetworkFault.NETWORK_SHARED_IN_USE, network_id=net.id)
             if "mtu" in changes:
                 changes = {**changes, "mtu": self._mtu(net.network_type, changes["mtu"])}
+            if changes.get("shared") is True:
+                # The wildcard policy is the truth; the column follows it (rbac.py).
+                rbac.share_with_all(self.p, uow, net)
+            elif changes.get("shared") is False:
+                rbac.unshare_with_all(uow, net)
+            if "external" in changes and changes["external"] != net.external:
+                (rbac.external_for_all(self.p, uow, net) if changes["external"]
+                 else rbac.not_external(uow, net))
             for key, value in changes.items():
                 setattr(net, key, list(value) if key == "tags" else value)
             if net.is_default and net.external and changes.get("is_default"):
@@ -251,7 +284,8 @@ class NetworkService(NetworkUseCases):
                         {"changed": sorted(changes)})
             uow.commit()
             self.wake(net.id)
-            return NetworkInfo(net, self._subnet_ids(uow, [net.id]).get(net.id, []))
+            return NetworkInfo(net, self._subnet_ids(uow, [net.id]).get(net.id, []),
+                               net.id in shared_with_project(uow, ctx))
 
     def delete(self, ctx: RequestContext, network_id: str) -> None:
         """Refused (409 NetworkInUse) while ports other than the network's own DHCP ports
@@ -280,6 +314,7 @@ class NetworkService(NetworkUseCases):
                 uow.ports.delete(port)
             uow.subnets.delete_where(network_id=net.id)
             uow.segments.delete_where(network_id=net.id)
+            rbac.drop_network_policies(uow, net.id)
             uow.networks.delete(net)
             self.record(uow, ctx, "network.delete", "network", net.id, net.project_id,
                         {"name": net.name, "segmentation_id": net.segmentation_id})

@@ -12,6 +12,7 @@ from nuage.api.openstack.network import (
     networks,
     ports,
     quotas,
+    rbac,
     routers,
     security_group_rules,
     security_groups,
@@ -45,6 +46,7 @@ RESOURCES = (
     subnetpools,
     tags,
     auto_allocated_topology,
+    rbac,
 )
 
 

@@ -187,6 +187,17 @@ FLOATINGIP = (
     Attr("port_forwardings", None, Kind.DICTS),
 )
 
+# An RBAC policy: no name, description, tags or timestamps (Neutron's shows none).
+RBAC_POLICY = (
+    Attr("id", "id", Kind.STRING),
+    Attr("project_id", "project_id", Kind.STRING, post=True),
+    Attr("tenant_id", "project_id", Kind.STRING, post=True),
+    Attr("object_type", "object_type", Kind.STRING, post=True),
+    Attr("object_id", "object_id", Kind.STRING, post=True),
+    Attr("action", "action", Kind.STRING, post=True),
+    Attr("target_tenant", "target_tenant", Kind.STRING, post=True, put=True),
+)
+
 BY_WIRE: dict[str, dict[str, Attr]] = {
     "network": {a.wire: a for a in NETWORK},
     "subnet": {a.wire: a for a in SUBNET},
@@ -196,4 +207,7 @@ BY_WIRE: dict[str, dict[str, Attr]] = {
     "router": {a.wire: a for a in ROUTER},
     "floatingip": {a.wire: a for a in FLOATINGIP},
     "subnetpool": {a.wire: a for a in SUBNETPOOL},
+
+
+    "rbac_policy": {a.wire: a for a in RBAC_POLICY},
 }

@@ -36,7 +36,8 @@ _NOT_FOUND_TYPES = {"network": "NetworkNotFound", "subnet": "SubnetNotFound",
                     "security_group": "SecurityGroupNotFound",
                     "security_group_rule": "SecurityGroupRuleNotFound",
                     "subnetpool": "SubnetPoolNotFound",
-                    "address_scope": "AddressScopeNotFound"}
+                    "address_scope": "AddressScopeNotFound",
+                    "rbac_policy": "RbacPolicyNotFound"}
 
 
 def _not_found(f: Mapping[str, Any]) -> str:
@@ -48,6 +49,9 @@ def _not_found(f: Mapping[str, Any]) -> str:
         return f"Security group {f['ident']} does not exist"
     if f["kind"] == "security_group_rule":
         return f"Security group rule {f['ident']} does not exist"
+    if f["kind"] == "rbac_policy":
+        # Networks are the only object type nuage's policies have.
+        return f"RBAC policy of type network with ID {f['ident']} not found"
     noun = {"network": "Network", "subnet": "Subnet", "port": "Port", "router": "Router",
             "floatingip": "Floating IP", "subnetpool": "Subnet pool",
             "address_scope": "Address scope"}.get(f["kind"])
@@ -293,6 +297,18 @@ WORDING: dict[FaultCode, Wording] = {
                                               "subnet pool.",
     NetworkFault.NETWORK_SUBNETPOOL_AFFINITY: "Subnets hosted on the same network must be "
                                               "allocated from the same subnet pool.",
+
+
+    # --- RBAC policies ---
+    NetworkFault.RBAC_DUPLICATE: "An RBAC policy already exists with those values.",
+    NetworkFault.RBAC_IN_USE: "RBAC policy on object {object_id} cannot be removed because "
+                              "other objects depend on it.\nDetails: {details}",
+    NetworkFault.RBAC_NOT_OWNER: "Invalid input for operation: Only admins can manipulate "
+                                 "policies on networks they do not own.",
+    NetworkFault.RBAC_OBJECT_TYPE_INVALID: "Invalid input for operation: '{value}' is not a "
+                                           "valid RBAC object type.",
+    NetworkFault.RBAC_ACTION_INVALID: "Invalid action '{action}' for object type "
+                                      "'{object_type}'. Valid actions: {valid_actions}",
     # --- quotas ---
     NetworkFault.AUTO_ALLOCATION_FAILED: "Deployment error: {reason}.",
     NetworkFault.DEFAULT_EXTERNAL_NETWORK_EXISTS: "A default external network already "
@@ -405,6 +421,13 @@ TYPES: dict[FaultCode, str | Callable[[Mapping[str, Any]], str]] = {
     NetworkFault.NO_DEFAULT_SUBNETPOOL: "BadRequest",
     NetworkFault.SUBNETPOOL_VERSION_MISMATCH: "BadRequest",
     NetworkFault.NETWORK_SUBNETPOOL_AFFINITY: "NetworkSubnetPoolAffinityError",
+
+
+    NetworkFault.RBAC_DUPLICATE: "DuplicateRbacPolicy",
+    NetworkFault.RBAC_IN_USE: "RbacPolicyInUse",
+    NetworkFault.RBAC_NOT_OWNER: "InvalidInput",
+    NetworkFault.RBAC_OBJECT_TYPE_INVALID: "InvalidInput",
+    NetworkFault.RBAC_ACTION_INVALID: "InvalidActionForType",
     NetworkFault.OVER_QUOTA: "OverQuota",
     NetworkFault.QUOTA_BELOW_USAGE: "InvalidQuotaValue",
 }

@@ -56,6 +56,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the "
                     "router abstraction for specifying whether SNAT should occur on the "
                     "external gateway"),
+    "rbac-policies": ("RBAC Policies", "Allows creation and modification of policies that "
+                      "control tenant access to resources."),
     "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
     "auto-allocated-topology": ("Auto Allocated Topology Services", "Auto Allocated "
                                 "Topology Services."),

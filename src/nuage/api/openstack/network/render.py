@@ -13,6 +13,7 @@ from nuage.api.openstack.network.attributes import (
     FLOATINGIP,
     NETWORK,
     PORT,
+    RBAC_POLICY,
     ROUTER,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
@@ -25,6 +26,7 @@ from nuage.domain.context import RequestContext
 from nuage.domain.network import Port, Subnet
 from nuage.domain.network_l3 import FloatingIp, Router
 from nuage.domain.network_pools import SubnetPool
+from nuage.domain.network_rbac import RbacPolicy
 from nuage.domain.network_security import SecurityGroupRule
 from nuage.services.network.listing import Page
 from nuage.services.network.networks import NetworkInfo
@@ -77,7 +79,7 @@ def _render(entity: Any, attrs: tuple[Attr, ...], ctx: RequestContext, wanted: l
 def network(info: NetworkInfo, ctx: RequestContext, wanted: list[str] | None = None
             ) -> dict[str, Any]:
     return _render(info.network, NETWORK, ctx, wanted or [],
-                   {"subnets": list(info.subnet_ids)})
+                   {"subnets": list(info.subnet_ids), "shared": info.shared})
 
 
 def subnet(s: Subnet, ctx: RequestContext, wanted: list[str] | None = None) -> dict[str, Any]:
@@ -119,6 +121,11 @@ def router(r: Router, ctx: RequestContext, wanted: list[str] | None = None) -> d
 def floatingip(f: FloatingIp, ctx: RequestContext, wanted: list[str] | None = None
                ) -> dict[str, Any]:
     return _render(f, FLOATINGIP, ctx, wanted or [])
+
+
+def rbac_policy(r: RbacPolicy, ctx: RequestContext, wanted: list[str] | None = None
+                ) -> dict[str, Any]:
+    return _render(r, RBAC_POLICY, ctx, wanted or [])
 
 
 def links(request: Request, collection_url: str, page: Page[Any], ids: list[str]

@@ -85,11 +85,12 @@ async def resource_body(request: Request, resource: str, post: bool) -> dict[str
     return checked(resource, body[resource], post)
 
 
-async def create_bodies(request: Request, resource: str) -> tuple[list[dict[str, Any]], bool]:
+async def create_bodies(request: Request, resource: str, plural: str | None = None
+                        ) -> tuple[list[dict[str, Any]], bool]:
     """A create's items, checked, and whether it was a bulk create (`{resources: [...]}`,
-    answered as a list)."""
+    answered as a list; `plural` where it is not the resource and an s)."""
     body = await json_object(request)
-    plural = f"{resource}s"
+    plural = plural or f"{resource}s"
     if set(body) == {plural} and isinstance(body[plural], list) and body[plural] and all(
             isinstance(item, dict) for item in body[plural]):
         return [checked(resource, item, post=True) for item in body[plural]], True

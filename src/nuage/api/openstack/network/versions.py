@@ -12,7 +12,8 @@ from nuage.api.openstack.network.deps import deps
 RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
              ("quota", "quotas"), ("security_group", "security-groups"),
              ("security_group_rule", "security-group-rules"), ("router", "routers"),
-             ("floatingip", "floatingips"), ("subnetpool", "subnetpools"))
+             ("floatingip", "floatingips"), ("subnetpool", "subnetpools"),
+             ("rbac_policy", "rbac-policies"))
 
 
 async def versions(request: Request) -> Response:
