@@ -100,6 +100,23 @@ class ServerNetworks(Protocol):
         caller's unit of work; raises the refusals `check` names and quota's 403."""
         ...
 
+    def attach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, project_id: str,
+               host: str, request: NetworkRequest, tag: str | None = None) -> ServerNic:
+        """os-interface's attach: one more NIC for the server, after its others: the
+        caller's port (`request.port_id`), or a port created on `request.network_id`
+        (with `request.fixed_ip`), or neither: one on the network `auto` would pick. The
+        port is bound to `host` and remembers `tag`. Refusals, in Nova's: an unknown
+        port or network 404; a port in use or an address taken 409; no network to pick,
+        several, or a full subnet 400; the port quota 403."""
+        ...
+
+    def detach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+               port_id: str) -> list[str]:
+        """os-interface's detach: the port leaves the server, deleted if compute created
+        it, else unbound and kept (the caller's port, as in Nova). Not one of the
+        server's ports: 404. Returns the hosts whose network agents must unplug it."""
+        ...
+
     def groups(self, uow: UnitOfWork, ctx: RequestContext, server_ids: Iterable[str]
                ) -> dict[str, list[ServerGroup]]:
         """The security groups on each server's ports that `ctx` may see, each once, in

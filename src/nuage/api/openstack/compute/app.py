@@ -28,6 +28,7 @@ from nuage.api.openstack.compute import (
     hosts,
     hypervisors,
     images,
+    interfaces,
     keypairs,
     limits,
     migrations,
@@ -98,7 +99,7 @@ API: list[BaseRoute] = [
     *aggregates.ROUTES,
     *images.ROUTES,
     *migrations.ROUTES, *usage.ROUTES,
-    *diagnostics.ROUTES,
+    *diagnostics.ROUTES, *interfaces.ROUTES,
 ]
 
 
