@@ -98,12 +98,13 @@ class InterfaceService(ServerUseCases):
         server = self.server(uow, ctx, server_id, for_update=True)
         self.enforce(ctx, row, server)
         self.require_unlocked(ctx, server)
-        if server.task_state is not None:
-            raise Conflict(ComputeFault.SERVER_TASK_STATE_CONFLICT, action=action,
-                           server_id=server.id, task_state=server.task_state)
+        # Nova's check_instance_state: the vm_state first, then the task.
         if server.vm_state not in ATTACHABLE or server.host is None:
             raise Conflict(ComputeFault.SERVER_VM_STATE_CONFLICT, action=action,
                            server_id=server.id, vm_state=server.vm_state)
+        if server.task_state is not None:
+            raise Conflict(ComputeFault.SERVER_TASK_STATE_CONFLICT, action=action,
+                           server_id=server.id, task_state=server.task_state)
         if self.p.networks is None:
             # A deployment without networks: no network to attach, no port to detach.
             raise NotFound("server", server.id, ComputeFault.SERVER_WITHOUT_PORTS)
