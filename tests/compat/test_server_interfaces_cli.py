@@ -1,0 +1,68 @@
+"""A server's interfaces after its create through the real `openstack` CLI against a
+live nuage (the datapath off: the ports stay DOWN and the guest gets no NIC, but every
+call the CLI makes is answered): `server add port`, `server add network`, `server
+remove port`, `server remove network` (which lists os-interface, then deletes), and the
+refusals as the CLI reports them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.compat.conftest import Tenant, cli_json, run_cli, unique, user_env
+from tests.compat.test_servers_cli import wait_status
+from tests.support.live import LiveNuage
+
+pytestmark = pytest.mark.compat
+
+
+def test_cli_server_add_and_remove_ports_and_networks(live_nuage: LiveNuage,
+                                                      tenant_factory: Any) -> None:
+    t: Tenant = tenant_factory("srviface")
+    env = user_env(live_nuage, t.username, t.password, t.project_name)
+    net, other = unique("net"), unique("net")
+    made_net = cli_json(env, "network", "create", net)
+    made_other = cli_json(env, "network", "create", other)
+    cli_json(env, "subnet", "create", "--network", net, "--subnet-range", "10.30.0.0/24",
+             unique("sub"))
+    cli_json(env, "subnet", "create", "--network", other, "--subnet-range", "10.31.0.0/24",
+             unique("sub"))
+    flavors = cli_json(env, "flavor", "list")
+    smallest = min(flavors, key=lambda f: (f["RAM"], f["VCPUs"]))["Name"]
+    name = unique("vm")
+    sid = cli_json(env, "server", "create", "--image", "nuage-guest", "--flavor", smallest,
+                   "--nic", "none", name)["id"]
+    wait_status(env, sid, "ACTIVE")
+
+    port = cli_json(env, "port", "create", "--network", net, unique("port"))
+    run_cli(env, "server", "add", "port", name, port["id"])
+    [taken] = cli_json(env, "port", "list", "--device-id", sid)
+    assert taken["ID"] == port["id"]
+    run_cli(env, "server", "add", "network", name, other)
+    ports = cli_json(env, "port", "list", "--device-id", sid)
+    assert sorted(p["ID"] for p in ports if p["ID"] != port["id"]) != []
+    shown = cli_json(env, "server", "show", sid)
+    assert net in str(shown["addresses"]) and other in str(shown["addresses"])
+
+    # The user's port is unbound and kept; the network's port goes.
+    run_cli(env, "server", "remove", "port", name, port["id"])
+    kept = cli_json(env, "port", "show", port["id"])
+    assert (kept["device_id"], kept["device_owner"]) == ("", "")
+    run_cli(env, "server", "remove", "network", name, made_other["id"])
+    assert cli_json(env, "port", "list", "--device-id", sid) == []
+
+    # Refusals: an unknown port, a port in use.
+    unknown = run_cli(env, "server", "add", "port", name, "5f1c2a9e-0000-4000-8000-"
+                      "000000000000", check=False)
+    assert unknown.returncode != 0
+    run_cli(env, "server", "add", "network", name, made_net["id"])
+    [bound] = cli_json(env, "port", "list", "--device-id", sid)
+    second = cli_json(env, "server", "create", "--image", "nuage-guest", "--flavor",
+                      smallest, "--nic", "none", unique("vm"))["id"]
+    wait_status(env, second, "ACTIVE")
+    in_use = run_cli(env, "server", "add", "port", second, bound["ID"], check=False)
+    assert in_use.returncode != 0 and "still in use" in in_use.stderr
+    run_cli(env, "server", "delete", "--wait", sid, second)
+    assert cli_json(env, "port", "list", "--device-id", sid) == []
+    run_cli(env, "port", "delete", port["id"])
