@@ -41,7 +41,7 @@ def test_cli_server_add_and_remove_ports_and_networks(live_nuage: LiveNuage,
     assert taken["ID"] == port["id"]
     run_cli(env, "server", "add", "network", name, other)
     ports = cli_json(env, "port", "list", "--device-id", sid)
-    assert sorted(p["ID"] for p in ports if p["ID"] != port["id"]) != []
+    assert len(ports) == 2
     shown = cli_json(env, "server", "show", sid)
     assert net in str(shown["addresses"]) and other in str(shown["addresses"])
 
@@ -58,11 +58,8 @@ def test_cli_server_add_and_remove_ports_and_networks(live_nuage: LiveNuage,
     assert unknown.returncode != 0
     run_cli(env, "server", "add", "network", name, made_net["id"])
     [bound] = cli_json(env, "port", "list", "--device-id", sid)
-    second = cli_json(env, "server", "create", "--image", "nuage-guest", "--flavor",
-                      smallest, "--nic", "none", unique("vm"))["id"]
-    wait_status(env, second, "ACTIVE")
-    in_use = run_cli(env, "server", "add", "port", second, bound["ID"], check=False)
+    in_use = run_cli(env, "server", "add", "port", name, bound["ID"], check=False)
     assert in_use.returncode != 0 and "still in use" in in_use.stderr
-    run_cli(env, "server", "delete", "--wait", sid, second)
+    run_cli(env, "server", "delete", "--wait", sid)
     assert cli_json(env, "port", "list", "--device-id", sid) == []
     run_cli(env, "port", "delete", port["id"])
