@@ -172,3 +172,33 @@ def test_refusals_in_novas_words(nova: Nova, servers: Servers) -> None:
     [port] = nova.get(f"/servers/{sid}/os-interface", token).json()["interfaceAttachments"]
     assert_fault(nova.delete(f"/servers/{sid}/os-interface/{port['port_id']}", token), 409,
                  "conflictingRequest")
+
+
+def test_add_and_remove_fixed_ip_below_2_44(nova: Nova, servers: Servers) -> None:
+    token, neutron = _project(nova)
+    net = _network(neutron)
+    sid = servers.active(token, networks=[{"uuid": net["id"]}])
+    old = nova.at("2.43")
+
+    def addresses() -> list[str]:
+        [port] = neutron.get("/ports", device_id=sid).json()["ports"]
+        return [f["ip_address"] for f in port["fixed_ips"]]
+
+    r = old.post(f"/servers/{sid}/action", {"addFixedIp": {"networkId": net["id"]}}, token)
+    assert (r.status_code, r.content) == (202, b"")
+    assert addresses() == ["10.0.0.2", "10.0.0.3"]
+    r = old.post(f"/servers/{sid}/action", {"removeFixedIp": {"address": "10.0.0.2"}}, token)
+    assert (r.status_code, r.content) == (202, b"")
+    assert addresses() == ["10.0.0.3"]
+    assert assert_fault(old.post(f"/servers/{sid}/action",
+                                 {"removeFixedIp": {"address": "10.0.0.2"}}, token),
+                        400, "badRequest", "2.43") == (
+        f"Unable to find address 10.0.0.2 on instance {sid}")
+    assert_fault(old.post(f"/servers/{sid}/action", {"addFixedIp": {"networkId": MISSING}},
+                          token), 404, "itemNotFound", "2.43")
+    assert_fault(old.post(f"/servers/{sid}/action", {"addFixedIp": {}}, token), 400,
+                 "badRequest", "2.43")
+    # Gone from 2.44.
+    assert_fault(nova.at("2.44").post(f"/servers/{sid}/action",
+                                      {"addFixedIp": {"networkId": net["id"]}}, token),
+                 404, "itemNotFound", "2.44")

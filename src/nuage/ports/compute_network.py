@@ -117,6 +117,19 @@ class ServerNetworks(Protocol):
         server's ports: 404. Returns the hosts whose network agents must unplug it."""
         ...
 
+    def add_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                     network_id: str) -> list[str]:
+        """Nova's addFixedIp (before 2.44): one more address on the server's port on
+        that network (its first subnet). No port there: 404; the subnet full: 400.
+        Returns the hosts whose network agents must apply it."""
+        ...
+
+    def remove_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                        address: str) -> list[str]:
+        """Nova's removeFixedIp (before 2.44): the address off the server's port having
+        it (400 when none has). Returns the hosts to wake."""
+        ...
+
     def groups(self, uow: UnitOfWork, ctx: RequestContext, server_ids: Iterable[str]
                ) -> dict[str, list[ServerGroup]]:
         """The security groups on each server's ports that `ctx` may see, each once, in

@@ -91,6 +91,32 @@ class InterfaceService(ServerUseCases):
         networks.wake(hosts)
         self.wake_agents([server.host])
 
+    def add_fixed_ip(self, ctx: RequestContext, server_id: str, network_id: str) -> None:
+        """Nova's addFixedIp (2.1 to 2.43): an address more on its port on the network."""
+        self._readdress(ctx, server_id, "addFixedIp", network_id=network_id)
+
+    def remove_fixed_ip(self, ctx: RequestContext, server_id: str, address: str) -> None:
+        """Nova's removeFixedIp (2.1 to 2.43)."""
+        self._readdress(ctx, server_id, "removeFixedIp", address=address)
+
+    def _readdress(self, ctx: RequestContext, server_id: str, action: str, *,
+                   network_id: str = "", address: str = "") -> None:
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id, for_update=True)
+            # Nova checks these under the rows of os-multinic.
+            self.enforce(ctx, "compute:server:interface:create", server)
+            self.require_unlocked(ctx, server)
+            if self.p.networks is None:
+                raise NotFound("server", server.id, ComputeFault.SERVER_WITHOUT_PORTS)
+            networks = self.p.networks
+            if action == "addFixedIp":
+                hosts = networks.add_fixed_ip(uow, ctx, server.id, network_id)
+            else:
+                hosts = networks.remove_fixed_ip(uow, ctx, server.id, address)
+            self.action(uow, ctx, server, action, finished=True)
+            uow.commit()
+        networks.wake(hosts)
+
     def _changeable(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, row: str,
                     action: str) -> tuple[Server, ServerNetworks]:
         """The server, locked for the change: the caller may, it is not locked, and it

@@ -422,6 +422,50 @@ class ComputeNetworkBinding:
             raise ValidationError(ComputeFault.INTERFACE_NETWORK_AMBIGUOUS)
         return candidates[0].id
 
+    def add_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                     network_id: str) -> list[str]:
+        port = next((p for p in self._server_ports(uow, server_id)
+                     if p.network_id == network_id), None)
+        net = uow.networks.get_for_update(network_id) if port is not None else None
+        if port is None or net is None:
+            raise NotFound("network", network_id, ComputeFault.FIXED_IP_NO_PORT_ON_NETWORK,
+                           network_id=network_id, server_id=server_id)
+        held = tuple(FixedIp(subnet_id=f["subnet_id"], ip_address=f["ip_address"])
+                     for f in port.fixed_ips)
+        subnets = sorted(uow.subnets.find(network_id=net.id), key=lambda s: s.created_at)
+        if not subnets:
+            raise ValidationError(ComputeFault.SERVER_NO_MORE_FIXED_IPS, network_id=net.id)
+        try:
+            # One more address, on the network's first subnet (Nova's choice).
+            fixed = self._ports.allocate_for(uow, net, port,
+                                             (*held, FixedIp(subnet_id=subnets[0].id)))
+        except NuageError as exc:
+            raise _compute_fault(exc, net.id, None) from exc
+        self._readdress(uow, ctx, port, fixed)
+        return [port.binding_host_id] if port.binding_host_id else []
+
+    def remove_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                        address: str) -> list[str]:
+        port = next((p for p in self._server_ports(uow, server_id)
+                     if any(f["ip_address"] == address for f in p.fixed_ips)), None)
+        net = uow.networks.get_for_update(port.network_id) if port is not None else None
+        if port is None or net is None:
+            raise ValidationError(ComputeFault.FIXED_IP_NOT_ON_SERVER, address=address,
+                                  server_id=server_id)
+        kept = tuple(FixedIp(subnet_id=f["subnet_id"], ip_address=f["ip_address"])
+                     for f in port.fixed_ips if f["ip_address"] != address)
+        self._readdress(uow, ctx, port, self._ports.allocate_for(uow, net, port, kept))
+        return [port.binding_host_id] if port.binding_host_id else []
+
+    def _readdress(self, uow: UnitOfWork, ctx: RequestContext, port: Port,
+                   fixed: list[dict[str, str]]) -> None:
+        port.fixed_ips = fixed
+        port.updated_at = self._ports.p.clock.now()
+        port.revision_number += 1
+        self._ports.record(uow, ctx, "port.update", "port", port.id, port.project_id,
+                           {"changed": ["fixed_ips"],
+                            "fixed_ips": [f["ip_address"] for f in fixed]})
+
     def detach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
                port_id: str) -> list[str]:
         port = next((p for p in self._server_ports(uow, server_id) if p.id == port_id), None)
