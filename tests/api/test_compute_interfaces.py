@@ -202,3 +202,24 @@ def test_add_and_remove_fixed_ip_below_2_44(nova: Nova, servers: Servers) -> Non
     assert_fault(nova.at("2.44").post(f"/servers/{sid}/action",
                                       {"addFixedIp": {"networkId": net["id"]}}, token),
                  404, "itemNotFound", "2.44")
+
+
+def test_device_tags_at_create_follow_2_32_2_37_2_42(nova: Nova, servers: Servers) -> None:
+    token, neutron = _project(nova)
+    net = _network(neutron)
+
+    def create(version: str) -> Any:
+        return nova.at(version).post("/servers", {"server": {
+            "name": "vm", "imageRef": servers.image_id, "flavorRef": "1",
+            "networks": [{"uuid": net["id"], "tag": "front"}]}}, token)
+
+    for refused in ("2.31", "2.37", "2.41"):
+        assert_fault(create(refused), 400, "badRequest", refused)
+    for taken in ("2.32", "2.42"):
+        r = create(taken)
+        assert r.status_code == 202, r.text
+        sid = r.json()["server"]["id"]
+        servers.settle(sid)
+        [att] = nova.at("2.70").get(f"/servers/{sid}/os-interface", token).json()[
+            "interfaceAttachments"]
+        assert att["tag"] == "front"

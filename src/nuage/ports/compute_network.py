@@ -36,6 +36,8 @@ class NetworkRequest:
     network_id: str | None = None
     port_id: str | None = None
     fixed_ip: str | None = None
+    # A device tag (2.32/2.42 at create, 2.49 at attach), kept on the port.
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,9 @@ class ServerNetworks(Protocol):
         """os-interface's attach: one more NIC for the server, after its others: the
         caller's port (`request.port_id`), or a port created on `request.network_id`
         (with `request.fixed_ip`), or neither: one on the network `auto` would pick. The
-        port is bound to `host` and remembers `tag`. Refusals, in Nova's: an unknown
-        port or network 404; a port in use or an address taken 409; no network to pick,
-        several, or a full subnet 400; the port quota 403."""
+        port is bound to `host` and remembers `tag` (else `request.tag`). Refusals, in
+        Nova's: an unknown port or network 404; a port in use or an address taken 409;
+        no network to pick, several, or a full subnet 400; the port quota 403."""
         ...
 
     def detach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,

@@ -143,6 +143,8 @@ class ComputeNetworkBinding:
             else:
                 port = self._create(uow, ctx, server_id, project_id, host, request, index,
                                     security_groups)
+            if request.tag is not None:
+                port.binding_profile = {**port.binding_profile, NIC_TAG: request.tag}
             ports.append(port)
         return [self._nic(uow, port, {}, {}) for port in ports]
 
@@ -405,6 +407,7 @@ class ComputeNetworkBinding:
                     raise Conflict(ComputeFault.SERVER_FIXED_IP_IN_USE,
                                    address=request.fixed_ip) from exc
                 raise
+        tag = tag if tag is not None else request.tag
         if tag is not None:
             port.binding_profile = {**port.binding_profile, NIC_TAG: tag}
         return self._nic(uow, port, {}, {})
