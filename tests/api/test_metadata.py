@@ -273,3 +273,23 @@ def test_an_address_another_port_may_send_from_names_nobody(
     r = t.neutron.put(f"/ports/{other['id']}", {"port": {"allowed_address_pairs": []}})
     assert r.status_code == 200, r.text
     assert t.get(http, "/openstack/latest/user_data").content == b"secret"
+
+
+def test_network_data_shows_an_attached_port_and_not_a_detached_one(
+        api: Api, servers: Servers, http: httpx.Client) -> None:
+    """The config drive cannot change under a running guest; the metadata service's
+    network_data.json follows os-interface at once."""
+    t = Tenant(api, servers, "attach")
+    other = t.neutron.network(name="attached")
+    t.neutron.subnet(other["id"], "10.2.0.0/24")
+    r = servers.nova.post(f"/servers/{t.server_id}/os-interface",
+                          {"interfaceAttachment": {"net_id": other["id"]}}, t.token)
+    assert r.status_code == 200, r.text
+    port_id = r.json()["interfaceAttachment"]["port_id"]
+    net = t.get(http, "/openstack/latest/network_data.json").json()
+    assert [link["vif_id"] for link in net["links"]] == [t.port["id"], port_id]
+    assert net["networks"][1]["network_id"] == other["id"]
+    r = servers.nova.delete(f"/servers/{t.server_id}/os-interface/{port_id}", t.token)
+    assert r.status_code == 202
+    net = t.get(http, "/openstack/latest/network_data.json").json()
+    assert [link["vif_id"] for link in net["links"]] == [t.port["id"]]

@@ -377,7 +377,8 @@ class ComputeNetworkBinding:
     def attach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, project_id: str,
                host: str, request: NetworkRequest, tag: str | None = None) -> ServerNic:
         positions = [p.binding_profile.get(NIC_INDEX) for p in self._server_ports(uow, server_id)]
-        index = 1 + max((i for i in positions if isinstance(i, int)), default=-1)
+        # After every NIC the server has (one the user bound through Neutron has no index).
+        index = max([len(positions)] + [i + 1 for i in positions if isinstance(i, int)])
         if request.port_id is not None:
             port = uow.ports.get(request.port_id)
             if port is None or not port_visible(ctx, port) or not policy.may(
