@@ -46,3 +46,27 @@ def test_cli_server_add_and_remove_ports_and_networks(live_nuage: LiveNuage,
     run_cli(env, "server", "remove", "network", name, made_net["id"])
     assert cli_json(env, "port", "list", "--device-id", sid) == []
     run_cli(env, "server", "delete", "--wait", sid)
+
+
+def test_cli_server_add_and_remove_fixed_ip(live_nuage: LiveNuage,
+                                            tenant_factory: Any) -> None:
+    """`server add fixed ip` attaches an interface with that address (os-interface);
+    `server remove fixed ip` is the removeFixedIp action, which the CLI sends at 2.1."""
+    t: Tenant = tenant_factory("srvfixed")
+    env = user_env(live_nuage, t.username, t.password, t.project_name)
+    net = unique("net")
+    cli_json(env, "network", "create", net)
+    cli_json(env, "subnet", "create", "--network", net, "--subnet-range", "10.32.0.0/24",
+             unique("sub"))
+    name = unique("vm")
+    sid = cli_json(env, "server", "create", "--image", "nuage-guest", "--flavor", "1",
+                   "--nic", "none", name)["id"]
+    wait_status(env, sid, "ACTIVE")
+    run_cli(env, "server", "add", "fixed", "ip", "--fixed-ip-address", "10.32.0.50", name,
+            net)
+    [port] = cli_json(env, "port", "list", "--device-id", sid)
+    assert "10.32.0.50" in str(port["Fixed IP Addresses"])
+    run_cli(env, "server", "remove", "fixed", "ip", name, "10.32.0.50")
+    [port] = cli_json(env, "port", "list", "--device-id", sid)
+    assert "10.32.0.50" not in str(port["Fixed IP Addresses"])
+    run_cli(env, "server", "delete", "--wait", sid)
