@@ -51,7 +51,8 @@ def test_cli_server_add_and_remove_ports_and_networks(live_nuage: LiveNuage,
 def test_cli_server_add_and_remove_fixed_ip(live_nuage: LiveNuage,
                                             tenant_factory: Any) -> None:
     """`server add fixed ip` attaches an interface with that address (os-interface);
-    `server remove fixed ip` is the removeFixedIp action, which the CLI sends at 2.1."""
+    `server remove fixed ip` is the removeFixedIp action, which 2.44 removed: the CLI
+    sends its newest microversion (404, as from Nova) unless told 2.43."""
     t: Tenant = tenant_factory("srvfixed")
     env = user_env(live_nuage, t.username, t.password, t.project_name)
     net = unique("net")
@@ -66,7 +67,11 @@ def test_cli_server_add_and_remove_fixed_ip(live_nuage: LiveNuage,
             net)
     [port] = cli_json(env, "port", "list", "--device-id", sid)
     assert "10.32.0.50" in str(port["Fixed IP Addresses"])
-    run_cli(env, "server", "remove", "fixed", "ip", name, "10.32.0.50")
+    too_new = run_cli(env, "server", "remove", "fixed", "ip", name, "10.32.0.50",
+                      check=False)
+    assert too_new.returncode != 0 and "404" in too_new.stderr
+    run_cli(env, "--os-compute-api-version", "2.43", "server", "remove", "fixed", "ip", name,
+            "10.32.0.50")
     [port] = cli_json(env, "port", "list", "--device-id", sid)
     assert "10.32.0.50" not in str(port["Fixed IP Addresses"])
     run_cli(env, "server", "delete", "--wait", sid)
