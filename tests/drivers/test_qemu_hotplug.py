@@ -89,3 +89,25 @@ def test_a_nic_hot_plugged_into_a_running_guest(hv: QemuHypervisor, netns: str,
 def _link(netns: str, name: str) -> str:
     return subprocess.run(["ip", "-n", netns, "link", "show", name], capture_output=True,
                           text=True, check=True).stdout
+
+
+def test_a_guest_started_without_nics_gets_one_hot_plugged(
+        hv: QemuHypervisor, netns: str, tmp_path: Path) -> None:
+    """QEMU runs outside the namespace (it had no NIC): the TAP's descriptor, opened in
+    the namespace, reaches it all the same; the next start runs inside."""
+    guest_id = str(uuid.uuid4())
+    hv.spawn(GuestSpec(guest_id=guest_id, name="vm", vcpus=1, memory_mb=128, disk_gb=1,
+                       image=default_boot_image(),
+                       config_drive=ConfigDrive(meta_data={"uuid": guest_id})))
+    try:
+        files = GuestFiles(tmp_path / "qemu" / "guests", guest_id)
+        assert files.read_record().netns is None
+        hv.attach_nic(guest_id, SECOND, netns)
+        assert set(hotplug.plugged(files.qmp)) == {SECOND.mac}
+        assert "NO-CARRIER" not in _link(netns, SECOND.tap)
+        assert (files.read_record().nics, files.read_record().netns) == ((SECOND,), netns)
+        hv.stop(guest_id, 1.0)
+        hv.start(guest_id)
+        assert set(hotplug.plugged(files.qmp)) == {SECOND.mac}
+    finally:
+        hv.destroy(guest_id)

@@ -182,9 +182,9 @@ class Hypervisor(Protocol):
         """Give the guest `nic` (its TAP `nic.tap` in `netns`, which the network agent
         created): hot-plugged at once into a running or paused guest (a virtio-net PCI
         device, which the guest sees appear), and part of every later start. Idempotent
-        (a NIC with that MAC is left as it is). A guest started outside `netns` (it had no
-        NIC) cannot reach the TAP until its next start: HypervisorError if it runs, the
-        stopped one runs there from its next start. GuestNotFound if absent."""
+        (a NIC with that MAC is left as it is). The guest runs in `netns` from its next
+        start (one that had no NIC ran outside it). A guest recorded in another
+        namespace: HypervisorError. GuestNotFound if absent."""
         ...
 
     def detach_nic(self, guest_id: str, mac: str, timeout: float = 30.0) -> None:

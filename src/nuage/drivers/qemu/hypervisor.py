@@ -300,12 +300,9 @@ class QemuHypervisor:
             if spec.netns not in (None, netns):
                 raise HypervisorError(f"the guest runs in namespace {spec.netns}, not {netns}")
             if files.live_qemu_pid() is not None:
-                if spec.netns is None:
-                    # QEMU runs where the TAP is not: the NIC comes with its next start.
-                    log.warning("guest %s runs outside %s: NIC %s plugged at its next start",
-                                guest_id, netns, nic.mac)
-                else:
-                    hotplug.hot_plug(files.qmp, nic, netns)
+                # The TAP's descriptor is opened in `netns` and passed: QEMU itself may run
+                # outside it (a guest that had no NIC); its next start runs inside.
+                hotplug.hot_plug(files.qmp, nic, netns)
             if all(n.mac.lower() != nic.mac.lower() for n in spec.nics):
                 files.write_record(dataclasses.replace(spec, nics=(*spec.nics, nic),
                                                        netns=netns))
