@@ -30,9 +30,12 @@ def test_microversion_bounds(nova: Nova, servers: Servers) -> None:
     # 2.44 removed the network proxies: 404 before any look-up; below, refused after it.
     r = nova.at("2.44").post(f"/servers/{sid}/action", {"addFixedIp": {"networkId": "x"}})
     assert_fault(r, 404, "itemNotFound", "2.44")
-    r = nova.at("2.43").post(f"/servers/{sid}/action", {"addFixedIp": {"networkId": "x"}})
+    r = nova.at("2.43").post(f"/servers/{sid}/action", {"addFloatingIp": {"address": "x"}})
     assert "not supported" in assert_fault(r, 400, "badRequest", "2.43")
-    r = nova.at("2.43").post(f"/servers/{MISSING}/action", {"addFixedIp": {}})
+    r = nova.at("2.43").post(f"/servers/{MISSING}/action", {"addFloatingIp": {}})
+    assert_fault(r, 404, "itemNotFound", "2.43")
+    # addFixedIp is served below 2.44 (test_compute_interfaces.py).
+    r = nova.at("2.43").post(f"/servers/{sid}/action", {"addFixedIp": {"networkId": "x"}})
     assert_fault(r, 404, "itemNotFound", "2.43")
     # trigger_crash_dump came with 2.17: below, the server is looked up, then a 400.
     r = nova.at("2.16").post(f"/servers/{MISSING}/action", {"trigger_crash_dump": None})

@@ -301,3 +301,23 @@ def test_public_ipv4_is_the_floating_ip_while_associated(api: Api, servers: Serv
     assert r.status_code == 200, r.text
     assert "public-ipv4" not in t.get(http, "/latest/meta-data/").text.splitlines()
     assert t.get(http, "/latest/meta-data/public-ipv4").status_code == 404
+
+
+def test_network_data_shows_an_attached_port_and_not_a_detached_one(
+        api: Api, servers: Servers, http: httpx.Client) -> None:
+    """The config drive cannot change under a running guest; the metadata service's
+    network_data.json follows os-interface at once."""
+    t = Tenant(api, servers, "attach")
+    other = t.neutron.network(name="attached")
+    t.neutron.subnet(other["id"], "10.2.0.0/24")
+    r = servers.nova.post(f"/servers/{t.server_id}/os-interface",
+                          {"interfaceAttachment": {"net_id": other["id"]}}, t.token)
+    assert r.status_code == 200, r.text
+    port_id = r.json()["interfaceAttachment"]["port_id"]
+    net = t.get(http, "/openstack/latest/network_data.json").json()
+    assert [link["vif_id"] for link in net["links"]] == [t.port["id"], port_id]
+    assert net["networks"][1]["network_id"] == other["id"]
+    r = servers.nova.delete(f"/servers/{t.server_id}/os-interface/{port_id}", t.token)
+    assert r.status_code == 202
+    net = t.get(http, "/openstack/latest/network_data.json").json()
+    assert [link["vif_id"] for link in net["links"]] == [t.port["id"]]

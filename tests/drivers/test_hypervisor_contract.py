@@ -28,6 +28,7 @@ from nuage.ports.hypervisor import (
     GuestSpec,
     Hypervisor,
     HypervisorError,
+    Nic,
     PowerState,
 )
 from tests.support.qemu import default_boot_image, needs_qemu, processes_under
@@ -131,7 +132,9 @@ def test_an_unknown_guest_is_not_found(contract: Contract, tmp_path: Path) -> No
         lambda: hv.unpause(absent), lambda: hv.suspend(absent), lambda: hv.resume(absent),
         lambda: hv.console_output(absent), lambda: hv.inject_nmi(absent),
         lambda: hv.diagnostics(absent), lambda: hv.snapshot(absent, tmp_path / "s.qcow2"),
-        lambda: hv.boot_silence(absent),
+        lambda: hv.boot_silence(absent), lambda: hv.nics(absent),
+        lambda: hv.attach_nic(absent, Nic("52:54:00:00:00:01", "tapabsent"), "ns"),
+        lambda: hv.detach_nic(absent, "52:54:00:00:00:01"),
     ]
     for call in calls:
         with pytest.raises(GuestNotFound):
@@ -214,6 +217,26 @@ def test_a_stopped_guest_keeps_its_disks_and_refuses_what_needs_it_running(
         assert observed(hv, guest) == PowerState.RUNNING
         hv.start(guest)                                     # idempotent
         assert observed(hv, guest) == PowerState.RUNNING
+
+
+def test_nics_of_a_stopped_guest_are_its_next_starts(contract: Contract) -> None:
+    """A stopped guest's NICs change in what its next start gives it (no hot-plug);
+    both calls are idempotent; the namespace is the one its NICs' TAPs are in."""
+    hv = contract.hv
+    with contract.guest() as spec:
+        hv.stop(spec.guest_id, STOP_TIMEOUT)
+        assert hv.nics(spec.guest_id) == ()
+        first, second = Nic("52:54:00:aa:00:01", "tapnic1"), Nic("52:54:00:aa:00:02", "tapnic2")
+        hv.attach_nic(spec.guest_id, first, "nuage-ns")
+        hv.attach_nic(spec.guest_id, second, "nuage-ns")
+        hv.attach_nic(spec.guest_id, first, "nuage-ns")
+        assert hv.nics(spec.guest_id) == (first, second)
+        with pytest.raises(HypervisorError):
+            hv.attach_nic(spec.guest_id, Nic("52:54:00:aa:00:03", "tapnic3"), "elsewhere")
+        hv.detach_nic(spec.guest_id, first.mac)
+        hv.detach_nic(spec.guest_id, first.mac)
+        assert hv.nics(spec.guest_id) == (second,)
+        assert observed(hv, spec.guest_id) == PowerState.SHUTDOWN
 
 
 def test_a_suspended_guest(contract: Contract) -> None:

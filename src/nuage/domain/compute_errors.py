@@ -199,6 +199,18 @@ class ComputeFault(FaultCode):
     DIAGNOSTICS_SERVER_NOT_READY = "diagnostics.server_not_ready"
     DIAGNOSTICS_SERVER_STATE = "diagnostics.server_state"
     DIAGNOSTICS_SERVER_NOT_RUNNING = "diagnostics.server_not_running"
+    # os-interface. Fields: port_id, network_id, server_id, project_id.
+    INTERFACE_PORT_NOT_FOUND = "interface.port_not_found"
+    INTERFACE_NOT_ATTACHED = "interface.not_attached"
+    INTERFACE_NETWORK_NOT_FOUND = "interface.network_not_found"
+    INTERFACE_NO_NETWORK = "interface.no_network"
+    INTERFACE_NETWORK_AMBIGUOUS = "interface.network_ambiguous"
+    INTERFACE_PORT_AND_NETWORK = "interface.port_and_network"
+    INTERFACE_ADDRESS_WITHOUT_NETWORK = "interface.address_without_network"
+    INTERFACE_TAG_UNSUPPORTED = "interface.tag_unsupported"
+    # addFixedIp / removeFixedIp (before 2.44). Fields: network_id, address, server_id.
+    FIXED_IP_NO_PORT_ON_NETWORK = "fixed_ip.no_port_on_network"
+    FIXED_IP_NOT_ON_SERVER = "fixed_ip.not_on_server"
 
 
 class OverLimit(NuageError):

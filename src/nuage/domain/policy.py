@@ -272,6 +272,11 @@ POLICY: dict[str, Rule] = {
     # Nova's os-security-groups rows on a server: list (reader), add and remove (member).
     "compute:server:security_groups:list": any_of(cloud_admin, project_reader),
     "compute:server:security_groups:update": any_of(cloud_admin, project_member),
+    # Nova's os-attach-interfaces rows: list and show (reader), create and delete (member).
+    "compute:server:interface:list": any_of(cloud_admin, project_reader),
+    "compute:server:interface:show": any_of(cloud_admin, project_reader),
+    "compute:server:interface:create": any_of(cloud_admin, project_member),
+    "compute:server:interface:delete": any_of(cloud_admin, project_member),
     "compute:server:unlock": any_of(cloud_admin, project_member),
     # Unlock a lock taken by someone else (an administrator's, or the owner's by another
     # project's administrator); change a locked server.

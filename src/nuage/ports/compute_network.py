@@ -36,6 +36,8 @@ class NetworkRequest:
     network_id: str | None = None
     port_id: str | None = None
     fixed_ip: str | None = None
+    # A device tag (2.32/2.42 at create, 2.49 at attach), kept on the port.
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,36 @@ class ServerNetworks(Protocol):
         created get `security_groups` (ids from `find_groups`), or the project's default
         group when None; ports the caller named keep theirs (as in Nova). In the
         caller's unit of work; raises the refusals `check` names and quota's 403."""
+        ...
+
+    def attach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, project_id: str,
+               host: str, request: NetworkRequest, tag: str | None = None) -> ServerNic:
+        """os-interface's attach: one more NIC for the server, after its others: the
+        caller's port (`request.port_id`), or a port created on `request.network_id`
+        (with `request.fixed_ip`), or neither: one on the network `auto` would pick. The
+        port is bound to `host` and remembers `tag` (else `request.tag`). Refusals, in
+        Nova's: an unknown port or network 404; a port in use or an address taken 409;
+        no network to pick, several, or a full subnet 400; the port quota 403."""
+        ...
+
+    def detach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+               port_id: str) -> list[str]:
+        """os-interface's detach: the port leaves the server, deleted if compute created
+        it, else unbound and kept (the caller's port, as in Nova). Not one of the
+        server's ports: 404. Returns the hosts whose network agents must unplug it."""
+        ...
+
+    def add_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                     network_id: str) -> list[str]:
+        """Nova's addFixedIp (before 2.44): one more address on the server's port on
+        that network (its first subnet). No port there: 404; the subnet full: 400.
+        Returns the hosts whose network agents must apply it."""
+        ...
+
+    def remove_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                        address: str) -> list[str]:
+        """Nova's removeFixedIp (before 2.44): the address off the server's port having
+        it (400 when none has). Returns the hosts to wake."""
         ...
 
     def groups(self, uow: UnitOfWork, ctx: RequestContext, server_ids: Iterable[str]

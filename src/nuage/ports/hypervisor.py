@@ -173,6 +173,27 @@ class Hypervisor(Protocol):
         file), consistently (the guest is paused meanwhile if running). Returns its size."""
         ...
 
+    def nics(self, guest_id: str) -> tuple[Nic, ...]:
+        """The NICs the guest has: those its next start gives it, plugged in it while it
+        runs (attach_nic and detach_nic keep both). GuestNotFound if absent."""
+        ...
+
+    def attach_nic(self, guest_id: str, nic: Nic, netns: str) -> None:
+        """Give the guest `nic` (its TAP `nic.tap` in `netns`, which the network agent
+        created): hot-plugged at once into a running or paused guest (a virtio-net PCI
+        device, which the guest sees appear), and part of every later start. Idempotent
+        (a NIC with that MAC is left as it is). The guest runs in `netns` from its next
+        start (one that had no NIC ran outside it). A guest recorded in another
+        namespace: HypervisorError. GuestNotFound if absent."""
+        ...
+
+    def detach_nic(self, guest_id: str, mac: str, timeout: float = 30.0) -> None:
+        """Take the NIC with MAC `mac` away from the guest: a running guest is asked to
+        release the device (ACPI hot-unplug) and given `timeout` seconds to do it, else
+        HypervisorError (the NIC stays; call again later). Absent: nothing to do. A
+        paused guest cannot answer: HypervisorError. GuestNotFound if absent."""
+        ...
+
     def diagnostics(self, guest_id: str) -> dict[str, Any]:
         """Nova's legacy (before 2.48) diagnostics of a running or paused guest, the flat
         dict Nova's libvirt driver answers: `cpu<N>_time` (ns on a host CPU), `memory`

@@ -36,3 +36,5 @@ class ServerNic:
     # Neutron's port status: ACTIVE once the host's network agent has plugged it.
     status: str
     addresses: tuple[NicAddress, ...] = field(default_factory=tuple)
+    # The device tag given when it was attached (os-interface, 2.49), shown from 2.70.
+    tag: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from nuage.ports.hypervisor import (
     GuestSpec,
     HostCapabilities,
     HypervisorError,
+    Nic,
     PowerState,
 )
 
@@ -147,6 +149,26 @@ class MemoryHypervisor:
                                         ("write", 0), ("errors", 0))}
         return {"cpu0_time": 1000, **disks, "memory": self.specs[guest_id].memory_mb * 1024
                 if guest_id in self.specs else 0}
+
+    def nics(self, guest_id: str) -> tuple[Nic, ...]:
+        self.state(guest_id)
+        return self.specs[guest_id].nics if guest_id in self.specs else ()
+
+    def attach_nic(self, guest_id: str, nic: Nic, netns: str) -> None:
+        self.calls.append(("attach_nic", nic.mac))
+        self.state(guest_id)
+        spec = self.specs[guest_id]
+        if spec.netns not in (None, netns):
+            raise HypervisorError(f"the guest runs in namespace {spec.netns}, not {netns}")
+        if all(n.mac != nic.mac for n in spec.nics):
+            self.specs[guest_id] = replace(spec, nics=(*spec.nics, nic), netns=netns)
+
+    def detach_nic(self, guest_id: str, mac: str, timeout: float = 30.0) -> None:
+        self.calls.append(("detach_nic", mac))
+        if self.state(guest_id) == PowerState.PAUSED:
+            raise HypervisorError("cannot detach a NIC from a guest that is not running")
+        spec = self.specs[guest_id]
+        self.specs[guest_id] = replace(spec, nics=tuple(n for n in spec.nics if n.mac != mac))
 
     def snapshot(self, guest_id: str, dest: Path) -> int:
         self.state(guest_id)

@@ -67,6 +67,7 @@ GUEST_FILES = (
     ("json-flatten", "usr/bin/json-flatten", 0o755),
     ("network-config", "usr/sbin/network-config", 0o755),
     ("network-plan", "usr/sbin/network-plan", 0o755),
+    ("nic-watch", "usr/sbin/nic-watch", 0o755),
 )
 
 

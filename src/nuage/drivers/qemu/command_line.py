@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nuage.drivers.qemu.guest_files import GuestFiles
+from nuage.drivers.qemu.hotplug import device_id, netdev_id
 from nuage.ports.hypervisor import GuestSpec, HypervisorError
 
 # Glance disk_format -> QEMU block driver, for the formats a root disk is built from. A
@@ -106,9 +107,11 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
     ]
     if accelerator == "kvm":
         argv += ["-cpu", "host"]
-    for index, nic in enumerate(spec.nics):
-        argv += ["-netdev", f"tap,id=net{index},ifname={nic.tap},script=no,downscript=no",
-                 "-device", f"virtio-net-pci,netdev=net{index},mac={nic.mac}"]
+    for nic in spec.nics:
+        # Ids from the MAC, as a hot-plugged NIC has them (hotplug.py).
+        net, dev = netdev_id(nic.mac), device_id(nic.mac)
+        argv += ["-netdev", f"tap,id={net},ifname={nic.tap},script=no,downscript=no",
+                 "-device", f"virtio-net-pci,netdev={net},mac={nic.mac},id={dev}"]
     image = spec.image
     if image.kernel is not None:
         cmdline = image.cmdline
@@ -165,10 +168,10 @@ def json_graph(spec: GuestSpec, overlay: Path) -> str:
 
 
 def in_netns(argv: list[str], spec: GuestSpec) -> list[str]:
-    """QEMU's command run in the guest's network namespace when it has NICs (their TAPs
+    """QEMU's command run in the guest's network namespace when it has one (NIC TAPs
     live there, and `-netdev tap,ifname=` opens them by name); unchanged otherwise. `ip
     netns exec` execs QEMU itself: the pid file, the inherited disk descriptors and the
     unix sockets (paths, not network addresses) are as without it."""
-    if not spec.nics or not spec.netns:
+    if not spec.netns:
         return argv
     return ["ip", "netns", "exec", spec.netns, *argv]

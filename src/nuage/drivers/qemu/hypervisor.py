@@ -24,7 +24,7 @@ from typing import Any
 
 from nuage.domain.image_format import UnsafeImage, Verdict
 from nuage.drivers.image_format import inspect_file
-from nuage.drivers.qemu import boot_watch, host, qmp
+from nuage.drivers.qemu import boot_watch, host, hotplug, qmp
 from nuage.drivers.qemu.command_line import (
     block_driver,
     in_netns,
@@ -54,6 +54,7 @@ from nuage.ports.hypervisor import (
     GuestSpec,
     HostCapabilities,
     HypervisorError,
+    Nic,
     PowerState,
 )
 
@@ -288,6 +289,36 @@ class QemuHypervisor:
         if pid is None:
             raise HypervisorError("cannot read the diagnostics of a guest that is not running")
         return guest_diagnostics(files.qmp, pid, files.read_record())
+
+    def nics(self, guest_id: str) -> tuple[Nic, ...]:
+        return self._existing(guest_id).read_record().nics
+
+    def attach_nic(self, guest_id: str, nic: Nic, netns: str) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            spec = files.read_record()
+            if spec.netns not in (None, netns):
+                raise HypervisorError(f"the guest runs in namespace {spec.netns}, not {netns}")
+            if files.live_qemu_pid() is not None:
+                # The TAP's descriptor is opened in `netns` and passed: QEMU itself may run
+                # outside it (a guest that had no NIC); its next start runs inside.
+                hotplug.hot_plug(files.qmp, nic, netns)
+            if all(n.mac.lower() != nic.mac.lower() for n in spec.nics):
+                files.write_record(dataclasses.replace(spec, nics=(*spec.nics, nic),
+                                                       netns=netns))
+
+    def detach_nic(self, guest_id: str, mac: str, timeout: float = 30.0) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            if files.live_qemu_pid() is not None:
+                if self._status(files) != "running":
+                    raise HypervisorError("cannot detach a NIC from a guest that is not "
+                                          "running")
+                hotplug.hot_unplug(files.qmp, mac, timeout)
+            spec = files.read_record()
+            kept = tuple(n for n in spec.nics if n.mac.lower() != mac.lower())
+            if kept != spec.nics:
+                files.write_record(dataclasses.replace(spec, nics=kept))
 
     def unpause(self, guest_id: str) -> None:
         files = self._existing(guest_id)

@@ -17,6 +17,7 @@ from nuage.services.compute.base import ResourcePorts
 from nuage.services.compute.diagnostics import DiagnosticsService
 from nuage.services.compute.flavors import FlavorService
 from nuage.services.compute.hosts import HostService
+from nuage.services.compute.interfaces import InterfaceService
 from nuage.services.compute.keypairs import KeypairService
 from nuage.services.compute.metadata import InstanceLookup
 from nuage.services.compute.quotas import QuotaService
@@ -36,6 +37,7 @@ class ComputeServices:
     server_actions: ServerActionService
     usage: UsageService
     diagnostics: DiagnosticsService
+    interfaces: InterfaceService
     agents: AgentChannel
     # What the server use cases and the host reconciler run on.
     ports: ComputePorts
@@ -60,4 +62,5 @@ def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentCha
         servers=ServerService(server_ports),
         server_actions=ServerActionService(server_ports),
         usage=UsageService(ports), diagnostics=DiagnosticsService(server_ports),
+        interfaces=InterfaceService(server_ports),
         agents=agents, ports=server_ports, instances=InstanceLookup(ports.uow))

@@ -46,6 +46,7 @@ from nuage.ports.hypervisor import (
     GuestNotFound,
     GuestSpec,
     Hypervisor,
+    HypervisorError,
     Nic,
     PowerState,
 )
@@ -59,6 +60,10 @@ PARALLEL_TASKS = 4
 Step = Callable[[ServerAssignment], Outcome]
 # How long a server's ports may stay un-plugged (not ACTIVE) before its build fails.
 NIC_DEADLINE = 60.0
+# How long a running guest gets to release a NIC being detached (per pass).
+NIC_DETACH_TIMEOUT = 30.0
+# Where the guest's NICs follow its ports (Nova's attach/detach states).
+_NIC_STATES = frozenset({VmState.ACTIVE.value, VmState.PAUSED.value, VmState.STOPPED.value})
 
 
 class NicsNotReady(Exception):
@@ -91,6 +96,7 @@ class Reconciler:
         self.console_deadline = console_deadline
         self.fabric = fabric
         self.nic_deadline = nic_deadline
+        self.nic_detach_timeout = NIC_DETACH_TIMEOUT
         # When each server was first seen waiting for its ports (monotonic; in memory:
         # a restarted agent gives them the deadline again).
         self._nic_wait: dict[str, float] = {}
@@ -281,6 +287,8 @@ class Reconciler:
         SHUTOFF (or ERROR if its disks are gone), never silently ACTIVE."""
         if server.vm_state in (VmState.ERROR.value, VmState.BUILDING.value):
             return 0
+        if observed is not None and server.vm_state in _NIC_STATES:
+            self._converge_nics(server, observed)
         if (self.console_deadline > 0 and observed == PowerState.RUNNING
                 and server.vm_state == VmState.ACTIVE.value):
             acted = self._watch_console(server)
@@ -299,6 +307,44 @@ class Reconciler:
         if changed_power is None and vm_state is None:
             return 0
         return self._record(server.id, None, Observed(changed_power, vm_state, fault))
+
+    def _converge_nics(self, server: ServerAssignment, observed: PowerState) -> None:
+        """The guest's NICs follow the server's ports (os-interface attach and detach): a
+        port the network agent plugged (ACTIVE) and the guest lacks is hot-plugged (a
+        stopped guest gets it at its next start); a NIC whose port left the server is
+        hot-unplugged. Both sides are stored (the ports in the database, the guest's NICs
+        in its record), so a crash anywhere is converged by a later pass. A suspended
+        guest is left alone (its saved device set must match on resume); a paused one
+        cannot release a device: its detach waits until it runs again."""
+        fabric = self.fabric
+        if fabric is None or observed not in (PowerState.RUNNING, PowerState.PAUSED,
+                                              PowerState.SHUTDOWN):
+            return
+        try:
+            have = {n.mac.lower() for n in self.hv.nics(server.id)}
+        except GuestNotFound:
+            return
+        want = {n.mac.lower() for n in server.nics}
+        for nic in server.nics:
+            if nic.mac.lower() in have or nic.status != "ACTIVE":
+                continue
+            try:
+                self.hv.attach_nic(server.id, Nic(mac=nic.mac, tap=fabric.tap_name(nic.port_id)),
+                                   fabric.guest_netns())
+                log.info("server %s: NIC %s (port %s) attached", server.id, nic.mac,
+                         nic.port_id)
+            except HypervisorError as exc:
+                log.warning("server %s: NIC %s not attached (next pass retries): %s",
+                            server.id, nic.mac, exc)
+        if observed == PowerState.PAUSED:
+            return
+        for mac in sorted(have - want):
+            try:
+                self.hv.detach_nic(server.id, mac, self.nic_detach_timeout)
+                log.info("server %s: NIC %s detached", server.id, mac)
+            except HypervisorError as exc:
+                log.warning("server %s: NIC %s not detached (next pass retries): %s",
+                            server.id, mac, exc)
 
     def _watch_console(self, server: ServerAssignment) -> int:
         """The console watchdog. A guest that printed nothing within the deadline is not

@@ -647,7 +647,8 @@ def network_requests(networks: str | list[dict[str, Any]] | None
                      ) -> tuple[NetworkRequest, ...] | None:
     """A create's `networks`: None for "auto" (or none given, as Nova before 2.37 picks
     the one network there is), () for "none", else one request per entry ({"uuid"},
-    {"port"}, {"uuid", "fixed_ip"}; Nova's schema, `tag` accepted and unused)."""
+    {"port"}, {"uuid", "fixed_ip"}; Nova's schema, with a device `tag` the adapter let
+    through at its microversion, kept on the port and shown by os-interface)."""
     if networks is None or networks == "auto":
         return None
     if networks == "none":
@@ -659,12 +660,13 @@ def network_requests(networks: str | list[dict[str, Any]] | None
         if not isinstance(entry, dict) or set(entry) - {"uuid", "port", "fixed_ip", "tag"}:
             raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="networks")
         port, net, fixed = entry.get("port"), entry.get("uuid"), entry.get("fixed_ip")
-        for value in (port, net, fixed):
+        tag = entry.get("tag")
+        for value in (port, net, fixed, tag):
             if value is not None and not isinstance(value, str):
                 raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="networks")
         if port:
             # Nova: a port brings its own network and addresses; the rest is ignored.
-            out.append(NetworkRequest(port_id=port))
+            out.append(NetworkRequest(port_id=port, tag=tag))
         elif net:
             if fixed is not None:
                 try:
@@ -672,7 +674,7 @@ def network_requests(networks: str | list[dict[str, Any]] | None
                 except ValueError as exc:
                     raise ValidationError(ComputeFault.SERVER_FIELD_INVALID,
                                           field="fixed_ip") from exc
-            out.append(NetworkRequest(network_id=net, fixed_ip=fixed))
+            out.append(NetworkRequest(network_id=net, fixed_ip=fixed, tag=tag))
         else:
             raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="networks")
     return tuple(out)

@@ -49,6 +49,8 @@ CREATED_MARK = "nuage_created_by"
 # Also there: the NIC's position in the server's request (eth0, eth1, ... in the guest
 # follow it, as in Nova, whichever port was made first).
 NIC_INDEX = "nuage_nic_index"
+# Also there: the device tag an os-interface attach gave (2.49).
+NIC_TAG = "nuage_tag"
 # The audit's actor for a release after the guest is gone (no user request then).
 RELEASER = RequestContext(request_id="compute-release", user_id="nuage-compute",
                           system=True, roles=frozenset({"admin", "member", "reader"}))
@@ -175,19 +177,25 @@ class ComputeNetworkBinding:
         for index, request in enumerate(requests):
             if request.port_id is not None:
                 port = self._free_port(uow, ctx, request.port_id)
-                port.device_id, port.device_owner = server_id, DEVICE_OWNER
-                port.binding_host_id = host
-                port.binding_profile = {**port.binding_profile, NIC_INDEX: index}
-                port.updated_at = self._ports.p.clock.now()
-                port.revision_number += 1
-                self._ports.record(uow, ctx, "port.update", "port", port.id, port.project_id,
-                                   {"changed": ["binding_host_id", "device_id",
-                                                "device_owner"]})
+                self._take(uow, ctx, port, server_id, host, index)
             else:
                 port = self._create(uow, ctx, server_id, project_id, host, request, index,
                                     security_groups)
+            if request.tag is not None:
+                port.binding_profile = {**port.binding_profile, NIC_TAG: request.tag}
             ports.append(port)
         return [self._nic(uow, port, {}, {}) for port in ports]
+
+    def _take(self, uow: UnitOfWork, ctx: RequestContext, port: Port, server_id: str,
+              host: str, index: int) -> None:
+        """The caller's port becomes the server's NIC number `index`, bound to `host`."""
+        port.device_id, port.device_owner = server_id, DEVICE_OWNER
+        port.binding_host_id = host
+        port.binding_profile = {**port.binding_profile, NIC_INDEX: index}
+        port.updated_at = self._ports.p.clock.now()
+        port.revision_number += 1
+        self._ports.record(uow, ctx, "port.update", "port", port.id, port.project_id,
+                           {"changed": ["binding_host_id", "device_id", "device_owner"]})
 
     def _create(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, project_id: str,
                 host: str, request: NetworkRequest, index: int,
@@ -268,7 +276,7 @@ class ComputeNetworkBinding:
         return ServerNic(port_id=port.id, mac=port.mac_address, network_id=port.network_id,
                          network_name=net.name if net is not None else "",
                          mtu=net.mtu if net is not None else 1450, status=port.status,
-                         addresses=tuple(addresses))
+                         addresses=tuple(addresses), tag=_tag(port))
 
     def _server_ports(self, uow: UnitOfWork, server_id: str) -> list[Port]:
         found = [p for p in uow.ports.find(device_id=server_id)
@@ -379,24 +387,136 @@ class ComputeNetworkBinding:
                 continue
             if port.binding_host_id:
                 hosts.add(port.binding_host_id)
-            if port.binding_profile.get(CREATED_MARK) == "compute":
-                drop_port(uow, port.id)
-                self._ports.record(uow, RELEASER, "port.delete", "port", port.id,
-                                   port.project_id, {"network_id": port.network_id,
-                                                     "mac_address": port.mac_address,
-                                                     "device_id": server_id})
-                continue
-            # A port the user passed outlives the server, unbound (Nova's unbind).
-            port.device_id = port.device_owner = port.binding_host_id = ""
-            port.binding_profile = {}
-            port.binding_vif_type, port.binding_vif_details = "unbound", {}
-            port.status = "DOWN"
-            port.updated_at = self._ports.p.clock.now()
-            port.revision_number += 1
-            self._ports.record(uow, RELEASER, "port.update", "port", port.id,
-                               port.project_id, {"changed": ["binding_host_id", "device_id",
-                                                             "device_owner"]})
+            self._let_go(uow, RELEASER, port, server_id)
         return sorted(hosts)
+
+    def _let_go(self, uow: UnitOfWork, ctx: RequestContext, port: Port,
+                server_id: str) -> None:
+        """The port leaves its server: deleted if compute made it, else unbound."""
+        if port.binding_profile.get(CREATED_MARK) == "compute":
+            drop_port(uow, port.id)
+            self._ports.record(uow, ctx, "port.delete", "port", port.id,
+                               port.project_id, {"network_id": port.network_id,
+                                                 "mac_address": port.mac_address,
+                                                 "device_id": server_id})
+            return
+        # A port the user passed outlives the server, unbound (Nova's unbind).
+        port.device_id = port.device_owner = port.binding_host_id = ""
+        port.binding_profile = {}
+        port.binding_vif_type, port.binding_vif_details = "unbound", {}
+        port.status = "DOWN"
+        port.updated_at = self._ports.p.clock.now()
+        port.revision_number += 1
+        self._ports.record(uow, ctx, "port.update", "port", port.id,
+                           port.project_id, {"changed": ["binding_host_id", "device_id",
+                                                         "device_owner"]})
+
+    # -- os-interface ----------------------------------------------------------------------
+    def attach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, project_id: str,
+               host: str, request: NetworkRequest, tag: str | None = None) -> ServerNic:
+        positions = [p.binding_profile.get(NIC_INDEX) for p in self._server_ports(uow, server_id)]
+        # After every NIC the server has (one the user bound through Neutron has no index).
+        index = max([len(positions)] + [i + 1 for i in positions if isinstance(i, int)])
+        if request.port_id is not None:
+            port = uow.ports.get(request.port_id)
+            if port is None or not port_visible(ctx, port) or not policy.may(
+                    ctx, "network:port:update", policy.Target(project_id=port.project_id)):
+                raise NotFound("port", request.port_id, ComputeFault.INTERFACE_PORT_NOT_FOUND,
+                               port_id=request.port_id)
+            if port.device_id or port.device_owner:
+                raise Conflict(ComputeFault.SERVER_PORT_IN_USE, port_id=port.id)
+            self._take(uow, ctx, port, server_id, host, index)
+        else:
+            network_id = request.network_id or self._only_network(uow, ctx)
+            net = uow.networks.get(network_id)
+            if net is None or not network_visible(ctx, net):
+                raise NotFound("network", network_id, ComputeFault.INTERFACE_NETWORK_NOT_FOUND,
+                               network_id=network_id)
+            try:
+                self._ports.quotas.check(uow, project_id, "port", 1)
+            except Conflict as exc:
+                raise OverLimit(ComputeFault.SERVER_PORT_LIMIT_EXCEEDED) from exc
+            try:
+                port = self._create(uow, ctx, server_id, project_id, host,
+                                    NetworkRequest(network_id=net.id, fixed_ip=request.fixed_ip),
+                                    index, None)
+            except ValidationError as exc:
+                if exc.fault == ComputeFault.SERVER_FIXED_IP_IN_USE:
+                    # Nova's attach says FixedIpAlreadyInUse with a 409.
+                    raise Conflict(ComputeFault.SERVER_FIXED_IP_IN_USE,
+                                   address=request.fixed_ip) from exc
+                raise
+        tag = tag if tag is not None else request.tag
+        if tag is not None:
+            port.binding_profile = {**port.binding_profile, NIC_TAG: tag}
+        return self._nic(uow, port, {}, {})
+
+    def _only_network(self, uow: UnitOfWork, ctx: RequestContext) -> str:
+        """Nova's choice for an attach naming nothing: the one network available."""
+        usable = [n for n in uow.networks.find() if not n.external and network_visible(ctx, n)
+                  and uow.subnets.first(network_id=n.id) is not None]
+        own = [n for n in usable if n.project_id == ctx.project_id]
+        candidates = own or [n for n in usable if n.shared]
+        if not candidates:
+            raise ValidationError(ComputeFault.INTERFACE_NO_NETWORK,
+                                  project_id=ctx.project_id)
+        if len(candidates) > 1:
+            raise ValidationError(ComputeFault.INTERFACE_NETWORK_AMBIGUOUS)
+        return candidates[0].id
+
+    def add_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                     network_id: str) -> list[str]:
+        port = next((p for p in self._server_ports(uow, server_id)
+                     if p.network_id == network_id), None)
+        net = uow.networks.get_for_update(network_id) if port is not None else None
+        if port is None or net is None:
+            raise NotFound("network", network_id, ComputeFault.FIXED_IP_NO_PORT_ON_NETWORK,
+                           network_id=network_id, server_id=server_id)
+        held = tuple(FixedIp(subnet_id=f["subnet_id"], ip_address=f["ip_address"])
+                     for f in port.fixed_ips)
+        subnets = sorted(uow.subnets.find(network_id=net.id), key=lambda s: s.created_at)
+        if not subnets:
+            raise ValidationError(ComputeFault.SERVER_NO_MORE_FIXED_IPS, network_id=net.id)
+        try:
+            # One more address, on the network's first subnet (Nova's choice).
+            fixed = self._ports.allocate_for(uow, net, port,
+                                             (*held, FixedIp(subnet_id=subnets[0].id)))
+        except NuageError as exc:
+            raise _compute_fault(exc, net.id, None) from exc
+        self._readdress(uow, ctx, port, fixed)
+        return [port.binding_host_id] if port.binding_host_id else []
+
+    def remove_fixed_ip(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+                        address: str) -> list[str]:
+        port = next((p for p in self._server_ports(uow, server_id)
+                     if any(f["ip_address"] == address for f in p.fixed_ips)), None)
+        net = uow.networks.get_for_update(port.network_id) if port is not None else None
+        if port is None or net is None:
+            raise ValidationError(ComputeFault.FIXED_IP_NOT_ON_SERVER, address=address,
+                                  server_id=server_id)
+        kept = tuple(FixedIp(subnet_id=f["subnet_id"], ip_address=f["ip_address"])
+                     for f in port.fixed_ips if f["ip_address"] != address)
+        self._readdress(uow, ctx, port, self._ports.allocate_for(uow, net, port, kept))
+        return [port.binding_host_id] if port.binding_host_id else []
+
+    def _readdress(self, uow: UnitOfWork, ctx: RequestContext, port: Port,
+                   fixed: list[dict[str, str]]) -> None:
+        port.fixed_ips = fixed
+        port.updated_at = self._ports.p.clock.now()
+        port.revision_number += 1
+        self._ports.record(uow, ctx, "port.update", "port", port.id, port.project_id,
+                           {"changed": ["fixed_ips"],
+                            "fixed_ips": [f["ip_address"] for f in fixed]})
+
+    def detach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
+               port_id: str) -> list[str]:
+        port = next((p for p in self._server_ports(uow, server_id) if p.id == port_id), None)
+        if port is None:
+            raise NotFound("port", port_id, ComputeFault.INTERFACE_PORT_NOT_FOUND,
+                           port_id=port_id)
+        hosts = [port.binding_host_id] if port.binding_host_id else []
+        self._let_go(uow, ctx, port, server_id)
+        return hosts
 
     def wake(self, hosts: Iterable[str]) -> None:
         """The network agents of `hosts` (their ports changed): through `notify` when the
@@ -435,6 +555,11 @@ class ComputeNetworkBinding:
         if not policy.may(ctx, "network:port:update", policy.Target(project_id=port.project_id)):
             raise ValidationError(ComputeFault.SERVER_PORT_NOT_FOUND, port_id=port_id)
         return port
+
+
+def _tag(port: Port) -> str | None:
+    tag = port.binding_profile.get(NIC_TAG)
+    return tag if isinstance(tag, str) else None
 
 
 def _position(port: Port) -> tuple[int, str, str]:

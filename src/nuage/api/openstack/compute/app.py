@@ -25,6 +25,7 @@ from nuage.api.openstack.compute import (
     hosts,
     hypervisors,
     images,
+    interfaces,
     keypairs,
     limits,
     migrations,
@@ -92,7 +93,7 @@ API: list[BaseRoute] = [
     *aggregates.ROUTES,
     *images.ROUTES,
     *migrations.ROUTES, *usage.ROUTES,
-    *diagnostics.ROUTES,
+    *diagnostics.ROUTES, *interfaces.ROUTES,
 ]
 
 

@@ -342,6 +342,23 @@ WORDING: dict[FaultCode, Wording] = {
     ComputeFault.DIAGNOSTICS_SERVER_STATE: "Cannot 'get_diagnostics' instance {server_id} "
                                            "while it is in vm_state {vm_state}",
     ComputeFault.DIAGNOSTICS_SERVER_NOT_RUNNING: "Instance {server_id} is not running.",
+    ComputeFault.INTERFACE_PORT_NOT_FOUND: "Port {port_id} could not be found.",
+    ComputeFault.INTERFACE_NOT_ATTACHED:
+        "Instance {server_id} does not have a port with id {port_id}",
+    ComputeFault.INTERFACE_NETWORK_NOT_FOUND: "Network {network_id} could not be found.",
+    ComputeFault.INTERFACE_NO_NETWORK: "No specific network was requested and none are "
+                                       "available for project '{project_id}'.",
+    ComputeFault.INTERFACE_NETWORK_AMBIGUOUS: "Multiple possible networks found, use a "
+                                              "Network ID to be more specific.",
+    ComputeFault.INTERFACE_PORT_AND_NETWORK: "Must not input both network_id and port_id",
+    ComputeFault.INTERFACE_ADDRESS_WITHOUT_NETWORK:
+        "Must input network_id when request IP address",
+    ComputeFault.INTERFACE_TAG_UNSUPPORTED:
+        "Additional properties are not allowed ('tag' was unexpected)",
+    ComputeFault.FIXED_IP_NO_PORT_ON_NETWORK:
+        "Network {network_id} is not attached to instance {server_id}",
+    ComputeFault.FIXED_IP_NOT_ON_SERVER:
+        "Unable to find address {address} on instance {server_id}",
     CommonFault.AUTHENTICATION_REQUIRED: "The request you have made requires authentication.",
 }
 # Nova's /images proxy and createImage pass the image service's faults on in Glance's words.

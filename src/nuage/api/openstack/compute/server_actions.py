@@ -189,6 +189,34 @@ async def _remove_security_group(c: ActionCall, name: str) -> Response:
     return empty(202)
 
 
+def _network_id(arg: object, version: Version) -> str:
+    """addFixedIp's {"networkId": ...} (Nova's multinic schema)."""
+    if not isinstance(arg, dict) or not isinstance(arg.get("networkId"), str | int) \
+            or set(arg) != {"networkId"}:
+        raise ValidationError("Invalid input for field/attribute addFixedIp. Value: "
+                              f"{arg!r}. 'networkId' is a required property")
+    return str(arg["networkId"])
+
+
+def _address(arg: object, version: Version) -> str:
+    """removeFixedIp's {"address": ...}."""
+    if not isinstance(arg, dict) or not isinstance(arg.get("address"), str) \
+            or set(arg) != {"address"}:
+        raise ValidationError("Invalid input for field/attribute removeFixedIp. Value: "
+                              f"{arg!r}. 'address' is a required property")
+    return str(arg["address"])
+
+
+async def _add_fixed_ip(c: ActionCall, network_id: str) -> Response:
+    await call(c.d.s.interfaces.add_fixed_ip, c.ctx, c.server_id, network_id)
+    return empty(202)
+
+
+async def _remove_fixed_ip(c: ActionCall, address: str) -> Response:
+    await call(c.d.s.interfaces.remove_fixed_ip, c.ctx, c.server_id, address)
+    return empty(202)
+
+
 UNSUPPORTED = ServerAction(no_argument, _unsupported)
 # The floating and fixed IP proxies of Neutron, which 2.44 removed (404 from then on).
 NETWORK_PROXY = ServerAction(no_argument, _unsupported, max_version=(2, 43))
@@ -215,8 +243,10 @@ ACTIONS: dict[str, ServerAction[Any]] = {
     "forceDelete": SOFT_DELETE_ONLY,
     "addSecurityGroup": ServerAction(group_name, _add_security_group),
     "removeSecurityGroup": ServerAction(group_name, _remove_security_group),
-    **dict.fromkeys(("addFixedIp", "removeFixedIp", "addFloatingIp", "removeFloatingIp"),
-                    NETWORK_PROXY),
+    # os-multinic, which 2.44 removed (os-interface does it since).
+    "addFixedIp": ServerAction(_network_id, _add_fixed_ip, max_version=(2, 43)),
+    "removeFixedIp": ServerAction(_address, _remove_fixed_ip, max_version=(2, 43)),
+    **dict.fromkeys(("addFloatingIp", "removeFloatingIp"), NETWORK_PROXY),
     # Nova actions nuage does not offer (yet): looked up, then refused with a 400.
     **dict.fromkeys(("migrate", "os-migrateLive", "resize", "confirmResize", "revertResize",
                      "shelve", "shelveOffload", "unshelve", "rescue", "unrescue",

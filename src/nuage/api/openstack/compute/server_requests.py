@@ -179,6 +179,12 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateReque
     if networks is not None and not (networks in ("none", "auto") or isinstance(networks,
                                                                                  list)):
         raise ValidationError("Invalid input for field/attribute networks.")
+    # Device tags on networks: 2.32, dropped by 2.37, back in 2.42.
+    tags_taken = (2, 32) <= version < (2, 37) or version >= (2, 42)
+    if isinstance(networks, list) and not tags_taken and any(
+            isinstance(entry, dict) and "tag" in entry for entry in networks):
+        raise ValidationError("Invalid input for field/attribute networks. Additional "
+                              "properties are not allowed ('tag' was unexpected)")
     counts: list[int] = []
     for key in ("min_count", "max_count"):
         # max_count defaults to min_count: "min_count": 3 alone asks for three servers.
