@@ -17,4 +17,4 @@ def live_nuage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNuage]:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()

@@ -11,71 +11,37 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openstack.connection
 import pytest
 
-from nuage.drivers.linux_net import LinuxNetworkFabric
-from nuage.drivers.linux_net.kernel import namespaces, remove_namespace
 from tests.compat.conftest import Tenant, connect, identity_v3, make_tenant, run_cli, unique
 from tests.compat.conftest import cli_json as cli
 from tests.compat.test_ansible_server import _venv
 from tests.support.live import LiveNuage
-from tests.support.netns import external_client, needs_root_net, pings, unique_prefix
+from tests.support.live_network import LiveNetworkNuage, live_network, outside, wait
+from tests.support.netns import needs_root_net, pings
 from tests.support.qemu import needs_qemu
 
 pytestmark = [pytest.mark.compat, pytest.mark.slow, needs_root_net, needs_qemu]
 
-CLIENT = "203.0.113.1/24"   # the external subnet's gateway address: the routers' next hop
 BOOT_TIMEOUT = 600
 
 
-def wait(what: str, condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(1)
-    raise AssertionError(f"not reached in {timeout:g} s: {what}")
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNetworkNuage]:
+    with live_network(tmp_path_factory.mktemp("nuage-auto"), extra_env={
+            "NUAGE_NETWORK_AUTO_ALLOCATION_POOL": "10.128.0.0/12"}) as node:
+        yield node
 
 
 @pytest.fixture(scope="module")
-def prefix() -> Iterator[str]:
-    name = unique_prefix()
-    try:
-        yield name
-    finally:
-        for ns in namespaces():
-            if ns.startswith(name + "-"):
-                remove_namespace(ns)
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, prefix: str) -> Iterator[LiveNuage]:
-    node = LiveNuage(tmp_path_factory.mktemp("nuage-auto"), extra_env={
-        "NUAGE_NETWORK_DATAPATH": "true", "NUAGE_NETWORK_PREFIX": prefix,
-        "NUAGE_NETWORK_AUTO_ALLOCATION_POOL": "10.128.0.0/12"})
-    try:
-        yield node.start(timeout=240)
-    finally:
-        node.stop()
-        LinuxNetworkFabric(node.state_dir / "network", prefix=prefix).teardown()
-
-
-@pytest.fixture(scope="module")
-def client(live: LiveNuage, prefix: str) -> str:
+def client(live: LiveNetworkNuage) -> str:
     """The outside world: a namespace on the external bridge."""
-    fabric = LinuxNetworkFabric(live.state_dir / "network", prefix=prefix)
-
-    def ext_bridge() -> bool:
-        return subprocess.run(["ip", "-n", fabric.guest_netns(), "link", "show",
-                               fabric.names.ext_bridge], capture_output=True).returncode == 0
-    wait("the external bridge", ext_bridge)
-    return external_client(fabric, "client", CLIENT)
+    return outside(live)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -131,6 +132,27 @@ class LiveNuage:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
         self.process = None
+
+    @property
+    def guests_dir(self) -> Path:
+        return self.state_dir / "compute" / "guests"
+
+    def kill_guests(self) -> None:
+        """SIGKILL every QEMU this cloud started (by its pid files: only this cloud's).
+        Guests outlive `nuage up` by design; a fixture's teardown ends them with this."""
+        if not self.guests_dir.exists():
+            return
+        for pidfile in self.guests_dir.glob("*/qemu.pid"):
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(pidfile.read_text())
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                if str(self.guests_dir) in cmdline:
+                    os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """The end of a test's cloud: nuage stopped and its guests killed."""
+        self.stop()
+        self.kill_guests()
 
     def admin_token(self) -> str:
         return self._admin_auth().headers["X-Subject-Token"]

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
-import signal
 import subprocess
 import time
 import uuid
@@ -58,39 +56,24 @@ class LiveNetworkNuage(LiveNuage):
     def qemu_pid(self, server_id: str) -> int:
         return int((self.guests_dir / server_id / "qemu.pid").read_text())
 
-    @property
-    def guests_dir(self) -> Path:
-        return self.state_dir / "compute" / "guests"
 
 
 @contextlib.contextmanager
-def live_network(state_dir: Path, *, compute: bool = True,
-                 timeout: float = 240) -> Iterator[LiveNetworkNuage]:
-    node = LiveNetworkNuage(state_dir, compute=compute)
+def live_network(state_dir: Path, *, compute: bool = True, timeout: float = 240,
+                 extra_env: dict[str, str] | None = None) -> Iterator[LiveNetworkNuage]:
+    node = LiveNetworkNuage(state_dir, compute=compute, extra_env=dict(extra_env or {}))
     try:
         node.start(timeout=timeout)
         yield node
     finally:
         node.kill()
-        kill_guests(node)
+        node.kill_guests()
         try:
             node.fabric.teardown()
         finally:
             for ns in namespaces():
                 if ns.startswith(node.prefix + "-"):
                     remove_namespace(ns)
-
-
-def kill_guests(node: LiveNetworkNuage) -> None:
-    """SIGKILL every QEMU the cloud started (by its pid files: only this cloud's)."""
-    if not node.guests_dir.exists():
-        return
-    for pidfile in node.guests_dir.glob("*/qemu.pid"):
-        with contextlib.suppress(ValueError, ProcessLookupError):
-            pid = int(pidfile.read_text())
-            if str(node.guests_dir) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(
-                    errors="replace"):
-                os.kill(pid, signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:

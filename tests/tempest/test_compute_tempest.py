@@ -39,7 +39,7 @@ def nuage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNuage]:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
 
 
 def guest_image_id(nuage: LiveNuage) -> str:
