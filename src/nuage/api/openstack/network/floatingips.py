@@ -40,9 +40,8 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "floatingip")
     made = await call(d.s.floatingips.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"floatingips": [render.floatingip(f, ctx) for f in made]}, status=201)
-    return reply({"floatingip": render.floatingip(made[0], ctx)}, status=201)
+    return render.created("floatingip", "floatingips", made, bulk,
+                          lambda i: render.floatingip(i, ctx))
 
 
 async def listing(request: Request) -> Response:
@@ -50,12 +49,8 @@ async def listing(request: Request) -> Response:
     page = await call(d.s.floatingips.list_floatingips, ctx,
                       list_query(request, "floatingip", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"floatingips": [render.floatingip(f, ctx, wanted)
-                                              for f in page.items]}
-    found = render.links(request, f"{d.v2}/floatingips", page, [f.id for f in page.items])
-    if found:
-        out["floatingips_links"] = found
-    return reply(out)
+    return render.listed(request, "floatingips", f"{d.v2}/floatingips", page,
+                         lambda i: render.floatingip(i, ctx, wanted), lambda i: i.id)
 
 
 async def show(request: Request) -> Response:

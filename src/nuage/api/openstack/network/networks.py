@@ -39,20 +39,15 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "network")
     made = await call(d.s.networks.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"networks": [render.network(i, ctx) for i in made]}, status=201)
-    return reply({"network": render.network(made[0], ctx)}, status=201)
+    return render.created("network", "networks", made, bulk, lambda i: render.network(i, ctx))
 
 
 async def listing(request: Request) -> Response:
     d, ctx = await caller(request)
     page = await call(d.s.networks.list_networks, ctx, list_query(request, "network", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"networks": [render.network(i, ctx, wanted) for i in page.items]}
-    found = render.links(request, f"{d.v2}/networks", page, [i.network.id for i in page.items])
-    if found:
-        out["networks_links"] = found
-    return reply(out)
+    return render.listed(request, "networks", f"{d.v2}/networks", page,
+                         lambda i: render.network(i, ctx, wanted), lambda i: i.network.id)
 
 
 async def show(request: Request) -> Response:

@@ -45,20 +45,15 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "port")
     made = await call(d.s.ports.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"ports": [render.port(p, ctx) for p in made]}, status=201)
-    return reply({"port": render.port(made[0], ctx)}, status=201)
+    return render.created("port", "ports", made, bulk, lambda i: render.port(i, ctx))
 
 
 async def listing(request: Request) -> Response:
     d, ctx = await caller(request)
     page = await call(d.s.ports.list_ports, ctx, list_query(request, "port", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"ports": [render.port(p, ctx, wanted) for p in page.items]}
-    found = render.links(request, f"{d.v2}/ports", page, [p.id for p in page.items])
-    if found:
-        out["ports_links"] = found
-    return reply(out)
+    return render.listed(request, "ports", f"{d.v2}/ports", page,
+                         lambda i: render.port(i, ctx, wanted), lambda i: i.id)
 
 
 async def show(request: Request) -> Response:

@@ -45,10 +45,8 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "rbac_policy", "rbac_policies")
     made = await call(d.s.rbac_policies.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"rbac_policies": [render.rbac_policy(r, ctx) for r in made]},
-                     status=201)
-    return reply({"rbac_policy": render.rbac_policy(made[0], ctx)}, status=201)
+    return render.created("rbac_policy", "rbac_policies", made, bulk,
+                          lambda i: render.rbac_policy(i, ctx))
 
 
 async def listing(request: Request) -> Response:
@@ -56,12 +54,8 @@ async def listing(request: Request) -> Response:
     page = await call(d.s.rbac_policies.list_policies, ctx,
                       list_query(request, "rbac_policy", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"rbac_policies": [render.rbac_policy(r, ctx, wanted)
-                                                for r in page.items]}
-    found = render.links(request, f"{d.v2}/rbac-policies", page, [r.id for r in page.items])
-    if found:
-        out["rbac_policies_links"] = found
-    return reply(out)
+    return render.listed(request, "rbac_policies", f"{d.v2}/rbac-policies", page,
+                         lambda i: render.rbac_policy(i, ctx, wanted), lambda i: i.id)
 
 
 async def show(request: Request) -> Response:

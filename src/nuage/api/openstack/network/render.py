@@ -3,12 +3,15 @@ what a policy row hides is left out, and `fields=` keeps only what was asked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.requests import Request
+from starlette.responses import Response
 
+from nuage.api.openstack.common.http import reply
 from nuage.api.openstack.network.attributes import (
     FLOATINGIP,
     NETWORK,
@@ -126,6 +129,27 @@ def floatingip(f: FloatingIp, ctx: RequestContext, wanted: list[str] | None = No
 def rbac_policy(r: RbacPolicy, ctx: RequestContext, wanted: list[str] | None = None
                 ) -> dict[str, Any]:
     return _render(r, RBAC_POLICY, ctx, wanted or [])
+
+
+T = TypeVar("T")
+
+
+def created(singular: str, plural: str, made: Sequence[T], bulk: bool,
+            one: Callable[[T], dict[str, Any]]) -> Response:
+    """A create's 201: `{singular: ...}`, or `{plural: [...]}` for a bulk create."""
+    if bulk:
+        return reply({plural: [one(item) for item in made]}, status=201)
+    return reply({singular: one(made[0])}, status=201)
+
+
+def listed(request: Request, plural: str, collection_url: str, page: Page[T],
+           one: Callable[[T], dict[str, Any]], ident: Callable[[T], str]) -> Response:
+    """A list's 200: `{plural: [...]}` with `<plural>_links` on a limited list."""
+    out: dict[str, object] = {plural: [one(item) for item in page.items]}
+    found = links(request, collection_url, page, [ident(item) for item in page.items])
+    if found:
+        out[f"{plural}_links"] = found
+    return reply(out)
 
 
 def links(request: Request, collection_url: str, page: Page[Any], ids: list[str]

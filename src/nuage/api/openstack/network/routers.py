@@ -56,20 +56,15 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "router")
     made = await call(d.s.routers.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"routers": [render.router(r, ctx) for r in made]}, status=201)
-    return reply({"router": render.router(made[0], ctx)}, status=201)
+    return render.created("router", "routers", made, bulk, lambda i: render.router(i, ctx))
 
 
 async def listing(request: Request) -> Response:
     d, ctx = await caller(request)
     page = await call(d.s.routers.list_routers, ctx, list_query(request, "router", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"routers": [render.router(r, ctx, wanted) for r in page.items]}
-    found = render.links(request, f"{d.v2}/routers", page, [r.id for r in page.items])
-    if found:
-        out["routers_links"] = found
-    return reply(out)
+    return render.listed(request, "routers", f"{d.v2}/routers", page,
+                         lambda i: render.router(i, ctx, wanted), lambda i: i.id)
 
 
 async def show(request: Request) -> Response:

@@ -43,11 +43,8 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "security_group_rule")
     made = await call(d.s.security_group_rules.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"security_group_rules": [render.security_group_rule(r, ctx)
-                                               for r in made]}, status=201)
-    return reply({"security_group_rule": render.security_group_rule(made[0], ctx)},
-                 status=201)
+    return render.created("security_group_rule", "security_group_rules", made, bulk,
+                          lambda i: render.security_group_rule(i, ctx))
 
 
 async def listing(request: Request) -> Response:
@@ -55,13 +52,8 @@ async def listing(request: Request) -> Response:
     page = await call(d.s.security_group_rules.list_rules, ctx,
                       list_query(request, "security_group_rule", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"security_group_rules": [
-        render.security_group_rule(r, ctx, wanted) for r in page.items]}
-    found = render.links(request, f"{d.v2}/security-group-rules", page,
-                         [r.id for r in page.items])
-    if found:
-        out["security_group_rules_links"] = found
-    return reply(out)
+    return render.listed(request, "security_group_rules", f"{d.v2}/security-group-rules", page,
+                         lambda i: render.security_group_rule(i, ctx, wanted), lambda i: i.id)
 
 
 async def show(request: Request) -> Response:

@@ -32,10 +32,8 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "security_group")
     made = await call(d.s.security_groups.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"security_groups": [render.security_group(i, ctx) for i in made]},
-                     status=201)
-    return reply({"security_group": render.security_group(made[0], ctx)}, status=201)
+    return render.created("security_group", "security_groups", made, bulk,
+                          lambda i: render.security_group(i, ctx))
 
 
 async def listing(request: Request) -> Response:
@@ -43,13 +41,8 @@ async def listing(request: Request) -> Response:
     page = await call(d.s.security_groups.list_groups, ctx,
                       list_query(request, "security_group", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"security_groups": [render.security_group(i, ctx, wanted)
-                                                  for i in page.items]}
-    found = render.links(request, f"{d.v2}/security-groups", page,
-                         [i.group.id for i in page.items])
-    if found:
-        out["security_groups_links"] = found
-    return reply(out)
+    return render.listed(request, "security_groups", f"{d.v2}/security-groups", page,
+                         lambda i: render.security_group(i, ctx, wanted), lambda i: i.group.id)
 
 
 async def show(request: Request) -> Response:

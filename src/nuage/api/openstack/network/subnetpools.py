@@ -49,21 +49,16 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "subnetpool")
     made = await call(d.s.subnetpools.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"subnetpools": [render.subnetpool(p, ctx) for p in made]}, status=201)
-    return reply({"subnetpool": render.subnetpool(made[0], ctx)}, status=201)
+    return render.created("subnetpool", "subnetpools", made, bulk,
+                          lambda i: render.subnetpool(i, ctx))
 
 
 async def listing(request: Request) -> Response:
     d, ctx = await caller(request)
     page = await call(d.s.subnetpools.list_pools, ctx, list_query(request, "subnetpool", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"subnetpools": [render.subnetpool(p, ctx, wanted)
-                                              for p in page.items]}
-    found = render.links(request, f"{d.v2}/subnetpools", page, [p.id for p in page.items])
-    if found:
-        out["subnetpools_links"] = found
-    return reply(out)
+    return render.listed(request, "subnetpools", f"{d.v2}/subnetpools", page,
+                         lambda i: render.subnetpool(i, ctx, wanted), lambda i: i.id)
 
 
 async def show(request: Request) -> Response:

@@ -58,20 +58,15 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     items, bulk = await create_bodies(request, "subnet")
     made = await call(d.s.subnets.create_many, ctx, [_command(v) for v in items])
-    if bulk:
-        return reply({"subnets": [render.subnet(s, ctx) for s in made]}, status=201)
-    return reply({"subnet": render.subnet(made[0], ctx)}, status=201)
+    return render.created("subnet", "subnets", made, bulk, lambda i: render.subnet(i, ctx))
 
 
 async def listing(request: Request) -> Response:
     d, ctx = await caller(request)
     page = await call(d.s.subnets.list_subnets, ctx, list_query(request, "subnet", ctx))
     wanted = fields(request)
-    out: dict[str, object] = {"subnets": [render.subnet(s, ctx, wanted) for s in page.items]}
-    found = render.links(request, f"{d.v2}/subnets", page, [s.id for s in page.items])
-    if found:
-        out["subnets_links"] = found
-    return reply(out)
+    return render.listed(request, "subnets", f"{d.v2}/subnets", page,
+                         lambda i: render.subnet(i, ctx, wanted), lambda i: i.id)
 
 
 async def show(request: Request) -> Response:
