@@ -57,10 +57,9 @@ from nuage.drivers.qemu import host
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.ports.hypervisor import ConfigDrive
 from support import (
-    DOCS_FILE,
-    REPO_ROOT,
     BenchError,
     NuageServer,
+    conclude,
     git_revision,
     issue_token,
     load_average,
@@ -69,7 +68,6 @@ from support import (
     sigterm_as_interrupt,
     table,
     today,
-    write_docs,
 )
 
 RESULTS_START = "<!-- bench/boot.py results: start -->"
@@ -636,12 +634,8 @@ def main(argv: list[str] | None = None) -> int:
         section = f"{machine_line(args)}\n\n{markdown(results)}"
     print()
     print(section)
-    if args.write_docs:
-        write_docs(RESULTS_START, RESULTS_END, section)
-        print(f"\nwrote {DOCS_FILE.relative_to(REPO_ROOT)}")
-    if args.check and not results.meets_target():
-        return 2
-    return 0
+    return conclude(section, write=args.write_docs, markers=(RESULTS_START, RESULTS_END),
+                    check=args.check, met=results.meets_target())
 
 
 if __name__ == "__main__":

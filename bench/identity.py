@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from support import (
-    DOCS_FILE,
     HOST,
-    REPO_ROOT,
     BenchError,
     Connection,
     Latencies,
     NuageServer,
+    conclude,
     git_revision,
     issue_token,
     machine,
@@ -45,7 +44,6 @@ from support import (
     sigterm_as_interrupt,
     table,
     today,
-    write_docs,
 )
 
 RESULTS_START = "<!-- bench/identity.py results: start -->"
@@ -279,12 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"\n{r.scenario.name}: {r.errors} errors, first: {r.first_error}", file=sys.stderr
             )
-    if args.write_docs:
-        write_docs(RESULTS_START, RESULTS_END, section)
-        print(f"\nwrote {DOCS_FILE.relative_to(REPO_ROOT)}")
-    if args.check and not ratio(results) >= TARGET_RATIO:
-        return 2
-    return 0
+    return conclude(section, write=args.write_docs, markers=(RESULTS_START, RESULTS_END),
+                    check=args.check, met=ratio(results) >= TARGET_RATIO)
 
 
 if __name__ == "__main__":

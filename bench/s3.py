@@ -57,21 +57,19 @@ from typing import Any
 import httpx
 
 from support import (
-    DOCS_FILE,
     HOST,
-    REPO_ROOT,
     BenchError,
     Connection,
     Latencies,
     MemorySampler,
     NuageServer,
+    conclude,
     git_revision,
     issue_token,
     machine,
     sigterm_as_interrupt,
     table,
     today,
-    write_docs,
 )
 
 RESULTS_START = "<!-- bench/s3.py results: start -->"
@@ -733,12 +731,8 @@ def main(argv: list[str] | None = None) -> int:
     for op in results.ops:
         if op.errors:
             print(f"\n{op.name}: {op.errors} errors, first: {op.first_error}", file=sys.stderr)
-    if args.write_docs:
-        write_docs(RESULTS_START, RESULTS_END, section)
-        print(f"\nwrote {DOCS_FILE.relative_to(REPO_ROOT)}")
-    if args.check and not all(ok for _, ok in results.checks()):
-        return 2
-    return 0
+    return conclude(section, write=args.write_docs, markers=(RESULTS_START, RESULTS_END),
+                    check=args.check, met=all(ok for _, ok in results.checks()))
 
 
 if __name__ == "__main__":

@@ -259,6 +259,17 @@ def write_docs(start_marker: str, end_marker: str, section: str) -> None:
     DOCS_FILE.write_text(f"{text[: start + len(start_marker)]}\n{section}\n{text[end:]}")
 
 
+def conclude(section: str, *, write: bool, markers: tuple[str, str], check: bool,
+             met: bool) -> int:
+    """The end of a run: its results section written into docs/benchmarks.md between
+    `markers` (--write-docs), and the exit status: 2 when --check and the target was
+    missed, else 0."""
+    if write:
+        write_docs(*markers, section)
+        print(f"\nwrote {DOCS_FILE.relative_to(REPO_ROOT)}")
+    return 2 if check and not met else 0
+
+
 # --------------------------------------------------------------------------- load client
 #
 # The load generators speak just enough HTTP/1.1 over asyncio streams: one keep-alive
