@@ -63,3 +63,15 @@ def neutron_error(r: httpx.Response, status: int, kind: str) -> str:
     assert error["detail"] == ""
     assert isinstance(error["message"], str) and error["message"]
     return str(error["message"])
+
+
+def member(api: Api) -> tuple[Neutron, str]:
+    """A new project and a member of it: (that member's Neutron, the project's id)."""
+    project = api.project()
+    return Neutron(api, api.member_of(project["id"])[1]), project["id"]
+
+
+def public(n: Neutron) -> dict[str, Any]:
+    """The seeded external network, as `n` sees it."""
+    (net,) = n.get("/networks", **{"router:external": "true"}).json()["networks"]
+    return dict(net)

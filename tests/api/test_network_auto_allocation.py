@@ -8,14 +8,13 @@ import ipaddress
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.api.compute_servers import Servers
 from tests.api.compute_support import Nova, assert_fault
 from tests.api.conftest import Api, make_api
-from tests.api.network_support import Neutron, neutron_error
+from tests.api.network_support import Neutron, member, neutron_error, public
 
 PATH = "/auto-allocated-topology"
 
@@ -24,16 +23,6 @@ PATH = "/auto-allocated-topology"
 def cloud(tmp_path: Path) -> Iterator[Api]:
     """A cloud with its seeded external network, the default for auto-allocation."""
     yield from make_api(tmp_path / "state", network_external_cidr="203.0.113.0/24")
-
-
-def member(api: Api) -> tuple[Neutron, str]:
-    project = api.project()
-    return Neutron(api, api.member_of(project["id"])[1]), project["id"]
-
-
-def public(n: Neutron) -> dict[str, Any]:
-    (net,) = n.get("/networks", **{"router:external": "true"}).json()["networks"]
-    return dict(net)
 
 
 def test_the_seeded_external_network_is_the_default(cloud: Api) -> None:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.api.conftest import Api, make_api
-from tests.api.network_support import Neutron, neutron_error
+from tests.api.network_support import Neutron, member, neutron_error, public
 
 ROUTER_KEYS = {"id", "name", "description", "project_id", "tenant_id", "admin_state_up",
                "status", "external_gateway_info", "routes", "tags", "created_at",
@@ -25,16 +24,6 @@ FIP_KEYS = {"id", "description", "project_id", "tenant_id", "floating_network_id
 def cloud(tmp_path: Path) -> Iterator[Api]:
     """A cloud with its seeded external network (the default settings)."""
     yield from make_api(tmp_path / "state", network_external_cidr="203.0.113.0/24")
-
-
-def member(api: Api) -> tuple[Neutron, str]:
-    project = api.project()
-    return Neutron(api, api.member_of(project["id"])[1]), project["id"]
-
-
-def public(n: Neutron) -> dict[str, Any]:
-    (net,) = n.get("/networks", **{"router:external": "true"}).json()["networks"]
-    return dict(net)
 
 
 def test_the_seeded_external_network(cloud: Api) -> None:
