@@ -56,6 +56,20 @@ def test_a_server_on_a_network_shows_its_address(nova: Nova, servers: Servers) -
     assert second["addresses"]["private"][0]["addr"] == "10.0.0.42"
 
 
+def test_update_answers_bare_addresses_before_2_75(nova: Nova, servers: Servers) -> None:
+    """Nova builds the update (and rebuild) view with extend_address=False below 2.75:
+    Tempest's update and rebuild schemas refuse the address type and MAC there."""
+    token, neutron = _project(nova)
+    sid = servers.create(token, networks=[{"uuid": _network(neutron)["id"]}])["id"]
+    r = nova.put(f"/servers/{sid}", {"server": {"name": "renamed"}}, token)
+    assert r.status_code == 200, r.text
+    assert r.json()["server"]["addresses"] == {"private": [{"version": 4, "addr": "10.0.0.2"}]}
+    r = nova.at("2.75").put(f"/servers/{sid}", {"server": {"name": "again"}}, token)
+    assert r.status_code == 200, r.text
+    [entry] = r.json()["server"]["addresses"]["private"]
+    assert (entry["addr"], entry["OS-EXT-IPS:type"]) == ("10.0.0.2", "fixed")
+
+
 def test_a_port_passed_is_taken_and_then_in_use(nova: Nova, servers: Servers) -> None:
     token, neutron = _project(nova)
     net = _network(neutron)
