@@ -1,10 +1,13 @@
 """OpenStack Tempest's compute (Nova v2.1) and image (Glance v2) API tests against a live nuage.
 
-Starts its own `nuage up`, fills tests/tempest/tempest-compute.conf.in into a fresh Tempest
-workspace (image_ref = the "nuage-guest" image `nuage up` registers, flavors 1 and 2), runs
-the tests listed in tests/tempest/compute-include.txt and image-include.txt with two workers
-and asserts that every one of them ran and passed. Some of the server tests boot real QEMU
-guests (TCG on hosts without KVM), so the lists favour tests that boot none.
+Starts its own `nuage up` with its network datapath on (under a prefix of its own, removed
+after: Tempest's servers boot on networks, and a port nobody plugs fails the build), fills
+tests/tempest/tempest-compute.conf.in into a fresh Tempest workspace (image_ref = the
+"nuage-guest" image `nuage up` registers, flavors 1 and 2, public_network_id = the seeded
+"public" network: dynamic credentials make a network, subnet and router per test project,
+as devstack's jobs do), runs the tests listed in tests/tempest/compute-include.txt and
+image-include.txt with two workers and asserts that every one of them ran and passed. Many
+of the server tests boot real QEMU guests (TCG on hosts without KVM).
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from nuage.drivers.linux_net import LinuxNetworkFabric
+from nuage.drivers.linux_net.kernel import namespaces, remove_namespace
 from tests.support.live import LiveNuage
+from tests.support.netns import needs_root_net, unique_prefix
 
 pytest.importorskip("tempest")
 pytest.importorskip("subunit")
@@ -23,7 +29,7 @@ pytest.importorskip("testtools")
 
 from tests.tempest.runner import TEMPEST_ENV, include_patterns, run_and_check
 
-pytestmark = [pytest.mark.tempest, pytest.mark.slow]
+pytestmark = [pytest.mark.tempest, pytest.mark.slow, needs_root_net]
 
 HERE = Path(__file__).parent
 INCLUDES = [HERE / "compute-include.txt", HERE / "image-include.txt"]
@@ -33,13 +39,20 @@ RUN_TIMEOUT = 480
 
 @pytest.fixture(scope="module")
 def nuage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNuage]:
-    server = LiveNuage(tmp_path_factory.mktemp("nuage-tempest-compute"),
-                       extra_env=dict(TEMPEST_ENV))
-    server.start()
+    prefix = unique_prefix()
+    server = LiveNuage(tmp_path_factory.mktemp("nuage-tempest-compute"), extra_env={
+        **TEMPEST_ENV, "NUAGE_NETWORK_DATAPATH": "true", "NUAGE_NETWORK_PREFIX": prefix})
     try:
-        yield server
+        yield server.start(timeout=240)
     finally:
         server.stop()
+        # Guests stop with nuage; dnsmasq and the proxies go with their namespaces.
+        try:
+            LinuxNetworkFabric(server.state_dir / "network", prefix=prefix).teardown()
+        finally:
+            for name in namespaces():
+                if name.startswith(prefix + "-"):
+                    remove_namespace(name)
 
 
 def guest_image_id(nuage: LiveNuage) -> str:
@@ -51,6 +64,16 @@ def guest_image_id(nuage: LiveNuage) -> str:
     return str(images[0]["id"])
 
 
+def public_network_id(nuage: LiveNuage) -> str:
+    """The external network `nuage up` seeds on its first start."""
+    response = httpx.get(f"{nuage.base_url}/network/v2.0/networks", params={"name": "public"},
+                         headers={"X-Auth-Token": nuage.admin_token()}, timeout=30)
+    response.raise_for_status()
+    (network,) = response.json()["networks"]
+    return str(network["id"])
+
+
 def test_compute_and_image_tempest(nuage: LiveNuage, tmp_path: Path) -> None:
-    run_and_check(nuage, tmp_path, TEMPLATE, {"IMAGE_REF": guest_image_id(nuage)},
+    run_and_check(nuage, tmp_path, TEMPLATE, {"IMAGE_REF": guest_image_id(nuage),
+                                              "PUBLIC_NETWORK_ID": public_network_id(nuage)},
                   include_patterns(*INCLUDES), RUN_TIMEOUT)
