@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.tempest, pytest.mark.slow, needs_root_net]
 HERE = Path(__file__).parent
 INCLUDES = [HERE / "compute-include.txt", HERE / "image-include.txt"]
 TEMPLATE = HERE / "tempest-compute.conf.in"
-RUN_TIMEOUT = 480
+RUN_TIMEOUT = 1800
 
 
 @pytest.fixture(scope="module")
