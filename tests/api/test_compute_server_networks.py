@@ -56,6 +56,42 @@ def test_a_server_on_a_network_shows_its_address(nova: Nova, servers: Servers) -
     assert second["addresses"]["private"][0]["addr"] == "10.0.0.42"
 
 
+def test_update_answers_bare_addresses_before_2_75(nova: Nova, servers: Servers) -> None:
+    """Nova builds the update (and rebuild) view with extend_address=False below 2.75:
+    Tempest's update and rebuild schemas refuse the address type and MAC there."""
+    token, neutron = _project(nova)
+    sid = servers.create(token, networks=[{"uuid": _network(neutron)["id"]}])["id"]
+    r = nova.put(f"/servers/{sid}", {"server": {"name": "renamed"}}, token)
+    assert r.status_code == 200, r.text
+    assert r.json()["server"]["addresses"] == {"private": [{"version": 4, "addr": "10.0.0.2"}]}
+    r = nova.at("2.75").put(f"/servers/{sid}", {"server": {"name": "again"}}, token)
+    assert r.status_code == 200, r.text
+    [entry] = r.json()["server"]["addresses"]["private"]
+    assert (entry["addr"], entry["OS-EXT-IPS:type"]) == ("10.0.0.2", "fixed")
+
+
+def test_ip_filters_match_fixed_addresses_from_their_start(nova: Nova,
+                                                          servers: Servers) -> None:
+    """Nova's `ip` (IPv4) and `ip6` (IPv6) list filters: regular expressions matched at
+    the start of a server's fixed addresses; the caller's servers only."""
+    token, neutron = _project(nova)
+    net = _network(neutron)
+    by_ip = {ip: servers.create(token, networks=[{"uuid": net["id"], "fixed_ip": ip}])["id"]
+             for ip in ("10.0.0.5", "10.0.0.51", "10.0.0.6")}
+
+    def listed(**q: str) -> set[str]:
+        r = nova.get("/servers", token, params=q)
+        assert r.status_code == 200, r.text
+        return {s["id"] for s in r.json()["servers"]}
+    assert listed(ip="10.0.0.51") == {by_ip["10.0.0.51"]}
+    assert listed(ip="10.0.0.5") == {by_ip["10.0.0.5"], by_ip["10.0.0.51"]}
+    assert listed(ip="0.0.5") == set()                   # anchored at the start
+    assert listed(ip=r"10\.0\.0\.[56]$") == {by_ip["10.0.0.5"], by_ip["10.0.0.6"]}
+    assert listed(ip6="10.0.0.5") == set()               # no IPv6 address
+    other, _ = _project(nova)
+    assert nova.get("/servers", other, params={"ip": "10."}).json()["servers"] == []
+
+
 def test_a_port_passed_is_taken_and_then_in_use(nova: Nova, servers: Servers) -> None:
     token, neutron = _project(nova)
     net = _network(neutron)

@@ -77,8 +77,9 @@ ALLOWED_ACTIONS: dict[str, set[str]] = {
     VmState.ACTIVE: {"stop", "reboot", "pause", "suspend", "rebuild", "createImage",
                      "getConsoleOutput"},
     VmState.STOPPED: {"start", "rebuild", "createImage", "getConsoleOutput", "reboot"},
-    VmState.PAUSED: {"unpause", "getConsoleOutput"},
-    VmState.SUSPENDED: {"resume"},
+    # As Nova: a paused or suspended server may be snapshotted (its disk does not change).
+    VmState.PAUSED: {"unpause", "getConsoleOutput", "createImage"},
+    VmState.SUSPENDED: {"resume", "createImage"},
     VmState.ERROR: {"rebuild"},
     VmState.BUILDING: set(),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nuage.domain.compute_errors import ComputeFault
+from nuage.domain.context import RequestContext
 from nuage.domain.errors import Conflict
 from nuage.services.compute.server_actions import Backup
 from tests.unit.compute.test_servers import World, boot, member
@@ -44,9 +45,12 @@ def test_backups_are_rotated_per_server_and_type(world: World) -> None:
 
 
 def test_backup_needs_an_idle_server(world: World) -> None:
+    """Refused where createImage is (an ERROR server here; PAUSED and SUSPENDED are
+    allowed, as in Nova)."""
     sid = boot(world)
-    world.actions.act(member(), sid, "pause")
-    world.reconciler.run_once()
+    admin = RequestContext(request_id="req-2", user_id="adm", project_id="admin",
+                           roles=frozenset({"admin", "member", "reader"}), is_admin_project=True)
+    world.actions.reset_state(admin, sid, "error")
     with pytest.raises(Conflict) as exc:
         world.actions.act(member(), sid, "createBackup", snapshot_name="b",
                           backup=Backup("daily", 1))

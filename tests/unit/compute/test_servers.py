@@ -223,6 +223,20 @@ def test_snapshot_becomes_an_image(world: World) -> None:
     assert world.servers.get(member(), sid).task_state is None
 
 
+@pytest.mark.parametrize(("action", "status"), [("pause", "PAUSED"), ("suspend", "SUSPENDED")])
+def test_a_paused_or_suspended_server_is_snapshotted_and_stays_so(
+        world: World, action: str, status: str) -> None:
+    """Nova's createImage takes ACTIVE, SHUTOFF, PAUSED and SUSPENDED servers."""
+    sid = boot(world)
+    world.actions.act(member(), sid, action)
+    world.reconciler.run_once()
+    server = world.actions.act(member(), sid, "createImage", snapshot_name="snap")
+    image_id = (server.task_args or {})["image_id"]
+    world.reconciler.run_once()
+    assert world.images.images[image_id].status == "active"
+    after = world.servers.get(member(), sid)
+    assert (after.status, after.task_state) == (status, None)
+
 def test_other_projects_cannot_see_or_touch(world: World) -> None:
     sid = boot(world)
     intruder = member("p2", "u2")

@@ -91,16 +91,18 @@ class ServerActionService(ServerUseCases):
             reboot_type: str | None = None, image_ref: str | None = None,
             snapshot_name: str | None = None, name: str | None = None,
             description: Any = KEEP, backup: Backup | None = None,
-            rebuild: RebuildChanges | None = None) -> Server:
+            rebuild: RebuildChanges | None = None,
+            snapshot_metadata: dict[str, str] | None = None) -> Server:
         """Returns the server; for createImage and createBackup its task_args name the new
         image. `description` (rebuild, 2.19) is KEEP, None or a string; `backup` is what
         createBackup asks for; `rebuild` the key pair, user data and hostname a rebuild
-        changes (2.54, 2.57, 2.90)."""
+        changes (2.54, 2.57, 2.90); `snapshot_metadata` createImage's image properties."""
         if action == "reboot" and reboot_type not in ("SOFT", "HARD"):
             raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="type")
         snapshot_id = None
         if action in SNAPSHOTS:
-            snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name, action, backup)
+            snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name, action, backup,
+                                                 snapshot_metadata or {})
         try:
             server = self._act(ctx, server_id, action, reboot_type, image_ref, name,
                                snapshot_id, description, backup, rebuild or RebuildChanges())
@@ -114,7 +116,8 @@ class ServerActionService(ServerUseCases):
 
     def _reserve_snapshot(self, ctx: RequestContext, server_id: str,
                           snapshot_name: str | None, action: str = "createImage",
-                          backup: Backup | None = None) -> str:
+                          backup: Backup | None = None,
+                          metadata: dict[str, str] | None = None) -> str:
         """The image record comes first, outside the server's transaction (the image
         service has its own), so that its id can be returned at once as Nova does."""
         if not snapshot_name:
@@ -128,7 +131,8 @@ class ServerActionService(ServerUseCases):
         # A snapshot boots like its base image: it keeps how that image boots.
         base = self.p.images.describe(ctx, server.image_id)
         inherited = {k: v for k, v in base.properties.items() if k in BOOT_PROPERTIES}
-        kind = {"image_type": "snapshot"} if backup is None else {
+        # As Nova: createImage's metadata come last (a tenant may say its own image_type).
+        kind = {"image_type": "snapshot", **(metadata or {})} if backup is None else {
             **backup.metadata, "image_type": "backup", "backup_type": backup.backup_type}
         return self.p.images.reserve_snapshot(
             ctx, snapshot_name, {**inherited, **kind, "instance_uuid": server.id,

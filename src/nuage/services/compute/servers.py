@@ -109,6 +109,10 @@ class ServerQuery:
     # Exact-match filters (server_filters.FIELDS); `extended_filters` is 2.83 or later.
     exact: tuple[tuple[str, str], ...] = ()
     extended_filters: bool = False
+    # Nova's `ip` and `ip6`: regular expressions matched at the start of a server's fixed
+    # IPv4 (IPv6) addresses.
+    ip: str | None = None
+    ip6: str | None = None
 
 
 def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
@@ -424,6 +428,8 @@ class ServerService(ServerUseCases):
             if not _tags_match(set(s.tags), q):
                 continue
             out.append(s)
+        if (q.ip or q.ip6) and out:
+            out = self._with_ips(out, q.ip, q.ip6)
         if q.marker is not None:
             ids = [s.id for s in out]
             if q.marker not in ids:
@@ -432,6 +438,25 @@ class ServerService(ServerUseCases):
         if q.limit is not None:
             out = out[: q.limit]
         return out
+
+    def _with_ips(self, servers: list[Server], ip: str | None, ip6: str | None
+                  ) -> list[Server]:
+        """The servers with a fixed address the `ip` (IPv4) or `ip6` (IPv6) pattern matches
+        from its start, as Nova's filter does; none without a network service."""
+        if self.p.networks is None:
+            return []
+        with self.p.uow() as uow:
+            nics = self.p.networks.describe(uow, [s.id for s in servers])
+        patterns = {4: _regex(ip) if ip else None, 6: _regex(ip6) if ip6 else None}
+
+        def matches(server: Server) -> bool:
+            for nic in nics.get(server.id, []):
+                for address in nic.addresses:
+                    pattern = patterns.get(address.version)
+                    if pattern is not None and pattern.match(address.address):
+                        return True
+            return False
+        return [s for s in servers if matches(s)]
 
     # -- changing --------------------------------------------------------------------------
     def update(self, ctx: RequestContext, server_id: str, changes: dict[str, Any]) -> Server:

@@ -42,17 +42,23 @@ def parse_backup(arg: Any) -> tuple[str, Backup]:
         rotation = int(rotation)
     if isinstance(rotation, bool) or not isinstance(rotation, int) or rotation < 0:
         raise _invalid("rotation", rotation, "It is not a non-negative integer.")
-    metadata = arg.get("metadata") or {}
+    return name, Backup(backup_type, rotation, image_metadata(arg.get("metadata")))
+
+
+def image_metadata(metadata: Any) -> dict[str, str]:
+    """createBackup's and createImage's `metadata`: image properties, strings of at most
+    255 characters (Nova's parameter_types.metadata), never an image's own field."""
+    metadata = metadata or {}
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and 0 < len(k) <= 255 and isinstance(v, str) and len(v) <= 255
             for k, v in metadata.items()):
         raise _invalid("metadata", metadata, "It is not a map of strings of at most 255 "
                                              "characters.")
     # The metadata become image properties: never an image's own field (its visibility,
-    # owner, id, ...), which the backup's owner does not choose this way.
+    # owner, id, ...), which the snapshot's owner does not choose this way.
     taken = sorted(k for k in metadata
                    if k in image.CORE or k in image.RESERVED
                    or k.startswith(image.RESERVED_PREFIX))
     if taken:
         raise _invalid("metadata", metadata, f"{', '.join(taken)}: reserved by the image.")
-    return name, Backup(backup_type, rotation, dict(metadata))
+    return dict(metadata)

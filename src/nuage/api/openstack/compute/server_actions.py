@@ -21,15 +21,16 @@ from nuage.api.openstack.compute.backups import parse_backup
 from nuage.api.openstack.compute.deps import Deps, caller
 from nuage.api.openstack.compute.server_requests import (
     RebuildRequest,
+    SnapshotRequest,
     console_length,
     crash_dump_body,
     lock_reason,
     no_argument,
     nova_console_text,
+    parse_create_image,
     parse_rebuild_action,
     reboot_type,
     reset_state,
-    snapshot_name,
     unlock_body,
 )
 from nuage.api.openstack.compute.server_security_groups import group_name
@@ -151,9 +152,9 @@ async def _rebuild(c: ActionCall, req: RebuildRequest) -> Response:
     return reply({"server": views[0]}, status=202)
 
 
-async def _create_image(c: ActionCall, name: str | None) -> Response:
+async def _create_image(c: ActionCall, req: SnapshotRequest) -> Response:
     server = await call(c.d.s.server_actions.act, c.ctx, c.server_id, "createImage",
-                        snapshot_name=name)
+                        snapshot_name=req.name, snapshot_metadata=req.metadata)
     image_id = (server.task_args or {}).get("image_id")
     if c.version >= (2, 45):
         # 2.45: the image id in the body, no Location.
@@ -231,7 +232,7 @@ ACTIONS: dict[str, ServerAction[Any]] = {
     "resume": simple("resume"),
     "reboot": ServerAction(reboot_type, _reboot),
     "rebuild": ServerAction(parse_rebuild_action, _rebuild),
-    "createImage": ServerAction(snapshot_name, _create_image),
+    "createImage": ServerAction(parse_create_image, _create_image),
     "createBackup": ServerAction(_backup_request, _create_backup),
     "os-getConsoleOutput": ServerAction(console_length, _console_output),
     "lock": ServerAction(lock_reason, _lock),

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from starlette.datastructures import QueryParams
 
 from nuage.api.openstack.common.body import query_bool, timestamp
+from nuage.api.openstack.compute.backups import image_metadata
 from nuage.api.openstack.compute.server_views import Version
 from nuage.domain.compute import check_hostname
 from nuage.domain.errors import ValidationError
@@ -317,7 +318,7 @@ def parse_server_query(q: QueryParams, version: Version) -> ServerQuery:
         image=q.get("image"),
         flavor=q.get("flavor"), all_projects=all_projects,
         project_id=q.get("project_id") or q.get("tenant_id"), marker=q.get("marker"),
-        limit=limit)
+        limit=limit, ip=q.get("ip"), ip6=q.get("ip6"))
 
 
 def boolean_field(d: dict[str, Any], key: str) -> bool:
@@ -423,9 +424,15 @@ def parse_rebuild_action(arg: object, version: Version) -> RebuildRequest:
                           parse_rebuild(arg, version))
 
 
-def snapshot_name(arg: object, version: Version) -> str | None:
-    """createImage: the new image's name."""
+class SnapshotRequest(NamedTuple):
+    name: str | None
+    # Properties of the new image (they override what the snapshot would inherit).
+    metadata: dict[str, str]
+
+
+def parse_create_image(arg: object, version: Version) -> SnapshotRequest:
+    """createImage: the new image's name and `metadata`."""
     if not isinstance(arg, dict):
         raise ValidationError("Invalid input for field/attribute createImage.")
     name: str | None = arg.get("name")
-    return name
+    return SnapshotRequest(name, image_metadata(arg.get("metadata")))

@@ -136,7 +136,8 @@ class ServerViews:
                 rebuild: bool = False, nics: list[ServerNic] | None = None,
                 groups: list[ServerGroup] | None = None) -> dict[str, Any]:
         """PUT /servers/{id} and rebuild answer with a smaller set (Tempest's update
-        schema), plus `locked` (2.9), `description` (2.19) and `tags` (2.26); from 2.75
+        schema, addresses without their type and MAC), plus `locked` (2.9), `description`
+        (2.19) and `tags` (2.26); from 2.75
         with the whole server, as GET shows it (a rebuild says `user_data` instead of
         the administrators' OS-EXT-SRV-ATTR:user_data)."""
         full = self.detail(s, ctx, version, host_status, image_properties, nics=nics,
@@ -152,6 +153,8 @@ class ServerViews:
                 # 2.63, 2.71, 2.73 (from 2.75 the whole view is given anyway)
                 "trusted_image_certificates", "server_groups", "locked_reason")
         out = {**{k: full[k] for k in keep if k in full}, **self._versioned(s, version)}
+        # Nova builds this view with extend_address=False: bare {version, addr} entries.
+        out["addresses"] = addresses(nics or [], extended=False)
         if rebuild and version >= (2, 54):
             out["key_name"] = s.key_name
         if rebuild and version >= (2, 57):
