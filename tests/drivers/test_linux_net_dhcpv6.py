@@ -12,8 +12,9 @@ router's) answers DHCPv6 through the guest's security groups.
 from __future__ import annotations
 
 import ipaddress
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,13 @@ def setup(fabric: LinuxNetworkFabric, mode: Ipv6Mode, segment: int, cidr: str,
     return net, ns
 
 
+def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.2)
+
+
 def global_addresses(ns: str) -> list[str]:
     out = sh(ns, "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global").stdout
     return [line.split()[3].split("/")[0] for line in out.splitlines()]
@@ -151,6 +159,10 @@ def test_a_guest_cannot_answer_dhcpv6(fabric: LinuxNetworkFabric) -> None:
                                                    eui64(cidr, rogue_mac)),),
                                 security_groups=("open6",), guest_netns=rogue))
     sh(rogue, "ip", "link", "set", "eth0", "up")
+    # Until duplicate address detection is over, its link-local address is tentative and
+    # its dnsmasq would hear nothing (under load, longer than the requests below take).
+    wait_for(lambda: not sh(rogue, "ip", "-6", "addr", "show", "dev", "eth0",
+                            "tentative").stdout.strip())
     conf = fabric.state_dir / "rogue.conf"
     conf.write_text("\n".join([
         "port=0", "no-resolv", "bind-interfaces", "interface=eth0", "user=root",
@@ -167,8 +179,10 @@ def test_a_guest_cannot_answer_dhcpv6(fabric: LinuxNetworkFabric) -> None:
             servers.add((answer.server, answer.dns))
         dhcp_ll = link_local(fabric.names.dhcp_ns(net.network_id), "ns-dhcp")
         assert servers == {(dhcp_ll, (DNS,))}
-        # The rogue heard the requests (and answered them, into the bridge's drop).
-        assert "DHCPINFORMATION-REQUEST" in (fabric.state_dir / "rogue.log").read_text()
+        # The rogue heard the requests (and answered them, into the bridge's drop); its
+        # log is written as it goes, so it may lag the answers a little.
+        log = fabric.state_dir / "rogue.log"
+        wait_for(lambda: "DHCPINFORMATION-REQUEST" in log.read_text())
     finally:
         pid = (fabric.state_dir / "rogue.pid").read_text().strip()
         sh(rogue, "kill", pid, check=False)
