@@ -12,6 +12,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from nuage.ports.guest_disks import VolumeDisk
+
 
 class PowerState(IntEnum):
     """Nova's power states (the numbers are on the wire as OS-EXT-STS:power_state)."""
@@ -77,6 +79,10 @@ class GuestSpec:
     # The network namespace QEMU runs in when the guest has NICs: the one holding their
     # TAPs (NetworkFabric.guest_netns). None: the agent's own (guests without NICs).
     netns: str | None = None
+    # Volumes the guest starts with (ports/guest_disks.py). One with `boot=True` is the
+    # root disk (boot from volume): no overlay on the image is made; `image` then only
+    # gives the kernel and initrd of an image that boots by direct kernel boot.
+    volumes: tuple[VolumeDisk, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ GUEST_FILES = (
     ("network-config", "usr/sbin/network-config", 0o755),
     ("network-plan", "usr/sbin/network-plan", 0o755),
     ("nic-watch", "usr/sbin/nic-watch", 0o755),
+    ("disk-watch", "usr/sbin/disk-watch", 0o755),
 )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from nuage.drivers.qemu.guest_files import GuestFiles
 from nuage.drivers.qemu.hotplug import device_id, netdev_id
+from nuage.drivers.qemu.volumes import VolumeFds, launch_args
 from nuage.ports.hypervisor import GuestSpec, HypervisorError
 
 # Glance disk_format -> QEMU block driver, for the formats a root disk is built from. A
@@ -67,10 +68,12 @@ def disk_nodes(spec: GuestSpec, image: str, overlay: str) -> list[dict[str, Any]
 
 def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str,
               guest_user: str | None, sandbox: bool, restore: bool,
-              fds: DiskFds | None = None) -> list[str]:
+              fds: DiskFds | None = None,
+              volume_fds: tuple[VolumeFds, ...] | None = None) -> list[str]:
     """QEMU runs in the guest's directory, daemonizes, and waits with its CPUs stopped
     (-S) for the console keeper to release them; `restore` waits for a memory file.
-    `fds`: the disks' descriptors (None: QEMU opens the paths, for tests of the line)."""
+    `fds`: the disks' descriptors (None: QEMU opens the paths, for tests of the line);
+    `volume_fds` the volumes' files and keys (volumes.py, open_volumes)."""
     disks: list[str] = []
     if fds is not None:
         disks += ["-add-fd", f"fd={fds.image},set=1,opaque=image",
@@ -89,6 +92,9 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
                      '"read-only":true}',
         "-device", "ide-cd,drive=config",
     ]
+    # The recorded volumes, as hot-plug makes them (same ids); their keys come through
+    # pipes (volumes.py: open_volumes explains why not QMP after -S).
+    disks += launch_args(spec.volumes, volume_fds)
     argv = [
         qemu, "-name", f"guest={spec.guest_id},debug-threads=on",
         "-no-user-config", "-nodefaults", "-machine", "pc", "-accel", accelerator,

@@ -1,6 +1,7 @@
 """One guest's directory, state_dir/guests/<id>/, and the processes it names.
 
-    guest.json      the spec minus the config drive's content: what start() relaunches
+    guest.json      the spec minus the config drive's content and the volumes' keys:
+                    what start() relaunches
     disk.qcow2      the root disk, a qcow2 overlay on the (never modified) image file
     config.iso      the config drive
     qemu.pid        QEMU's pid (written by QEMU); console.pid the console keeper's
@@ -25,6 +26,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from nuage.ports.block_devices import VolumeConnection
+from nuage.ports.guest_disks import VolumeDisk
 from nuage.ports.hypervisor import BootImage, ConfigDrive, GuestSpec, Nic
 
 KEEPER_SCRIPT = "console_keeper.py"
@@ -72,6 +75,8 @@ class GuestFiles:
     def write_record(self, spec: GuestSpec) -> None:
         data = asdict(spec)
         del data["config_drive"]
+        for volume in data["volumes"]:
+            del volume["key"]          # keys live in memory only (ports/guest_disks.py)
         _write_atomic(self.record, json.dumps(data, default=str, indent=1).encode())
 
     def read_record(self) -> GuestSpec:
@@ -89,6 +94,7 @@ class GuestFiles:
             config_drive=ConfigDrive(meta_data={}),
             nics=tuple(Nic(mac=n["mac"], tap=n["tap"]) for n in data.get("nics", ())),
             netns=data.get("netns"),
+            volumes=tuple(_volume(v) for v in data.get("volumes", ())),
         )
 
     def live_qemu_pid(self) -> int | None:
@@ -107,6 +113,17 @@ class GuestFiles:
         except OSError:
             return None
         return pid if cwd == str(self.dir.resolve()) else None
+
+
+def _volume(data: dict[str, Any]) -> VolumeDisk:
+    """A recorded volume, without its key (b"": the driver holds keys in memory)."""
+    connection = data["connection"]
+    return VolumeDisk(
+        volume_id=data["volume_id"],
+        connection=VolumeConnection(path=Path(connection["path"]),
+                                    format=connection.get("format", "qcow2"),
+                                    encryption=connection.get("encryption", "luks")),
+        key=b"", device=data.get("device", ""), boot=bool(data.get("boot", False)))
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

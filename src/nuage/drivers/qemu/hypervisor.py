@@ -24,7 +24,7 @@ from typing import Any
 
 from nuage.domain.image_format import UnsafeImage, Verdict
 from nuage.drivers.image_format import inspect_file
-from nuage.drivers.qemu import boot_watch, host, hotplug, qmp
+from nuage.drivers.qemu import boot_watch, host, hotplug, qmp, volumes
 from nuage.drivers.qemu.command_line import (
     block_driver,
     in_netns,
@@ -35,6 +35,7 @@ from nuage.drivers.qemu.command_line import (
 from nuage.drivers.qemu.config_drive import write_config_drive
 from nuage.drivers.qemu.diagnostics import guest_diagnostics
 from nuage.drivers.qemu.guest_files import GuestFiles, pid_alive
+from nuage.drivers.qemu.guest_volumes import QemuGuestDisks
 from nuage.drivers.qemu.processes import (
     abandon,
     keeper_connected,
@@ -78,7 +79,7 @@ _RUN_STATES = {
 _POWER_BUTTON_INTERVAL = 5.0   # press again: a guest still booting may miss the first press
 
 
-class QemuHypervisor:
+class QemuHypervisor(QemuGuestDisks):
     def __init__(
         self,
         state_dir: Path,
@@ -94,6 +95,7 @@ class QemuHypervisor:
     ) -> None:
         """`accelerator` forces "kvm" or "tcg" (None: probe). `guest_user` is the user
         QEMU drops to when we are root (created if missing; None keeps root)."""
+        super().__init__()
         self._state_dir = state_dir
         self._root = state_dir / "guests"
         self._hostname = hostname
@@ -217,6 +219,7 @@ class QemuHypervisor:
         self.capabilities()
         files = GuestFiles(self._root, spec.guest_id)
         files.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._remember_keys(spec.guest_id, spec.volumes)
         with files.lock():
             if not files.record.exists():
                 files.write_record(spec)
@@ -375,6 +378,7 @@ class QemuHypervisor:
                 kill(keeper)
             shutil.rmtree(files.dir, ignore_errors=True)
         shutil.rmtree(files.dir, ignore_errors=True)   # the lock file, recreated on exit
+        self._forget_keys(guest_id)
 
     def console_output(self, guest_id: str, length: int | None = None) -> str:
         files = self._existing(guest_id)
@@ -503,17 +507,20 @@ class QemuHypervisor:
             # images, or changed on disk since, never reaches QEMU unproven.
             _inspect(spec.image.path, spec.image.disk_format)
             accelerator = self.capabilities().accelerator
-            with open_disks(spec, files) as fds:
+            keys = self._keys_for(spec)
+            with open_disks(spec, files) as fds, \
+                    volumes.open_volumes(spec.volumes, keys) as volume_fds:
                 argv = qemu_argv(self._qemu, files, spec, accelerator=accelerator,
                                  guest_user=self._guest_user, sandbox=self._sandbox,
-                                 restore=restore, fds=fds)
+                                 restore=restore, fds=fds, volume_fds=volume_fds)
                 argv = in_netns(argv, spec)
                 if restore:
                     boot_watch.disarm(files)         # a restored guest prints nothing new
                 else:
                     # Before QEMU runs: its first console byte must count as printed.
                     boot_watch.arm(files, accelerator)
-                self._run_qemu(files, argv, (fds.image, fds.overlay))
+                self._run_qemu(files, argv, (fds.image, fds.overlay, *(
+                    fd for v in volume_fds for fd in (v.file, v.key))))
         except BaseException:
             abandon(keeper)
             pid = files.live_qemu_pid()          # one that hung in its start-up
