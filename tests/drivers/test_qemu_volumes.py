@@ -143,7 +143,7 @@ def test_volumes_attached_detached_kept_and_read_back(hv: QemuHypervisor,
         _wait_for(hv, a, r"nuage-guest: ready")
 
         # A wrong key: QEMU refuses, nothing is left in QEMU or in the record.
-        with pytest.raises(HypervisorError, match="password|keyslot"):
+        with pytest.raises(HypervisorError, match=r"password|keyslot"):
             hv.attach_volume(a, VolumeDisk(volume_id, VolumeConnection(path), wrong, ""))
         assert hv.volumes(a) == {}
         assert files.read_record().volumes == ()
