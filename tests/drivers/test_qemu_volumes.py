@@ -1,12 +1,13 @@
 """The QEMU driver's volumes (GuestDisks), with real QEMU under TCG, the default guest and
 real LUKS-encrypted qcow2 files made here with qemu-img (8 MiB).
 
-Two boots, shared between the checks (TCG boots are slow): guest A gets the volume
-hot-plugged while it runs (its disk-watch prints the disk, its user-data writes a
-marker on it), refuses a wrong key, resizes and snapshots it, lets it go and takes it
-again, keeps it in its record across a restart by a new driver instance (which needs the
-keys first); guest B is spawned with the volume in its spec and reads A's marker back.
-Keys never reach a command line or a file of the guest's directory.
+Three boots (one not waited for), shared between the checks (TCG boots are slow): guest
+A gets the volume hot-plugged while it runs (its disk-watch prints the disk, its
+user-data writes a marker on it), refuses a wrong key, resizes and snapshots it, lets it
+go and takes it again, keeps it in its record across a restart by a new driver instance
+(which needs the keys first); guest B boots from a volume of its own, has A's volume
+from its start and reads A's marker back. Keys never reach a command line or a file of
+the guest's directory.
 """
 
 from __future__ import annotations
@@ -136,6 +137,10 @@ def test_volumes_attached_detached_kept_and_read_back(hv: QemuHypervisor,
     path = tmp_path / "volume.qcow2"
     _make_volume(path, key)
     disk = VolumeDisk(volume_id, VolumeConnection(path), key, "/dev/vdb")
+    root_key = os.urandom(32)
+    _make_volume(tmp_path / "root.qcow2", root_key)
+    root = VolumeDisk(str(uuid.uuid4()), VolumeConnection(tmp_path / "root.qcow2"),
+                      root_key, "/dev/vda", boot=True)
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     files = GuestFiles(tmp_path / "qemu" / "guests", a)
     try:
@@ -203,11 +208,23 @@ def test_volumes_attached_detached_kept_and_read_back(hv: QemuHypervisor,
         restarted.detach_volume(a, volume_id)
         assert restarted.volumes(a) == {}
 
-        # Guest B starts with the volume and reads A's marker back.
-        hv.spawn(_spec(b, (disk,)))
+        # Guest B boots from a volume of its own (its root disk: vda, no overlay on the
+        # image), has A's volume from its start too, and reads A's marker back.
+        hv.spawn(_spec(b, (disk, root)))
+        _wait_for(hv, b, rf"nuage-disk: vda added serial={root.volume_id[:20]} "
+                         rf"size={8 * MIB}")
         _wait_for(hv, b, rf"nuage-disk: vdb added serial={volume_id[:20]}")
         assert _wait_for(hv, b, r"nuage-test: read \[(marker-[0-9a-f-]+)\]") == [marker]
-        _assert_no_key(GuestFiles(tmp_path / "qemu" / "guests", b), key)
+        files_b = GuestFiles(tmp_path / "qemu" / "guests", b)
+        _assert_no_key(files_b, key)
+        _assert_no_key(files_b, root_key)
+        assert not files_b.disk.exists()
+        nodes = {n["node-name"] for n in qmp.execute(files_b.qmp, "query-named-block-nodes")}
+        assert "root" not in nodes
+        with pytest.raises(HypervisorError, match="boots from a volume"):
+            hv.snapshot(b, tmp_path / "b.qcow2")
+        with pytest.raises(HypervisorError, match="boots from"):
+            hv.detach_volume(b, root.volume_id)
     finally:
         hv.destroy(a)
         hv.destroy(b)

@@ -75,16 +75,9 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
     `fds`: the disks' descriptors (None: QEMU opens the paths, for tests of the line);
     `volume_fds` the volumes' files and keys (volumes.py, open_volumes)."""
     disks: list[str] = []
-    if fds is not None:
-        disks += ["-add-fd", f"fd={fds.image},set=1,opaque=image",
-                  "-add-fd", f"fd={fds.overlay},set=2,opaque=overlay"]
-        image_file, overlay = "/dev/fdset/1", "/dev/fdset/2"
-    else:
-        image_file, overlay = str(spec.image.path), str(files.disk)
-    for node in disk_nodes(spec, image_file, overlay):
-        disks += ["-blockdev", json.dumps(node, separators=(",", ":"))]
+    if not boots_from_volume(spec):
+        disks += _root_disk(files, spec, fds)
     disks += [
-        "-device", "virtio-blk-pci,drive=root,bootindex=1",
         "-blockdev", json.dumps({"driver": "file", "node-name": "config-file",
                                  "filename": str(files.config_drive), "read-only": True},
                                 separators=(",", ":")),
@@ -142,10 +135,33 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
     return argv
 
 
+def boots_from_volume(spec: GuestSpec) -> bool:
+    """The guest's root disk is a volume: no overlay on the image (the image may still
+    give the kernel and initrd)."""
+    return any(disk.boot for disk in spec.volumes)
+
+
+def _root_disk(files: GuestFiles, spec: GuestSpec, fds: DiskFds | None) -> list[str]:
+    args: list[str] = []
+    if fds is not None:
+        args += ["-add-fd", f"fd={fds.image},set=1,opaque=image",
+                 "-add-fd", f"fd={fds.overlay},set=2,opaque=overlay"]
+        image_file, overlay = "/dev/fdset/1", "/dev/fdset/2"
+    else:
+        image_file, overlay = str(spec.image.path), str(files.disk)
+    for node in disk_nodes(spec, image_file, overlay):
+        args += ["-blockdev", json.dumps(node, separators=(",", ":"))]
+    return [*args, "-device", "virtio-blk-pci,drive=root,bootindex=1"]
+
+
 @contextlib.contextmanager
-def open_disks(spec: GuestSpec, files: GuestFiles) -> Iterator[DiskFds]:
+def open_disks(spec: GuestSpec, files: GuestFiles) -> Iterator[DiskFds | None]:
     """The image (read-only) and the overlay (read-write), open for QEMU to inherit; ours
-    are closed once it started (the daemonized QEMU keeps its copies)."""
+    are closed once it started (the daemonized QEMU keeps its copies). None: the guest
+    boots from a volume, it has neither (volumes.py opens the volumes)."""
+    if boots_from_volume(spec):
+        yield None
+        return
     image = os.open(spec.image.path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         overlay = os.open(files.disk, os.O_RDWR | os.O_CLOEXEC)

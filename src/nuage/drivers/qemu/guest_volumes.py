@@ -55,6 +55,8 @@ class QemuGuestDisks:
     def detach_volume(self, guest_id: str, volume_id: str, timeout: float = 30.0) -> None:
         files = self._existing(guest_id)
         with files.lock():
+            if any(v.volume_id == volume_id and v.boot for v in files.read_record().volumes):
+                raise HypervisorError("the guest boots from this volume")
             if files.live_qemu_pid() is not None:
                 if volume_id in volumes.plugged(files.qmp) and _status(files) != "running":
                     # Only a running guest answers the ACPI unplug request.

@@ -27,6 +27,7 @@ from nuage.drivers.image_format import inspect_file
 from nuage.drivers.qemu import boot_watch, host, hotplug, qmp, volumes
 from nuage.drivers.qemu.command_line import (
     block_driver,
+    boots_from_volume,
     in_netns,
     json_graph,
     open_disks,
@@ -399,6 +400,9 @@ class QemuHypervisor(QemuGuestDisks):
     def snapshot(self, guest_id: str, dest: Path) -> int:
         files = self._existing(guest_id)
         with files.lock():
+            if boots_from_volume(files.read_record()):
+                # Nova snapshots the volume instead (a volume snapshot, then an image).
+                raise HypervisorError("the guest boots from a volume: snapshot the volume")
             paused_here = False
             if files.live_qemu_pid() is not None and self._status(files) == "running":
                 # `stop` drains and flushes every disk: the qcow2 file is then consistent.
@@ -440,7 +444,7 @@ class QemuHypervisor(QemuGuestDisks):
 
     def _create_missing(self, files: GuestFiles, spec: GuestSpec) -> None:
         """The root disk and the config drive, unless a previous spawn wrote them."""
-        if not files.disk.exists():
+        if not files.disk.exists() and not boots_from_volume(spec):
             self._create_disk(files, spec)
         if not files.config_drive.exists():
             try:
@@ -483,7 +487,7 @@ class QemuHypervisor(QemuGuestDisks):
             if status == "prelaunch":            # a start interrupted before `cont`
                 qmp.execute(files.qmp, "cont")
             return
-        if prepare is None and (not files.record.exists() or not files.disk.exists()):
+        if prepare is None and not _has_disks(files):
             raise HypervisorError("guest has no disks: spawn it again")
         self._launch(files, restore=files.suspended.exists(), prepare=prepare)
 
@@ -500,12 +504,13 @@ class QemuHypervisor(QemuGuestDisks):
         try:
             if prepare is not None:
                 prepare()
-            if not files.record.exists() or not files.disk.exists():
+            if not _has_disks(files):
                 raise HypervisorError("guest has no disks: spawn it again")
             spec = files.read_record()
             # Every launch, not only the first: an image cached before nuage inspected
             # images, or changed on disk since, never reaches QEMU unproven.
-            _inspect(spec.image.path, spec.image.disk_format)
+            if not boots_from_volume(spec):
+                _inspect(spec.image.path, spec.image.disk_format)
             accelerator = self.capabilities().accelerator
             keys = self._keys_for(spec)
             with open_disks(spec, files) as fds, \
@@ -519,7 +524,8 @@ class QemuHypervisor(QemuGuestDisks):
                 else:
                     # Before QEMU runs: its first console byte must count as printed.
                     boot_watch.arm(files, accelerator)
-                self._run_qemu(files, argv, (fds.image, fds.overlay, *(
+                root = () if fds is None else (fds.image, fds.overlay)
+                self._run_qemu(files, argv, (*root, *(
                     fd for v in volume_fds for fd in (v.file, v.key))))
         except BaseException:
             abandon(keeper)
@@ -626,6 +632,13 @@ class QemuHypervisor(QemuGuestDisks):
             qmp.execute(files.qmp, "quit", timeout=3.0)
         if not wait(lambda: not pid_alive(pid), 5.0):
             kill(pid)
+
+
+def _has_disks(files: GuestFiles) -> bool:
+    """The record, and the root overlay unless the guest boots from a volume."""
+    if not files.record.exists():
+        return False
+    return files.disk.exists() or boots_from_volume(files.read_record())
 
 
 def _inspect(image: Path, disk_format: str) -> Verdict:

@@ -304,7 +304,9 @@ def launch_args(disks: tuple[VolumeDisk, ...], fds: tuple[VolumeFds, ...] | None
     paths and no secrets' content."""
     args: list[str] = []
     by_id = {f.volume_id: f for f in fds or ()}
-    for index, disk in enumerate(disks):
+    # The boot volume first: the guest finds it first (vda), as it would the root disk.
+    ordered = sorted(disks, key=lambda disk: not disk.boot)
+    for index, disk in enumerate(ordered):
         volume_id = check_volume_id(disk.volume_id)
         fd = by_id.get(volume_id)
         if fd is not None:
