@@ -190,6 +190,13 @@ def test_volumes_attached_detached_kept_and_read_back(hv: QemuHypervisor,
         # Attached again, then kept across a restart by a driver that lost its keys.
         hv.attach_volume(a, disk)
         _wait_for(hv, a, r"nuage-disk: vdb added", count=2)
+        # Suspended and resumed: the launch that loads the memory has the volume where
+        # the hot-plug put it.
+        hv.suspend(a)
+        assert hv.volumes(a) == {volume_id: 16 * MIB}
+        hv.resume(a)
+        assert hv.state(a) == PowerState.RUNNING
+        assert hv.volumes(a) == {volume_id: 16 * MIB}
         hv.stop(a, timeout=60.0)
         assert hv.volumes(a) == {volume_id: 16 * MIB}        # the record's, the file's
         restarted = QemuHypervisor(tmp_path / "qemu", "host-1", accelerator="tcg")

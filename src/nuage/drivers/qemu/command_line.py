@@ -85,9 +85,6 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
                      '"read-only":true}',
         "-device", "ide-cd,drive=config",
     ]
-    # The recorded volumes, as hot-plug makes them (same ids); their keys come through
-    # pipes (volumes.py: open_volumes explains why not QMP after -S).
-    disks += launch_args(spec.volumes, volume_fds)
     argv = [
         qemu, "-name", f"guest={spec.guest_id},debug-threads=on",
         "-no-user-config", "-nodefaults", "-machine", "pc", "-accel", accelerator,
@@ -111,6 +108,11 @@ def qemu_argv(qemu: str, files: GuestFiles, spec: GuestSpec, *, accelerator: str
         net, dev = netdev_id(nic.mac), device_id(nic.mac)
         argv += ["-netdev", f"tap,id={net},ifname={nic.tap},script=no,downscript=no",
                  "-device", f"virtio-net-pci,netdev={net},mac={nic.mac},id={dev}"]
+    # The recorded volumes, as hot-plug makes them (same ids), last: a volume plugged
+    # into a running guest took the next free PCI slot, and a resume (the same devices
+    # at the same addresses, or the memory state does not load) finds it there again.
+    # Their keys come through pipes (volumes.py, open_volumes).
+    argv += launch_args(spec.volumes, volume_fds)
     image = spec.image
     if image.kernel is not None:
         cmdline = image.cmdline

@@ -39,6 +39,7 @@ class QemuGuestDisks:
         volumes.check_volume_id(disk.volume_id)
         files = self._existing(guest_id)
         with files.lock():
+            _not_suspended(files)
             if files.live_qemu_pid() is not None:
                 status = _status(files)
                 if status not in ("running", "paused", "prelaunch"):
@@ -57,6 +58,7 @@ class QemuGuestDisks:
         with files.lock():
             if any(v.volume_id == volume_id and v.boot for v in files.read_record().volumes):
                 raise HypervisorError("the guest boots from this volume")
+            _not_suspended(files)
             if files.live_qemu_pid() is not None:
                 if volume_id in volumes.plugged(files.qmp) and _status(files) != "running":
                     # Only a running guest answers the ACPI unplug request.
@@ -110,6 +112,13 @@ class QemuGuestDisks:
         if any(v.volume_id not in keys for v in spec.volumes):
             raise HypervisorError("volume keys not provided")
         return keys
+
+
+def _not_suspended(files: GuestFiles) -> None:
+    """A suspended guest resumes with exactly the devices it had (its saved memory says
+    so): its volumes stay as they are until then."""
+    if files.suspended.exists():
+        raise HypervisorError("cannot change the volumes of a suspended guest")
 
 
 def _status(files: GuestFiles) -> str:
