@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qemu.qmp import ExecuteError, QMPClient
+from qemu.qmp import QMPClient
 
 from nuage.drivers.qemu import qmp
 from nuage.ports.guest_disks import VolumeDisk
@@ -177,16 +177,21 @@ def hot_plug(socket: Path, disk: VolumeDisk) -> None:
                 client.send_fd_scm(fd)
                 added = await client.execute("add-fd", {"opaque": fdset_name(volume_id)})
                 fdset = int(added["fdset-id"])  # type: ignore[index]
-            try:
-                await client.execute("blockdev-add", blockdev(volume_id,
-                                                              f"/dev/fdset/{fdset}"))
-            except ExecuteError:
-                await _release(client, volume_id)
-                raise
+            await client.execute("blockdev-add", blockdev(volume_id, f"/dev/fdset/{fdset}"))
         await client.execute("device_add", device(disk))
+
+    async def undo(client: QMPClient) -> None:
+        if device_id(volume_id) not in await _devices(client):
+            await _release(client, volume_id)
 
     try:
         qmp.run_qmp(socket, body)
+    except HypervisorError:
+        # Refused (QEMU's words say why): nothing of this volume stays in QEMU but a
+        # device the guest already has.
+        with contextlib.suppress(HypervisorError):
+            qmp.run_qmp(socket, undo)
+        raise
     finally:
         os.close(fd)
 
