@@ -277,7 +277,13 @@ def open_volumes(disks: tuple[VolumeDisk, ...], keys: dict[str, bytes]
     into a pipe whose write end is closed at once: QEMU reads it at start-up as a secret
     object's `file=/dev/fd/N` (the pipe holds the bytes until then; a pipe is no file on
     any disk, and /proc shows only its number). Ours are closed once QEMU started; the
-    daemonized QEMU keeps its copies across the fork."""
+    daemonized QEMU keeps its copies across the fork.
+
+    Why pipes rather than a launch with -S and the secrets over QMP: the console keeper
+    `cont`s a fresh QEMU by itself as soon as QMP answers (processes.py), so volumes
+    added over QMP would race the boot; and a resume must have every device before
+    `migrate-incoming`. With pipes, both launches stay one command line, with no QMP
+    round trip added to the boot."""
     opened: list[int] = []
     fds: list[VolumeFds] = []
     try:
