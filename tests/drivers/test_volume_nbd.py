@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -227,3 +228,22 @@ def test_a_backup_through_nbd_restores_into_another_volume(
         assert copy.read(0, copy.size) == source.read(0, source.size)
     assert_no_plaintext(tmp_path)
     assert servers_on(volume) == [] and servers_on(target) == []
+
+
+def test_stale_socket_directories_are_removed_live_ones_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(tempfile.mkdtemp(prefix="nbd-root-"))
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(root))
+        stale = root / "nuage-nbd-stale"
+        stale.mkdir()
+        (stale / "nbd.sock").touch()             # its server is gone
+        live = root / "nuage-nbd-live"
+        live.mkdir()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+            server.bind(str(live / "nbd.sock"))
+            server.listen(1)
+            assert nbd.remove_stale_sockets() == 1
+        assert not stale.exists() and live.exists()
+    finally:
+        shutil.rmtree(root)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -46,6 +47,7 @@ from nuage.ports.block_devices import (
 )
 
 _SECRET_ID = "sec0"
+_RUN_PREFIX = "nuage-nbd-"
 START_TIMEOUT = 30.0    # seconds for qemu-nbd to open the image and listen
 IO_TIMEOUT = 120.0      # seconds for one NBD request, or one qemu-img map
 _STOP_GRACE = 5.0       # seconds for qemu-nbd to exit after the disconnect
@@ -181,7 +183,7 @@ def _served(path: Path, key: VolumeKey, *, writable: bool, snapshot_id: str | No
             ) -> Iterator[_NbdVolume]:
     if not path.exists():
         raise VolumeMissing(f"no volume file {path}")
-    run_dir = Path(tempfile.mkdtemp(prefix="nuage-nbd-"))  # mode 0700
+    run_dir = Path(tempfile.mkdtemp(prefix=_RUN_PREFIX))  # mode 0700
     socket_path = run_dir / "nbd.sock"
     command = ["setpriv", "--pdeathsig", "KILL", "qemu-nbd", "--socket", str(socket_path)]
     if writable:
@@ -241,6 +243,33 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
     if process.stderr is not None:
         process.stderr.close()
+
+
+def remove_stale_sockets() -> int:
+    """Remove the socket directories of servers that are gone (the agent was killed
+    while a volume was open: the kernel killed its qemu-nbd, the directory stayed).
+    A socket that still accepts a connection belongs to a live context and is kept.
+    Call at the agent's start; returns how many directories went."""
+    removed = 0
+    for run_dir in Path(tempfile.gettempdir()).glob(f"{_RUN_PREFIX}*"):
+        socket_path = run_dir / "nbd.sock"
+        if socket_path.exists() and _listening(socket_path):
+            continue
+        shutil.rmtree(run_dir, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _listening(socket_path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(socket_path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 def open_reader(path: Path, key: VolumeKey, snapshot_id: str | None = None
