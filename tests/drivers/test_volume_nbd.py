@@ -19,7 +19,7 @@ import pytest
 from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.qcow2_volumes import nbd
 from nuage.drivers.qcow2_volumes.nbd import luks_passphrase, open_reader, open_writer
-from nuage.ports.block_devices import BlockDeviceError, VolumeMissing
+from nuage.ports.block_devices import BlockDeviceError, VolumeBusy, VolumeMissing
 from nuage.services.volume.backup_engine import BackupEngine
 
 pytestmark = pytest.mark.skipif(
@@ -247,3 +247,12 @@ def test_stale_socket_directories_are_removed_live_ones_kept(
         assert not stale.exists() and live.exists()
     finally:
         shutil.rmtree(root)
+
+
+def test_a_volume_open_for_writing_is_busy_for_another_writer(volume: Path) -> None:
+    with open_writer(volume, KEY):
+        with pytest.raises(VolumeBusy), open_writer(volume, KEY):
+            pass
+        with pytest.raises(VolumeBusy), open_reader(volume, KEY):
+            pass
+    assert servers_on(volume) == []

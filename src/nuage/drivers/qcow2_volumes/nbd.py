@@ -185,24 +185,14 @@ def _served(path: Path, key: VolumeKey, *, writable: bool, snapshot_id: str | No
         raise VolumeMissing(f"no volume file {path}")
     run_dir = Path(tempfile.mkdtemp(prefix=_RUN_PREFIX))  # mode 0700
     socket_path = run_dir / "nbd.sock"
-    command = ["setpriv", "--pdeathsig", "KILL", "qemu-nbd", "--socket", str(socket_path)]
-    if writable:
-        command += ["--image-opts", _image_opts(path)]
-    else:
-        # A snapshot may be read while a guest runs on the volume (its clusters are
-        # never rewritten in place while it exists): share the guest's lock.
-        command += ["--read-only", "--image-opts",
-                    _image_opts(path, force_share=snapshot_id is not None)]
-        if snapshot_id is not None:
-            command += ["--load-snapshot", f"snapshot.name={_opt(snapshot_id)}"]
-    read_fd, secret = _secret_pipe(key)
-    command[4:4] = ["--object", secret]
     process: subprocess.Popen[bytes] | None = None
     client: NbdClient | None = None
     try:
+        read_fd, secret = _secret_pipe(key)
         try:
             process = subprocess.Popen(
-                command, pass_fds=(read_fd,), stdin=subprocess.DEVNULL,
+                _server_command(path, socket_path, secret, writable, snapshot_id),
+                pass_fds=(read_fd,), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
         finally:
@@ -217,6 +207,21 @@ def _served(path: Path, key: VolumeKey, *, writable: bool, snapshot_id: str | No
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+def _server_command(path: Path, socket_path: Path, secret: str, writable: bool,
+                    snapshot_id: str | None) -> list[str]:
+    command = ["setpriv", "--pdeathsig", "KILL",
+               "qemu-nbd", "--object", secret, "--socket", str(socket_path)]
+    if writable:
+        return [*command, "--image-opts", _image_opts(path)]
+    # A snapshot may be read while a guest runs on the volume (its clusters are never
+    # rewritten in place while it exists): share the guest's lock.
+    command += ["--read-only", "--image-opts",
+                _image_opts(path, force_share=snapshot_id is not None)]
+    if snapshot_id is not None:
+        command += ["--load-snapshot", f"snapshot.name={_opt(snapshot_id)}"]
+    return command
+
+
 def _connect(process: subprocess.Popen[bytes], socket_path: Path, path: Path) -> NbdClient:
     deadline = time.monotonic() + START_TIMEOUT
     while True:
@@ -226,9 +231,9 @@ def _connect(process: subprocess.Popen[bytes], socket_path: Path, path: Path) ->
         if socket_path.exists():
             try:
                 return NbdClient.connect_unix(socket_path, IO_TIMEOUT)
-            except NbdError:
+            except NbdError as error:
                 if time.monotonic() > deadline:
-                    raise
+                    raise BlockDeviceError(f"serving {path}: {error}") from error
         if time.monotonic() > deadline:
             raise BlockDeviceError(f"qemu-nbd did not serve {path} in {START_TIMEOUT:.0f}s")
         time.sleep(0.02)
