@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from nuage.drivers.blobs_fs import FsBlobStore
-from nuage.drivers.qcow2_volumes import nbd
+from nuage.drivers.qcow2_volumes import nbd, nbd_client
 from nuage.drivers.qcow2_volumes.nbd import luks_passphrase, open_reader, open_writer
 from nuage.ports.block_devices import BlockDeviceError, VolumeBusy, VolumeMissing
 from nuage.services.volume.backup_engine import BackupEngine
@@ -256,3 +256,15 @@ def test_a_volume_open_for_writing_is_busy_for_another_writer(volume: Path) -> N
         with pytest.raises(VolumeBusy), open_reader(volume, KEY):
             pass
     assert servers_on(volume) == []
+
+
+def test_large_requests_are_split_to_the_servers_limit(
+        volume: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nbd_client, "_DEFAULT_MAX_PAYLOAD", 64 * 1024)
+    data = os.urandom(300 * 1024 + 7)
+    with open_writer(volume, KEY) as writer:
+        writer.write(MIB - 3, data)
+        writer.flush()
+    with open_reader(volume, KEY) as reader:
+        assert reader.read(MIB - 3, len(data)) == data
+        assert reader.read(0, MIB - 3) == bytes(MIB - 3)
