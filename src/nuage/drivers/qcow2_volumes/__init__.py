@@ -1,0 +1,1 @@
+"""Volumes as qcow2 files with QEMU's native LUKS encryption (the BlockDevices driver)."""
