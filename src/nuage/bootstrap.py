@@ -145,7 +145,8 @@ class Cloud:
         # of work (ports/compute_agent.py).
         control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock,
                                       self.compute.hosts,
-                                      self.compute_ports.networks).for_host(hostname)
+                                      self.compute_ports.networks,
+                                      self.compute_ports.volumes).for_host(hostname)
         reconciler = Reconciler(control, self.compute_ports.images,
                                 hypervisor, s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,

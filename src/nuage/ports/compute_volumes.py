@@ -42,8 +42,17 @@ from nuage.ports.attached_volumes import (
 )
 from nuage.ports.repositories import UnitOfWork
 
-__all__ = ["Attached", "AttachFailed", "Detached", "Resized", "ServerVolume",
-           "ServerVolumes", "SnapshotTaken", "VolumeOutcome", "VolumeRequest"]
+__all__ = [
+    "AttachFailed",
+    "Attached",
+    "Detached",
+    "Resized",
+    "ServerVolume",
+    "ServerVolumes",
+    "SnapshotTaken",
+    "VolumeOutcome",
+    "VolumeRequest",
+]
 
 
 @dataclass(frozen=True)

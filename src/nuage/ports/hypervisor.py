@@ -12,6 +12,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from nuage.ports.guest_disks import VolumeDisk
+
 
 class PowerState(IntEnum):
     """Nova's power states (the numbers are on the wire as OS-EXT-STS:power_state)."""
@@ -77,6 +79,9 @@ class GuestSpec:
     # The network namespace QEMU runs in when the guest has NICs: the one holding their
     # TAPs (NetworkFabric.guest_netns). None: the agent's own (guests without NICs).
     netns: str | None = None
+    # The volumes the guest starts with (boot from volume: the one with `boot` first in
+    # the boot order), opened as ports/guest_disks.py says.
+    volumes: tuple[VolumeDisk, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from nuage.domain.errors import CommonFault, Conflict, Forbidden, NotFound, Vali
 from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.compute_network import NetworkRequest, ServerGroup, ServerNetworks, ServerNic
+from nuage.ports.compute_volumes import ServerVolumes
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 from nuage.services.compute import scheduler, server_filters
@@ -61,6 +62,9 @@ class ComputePorts:
     # The servers' NICs (Neutron ports); None: a deployment without networks (a create
     # that names one is refused as Nova refuses an unknown network).
     networks: ServerNetworks | None = None
+    # The servers' volumes (Cinder attachments); None: a cloud without volumes (Nova
+    # without Cinder: no attachments, a create with volume block devices refused).
+    volumes: ServerVolumes | None = None
 
 
 @dataclass(frozen=True)
@@ -486,6 +490,8 @@ class ServerService(ServerUseCases):
                 scheduler.release(uow, server.id)
                 if self.p.networks is not None:
                     self.p.networks.release(uow, server.id)
+                if self.p.volumes is not None:
+                    self.p.volumes.release(uow, server.id)
             else:
                 server.task_state = TaskState.DELETING.value
             server.updated_at = self.p.clock.now()
