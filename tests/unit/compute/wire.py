@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nuage.ports import attached_volumes as volumes_port
 from nuage.ports import compute_agent as port
+from nuage.ports.attached_volumes import ServerVolume, VolumeOutcome
+from nuage.ports.block_devices import VolumeConnection
 from nuage.ports.compute_agent import (
     AllocationRatios,
     BackupOrder,
@@ -20,9 +23,6 @@ from nuage.ports.compute_agent import (
     Outcome,
     ServerAssignment,
 )
-from nuage.ports import attached_volumes as volumes_port
-from nuage.ports.attached_volumes import ServerVolume, VolumeOutcome
-from nuage.ports.block_devices import VolumeConnection
 from nuage.ports.hypervisor import HostCapabilities
 from nuage.ports.nics import NicAddress, ServerNic
 
