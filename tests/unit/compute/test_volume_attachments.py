@@ -70,6 +70,16 @@ class World:
         self.reconciler.run_once()
 
 
+def status(world: World, volume_id: str) -> str | None:
+    found = world.volumes.of(volume_id)
+    return None if found is None else found.status
+
+
+def pending(world: World, volume_id: str) -> tuple[int, int | None, list[str]]:
+    volume = world.volumes.volumes[volume_id]
+    return volume.size_gb, volume.resize_to, volume.snapshots
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     engine = make_engine(f"sqlite:///{tmp_path / 'db'}")
@@ -126,7 +136,7 @@ def test_a_stopped_guest_gets_the_volume_in_its_record(world: World) -> None:
     world.compute.volume_attachments.attach(member(), sid, vid)
     world.reconciler.run_once()
     assert vid in world.disks.volumes(sid)
-    assert world.volumes.of(vid) is not None and world.volumes.of(vid).status == "attached"
+    assert status(world, vid) == "attached"
 
 
 def test_a_refused_attach_is_recorded_failed_and_the_volume_is_free(world: World) -> None:
@@ -165,7 +175,7 @@ def test_a_guest_that_keeps_the_volume_is_asked_again(world: World) -> None:
     world.compute.volume_attachments.detach(member(), sid, vid)
     world.disks.stuck = True
     world.reconciler.run_once()
-    assert world.volumes.of(vid) is not None and world.volumes.of(vid).status == "detaching"
+    assert status(world, vid) == "detaching"
     world.disks.stuck = False
     world.reconciler.run_once()
     assert world.volumes.of(vid) is None
@@ -182,13 +192,13 @@ def test_resize_and_snapshot_go_through_qemu_when_running_and_the_file_when_stop
     world.reconciler.run_once()
     assert ("resize_volume", vid) in world.disks.calls
     assert ("snapshot_volume", "snap-1") in world.disks.calls
-    assert (volume.size_gb, volume.resize_to, volume.snapshots) == (2, None, [])
+    assert pending(world, vid) == (2, None, [])
     assert world.devices.calls == []
     world.act(sid, "stop")
     volume.resize_to, volume.snapshots = 3, ["snap-2"]
     world.reconciler.run_once()
     assert world.devices.calls == [("extend", vid), ("snapshot", "snap-2")]
-    assert (volume.size_gb, volume.resize_to, volume.snapshots) == (3, None, [])
+    assert pending(world, vid) == (3, None, [])
 
 
 def test_keys_are_provided_before_a_start(world: World) -> None:
