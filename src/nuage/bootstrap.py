@@ -39,6 +39,7 @@ from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.ports.clock import Clock
 from nuage.ports.compute import ImageSource
+from nuage.ports.compute_volumes import ServerVolumes
 from nuage.ports.hypervisor import Hypervisor
 from nuage.ports.image_format import ImageInspector
 from nuage.ports.network_fabric import NetworkFabric
@@ -82,6 +83,9 @@ class Overrides:
     image_source: ImageSource | None = None
     # This machine's network datapath (LinuxNetworkFabric otherwise).
     network_fabric: NetworkFabric | None = None
+    # The servers' volumes, as compute sees them (the volume service's binding otherwise;
+    # none on a cloud without it).
+    server_volumes: ServerVolumes | None = None
 
 
 @dataclass
@@ -338,7 +342,7 @@ def build(settings: Settings, *, migrate: bool = True,
                                            host_ip=settings.host)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator(),
-        networks=network.compute_binding)
+        networks=network.compute_binding, volumes=o.server_volumes)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector),

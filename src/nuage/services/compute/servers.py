@@ -36,7 +36,7 @@ from nuage.domain.errors import CommonFault, Conflict, Forbidden, NotFound, Vali
 from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.compute_network import NetworkRequest, ServerGroup, ServerNetworks, ServerNic
-from nuage.ports.compute_volumes import ServerVolumes
+from nuage.ports.compute_volumes import ServerVolume, ServerVolumes
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 from nuage.services.compute import scheduler, server_filters
@@ -611,6 +611,14 @@ class ServerService(ServerUseCases):
             return {}
         with self.p.uow() as uow:
             return self.p.networks.describe(uow, [s.id for s in servers])
+
+    def volumes(self, servers: Iterable[Server]) -> dict[str, list[ServerVolume]]:
+        """The volumes of servers the caller was shown (`volumes_attached` in views)."""
+        ids = [s.id for s in servers]
+        if self.p.volumes is None or not ids:
+            return {}
+        with self.p.uow() as uow:
+            return self.p.volumes.describe(uow, ids)
 
     def security_groups(self, ctx: RequestContext, servers: Iterable[Server]
                         ) -> dict[str, list[ServerGroup]]:
