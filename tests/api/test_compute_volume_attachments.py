@@ -156,6 +156,7 @@ def test_refusals_in_novas_words(nova: Nova, servers: Servers,
     assert_fault(r, 404, "itemNotFound")
     r = nova.post(base, {"volumeAttachment": {"volumeId": MISSING}}, token)
     assert assert_fault(r, 404, "itemNotFound") == f"Volume {MISSING} could not be found."
+    bad: dict[str, Any]
     for bad in ({}, {"volumeAttachment": {}}, {"volumeAttachment": {"volumeId": "nope"}},
                 {"volumeAttachment": {"volumeId": vid, "device": "sdb"}},
                 {"volumeAttachment": {"volumeId": vid, "extra": 1}}):
