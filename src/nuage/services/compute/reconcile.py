@@ -422,6 +422,11 @@ class Reconciler:
         is asked for as the server's project: one it may not see is never handed over,
         whatever the image properties say now."""
         owner = _owner(server)
+        if not server.image_id:
+            # Booted from a volume made from no image: the hypervisor port makes a guest
+            # from an image (its root disk), which this server does not have.
+            raise VolumesUnavailable("Booting from a volume that was not made from an "
+                                     "image is not supported by this cloud yet.")
         image = self.image_cache.path(owner, server.image_id)
         info = image.info
         kernel = initrd = None

@@ -70,8 +70,9 @@ class ServerViews:
             "OS-EXT-STS:power_state": s.power_state,
             "os-extended-volumes:volumes_attached": volumes_attached(volumes or [], version),
         }
-        if not s.image_id:
-            # A server booted from a volume has no image: Nova shows "".
+        if not s.image_id or any(v.boot_index == 0 for v in volumes or ()):
+            # A server booted from a volume has no image: Nova shows "" (the image its
+            # boot volume was made from is kept for its guest, not shown).
             body["image"] = ""
         if groups:
             # Each name once, though several ports (or groups) carry it.
@@ -82,7 +83,7 @@ class ServerViews:
             body["progress"] = 100 if s.status == "ACTIVE" else 0
         if version >= (2, 47):
             body["flavor"] = _embedded_flavor(s.flavor)
-        if version >= (2, 98) and s.image_id:
+        if version >= (2, 98) and body["image"]:
             body["image"]["properties"] = _image_properties(image_properties)
         if s.fault and s.vm_state == "error":
             body["fault"] = {"code": s.fault.get("code", 500),
