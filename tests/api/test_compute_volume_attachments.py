@@ -205,3 +205,80 @@ def test_a_locked_server_refuses(nova: Nova, servers: Servers,
     r = nova.post(f"/servers/{sid}/os-volume_attachments",
                   {"volumeAttachment": {"volumeId": volumes.add(project)}}, token)
     assert assert_fault(r, 409, "conflictingRequest") == f"Instance {sid} is locked"
+
+
+# -- boot from volume ---------------------------------------------------------------------
+
+def _create(nova: Nova, token: str, **fields: Any) -> Any:
+    body = {"name": "vm", "flavorRef": "1", "networks": "none", **fields}
+    return nova.at("2.67").post("/servers", {"server": body}, token)
+
+
+def test_boot_from_volume_shows_no_image(nova: Nova, servers: Servers,
+                                         volumes: MemoryServerVolumes) -> None:
+    project, token = nova.member()
+    vid = volumes.add(project)
+    r = _create(nova, token, imageRef="", block_device_mapping_v2=[{
+        "source_type": "volume", "destination_type": "volume", "uuid": vid,
+        "boot_index": 0, "delete_on_termination": True}])
+    assert r.status_code == 202, r.text
+    sid = r.json()["server"]["id"]
+    server = nova.at("2.67").get(f"/servers/{sid}", token).json()["server"]
+    assert server["image"] == ""
+    assert server["os-extended-volumes:volumes_attached"] == [
+        {"id": vid, "delete_on_termination": True}]
+    # From an image: the image's volume is made (volume_type from 2.67).
+    r = _create(nova, token, block_device_mapping_v2=[{
+        "source_type": "image", "destination_type": "volume", "uuid": servers.image_id,
+        "volume_size": 1, "boot_index": "0", "volume_type": "fast"}])
+    assert r.status_code == 202, r.text
+    sid = r.json()["server"]["id"]
+    assert nova.get(f"/servers/{sid}", token).json()["server"]["image"] == ""
+    # The legacy syntax: the volume on the root device is the boot volume.
+    other = volumes.add(project)
+    r = nova.post("/servers", {"server": {
+        "name": "old", "flavorRef": "1", "imageRef": "",
+        "block_device_mapping": [{"volume_id": other, "device_name": "vda"}]}}, token)
+    assert r.status_code == 202, r.text
+
+
+def test_block_device_mappings_nova_refuses(nova: Nova, servers: Servers,
+                                            volumes: MemoryServerVolumes) -> None:
+    project, token = nova.member()
+    vid = volumes.add(project)
+    image = servers.image_id
+    bad: list[tuple[Any, str]] = [
+        ([{"source_type": "image", "destination_type": "volume", "uuid": image,
+           "boot_index": 0}], "need to have a non-zero size"),
+        ([{"source_type": "volume", "boot_index": 0}], "Missing device UUID"),
+        ([{"source_type": "floppy", "uuid": vid}], "source_type"),
+        ([{"source_type": "volume", "destination_type": "local", "uuid": vid}],
+         "Block Device Mapping is Invalid"),
+        ([{"source_type": "volume", "uuid": vid, "boot_index": 1}],
+         "Boot sequence"),
+        ([{"source_type": "volume", "uuid": vid, "boot_index": 0, "tag": "a"}],
+         "'tag' was unexpected"),
+        ([{"source_type": "volume", "uuid": "x", "boot_index": 0}], "is not a 'uuid'"),
+    ]
+    for mappings, words in bad:
+        r = nova.at("2.41").post("/servers", {"server": {
+            "name": "vm", "flavorRef": "1", "networks": "none", "imageRef": "",
+            "block_device_mapping_v2": mappings}}, token)
+        assert words in assert_fault(r, 400, "badRequest", "2.41"), mappings
+    r = nova.at("2.66").post("/servers", {"server": {
+        "name": "vm", "flavorRef": "1", "networks": "none", "imageRef": "",
+        "block_device_mapping_v2": [{"source_type": "volume", "uuid": vid, "boot_index": 0,
+                                     "volume_type": "x"}]}}, token)
+    assert "'volume_type' was unexpected" in assert_fault(r, 400, "badRequest", "2.66")
+    r = nova.post("/servers", {"server": {
+        "name": "vm", "flavorRef": "1", "imageRef": "",
+        "block_device_mapping": [{"volume_id": vid, "device_name": "vda"}],
+        "block_device_mapping_v2": [{"source_type": "volume", "uuid": vid,
+                                     "boot_index": 0}]}}, token)
+    assert_fault(r, 400, "badRequest")
+    # A volume in use: the volume service's refusal, before anything is stored.
+    volumes.volumes[vid].status = "in-use"
+    r = _create(nova, token, imageRef="", block_device_mapping_v2=[{
+        "source_type": "volume", "uuid": vid, "boot_index": 0}])
+    assert "status must be 'available'" in assert_fault(r, 400, "badRequest", "2.67")
+    assert nova.get("/servers", token).json()["servers"] == []

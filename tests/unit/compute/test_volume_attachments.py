@@ -22,13 +22,13 @@ from nuage.drivers.clock import SystemClock
 from nuage.drivers.sql.engine import make_engine
 from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
-from nuage.ports.compute_volumes import Attached
+from nuage.ports.compute_volumes import Attached, VolumeRequest
 from nuage.services.audit import Auditor
 from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.build import ComputeServices, build_compute
 from nuage.services.compute.reconcile import Reconciler
-from nuage.services.compute.servers import NewServer
+from nuage.services.compute.servers import NewServer, ServerQuery
 from tests.support.server_volumes import (
     MemoryBlockDevices,
     MemoryGuestDisks,
@@ -309,4 +309,68 @@ def test_a_cloud_without_volumes_has_none(tmp_path: Path) -> None:
         compute.volume_attachments.attach(member(), server.id,
                                           "00000000-0000-0000-0000-000000000000")
     assert refused.value.fault is ComputeFault.SERVER_VOLUME_NOT_FOUND
+    with pytest.raises(ValidationError) as no_volumes:
+        compute.servers.create(member(), NewServer("vm", "img-1", "1", volumes=(
+            VolumeRequest(source="blank", volume_size=1),)))
+    assert no_volumes.value.fault is ComputeFault.SERVER_VOLUMES_UNAVAILABLE
+    with pytest.raises(ValidationError) as no_image:
+        compute.servers.create(member(), NewServer("vm", "", "1"))
+    assert no_image.value.fault is ComputeFault.SERVER_VOLUME_BOOT_UNSUPPORTED
     engine.dispose()
+
+
+# -- boot from volume ---------------------------------------------------------------------
+
+def test_boot_from_a_new_volume_waits_until_it_is_ready(world: World) -> None:
+    boot = VolumeRequest(source="image", uuid="img-1", volume_size=2, boot_index=0,
+                         delete_on_termination=True)
+    server = world.compute.servers.create(member(), NewServer("vm", "", "1",
+                                                              volumes=(boot,)))
+    # The image the volume is made from is the guest's; its view shows none.
+    assert server.image_id == "img-1"
+    [attached] = world.volumes.attachments.values()
+    assert (attached.device, attached.boot_index, attached.status) == ("/dev/vda", 0,
+                                                                       "attaching")
+    world.reconciler.run_once()
+    assert world.compute.servers.get(member(), server.id).task_state == "spawning"
+    assert server.id not in world.hv.specs
+    world.volumes.volumes[attached.volume_id].ready = True
+    world.reconciler.run_once()
+    assert world.compute.servers.get(member(), server.id).status == "ACTIVE"
+    [given] = world.hv.specs[server.id].volumes
+    assert (given.volume_id, given.boot) == (attached.volume_id, True)
+    assert status(world, attached.volume_id) == "attached"
+    # Its keys were given before the spawn, as before any start.
+    assert world.disks.keys[server.id] == (attached.volume_id,)
+    # The boot volume stays: Nova refuses to detach the root.
+    with pytest.raises(ValidationError) as root:
+        world.compute.volume_attachments.detach(member(), server.id, attached.volume_id)
+    assert root.value.fault is ComputeFault.SERVER_VOLUME_ROOT_DETACH
+
+
+def test_a_boot_volume_not_ready_in_time_fails_the_build(world: World,
+                                                         tmp_path: Path) -> None:
+    reconciler = Reconciler(world.control, MemoryImages(), world.hv, tmp_path / "c2",
+                            inspector=AcceptingInspector(), disks=world.disks,
+                            volume_deadline=0.0)
+    boot = VolumeRequest(source="blank", volume_size=1, boot_index=1)
+    server = world.compute.servers.create(member(), NewServer("vm", "img-1", "1",
+                                                              volumes=(boot,)))
+    reconciler.run_once()
+    reconciler.run_once()
+    failed = world.compute.servers.get(member(), server.id)
+    assert failed.status == "ERROR"
+    assert failed.fault is not None and "were not ready" in failed.fault["message"]
+
+
+def test_an_existing_volume_is_checked_before_anything_is_stored(world: World) -> None:
+    vid = world.volumes.add("p1")
+    world.volumes.volumes[vid].status = "in-use"
+    with pytest.raises(ValidationError) as busy:
+        world.compute.servers.create(member(), NewServer("vm", "", "1", volumes=(
+            VolumeRequest(source="volume", uuid=vid, boot_index=0),)))
+    assert busy.value.fault is ComputeFault.SERVER_VOLUME_UNAVAILABLE
+    assert world.compute.servers.find(member(), ServerQuery()) == []
+    with pytest.raises(ValidationError) as no_boot:
+        world.compute.servers.create(member(), NewServer("vm", "", "1"))
+    assert no_boot.value.fault is ComputeFault.SERVER_VOLUME_MAPPING_INVALID
