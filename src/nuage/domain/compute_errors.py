@@ -224,6 +224,8 @@ class ComputeFault(FaultCode):
     SERVER_VOLUME_UPDATE_MISMATCH = "server_volume.update_mismatch"
     SERVER_VOLUME_MAPPING_INVALID = "server_volume.mapping_invalid"
     SERVER_VOLUMES_UNAVAILABLE = "server_volume.no_block_storage"
+    SERVER_VOLUME_REBUILD_IMAGE = "server_volume.rebuild_image"
+    SERVER_VOLUME_SNAPSHOT_UNSUPPORTED = "server_volume.snapshot_unsupported"
 
 
 class OverLimit(NuageError):

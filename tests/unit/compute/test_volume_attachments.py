@@ -58,6 +58,7 @@ class World:
     devices: MemoryBlockDevices
     reconciler: Reconciler
     control: WireAssignments
+    images: MemoryImages
 
     def running(self) -> str:
         server = self.compute.servers.create(member(), NewServer("vm", "img-1", "1"))
@@ -103,7 +104,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         u.compute_hosts.add(ComputeHost("host1", 4, 8192, 100, "tcg",
                                         last_seen=datetime.now(UTC)))
         u.commit()
-    yield World(compute, volumes, hv, disks, devices, reconciler, control)
+    yield World(compute, volumes, hv, disks, devices, reconciler, control, images)
     engine.dispose()
 
 
@@ -374,3 +375,34 @@ def test_an_existing_volume_is_checked_before_anything_is_stored(world: World) -
     with pytest.raises(ValidationError) as no_boot:
         world.compute.servers.create(member(), NewServer("vm", "", "1"))
     assert no_boot.value.fault is ComputeFault.SERVER_VOLUME_MAPPING_INVALID
+
+
+def test_a_rebuilt_guest_keeps_its_volumes(world: World) -> None:
+    sid = world.running()
+    vid = world.volumes.add("p1")
+    world.compute.volume_attachments.attach(member(), sid, vid)
+    world.reconciler.run_once()
+    world.compute.server_actions.act(member(), sid, "rebuild", image_ref="img-1")
+    world.reconciler.run_once()
+    assert world.compute.servers.get(member(), sid).status == "ACTIVE"
+    assert [v.volume_id for v in world.hv.specs[sid].volumes] == [vid]
+
+
+def test_a_volume_backed_server_is_not_rebuilt_on_another_image_nor_snapshotted(
+        world: World) -> None:
+    world.images.images["img-2"] = world.images.images["img-1"]
+    boot = VolumeRequest(source="image", uuid="img-1", volume_size=1, boot_index=0)
+    server = world.compute.servers.create(member(), NewServer("vm", "", "1",
+                                                              volumes=(boot,)))
+    [attached] = world.volumes.attachments.values()
+    world.volumes.volumes[attached.volume_id].ready = True
+    world.reconciler.run_once()
+    with pytest.raises(ValidationError) as rebuild:
+        world.compute.server_actions.act(member(), server.id, "rebuild", image_ref="img-2")
+    assert rebuild.value.fault is ComputeFault.SERVER_VOLUME_REBUILD_IMAGE
+    with pytest.raises(Conflict) as snapshot:
+        world.compute.server_actions.act(member(), server.id, "createImage",
+                                         snapshot_name="s")
+    assert snapshot.value.fault is ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED
+    # The image reserved for it is given up, as for any refused snapshot.
+    assert world.images.discarded

@@ -262,7 +262,8 @@ class Reconciler:
         nics = self.nics(server)
         self.hv.destroy(server.id)
         with self.image_cache.pinned():
-            self.hv.spawn(self.spec(server, nics))
+            # The new guest keeps the server's volumes (the old one's record went with it).
+            self.hv.spawn(self.spec(server, nics, self.volumes.held(server)))
         if server.vm_state == VmState.STOPPED.value:
             # As Nova does, a server rebuilt while stopped stays stopped.
             self.hv.stop(server.id, self.stop_timeout)

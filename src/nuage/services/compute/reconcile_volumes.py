@@ -123,6 +123,12 @@ class VolumeSteps:
             f"Its volumes ({', '.join(waiting)}) were not ready within {self.deadline:g} s."
             " Delete the server and try again.")
 
+    def held(self, server: ServerAssignment) -> tuple[VolumeDisk, ...]:
+        """The volumes the guest has (attached, or detaching: it keeps them until it
+        releases them), for a guest made again (rebuild)."""
+        return tuple(d for d in (disk(v) for v in server.volumes
+                                 if v.status in ("attached", "detaching")) if d is not None)
+
     def spawned(self, server: ServerAssignment, given: tuple[VolumeDisk, ...]) -> int:
         """The guest was made with `given`: their attachments are recorded attached."""
         changed = 0
