@@ -281,8 +281,11 @@ class ServerService(ServerUseCases):
                 # Stored at once: the next number is counted from the stored ones.
                 uow.servers.add(server)
                 servers.append(server)
+            # A volume-backed server's root disk is on the volume: no local disk claimed
+            # (as Nova's placement claims none).
+            disk_gb = 0 if volume_backed else flavor.disk_gb
             hosts = scheduler.claim_all(uow, [scheduler.Request(
-                s.id, flavor.vcpus, flavor.ram_mb, flavor.disk_gb, new.availability_zone)
+                s.id, flavor.vcpus, flavor.ram_mb, disk_gb, new.availability_zone)
                 for s in servers], now)
             for i, server in enumerate(servers):
                 if hosts is None:
