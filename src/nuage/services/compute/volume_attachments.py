@@ -50,15 +50,17 @@ class VolumeAttachmentService(ServerUseCases):
                        volume_id=volume_id, server_id=server.id)
 
     def attach(self, ctx: RequestContext, server_id: str, volume_id: str,
-               device: str | None = None, tag: str | None = None,
-               delete_on_termination: bool = False) -> ServerVolume:
-        """The volume reserved for the server (`attaching`); its host's agent plugs it."""
+               tag: str | None = None, delete_on_termination: bool = False) -> ServerVolume:
+        """The volume reserved for the server (`attaching`); its host's agent plugs it.
+        The device name is the volume service's to assign: a name the caller asks for is
+        not honoured, as Nova's libvirt driver does not (virtio names disks in the order
+        the guest finds them)."""
         with self.p.uow(write=True) as uow:
             server, volumes = self._changeable(uow, ctx, server_id,
                                                "compute:server:attach_volume",
                                                "attach_volume", volume_id)
             attached = volumes.reserve(uow, ctx, server.id, server.project_id,
-                                       str(server.host), volume_id, device, tag,
+                                       str(server.host), volume_id, None, tag,
                                        delete_on_termination)
             self.action(uow, ctx, server, "attach_volume", finished=True)
             uow.commit()

@@ -128,9 +128,9 @@ async def attachments(request: Request) -> Response:
     if version >= DELETE_ON_TERMINATION:
         allowed.add("delete_on_termination")
     att = _attachment(parse_json(await read_body(request)), allowed)
+    _device(att)        # checked, then not honoured (the service says why)
     attached = await call(d.s.volume_attachments.attach, ctx, server_id, att["volumeId"],
-                          _device(att), _tag(att),
-                          bool(_boolean(att, "delete_on_termination")))
+                          _tag(att), bool(_boolean(att, "delete_on_termination")))
     return reply({"volumeAttachment": render(attached, version, created=True)})
 
 
