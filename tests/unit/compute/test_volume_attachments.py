@@ -341,8 +341,8 @@ def test_boot_from_a_new_volume_waits_until_it_is_ready(world: World) -> None:
     [given] = world.hv.specs[server.id].volumes
     assert (given.volume_id, given.boot) == (attached.volume_id, True)
     assert status(world, attached.volume_id) == "attached"
-    # Its keys were given before the spawn, as before any start.
-    assert world.disks.keys[server.id] == (attached.volume_id,)
+    # Its key came with the spawn's spec; keys are given again before each later start.
+    assert given.key == b"k" * 32
     # The boot volume stays: Nova refuses to detach the root.
     with pytest.raises(ValidationError) as root:
         world.compute.volume_attachments.detach(member(), server.id, attached.volume_id)

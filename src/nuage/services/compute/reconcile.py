@@ -72,10 +72,10 @@ NIC_DEADLINE = 60.0
 NIC_DETACH_TIMEOUT = 30.0
 # Where the guest's NICs follow its ports (Nova's attach/detach states).
 _NIC_STATES = frozenset({VmState.ACTIVE.value, VmState.PAUSED.value, VmState.STOPPED.value})
-# The tasks that (re)start a guest: the hypervisor needs its volumes' keys first.
+# The tasks that start an existing guest again: the hypervisor needs its volumes' keys
+# first (a spawn or a rebuild makes a new guest, whose spec carries them).
 _STARTING = frozenset({TaskState.POWERING_ON.value, TaskState.REBOOTING.value,
-                       TaskState.REBOOTING_HARD.value, TaskState.RESUMING.value,
-                       TaskState.REBUILDING.value, TaskState.SPAWNING.value})
+                       TaskState.REBOOTING_HARD.value, TaskState.RESUMING.value})
 
 
 class NicsNotReady(Exception):

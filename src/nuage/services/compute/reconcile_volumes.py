@@ -24,6 +24,7 @@ Like reconcile.py, this holds no unit of work: an import-linter contract says so
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -90,12 +91,14 @@ class VolumeSteps:
 
     # -- before a guest starts ---------------------------------------------------------------
     def provide_keys(self, server: ServerAssignment) -> None:
-        """Give the hypervisor the keys a (re)start of the guest needs (before a spawn,
-        start, hard reboot or resume)."""
+        """Give the hypervisor the keys a start of the guest needs (before a start, a
+        reboot, a resume, or the console watchdog's restart)."""
         disks = tuple(d for d in (disk(v) for v in server.volumes
                                   if v.status != "detaching") if d is not None)
         if disks and self.disks is not None:
-            self.disks.provide_keys(server.id, disks)
+            # No guest to start: the task's own step says so.
+            with contextlib.suppress(GuestNotFound):
+                self.disks.provide_keys(server.id, disks)
 
     def boot_disks(self, server: ServerAssignment) -> tuple[VolumeDisk, ...]:
         """The volumes a new guest starts with (boot from volume, block devices asked at
