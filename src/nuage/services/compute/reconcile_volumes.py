@@ -166,9 +166,11 @@ class VolumeSteps:
         if volume.status == "attaching":
             return self._attach(server, volume)
         if volume.status == "detaching":
-            if observed == PowerState.PAUSED or self.disks is None:
+            if observed == PowerState.PAUSED:
                 return 0
-            self.disks.detach_volume(server.id, volume.volume_id, self.detach_timeout)
+            # A host without volume support never gave the guest the volume.
+            if self.disks is not None:
+                self.disks.detach_volume(server.id, volume.volume_id, self.detach_timeout)
             log.info("server %s: volume %s detached", server.id, volume.volume_id)
             return self._record(volume, "detaching", Detached())
         changed = 0
