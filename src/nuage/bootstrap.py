@@ -39,6 +39,7 @@ from nuage.drivers.sql.migrate import upgrade
 from nuage.drivers.sql.uow import SqlUnitOfWorkFactory
 from nuage.ports.clock import Clock
 from nuage.ports.compute import ImageSource
+from nuage.ports.compute_volumes import ServerVolumes
 from nuage.ports.hypervisor import Hypervisor
 from nuage.ports.image_format import ImageInspector
 from nuage.ports.network_fabric import NetworkFabric
@@ -82,6 +83,9 @@ class Overrides:
     image_source: ImageSource | None = None
     # This machine's network datapath (LinuxNetworkFabric otherwise).
     network_fabric: NetworkFabric | None = None
+    # The servers' volumes, as compute sees them (the volume service's binding otherwise;
+    # none on a cloud without it).
+    server_volumes: ServerVolumes | None = None
 
 
 @dataclass
@@ -145,7 +149,8 @@ class Cloud:
         # of work (ports/compute_agent.py).
         control = AgentControlService(self.compute_ports.uow, self.compute_ports.clock,
                                       self.compute.hosts,
-                                      self.compute_ports.networks).for_host(hostname)
+                                      self.compute_ports.networks,
+                                      self.compute_ports.volumes).for_host(hostname)
         reconciler = Reconciler(control, self.compute_ports.images,
                                 hypervisor, s.state_dir / "image-cache", s.guest_stop_timeout,
                                 s.image_cache_max_idle, s.console_deadline,
@@ -337,7 +342,7 @@ def build(settings: Settings, *, migrate: bool = True,
                                            host_ip=settings.host)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator(),
-        networks=network.compute_binding)
+        networks=network.compute_binding, volumes=o.server_volumes)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector),

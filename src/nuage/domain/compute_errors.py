@@ -211,6 +211,21 @@ class ComputeFault(FaultCode):
     # addFixedIp / removeFixedIp (before 2.44). Fields: network_id, address, server_id.
     FIXED_IP_NO_PORT_ON_NETWORK = "fixed_ip.no_port_on_network"
     FIXED_IP_NOT_ON_SERVER = "fixed_ip.not_on_server"
+    # os-volume_attachments and block device mappings (the volume service's binding,
+    # ports/compute_volumes.py, raises these too). Fields: volume_id, server_id, status,
+    # field, problem.
+    SERVER_VOLUME_NOT_FOUND = "server_volume.not_found"
+    SERVER_VOLUME_UNAVAILABLE = "server_volume.unavailable"
+    SERVER_VOLUME_ALREADY_ATTACHED = "server_volume.already_attached"
+    SERVER_VOLUME_NOT_ATTACHED = "server_volume.not_attached"
+    SERVER_VOLUME_NO_MAPPING = "server_volume.no_mapping"
+    SERVER_VOLUME_ROOT_DETACH = "server_volume.root_detach"
+    SERVER_VOLUME_SWAP_UNSUPPORTED = "server_volume.swap_unsupported"
+    SERVER_VOLUME_UPDATE_MISMATCH = "server_volume.update_mismatch"
+    SERVER_VOLUME_MAPPING_INVALID = "server_volume.mapping_invalid"
+    SERVER_VOLUMES_UNAVAILABLE = "server_volume.no_block_storage"
+    SERVER_VOLUME_REBUILD_IMAGE = "server_volume.rebuild_image"
+    SERVER_VOLUME_SNAPSHOT_UNSUPPORTED = "server_volume.snapshot_unsupported"
 
 
 class OverLimit(NuageError):

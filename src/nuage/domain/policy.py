@@ -277,6 +277,14 @@ POLICY: dict[str, Rule] = {
     "compute:server:interface:show": any_of(cloud_admin, project_reader),
     "compute:server:interface:create": any_of(cloud_admin, project_member),
     "compute:server:interface:delete": any_of(cloud_admin, project_member),
+    # Nova's os-volumes-attachments rows: index and show (reader), create, update and
+    # delete (member); swapping a volume for another is the administrators' (Nova's).
+    "compute:server:attach_volume": any_of(cloud_admin, project_member),
+    "compute:server:detach_volume": any_of(cloud_admin, project_member),
+    "compute:server:update_volume": any_of(cloud_admin, project_member),
+    "compute:server:list_volumes": any_of(cloud_admin, project_reader),
+    "compute:server:show_volume": any_of(cloud_admin, project_reader),
+    "compute:server:swap_volume": cloud_admin,
     "compute:server:unlock": any_of(cloud_admin, project_member),
     # Unlock a lock taken by someone else (an administrator's, or the owner's by another
     # project's administrator); change a locked server.

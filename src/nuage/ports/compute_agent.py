@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from nuage.ports.attached_volumes import ServerVolume, VolumeOutcome
 from nuage.ports.hypervisor import HostCapabilities
 from nuage.ports.nics import ServerNic
 
@@ -73,6 +74,10 @@ class ServerAssignment:
     # Its NICs (Neutron ports), with the status the host's network agent recorded: the
     # guest starts once every one is ACTIVE (plugged on this host).
     nics: tuple[ServerNic, ...] = ()
+    # Its volumes (Cinder attachments), with their connection, key and pending work
+    # (attach, detach, resize, snapshots): the guest follows them, and a boot from
+    # volume starts once every one is `ready`.
+    volumes: tuple[ServerVolume, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,4 +182,11 @@ class HostAssignments(Protocol):
         `expected_task` (the one the agent acted on): a delete or an action asked
         meanwhile wins, and the next pass sees it. Ends the task (except DeleteFailed)
         and closes the server's open instance actions. False when nothing was written."""
+        ...
+
+    def record_volume(self, attachment_id: str, expected_status: str,
+                      outcome: VolumeOutcome) -> bool:
+        """Write what the agent did for one of its servers' volumes (`outcome`), only if
+        the attachment still has `expected_status` (the one it acted on) and belongs to
+        a server on this host. False when nothing was written."""
         ...

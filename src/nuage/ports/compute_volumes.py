@@ -28,8 +28,31 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from nuage.domain.context import RequestContext
-from nuage.ports.block_devices import VolumeConnection, VolumeKey
+
+# The plain data crossing the compute agent's port lives apart (as ports/nics.py), so the
+# agent imports no unit of work; re-exported here, where the volume service reads it.
+from nuage.ports.attached_volumes import (
+    Attached,
+    AttachFailed,
+    Detached,
+    Resized,
+    ServerVolume,
+    SnapshotTaken,
+    VolumeOutcome,
+)
 from nuage.ports.repositories import UnitOfWork
+
+__all__ = [
+    "AttachFailed",
+    "Attached",
+    "Detached",
+    "Resized",
+    "ServerVolume",
+    "ServerVolumes",
+    "SnapshotTaken",
+    "VolumeOutcome",
+    "VolumeRequest",
+]
 
 
 @dataclass(frozen=True)
@@ -47,62 +70,6 @@ class VolumeRequest:
     delete_on_termination: bool = False
     tag: str | None = None
     volume_type: str | None = None
-
-
-@dataclass(frozen=True)
-class ServerVolume:
-    """A volume attached (or being attached or detached) to a server: what Nova's
-    os-volume_attachments shows, and, on the agent's assignment, what the hypervisor
-    needs. A plain copy (bus-safe)."""
-
-    attachment_id: str
-    volume_id: str
-    server_id: str
-    device: str                       # "/dev/vdb"
-    status: str                       # "attaching", "attached", "detaching"
-    size_gb: int
-    tag: str | None = None
-    delete_on_termination: bool = False
-    boot_index: int | None = None
-    # For the agent only (None in views): how to open the volume, and its key.
-    connection: VolumeConnection | None = None
-    key: VolumeKey | None = None
-    # Work only the holder of the open file can do: grow the disk to this size (an
-    # extend of an in-use volume), take these snapshots (forced snapshots), in order.
-    resize_to: int | None = None
-    snapshots: tuple[str, ...] = ()
-    # The volume is still being created (boot from volume): the agent waits for it.
-    ready: bool = True
-
-
-# -- what the compute agent tells (through its own port's serving side).
-
-@dataclass(frozen=True)
-class Attached:
-    device: str
-
-
-@dataclass(frozen=True)
-class AttachFailed:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Detached:
-    pass
-
-
-@dataclass(frozen=True)
-class Resized:
-    size_gb: int
-
-
-@dataclass(frozen=True)
-class SnapshotTaken:
-    snapshot_id: str
-
-
-VolumeOutcome = Attached | AttachFailed | Detached | Resized | SnapshotTaken
 
 
 class ServerVolumes(Protocol):

@@ -5,11 +5,16 @@ of work, a datetime) fails them."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
+from nuage.ports import attached_volumes as volumes_port
 from nuage.ports import compute_agent as port
+from nuage.ports.attached_volumes import ServerVolume, VolumeOutcome
+from nuage.ports.block_devices import VolumeConnection
 from nuage.ports.compute_agent import (
     AllocationRatios,
     BackupOrder,
@@ -26,9 +31,36 @@ OUTCOMES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     port.Failed, port.DeleteFailed, port.Observed)}
 
 
+VOLUME_OUTCOMES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
+    volumes_port.Attached, volumes_port.AttachFailed, volumes_port.Detached,
+    volumes_port.Resized, volumes_port.SnapshotTaken)}
+
+
 def _json(value: Any) -> Any:
     # json.dumps refuses anything that is not plain data: that is the point.
     return json.loads(json.dumps(dataclasses.asdict(value)))
+
+
+def _assignment_json(value: ServerAssignment) -> Any:
+    """A volume's key (bytes) and its file's path travel as a bus would carry them:
+    base64 and a string; anything else must be plain data already."""
+    fields = dataclasses.asdict(value)
+    for volume in fields["volumes"]:
+        if volume["key"] is not None:
+            volume["key"] = base64.b64encode(volume["key"]).decode()
+        if volume["connection"] is not None:
+            volume["connection"]["path"] = str(volume["connection"]["path"])
+    return json.loads(json.dumps(fields))
+
+
+def _volume(fields: dict[str, Any]) -> ServerVolume:
+    if fields.get("key") is not None:
+        fields["key"] = base64.b64decode(fields["key"])
+    if fields.get("connection") is not None:
+        fields["connection"] = VolumeConnection(**{**fields["connection"],
+                                                   "path": Path(fields["connection"]["path"])})
+    fields["snapshots"] = tuple(fields.get("snapshots", ()))
+    return ServerVolume(**fields)
 
 
 def encode_outcome(outcome: Outcome) -> str:
@@ -53,6 +85,7 @@ def decode_assignment(fields: dict[str, Any]) -> ServerAssignment:
                           "host_routes": tuple(tuple(r) for r in a["host_routes"])})
             for a in nic["addresses"])})
         for nic in fields.get("nics", ()))
+    fields["volumes"] = tuple(_volume(v) for v in fields.get("volumes", ()))
     return ServerAssignment(**fields)
 
 
@@ -75,10 +108,18 @@ class WireAssignments:
         self._served.heartbeat()
 
     def servers(self) -> list[ServerAssignment]:
-        message = json.dumps([_json(a) for a in self._served.servers()])
+        message = json.dumps([_assignment_json(a) for a in self._served.servers()])
         return [decode_assignment(fields) for fields in json.loads(message)]
 
     def record(self, server_id: str, expected_task: str | None, outcome: Outcome) -> bool:
         message = encode_outcome(outcome)
         self.recorded.append(message)
         return self._served.record(server_id, expected_task, decode_outcome(message))
+
+    def record_volume(self, attachment_id: str, expected_status: str,
+                      outcome: VolumeOutcome) -> bool:
+        message = json.dumps({"kind": type(outcome).__name__, **_json(outcome)})
+        self.recorded.append(message)
+        fields = json.loads(message)
+        decoded: VolumeOutcome = VOLUME_OUTCOMES[fields.pop("kind")](**fields)
+        return self._served.record_volume(attachment_id, expected_status, decoded)

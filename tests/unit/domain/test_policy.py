@@ -168,6 +168,15 @@ TABLE: list[tuple[str, str, Target, bool]] = [
     ("project A member", "compute:server:get", PROJECT_B, N),
     ("project A member", "compute:server:unlock_override", PROJECT_A, N),
     ("project A member", "compute:server:override_lock", PROJECT_A, N),
+    # A server's volumes: readers list them, members attach, update and detach them;
+    # swapping one for another is a cloud administrator's (Nova's rule).
+    ("project A reader", "compute:server:list_volumes", PROJECT_A, Y),
+    ("project A reader", "compute:server:attach_volume", PROJECT_A, N),
+    ("project A member", "compute:server:attach_volume", PROJECT_A, Y),
+    ("project A member", "compute:server:detach_volume", PROJECT_A, Y),
+    ("project A member", "compute:server:swap_volume", PROJECT_A, N),
+    ("project A admin", "compute:server:swap_volume", PROJECT_A, N),
+    ("admin-project admin", "compute:server:swap_volume", PROJECT_A, Y),
     ("project A admin", "compute:server:reset_state", PROJECT_A, N),
     ("project A admin", "compute:server:list_all_projects", NOTHING, N),
     ("project A admin", "compute:server:show_host", PROJECT_A, N),

@@ -17,6 +17,7 @@ from nuage.domain.compute import Server, VmState
 from nuage.ports import compute_agent as port
 from nuage.ports.clock import Clock
 from nuage.ports.compute_network import ServerNetworks, ServerNic
+from nuage.ports.compute_volumes import ServerVolume, ServerVolumes, VolumeOutcome
 from nuage.ports.hypervisor import HostCapabilities, PowerState
 from nuage.ports.repositories import UnitOfWorkFactory
 from nuage.services.compute import scheduler
@@ -27,11 +28,13 @@ class AgentControlService:
     """Serves the hosts' agents: what should run on a host, and their outcomes."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hosts: HostService,
-                 networks: ServerNetworks | None = None) -> None:
+                 networks: ServerNetworks | None = None,
+                 volumes: ServerVolumes | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.hosts = hosts
         self.networks = networks
+        self.volumes = volumes
 
     def for_host(self, host: str) -> port.HostAssignments:
         """The port as the agent of `host` sees it (in-process)."""
@@ -40,9 +43,30 @@ class AgentControlService:
     def servers(self, host: str) -> list[port.ServerAssignment]:
         with self.uow() as uow:
             servers = uow.servers.find(host=host, deleted=False)
-            nics = (self.networks.describe(uow, [s.id for s in servers])
-                    if self.networks is not None else {})
-            return [assignment(s, nics.get(s.id, ())) for s in servers]
+            ids = [s.id for s in servers]
+            nics = self.networks.describe(uow, ids) if self.networks is not None else {}
+            volumes = (self.volumes.describe(uow, ids, for_agent=True)
+                       if self.volumes is not None and ids else {})
+            return [assignment(s, nics.get(s.id, ()), volumes.get(s.id, ()))
+                    for s in servers]
+
+    def record_volume(self, host: str, attachment_id: str, expected_status: str,
+                      outcome: VolumeOutcome) -> bool:
+        """One attachment's outcome, written by the volume service with compare-and-set
+        on its status; only for an attachment of a server on `host` (an agent never
+        writes another host's)."""
+        if self.volumes is None:
+            return False
+        with self.uow(write=True) as uow:
+            servers = uow.servers.find(host=host, deleted=False)
+            mine = self.volumes.describe(uow, [s.id for s in servers]) if servers else {}
+            if not any(v.attachment_id == attachment_id
+                       for found in mine.values() for v in found):
+                return False
+            written = self.volumes.record(uow, attachment_id, expected_status, outcome)
+            if written:
+                uow.commit()
+            return written
 
     def record(self, host: str, server_id: str, expected_task: str | None,
                outcome: port.Outcome) -> bool:
@@ -65,6 +89,9 @@ class AgentControlService:
                 # The guest is gone: its ports go (or are unbound) in the same write.
                 if self.networks is not None:
                     unplug = self.networks.release(uow, server.id)
+                # And its volumes are detached (deleted if asked) in the same write.
+                if self.volumes is not None:
+                    self.volumes.release(uow, server.id)
             for action in uow.instance_actions.find(server_id=server.id, finish_time=None):
                 action.finish_time = now
                 if changes.get("fault"):
@@ -102,8 +129,14 @@ class _BoundToHost:
     def record(self, server_id: str, expected_task: str | None, outcome: port.Outcome) -> bool:
         return self._service.record(self._host, server_id, expected_task, outcome)
 
+    def record_volume(self, attachment_id: str, expected_status: str,
+                      outcome: VolumeOutcome) -> bool:
+        return self._service.record_volume(self._host, attachment_id, expected_status,
+                                           outcome)
 
-def assignment(server: Server, nics: Iterable[ServerNic] = ()) -> port.ServerAssignment:
+
+def assignment(server: Server, nics: Iterable[ServerNic] = (),
+               volumes: Iterable[ServerVolume] = ()) -> port.ServerAssignment:
     """A plain copy of what the agent needs from the server record."""
     args = server.task_args or {}
     image_id = args.get("image_id")
@@ -117,7 +150,7 @@ def assignment(server: Server, nics: Iterable[ServerNic] = ()) -> port.ServerAss
         key_name=server.key_name, key_data=server.key_data, user_data=server.user_data,
         metadata=dict(server.metadata),
         snapshot_image_id=str(image_id) if image_id else None,
-        backup=_backup(args.get("backup")), nics=tuple(nics))
+        backup=_backup(args.get("backup")), nics=tuple(nics), volumes=tuple(volumes))
 
 
 def _backup(raw: object) -> port.BackupOrder | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from nuage.ports.compute import AgentChannel, ImageSource
 from nuage.ports.compute_network import ServerNetworks
+from nuage.ports.compute_volumes import ServerVolumes
 from nuage.ports.crypto import KeyPairGenerator
 from nuage.services.compute.aggregates import AggregateService
 from nuage.services.compute.base import ResourcePorts
@@ -24,6 +25,7 @@ from nuage.services.compute.quotas import QuotaService
 from nuage.services.compute.server_actions import ServerActionService
 from nuage.services.compute.servers import ComputePorts, ServerService
 from nuage.services.compute.usage import UsageService
+from nuage.services.compute.volume_attachments import VolumeAttachmentService
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ComputeServices:
     usage: UsageService
     diagnostics: DiagnosticsService
     interfaces: InterfaceService
+    volume_attachments: VolumeAttachmentService
     agents: AgentChannel
     # What the server use cases and the host reconciler run on.
     ports: ComputePorts
@@ -47,14 +50,16 @@ class ComputeServices:
 
 def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentChannel,
                   keypair_generator: KeyPairGenerator | None = None,
-                  networks: ServerNetworks | None = None) -> ComputeServices:
+                  networks: ServerNetworks | None = None,
+                  volumes: ServerVolumes | None = None) -> ComputeServices:
     """`images`: how compute reads and publishes images; `agents`: how it reaches the
     hosts' agents; `keypair_generator`: makes a key pair when a client asks for one;
-    `networks`: the servers' NICs (None: no networks to give)."""
+    `networks`: the servers' NICs (None: no networks to give); `volumes`: the servers'
+    volumes (None: a cloud without block storage)."""
     quotas = QuotaService(ports, networks)
     server_ports = ComputePorts(uow=ports.uow, clock=ports.clock, auditor=ports.auditor,
                                 images=images, quota_check=quotas.check, agents=agents,
-                                networks=networks)
+                                networks=networks, volumes=volumes)
     return ComputeServices(
         flavors=FlavorService(ports),
         keypairs=KeypairService(ports, quotas, keypair_generator), quotas=quotas,
@@ -63,4 +68,5 @@ def build_compute(ports: ResourcePorts, *, images: ImageSource, agents: AgentCha
         server_actions=ServerActionService(server_ports),
         usage=UsageService(ports), diagnostics=DiagnosticsService(server_ports),
         interfaces=InterfaceService(server_ports),
+        volume_attachments=VolumeAttachmentService(server_ports),
         agents=agents, ports=server_ports, instances=InstanceLookup(ports.uow))

@@ -25,6 +25,7 @@ from nuage.domain.compute import TaskState, VmState
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound
 from nuage.domain.instance_metadata import NicFacts, SubnetFacts
+from nuage.ports.block_devices import BlockDevices
 from nuage.ports.compute import ImageSource
 from nuage.ports.compute_agent import (
     DeleteFailed,
@@ -40,6 +41,7 @@ from nuage.ports.compute_agent import (
     SnapshotEnded,
     Spawned,
 )
+from nuage.ports.guest_disks import GuestDisks, VolumeDisk
 from nuage.ports.hypervisor import (
     BootImage,
     ConfigDrive,
@@ -54,6 +56,12 @@ from nuage.ports.image_format import ImageInspector
 from nuage.ports.network_fabric import NetworkFabric
 from nuage.ports.nics import ServerNic
 from nuage.services.compute.image_cache import ImageCache, RefusedImage
+from nuage.services.compute.reconcile_volumes import (
+    VOLUME_DEADLINE,
+    VolumesNotReady,
+    VolumeSteps,
+    VolumesUnavailable,
+)
 
 log = logging.getLogger(__name__)
 PARALLEL_TASKS = 4
@@ -64,6 +72,10 @@ NIC_DEADLINE = 60.0
 NIC_DETACH_TIMEOUT = 30.0
 # Where the guest's NICs follow its ports (Nova's attach/detach states).
 _NIC_STATES = frozenset({VmState.ACTIVE.value, VmState.PAUSED.value, VmState.STOPPED.value})
+# The tasks that start an existing guest again: the hypervisor needs its volumes' keys
+# first (a spawn or a rebuild makes a new guest, whose spec carries them).
+_STARTING = frozenset({TaskState.POWERING_ON.value, TaskState.REBOOTING.value,
+                       TaskState.REBOOTING_HARD.value, TaskState.RESUMING.value})
 
 
 class NicsNotReady(Exception):
@@ -80,13 +92,18 @@ class Reconciler:
                  image_cache: Path, stop_timeout: float = 60.0,
                  image_cache_max_idle: float = 86400.0, console_deadline: float = 0.0, *,
                  inspector: ImageInspector, fabric: NetworkFabric | None = None,
-                 nic_deadline: float = NIC_DEADLINE) -> None:
+                 nic_deadline: float = NIC_DEADLINE, disks: GuestDisks | None = None,
+                 block_devices: BlockDevices | None = None,
+                 volume_deadline: float = VOLUME_DEADLINE) -> None:
         """`control`: the control plane, bound to this host; `images`: the image service.
         `console_deadline`: seconds a started guest gets to write its first console
         byte before the watchdog acts (`_watch_console`); 0 turns the watchdog off.
         `fabric`: this host's network datapath (its guest namespace and TAP names), None
         when it is off: a server with NICs then fails rather than waits. `nic_deadline`:
-        seconds a server's ports get to become ACTIVE before its build fails."""
+        seconds a server's ports get to become ACTIVE before its build fails. `disks`: the
+        hypervisor's volume side (None: guests get no volumes); `block_devices`: this
+        host's volume files (a stopped guest's volume is extended or snapshotted there);
+        `volume_deadline`: seconds a boot volume gets to be made."""
         self.control = control
         self.images = images
         self.hv = hypervisor
@@ -101,6 +118,7 @@ class Reconciler:
         # a restarted agent gives them the deadline again).
         self._nic_wait: dict[str, float] = {}
         self._nic_lock = threading.Lock()
+        self.volumes = VolumeSteps(control, disks, block_devices, deadline=volume_deadline)
 
     # -- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -144,8 +162,10 @@ class Reconciler:
         if step is None:
             return self._sync_power(server, observed)
         try:
+            if task in _STARTING:
+                self.volumes.provide_keys(server)
             outcome = step(server)
-        except NicsNotReady:
+        except (NicsNotReady, VolumesNotReady):
             return 0
         except Exception as exc:
             log.warning("server %s: %s failed: %s", server.id, task, exc)
@@ -179,8 +199,12 @@ class Reconciler:
     # -- steps -----------------------------------------------------------------------------
     def _spawn(self, server: ServerAssignment) -> Outcome:
         nics = self.nics(server)
+        volumes = self.volumes.boot_disks(server)
         with self.image_cache.pinned():
-            self.hv.spawn(self.spec(server, nics))
+            self.hv.spawn(self.spec(server, nics, volumes))
+        # The guest has them: their attachments are attached (before the server is
+        # ACTIVE, so a client seeing ACTIVE sees them in-use).
+        self.volumes.spawned(server, volumes)
         return Spawned()
 
     def nics(self, server: ServerAssignment) -> tuple[Nic, ...]:
@@ -215,6 +239,7 @@ class Reconciler:
     def _delete(self, server: ServerAssignment) -> Outcome:
         with self._nic_lock:
             self._nic_wait.pop(server.id, None)
+        self.volumes.forget(server.id)
         self.hv.destroy(server.id)
         return Destroyed()
 
@@ -237,7 +262,8 @@ class Reconciler:
         nics = self.nics(server)
         self.hv.destroy(server.id)
         with self.image_cache.pinned():
-            self.hv.spawn(self.spec(server, nics))
+            # The new guest keeps the server's volumes (the old one's record went with it).
+            self.hv.spawn(self.spec(server, nics, self.volumes.held(server)))
         if server.vm_state == VmState.STOPPED.value:
             # As Nova does, a server rebuilt while stopped stays stopped.
             self.hv.stop(server.id, self.stop_timeout)
@@ -289,6 +315,7 @@ class Reconciler:
             return 0
         if observed is not None and server.vm_state in _NIC_STATES:
             self._converge_nics(server, observed)
+            self.volumes.converge(server, observed)
         if (self.console_deadline > 0 and observed == PowerState.RUNNING
                 and server.vm_state == VmState.ACTIVE.value):
             acted = self._watch_console(server)
@@ -366,6 +393,7 @@ class Reconciler:
             log.warning("server %s: nothing on its console %.0f s after its start under KVM:"
                         " restarted under TCG", server.id, silence.seconds)
             self.hv.stop(server.id, 0.0)        # it spins: nothing to shut down cleanly
+            self.volumes.provide_keys(server)
             self.hv.start(server.id)
             return 1
         log.warning("server %s: nothing on its console %.0f s after its start under %s: "
@@ -388,12 +416,18 @@ class Reconciler:
         return 1 if self.control.record(server_id, task, outcome) else 0
 
     # -- what the hypervisor needs ---------------------------------------------------------
-    def spec(self, server: ServerAssignment, nics: tuple[Nic, ...] = ()) -> GuestSpec:
+    def spec(self, server: ServerAssignment, nics: tuple[Nic, ...] = (),
+             volumes: tuple[VolumeDisk, ...] = ()) -> GuestSpec:
         """Fetches the images into the cache: call under `image_cache.pinned()` until the
         guest's spawn has recorded it. Every image the guest reads (disk, kernel, ramdisk)
         is asked for as the server's project: one it may not see is never handed over,
         whatever the image properties say now."""
         owner = _owner(server)
+        if not server.image_id:
+            # Booted from a volume made from no image: the hypervisor port makes a guest
+            # from an image (its root disk), which this server does not have.
+            raise VolumesUnavailable("Booting from a volume that was not made from an "
+                                     "image is not supported by this cloud yet.")
         image = self.image_cache.path(owner, server.image_id)
         info = image.info
         kernel = initrd = None
@@ -408,7 +442,8 @@ class Reconciler:
             guest_id=server.id, name=server.name, vcpus=server.vcpus,
             memory_mb=server.memory_mb, disk_gb=max(1, server.disk_gb), image=boot,
             config_drive=self.config_drive(server),
-            nics=nics, netns=self.fabric.guest_netns() if nics and self.fabric else None)
+            nics=nics, netns=self.fabric.guest_netns() if nics and self.fabric else None,
+            volumes=volumes)
 
     def config_drive(self, server: ServerAssignment) -> ConfigDrive:
         keys = {server.key_name: server.key_data} if server.key_name and server.key_data else {}
@@ -452,7 +487,7 @@ def tenant_fault(server_id: str, task: str | None, exc: Exception) -> str:
         return f"{prefix}: Image {exc.ident} could not be found."
     if isinstance(exc, RefusedImage):
         return f"{prefix}: Image {exc.image_id} is unacceptable: {exc.reason}"
-    if isinstance(exc, NicsUnavailable):
+    if isinstance(exc, NicsUnavailable | VolumesUnavailable):
         return f"{prefix}: {exc}"
     return f"{prefix}: an error occurred on the compute host."
 

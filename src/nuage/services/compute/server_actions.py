@@ -164,6 +164,8 @@ class ServerActionService(ServerUseCases):
                                      else TaskState.REBOOTING).value
             else:
                 server.task_state = TASKS[action].value
+            if action in ("rebuild", *SNAPSHOTS):
+                self._volume_backed_refusals(uow, server, action, image_ref)
             if action == "rebuild":
                 # The image service reads in its own transaction: SQLite allows that
                 # beside this writer (WAL), and it takes no lock.
@@ -189,6 +191,22 @@ class ServerActionService(ServerUseCases):
             self.action(uow, ctx, server, RECORDED[action])
             uow.commit()
             return server
+
+    def _volume_backed_refusals(self, uow: UnitOfWork, server: Server, action: str,
+                                image_ref: str | None) -> None:
+        """A server booted from a volume: its root disk is the volume, so a rebuild onto
+        another image is refused (Nova's, before 2.93), and a snapshot, which Nova makes
+        of its volumes, is not done yet (409 rather than an image of the wrong disk)."""
+        if self.p.volumes is None:
+            return
+        found = self.p.volumes.describe(uow, [server.id]).get(server.id, [])
+        if not any(v.boot_index == 0 for v in found):
+            return
+        if action in SNAPSHOTS:
+            raise Conflict(ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED,
+                           server_id=server.id)
+        if image_ref and image_ref != server.image_id:
+            raise ValidationError(ComputeFault.SERVER_VOLUME_REBUILD_IMAGE)
 
     @staticmethod
     def _rebuild_changes(uow: UnitOfWork, ctx: RequestContext, server: Server,

@@ -36,9 +36,10 @@ from nuage.domain.errors import CommonFault, Conflict, Forbidden, NotFound, Vali
 from nuage.ports.clock import Clock
 from nuage.ports.compute import AgentChannel, ImageInfo, ImageSource
 from nuage.ports.compute_network import NetworkRequest, ServerGroup, ServerNetworks, ServerNic
+from nuage.ports.compute_volumes import ServerVolume, ServerVolumes, VolumeRequest
 from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
-from nuage.services.compute import scheduler, server_filters
+from nuage.services.compute import boot_volumes, scheduler, server_filters
 from nuage.services.compute.boot_images import boot_image
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class ComputePorts:
     # The servers' NICs (Neutron ports); None: a deployment without networks (a create
     # that names one is refused as Nova refuses an unknown network).
     networks: ServerNetworks | None = None
+    # The servers' volumes (Cinder attachments); None: a cloud without volumes (Nova
+    # without Cinder: no attachments, a create with volume block devices refused).
+    volumes: ServerVolumes | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ class NewServer:
     # The create's security groups (names or ids) for the ports compute makes; None: not
     # given (the project's default group).
     security_groups: tuple[str, ...] | None = None
+    # Its block devices that are volumes (block_device_mapping_v2): boot_index 0 is the
+    # boot volume (then `image_ref` may be "").
+    volumes: tuple[VolumeRequest, ...] = ()
     # One create request's servers share a reservation id; each has its index in it.
     reservation_id: str | None = None
     launch_index: int = 0
@@ -214,10 +221,11 @@ class ServerService(ServerUseCases):
         user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
         asked = network_requests(new.networks)
-        if not new.image_ref:
-            raise ValidationError(ComputeFault.SERVER_VOLUME_BOOT_UNSUPPORTED)
-        # The image, its kernel and its ramdisk, as this project may see them.
-        image = boot_image(self.p.images, ctx, new.image_ref)
+        image_ref = boot_volumes.root_image(self.p.volumes, new.image_ref, new.volumes)
+        volume_backed = boot_volumes.boot_volume(new.volumes) is not None
+        # The image, its kernel and its ramdisk, as this project may see them (none for a
+        # server booted from an existing volume).
+        image = boot_image(self.p.images, ctx, image_ref) if image_ref else None
         check_description(new.description)
         check_tags(list(new.tags))
         now = self.p.clock.now()
@@ -227,7 +235,11 @@ class ServerService(ServerUseCases):
             self.p.networks.prepare_auto(ctx)
         with self.p.uow(write=True) as uow:
             flavor = self._flavor(uow, ctx, new.flavor_ref)
-            self._fits(flavor, image)
+            if image is not None:
+                # A volume-backed server's root disk is its volume, not the flavor's.
+                self._fits(flavor, image, disk=not volume_backed)
+            if new.volumes and self.p.volumes is not None:
+                self.p.volumes.check(uow, ctx, new.volumes, max_count)
             key_data = None
             if new.key_name is not None:
                 key = uow.keypairs.first(user_id=ctx.user_id, name=new.key_name)
@@ -253,7 +265,8 @@ class ServerService(ServerUseCases):
                 named = name if count == 1 else f"{name}-{index + 1}"
                 server = Server(
                     id=new_server_id(), name=named, project_id=project_id,
-                    user_id=ctx.user_id or "", image_id=image.id, flavor_id=flavor.id,
+                    user_id=ctx.user_id or "", image_id=image.id if image else "",
+                    flavor_id=flavor.id,
                     flavor=_flavor_snapshot(flavor), vm_state=VmState.BUILDING.value,
                     task_state=TaskState.SCHEDULING.value, created_at=now, updated_at=now,
                     key_name=new.key_name, key_data=key_data, user_data=user_data,
@@ -263,13 +276,16 @@ class ServerService(ServerUseCases):
                     reservation_id=reservation, launch_index=new.launch_index + index,
                     hostname=new.hostname or server_hostname(named),
                     tags=sorted(set(new.tags)),
-                    kernel_id=image.properties.get("kernel_id", ""),
-                    ramdisk_id=image.properties.get("ramdisk_id", ""))
+                    kernel_id=image.properties.get("kernel_id", "") if image else "",
+                    ramdisk_id=image.properties.get("ramdisk_id", "") if image else "")
                 # Stored at once: the next number is counted from the stored ones.
                 uow.servers.add(server)
                 servers.append(server)
+            # A volume-backed server's root disk is on the volume: no local disk claimed
+            # (as Nova's placement claims none).
+            disk_gb = 0 if volume_backed else flavor.disk_gb
             hosts = scheduler.claim_all(uow, [scheduler.Request(
-                s.id, flavor.vcpus, flavor.ram_mb, flavor.disk_gb, new.availability_zone)
+                s.id, flavor.vcpus, flavor.ram_mb, disk_gb, new.availability_zone)
                 for s in servers], now)
             for i, server in enumerate(servers):
                 if hosts is None:
@@ -282,6 +298,10 @@ class ServerService(ServerUseCases):
                         # In this transaction: a refused allocation stores nothing.
                         self.p.networks.allocate(uow, ctx, server.id, project_id,
                                                  hosts[i], requests, groups)
+                    if new.volumes and self.p.volumes is not None:
+                        # Made (or reserved) on its host in this transaction too.
+                        self.p.volumes.prepare(uow, ctx, server.id, project_id, hosts[i],
+                                               new.volumes)
                 self.action(uow, ctx, server, "create")
             uow.commit()
         if requests and self.p.networks is not None:
@@ -362,10 +382,12 @@ class ServerService(ServerUseCases):
         return flavor
 
     @staticmethod
-    def _fits(flavor: Flavor, image: ImageInfo) -> None:
+    def _fits(flavor: Flavor, image: ImageInfo, disk: bool = True) -> None:
         ids = {"flavor_id": flavor.id, "image_id": image.id}
         if flavor.ram_mb < image.min_ram:
             raise ValidationError(ComputeFault.SERVER_FLAVOR_RAM_TOO_SMALL, **ids)
+        if not disk:
+            return
         if flavor.disk_gb and flavor.disk_gb < image.min_disk:
             raise ValidationError(ComputeFault.SERVER_FLAVOR_DISK_TOO_SMALL, **ids)
         if flavor.disk_gb and image.size and image.size > flavor.disk_gb * 1024**3:
@@ -486,6 +508,8 @@ class ServerService(ServerUseCases):
                 scheduler.release(uow, server.id)
                 if self.p.networks is not None:
                     self.p.networks.release(uow, server.id)
+                if self.p.volumes is not None:
+                    self.p.volumes.release(uow, server.id)
             else:
                 server.task_state = TaskState.DELETING.value
             server.updated_at = self.p.clock.now()
@@ -605,6 +629,14 @@ class ServerService(ServerUseCases):
             return {}
         with self.p.uow() as uow:
             return self.p.networks.describe(uow, [s.id for s in servers])
+
+    def volumes(self, servers: Iterable[Server]) -> dict[str, list[ServerVolume]]:
+        """The volumes of servers the caller was shown (`volumes_attached` in views)."""
+        ids = [s.id for s in servers]
+        if self.p.volumes is None or not ids:
+            return {}
+        with self.p.uow() as uow:
+            return self.p.volumes.describe(uow, ids)
 
     def security_groups(self, ctx: RequestContext, servers: Iterable[Server]
                         ) -> dict[str, list[ServerGroup]]:

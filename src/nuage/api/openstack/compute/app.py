@@ -36,6 +36,7 @@ from nuage.api.openstack.compute import (
     servers,
     usage,
     versions,
+    volume_attachments,
 )
 from nuage.api.openstack.compute.deps import VERSION_KEY, Deps, deps
 from nuage.api.openstack.compute.errors import nova_fault, to_response
@@ -94,6 +95,7 @@ API: list[BaseRoute] = [
     *images.ROUTES,
     *migrations.ROUTES, *usage.ROUTES,
     *diagnostics.ROUTES, *interfaces.ROUTES,
+    *volume_attachments.ROUTES,
 ]
 
 

@@ -359,6 +359,27 @@ WORDING: dict[FaultCode, Wording] = {
         "Network {network_id} is not attached to instance {server_id}",
     ComputeFault.FIXED_IP_NOT_ON_SERVER:
         "Unable to find address {address} on instance {server_id}",
+    ComputeFault.SERVER_VOLUME_NOT_FOUND: "Volume {volume_id} could not be found.",
+    ComputeFault.SERVER_VOLUME_UNAVAILABLE:
+        "Invalid volume: volume {volume_id} status must be 'available', not '{status}'",
+    ComputeFault.SERVER_VOLUME_ALREADY_ATTACHED:
+        "Invalid volume: volume {volume_id} already attached",
+    ComputeFault.SERVER_VOLUME_NOT_ATTACHED: "volume_id not found: {volume_id}",
+    ComputeFault.SERVER_VOLUME_NO_MAPPING:
+        "No volume Block Device Mapping with id {volume_id}.",
+    ComputeFault.SERVER_VOLUME_ROOT_DETACH: "Cannot detach a root device volume",
+    ComputeFault.SERVER_VOLUME_SWAP_UNSUPPORTED:
+        "Swapping the volumes of instance {server_id} is not supported by this cloud.",
+    ComputeFault.SERVER_VOLUME_UPDATE_MISMATCH:
+        "The {field} of a volume attachment cannot be changed.",
+    ComputeFault.SERVER_VOLUME_MAPPING_INVALID: "Block Device Mapping is Invalid: {problem}",
+    ComputeFault.SERVER_VOLUME_REBUILD_IMAGE:
+        "Unable to rebuild with a different image for a volume-backed server.",
+    ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED:
+        "Snapshots of the volume-backed instance {server_id} are not supported by this "
+        "cloud yet.",
+    ComputeFault.SERVER_VOLUMES_UNAVAILABLE:
+        "Block Device Mapping is Invalid: this cloud has no block storage service.",
     CommonFault.AUTHENTICATION_REQUIRED: "The request you have made requires authentication.",
 }
 # Nova's /images proxy and createImage pass the image service's faults on in Glance's words.

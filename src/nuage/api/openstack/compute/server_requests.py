@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from starlette.datastructures import QueryParams
 
 from nuage.api.openstack.common.body import query_bool, timestamp
+from nuage.api.openstack.compute import block_device_mappings
 from nuage.api.openstack.compute.backups import image_metadata
 from nuage.api.openstack.compute.server_views import Version
 from nuage.domain.compute import check_hostname
@@ -22,7 +23,8 @@ from nuage.services.compute.servers import NewServer, ServerQuery
 
 CREATE_KEYS = {"name", "imageRef", "flavorRef", "key_name", "user_data", "metadata",
                "availability_zone", "networks", "min_count", "max_count", "accessIPv4",
-               "accessIPv6", "block_device_mapping_v2", "security_groups", "config_drive",
+               "accessIPv6", "block_device_mapping_v2", "block_device_mapping",
+               "security_groups", "config_drive",
                "return_reservation_id", "OS-DCF:diskConfig", "adminPass"}
 # Nova's server statuses (2.38 refuses any other in the status filter).
 SERVER_STATUSES = frozenset({
@@ -153,12 +155,9 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateReque
     # create response carries no adminPass (Tempest's enable_instance_password = false).
     string_field(s, "adminPass", allow_empty=True)
     image = s.get("imageRef")
-    for bdm in s.get("block_device_mapping_v2") or []:
-        if not isinstance(bdm, dict) or bdm.get("source_type") != "image" or bdm.get(
-                "destination_type", "local") != "local":
-            raise ValidationError("Block device mappings other than the image on local disk "
-                                  "are not supported yet.")
-        image = image or bdm.get("uuid")
+    devices = block_device_mappings.parse(s, version)
+    # An image on the local disk is the server's image; "" with a boot volume is none.
+    image = image or devices.local_image
     if image is not None and not isinstance(image, str):
         raise ValidationError("Invalid input for field/attribute imageRef.")
     flavor = s.get("flavorRef")
@@ -218,7 +217,8 @@ def parse_create(body: dict[str, Any], version: Version = (2, 1)) -> CreateReque
         description=(s.get("name") if description is KEEP and version < (2, 19)
                      else None if description is KEEP else description),
         tags=tags_field(s), hostname=hostname,
-        security_groups=security_groups_field(s.get("security_groups")))
+        security_groups=security_groups_field(s.get("security_groups")),
+        volumes=devices.volumes)
     return CreateRequest(new, counts[0], counts[1], return_reservation)
 
 

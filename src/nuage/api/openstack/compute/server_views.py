@@ -11,6 +11,7 @@ from nuage.domain import policy
 from nuage.domain.compute import InstanceAction, Server
 from nuage.domain.context import RequestContext
 from nuage.ports.compute_network import ServerGroup, ServerNic
+from nuage.ports.compute_volumes import ServerVolume
 
 Version = tuple[int, int]
 V21: Version = (2, 1)
@@ -41,8 +42,10 @@ class ServerViews:
     def detail(self, s: Server, ctx: RequestContext, version: Version = V21,
                host_status: str | None = None, image_properties: dict[str, Any] | None = None,
                single: bool = True, nics: list[ServerNic] | None = None,
-               groups: list[ServerGroup] | None = None) -> dict[str, Any]:
-        """`host_status` (2.16) is given for administrators only; `image_properties` (2.98)
+               groups: list[ServerGroup] | None = None,
+               volumes: list[ServerVolume] | None = None) -> dict[str, Any]:
+        """`volumes`: its attachments (`os-extended-volumes:volumes_attached`);
+        `host_status` (2.16) is given for administrators only; `image_properties` (2.98)
         are the server's image's properties, None when the image is gone; `single` is
         False in list views (Nova shows `server_groups` only for one server); `nics`: the
         server's ports (its `addresses`); `groups`: the security groups on them (Nova
@@ -65,8 +68,12 @@ class ServerViews:
             "OS-SRV-USG:terminated_at": _usg(s.terminated_at),
             "OS-EXT-STS:task_state": s.task_state, "OS-EXT-STS:vm_state": s.vm_state,
             "OS-EXT-STS:power_state": s.power_state,
-            "os-extended-volumes:volumes_attached": [],
+            "os-extended-volumes:volumes_attached": volumes_attached(volumes or [], version),
         }
+        if not s.image_id or any(v.boot_index == 0 for v in volumes or ()):
+            # A server booted from a volume has no image: Nova shows "" (the image its
+            # boot volume was made from is kept for its guest, not shown).
+            body["image"] = ""
         if groups:
             # Each name once, though several ports (or groups) carry it.
             body["security_groups"] = [{"name": n} for n in dict.fromkeys(
@@ -76,7 +83,7 @@ class ServerViews:
             body["progress"] = 100 if s.status == "ACTIVE" else 0
         if version >= (2, 47):
             body["flavor"] = _embedded_flavor(s.flavor)
-        if version >= (2, 98):
+        if version >= (2, 98) and body["image"]:
             body["image"]["properties"] = _image_properties(image_properties)
         if s.fault and s.vm_state == "error":
             body["fault"] = {"code": s.fault.get("code", 500),
@@ -134,14 +141,15 @@ class ServerViews:
     def updated(self, s: Server, ctx: RequestContext, version: Version = V21,
                 host_status: str | None = None, image_properties: dict[str, Any] | None = None,
                 rebuild: bool = False, nics: list[ServerNic] | None = None,
-                groups: list[ServerGroup] | None = None) -> dict[str, Any]:
+                groups: list[ServerGroup] | None = None,
+                volumes: list[ServerVolume] | None = None) -> dict[str, Any]:
         """PUT /servers/{id} and rebuild answer with a smaller set (Tempest's update
         schema, addresses without their type and MAC), plus `locked` (2.9), `description`
         (2.19) and `tags` (2.26); from 2.75
         with the whole server, as GET shows it (a rebuild says `user_data` instead of
         the administrators' OS-EXT-SRV-ATTR:user_data)."""
         full = self.detail(s, ctx, version, host_status, image_properties, nics=nics,
-                           groups=groups)
+                           groups=groups, volumes=volumes)
         if version >= (2, 75):
             if rebuild:
                 full.pop("OS-EXT-SRV-ATTR:user_data", None)
@@ -268,3 +276,12 @@ def _host_id(s: Server) -> str:
     if not s.host:
         return ""
     return hashlib.sha224((s.project_id + s.host).encode()).hexdigest()
+
+
+def volumes_attached(volumes: list[ServerVolume], version: Version) -> list[dict[str, Any]]:
+    """Nova's os-extended-volumes: each attached volume's id, and from 2.3 whether it goes
+    with the server."""
+    if version >= (2, 3):
+        return [{"id": v.volume_id, "delete_on_termination": v.delete_on_termination}
+                for v in volumes]
+    return [{"id": v.volume_id} for v in volumes]

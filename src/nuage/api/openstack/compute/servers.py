@@ -46,6 +46,7 @@ async def detail_views(request: Request, ctx: RequestContext, found: list[Server
         properties = await call(d.s.servers.image_properties, ctx,
                                 {s.image_id for s in found})
     nics = await call(d.s.servers.nics, found)
+    volumes = await call(d.s.servers.volumes, found)
     groups = await call(d.s.servers.security_groups, ctx, found)
     out = []
     for s in found:
@@ -53,11 +54,11 @@ async def detail_views(request: Request, ctx: RequestContext, found: list[Server
         if updated:
             out.append(d.server_views.updated(s, ctx, version, status, properties.get(s.image_id),
                                      rebuild=rebuild, nics=nics.get(s.id),
-                                     groups=groups.get(s.id)))
+                                     groups=groups.get(s.id), volumes=volumes.get(s.id)))
         else:
             out.append(d.server_views.detail(s, ctx, version, status, properties.get(s.image_id),
                                     single=single, nics=nics.get(s.id),
-                                    groups=groups.get(s.id)))
+                                    groups=groups.get(s.id), volumes=volumes.get(s.id)))
     return out
 
 
