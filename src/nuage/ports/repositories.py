@@ -63,6 +63,14 @@ from nuage.domain.storage import (
     Part,
     StorageQuota,
 )
+from nuage.domain.volume import (
+    Backup,
+    Snapshot,
+    Volume,
+    VolumeAttachment,
+    VolumeQuota,
+    VolumeType,
+)
 from nuage.ports.compute import ComputeIndex
 from nuage.ports.network import NetworkIndex
 from nuage.ports.storage import MeteringLog, ObjectIndex
@@ -217,6 +225,12 @@ class UnitOfWork(Transaction, Protocol):
     subnetpools: Repository[SubnetPool]
     rbac_policies: Repository[RbacPolicy]
     network: NetworkIndex
+    volume_types: Repository[VolumeType]
+    volumes: Repository[Volume]
+    volume_snapshots: Repository[Snapshot]
+    volume_attachments: Repository[VolumeAttachment]
+    volume_backups: Repository[Backup]
+    volume_quotas: Repository[VolumeQuota]
 
 
 class UnitOfWorkFactory(Protocol):
