@@ -53,7 +53,9 @@ def used(uow: UnitOfWork, project_id: str) -> dict[str, int]:
     for b in uow.volume_backups.find(project_id=project_id):
         counts["backups"] += 1
         counts["backup_gigabytes"] += b.size
-    return {k: v for k, v in counts.items() if not k.endswith("_")}
+    # A volume whose type is gone counts in the totals only.
+    orphans = set(type_quota_keys(""))
+    return {k: v for k, v in counts.items() if k not in orphans}
 
 
 class VolumeQuotaService(VolumeUseCases):
