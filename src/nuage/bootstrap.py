@@ -20,6 +20,7 @@ from nuage.api.metadata.app import metadata_app
 from nuage.api.openstack.compute.app import compute_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.image.app import image_app
+from nuage.api.openstack.block_storage.app import block_storage_app
 from nuage.api.openstack.network.app import network_app
 from nuage.api.s3.app import s3_listener
 from nuage.domain.context import RequestContext
@@ -60,6 +61,8 @@ from nuage.services.network.agent_control import NetworkAgentControl
 from nuage.services.network.base import NetworkConfig, NetworkPorts, QuotaDefaults
 from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.network.external import ExternalSpec
+from nuage.services.volume.base import VolumeConfig, VolumePorts
+from nuage.services.volume.build import VolumeServices, build_volume
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
 from nuage.settings import Settings
@@ -97,6 +100,7 @@ class Cloud:
     network: NetworkServices
     overrides: Overrides
     network_ports: NetworkPorts | None = None
+    volume: VolumeServices | None = None
     _fabric: NetworkFabric | None = field(default=None, repr=False)
 
     @property
@@ -118,6 +122,9 @@ class Cloud:
                                     f"{s.base_url}/compute", s.image_url),
             "/network": network_app(self.network, self.identity.tokens,
                                     f"{s.base_url}/network", s.identity_url),
+            **({"/volume": block_storage_app(self.volume, self.identity.tokens,
+                                             f"{s.base_url}/volume", s.identity_url)}
+               if self.volume is not None else {}),
         })
 
     def s3_app(self) -> ASGIApp:
@@ -217,7 +224,11 @@ class Cloud:
                 ServiceSpec("image", "glance", f"{base}/image"),
                 ServiceSpec("compute", "nova", f"{base}/compute/v2.1"),
                 # No version in the URL: openstacksdk appends v2.0 itself (no discovery).
-                ServiceSpec("network", "neutron", f"{base}/network")]
+                ServiceSpec("network", "neutron", f"{base}/network"),
+                # Cinder v3 under its official type and the alias older clients look for;
+                # no project id in the URL (the SDK and Tempest accept that).
+                ServiceSpec("block-storage", "cinder", f"{base}/volume/v3"),
+                ServiceSpec("volumev3", "cinderv3", f"{base}/volume/v3")]
 
     def seed(self) -> SeedResult:
         result = self.setup.seed(self.settings.region, self.settings.region_country,
@@ -338,7 +349,12 @@ def build(settings: Settings, *, migrate: bool = True,
         images=o.image_source or LocalImageSource(images.images, images.data),
         agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator(),
         networks=network.compute_binding)
+    # Volumes are placed on this machine's volume agent (one host, as compute's servers).
+    volume = build_volume(VolumePorts(
+        uow=uow, clock=clock, auditor=auditor, keys=master_key,
+        config=VolumeConfig(host=o.hostname or socket.gethostname()),
+        images=o.image_source or LocalImageSource(images.images, images.data)))
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector),
-                 network_ports=network_ports)
+                 network_ports=network_ports, volume=volume)
