@@ -17,10 +17,10 @@ from nuage.agent.network import LocalNetworkAgentChannel, NetworkAgent
 from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
 from nuage.api.metadata.app import metadata_app
+from nuage.api.openstack.block_storage.app import block_storage_app
 from nuage.api.openstack.compute.app import compute_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.image.app import image_app
-from nuage.api.openstack.block_storage.app import block_storage_app
 from nuage.api.openstack.network.app import network_app
 from nuage.api.s3.app import s3_listener
 from nuage.domain.context import RequestContext
@@ -61,10 +61,10 @@ from nuage.services.network.agent_control import NetworkAgentControl
 from nuage.services.network.base import NetworkConfig, NetworkPorts, QuotaDefaults
 from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.network.external import ExternalSpec
-from nuage.services.volume.base import VolumeConfig, VolumePorts
-from nuage.services.volume.build import VolumeServices, build_volume
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
+from nuage.services.volume.base import VolumeConfig, VolumePorts
+from nuage.services.volume.build import VolumeServices, build_volume
 from nuage.settings import Settings
 from nuage.workers.storage import StorageWorker
 
