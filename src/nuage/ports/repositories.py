@@ -74,6 +74,7 @@ from nuage.domain.volume import (
 from nuage.ports.compute import ComputeIndex
 from nuage.ports.network import NetworkIndex
 from nuage.ports.storage import MeteringLog, ObjectIndex
+from nuage.ports.volume import VolumeIndex
 
 T = TypeVar("T")
 
@@ -231,6 +232,7 @@ class UnitOfWork(Transaction, Protocol):
     volume_attachments: Repository[VolumeAttachment]
     volume_backups: Repository[Backup]
     volume_quotas: Repository[VolumeQuota]
+    volume: VolumeIndex
 
 
 class UnitOfWorkFactory(Protocol):

@@ -2,10 +2,10 @@
 per_volume_gigabytes, groups, and volumes/gigabytes/snapshots per volume type
 (`volumes_<type>`, ...). -1 means no limit.
 
-Usage is counted from the rows in the transaction that adds to them (the volume rows
-of a project are locked by the write unit of work: SQLite's one writer; PostgreSQL
-queues the project's writers on its quota rows' lock below), so a check and the change
-it guards commit together and no counter drifts. Snapshots count in gigabytes, as in
+Usage is counted from the rows in the transaction that adds to them, after
+`uow.volume.lock_project_quota` (PostgreSQL queues the project's writers there; SQLite's
+write lock already does), so a check and the change it guards commit together and no
+counter drifts. Snapshots count in gigabytes, as in
 Cinder's default (no_snapshot_gb_quota false).
 """
 
@@ -79,7 +79,7 @@ class VolumeQuotaService(VolumeUseCases):
         """OverLimit (Cinder's 413) if adding these would pass one of the project's
         limits, the volume type's own included. Call it in the unit of work that adds."""
         # Queue the project's writers (PostgreSQL) before counting.
-        uow.volume_quotas.find(project_id=project_id)
+        uow.volume.lock_project_quota(project_id)
         limits = self.limits_of(uow, project_id)
         if gigabytes and volumes:
             per_volume = limits["per_volume_gigabytes"]
