@@ -101,7 +101,9 @@ def test_boot_from_volume_and_release(vol: Vol) -> None:
     with vol.uow() as uow:
         agent_views = b.describe(uow, ["srv-1"], for_agent=True)["srv-1"]
     assert [v.ready for v in agent_views] == [False, True]
-    # The volume agent makes the new volume; it waits to be attached.
+    # The volume agent makes the new volume (not yet handed to a guest); it waits to be
+    # attached.
+    assert not next(a for a in vol.agent.volumes() if a.id == boot.volume_id).attached
     assert vol.agent.record(boot.volume_id, "creating", agent.Created(size_gb=1))
     assert vol.s.volumes.get(vol.alice, boot.volume_id).volume.status == "attaching"
     with vol.uow(write=True) as uow:

@@ -68,8 +68,11 @@ class VolumeAgentControl:
             id=v.id, project_id=v.project_id, status=v.status, size_gb=size,
             key=self.p.keys.unwrap(v.project_id, v.wrapped_key),
             source=self._source(uow, v) if v.status == VolumeStatus.CREATING else None,
-            attached=(v.attach_status != AttachStatus.DETACHED
-                      or uow.volume_attachments.first(volume_id=v.id) is not None),
+            # A guest holds it or is about to; a volume still being created (boot from
+            # volume) is the volume agent's to make first: the compute agent waits.
+            attached=v.status != VolumeStatus.CREATING and (
+                v.attach_status != AttachStatus.DETACHED
+                or uow.volume_attachments.first(volume_id=v.id) is not None),
             snapshots=tuple(port.SnapshotAssignment(id=s.id, status=s.status)
                             for s in snaps))
 
