@@ -50,5 +50,5 @@ def test_sdk_block_storage(admin_conn: openstack.connection.Connection) -> None:
         limits = bs.get_limits()
         assert limits.absolute.max_total_volumes >= 1
     finally:
-        admin_conn.block_storage.reset_volume_status(volume, "available", "detached", None)
+        bs.reset_volume_status(volume.id, "available", "detached", None)
         bs.delete_volume(volume.id)
