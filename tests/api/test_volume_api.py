@@ -203,3 +203,17 @@ def test_misc_documents(api: Api, member: Cinder) -> None:
     cinder_error(member.get("/os-services"), 403, "forbidden")
     services = Cinder(api).get("/os-services").json()["services"]
     assert {s["binary"] for s in services} >= {"cinder-volume"}
+
+
+def test_project_in_the_path_must_be_the_tokens(api: Api, member: Cinder) -> None:
+    other = api.project()
+    wrong = Cinder(api, member.token, project=other["id"])
+    assert "Malformed request URL" in cinder_error(wrong.get("/volumes"), 400, "badRequest")
+
+
+def test_no_token_is_keystonemiddlewares_401(api: Api) -> None:
+    r = api.http.get("/volume/v3/volumes")
+    assert r.status_code == 401 and "WWW-Authenticate" in r.headers
+    assert r.json()["error"]["code"] == 401
+    assert api.http.get("/volume/v3/nowhere", headers=api.h()).json() == {
+        "itemNotFound": {"code": 404, "message": "The resource could not be found."}}

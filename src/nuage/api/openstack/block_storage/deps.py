@@ -10,6 +10,7 @@ from starlette.requests import Request
 from nuage.api.openstack.common.auth import token_context
 from nuage.api.openstack.common.deps import app_caller, app_deps
 from nuage.domain.context import RequestContext
+from nuage.domain.errors import ValidationError
 from nuage.services.identity.tokens import TokenService
 from nuage.services.volume.build import VolumeServices
 
@@ -47,4 +48,11 @@ def deps(request: Request) -> Deps:
 
 
 async def caller(request: Request) -> tuple[Deps, RequestContext]:
-    return await app_caller(request, Deps)
+    """The facade's Deps and the caller's context (401 without a valid token). A project
+    id in the path must be the token's, as Cinder's wsgi layer checks it (400)."""
+    d, ctx = await app_caller(request, Deps)
+    in_path = request.path_params.get("project_id")
+    if in_path is not None and in_path != ctx.project_id:
+        raise ValidationError(f"Malformed request URL: URL's project_id '{in_path}' doesn't "
+                              f"match Context's project_id '{ctx.project_id}'")
+    return d, ctx
