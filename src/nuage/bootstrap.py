@@ -63,7 +63,7 @@ from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.network.external import ExternalSpec
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
-from nuage.services.volume.base import VolumeConfig, VolumePorts
+from nuage.services.volume.base import VolumeAgentBells, VolumeConfig, VolumePorts
 from nuage.services.volume.build import VolumeServices, build_volume
 from nuage.settings import Settings
 from nuage.workers.storage import StorageWorker
@@ -353,7 +353,9 @@ def build(settings: Settings, *, migrate: bool = True,
     volume = build_volume(VolumePorts(
         uow=uow, clock=clock, auditor=auditor, keys=master_key,
         config=VolumeConfig(host=o.hostname or socket.gethostname()),
-        images=o.image_source or LocalImageSource(images.images, images.data)))
+        images=o.image_source or LocalImageSource(images.images, images.data),
+        # The volume agent registers its wake-up here (`VolumeAgentBells.register`).
+        wake=VolumeAgentBells()))
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector),

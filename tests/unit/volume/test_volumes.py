@@ -236,3 +236,14 @@ def test_legacy_attach_bookkeeping(vol: Vol) -> None:
     vol.s.actions.roll_detaching(vol.alice, vid)
     vol.s.actions.detach(vol.alice, vid)
     assert vol.s.volumes.get(vol.alice, vid).attachments == []
+
+
+def test_agent_bells_ring_the_registered_host() -> None:
+    from nuage.services.volume.base import VolumeAgentBells
+    rung: list[str] = []
+    bells = VolumeAgentBells()
+    bells("host-1")                     # no agent yet: nothing
+    bells.register("host-1", lambda: rung.append("host-1"))
+    bells("host-1")
+    bells("host-2")
+    assert rung == ["host-1"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +67,27 @@ class VolumeConfig:
 
 def _no_wake(host: str) -> None:
     """No agent to wake (tests of the use cases alone)."""
+
+
+class VolumeAgentBells:
+    """Wakes the volume agents running in this process (a message bus between machines
+    later): each agent registers its wake-up for its host; the use cases ring a host
+    after a commit that gives its agent work. Thread-safe; ringing a host without an
+    agent does nothing (its periodic pass, if one ever starts, catches up)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wakes: dict[str, Callable[[], None]] = {}
+
+    def register(self, host: str, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._wakes[host] = wake
+
+    def __call__(self, host: str) -> None:
+        with self._lock:
+            wake = self._wakes.get(host)
+        if wake is not None:
+            wake()
 
 
 @dataclass(frozen=True)
