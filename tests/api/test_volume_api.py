@@ -217,3 +217,24 @@ def test_no_token_is_keystonemiddlewares_401(api: Api) -> None:
     assert r.json()["error"]["code"] == 401
     assert api.http.get("/volume/v3/nowhere", headers=api.h()).json() == {
         "itemNotFound": {"code": 404, "message": "The resource could not be found."}}
+
+
+def test_volume_from_an_image(api: Api, member: Cinder) -> None:
+    h = {"X-Auth-Token": member.token or ""}
+    r = api.http.post("/image/v2/images", headers=h, json={
+        "name": "img", "disk_format": "raw", "container_format": "bare", "min_disk": 2,
+        "os_distro": "alpine"})
+    assert r.status_code == 201, r.text
+    image_id = r.json()["id"]
+    r = api.http.put(f"/image/v2/images/{image_id}/file", content=b"\0" * 4096,
+                     headers={**h, "Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    r = member.post("/volumes", {"volume": {"size": 1, "imageRef": image_id}})
+    assert "cannot be smaller" in cinder_error(r, 400, "badRequest")
+    r = member.post("/volumes", {"volume": {"size": 2, "imageRef": "no-such-image"}})
+    assert r.status_code == 404, r.text
+    v = member.volume(size=2, imageRef=image_id)
+    shown = member.get(f"/volumes/{v['id']}").json()["volume"]
+    assert shown["bootable"] == "true"
+    meta = shown["volume_image_metadata"]
+    assert (meta["image_id"], meta["os_distro"], meta["min_disk"]) == (image_id, "alpine", "2")
