@@ -247,3 +247,18 @@ def test_agent_bells_ring_the_registered_host() -> None:
     bells("host-1")
     bells("host-2")
     assert rung == ["host-1"]
+
+
+def test_a_source_still_read_is_not_deleted(vol: Vol) -> None:
+    v = vol.volume()
+    snap = vol.s.snapshots.create(vol.alice, NewSnapshot(volume_id=v.volume.id))
+    vol.agent.record(v.volume.id, "creating", agent.SnapshotTaken(snapshot_id=snap.id))
+    vol.s.volumes.create(vol.alice, NewVolume(snapshot_id=snap.id))
+    with pytest.raises(ValidationError) as exc:
+        vol.s.snapshots.delete(vol.alice, snap.id)
+    assert exc.value.fault is VolumeFault.SNAPSHOT_INVALID_STATUS
+    w = vol.volume()
+    vol.s.volumes.create(vol.alice, NewVolume(source_volid=w.volume.id))
+    with pytest.raises(ValidationError) as exc:
+        vol.s.volumes.delete(vol.alice, w.volume.id)
+    assert exc.value.fault is VolumeFault.VOLUME_INVALID_STATUS

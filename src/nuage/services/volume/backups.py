@@ -146,6 +146,10 @@ class BackupService(VolumeUseCases):
         if volume_id is None:
             with self.p.uow() as uow:
                 backup = self.find_backup(uow, ctx, backup_id)
+            # Refused before a volume is made for it (checked again below, locked).
+            if backup.status != BackupStatus.AVAILABLE:
+                raise ValidationError(VolumeFault.BACKUP_INVALID_STATUS,
+                                      backup_id=backup.id, status=backup.status)
             made = self.volumes.create(ctx, NewVolume(
                 size=backup.size, name=name or f"restore_backup_{backup.id}",
                 description=f"auto-created_from_restore_from_backup: {backup.id}"))

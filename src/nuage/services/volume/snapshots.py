@@ -151,6 +151,11 @@ class SnapshotService(VolumeUseCases):
             if snap.status not in SNAPSHOT_DELETABLE:
                 raise ValidationError(VolumeFault.SNAPSHOT_INVALID_STATUS,
                                       snapshot_id=snap.id, status=snap.status)
+            # A volume being made from it still reads it.
+            if uow.volumes.first(source_snapshot_id=snap.id,
+                                 status=VolumeStatus.CREATING.value) is not None:
+                raise ValidationError(VolumeFault.SNAPSHOT_INVALID_STATUS,
+                                      snapshot_id=snap.id, status="in-use")
             snap.status = SnapshotStatus.DELETING.value
             snap.updated_at = self.p.clock.now()
             volume = uow.volumes.get(snap.volume_id)

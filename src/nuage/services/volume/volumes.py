@@ -21,6 +21,7 @@ from nuage.domain.volume import (
     FORCE_DELETABLE,
     SNAPSHOT_DELETABLE,
     AttachStatus,
+    BackupStatus,
     SnapshotStatus,
     Volume,
     VolumeAttachment,
@@ -249,6 +250,14 @@ class VolumeService(VolumeUseCases):
                                              VolumeStatus.DETACHING):
                 raise ValidationError(VolumeFault.VOLUME_IN_USE, volume_id=volume.id)
             if volume.status not in allowed:
+                raise ValidationError(VolumeFault.VOLUME_INVALID_STATUS, volume_id=volume.id,
+                                      status=volume.status, action="delete")
+            # The agent still reads it: a clone being made from it, a backup being taken.
+            busy = (uow.volumes.first(source_volume_id=volume.id,
+                                      status=VolumeStatus.CREATING.value) is not None
+                    or uow.volume_backups.first(volume_id=volume.id,
+                                                status=BackupStatus.CREATING.value) is not None)
+            if busy and not force:
                 raise ValidationError(VolumeFault.VOLUME_INVALID_STATUS, volume_id=volume.id,
                                       status=volume.status, action="delete")
             snaps = uow.volume_snapshots.find(volume_id=volume.id)
