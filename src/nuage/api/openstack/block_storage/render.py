@@ -47,7 +47,9 @@ def volume_summary(i: VolumeInfo, base: str, project: str | None) -> dict[str, A
 
 
 def volume(i: VolumeInfo, ctx: RequestContext, version: tuple[int, int], base: str,
-           project: str | None) -> dict[str, Any]:
+           project: str | None, extended: bool = True) -> dict[str, Any]:
+    """`extended`: with the attributes Cinder's extensions add to show and detail
+    (tenant, migration, host, image metadata), absent from create and update answers."""
     v = i.volume
     body: dict[str, Any] = {
         "id": v.id, "name": v.name or None, "description": v.description or None,
@@ -63,17 +65,19 @@ def volume(i: VolumeInfo, ctx: RequestContext, version: tuple[int, int], base: s
         "encrypted": True,
         "links": links(base, project, "volumes", v.id),
         "metadata": dict(v.metadata), "multiattach": v.multiattach,
-        "os-vol-tenant-attr:tenant_id": v.project_id,
-        "os-vol-mig-status-attr:migstat": None, "os-vol-mig-status-attr:name_id": None,
         "replication_status": None, "consistencygroup_id": None, "migration_status": None,
         "snapshot_id": v.source_snapshot_id, "source_volid": v.source_volume_id,
         "user_id": v.user_id, "volume_type": i.type_name,
     }
-    if v.image_metadata:
-        body["volume_image_metadata"] = dict(v.image_metadata)
     admin = policy.may(ctx, "volume:volume:show_host")
-    if admin:
-        body["os-vol-host-attr:host"] = f"{v.host}@qcow2#qcow2"
+    if extended:
+        body.update({"os-vol-tenant-attr:tenant_id": v.project_id,
+                     "os-vol-mig-status-attr:migstat": None,
+                     "os-vol-mig-status-attr:name_id": None})
+        if v.image_metadata:
+            body["volume_image_metadata"] = dict(v.image_metadata)
+        if admin:
+            body["os-vol-host-attr:host"] = f"{v.host}@qcow2#qcow2"
     if version >= (3, 13):
         body["group_id"] = None
     if version >= (3, 21) and admin:
@@ -100,7 +104,7 @@ def snapshot(s: Snapshot, version: tuple[int, int], detail: bool = True) -> dict
 def volume_type(t: VolumeType) -> dict[str, Any]:
     return {"id": t.id, "name": t.name, "description": t.description or None,
             "is_public": t.is_public, "os-volume-type-access:is_public": t.is_public,
-            "extra_specs": dict(t.extra_specs), "qos_specs_id": None}
+            "extra_specs": dict(t.extra_specs)}
 
 
 def backup(b: Backup, base: str, project: str | None, has_dependents: bool = False

@@ -43,7 +43,8 @@ async def create(request: Request) -> Response:
         volume_id=volume_id, name=text_field(v, "name", "display_name") or "",
         description=text_field(v, "description", "display_description") or "",
         force=bool_field(v, "force"), metadata=metadata_field(v) or {}))
-    return reply({"snapshot": render.snapshot(snap, d.version(request))}, status=202)
+    return reply({"snapshot": render.snapshot(snap, d.version(request), detail=False)},
+                 status=202)
 
 
 async def _list(request: Request, detail: bool) -> Response:
@@ -78,7 +79,7 @@ async def update(request: Request) -> Response:
     snap = await call(d.s.snapshots.update, ctx, _id(request),
                       name=text_field(v, "name", "display_name"),
                       description=text_field(v, "description", "display_description"))
-    return reply({"snapshot": render.snapshot(snap, d.version(request))})
+    return reply({"snapshot": render.snapshot(snap, d.version(request), detail=False)})
 
 
 async def delete(request: Request) -> Response:

@@ -65,7 +65,7 @@ async def create(request: Request) -> Response:
         availability_zone=text_field(v, "availability_zone"))
     info = await call(d.s.volumes.create, ctx, cmd)
     return reply({"volume": render.volume(info, ctx, d.version(request), d.v3,
-                                          _project(request))}, status=202)
+                                          _project(request), extended=False)}, status=202)
 
 
 async def _list(request: Request, detail: bool) -> Response:
@@ -108,7 +108,7 @@ async def update(request: Request) -> Response:
                       description=text_field(v, "description", "display_description"),
                       metadata=metadata_field(v))
     return reply({"volume": render.volume(info, ctx, d.version(request), d.v3,
-                                          _project(request))})
+                                          _project(request), extended=False)})
 
 
 async def delete(request: Request) -> Response:
