@@ -63,7 +63,12 @@ from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.network.external import ExternalSpec
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
-from nuage.services.volume.base import VolumeAgentBells, VolumeConfig, VolumePorts
+from nuage.services.volume.base import (
+    VolumeAgentBells,
+    VolumeConfig,
+    VolumePorts,
+    VolumeQuotaDefaults,
+)
 from nuage.services.volume.build import VolumeServices, build_volume
 from nuage.settings import Settings
 from nuage.workers.storage import StorageWorker
@@ -352,7 +357,10 @@ def build(settings: Settings, *, migrate: bool = True,
     # Volumes are placed on this machine's volume agent (one host, as compute's servers).
     volume = build_volume(VolumePorts(
         uow=uow, clock=clock, auditor=auditor, keys=master_key,
-        config=VolumeConfig(host=o.hostname or socket.gethostname()),
+        config=VolumeConfig(host=o.hostname or socket.gethostname(), quotas=VolumeQuotaDefaults(
+            volumes=settings.volume_quota_volumes, gigabytes=settings.volume_quota_gigabytes,
+            snapshots=settings.volume_quota_snapshots, backups=settings.volume_quota_backups,
+            backup_gigabytes=settings.volume_quota_backup_gigabytes)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         # The volume agent registers its wake-up here (`VolumeAgentBells.register`).
         wake=VolumeAgentBells()))

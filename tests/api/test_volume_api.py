@@ -4,11 +4,12 @@ error envelope; statuses moved past `creating` by the agent side's outcomes."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from nuage.ports import volume_agent as agent
-from tests.api.conftest import Api
+from tests.api.conftest import Api, make_api
 from tests.api.volume_support import Cinder, cinder_error
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
@@ -238,3 +239,10 @@ def test_volume_from_an_image(api: Api, member: Cinder) -> None:
     assert shown["bootable"] == "true"
     meta = shown["volume_image_metadata"]
     assert (meta["image_id"], meta["os_distro"], meta["min_disk"]) == (image_id, "alpine", "2")
+
+
+def test_quota_defaults_come_from_the_settings(tmp_path: Path) -> None:
+    for api in make_api(tmp_path / "state", volume_quota_volumes=3):
+        cinder = Cinder(api)
+        r = cinder.get(f"/os-quota-sets/{api.admin_project_id}/defaults")
+        assert r.json()["quota_set"]["volumes"] == 3
