@@ -262,3 +262,15 @@ def test_a_source_still_read_is_not_deleted(vol: Vol) -> None:
     with pytest.raises(ValidationError) as exc:
         vol.s.volumes.delete(vol.alice, w.volume.id)
     assert exc.value.fault is VolumeFault.VOLUME_INVALID_STATUS
+
+
+def test_changes_and_refusals_are_on_the_audit_trail(vol: Vol) -> None:
+    from nuage.ports.repositories import AuditQuery
+    v = vol.volume()
+    with pytest.raises(Forbidden):
+        vol.s.actions.reset_status(vol.alice, v.volume.id, "error")
+    with vol.uow() as uow:
+        created = uow.audit.query(AuditQuery(action="volume.volume.create"))
+        denied = uow.audit.query(AuditQuery(action="volume.volume.reset_status"))
+    assert [e.target_id for e in created] == [v.volume.id]
+    assert [e.outcome for e in denied] == ["denied"]
