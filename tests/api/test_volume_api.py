@@ -246,3 +246,19 @@ def test_quota_defaults_come_from_the_settings(tmp_path: Path) -> None:
         cinder = Cinder(api)
         r = cinder.get(f"/os-quota-sets/{api.admin_project_id}/defaults")
         assert r.json()["quota_set"]["volumes"] == 3
+
+
+def test_snapshot_metadata(member: Cinder) -> None:
+    v = member.volume()
+    snap = member.post("/snapshots", {"snapshot": {"volume_id": v["id"],
+                                                   "metadata": {"a": "1"}}}).json()["snapshot"]
+    sid = snap["id"]
+    r = member.put(f"/snapshots/{sid}/metadata/b", {"meta": {"b": "2"}})
+    assert r.status_code == 200 and r.json() == {"meta": {"b": "2"}}
+    assert member.get(f"/snapshots/{sid}/metadata").json()["metadata"] == {"a": "1", "b": "2"}
+    r = member.put(f"/snapshots/{sid}/metadata", {"metadata": {"c": "3"}})
+    assert r.json()["metadata"] == {"c": "3"}
+    assert member.delete(f"/snapshots/{sid}/metadata/c").status_code == 200
+    cinder_error(member.get(f"/snapshots/{sid}/metadata/c"), 404, "itemNotFound")
+    cinder_error(member.put(f"/snapshots/{sid}/metadata/x", {"meta": {"y": "1"}}), 400,
+                 "badRequest")

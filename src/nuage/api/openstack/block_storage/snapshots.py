@@ -128,6 +128,16 @@ async def metadata_key_show(request: Request) -> Response:
     return reply({"meta": {key: snap.metadata[key]}})
 
 
+async def metadata_key_set(request: Request) -> Response:
+    d, ctx = await caller(request)
+    meta = metadata_field(await json_object(request), "meta")
+    key = str(request.path_params["key"])
+    if meta is None or list(meta) != [key]:
+        raise ValidationError("Request body and URI mismatch")
+    await call(d.s.snapshots.set_metadata, ctx, _id(request), meta)
+    return reply({"meta": meta})
+
+
 async def metadata_key_delete(request: Request) -> Response:
     d, ctx = await caller(request)
     await call(d.s.snapshots.delete_metadata, ctx, _id(request),
@@ -146,6 +156,7 @@ ROUTES: list[Route] = [
     Route("/snapshots/{snapshot_id}/metadata", metadata_show, methods=["GET"]),
     Route("/snapshots/{snapshot_id}/metadata", metadata_set, methods=["POST", "PUT"]),
     Route("/snapshots/{snapshot_id}/metadata/{key}", metadata_key_show, methods=["GET"]),
+    Route("/snapshots/{snapshot_id}/metadata/{key}", metadata_key_set, methods=["PUT"]),
     Route("/snapshots/{snapshot_id}/metadata/{key}", metadata_key_delete,
           methods=["DELETE"]),
 ]
