@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from nuage.domain import policy
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
+from nuage.domain.policy import Target
 from nuage.domain.volume import (
     DELETABLE,
     FORCE_DELETABLE,
@@ -93,7 +94,7 @@ class VolumeService(VolumeUseCases):
         if cmd.image_id is not None:
             image_meta, minimum = self._image(ctx, cmd.image_id)
         with self.p.uow(write=True) as uow:
-            self.enforce(uow, ctx, "volume:volume:create", volume_target_of(project),
+            self.enforce(uow, ctx, "volume:volume:create", Target(project_id=project),
                          "volume", None)
             source_type: str | None = None
             if cmd.snapshot_id is not None:
@@ -276,7 +277,3 @@ class VolumeService(VolumeUseCases):
                         {"cascade": cascade, "force": force})
             uow.commit()
         self.wake([volume.host])
-
-
-def volume_target_of(project_id: str) -> policy.Target:
-    return policy.Target(project_id=project_id)
