@@ -274,3 +274,9 @@ def test_changes_and_refusals_are_on_the_audit_trail(vol: Vol) -> None:
         denied = uow.audit.query(AuditQuery(action="volume.volume.reset_status"))
     assert [e.target_id for e in created] == [v.volume.id]
     assert [e.outcome for e in denied] == ["denied"]
+
+
+def test_the_agent_side_serves_the_port(vol: Vol) -> None:
+    from nuage.ports.volume_agent import HostVolumes
+    served: HostVolumes = vol.agent      # mypy checks it against the Protocol
+    assert served.host == HOST and served.volumes() == [] and served.backups() == []
