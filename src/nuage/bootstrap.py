@@ -17,6 +17,7 @@ from nuage.agent.network import LocalNetworkAgentChannel, NetworkAgent
 from nuage.api.app import front_app
 from nuage.api.audit.app import audit_app
 from nuage.api.metadata.app import metadata_app
+from nuage.api.openstack.block_storage.app import block_storage_app
 from nuage.api.openstack.compute.app import compute_app
 from nuage.api.openstack.identity.app import identity_app
 from nuage.api.openstack.image.app import image_app
@@ -63,6 +64,13 @@ from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.network.external import ExternalSpec
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
+from nuage.services.volume.base import (
+    VolumeAgentBells,
+    VolumeConfig,
+    VolumePorts,
+    VolumeQuotaDefaults,
+)
+from nuage.services.volume.build import VolumeServices, build_volume
 from nuage.settings import Settings
 from nuage.workers.storage import StorageWorker
 
@@ -101,6 +109,7 @@ class Cloud:
     network: NetworkServices
     overrides: Overrides
     network_ports: NetworkPorts | None = None
+    volume: VolumeServices | None = None
     _fabric: NetworkFabric | None = field(default=None, repr=False)
 
     @property
@@ -122,6 +131,9 @@ class Cloud:
                                     f"{s.base_url}/compute", s.image_url),
             "/network": network_app(self.network, self.identity.tokens,
                                     f"{s.base_url}/network", s.identity_url),
+            **({"/volume": block_storage_app(self.volume, self.identity.tokens,
+                                             f"{s.base_url}/volume", s.identity_url)}
+               if self.volume is not None else {}),
         })
 
     def s3_app(self) -> ASGIApp:
@@ -222,7 +234,11 @@ class Cloud:
                 ServiceSpec("image", "glance", f"{base}/image"),
                 ServiceSpec("compute", "nova", f"{base}/compute/v2.1"),
                 # No version in the URL: openstacksdk appends v2.0 itself (no discovery).
-                ServiceSpec("network", "neutron", f"{base}/network")]
+                ServiceSpec("network", "neutron", f"{base}/network"),
+                # Cinder v3 under its official type and the alias older clients look for;
+                # no project id in the URL (the SDK and Tempest accept that).
+                ServiceSpec("block-storage", "cinder", f"{base}/volume/v3"),
+                ServiceSpec("volumev3", "cinderv3", f"{base}/volume/v3")]
 
     def seed(self) -> SeedResult:
         result = self.setup.seed(self.settings.region, self.settings.region_country,
@@ -335,15 +351,27 @@ def build(settings: Settings, *, migrate: bool = True,
             auto_allocation_pool=settings.network_auto_allocation_pool,
             auto_allocation_prefixlen=settings.network_auto_allocation_prefixlen))
     network = build_network(network_ports)
-    # After the network services: compute's servers get their NICs from them.
+    # Volumes are placed on this machine's volume agent (one host, as compute's servers).
+    volume = build_volume(VolumePorts(
+        uow=uow, clock=clock, auditor=auditor, keys=master_key,
+        config=VolumeConfig(host=o.hostname or socket.gethostname(), quotas=VolumeQuotaDefaults(
+            volumes=settings.volume_quota_volumes, gigabytes=settings.volume_quota_gigabytes,
+            snapshots=settings.volume_quota_snapshots, backups=settings.volume_quota_backups,
+            backup_gigabytes=settings.volume_quota_backup_gigabytes)),
+        images=o.image_source or LocalImageSource(images.images, images.data),
+        # The volume agent registers its wake-up here (`VolumeAgentBells.register`).
+        wake=VolumeAgentBells()))
+    # After the network and volume services: compute's servers get their NICs and
+    # volumes from them.
     compute = build_compute(
         ResourcePorts(uow=uow, clock=clock, auditor=auditor,
                       config=ComputeConfig(control_host=socket.gethostname(),
                                            host_ip=settings.host)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         agents=LocalAgentChannel(), keypair_generator=RsaKeyPairGenerator(),
-        networks=network.compute_binding, volumes=o.server_volumes)
+        networks=network.compute_binding,
+        volumes=o.server_volumes or volume.compute_binding)
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector),
-                 network_ports=network_ports)
+                 network_ports=network_ports, volume=volume)

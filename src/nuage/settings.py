@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     network_prefix: str = Field("nuage", min_length=1, max_length=11,
                                 pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     network_quota_routers: int = Field(10, ge=-1)
+    # Cinder: per-project volume quotas (Cinder's defaults; -1: unlimited). Snapshots count
+    # in the gigabytes too.
+    volume_quota_volumes: int = Field(10, ge=-1)
+    volume_quota_gigabytes: int = Field(1000, ge=-1)
+    volume_quota_snapshots: int = Field(10, ge=-1)
+    volume_quota_backups: int = Field(10, ge=-1)
+    volume_quota_backup_gigabytes: int = Field(1000, ge=-1)
     network_quota_floatingips: int = Field(50, ge=-1)
     # The external network ("public": router gateways, floating IPs) made on first start,
     # when the cloud has no external network. An empty CIDR makes none. Gateway and pool

@@ -39,7 +39,7 @@ def test_every_declared_repository_reads_its_own_table(engine: Engine) -> None:
                 assert repository._cls in tables, name
         assert uow.servers.find(id="none") == []
         assert uow.compute is uow.compute                   # built once per unit of work
-    assert len(declared) == 52
+    assert len(declared) == 59
 
 
 def test_a_second_use_gets_repositories_on_its_own_session(engine: Engine) -> None:

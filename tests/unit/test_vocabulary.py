@@ -30,7 +30,7 @@ def _modules(under: Path) -> Iterator[Path]:
     yield from sorted(under.rglob("*.py"))
 
 
-AREAS = ["compute", "image", "storage", "identity", "network", "audit"]
+AREAS = ["compute", "image", "storage", "identity", "network", "volume", "audit"]
 
 
 def _in_area(path: Path, area: str) -> bool:
@@ -47,6 +47,7 @@ def _in_area(path: Path, area: str) -> bool:
         "identity": ("services/identity/", "api/openstack/identity/", "domain/identity",
                      "cli.py"),
         "network": ("services/network/", "api/openstack/network/", "domain/network"),
+        "volume": ("services/volume/", "api/openstack/block_storage/", "domain/volume"),
     }[area]
     return rel.startswith(prefixes)
 
@@ -117,6 +118,7 @@ def test_services_raise_fault_codes_not_sentences(area: str) -> None:
 
 def _tables() -> list[tuple[str, dict[errors.FaultCode, errors.Wording],
                             list[type[errors.FaultCode]]]]:
+    from nuage.api.openstack.block_storage import errors as cinder
     from nuage.api.openstack.compute import errors as nova
     from nuage.api.openstack.identity import errors as keystone
     from nuage.api.openstack.image import errors as glance
@@ -127,16 +129,18 @@ def _tables() -> list[tuple[str, dict[errors.FaultCode, errors.Wording],
     from nuage.domain.image_errors import ImageFault
     from nuage.domain.network_errors import NetworkFault
     from nuage.domain.storage_errors import StorageReason
+    from nuage.domain.volume_errors import VolumeFault
     return [
         ("nova", nova.WORDING, [errors.CommonFault, ComputeFault]),
         ("keystone", keystone.WORDING, [errors.CommonFault, IdentityFault]),
         ("glance", glance.WORDING, [errors.CommonFault, ImageFault]),
         ("neutron", neutron.WORDING, [errors.CommonFault, NetworkFault]),
         ("s3", s3.WORDING, [errors.CommonFault, StorageReason]),
+        ("cinder", cinder.WORDING, [errors.CommonFault, VolumeFault]),
     ]
 
 
-@pytest.mark.parametrize("api", ["nova", "keystone", "glance", "neutron", "s3"])
+@pytest.mark.parametrize("api", ["nova", "keystone", "glance", "neutron", "s3", "cinder"])
 def test_each_error_table_words_every_fault_of_its_api(api: str) -> None:
     name, table, enums = next(t for t in _tables() if t[0] == api)
     missing = [f"{e.__name__}.{f.name}" for e in enums for f in e if f not in table]

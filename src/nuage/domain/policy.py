@@ -484,6 +484,36 @@ POLICY: dict[str, Rule] = {
     "network:rbac_policy:get": any_of(cloud_reader, project_reader),
     "network:rbac_policy:update": any_of(cloud_admin, project_member),
     "network:rbac_policy:delete": any_of(cloud_admin, project_member),
+    # --- volumes (Cinder v3) ---
+    # A project's volumes, snapshots and backups are its members' to change and its
+    # readers' to see; statuses forced by hand, other projects' lists and types are the
+    # cloud's.
+    "volume:volume:create": any_of(cloud_admin, project_member),
+    "volume:volume:get": any_of(cloud_reader, project_reader),
+    "volume:volume:get_all_projects": READ_ALL,
+    "volume:volume:update": any_of(cloud_admin, project_member),
+    "volume:volume:delete": any_of(cloud_admin, project_member),
+    "volume:volume:extend": any_of(cloud_admin, project_member),
+    "volume:volume:attach": any_of(cloud_admin, project_member),
+    "volume:volume:set_bootable": any_of(cloud_admin, project_member),
+    "volume:volume:upload_image": any_of(cloud_admin, project_member),
+    "volume:volume:reset_status": ADMIN,
+    "volume:volume:force_delete": ADMIN,
+    "volume:volume:show_host": READ_ALL,
+    "volume:snapshot:create": any_of(cloud_admin, project_member),
+    "volume:snapshot:get": any_of(cloud_reader, project_reader),
+    "volume:snapshot:update": any_of(cloud_admin, project_member),
+    "volume:snapshot:delete": any_of(cloud_admin, project_member),
+    "volume:snapshot:reset_status": ADMIN,
+    "volume:type:get": authenticated,
+    "volume:type:manage": ADMIN,
+    "volume:backup:create": any_of(cloud_admin, project_member),
+    "volume:backup:get": any_of(cloud_reader, project_reader),
+    "volume:backup:delete": any_of(cloud_admin, project_member),
+    "volume:backup:restore": any_of(cloud_admin, project_member),
+    "volume:quota:get": any_of(cloud_reader, in_project),
+    "volume:quota:update": ADMIN,
+    "volume:service:list": READ_ALL,
 }
 
 

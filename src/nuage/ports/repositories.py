@@ -63,9 +63,18 @@ from nuage.domain.storage import (
     Part,
     StorageQuota,
 )
+from nuage.domain.volume import (
+    Backup,
+    Snapshot,
+    Volume,
+    VolumeAttachment,
+    VolumeQuota,
+    VolumeType,
+)
 from nuage.ports.compute import ComputeIndex
 from nuage.ports.network import NetworkIndex
 from nuage.ports.storage import MeteringLog, ObjectIndex
+from nuage.ports.volume import VolumeIndex
 
 T = TypeVar("T")
 
@@ -217,6 +226,13 @@ class UnitOfWork(Transaction, Protocol):
     subnetpools: Repository[SubnetPool]
     rbac_policies: Repository[RbacPolicy]
     network: NetworkIndex
+    volume_types: Repository[VolumeType]
+    volumes: Repository[Volume]
+    volume_snapshots: Repository[Snapshot]
+    volume_attachments: Repository[VolumeAttachment]
+    volume_backups: Repository[Backup]
+    volume_quotas: Repository[VolumeQuota]
+    volume: VolumeIndex
 
 
 class UnitOfWorkFactory(Protocol):

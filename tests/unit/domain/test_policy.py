@@ -264,7 +264,9 @@ def test_every_action_in_the_table_exists() -> None:
 
 
 # Rules that do not look at the target's project at all.
-NOT_ABOUT_PROJECTS = {"identity:get_region", "identity:list_regions", "identity:get_domain"}
+NOT_ABOUT_PROJECTS = {"identity:get_region", "identity:list_regions", "identity:get_domain",
+                      # Volume types are the cloud's, read by every user.
+                      "volume:type:get"}
 
 
 @pytest.mark.parametrize("who", ["project A reader", "project A member", "project A admin"])
@@ -347,3 +349,19 @@ def test_any_role_on_a_project_reads_its_compute_quota() -> None:
     for action in ("compute:quota:show", "compute:limits:show", "compute:usage:show"):
         assert policy.may(other_role, action, PROJECT_A)
         assert not policy.may(other_role, action, PROJECT_B)
+
+
+# --- volumes (Cinder): a project's members change its volumes, its readers see them;
+# statuses forced by hand, types and other projects' lists are the cloud's.
+@pytest.mark.parametrize(("who", "action", "allowed"), [
+    ("project A member", "volume:volume:create", True),
+    ("project A reader", "volume:volume:create", False),
+    ("project A reader", "volume:volume:get", True),
+    ("project A admin", "volume:volume:reset_status", False),
+    ("admin-project admin", "volume:volume:reset_status", True),
+    ("project A admin", "volume:type:manage", False),
+    ("project A reader", "volume:quota:get", True),
+    ("project A admin", "volume:quota:update", False),
+])
+def test_volume_rows(who: str, action: str, allowed: bool) -> None:
+    assert policy.may(ACTORS[who], action, PROJECT_A) is allowed

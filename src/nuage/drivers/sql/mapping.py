@@ -15,12 +15,14 @@ from nuage.domain import network_pools as pools
 from nuage.domain import network_rbac as rbac
 from nuage.domain import network_security as sg
 from nuage.domain import storage as st
+from nuage.domain import volume as vol
 from nuage.drivers.sql import (
     compute_tables,
     identity_tables,
     image_tables,
     network_tables,
     storage_tables,
+    volume_tables,
 )
 from nuage.drivers.sql.types import metadata
 
@@ -82,6 +84,12 @@ MAPPINGS: list[tuple[type, Table]] = [
 
 
     (rbac.RbacPolicy, network_tables.rbac_policies),
+    (vol.VolumeType, volume_tables.volume_types),
+    (vol.Volume, volume_tables.volumes),
+    (vol.Snapshot, volume_tables.volume_snapshots),
+    (vol.VolumeAttachment, volume_tables.volume_attachments),
+    (vol.Backup, volume_tables.volume_backups),
+    (vol.VolumeQuota, volume_tables.volume_quotas),
 ]
 
 

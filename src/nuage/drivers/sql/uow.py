@@ -22,6 +22,7 @@ from nuage.drivers.sql.compute_queries import SqlComputeIndex
 from nuage.drivers.sql.mapping import MAPPINGS, map_domain
 from nuage.drivers.sql.network_queries import SqlNetworkIndex
 from nuage.drivers.sql.storage_queries import SqlMeteringLog, SqlObjectIndex
+from nuage.drivers.sql.volume_queries import SqlVolumeIndex
 from nuage.ports.compute import ComputeIndex
 from nuage.ports.network import NetworkIndex
 from nuage.ports.repositories import (
@@ -33,6 +34,7 @@ from nuage.ports.repositories import (
     UnitOfWork,
 )
 from nuage.ports.storage import MeteringLog, ObjectIndex
+from nuage.ports.volume import VolumeIndex
 
 T = TypeVar("T")
 CHAIN_ROW = 1
@@ -172,6 +174,7 @@ _QUERY_OBJECTS: dict[object, Callable[[Session], object]] = {
     MeteringLog: SqlMeteringLog,
     ComputeIndex: SqlComputeIndex,
     NetworkIndex: SqlNetworkIndex,
+    VolumeIndex: SqlVolumeIndex,
 }
 
 

@@ -1,0 +1,127 @@
+"""Compute's ServerVolumes port as the volume service serves it: reserve, the compute
+agent's outcomes (compare-and-set), detach, boot from volume and release."""
+
+from __future__ import annotations
+
+import pytest
+
+from nuage.domain.errors import NotFound, ValidationError
+from nuage.domain.volume_errors import VolumeFault
+from nuage.ports import compute_volumes as cv
+from nuage.ports import volume_agent as agent
+from nuage.ports.compute_volumes import ServerVolumes
+from nuage.services.volume.snapshots import NewSnapshot
+from tests.unit.volume.conftest import HOST, Vol
+
+
+def binding(vol: Vol) -> ServerVolumes:
+    return vol.s.compute_binding        # type-checked against the Protocol
+
+
+def test_attach_flow(vol: Vol) -> None:
+    b = binding(vol)
+    v = vol.volume()
+    with vol.uow(write=True) as uow:
+        sv = b.reserve(uow, vol.alice, "srv-1", "p-a", HOST, v.volume.id)
+        uow.commit()
+    assert (sv.device, sv.status) == ("/dev/vdb", "attaching")
+    assert vol.s.volumes.get(vol.alice, v.volume.id).volume.status == "attaching"
+    with vol.uow() as uow:
+        [view] = b.describe(uow, ["srv-1"], for_agent=True)["srv-1"]
+    assert view.key is not None and len(view.key) == 32 and view.ready
+    with vol.uow(write=True) as uow:
+        assert b.record(uow, sv.attachment_id, "attaching", cv.Attached(device="/dev/vdb"))
+        assert not b.record(uow, sv.attachment_id, "attaching", cv.Attached(device="/dev/vdb"))
+        uow.commit()
+    info = vol.s.volumes.get(vol.alice, v.volume.id)
+    assert (info.volume.status, info.attachments[0].server_id) == ("in-use", "srv-1")
+    # A second server: the volume is in use (Nova's 400).
+    with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
+        b.reserve(uow, vol.alice, "srv-2", "p-a", HOST, v.volume.id)
+    assert exc.value.fault is VolumeFault.ALREADY_ATTACHED or \
+        exc.value.fault is VolumeFault.VOLUME_INVALID_STATUS
+    with vol.uow(write=True) as uow:
+        sv = b.begin_detach(uow, vol.alice, "srv-1", v.volume.id)
+        uow.commit()
+    assert vol.s.volumes.get(vol.alice, v.volume.id).volume.status == "detaching"
+    with vol.uow(write=True) as uow:
+        assert b.record(uow, sv.attachment_id, "detaching", cv.Detached())
+        uow.commit()
+    info = vol.s.volumes.get(vol.alice, v.volume.id)
+    assert (info.volume.status, info.attachments) == ("available", [])
+
+
+def test_refusals(vol: Vol) -> None:
+    b = binding(vol)
+    other = vol.volume(vol.bob)
+    with vol.uow(write=True) as uow, pytest.raises(NotFound):
+        b.reserve(uow, vol.alice, "srv-1", "p-a", HOST, other.volume.id)
+    with vol.uow(write=True) as uow, pytest.raises(NotFound):
+        b.begin_detach(uow, vol.alice, "srv-1", other.volume.id)
+    creating = vol.volume(ready=False)
+    with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
+        b.reserve(uow, vol.alice, "srv-1", "p-a", HOST, creating.volume.id)
+    assert exc.value.fault is VolumeFault.VOLUME_INVALID_STATUS
+
+
+def test_in_use_extend_and_forced_snapshot_are_the_compute_agents(vol: Vol) -> None:
+    b = binding(vol)
+    v = vol.volume()
+    with vol.uow(write=True) as uow:
+        sv = b.reserve(uow, vol.alice, "srv-1", "p-a", HOST, v.volume.id)
+        b.record(uow, sv.attachment_id, "attaching", cv.Attached(device="/dev/vdb"))
+        uow.commit()
+    snap = vol.s.snapshots.create(vol.alice, NewSnapshot(volume_id=v.volume.id, force=True))
+    vol.s.actions.extend(vol.alice, v.volume.id, 2, allow_attached=True)
+    with vol.uow() as uow:
+        [view] = b.describe(uow, ["srv-1"], for_agent=True)["srv-1"]
+    assert (view.resize_to, view.snapshots) == (2, (snap.id,))
+    with vol.uow(write=True) as uow:
+        assert b.record(uow, sv.attachment_id, "attached", cv.Resized(size_gb=2))
+        assert b.record(uow, sv.attachment_id, "attached",
+                        cv.SnapshotTaken(snapshot_id=snap.id))
+        uow.commit()
+    info = vol.s.volumes.get(vol.alice, v.volume.id)
+    assert (info.volume.status, info.volume.size) == ("in-use", 2)
+    assert vol.s.snapshots.get(vol.alice, snap.id).status == "available"
+
+
+def test_boot_from_volume_and_release(vol: Vol) -> None:
+    b = binding(vol)
+    existing = vol.volume()
+    requests = (cv.VolumeRequest(source="blank", volume_size=1, boot_index=0,
+                                 delete_on_termination=True),
+                cv.VolumeRequest(source="volume", uuid=existing.volume.id))
+    with vol.uow(write=True) as uow:
+        b.check(uow, vol.alice, requests, 1)
+        views = b.prepare(uow, vol.alice, "srv-1", "p-a", HOST, requests)
+        uow.commit()
+    assert [v.device for v in views] == ["/dev/vda", "/dev/vdb"]
+    boot = views[0]
+    with vol.uow() as uow:
+        agent_views = b.describe(uow, ["srv-1"], for_agent=True)["srv-1"]
+    assert [v.ready for v in agent_views] == [False, True]
+    # The volume agent makes the new volume (not yet handed to a guest); it waits to be
+    # attached.
+    assert not next(a for a in vol.agent.volumes() if a.id == boot.volume_id).attached
+    assert vol.agent.record(boot.volume_id, "creating", agent.Created(size_gb=1))
+    assert vol.s.volumes.get(vol.alice, boot.volume_id).volume.status == "attaching"
+    with vol.uow(write=True) as uow:
+        for view in views:
+            assert b.record(uow, view.attachment_id, "attaching", cv.Attached(view.device))
+        uow.commit()
+    with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
+        b.begin_detach(uow, vol.alice, "srv-1", boot.volume_id)
+    assert exc.value.fault is VolumeFault.DETACH_ROOT
+    with vol.uow(write=True) as uow:
+        b.release(uow, "srv-1")
+        uow.commit()
+    assert vol.s.volumes.get(vol.alice, boot.volume_id).volume.status == "deleting"
+    assert vol.s.volumes.get(vol.alice, existing.volume.id).volume.status == "available"
+
+
+def test_check_refuses_one_volume_for_several_servers(vol: Vol) -> None:
+    v = vol.volume()
+    with vol.uow() as uow, pytest.raises(ValidationError):
+        binding(vol).check(uow, vol.alice, (cv.VolumeRequest(source="volume",
+                                                             uuid=v.volume.id),), 2)
