@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.errors import NotFound, ValidationError
-from nuage.domain.volume_errors import VolumeFault
 from nuage.ports import compute_volumes as cv
 from nuage.ports import volume_agent as agent
 from nuage.ports.compute_volumes import ServerVolumes
@@ -38,8 +38,8 @@ def test_attach_flow(vol: Vol) -> None:
     # A second server: the volume is in use (Nova's 400).
     with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
         b.reserve(uow, vol.alice, "srv-2", "p-a", HOST, v.volume.id)
-    assert exc.value.fault is VolumeFault.ALREADY_ATTACHED or \
-        exc.value.fault is VolumeFault.VOLUME_INVALID_STATUS
+    assert exc.value.fault is ComputeFault.SERVER_VOLUME_UNAVAILABLE
+    assert exc.value.fields["status"] == "in-use"
     with vol.uow(write=True) as uow:
         sv = b.begin_detach(uow, vol.alice, "srv-1", v.volume.id)
         uow.commit()
@@ -61,7 +61,7 @@ def test_refusals(vol: Vol) -> None:
     creating = vol.volume(ready=False)
     with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
         b.reserve(uow, vol.alice, "srv-1", "p-a", HOST, creating.volume.id)
-    assert exc.value.fault is VolumeFault.VOLUME_INVALID_STATUS
+    assert exc.value.fault is ComputeFault.SERVER_VOLUME_UNAVAILABLE
 
 
 def test_in_use_extend_and_forced_snapshot_are_the_compute_agents(vol: Vol) -> None:
@@ -112,7 +112,7 @@ def test_boot_from_volume_and_release(vol: Vol) -> None:
         uow.commit()
     with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
         b.begin_detach(uow, vol.alice, "srv-1", boot.volume_id)
-    assert exc.value.fault is VolumeFault.DETACH_ROOT
+    assert exc.value.fault is ComputeFault.SERVER_VOLUME_ROOT_DETACH
     with vol.uow(write=True) as uow:
         b.release(uow, "srv-1")
         uow.commit()

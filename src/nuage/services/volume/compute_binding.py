@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from nuage.domain import policy
+from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.volume import (
@@ -25,7 +26,6 @@ from nuage.domain.volume import (
     VolumeAttachment,
     VolumeStatus,
 )
-from nuage.domain.volume_errors import VolumeFault
 from nuage.ports import compute_volumes as port
 from nuage.ports.block_devices import VolumeConnection
 from nuage.ports.repositories import UnitOfWork
@@ -67,11 +67,11 @@ class VolumeComputeBinding(VolumeUseCases):
             volume = self.find_volume(uow, ctx, volume_id, for_update=True)
         except NotFound:
             # Nova answers 400 for a block device mapping naming an unknown volume.
-            raise ValidationError(VolumeFault.SOURCE_NOT_AVAILABLE, source_id=volume_id,
-                                  status="missing") from None
+            raise ValidationError(ComputeFault.SERVER_VOLUME_MAPPING_INVALID,
+                                  problem=f"failed to get volume {volume_id}.") from None
         if volume.status != VolumeStatus.AVAILABLE:
-            raise ValidationError(VolumeFault.VOLUME_INVALID_STATUS, volume_id=volume.id,
-                                  status=volume.status, action="attach")
+            raise ValidationError(ComputeFault.SERVER_VOLUME_UNAVAILABLE, volume_id=volume.id,
+                                  status=volume.status)
         return volume
 
     def _new_size(self, ctx: RequestContext, uow: UnitOfWork, r: port.VolumeRequest
@@ -85,12 +85,14 @@ class VolumeComputeBinding(VolumeUseCases):
         elif r.source == "snapshot" and r.uuid is not None:
             snap = self.find_snapshot(uow, ctx, r.uuid)
             if snap.status != SnapshotStatus.AVAILABLE:
-                raise ValidationError(VolumeFault.SOURCE_NOT_AVAILABLE, source_id=snap.id,
-                                      status=snap.status)
+                raise ValidationError(ComputeFault.SERVER_VOLUME_MAPPING_INVALID,
+                                      problem=f"snapshot {snap.id} is {snap.status}.")
             minimum = snap.size
         size = check_size(r.volume_size if r.volume_size is not None else minimum)
         if size < minimum:
-            raise ValidationError(VolumeFault.SIZE_TOO_SMALL, size=size, minimum=minimum)
+            raise ValidationError(ComputeFault.SERVER_VOLUME_MAPPING_INVALID,
+                                  problem=f"volume size {size} GB is smaller than the "
+                                          f"{minimum} GB its source needs.")
         return size
 
     def check(self, uow: UnitOfWork, ctx: RequestContext,
@@ -100,13 +102,12 @@ class VolumeComputeBinding(VolumeUseCases):
         for r in requests:
             if r.source == "volume":
                 if r.uuid is None:
-                    raise ValidationError(VolumeFault.SOURCE_NOT_AVAILABLE, source_id="",
-                                          status="missing")
+                    raise ValidationError(ComputeFault.SERVER_VOLUME_MAPPING_INVALID,
+                                          problem="a volume mapping names no volume.")
                 if count > 1:
                     # One existing volume cannot boot several servers.
-                    raise ValidationError(VolumeFault.VOLUME_INVALID_STATUS,
-                                          volume_id=r.uuid, status="requested",
-                                          action="attach")
+                    raise ValidationError(ComputeFault.SERVER_VOLUME_MAPPING_INVALID,
+                                          problem="a volume cannot boot several servers.")
                 self._usable(uow, ctx, r.uuid)
             else:
                 gigabytes += self._new_size(ctx, uow, r) * count
@@ -174,15 +175,19 @@ class VolumeComputeBinding(VolumeUseCases):
                 project_id: str, host: str, volume_id: str, device: str | None = None,
                 tag: str | None = None, delete_on_termination: bool = False
                 ) -> port.ServerVolume:
-        volume = self.find_volume(uow, ctx, volume_id, for_update=True)
+        try:
+            volume = self.find_volume(uow, ctx, volume_id, for_update=True)
+        except NotFound:
+            raise NotFound("volume", volume_id, ComputeFault.SERVER_VOLUME_NOT_FOUND,
+                           volume_id=volume_id) from None
         self.enforce(uow, ctx, "volume:volume:attach", volume_target(volume), "volume",
                      volume.id)
         if uow.volume_attachments.first(volume_id=volume.id, server_id=server_id):
-            raise ValidationError(VolumeFault.ALREADY_ATTACHED, volume_id=volume.id,
-                                  server_id=server_id)
+            raise ValidationError(ComputeFault.SERVER_VOLUME_ALREADY_ATTACHED,
+                                  volume_id=volume.id)
         if volume.status != VolumeStatus.AVAILABLE:
-            raise ValidationError(VolumeFault.VOLUME_INVALID_STATUS, volume_id=volume.id,
-                                  status=volume.status, action="attach")
+            raise ValidationError(ComputeFault.SERVER_VOLUME_UNAVAILABLE, volume_id=volume.id,
+                                  status=volume.status)
         taken = [a.device for a in uow.volume_attachments.find(server_id=server_id)]
         attachment = self._attach(uow, volume, server_id, host,
                                   device or _next_device([ROOT_DEVICE, *taken]), tag,
@@ -197,7 +202,8 @@ class VolumeComputeBinding(VolumeUseCases):
         volume = uow.volumes.get_for_update(volume_id)
         if attachment is None or volume is None or not policy.may(
                 ctx, "volume:volume:get", volume_target(volume)):
-            raise NotFound("attachment", volume_id)
+            raise NotFound("volume", volume_id, ComputeFault.SERVER_VOLUME_NOT_ATTACHED,
+                           volume_id=volume_id)
         return attachment, volume
 
     def begin_detach(self, uow: UnitOfWork, ctx: RequestContext, server_id: str,
@@ -206,10 +212,10 @@ class VolumeComputeBinding(VolumeUseCases):
         self.enforce(uow, ctx, "volume:volume:attach", volume_target(volume), "volume",
                      volume.id)
         if attachment.boot_index == 0:
-            raise ValidationError(VolumeFault.DETACH_ROOT, volume_id=volume.id)
+            raise ValidationError(ComputeFault.SERVER_VOLUME_ROOT_DETACH)
         if attachment.status != AttachStatus.ATTACHED:
-            raise ValidationError(VolumeFault.VOLUME_INVALID_STATUS, volume_id=volume.id,
-                                  status=volume.status, action="detach")
+            raise ValidationError(ComputeFault.SERVER_VOLUME_UNAVAILABLE, volume_id=volume.id,
+                                  status=volume.status)
         now = self.p.clock.now()
         attachment.status = AttachStatus.DETACHING.value
         attachment.updated_at = now
