@@ -1,0 +1,291 @@
+"""BlockDevices on local disk: one qcow2 file per volume, encrypted with QEMU's native
+LUKS encryption for qcow2, its snapshots qcow2 internal snapshots inside it.
+
+Layout of the directory (`<state_dir>/volumes/`):
+
+    <volume_id>.qcow2        a complete volume
+    <volume_id>.qcow2.part   a create in progress (or one a crash interrupted)
+
+A create writes the `.part` file, fsyncs it, renames it and fsyncs the directory: a crash
+leaves either no volume or a whole one (plus, maybe, a `.part` that `stored()` reports
+incomplete and the next `create` or `delete` removes). Every other change is one
+qemu-img call on the volume itself, atomic as QEMU makes qcow2 metadata updates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import os
+import re
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, cast
+
+from nuage.drivers.qcow2_volumes import qemu_img
+from nuage.drivers.qcow2_volumes.qemu_img import Secret
+from nuage.ports.block_devices import (
+    BlockDeviceError,
+    BlockReader,
+    BlockWriter,
+    CopyOf,
+    ImageFile,
+    Source,
+    StoredVolume,
+    VolumeConnection,
+    VolumeKey,
+    VolumeMissing,
+)
+
+log = logging.getLogger(__name__)
+
+_SUFFIX = ".qcow2"
+_PART = ".qcow2.part"
+# Volume and snapshot ids are UUIDs; anything else must not become a path or reach
+# QEMU's option syntax.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+# The key is 256 random bits, so stretching the passphrase (LUKS' PBKDF2) protects
+# nothing; QEMU's default of 2 s would be paid by every open. 100 ms of iterations.
+_ITER_TIME_MS = 100
+# qemu-img's PBKDF2 benchmark sometimes measures 0 ms of CPU on a busy host and gives up
+# at once; a new try measures again.
+_BENCHMARK_FLAKE = "Unable to get accurate CPU usage"
+_CREATE_TRIES = 5
+
+
+class Qcow2Volumes:
+    """The BlockDevices port on one host's local disk (see ports/block_devices.py)."""
+
+    def __init__(self, directory: Path, copy_timeout: float = qemu_img.COPY_TIMEOUT) -> None:
+        self.directory = directory
+        self.copy_timeout = copy_timeout
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    # -- paths -----------------------------------------------------------------------------
+    def path(self, volume_id: str) -> Path:
+        return self.directory / f"{_checked(volume_id)}{_SUFFIX}"
+
+    def _part(self, volume_id: str) -> Path:
+        return self.directory / f"{_checked(volume_id)}{_PART}"
+
+    def _existing(self, volume_id: str) -> Path:
+        path = self.path(volume_id)
+        if not path.exists():
+            raise VolumeMissing(f"volume {volume_id}: no file {path}")
+        return path
+
+    # -- the port --------------------------------------------------------------------------
+    def stored(self) -> dict[str, StoredVolume]:
+        found: dict[str, StoredVolume] = {}
+        parts: list[str] = []
+        for entry in sorted(self.directory.iterdir()):
+            name = entry.name
+            if name.endswith(_PART):
+                parts.append(name[: -len(_PART)])
+            elif name.endswith(_SUFFIX) and _ID.match(name[: -len(_SUFFIX)]):
+                volume_id = name[: -len(_SUFFIX)]
+                try:
+                    data = qemu_img.info(entry, f"volume {volume_id}")
+                except VolumeMissing:
+                    continue
+                except BlockDeviceError as exc:
+                    # A file qemu-img cannot read is still the host's: report it so the
+                    # agent can delete it, with no size to trust.
+                    log.warning("volume %s: unreadable: %s", volume_id, exc)
+                    found[volume_id] = StoredVolume(volume_id, 0, complete=False)
+                    continue
+                found[volume_id] = StoredVolume(
+                    volume_id, int(data["virtual-size"]), _snapshot_names(data))
+        for volume_id in parts:
+            # A part beside a complete file is a leftover (create removes it): the
+            # volume is whole.
+            if volume_id not in found and _ID.match(volume_id):
+                found[volume_id] = StoredVolume(volume_id, 0, complete=False)
+        return found
+
+    def create(self, volume_id: str, size: int, key: VolumeKey, source: Source = None
+               ) -> VolumeConnection:
+        path = self.path(volume_id)
+        if path.exists():
+            self._discard(self._part(volume_id))
+            return VolumeConnection(path)
+        part = self._part(volume_id)
+        self._discard(part)
+        what = f"volume {volume_id}: create"
+        if size <= 0:
+            raise BlockDeviceError(f"{what}: size {size} is not positive")
+        source_args = self._source(source, size, what)
+        try:
+            self._create_encrypted(part, size, key, what)
+            if source_args is not None:
+                args, secrets = source_args
+                qemu_img.run(["convert", "-n", "--target-is-zero", *args,
+                              "--target-image-opts", qemu_img.image_opts(part, "dst")],
+                             [*secrets, Secret("dst", key)], what, self.copy_timeout)
+            _fsync_file(part)
+            os.rename(part, path)
+            _fsync_dir(self.directory)
+        except BaseException:
+            # A failed create leaves nothing behind (a crash may: the next call redoes).
+            self._discard(part)
+            raise
+        log.info("volume %s created (%d bytes, %s)", volume_id, size, _describe(source))
+        return VolumeConnection(path)
+
+    def delete(self, volume_id: str) -> None:
+        path = self.path(volume_id)
+        if path.exists():
+            # Unlinking a file a guest holds open would leave the guest writing to a file
+            # nobody can see; refuse as the port says.
+            qemu_img.check_unused(path, f"volume {volume_id}: delete")
+            path.unlink(missing_ok=True)
+            log.info("volume %s deleted", volume_id)
+        self._discard(self._part(volume_id))
+        _fsync_dir(self.directory)
+
+    def extend(self, volume_id: str, size: int, key: VolumeKey) -> None:
+        path = self._existing(volume_id)
+        what = f"volume {volume_id}: extend"
+        current = int(qemu_img.info(path, what)["virtual-size"])
+        if current >= size:
+            return
+        qemu_img.run(["resize", "-q", "--image-opts", qemu_img.image_opts(path, "key"),
+                      str(size)], [Secret("key", key)], what)
+        log.info("volume %s extended from %d to %d bytes", volume_id, current, size)
+
+    def snapshot(self, volume_id: str, snapshot_id: str, key: VolumeKey) -> None:
+        path = self._existing(volume_id)
+        what = f"volume {volume_id}: snapshot {snapshot_id}"
+        if _checked(snapshot_id) in _snapshot_names(qemu_img.info(path, what)):
+            return
+        qemu_img.run(["snapshot", "-c", snapshot_id, "--image-opts",
+                      qemu_img.image_opts(path, "key")], [Secret("key", key)], what)
+
+    def delete_snapshot(self, volume_id: str, snapshot_id: str, key: VolumeKey) -> None:
+        path = self.path(volume_id)
+        what = f"volume {volume_id}: delete snapshot {snapshot_id}"
+        if not path.exists():
+            return
+        if _checked(snapshot_id) not in _snapshot_names(qemu_img.info(path, what)):
+            return
+        qemu_img.run(["snapshot", "-d", snapshot_id, "--image-opts",
+                      qemu_img.image_opts(path, "key")], [Secret("key", key)], what)
+
+    def connection(self, volume_id: str) -> VolumeConnection:
+        return VolumeConnection(self._existing(volume_id))
+
+    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
+               ) -> AbstractContextManager[BlockReader]:
+        path = self._existing(volume_id)
+        nbd = _nbd()
+        return cast(AbstractContextManager[BlockReader],
+                    nbd.open_reader(path, key, snapshot_id))
+
+    def writer(self, volume_id: str, key: VolumeKey) -> AbstractContextManager[BlockWriter]:
+        path = self._existing(volume_id)
+        nbd = _nbd()
+        return cast(AbstractContextManager[BlockWriter], nbd.open_writer(path, key))
+
+    # -- inside ----------------------------------------------------------------------------
+    def _create_encrypted(self, part: Path, size: int, key: VolumeKey, what: str) -> None:
+        options = (f"encrypt.format=luks,encrypt.key-secret=key,"
+                   f"encrypt.iter-time={_ITER_TIME_MS}")
+        for attempt in range(1, _CREATE_TRIES + 1):
+            try:
+                qemu_img.run(["create", "-q", "-f", "qcow2", "-o", options, str(part),
+                              str(size)], [Secret("key", key)], what)
+                return
+            except BlockDeviceError as exc:
+                if _BENCHMARK_FLAKE not in str(exc) or attempt == _CREATE_TRIES:
+                    raise
+                self._discard(part)
+
+    def _source(self, source: Source, size: int, what: str
+                ) -> tuple[list[str], list[Secret]] | None:
+        """qemu-img convert's arguments reading `source` (None: a blank volume), after
+        checking it fits in `size` bytes."""
+        if source is None:
+            return None
+        if isinstance(source, ImageFile):
+            spec = qemu_img.plain_image(source.path, source.disk_format)
+            out = qemu_img.run(["info", "--output=json", spec], what=what)
+            _check_fits(int(_json(out)["virtual-size"]), size, what)
+            return [spec], []
+        assert isinstance(source, CopyOf)
+        src = self.path(source.volume_id)
+        if not src.exists():
+            raise VolumeMissing(f"{what}: source volume {source.volume_id} absent")
+        data = qemu_img.info(src, what)
+        # A snapshot is never larger than its volume now (volumes only grow).
+        _check_fits(int(data["virtual-size"]), size, what)
+        args = ["--image-opts", qemu_img.image_opts(src, "src")]
+        if source.snapshot_id is not None:
+            if _checked(source.snapshot_id) not in _snapshot_names(data):
+                raise VolumeMissing(f"{what}: volume {source.volume_id} has no snapshot "
+                                    f"{source.snapshot_id}")
+            # A snapshot's clusters are never written again (copy on write), so it can be
+            # read while a guest writes the volume (-U: share the lock).
+            args = ["-U", "-l", f"snapshot.name={source.snapshot_id}", *args]
+        return args, [Secret("src", source.key)]
+
+    def _discard(self, part: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
+            log.info("removed the unfinished create %s", part.name)
+
+
+def _checked(ident: str) -> str:
+    if not _ID.match(ident):
+        raise BlockDeviceError(f"not a volume or snapshot id: {ident!r}")
+    return ident
+
+
+def _snapshot_names(info: dict[str, Any]) -> frozenset[str]:
+    return frozenset(str(s["name"]) for s in info.get("snapshots", ()))
+
+
+def _check_fits(source_size: int, size: int, what: str) -> None:
+    if source_size > size:
+        raise BlockDeviceError(f"{what}: the source is {source_size} bytes, larger than "
+                               f"the volume's {size}")
+
+
+def _json(text: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _describe(source: Source) -> str:
+    if source is None:
+        return "blank"
+    if isinstance(source, ImageFile):
+        return f"from image file {source.path.name}"
+    return f"copy of volume {source.volume_id}" + (
+        f" snapshot {source.snapshot_id}" if source.snapshot_id else "")
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _nbd() -> Any:
+    """The backup helper's NBD data path (drivers/qcow2_volumes/nbd.py), built in
+    parallel: until it is merged, reading and writing a volume in place is refused."""
+    try:
+        return importlib.import_module("nuage.drivers.qcow2_volumes.nbd")
+    except ModuleNotFoundError as exc:
+        raise BlockDeviceError("reader not available") from exc
