@@ -118,12 +118,18 @@ class Qcow2Volumes:
             raise BlockDeviceError(f"{what}: size {size} is not positive")
         source_args = self._source(source, size, what)
         try:
-            self._create_encrypted(part, size, key, what)
-            if source_args is not None:
-                args, secrets = source_args
+            if source_args is None:
+                self._create_encrypted(part, size, key, what)
+            else:
+                args, secrets, source_size = source_args
+                # qemu-img copies a snapshot as large as its volume is now; a snapshot
+                # taken before an extend fits a smaller volume: shrunk below.
+                self._create_encrypted(part, max(size, source_size), key, what)
                 qemu_img.run(["convert", "-n", "--target-is-zero", *args,
                               "--target-image-opts", qemu_img.image_opts(part, "dst")],
                              [*secrets, Secret("dst", key)], what, self.copy_timeout)
+                if source_size > size:
+                    self._shrink_copy(part, size, key, what)
             _fsync_file(part)
             os.rename(part, path)
             _fsync_dir(self.directory)
@@ -202,33 +208,48 @@ class Qcow2Volumes:
                     raise
                 self._discard(part)
 
+    def _shrink_copy(self, part: Path, size: int, key: VolumeKey, what: str) -> None:
+        """Cut a copied snapshot to `size` bytes, unless data lies past them (the
+        snapshot itself is larger than the volume asked for)."""
+        opts = qemu_img.image_opts(part, "key")
+        extents = json.loads(qemu_img.run(["map", "--output=json", "--image-opts", opts],
+                                          [Secret("key", key)], what))
+        if any(e["data"] and e["start"] + e["length"] > size for e in extents):
+            raise BlockDeviceError(f"{what}: the snapshot is larger than the volume's "
+                                   f"{size} bytes")
+        qemu_img.run(["resize", "-q", "--shrink", "--image-opts", opts, str(size)],
+                     [Secret("key", key)], what)
+
     def _source(self, source: Source, size: int, what: str
-                ) -> tuple[list[str], list[Secret]] | None:
-        """qemu-img convert's arguments reading `source` (None: a blank volume), after
-        checking it fits in `size` bytes."""
+                ) -> tuple[list[str], list[Secret], int] | None:
+        """qemu-img convert's arguments reading `source` (None: a blank volume) and the
+        size qemu-img reads it as, after checking it fits in `size` bytes (a snapshot:
+        `_shrink_copy` checks)."""
         if source is None:
             return None
         if isinstance(source, ImageFile):
             spec = qemu_img.plain_image(source.path, source.disk_format)
             out = qemu_img.run(["info", "--output=json", spec], what=what)
-            _check_fits(int(_json(out)["virtual-size"]), size, what)
-            return [spec], []
+            image_size = int(_json(out)["virtual-size"])
+            _check_fits(image_size, size, what)
+            return [spec], [], image_size
         assert isinstance(source, CopyOf)
         src = self.path(source.volume_id)
         if not src.exists():
             raise VolumeMissing(f"{what}: source volume {source.volume_id} absent")
         data = qemu_img.info(src, what)
-        # A snapshot is never larger than its volume now (volumes only grow).
-        _check_fits(int(data["virtual-size"]), size, what)
+        source_size = int(data["virtual-size"])
         args = ["--image-opts", qemu_img.image_opts(src, "src")]
-        if source.snapshot_id is not None:
+        if source.snapshot_id is None:
+            _check_fits(source_size, size, what)
+        else:
             if _checked(source.snapshot_id) not in _snapshot_names(data):
                 raise VolumeMissing(f"{what}: volume {source.volume_id} has no snapshot "
                                     f"{source.snapshot_id}")
             # A snapshot's clusters are never written again (copy on write), so it can be
             # read while a guest writes the volume (-U: share the lock).
             args = ["-U", "-l", f"snapshot.name={source.snapshot_id}", *args]
-        return args, [Secret("src", source.key)]
+        return args, [Secret("src", source.key)], source_size
 
     def _discard(self, part: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
