@@ -361,7 +361,7 @@ def test_no_key_and_no_plaintext_reach_a_file_or_a_command_line(
         started.append((list(argv), dict(kw.get("env") or {})))
         return popen(argv, **kw)
 
-    monkeypatch.setattr(qemu_img.subprocess, "Popen", recording)
+    monkeypatch.setattr(subprocess, "Popen", recording)
     src, key = new_id(), new_key()
     c.devices.create(src, SIZE, key, c.image(MIB, PATTERN * 64))
     c.write(src, key, 2 * MIB, PATTERN)
