@@ -1,0 +1,325 @@
+"""The volume agent's reconciler on the in-memory BlockDevices (whose behaviour the
+contract suite pins to the real driver's) and a fake control plane that applies outcomes
+with compare-and-set, as the serving side does."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+import pytest
+
+from nuage.ports.block_devices import GIB, ImageFile
+from nuage.ports.volume_agent import (
+    BackupAssignment,
+    BackupDone,
+    Created,
+    Deleted,
+    Extended,
+    Failed,
+    ImageUnavailable,
+    Outcome,
+    SnapshotAssignment,
+    SnapshotDeleted,
+    SnapshotTaken,
+    SourceOrder,
+    VolumeAssignment,
+)
+from nuage.services.volume.reconcile import VolumeReconciler
+from tests.support.fake_block_devices import FakeBlockDevices
+
+KEY = b"k" * 32
+
+
+class FakeHostVolumes:
+    """The control plane of one host: volumes by id; `record` writes the outcome's
+    status only when the expected status is still there."""
+
+    host = "host-1"
+
+    def __init__(self) -> None:
+        self.rows: dict[str, VolumeAssignment] = {}
+        self.recorded: list[tuple[str, str, Outcome]] = []
+        self.failures: dict[str, str] = {}
+        # Runs inside `record`, before the compare-and-set (a concurrent API call).
+        self.before_record: dict[str, VolumeAssignment] = {}
+        self._lock = threading.Lock()
+
+    def add(self, volume: VolumeAssignment) -> VolumeAssignment:
+        self.rows[volume.id] = volume
+        return volume
+
+    def volumes(self) -> list[VolumeAssignment]:
+        return list(self.rows.values())
+
+    def backups(self) -> list[BackupAssignment]:
+        return []
+
+    def record_backup(self, backup_id: str, expected_status: str,
+                      outcome: BackupDone | Failed) -> bool:
+        return False
+
+    def record(self, volume_id: str, expected_status: str, outcome: Outcome) -> bool:
+        with self._lock:
+            if volume_id in self.before_record:
+                self.rows[volume_id] = self.before_record.pop(volume_id)
+            row = self.rows.get(volume_id)
+            if row is None:
+                return False
+            snapshot_id = getattr(outcome, "snapshot_id", None)
+            if snapshot_id is not None:
+                return self._record_snapshot(row, snapshot_id, expected_status, outcome)
+            if row.status != expected_status:
+                return False
+            self.recorded.append((volume_id, expected_status, outcome))
+            if isinstance(outcome, Deleted):
+                del self.rows[volume_id]
+            elif isinstance(outcome, Failed):
+                self.failures[volume_id] = outcome.reason
+                self.rows[volume_id] = dataclasses.replace(row, status={
+                    "creating": "error", "extending": "error_extending",
+                    "deleting": "error_deleting"}[expected_status])
+            else:
+                size = outcome.size_gb if isinstance(outcome, Created | Extended) else 0
+                self.rows[volume_id] = dataclasses.replace(row, status="available",
+                                                           size_gb=size or row.size_gb)
+            return True
+
+    def _record_snapshot(self, row: VolumeAssignment, snapshot_id: str, expected: str,
+                         outcome: Outcome) -> bool:
+        snaps = {s.id: s for s in row.snapshots}
+        if snaps.get(snapshot_id, SnapshotAssignment("", "")).status != expected:
+            return False
+        self.recorded.append((row.id, expected, outcome))
+        if isinstance(outcome, SnapshotDeleted):
+            del snaps[snapshot_id]
+        else:
+            status = "error" if isinstance(outcome, Failed) else "available"
+            snaps[snapshot_id] = SnapshotAssignment(snapshot_id, status)
+        self.rows[row.id] = dataclasses.replace(row, snapshots=tuple(snaps.values()))
+        return True
+
+
+class FakeImages:
+    def __init__(self, devices: FakeBlockDevices) -> None:
+        self.devices = devices
+        self.asked: list[tuple[str, str]] = []
+
+    def local(self, image_id: str, project_id: str) -> ImageFile:
+        self.asked.append((image_id, project_id))
+        if image_id == "hidden":
+            raise ImageUnavailable(f"image {image_id} is not visible to {project_id}")
+        return self.devices.add_image(Path(f"/cache/{image_id}"), GIB, {0: b"image"})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def control() -> FakeHostVolumes:
+    return FakeHostVolumes()
+
+
+@pytest.fixture
+def devices() -> FakeBlockDevices:
+    return FakeBlockDevices()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def agent(control: FakeHostVolumes, devices: FakeBlockDevices,
+          clock: Clock) -> VolumeReconciler:
+    return VolumeReconciler(control, devices, FakeImages(devices), orphan_grace=60.0,
+                            clock=clock)
+
+
+def volume(vid: str, status: str, size_gb: int = 1, **kw: object) -> VolumeAssignment:
+    return VolumeAssignment(vid, "project-1", status, size_gb, KEY, **kw)  # type: ignore[arg-type]
+
+
+# -- transitions -----------------------------------------------------------------------------
+def test_a_blank_volume_is_created(agent: VolumeReconciler, control: FakeHostVolumes,
+                                   devices: FakeBlockDevices) -> None:
+    control.add(volume("v1", "creating", 2))
+    assert agent.pass_once() == 1
+    assert control.rows["v1"].status == "available"
+    assert control.recorded == [("v1", "creating", Created(2))]
+    assert devices.stored()["v1"].size == 2 * GIB
+    assert agent.pass_once() == 0
+
+
+def test_a_volume_from_an_image_asks_for_the_projects_copy(
+        agent: VolumeReconciler, control: FakeHostVolumes, devices: FakeBlockDevices) -> None:
+    control.add(volume("v1", "creating", 1, source=SourceOrder(image_id="img")))
+    agent.pass_once()
+    assert control.rows["v1"].status == "available"
+    assert isinstance(agent.images, FakeImages)
+    assert agent.images.asked == [("img", "project-1")]
+    assert devices.read("v1", KEY, 0, 5) == b"image"
+
+
+def test_an_image_the_project_may_not_see_fails_the_create(
+        agent: VolumeReconciler, control: FakeHostVolumes, devices: FakeBlockDevices) -> None:
+    control.add(volume("v1", "creating", source=SourceOrder(image_id="hidden")))
+    agent.pass_once()
+    assert control.rows["v1"].status == "error"
+    assert "not visible" in control.failures["v1"]
+    assert "v1" not in devices.stored()
+
+
+def test_a_copy_of_a_snapshot(agent: VolumeReconciler, control: FakeHostVolumes,
+                              devices: FakeBlockDevices) -> None:
+    devices.create("src", GIB, b"s" * 32)
+    devices.write("src", b"s" * 32, 0, b"before")
+    devices.snapshot("src", "snap", b"s" * 32)
+    devices.write("src", b"s" * 32, 0, b"after!")
+    control.add(volume("src", "available", snapshots=(SnapshotAssignment("snap",
+                                                                         "available"),)))
+    control.add(volume("v1", "creating", source=SourceOrder(
+        volume_id="src", snapshot_id="snap", source_key=b"s" * 32)))
+    agent.pass_once()
+    assert control.rows["v1"].status == "available"
+    assert devices.read("v1", KEY, 0, 6) == b"before"
+
+
+def test_a_copy_without_its_key_fails(agent: VolumeReconciler,
+                                      control: FakeHostVolumes) -> None:
+    control.add(volume("v1", "creating", source=SourceOrder(volume_id="src")))
+    agent.pass_once()
+    assert control.rows["v1"].status == "error"
+    assert "no key" in control.failures["v1"]
+
+
+def test_extend_and_delete(agent: VolumeReconciler, control: FakeHostVolumes,
+                           devices: FakeBlockDevices) -> None:
+    devices.create("v1", GIB, KEY)
+    control.add(volume("v1", "extending", 3))
+    agent.pass_once()
+    assert control.recorded[-1:] == [("v1", "extending", Extended(3))]
+    assert devices.stored()["v1"].size == 3 * GIB
+    control.add(volume("v1", "deleting", 3))
+    agent.pass_once()
+    assert control.recorded[-1:] == [("v1", "deleting", Deleted())]
+    assert "v1" not in control.rows and devices.stored() == {}
+
+
+def test_snapshots_are_taken_and_deleted(agent: VolumeReconciler, control: FakeHostVolumes,
+                                         devices: FakeBlockDevices) -> None:
+    devices.create("v1", GIB, KEY)
+    devices.snapshot("v1", "old", KEY)
+    control.add(volume("v1", "available", snapshots=(
+        SnapshotAssignment("new", "creating"), SnapshotAssignment("old", "deleting"))))
+    assert agent.pass_once() == 2
+    assert devices.stored()["v1"].snapshots == {"new"}
+    assert control.rows["v1"].snapshots == (SnapshotAssignment("new", "available"),)
+    assert {o for _, _, o in control.recorded} == {SnapshotTaken("new"),
+                                                   SnapshotDeleted("old")}
+
+
+def test_failures_carry_the_drivers_words(agent: VolumeReconciler, control: FakeHostVolumes,
+                                          devices: FakeBlockDevices) -> None:
+    devices.create("v1", GIB, KEY)
+    devices.fail_next["extend"] = "qemu-img: No space left on device"
+    devices.fail_next["snapshot"] = "qemu-img: snapshot failed"
+    control.add(volume("v1", "extending", 2))
+    control.add(volume("v2", "available", snapshots=(SnapshotAssignment("s", "creating"),)))
+    devices.create("v2", GIB, KEY)
+    agent.pass_once()
+    assert control.rows["v1"].status == "error_extending"
+    assert "No space left" in control.failures["v1"]
+    assert control.rows["v2"].snapshots == (SnapshotAssignment("s", "error"),)
+    failed = [o for _, _, o in control.recorded if isinstance(o, Failed)]
+    assert any(f.snapshot_id == "s" and "snapshot failed" in f.reason for f in failed)
+
+
+# -- races and crashes -----------------------------------------------------------------------
+def test_a_delete_during_a_create_wins(agent: VolumeReconciler, control: FakeHostVolumes,
+                                       devices: FakeBlockDevices) -> None:
+    control.add(volume("v1", "creating"))
+    control.before_record["v1"] = volume("v1", "deleting")
+    assert agent.pass_once() == 0
+    assert control.rows["v1"].status == "deleting"
+    assert "v1" in devices.stored()
+    agent.pass_once()
+    assert "v1" not in control.rows and devices.stored() == {}
+
+
+def test_a_create_a_crash_left_half_way_is_finished(
+        agent: VolumeReconciler, control: FakeHostVolumes, devices: FakeBlockDevices) -> None:
+    devices.leave_part("v1")
+    control.add(volume("v1", "creating", source=SourceOrder(image_id="img")))
+    agent.pass_once()
+    stored = devices.stored()["v1"]
+    assert stored.complete and stored.size == GIB
+    assert control.rows["v1"].status == "available"
+
+
+def test_a_volume_in_use_is_left_for_the_next_pass(
+        agent: VolumeReconciler, control: FakeHostVolumes, devices: FakeBlockDevices) -> None:
+    devices.create("v1", GIB, KEY)
+    devices.in_use.add("v1")
+    control.add(volume("v1", "extending", 2))
+    assert agent.pass_once() == 0
+    assert control.rows["v1"].status == "extending" and control.recorded == []
+
+
+def test_attached_volumes_are_left_alone(agent: VolumeReconciler, control: FakeHostVolumes,
+                                         devices: FakeBlockDevices) -> None:
+    devices.create("v1", GIB, KEY)
+    control.add(volume("v1", "extending", 2, attached=True,
+                       snapshots=(SnapshotAssignment("s", "creating"),)))
+    control.add(volume("v2", "deleting", attached=True))
+    devices.create("v2", GIB, KEY)
+    assert agent.pass_once() == 0
+    assert devices.calls == [("create", "v1"), ("create", "v2")]
+    assert devices.stored()["v1"].size == GIB
+
+
+def test_orphans_are_removed_after_the_grace(agent: VolumeReconciler,
+                                             control: FakeHostVolumes,
+                                             devices: FakeBlockDevices, clock: Clock) -> None:
+    devices.create("orphan", GIB, KEY)
+    devices.leave_part("half")
+    devices.create("named", GIB, KEY)
+    control.add(volume("named", "available"))
+    assert agent.pass_once() == 0
+    clock.now += 59
+    assert agent.pass_once() == 0
+    clock.now += 1
+    assert agent.pass_once() == 2
+    assert set(devices.stored()) == {"named"}
+
+
+def test_a_file_claimed_during_the_grace_is_kept(agent: VolumeReconciler,
+                                                 control: FakeHostVolumes,
+                                                 devices: FakeBlockDevices,
+                                                 clock: Clock) -> None:
+    devices.create("v1", GIB, KEY)
+    agent.pass_once()
+    control.add(volume("v1", "available"))
+    clock.now += 30
+    agent.pass_once()
+    control.rows.clear()
+    clock.now += 40
+    assert agent.pass_once() == 0   # unnamed again: a new grace begins
+    assert "v1" in devices.stored()
+
+
+def test_many_volumes_work_in_parallel_each_once(control: FakeHostVolumes,
+                                                 devices: FakeBlockDevices) -> None:
+    agent = VolumeReconciler(control, devices, FakeImages(devices), workers=3)
+    for i in range(8):
+        control.add(volume(f"v{i}", "creating"))
+    assert agent.pass_once() == 8
+    assert sorted(devices.calls) == sorted(("create", f"v{i}") for i in range(8))
+    assert all(r.status == "available" for r in control.rows.values())
