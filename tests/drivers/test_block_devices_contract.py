@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from nuage.drivers.qcow2_volumes import Qcow2Volumes, qemu_img
+from nuage.drivers.qcow2_volumes import Qcow2Volumes, driver, qemu_img
 from nuage.drivers.qcow2_volumes.qemu_img import Secret
 from nuage.ports.block_devices import (
     BlockDeviceError,
@@ -403,3 +403,31 @@ def test_a_volume_id_is_never_a_path(tmp_path: Path) -> None:
         with pytest.raises(BlockDeviceError):
             devices.create(bad, SIZE, new_key())
     assert list(devices.directory.iterdir()) == []
+
+
+@needs_qemu_img
+def test_stored_runs_qemu_img_only_for_changed_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every file counts as settled at once (the cache waits 2 s otherwise).
+    monkeypatch.setattr(driver, "_SETTLED_NS", -1 << 62)
+    devices = Qcow2Volumes(tmp_path / "volumes")
+    vid, key = new_id(), new_key()
+    devices.create(vid, SIZE, key)
+    started: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def recording(argv: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        started.append(list(argv))
+        return popen(argv, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    assert devices.stored()[vid].size == SIZE
+    assert len(started) == 1
+    assert devices.stored()[vid].size == SIZE
+    assert len(started) == 1
+    devices.extend(vid, 2 * SIZE, key)
+    devices.snapshot(vid, "s", key)
+    stored = devices.stored()[vid]
+    assert (stored.size, stored.snapshots) == (2 * SIZE, {"s"})
+    devices.delete(vid)
+    assert devices.stored() == {}

@@ -20,6 +20,8 @@ import json
 import logging
 import os
 import re
+import threading
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, cast
@@ -49,10 +51,15 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 # The key is 256 random bits, so stretching the passphrase (LUKS' PBKDF2) protects
 # nothing; QEMU's default of 2 s would be paid by every open. 100 ms of iterations.
 _ITER_TIME_MS = 100
-# qemu-img's PBKDF2 benchmark sometimes measures 0 ms of CPU on a busy host and gives up
-# at once; a new try measures again.
+# qemu-img benchmarks PBKDF2 before choosing its iteration count, and gives up at once
+# when its first round measures 0 ms of CPU: with SHA-256 on a CPU with SHA instructions
+# that happens to one create in three. SHA-512 (no such instructions) takes long enough
+# to measure; a flake left is retried, the benchmark measuring again.
+_HASH = "sha512"
 _BENCHMARK_FLAKE = "Unable to get accurate CPU usage"
-_CREATE_TRIES = 5
+_CREATE_TRIES = 10
+# A file unchanged this long (ns) has its `qemu-img info` cached.
+_SETTLED_NS = 2_000_000_000
 
 
 class Qcow2Volumes:
@@ -62,6 +69,13 @@ class Qcow2Volumes:
         self.directory = directory
         self.copy_timeout = copy_timeout
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # What `qemu-img info` said of each file, by the file's identity: the agent asks
+        # `stored()` every pass, and an unchanged file need not cost a process. A resize
+        # or a snapshot rewrites the header, which changes the file's mtime; only a file
+        # unchanged for a while is cached, so two changes sharing a timestamp (the
+        # kernel's clock is coarse) cannot hide the second.
+        self._info: dict[str, tuple[tuple[int, ...], StoredVolume]] = {}
+        self._info_lock = threading.Lock()
 
     # -- paths -----------------------------------------------------------------------------
     def path(self, volume_id: str) -> Path:
@@ -86,24 +100,43 @@ class Qcow2Volumes:
                 parts.append(name[: -len(_PART)])
             elif name.endswith(_SUFFIX) and _ID.match(name[: -len(_SUFFIX)]):
                 volume_id = name[: -len(_SUFFIX)]
-                try:
-                    data = qemu_img.info(entry, f"volume {volume_id}")
-                except VolumeMissing:
-                    continue
-                except BlockDeviceError as exc:
-                    # A file qemu-img cannot read is still the host's: report it so the
-                    # agent can delete it, with no size to trust.
-                    log.warning("volume %s: unreadable: %s", volume_id, exc)
-                    found[volume_id] = StoredVolume(volume_id, 0, complete=False)
-                    continue
-                found[volume_id] = StoredVolume(
-                    volume_id, int(data["virtual-size"]), _snapshot_names(data))
+                stored = self._stored_one(volume_id, entry)
+                if stored is not None:
+                    found[volume_id] = stored
         for volume_id in parts:
             # A part beside a complete file is a leftover (create removes it): the
             # volume is whole.
             if volume_id not in found and _ID.match(volume_id):
                 found[volume_id] = StoredVolume(volume_id, 0, complete=False)
+        with self._info_lock:
+            for gone in set(self._info) - set(found):
+                del self._info[gone]
         return found
+
+    def _stored_one(self, volume_id: str, path: Path) -> StoredVolume | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        identity = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        with self._info_lock:
+            cached = self._info.get(volume_id)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        try:
+            data = qemu_img.info(path, f"volume {volume_id}")
+        except BlockDeviceError as exc:
+            if not path.exists():
+                return None
+            # A file qemu-img cannot read is still the host's: report it (no size to
+            # trust) so that it is not forgotten.
+            log.warning("volume %s: unreadable: %s", volume_id, exc)
+            return StoredVolume(volume_id, 0, complete=False)
+        stored = StoredVolume(volume_id, int(data["virtual-size"]), _snapshot_names(data))
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+            with self._info_lock:
+                self._info[volume_id] = (identity, stored)
+        return stored
 
     def create(self, volume_id: str, size: int, key: VolumeKey, source: Source = None
                ) -> VolumeConnection:
@@ -197,7 +230,7 @@ class Qcow2Volumes:
     # -- inside ----------------------------------------------------------------------------
     def _create_encrypted(self, part: Path, size: int, key: VolumeKey, what: str) -> None:
         options = (f"encrypt.format=luks,encrypt.key-secret=key,"
-                   f"encrypt.iter-time={_ITER_TIME_MS}")
+                   f"encrypt.iter-time={_ITER_TIME_MS},encrypt.hash-alg={_HASH}")
         for attempt in range(1, _CREATE_TRIES + 1):
             try:
                 qemu_img.run(["create", "-q", "-f", "qcow2", "-o", options, str(part),
