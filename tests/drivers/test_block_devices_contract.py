@@ -428,6 +428,6 @@ def test_stored_runs_qemu_img_only_for_changed_files(
     devices.extend(vid, 2 * SIZE, key)
     devices.snapshot(vid, "s", key)
     stored = devices.stored()[vid]
-    assert (stored.size, stored.snapshots) == (2 * SIZE, {"s"})
+    assert (stored.size, stored.snapshots) == (2 * SIZE, frozenset({"s"}))
     devices.delete(vid)
     assert devices.stored() == {}
