@@ -346,6 +346,10 @@ def test_delete_removes_everything_and_is_idempotent(contract: Contract) -> None
     assert contract.devices.stored() == {}
     with pytest.raises(VolumeMissing):
         contract.devices.connection(vid)
+    with pytest.raises(VolumeMissing):
+        contract.devices.reader(vid, key)
+    with pytest.raises(VolumeMissing):
+        contract.devices.writer(vid, key)
 
 
 # -- the real driver only --------------------------------------------------------------------

@@ -156,9 +156,11 @@ class FakeBlockDevices:
 
     def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
                ) -> AbstractContextManager[BlockReader]:
+        self.connection(volume_id)
         raise BlockDeviceError("reader not available")
 
     def writer(self, volume_id: str, key: VolumeKey) -> AbstractContextManager[BlockWriter]:
+        self.connection(volume_id)
         raise BlockDeviceError("writer not available")
 
     # -- inside ----------------------------------------------------------------------------
