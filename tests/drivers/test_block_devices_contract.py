@@ -13,6 +13,8 @@ import contextlib
 import os
 import shutil
 import subprocess
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -435,3 +437,67 @@ def test_stored_runs_qemu_img_only_for_changed_files(
     assert (stored.size, stored.snapshots) == (2 * SIZE, frozenset({"s"}))
     devices.delete(vid)
     assert devices.stored() == {}
+
+
+@needs_qemu_img
+def test_no_running_qemu_img_shows_the_key_in_proc(tmp_path: Path) -> None:
+    """What another user of the host sees: every process's cmdline and environ while a
+    create (seconds of PBKDF2 benchmark) runs."""
+    devices = Qcow2Volumes(tmp_path / "volumes")
+    key = new_key()
+    secrets = (key, qemu_img.passphrase(key))
+    seen: list[str] = []
+    done = threading.Event()
+
+    def create() -> None:
+        try:
+            devices.create(new_id(), SIZE, key)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=create)
+    worker.start()
+    while not done.is_set():
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if b"qemu-img" in cmdline:
+                seen.append(cmdline.decode(errors="replace"))
+                assert not any(s in cmdline or s in environ for s in secrets)
+        time.sleep(0.05)
+    worker.join()
+    assert seen, "no qemu-img was running while the volume was created"
+
+
+@needs_qemu_img
+def test_a_large_volume_from_a_small_image_is_thin(tmp_path: Path) -> None:
+    devices = Qcow2Volumes(tmp_path / "volumes")
+    image = tmp_path / "small.raw"
+    image.write_bytes(PATTERN * 1024)
+    vid = new_id()
+    devices.create(vid, 10 << 30, new_key(), ImageFile(image, "raw"))
+    assert devices.stored()[vid].size == 10 << 30
+    # The LUKS header (about 2 MiB), the image's data and qcow2's tables: not 10 GiB.
+    assert devices.path(vid).stat().st_blocks * 512 < 8 * MIB
+
+
+def test_qemu_imgs_benchmark_flake_is_retried(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    devices = Qcow2Volumes(tmp_path / "volumes")
+    calls: list[list[str]] = []
+
+    def flaky(args: list[str], *rest: object, **kw: object) -> str:
+        calls.append(list(args))
+        if len(calls) < 3:
+            raise BlockDeviceError("qemu-img: x: Unable to get accurate CPU usage")
+        Path(args[-2]).write_bytes(b"created")
+        return ""
+
+    monkeypatch.setattr(qemu_img, "run", flaky)
+    devices.create(new_id(), SIZE, new_key())
+    assert [c[0] for c in calls] == ["create"] * 3

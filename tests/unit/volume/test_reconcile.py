@@ -273,6 +273,17 @@ def test_a_volume_in_use_is_left_for_the_next_pass(
     assert control.rows["v1"].status == "extending" and control.recorded == []
 
 
+def test_a_copy_of_a_volume_in_use_fails(agent: VolumeReconciler, control: FakeHostVolumes,
+                                        devices: FakeBlockDevices) -> None:
+    devices.create("src", GIB, b"s" * 32)
+    devices.in_use.add("src")
+    control.add(volume("v1", "creating", source=SourceOrder(volume_id="src",
+                                                            source_key=b"s" * 32)))
+    agent.pass_once()
+    assert control.rows["v1"].status == "error"
+    assert "in use" in control.failures["v1"]
+
+
 def test_attached_volumes_are_left_alone(agent: VolumeReconciler, control: FakeHostVolumes,
                                          devices: FakeBlockDevices) -> None:
     devices.create("v1", GIB, KEY)

@@ -141,7 +141,9 @@ class VolumeReconciler:
             self.devices.create(volume.id, volume.size_gb * GIB, volume.key,
                                 self._source(volume))
             return Created(volume.size_gb)
-        return self._act(volume, "creating", "create", act)
+        # Busy here is the source's (a copy of a volume a guest writes): not a state the
+        # next pass would see differently, so the create fails.
+        return self._act(volume, "creating", "create", act, busy_waits=False)
 
     def _extend(self, volume: VolumeAssignment) -> bool:
         def act() -> Outcome:
@@ -169,10 +171,14 @@ class VolumeReconciler:
         return step
 
     def _act(self, volume: VolumeAssignment, expected: str, what: str,
-             act: Callable[[], Outcome], snapshot_id: str | None = None) -> bool:
+             act: Callable[[], Outcome], snapshot_id: str | None = None, *,
+             busy_waits: bool = True) -> bool:
         try:
             outcome = act()
         except VolumeBusy as exc:
+            if not busy_waits:
+                log.warning("volume %s: %s failed: %s", volume.id, what, exc)
+                return self._record(volume, expected, what, Failed(_reason(what, exc)))
             # A guest took the volume since the list was read: it is about to show as
             # attached, and the compute agent does the work. Nothing is recorded.
             log.warning("volume %s: %s: in use, left to the compute agent: %s",
@@ -181,6 +187,10 @@ class VolumeReconciler:
         except Exception as exc:
             log.warning("volume %s: %s failed: %s", volume.id, what, exc)
             outcome = Failed(_reason(what, exc), snapshot_id)
+        return self._record(volume, expected, what, outcome)
+
+    def _record(self, volume: VolumeAssignment, expected: str, what: str,
+                outcome: Outcome) -> bool:
         written = self.control.record(volume.id, expected, outcome)
         if written:
             log.info("volume %s: %s: %s", volume.id, what, type(outcome).__name__)
