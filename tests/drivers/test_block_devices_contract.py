@@ -501,3 +501,14 @@ def test_qemu_imgs_benchmark_flake_is_retried(tmp_path: Path,
     monkeypatch.setattr(qemu_img, "run", flaky)
     devices.create(new_id(), SIZE, new_key())
     assert [c[0] for c in calls] == ["create"] * 3
+
+
+@needs_qemu_img
+def test_a_damaged_file_is_reported_and_deleted(tmp_path: Path) -> None:
+    devices = Qcow2Volumes(tmp_path / "volumes")
+    vid = new_id()
+    devices.path(vid).write_bytes(b"not a qcow2 at all")
+    stored = devices.stored()[vid]
+    assert (stored.size, stored.complete) == (0, False)
+    devices.delete(vid)
+    assert devices.stored() == {}

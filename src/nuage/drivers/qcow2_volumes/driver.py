@@ -36,6 +36,7 @@ from nuage.ports.block_devices import (
     ImageFile,
     Source,
     StoredVolume,
+    VolumeBusy,
     VolumeConnection,
     VolumeKey,
     VolumeMissing,
@@ -178,7 +179,13 @@ class Qcow2Volumes:
         if path.exists():
             # Unlinking a file a guest holds open would leave the guest writing to a file
             # nobody can see; refuse as the port says.
-            qemu_img.check_unused(path, f"volume {volume_id}: delete")
+            try:
+                qemu_img.check_unused(path, f"volume {volume_id}: delete")
+            except VolumeBusy:
+                raise
+            except BlockDeviceError as exc:
+                # Not a qcow2 qemu-img can open: no guest can have it open either.
+                log.warning("volume %s: deleting a damaged file: %s", volume_id, exc)
             path.unlink(missing_ok=True)
             log.info("volume %s deleted", volume_id)
         self._discard(self._part(volume_id))
