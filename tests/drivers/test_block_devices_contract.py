@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -512,3 +514,39 @@ def test_a_damaged_file_is_reported_and_deleted(tmp_path: Path) -> None:
     assert (stored.size, stored.complete) == (0, False)
     devices.delete(vid)
     assert devices.stored() == {}
+
+
+@needs_qemu_img
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="util-linux setpriv is absent")
+def test_a_qemu_img_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """`nuage up` killed (SIGKILL) in the middle of a call leaves no qemu-img behind."""
+    target = tmp_path / "bench.qcow2"
+    qemu_img.run(["create", "-q", "-f", "qcow2", str(target), "1M"])
+    code = ("from nuage.drivers.qcow2_volumes import qemu_img\n"
+            f"qemu_img.run(['bench', '-c', '100000000', '-f', 'qcow2', {str(target)!r}])")
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 30
+        while not _qemu_imgs(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _qemu_imgs(tmp_path), "qemu-img did not start"
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _qemu_imgs(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = _qemu_imgs(tmp_path)
+    for pid in left:   # a failure leaves nothing running either
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def _qemu_imgs(root: Path) -> list[int]:
+    found = []
+    for pid in processes_under(root):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "qemu-img":
+                found.append(pid)
+    return found

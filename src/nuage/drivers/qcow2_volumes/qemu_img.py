@@ -18,6 +18,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -71,7 +72,7 @@ def run(args: Sequence[str], secrets: Sequence[Secret] = (), what: str = "qemu-i
     A lock conflict raises VolumeBusy, any other failure BlockDeviceError with qemu-img's
     words. On timeout the whole process group is killed: no qemu-img outlives the call."""
     with _secret_pipes(secrets) as (fds, objects):
-        argv = [QEMU_IMG, *args[:1], *objects, *args[1:]]
+        argv = [*_dies_with_us(), QEMU_IMG, *args[:1], *objects, *args[1:]]
         try:
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -96,6 +97,16 @@ def run(args: Sequence[str], secrets: Sequence[Secret] = (), what: str = "qemu-i
             raise VolumeBusy(f"{what}: {words}")
         raise BlockDeviceError(f"{what}: {words or f'exit status {proc.returncode}'}")
     return out.decode(errors="replace")
+
+
+def _dies_with_us() -> list[str]:
+    """A prefix that makes qemu-img die with the thread that started it (the kernel's
+    parent-death signal, set by util-linux's setpriv before it execs qemu-img): a
+    `nuage up` killed mid-copy leaves no qemu-img writing on. Without setpriv, a killed
+    parent's qemu-img finishes its call alone (its output is a `.part` file, which the
+    next create removes)."""
+    setpriv = shutil.which("setpriv")
+    return [] if setpriv is None else [setpriv, "--pdeathsig", "KILL", "--"]
 
 
 def info(path: Path, what: str) -> dict[str, Any]:
