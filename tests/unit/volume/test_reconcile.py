@@ -192,6 +192,23 @@ def test_a_copy_of_a_snapshot(agent: VolumeReconciler, control: FakeHostVolumes,
     assert devices.read("v1", KEY, 0, 6) == b"before"
 
 
+def test_a_copy_of_a_snapshot_named_alone(agent: VolumeReconciler, control: FakeHostVolumes,
+                                          devices: FakeBlockDevices) -> None:
+    devices.create("src", GIB, b"s" * 32)
+    devices.write("src", b"s" * 32, 0, b"snapped")
+    devices.snapshot("src", "snap", b"s" * 32)
+    control.add(volume("src", "available", snapshots=(SnapshotAssignment("snap",
+                                                                         "available"),)))
+    control.add(volume("v1", "creating", source=SourceOrder(snapshot_id="snap",
+                                                            source_key=b"s" * 32)))
+    control.add(volume("v2", "creating", source=SourceOrder(snapshot_id="gone",
+                                                            source_key=b"s" * 32)))
+    agent.pass_once()
+    assert devices.read("v1", KEY, 0, 7) == b"snapped"
+    assert control.rows["v2"].status == "error"
+    assert "gone" in control.failures["v2"]
+
+
 def test_a_copy_without_its_key_fails(agent: VolumeReconciler,
                                       control: FakeHostVolumes) -> None:
     control.add(volume("v1", "creating", source=SourceOrder(volume_id="src")))

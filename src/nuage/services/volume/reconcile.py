@@ -83,6 +83,7 @@ class VolumeReconciler:
         # When each unnamed file was first seen (in memory: a restarted agent gives
         # orphans the grace again).
         self._orphans_seen: dict[str, float] = {}
+        self._snapshot_owners: dict[str, str] = {}
 
     @property
     def hostname(self) -> str:
@@ -93,6 +94,9 @@ class VolumeReconciler:
         """Reconcile every volume of this host; returns how many outcomes were written
         (and orphans removed)."""
         volumes = self.control.volumes()
+        # Which volume holds each snapshot: a copy of a snapshot may name the snapshot
+        # alone (the port's SourceOrder sets "exactly one" field).
+        self._snapshot_owners = {s.id: v.id for v in volumes for s in v.snapshots}
         work = [w for w in (self._work(v) for v in volumes) if w.steps]
         changed = 0
         if len(work) > 1 and self.workers > 1:
@@ -207,11 +211,17 @@ class VolumeReconciler:
             return None
         if order.image_id is not None:
             return self.images.local(order.image_id, volume.project_id)
-        if order.volume_id is None:
-            raise SourceUnusable("a copy names no source volume")
+        source_volume = order.volume_id
+        if source_volume is None and order.snapshot_id is not None:
+            source_volume = self._snapshot_owners.get(order.snapshot_id)
+            if source_volume is None:
+                raise SourceUnusable(f"no volume of this host has the snapshot "
+                                     f"{order.snapshot_id}")
+        if source_volume is None:
+            raise SourceUnusable("the source order names nothing")
         if order.source_key is None:
-            raise SourceUnusable(f"no key for the source volume {order.volume_id}")
-        return CopyOf(order.volume_id, order.source_key, order.snapshot_id)
+            raise SourceUnusable(f"no key for the source volume {source_volume}")
+        return CopyOf(source_volume, order.source_key, order.snapshot_id)
 
     # -- orphans ---------------------------------------------------------------------------
     def _remove_orphans(self, named: set[str]) -> int:
