@@ -36,7 +36,7 @@ from nuage.ports.block_devices import (
     VolumeMissing,
 )
 from tests.support.fake_block_devices import FakeBlockDevices
-from tests.support.qemu import processes_under
+from tests.support.qemu import needs_qemu, processes_under
 
 MIB = 1 << 20
 SIZE = 4 * MIB
@@ -550,3 +550,54 @@ def _qemu_imgs(root: Path) -> list[int]:
             if Path(f"/proc/{pid}/comm").read_text().strip() == "qemu-img":
                 found.append(pid)
     return found
+
+
+@needs_qemu
+def test_a_guests_qemu_makes_the_volume_busy(tmp_path: Path) -> None:
+    """A real (paused) guest with the volume as its virtio disk, opened as the
+    hypervisor opens it (`connection()`): the driver refuses to change it, and still
+    copies a snapshot of it."""
+    devices = Qcow2Volumes(tmp_path / "volumes")
+    vid, key = new_id(), new_key()
+    conn = devices.create(vid, SIZE, key)
+    devices.snapshot(vid, "s", key)
+    read_end, write_end = os.pipe()
+    os.write(write_end, qemu_img.passphrase(key))
+    os.close(write_end)
+    disk = (f"driver={conn.format},node-name=d0,file.driver=file,"
+            f"file.filename={conn.path},encrypt.format={conn.encryption},"
+            "encrypt.key-secret=sec0")
+    try:
+        guest = subprocess.Popen(
+            ["qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-machine",
+             "q35", "-accel", "tcg", "-m", "64",
+             "-object", f"secret,id=sec0,file=/dev/fd/{read_end}",
+             "-blockdev", disk, "-device", "virtio-blk-pci,drive=d0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            pass_fds=[read_end])
+    finally:
+        os.close(read_end)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                qemu_img.check_unused(conn.path, "probe")
+            except VolumeBusy:
+                break
+            assert guest.poll() is None, guest.communicate()[1]
+            assert time.monotonic() < deadline, "the guest never locked its disk"
+            time.sleep(0.1)
+        with pytest.raises(VolumeBusy):
+            devices.extend(vid, 2 * SIZE, key)
+        with pytest.raises(VolumeBusy):
+            devices.snapshot(vid, "t", key)
+        with pytest.raises(VolumeBusy):
+            devices.delete(vid)
+        copy = new_id()
+        devices.create(copy, SIZE, new_key(), CopyOf(vid, key, "s"))
+        assert devices.stored()[vid].snapshots == {"s"}
+    finally:
+        guest.kill()
+        guest.communicate()
+    devices.delete(vid)
+    assert processes_under(tmp_path) == []
