@@ -14,7 +14,6 @@ bits of entropy.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -26,7 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nuage.ports.block_devices import BlockDeviceError, VolumeBusy, VolumeKey
+from nuage.ports.block_devices import (
+    BlockDeviceError,
+    VolumeBusy,
+    VolumeKey,
+    luks_passphrase,
+)
 
 QEMU_IMG = "qemu-img"
 # Metadata calls (info, snapshot, resize, create) are quick; a copy streams a volume.
@@ -37,8 +41,8 @@ _LOCK_WORDS = ('lock', 'Is another process using the image')
 
 
 def passphrase(key: VolumeKey) -> bytes:
-    """The LUKS passphrase of a volume (see the module's docstring)."""
-    return base64.b64encode(key)
+    """The LUKS passphrase of a volume (ports/block_devices.py says which)."""
+    return luks_passphrase(key)
 
 
 @dataclass(frozen=True)
