@@ -601,3 +601,29 @@ def test_a_guests_qemu_makes_the_volume_busy(tmp_path: Path) -> None:
         guest.communicate()
     devices.delete(vid)
     assert processes_under(tmp_path) == []
+
+
+@needs_qemu_img
+def test_a_source_extended_during_a_copy_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    devices = Qcow2Volumes(tmp_path / "volumes")
+    src, key = new_id(), new_key()
+    devices.create(src, SIZE, key)
+    devices.snapshot(src, "s", key)
+    real_run = qemu_img.run
+    converts: list[int] = []
+
+    def extended_meanwhile(args: list[str], *rest: Any, **kw: Any) -> str:
+        if args[0] == "convert" and not converts:
+            converts.append(1)
+            # As if the source grew between reading its size and copying it.
+            devices.extend(src, 2 * SIZE, key)
+            raise BlockDeviceError("qemu-img: output file is smaller than input file")
+        return real_run(args, *rest, **kw)
+
+    monkeypatch.setattr(qemu_img, "run", extended_meanwhile)
+    copy, copy_key = new_id(), new_key()
+    devices.create(copy, SIZE, copy_key, CopyOf(src, key, "s"))
+    assert devices.stored()[copy].size == SIZE
+    assert sorted(p.name for p in devices.directory.iterdir()) == sorted(
+        [f"{src}.qcow2", f"{copy}.qcow2"])

@@ -59,6 +59,9 @@ _ITER_TIME_MS = 100
 _HASH = "sha512"
 _BENCHMARK_FLAKE = "Unable to get accurate CPU usage"
 _CREATE_TRIES = 10
+# What qemu-img convert -n says when the source is larger than the target.
+_SOURCE_GREW = "output file is smaller than input file"
+_COPY_TRIES = 3
 # A file unchanged this long (ns) has its `qemu-img info` cached.
 _SETTLED_NS = 2_000_000_000
 
@@ -155,13 +158,26 @@ class Qcow2Volumes:
             if source_args is None:
                 self._create_encrypted(part, size, key, what)
             else:
-                args, secrets, source_size = source_args
-                # qemu-img copies a snapshot as large as its volume is now; a snapshot
-                # taken before an extend fits a smaller volume: shrunk below.
-                self._create_encrypted(part, max(size, source_size), key, what)
-                qemu_img.run(["convert", "-n", "--target-is-zero", *args,
-                              "--target-image-opts", qemu_img.image_opts(part, "dst")],
-                             [*secrets, Secret("dst", key)], what, self.copy_timeout)
+                for attempt in range(1, _COPY_TRIES + 1):
+                    args, secrets, source_size = source_args
+                    # qemu-img copies a snapshot as large as its volume is now; a
+                    # snapshot taken before an extend fits a smaller volume: shrunk below.
+                    self._create_encrypted(part, max(size, source_size), key, what)
+                    try:
+                        qemu_img.run(["convert", "-n", "--target-is-zero", *args,
+                                      "--target-image-opts",
+                                      qemu_img.image_opts(part, "dst")],
+                                     [*secrets, Secret("dst", key)], what,
+                                     self.copy_timeout)
+                        break
+                    except BlockDeviceError as exc:
+                        # The source volume was extended since its size was read (the
+                        # agent extends it, or its guest's QEMU): read it again.
+                        if _SOURCE_GREW not in str(exc) or attempt == _COPY_TRIES:
+                            raise
+                        self._discard(part)
+                        source_args = self._source(source, size, what)
+                        assert source_args is not None
                 if source_size > size:
                     self._shrink_copy(part, size, key, what)
             _fsync_file(part)
