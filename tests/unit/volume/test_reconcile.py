@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -351,3 +352,42 @@ def test_many_volumes_work_in_parallel_each_once(control: FakeHostVolumes,
     assert agent.pass_once() == 8
     assert sorted(devices.calls) == sorted(("create", f"v{i}") for i in range(8))
     assert all(r.status == "available" for r in control.rows.values())
+
+
+class SlowDevices(FakeBlockDevices):
+    """Each call takes a moment; records the calls that overlapped another."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active: set[str] = set()
+        self.overlaps: list[set[str]] = []
+        self._guard = threading.Lock()
+
+    def _call(self, operation: str, volume_id: str) -> None:
+        with self._guard:
+            if self.active:
+                self.overlaps.append(self.active | {volume_id})
+            self.active.add(volume_id)
+        time.sleep(0.05)
+        with self._guard:
+            self.active.discard(volume_id)
+        super()._call(operation, volume_id)
+
+
+def test_a_copy_never_runs_beside_its_sources_own_steps() -> None:
+    control, devices = FakeHostVolumes(), SlowDevices()
+    agent = VolumeReconciler(control, devices, FakeImages(devices), workers=4)
+    devices.create("src", GIB, KEY)
+    devices.snapshot("src", "snap", KEY)
+    devices.calls.clear()
+    control.add(volume("src", "extending", 2, snapshots=(SnapshotAssignment("snap",
+                                                                            "available"),)))
+    control.add(volume("copy", "creating", source=SourceOrder(
+        volume_id="src", snapshot_id="snap", source_key=KEY)))
+    control.add(volume("other", "creating"))
+    assert agent.pass_once() == 3
+    assert [c for c in devices.calls if c[1] != "other"] == [("extend", "src"),
+                                                             ("create", "copy")]
+    assert not any({"src", "copy"} <= o for o in devices.overlaps)
+    assert control.rows["copy"].status == "available"
+    assert control.rows["src"].status == "available" and control.rows["src"].size_gb == 2

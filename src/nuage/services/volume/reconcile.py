@@ -56,12 +56,20 @@ class SourceUnusable(Exception):
     """The volume's source order cannot be carried out as given."""
 
 
-@dataclass(frozen=True)
-class _Work:
-    """What to do for one volume in one pass: the steps, in order."""
+Step = Callable[[VolumeAssignment], bool]
 
-    volume: VolumeAssignment
-    steps: tuple[Callable[[VolumeAssignment], bool], ...]
+
+@dataclass
+class _Work:
+    """What one worker does in a pass, in order: a volume's steps, and the creates that
+    copy it (a copy reads the source's file: the source's own steps, an extend or a
+    snapshot's delete, must not run beside it)."""
+
+    steps: list[tuple[VolumeAssignment, Step]]
+
+    @property
+    def volume_ids(self) -> set[str]:
+        return {volume.id for volume, _ in self.steps}
 
 
 class VolumeReconciler:
@@ -97,7 +105,13 @@ class VolumeReconciler:
         # Which volume holds each snapshot: a copy of a snapshot may name the snapshot
         # alone (the port's SourceOrder sets "exactly one" field).
         self._snapshot_owners = {s.id: v.id for v in volumes for s in v.snapshots}
-        work = [w for w in (self._work(v) for v in volumes) if w.steps]
+        groups: dict[str, _Work] = {}
+        # In the list's order (oldest first): a source's steps come before its copies'.
+        for volume in volumes:
+            for step in self._steps(volume):
+                group = groups.setdefault(self._group(volume), _Work([]))
+                group.steps.append((volume, step))
+        work = list(groups.values())
         changed = 0
         if len(work) > 1 and self.workers > 1:
             with ThreadPoolExecutor(max_workers=min(len(work), self.workers),
@@ -109,26 +123,34 @@ class VolumeReconciler:
         changed += self._remove_orphans({v.id for v in volumes})
         return changed
 
-    def _work(self, volume: VolumeAssignment) -> _Work:
+    def _steps(self, volume: VolumeAssignment) -> list[Step]:
         if volume.attached:
-            return _Work(volume, ())
+            return []
         step = {"creating": self._create, "extending": self._extend,
                 "deleting": self._delete}.get(volume.status)
         if step is not None:
-            return _Work(volume, (step,))
-        snapshot_steps = tuple(self._snapshot_step(s.id, s.status) for s in volume.snapshots
-                               if s.status in ("creating", "deleting"))
-        return _Work(volume, snapshot_steps)
+            return [step]
+        return [self._snapshot_step(s.id, s.status) for s in volume.snapshots
+                if s.status in ("creating", "deleting")]
+
+    def _group(self, volume: VolumeAssignment) -> str:
+        """The volume whose worker does this volume's steps: a copy's source's."""
+        order = volume.source
+        if volume.status != "creating" or order is None or order.image_id is not None:
+            return volume.id
+        if order.volume_id is not None:
+            return order.volume_id
+        return self._snapshot_owners.get(order.snapshot_id or "", volume.id)
 
     def _run(self, work: _Work) -> int:
-        volume = work.volume
+        ids = work.volume_ids
         with self._busy_lock:
-            if volume.id in self._busy:
+            if ids & self._busy:
                 return 0
-            self._busy.add(volume.id)
+            self._busy |= ids
         try:
             changed = 0
-            for step in work.steps:
+            for volume, step in work.steps:
                 try:
                     changed += step(volume)
                 except Exception:
@@ -137,7 +159,7 @@ class VolumeReconciler:
             return changed
         finally:
             with self._busy_lock:
-                self._busy.discard(volume.id)
+                self._busy -= ids
 
     # -- steps: each does one thing, records its outcome, says whether it was written -----
     def _create(self, volume: VolumeAssignment) -> bool:
