@@ -14,7 +14,7 @@ from nuage.ports.volume_agent import SnapshotAssignment, SourceOrder
 from nuage.services.volume.reconcile import VolumeReconciler
 from tests.drivers.test_block_devices_contract import PATTERN, needs_qemu_img
 from tests.support.qemu import processes_under
-from tests.unit.volume.test_reconcile import FakeHostVolumes, volume
+from tests.unit.volume.agent_support import FakeHostVolumes, volume
 
 
 class LocalImages:

@@ -8,7 +8,7 @@ from nuage.agent.volume import LocalVolumeAgentChannel, VolumeAgent
 from nuage.ports.block_devices import GIB
 from nuage.services.volume.reconcile import VolumeReconciler
 from tests.support.fake_block_devices import FakeBlockDevices
-from tests.unit.volume.test_reconcile import FakeHostVolumes, FakeImages, volume
+from tests.unit.volume.agent_support import FakeHostVolumes, FakeImages, volume
 
 
 def _until(condition: object, timeout: float = 5.0) -> bool:

@@ -9,7 +9,7 @@ from nuage.bootstrap import Cloud, Overrides, build
 from nuage.drivers.qcow2_volumes import Qcow2Volumes
 from nuage.settings import Settings
 from tests.support.fake_block_devices import FakeBlockDevices
-from tests.unit.volume.test_reconcile import FakeHostVolumes, FakeImages, volume
+from tests.unit.volume.agent_support import FakeHostVolumes, FakeImages, volume
 
 
 def _cloud(tmp_path: Path, overrides: Overrides) -> Cloud:
