@@ -311,6 +311,9 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
         caps = agent.hypervisor.capabilities()
         banner.append(f"compute: guests run under {caps.accelerator.upper()}"
                       + (f" ({caps.accelerator_reason})" if caps.accelerator_reason else ""))
+    # TODO(lead, at merge): start the volume agent here, once the volume service serves
+    # HostVolumes: `cloud.volume_agent(control, images)` (see bootstrap.py), attached to
+    # the volume services' channel, `.start()`ed, and `.stop()`ped in the `finally` below.
     worker = cloud.storage_worker()
     worker.start()
     try:

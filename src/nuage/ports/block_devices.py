@@ -20,6 +20,7 @@ ports/hypervisor.py `resize_disk`, `snapshot_disk`).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -30,6 +31,13 @@ from typing import Literal, Protocol
 # only in memory; what is stored is the project-wrapped form.
 VolumeKey = bytes
 GIB = 1 << 30
+
+
+def luks_passphrase(key: VolumeKey) -> bytes:
+    """The LUKS passphrase every user of a volume's file gives QEMU (qemu-img, qemu-nbd, a
+    guest's QEMU): the key's base64 text, as QEMU requires a qcow2 LUKS passphrase to be
+    UTF-8, which 32 random bytes rarely are. One definition, so that all agree."""
+    return base64.b64encode(key)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from nuage.ports.block_devices import VolumeKey
+from nuage.ports.block_devices import ImageFile, VolumeKey
 
 
 @dataclass(frozen=True)
@@ -152,4 +152,20 @@ class HostVolumes(Protocol):
     def record_backup(self, backup_id: str, expected_status: str,
                       outcome: BackupDone | Failed) -> bool:
         """As `record`, for a backup (and the volume a restore wrote into)."""
+        ...
+
+
+class ImageUnavailable(Exception):
+    """The image cannot be had for this volume (absent, not the project's to see, not
+    active, refused by the image cache's checks); the message is for administrators."""
+
+
+class VolumeImages(Protocol):
+    """A local plaintext copy of a Glance image, for a volume created from it (the host's
+    image cache serves it, as it does for servers' root disks)."""
+
+    def local(self, image_id: str, project_id: str) -> ImageFile:
+        """The cached copy of the image, fetched first if need be (blocking), once
+        `project_id` is shown allowed to see it. ImageUnavailable otherwise. The file
+        stays while the volume is written (the cache evicts only idle images)."""
         ...
