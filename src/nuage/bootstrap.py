@@ -36,6 +36,7 @@ from nuage.drivers.image_format import OsloImageInspector
 from nuage.drivers.kms_local import LocalKeyStore
 from nuage.drivers.linux_net import LinuxNetworkFabric
 from nuage.drivers.qcow2_volumes import Qcow2Volumes
+from nuage.drivers.qcow2_volumes.nbd import remove_stale_sockets
 from nuage.drivers.qemu import QemuHypervisor
 from nuage.drivers.sql.engine import Engine, make_engine
 from nuage.drivers.sql.migrate import upgrade
@@ -47,12 +48,12 @@ from nuage.ports.compute_volumes import ServerVolumes
 from nuage.ports.hypervisor import Hypervisor
 from nuage.ports.image_format import ImageInspector
 from nuage.ports.network_fabric import NetworkFabric
-from nuage.ports.volume_agent import HostVolumes, VolumeImages
 from nuage.services.audit import Auditor, AuditService
 from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.build import ComputeServices, build_compute
 from nuage.services.compute.hosts import AllocationRatios
+from nuage.services.compute.image_cache import CachedVolumeImages, ImageCache
 from nuage.services.compute.reconcile import Reconciler
 from nuage.services.compute.servers import ComputePorts
 from nuage.services.identity.base import IdentityConfig, IdentityPorts
@@ -68,6 +69,7 @@ from nuage.services.network.build import NetworkServices, build_network
 from nuage.services.network.external import ExternalSpec
 from nuage.services.storage.base import StorageConfig, StoragePorts
 from nuage.services.storage.build import S3Services, build_storage
+from nuage.services.volume.backup_steps import run_backups
 from nuage.services.volume.base import (
     VolumeAgentBells,
     VolumeConfig,
@@ -118,6 +120,7 @@ class Cloud:
     network_ports: NetworkPorts | None = None
     volume: VolumeServices | None = None
     _fabric: NetworkFabric | None = field(default=None, repr=False)
+    _block_devices: BlockDevices | None = field(default=None, repr=False)
 
     @property
     def setup(self) -> SetupService:
@@ -175,7 +178,11 @@ class Cloud:
                                 s.image_cache_max_idle, s.console_deadline,
                                 inspector=self.overrides.inspector or OsloImageInspector(),
                                 fabric=(self.network_fabric() if self.network_datapath()
-                                        else None))
+                                        else None),
+                                # QEMU takes volumes (a test's fake hypervisor does not).
+                                disks=(hypervisor if isinstance(hypervisor, QemuHypervisor)
+                                       else None),
+                                block_devices=self._block_devices)
         ratios = AllocationRatios(s.cpu_allocation_ratio, s.ram_allocation_ratio,
                                   s.disk_allocation_ratio)
         agent = ComputeAgent(reconciler, hypervisor,
@@ -225,20 +232,36 @@ class Cloud:
 
     # -- the volume agent (block storage data on this host) --------------------------------
     def block_devices(self) -> BlockDevices:
-        """This machine's volume files: one encrypted qcow2 per volume."""
-        return self.overrides.block_devices or Qcow2Volumes(self.settings.state_dir / "volumes")
+        """This machine's volume files: one encrypted qcow2 per volume (built with the
+        cloud: the volume service asks it how guests open a volume)."""
+        assert self._block_devices is not None
+        return self._block_devices
 
-    def volume_agent(self, control: HostVolumes, images: VolumeImages) -> VolumeAgent:
-        """This machine's volume agent (not started: `start()` reconciles at once, then
-        keeps reconciling).
-
-        TODO(lead, at merge): `control` is the volume service's HostVolumes served for
-        this host (helper "cinder"'s `services/volume/agent_control.py`, bound with
-        `.for_host(hostname)` as compute's), `images` compute's image cache behind the
-        VolumeImages port; then attach the agent to the volume services' wake-up channel
-        (`LocalVolumeAgentChannel.attach`) and start it in `nuage up` (cli.py) beside the
-        compute agent, stopping it in the same `finally`."""
-        return VolumeAgent(VolumeReconciler(control, self.block_devices(), images))
+    def volume_agent(self) -> VolumeAgent:
+        """This machine's volume agent, woken by the volume services after a change they
+        commit (not started: `start()` reconciles at once, then keeps reconciling)."""
+        s = self.settings
+        assert self.volume is not None
+        hostname = self.overrides.hostname or socket.gethostname()
+        devices = self.block_devices()
+        control = self.volume.agent_control(hostname)
+        # Volumes from an image are copied from the host's image cache, the one
+        # compute's guests boot from (its checks, its format proof).
+        images = CachedVolumeImages(ImageCache(
+            s.state_dir / "image-cache", self.compute_ports.images, s.image_cache_max_idle,
+            self.overrides.inspector or OsloImageInspector()))
+        # Backups are blobs of their own store: the S3 start-up scan removes every blob
+        # no object names, and the image store's every blob no image names.
+        blobs = FsBlobStore(s.state_dir / "backup-blobs")
+        # At start, before any writer: what a killed agent left (its qemu-nbd sockets'
+        # directories, unfinished blobs) goes.
+        blobs.cleanup_partial()
+        remove_stale_sockets()
+        agent = VolumeAgent(VolumeReconciler(control, devices, images),
+                            backups=lambda: run_backups(control, devices, blobs))
+        if isinstance(self.volume.ports.wake, VolumeAgentBells):
+            self.volume.ports.wake.register(hostname, agent.wake)
+        return agent
 
     def register_default_image(self, owner_project_id: str) -> str:
         """Build (once per machine) and register the default guest image; its image id."""
@@ -375,7 +398,9 @@ def build(settings: Settings, *, migrate: bool = True,
             auto_allocation_pool=settings.network_auto_allocation_pool,
             auto_allocation_prefixlen=settings.network_auto_allocation_prefixlen))
     network = build_network(network_ports)
-    # Volumes are placed on this machine's volume agent (one host, as compute's servers).
+    # Volumes are placed on this machine's volume agent (one host, as compute's servers),
+    # in its files, which tell the compute agent how a guest opens them.
+    block_devices = o.block_devices or Qcow2Volumes(settings.state_dir / "volumes")
     volume = build_volume(VolumePorts(
         uow=uow, clock=clock, auditor=auditor, keys=master_key,
         config=VolumeConfig(host=o.hostname or socket.gethostname(), quotas=VolumeQuotaDefaults(
@@ -384,7 +409,8 @@ def build(settings: Settings, *, migrate: bool = True,
             backup_gigabytes=settings.volume_quota_backup_gigabytes)),
         images=o.image_source or LocalImageSource(images.images, images.data),
         # The volume agent registers its wake-up here (`VolumeAgentBells.register`).
-        wake=VolumeAgentBells()))
+        wake=VolumeAgentBells(),
+        connect=lambda _host, volume_id: block_devices.connection(volume_id)))
     # After the network and volume services: compute's servers get their NICs and
     # volumes from them.
     compute = build_compute(
@@ -398,4 +424,5 @@ def build(settings: Settings, *, migrate: bool = True,
     return Cloud(settings=settings, engine=engine, token_keys=token_keys, identity=identity,
                  audit=AuditService(uow), storage=storage, images=images, compute=compute,
                  network=network, overrides=replace(o, inspector=inspector),
-                 network_ports=network_ports, volume=volume)
+                 network_ports=network_ports, volume=volume,
+                 _block_devices=block_devices)

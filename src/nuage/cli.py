@@ -311,9 +311,9 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
         caps = agent.hypervisor.capabilities()
         banner.append(f"compute: guests run under {caps.accelerator.upper()}"
                       + (f" ({caps.accelerator_reason})" if caps.accelerator_reason else ""))
-    # TODO(lead, at merge): start the volume agent here, once the volume service serves
-    # HostVolumes: `cloud.volume_agent(control, images)` (see bootstrap.py), attached to
-    # the volume services' channel, `.start()`ed, and `.stop()`ped in the `finally` below.
+    # Volumes need no compute: their agent runs whenever the cloud serves them.
+    volume_agent = cloud.volume_agent()
+    volume_agent.start()
     worker = cloud.storage_worker()
     worker.start()
     try:
@@ -321,6 +321,7 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
         metadata = bind_unix(cloud.metadata_socket)
     except OSError as exc:
         worker.stop()
+        volume_agent.stop()
         if agent is not None:
             agent.stop()
         raise CliError(f"cannot serve the metadata service at {cloud.metadata_socket}: "
@@ -338,6 +339,7 @@ def _up(settings: Settings, listeners: list[socket.socket]) -> None:
     finally:
         close_unix(metadata, cloud.metadata_socket)
         worker.stop()
+        volume_agent.stop()
         if agent is not None:
             # Guests keep running: the next start adopts them.
             agent.stop()

@@ -18,8 +18,8 @@ import pytest
 
 from nuage.drivers.blobs_fs import FsBlobStore
 from nuage.drivers.qcow2_volumes import nbd, nbd_client
-from nuage.drivers.qcow2_volumes.nbd import luks_passphrase, open_reader, open_writer
-from nuage.ports.block_devices import BlockDeviceError, VolumeBusy, VolumeMissing
+from nuage.drivers.qcow2_volumes.nbd import open_reader, open_writer
+from nuage.ports.block_devices import BlockDeviceError, VolumeBusy, VolumeMissing, luks_passphrase
 from nuage.services.volume.backup_engine import BackupEngine
 
 pytestmark = pytest.mark.skipif(

@@ -11,7 +11,7 @@ Stopping it leaves every volume file as it is: the next start reconciles.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from nuage.services.periodic import Job, PeriodicLoop
 from nuage.services.volume.reconcile import VolumeReconciler
@@ -22,10 +22,17 @@ INTERVAL = 5.0
 
 
 class VolumeAgent:
-    def __init__(self, reconciler: VolumeReconciler, interval: float = INTERVAL) -> None:
+    def __init__(self, reconciler: VolumeReconciler, interval: float = INTERVAL,
+                 backups: Callable[[], object] | None = None) -> None:
+        """`backups`: one pass over the host's pending backups (services/volume/
+        backup_steps.py), run in a loop of its own: a backup streams a whole volume,
+        which must not hold up creates and deletes."""
         self.reconciler = reconciler
-        self._loop = PeriodicLoop("volume-agent",
-                                  [Job("volume pass", interval, reconciler.pass_once)])
+        self._loops = [PeriodicLoop("volume-agent",
+                                    [Job("volume pass", interval, reconciler.pass_once)])]
+        if backups is not None:
+            self._loops.append(PeriodicLoop("volume-backups",
+                                            [Job("backup pass", interval, backups)]))
 
     @property
     def hostname(self) -> str:
@@ -33,16 +40,21 @@ class VolumeAgent:
 
     def start(self) -> None:
         """One pass at once (finishes what a crash or a stop left), then keep passing."""
-        self._loop.run_due(everything=True)
-        self._loop.start()
+        self._loops[0].run_due(everything=True)
+        for loop in self._loops:
+            loop.start()
+        # The backups' first pass runs in their loop's thread, not on the caller's.
+        self._loops[-1].wake()
 
     def stop(self) -> None:
         """Stop after the pass in progress (a copy may take a while: it is waited for,
         so no qemu-img is left behind)."""
-        self._loop.stop(timeout=600)
+        for loop in self._loops:
+            loop.stop(timeout=600)
 
     def wake(self) -> None:
-        self._loop.wake()
+        for loop in self._loops:
+            loop.wake()
 
 
 class LocalVolumeAgentChannel:

@@ -15,7 +15,6 @@ qemu-img call on the volume itself, atomic as QEMU makes qcow2 metadata updates.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -24,9 +23,9 @@ import threading
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from nuage.drivers.qcow2_volumes import qemu_img
+from nuage.drivers.qcow2_volumes import nbd, qemu_img
 from nuage.drivers.qcow2_volumes.qemu_img import Secret
 from nuage.ports.block_devices import (
     BlockDeviceError,
@@ -241,14 +240,11 @@ class Qcow2Volumes:
     def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
                ) -> AbstractContextManager[BlockReader]:
         path = self._existing(volume_id)
-        nbd = _nbd()
-        return cast(AbstractContextManager[BlockReader],
-                    nbd.open_reader(path, key, snapshot_id))
+        return nbd.open_reader(path, key, snapshot_id)
 
     def writer(self, volume_id: str, key: VolumeKey) -> AbstractContextManager[BlockWriter]:
         path = self._existing(volume_id)
-        nbd = _nbd()
-        return cast(AbstractContextManager[BlockWriter], nbd.open_writer(path, key))
+        return nbd.open_writer(path, key)
 
     # -- inside ----------------------------------------------------------------------------
     def _create_encrypted(self, part: Path, size: int, key: VolumeKey, what: str) -> None:
@@ -358,11 +354,3 @@ def _fsync_dir(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _nbd() -> Any:
-    """The backup helper's NBD data path (drivers/qcow2_volumes/nbd.py), built in
-    parallel: until it is merged, reading and writing a volume in place is refused."""
-    try:
-        return importlib.import_module("nuage.drivers.qcow2_volumes.nbd")
-    except ModuleNotFoundError as exc:
-        raise BlockDeviceError("reader not available") from exc

@@ -20,7 +20,8 @@ context. Every socket operation has a timeout; a hung server raises, and the exi
 kills it.
 
 LUKS needs a UTF-8 passphrase, and a volume key is 32 random bytes: the passphrase is
-the key in hex (`luks_passphrase`); every user of a volume key must say it the same way.
+`ports.block_devices.luks_passphrase(key)`, the one definition every user of a volume's
+file shares.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from nuage.ports.block_devices import (
     VolumeBusy,
     VolumeKey,
     VolumeMissing,
+    luks_passphrase,
 )
 
 _SECRET_ID = "sec0"
@@ -51,11 +53,6 @@ _RUN_PREFIX = "nuage-nbd-"
 START_TIMEOUT = 30.0    # seconds for qemu-nbd to open the image and listen
 IO_TIMEOUT = 120.0      # seconds for one NBD request, or one qemu-img map
 _STOP_GRACE = 5.0       # seconds for qemu-nbd to exit after the disconnect
-
-
-def luks_passphrase(key: VolumeKey) -> bytes:
-    """The LUKS passphrase of a volume key: its hex form (QEMU wants UTF-8 text)."""
-    return key.hex().encode("ascii")
 
 
 def _opt(value: str) -> str:

@@ -23,7 +23,6 @@ finishes the job.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import json
@@ -38,6 +37,7 @@ from typing import Any
 from qemu.qmp import QMPClient
 
 from nuage.drivers.qemu import qmp
+from nuage.ports.block_devices import luks_passphrase
 from nuage.ports.guest_disks import VolumeDisk
 from nuage.ports.hypervisor import HypervisorError
 
@@ -80,10 +80,9 @@ def format_node(volume_id: str) -> str:
 
 
 def passphrase(key: bytes) -> str:
-    """The LUKS passphrase QEMU is given for a volume: its key's base64 text (QEMU wants
-    a UTF-8 passphrase, which 32 random bytes rarely are). The volume driver makes the
-    files with the same one (drivers/qcow2_volumes)."""
-    return base64.b64encode(key).decode()
+    """The LUKS passphrase QEMU is given for a volume (ports.block_devices'
+    `luks_passphrase`, which the volume driver makes the files with)."""
+    return luks_passphrase(key).decode()
 
 
 def blockdev(volume_id: str, filename: str) -> dict[str, Any]:

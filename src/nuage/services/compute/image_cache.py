@@ -34,8 +34,10 @@ from pathlib import Path
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound
 from nuage.domain.image_format import UnsafeImage, Verdict
+from nuage.ports.block_devices import ImageFile
 from nuage.ports.compute import ImageInfo, ImageSource
 from nuage.ports.image_format import ImageInspector
+from nuage.ports.volume_agent import ImageUnavailable
 
 log = logging.getLogger(__name__)
 # Asks whether an image still exists: a system reader sees every image.
@@ -105,7 +107,8 @@ class ImageCache:
         with self._fetch_lock:
             if not path.exists():
                 self._ensure_directory()
-                tmp = self.directory / f".{image_id}.{os.getpid()}.part"
+                # Per thread too: the volume agent's cache shares the directory.
+                tmp = self.directory / f".{image_id}.{os.getpid()}.{threading.get_ident()}.part"
                 try:
                     self._images.fetch(image_id, tmp)
                     tmp.chmod(0o600)
@@ -191,3 +194,26 @@ class ImageCache:
         except NotFound:
             return True
         return False
+
+
+class CachedVolumeImages:
+    """The VolumeImages port (ports/volume_agent.py) over the host's image cache: a volume
+    made from an image is copied from the same proven plaintext copy guests boot from."""
+
+    def __init__(self, cache: ImageCache) -> None:
+        self.cache = cache
+
+    def local(self, image_id: str, project_id: str) -> ImageFile:
+        owner = RequestContext(request_id="volume-agent", user_id="nuage-volume",
+                               project_id=project_id, roles=frozenset({"reader"}))
+        try:
+            with self.cache.pinned():
+                cached = self.cache.path(owner, image_id)
+        except (NotFound, RefusedImage) as exc:
+            raise ImageUnavailable(f"image {image_id}: {exc}") from exc
+        disk_format = cached.info.disk_format or "raw"
+        if disk_format not in ("qcow2", "raw"):
+            # The volume driver copies qcow2 and raw; an ISO or VMDK is not a disk to copy.
+            raise ImageUnavailable(f"image {image_id}: disk format {disk_format}")
+        return ImageFile(cached.path, "qcow2" if disk_format == "qcow2" else "raw")
+
