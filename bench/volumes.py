@@ -66,8 +66,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from boot import QEMU, console_log, kill_leftovers, plain_argv, stop_process
+
 from nuage.drivers.guest_image import GuestImageFiles, build_guest_image
 from nuage.drivers.qemu import host
 from nuage.drivers.qemu.config_drive import write_config_drive
@@ -397,6 +397,47 @@ def wait_console(path: Path, timeout: float) -> str:
     return text
 
 
+# --------------------------------------------------------------------------- host only
+
+
+def parse_qemu_io(output: str) -> float:
+    """MiB/s out of qemu-io's summary line: "128 MiB, 1 ops; 00.93 sec (136.946 MiB/sec and
+    1.0699 ops/sec)"."""
+    match = QEMU_IO_RATE.search(output)
+    if not match:
+        raise BenchError(f"qemu-io said no rate: {output.strip()[-300:]}")
+    return float(match.group(1)) * QEMU_IO_UNITS[match.group(2)]
+
+
+QEMU_IO_RATE = re.compile(r"\(([\d.]+) (bytes|KiB|MiB|GiB)/sec and")
+QEMU_IO_UNITS = {"bytes": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1.0, "GiB": 1024.0}
+
+
+def host_read_rates(workdir: Path, mib: int) -> tuple[float, float]:
+    """What QEMU's block layer alone (qemu-io on the host, no guest, the host's page
+    cache warm) reads at: a raw file, and a qcow2 with LUKS as the volume driver makes
+    them (QEMU's default cipher, aes-256-xts). Tells the LUKS path's cost from TCG's."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    secret = "secret,id=sec,data=volbench"
+    raw, enc = workdir / "host.raw", workdir / "host.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(raw), f"{mib}M"],
+                   check=True, timeout=60, capture_output=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "--object", secret, "-o",
+                    "encrypt.format=luks,encrypt.key-secret=sec,encrypt.iter-time=10",
+                    str(enc), f"{mib}M"], check=True, timeout=60, capture_output=True)
+    rates = []
+    for opts in (["-f", "raw", str(raw)],
+                 ["--object", secret, "--image-opts",
+                  f"driver=qcow2,file.filename={enc},encrypt.key-secret=sec"]):
+        for command in (f"write 0 {mib}M", f"read 0 {mib}M"):
+            out = subprocess.run(["qemu-io", *opts[:-1], "-c", command, opts[-1]],
+                                 check=True, timeout=300, capture_output=True, text=True)
+        rates.append(parse_qemu_io(out.stdout))
+    raw.unlink()
+    enc.unlink()
+    return rates[0], rates[1]
+
+
 def create_from_image(cloud: Cloud, size_gb: int, timeout: float) -> float:
     """Seconds from POST /volumes (imageRef nuage-guest) to `available`; then deleted."""
     began = time.perf_counter()
@@ -420,6 +461,7 @@ class Results:
     creates: list[float] = field(default_factory=list)
     loads: list[str] = field(default_factory=list)
     attach_seconds: float = float("nan")
+    host_rates: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def rows(baseline: dict[str, list[Sample]], ours: dict[str, list[Sample]]) -> list[list[str]]:
@@ -448,6 +490,10 @@ def markdown(res: Results, args: argparse.Namespace) -> str:
         f"10 GiB volume from the image `nuage-guest` (POST to `available`): "
         f"**{statistics.median(res.creates):.2f} s** median ({creates} s). Attaching the "
         f"volume to the running guest (POST to `in-use`): {res.attach_seconds:.2f} s.",
+        "",
+        f"QEMU's block layer alone, on the host (`qemu-io`, no guest, the host's page cache "
+        f"warm), reading {args.mib} MiB: raw file **{res.host_rates[0]:,.0f} MiB/s**, "
+        f"qcow2 with LUKS (aes-256-xts) **{res.host_rates[1]:,.0f} MiB/s**.",
         "",
         f"Load average (1/5/15 min) before, between and after: {'; '.join(res.loads)}.",
     ]
@@ -521,6 +567,9 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[bytes]
     baseline = parse_console(run_baseline(argv, args.timeout, procs))
     show("raw file", baseline)
     raw.unlink()
+    host_rates = host_read_rates(tmp / "host", args.mib)
+    print(f"   qemu-io on the host: raw {host_rates[0]:,.0f} MiB/s, "
+          f"LUKS qcow2 {host_rates[1]:,.0f} MiB/s", flush=True)
     loads.append(load_average())
 
     step("nuage: volume, server, attachment")
@@ -548,7 +597,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[bytes]
     loads.append(load_average())
     cloud.close()
     return Results(accelerator, memory_mb, vcpus, baseline, ours, creates, loads,
-                   attach_seconds)
+                   attach_seconds, host_rates)
 
 
 def main(argv: list[str] | None = None) -> int:
