@@ -384,6 +384,16 @@ class Cloud:
             time.sleep(POLL)
 
 
+def check_encrypted(state_dir: Path, volume_id: str) -> None:
+    """The volume's file (drivers/qcow2_volumes: <state_dir>/volumes/<id>.qcow2) is a
+    qcow2 with LUKS: what is measured is the encrypted path."""
+    path = state_dir / "volumes" / f"{volume_id}.qcow2"
+    out = subprocess.run(["qemu-img", "info", "--output=json", "-U", str(path)],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0 or '"encrypt"' not in out.stdout or '"luks"' not in out.stdout:
+        raise BenchError(f"{path} is not a LUKS qcow2: {out.stdout[:300]}{out.stderr[:300]}")
+
+
 def wait_console(path: Path, timeout: float) -> str:
     """console.log until the tests are done (or failed)."""
     deadline = time.monotonic() + timeout
@@ -575,6 +585,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[bytes]
     step("nuage: volume, server, attachment")
     volume_id = cloud.create_volume("bench-io", args.volume_gb)
     cloud.wait_volume(volume_id, "available", args.timeout)
+    check_encrypted(server.state_dir, volume_id)
     script = user_data(volio, volume_id[:SERIAL_MAX], args.rounds, args.mib, args.seconds)
     server_id = cloud.create_server("bench-io", script)
     cloud.wait_active(server_id, args.timeout)
