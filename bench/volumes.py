@@ -3,7 +3,7 @@ on a plain raw file, and the time to create a 10 GB volume from an image.
 
 Run from the repo root (see docs/benchmarks.md):
 
-    .venv/bin/python bench/volumes.py [--rounds 2] [--mib 128] [--seconds 4] [--write-docs]
+    .venv/bin/python bench/volumes.py [--rounds 2] [--mib 128] [--seconds 3] [--write-docs]
 
 One run, one temporary directory under /var/tmp (the raw file, nuage's state dir and so
 its volumes all on the same disk):
@@ -525,7 +525,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="tests per guest (2)")
     parser.add_argument("--mib", type=int, default=128,
                         help="MiB written and read sequentially, and the random tests' span")
-    parser.add_argument("--seconds", type=int, default=4, help="per random test (4 s)")
+    parser.add_argument("--seconds", type=int, default=3, help="per random test (3 s)")
     parser.add_argument("--volume-gb", type=int, default=1, help="the disk tested (1 GiB)")
     parser.add_argument("--creates", type=int, default=2,
                         help="10 GiB volumes created from the image (2)")
