@@ -131,3 +131,21 @@ def test_volio_builds_small_and_measures_a_file(volumes: ModuleType, tmp_path: P
     assert found["seqwrite"][0].bytes == 2 * 2**20
     assert found["randread"][0].ops >= 64
     assert disk.stat().st_size == 2 * 2**20
+
+
+def test_a_failing_host_tool_is_a_bench_error_and_the_luks_flake_is_retried(
+        volumes: ModuleType, tmp_path: Path) -> None:
+    assert volumes.tool(["sh", "-c", "echo out"]) == "out\n"
+    with pytest.raises(volumes.BenchError, match="exit 3: boom"):
+        volumes.tool(["sh", "-c", "echo boom >&2; exit 3"], tries=5)   # not the flake
+    with pytest.raises(volumes.BenchError):
+        volumes.tool([str(tmp_path / "no-such-tool")])
+    # Fails with qemu-img's benchmark flake twice, then succeeds.
+    count = tmp_path / "count"
+    script = (f'n=$(cat {count} 2>/dev/null || echo 0); echo $((n + 1)) > {count}; '
+              f'[ "$n" -ge 2 ] && echo done && exit 0; '
+              f'echo "qemu-img: x: {volumes.LUKS_FLAKE}" >&2; exit 1')
+    assert volumes.tool(["sh", "-c", script], tries=3) == "done\n"
+    count.unlink()
+    with pytest.raises(volumes.BenchError, match=volumes.LUKS_FLAKE):
+        volumes.tool(["sh", "-c", script], tries=2)
