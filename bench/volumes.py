@@ -9,17 +9,17 @@ One run, one temporary directory under /var/tmp (the raw file, nuage's state dir
 its volumes all on the same disk):
 
 1. builds (or reuses) the default guest image, probes the accelerator as the QEMU driver
-   does, and compiles `bench/volio.c` with the host's gcc (already installed by
-   `scripts/install.sh`, which needs it for Python extensions);
+   does, compiles `bench/volio.c` with the host's gcc (already installed by
+   `scripts/install.sh`, which needs it for Python extensions), starts `nuage up`;
 2. **baseline**: `qemu-system-x86_64` with the driver's machine, accelerator, memory,
    vCPUs, root disk and kernel (bench/boot.py's plain QEMU) plus a sparse raw file of
    --volume-gb GiB as a second virtio-blk disk, opened the way the driver opens a volume
    (`-blockdev` file node, QEMU's default cache mode, `discard=unmap`), serial
    `volbench-baseline`; its config drive carries the user-data below;
-3. **nuage**: its own `nuage up`; a --volume-gb GiB volume (qcow2 with LUKS, its own key)
-   through `POST /volume/v3/{project}/volumes`, a server of the default image (flavor
-   --flavor, no network) with the same user-data, and the volume attached through Nova's
-   `POST /servers/{id}/os-volume_attachments` once the server is ACTIVE;
+3. **nuage**, once the baseline guest is stopped: a --volume-gb GiB volume (qcow2 with
+   LUKS, its own key) through `POST /volume/v3/{project}/volumes`, a server of the default
+   image (flavor --flavor, no network) with the same user-data, and the volume attached
+   through Nova's `POST /servers/{id}/os-volume_attachments` once the server is ACTIVE;
 4. in each guest, the user-data waits for the disk whose serial is the volume's (or the
    baseline's), then --rounds times runs, in order: sequential write and read of the first
    --mib MiB in 1 MiB requests, 4 KiB random writes then reads across those --mib MiB for
@@ -27,20 +27,24 @@ its volumes all on the same disk):
    guest's page cache is bypassed (the host's is not, on both sides alike: QEMU's default
    cache mode, the one nuage's driver uses). Results come back on the serial console
    (the plain QEMU's stdout, the guest's console.log in nuage's state dir);
-5. --creates times: `POST /volume/v3/{project}/volumes` of 10 GiB with `imageRef` the
+5. on the host, no guest: `qemu-io` reads --mib MiB of a raw file and of a LUKS qcow2
+   made as the volume driver makes them (page cache warm): QEMU's decryption alone, to
+   tell its share of the figures from TCG's;
+6. --creates times: `POST /volume/v3/{project}/volumes` of 10 GiB with `imageRef` the
    default image `nuage-guest`, timed to `available` (GET every 100 ms), then deleted.
 
 The figures: per test, the median over the rounds of MiB/s (sequential) or IOPS (random)
 on each side, and the ratio nuage / baseline.
 
-Why a tiny program of our own for the I/O (`volio.c`): busybox, the guest's only
-userland, has no tool that issues thousands of 4 KiB requests a second without a fork per
-request (`dd` per request measures fork, not the disk), and busybox `dd` cannot time itself
-precisely. `fio` would need its shared libraries in a bench-only initramfs and a Glance
-image of it for the nuage side. volio is freestanding C (raw system calls, no libc), so
-the host's gcc makes a static 9 KB binary that runs in any x86-64 guest; it travels inside
-the user-data (base64, well under Nova's 64 KiB), so both guests run the default image,
-unchanged, and the same bytes.
+Why a tiny program of our own for the I/O (`volio.c`): busybox, the guest's only userland,
+has no tool that issues thousands of 4 KiB requests a second without a fork per request
+(`dd` per request measures fork, not the disk). `dd` would do for the sequential tests,
+but one program for all four times them all the same way (CLOCK_MONOTONIC around the
+requests, the fsync included). `fio` would need its shared libraries in a bench-only
+initramfs and a Glance image of it for the nuage side. volio is freestanding C (raw system
+calls, no libc), so the host's gcc makes a static 9 KB binary that runs in any x86-64
+guest; it travels inside the user-data (base64, well under Nova's 64 KiB), so both guests
+run the default image, unchanged, and the same bytes.
 
 Every request goes to 127.0.0.1, every wait is bounded, and the server, its guests and the
 plain QEMU are stopped whatever happens.
