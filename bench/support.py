@@ -185,6 +185,10 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
 
 def sigterm_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    # A benchmark started in the background by a non-interactive shell (`... &`, nohup)
+    # inherits SIGINT ignored, and Python then leaves it so: the SIGINT raised above
+    # would be ignored too, and SIGTERM with it (the run went on to its end).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # --------------------------------------------------------------------------- report
