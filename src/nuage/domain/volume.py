@@ -75,7 +75,7 @@ VOLUME_TRANSITIONS: dict[VolumeStatus, frozenset[VolumeStatus]] = {
                                        VolumeStatus.ERROR}),
     VolumeStatus.IN_USE: frozenset({VolumeStatus.DETACHING, VolumeStatus.EXTENDING,
                                     VolumeStatus.AVAILABLE, VolumeStatus.ATTACHING,
-                                    VolumeStatus.IN_USE}),
+                                    VolumeStatus.IN_USE, VolumeStatus.UPLOADING}),
     VolumeStatus.DETACHING: frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE}),
     VolumeStatus.DELETING: frozenset({VolumeStatus.ERROR_DELETING}),
     VolumeStatus.ERROR: frozenset({VolumeStatus.DELETING}),
@@ -154,6 +154,8 @@ class Volume:
     image_metadata: dict[str, str] = field(default_factory=dict)
     # Size the compute agent is to grow an attached volume to (extend while in-use).
     resize_to: int | None = None
+    # The queued image its content is being uploaded to (status uploading).
+    upload_image_id: str | None = None
     # Why the last operation failed (administrators' eyes only).
     error_reason: str | None = None
     launched_at: datetime | None = None

@@ -74,7 +74,9 @@ class VolumeAgentControl:
                 v.attach_status != AttachStatus.DETACHED
                 or uow.volume_attachments.first(volume_id=v.id) is not None),
             snapshots=tuple(port.SnapshotAssignment(id=s.id, status=s.status)
-                            for s in snaps))
+                            for s in snaps),
+            upload_image_id=(v.upload_image_id if v.status == VolumeStatus.UPLOADING
+                             else None))
 
     def _source(self, uow: UnitOfWork, v: Volume) -> port.SourceOrder | None:
         if v.source_image_id is not None:
@@ -97,6 +99,8 @@ class VolumeAgentControl:
     # -- outcomes -------------------------------------------------------------------------
     def record(self, volume_id: str, expected_status: str, outcome: port.Outcome) -> bool:
         now = self.p.clock.now()
+        # An upload that failed: its image will never be filled (discarded after the commit).
+        discard: str | None = None
         with self.p.uow(write=True) as uow:
             volume = uow.volumes.get_for_update(volume_id)
             if volume is None or volume.host != self._host:
@@ -107,12 +111,20 @@ class VolumeAgentControl:
             elif volume.status != expected_status:
                 return False
             else:
+                if (isinstance(outcome, port.Failed)
+                        and volume.status == VolumeStatus.UPLOADING):
+                    discard = volume.upload_image_id
                 written = self._record_volume(uow, volume, outcome)
             if not written:
                 return False
             if not isinstance(outcome, port.Deleted):
                 volume.updated_at = now
             uow.commit()
+        if discard is not None and self.p.images is not None:
+            try:
+                self.p.images.discard_snapshot(discard, "the volume's upload failed")
+            except Exception:
+                log.exception("image %s of a failed upload not discarded", discard)
         return True
 
     def _record_volume(self, uow: UnitOfWork, volume: Volume, outcome: port.Outcome) -> bool:
@@ -138,6 +150,15 @@ class VolumeAgentControl:
             volume.status = (VolumeStatus.IN_USE if attached else VolumeStatus.AVAILABLE).value
         elif isinstance(outcome, port.Deleted):
             drop_volume(uow, volume)
+        elif isinstance(outcome, port.Uploaded | port.Failed) and (
+                volume.status == VolumeStatus.UPLOADING):
+            # Uploaded or not, the volume is as it was (Cinder: a failed upload leaves it
+            # available and deletes the image); the reason is kept for administrators.
+            volume.status = (VolumeStatus.IN_USE if attached else VolumeStatus.AVAILABLE).value
+            volume.upload_image_id = None
+            if isinstance(outcome, port.Failed):
+                volume.error_reason = outcome.reason
+                log.warning("volume %s: upload failed: %s", volume.id, outcome.reason)
         elif isinstance(outcome, port.Failed):
             failed = _FAILED_STATUS.get(VolumeStatus(volume.status), VolumeStatus.ERROR)
             volume.status = failed.value
