@@ -8,7 +8,6 @@ import hashlib
 
 import pytest
 
-
 from nuage.ports.volume_agent import Failed, Uploaded
 from nuage.services.volume.reconcile import VolumeReconciler, read_all
 from tests.support.fake_block_devices import FakeBlockDevices
