@@ -218,6 +218,9 @@ class Backup:
     description: str = ""
     status: str = BackupStatus.CREATING.value
     snapshot_id: str | None = None
+    # A backup of an attached volume reads this snapshot, taken for it by the compute
+    # agent and deleted once the backup is done or failed (Cinder's temp_snapshot_id).
+    temp_snapshot_id: str | None = None
     parent_id: str | None = None
     is_incremental: bool = False
     object_count: int = 0

@@ -104,6 +104,7 @@ volume_backups = Table(
     Column("description", String(255), nullable=False),
     Column("status", String(16), nullable=False),
     Column("snapshot_id", String(36), nullable=True),
+    Column("temp_snapshot_id", String(36), nullable=True),
     Column("parent_id", String(36), nullable=True),
     Column("is_incremental", Boolean, nullable=False),
     Column("object_count", Integer, nullable=False),

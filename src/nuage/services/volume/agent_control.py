@@ -211,12 +211,20 @@ class VolumeAgentControl:
         host = target.host if target is not None else self.p.config.host
         if host != self._host:
             return None
+        read_snapshot = b.snapshot_id
+        if b.status == BackupStatus.CREATING and b.temp_snapshot_id is not None:
+            # An attached volume's backup waits for its snapshot; one that failed or went
+            # is handed over all the same, and the read's failure fails the backup.
+            temp = uow.volume_snapshots.get(b.temp_snapshot_id)
+            if temp is not None and temp.status == SnapshotStatus.CREATING:
+                return None
+            read_snapshot = b.temp_snapshot_id
         key = (self.p.keys.unwrap(target.project_id, target.wrapped_key)
                if target is not None else b"")
         return port.BackupAssignment(
             id=b.id, project_id=b.project_id, status=b.status, volume_id=b.volume_id,
             key=key, backup_key=self.p.keys.unwrap(b.project_id, b.wrapped_key),
-            container=b.container, snapshot_id=b.snapshot_id, parent_id=b.parent_id,
+            container=b.container, snapshot_id=read_snapshot, parent_id=b.parent_id,
             restore_volume_id=b.restore_volume_id)
 
     def record_backup(self, backup_id: str, expected_status: str,
@@ -248,6 +256,29 @@ class VolumeAgentControl:
                     target.restoring_backup_id = None
             if restoring:
                 backup.restore_volume_id = None
+            temp_host = self._drop_temp_snapshot(uow, backup)
             backup.updated_at = now
             uow.commit()
+        if temp_host is not None:
+            # An unattached volume's snapshot is this agent's to delete; an attached
+            # one's the compute agent's (its periodic pass).
+            try:
+                self.p.wake(temp_host)
+            except Exception:
+                log.exception("the volume agent of %s was not woken", temp_host)
         return True
+
+    def _drop_temp_snapshot(self, uow: UnitOfWork, backup: Backup) -> str | None:
+        """The backup of an attached volume is done or failed: its snapshot starts
+        deleting, in the transaction that records the outcome (a crash leaves both or
+        neither). The host whose agent deletes it, if one was asked."""
+        temp_id, backup.temp_snapshot_id = backup.temp_snapshot_id, None
+        if temp_id is None:
+            return None
+        temp = uow.volume_snapshots.get_for_update(temp_id)
+        if temp is None or temp.status == SnapshotStatus.DELETING:
+            return None
+        temp.status = SnapshotStatus.DELETING.value
+        temp.updated_at = self.p.clock.now()
+        volume = uow.volumes.get(temp.volume_id)
+        return volume.host if volume is not None else None

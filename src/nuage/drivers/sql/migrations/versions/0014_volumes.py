@@ -125,6 +125,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=255), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("snapshot_id", sa.String(length=36), nullable=True),
+        sa.Column("temp_snapshot_id", sa.String(length=36), nullable=True),
         sa.Column("parent_id", sa.String(length=36), nullable=True),
         sa.Column("is_incremental", sa.Boolean(), nullable=False),
         sa.Column("object_count", sa.Integer(), nullable=False),
