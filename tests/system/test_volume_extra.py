@@ -92,3 +92,55 @@ def test_image_create_from_a_volume_boots_a_server(live: LiveNuage) -> None:
         nova.delete(sid)
     with contextlib.suppress(AssertionError):
         run_cli(env, "image", "delete", image_id)
+
+
+def _wait_cli(env: dict[str, str], what: str, args: list[str], status: str | None
+              ) -> None:
+    """Until `openstack <args> -f json` shows `status` (None: until it is gone)."""
+    last: list[str] = [""]
+
+    def done() -> bool:
+        result = run_cli(env, *args, "-f", "json", check=False)
+        if result.returncode != 0:
+            last[0] = result.stderr
+            return status is None
+        shown = result.json()
+        last[0] = str(shown)
+        assert shown.get("status") not in ("error", "error_deleting"), shown
+        return status is not None and shown.get("status") == status
+    wait(what, done, VOLUME_TIMEOUT, lambda: last[0], every=2)
+
+
+def test_backup_and_snapshots_of_an_attached_volume(live: LiveNuage) -> None:
+    env = live.client_env()
+    nova = Nova(live)
+    sid = nova.create("holder")
+    try:
+        nova.wait(sid, "ACTIVE", timeout=BOOT_TIMEOUT)
+        made = cli_json(env, "volume", "create", "--size", "1", "attached-data")
+        _wait_volume(env, made["id"], "available")
+        run_cli(env, "server", "add", "volume", sid, made["id"])
+        _wait_volume(env, made["id"], "in-use")
+
+        # Without --force: Cinder's 400.
+        refused = run_cli(env, "volume", "backup", "create", made["id"], check=False)
+        assert refused.returncode != 0
+        backup = cli_json(env, "volume", "backup", "create", "--force", made["id"])
+        _wait_cli(env, "backup available", ["volume", "backup", "show", backup["id"]],
+                  "available")
+        # Its temporary snapshot (taken and deleted through the guest's QEMU) goes.
+        wait("the backup's snapshot deleted",
+             lambda: cli_json(env, "volume", "snapshot", "list") == [], VOLUME_TIMEOUT,
+             lambda: str(cli_json(env, "volume", "snapshot", "list")), every=2)
+        assert _volume(env, made["id"])["status"] == "in-use"
+
+        # A snapshot of the attached volume, taken and deleted while the guest runs.
+        snap = cli_json(env, "volume", "snapshot", "create", "--force", "--volume",
+                        made["id"], "live-snap")
+        _wait_cli(env, "snapshot available", ["volume", "snapshot", "show", snap["id"]],
+                  "available")
+        run_cli(env, "volume", "snapshot", "delete", snap["id"])
+        _wait_cli(env, "snapshot deleted", ["volume", "snapshot", "show", snap["id"]], None)
+        assert nova.show(sid)["status"] == "ACTIVE"
+    finally:
+        nova.delete(sid)
