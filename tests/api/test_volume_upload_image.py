@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from nuage.ports import volume_agent as agent
-from tests.api.conftest import Api
+from tests.api.conftest import AGENT_HOST, Api
 from tests.api.volume_support import Cinder, cinder_error
 
 
@@ -95,3 +95,34 @@ def test_refusals(api: Api, member: Cinder) -> None:
     _, token = api.member_of(other["id"])
     r = Cinder(api, token).action(v["id"], "os-volume_upload_image", {"image_name": "x"})
     cinder_error(r, 404, "itemNotFound")
+
+
+def test_an_attached_volume_is_uploaded_from_a_snapshot(api: Api, member: Cinder) -> None:
+    v = member.volume()
+    r = member.action(v["id"], "os-attach", {"host_name": "h", "mountpoint": "/dev/vdb"})
+    assert r.status_code == 202, r.text
+    r = member.action(v["id"], "os-volume_upload_image", {"image_name": "x", "force": True})
+    assert r.status_code == 202, r.text
+    image_id = r.json()["os-volume_upload_image"]["image_id"]
+    [snap] = member.get("/snapshots").json()["snapshots"]
+    assert (snap["volume_id"], snap["status"]) == (v["id"], "creating")
+    services = api.cloud.volume
+    assert services is not None
+    control = services.agent_control(AGENT_HOST)
+
+    def assigned() -> agent.VolumeAssignment:
+        [a] = [a for a in control.volumes() if a.id == v["id"]]
+        return a
+    # Not before the snapshot is taken (by the holder of the file).
+    first = assigned()
+    assert (first.upload_image_id, first.upload_snapshot_id) == (None, snap["id"])
+    # Read by an upload: it cannot be deleted meanwhile.
+    assert control.record(v["id"], "creating", agent.SnapshotTaken(snap["id"]))
+    r = member.delete(f"/snapshots/{snap['id']}")
+    cinder_error(r, 400, "badRequest")
+    ready = assigned()
+    assert (ready.upload_image_id, ready.upload_snapshot_id) == (image_id, snap["id"])
+    member.agent_record(v["id"], "uploading", agent.Uploaded(image_id))
+    assert member.status(v["id"]) == "in-use"
+    shown = member.get(f"/snapshots/{snap['id']}").json()["snapshot"]
+    assert shown["status"] == "deleting"

@@ -154,8 +154,10 @@ class Volume:
     image_metadata: dict[str, str] = field(default_factory=dict)
     # Size the compute agent is to grow an attached volume to (extend while in-use).
     resize_to: int | None = None
-    # The queued image its content is being uploaded to (status uploading).
+    # The queued image its content is being uploaded to (status uploading), and for an
+    # attached volume (force) the snapshot the upload reads, taken by the compute agent.
     upload_image_id: str | None = None
+    upload_snapshot_id: str | None = None
     # Why the last operation failed (administrators' eyes only).
     error_reason: str | None = None
     launched_at: datetime | None = None

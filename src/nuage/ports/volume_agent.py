@@ -61,8 +61,10 @@ class VolumeAssignment:
     source: SourceOrder | None = None
     attached: bool = False       # a guest holds it (or is about to): hands off
     snapshots: tuple[SnapshotAssignment, ...] = ()
-    # Status "uploading": the queued image its content goes to (raw).
+    # Status "uploading": the queued image its content goes to (raw), and for an
+    # attached volume the snapshot to read (beside the running guest) instead.
     upload_image_id: str | None = None
+    upload_snapshot_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -93,3 +93,26 @@ def test_read_all_cuts_extents_into_chunks() -> None:
             yield 5, 5, False
 
     assert list(read_all(Reader(), chunk=3)) == [b"\0\1\2", b"\3\4", b"\0\0\0", b"\0\0"]
+
+
+def test_an_attached_volume_is_uploaded_from_its_snapshot(
+        agent: VolumeReconciler, control: FakeHostVolumes, devices: FakeBlockDevices,
+        images: FakeImages) -> None:
+    devices.create("v1", SIZE, KEY)
+    devices.write("v1", KEY, 0, b"snapped")
+    devices.snapshot("v1", "s1", KEY)
+    devices.write("v1", KEY, 0, b"later!!")
+    devices.in_use.add("v1")
+    control.add(volume("v1", "uploading", upload_image_id="img-1",
+                       upload_snapshot_id="s1", attached=True))
+    assert agent.pass_once() == 1
+    assert ("reader", "v1") in devices.calls
+    assert images.uploaded["img-1"][1] == _expected(SIZE, {0: b"snapped"})
+
+
+def test_an_upload_waiting_for_its_snapshot_does_nothing(
+        agent: VolumeReconciler, control: FakeHostVolumes, devices: FakeBlockDevices) -> None:
+    devices.create("v1", SIZE, KEY)
+    control.add(volume("v1", "uploading", upload_snapshot_id="s1", attached=True))
+    assert agent.pass_once() == 0
+    assert ("reader", "v1") not in devices.calls

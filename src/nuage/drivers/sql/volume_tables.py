@@ -47,6 +47,7 @@ volumes = Table(
     Column("image_metadata", JSON, nullable=False),
     Column("resize_to", Integer, nullable=True),
     Column("upload_image_id", String(36), nullable=True),
+    Column("upload_snapshot_id", String(36), nullable=True),
     Column("error_reason", Text, nullable=True),
     Column("launched_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),

@@ -61,6 +61,17 @@ class VolumeAgentControl:
             rows = sorted(uow.volumes.find(host=self._host), key=lambda v: v.created_at)
             return [self._assignment(uow, v) for v in rows]
 
+    @staticmethod
+    def _upload_ready(uow: UnitOfWork, v: Volume) -> bool:
+        """An attached volume's upload waits for its snapshot (one that failed or went is
+        handed over all the same: the read fails, and so does the upload)."""
+        if v.status != VolumeStatus.UPLOADING:
+            return False
+        if v.upload_snapshot_id is None:
+            return True
+        snap = uow.volume_snapshots.get(v.upload_snapshot_id)
+        return snap is None or snap.status != SnapshotStatus.CREATING
+
     def _assignment(self, uow: UnitOfWork, v: Volume) -> port.VolumeAssignment:
         snaps = sorted(uow.volume_snapshots.find(volume_id=v.id), key=lambda s: s.created_at)
         size = v.resize_to if v.status == VolumeStatus.EXTENDING and v.resize_to else v.size
@@ -75,8 +86,9 @@ class VolumeAgentControl:
                 or uow.volume_attachments.first(volume_id=v.id) is not None),
             snapshots=tuple(port.SnapshotAssignment(id=s.id, status=s.status)
                             for s in snaps),
-            upload_image_id=(v.upload_image_id if v.status == VolumeStatus.UPLOADING
-                             else None))
+            upload_image_id=v.upload_image_id if self._upload_ready(uow, v) else None,
+            upload_snapshot_id=(v.upload_snapshot_id if v.status == VolumeStatus.UPLOADING
+                                else None))
 
     def _source(self, uow: UnitOfWork, v: Volume) -> port.SourceOrder | None:
         if v.source_image_id is not None:
@@ -156,6 +168,13 @@ class VolumeAgentControl:
             # available and deletes the image); the reason is kept for administrators.
             volume.status = (VolumeStatus.IN_USE if attached else VolumeStatus.AVAILABLE).value
             volume.upload_image_id = None
+            if volume.upload_snapshot_id is not None:
+                # Read: the snapshot goes, by whichever agent holds the file.
+                snap = uow.volume_snapshots.get_for_update(volume.upload_snapshot_id)
+                if snap is not None and snap.status != SnapshotStatus.DELETING:
+                    snap.status = SnapshotStatus.DELETING.value
+                    snap.updated_at = now
+                volume.upload_snapshot_id = None
             if isinstance(outcome, port.Failed):
                 volume.error_reason = outcome.reason
                 log.warning("volume %s: upload failed: %s", volume.id, outcome.reason)

@@ -128,6 +128,11 @@ class VolumeReconciler:
         return changed
 
     def _steps(self, volume: VolumeAssignment) -> list[Step]:
+        if volume.status == "uploading" and volume.upload_image_id is not None and (
+                volume.upload_snapshot_id is not None or not volume.attached):
+            # A snapshot is read beside a running guest: attached or not. (No image id
+            # yet: the snapshot is being taken, by the compute agent or below.)
+            return [self._upload]
         if volume.attached:
             return []
         step = {"creating": self._create, "extending": self._extend,
@@ -197,7 +202,8 @@ class VolumeReconciler:
         def act() -> Outcome:
             if image_id is None:
                 raise SourceUnusable("no image to upload to")
-            with self.devices.reader(volume.id, volume.key) as reader:
+            with self.devices.reader(volume.id, volume.key,
+                                     volume.upload_snapshot_id) as reader:
                 self.images.upload(image_id, read_all(reader), reader.size)
             return Uploaded(image_id)
         return self._act(volume, "uploading", f"upload to image {image_id}", act)

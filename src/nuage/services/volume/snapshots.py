@@ -152,9 +152,10 @@ class SnapshotService(VolumeUseCases):
             if snap.status not in SNAPSHOT_DELETABLE:
                 raise ValidationError(VolumeFault.SNAPSHOT_INVALID_STATUS,
                                       snapshot_id=snap.id, status=snap.status)
-            # A volume being made from it, or a backup, still reads it.
+            # A volume being made from it, an upload or a backup still reads it.
             if uow.volumes.first(source_snapshot_id=snap.id,
-                                 status=VolumeStatus.CREATING.value) is not None or any(
+                                 status=VolumeStatus.CREATING.value) is not None or (
+                    uow.volumes.first(upload_snapshot_id=snap.id) is not None) or any(
                     snap.id in (b.snapshot_id, b.temp_snapshot_id)
                     for b in uow.volume_backups.find(volume_id=snap.volume_id,
                                                      status=BackupStatus.CREATING.value)):

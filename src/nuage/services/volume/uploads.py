@@ -5,18 +5,21 @@ transaction as compute reserves a server snapshot's image, so that its id is ans
 once as Cinder does; then the volume goes `uploading` with the image's id on its row, and
 its host's volume agent reads it in place and streams it into the image (raw), then
 records `Uploaded` (or `Failed`: the image is discarded). Either way the volume is
-`available` (or `in-use`) again. A crash leaves `uploading` and the image id: the next
-pass uploads again (an image already active is left as it is; one cut half way fails
-and is discarded, the volume given back).
+`available` (or `in-use`) again. An attached volume (`force`) is read from a snapshot the
+compute agent takes first (`upload_snapshot_id`), deleted once the outcome is recorded.
+A crash leaves `uploading` and the image id: the next pass uploads again (an image
+already active is left as it is; one cut half way fails and is discarded, the volume
+given back).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
-from nuage.domain.volume import Volume, VolumeStatus, VolumeType
+from nuage.domain.volume import Snapshot, Volume, VolumeStatus, VolumeType
 from nuage.domain.volume_errors import VolumeFault
 from nuage.services.volume.base import VolumeUseCases, volume_target
 
@@ -89,8 +92,7 @@ class VolumeUploadService(VolumeUseCases):
     @staticmethod
     def _check(volume: Volume, req: UploadRequest) -> None:
         if volume.status == VolumeStatus.IN_USE and req.force:
-            # An attached volume is read from a snapshot the guest's QEMU takes: not yet.
-            raise ValidationError(VolumeFault.UPLOAD_UNAVAILABLE)
+            return
         if volume.status != VolumeStatus.AVAILABLE:
             raise ValidationError(VolumeFault.VOLUME_INVALID_STATUS, volume_id=volume.id,
                                   status=volume.status, action="upload_image")
@@ -100,9 +102,23 @@ class VolumeUploadService(VolumeUseCases):
         with self.p.uow(write=True) as uow:
             volume = self.find_volume(uow, ctx, volume_id, for_update=True)
             self._check(volume, req)
+            now = self.p.clock.now()
+            if volume.status == VolumeStatus.IN_USE:
+                # The guest's QEMU holds the file: the compute agent takes a snapshot
+                # (forced), the upload reads it beside the running guest, and it goes
+                # when the upload is recorded (agent_control.py). Not counted in the
+                # snapshot quota: it is the upload's.
+                temp = Snapshot(
+                    id=str(uuid.uuid4()), project_id=volume.project_id,
+                    user_id=ctx.user_id or "", volume_id=volume.id, size=volume.size,
+                    created_at=now, updated_at=now, name=f"image-snap-{image_id}",
+                    description=f"Temporary snapshot of the upload to image {image_id}",
+                    forced=True)
+                uow.volume_snapshots.add(temp)
+                volume.upload_snapshot_id = temp.id
             volume.status = VolumeStatus.UPLOADING.value
             volume.upload_image_id = image_id
-            volume.updated_at = self.p.clock.now()
+            volume.updated_at = now
             self.audit(uow, ctx, "volume.upload_image", "volume", volume.id,
                        volume.project_id, {"image_id": image_id,
                                            "disk_format": req.disk_format})

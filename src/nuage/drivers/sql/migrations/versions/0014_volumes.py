@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("image_metadata", sa.JSON(), nullable=False),
         sa.Column("resize_to", sa.Integer(), nullable=True),
         sa.Column("upload_image_id", sa.String(length=36), nullable=True),
+        sa.Column("upload_snapshot_id", sa.String(length=36), nullable=True),
         sa.Column("error_reason", sa.Text(), nullable=True),
         sa.Column("launched_at", nuage.drivers.sql.types.UtcDateTime(), nullable=True),
         sa.Column("created_at", nuage.drivers.sql.types.UtcDateTime(), nullable=False),
