@@ -57,6 +57,7 @@ def _console(nova: Nova, sid: str) -> str:
     return str(r.json().get("output", "")) if r.status_code == 200 else ""
 
 
+@pytest.mark.timeout(1500)
 def test_image_create_from_a_volume_boots_a_server(live: LiveNuage) -> None:
     env = live.client_env()
     made = cli_json(env, "volume", "create", "--image", "nuage-guest", "--size", "1", "src")
@@ -111,6 +112,7 @@ def _wait_cli(env: dict[str, str], what: str, args: list[str], status: str | Non
     wait(what, done, VOLUME_TIMEOUT, lambda: last[0], every=2)
 
 
+@pytest.mark.timeout(1800)
 def test_backup_and_snapshots_of_an_attached_volume(live: LiveNuage) -> None:
     env = live.client_env()
     nova = Nova(live)
@@ -141,6 +143,15 @@ def test_backup_and_snapshots_of_an_attached_volume(live: LiveNuage) -> None:
                   "available")
         run_cli(env, "volume", "snapshot", "delete", snap["id"])
         _wait_cli(env, "snapshot deleted", ["volume", "snapshot", "show", snap["id"]], None)
+
+        # Uploaded to an image while attached (--force): read from a snapshot too.
+        up = cli_json(env, "image", "create", "--volume", made["id"], "--force",
+                      "from-attached")
+        _wait_cli(env, "image active", ["image", "show", up["image_id"]], "active")
+        _wait_volume(env, made["id"], "in-use")
+        wait("the upload's snapshot deleted",
+             lambda: cli_json(env, "volume", "snapshot", "list") == [], VOLUME_TIMEOUT,
+             lambda: str(cli_json(env, "volume", "snapshot", "list")), every=2)
         assert nova.show(sid)["status"] == "ACTIVE"
     finally:
         nova.delete(sid)
