@@ -102,6 +102,12 @@ def test_in_use_extend_and_forced_snapshot_are_the_compute_agents(vol: Vol) -> N
     [assigned] = [a for a in vol.s.agent_control(HOST).volumes() if a.id == v.volume.id]
     assert assigned.attached
 
+    # Extending through the guest: not detached meanwhile (Cinder's begin_detaching).
+    vol.s.actions.extend(vol.alice, v.volume.id, 3, allow_attached=True)
+    with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
+        b.begin_detach(uow, vol.alice, "srv-1", v.volume.id)
+    assert exc.value.fields["status"] == "extending"
+
 
 def test_boot_from_volume_and_release(vol: Vol) -> None:
     b = binding(vol)

@@ -213,7 +213,10 @@ class VolumeComputeBinding(VolumeUseCases):
                      volume.id)
         if attachment.boot_index == 0:
             raise ValidationError(ComputeFault.SERVER_VOLUME_ROOT_DETACH)
-        if attachment.status != AttachStatus.ATTACHED:
+        # As Cinder's begin_detaching: only an in-use volume (one uploading to an image
+        # or extending through the guest keeps its file open until that is recorded).
+        if (attachment.status != AttachStatus.ATTACHED
+                or volume.status != VolumeStatus.IN_USE):
             raise ValidationError(ComputeFault.SERVER_VOLUME_UNAVAILABLE, volume_id=volume.id,
                                   status=volume.status)
         now = self.p.clock.now()
