@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from nuage.domain.errors import NotFound
 from nuage.ports import volume_agent as agent
 from tests.api.conftest import AGENT_HOST, Api
 from tests.api.volume_support import Cinder, cinder_error
@@ -126,3 +127,21 @@ def test_an_attached_volume_is_uploaded_from_a_snapshot(api: Api, member: Cinder
     assert member.status(v["id"]) == "in-use"
     shown = member.get(f"/snapshots/{snap['id']}").json()["snapshot"]
     assert shown["status"] == "deleting"
+
+
+def test_the_image_port_fills_an_image_once(api: Api, member: Cinder) -> None:
+    """What the agent's upload relies on after a crash: an image already filled is left
+    as it is; one gone is an error (the control plane then discards and gives back)."""
+    v = member.volume()
+    r = member.action(v["id"], "os-volume_upload_image", {"image_name": "x"})
+    image_id = r.json()["os-volume_upload_image"]["image_id"]
+    services = api.cloud.volume
+    assert services is not None and services.ports.images is not None
+    images = services.ports.images
+    images.upload_image(image_id, iter([b"a" * 512, b"b" * 512]), 1024)
+    images.upload_image(image_id, iter([b"never read"]), 10)
+    shown = _image(api, member, image_id)
+    assert shown is not None and (shown["status"], shown["size"]) == ("active", 1024)
+    images.discard_snapshot(image_id, "test")
+    with pytest.raises(NotFound):
+        images.upload_image(image_id, iter([b"x"]), 1)
