@@ -249,7 +249,7 @@ class Cloud:
         # compute's guests boot from (its checks, its format proof).
         images = CachedVolumeImages(ImageCache(
             s.state_dir / "image-cache", self.compute_ports.images, s.image_cache_max_idle,
-            self.overrides.inspector or OsloImageInspector()))
+            self.overrides.inspector or OsloImageInspector()), self.compute_ports.images)
         # Backups are blobs of their own store: the S3 start-up scan removes every blob
         # no object names, and the image store's every blob no image names.
         blobs = FsBlobStore(s.state_dir / "backup-blobs")

@@ -11,7 +11,7 @@ import stat
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -64,6 +64,9 @@ class FileImages:
         raise NotImplementedError
 
     def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
+        raise NotImplementedError
+
+    def upload_image(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
         raise NotImplementedError
 
     def discard_snapshot(self, image_id: str, reason: str) -> None:

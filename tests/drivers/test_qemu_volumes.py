@@ -176,6 +176,10 @@ def test_volumes_attached_detached_kept_and_read_back(hv: QemuHypervisor,
 
         hv.snapshot_volume(a, volume_id, "snap-1")
         hv.snapshot_volume(a, volume_id, "snap-1")   # idempotent
+        # A snapshot deleted while the guest holds the file: through QEMU.
+        hv.snapshot_volume(a, volume_id, "snap-2")
+        hv.delete_snapshot_volume(a, volume_id, "snap-2")
+        hv.delete_snapshot_volume(a, volume_id, "snap-2")   # idempotent
 
         # Detached: the guest lets it go, QEMU closes the file (qemu-img may open it).
         hv.detach_volume(a, volume_id, timeout=60.0)
@@ -186,6 +190,7 @@ def test_volumes_attached_detached_kept_and_read_back(hv: QemuHypervisor,
         assert _volume_fdsets(files) == []
         listed = _snapshots(path, key)
         assert listed.count("snap-1") == 1
+        assert "snap-2" not in listed
 
         # Attached again, then kept across a restart by a driver that lost its keys.
         hv.attach_volume(a, disk)

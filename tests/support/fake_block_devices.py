@@ -11,7 +11,8 @@ operation fail (`fail_next`).
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,8 +157,15 @@ class FakeBlockDevices:
 
     def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
                ) -> AbstractContextManager[BlockReader]:
-        self.connection(volume_id)
-        raise BlockDeviceError("reader not available")
+        self._call("reader", volume_id)
+        volume = self._open(volume_id, key)
+        if snapshot_id is None:
+            self._idle(volume_id)
+            return nullcontext(_Reader(volume.size, dict(volume.content)))
+        if snapshot_id not in volume.snapshots:
+            raise VolumeMissing(f"snapshot {snapshot_id} of volume {volume_id} absent")
+        size, content = volume.snapshots[snapshot_id]
+        return nullcontext(_Reader(size, dict(content)))
 
     def writer(self, volume_id: str, key: VolumeKey) -> AbstractContextManager[BlockWriter]:
         self.connection(volume_id)
@@ -181,6 +189,33 @@ class FakeBlockDevices:
     def _idle(self, volume_id: str) -> None:
         if volume_id in self.in_use:
             raise VolumeBusy(f"volume {volume_id} is in use: Failed to get \"write\" lock")
+
+
+class _Reader:
+    """A volume's content as BlockReader: the written ranges are data, the rest zeros."""
+
+    def __init__(self, size: int, content: Content) -> None:
+        self._size = size
+        self._content = content
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, offset: int, length: int) -> bytes:
+        return read(self._content, self._size, offset, length)
+
+    def allocated(self) -> Iterator[tuple[int, int, bool]]:
+        at = 0
+        for offset, data in sorted(self._content.items()):
+            if offset > at:
+                yield at, offset - at, False
+            end = min(offset + len(data), self._size)
+            if end > max(at, offset):
+                yield max(at, offset), end - max(at, offset), True
+            at = max(at, end)
+        if at < self._size:
+            yield at, self._size - at, False
 
 
 def _check_fits(source_size: int, size: int) -> None:

@@ -32,6 +32,7 @@ from nuage.ports.compute_volumes import (
     Detached,
     Resized,
     ServerVolume,
+    SnapshotDeleted,
     SnapshotTaken,
     VolumeOutcome,
     VolumeRequest,
@@ -50,6 +51,7 @@ class MemoryVolume:
     ready: bool = True
     resize_to: int | None = None
     snapshots: list[str] = field(default_factory=list)
+    delete_snapshots: list[str] = field(default_factory=list)
     deleted: bool = False
 
 
@@ -154,7 +156,8 @@ class MemoryServerVolumes:
                 shown = replace(shown, connection=VolumeConnection(
                     Path(f"/volumes/{a.volume_id}.qcow2")),
                     key=b"k" * 32, resize_to=volume.resize_to,
-                    snapshots=tuple(volume.snapshots))
+                    snapshots=tuple(volume.snapshots),
+                    delete_snapshots=tuple(volume.delete_snapshots))
             out.setdefault(a.server_id, []).append(shown)
         return out
 
@@ -176,6 +179,8 @@ class MemoryServerVolumes:
                 volume.size_gb, volume.resize_to = size, None
             case SnapshotTaken(snapshot_id=snapshot_id):
                 volume.snapshots.remove(snapshot_id)
+            case SnapshotDeleted(snapshot_id=snapshot_id):
+                volume.delete_snapshots.remove(snapshot_id)
         return True
 
     def release(self, uow: UnitOfWork, server_id: str) -> None:
@@ -262,6 +267,11 @@ class MemoryGuestDisks:
         self._running(guest_id)
         self.calls.append(("snapshot_volume", snapshot_id))
 
+    def delete_snapshot_volume(self, guest_id: str, volume_id: str, snapshot_id: str
+                               ) -> None:
+        self._running(guest_id)
+        self.calls.append(("delete_snapshot_volume", snapshot_id))
+
     def provide_keys(self, guest_id: str, disks: tuple[VolumeDisk, ...]) -> None:
         self.calls.append(("provide_keys", guest_id))
         self.keys[guest_id] = tuple(d.volume_id for d in disks)
@@ -291,7 +301,7 @@ class MemoryBlockDevices:
         raise AssertionError("not the compute agent's call")
 
     def delete_snapshot(self, volume_id: str, snapshot_id: str, key: VolumeKey) -> None:
-        raise AssertionError("not the compute agent's call")
+        self.calls.append(("delete_snapshot", snapshot_id))
 
     def connection(self, volume_id: str) -> VolumeConnection:
         raise AssertionError("not the compute agent's call")

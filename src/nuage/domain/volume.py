@@ -75,7 +75,7 @@ VOLUME_TRANSITIONS: dict[VolumeStatus, frozenset[VolumeStatus]] = {
                                        VolumeStatus.ERROR}),
     VolumeStatus.IN_USE: frozenset({VolumeStatus.DETACHING, VolumeStatus.EXTENDING,
                                     VolumeStatus.AVAILABLE, VolumeStatus.ATTACHING,
-                                    VolumeStatus.IN_USE}),
+                                    VolumeStatus.IN_USE, VolumeStatus.UPLOADING}),
     VolumeStatus.DETACHING: frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE}),
     VolumeStatus.DELETING: frozenset({VolumeStatus.ERROR_DELETING}),
     VolumeStatus.ERROR: frozenset({VolumeStatus.DELETING}),
@@ -154,6 +154,10 @@ class Volume:
     image_metadata: dict[str, str] = field(default_factory=dict)
     # Size the compute agent is to grow an attached volume to (extend while in-use).
     resize_to: int | None = None
+    # The queued image its content is being uploaded to (status uploading), and for an
+    # attached volume (force) the snapshot the upload reads, taken by the compute agent.
+    upload_image_id: str | None = None
+    upload_snapshot_id: str | None = None
     # Why the last operation failed (administrators' eyes only).
     error_reason: str | None = None
     launched_at: datetime | None = None
@@ -216,6 +220,9 @@ class Backup:
     description: str = ""
     status: str = BackupStatus.CREATING.value
     snapshot_id: str | None = None
+    # A backup of an attached volume reads this snapshot, taken for it by the compute
+    # agent and deleted once the backup is done or failed (Cinder's temp_snapshot_id).
+    temp_snapshot_id: str | None = None
     parent_id: str | None = None
     is_incremental: bool = False
     object_count: int = 0

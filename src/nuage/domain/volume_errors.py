@@ -38,6 +38,9 @@ class VolumeFault(FaultCode):
     DETACH_ROOT = "volume.detach_root"
     # No image service configured for os-volume_upload_image. Fields: none.
     UPLOAD_UNAVAILABLE = "volume.upload_unavailable"
+    # An upload's disk_format, container_format or visibility nuage does not make.
+    # Fields: field, value.
+    UPLOAD_FORMAT_INVALID = "volume.upload_format_invalid"
     # --- snapshots ---
     # The volume is attached and `force` was not given. Fields: volume_id, status.
     SNAPSHOT_NEEDS_FORCE = "snapshot.needs_force"

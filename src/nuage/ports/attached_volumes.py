@@ -29,9 +29,11 @@ class ServerVolume:
     connection: VolumeConnection | None = None
     key: VolumeKey | None = None
     # Work only the holder of the open file can do: grow the disk to this size (an
-    # extend of an in-use volume), take these snapshots (forced snapshots), in order.
+    # extend of an in-use volume), take these snapshots (forced snapshots), in order,
+    # and delete these (any snapshot of the volume being deleted while it is attached).
     resize_to: int | None = None
     snapshots: tuple[str, ...] = ()
+    delete_snapshots: tuple[str, ...] = ()
     # The volume is still being created (boot from volume): the agent waits for it.
     ready: bool = True
 
@@ -63,4 +65,9 @@ class SnapshotTaken:
     snapshot_id: str
 
 
-VolumeOutcome = Attached | AttachFailed | Detached | Resized | SnapshotTaken
+@dataclass(frozen=True)
+class SnapshotDeleted:
+    snapshot_id: str
+
+
+VolumeOutcome = Attached | AttachFailed | Detached | Resized | SnapshotTaken | SnapshotDeleted

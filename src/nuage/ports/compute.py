@@ -5,6 +5,7 @@ A port rather than a direct call so that a remote agent can fetch over HTTP late
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,6 +44,13 @@ class ImageSource(Protocol):
 
     def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
         """Fill a reserved image from a local file; it becomes active."""
+        ...
+
+    def upload_image(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
+        """Fill a reserved image with `size` bytes streamed from `chunks` (a volume read
+        in place: no local file); it becomes active. Blocking. An image already active
+        is left as it is (a repeated call after a crash); one that is neither queued nor
+        active (deleted, or an upload cut half way): an error, and the caller discards."""
         ...
 
     def discard_snapshot(self, image_id: str, reason: str) -> None:

@@ -18,7 +18,8 @@ and hot-plugs it through the hypervisor -> `record` `Attached` (volume `in-use`)
 (volume `detaching`) -> the agent unplugs -> `Detached` (attachment gone, volume
 `available`). The guest's QEMU holds an attached volume's file, so extending an in-use
 volume and a forced snapshot of one are the compute agent's work too (`resize_to`,
-`snapshots` on ServerVolume, outcomes `Resized`, `SnapshotTaken`).
+`snapshots` on ServerVolume, outcomes `Resized`, `SnapshotTaken`), and so is deleting a
+snapshot of an attached volume (`delete_snapshots`, outcome `SnapshotDeleted`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from nuage.ports.attached_volumes import (
     Detached,
     Resized,
     ServerVolume,
+    SnapshotDeleted,
     SnapshotTaken,
     VolumeOutcome,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "Resized",
     "ServerVolume",
     "ServerVolumes",
+    "SnapshotDeleted",
     "SnapshotTaken",
     "VolumeOutcome",
     "VolumeRequest",

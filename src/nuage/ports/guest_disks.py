@@ -69,6 +69,13 @@ class GuestDisks(Protocol):
         nothing to do). Not running: HypervisorError (BlockDevices does it instead)."""
         ...
 
+    def delete_snapshot_volume(self, guest_id: str, volume_id: str, snapshot_id: str
+                               ) -> None:
+        """Drop the internal snapshot `snapshot_id` of an attached volume's file, through
+        QEMU, in a running or paused guest (absent: nothing to do). Not running:
+        HypervisorError (BlockDevices does it instead)."""
+        ...
+
     def provide_keys(self, guest_id: str, disks: tuple[VolumeDisk, ...]) -> None:
         """The keys a (re)start of the guest needs for its volumes, held in memory until
         the guest is destroyed. Volumes not recorded for the guest are ignored."""

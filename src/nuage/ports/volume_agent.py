@@ -23,6 +23,7 @@ hypervisor (ports/compute_volumes.py). `VolumeAssignment.attached` says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,6 +61,10 @@ class VolumeAssignment:
     source: SourceOrder | None = None
     attached: bool = False       # a guest holds it (or is about to): hands off
     snapshots: tuple[SnapshotAssignment, ...] = ()
+    # Status "uploading": the queued image its content goes to (raw), and for an
+    # attached volume the snapshot to read (beside the running guest) instead.
+    upload_image_id: str | None = None
+    upload_snapshot_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,13 @@ class Deleted:
 
 
 @dataclass(frozen=True)
+class Uploaded:
+    """The volume's content is in the image `image_id` (active now)."""
+
+    image_id: str
+
+
+@dataclass(frozen=True)
 class SnapshotTaken:
     snapshot_id: str
 
@@ -126,7 +138,8 @@ class Failed:
     snapshot_id: str | None = None
 
 
-Outcome = Created | Extended | Deleted | SnapshotTaken | SnapshotDeleted | Failed
+Outcome = (Created | Extended | Deleted | Uploaded | SnapshotTaken | SnapshotDeleted
+           | Failed)
 
 
 class HostVolumes(Protocol):
@@ -162,10 +175,18 @@ class ImageUnavailable(Exception):
 
 class VolumeImages(Protocol):
     """A local plaintext copy of a Glance image, for a volume created from it (the host's
-    image cache serves it, as it does for servers' root disks)."""
+    image cache serves it, as it does for servers' root disks), and the way a volume's
+    content reaches an image (os-volume_upload_image)."""
 
     def local(self, image_id: str, project_id: str) -> ImageFile:
         """The cached copy of the image, fetched first if need be (blocking), once
         `project_id` is shown allowed to see it. ImageUnavailable otherwise. The file
         stays while the volume is written (the cache evicts only idle images)."""
+        ...
+
+    def upload(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
+        """Fill the queued image `image_id` with `size` bytes streamed from `chunks` (a
+        volume read in place: nothing touches the disk in plaintext). Blocking. An image
+        already active is left as it is (the call repeated after a crash); one neither
+        queued nor active (deleted meanwhile, an upload cut half way): an exception."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,12 @@ class MemoryImages:
         old = self.images[image_id]
         self.images[image_id] = ImageInfo(old.id, old.name, "active", disk_format, 0, 0,
                                           len(self.uploaded[image_id]), old.properties)
+
+    def upload_image(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
+        self.uploaded[image_id] = b"".join(chunks)
+        old = self.images[image_id]
+        self.images[image_id] = ImageInfo(old.id, old.name, "active", old.disk_format, 0, 0,
+                                          size, old.properties)
 
     def discard_snapshot(self, image_id: str, reason: str) -> None:
         self.discarded.append(image_id)

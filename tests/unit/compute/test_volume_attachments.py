@@ -202,6 +202,24 @@ def test_resize_and_snapshot_go_through_qemu_when_running_and_the_file_when_stop
     assert pending(world, vid) == (3, None, [])
 
 
+def test_a_snapshot_of_an_attached_volume_is_deleted_through_qemu_or_the_file(
+        world: World) -> None:
+    sid = world.running()
+    vid = world.volumes.add("p1")
+    world.compute.volume_attachments.attach(member(), sid, vid)
+    world.reconciler.run_once()
+    volume = world.volumes.volumes[vid]
+    volume.delete_snapshots = ["snap-1"]
+    world.reconciler.run_once()
+    assert ("delete_snapshot_volume", "snap-1") in world.disks.calls
+    assert volume.delete_snapshots == [] and world.devices.calls == []
+    world.act(sid, "stop")
+    volume.delete_snapshots = ["snap-2"]
+    world.reconciler.run_once()
+    assert world.devices.calls == [("delete_snapshot", "snap-2")]
+    assert volume.delete_snapshots == []
+
+
 def test_keys_are_provided_before_a_start(world: World) -> None:
     sid = world.running()
     vid = world.volumes.add("p1")

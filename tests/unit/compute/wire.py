@@ -33,7 +33,7 @@ OUTCOMES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
 
 VOLUME_OUTCOMES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     volumes_port.Attached, volumes_port.AttachFailed, volumes_port.Detached,
-    volumes_port.Resized, volumes_port.SnapshotTaken)}
+    volumes_port.Resized, volumes_port.SnapshotTaken, volumes_port.SnapshotDeleted)}
 
 
 def _json(value: Any) -> Any:

@@ -5,7 +5,9 @@ fake BlockDevices' image files."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from nuage.ports.block_devices import GIB, ImageFile
@@ -74,7 +76,8 @@ class FakeHostVolumes:
                 self.failures[volume_id] = outcome.reason
                 self.rows[volume_id] = dataclasses.replace(row, status={
                     "creating": "error", "extending": "error_extending",
-                    "deleting": "error_deleting"}[expected_status])
+                    "deleting": "error_deleting",
+                    "uploading": "available"}[expected_status])
             else:
                 size = outcome.size_gb if isinstance(outcome, Created | Extended) else 0
                 self.rows[volume_id] = dataclasses.replace(row, status="available",
@@ -100,6 +103,19 @@ class FakeImages:
     def __init__(self, devices: FakeBlockDevices) -> None:
         self.devices = devices
         self.asked: list[tuple[str, str]] = []
+        # image id -> (bytes streamed, sha256 of them, size announced)
+        self.uploaded: dict[str, tuple[int, str, int]] = {}
+        self.fail_upload: str | None = None
+
+    def upload(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
+        digest = hashlib.sha256()
+        count = 0
+        for chunk in chunks:
+            digest.update(chunk)
+            count += len(chunk)
+            if self.fail_upload is not None:
+                raise ImageUnavailable(self.fail_upload)
+        self.uploaded[image_id] = (count, digest.hexdigest(), size)
 
     def local(self, image_id: str, project_id: str) -> ImageFile:
         self.asked.append((image_id, project_id))

@@ -85,6 +85,29 @@ def test_in_use_extend_and_forced_snapshot_are_the_compute_agents(vol: Vol) -> N
     assert (info.volume.status, info.volume.size) == ("in-use", 2)
     assert vol.s.snapshots.get(vol.alice, snap.id).status == "available"
 
+    # Deleting it while the volume is attached: the compute agent's too.
+    vol.s.snapshots.delete(vol.alice, snap.id)
+    with vol.uow() as uow:
+        [view] = b.describe(uow, ["srv-1"], for_agent=True)["srv-1"]
+    assert (view.snapshots, view.delete_snapshots) == ((), (snap.id,))
+    with vol.uow(write=True) as uow:
+        assert b.record(uow, sv.attachment_id, "attached",
+                        cv.SnapshotDeleted(snapshot_id=snap.id))
+        assert not b.record(uow, sv.attachment_id, "attached",
+                            cv.SnapshotDeleted(snapshot_id=snap.id))
+        uow.commit()
+    with pytest.raises(NotFound):
+        vol.s.snapshots.get(vol.alice, snap.id)
+    # The volume agent leaves it to the compute agent.
+    [assigned] = [a for a in vol.s.agent_control(HOST).volumes() if a.id == v.volume.id]
+    assert assigned.attached
+
+    # Extending through the guest: not detached meanwhile (Cinder's begin_detaching).
+    vol.s.actions.extend(vol.alice, v.volume.id, 3, allow_attached=True)
+    with vol.uow(write=True) as uow, pytest.raises(ValidationError) as exc:
+        b.begin_detach(uow, vol.alice, "srv-1", v.volume.id)
+    assert exc.value.fields["status"] == "extending"
+
 
 def test_boot_from_volume_and_release(vol: Vol) -> None:
     b = binding(vol)

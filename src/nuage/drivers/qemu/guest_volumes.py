@@ -87,6 +87,15 @@ class QemuGuestDisks:
                                       "running")
             volumes.snapshot(files.qmp, volume_id, snapshot_id)
 
+    def delete_snapshot_volume(self, guest_id: str, volume_id: str, snapshot_id: str
+                               ) -> None:
+        files = self._existing(guest_id)
+        with files.lock():
+            if files.live_qemu_pid() is None:
+                raise HypervisorError("cannot delete a snapshot of a volume of a guest that "
+                                      "is not running")
+            volumes.delete_snapshot(files.qmp, volume_id, snapshot_id)
+
     def provide_keys(self, guest_id: str, disks: tuple[VolumeDisk, ...]) -> None:
         files = self._existing(guest_id)
         recorded = {v.volume_id for v in files.read_record().volumes}

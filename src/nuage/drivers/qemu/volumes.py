@@ -257,6 +257,23 @@ def snapshot(socket: Path, volume_id: str, snapshot_id: str) -> None:
     qmp.run_qmp(socket, body, timeout=120.0)
 
 
+def delete_snapshot(socket: Path, volume_id: str, snapshot_id: str) -> None:
+    """Drop the qcow2 node's internal snapshot of that name, if it has one."""
+    check_volume_id(volume_id)
+
+    async def body(client: QMPClient) -> None:
+        node = (await _nodes(client)).get(format_node(volume_id))
+        if node is None:
+            raise HypervisorError(f"volume {volume_id} is not attached")
+        existing = node.get("image", {}).get("snapshots", ())
+        if not any(snap.get("name") == snapshot_id for snap in existing):
+            return
+        await client.execute("blockdev-snapshot-delete-internal-sync",
+                             {"device": format_node(volume_id), "name": snapshot_id})
+
+    qmp.run_qmp(socket, body, timeout=120.0)
+
+
 # --- at launch ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,8 +200,10 @@ class CachedVolumeImages:
     """The VolumeImages port (ports/volume_agent.py) over the host's image cache: a volume
     made from an image is copied from the same proven plaintext copy guests boot from."""
 
-    def __init__(self, cache: ImageCache) -> None:
+    def __init__(self, cache: ImageCache, images: ImageSource | None = None) -> None:
         self.cache = cache
+        # Where volumes are uploaded to (os-volume_upload_image): Glance, as compute sees it.
+        self.images = images
 
     def local(self, image_id: str, project_id: str) -> ImageFile:
         owner = RequestContext(request_id="volume-agent", user_id="nuage-volume",
@@ -216,4 +218,9 @@ class CachedVolumeImages:
             # The volume driver copies qcow2 and raw; an ISO or VMDK is not a disk to copy.
             raise ImageUnavailable(f"image {image_id}: disk format {disk_format}")
         return ImageFile(cached.path, "qcow2" if disk_format == "qcow2" else "raw")
+
+    def upload(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
+        if self.images is None:
+            raise ImageUnavailable("no image service to upload to")
+        self.images.upload_image(image_id, chunks, size)
 

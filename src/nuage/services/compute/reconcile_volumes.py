@@ -11,7 +11,8 @@ attachment's status (HostAssignments.record_volume).
 - `resize_to` (an extend of an in-use volume) -> through QEMU if the guest runs or is
   paused, else on the file (BlockDevices.extend) -> `Resized`.
 - `snapshots` (forced snapshots of an in-use volume) -> through QEMU, or on the file ->
-  `SnapshotTaken`, one by one.
+  `SnapshotTaken`, one by one; `delete_snapshots` (its snapshots being deleted) the
+  same way -> `SnapshotDeleted`.
 
 A suspended guest is left alone (its saved device set must match on resume): its
 volumes' work waits until it runs again, as a paused guest's detach does (a paused guest
@@ -35,6 +36,7 @@ from nuage.ports.attached_volumes import (
     Detached,
     Resized,
     ServerVolume,
+    SnapshotDeleted,
     SnapshotTaken,
     VolumeOutcome,
 )
@@ -178,6 +180,8 @@ class VolumeSteps:
             changed += self._resize(server, volume, volume.resize_to, observed)
         for snapshot_id in volume.snapshots:
             changed += self._snapshot(server, volume, snapshot_id, observed)
+        for snapshot_id in volume.delete_snapshots:
+            changed += self._delete_snapshot(server, volume, snapshot_id, observed)
         return changed
 
     def _attach(self, server: ServerAssignment, volume: ServerVolume) -> int:
@@ -222,6 +226,16 @@ class VolumeSteps:
         else:
             return 0
         return self._record(volume, volume.status, SnapshotTaken(snapshot_id))
+
+    def _delete_snapshot(self, server: ServerAssignment, volume: ServerVolume,
+                         snapshot_id: str, observed: PowerState) -> int:
+        if observed in _LIVE and self.disks is not None:
+            self.disks.delete_snapshot_volume(server.id, volume.volume_id, snapshot_id)
+        elif observed == PowerState.SHUTDOWN and self.devices is not None and volume.key:
+            self.devices.delete_snapshot(volume.volume_id, snapshot_id, volume.key)
+        else:
+            return 0
+        return self._record(volume, volume.status, SnapshotDeleted(snapshot_id))
 
     def _record(self, volume: ServerVolume, expected: str, outcome: VolumeOutcome) -> int:
         return 1 if self.control.record_volume(volume.attachment_id, expected, outcome) else 0

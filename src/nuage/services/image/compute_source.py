@@ -7,6 +7,7 @@ agent can be given one that fetches over HTTP (the service areas are independent
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from nuage.domain.context import RequestContext
@@ -57,13 +58,22 @@ class LocalImageSource:
         return image.id
 
     def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
+        with source.open("rb") as f:
+            self._upload(image_id, iter(lambda: f.read(1 << 20), b""),
+                         source.stat().st_size)
+
+    def upload_image(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
+        if self._images.get(AGENT, image_id).status == "active":
+            return
+        self._upload(image_id, chunks, size)
+
+    def _upload(self, image_id: str, chunks: Iterable[bytes], size: int) -> None:
         image = self._images.get(AGENT, image_id)
         ctx = _owner(image.owner)
-        upload = self._data.begin_upload(ctx, image_id, source.stat().st_size)
+        upload = self._data.begin_upload(ctx, image_id, size)
         try:
-            with source.open("rb") as f:
-                while chunk := f.read(1 << 20):
-                    upload.write(chunk)
+            for chunk in chunks:
+                upload.write(chunk)
         except BaseException as exc:
             self._data.abort_upload(ctx, upload, exc)
             raise

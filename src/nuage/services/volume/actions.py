@@ -191,6 +191,8 @@ class VolumeActionService(VolumeUseCases):
             if status is not None:
                 volume.status = status
                 volume.resize_to = None
+                volume.upload_image_id = None
+                volume.upload_snapshot_id = None
             if attach_status is not None:
                 volume.attach_status = attach_status
             volume.updated_at = self.p.clock.now()

@@ -61,6 +61,17 @@ class VolumeAgentControl:
             rows = sorted(uow.volumes.find(host=self._host), key=lambda v: v.created_at)
             return [self._assignment(uow, v) for v in rows]
 
+    @staticmethod
+    def _upload_ready(uow: UnitOfWork, v: Volume) -> bool:
+        """An attached volume's upload waits for its snapshot (one that failed or went is
+        handed over all the same: the read fails, and so does the upload)."""
+        if v.status != VolumeStatus.UPLOADING:
+            return False
+        if v.upload_snapshot_id is None:
+            return True
+        snap = uow.volume_snapshots.get(v.upload_snapshot_id)
+        return snap is None or snap.status != SnapshotStatus.CREATING
+
     def _assignment(self, uow: UnitOfWork, v: Volume) -> port.VolumeAssignment:
         snaps = sorted(uow.volume_snapshots.find(volume_id=v.id), key=lambda s: s.created_at)
         size = v.resize_to if v.status == VolumeStatus.EXTENDING and v.resize_to else v.size
@@ -74,7 +85,10 @@ class VolumeAgentControl:
                 v.attach_status != AttachStatus.DETACHED
                 or uow.volume_attachments.first(volume_id=v.id) is not None),
             snapshots=tuple(port.SnapshotAssignment(id=s.id, status=s.status)
-                            for s in snaps))
+                            for s in snaps),
+            upload_image_id=v.upload_image_id if self._upload_ready(uow, v) else None,
+            upload_snapshot_id=(v.upload_snapshot_id if v.status == VolumeStatus.UPLOADING
+                                else None))
 
     def _source(self, uow: UnitOfWork, v: Volume) -> port.SourceOrder | None:
         if v.source_image_id is not None:
@@ -97,6 +111,8 @@ class VolumeAgentControl:
     # -- outcomes -------------------------------------------------------------------------
     def record(self, volume_id: str, expected_status: str, outcome: port.Outcome) -> bool:
         now = self.p.clock.now()
+        # An upload that failed: its image will never be filled (discarded after the commit).
+        discard: str | None = None
         with self.p.uow(write=True) as uow:
             volume = uow.volumes.get_for_update(volume_id)
             if volume is None or volume.host != self._host:
@@ -107,12 +123,20 @@ class VolumeAgentControl:
             elif volume.status != expected_status:
                 return False
             else:
+                if (isinstance(outcome, port.Failed)
+                        and volume.status == VolumeStatus.UPLOADING):
+                    discard = volume.upload_image_id
                 written = self._record_volume(uow, volume, outcome)
             if not written:
                 return False
             if not isinstance(outcome, port.Deleted):
                 volume.updated_at = now
             uow.commit()
+        if discard is not None and self.p.images is not None:
+            try:
+                self.p.images.discard_snapshot(discard, "the volume's upload failed")
+            except Exception:
+                log.exception("image %s of a failed upload not discarded", discard)
         return True
 
     def _record_volume(self, uow: UnitOfWork, volume: Volume, outcome: port.Outcome) -> bool:
@@ -138,6 +162,22 @@ class VolumeAgentControl:
             volume.status = (VolumeStatus.IN_USE if attached else VolumeStatus.AVAILABLE).value
         elif isinstance(outcome, port.Deleted):
             drop_volume(uow, volume)
+        elif isinstance(outcome, port.Uploaded | port.Failed) and (
+                volume.status == VolumeStatus.UPLOADING):
+            # Uploaded or not, the volume is as it was (Cinder: a failed upload leaves it
+            # available and deletes the image); the reason is kept for administrators.
+            volume.status = (VolumeStatus.IN_USE if attached else VolumeStatus.AVAILABLE).value
+            volume.upload_image_id = None
+            if volume.upload_snapshot_id is not None:
+                # Read: the snapshot goes, by whichever agent holds the file.
+                snap = uow.volume_snapshots.get_for_update(volume.upload_snapshot_id)
+                if snap is not None and snap.status != SnapshotStatus.DELETING:
+                    snap.status = SnapshotStatus.DELETING.value
+                    snap.updated_at = now
+                volume.upload_snapshot_id = None
+            if isinstance(outcome, port.Failed):
+                volume.error_reason = outcome.reason
+                log.warning("volume %s: upload failed: %s", volume.id, outcome.reason)
         elif isinstance(outcome, port.Failed):
             failed = _FAILED_STATUS.get(VolumeStatus(volume.status), VolumeStatus.ERROR)
             volume.status = failed.value
@@ -190,12 +230,20 @@ class VolumeAgentControl:
         host = target.host if target is not None else self.p.config.host
         if host != self._host:
             return None
+        read_snapshot = b.snapshot_id
+        if b.status == BackupStatus.CREATING and b.temp_snapshot_id is not None:
+            # An attached volume's backup waits for its snapshot; one that failed or went
+            # is handed over all the same, and the read's failure fails the backup.
+            temp = uow.volume_snapshots.get(b.temp_snapshot_id)
+            if temp is not None and temp.status == SnapshotStatus.CREATING:
+                return None
+            read_snapshot = b.temp_snapshot_id
         key = (self.p.keys.unwrap(target.project_id, target.wrapped_key)
                if target is not None else b"")
         return port.BackupAssignment(
             id=b.id, project_id=b.project_id, status=b.status, volume_id=b.volume_id,
             key=key, backup_key=self.p.keys.unwrap(b.project_id, b.wrapped_key),
-            container=b.container, snapshot_id=b.snapshot_id, parent_id=b.parent_id,
+            container=b.container, snapshot_id=read_snapshot, parent_id=b.parent_id,
             restore_volume_id=b.restore_volume_id)
 
     def record_backup(self, backup_id: str, expected_status: str,
@@ -227,6 +275,29 @@ class VolumeAgentControl:
                     target.restoring_backup_id = None
             if restoring:
                 backup.restore_volume_id = None
+            temp_host = self._drop_temp_snapshot(uow, backup)
             backup.updated_at = now
             uow.commit()
+        if temp_host is not None:
+            # An unattached volume's snapshot is this agent's to delete; an attached
+            # one's the compute agent's (its periodic pass).
+            try:
+                self.p.wake(temp_host)
+            except Exception:
+                log.exception("the volume agent of %s was not woken", temp_host)
         return True
+
+    def _drop_temp_snapshot(self, uow: UnitOfWork, backup: Backup) -> str | None:
+        """The backup of an attached volume is done or failed: its snapshot starts
+        deleting, in the transaction that records the outcome (a crash leaves both or
+        neither). The host whose agent deletes it, if one was asked."""
+        temp_id, backup.temp_snapshot_id = backup.temp_snapshot_id, None
+        if temp_id is None:
+            return None
+        temp = uow.volume_snapshots.get_for_update(temp_id)
+        if temp is None or temp.status == SnapshotStatus.DELETING:
+            return None
+        temp.status = SnapshotStatus.DELETING.value
+        temp.updated_at = self.p.clock.now()
+        volume = uow.volumes.get(temp.volume_id)
+        return volume.host if volume is not None else None

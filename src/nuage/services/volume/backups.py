@@ -18,6 +18,7 @@ from nuage.domain.volume import (
     AttachStatus,
     Backup,
     BackupStatus,
+    Snapshot,
     SnapshotStatus,
     Volume,
     VolumeStatus,
@@ -91,9 +92,22 @@ class BackupService(VolumeUseCases):
                 parent_id=parent.id if cmd.incremental and parent else None,
                 is_incremental=cmd.incremental,
                 availability_zone=volume.availability_zone, data_timestamp=now)
+            if volume.status == VolumeStatus.IN_USE and cmd.snapshot_id is None:
+                # The guest's QEMU holds the file: the compute agent takes a snapshot
+                # (forced), the backup reads it beside the running guest, and it goes
+                # when the backup is recorded (agent_control.py), as Cinder's temporary
+                # snapshot does. Not counted in the snapshot quota: it is the backup's.
+                temp = Snapshot(
+                    id=str(uuid.uuid4()), project_id=volume.project_id,
+                    user_id=ctx.user_id or "", volume_id=volume.id, size=volume.size,
+                    created_at=now, updated_at=now, name=f"backup-snap-{backup.id}",
+                    description=f"Temporary snapshot of backup {backup.id}", forced=True)
+                uow.volume_snapshots.add(temp)
+                backup.temp_snapshot_id = temp.id
             uow.volume_backups.add(backup)
             self.audit(uow, ctx, "backup.create", "backup", backup.id, backup.project_id,
-                        {"volume_id": volume.id, "incremental": cmd.incremental})
+                        {"volume_id": volume.id, "incremental": cmd.incremental,
+                         "temp_snapshot_id": backup.temp_snapshot_id})
             uow.commit()
         self.wake([volume.host])
         return backup

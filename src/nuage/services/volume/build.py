@@ -12,6 +12,7 @@ from nuage.services.volume.compute_binding import VolumeComputeBinding
 from nuage.services.volume.quotas import VolumeQuotaService
 from nuage.services.volume.snapshots import SnapshotService
 from nuage.services.volume.types import VolumeTypeService
+from nuage.services.volume.uploads import VolumeUploadService
 from nuage.services.volume.volumes import VolumeService
 
 
@@ -23,6 +24,7 @@ class VolumeServices:
     types: VolumeTypeService
     quotas: VolumeQuotaService
     backups: BackupService
+    uploads: VolumeUploadService
     # Compute's ServerVolumes port (its servers' volumes), served by these use cases.
     compute_binding: VolumeComputeBinding
     ports: VolumePorts
@@ -40,5 +42,6 @@ def build_volume(ports: VolumePorts) -> VolumeServices:
         volumes=volumes, actions=VolumeActionService(ports, quotas),
         snapshots=SnapshotService(ports, quotas), types=VolumeTypeService(ports),
         quotas=quotas, backups=BackupService(ports, quotas, volumes),
+        uploads=VolumeUploadService(ports),
         compute_binding=VolumeComputeBinding(ports, quotas), ports=ports,
         config_max_page=ports.config.max_page)

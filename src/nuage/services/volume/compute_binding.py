@@ -213,7 +213,10 @@ class VolumeComputeBinding(VolumeUseCases):
                      volume.id)
         if attachment.boot_index == 0:
             raise ValidationError(ComputeFault.SERVER_VOLUME_ROOT_DETACH)
-        if attachment.status != AttachStatus.ATTACHED:
+        # As Cinder's begin_detaching: only an in-use volume (one uploading to an image
+        # or extending through the guest keeps its file open until that is recorded).
+        if (attachment.status != AttachStatus.ATTACHED
+                or volume.status != VolumeStatus.IN_USE):
             raise ValidationError(ComputeFault.SERVER_VOLUME_UNAVAILABLE, volume_id=volume.id,
                                   status=volume.status)
         now = self.p.clock.now()
@@ -269,16 +272,19 @@ class VolumeComputeBinding(VolumeUseCases):
             except Exception:
                 log.exception("no connection for volume %s on %s", v.id, v.host)
                 ready = False
-        forced = sorted((s for s in uow.volume_snapshots.find(volume_id=v.id)
-                         if s.forced and s.status == SnapshotStatus.CREATING),
-                        key=lambda s: s.created_at)
+        snaps = sorted(uow.volume_snapshots.find(volume_id=v.id), key=lambda s: s.created_at)
+        forced = [s for s in snaps if s.forced and s.status == SnapshotStatus.CREATING]
+        # The guest's QEMU holds the file: every snapshot of it being deleted is its work
+        # (the volume agent leaves attached volumes alone).
+        doomed = [s for s in snaps if s.status == SnapshotStatus.DELETING]
         return port.ServerVolume(
             attachment_id=view.attachment_id, volume_id=v.id, server_id=view.server_id,
             device=view.device, status=a.status, size_gb=v.size, tag=a.tag,
             delete_on_termination=a.delete_on_termination, boot_index=a.boot_index,
             connection=connection, key=self.key_of(v.project_id, v.wrapped_key),
             resize_to=(v.resize_to if v.status == VolumeStatus.EXTENDING else None),
-            snapshots=tuple(s.id for s in forced), ready=ready)
+            snapshots=tuple(s.id for s in forced),
+            delete_snapshots=tuple(s.id for s in doomed), ready=ready)
 
     # -- the compute agent's outcomes -------------------------------------------------------
     def record(self, uow: UnitOfWork, attachment_id: str, expected_status: str,
@@ -311,6 +317,12 @@ class VolumeComputeBinding(VolumeUseCases):
             snap.status = SnapshotStatus.AVAILABLE.value
             snap.progress = "100%"
             snap.updated_at = now
+        elif isinstance(outcome, port.SnapshotDeleted):
+            snap = uow.volume_snapshots.get_for_update(outcome.snapshot_id)
+            if (snap is None or snap.volume_id != volume.id
+                    or snap.status != SnapshotStatus.DELETING):
+                return False
+            uow.volume_snapshots.delete(snap)
         else:
             return False
         a.updated_at = now

@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from nuage.ports.block_devices import (
     GIB,
     BlockDevices,
+    BlockReader,
     CopyOf,
     Source,
     VolumeBusy,
@@ -38,6 +39,7 @@ from nuage.ports.volume_agent import (
     Outcome,
     SnapshotDeleted,
     SnapshotTaken,
+    Uploaded,
     VolumeAssignment,
     VolumeImages,
 )
@@ -50,6 +52,8 @@ PARALLEL_VOLUMES = 2
 # control plane after this pass read the list is not an orphan, and an operator who moved
 # a database back has time to notice before data goes.
 ORPHAN_GRACE = 3600.0
+# One read of a volume being uploaded to an image: the only part of it in memory.
+UPLOAD_CHUNK = 4 << 20
 
 
 class SourceUnusable(Exception):
@@ -124,10 +128,15 @@ class VolumeReconciler:
         return changed
 
     def _steps(self, volume: VolumeAssignment) -> list[Step]:
+        if volume.status == "uploading" and volume.upload_image_id is not None and (
+                volume.upload_snapshot_id is not None or not volume.attached):
+            # A snapshot is read beside a running guest: attached or not. (No image id
+            # yet: the snapshot is being taken, by the compute agent or below.)
+            return [self._upload]
         if volume.attached:
             return []
         step = {"creating": self._create, "extending": self._extend,
-                "deleting": self._delete}.get(volume.status)
+                "deleting": self._delete, "uploading": self._upload}.get(volume.status)
         if step is not None:
             return [step]
         return [self._snapshot_step(s.id, s.status) for s in volume.snapshots
@@ -182,6 +191,22 @@ class VolumeReconciler:
             self.devices.delete(volume.id)
             return Deleted()
         return self._act(volume, "deleting", "delete", act)
+
+    def _upload(self, volume: VolumeAssignment) -> bool:
+        """os-volume_upload_image: the volume read in place (NBD, no plaintext on disk)
+        and streamed into its queued image as raw. Repeated after a crash: an image
+        already active is left, one cut half way fails (the control plane discards it
+        and gives the volume back)."""
+        image_id = volume.upload_image_id
+
+        def act() -> Outcome:
+            if image_id is None:
+                raise SourceUnusable("no image to upload to")
+            with self.devices.reader(volume.id, volume.key,
+                                     volume.upload_snapshot_id) as reader:
+                self.images.upload(image_id, read_all(reader), reader.size)
+            return Uploaded(image_id)
+        return self._act(volume, "uploading", f"upload to image {image_id}", act)
 
     def _snapshot_step(self, snapshot_id: str, status: str
                        ) -> Callable[[VolumeAssignment], bool]:
@@ -276,6 +301,18 @@ class VolumeReconciler:
             del self._orphans_seen[vid]
             removed += 1
         return removed
+
+
+def read_all(reader: BlockReader, chunk: int = UPLOAD_CHUNK) -> Iterator[bytes]:
+    """The reader's whole content in order, `chunk` bytes at a time; ranges it reports
+    unallocated are zeros made here, not read."""
+    zeros = bytes(chunk)
+    for offset, length, has_data in reader.allocated():
+        end = offset + length
+        while offset < end:
+            n = min(chunk, end - offset)
+            yield reader.read(offset, n) if has_data else zeros[:n]
+            offset += n
 
 
 def _reason(what: str, exc: Exception) -> str:

@@ -16,6 +16,7 @@ from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.volume import (
     SNAPSHOT_DELETABLE,
+    BackupStatus,
     Snapshot,
     SnapshotStatus,
     VolumeStatus,
@@ -151,9 +152,13 @@ class SnapshotService(VolumeUseCases):
             if snap.status not in SNAPSHOT_DELETABLE:
                 raise ValidationError(VolumeFault.SNAPSHOT_INVALID_STATUS,
                                       snapshot_id=snap.id, status=snap.status)
-            # A volume being made from it still reads it.
+            # A volume being made from it, an upload or a backup still reads it.
             if uow.volumes.first(source_snapshot_id=snap.id,
-                                 status=VolumeStatus.CREATING.value) is not None:
+                                 status=VolumeStatus.CREATING.value) is not None or (
+                    uow.volumes.first(upload_snapshot_id=snap.id) is not None) or any(
+                    snap.id in (b.snapshot_id, b.temp_snapshot_id)
+                    for b in uow.volume_backups.find(volume_id=snap.volume_id,
+                                                     status=BackupStatus.CREATING.value)):
                 raise ValidationError(VolumeFault.SNAPSHOT_INVALID_STATUS,
                                       snapshot_id=snap.id, status="in-use")
             snap.status = SnapshotStatus.DELETING.value

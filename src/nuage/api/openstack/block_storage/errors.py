@@ -104,6 +104,8 @@ WORDING: dict[FaultCode, Wording] = {
     VolumeFault.DETACH_ROOT: "Invalid volume: Volume {volume_id} is the root volume of its "
                              "server and cannot be detached.",
     VolumeFault.UPLOAD_UNAVAILABLE: "Uploading a volume to an image is not available.",
+    VolumeFault.UPLOAD_FORMAT_INVALID: "Invalid input received: {field} {value} is not "
+                                       "supported (volumes are uploaded as raw, bare).",
     VolumeFault.SNAPSHOT_NEEDS_FORCE: "Invalid volume: Volume {volume_id} status must be "
                                       "available, but current status is: {status}.",
     VolumeFault.SNAPSHOT_INVALID_STATUS: "Invalid snapshot: Snapshot {snapshot_id} status "

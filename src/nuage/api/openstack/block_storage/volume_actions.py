@@ -12,11 +12,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.block_storage.deps import Deps, caller
+from nuage.api.openstack.block_storage.render import ts, volume_type
 from nuage.api.openstack.block_storage.requests import bool_field, size_field, text_field
 from nuage.api.openstack.common.body import json_object
-from nuage.api.openstack.common.http import call, empty
+from nuage.api.openstack.common.http import call, empty, reply
 from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
+from nuage.services.volume.uploads import UploadRequest
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,36 @@ async def reset_status(a: ActionCall) -> Response:
     return empty(202)
 
 
+async def upload_image(a: ActionCall) -> Response:
+    """Cinder's os-volume_upload_image: the answer names the new (queued) image; the
+    volume is `uploading` until its host's agent filled it. visibility and protected
+    from 3.1."""
+    f = a.fields()
+    name = text_field(f, "image_name")
+    if not name:
+        raise ValidationError("Invalid input received: 'image_name' is a required "
+                              "property.")
+    newer = a.version >= (3, 1)
+    req = UploadRequest(
+        image_name=name, force=bool_field(f, "force"),
+        disk_format=text_field(f, "disk_format") or "raw",
+        container_format=text_field(f, "container_format") or "bare",
+        visibility=(text_field(f, "visibility") if newer else None) or "private",
+        protected=bool_field(f, "protected") if newer else False)
+    started = await call(a.d.s.uploads.upload_to_image, a.ctx, a.volume_id, req)
+    v = started.volume
+    body: dict[str, Any] = {
+        "id": v.id, "updated_at": ts(v.updated_at), "status": v.status,
+        "display_description": v.description or None, "size": v.size,
+        "volume_type": (volume_type(started.volume_type)
+                        if started.volume_type is not None else None),
+        "image_id": started.image_id, "container_format": req.container_format,
+        "disk_format": req.disk_format, "image_name": req.image_name}
+    if newer:
+        body.update({"visibility": req.visibility, "protected": req.protected})
+    return reply({"os-volume_upload_image": body}, 202)
+
+
 async def force_delete(a: ActionCall) -> Response:
     await call(a.d.s.volumes.delete, a.ctx, a.volume_id, force=True)
     return empty(202)
@@ -135,6 +167,7 @@ ACTIONS: dict[str, tuple[Handler, tuple[int, int]]] = {
     "os-detach": (detach, (3, 0)),
     "os-reset_status": (reset_status, (3, 0)),
     "os-force_delete": (force_delete, (3, 0)),
+    "os-volume_upload_image": (upload_image, (3, 0)),
 }
 
 
