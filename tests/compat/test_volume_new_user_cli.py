@@ -76,6 +76,7 @@ done
 """
 
 
+@pytest.mark.timeout(1800)
 def test_a_new_user_attaches_snapshots_and_backs_up_a_volume_with_the_cli(
         live_nuage: LiveNuage, admin_env: dict[str, str], tmp_path: Path) -> None:
     env = admin_env
