@@ -54,6 +54,7 @@ echo NUAGE-WRITE-TIMEOUT
 
 # Mounts every disk that appears (read-only, once per serial: the attached volume, later
 # the restored one) and reports the file on it; the root disk has no filesystem to mount.
+# Written as it is (no str.format): single braces.
 READER = """#!/bin/sh
 (
 seen=" "
@@ -64,7 +65,7 @@ for i in $(seq 1 3600); do
     [ -n "$s" ] || continue
     case "$seen" in *" $s "*) continue ;; esac
     seen="$seen$s "
-    if mount -o ro -t ext4 /dev/${{d##*/}} /mnt/vol 2>/dev/null; then
+    if mount -o ro -t ext4 /dev/${d##*/} /mnt/vol 2>/dev/null; then
       echo "NUAGE-READ $s $(cat /mnt/vol/hello.txt)"
       umount /mnt/vol
       echo "NUAGE-UNMOUNTED $s"
