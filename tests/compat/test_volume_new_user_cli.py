@@ -152,11 +152,22 @@ def test_a_new_user_attaches_snapshots_and_backs_up_a_volume_with_the_cli(
     read_again = re.compile(rf"NUAGE-READ {restored['id'][:SERIAL]} NUAGE-DATA {marker}")
     wait("the restored content", lambda: read_again.search(console(second)) is not None,
          BOOT_TIMEOUT, lambda: console(second))
+    # The clone of the snapshot has the file too, on a disk of its new size.
+    run_cli(env, "server", "add", "volume", second, clone["id"])
+    read_clone = re.compile(rf"NUAGE-READ {clone['id'][:SERIAL]} NUAGE-DATA {marker}")
+    wait("the clone's content", lambda: read_clone.search(console(second)) is not None,
+         BOOT_TIMEOUT, lambda: console(second))
+    assert (f"added serial={clone['id'][:SERIAL]} size={2 * 1024 ** 3}"
+            in console(second))
+    # The detach earlier showed as a removal only (not as a resize to 0 first).
+    assert "resized size=0" not in console(second)
 
     # Everything goes, with the CLI.
     run_cli(env, "server", "delete", "--wait", first, second)
     wait("the restored volume detached by the delete",
          status_is("volume", restored["id"], "available"), VOLUME_TIMEOUT)
+    wait("the clone detached by the delete",
+         status_is("volume", clone["id"], "available"), VOLUME_TIMEOUT)
     run_cli(env, "volume", "backup", "delete", backup["id"])
     run_cli(env, "volume", "snapshot", "delete", snapshot["id"])
     wait("the snapshot gone", lambda: snapshot["id"] not in {
