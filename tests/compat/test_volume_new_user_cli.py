@@ -111,7 +111,8 @@ def test_a_new_user_attaches_snapshots_and_backs_up_a_volume_with_the_cli(
     wait("the volume in-use", status_is("volume", volume["id"], "in-use"), VOLUME_TIMEOUT)
     attachments = cli("volume", "show", volume["id"])["attachments"]
     assert [a["server_id"] for a in attachments] == [first]
-    wait("the writer's console", lambda: "NUAGE-WROTE" in console(first), BOOT_TIMEOUT,
+    # Unmounted before the detach, as a user would.
+    wait("the writer's console", lambda: "NUAGE-UNMOUNTED" in console(first), BOOT_TIMEOUT,
          lambda: console(first))
     assert f"NUAGE-WROTE {volume['id'][:SERIAL]} NUAGE-DATA {marker}" in console(first)
 
@@ -120,7 +121,8 @@ def test_a_new_user_attaches_snapshots_and_backs_up_a_volume_with_the_cli(
     wait("the volume detached", status_is("volume", volume["id"], "available"),
          VOLUME_TIMEOUT)
     run_cli(env, "server", "add", "volume", second, volume["id"])
-    read = re.compile(rf"NUAGE-READ {volume['id'][:SERIAL]} NUAGE-DATA {marker}")
+    read = re.compile(rf"NUAGE-READ {volume['id'][:SERIAL]} NUAGE-DATA {marker}\n"
+                      rf"[\s\S]*NUAGE-UNMOUNTED {volume['id'][:SERIAL]}")
     wait("the reader's console", lambda: read.search(console(second)) is not None,
          BOOT_TIMEOUT, lambda: console(second))
     run_cli(env, "server", "remove", "volume", second, volume["id"])
