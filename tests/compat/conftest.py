@@ -197,3 +197,19 @@ def token_for(http: httpx.Client, username: str, password: str,
     response = http.post("/auth/tokens", json=password_auth(username, password, project_id))
     assert response.status_code == 201, response.text
     return response.headers["X-Subject-Token"]
+
+
+@pytest.fixture(scope="session")
+def volume_server(admin_conn: openstack.connection.Connection) -> Iterator[Any]:
+    """One running guest (no NIC: no datapath needed) that the volume compat tests
+    attach their volumes to, shared by them: every guest costs a TCG boot."""
+    conn = admin_conn
+    image = image_v2(conn).find_image("nuage-guest", ignore_missing=False)
+    flavor = min(conn.compute.flavors(), key=lambda f: (f.ram, f.vcpus))
+    server = conn.compute.create_server(name=unique("vol-host"), image_id=image.id,
+                                        flavor_id=flavor.id, networks="none")
+    try:
+        yield conn.compute.wait_for_server(server, status="ACTIVE", wait=600)
+    finally:
+        conn.compute.delete_server(server, ignore_missing=True)
+        conn.compute.wait_for_delete(server, wait=600)

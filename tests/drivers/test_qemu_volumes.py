@@ -184,6 +184,8 @@ def test_volumes_attached_detached_kept_and_read_back(hv: QemuHypervisor,
         # Detached: the guest lets it go, QEMU closes the file (qemu-img may open it).
         hv.detach_volume(a, volume_id, timeout=60.0)
         _wait_for(hv, a, r"nuage-disk: vdb removed")
+        # The kernel zeroes a departing disk's capacity first: not a resize to 0.
+        assert "vdb resized size=0" not in hv.console_output(a)
         hv.detach_volume(a, volume_id)               # idempotent
         assert hv.volumes(a) == {}
         assert files.read_record().volumes == ()
