@@ -54,15 +54,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     live.start(timeout=240)
     try:
         cloud = Cloud(live)
+        cloud.cinder("PUT", f"os-quota-sets/{cloud.project}", {"quota_set": {
+            "volumes": 50, "gigabytes": 100, "snapshots": 50, "backups": 50}})
         yield World(live, cloud, cloud.boot_guest("crash"), root / "tmp")
     finally:
         live.close()
 
 
-def wait_for_tool(live: LiveNuage, tool: str, timeout: float = 120) -> None:
-    """Until this cloud runs `tool` (the agent is at work)."""
-    wait(f"a {tool} of this cloud", lambda: bool(host_processes(live, tool)), timeout,
-         every=0.02)
+def wait_for_tool(live: LiveNuage, tool: str, word: str, timeout: float = 120) -> None:
+    """Until this cloud runs `tool` with `word` on its command line (the agent is at
+    work on it: `qemu-img info` runs on every pass, so the word tells which call)."""
+    wait(f"a {tool} {word} of this cloud",
+         lambda: any(f" {word} " in p for p in host_processes(live, tool)), timeout,
+         every=0.01)
 
 
 def settled(w: World) -> dict[str, str]:
@@ -166,7 +170,7 @@ def test_crash_right_after_a_forced_snapshot(world: World) -> None:
 def test_crash_while_a_backup_reads(world: World) -> None:
     volume = new_volume(world, "backup-now")
     backup = world.cloud.create_backup(volume)
-    wait_for_tool(world.live, "qemu-nbd")
+    wait_for_tool(world.live, "qemu-nbd", "--read-only")
     world.crash()
     assert_consistent(world)
     assert world.cloud.backup(backup)["status"] == "available"
@@ -185,7 +189,7 @@ def test_crash_right_after_a_backup_of_an_attached_volume(world: World) -> None:
 def test_crash_while_a_clone_is_copied(world: World) -> None:
     source = new_volume(world, "source")
     clone = world.cloud.create_volume("clone", source_volid=source)
-    wait_for_tool(world.live, "qemu-img")
+    wait_for_tool(world.live, "qemu-img", "convert")
     world.crash()
     statuses = assert_consistent(world)
     assert statuses[clone] == statuses[source] == "available"
@@ -203,3 +207,11 @@ def test_crash_while_attaching_and_detaching_at_once(world: World) -> None:
     world.crash()
     statuses = assert_consistent(world)
     assert (statuses[staying], statuses[going]) == ("in-use", "available")
+
+
+def test_crash_while_a_volume_is_created(world: World) -> None:
+    """qemu-img create spends seconds on LUKS's PBKDF2 benchmark: a `.part` is on disk."""
+    volume = world.cloud.create_volume("created-now")
+    wait_for_tool(world.live, "qemu-img", "create")
+    world.crash()
+    assert assert_consistent(world)[volume] == "available"
