@@ -6,10 +6,11 @@ import pytest
 
 from nuage.domain.errors import ValidationError
 from nuage.domain.volume_errors import VolumeFault
+from nuage.ports import compute_volumes as cv
 from nuage.ports import volume_agent as agent
 from nuage.services.volume.backups import NewBackup
 from nuage.services.volume.base import ListQuery
-from tests.unit.volume.conftest import Vol
+from tests.unit.volume.conftest import HOST, Vol
 
 
 def test_backup_and_restore(vol: Vol) -> None:
@@ -45,3 +46,19 @@ def test_backup_and_restore(vol: Vol) -> None:
 def _q() -> ListQuery:
 
     return ListQuery()
+
+
+def test_a_forced_backup_of_an_attached_volume_is_read_beside_its_guest(vol: Vol) -> None:
+    # Found end to end: the agent must know the guest holds the file (it reads sharing
+    # the guest's lock); a detached volume's backup is read with the lock taken.
+    v, other = vol.volume(size=1), vol.volume(size=1)
+    binding = vol.s.compute_binding
+    with vol.uow(write=True) as uow:
+        sv = binding.reserve(uow, vol.alice, "srv-1", "p-a", HOST, v.volume.id)
+        assert binding.record(uow, sv.attachment_id, "attaching",
+                              cv.Attached(device="/dev/vdb"))
+        uow.commit()
+    forced = vol.s.backups.create(vol.alice, NewBackup(volume_id=v.volume.id, force=True))
+    plain = vol.s.backups.create(vol.alice, NewBackup(volume_id=other.volume.id))
+    attached = {a.id: a.attached for a in vol.agent.backups()}
+    assert attached == {forced.id: True, plain.id: False}
