@@ -215,3 +215,26 @@ def test_crash_while_a_volume_is_created(world: World) -> None:
     wait_for_tool(world.live, "qemu-img", "create")
     world.crash()
     assert assert_consistent(world)[volume] == "available"
+
+
+def test_crash_while_a_forced_backup_reads_an_attached_volume(world: World) -> None:
+    volume = new_volume(world, "backup-attached-reading")
+    world.cloud.attach(world.server, volume)
+    world.cloud.wait_volume(volume, "in-use")
+    backup = world.cloud.create_backup(volume, force=True)
+    wait_for_tool(world.live, "qemu-nbd", "--read-only")
+    world.crash()
+    assert assert_consistent(world)[volume] == "in-use"
+    assert world.cloud.backup(backup)["status"] == "available"
+
+
+def test_crash_while_a_restore_writes(world: World) -> None:
+    volume = new_volume(world, "restore-source")
+    backup = world.cloud.create_backup(volume)
+    world.cloud.wait_backup(backup)
+    target = world.cloud.cinder("POST", f"backups/{backup}/restore", {"restore": {}},
+                                202)["restore"]["volume_id"]
+    wait_for_tool(world.live, "qemu-nbd", "--socket")
+    world.crash()
+    assert assert_consistent(world)[target] == "available"
+    assert world.cloud.backup(backup)["status"] == "available"
