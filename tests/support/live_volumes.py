@@ -163,12 +163,15 @@ def host_processes(live: LiveNuage, *names: str) -> list[str]:
     return found
 
 
-def all_cmdlines() -> dict[int, bytes]:
+def all_cmdlines(environ: bool = False) -> dict[int, bytes]:
+    """Every process's command line (and, if asked, its environment after a NUL)."""
     out: dict[int, bytes] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             with contextlib.suppress(OSError):
                 out[int(proc.name)] = (proc / "cmdline").read_bytes()
+                if environ:
+                    out[int(proc.name)] += b"\0" + (proc / "environ").read_bytes()
     return out
 
 

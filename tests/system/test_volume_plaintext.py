@@ -3,8 +3,8 @@ marker, repeated over 4 MiB) to its attached volume; the volume is snapshotted (
 through QEMU), cloned from that snapshot, backed up (forced) and the backup restored into a
 new volume, whose content the guest reads back. Then no file under the state directory
 (volumes, backup blobs, database, logs, the guests' files) nor in the server's TMPDIR holds
-the marker, and no file and no process's command line holds any volume or backup key (raw,
-base64, hex)."""
+the marker, and no file and no process's command line or environment holds any volume or
+backup key (raw, base64, hex)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ echo "nuage-test: vdc $(dd if=/dev/vdc bs=1M count=4 2>/dev/null | md5sum)" > /d
 
 
 class CmdlineWatch:
-    """Every process command line seen while the operations run (qemu-img and qemu-nbd
-    live only for a call: a look at the end would miss them)."""
+    """Every process's command line and environment seen while the operations run
+    (qemu-img and qemu-nbd live only for a call: a look at the end would miss them)."""
 
     def __init__(self) -> None:
         self.seen: set[bytes] = set()
@@ -58,7 +58,7 @@ class CmdlineWatch:
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.seen.update(all_cmdlines().values())
+            self.seen.update(all_cmdlines(environ=True).values())
             self.stop.wait(0.05)
 
     def __enter__(self) -> CmdlineWatch:
@@ -68,7 +68,7 @@ class CmdlineWatch:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
-        self.seen.update(all_cmdlines().values())
+        self.seen.update(all_cmdlines(environ=True).values())
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +145,6 @@ def test_no_volume_plaintext_or_key_on_disk(live: LiveNuage) -> None:
         holders = [name for name, data in files.items() if secret in data]
         assert not holders, f"{label} in {holders}"
         shown = [line for line in watch.seen if secret in line]
-        assert not shown, f"{label} on a command line: {shown}"
+        assert not shown, f"{label} on a command line or in an environment: {shown}"
     # The watch did see the tools at work.
     assert any(b"qemu-img" in line for line in watch.seen)
