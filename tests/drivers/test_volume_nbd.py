@@ -258,6 +258,16 @@ def test_a_volume_open_for_writing_is_busy_for_another_writer(volume: Path) -> N
     assert servers_on(volume) == []
 
 
+def test_a_shared_reader_reads_beside_the_holder(volume: Path) -> None:
+    # A forced backup of an attached volume: the guest's QEMU holds the file's lock.
+    with open_writer(volume, KEY) as writer:
+        writer.write(0, b"held and written" * 4096)
+        writer.flush()
+        with open_reader(volume, KEY, shared=True) as reader:
+            assert reader.read(0, 16 * 4096) == b"held and written" * 4096
+    assert servers_on(volume) == []
+
+
 def test_large_requests_are_split_to_the_servers_limit(
         volume: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nbd_client, "_DEFAULT_MAX_PAYLOAD", 64 * 1024)

@@ -155,8 +155,8 @@ class FakeBlockDevices:
             raise VolumeMissing(f"volume {volume_id} absent")
         return VolumeConnection(self.directory / f"{volume_id}.qcow2")
 
-    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
-               ) -> AbstractContextManager[BlockReader]:
+    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None,
+               shared: bool = False) -> AbstractContextManager[BlockReader]:
         self._call("reader", volume_id)
         volume = self._open(volume_id, key)
         if snapshot_id is None:

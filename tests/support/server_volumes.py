@@ -306,8 +306,8 @@ class MemoryBlockDevices:
     def connection(self, volume_id: str) -> VolumeConnection:
         raise AssertionError("not the compute agent's call")
 
-    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
-               ) -> AbstractContextManager[BlockReader]:
+    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None,
+               shared: bool = False) -> AbstractContextManager[BlockReader]:
         raise AssertionError("not the compute agent's call")
 
     def writer(self, volume_id: str, key: VolumeKey) -> AbstractContextManager[BlockWriter]:

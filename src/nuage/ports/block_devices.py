@@ -166,10 +166,12 @@ class BlockDevices(Protocol):
         """How a guest opens the volume. Absent: VolumeMissing."""
         ...
 
-    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
-               ) -> AbstractContextManager[BlockReader]:
+    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None,
+               shared: bool = False) -> AbstractContextManager[BlockReader]:
         """Read the volume (or a snapshot of it) in place; not while a running guest has
-        it open unless reading a snapshot. Absent: VolumeMissing."""
+        it open (VolumeBusy) unless reading a snapshot, or `shared`: the current content
+        read beside the guest's writes (a forced backup of an attached volume, as
+        Cinder's of an in-use one). Absent: VolumeMissing."""
         ...
 
     def writer(self, volume_id: str, key: VolumeKey) -> AbstractContextManager[BlockWriter]:

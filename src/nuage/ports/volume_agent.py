@@ -82,6 +82,7 @@ class BackupAssignment:
     snapshot_id: str | None = None
     parent_id: str | None = None  # incremental: the backup it builds on
     restore_volume_id: str | None = None
+    attached: bool = False        # creating: a guest has the volume open (a forced backup)
 
 
 # -- outcomes. The control plane turns each into the new status; the agent never names

@@ -14,6 +14,7 @@ from nuage.ports.block_devices import (
     BlockWriter,
     Source,
     StoredVolume,
+    VolumeBusy,
     VolumeConnection,
     VolumeKey,
     VolumeMissing,
@@ -74,6 +75,7 @@ class MemoryBlockDevices:
 
     def __init__(self) -> None:
         self.volumes: dict[str, _Stored] = {}
+        self.in_use: set[str] = set()    # volumes a running guest holds open
 
     def stored(self) -> dict[str, StoredVolume]:
         return {volume_id: StoredVolume(volume_id, held.volume.size,
@@ -107,10 +109,12 @@ class MemoryBlockDevices:
             raise VolumeMissing(volume_id)
         return VolumeConnection(Path("/memory") / volume_id)
 
-    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
-               ) -> AbstractContextManager[BlockReader]:
+    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None,
+               shared: bool = False) -> AbstractContextManager[BlockReader]:
         held = self._held(volume_id, key)
         if snapshot_id is None:
+            if volume_id in self.in_use and not shared:
+                raise VolumeBusy(volume_id)
             return _opened(held.volume)
         if snapshot_id not in held.snapshots:
             raise VolumeMissing(f"{volume_id}@{snapshot_id}")

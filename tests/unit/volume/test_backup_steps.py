@@ -116,6 +116,24 @@ def test_an_incremental_backup_builds_on_its_parent(world: World) -> None:
     assert manifest is not None and manifest.parent_id == "bk-1"
 
 
+def test_a_forced_backup_of_an_attached_volume_reads_beside_the_guest(
+        world: World) -> None:
+    # Found end to end: the guest's QEMU holds the file, and the backup's reader failed on
+    # its lock. An attached volume's backup shares it; a detached one's still must not.
+    world.devices.in_use.add("vol-1")
+    content = bytes(world.devices.volumes["vol-1"].volume.data)
+    world.control.ask(creating("bk-1", attached=True))
+    world.control.ask(creating("bk-2"))
+    run(world)
+    assert isinstance(world.control.last("bk-1"), BackupDone)
+    assert isinstance(world.control.last("bk-2"), Failed)
+    world.devices.create("vol-2", SIZE, TARGET_KEY)
+    world.control.ask(creating("bk-1", status="restoring", restore_volume_id="vol-2",
+                               key=TARGET_KEY))
+    run(world)
+    assert world.devices.volumes["vol-2"].volume.data == content
+
+
 def test_a_backup_of_a_snapshot_reads_the_snapshot(world: World) -> None:
     world.devices.snapshot("vol-1", "snap-1", VOLUME_KEY)
     snapshot_content = bytes(world.devices.volumes["vol-1"].volume.data)

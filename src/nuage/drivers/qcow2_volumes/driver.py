@@ -237,10 +237,10 @@ class Qcow2Volumes:
     def connection(self, volume_id: str) -> VolumeConnection:
         return VolumeConnection(self._existing(volume_id))
 
-    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None
-               ) -> AbstractContextManager[BlockReader]:
+    def reader(self, volume_id: str, key: VolumeKey, snapshot_id: str | None = None,
+               shared: bool = False) -> AbstractContextManager[BlockReader]:
         path = self._existing(volume_id)
-        return nbd.open_reader(path, key, snapshot_id)
+        return nbd.open_reader(path, key, snapshot_id, shared)
 
     def writer(self, volume_id: str, key: VolumeKey) -> AbstractContextManager[BlockWriter]:
         path = self._existing(volume_id)

@@ -176,8 +176,8 @@ def _merged(extents: list[tuple[int, int, bool]]) -> Iterator[tuple[int, int, bo
 
 
 @contextmanager
-def _served(path: Path, key: VolumeKey, *, writable: bool, snapshot_id: str | None
-            ) -> Iterator[_NbdVolume]:
+def _served(path: Path, key: VolumeKey, *, writable: bool, snapshot_id: str | None,
+            shared: bool = False) -> Iterator[_NbdVolume]:
     if not path.exists():
         raise VolumeMissing(f"no volume file {path}")
     run_dir = Path(tempfile.mkdtemp(prefix=_RUN_PREFIX))  # mode 0700
@@ -188,7 +188,7 @@ def _served(path: Path, key: VolumeKey, *, writable: bool, snapshot_id: str | No
         read_fd, secret = _secret_pipe(key)
         try:
             process = subprocess.Popen(
-                _server_command(path, socket_path, secret, writable, snapshot_id),
+                _server_command(path, socket_path, secret, writable, snapshot_id, shared),
                 pass_fds=(read_fd,), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
@@ -205,15 +205,16 @@ def _served(path: Path, key: VolumeKey, *, writable: bool, snapshot_id: str | No
 
 
 def _server_command(path: Path, socket_path: Path, secret: str, writable: bool,
-                    snapshot_id: str | None) -> list[str]:
+                    snapshot_id: str | None, shared: bool = False) -> list[str]:
     command = ["setpriv", "--pdeathsig", "KILL",
                "qemu-nbd", "--object", secret, "--socket", str(socket_path)]
     if writable:
         return [*command, "--image-opts", _image_opts(path)]
     # A snapshot may be read while a guest runs on the volume (its clusters are never
-    # rewritten in place while it exists): share the guest's lock.
+    # rewritten in place while it exists): share the guest's lock. So is the current
+    # content when the caller says so (`shared`: a forced backup of an attached volume).
     command += ["--read-only", "--image-opts",
-                _image_opts(path, force_share=snapshot_id is not None)]
+                _image_opts(path, force_share=snapshot_id is not None or shared)]
     if snapshot_id is not None:
         command += ["--load-snapshot", f"snapshot.name={_opt(snapshot_id)}"]
     return command
@@ -274,12 +275,12 @@ def _listening(socket_path: Path) -> bool:
     return True
 
 
-def open_reader(path: Path, key: VolumeKey, snapshot_id: str | None = None
-                ) -> AbstractContextManager[BlockReader]:
+def open_reader(path: Path, key: VolumeKey, snapshot_id: str | None = None,
+                shared: bool = False) -> AbstractContextManager[BlockReader]:
     """The volume's plaintext (or its snapshot `snapshot_id`'s), read-only, for the
     context's duration. No file: VolumeMissing; the wrong key or a qemu failure:
     BlockDeviceError; a guest holds the volume (current content): VolumeBusy."""
-    return _served(path, key, writable=False, snapshot_id=snapshot_id)
+    return _served(path, key, writable=False, snapshot_id=snapshot_id, shared=shared)
 
 
 def open_writer(path: Path, key: VolumeKey) -> AbstractContextManager[BlockWriter]:

@@ -244,7 +244,9 @@ class VolumeAgentControl:
             id=b.id, project_id=b.project_id, status=b.status, volume_id=b.volume_id,
             key=key, backup_key=self.p.keys.unwrap(b.project_id, b.wrapped_key),
             container=b.container, snapshot_id=read_snapshot, parent_id=b.parent_id,
-            restore_volume_id=b.restore_volume_id)
+            restore_volume_id=b.restore_volume_id,
+            # Held by a guest (a forced backup reads its temporary snapshot beside it).
+            attached=target is not None and target.attach_status != AttachStatus.DETACHED)
 
     def record_backup(self, backup_id: str, expected_status: str,
                       outcome: port.BackupDone | port.Failed) -> bool:

@@ -57,7 +57,8 @@ def _create(backup: BackupAssignment, devices: BlockDevices,
         parent = engine.read_manifest(backup.parent_id, backup.backup_key)
         if parent is None:
             raise BackupError(f"parent backup {backup.parent_id} has no manifest")
-    with devices.reader(backup.volume_id, backup.key, backup.snapshot_id) as reader:
+    with devices.reader(backup.volume_id, backup.key, backup.snapshot_id,
+                        shared=backup.attached) as reader:
         manifest = engine.backup(reader, backup.id, backup.backup_key, parent)
     return BackupDone(size_gb=_gigabytes(manifest.size), object_count=manifest.written)
 
