@@ -51,6 +51,7 @@ class MemoryVolume:
     resize_to: int | None = None
     snapshots: list[str] = field(default_factory=list)
     deleted: bool = False
+    image_id: str | None = None
 
 
 class MemoryServerVolumes:
@@ -60,9 +61,10 @@ class MemoryServerVolumes:
         self.released: list[str] = []
 
     # -- what a test sets up ---------------------------------------------------------------
-    def add(self, project_id: str, size_gb: int = 1, volume_id: str | None = None
-            ) -> str:
-        volume = MemoryVolume(volume_id or str(uuid.uuid4()), project_id, size_gb)
+    def add(self, project_id: str, size_gb: int = 1, volume_id: str | None = None,
+            image_id: str | None = None) -> str:
+        volume = MemoryVolume(volume_id or str(uuid.uuid4()), project_id, size_gb,
+                              image_id=image_id)
         self.volumes[volume.id] = volume
         return volume.id
 
@@ -73,6 +75,10 @@ class MemoryServerVolumes:
         return None
 
     # -- the port ---------------------------------------------------------------------------
+    def source_image(self, ctx: RequestContext, volume_id: str) -> str | None:
+        volume = self.volumes.get(volume_id)
+        return volume.image_id if volume and volume.project_id == ctx.project_id else None
+
     def check(self, uow: UnitOfWork, ctx: RequestContext,
               requests: tuple[VolumeRequest, ...], count: int) -> None:
         for request in requests:
