@@ -234,6 +234,18 @@ def test_boot_from_volume_shows_no_image(nova: Nova, servers: Servers,
     assert r.status_code == 202, r.text
     sid = r.json()["server"]["id"]
     assert nova.get(f"/servers/{sid}", token).json()["server"]["image"] == ""
+    # An existing volume made from an image: the guest is made with that image (the
+    # agent's spawn needs one), the API still shows "".
+    made = volumes.add(project, image_id=servers.image_id)
+    r = _create(nova, token, imageRef="", block_device_mapping_v2=[{
+        "source_type": "volume", "destination_type": "volume", "uuid": made,
+        "boot_index": 0}])
+    assert r.status_code == 202, r.text
+    sid = r.json()["server"]["id"]
+    assert nova.get(f"/servers/{sid}", token).json()["server"]["image"] == ""
+    with nova.api.cloud.compute_ports.uow() as uow:
+        stored = uow.servers.get(sid)
+        assert stored is not None and stored.image_id == servers.image_id
     # The legacy syntax: the volume on the root device is the boot volume.
     other = volumes.add(project)
     r = nova.post("/servers", {"server": {

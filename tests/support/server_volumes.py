@@ -53,6 +53,7 @@ class MemoryVolume:
     snapshots: list[str] = field(default_factory=list)
     delete_snapshots: list[str] = field(default_factory=list)
     deleted: bool = False
+    image_id: str | None = None
 
 
 class MemoryServerVolumes:
@@ -62,9 +63,10 @@ class MemoryServerVolumes:
         self.released: list[str] = []
 
     # -- what a test sets up ---------------------------------------------------------------
-    def add(self, project_id: str, size_gb: int = 1, volume_id: str | None = None
-            ) -> str:
-        volume = MemoryVolume(volume_id or str(uuid.uuid4()), project_id, size_gb)
+    def add(self, project_id: str, size_gb: int = 1, volume_id: str | None = None,
+            image_id: str | None = None) -> str:
+        volume = MemoryVolume(volume_id or str(uuid.uuid4()), project_id, size_gb,
+                              image_id=image_id)
         self.volumes[volume.id] = volume
         return volume.id
 
@@ -75,6 +77,10 @@ class MemoryServerVolumes:
         return None
 
     # -- the port ---------------------------------------------------------------------------
+    def source_image(self, ctx: RequestContext, volume_id: str) -> str | None:
+        volume = self.volumes.get(volume_id)
+        return volume.image_id if volume and volume.project_id == ctx.project_id else None
+
     def check(self, uow: UnitOfWork, ctx: RequestContext,
               requests: tuple[VolumeRequest, ...], count: int) -> None:
         for request in requests:

@@ -12,7 +12,9 @@ listed ran and passed:
   (a few boot guests), a few minutes;
 - compute-neutron-include.txt: the server tests Tempest runs only with Neutron, most of
   which boot real QEMU guests (TCG on hosts without KVM): the slow part (deselect it with
-  `-k "not on_networks"` when time is short).
+  `-k "not on_networks"` when time is short);
+- compute-volume-include.txt, with `cinder = true`: volume attachments, boot from volume,
+  and the volume tests that boot servers (deselect with `-k "not volumes"`).
 """
 
 from __future__ import annotations
@@ -38,10 +40,13 @@ pytestmark = [pytest.mark.tempest, pytest.mark.slow, needs_root_net]
 HERE = Path(__file__).parent
 INCLUDES = [HERE / "compute-include.txt", HERE / "image-include.txt"]
 NEUTRON_INCLUDE = HERE / "compute-neutron-include.txt"
+VOLUME_INCLUDE = HERE / "compute-volume-include.txt"
 TEMPLATE = HERE / "tempest-compute.conf.in"
 RUN_TIMEOUT = 600
 # A hundred server tests, most booting guests on their networks: minutes, not seconds.
 NEUTRON_RUN_TIMEOUT = 1500
+# A few servers each with a volume attached, or booted from one.
+VOLUME_RUN_TIMEOUT = 900
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +75,9 @@ def public_network_id(nuage: LiveNuage) -> str:
     return str(network["id"])
 
 
-def values(nuage: LiveNuage) -> dict[str, str]:
-    return {"IMAGE_REF": guest_image_id(nuage), "PUBLIC_NETWORK_ID": public_network_id(nuage)}
+def values(nuage: LiveNuage, cinder: bool = False) -> dict[str, str]:
+    return {"IMAGE_REF": guest_image_id(nuage), "PUBLIC_NETWORK_ID": public_network_id(nuage),
+            "CINDER": "true" if cinder else "false"}
 
 
 @pytest.mark.timeout(RUN_TIMEOUT + 300)
@@ -84,3 +90,9 @@ def test_compute_and_image_tempest(nuage: LiveNuage, tmp_path: Path) -> None:
 def test_compute_servers_on_networks_tempest(nuage: LiveNuage, tmp_path: Path) -> None:
     run_and_check(nuage, tmp_path, TEMPLATE, values(nuage), include_patterns(NEUTRON_INCLUDE),
                   NEUTRON_RUN_TIMEOUT)
+
+
+@pytest.mark.timeout(VOLUME_RUN_TIMEOUT + 300)
+def test_compute_volumes_tempest(nuage: LiveNuage, tmp_path: Path) -> None:
+    run_and_check(nuage, tmp_path, TEMPLATE, values(nuage, cinder=True),
+                  include_patterns(VOLUME_INCLUDE), VOLUME_RUN_TIMEOUT)

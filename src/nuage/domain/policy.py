@@ -505,15 +505,19 @@ POLICY: dict[str, Rule] = {
     "volume:snapshot:update": any_of(cloud_admin, project_member),
     "volume:snapshot:delete": any_of(cloud_admin, project_member),
     "volume:snapshot:reset_status": ADMIN,
+    "volume:snapshot:force_delete": ADMIN,
     "volume:type:get": authenticated,
     "volume:type:manage": ADMIN,
     "volume:backup:create": any_of(cloud_admin, project_member),
     "volume:backup:get": any_of(cloud_reader, project_reader),
     "volume:backup:delete": any_of(cloud_admin, project_member),
+    "volume:backup:update": any_of(cloud_admin, project_member),
+    "volume:backup:reset_status": ADMIN,
     "volume:backup:restore": any_of(cloud_admin, project_member),
     "volume:quota:get": any_of(cloud_reader, in_project),
     "volume:quota:update": ADMIN,
     "volume:service:list": READ_ALL,
+    "volume:service:update": ADMIN,
 }
 
 

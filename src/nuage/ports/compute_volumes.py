@@ -76,6 +76,12 @@ class VolumeRequest:
 
 
 class ServerVolumes(Protocol):
+    def source_image(self, ctx: RequestContext, volume_id: str) -> str | None:
+        """The image an existing volume was made from (directly or through the volume
+        or snapshot it copies), if the caller sees the volume: the guest of a server
+        booting from that volume is made with it."""
+        ...
+
     def check(self, uow: UnitOfWork, ctx: RequestContext,
               requests: tuple[VolumeRequest, ...], count: int) -> None:
         """Refuse, before anything is stored, what `prepare` would refuse for `count`

@@ -148,3 +148,21 @@ def test_check_refuses_one_volume_for_several_servers(vol: Vol) -> None:
     with vol.uow() as uow, pytest.raises(ValidationError):
         binding(vol).check(uow, vol.alice, (cv.VolumeRequest(source="volume",
                                                              uuid=v.volume.id),), 2)
+
+
+def test_source_image_of_a_boot_volume(vol: Vol) -> None:
+    """The image a server booting from an existing volume is made with: the volume's own
+    source image, else the image_id of its volume_image_metadata (a clone's)."""
+    b = binding(vol)
+    made, cloned, blank = vol.volume(), vol.volume(), vol.volume()
+    with vol.uow(write=True) as uow:
+        row = uow.volumes.get_for_update(made.volume.id)
+        clone = uow.volumes.get_for_update(cloned.volume.id)
+        assert row is not None and clone is not None
+        row.source_image_id = "img-1"
+        clone.image_metadata = {"image_id": "img-2"}
+        uow.commit()
+    assert b.source_image(vol.alice, made.volume.id) == "img-1"
+    assert b.source_image(vol.alice, cloned.volume.id) == "img-2"
+    assert b.source_image(vol.alice, blank.volume.id) is None
+    assert b.source_image(vol.bob, made.volume.id) is None

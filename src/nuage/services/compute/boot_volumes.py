@@ -5,6 +5,7 @@ prepare in the create's unit of work)."""
 from __future__ import annotations
 
 from nuage.domain.compute_errors import ComputeFault
+from nuage.domain.context import RequestContext
 from nuage.domain.errors import ValidationError
 from nuage.ports.compute_volumes import ServerVolumes, VolumeRequest
 
@@ -14,7 +15,7 @@ def boot_volume(requests: tuple[VolumeRequest, ...]) -> VolumeRequest | None:
     return next((r for r in requests if r.boot_index == 0), None)
 
 
-def root_image(volumes: ServerVolumes | None, image_ref: str,
+def root_image(ctx: RequestContext, volumes: ServerVolumes | None, image_ref: str,
                requests: tuple[VolumeRequest, ...]) -> str:
     """The image the server's guest is made with: `image_ref`, or for a boot volume made
     from an image, that image ("" for one made otherwise). Refuses (400) volumes on a
@@ -32,4 +33,8 @@ def root_image(volumes: ServerVolumes | None, image_ref: str,
         return image_ref
     if boot.source == "image" and boot.uuid:
         return boot.uuid
+    if boot.source == "volume" and boot.uuid and not image_ref and volumes is not None:
+        # An existing volume made from an image (Tempest's volume_backed servers, the
+        # CLI's --volume): its guest is made with that image, as for source "image".
+        return volumes.source_image(ctx, boot.uuid) or ""
     return image_ref

@@ -221,7 +221,7 @@ class ServerService(ServerUseCases):
         user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
         asked = network_requests(new.networks)
-        image_ref = boot_volumes.root_image(self.p.volumes, new.image_ref, new.volumes)
+        image_ref = boot_volumes.root_image(ctx, self.p.volumes, new.image_ref, new.volumes)
         volume_backed = boot_volumes.boot_volume(new.volumes) is not None
         # The image, its kernel and its ramdisk, as this project may see them (none for a
         # server booted from an existing volume).

@@ -130,6 +130,40 @@ class BackupService(VolumeUseCases):
                 and policy.may(ctx, "volume:backup:get", volume_target(b))]
         return page(rows, q, self.p.config.max_page, "backup")
 
+    def update(self, ctx: RequestContext, backup_id: str, name: str | None = None,
+               description: str | None = None) -> Backup:
+        """Cinder 3.9: a backup's name and description."""
+        self.require_user(ctx)
+        with self.p.uow(write=True) as uow:
+            backup = self.find_backup(uow, ctx, backup_id, for_update=True)
+            self.enforce(uow, ctx, "volume:backup:update", volume_target(backup), "backup",
+                         backup.id)
+            if name is not None:
+                backup.name = name
+            if description is not None:
+                backup.description = description
+            backup.updated_at = self.p.clock.now()
+            self.audit(uow, ctx, "backup.update", "backup", backup.id, backup.project_id)
+            uow.commit()
+            return backup
+
+    def reset_status(self, ctx: RequestContext, backup_id: str, status: str) -> None:
+        """Administrators: set `available` or `error` (Cinder's only two), whatever the
+        backup is doing; the engine's work on it is not stopped."""
+        self.require_user(ctx)
+        if status not in (BackupStatus.AVAILABLE, BackupStatus.ERROR):
+            raise ValidationError(VolumeFault.BACKUP_INVALID_STATUS, backup_id=backup_id,
+                                  status=status)
+        with self.p.uow(write=True) as uow:
+            backup = self.find_backup(uow, ctx, backup_id, for_update=True)
+            self.enforce(uow, ctx, "volume:backup:reset_status", volume_target(backup),
+                         "backup", backup.id)
+            backup.status = status
+            backup.updated_at = self.p.clock.now()
+            self.audit(uow, ctx, "backup.reset_status", "backup", backup.id,
+                       backup.project_id, {"status": status})
+            uow.commit()
+
     def delete(self, ctx: RequestContext, backup_id: str, force: bool = False) -> None:
         self.require_user(ctx)
         with self.p.uow(write=True) as uow:

@@ -123,6 +123,8 @@ class ListQuery:
     marker: str | None = None
     all_projects: bool = False
     project_id: str | None = None
+    # Cinder's `offset`: items skipped after the marker.
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,12 @@ def page(items: Sequence[T], q: ListQuery, max_page: int, kind: str) -> Page[T]:
         if q.marker not in ids:
             raise NotFound(kind, q.marker)
         ordered = ordered[ids.index(q.marker) + 1:]
+    ordered = ordered[q.offset:]
     limit = min(q.limit if q.limit is not None else max_page, max_page)
-    return Page(ordered[:limit], has_next=len(ordered) > limit)
+    cut = ordered[:limit]
+    # Cinder links a next page whenever the page is full, even when nothing follows
+    # (Tempest's pagination test expects that empty last page).
+    return Page(cut, has_next=bool(cut) and len(cut) == limit)
 
 
 def matches(item: Any, q: ListQuery) -> bool:

@@ -62,6 +62,15 @@ class VolumeComputeBinding(VolumeUseCases):
         self.quotas = quotas
 
     # -- create ---------------------------------------------------------------------------
+    def source_image(self, ctx: RequestContext, volume_id: str) -> str | None:
+        with self.p.uow() as uow:
+            try:
+                volume = self.find_volume(uow, ctx, volume_id)
+            except NotFound:
+                return None  # check() words the refusal
+            # A clone keeps its source's volume_image_metadata, image_id included.
+            return volume.source_image_id or volume.image_metadata.get("image_id")
+
     def _usable(self, uow: UnitOfWork, ctx: RequestContext, volume_id: str) -> Volume:
         try:
             volume = self.find_volume(uow, ctx, volume_id, for_update=True)

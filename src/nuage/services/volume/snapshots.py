@@ -143,13 +143,16 @@ class SnapshotService(VolumeUseCases):
                         snap.project_id, {"key": key})
             uow.commit()
 
-    def delete(self, ctx: RequestContext, snapshot_id: str) -> None:
+    def delete(self, ctx: RequestContext, snapshot_id: str, force: bool = False) -> None:
+        """`force` (administrators, Cinder's os-force_delete): whatever the status, a
+        deletion already under way included (the agent deletes it again)."""
         self.require_user(ctx)
         with self.p.uow(write=True) as uow:
             snap = self.find_snapshot(uow, ctx, snapshot_id, for_update=True)
-            self.enforce(uow, ctx, "volume:snapshot:delete", volume_target(snap), "snapshot",
+            self.enforce(uow, ctx, "volume:snapshot:force_delete" if force
+                         else "volume:snapshot:delete", volume_target(snap), "snapshot",
                          snap.id)
-            if snap.status not in SNAPSHOT_DELETABLE:
+            if not force and snap.status not in SNAPSHOT_DELETABLE:
                 raise ValidationError(VolumeFault.SNAPSHOT_INVALID_STATUS,
                                       snapshot_id=snap.id, status=snap.status)
             # A volume being made from it, an upload or a backup still reads it.

@@ -19,7 +19,7 @@ from nuage.api.openstack.block_storage.requests import (
 )
 from nuage.api.openstack.common.body import json_object, query_bool
 from nuage.api.openstack.common.http import call, empty, reply
-from nuage.domain.errors import ValidationError
+from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.volume import Backup
 from nuage.services.volume.backups import NewBackup
 
@@ -83,6 +83,34 @@ async def show(request: Request) -> Response:
     return reply({"backup": render.backup(backup, d.v3, _project(request))})
 
 
+async def update(request: Request) -> Response:
+    d, ctx = await caller(request)
+    if d.version(request) < (3, 9):
+        raise NotFound("backup update", "3.9")
+    v = await body_member(request, "backup")
+    if not v or not set(v) <= {"name", "description"}:
+        raise ValidationError("Invalid input received: The backup update takes name and "
+                              "description.")
+    backup = await call(d.s.backups.update, ctx, _id(request), name=text_field(v, "name"),
+                        description=text_field(v, "description"))
+    return reply({"backup": {"id": backup.id, "name": backup.name or None,
+                             "links": render.links(d.v3, _project(request), "backups",
+                                                   backup.id)}})
+
+
+async def action(request: Request) -> Response:
+    d, ctx = await caller(request)
+    body = await json_object(request)
+    reset = body.get("os-reset_status")
+    if isinstance(reset, dict):
+        status = text_field(reset, "status")
+        if status is None:
+            raise ValidationError("Must specify 'status'")
+        await call(d.s.backups.reset_status, ctx, _id(request), status)
+        return empty(202)
+    raise ValidationError("There is no such action: " + ", ".join(sorted(body)))
+
+
 async def delete(request: Request) -> Response:
     d, ctx = await caller(request)
     force = bool(query_bool(request.query_params.get("force")) or False)
@@ -107,6 +135,8 @@ ROUTES: list[Route] = [
     Route("/backups", create, methods=["POST"]),
     Route("/backups/detail", detail, methods=["GET"]),
     Route("/backups/{backup_id}", show, methods=["GET"]),
+    Route("/backups/{backup_id}", update, methods=["PUT"]),
     Route("/backups/{backup_id}", delete, methods=["DELETE"]),
+    Route("/backups/{backup_id}/action", action, methods=["POST"]),
     Route("/backups/{backup_id}/restore", restore, methods=["POST"]),
 ]

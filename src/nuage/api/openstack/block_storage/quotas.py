@@ -9,12 +9,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuage.api.openstack.block_storage import render
-from nuage.api.openstack.block_storage.deps import caller
+from nuage.api.openstack.block_storage.deps import Deps, caller
 from nuage.api.openstack.block_storage.requests import body_member
-from nuage.api.openstack.common.body import query_bool
+from nuage.api.openstack.common.body import json_object, query_bool
 from nuage.api.openstack.common.http import call, empty, reply
 from nuage.domain import policy
-from nuage.domain.errors import CommonFault, Forbidden, ValidationError
+from nuage.domain.errors import CommonFault, Forbidden, NotFound, ValidationError
 
 
 def _target(request: Request) -> str:
@@ -104,18 +104,60 @@ async def availability_zones(request: Request) -> Response:
                                             "zoneState": {"available": True}}]})
 
 
+def _service_rows(d: Deps) -> list[tuple[str, str]]:
+    cfg = d.s.ports.config
+    return [("cinder-scheduler", cfg.host), ("cinder-volume", f"{cfg.host}@qcow2"),
+            ("cinder-backup", cfg.host)]
+
+
+def _on_host(service_host: str, host: str) -> bool:
+    """Cinder's host filter: the host itself or any of its backends (`host@backend`)."""
+    return service_host == host or service_host.startswith(f"{host}@")
+
+
 async def services(request: Request) -> Response:
     d, ctx = await caller(request)
     if not policy.may(ctx, "volume:service:list"):
         raise Forbidden(CommonFault.POLICY_DENIED, action="volume:service:list")
     cfg = d.s.ports.config
     now = render.ts(d.s.ports.clock.now())
-    rows = [("cinder-scheduler", cfg.host), ("cinder-volume", f"{cfg.host}@qcow2"),
-            ("cinder-backup", cfg.host)]
+    host, binary = request.query_params.get("host"), request.query_params.get("binary")
+    rows = [(b, h) for b, h in _service_rows(d)
+            if (binary is None or b == binary) and (host is None or _on_host(h, host))]
     return reply({"services": [
         {"binary": binary, "host": host, "zone": cfg.availability_zone,
          "status": "enabled", "state": "up", "updated_at": now, "disabled_reason": None}
         for binary, host in rows]})
+
+
+async def service_action(request: Request) -> Response:
+    """PUT /os-services/{enable,disable,disable-log-reason,freeze,thaw}: Cinder's refusals
+    (unknown host or binary, no reason); nuage's services are never disabled or frozen,
+    so a valid request is refused too."""
+    d, ctx = await caller(request)
+    if not policy.may(ctx, "volume:service:update"):
+        raise Forbidden(CommonFault.POLICY_DENIED, action="volume:service:update")
+    action = str(request.path_params["action"])
+    body = await json_object(request)
+    rows = _service_rows(d)
+    host = body.get("host")
+    if action in ("freeze", "thaw"):
+        if not any(isinstance(host, str) and _on_host(h, host) for _b, h in rows):
+            raise ValidationError(f"Invalid input received: Host {host} not found.")
+    elif action in ("enable", "disable", "disable-log-reason"):
+        binary = body.get("binary")
+        if not any(b == binary and isinstance(host, str) and _on_host(h, host)
+                   for b, h in rows):
+            raise NotFound("service", f"{host}/{binary}")
+        reason = body.get("disabled_reason")
+        if action == "disable-log-reason" and (not isinstance(reason, str)
+                                               or not reason.strip()):
+            raise ValidationError("Invalid input received: Disabled reason contains invalid "
+                                  "characters or is too long")
+    else:
+        raise NotFound("service action", action)
+    raise ValidationError(f"Invalid input received: nuage's volume services cannot be "
+                          f"asked to {action}.")
 
 
 ROUTES: list[Route] = [
@@ -127,4 +169,5 @@ ROUTES: list[Route] = [
     Route("/extensions", extensions, methods=["GET"]),
     Route("/os-availability-zone", availability_zones, methods=["GET"]),
     Route("/os-services", services, methods=["GET"]),
+    Route("/os-services/{action}", service_action, methods=["PUT"]),
 ]

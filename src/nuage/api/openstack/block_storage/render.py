@@ -101,10 +101,14 @@ def snapshot(s: Snapshot, version: tuple[int, int], detail: bool = True) -> dict
     return body
 
 
-def volume_type(t: VolumeType) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "description": t.description or None,
-            "is_public": t.is_public, "os-volume-type-access:is_public": t.is_public,
-            "extra_specs": dict(t.extra_specs)}
+def volume_type(t: VolumeType, access: bool = True) -> dict[str, Any]:
+    """`access`: with `os-volume-type-access:is_public`, which Cinder's type-access
+    extension adds to show, list and create but not to update (whose schema forbids it)."""
+    body = {"id": t.id, "name": t.name, "description": t.description or None,
+            "is_public": t.is_public, "extra_specs": dict(t.extra_specs)}
+    if access:
+        body["os-volume-type-access:is_public"] = t.is_public
+    return body
 
 
 def backup(b: Backup, base: str, project: str | None, has_dependents: bool = False

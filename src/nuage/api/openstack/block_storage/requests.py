@@ -44,6 +44,19 @@ def _sorts(request: Request) -> tuple[tuple[str, bool], ...]:
     return tuple(out)
 
 
+def _offset(request: Request) -> int:
+    raw = request.query_params.get("offset")
+    if raw is None:
+        return 0
+    try:
+        offset = int(raw)
+    except ValueError:
+        raise ValidationError("offset param must be an integer") from None
+    if offset < 0:
+        raise ValidationError("offset param must be positive")
+    return offset
+
+
 def _limit(request: Request) -> int | None:
     raw = request.query_params.get("limit")
     if raw is None:
@@ -94,6 +107,7 @@ def list_query(request: Request, filters: dict[str, str]) -> ListQuery:
     all_tenants = bool(query_bool(q.get("all_tenants")) or False)
     return ListQuery(filters=found, metadata=_metadata(q.get("metadata")),
                      sorts=_sorts(request), limit=_limit(request), marker=q.get("marker"),
+                     offset=_offset(request),
                      all_projects=all_tenants,
                      project_id=q.get("project_id") if all_tenants else None)
 

@@ -36,6 +36,10 @@ async def create(request: Request) -> Response:
     d, ctx = await caller(request)
     v = await body_member(request, "snapshot")
     volume_id = text_field(v, "volume_id")
+    if "volume_id" in v and v["volume_id"] is None:
+        # Cinder's schema takes a null volume_id and its look-up answers 404 (Tempest's
+        # test_create_snapshot_without_passing_volume_id).
+        raise NotFound("volume", "None")
     if not volume_id:
         raise ValidationError("Invalid input for field/attribute volume_id. Value: None. "
                               "'volume_id' is a required property")
@@ -98,7 +102,7 @@ async def action(request: Request) -> Response:
         await call(d.s.actions.reset_snapshot_status, ctx, _id(request), status)
         return empty(202)
     if "os-force_delete" in body:
-        await call(d.s.snapshots.delete, ctx, _id(request))
+        await call(d.s.snapshots.delete, ctx, _id(request), force=True)
         return empty(202)
     raise ValidationError("There is no such action: " + ", ".join(sorted(body)))
 

@@ -3,6 +3,7 @@ and the metadata sub-resource."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -89,6 +90,33 @@ async def detail(request: Request) -> Response:
     return await _list(request, detail=True)
 
 
+async def summary(request: Request) -> Response:
+    """Cinder 3.12: the count and total size of the volumes the caller lists (with
+    `all_tenants`, every project's), and from 3.36 their metadata: each key's values."""
+    d, ctx = await caller(request)
+    version = d.version(request)
+    if version < (3, 12):
+        raise NotFound("volume", "summary")
+    q = list_query(request, FILTERS)
+    items: list[VolumeInfo] = []
+    while True:
+        page = await call(d.s.volumes.list_volumes, ctx, q)
+        items += page.items
+        if not page.has_next or not page.items:
+            break
+        q = dataclasses.replace(q, marker=page.items[-1].volume.id, offset=0)
+    body: dict[str, Any] = {"total_size": sum(i.volume.size for i in items),
+                            "total_count": len(items)}
+    if version >= (3, 36):
+        metadata: dict[str, list[str]] = {}
+        for i in items:
+            for key, value in i.volume.metadata.items():
+                if value not in metadata.setdefault(key, []):
+                    metadata[key].append(value)
+        body["metadata"] = metadata
+    return reply({"volume-summary": body})
+
+
 async def show(request: Request) -> Response:
     d, ctx = await caller(request)
     info = await call(d.s.volumes.get, ctx, _id(request))
@@ -167,6 +195,7 @@ ROUTES: list[Route] = [
     Route("/volumes", listing, methods=["GET"]),
     Route("/volumes", create, methods=["POST"]),
     Route("/volumes/detail", detail, methods=["GET"]),
+    Route("/volumes/summary", summary, methods=["GET"]),
     Route("/volumes/{volume_id}", show, methods=["GET"]),
     Route("/volumes/{volume_id}", update, methods=["PUT"]),
     Route("/volumes/{volume_id}", delete, methods=["DELETE"]),
