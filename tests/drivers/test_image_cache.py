@@ -63,6 +63,10 @@ class FileImages:
                          ) -> str:
         raise NotImplementedError
 
+    def register_volume_snapshot(self, ctx: RequestContext, name: str,
+                                 properties: dict[str, str]) -> str:
+        raise NotImplementedError
+
     def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
         raise NotImplementedError
 

@@ -36,6 +36,7 @@ from nuage.ports.compute_volumes import (
     SnapshotTaken,
     VolumeOutcome,
     VolumeRequest,
+    VolumeSnapshotTaken,
 )
 from nuage.ports.guest_disks import VolumeDisk
 from nuage.ports.hypervisor import GuestNotFound, HypervisorError, PowerState
@@ -188,6 +189,17 @@ class MemoryServerVolumes:
             case SnapshotDeleted(snapshot_id=snapshot_id):
                 volume.delete_snapshots.remove(snapshot_id)
         return True
+
+    def snapshot(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, name: str
+                 ) -> list[VolumeSnapshotTaken]:
+        taken = []
+        for a in sorted((a for a in self.attachments.values() if a.server_id == server_id),
+                        key=lambda a: (a.boot_index != 0, a.device)):
+            snapshot_id = str(uuid.uuid4())
+            self.volumes[a.volume_id].snapshots.append(snapshot_id)
+            taken.append(VolumeSnapshotTaken(snapshot_id, a.volume_id, a.size_gb, a.device,
+                                             a.boot_index, a.delete_on_termination, a.tag))
+        return taken
 
     def release(self, uow: UnitOfWork, server_id: str) -> None:
         self.released.append(server_id)

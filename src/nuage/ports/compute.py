@@ -42,6 +42,13 @@ class ImageSource(Protocol):
         returns its id (Nova returns it at once, before any byte is copied)."""
         ...
 
+    def register_volume_snapshot(self, ctx: RequestContext, name: str,
+                                 properties: dict[str, str]) -> str:
+        """Create, owned by the caller's project, the image of a volume-backed server's
+        snapshot: no data (size 0), active at once, its properties saying how to boot from
+        the volume snapshots (Nova's block_device_mapping); returns its id."""
+        ...
+
     def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
         """Fill a reserved image from a local file; it becomes active."""
         ...

@@ -55,6 +55,7 @@ __all__ = [
     "SnapshotTaken",
     "VolumeOutcome",
     "VolumeRequest",
+    "VolumeSnapshotTaken",
 ]
 
 
@@ -73,6 +74,20 @@ class VolumeRequest:
     delete_on_termination: bool = False
     tag: str | None = None
     volume_type: str | None = None
+
+
+@dataclass(frozen=True)
+class VolumeSnapshotTaken:
+    """A snapshot of one of a server's volumes, asked for by a snapshot of the server
+    (createImage of a volume-backed server), with the mapping it replaces."""
+
+    snapshot_id: str
+    volume_id: str
+    size_gb: int
+    device: str
+    boot_index: int | None
+    delete_on_termination: bool
+    tag: str | None
 
 
 class ServerVolumes(Protocol):
@@ -128,6 +143,15 @@ class ServerVolumes(Protocol):
                outcome: VolumeOutcome) -> bool:
         """The compute agent's outcome for one attachment, written only if it still has
         `expected_status` (compare-and-set). False when nothing was written."""
+        ...
+
+    def snapshot(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, name: str
+                 ) -> list[VolumeSnapshotTaken]:
+        """createImage of a volume-backed server: a snapshot (`creating`) of each of the
+        server's volumes, forced for those in use (the compute agent takes them through
+        the guest's QEMU), in the caller's unit of work; boot volume first. A volume that
+        is neither in use nor available (attaching, detaching, ...): 400; the snapshot
+        quotas: 413/403 as for a Cinder snapshot."""
         ...
 
     def release(self, uow: UnitOfWork, server_id: str) -> None:

@@ -219,6 +219,13 @@ class MemoryImages:
                                           properties)
         return image_id
 
+    def register_volume_snapshot(self, ctx: RequestContext, name: str,
+                                 properties: dict[str, str]) -> str:
+        image_id = f"snap-{len(self.images)}"
+        self.images[image_id] = ImageInfo(image_id, name, "active", "raw", 0, 0, 0,
+                                          dict(properties))
+        return image_id
+
     def upload_snapshot(self, image_id: str, source: Path, disk_format: str) -> None:
         self.uploaded[image_id] = source.read_bytes()
         old = self.images[image_id]

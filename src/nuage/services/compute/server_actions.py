@@ -3,6 +3,8 @@ intent as a task state, and leaves the work to the host agent."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +18,8 @@ from nuage.domain.compute import (
 )
 from nuage.domain.compute_errors import ComputeFault
 from nuage.domain.context import RequestContext
-from nuage.domain.errors import Conflict, ValidationError
+from nuage.domain.errors import Conflict, NotFound, ValidationError
+from nuage.ports.compute_volumes import VolumeSnapshotTaken
 from nuage.ports.repositories import UnitOfWork
 from nuage.services.compute.boot_images import boot_image
 from nuage.services.compute.servers import ServerService, ServerUseCases, check_description
@@ -43,6 +46,8 @@ TASKS = {
 SNAPSHOTS = frozenset({"createImage", "createBackup"})
 # Image properties a snapshot keeps from the image its server booted from.
 BOOT_PROPERTIES = ("kernel_id", "ramdisk_id", "os_command_line", "os_distro", "hw_disk_bus")
+# A volume-backed server's root device (its boot volume's, as the volume service names it).
+ROOT_DEVICE_NAME = "/dev/vda"
 # action -> the policy row that allows it
 ROWS = {
     "stop": "compute:server:stop", "start": "compute:server:start",
@@ -78,6 +83,18 @@ class RebuildChanges:
     hostname: str | None = None
 
 
+def _mapping(taken: VolumeSnapshotTaken) -> dict[str, Any]:
+    """Nova's block_device.snapshot_from_bdm(...).get_image_mapping(): the volume's
+    mapping, now a new volume made from its snapshot."""
+    return {"source_type": "snapshot", "destination_type": "volume",
+            "snapshot_id": taken.snapshot_id, "volume_id": None, "image_id": None,
+            "volume_size": taken.size_gb, "boot_index": taken.boot_index,
+            "delete_on_termination": taken.delete_on_termination,
+            "device_name": taken.device or None, "tag": taken.tag, "device_type": "disk",
+            "disk_bus": None, "guest_format": None, "no_device": None,
+            "volume_type": None}
+
+
 def _conflict(server: Server, action: str) -> Conflict:
     if server.task_state:
         return Conflict(ComputeFault.SERVER_TASK_STATE_CONFLICT, action=action,
@@ -100,6 +117,9 @@ class ServerActionService(ServerUseCases):
         if action == "reboot" and reboot_type not in ("SOFT", "HARD"):
             raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="type")
         snapshot_id = None
+        if action == "createImage" and self._volume_backed(ctx, server_id):
+            return self._snapshot_volumes(ctx, server_id, snapshot_name,
+                                          snapshot_metadata or {})
         if action in SNAPSHOTS:
             snapshot_id = self._reserve_snapshot(ctx, server_id, snapshot_name, action, backup,
                                                  snapshot_metadata or {})
@@ -137,6 +157,52 @@ class ServerActionService(ServerUseCases):
         return self.p.images.reserve_snapshot(
             ctx, snapshot_name, {**inherited, **kind, "instance_uuid": server.id,
                                  "base_image_ref": server.image_id})
+
+    def _volume_backed(self, ctx: RequestContext, server_id: str) -> bool:
+        if self.p.volumes is None:
+            return False
+        with self.p.uow() as uow:
+            server = self.server(uow, ctx, server_id)
+            found = self.p.volumes.describe(uow, [server.id]).get(server.id, [])
+        return any(v.boot_index == 0 for v in found)
+
+    def _snapshot_volumes(self, ctx: RequestContext, server_id: str,
+                          snapshot_name: str | None, metadata: dict[str, str]) -> Server:
+        """createImage of a volume-backed server, as Nova's snapshot_volume_backed: a
+        forced snapshot of each volume (taken by the agents after the commit) and an image
+        with no data whose block_device_mapping boots new volumes from them. The server
+        gets no task: the returned view's task_args name the image (not stored)."""
+        assert self.p.volumes is not None
+        if not snapshot_name:
+            raise ValidationError(ComputeFault.SERVER_FIELD_INVALID, field="name")
+        with self.p.uow(write=True) as uow:
+            server = self.server(uow, ctx, server_id, for_update=True)
+            self.enforce(ctx, ROWS["createImage"], server)
+            if server.task_state is not None or "createImage" not in ALLOWED_ACTIONS.get(
+                    server.vm_state, set()):
+                raise _conflict(server, "createImage")
+            taken = self.p.volumes.snapshot(uow, ctx, server.id,
+                                            f"snapshot for {snapshot_name}")
+            self.action(uow, ctx, server, RECORDED["createImage"], finished=True)
+            uow.commit()
+        self.wake_agents([server.host])
+        inherited: dict[str, str] = {}
+        if server.image_id:
+            try:
+                base = self.p.images.describe(ctx, server.image_id)
+                inherited = {k: v for k, v in base.properties.items()
+                             if k in BOOT_PROPERTIES}
+            except NotFound:
+                pass  # the image the boot volume was made from is gone: nothing to keep
+        properties = {**inherited, "image_type": "snapshot", **metadata,
+                      "instance_uuid": server.id, "root_device_name": ROOT_DEVICE_NAME,
+                      # Glance properties are strings: Nova's image API stores these two so.
+                      "bdm_v2": "True",
+                      "block_device_mapping": json.dumps([_mapping(t) for t in taken])}
+        if server.image_id:
+            properties["base_image_ref"] = server.image_id
+        image_id = self.p.images.register_volume_snapshot(ctx, snapshot_name, properties)
+        return dataclasses.replace(server, task_args={"image_id": image_id})
 
     def _act(self, ctx: RequestContext, server_id: str, action: str, reboot_type: str | None,
              image_ref: str | None, name: str | None, snapshot_id: str | None,
@@ -195,8 +261,8 @@ class ServerActionService(ServerUseCases):
     def _volume_backed_refusals(self, uow: UnitOfWork, server: Server, action: str,
                                 image_ref: str | None) -> None:
         """A server booted from a volume: its root disk is the volume, so a rebuild onto
-        another image is refused (Nova's, before 2.93), and a snapshot, which Nova makes
-        of its volumes, is not done yet (409 rather than an image of the wrong disk)."""
+        another image is refused (Nova's, before 2.93), and so is a backup (Nova refuses
+        it too; createImage snapshots the volumes instead, `_snapshot_volumes`)."""
         if self.p.volumes is None:
             return
         found = self.p.volumes.describe(uow, [server.id]).get(server.id, [])

@@ -12,7 +12,7 @@ import ipaddress
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -221,6 +221,8 @@ class ServerService(ServerUseCases):
         user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
         asked = network_requests(new.networks)
+        if new.image_ref and self.p.volumes is not None:
+            new = self._image_defined_volumes(ctx, new)
         image_ref = boot_volumes.root_image(ctx, self.p.volumes, new.image_ref, new.volumes)
         volume_backed = boot_volumes.boot_volume(new.volumes) is not None
         # The image, its kernel and its ramdisk, as this project may see them (none for a
@@ -380,6 +382,19 @@ class ServerService(ServerUseCases):
         if flavor.disabled:
             raise ValidationError(ComputeFault.SERVER_FLAVOR_DISABLED, flavor_id=flavor_id)
         return flavor
+
+    def _image_defined_volumes(self, ctx: RequestContext, new: NewServer) -> NewServer:
+        """An image naming block devices (a volume-backed server's snapshot): the create
+        makes them as Nova does, the request's own mappings first. An unknown image is
+        left to boot_image's refusal."""
+        try:
+            image = self.p.images.describe(ctx, new.image_ref)
+        except NotFound:
+            return new
+        defined = boot_volumes.image_volumes(image)
+        if not defined:
+            return new
+        return replace(new, volumes=boot_volumes.merge(defined, new.volumes))
 
     @staticmethod
     def _fits(flavor: Flavor, image: ImageInfo, disk: bool = True) -> None:

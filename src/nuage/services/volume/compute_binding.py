@@ -21,6 +21,7 @@ from nuage.domain.context import RequestContext
 from nuage.domain.errors import NotFound, ValidationError
 from nuage.domain.volume import (
     AttachStatus,
+    Snapshot,
     SnapshotStatus,
     Volume,
     VolumeAttachment,
@@ -248,6 +249,41 @@ class VolumeComputeBinding(VolumeUseCases):
             attachment.delete_on_termination = delete_on_termination
             attachment.updated_at = self.p.clock.now()
         return self._view(uow, attachment, volume)
+
+    # -- createImage of a volume-backed server -----------------------------------------------
+    def snapshot(self, uow: UnitOfWork, ctx: RequestContext, server_id: str, name: str
+                 ) -> list[port.VolumeSnapshotTaken]:
+        """As Nova's snapshot_volume_backed asks Cinder (create_snapshot_force): one
+        snapshot per volume, taken by the compute agent (in use) or the volume agent."""
+        taken: list[port.VolumeSnapshotTaken] = []
+        now = self.p.clock.now()
+        attachments = sorted(uow.volume_attachments.find(server_id=server_id),
+                             key=lambda a: (a.boot_index != 0, a.device or ""))
+        for a in attachments:
+            volume = uow.volumes.get_for_update(a.volume_id)
+            if volume is None:
+                continue
+            self.enforce(uow, ctx, "volume:snapshot:create", volume_target(volume),
+                         "snapshot", None)
+            if volume.status not in (VolumeStatus.AVAILABLE, VolumeStatus.IN_USE):
+                raise ValidationError(ComputeFault.SERVER_VOLUME_UNAVAILABLE,
+                                      volume_id=volume.id, status=volume.status)
+            vtype = uow.volume_types.get(volume.volume_type_id)
+            self.quotas.check(uow, volume.project_id, vtype.name if vtype else "",
+                              snapshots=1, gigabytes=volume.size)
+            snap = Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id,
+                            user_id=ctx.user_id or "", volume_id=volume.id, size=volume.size,
+                            created_at=now, updated_at=now, name=name,
+                            description=volume.description or "",
+                            forced=volume.status == VolumeStatus.IN_USE)
+            uow.volume_snapshots.add(snap)
+            self.audit(uow, ctx, "snapshot.create", "snapshot", snap.id, snap.project_id,
+                        {"volume_id": volume.id, "force": True, "server_id": server_id})
+            taken.append(port.VolumeSnapshotTaken(
+                snapshot_id=snap.id, volume_id=volume.id, size_gb=volume.size,
+                device=a.device or "", boot_index=a.boot_index,
+                delete_on_termination=a.delete_on_termination, tag=a.tag))
+        return taken
 
     # -- views ------------------------------------------------------------------------------
     def describe(self, uow: UnitOfWork, server_ids: Iterable[str],
