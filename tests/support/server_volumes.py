@@ -62,6 +62,8 @@ class MemoryServerVolumes:
         self.volumes: dict[str, MemoryVolume] = {}
         self.attachments: dict[str, ServerVolume] = {}
         self.released: list[str] = []
+        # The snapshots new volumes were made from (source "snapshot").
+        self.made_from: set[str] = set()
 
     # -- what a test sets up ---------------------------------------------------------------
     def add(self, project_id: str, size_gb: int = 1, volume_id: str | None = None,
@@ -105,6 +107,8 @@ class MemoryServerVolumes:
             if request.source == "volume":
                 volume = self._visible(ctx, str(request.uuid))
             else:
+                if request.source == "snapshot" and request.uuid:
+                    self.made_from.add(request.uuid)
                 volume = MemoryVolume(str(uuid.uuid4()), project_id,
                                       request.volume_size or 1, status="creating",
                                       ready=False)

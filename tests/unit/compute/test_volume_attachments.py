@@ -7,8 +7,9 @@ GuestDisks and ServerVolumes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from nuage.services.compute.agent_control import AgentControlService
 from nuage.services.compute.base import ComputeConfig, ResourcePorts
 from nuage.services.compute.build import ComputeServices, build_compute
 from nuage.services.compute.reconcile import Reconciler
+from nuage.services.compute.server_actions import Backup
 from nuage.services.compute.servers import NewServer, ServerQuery
 from tests.support.server_volumes import (
     MemoryBlockDevices,
@@ -406,7 +408,7 @@ def test_a_rebuilt_guest_keeps_its_volumes(world: World) -> None:
     assert [v.volume_id for v in world.hv.specs[sid].volumes] == [vid]
 
 
-def test_a_volume_backed_server_is_not_rebuilt_on_another_image_nor_snapshotted(
+def test_a_volume_backed_server_is_not_rebuilt_on_another_image_nor_backed_up(
         world: World) -> None:
     world.images.images["img-2"] = world.images.images["img-1"]
     boot = VolumeRequest(source="image", uuid="img-1", volume_size=1, boot_index=0)
@@ -418,9 +420,73 @@ def test_a_volume_backed_server_is_not_rebuilt_on_another_image_nor_snapshotted(
     with pytest.raises(ValidationError) as rebuild:
         world.compute.server_actions.act(member(), server.id, "rebuild", image_ref="img-2")
     assert rebuild.value.fault is ComputeFault.SERVER_VOLUME_REBUILD_IMAGE
-    with pytest.raises(Conflict) as snapshot:
-        world.compute.server_actions.act(member(), server.id, "createImage",
-                                         snapshot_name="s")
-    assert snapshot.value.fault is ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED
+    # Nova refuses a backup of a volume-backed server (createImage snapshots its volumes).
+    with pytest.raises(Conflict) as backup:
+        world.compute.server_actions.act(member(), server.id, "createBackup",
+                                         snapshot_name="s", backup=Backup("daily", 1))
+    assert backup.value.fault is ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED
     # The image reserved for it is given up, as for any refused snapshot.
     assert world.images.discarded
+
+
+def volume_backed(world: World) -> tuple[str, str, str]:
+    """A running server booted from a volume made from img-1, with a second volume
+    attached: (server, boot volume, data volume)."""
+    boot = VolumeRequest(source="image", uuid="img-1", volume_size=1, boot_index=0,
+                         delete_on_termination=True)
+    server = world.compute.servers.create(member(), NewServer("vm", "", "1",
+                                                              volumes=(boot,)))
+    [attached] = world.volumes.attachments.values()
+    world.volumes.volumes[attached.volume_id].ready = True
+    world.reconciler.run_once()
+    data = world.volumes.add("p1")
+    world.compute.volume_attachments.attach(member(), server.id, data, tag="db")
+    world.reconciler.run_once()
+    return server.id, attached.volume_id, data
+
+
+def test_a_snapshot_of_a_volume_backed_server_snapshots_its_volumes(world: World) -> None:
+    world.images.images["img-1"] = replace(world.images.images["img-1"],
+                                           properties={"os_distro": "cirros",
+                                                       "other": "x"})
+    sid, root, data = volume_backed(world)
+    server = world.compute.server_actions.act(member(), sid, "createImage",
+                                              snapshot_name="snap",
+                                              snapshot_metadata={"k": "v"})
+    image_id = (server.task_args or {})["image_id"]
+    image = world.images.images[image_id]
+    # Nova's shape: no data, active at once, properties saying how to boot.
+    assert (image.name, image.status, image.size) == ("snap", "active", 0)
+    props = image.properties
+    assert props["bdm_v2"] == "True" and props["root_device_name"] == "/dev/vda"
+    assert props["image_type"] == "snapshot" and props["k"] == "v"
+    assert props["instance_uuid"] == sid and props["base_image_ref"] == "img-1"
+    assert props["os_distro"] == "cirros" and "other" not in props
+    first, second = json.loads(props["block_device_mapping"])
+    assert first == {**first, "source_type": "snapshot", "destination_type": "volume",
+                     "snapshot_id": world.volumes.volumes[root].snapshots[0],
+                     "boot_index": 0, "volume_size": 1, "delete_on_termination": True,
+                     "device_name": "/dev/vda"}
+    assert second["snapshot_id"] == world.volumes.volumes[data].snapshots[0]
+    assert (second["boot_index"], second["tag"]) == (None, "db")
+    # No task: the server stays as it was, and no queued image was reserved.
+    after = world.compute.servers.get(member(), sid)
+    assert (after.status, after.task_state, after.task_args) == ("ACTIVE", None, None)
+    assert not world.images.discarded
+
+
+def test_a_server_booted_from_that_image_gets_volumes_made_from_the_snapshots(
+        world: World) -> None:
+    sid, root, _ = volume_backed(world)
+    server = world.compute.server_actions.act(member(), sid, "createImage",
+                                              snapshot_name="snap")
+    image_id = (server.task_args or {})["image_id"]
+    snaps = {world.volumes.volumes[v].snapshots[0]
+             for v in world.volumes.volumes if world.volumes.volumes[v].snapshots}
+    before = set(world.volumes.attachments)
+    booted = world.compute.servers.create(member(), NewServer("vm2", image_id, "1"))
+    made = [a for k, a in world.volumes.attachments.items() if k not in before]
+    assert {a.server_id for a in made} == {booted.id}
+    assert sorted(a.boot_index is not None and a.boot_index for a in made) == [False, 0]
+    assert world.volumes.made_from == snaps
+    assert booted.image_id == image_id
