@@ -166,3 +166,35 @@ def test_source_image_of_a_boot_volume(vol: Vol) -> None:
     assert b.source_image(vol.alice, cloned.volume.id) == "img-2"
     assert b.source_image(vol.alice, blank.volume.id) is None
     assert b.source_image(vol.bob, made.volume.id) is None
+
+
+def test_snapshot_of_a_servers_volumes_is_forced_and_taken_by_the_compute_agent(
+        vol: Vol) -> None:
+    b = binding(vol)
+    boot, data = vol.volume(), vol.volume()
+    requests = (cv.VolumeRequest(source="volume", uuid=boot.volume.id, boot_index=0,
+                                 delete_on_termination=True),
+                cv.VolumeRequest(source="volume", uuid=data.volume.id, tag="db"))
+    with vol.uow(write=True) as uow:
+        views = b.prepare(uow, vol.alice, "srv-1", "p-a", HOST, requests)
+        # Attaching: a volume not yet in use is not snapshotted (Cinder's 400).
+        with pytest.raises(ValidationError) as exc:
+            b.snapshot(uow, vol.alice, "srv-1", "snapshot for s")
+        assert exc.value.fault is ComputeFault.SERVER_VOLUME_UNAVAILABLE
+        for view in views:
+            b.record(uow, view.attachment_id, "attaching", cv.Attached(view.device))
+        uow.commit()
+    with vol.uow(write=True) as uow:
+        taken = b.snapshot(uow, vol.alice, "srv-1", "snapshot for s")
+        uow.commit()
+    assert [(t.volume_id, t.device, t.boot_index, t.delete_on_termination, t.tag)
+            for t in taken] == [(boot.volume.id, "/dev/vda", 0, True, None),
+                                (data.volume.id, "/dev/vdb", None, False, "db")]
+    snaps = [vol.s.snapshots.get(vol.alice, t.snapshot_id) for t in taken]
+    assert {(s.forced, s.status, s.name) for s in snaps} == {
+        (True, "creating", "snapshot for s")}
+    # The compute agent sees them on the server's volumes, as any forced snapshot.
+    with vol.uow() as uow:
+        agent_views = b.describe(uow, ["srv-1"], for_agent=True)["srv-1"]
+    assert [v.snapshots for v in agent_views] == [(taken[0].snapshot_id,),
+                                                  (taken[1].snapshot_id,)]
