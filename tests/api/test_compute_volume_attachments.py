@@ -6,6 +6,7 @@ is the reconciler's, tests/unit/compute/test_volume_attachments.py)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -294,3 +295,52 @@ def test_block_device_mappings_nova_refuses(nova: Nova, servers: Servers,
         "source_type": "volume", "uuid": vid, "boot_index": 0}])
     assert "status must be 'available'" in assert_fault(r, 400, "badRequest", "2.67")
     assert nova.get("/servers", token).json()["servers"] == []
+
+
+def test_create_image_of_a_volume_backed_server_and_boot_from_it(
+        nova: Nova, servers: Servers, volumes: MemoryServerVolumes) -> None:
+    """Nova's snapshot_volume_backed: 202 with the image, which has no data and says how
+    to boot new volumes from the volumes' snapshots; a create from it makes them."""
+    project, token = nova.member()
+    vid = volumes.add(project, image_id=servers.image_id)
+    r = _create(nova, token, imageRef="", block_device_mapping_v2=[{
+        "source_type": "volume", "destination_type": "volume", "uuid": vid,
+        "boot_index": 0}])
+    assert r.status_code == 202, r.text
+    sid = r.json()["server"]["id"]
+    servers.settle(sid)
+    r = nova.at("2.45").post(f"/servers/{sid}/action",
+                             {"createImage": {"name": "snap", "metadata": {"k": "v"}}},
+                             token)
+    assert r.status_code == 202, r.text
+    image_id = r.json()["image_id"]
+    [snapshot_id] = volumes.volumes[vid].snapshots
+    image = nova.api.http.get(f"/image/v2/images/{image_id}", headers={
+        "X-Auth-Token": token})
+    assert image.status_code == 200, image.text
+    shown = image.json()
+    assert (shown["status"], shown["size"], shown["name"]) == ("active", 0, "snap")
+    assert (shown["bdm_v2"], shown["root_device_name"], shown["k"]) == (
+        "True", "/dev/vda", "v")
+    assert shown["instance_uuid"] == sid
+    [mapping] = json.loads(shown["block_device_mapping"])
+    assert {k: mapping[k] for k in ("source_type", "destination_type", "snapshot_id",
+                                    "boot_index", "volume_size", "device_name",
+                                    "delete_on_termination")} == {
+        "source_type": "snapshot", "destination_type": "volume",
+        "snapshot_id": snapshot_id, "boot_index": 0, "volume_size": 1,
+        "device_name": "/dev/vda", "delete_on_termination": False}
+    # The server has no task: a second snapshot may follow at once.
+    assert nova.get(f"/servers/{sid}", token).json()["server"]["status"] == "ACTIVE"
+    # A backup of it is still refused (as Nova does).
+    r = nova.post(f"/servers/{sid}/action", {"createBackup": {
+        "name": "b", "backup_type": "daily", "rotation": 1}}, token)
+    assert r.status_code == 409, r.text
+    # Booting from the image makes a new volume from the snapshot.
+    before = set(volumes.attachments)
+    r = _create(nova, token, imageRef=image_id)
+    assert r.status_code == 202, r.text
+    booted = r.json()["server"]["id"]
+    [made] = [a for k, a in volumes.attachments.items() if k not in before]
+    assert (made.server_id, made.boot_index) == (booted, 0)
+    assert volumes.made_from == {snapshot_id}
