@@ -332,10 +332,11 @@ def test_create_image_of_a_volume_backed_server_and_boot_from_it(
         "device_name": "/dev/vda", "delete_on_termination": False}
     # The server has no task: a second snapshot may follow at once.
     assert nova.get(f"/servers/{sid}", token).json()["server"]["status"] == "ACTIVE"
-    # A backup of it is still refused (as Nova does).
+    # A backup of it is refused, in Nova's words.
     r = nova.post(f"/servers/{sid}/action", {"createBackup": {
         "name": "b", "backup_type": "daily", "rotation": 1}}, token)
-    assert r.status_code == 409, r.text
+    assert assert_fault(r, 400, "badRequest") == (
+        "Backup is not supported for volume-backed instances.")
     # Booting from the image makes a new volume from the snapshot.
     before = set(volumes.attachments)
     r = _create(nova, token, imageRef=image_id)

@@ -269,8 +269,9 @@ class ServerActionService(ServerUseCases):
         if not any(v.boot_index == 0 for v in found):
             return
         if action in SNAPSHOTS:
-            raise Conflict(ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED,
-                           server_id=server.id)
+            # Nova's 400 for a backup (createImage does not come here).
+            raise ValidationError(ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED,
+                                  server_id=server.id)
         if image_ref and image_ref != server.image_id:
             raise ValidationError(ComputeFault.SERVER_VOLUME_REBUILD_IMAGE)
 

@@ -376,8 +376,7 @@ WORDING: dict[FaultCode, Wording] = {
     ComputeFault.SERVER_VOLUME_REBUILD_IMAGE:
         "Unable to rebuild with a different image for a volume-backed server.",
     ComputeFault.SERVER_VOLUME_SNAPSHOT_UNSUPPORTED:
-        "Snapshots of the volume-backed instance {server_id} are not supported by this "
-        "cloud yet.",
+        "Backup is not supported for volume-backed instances.",
     ComputeFault.SERVER_VOLUMES_UNAVAILABLE:
         "Block Device Mapping is Invalid: this cloud has no block storage service.",
     CommonFault.AUTHENTICATION_REQUIRED: "The request you have made requires authentication.",
