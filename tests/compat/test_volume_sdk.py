@@ -6,6 +6,7 @@ waits, snapshot, backup, limits, boot from volume), each with the SDK's own defa
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -134,3 +135,61 @@ def test_cloud_layer_boots_from_volume(admin_conn: openstack.connection.Connecti
     # The SDK's default keeps the root volume (delete_on_termination false): it is freed.
     wait_volume(conn, root[0], "available")
     assert conn.delete_volume(root[0], wait=True, timeout=TIMEOUT)
+
+
+@pytest.mark.timeout(1800)
+def test_snapshot_of_a_volume_backed_server_boots_new_volumes(
+        admin_conn: openstack.connection.Connection) -> None:
+    """createImage of a volume-backed server (Nova's snapshot_volume_backed): the root
+    volume's snapshot is taken through the guest's QEMU, the image has no data and names
+    it; a server created from that image gets a new volume made from the snapshot. One
+    guest at a time: the second server is deleted once its volume is made."""
+    conn = admin_conn
+    flavor = min(conn.compute.flavors(), key=lambda f: (f.ram, f.vcpus))
+    image = image_v2(conn).find_image("nuage-guest", ignore_missing=False)
+    server = conn.create_server(unique("bfv-snap"), image=image, flavor=flavor,
+                                boot_from_volume=True, volume_size=1, wait=False)
+    made: list[str] = []
+    try:
+        server = conn.compute.wait_for_server(server, status="ACTIVE", wait=900)
+        [root] = [a.volume_id for a in conn.compute.volume_attachments(server)]
+        snap_image = conn.compute.create_server_image(server, unique("bfv-image"))
+        shown = image_v2(conn).get_image(snap_image.id)
+        assert (shown.status, shown.size) == ("active", 0)
+        props = shown.properties
+        [mapping] = json.loads(props["block_device_mapping"])
+        assert (mapping["source_type"], mapping["boot_index"]) == ("snapshot", 0)
+        assert str(props["bdm_v2"]) == "True" and props["root_device_name"] == "/dev/vda"
+        deadline = time.monotonic() + TIMEOUT
+        while (snap := conn.block_storage.get_snapshot(mapping["snapshot_id"])
+               ).status != "available":
+            assert snap.status == "creating" and time.monotonic() < deadline, snap
+            time.sleep(2)
+        assert snap.volume_id == root
+    finally:
+        conn.delete_server(server.id, wait=True, timeout=TIMEOUT)
+    wait_volume(conn, root, "available")
+    second = conn.compute.create_server(name=unique("from-snap"), image_id=snap_image.id,
+                                        flavor_id=flavor.id, networks="none")
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not (made := [a.volume_id for a in conn.compute.volume_attachments(second)]):
+            assert time.monotonic() < deadline
+            time.sleep(2)
+        [new] = made
+        volume = volume_of(conn, new)
+        assert volume.snapshot_id == snap.id
+        while (volume := volume_of(conn, new)).status == "creating":
+            assert time.monotonic() < deadline, volume
+            time.sleep(2)
+        assert volume.status in ("attaching", "in-use"), volume
+    finally:
+        conn.compute.delete_server(second, ignore_missing=True)
+        conn.compute.wait_for_delete(second, wait=600)
+    image_v2(conn).delete_image(snap_image.id)
+    for volume_id in made:
+        wait_volume(conn, volume_id, "available")
+        assert conn.delete_volume(volume_id, wait=True, timeout=TIMEOUT)
+    # A volume with snapshots is not deleted (Cinder's 400): the snapshot first.
+    assert conn.delete_volume_snapshot(snap.id, wait=True, timeout=TIMEOUT)
+    assert conn.delete_volume(root, wait=True, timeout=TIMEOUT)
