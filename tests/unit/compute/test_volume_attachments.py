@@ -312,8 +312,9 @@ def test_a_cloud_without_volumes_has_none(tmp_path: Path) -> None:
     upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
     clock = SystemClock()
+    images = MemoryImages()
     compute = build_compute(ResourcePorts(uow, clock, Auditor(clock), ComputeConfig()),
-                            images=MemoryImages(), agents=Channel())
+                            images=images, agents=Channel())
     with uow(write=True) as u:
         u.flavors.add(Flavor("1", "m1.tiny", 1, 256, 1, extra_specs={}))
         u.compute_hosts.add(ComputeHost("host1", 4, 8192, 100, "tcg",
@@ -330,6 +331,14 @@ def test_a_cloud_without_volumes_has_none(tmp_path: Path) -> None:
         compute.volume_attachments.attach(member(), server.id,
                                           "00000000-0000-0000-0000-000000000000")
     assert refused.value.fault is ComputeFault.SERVER_VOLUME_NOT_FOUND
+    # A volume-backed server's snapshot image needs volumes to boot from: 400.
+    images.images["bdm"] = replace(images.images["img-1"], id="bdm", properties={
+        "bdm_v2": "True", "block_device_mapping": json.dumps([{
+            "source_type": "snapshot", "destination_type": "volume", "boot_index": 0,
+            "snapshot_id": "s-1", "volume_size": 1}])})
+    with pytest.raises(ValidationError) as no_volumes:
+        compute.servers.create(member(), NewServer("vm", "bdm", "1"))
+    assert no_volumes.value.fault is ComputeFault.SERVER_VOLUMES_UNAVAILABLE
     with pytest.raises(ValidationError) as no_volumes:
         compute.servers.create(member(), NewServer("vm", "img-1", "1", volumes=(
             VolumeRequest(source="blank", volume_size=1),)))

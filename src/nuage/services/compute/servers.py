@@ -221,7 +221,8 @@ class ServerService(ServerUseCases):
         user_data = self.check_user_data(new.user_data)
         metadata = check_metadata(new.metadata)
         asked = network_requests(new.networks)
-        if new.image_ref and self.p.volumes is not None:
+        if new.image_ref:
+            # On a cloud without volumes such an image is refused (400) by root_image.
             new = self._image_defined_volumes(ctx, new)
         image_ref = boot_volumes.root_image(ctx, self.p.volumes, new.image_ref, new.volumes)
         volume_backed = boot_volumes.boot_volume(new.volumes) is not None
