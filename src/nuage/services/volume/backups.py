@@ -120,12 +120,7 @@ class BackupService(VolumeUseCases):
     def list_backups(self, ctx: RequestContext, q: ListQuery) -> Page[Backup]:
         self.require_user(ctx)
         with self.p.uow() as uow:
-            if q.all_projects and policy.may(ctx, "volume:volume:get_all_projects"):
-                rows = uow.volume_backups.find()
-            elif ctx.project_id is None:
-                return Page([], False)
-            else:
-                rows = uow.volume_backups.find(project_id=ctx.project_id)
+            rows = self.listable(ctx, q, uow.volume_backups)
         rows = [b for b in rows if matches(b, q)
                 and policy.may(ctx, "volume:backup:get", volume_target(b))]
         return page(rows, q, self.p.config.max_page, "backup")

@@ -28,7 +28,7 @@ from nuage.ports.blobs import KeyStore
 from nuage.ports.block_devices import VolumeConnection, VolumeKey
 from nuage.ports.clock import Clock
 from nuage.ports.compute import ImageSource
-from nuage.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from nuage.ports.repositories import Repository, UnitOfWork, UnitOfWorkFactory
 from nuage.services.audit import Auditor
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,17 @@ def matches(item: Any, q: ListQuery) -> bool:
 class VolumeUseCases:
     def __init__(self, ports: VolumePorts) -> None:
         self.p = ports
+
+    @staticmethod
+    def listable(ctx: RequestContext, q: ListQuery, rows: Repository[T]) -> list[T]:
+        """The rows a list starts from: every project's (or `q.project_id`'s) for a
+        caller who asks `all_tenants` and may, else the caller's project's (none without
+        a project). Each list then filters by its query and its own `get` row."""
+        if q.all_projects and policy.may(ctx, "volume:volume:get_all_projects"):
+            return rows.find(project_id=q.project_id) if q.project_id else rows.find()
+        if ctx.project_id is None:
+            return []
+        return rows.find(project_id=ctx.project_id)
 
     @staticmethod
     def require_user(ctx: RequestContext) -> None:

@@ -88,13 +88,7 @@ class SnapshotService(VolumeUseCases):
     def list_snapshots(self, ctx: RequestContext, q: ListQuery) -> Page[Snapshot]:
         self.require_user(ctx)
         with self.p.uow() as uow:
-            if q.all_projects and policy.may(ctx, "volume:volume:get_all_projects"):
-                rows = (uow.volume_snapshots.find(project_id=q.project_id) if q.project_id
-                        else uow.volume_snapshots.find())
-            elif ctx.project_id is None:
-                return Page([], False)
-            else:
-                rows = uow.volume_snapshots.find(project_id=ctx.project_id)
+            rows = self.listable(ctx, q, uow.volume_snapshots)
         rows = [s for s in rows if matches(s, q)
                 and policy.may(ctx, "volume:snapshot:get", volume_target(s))]
         return page(rows, q, self.p.config.max_page, "snapshot")

@@ -169,14 +169,7 @@ class VolumeService(VolumeUseCases):
     def list_volumes(self, ctx: RequestContext, q: ListQuery) -> Page[VolumeInfo]:
         self.require_user(ctx)
         with self.p.uow() as uow:
-            if q.all_projects and policy.may(ctx, "volume:volume:get_all_projects"):
-                rows = (uow.volumes.find(project_id=q.project_id) if q.project_id
-                        else uow.volumes.find())
-            else:
-                if ctx.project_id is None:
-                    return Page([], False)
-                rows = uow.volumes.find(project_id=ctx.project_id)
-            rows = [v for v in rows if matches(v, q)
+            rows = [v for v in self.listable(ctx, q, uow.volumes) if matches(v, q)
                     and policy.may(ctx, "volume:volume:get", volume_target(v))]
             cut = page(rows, q, self.p.config.max_page, "volume")
             return Page([info(uow, v) for v in cut.items], cut.has_next)
